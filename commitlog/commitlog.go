@@ -1,0 +1,678 @@
+// Package commitlog is wcdb's write-ahead log: opaque records appended to
+// CRC'd segment files, made durable by one of three sync modes, and replayed
+// at start-up. The engine encodes its mutations into bytes; this package
+// never interprets them.
+//
+// Life cycle: Open, then Replay once (even on an empty directory), then
+// Append, Sync, Current and Release from any number of goroutines, then Close.
+// Appends always go to a segment created by this process: the segments found
+// by Open are only replayed and, once released, deleted.
+package commitlog
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"wcdb/internal/vfs"
+)
+
+// SyncMode says when an appended record counts as durable.
+type SyncMode int
+
+const (
+	// Periodic acknowledges a record once it has been written to the
+	// operating system (a crash of the process cannot lose it) and fsyncs every
+	// SyncPeriod in the background (a power loss can lose up to SyncPeriod).
+	// It is Cassandra's default.
+	Periodic SyncMode = iota
+	// Batch acknowledges a record after an fsync that covers it. One goroutine
+	// writes and fsyncs everything queued while the previous fsync ran, so
+	// concurrent appenders share fsyncs.
+	Batch
+	// Group is Batch with fsyncs at most once per GroupWindow: writers that
+	// arrive within a window share one fsync.
+	Group
+)
+
+// ParseSyncMode parses "periodic", "batch" or "group" (case-insensitive).
+func ParseSyncMode(s string) (SyncMode, error) {
+	switch strings.ToLower(s) {
+	case "periodic":
+		return Periodic, nil
+	case "batch":
+		return Batch, nil
+	case "group":
+		return Group, nil
+	}
+	return 0, fmt.Errorf("commitlog: unknown sync mode %q (want periodic, batch or group)", s)
+}
+
+// String returns the name ParseSyncMode accepts.
+func (m SyncMode) String() string {
+	switch m {
+	case Periodic:
+		return "periodic"
+	case Batch:
+		return "batch"
+	case Group:
+		return "group"
+	}
+	return fmt.Sprintf("SyncMode(%d)", int(m))
+}
+
+// Defaults of Options' zero fields.
+const (
+	DefaultSegmentSize   = 32 << 20
+	DefaultMaxRecordSize = 16 << 20
+	DefaultSyncPeriod    = 10 * time.Second
+	DefaultGroupWindow   = 2 * time.Millisecond
+	// maxRecordSizeLimit keeps a record's length within its uint32 field
+	// with room to spare.
+	maxRecordSizeLimit = 1 << 30
+)
+
+// Options configures a Log. Zero fields take the documented defaults.
+type Options struct {
+	// FS is the file system; nil means vfs.Default.
+	FS vfs.FS
+	// Dir is the directory of the segment files; it is created if missing.
+	// Required.
+	Dir string
+	// SegmentSize is the size at which a segment is closed and the next one
+	// started (default 32 MiB). A record that does not fit in what is left
+	// goes to a fresh segment; a record larger than SegmentSize gets a segment
+	// of its own, which grows past SegmentSize.
+	SegmentSize int64
+	// MaxRecordSize bounds one record's payload (default 16 MiB, at most
+	// 1 GiB). Append rejects larger records with ErrRecordTooLarge.
+	MaxRecordSize int
+	// Sync is the durability mode (default Periodic).
+	Sync SyncMode
+	// SyncPeriod is the interval of the background fsync in Periodic mode
+	// (default 10 s, as Cassandra's commitlog_sync_period).
+	SyncPeriod time.Duration
+	// GroupWindow is, in Group mode, the least time between the starts of two
+	// fsyncs (default 2 ms): writers arriving meanwhile wait and share the
+	// next one. A writer arriving after a quiet spell longer than the window
+	// is synced at once.
+	GroupWindow time.Duration
+	// SkipCorrupt makes Replay log and skip a corrupt record (or a corrupt
+	// tail of a segment that is not the last) instead of failing.
+	SkipCorrupt bool
+	// Logf receives notices such as a torn tail being cut; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// withDefaults returns o with zero fields set to their defaults, or an
+// error naming the first invalid field.
+func (o Options) withDefaults() (Options, error) {
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	if o.Dir == "" {
+		return o, errors.New("commitlog: Options.Dir is required")
+	}
+	if o.SegmentSize == 0 {
+		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.SegmentSize < segmentHeaderSize+recordHeaderSize {
+		return o, fmt.Errorf("commitlog: Options.SegmentSize %d is below the minimum %d", o.SegmentSize, segmentHeaderSize+recordHeaderSize)
+	}
+	if o.MaxRecordSize == 0 {
+		o.MaxRecordSize = DefaultMaxRecordSize
+	}
+	if o.MaxRecordSize < 0 || o.MaxRecordSize > maxRecordSizeLimit {
+		return o, fmt.Errorf("commitlog: Options.MaxRecordSize %d is outside [1, %d]", o.MaxRecordSize, maxRecordSizeLimit)
+	}
+	switch o.Sync {
+	case Periodic, Batch, Group:
+	default:
+		return o, fmt.Errorf("commitlog: Options.Sync: unknown mode %d", int(o.Sync))
+	}
+	if o.SyncPeriod == 0 {
+		o.SyncPeriod = DefaultSyncPeriod
+	}
+	if o.SyncPeriod < 0 {
+		return o, fmt.Errorf("commitlog: Options.SyncPeriod %v is negative", o.SyncPeriod)
+	}
+	if o.GroupWindow == 0 {
+		o.GroupWindow = DefaultGroupWindow
+	}
+	if o.GroupWindow < 0 {
+		return o, fmt.Errorf("commitlog: Options.GroupWindow %v is negative", o.GroupWindow)
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	return o, nil
+}
+
+// Position locates a record: the segment id and the byte offset in its file.
+// Positions of successive appends only grow.
+type Position struct {
+	Segment uint64
+	Offset  int64
+}
+
+// Less orders positions by segment, then offset.
+func (p Position) Less(q Position) bool {
+	if p.Segment != q.Segment {
+		return p.Segment < q.Segment
+	}
+	return p.Offset < q.Offset
+}
+
+func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Segment, p.Offset) }
+
+var (
+	// ErrClosed is returned by operations on a closed Log.
+	ErrClosed = errors.New("commitlog: closed")
+	// ErrRecordTooLarge is returned by Append for a record over MaxRecordSize.
+	ErrRecordTooLarge = errors.New("commitlog: record too large")
+	// ErrNotReplayed is returned by Append and Sync before Replay has run.
+	ErrNotReplayed = errors.New("commitlog: Replay has not run")
+)
+
+// Log is an open commit log. Its methods are safe for concurrent use, except
+// Replay, which must run alone before the first Append.
+type Log struct {
+	opts Options
+
+	// writerSeg is the segment the file owner writes to (0 before the
+	// first); Release never deletes it or anything after it.
+	writerSeg atomic.Uint64
+
+	// w is the open segment file. In Periodic mode it is guarded by mu; in
+	// Batch and Group modes it belongs to the owner goroutine (run), and to
+	// Close after run has returned.
+	w struct {
+		f   vfs.File
+		seg uint64
+	}
+
+	// Batch and Group modes: appenders fill mu.pending and poke wake; run
+	// writes and fsyncs it and closes its done channel.
+	wake      chan struct{}
+	stop      chan struct{}
+	ownerDone chan struct{}
+
+	mu struct {
+		sync.Mutex
+		// err poisons the log: once a write or fsync has failed nothing more is
+		// acknowledged.
+		err      error
+		closed   bool
+		replayed bool
+		// seg and off are where the next record goes: seg is 0 until the first
+		// append creates a segment, and off the end of the last record.
+		seg uint64
+		off int64
+		// nextID is the id the next segment gets.
+		nextID uint64
+		// segs lists the live segment ids, ascending.
+		segs []uint64
+		// replay holds the segments found by Open, for Replay.
+		replay []uint64
+		// scratch is Periodic mode's reused encoding buffer.
+		scratch []byte
+		// pending collects records for the owner (Batch, Group); spareBuf and
+		// spareParts are the buffers of the last batch written, for reuse.
+		pending    *batch
+		spareBuf   []byte
+		spareParts []part
+	}
+}
+
+// batch is what one fsync of the owner covers.
+type batch struct {
+	buf   []byte // encoded records
+	parts []part // where each segment's bytes start in buf
+	done  chan struct{}
+	err   error // set before done is closed
+}
+
+// part says that buf[off:] up to the next part's off goes to segment seg.
+type part struct {
+	seg uint64
+	off int
+}
+
+// Open opens the commit log in opts.Dir, creating the directory if needed,
+// and starts the background goroutine of the sync mode. Call Replay next.
+func Open(opts Options) (*Log, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.FS.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("commitlog: create %s: %w", opts.Dir, err)
+	}
+	names, err := opts.FS.List(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("commitlog: list %s: %w", opts.Dir, err)
+	}
+	l := &Log{opts: opts}
+	var maxID uint64
+	for _, name := range names {
+		id, version, ok := parseSegmentName(name)
+		if !ok {
+			continue
+		}
+		if version != formatVersion {
+			return nil, fmt.Errorf("commitlog: %s: unsupported format version %d", filepath.Join(opts.Dir, name), version)
+		}
+		l.mu.replay = append(l.mu.replay, id)
+		maxID = max(maxID, id)
+	}
+	slices.Sort(l.mu.replay)
+	l.mu.segs = slices.Clone(l.mu.replay)
+	l.mu.nextID = maxID + 1
+
+	l.stop = make(chan struct{})
+	l.ownerDone = make(chan struct{})
+	if opts.Sync == Periodic {
+		go l.periodicSyncer()
+	} else {
+		l.wake = make(chan struct{}, 1)
+		go l.run()
+	}
+	return l, nil
+}
+
+func (l *Log) path(seg uint64) string { return filepath.Join(l.opts.Dir, segmentName(seg)) }
+
+// Append adds rec to the log and returns its position once it is durable as
+// the sync mode promises. rec is not retained. After a failed write or fsync
+// the log is poisoned: this and every later Append return an error.
+func (l *Log) Append(rec []byte) (Position, error) {
+	if len(rec) > l.opts.MaxRecordSize {
+		return Position{}, fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(rec), l.opts.MaxRecordSize)
+	}
+	if l.opts.Sync == Periodic {
+		return l.appendPeriodic(rec)
+	}
+	return l.appendQueued(rec)
+}
+
+// checkLocked returns why no record can be appended now, or nil.
+func (l *Log) checkLocked() error {
+	switch {
+	case l.mu.closed:
+		return ErrClosed
+	case l.mu.err != nil:
+		return l.mu.err
+	case !l.mu.replayed:
+		return ErrNotReplayed
+	}
+	return nil
+}
+
+// placeLocked assigns the position of a record of encoded size n, starting a
+// new segment when the current one is full. It reports whether a new segment
+// was started.
+func (l *Log) placeLocked(n int64) (pos Position, rolled bool) {
+	if l.mu.seg == 0 || (l.mu.off > segmentHeaderSize && l.mu.off+n > l.opts.SegmentSize) {
+		l.mu.seg = l.mu.nextID
+		l.mu.nextID++
+		l.mu.off = segmentHeaderSize
+		l.mu.segs = append(l.mu.segs, l.mu.seg)
+		rolled = true
+	}
+	pos = Position{Segment: l.mu.seg, Offset: l.mu.off}
+	l.mu.off += n
+	return pos, rolled
+}
+
+func (l *Log) appendPeriodic(rec []byte) (Position, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.checkLocked(); err != nil {
+		return Position{}, err
+	}
+	pos, rolled := l.placeLocked(int64(recordHeaderSize + len(rec)))
+	if rolled {
+		if err := l.openSegment(pos.Segment); err != nil {
+			return Position{}, l.poisonLocked(err)
+		}
+	}
+	l.mu.scratch = appendRecord(l.mu.scratch[:0], pos.Segment, rec)
+	if _, err := l.w.f.Write(l.mu.scratch); err != nil {
+		return Position{}, l.poisonLocked(fmt.Errorf("commitlog: write %s: %w", l.path(pos.Segment), err))
+	}
+	if cap(l.mu.scratch) > 1<<20 {
+		l.mu.scratch = nil // do not pin the buffer of one huge record
+	}
+	return pos, nil
+}
+
+// poisonLocked records err as the reason the log accepts nothing more, and
+// returns the poison error.
+func (l *Log) poisonLocked(err error) error {
+	if l.mu.err == nil {
+		l.mu.err = fmt.Errorf("commitlog: log failed, no further appends: %w", err)
+	}
+	return l.mu.err
+}
+
+// openSegment syncs and closes the current segment file, then creates
+// segment seg, makes its name durable and writes its header. The caller owns
+// l.w (holds mu in Periodic mode, or is the owner goroutine).
+func (l *Log) openSegment(seg uint64) error {
+	if l.w.f != nil {
+		// Sync before moving on: a segment that is not the last is always
+		// whole, so replay may treat any damage in it as corruption.
+		if err := l.w.f.Sync(); err != nil {
+			return fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err)
+		}
+		if err := l.w.f.Close(); err != nil {
+			return fmt.Errorf("commitlog: close %s: %w", l.path(l.w.seg), err)
+		}
+		l.w.f = nil
+	}
+	name := l.path(seg)
+	f, err := l.opts.FS.Create(name)
+	if err != nil {
+		return fmt.Errorf("commitlog: create %s: %w", name, err)
+	}
+	l.w.f, l.w.seg = f, seg
+	l.writerSeg.Store(seg)
+	if err := l.opts.FS.SyncDir(l.opts.Dir); err != nil {
+		return fmt.Errorf("commitlog: sync dir %s: %w", l.opts.Dir, err)
+	}
+	if _, err := f.Write(appendSegmentHeader(nil, seg)); err != nil {
+		return fmt.Errorf("commitlog: write %s: %w", name, err)
+	}
+	return nil
+}
+
+// appendQueued is Append in Batch and Group modes: encode into the pending
+// batch, wake the owner, wait for the batch's fsync.
+func (l *Log) appendQueued(rec []byte) (Position, error) {
+	l.mu.Lock()
+	if err := l.checkLocked(); err != nil {
+		l.mu.Unlock()
+		return Position{}, err
+	}
+	pos, rolled := l.placeLocked(int64(recordHeaderSize + len(rec)))
+	b := l.pendingLocked()
+	if rolled || len(b.parts) == 0 {
+		b.parts = append(b.parts, part{seg: pos.Segment, off: len(b.buf)})
+	}
+	b.buf = appendRecord(b.buf, pos.Segment, rec)
+	l.mu.Unlock()
+
+	<-b.done
+	if b.err != nil {
+		return Position{}, b.err
+	}
+	return pos, nil
+}
+
+// pendingLocked returns the batch being filled, starting one (and waking the
+// owner) if there is none.
+func (l *Log) pendingLocked() *batch {
+	if b := l.mu.pending; b != nil {
+		return b
+	}
+	b := &batch{
+		buf:   l.mu.spareBuf[:0],
+		parts: l.mu.spareParts[:0],
+		done:  make(chan struct{}),
+	}
+	l.mu.spareBuf, l.mu.spareParts = nil, nil
+	l.mu.pending = b
+	select {
+	case l.wake <- struct{}{}:
+	default: // the owner has a wake-up pending already
+	}
+	return b
+}
+
+// run is the owner goroutine of Batch and Group modes: it alone writes and
+// fsyncs segment files.
+func (l *Log) run() {
+	defer close(l.ownerDone)
+	timer := time.NewTimer(0)
+	<-timer.C
+	var lastStart time.Time
+	for {
+		select {
+		case <-l.wake:
+		case <-l.stop:
+			// Close has barred new appends; flush what is queued.
+			l.flushPending()
+			return
+		}
+		if l.opts.Sync == Group {
+			if d := time.Until(lastStart.Add(l.opts.GroupWindow)); d > 0 {
+				timer.Reset(d)
+				select {
+				case <-timer.C:
+				case <-l.stop:
+					timer.Stop()
+				}
+			}
+			lastStart = time.Now()
+		}
+		l.flushPending()
+	}
+}
+
+// flushPending writes and fsyncs the pending batch, if any, and releases
+// its appenders.
+func (l *Log) flushPending() {
+	l.mu.Lock()
+	b := l.mu.pending
+	l.mu.pending = nil
+	err := l.mu.err
+	l.mu.Unlock()
+	if b == nil {
+		return
+	}
+	if err == nil {
+		if werr := l.writeBatch(b); werr != nil {
+			l.mu.Lock()
+			err = l.poisonLocked(werr)
+			l.mu.Unlock()
+		}
+	}
+	buf, parts := b.buf, b.parts
+	b.buf, b.parts = nil, nil
+	b.err = err
+	close(b.done)
+
+	if cap(buf) > 4*DefaultSegmentSize {
+		buf = nil // do not pin the buffer of a burst of huge records
+	}
+	l.mu.Lock()
+	l.mu.spareBuf, l.mu.spareParts = buf[:0], parts[:0]
+	l.mu.Unlock()
+}
+
+// writeBatch writes b with one write per segment it touches and one fsync.
+func (l *Log) writeBatch(b *batch) error {
+	for i, p := range b.parts {
+		end := len(b.buf)
+		if i+1 < len(b.parts) {
+			end = b.parts[i+1].off
+		}
+		if p.seg != l.w.seg {
+			if err := l.openSegment(p.seg); err != nil {
+				return err
+			}
+		}
+		if _, err := l.w.f.Write(b.buf[p.off:end]); err != nil {
+			return fmt.Errorf("commitlog: write %s: %w", l.path(p.seg), err)
+		}
+	}
+	if l.w.f == nil {
+		return nil
+	}
+	if err := l.w.f.Sync(); err != nil {
+		return fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err)
+	}
+	return nil
+}
+
+// periodicSyncer fsyncs the current segment every SyncPeriod in Periodic
+// mode until Close.
+func (l *Log) periodicSyncer() {
+	defer close(l.ownerDone)
+	t := time.NewTicker(l.opts.SyncPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			if err := l.syncPeriodicLocked(); err != nil {
+				l.opts.Logf("%v", err)
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+// syncPeriodicLocked fsyncs the current segment in Periodic mode. The File
+// interface forbids a Sync concurrent with a Write, so appenders wait for it.
+func (l *Log) syncPeriodicLocked() error {
+	if l.mu.err != nil {
+		return l.mu.err
+	}
+	if l.w.f == nil {
+		return nil
+	}
+	if err := l.w.f.Sync(); err != nil {
+		return l.poisonLocked(fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err))
+	}
+	return nil
+}
+
+// Sync makes every record appended before the call durable.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	if err := l.checkLocked(); err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	if l.opts.Sync == Periodic {
+		defer l.mu.Unlock()
+		return l.syncPeriodicLocked()
+	}
+	// An empty batch still gets an fsync of the current file, after every
+	// batch queued before it.
+	b := l.pendingLocked()
+	l.mu.Unlock()
+	<-b.done
+	return b.err
+}
+
+// Current returns the position after the last appended record: every record
+// appended later is at or after it. Before the first append it is the start
+// of the segment the first append will create.
+func (l *Log) Current() Position {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.mu.seg == 0 {
+		return Position{Segment: l.mu.nextID}
+	}
+	return Position{Segment: l.mu.seg, Offset: l.mu.off}
+}
+
+// Release declares every record before upTo no longer needed (its data is
+// flushed elsewhere) and deletes the segments that hold only such records:
+// those with an id below upTo.Segment. The segment being written is kept.
+//
+// The caller must make sure that records appended concurrently and not yet in
+// its flushed data are at or after upTo.
+func (l *Log) Release(upTo Position) error {
+	limit := min(upTo.Segment, l.writerSeg.Load())
+	if l.writerSeg.Load() == 0 {
+		// Nothing written by this process yet: every replayed segment may go.
+		limit = upTo.Segment
+	}
+	l.mu.Lock()
+	if l.mu.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	if !l.mu.replayed {
+		l.mu.Unlock()
+		return errors.New("commitlog: Release before Replay")
+	}
+	i := 0
+	for i < len(l.mu.segs) && l.mu.segs[i] < limit {
+		i++
+	}
+	victims := slices.Clone(l.mu.segs[:i])
+	l.mu.segs = slices.Delete(l.mu.segs, 0, i)
+	l.mu.Unlock()
+	if len(victims) == 0 {
+		return nil
+	}
+
+	var err error
+	for j, id := range victims {
+		if rerr := l.opts.FS.Remove(l.path(id)); rerr != nil {
+			err = fmt.Errorf("commitlog: remove %s: %w", l.path(id), rerr)
+			// Keep the ones not removed live, so a later Release retries.
+			l.mu.Lock()
+			l.mu.segs = append(slices.Clone(victims[j:]), l.mu.segs...)
+			l.mu.Unlock()
+			break
+		}
+	}
+	// A removal lost in a crash only makes replay redo flushed records,
+	// which is harmless; still, sync so the space is really given back.
+	if serr := l.opts.FS.SyncDir(l.opts.Dir); serr != nil && err == nil {
+		err = fmt.Errorf("commitlog: sync dir %s: %w", l.opts.Dir, serr)
+	}
+	return err
+}
+
+// Segments returns the ids of the live segments, ascending.
+func (l *Log) Segments() []uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.mu.segs)
+}
+
+// Close flushes and fsyncs what was appended, stops the background
+// goroutine and closes the segment file. It returns the poison error if the
+// log had failed.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.mu.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.mu.closed = true
+	l.mu.Unlock()
+
+	close(l.stop)
+	<-l.ownerDone
+
+	// The background goroutine is gone; nothing else touches l.w now.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	err := l.mu.err
+	if l.w.f != nil {
+		if err == nil {
+			if serr := l.w.f.Sync(); serr != nil {
+				err = l.poisonLocked(fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), serr))
+			}
+		}
+		if cerr := l.w.f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("commitlog: close %s: %w", l.path(l.w.seg), cerr)
+		}
+		l.w.f = nil
+	}
+	return err
+}

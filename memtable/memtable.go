@@ -1,0 +1,276 @@
+// Package memtable holds a table's recent writes in memory, sorted, until
+// they are flushed to an SSTable.
+//
+// A Memtable has one writer at a time (Apply is serialized internally) and any
+// number of concurrent readers that take no lock: partitions and rows live in
+// skiplists whose nodes are never removed, and a row's encoded bytes are
+// immutable once written — an update stores a new, merged encoding and swaps
+// the pointer. Row bytes are carved out of large slabs so that a memtable of a
+// million rows is a few thousand objects for the garbage collector, not
+// millions.
+package memtable
+
+import (
+	"bytes"
+	"sync"
+	"sync/atomic"
+
+	"wcdb/mutation"
+)
+
+// slabSize is the size of the chunks row bytes are carved from; values larger
+// than a quarter of it get their own allocation.
+const slabSize = 256 << 10
+
+// Per-object overheads counted in Size: skiplist node, pointers, headers.
+const (
+	partitionOverhead = 160
+	rowOverhead       = 96
+)
+
+// Memtable is a sorted in-memory set of partitions.
+type Memtable struct {
+	parts *skiplist[mutation.Key, partition]
+	size  atomic.Int64
+	rows  atomic.Int64
+
+	mu struct {
+		sync.Mutex
+		slab   []byte
+		decA   mutation.Row
+		decB   mutation.Row
+		merged mutation.Row
+		buf    []byte
+	}
+}
+
+type partition struct {
+	header atomic.Pointer[[]byte] // encoded mutation.Header; nil when empty
+	rows   *skiplist[[]byte, []byte]
+}
+
+// New returns an empty memtable.
+func New() *Memtable {
+	return &Memtable{parts: newSkiplist[mutation.Key, partition](func(a, b mutation.Key) int { return a.Compare(b) })}
+}
+
+// Size returns the memory the memtable accounts for, in bytes.
+func (m *Memtable) Size() int64 { return m.size.Load() }
+
+// Len returns the number of partitions.
+func (m *Memtable) Len() int { return int(m.parts.len.Load()) }
+
+// Rows returns the number of distinct rows (static rows not counted).
+func (m *Memtable) Rows() int64 { return m.rows.Load() }
+
+// copyLocked copies b into the slab.
+func (m *Memtable) copyLocked(b []byte) []byte {
+	if len(b) > slabSize/4 {
+		m.size.Add(int64(len(b)))
+		return append([]byte(nil), b...)
+	}
+	if cap(m.mu.slab)-len(m.mu.slab) < len(b) {
+		m.mu.slab = make([]byte, 0, slabSize)
+		m.size.Add(slabSize)
+	}
+	n := len(m.mu.slab)
+	m.mu.slab = append(m.mu.slab, b...)
+	return m.mu.slab[n : n+len(b) : n+len(b)]
+}
+
+// Apply adds a mutation, reconciling it with what the memtable holds. The
+// view's bytes are copied; the caller may reuse them afterwards.
+func (m *Memtable) Apply(v *mutation.View) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pn, _ := m.parts.getOrInsert(v.Key, func() (mutation.Key, *partition) {
+		m.size.Add(partitionOverhead)
+		k := mutation.Key{Token: v.Key.Token, Bytes: m.copyLocked(v.Key.Bytes)}
+		return k, &partition{rows: newSkiplist[[]byte, []byte](bytes.Compare)}
+	})
+	p := pn.val.Load()
+	if len(v.Header) > 1 || (len(v.Header) == 1 && v.Header[0] != 0) {
+		if err := m.mergeHeaderLocked(p, v.Header); err != nil {
+			return err
+		}
+	}
+	return v.Rows(func(c, rb []byte) error {
+		var err error
+		n, inserted := p.rows.getOrInsert(c, func() ([]byte, *[]byte) {
+			m.size.Add(rowOverhead)
+			m.rows.Add(1)
+			key := m.copyLocked(c)
+			val := m.copyLocked(rb)
+			return key, &val
+		})
+		if inserted {
+			return nil
+		}
+		old := *n.val.Load()
+		if err = mutation.DecodeRow(old, c, &m.mu.decA); err != nil {
+			return err
+		}
+		if err = mutation.DecodeRow(rb, c, &m.mu.decB); err != nil {
+			return err
+		}
+		mutation.MergeRows(&m.mu.merged, &m.mu.decA, &m.mu.decB)
+		m.mu.buf = mutation.AppendRow(m.mu.buf[:0], &m.mu.merged)
+		val := m.copyLocked(m.mu.buf)
+		n.val.Store(&val)
+		return nil
+	})
+}
+
+func (m *Memtable) mergeHeaderLocked(p *partition, hb []byte) error {
+	var nh mutation.Header
+	if err := mutation.DecodeHeader(hb, &nh); err != nil {
+		return err
+	}
+	merged := nh
+	if cur := p.header.Load(); cur != nil {
+		var oh mutation.Header
+		if err := mutation.DecodeHeader(*cur, &oh); err != nil {
+			return err
+		}
+		merged = mutation.MergeHeaders(&oh, &nh)
+	}
+	enc := m.copyLocked(mutation.AppendHeader(nil, &merged))
+	p.header.Store(&enc)
+	return nil
+}
+
+// Partition is a read view of one memtable partition.
+type Partition struct {
+	key mutation.Key
+	p   *partition
+}
+
+// Get returns the partition with key k, or nil.
+func (m *Memtable) Get(k mutation.Key) *Partition {
+	n := m.parts.get(k)
+	if n == nil {
+		return nil
+	}
+	return &Partition{key: n.key, p: n.val.Load()}
+}
+
+// Key returns the partition's key.
+func (p *Partition) Key() mutation.Key { return p.key }
+
+// Header returns the encoded partition header, or nil when it is empty.
+func (p *Partition) Header() []byte {
+	if h := p.p.header.Load(); h != nil {
+		return *h
+	}
+	return nil
+}
+
+// Rows iterates over the rows with start <= clustering < end (nil bounds
+// are open), ascending or, with reverse, descending.
+func (p *Partition) Rows(start, end []byte, reverse bool) *RowIter {
+	return &RowIter{list: p.p.rows, start: start, end: end, reverse: reverse}
+}
+
+// RowIter iterates over a partition's rows. The slices it returns stay valid
+// for the life of the memtable.
+type RowIter struct {
+	list       *skiplist[[]byte, []byte]
+	start, end []byte
+	reverse    bool
+	started    bool
+	cur        *slNode[[]byte, []byte]
+	row        []byte
+}
+
+// Next advances to the next row and reports whether there is one.
+func (it *RowIter) Next() bool {
+	if !it.reverse {
+		if !it.started {
+			it.started = true
+			if it.start == nil {
+				it.cur = it.list.first()
+			} else {
+				it.cur = it.list.seekGE(it.start)
+			}
+		} else if it.cur != nil {
+			it.cur = it.cur.next[0].Load()
+		}
+		if it.cur != nil && it.end != nil && bytes.Compare(it.cur.key, it.end) >= 0 {
+			it.cur = nil
+		}
+	} else {
+		if !it.started {
+			it.started = true
+			if it.end == nil {
+				it.cur = it.list.last()
+			} else {
+				it.cur = it.list.seekLT(it.end)
+			}
+		} else if it.cur != nil {
+			it.cur = it.list.seekLT(it.cur.key)
+		}
+		if it.cur != nil && it.start != nil && bytes.Compare(it.cur.key, it.start) < 0 {
+			it.cur = nil
+		}
+	}
+	if it.cur == nil {
+		return false
+	}
+	it.row = *it.cur.val.Load()
+	return true
+}
+
+// Clustering returns the current row's clustering key.
+func (it *RowIter) Clustering() []byte { return it.cur.key }
+
+// Row returns the current row's encoding.
+func (it *RowIter) Row() []byte { return it.row }
+
+// Err returns nil: memtable iteration cannot fail.
+func (it *RowIter) Err() error { return nil }
+
+// Close releases the iterator.
+func (it *RowIter) Close() error { return nil }
+
+// Iter iterates over the partitions with start <= key < end in order (nil
+// bounds are open).
+func (m *Memtable) Iter(start, end *mutation.Key) *PartitionIter {
+	return &PartitionIter{m: m, start: start, end: end}
+}
+
+// PartitionIter iterates over a memtable's partitions.
+type PartitionIter struct {
+	m          *Memtable
+	start, end *mutation.Key
+	started    bool
+	cur        *slNode[mutation.Key, partition]
+}
+
+// Next advances to the next partition.
+func (it *PartitionIter) Next() bool {
+	if !it.started {
+		it.started = true
+		if it.start == nil {
+			it.cur = it.m.parts.first()
+		} else {
+			it.cur = it.m.parts.seekGE(*it.start)
+		}
+	} else if it.cur != nil {
+		it.cur = it.cur.next[0].Load()
+	}
+	if it.cur != nil && it.end != nil && it.cur.key.Compare(*it.end) >= 0 {
+		it.cur = nil
+	}
+	return it.cur != nil
+}
+
+// Partition returns the current partition.
+func (it *PartitionIter) Partition() *Partition {
+	return &Partition{key: it.cur.key, p: it.cur.val.Load()}
+}
+
+// Err returns nil: memtable iteration cannot fail.
+func (it *PartitionIter) Err() error { return nil }
+
+// Close releases the iterator.
+func (it *PartitionIter) Close() error { return nil }

@@ -1,0 +1,178 @@
+package memtable
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"sort"
+	"sync"
+	"testing"
+
+	"wcdb/mutation"
+)
+
+func cell(col uint32, ts int64, v string) mutation.Cell {
+	return mutation.Cell{Column: col, Timestamp: ts, LocalDeletionTime: mutation.NoDeletionTime, Value: []byte(v)}
+}
+
+func apply(t testing.TB, m *Memtable, mu mutation.Mutation) {
+	t.Helper()
+	enc := mutation.AppendMutation(nil, &mu)
+	v, err := mutation.DecodeView(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(&v); err != nil {
+		t.Fatal(err)
+	}
+	// The memtable must not keep the caller's buffer.
+	for i := range enc {
+		enc[i] = 0xee
+	}
+}
+
+func ck(i int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
+
+func key(i int) mutation.Key {
+	return mutation.Key{Token: int64(i % 7), Bytes: []byte(fmt.Sprintf("k%04d", i))}
+}
+
+func TestApplyAndRead(t *testing.T) {
+	m := New()
+	for i := 0; i < 100; i++ {
+		r := mutation.NewRow(ck(i % 10))
+		r.Cells = []mutation.Cell{cell(1, int64(i), fmt.Sprint(i))}
+		apply(t, m, mutation.Mutation{Partition: mutation.Partition{Key: key(i % 5), Rows: []mutation.Row{r}}})
+	}
+	if m.Len() != 5 || m.Rows() != 10 {
+		t.Fatalf("got %d partitions %d rows, want 5, 10", m.Len(), m.Rows())
+	}
+	// Partitions come out in (token, key) order.
+	var keys []mutation.Key
+	it := m.Iter(nil, nil)
+	for it.Next() {
+		keys = append(keys, it.Partition().Key())
+	}
+	if !sort.SliceIsSorted(keys, func(i, j int) bool { return keys[i].Compare(keys[j]) < 0 }) || len(keys) != 5 {
+		t.Fatalf("partitions out of order: %v", keys)
+	}
+	// Partition 3 got i = 3, 8, ..., 98; row ck(i%10) holds the newest value.
+	p := m.Get(key(3))
+	if p == nil {
+		t.Fatal("partition 3 missing")
+	}
+	var got []string
+	ri := p.Rows(ck(3), ck(9), false)
+	for ri.Next() {
+		var r mutation.Row
+		if err := mutation.DecodeRow(ri.Row(), ri.Clustering(), &r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d=%s", binary.BigEndian.Uint32(ri.Clustering()), r.Cells[0].Value))
+	}
+	want := []string{"3=93", "8=98"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	got = got[:0]
+	ri = p.Rows(nil, nil, true)
+	for ri.Next() {
+		got = append(got, fmt.Sprint(binary.BigEndian.Uint32(ri.Clustering())))
+	}
+	if fmt.Sprint(got) != "[8 3]" {
+		t.Fatalf("reverse: got %v, want [8 3]", got)
+	}
+	if m.Get(key(77)) != nil {
+		t.Fatal("absent partition found")
+	}
+}
+
+func TestHeaderMerge(t *testing.T) {
+	m := New()
+	k := key(1)
+	apply(t, m, mutation.Mutation{Partition: mutation.Partition{Key: k, Deletion: mutation.Deletion{Timestamp: 5, LocalDeletionTime: 1}}})
+	apply(t, m, mutation.Mutation{Partition: mutation.Partition{Key: k, Deletion: mutation.Live,
+		RangeTombstones: []mutation.RangeTombstone{{Start: ck(1), End: ck(2), Deletion: mutation.Deletion{Timestamp: 9, LocalDeletionTime: 2}}}}})
+	var h mutation.Header
+	if err := mutation.DecodeHeader(m.Get(k).Header(), &h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Deletion.Timestamp != 5 || len(h.RangeTombstones) != 1 {
+		t.Fatalf("got %+v, want deletion at 5 and one range tombstone", h)
+	}
+}
+
+// TestConcurrentReaders runs readers against a writer; run with -race.
+func TestConcurrentReaders(t *testing.T) {
+	m := New()
+	const n = 3000
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func(seed int64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(seed))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				it := m.Iter(nil, nil)
+				var prev *mutation.Key
+				for it.Next() {
+					k := it.Partition().Key()
+					if prev != nil && prev.Compare(k) >= 0 {
+						panic("partitions out of order")
+					}
+					prev = &k
+				}
+				if p := m.Get(key(rng.Intn(50))); p != nil {
+					var last []byte
+					ri := p.Rows(nil, nil, rng.Intn(2) == 0)
+					for ri.Next() {
+						if last != nil && bytes.Equal(last, ri.Clustering()) {
+							panic("row repeated")
+						}
+						last = ri.Clustering()
+						var row mutation.Row
+						if err := mutation.DecodeRow(ri.Row(), ri.Clustering(), &row); err != nil {
+							panic(err)
+						}
+					}
+				}
+			}
+		}(int64(r))
+	}
+	rng := rand.New(rand.NewSource(9))
+	for i := 0; i < n; i++ {
+		r := mutation.NewRow(ck(rng.Intn(200)))
+		r.Cells = []mutation.Cell{cell(uint32(rng.Intn(3)), int64(i), "v")}
+		apply(t, m, mutation.Mutation{Partition: mutation.Partition{Key: key(rng.Intn(50)), Rows: []mutation.Row{r}}})
+	}
+	close(stop)
+	wg.Wait()
+	if m.Size() <= 0 {
+		t.Fatalf("size %d", m.Size())
+	}
+}
+
+func BenchmarkApply(b *testing.B) {
+	m := New()
+	r := mutation.NewRow(nil)
+	for f := 0; f < 10; f++ {
+		r.Cells = append(r.Cells, cell(uint32(f), 1, string(bytes.Repeat([]byte{'x'}, 100))))
+	}
+	var enc []byte
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		mu := mutation.Mutation{Partition: mutation.Partition{Key: mutation.Key{Token: int64(i * 7919), Bytes: ck(i)}, Rows: []mutation.Row{r}}}
+		enc = mutation.AppendMutation(enc[:0], &mu)
+		v, _ := mutation.DecodeView(enc)
+		if err := m.Apply(&v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

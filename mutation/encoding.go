@@ -1,0 +1,464 @@
+package mutation
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// ErrCorrupt marks bytes that do not decode as this package's encoding.
+var ErrCorrupt = errors.New("mutation: corrupt encoding")
+
+// EncodingVersion is the version byte that starts an encoded Mutation.
+const EncodingVersion = 1
+
+/*
+Encoding, version 1. Integers are Go varints: "uv" unsigned LEB128, "v"
+zig-zag signed. Timestamps inside a row are deltas from the row's base
+timestamp, so the common case (every cell written at once) costs one byte per
+timestamp.
+
+Row (the clustering key is stored beside it, not in it):
+
+	flags        u8    0x01 row marker, 0x02 marker expires, 0x04 row deletion
+	base         v     base timestamp (µs)
+	[marker]           v ts-base; if expiring: uv ttl, v expiresAt
+	[deletion]         v ts-base, v localDeletionTime
+	ncells       uv
+	cell*:
+	  flags      u8    cell flags (0x01 tombstone, 0x02 expiring, 0x04 column
+	                   deletion) | 0x10 has path
+	  column     uv
+	  [path]           uv len, bytes
+	  ts         v     ts-base
+	  [ttl]      uv    if expiring
+	  [ldt]      v     if expiring, tombstone or column deletion
+	  [value]          uv len, bytes — every cell that is not a tombstone
+
+	example: one live cell, column 3, value "hi", written at ts 1000:
+	  00 | d0 0f | 01 | 00 03 00 02 68 69
+
+Partition header (partition-level state; in SSTables it precedes the rows):
+
+	flags        u8    0x01 partition deletion, 0x02 range tombstones, 0x04 static row
+	[deletion]         v ts, v localDeletionTime
+	[tombstones]       uv count; each: uv len, start; uv len+1 (0 = no end), end;
+	                   v ts, v localDeletionTime
+	[static]           the static row's encoding, to the end of the header
+
+Mutation (a commit log record's payload):
+
+	version      u8    EncodingVersion
+	table        16 bytes
+	token        8 bytes, big-endian two's complement
+	key          uv len, bytes
+	header       uv len, bytes (a partition header)
+	nrows        uv
+	row*         uv len, clustering; uv len, row encoding
+*/
+
+const (
+	rowHasMarker   = 0x01
+	rowMarkerTTL   = 0x02
+	rowHasDeletion = 0x04
+
+	cellHasPath = 0x10
+	cellKnown   = CellTombstone | CellExpiring | CellColumnDeletion | cellHasPath
+
+	hdrDeletion   = 0x01
+	hdrTombstones = 0x02
+	hdrStatic     = 0x04
+)
+
+func appendUvarint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+func appendVarint(dst []byte, v int64) []byte   { return binary.AppendVarint(dst, v) }
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+// AppendRow appends the encoding of r (without its clustering key) to dst.
+func AppendRow(dst []byte, r *Row) []byte {
+	base := int64(0)
+	switch {
+	case !r.Liveness.IsEmpty():
+		base = r.Liveness.Timestamp
+	case len(r.Cells) > 0:
+		base = r.Cells[0].Timestamp
+	case !r.Deletion.IsLive():
+		base = r.Deletion.Timestamp
+	}
+	var flags byte
+	if !r.Liveness.IsEmpty() {
+		flags |= rowHasMarker
+		if r.Liveness.ExpiresAt != NoDeletionTime {
+			flags |= rowMarkerTTL
+		}
+	}
+	if !r.Deletion.IsLive() {
+		flags |= rowHasDeletion
+	}
+	dst = append(dst, flags)
+	dst = appendVarint(dst, base)
+	if flags&rowHasMarker != 0 {
+		dst = appendVarint(dst, r.Liveness.Timestamp-base)
+		if flags&rowMarkerTTL != 0 {
+			dst = appendUvarint(dst, uint64(uint32(r.Liveness.TTL)))
+			dst = appendVarint(dst, r.Liveness.ExpiresAt)
+		}
+	}
+	if flags&rowHasDeletion != 0 {
+		dst = appendVarint(dst, r.Deletion.Timestamp-base)
+		dst = appendVarint(dst, r.Deletion.LocalDeletionTime)
+	}
+	dst = appendUvarint(dst, uint64(len(r.Cells)))
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		f := c.Flags &^ cellHasPath
+		if len(c.Path) > 0 {
+			f |= cellHasPath
+		}
+		dst = append(dst, f)
+		dst = appendUvarint(dst, uint64(c.Column))
+		if f&cellHasPath != 0 {
+			dst = appendBytes(dst, c.Path)
+		}
+		dst = appendVarint(dst, c.Timestamp-base)
+		if f&CellExpiring != 0 {
+			dst = appendUvarint(dst, uint64(uint32(c.TTL)))
+		}
+		if f&(CellExpiring|CellTombstone|CellColumnDeletion) != 0 {
+			dst = appendVarint(dst, c.LocalDeletionTime)
+		}
+		if f&(CellTombstone|CellColumnDeletion) == 0 {
+			dst = appendBytes(dst, c.Value)
+		}
+	}
+	return dst
+}
+
+// decoder reads the encoding; the first error sticks.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = ErrCorrupt
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte1() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+// DecodeRow decodes a row encoded by AppendRow into r, reusing r.Cells'
+// storage. Paths and values alias b.
+func DecodeRow(b, clustering []byte, r *Row) error {
+	d := decoder{b: b}
+	decodeRow(&d, clustering, r)
+	if d.err == nil && len(d.b) != 0 {
+		d.err = ErrCorrupt
+	}
+	return d.err
+}
+
+func decodeRow(d *decoder, clustering []byte, r *Row) {
+	r.Clustering = clustering
+	r.Liveness = NoLiveness
+	r.Deletion = Live
+	r.Cells = r.Cells[:0]
+	flags := d.byte1()
+	if flags&^(rowHasMarker|rowMarkerTTL|rowHasDeletion) != 0 {
+		d.fail()
+		return
+	}
+	base := d.varint()
+	if flags&rowHasMarker != 0 {
+		r.Liveness.Timestamp = base + d.varint()
+		if flags&rowMarkerTTL != 0 {
+			r.Liveness.TTL = int32(d.uvarint())
+			r.Liveness.ExpiresAt = d.varint()
+		}
+	}
+	if flags&rowHasDeletion != 0 {
+		r.Deletion.Timestamp = base + d.varint()
+		r.Deletion.LocalDeletionTime = d.varint()
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) { // every cell takes at least one byte
+		d.fail()
+		return
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		f := d.byte1()
+		if f&^cellKnown != 0 {
+			d.fail()
+			return
+		}
+		c := Cell{Flags: f &^ cellHasPath, Column: uint32(d.uvarint()), LocalDeletionTime: NoDeletionTime}
+		if f&cellHasPath != 0 {
+			c.Path = d.bytes()
+		}
+		c.Timestamp = base + d.varint()
+		if f&CellExpiring != 0 {
+			c.TTL = int32(d.uvarint())
+		}
+		if f&(CellExpiring|CellTombstone|CellColumnDeletion) != 0 {
+			c.LocalDeletionTime = d.varint()
+		}
+		if f&(CellTombstone|CellColumnDeletion) == 0 {
+			c.Value = d.bytes()
+		}
+		r.Cells = append(r.Cells, c)
+	}
+}
+
+// Header is a partition's partition-level state.
+type Header struct {
+	Deletion        Deletion
+	RangeTombstones []RangeTombstone
+	Static          *Row
+}
+
+// IsEmpty reports whether h carries nothing.
+func (h *Header) IsEmpty() bool {
+	return h.Deletion.IsLive() && len(h.RangeTombstones) == 0 && h.Static == nil
+}
+
+// AppendHeader appends the encoding of a partition header to dst.
+func AppendHeader(dst []byte, h *Header) []byte {
+	var flags byte
+	if !h.Deletion.IsLive() {
+		flags |= hdrDeletion
+	}
+	if len(h.RangeTombstones) > 0 {
+		flags |= hdrTombstones
+	}
+	if h.Static != nil {
+		flags |= hdrStatic
+	}
+	dst = append(dst, flags)
+	if flags&hdrDeletion != 0 {
+		dst = appendVarint(dst, h.Deletion.Timestamp)
+		dst = appendVarint(dst, h.Deletion.LocalDeletionTime)
+	}
+	if flags&hdrTombstones != 0 {
+		dst = appendUvarint(dst, uint64(len(h.RangeTombstones)))
+		for i := range h.RangeTombstones {
+			rt := &h.RangeTombstones[i]
+			dst = appendBytes(dst, rt.Start)
+			if rt.End == nil {
+				dst = appendUvarint(dst, 0)
+			} else {
+				dst = appendUvarint(dst, uint64(len(rt.End))+1)
+				dst = append(dst, rt.End...)
+			}
+			dst = appendVarint(dst, rt.Deletion.Timestamp)
+			dst = appendVarint(dst, rt.Deletion.LocalDeletionTime)
+		}
+	}
+	if flags&hdrStatic != 0 {
+		dst = AppendRow(dst, h.Static)
+	}
+	return dst
+}
+
+// DecodeHeader decodes a partition header into h. Byte slices alias b.
+func DecodeHeader(b []byte, h *Header) error {
+	d := decoder{b: b}
+	*h = Header{Deletion: Live}
+	flags := d.byte1()
+	if flags&^(hdrDeletion|hdrTombstones|hdrStatic) != 0 {
+		return ErrCorrupt
+	}
+	if flags&hdrDeletion != 0 {
+		h.Deletion = Deletion{Timestamp: d.varint(), LocalDeletionTime: d.varint()}
+	}
+	if flags&hdrTombstones != 0 {
+		n := d.uvarint()
+		if n > uint64(len(d.b)) {
+			return ErrCorrupt
+		}
+		h.RangeTombstones = make([]RangeTombstone, 0, n)
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			var rt RangeTombstone
+			rt.Start = d.bytes()
+			if rt.Start == nil {
+				rt.Start = []byte{}
+			}
+			if e := d.uvarint(); e > 0 {
+				if e-1 > uint64(len(d.b)) {
+					return ErrCorrupt
+				}
+				rt.End = d.b[: e-1 : e-1]
+				d.b = d.b[e-1:]
+			}
+			rt.Deletion = Deletion{Timestamp: d.varint(), LocalDeletionTime: d.varint()}
+			h.RangeTombstones = append(h.RangeTombstones, rt)
+		}
+	}
+	if flags&hdrStatic != 0 {
+		h.Static = new(Row)
+		decodeRow(&d, nil, h.Static)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		return ErrCorrupt
+	}
+	return d.err
+}
+
+// AppendMutation appends m's encoding (the commit log payload) to dst.
+func AppendMutation(dst []byte, m *Mutation) []byte {
+	p := &m.Partition
+	dst = append(dst, EncodingVersion)
+	dst = append(dst, m.Table[:]...)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(p.Key.Token))
+	dst = appendBytes(dst, p.Key.Bytes)
+	h := Header{Deletion: p.Deletion, RangeTombstones: p.RangeTombstones, Static: p.Static}
+	// The header's length is written after it is encoded, by reserving the
+	// largest varint and then shifting: headers are small.
+	start := len(dst)
+	dst = AppendHeader(dst, &h)
+	hdr := len(dst) - start
+	var lenBuf [binary.MaxVarintLen64]byte
+	ln := binary.PutUvarint(lenBuf[:], uint64(hdr))
+	dst = append(dst, lenBuf[:ln]...)
+	copy(dst[start+ln:], dst[start:start+hdr])
+	copy(dst[start:], lenBuf[:ln])
+	dst = appendUvarint(dst, uint64(len(p.Rows)))
+	for i := range p.Rows {
+		r := &p.Rows[i]
+		dst = appendBytes(dst, r.Clustering)
+		start := len(dst)
+		dst = AppendRow(dst, r)
+		n := len(dst) - start
+		ln := binary.PutUvarint(lenBuf[:], uint64(n))
+		dst = append(dst, lenBuf[:ln]...)
+		copy(dst[start+ln:], dst[start:start+n])
+		copy(dst[start:], lenBuf[:ln])
+	}
+	return dst
+}
+
+// View is a decoded mutation whose parts still point into the encoding: the
+// memtable keeps the row bytes as they are, with no re-encoding.
+type View struct {
+	Table  TableID
+	Key    Key
+	Header []byte
+	rows   []byte
+	nrows  int
+}
+
+// NumRows returns the number of rows in the mutation.
+func (v *View) NumRows() int { return v.nrows }
+
+// Rows calls fn with each row's clustering key and encoding, in order.
+func (v *View) Rows(fn func(clustering, row []byte) error) error {
+	d := decoder{b: v.rows}
+	for i := 0; i < v.nrows; i++ {
+		c := d.bytes()
+		r := d.bytes()
+		if d.err != nil {
+			return d.err
+		}
+		if err := fn(c, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeView checks the framing of an encoded mutation and returns a view of
+// it. Row and header contents are checked when they are decoded.
+func DecodeView(b []byte) (View, error) {
+	var v View
+	if len(b) < 1+16+8 || b[0] != EncodingVersion {
+		return v, fmt.Errorf("%w: bad mutation header", ErrCorrupt)
+	}
+	copy(v.Table[:], b[1:17])
+	v.Key.Token = int64(binary.BigEndian.Uint64(b[17:25]))
+	d := decoder{b: b[25:]}
+	v.Key.Bytes = d.bytes()
+	v.Header = d.bytes()
+	n := d.uvarint()
+	if d.err != nil {
+		return v, d.err
+	}
+	if n > uint64(len(d.b)) {
+		return v, ErrCorrupt
+	}
+	v.rows, v.nrows = d.b, int(n)
+	// Walk the framing once so a torn record cannot pass.
+	if err := v.Rows(func(_, _ []byte) error { return nil }); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// DecodeMutation fully decodes an encoded mutation. Byte slices alias b.
+func DecodeMutation(b []byte) (Mutation, error) {
+	v, err := DecodeView(b)
+	if err != nil {
+		return Mutation{}, err
+	}
+	m := Mutation{Table: v.Table}
+	p := &m.Partition
+	p.Key = v.Key
+	var h Header
+	if err := DecodeHeader(v.Header, &h); err != nil {
+		return m, err
+	}
+	p.Deletion, p.RangeTombstones, p.Static = h.Deletion, h.RangeTombstones, h.Static
+	p.Rows = make([]Row, 0, v.nrows)
+	err = v.Rows(func(c, rb []byte) error {
+		var r Row
+		if err := DecodeRow(rb, c, &r); err != nil {
+			return err
+		}
+		p.Rows = append(p.Rows, r)
+		return nil
+	})
+	return m, err
+}

@@ -1,0 +1,435 @@
+package sstable
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/golang/snappy"
+
+	"wcdb/mutation"
+)
+
+// The SSTable file format, version 1.
+//
+// A table is one file, a sequence of blocks followed by a fixed-size footer.
+// Blocks of different kinds are interleaved: the writer streams data blocks
+// and emits a row-index or partition-index block as soon as everything it
+// points at is on disk, so nothing proportional to the table is held in
+// memory except the bloom hashes (8 bytes per partition) and the summary.
+//
+//	[data 0][data 1][row index a][data 2][index 0][data 3] ... [index M-1]
+//	[summary][bloom][stats][footer]
+//
+// Every block is framed the same way; its handle (offset, length) names the
+// payload, the 5-byte trailer follows it:
+//
+//	+-----------------------+------+-------------------------------+
+//	| payload (length n)    | type | crc32c(payload, type) uint32LE |
+//	+-----------------------+------+-------------------------------+
+//	type: 0 = stored as is, 1 = snappy (used only when it saves space).
+//
+// Data, partition-index, row-index and summary blocks decompress to a list
+// of entries with an offset table, so an entry can be found by binary search
+// and iterated in either direction without decoding its neighbours:
+//
+//	[entry 0][entry 1]...[entry n-1][off 0 u32LE]...[off n-1 u32LE][n u32LE]
+//
+// Data block entries (a block is cut after the entry that takes it past
+// WriterOptions.BlockSize, so entries never straddle blocks):
+//
+//	partition start: 'P' | uvarint len | key bytes | uvarint len | header
+//	row:             'R' | uvarint len | clustering | uvarint len | row bytes
+//
+// A partition is its start entry followed by its rows, possibly continuing
+// in later data blocks (not necessarily adjacent in the file).
+//
+// Partition-index entry, one per partition in key order; an index block
+// holds WriterOptions.SummaryInterval entries:
+//
+//	token int64BE | uvarint len | key bytes
+//	| uvarint off | uvarint n     handle of the data block with the start entry
+//	| uvarint hdr                 entry number of the start entry in that block
+//	| uvarint end                 if the partition fits in that block: one past
+//	                              its last row entry; else 0
+//	| uvarint off | uvarint n     if end == 0: handle of its row-index block
+//
+// Row-index entry, one per data block holding rows of a multi-block
+// partition, in clustering order:
+//
+//	uvarint len | first clustering in the block
+//	| uvarint off | uvarint n | uvarint lo | uvarint hi
+//	                              block handle, entry range [lo, hi) of the rows
+//
+// Summary entry, one per partition-index block: the block's first key and
+// handle (token int64BE | uvarint len | key | uvarint off | uvarint n).
+//
+// Bloom block (not entry-structured): uvarint m (bits) | uvarint k (hashes) |
+// ceil(m/64) words uint64LE. Members are keyHash(key) as 8 bytes LE; keyHash
+// is FNV-1a 64 over token (8 bytes BE) and key bytes, so keys sharing a token
+// still filter apart.
+//
+// Stats block (not entry-structured), varints: MinTimestamp, MaxTimestamp,
+// MaxLocalDeletionTime, Rows, Tombstones (zigzag), Partitions, DataSize
+// (uvarint), then MinKey and MaxKey (zigzag token, uvarint len, bytes).
+//
+// Footer, 64 bytes:
+//
+//	summary handle (off u64LE, n u64LE) | bloom handle | stats handle
+//	| format version u32LE | magic u64LE | crc32c of the preceding 60 bytes u32LE
+
+// FormatVersion is the version written in the footer of new tables.
+const FormatVersion = 1
+
+const (
+	magic       = 0x3174737763626477 // "wdbcwst1" little-endian
+	footerSize  = 64
+	trailerSize = 5
+
+	compNone   = 0
+	compSnappy = 1
+
+	tagPartition = 'P'
+	tagRow       = 'R'
+
+	// maxBlockLen bounds a decompressed block so that a corrupt length
+	// cannot make us allocate without limit.
+	maxBlockLen = 1 << 30
+)
+
+// ErrCorrupt marks every error caused by a damaged or malformed file. Test
+// for it with errors.Is.
+var ErrCorrupt = errors.New("sstable: corrupt")
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+type handle struct {
+	off, n uint64
+}
+
+func corruptf(path string, off int64, format string, args ...any) error {
+	if off < 0 {
+		return fmt.Errorf("%w: %s: %s", ErrCorrupt, path, fmt.Sprintf(format, args...))
+	}
+	return fmt.Errorf("%w: %s: offset %d: %s", ErrCorrupt, path, off, fmt.Sprintf(format, args...))
+}
+
+// keyHash is the bloom filter member for key (see the format comment).
+func keyHash(k mutation.Key) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	t := uint64(k.Token)
+	for i := 56; i >= 0; i -= 8 {
+		h ^= (t >> uint(i)) & 0xff
+		h *= prime
+	}
+	for _, c := range k.Bytes {
+		h ^= uint64(c)
+		h *= prime
+	}
+	return h
+}
+
+// blockBuilder accumulates entries and their offsets.
+type blockBuilder struct {
+	buf     []byte
+	offsets []uint32
+}
+
+func (b *blockBuilder) n() int { return len(b.offsets) }
+
+func (b *blockBuilder) startEntry() { b.offsets = append(b.offsets, uint32(len(b.buf))) }
+
+func (b *blockBuilder) size() int { return len(b.buf) + 4*len(b.offsets) + 4 }
+
+// finish appends the offset table and returns the block contents.
+func (b *blockBuilder) finish() []byte {
+	for _, o := range b.offsets {
+		b.buf = binary.LittleEndian.AppendUint32(b.buf, o)
+	}
+	b.buf = binary.LittleEndian.AppendUint32(b.buf, uint32(len(b.offsets)))
+	return b.buf
+}
+
+func (b *blockBuilder) reset() {
+	b.buf = b.buf[:0]
+	b.offsets = b.offsets[:0]
+}
+
+// entry returns the bytes of entry i while the block is being built.
+func (b *blockBuilder) entry(i int) []byte {
+	end := len(b.buf)
+	if i+1 < len(b.offsets) {
+		end = int(b.offsets[i+1])
+	}
+	return b.buf[b.offsets[i]:end]
+}
+
+// block is a decompressed, checksum-verified block whose offset table has
+// been validated: entry i is data[offs[i]:offs[i+1]] with offs monotonic.
+// Blocks are immutable and shared through the cache.
+type block struct {
+	data []byte // entries followed by the offset table
+	n    int    // number of entries
+	tab  int    // start of the offset table
+}
+
+func (b *block) entry(i int) []byte {
+	start := binary.LittleEndian.Uint32(b.data[b.tab+4*i:])
+	end := uint32(b.tab)
+	if i+1 < b.n {
+		end = binary.LittleEndian.Uint32(b.data[b.tab+4*i+4:])
+	}
+	return b.data[start:end]
+}
+
+// parseBlock validates the offset table of decompressed block data.
+func parseBlock(data []byte) (*block, bool) {
+	if len(data) < 4 {
+		return nil, false
+	}
+	n := uint64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	if n*4+4 > uint64(len(data)) {
+		return nil, false
+	}
+	tab := len(data) - 4 - int(n)*4
+	prev := uint32(0)
+	for i := 0; i < int(n); i++ {
+		o := binary.LittleEndian.Uint32(data[tab+4*i:])
+		if o < prev || o > uint32(tab) {
+			return nil, false
+		}
+		prev = o
+	}
+	if n > 0 && binary.LittleEndian.Uint32(data[tab:]) != 0 {
+		return nil, false
+	}
+	return &block{data: data, n: int(n), tab: tab}, true
+}
+
+// frame compresses (when it pays) and frames contents into dst.
+func frame(dst, contents []byte, comp Compression) []byte {
+	typ := byte(compNone)
+	payload := contents
+	if comp == Snappy {
+		c := snappy.Encode(nil, contents)
+		if len(c) < len(contents)-len(contents)/8 {
+			payload, typ = c, compSnappy
+		}
+	}
+	dst = append(dst[:0], payload...)
+	dst = append(dst, typ)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst, crcTable))
+}
+
+// unframe checks the trailer of raw (payload + trailer) and returns the
+// decompressed contents. raw's payload may be returned when uncompressed.
+func unframe(raw []byte) ([]byte, error) {
+	if len(raw) < trailerSize {
+		return nil, errors.New("short block")
+	}
+	n := len(raw) - trailerSize
+	want := binary.LittleEndian.Uint32(raw[n+1:])
+	if got := crc32.Checksum(raw[:n+1], crcTable); got != want {
+		return nil, fmt.Errorf("block checksum mismatch: got %08x, want %08x", got, want)
+	}
+	switch raw[n] {
+	case compNone:
+		return raw[:n], nil
+	case compSnappy:
+		l, err := snappy.DecodedLen(raw[:n])
+		if err != nil || l > maxBlockLen {
+			return nil, errors.New("bad snappy block")
+		}
+		out, err := snappy.Decode(make([]byte, l), raw[:n])
+		if err != nil {
+			return nil, errors.New("bad snappy block")
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("unknown compression type %d", raw[n])
+	}
+}
+
+// decoder reads varint-encoded fields, remembering the first failure.
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad = true
+		d.b = nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad = true
+		d.b = nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	l := d.uvarint()
+	if l > uint64(len(d.b)) {
+		d.bad = true
+		d.b = nil
+		return nil
+	}
+	v := d.b[:l:l]
+	d.b = d.b[l:]
+	return v
+}
+
+func (d *decoder) token() int64 {
+	if len(d.b) < 8 {
+		d.bad = true
+		d.b = nil
+		return 0
+	}
+	v := int64(binary.BigEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.bad = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) handle() handle {
+	return handle{off: d.uvarint(), n: d.uvarint()}
+}
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+func appendHandle(dst []byte, h handle) []byte {
+	dst = binary.AppendUvarint(dst, h.off)
+	return binary.AppendUvarint(dst, h.n)
+}
+
+func appendKey(dst []byte, k mutation.Key) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(k.Token))
+	return appendBytes(dst, k.Bytes)
+}
+
+// compareKeyEntry compares k with the key at the front of an index or
+// summary entry without allocating.
+func compareKeyEntry(k mutation.Key, e []byte) (int, bool) {
+	d := decoder{b: e}
+	tok := d.token()
+	kb := d.bytes()
+	if d.bad {
+		return 0, false
+	}
+	return k.Compare(mutation.Key{Token: tok, Bytes: kb}), true
+}
+
+// indexEntry is a decoded partition-index entry.
+type indexEntry struct {
+	key      mutation.Key
+	data     handle // block with the start entry
+	hdr      uint64 // entry number of the start entry
+	end      uint64 // one past the last row entry, or 0 with rowIndex set
+	rowIndex handle
+}
+
+func appendIndexEntry(dst []byte, e *indexEntry) []byte {
+	dst = appendKey(dst, e.key)
+	dst = appendHandle(dst, e.data)
+	dst = binary.AppendUvarint(dst, e.hdr)
+	dst = binary.AppendUvarint(dst, e.end)
+	if e.end == 0 {
+		dst = appendHandle(dst, e.rowIndex)
+	}
+	return dst
+}
+
+func decodeIndexEntry(b []byte, e *indexEntry) bool {
+	d := decoder{b: b}
+	e.key.Token = d.token()
+	e.key.Bytes = d.bytes()
+	e.data = d.handle()
+	e.hdr = d.uvarint()
+	e.end = d.uvarint()
+	e.rowIndex = handle{}
+	if e.end == 0 {
+		e.rowIndex = d.handle()
+	} else if e.end <= e.hdr {
+		return false
+	}
+	return !d.bad && len(d.b) == 0
+}
+
+// rowIndexEntry is a decoded row-index entry.
+type rowIndexEntry struct {
+	first  []byte
+	data   handle
+	lo, hi uint64
+}
+
+func appendRowIndexEntry(dst []byte, e *rowIndexEntry) []byte {
+	dst = appendBytes(dst, e.first)
+	dst = appendHandle(dst, e.data)
+	dst = binary.AppendUvarint(dst, e.lo)
+	return binary.AppendUvarint(dst, e.hi)
+}
+
+func decodeRowIndexEntry(b []byte, e *rowIndexEntry) bool {
+	d := decoder{b: b}
+	e.first = d.bytes()
+	e.data = d.handle()
+	e.lo = d.uvarint()
+	e.hi = d.uvarint()
+	return !d.bad && len(d.b) == 0 && e.lo < e.hi
+}
+
+// decodeRow splits a row entry; ok is false if it is not a well-formed row.
+func decodeRow(e []byte) (clustering, row []byte, ok bool) {
+	d := decoder{b: e}
+	if d.byte() != tagRow {
+		return nil, nil, false
+	}
+	clustering = d.bytes()
+	row = d.bytes()
+	return clustering, row, !d.bad && len(d.b) == 0
+}
+
+// rowClustering decodes only the clustering of a row entry.
+func rowClustering(e []byte) ([]byte, bool) {
+	d := decoder{b: e}
+	if d.byte() != tagRow {
+		return nil, false
+	}
+	c := d.bytes()
+	return c, !d.bad
+}
+
+func decodePartitionStart(e []byte) (key, header []byte, ok bool) {
+	d := decoder{b: e}
+	if d.byte() != tagPartition {
+		return nil, nil, false
+	}
+	key = d.bytes()
+	header = d.bytes()
+	return key, header, !d.bad && len(d.b) == 0
+}

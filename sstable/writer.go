@@ -1,0 +1,485 @@
+package sstable
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"path/filepath"
+
+	"github.com/bits-and-blooms/bloom/v3"
+
+	"wcdb/internal/vfs"
+	"wcdb/mutation"
+)
+
+// Compression selects how blocks are compressed.
+type Compression uint8
+
+const (
+	// Snappy compresses blocks with snappy when that saves space (the default).
+	Snappy Compression = iota
+	// None stores blocks uncompressed.
+	None
+)
+
+// WriterOptions configure a Writer. The zero value gives the defaults.
+type WriterOptions struct {
+	// BlockSize is the target uncompressed size of a data block; blocks are
+	// cut after the entry that reaches it. Default 16 KiB.
+	BlockSize int
+	// Compression of blocks. Default Snappy.
+	Compression Compression
+	// BloomFPChance is the bloom filter's target false-positive rate.
+	// Default 0.01.
+	BloomFPChance float64
+	// SummaryInterval is the number of partitions per partition-index block,
+	// hence per in-memory summary entry. Default 128.
+	SummaryInterval int
+}
+
+func (o *WriterOptions) withDefaults() (WriterOptions, error) {
+	r := *o
+	if r.BlockSize == 0 {
+		r.BlockSize = 16 << 10
+	}
+	if r.BloomFPChance == 0 {
+		r.BloomFPChance = 0.01
+	}
+	if r.SummaryInterval == 0 {
+		r.SummaryInterval = 128
+	}
+	switch {
+	case r.BlockSize < 0:
+		return r, fmt.Errorf("sstable: BlockSize %d is negative", r.BlockSize)
+	case r.BloomFPChance <= 0 || r.BloomFPChance >= 1:
+		return r, fmt.Errorf("sstable: BloomFPChance %v not in (0, 1)", r.BloomFPChance)
+	case r.SummaryInterval < 0:
+		return r, fmt.Errorf("sstable: SummaryInterval %d is negative", r.SummaryInterval)
+	case r.Compression != Snappy && r.Compression != None:
+		return r, fmt.Errorf("sstable: unknown compression %d", r.Compression)
+	}
+	return r, nil
+}
+
+// Stats are supplied by the caller at Finish and stored verbatim.
+type Stats struct {
+	MinTimestamp, MaxTimestamp int64
+	MaxLocalDeletionTime       int64
+	Rows, Tombstones           int64
+}
+
+// Meta describes a finished table.
+type Meta struct {
+	Stats
+	Partitions     int64
+	MinKey, MaxKey mutation.Key
+	// FileSize is the whole file; DataSize the data blocks as stored.
+	FileSize, DataSize int64
+	FormatVersion      uint32
+}
+
+// Writer writes one SSTable. Partitions are added in ascending key order,
+// rows within a partition in ascending clustering order. The table is
+// written to path+".tmp" and appears at path only when Finish succeeds.
+// A Writer is not safe for concurrent use.
+type Writer struct {
+	fs   vfs.FS
+	path string
+	tmp  string
+	f    vfs.File
+	opts WriterOptions
+	off  uint64 // bytes written
+	err  error  // sticky
+	done bool
+
+	frameBuf []byte
+	data     blockBuilder // current data block
+	index    blockBuilder // current partition-index block
+	indexN   int
+	summary  blockBuilder
+	firstKey []byte // first key of the current index block, encoded
+
+	// pending are the index entries of finished partitions whose start
+	// entry is in the unflushed data block; their keys alias pendingKeys.
+	pending     []indexEntry
+	pendingKeys []byte
+
+	// The partition being written.
+	inPart     bool
+	key        mutation.Key // owned copy
+	hdrIdx     int          // start entry number in its block
+	startH     handle       // block with the start entry, once flushed
+	rowLo      int // first row of this partition in the current block, or -1
+	lastClust  []byte
+	hasRow     bool
+	rowIndex   blockBuilder
+	pendingRow rowIndexEntry // row-index entry of the block being flushed
+	firstBlock bool   // start entry is in the current block
+
+	hashes []uint64
+	meta   Meta
+	lastKey mutation.Key
+}
+
+// NewWriter creates path+".tmp" and returns a Writer for it.
+func NewWriter(fs vfs.FS, path string, opts WriterOptions) (*Writer, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp"
+	f, err := fs.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("sstable: create %s: %w", tmp, err)
+	}
+	return &Writer{fs: fs, path: path, tmp: tmp, f: f, opts: o}, nil
+}
+
+func (w *Writer) check() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.done {
+		return errors.New("sstable: writer already finished")
+	}
+	return nil
+}
+
+// StartPartition begins the partition key with the given opaque header.
+// Keys must be strictly ascending.
+func (w *Writer) StartPartition(key mutation.Key, header []byte) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	if w.inPart {
+		return errors.New("sstable: StartPartition inside a partition")
+	}
+	if w.meta.Partitions > 0 && key.Compare(w.lastKey) <= 0 {
+		return fmt.Errorf("sstable: partition key (%d, %x) not after (%d, %x)",
+			key.Token, key.Bytes, w.lastKey.Token, w.lastKey.Bytes)
+	}
+	w.inPart = true
+	w.key = mutation.Key{Token: key.Token, Bytes: append(w.key.Bytes[:0], key.Bytes...)}
+	w.hdrIdx = w.data.n()
+	w.firstBlock = true
+	w.rowLo = -1
+	w.hasRow = false
+	w.rowIndex.reset()
+
+	w.data.startEntry()
+	w.data.buf = append(w.data.buf, tagPartition)
+	w.data.buf = appendBytes(w.data.buf, key.Bytes)
+	w.data.buf = appendBytes(w.data.buf, header)
+	return w.maybeFlush()
+}
+
+// AddRow adds a row to the current partition. Clustering keys must be
+// strictly ascending (bytes.Compare) within the partition.
+func (w *Writer) AddRow(clustering, row []byte) error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	if !w.inPart {
+		return errors.New("sstable: AddRow outside a partition")
+	}
+	if w.hasRow && bytes.Compare(clustering, w.lastClust) <= 0 {
+		return fmt.Errorf("sstable: clustering %x not after %x in partition %x", clustering, w.lastClust, w.key.Bytes)
+	}
+	w.hasRow = true
+	w.lastClust = append(w.lastClust[:0], clustering...)
+	if w.rowLo < 0 {
+		w.rowLo = w.data.n()
+	}
+	w.data.startEntry()
+	w.data.buf = append(w.data.buf, tagRow)
+	w.data.buf = appendBytes(w.data.buf, clustering)
+	w.data.buf = appendBytes(w.data.buf, row)
+	return w.maybeFlush()
+}
+
+// FinishPartition ends the current partition.
+func (w *Writer) FinishPartition() error {
+	if err := w.check(); err != nil {
+		return err
+	}
+	if !w.inPart {
+		return errors.New("sstable: FinishPartition outside a partition")
+	}
+	if !w.firstBlock && w.rowLo >= 0 {
+		// Multi-block partition with rows in the open block: cut the block so
+		// that the row index can be completed and written now.
+		if err := w.flushData(); err != nil {
+			return w.fail(err)
+		}
+	}
+	w.inPart = false
+	w.meta.Partitions++
+	if w.meta.Partitions == 1 {
+		w.meta.MinKey = mutation.Key{Token: w.key.Token, Bytes: append([]byte(nil), w.key.Bytes...)}
+	}
+	w.lastKey = mutation.Key{Token: w.key.Token, Bytes: append(w.lastKey.Bytes[:0], w.key.Bytes...)}
+	w.hashes = append(w.hashes, keyHash(w.key))
+
+	if w.firstBlock {
+		// Entirely in the open block: the entry is completed at its flush.
+		end := w.data.n()
+		off := len(w.pendingKeys)
+		w.pendingKeys = append(w.pendingKeys, w.key.Bytes...)
+		w.pending = append(w.pending, indexEntry{
+			key: mutation.Key{Token: w.key.Token, Bytes: w.pendingKeys[off:len(w.pendingKeys):len(w.pendingKeys)]},
+			hdr: uint64(w.hdrIdx), end: uint64(end),
+		})
+		return nil
+	}
+	e := indexEntry{key: w.key, data: w.startH, hdr: uint64(w.hdrIdx)}
+	switch w.rowIndex.n() {
+	case 0:
+		e.end = uint64(w.hdrIdx) + 1
+	case 1:
+		var ri rowIndexEntry
+		decodeRowIndexEntry(w.rowIndex.entry(0), &ri)
+		if ri.data == w.startH {
+			e.end = ri.hi
+			break
+		}
+		fallthrough
+	default:
+		h, err := w.writeBlock(w.rowIndex.finish())
+		if err != nil {
+			return w.fail(err)
+		}
+		e.rowIndex = h
+	}
+	return w.addIndexEntry(&e)
+}
+
+func (w *Writer) fail(err error) error {
+	if w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+func (w *Writer) maybeFlush() error {
+	if w.data.size() < w.opts.BlockSize {
+		return nil
+	}
+	return w.fail(w.flushData())
+}
+
+// writeBlock frames contents and appends it to the file.
+func (w *Writer) writeBlock(contents []byte) (handle, error) {
+	w.frameBuf = frame(w.frameBuf, contents, w.opts.Compression)
+	if _, err := w.f.Write(w.frameBuf); err != nil {
+		return handle{}, fmt.Errorf("sstable: write %s: %w", w.tmp, err)
+	}
+	h := handle{off: w.off, n: uint64(len(w.frameBuf) - trailerSize)}
+	w.off += uint64(len(w.frameBuf))
+	return h, nil
+}
+
+// flushData writes the open data block and completes what waited for its
+// handle: index entries of partitions started in it, and the row index of
+// the open partition.
+func (w *Writer) flushData() error {
+	if w.data.n() == 0 {
+		return nil
+	}
+	n := w.data.n()
+	if w.inPart && w.rowLo >= 0 {
+		c, _ := rowClustering(w.data.entry(w.rowLo))
+		// Build the row-index entry before finish() appends the offset table;
+		// its handle is patched below.
+		w.pendingRow = rowIndexEntry{first: append(w.pendingRow.first[:0], c...), lo: uint64(w.rowLo), hi: uint64(n)}
+	}
+	h, err := w.writeBlock(w.data.finish())
+	if err != nil {
+		return err
+	}
+	w.meta.DataSize += int64(h.n + trailerSize)
+	w.data.reset()
+	for i := range w.pending {
+		w.pending[i].data = h
+		if err := w.addIndexEntry(&w.pending[i]); err != nil {
+			return err
+		}
+	}
+	w.pending = w.pending[:0]
+	w.pendingKeys = w.pendingKeys[:0]
+	if w.inPart {
+		if w.firstBlock {
+			w.startH = h
+			w.firstBlock = false
+		}
+		if w.rowLo >= 0 {
+			w.pendingRow.data = h
+			w.rowIndex.startEntry()
+			w.rowIndex.buf = appendRowIndexEntry(w.rowIndex.buf, &w.pendingRow)
+		}
+		w.rowLo = -1
+	}
+	return nil
+}
+
+func (w *Writer) addIndexEntry(e *indexEntry) error {
+	if w.indexN == 0 {
+		w.firstKey = appendKey(w.firstKey[:0], e.key)
+	}
+	w.index.startEntry()
+	w.index.buf = appendIndexEntry(w.index.buf, e)
+	w.indexN++
+	if w.indexN >= w.opts.SummaryInterval {
+		return w.flushIndex()
+	}
+	return nil
+}
+
+func (w *Writer) flushIndex() error {
+	if w.indexN == 0 {
+		return nil
+	}
+	h, err := w.writeBlock(w.index.finish())
+	if err != nil {
+		return err
+	}
+	w.index.reset()
+	w.indexN = 0
+	w.summary.startEntry()
+	w.summary.buf = append(w.summary.buf, w.firstKey...)
+	w.summary.buf = appendHandle(w.summary.buf, h)
+	return nil
+}
+
+// Finish writes the index, bloom filter, stats and footer, syncs the file,
+// and atomically publishes it at path. stats are stored verbatim.
+func (w *Writer) Finish(stats Stats) (Meta, error) {
+	if err := w.check(); err != nil {
+		return Meta{}, err
+	}
+	if w.inPart {
+		return Meta{}, errors.New("sstable: Finish inside a partition")
+	}
+	meta, err := w.finish(stats)
+	if err != nil {
+		w.fail(err)
+		w.Abort()
+		return Meta{}, err
+	}
+	w.done = true
+	return meta, nil
+}
+
+func (w *Writer) finish(stats Stats) (Meta, error) {
+	if err := w.flushData(); err != nil {
+		return Meta{}, err
+	}
+	if err := w.flushIndex(); err != nil {
+		return Meta{}, err
+	}
+	w.meta.Stats = stats
+	w.meta.MaxKey = w.lastKey
+	w.meta.FormatVersion = FormatVersion
+
+	var hs [3]handle
+	var err error
+	if hs[0], err = w.writeBlock(w.summary.finish()); err != nil {
+		return Meta{}, err
+	}
+	bf := bloom.NewWithEstimates(uint(max(len(w.hashes), 1)), w.opts.BloomFPChance)
+	var hb [8]byte
+	for _, h := range w.hashes {
+		binary.LittleEndian.PutUint64(hb[:], h)
+		bf.Add(hb[:])
+	}
+	bb := binary.AppendUvarint(nil, uint64(bf.Cap()))
+	bb = binary.AppendUvarint(bb, uint64(bf.K()))
+	for _, word := range bf.BitSet().Words() {
+		bb = binary.LittleEndian.AppendUint64(bb, word)
+	}
+	if hs[1], err = w.writeBlock(bb); err != nil {
+		return Meta{}, err
+	}
+	if hs[2], err = w.writeBlock(encodeStats(&w.meta)); err != nil {
+		return Meta{}, err
+	}
+	var foot [footerSize]byte
+	for i, h := range hs {
+		binary.LittleEndian.PutUint64(foot[16*i:], h.off)
+		binary.LittleEndian.PutUint64(foot[16*i+8:], h.n)
+	}
+	binary.LittleEndian.PutUint32(foot[48:], FormatVersion)
+	binary.LittleEndian.PutUint64(foot[52:], magic)
+	binary.LittleEndian.PutUint32(foot[60:], crc32.Checksum(foot[:60], crcTable))
+	if _, err := w.f.Write(foot[:]); err != nil {
+		return Meta{}, fmt.Errorf("sstable: write %s: %w", w.tmp, err)
+	}
+	w.off += footerSize
+	w.meta.FileSize = int64(w.off)
+	if err := w.f.Sync(); err != nil {
+		return Meta{}, fmt.Errorf("sstable: sync %s: %w", w.tmp, err)
+	}
+	err = w.f.Close()
+	w.f = nil
+	if err != nil {
+		return Meta{}, fmt.Errorf("sstable: close %s: %w", w.tmp, err)
+	}
+	if err := w.fs.Rename(w.tmp, w.path); err != nil {
+		return Meta{}, fmt.Errorf("sstable: publish %s: %w", w.path, err)
+	}
+	if err := w.fs.SyncDir(filepath.Dir(w.path)); err != nil {
+		return Meta{}, fmt.Errorf("sstable: sync dir of %s: %w", w.path, err)
+	}
+	return w.meta, nil
+}
+
+// Abort abandons the table and removes the temporary file. It is a no-op
+// after a successful Finish.
+func (w *Writer) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+	w.fs.Remove(w.tmp)
+}
+
+func appendStatsKey(dst []byte, k mutation.Key) []byte {
+	dst = binary.AppendVarint(dst, k.Token)
+	return appendBytes(dst, k.Bytes)
+}
+
+func encodeStats(m *Meta) []byte {
+	b := binary.AppendVarint(nil, m.MinTimestamp)
+	b = binary.AppendVarint(b, m.MaxTimestamp)
+	b = binary.AppendVarint(b, m.MaxLocalDeletionTime)
+	b = binary.AppendVarint(b, m.Rows)
+	b = binary.AppendVarint(b, m.Tombstones)
+	b = binary.AppendUvarint(b, uint64(m.Partitions))
+	b = binary.AppendUvarint(b, uint64(m.DataSize))
+	b = appendStatsKey(b, m.MinKey)
+	return appendStatsKey(b, m.MaxKey)
+}
+
+func decodeStats(b []byte, m *Meta) bool {
+	d := decoder{b: b}
+	m.MinTimestamp = d.varint()
+	m.MaxTimestamp = d.varint()
+	m.MaxLocalDeletionTime = d.varint()
+	m.Rows = d.varint()
+	m.Tombstones = d.varint()
+	p, ds := d.uvarint(), d.uvarint()
+	m.MinKey.Token = d.varint()
+	m.MinKey.Bytes = append([]byte(nil), d.bytes()...)
+	m.MaxKey.Token = d.varint()
+	m.MaxKey.Bytes = append([]byte(nil), d.bytes()...)
+	if d.bad || len(d.b) != 0 || p > 1<<62 || ds > 1<<62 {
+		return false
+	}
+	m.Partitions, m.DataSize = int64(p), int64(ds)
+	return true
+}
