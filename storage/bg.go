@@ -1,0 +1,124 @@
+package storage
+
+import (
+	"sync"
+)
+
+// bgWork runs flushes and compactions in two goroutines: flushes must not
+// wait behind a long compaction, or writers would stall.
+type bgWork struct {
+	e         *Engine
+	flushWake chan struct{}
+	compWake  chan struct{}
+	stopCh    chan struct{}
+	wg        sync.WaitGroup
+
+	mu struct {
+		sync.Mutex
+		flushQ []*Table
+	}
+}
+
+func (b *bgWork) start(e *Engine) {
+	b.e = e
+	b.flushWake = make(chan struct{}, 1)
+	b.compWake = make(chan struct{}, 1)
+	b.stopCh = make(chan struct{})
+	b.wg.Add(2)
+	go b.flushLoop()
+	go b.compactLoop()
+	b.requestCompaction()
+}
+
+func (b *bgWork) stop() {
+	if b.stopCh == nil {
+		return
+	}
+	close(b.stopCh)
+	b.wg.Wait()
+}
+
+func (b *bgWork) requestFlush(t *Table) {
+	b.mu.Lock()
+	b.mu.flushQ = append(b.mu.flushQ, t)
+	b.mu.Unlock()
+	select {
+	case b.flushWake <- struct{}{}:
+	default:
+	}
+}
+
+func (b *bgWork) requestCompaction() {
+	if b.compWake == nil {
+		return
+	}
+	select {
+	case b.compWake <- struct{}{}:
+	default:
+	}
+}
+
+func (b *bgWork) stopping() bool {
+	select {
+	case <-b.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+func (b *bgWork) flushLoop() {
+	defer b.wg.Done()
+	for {
+		select {
+		case <-b.stopCh:
+			return
+		case <-b.flushWake:
+		}
+		for !b.stopping() {
+			b.mu.Lock()
+			if len(b.mu.flushQ) == 0 {
+				b.mu.Unlock()
+				break
+			}
+			t := b.mu.flushQ[0]
+			b.mu.flushQ = b.mu.flushQ[1:]
+			b.mu.Unlock()
+			if err := t.flush(); err != nil {
+				// The data stays in the commit log and the memtable; the next
+				// request retries.
+				b.e.opts.Logf("storage: flush of table %s failed: %v", t, err)
+			}
+		}
+	}
+}
+
+func (b *bgWork) compactLoop() {
+	defer b.wg.Done()
+	for {
+		select {
+		case <-b.stopCh:
+			return
+		case <-b.compWake:
+		}
+		if b.e.opts.DisableAutoCompaction {
+			continue
+		}
+		for !b.stopping() {
+			did := false
+			for _, t := range b.e.Tables() {
+				if b.stopping() {
+					return
+				}
+				ok, err := t.compactOnce(b.stopCh)
+				if err != nil {
+					b.e.opts.Logf("storage: compaction of table %s failed: %v", t, err)
+				}
+				did = did || (ok && err == nil)
+			}
+			if !did {
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,439 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"wcdb/compaction"
+	"wcdb/memtable"
+	"wcdb/mutation"
+	"wcdb/sstable"
+)
+
+// compactionTables describes the live files to the strategy.
+func (t *Table) compactionTables() []compaction.Table {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.e.opts.Now()
+	gcBefore := now.Unix() - t.opts.GCGraceSeconds
+	out := make([]compaction.Table, 0, len(t.mu.files))
+	for _, f := range t.mu.files {
+		ct := compaction.Table{
+			ID: f.num, Size: f.meta.FileSize, Level: f.level,
+			MinKey: f.meta.MinKey, MaxKey: f.meta.MaxKey,
+			MinTimestamp: f.meta.MinTimestamp, MaxTimestamp: f.meta.MaxTimestamp,
+			MaxLocalDeletionTime: f.meta.MaxLocalDeletionTime,
+			Partitions:           f.meta.Partitions,
+			CreatedAt:            time.Unix(f.createdAt, 0),
+			// A file found corrupt is never compaction input again.
+			Compacting: f.corrupt.Load(),
+		}
+		if f.meta.MaxLocalDeletionTime < gcBefore {
+			ct.DroppableTombstones = f.meta.Tombstones
+		}
+		out = append(out, ct)
+	}
+	return out
+}
+
+// compactOnce runs the strategy's next task, if any.
+func (t *Table) compactOnce(stop <-chan struct{}) (bool, error) {
+	t.compactMu.Lock()
+	defer t.compactMu.Unlock()
+	task := t.strategy.Pick(t.compactionTables(), t.e.opts.Now())
+	if task == nil {
+		return false, nil
+	}
+	return true, t.runCompaction(task, stop)
+}
+
+// Compact runs a major compaction: every live SSTable merged per the
+// strategy's Major tasks.
+func (t *Table) Compact() error {
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	t.compactMu.Lock()
+	defer t.compactMu.Unlock()
+	for _, task := range t.strategy.Major(t.compactionTables()) {
+		if err := t.runCompaction(task, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runCompaction merges the task's inputs into new files and swaps them in.
+// Tombstones (and expired cells) are purged only once older than
+// gc_grace_seconds and only if no file outside the compaction, nor a
+// memtable, may hold data they shadow. Caller holds compactMu.
+func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error {
+	s := t.acquire(true)
+	defer s.release()
+	var inputs, others []*sstFile
+	for _, f := range s.files {
+		if slices.Contains(task.Inputs, f.num) {
+			inputs = append(inputs, f)
+		} else {
+			others = append(others, f)
+		}
+	}
+	if len(inputs) != len(task.Inputs) {
+		return fmt.Errorf("storage: compaction inputs %v not all live", task.Inputs)
+	}
+	now := t.e.opts.Now()
+	c := compactor{t: t, task: task, others: others, mems: s.mems, now: now.Unix(),
+		gcBefore: now.Unix() - t.opts.GCGraceSeconds, stop: stop}
+	var inBytes int64
+	for _, f := range inputs {
+		inBytes += f.meta.FileSize
+	}
+	outs, err := c.run(inputs)
+	if err != nil {
+		for _, o := range outs {
+			o.obsolete.Store(true)
+			o.unref()
+		}
+		var ce corruptInput
+		if errors.As(err, &ce) {
+			ce.f.corrupt.Store(true)
+			t.e.opts.Logf("storage: %v; the file is excluded from compaction", err)
+		}
+		return err
+	}
+	// Publish: the manifest names the outputs instead of the inputs.
+	t.manifestMu.Lock()
+	t.mu.Lock()
+	if t.mu.dropped {
+		t.mu.Unlock()
+		t.manifestMu.Unlock()
+		for _, o := range outs {
+			o.obsolete.Store(true)
+			o.unref()
+		}
+		return nil
+	}
+	kept := t.mu.files[:0:0]
+	for _, f := range t.mu.files {
+		if !slices.Contains(task.Inputs, f.num) {
+			kept = append(kept, f)
+		}
+	}
+	kept = append(kept, outs...)
+	slices.SortFunc(kept, func(a, b *sstFile) int { return int(a.num - b.num) })
+	t.mu.files = kept
+	man := t.manifestLocked()
+	t.mu.Unlock()
+	err = writeEnvelope(t.e.fs, t.manifestPath(), manifestMagic, &man)
+	t.manifestMu.Unlock()
+	if err != nil {
+		// The in-memory set is already switched; the old manifest still
+		// names the inputs, which are kept on disk until a manifest without
+		// them is durable (the next successful rewrite).
+		return fmt.Errorf("storage: compaction manifest: %w", err)
+	}
+	var outBytes int64
+	for _, o := range outs {
+		outBytes += o.meta.FileSize
+	}
+	for _, f := range inputs {
+		f.obsolete.Store(true)
+		f.unref() // the live reference
+	}
+	t.e.metrics.Compactions.Add(1)
+	t.e.metrics.BytesCompacted.Add(outBytes)
+	t.e.opts.Logf("storage: compacted %d files (%d bytes) into %d (%d bytes): %s", len(inputs), inBytes, len(outs), outBytes, task.Reason)
+	return nil
+}
+
+type corruptInput struct {
+	f   *sstFile
+	err error
+}
+
+func (c corruptInput) Error() string { return fmt.Sprintf("compaction input %s: %v", c.f.path, c.err) }
+func (c corruptInput) Unwrap() error { return c.err }
+
+type compactor struct {
+	t        *Table
+	task     *compaction.Task
+	others   []*sstFile
+	mems     []*memtable.Memtable
+	now      int64
+	gcBefore int64
+	stop     <-chan struct{}
+
+	w     *sstable.Writer
+	wnum  uint64
+	st    statsAcc
+	outs  []*sstFile
+	buf   []byte
+	bytes int64
+}
+
+// run merges inputs partition by partition.
+func (c *compactor) run(inputs []*sstFile) ([]*sstFile, error) {
+	iters := make([]*sstable.PartitionIter, len(inputs))
+	for i, f := range inputs {
+		iters[i] = f.r.Scan(nil, nil)
+	}
+	defer func() {
+		for _, it := range iters {
+			it.Close()
+		}
+	}()
+	valid := make([]bool, len(iters))
+	advance := func(i int) error {
+		valid[i] = iters[i].Next()
+		if !valid[i] {
+			if err := iters[i].Err(); err != nil {
+				return corruptInput{inputs[i], err}
+			}
+		}
+		return nil
+	}
+	for i := range iters {
+		if err := advance(i); err != nil {
+			return c.outs, err
+		}
+	}
+	var cur []int
+	for {
+		if c.stop != nil {
+			select {
+			case <-c.stop:
+				c.abort()
+				return c.outs, errors.New("storage: compaction stopped")
+			default:
+			}
+		}
+		cur = cur[:0]
+		var key mutation.Key
+		for i := range iters {
+			if !valid[i] {
+				continue
+			}
+			k := iters[i].Partition().Key()
+			switch {
+			case len(cur) == 0 || k.Compare(key) < 0:
+				key, cur = k, append(cur[:0], i)
+			case k.Compare(key) == 0:
+				cur = append(cur, i)
+			}
+		}
+		if len(cur) == 0 {
+			break
+		}
+		// Newest file first, as reads merge.
+		slices.SortFunc(cur, func(a, b int) int { return int(inputs[b].num - inputs[a].num) })
+		srcs := make([]partSource, 0, len(cur))
+		for _, i := range cur {
+			p := iters[i].Partition()
+			srcs = append(srcs, partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }})
+		}
+		if err := c.partition(key, srcs); err != nil {
+			c.abort()
+			var ce corruptInput
+			if !errors.As(err, &ce) && errors.Is(err, sstable.ErrCorrupt) {
+				err = corruptInput{inputs[cur[0]], err}
+			}
+			return c.outs, err
+		}
+		for _, i := range cur {
+			if err := advance(i); err != nil {
+				c.abort()
+				return c.outs, err
+			}
+		}
+	}
+	if err := c.finishFile(); err != nil {
+		return c.outs, err
+	}
+	return c.outs, nil
+}
+
+// maxPurgeable returns the timestamp below which a tombstone for key
+// shadows nothing outside the compaction.
+func (c *compactor) maxPurgeable(key mutation.Key) int64 {
+	mp := int64(math.MaxInt64)
+	for _, m := range c.mems {
+		if m.Get(key) != nil {
+			return math.MinInt64
+		}
+	}
+	for _, f := range c.others {
+		if key.Compare(f.meta.MinKey) < 0 || key.Compare(f.meta.MaxKey) > 0 || !f.r.MayContain(key) {
+			continue
+		}
+		mp = min(mp, f.meta.MinTimestamp)
+	}
+	return mp
+}
+
+func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
+	var h mutation.Header
+	h.Deletion = mutation.Live
+	for _, s := range srcs {
+		if len(s.header) == 1 && s.header[0] == 0 {
+			continue
+		}
+		var sh mutation.Header
+		if err := mutation.DecodeHeader(s.header, &sh); err != nil {
+			return err
+		}
+		h = mutation.MergeHeaders(&h, &sh)
+	}
+	maxPurge := int64(math.MinInt64)
+	computed := false
+	purgeable := func(d mutation.Deletion) bool {
+		if d.IsLive() || d.LocalDeletionTime >= c.gcBefore {
+			return false
+		}
+		if !computed {
+			maxPurge, computed = c.maxPurgeable(key), true
+		}
+		return d.Timestamp < maxPurge
+	}
+	// The purged header; the unpurged h still shadows the input rows.
+	out := mutation.Header{Deletion: h.Deletion}
+	if purgeable(out.Deletion) {
+		out.Deletion = mutation.Live
+	}
+	for _, rt := range h.RangeTombstones {
+		if !purgeable(rt.Deletion) {
+			out.RangeTombstones = append(out.RangeTombstones, rt)
+		}
+	}
+	if h.Static != nil {
+		st := *h.Static
+		st.Cells = append([]mutation.Cell(nil), st.Cells...)
+		st.Shadow(h.Deletion)
+		c.purgeRow(&st, purgeable)
+		if !st.IsEmpty() {
+			out.Static = &st
+		}
+	}
+	started := false
+	start := func() error {
+		if started {
+			return nil
+		}
+		started = true
+		if c.w == nil {
+			if err := c.newFile(); err != nil {
+				return err
+			}
+		}
+		c.buf = mutation.AppendHeader(c.buf[:0], &out)
+		if err := c.st.header(c.buf); err != nil {
+			return err
+		}
+		return c.w.StartPartition(key, c.buf)
+	}
+	if !out.IsEmpty() {
+		if err := start(); err != nil {
+			return err
+		}
+	}
+	err := mergeRows(srcs, nil, nil, false, func(row *mutation.Row) (bool, error) {
+		row.Shadow(h.RowDeletion(row.Clustering))
+		c.purgeRow(row, purgeable)
+		if row.IsEmpty() {
+			return false, nil
+		}
+		if err := start(); err != nil {
+			return true, err
+		}
+		c.buf = mutation.AppendRow(c.buf[:0], row)
+		if err := c.st.row(row.Clustering, c.buf); err != nil {
+			return true, err
+		}
+		c.bytes += int64(len(c.buf) + len(row.Clustering))
+		if err := c.t.e.limiter.Wait(context.Background(), len(c.buf)+len(row.Clustering)); err != nil {
+			return true, err
+		}
+		return false, c.w.AddRow(row.Clustering, c.buf)
+	})
+	if err != nil {
+		return err
+	}
+	if !started {
+		return nil
+	}
+	if err := c.w.FinishPartition(); err != nil {
+		return err
+	}
+	if c.task.MaxOutputBytes > 0 && c.bytes >= c.task.MaxOutputBytes {
+		return c.finishFile()
+	}
+	return nil
+}
+
+// purgeRow turns expired cells into tombstones and drops tombstones that
+// are purgeable.
+func (c *compactor) purgeRow(r *mutation.Row, purgeable func(mutation.Deletion) bool) {
+	if l := r.Liveness; !l.IsEmpty() && l.ExpiresAt != mutation.NoDeletionTime && l.ExpiresAt <= c.now {
+		// An expired row marker counts as deleted when it was written
+		// (Cassandra: expiry minus TTL).
+		if purgeable(mutation.Deletion{Timestamp: l.Timestamp, LocalDeletionTime: l.ExpiresAt - int64(l.TTL)}) {
+			r.Liveness = mutation.NoLiveness
+		}
+	}
+	if purgeable(r.Deletion) {
+		r.Deletion = mutation.Live
+	}
+	out := r.Cells[:0]
+	for _, cell := range r.Cells {
+		if cell.Flags&mutation.CellExpiring != 0 && cell.LocalDeletionTime <= c.now {
+			cell = mutation.Cell{Column: cell.Column, Path: cell.Path, Flags: mutation.CellTombstone,
+				Timestamp: cell.Timestamp, LocalDeletionTime: cell.LocalDeletionTime - int64(cell.TTL)}
+		}
+		if cell.IsTombstone() && purgeable(mutation.Deletion{Timestamp: cell.Timestamp, LocalDeletionTime: cell.LocalDeletionTime}) {
+			continue
+		}
+		out = append(out, cell)
+	}
+	r.Cells = out
+}
+
+func (c *compactor) newFile() error {
+	c.wnum = c.t.allocFile()
+	w, err := sstable.NewWriter(c.t.e.fs, filepath.Join(c.t.dir, sstName(c.wnum)), c.t.wopts)
+	if err != nil {
+		return err
+	}
+	c.w = w
+	c.st.init()
+	c.bytes = 0
+	return nil
+}
+
+func (c *compactor) finishFile() error {
+	if c.w == nil {
+		return nil
+	}
+	w := c.w
+	c.w = nil
+	if _, err := w.Finish(c.st.stats); err != nil {
+		w.Abort()
+		return err
+	}
+	f, err := c.t.openFile(c.wnum, c.task.OutputLevel, c.t.e.opts.Now().Unix())
+	if err != nil {
+		return err
+	}
+	c.outs = append(c.outs, f)
+	return nil
+}
+
+func (c *compactor) abort() {
+	if c.w != nil {
+		c.w.Abort()
+		c.w = nil
+	}
+}

@@ -1,0 +1,185 @@
+package storage
+
+import (
+	"fmt"
+	"time"
+
+	"wcdb/commitlog"
+	"wcdb/internal/vfs"
+	"wcdb/sstable"
+)
+
+// Options configure an Engine. The zero value of every field means its
+// documented default; DefaultOptions spells them out.
+type Options struct {
+	// FS is where every file goes. Default: the operating system's.
+	FS vfs.FS
+	// Dir holds the engine's files: commitlog/ and data/<table id>/.
+	// Required.
+	Dir string
+
+	// CommitLogSync is how the commit log acknowledges writes: Periodic
+	// (default: fsync every CommitLogSyncPeriod, as Cassandra), Batch (ack
+	// after an fsync covering the write) or Group (ack after an fsync
+	// shared by the writes of a CommitLogGroupWindow).
+	CommitLogSync commitlog.SyncMode
+	// CommitLogSyncPeriod is the periodic mode's fsync interval. Default 10 s.
+	CommitLogSyncPeriod time.Duration
+	// CommitLogGroupWindow is the group mode's gathering window. Default 2 ms.
+	CommitLogGroupWindow time.Duration
+	// CommitLogSegmentSize is the size of a commit log segment. Default 32 MiB.
+	CommitLogSegmentSize int64
+	// SkipCorruptCommitLog makes start-up skip a corrupt record in the
+	// middle of the commit log (logged) instead of refusing to start.
+	SkipCorruptCommitLog bool
+
+	// MemtableFlushSize is the size at which a table's memtable is frozen
+	// and flushed. Default 64 MiB.
+	MemtableFlushSize int64
+	// MaxFlushingMemtables is how many frozen memtables a table may have
+	// waiting for flush before writes to it are slowed (not failed) until
+	// a flush finishes. Default 2.
+	MaxFlushingMemtables int
+
+	// BlockCacheSize is the size of the block cache shared by all tables.
+	// Default 64 MiB.
+	BlockCacheSize int64
+	// BlockSize is the SSTable data block size. Default 16 KiB.
+	BlockSize int
+
+	// CompactionThroughput limits compaction's reading, in bytes per
+	// second; 0 means Cassandra's default of 64 MiB/s, negative unlimited.
+	CompactionThroughput int64
+	// DisableAutoCompaction stops background compaction (Compact still
+	// works); tests use it to control file layouts.
+	DisableAutoCompaction bool
+
+	// Now returns the current time; TTL expiry and gc_grace use it.
+	// Default time.Now.
+	Now func() time.Time
+	// Logf receives notable events (torn log tails, corrupt files,
+	// flushes and compactions). Default: discarded.
+	Logf func(format string, args ...any)
+}
+
+// DefaultOptions returns the defaults for an engine in dir.
+func DefaultOptions(dir string) Options {
+	return Options{
+		FS:                   vfs.Default,
+		Dir:                  dir,
+		CommitLogSync:        commitlog.Periodic,
+		CommitLogSyncPeriod:  10 * time.Second,
+		CommitLogGroupWindow: 2 * time.Millisecond,
+		CommitLogSegmentSize: 32 << 20,
+		MemtableFlushSize:    64 << 20,
+		MaxFlushingMemtables: 2,
+		BlockCacheSize:       64 << 20,
+		BlockSize:            16 << 10,
+		CompactionThroughput: 64 << 20,
+		Now:                  time.Now,
+		Logf:                 func(string, ...any) {},
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions(o.Dir)
+	if o.FS == nil {
+		o.FS = d.FS
+	}
+	if o.CommitLogSyncPeriod == 0 {
+		o.CommitLogSyncPeriod = d.CommitLogSyncPeriod
+	}
+	if o.CommitLogGroupWindow == 0 {
+		o.CommitLogGroupWindow = d.CommitLogGroupWindow
+	}
+	if o.CommitLogSegmentSize == 0 {
+		o.CommitLogSegmentSize = d.CommitLogSegmentSize
+	}
+	if o.MemtableFlushSize == 0 {
+		o.MemtableFlushSize = d.MemtableFlushSize
+	}
+	if o.MaxFlushingMemtables == 0 {
+		o.MaxFlushingMemtables = d.MaxFlushingMemtables
+	}
+	if o.BlockCacheSize == 0 {
+		o.BlockCacheSize = d.BlockCacheSize
+	}
+	if o.BlockSize == 0 {
+		o.BlockSize = d.BlockSize
+	}
+	if o.CompactionThroughput == 0 {
+		o.CompactionThroughput = d.CompactionThroughput
+	}
+	if o.Now == nil {
+		o.Now = d.Now
+	}
+	if o.Logf == nil {
+		o.Logf = d.Logf
+	}
+	return o
+}
+
+// Validate reports the first setting that cannot work.
+func (o Options) Validate() error {
+	switch {
+	case o.Dir == "":
+		return fmt.Errorf("storage: Dir is required")
+	case o.MemtableFlushSize < 0:
+		return fmt.Errorf("storage: MemtableFlushSize %d is negative", o.MemtableFlushSize)
+	case o.MaxFlushingMemtables < 0:
+		return fmt.Errorf("storage: MaxFlushingMemtables %d is negative", o.MaxFlushingMemtables)
+	case o.BlockCacheSize < 0:
+		return fmt.Errorf("storage: BlockCacheSize %d is negative", o.BlockCacheSize)
+	case o.BlockSize < 0:
+		return fmt.Errorf("storage: BlockSize %d is negative", o.BlockSize)
+	case o.CommitLogSegmentSize < 0:
+		return fmt.Errorf("storage: CommitLogSegmentSize %d is negative", o.CommitLogSegmentSize)
+	}
+	return nil
+}
+
+// TableOptions are a table's storage settings (CQL's WITH options that
+// storage honours).
+type TableOptions struct {
+	// Compaction is the strategy class, as in CQL's compaction = {'class':
+	// ...}; default SizeTieredCompactionStrategy.
+	Compaction string `json:"compaction,omitempty"`
+	// CompactionOptions are the strategy's other options.
+	CompactionOptions map[string]string `json:"compaction_options,omitempty"`
+	// Compression of SSTable blocks: "snappy" (default) or "none".
+	Compression string `json:"compression,omitempty"`
+	// BloomFPChance is the bloom filter false-positive chance; default 0.01.
+	BloomFPChance float64 `json:"bloom_filter_fp_chance,omitempty"`
+	// GCGraceSeconds is how long tombstones are kept before compaction may
+	// purge them; default 864000 (10 days). -1 means 0: purge at once.
+	GCGraceSeconds int64 `json:"gc_grace_seconds,omitempty"`
+}
+
+func (o TableOptions) withDefaults() TableOptions {
+	if o.Compaction == "" {
+		o.Compaction = "SizeTieredCompactionStrategy"
+	}
+	if o.Compression == "" {
+		o.Compression = "snappy"
+	}
+	if o.BloomFPChance == 0 {
+		o.BloomFPChance = 0.01
+	}
+	if o.GCGraceSeconds == 0 {
+		o.GCGraceSeconds = 864000
+	}
+	if o.GCGraceSeconds < 0 {
+		o.GCGraceSeconds = 0
+	}
+	return o
+}
+
+func (o TableOptions) compression() (sstable.Compression, error) {
+	switch o.Compression {
+	case "snappy", "SnappyCompressor", "org.apache.cassandra.io.compress.SnappyCompressor":
+		return sstable.Snappy, nil
+	case "none", "":
+		return sstable.None, nil
+	}
+	return 0, fmt.Errorf("storage: unknown compression %q (want snappy or none)", o.Compression)
+}

@@ -1,0 +1,258 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+
+	"wcdb/mutation"
+)
+
+// Query reads one partition, or a slice of it.
+type Query struct {
+	Key mutation.Key
+	// Start and End bound the clustering keys read: Start <= c < End; nil
+	// bounds are open.
+	Start, End []byte
+	// Reverse returns rows in descending clustering order (read backwards,
+	// not sorted in memory).
+	Reverse bool
+	// Limit is the most live rows returned; 0 means no limit.
+	Limit int
+	// Columns, if set, restricts the cells returned to these column ids
+	// (sorted ascending); the row marker still decides whether a row exists.
+	Columns []uint32
+	// Raw returns the merged data with its tombstones and without applying
+	// TTL expiry or deletions (for replicas comparing and repairing data).
+	// Limit then counts rows of any kind.
+	Raw bool
+}
+
+// rowIter is what memtable and SSTable row iterators share.
+type rowIter interface {
+	Next() bool
+	Clustering() []byte
+	Row() []byte
+	Err() error
+	Close() error
+}
+
+// partSource is one version of a partition: from a memtable or an SSTable.
+type partSource struct {
+	header []byte
+	rows   func(start, end []byte, reverse bool) rowIter
+}
+
+// Read returns the partition's visible content at the engine's current
+// time, or nil if there is none.
+func (t *Table) Read(q Query) (*mutation.Partition, error) {
+	s := t.acquire(true)
+	defer s.release()
+	srcs := make([]partSource, 0, len(s.mems)+len(s.files))
+	for _, m := range s.mems {
+		if p := m.Get(q.Key); p != nil {
+			srcs = append(srcs, partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }})
+		}
+	}
+	for i := len(s.files) - 1; i >= 0; i-- {
+		f := s.files[i]
+		if q.Key.Compare(f.meta.MinKey) < 0 || q.Key.Compare(f.meta.MaxKey) > 0 || !f.r.MayContain(q.Key) {
+			continue
+		}
+		p, err := f.r.Get(q.Key)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			srcs = append(srcs, partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }})
+		}
+	}
+	if len(srcs) == 0 {
+		return nil, nil
+	}
+	return mergePartition(q, srcs, t.e.opts.Now().Unix())
+}
+
+// mergePartition reconciles the versions of one partition.
+func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition, error) {
+	var h mutation.Header
+	first := true
+	for _, s := range srcs {
+		if len(s.header) <= 1 && (len(s.header) == 0 || s.header[0] == 0) {
+			continue
+		}
+		var sh mutation.Header
+		if err := mutation.DecodeHeader(s.header, &sh); err != nil {
+			return nil, err
+		}
+		if first {
+			h, first = sh, false
+		} else {
+			h = mutation.MergeHeaders(&h, &sh)
+		}
+	}
+	if first {
+		h = mutation.Header{Deletion: mutation.Live}
+	}
+	p := &mutation.Partition{Key: q.Key, Deletion: h.Deletion, RangeTombstones: h.RangeTombstones}
+	if h.Static != nil {
+		st := *h.Static
+		st.Cells = append([]mutation.Cell(nil), st.Cells...)
+		if q.Raw {
+			p.Static = &st
+		} else {
+			st.Shadow(h.Deletion)
+			selectColumns(&st, q.Columns)
+			if st.Visible(mutation.Live, now) {
+				p.Static = &st
+			}
+		}
+	}
+	if !q.Raw {
+		p.Deletion, p.RangeTombstones = mutation.Live, nil
+	}
+
+	err := mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
+		if !q.Raw {
+			row.Shadow(h.RowDeletion(row.Clustering))
+			selectColumns(row, q.Columns)
+			if !row.Visible(mutation.Live, now) {
+				return false, nil
+			}
+		}
+		r := *row
+		r.Cells = append([]mutation.Cell(nil), row.Cells...)
+		p.Rows = append(p.Rows, r)
+		return q.Limit > 0 && len(p.Rows) >= q.Limit, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: partition %x: %w", q.Key.Bytes, err)
+	}
+	if p.Static == nil && len(p.Rows) == 0 && (!q.Raw || h.IsEmpty()) {
+		return nil, nil
+	}
+	return p, nil
+}
+
+// mergeRows calls fn with each clustering key's reconciled row, in order,
+// until fn asks to stop. The row and its cells are reused after fn returns.
+func mergeRows(srcs []partSource, start, end []byte, reverse bool, fn func(*mutation.Row) (stop bool, err error)) error {
+	its := make([]rowIter, 0, len(srcs))
+	for _, s := range srcs {
+		its = append(its, s.rows(start, end, reverse))
+	}
+	defer func() {
+		for _, it := range its {
+			it.Close()
+		}
+	}()
+	m := newRowMerger(its, reverse)
+	var row, scratch, merged mutation.Row
+	for {
+		c, ok, err := m.next()
+		if err != nil || !ok {
+			return err
+		}
+		for n, i := range m.cur {
+			if n == 0 {
+				if err := mutation.DecodeRow(its[i].Row(), c, &row); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := mutation.DecodeRow(its[i].Row(), c, &scratch); err != nil {
+				return err
+			}
+			mutation.MergeRows(&merged, &row, &scratch)
+			row.Liveness, row.Deletion = merged.Liveness, merged.Deletion
+			row.Cells = append(row.Cells[:0], merged.Cells...)
+		}
+		stop, err := fn(&row)
+		if err != nil || stop {
+			return err
+		}
+	}
+}
+
+// selectColumns keeps only the cells of the given columns (nil keeps all).
+func selectColumns(r *mutation.Row, cols []uint32) {
+	if cols == nil {
+		return
+	}
+	out := r.Cells[:0]
+	j := 0
+	for _, c := range r.Cells {
+		for j < len(cols) && cols[j] < c.Column {
+			j++
+		}
+		if j < len(cols) && cols[j] == c.Column {
+			out = append(out, c)
+		}
+	}
+	r.Cells = out
+}
+
+// rowMerger walks several row iterators in clustering order; at each step
+// cur lists the iterators positioned on the current clustering key, newest
+// source first.
+type rowMerger struct {
+	its     []rowIter
+	valid   []bool
+	reverse bool
+	started bool
+	cur     []int
+}
+
+func newRowMerger(its []rowIter, reverse bool) *rowMerger {
+	return &rowMerger{its: its, valid: make([]bool, len(its)), reverse: reverse}
+}
+
+func (m *rowMerger) next() ([]byte, bool, error) {
+	if !m.started {
+		m.started = true
+		for i, it := range m.its {
+			m.valid[i] = it.Next()
+			if !m.valid[i] {
+				if err := it.Err(); err != nil {
+					return nil, false, err
+				}
+			}
+		}
+	} else {
+		for _, i := range m.cur {
+			m.valid[i] = m.its[i].Next()
+			if !m.valid[i] {
+				if err := m.its[i].Err(); err != nil {
+					return nil, false, err
+				}
+			}
+		}
+	}
+	m.cur = m.cur[:0]
+	var best []byte
+	for i, it := range m.its {
+		if !m.valid[i] {
+			continue
+		}
+		c := it.Clustering()
+		if len(m.cur) == 0 {
+			best = c
+			m.cur = append(m.cur, i)
+			continue
+		}
+		cmp := bytes.Compare(c, best)
+		if m.reverse {
+			cmp = -cmp
+		}
+		switch {
+		case cmp < 0:
+			best = c
+			m.cur = append(m.cur[:0], i)
+		case cmp == 0:
+			m.cur = append(m.cur, i)
+		}
+	}
+	if len(m.cur) == 0 {
+		return nil, false, nil
+	}
+	return best, true, nil
+}

@@ -1,0 +1,79 @@
+package storage
+
+import (
+	"math"
+
+	"wcdb/mutation"
+	"wcdb/sstable"
+)
+
+// statsAcc computes an SSTable's statistics from the data written to it.
+type statsAcc struct {
+	stats   sstable.Stats
+	scratch mutation.Row
+	hdr     mutation.Header
+}
+
+func (a *statsAcc) init() {
+	a.stats = sstable.Stats{MinTimestamp: math.MaxInt64, MaxTimestamp: math.MinInt64, MaxLocalDeletionTime: math.MinInt64}
+}
+
+func (a *statsAcc) ts(ts int64) {
+	a.stats.MinTimestamp = min(a.stats.MinTimestamp, ts)
+	a.stats.MaxTimestamp = max(a.stats.MaxTimestamp, ts)
+}
+
+func (a *statsAcc) deletion(d mutation.Deletion) {
+	if d.IsLive() {
+		return
+	}
+	a.ts(d.Timestamp)
+	a.stats.Tombstones++
+	a.stats.MaxLocalDeletionTime = max(a.stats.MaxLocalDeletionTime, d.LocalDeletionTime)
+}
+
+func (a *statsAcc) header(b []byte) error {
+	if len(b) == 1 && b[0] == 0 {
+		return nil
+	}
+	if err := mutation.DecodeHeader(b, &a.hdr); err != nil {
+		return err
+	}
+	a.deletion(a.hdr.Deletion)
+	for _, rt := range a.hdr.RangeTombstones {
+		a.deletion(rt.Deletion)
+	}
+	if a.hdr.Static != nil {
+		a.rowStats(a.hdr.Static)
+	}
+	return nil
+}
+
+func (a *statsAcc) row(clustering, b []byte) error {
+	if err := mutation.DecodeRow(b, clustering, &a.scratch); err != nil {
+		return err
+	}
+	a.stats.Rows++
+	a.rowStats(&a.scratch)
+	return nil
+}
+
+func (a *statsAcc) rowStats(r *mutation.Row) {
+	if !r.Liveness.IsEmpty() {
+		a.ts(r.Liveness.Timestamp)
+		if r.Liveness.ExpiresAt != mutation.NoDeletionTime {
+			a.stats.MaxLocalDeletionTime = max(a.stats.MaxLocalDeletionTime, r.Liveness.ExpiresAt)
+		}
+	}
+	a.deletion(r.Deletion)
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		a.ts(c.Timestamp)
+		if c.IsTombstone() {
+			a.stats.Tombstones++
+		}
+		if c.LocalDeletionTime != mutation.NoDeletionTime {
+			a.stats.MaxLocalDeletionTime = max(a.stats.MaxLocalDeletionTime, c.LocalDeletionTime)
+		}
+	}
+}

@@ -1,0 +1,592 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"wcdb/commitlog"
+	"wcdb/compaction"
+	"wcdb/memtable"
+	"wcdb/mutation"
+	"wcdb/sstable"
+)
+
+// Table is one table's store. Its methods are safe for concurrent use.
+type Table struct {
+	e        *Engine
+	id       mutation.TableID
+	dir      string
+	opts     TableOptions
+	strategy compaction.Strategy
+	wopts    sstable.WriterOptions
+
+	// applyMu: writers hold it shared from commit log append to memtable
+	// insert; freezing the memtable holds it exclusively, so a frozen
+	// memtable never receives a write after its flush has begun.
+	applyMu sync.RWMutex
+	mem     atomic.Pointer[memState]
+	// immCount mirrors len(mu.imm) for the write-stall check.
+	immCount atomic.Int32
+	flushReq atomic.Bool
+
+	manifestMu sync.Mutex // serializes manifest rewrites (flush, compaction)
+	compactMu  sync.Mutex // one compaction at a time per table
+
+	mu struct {
+		sync.Mutex
+		// imm are frozen memtables waiting for flush, oldest first.
+		imm []*memState
+		// files are the live SSTables, by ascending number.
+		files      []*sstFile
+		nextFile   uint64
+		replayFrom commitlog.Position
+		dropped    bool
+		// flushed is broadcast when a frozen memtable has been flushed.
+		flushed *sync.Cond
+	}
+}
+
+// memState is a memtable with the commit log position of its oldest write.
+type memState struct {
+	m *memtable.Memtable
+	// first is the log position (or a lower bound of it) before the first
+	// write to this memtable; nil while it holds nothing.
+	first atomic.Pointer[commitlog.Position]
+}
+
+func newMemState() *memState { return &memState{m: memtable.New()} }
+
+// markDirty records, before the first write's append, a lower bound of its
+// log position.
+func (ms *memState) markDirty(cur commitlog.Position) {
+	if ms.first.Load() == nil {
+		ms.first.CompareAndSwap(nil, &cur)
+	}
+}
+
+// sstFile is a live (or obsolete but still read) SSTable.
+type sstFile struct {
+	num       uint64
+	level     int
+	createdAt int64
+	path      string
+	r         *sstable.Reader
+	meta      sstable.Meta
+	// refs: one for being live, one per reader snapshot or compaction
+	// using it. At zero the file is closed, and deleted if obsolete.
+	refs     atomic.Int32
+	obsolete atomic.Bool
+	// corrupt is set when reading the file failed its checksums; it is
+	// then never compaction input.
+	corrupt atomic.Bool
+	t       *Table
+}
+
+func (f *sstFile) ref() { f.refs.Add(1) }
+
+func (f *sstFile) unref() {
+	if f.refs.Add(-1) != 0 {
+		return
+	}
+	f.r.Close()
+	if f.obsolete.Load() {
+		if err := f.t.e.fs.Remove(f.path); err != nil {
+			f.t.e.opts.Logf("storage: remove %s: %v", f.path, err)
+		}
+	}
+}
+
+func sstName(num uint64) string { return fmt.Sprintf("%08d.sst", num) }
+
+func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error) {
+	opts = opts.withDefaults()
+	strat, err := compaction.New(opts.Compaction, opts.CompactionOptions)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := opts.compression()
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{e: e, id: id, dir: e.tableDir(id), opts: opts, strategy: strat,
+		wopts: sstable.WriterOptions{BlockSize: e.opts.BlockSize, Compression: comp, BloomFPChance: opts.BloomFPChance}}
+	t.mu.flushed = sync.NewCond(&t.mu.Mutex)
+	t.mu.nextFile = 1
+	t.mem.Store(newMemState())
+	if err := e.fs.MkdirAll(t.dir, 0o755); err != nil {
+		return nil, err
+	}
+	var man manifestFile
+	found, err := readEnvelope(e.fs, t.manifestPath(), manifestMagic, &man)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		t.mu.nextFile = max(man.NextFile, 1)
+		t.mu.replayFrom = man.ReplayFrom
+	}
+	live := map[string]bool{"MANIFEST": true}
+	for _, mf := range man.Files {
+		f, err := t.openFile(mf.Num, mf.Level, mf.CreatedAt)
+		if err != nil {
+			t.close()
+			return nil, err
+		}
+		t.mu.files = append(t.mu.files, f)
+		live[sstName(mf.Num)] = true
+	}
+	sort.Slice(t.mu.files, func(i, j int) bool { return t.mu.files[i].num < t.mu.files[j].num })
+	// Anything else in the directory is debris of an interrupted flush or
+	// compaction, or a file a finished compaction had not yet deleted.
+	names, err := e.fs.List(t.dir)
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	for _, n := range names {
+		if live[n] || strings.HasPrefix(n, "snapshots") {
+			continue
+		}
+		e.opts.Logf("storage: removing unreferenced file %s", filepath.Join(t.dir, n))
+		if err := e.fs.Remove(filepath.Join(t.dir, n)); err != nil {
+			t.close()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func (t *Table) manifestPath() string { return filepath.Join(t.dir, "MANIFEST") }
+
+func (t *Table) openFile(num uint64, level int, createdAt int64) (*sstFile, error) {
+	path := filepath.Join(t.dir, sstName(num))
+	r, err := sstable.Open(t.e.fs, path, sstable.ReaderOptions{Cache: t.e.cache, FileNum: t.e.fileCacheID(t, num)})
+	if err != nil {
+		return nil, err
+	}
+	f := &sstFile{num: num, level: level, createdAt: createdAt, path: path, r: r, meta: r.Meta(), t: t}
+	f.refs.Store(1)
+	return f, nil
+}
+
+// fileCacheID gives each (table, file) pair a distinct block cache id.
+func (e *Engine) fileCacheID(t *Table, num uint64) uint64 {
+	// File numbers are per table; spread tables apart with the id's hash.
+	var h uint64 = 14695981039346656037
+	for _, b := range t.id {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	return h<<20 ^ num
+}
+
+// ID returns the table's id.
+func (t *Table) ID() mutation.TableID { return t.id }
+
+// Options returns the table's storage options.
+func (t *Table) Options() TableOptions { return t.opts }
+
+func (t *Table) replayFrom() commitlog.Position {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.replayFrom
+}
+
+func (t *Table) setReplayFrom(p commitlog.Position) {
+	t.mu.Lock()
+	t.mu.replayFrom = p
+	t.mu.Unlock()
+}
+
+// oldestUnflushed returns the log position of the table's oldest write not
+// yet in an SSTable.
+func (t *Table) oldestUnflushed() (commitlog.Position, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.mu.imm) > 0 {
+		return *t.mu.imm[0].first.Load(), true
+	}
+	if p := t.mem.Load().first.Load(); p != nil {
+		return *p, true
+	}
+	return commitlog.Position{}, false
+}
+
+// Apply writes a mutation of this table.
+func (t *Table) Apply(m *mutation.Mutation) error {
+	if m.Table != t.id {
+		return fmt.Errorf("storage: mutation for table %x applied to %x", m.Table, t.id)
+	}
+	e := t.e
+	bp, _ := e.encPool.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	enc := mutation.AppendMutation((*bp)[:0], m)
+	err := t.applyEncoded(enc)
+	*bp = enc
+	e.encPool.Put(bp)
+	return err
+}
+
+func (t *Table) applyEncoded(enc []byte) error {
+	if int(t.immCount.Load()) >= t.e.opts.MaxFlushingMemtables {
+		t.waitForFlush()
+	}
+	v, err := mutation.DecodeView(enc)
+	if err != nil {
+		return err
+	}
+	t.applyMu.RLock()
+	ms := t.mem.Load()
+	ms.markDirty(t.e.log.Current())
+	if _, err := t.e.log.Append(enc); err != nil {
+		t.applyMu.RUnlock()
+		return err
+	}
+	err = ms.m.Apply(&v)
+	t.applyMu.RUnlock()
+	if err != nil {
+		return err
+	}
+	t.e.metrics.BytesWritten.Add(int64(len(enc)))
+	if ms.m.Size() >= t.e.opts.MemtableFlushSize && t.flushReq.CompareAndSwap(false, true) {
+		t.e.bg.requestFlush(t)
+	}
+	return nil
+}
+
+// waitForFlush slows a writer while the table has too many memtables
+// waiting for flush.
+func (t *Table) waitForFlush() {
+	t.mu.Lock()
+	if len(t.mu.imm) >= t.e.opts.MaxFlushingMemtables && !t.mu.dropped {
+		t.e.metrics.WriteStalls.Add(1)
+	}
+	for len(t.mu.imm) >= t.e.opts.MaxFlushingMemtables && !t.mu.dropped {
+		t.mu.flushed.Wait()
+	}
+	t.mu.Unlock()
+}
+
+// freeze makes the active memtable immutable and queues it for flush. It
+// returns false when there was nothing to freeze.
+func (t *Table) freeze() bool {
+	t.applyMu.Lock()
+	defer t.applyMu.Unlock()
+	ms := t.mem.Load()
+	if ms.first.Load() == nil {
+		return false
+	}
+	t.mu.Lock()
+	t.mu.imm = append(t.mu.imm, ms)
+	t.immCount.Store(int32(len(t.mu.imm)))
+	t.mem.Store(newMemState())
+	t.mu.Unlock()
+	return true
+}
+
+// flush freezes the active memtable and writes every frozen memtable to
+// SSTables, oldest first.
+func (t *Table) flush() error {
+	t.flushReq.Store(false)
+	t.freeze()
+	for {
+		t.mu.Lock()
+		if len(t.mu.imm) == 0 || t.mu.dropped {
+			t.mu.Unlock()
+			return nil
+		}
+		ms := t.mu.imm[0]
+		t.mu.Unlock()
+		if err := t.flushMemtable(ms); err != nil {
+			return err
+		}
+	}
+}
+
+func (t *Table) allocFile() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.mu.nextFile
+	t.mu.nextFile++
+	return n
+}
+
+// flushMemtable writes ms as an SSTable and publishes it.
+func (t *Table) flushMemtable(ms *memState) error {
+	var out *sstFile
+	if ms.m.Len() > 0 {
+		num := t.allocFile()
+		path := filepath.Join(t.dir, sstName(num))
+		w, err := sstable.NewWriter(t.e.fs, path, t.wopts)
+		if err != nil {
+			return err
+		}
+		var st statsAcc
+		st.init()
+		it := ms.m.Iter(nil, nil)
+		for it.Next() {
+			p := it.Partition()
+			h := p.Header()
+			if h == nil {
+				h = emptyHeader
+			}
+			if err := st.header(h); err != nil {
+				w.Abort()
+				return err
+			}
+			if err := w.StartPartition(p.Key(), h); err != nil {
+				w.Abort()
+				return err
+			}
+			ri := p.Rows(nil, nil, false)
+			for ri.Next() {
+				if err := st.row(ri.Clustering(), ri.Row()); err != nil {
+					w.Abort()
+					return err
+				}
+				if err := w.AddRow(ri.Clustering(), ri.Row()); err != nil {
+					w.Abort()
+					return err
+				}
+			}
+			if err := w.FinishPartition(); err != nil {
+				w.Abort()
+				return err
+			}
+		}
+		meta, err := w.Finish(st.stats)
+		if err != nil {
+			w.Abort()
+			return err
+		}
+		out, err = t.openFile(num, 0, t.e.opts.Now().Unix())
+		if err != nil {
+			return err
+		}
+		t.e.metrics.Flushes.Add(1)
+		t.e.metrics.BytesFlushed.Add(meta.FileSize)
+	}
+	t.manifestMu.Lock()
+	t.mu.Lock()
+	if t.mu.dropped {
+		t.mu.Unlock()
+		t.manifestMu.Unlock()
+		if out != nil {
+			out.obsolete.Store(true)
+			out.unref()
+		}
+		return nil
+	}
+	if out != nil {
+		t.mu.files = append(t.mu.files, out)
+	}
+	t.mu.imm = t.mu.imm[1:]
+	t.immCount.Store(int32(len(t.mu.imm)))
+	if len(t.mu.imm) > 0 {
+		t.mu.replayFrom = *t.mu.imm[0].first.Load()
+	} else if p := t.mem.Load().first.Load(); p != nil {
+		t.mu.replayFrom = *p
+	} else {
+		// Nothing unflushed: every write up to now is in SSTables. The log's
+		// current position is a safe bound: a write racing with this flush
+		// marks the active memtable first (see markDirty).
+		t.mu.replayFrom = t.e.log.Current()
+	}
+	man := t.manifestLocked()
+	t.mu.flushed.Broadcast()
+	t.mu.Unlock()
+	err := writeEnvelope(t.e.fs, t.manifestPath(), manifestMagic, &man)
+	t.manifestMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("storage: flush of %x: %w", t.id, err)
+	}
+	if out != nil {
+		t.e.bg.requestCompaction()
+	}
+	return t.e.releaseLog()
+}
+
+func (t *Table) manifestLocked() manifestFile {
+	man := manifestFile{NextFile: t.mu.nextFile, ReplayFrom: t.mu.replayFrom}
+	for _, f := range t.mu.files {
+		man.Files = append(man.Files, manifestSSTable{Num: f.num, Level: f.level, CreatedAt: f.createdAt})
+	}
+	return man
+}
+
+func (t *Table) writeManifest() error {
+	t.manifestMu.Lock()
+	defer t.manifestMu.Unlock()
+	t.mu.Lock()
+	man := t.manifestLocked()
+	t.mu.Unlock()
+	return writeEnvelope(t.e.fs, t.manifestPath(), manifestMagic, &man)
+}
+
+// Flush writes the table's memtables to SSTables.
+func (t *Table) Flush() error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return t.e.releaseLog()
+}
+
+// Truncate removes every row of the table: memtables are discarded, the
+// SSTables dropped, and commit log records before now are not replayed.
+func (t *Table) Truncate() error {
+	t.applyMu.Lock()
+	t.manifestMu.Lock()
+	t.mu.Lock()
+	old := t.mu.files
+	t.mu.files = nil
+	t.mu.imm = nil
+	t.immCount.Store(0)
+	t.mem.Store(newMemState())
+	t.mu.replayFrom = t.e.log.Current()
+	man := t.manifestLocked()
+	t.mu.flushed.Broadcast()
+	t.mu.Unlock()
+	t.applyMu.Unlock()
+	err := writeEnvelope(t.e.fs, t.manifestPath(), manifestMagic, &man)
+	t.manifestMu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, f := range old {
+		f.obsolete.Store(true)
+		f.unref()
+	}
+	return t.e.releaseLog()
+}
+
+// Snapshot hard-links the table's live SSTables and manifest into
+// snapshots/<name>/ inside the table directory.
+func (t *Table) Snapshot(name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return "", fmt.Errorf("storage: bad snapshot name %q", name)
+	}
+	if err := t.Flush(); err != nil {
+		return "", err
+	}
+	s := t.acquire(false)
+	defer s.release()
+	dir := filepath.Join(t.dir, "snapshots", name)
+	if err := t.e.fs.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	var man manifestFile
+	for _, f := range s.files {
+		if err := t.e.fs.Link(f.path, filepath.Join(dir, sstName(f.num))); err != nil {
+			return "", err
+		}
+		man.Files = append(man.Files, manifestSSTable{Num: f.num, Level: f.level, CreatedAt: f.createdAt})
+		man.NextFile = max(man.NextFile, f.num+1)
+	}
+	if err := writeEnvelope(t.e.fs, filepath.Join(dir, "MANIFEST"), manifestMagic, &man); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// snapshot is a consistent view of a table's memtables and files for one
+// read; the files are referenced until release.
+type snapshot struct {
+	mems  []*memtable.Memtable // newest first
+	files []*sstFile
+}
+
+func (t *Table) acquire(withMem bool) snapshot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var s snapshot
+	if withMem {
+		s.mems = append(s.mems, t.mem.Load().m)
+		for i := len(t.mu.imm) - 1; i >= 0; i-- {
+			s.mems = append(s.mems, t.mu.imm[i].m)
+		}
+	}
+	s.files = make([]*sstFile, len(t.mu.files))
+	copy(s.files, t.mu.files)
+	for _, f := range s.files {
+		f.ref()
+	}
+	return s
+}
+
+func (s snapshot) release() {
+	for _, f := range s.files {
+		f.unref()
+	}
+}
+
+// FileInfo describes a live SSTable, for tools and tests.
+type FileInfo struct {
+	Num   uint64
+	Level int
+	Path  string
+	Meta  sstable.Meta
+}
+
+// Files lists the live SSTables.
+func (t *Table) Files() []FileInfo {
+	s := t.acquire(false)
+	defer s.release()
+	out := make([]FileInfo, len(s.files))
+	for i, f := range s.files {
+		out[i] = FileInfo{Num: f.num, Level: f.level, Path: f.path, Meta: f.meta}
+	}
+	return out
+}
+
+// Verify checks every live SSTable (checksums, order, bloom filter).
+func (t *Table) Verify() error {
+	s := t.acquire(false)
+	defer s.release()
+	var errs []error
+	for _, f := range s.files {
+		if err := f.r.Verify(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *Table) drop() {
+	t.applyMu.Lock()
+	t.mu.Lock()
+	t.mu.dropped = true
+	files := t.mu.files
+	t.mu.files = nil
+	t.mu.imm = nil
+	t.mu.flushed.Broadcast()
+	t.mu.Unlock()
+	t.applyMu.Unlock()
+	for _, f := range files {
+		f.obsolete.Store(true)
+		f.unref()
+	}
+}
+
+func (t *Table) close() {
+	t.mu.Lock()
+	files := t.mu.files
+	t.mu.files = nil
+	t.mu.dropped = true
+	t.mu.flushed.Broadcast()
+	t.mu.Unlock()
+	for _, f := range files {
+		f.unref()
+	}
+}
+
+// String names the table for logs.
+func (t *Table) String() string { return strconv.Quote(fmt.Sprintf("%x", t.id[:4])) }
+
+var emptyHeader = []byte{0}
