@@ -288,8 +288,10 @@ func Open(opts Options) (*Log, error) {
 func (l *Log) path(seg uint64) string { return filepath.Join(l.opts.Dir, segmentName(seg)) }
 
 // Append adds rec to the log and returns its position once it is durable as
-// the sync mode promises. rec is not retained. After a failed write or fsync
-// the log is poisoned: this and every later Append return an error.
+// the sync mode promises: in Batch and Group modes after an fsync covering
+// it, in Periodic mode once it is written to the operating system. rec is not
+// retained. After a failed write or fsync the log is poisoned: this and every
+// later Append return an error, and nothing more is acknowledged.
 func (l *Log) Append(rec []byte) (Position, error) {
 	if len(rec) > l.opts.MaxRecordSize {
 		return Position{}, fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(rec), l.opts.MaxRecordSize)
@@ -355,7 +357,7 @@ func (l *Log) appendPeriodic(rec []byte) (Position, error) {
 // returns the poison error.
 func (l *Log) poisonLocked(err error) error {
 	if l.mu.err == nil {
-		l.mu.err = fmt.Errorf("commitlog: log failed, no further appends: %w", err)
+		l.mu.err = fmt.Errorf("%w (the log takes no more appends)", err)
 	}
 	return l.mu.err
 }
@@ -532,8 +534,10 @@ func (l *Log) periodicSyncer() {
 			return
 		case <-t.C:
 			l.mu.Lock()
-			if err := l.syncPeriodicLocked(); err != nil {
-				l.opts.Logf("%v", err)
+			if l.mu.err == nil {
+				if err := l.syncPeriodicLocked(); err != nil {
+					l.opts.Logf("%v", err)
+				}
 			}
 			l.mu.Unlock()
 		}
@@ -593,11 +597,6 @@ func (l *Log) Current() Position {
 // The caller must make sure that records appended concurrently and not yet in
 // its flushed data are at or after upTo.
 func (l *Log) Release(upTo Position) error {
-	limit := min(upTo.Segment, l.writerSeg.Load())
-	if l.writerSeg.Load() == 0 {
-		// Nothing written by this process yet: every replayed segment may go.
-		limit = upTo.Segment
-	}
 	l.mu.Lock()
 	if l.mu.closed {
 		l.mu.Unlock()
@@ -607,8 +606,20 @@ func (l *Log) Release(upTo Position) error {
 		l.mu.Unlock()
 		return errors.New("commitlog: Release before Replay")
 	}
+	// Never the segment appends go to, nor the one the owner still writes
+	// (in Batch and Group modes it can lag behind).
+	limit := upTo.Segment
+	if l.mu.seg != 0 {
+		limit = min(limit, l.mu.seg)
+	}
+	if ws := l.writerSeg.Load(); ws != 0 {
+		limit = min(limit, ws)
+	}
+	// Nor the newest segment: segment ids come from the files present, and
+	// the engine keeps positions (hence ids) across restarts, so ids must
+	// never go back.
 	i := 0
-	for i < len(l.mu.segs) && l.mu.segs[i] < limit {
+	for i < len(l.mu.segs)-1 && l.mu.segs[i] < limit {
 		i++
 	}
 	victims := slices.Clone(l.mu.segs[:i])

@@ -145,12 +145,18 @@ func checkSegmentHeader(b []byte, id uint64) (reason string) {
 	return ""
 }
 
-// headerCRC is the CRC-32C of (segment id, length).
+// headerCRC is the CRC-32C of (segment id as uint64 LE, length as uint32
+// LE). It runs the table by hand over the 12 bytes because handing a stack
+// array to crc32 makes it escape: one allocation per record otherwise.
 func headerCRC(seg uint64, length uint32) uint32 {
-	var b [12]byte
-	binary.LittleEndian.PutUint64(b[0:8], seg)
-	binary.LittleEndian.PutUint32(b[8:12], length)
-	return crc32.Checksum(b[:], castagnoli)
+	crc := ^uint32(0)
+	for i := 0; i < 64; i += 8 {
+		crc = castagnoli[byte(crc)^byte(seg>>i)] ^ (crc >> 8)
+	}
+	for i := 0; i < 32; i += 8 {
+		crc = castagnoli[byte(crc)^byte(length>>i)] ^ (crc >> 8)
+	}
+	return ^crc
 }
 
 // appendRecord appends the encoding of rec in segment seg to dst. See the

@@ -111,15 +111,15 @@ type Writer struct {
 	key        mutation.Key // owned copy
 	hdrIdx     int          // start entry number in its block
 	startH     handle       // block with the start entry, once flushed
-	rowLo      int // first row of this partition in the current block, or -1
+	rowLo      int          // first row of this partition in the current block, or -1
 	lastClust  []byte
 	hasRow     bool
 	rowIndex   blockBuilder
 	pendingRow rowIndexEntry // row-index entry of the block being flushed
-	firstBlock bool   // start entry is in the current block
+	firstBlock bool          // start entry is in the current block
 
-	hashes []uint64
-	meta   Meta
+	hashes  []uint64
+	meta    Meta
 	lastKey mutation.Key
 }
 
@@ -353,7 +353,9 @@ func (w *Writer) flushIndex() error {
 }
 
 // Finish writes the index, bloom filter, stats and footer, syncs the file,
-// and atomically publishes it at path. stats are stored verbatim.
+// and atomically publishes it at path. stats are stored verbatim. On error
+// the temporary file is removed; the table is then absent from path unless
+// only the final directory sync failed (the error says "sync dir").
 func (w *Writer) Finish(stats Stats) (Meta, error) {
 	if err := w.check(); err != nil {
 		return Meta{}, err

@@ -37,6 +37,7 @@ type Table struct {
 
 	manifestMu sync.Mutex // serializes manifest rewrites (flush, compaction)
 	compactMu  sync.Mutex // one compaction at a time per table
+	flushMu    sync.Mutex // one flush at a time per table, oldest memtable first
 
 	mu struct {
 		sync.Mutex
@@ -294,6 +295,8 @@ func (t *Table) freeze() bool {
 // flush freezes the active memtable and writes every frozen memtable to
 // SSTables, oldest first.
 func (t *Table) flush() error {
+	t.flushMu.Lock()
+	defer t.flushMu.Unlock()
 	t.flushReq.Store(false)
 	t.freeze()
 	for {
@@ -373,6 +376,9 @@ func (t *Table) flushMemtable(ms *memState) error {
 		t.e.metrics.Flushes.Add(1)
 		t.e.metrics.BytesFlushed.Add(meta.FileSize)
 	}
+	// Read the log position before looking at the active memtable: a write
+	// that marks the memtable after the look appends after this position.
+	cur := t.e.log.Current()
 	t.manifestMu.Lock()
 	t.mu.Lock()
 	if t.mu.dropped {
@@ -394,10 +400,8 @@ func (t *Table) flushMemtable(ms *memState) error {
 	} else if p := t.mem.Load().first.Load(); p != nil {
 		t.mu.replayFrom = *p
 	} else {
-		// Nothing unflushed: every write up to now is in SSTables. The log's
-		// current position is a safe bound: a write racing with this flush
-		// marks the active memtable first (see markDirty).
-		t.mu.replayFrom = t.e.log.Current()
+		// Nothing unflushed: every write before cur is in SSTables.
+		t.mu.replayFrom = cur
 	}
 	man := t.manifestLocked()
 	t.mu.flushed.Broadcast()

@@ -1,0 +1,456 @@
+package commitlog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"wcdb/internal/vfs"
+)
+
+// TestGroupCommit checks that concurrent appenders share fsyncs in Batch and
+// Group modes, and that a lone Batch appender gets an fsync per record.
+func TestGroupCommit(t *testing.T) {
+	for _, mode := range []SyncMode{Batch, Group} {
+		t.Run(mode.String(), func(t *testing.T) {
+			counter := &syncCounter{delay: time.Millisecond}
+			opts := Options{FS: vfs.NewErrorFS(vfs.NewMem(), counter), Dir: testDir, Sync: mode}
+			l, _ := openReplay(t, opts)
+			defer l.Close()
+			const writers, each = 64, 10
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			for w := range writers {
+				wg.Go(func() {
+					for i := range each {
+						if _, err := l.Append(payload(w*10000 + i)); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			syncs, appends := counter.syncs.Load(), int64(writers*each)
+			t.Logf("%d appends, %d fsyncs", appends, syncs)
+			if syncs == 0 || syncs > appends/8 {
+				t.Fatalf("got %d fsyncs for %d concurrent appends, want 1..%d", syncs, appends, appends/8)
+			}
+		})
+	}
+	t.Run("batch alone", func(t *testing.T) {
+		counter := &syncCounter{}
+		opts := Options{FS: vfs.NewErrorFS(vfs.NewMem(), counter), Dir: testDir, Sync: Batch}
+		l, _ := openReplay(t, opts)
+		defer l.Close()
+		appendN(t, l, 0, 20)
+		if got := counter.syncs.Load(); got != 20 {
+			t.Fatalf("got %d fsyncs for 20 sequential Batch appends, want 20", got)
+		}
+	})
+}
+
+// TestGroupWindowSpacesFsyncs checks that Group mode starts fsyncs at least a
+// window apart: the second of two sequential appends waits for the window.
+func TestGroupWindowSpacesFsyncs(t *testing.T) {
+	const window = 30 * time.Millisecond
+	opts := Options{FS: vfs.NewMem(), Dir: testDir, Sync: Group, GroupWindow: window}
+	l, _ := openReplay(t, opts)
+	defer l.Close()
+	start := time.Now()
+	appendN(t, l, 0, 2)
+	if d := time.Since(start); d < window {
+		t.Fatalf("two sequential Group appends took %v, want at least the window %v", d, window)
+	}
+}
+
+// TestPeriodicSyncer checks that Periodic mode fsyncs in the background.
+func TestPeriodicSyncer(t *testing.T) {
+	synced := make(chan struct{}, 1)
+	inj := vfs.InjectorFunc(func(op vfs.Op) error {
+		if op.Kind == vfs.OpSync {
+			select {
+			case synced <- struct{}{}:
+			default:
+			}
+		}
+		return nil
+	})
+	mem := vfs.NewMem()
+	opts := Options{FS: vfs.NewErrorFS(mem, inj), Dir: testDir, SyncPeriod: time.Millisecond}
+	l, _ := openReplay(t, opts)
+	defer l.Close()
+	want := appendN(t, l, 0, 5)
+	// Drain a sync that may predate the appends, then wait for one after.
+	select {
+	case <-synced:
+	default:
+	}
+	select {
+	case <-synced:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no background fsync within 10 s at SyncPeriod 1 ms")
+	}
+	got, err := replayAll(Options{FS: mem.Crash(), Dir: testDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, want)
+}
+
+// TestPeriodicDurability: an acknowledged record survives the death of the
+// process (it is in the OS); Sync and Close make records survive a power
+// loss.
+func TestPeriodicDurability(t *testing.T) {
+	mem := vfs.NewMem()
+	opts := Options{FS: mem, Dir: testDir, SegmentSize: 1024}
+	l, _ := openReplay(t, opts)
+	want := appendN(t, l, 0, 30)
+
+	// kill -9: another process opens the same files without l closing.
+	got, err := replayAll(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, want)
+
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	got, err = replayAll(Options{FS: mem.Crash(), Dir: testDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, want)
+
+	want = append(want, appendN(t, l, 30, 10)...)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err = replayAll(Options{FS: mem.Crash(), Dir: testDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, want)
+}
+
+// TestCrash appends from many goroutines and simulates a power loss in the
+// middle: every record acknowledged before the crash must replay, at its
+// position, and replay must succeed (a torn tail is cut, not reported).
+func TestCrash(t *testing.T) {
+	for _, mode := range []SyncMode{Batch, Group} {
+		for trial := range 4 {
+			torn := trial%2 == 1
+			t.Run(fmt.Sprintf("%v/trial=%d/torn=%v", mode, trial, torn), func(t *testing.T) {
+				mem := vfs.NewMem()
+				opts := Options{FS: mem, Dir: testDir, SegmentSize: 2048, Sync: mode, GroupWindow: 100 * time.Microsecond}
+				l, _ := openReplay(t, opts)
+
+				const writers = 8
+				threshold := 50 + 60*trial
+				var mu sync.Mutex
+				acked := map[string]Position{}
+				reached := make(chan struct{})
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				for w := range writers {
+					wg.Go(func() {
+						for i := 0; i < 2000; i++ {
+							select {
+							case <-stop:
+								return
+							default:
+							}
+							rec := payload(w*10000 + i)
+							pos, err := l.Append(rec)
+							if err != nil {
+								t.Errorf("Append: %v", err)
+								return
+							}
+							mu.Lock()
+							acked[string(rec)] = pos
+							if len(acked) == threshold {
+								close(reached)
+							}
+							mu.Unlock()
+						}
+					})
+				}
+				<-reached
+				mu.Lock()
+				snapshot := make(map[string]Position, len(acked))
+				for k, v := range acked {
+					snapshot[k] = v
+				}
+				mu.Unlock()
+				var crashed *vfs.MemFS
+				if torn {
+					crashed = mem.CrashTorn(rand.New(rand.NewPCG(uint64(trial), 7)))
+				} else {
+					crashed = mem.Crash()
+				}
+				close(stop)
+				wg.Wait()
+				if err := l.Close(); err != nil {
+					t.Fatal(err)
+				}
+
+				got, err := replayAll(Options{FS: crashed, Dir: testDir})
+				if err != nil {
+					t.Fatalf("replay after crash: %v", err)
+				}
+				replayed := map[string]Position{}
+				for i, e := range got {
+					if i > 0 && !got[i-1].pos.Less(e.pos) {
+						t.Fatalf("replay out of order: %v then %v", got[i-1].pos, e.pos)
+					}
+					replayed[string(e.rec)] = e.pos
+				}
+				for rec, pos := range snapshot {
+					if rp, ok := replayed[rec]; !ok || rp != pos {
+						t.Fatalf("acknowledged record %.16q at %v: replayed at %v (present %v)", rec, pos, rp, ok)
+					}
+				}
+				t.Logf("%d acknowledged before the crash, %d replayed", len(snapshot), len(got))
+			})
+		}
+	}
+}
+
+// TestPoisoned injects a failed write or fsync: that Append (or Sync) fails,
+// and so does everything after, even once the disk works again.
+func TestPoisoned(t *testing.T) {
+	for _, mode := range allModes {
+		for _, kind := range []vfs.OpKind{vfs.OpWrite, vfs.OpSync} {
+			t.Run(fmt.Sprintf("%v/%v", mode, kind), func(t *testing.T) {
+				sw := &failSwitch{kind: kind}
+				mem := vfs.NewMem()
+				opts := Options{FS: vfs.NewErrorFS(mem, sw), Dir: testDir, Sync: mode, GroupWindow: 100 * time.Microsecond}
+				l, _ := openReplay(t, opts)
+				want := appendN(t, l, 0, 5)
+
+				sw.armed.Store(true)
+				var err error
+				if mode == Periodic && kind == vfs.OpSync {
+					err = l.Sync() // Periodic appends do not fsync
+				} else {
+					_, err = l.Append([]byte("doomed"))
+				}
+				if !errors.Is(err, vfs.ErrInjected) {
+					t.Fatalf("with the disk failing: got %v, want an injected error", err)
+				}
+				sw.armed.Store(false)
+
+				if _, err := l.Append([]byte("after")); err == nil {
+					t.Fatalf("Append after a failure: got nil error, want the log poisoned")
+				}
+				if err := l.Sync(); err == nil {
+					t.Fatalf("Sync after a failure: got nil error")
+				}
+				if err := l.Close(); !errors.Is(err, vfs.ErrInjected) {
+					t.Fatalf("Close after a failure: got %v, want the injected error", err)
+				}
+				got, err := replayAll(Options{FS: mem, Dir: testDir})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range got {
+					if string(e.rec) == "after" {
+						t.Fatalf("record appended after the failure was written")
+					}
+				}
+				checkEntries(t, got[:len(want)], want)
+			})
+		}
+	}
+}
+
+// TestPoisonedConcurrent fails an fsync under concurrent Batch appenders: no
+// Append that starts after the first failure is returned succeeds.
+func TestPoisonedConcurrent(t *testing.T) {
+	sw := &failSwitch{kind: vfs.OpSync}
+	opts := Options{FS: vfs.NewErrorFS(vfs.NewMem(), sw), Dir: testDir, Sync: Batch}
+	l, _ := openReplay(t, opts)
+	var failed sync.Once
+	failedCh := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 200 {
+				if w == 0 && i == 20 {
+					sw.armed.Store(true)
+				}
+				select {
+				case <-failedCh:
+					if _, err := l.Append(payload(i)); err == nil {
+						t.Errorf("Append after the log failed: got nil error")
+					}
+					return
+				default:
+				}
+				if _, err := l.Append(payload(i)); err != nil {
+					failed.Do(func() { close(failedCh) })
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-failedCh:
+	default:
+		t.Fatalf("no Append failed with fsync failing")
+	}
+	if err := l.Close(); err == nil {
+		t.Fatalf("Close: got nil error, want the poison")
+	}
+}
+
+// TestErrorInjection runs a workload failing its i-th mutating file
+// operation, for i = 0, 1, ... until it succeeds. Every error must be the
+// injected one, and the log left behind must replay every acknowledged
+// record (after a power loss in Batch and Group modes, after the process
+// dies in Periodic mode).
+func TestErrorInjection(t *testing.T) {
+	for _, mode := range allModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			for i := int64(0); ; i++ {
+				if i > 10000 {
+					t.Fatal("workload never succeeded")
+				}
+				mem := vfs.NewMem()
+				efs := vfs.NewErrorFS(mem, vfs.WritesOnly(vfs.OnIndex(i)))
+				opts := Options{FS: efs, Dir: testDir, SegmentSize: 512, Sync: mode, GroupWindow: time.Nanosecond}
+				acked, released, err := errorWorkload(opts)
+				if err != nil && !errors.Is(err, vfs.ErrInjected) {
+					t.Fatalf("op %d: error not injected: %v", i, err)
+				}
+				after := vfs.FS(mem)
+				if mode != Periodic {
+					after = mem.Crash()
+				}
+				got, rerr := replayAll(Options{FS: after, Dir: testDir})
+				if rerr != nil {
+					t.Fatalf("op %d (workload error %v): replay: %v", i, err, rerr)
+				}
+				replayed := map[Position][]byte{}
+				for _, e := range got {
+					replayed[e.pos] = e.rec
+				}
+				for _, e := range acked {
+					if e.pos.Less(released) {
+						continue
+					}
+					if r, ok := replayed[e.pos]; !ok || !bytes.Equal(r, e.rec) {
+						t.Fatalf("op %d (workload error %v): acknowledged record at %v lost", i, err, e.pos)
+					}
+				}
+				if err == nil {
+					t.Logf("workload succeeded once %d mutating operations could all run", i)
+					return
+				}
+			}
+		})
+	}
+}
+
+// errorWorkload opens, appends across segments, releases some and closes,
+// returning the acknowledged records, the release point and the first error.
+func errorWorkload(opts Options) (acked []entry, released Position, err error) {
+	l, err := Open(opts)
+	if err != nil {
+		return nil, released, err
+	}
+	defer func() {
+		if cerr := l.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if err := l.Replay(func(Position, []byte) error { return nil }); err != nil {
+		return nil, released, err
+	}
+	for i := range 30 {
+		rec := payload(i)
+		pos, err := l.Append(rec)
+		if err != nil {
+			return acked, released, err
+		}
+		acked = append(acked, entry{pos, rec})
+		if i == 15 {
+			if err := l.Sync(); err != nil {
+				return acked, released, err
+			}
+			released = pos
+			if err := l.Release(pos); err != nil {
+				return acked, released, err
+			}
+		}
+	}
+	return acked, released, nil
+}
+
+// TestCloseWhileAppending closes the log under running appenders: each
+// Append either succeeds, and its record is durable, or fails with ErrClosed.
+func TestCloseWhileAppending(t *testing.T) {
+	for _, mode := range allModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			mem := vfs.NewMem()
+			opts := Options{FS: mem, Dir: testDir, SegmentSize: 2048, Sync: mode, GroupWindow: 100 * time.Microsecond}
+			l, _ := openReplay(t, opts)
+			var mu sync.Mutex
+			var acked []entry
+			started := make(chan struct{}, 8)
+			var wg sync.WaitGroup
+			for w := range 8 {
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						rec := payload(w*10000 + i)
+						pos, err := l.Append(rec)
+						if err != nil {
+							if !errors.Is(err, ErrClosed) {
+								t.Errorf("Append: got %v, want nil or ErrClosed", err)
+							}
+							return
+						}
+						mu.Lock()
+						acked = append(acked, entry{pos, rec})
+						mu.Unlock()
+						if i == 5 {
+							started <- struct{}{}
+						}
+					}
+				})
+			}
+			for range 8 {
+				<-started
+			}
+			if err := l.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			wg.Wait()
+			got, err := replayAll(Options{FS: mem.Crash(), Dir: testDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replayed := map[Position]string{}
+			for _, e := range got {
+				replayed[e.pos] = string(e.rec)
+			}
+			for _, e := range acked {
+				if replayed[e.pos] != string(e.rec) {
+					t.Fatalf("acknowledged record at %v missing after Close and crash", e.pos)
+				}
+			}
+			if len(got) != len(acked) {
+				t.Fatalf("replayed %d records, %d acknowledged", len(got), len(acked))
+			}
+		})
+	}
+}
