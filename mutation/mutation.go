@@ -121,7 +121,9 @@ func (c *Cell) IsLive(now int64) bool {
 }
 
 // hasDeletionTime mirrors Cassandra's "expiring or tombstone".
-func (c *Cell) hasDeletionTime() bool { return c.Flags&(CellTombstone|CellColumnDeletion|CellExpiring) != 0 }
+func (c *Cell) hasDeletionTime() bool {
+	return c.Flags&(CellTombstone|CellColumnDeletion|CellExpiring) != 0
+}
 
 // compareCellPos orders cells within a row: by column, then a column
 // deletion first, then by path.
