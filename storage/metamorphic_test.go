@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,7 +169,10 @@ func TestMetamorphic(t *testing.T) {
 func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 	rng := rand.New(rand.NewSource(seed))
 	fs := vfs.NewMem()
-	now := int64(1_000_000)
+	// The engine's clock; background flushes read it too.
+	var clock atomic.Int64
+	clock.Store(1_000_000)
+	now := clock.Load()
 	open := func(fs vfs.FS) *Engine {
 		o := DefaultOptions("/db")
 		o.FS = fs
@@ -184,7 +188,7 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 		if cfg.blockCache > 0 {
 			o.BlockCacheSize = cfg.blockCache
 		}
-		o.Now = func() time.Time { return time.Unix(now, 0) }
+		o.Now = func() time.Time { return time.Unix(clock.Load(), 0) }
 		if *traceOps {
 			o.Logf = t.Logf
 		}
@@ -261,6 +265,7 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 			t.Logf("p2: %q files %d", formatPartition(got), len(tb.Files()))
 		}
 		now += int64(rng.Intn(3))
+		clock.Store(now)
 		p := rng.Intn(parts)
 		mu := &mutation.Mutation{Table: testTable, Partition: mutation.Partition{Key: pk(p), Deletion: mutation.Live}}
 		op := rng.Intn(100)
