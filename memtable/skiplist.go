@@ -42,8 +42,8 @@ func (s *skiplist[K, V]) randomHeight() int {
 	return h
 }
 
-// seekGE returns the first node with key >= k, or nil.
-func (s *skiplist[K, V]) seekGE(k K) *slNode[K, V] {
+// lastBefore returns the last node with key < k, or the head.
+func (s *skiplist[K, V]) lastBefore(k K) *slNode[K, V] {
 	x := s.head
 	for lvl := int(s.height.Load()) - 1; lvl >= 0; lvl-- {
 		for {
@@ -54,25 +54,18 @@ func (s *skiplist[K, V]) seekGE(k K) *slNode[K, V] {
 			x = nx
 		}
 	}
-	return x.next[0].Load()
+	return x
 }
+
+// seekGE returns the first node with key >= k, or nil.
+func (s *skiplist[K, V]) seekGE(k K) *slNode[K, V] { return s.lastBefore(k).next[0].Load() }
 
 // seekLT returns the last node with key < k, or nil.
 func (s *skiplist[K, V]) seekLT(k K) *slNode[K, V] {
-	x := s.head
-	for lvl := int(s.height.Load()) - 1; lvl >= 0; lvl-- {
-		for {
-			nx := x.next[lvl].Load()
-			if nx == nil || s.cmp(nx.key, k) >= 0 {
-				break
-			}
-			x = nx
-		}
+	if x := s.lastBefore(k); x != s.head {
+		return x
 	}
-	if x == s.head {
-		return nil
-	}
-	return x
+	return nil
 }
 
 // last returns the node with the greatest key, or nil.
