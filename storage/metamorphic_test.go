@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"math/rand"
@@ -259,6 +260,59 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 			t.Fatalf("seed %d step %d now %d: partition %d [%d,%d) reverse=%v limit=%d:\ngot:\n%s\nwant:\n%s\nmodel writes %+v\nmodel deletions %+v\nraw %+v", seed, step, now, p, lo, hi, q.Reverse, q.Limit, g, want, m.writes[p], m.dels[p], raw)
 		}
 	}
+	// scanCheck pages through a random token range with a random page size
+	// and compares every partition with the model.
+	scanCheck := func(step int) {
+		a, b := rng.Int63()-rng.Int63(), rng.Int63()-rng.Int63()
+		if a > b {
+			a, b = b, a
+		}
+		if rng.Intn(3) == 0 {
+			a, b = minToken, minToken // the whole ring
+		}
+		var want strings.Builder
+		keys := make([]int, parts)
+		for i := range keys {
+			keys[i] = i
+		}
+		sort.Slice(keys, func(i, j int) bool { return pk(keys[i]).Compare(pk(keys[j])) < 0 })
+		for _, p := range keys {
+			tok := pk(p).Token
+			if a != minToken && tok <= a || b != minToken && tok > b {
+				continue
+			}
+			if v := m.visible(p, 0, rows, false, 0, now); v != "" {
+				fmt.Fprintf(&want, "partition %d\n%s", p, v)
+			}
+		}
+		from, to := TokenRange(a, b)
+		q := ScanQuery{From: from, To: to, Limit: rng.Intn(10) + 1}
+		var got strings.Builder
+		var last []byte
+		for pages := 0; ; pages++ {
+			if pages > 10000 {
+				t.Fatalf("seed %d step %d: scan does not end", seed, step)
+			}
+			pos, err := tb.Scan(q, func(p *mutation.Partition) bool {
+				if !bytes.Equal(p.Key.Bytes, last) {
+					fmt.Fprintf(&got, "partition %d\n", beUint(p.Key.Bytes))
+					last = p.Key.Bytes
+				}
+				got.WriteString(formatPartition(p))
+				return true
+			})
+			if err != nil {
+				t.Fatalf("seed %d step %d: scan: %v", seed, step, err)
+			}
+			if pos == nil {
+				break
+			}
+			q.After = pos
+		}
+		if got.String() != want.String() {
+			t.Fatalf("seed %d step %d: scan (%d, %d] pages of %d:\ngot:\n%s\nwant:\n%s", seed, step, a, b, q.Limit, got.String(), want.String())
+		}
+	}
 	for step := 0; step < ops; step++ {
 		if *traceOps {
 			got, _ := tb.Read(Query{Key: pk(2)})
@@ -335,8 +389,10 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 			mu.Partition.Deletion = mutation.Deletion{Timestamp: ts, LocalDeletionTime: now}
 			m.dels[p] = append(m.dels[p], mDel{part: true, ts: ts})
 			apply(mu)
-		case op < 88:
+		case op < 85:
 			check(step)
+		case op < 88:
+			scanCheck(step)
 		case op < 93:
 			if err := tb.Flush(); err != nil {
 				t.Fatalf("seed %d step %d: flush: %v", seed, step, err)
