@@ -1,0 +1,157 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"wcdb/internal/vfs"
+	"wcdb/mutation"
+)
+
+func TestTableLifecycle(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, nil)
+	other := mutation.TableID{9}
+	tb, err := e.CreateTable(testTable, TableOptions{Compaction: "LeveledCompactionStrategy", GCGraceSeconds: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateTable(testTable, TableOptions{}); !errors.Is(err, ErrTableExists) {
+		t.Fatalf("second create: got %v, want ErrTableExists", err)
+	}
+	if _, err := e.CreateTable(other, TableOptions{Compaction: "NoSuchStrategy"}); err == nil {
+		t.Fatal("unknown compaction strategy accepted")
+	}
+	if _, err := e.CreateTable(other, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		e.Apply(rowMut(1, i, 1, "v"))
+	}
+	// Snapshot: hard links that outlive truncation.
+	dir, err := tb.Snapshot("before-truncate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := fs.List(dir)
+	if len(names) != 2 { // one SSTable and its manifest
+		t.Fatalf("snapshot holds %v, want an SSTable and a MANIFEST", names)
+	}
+	if err := tb.Truncate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readVals(t, tb, 1); got != "<none>" {
+		t.Fatalf("after truncate: %q", got)
+	}
+	if b, err := vfs.ReadFile(fs, filepath.Join(dir, names[0])); err != nil || len(b) == 0 {
+		t.Fatalf("snapshot file unreadable after truncate: %v", err)
+	}
+	e.Apply(rowMut(1, 42, 2, "after"))
+	// Restart: the catalog, options and truncation survive; the truncated
+	// rows are not replayed from the commit log.
+	e.Close()
+	e = openTest(t, fs, nil)
+	tb = e.Table(testTable)
+	if tb == nil || e.Table(other) == nil {
+		t.Fatal("tables lost on restart")
+	}
+	if tb.Options().Compaction != "LeveledCompactionStrategy" || tb.Options().GCGraceSeconds != 3600 {
+		t.Fatalf("options lost: %+v", tb.Options())
+	}
+	if got := readVals(t, tb, 1); got != "42=after " {
+		t.Fatalf("after restart: got %q, want only the row written after truncate", got)
+	}
+	if err := e.DropTable(testTable); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(rowMut(1, 1, 3, "x")); !errors.Is(err, ErrNoTable) {
+		t.Fatalf("write to dropped table: got %v, want ErrNoTable", err)
+	}
+	e.Close()
+	e = openTest(t, fs, nil)
+	defer e.Close()
+	if e.Table(testTable) != nil {
+		t.Fatal("dropped table back after restart")
+	}
+	if _, err := fs.Stat(e.tableDir(testTable)); err == nil {
+		t.Fatal("dropped table's directory still there")
+	}
+}
+
+// TestConcurrentReadsDuringFlushAndCompaction reads while writers, flushes
+// and compactions replace files; run with -race. Every read must see every
+// row written before it started.
+func TestConcurrentReadsDuringFlushAndCompaction(t *testing.T) {
+	e := openTest(t, vfs.NewMem(), func(o *Options) {
+		o.MemtableFlushSize = 8 << 10
+		o.BlockSize = 512
+	})
+	defer e.Close()
+	tb, _ := e.CreateTable(testTable, TableOptions{CompactionOptions: map[string]string{"min_threshold": "2"}})
+	const parts = 4
+	var mu sync.Mutex
+	written := make([]int, parts) // rows 0..written[p]-1 are acknowledged
+	stop := make(chan struct{})
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for p := 0; p < parts; p++ {
+					mu.Lock()
+					n := written[p]
+					mu.Unlock()
+					part, err := tb.Read(Query{Key: pk(p)})
+					if err != nil {
+						errc <- err
+						return
+					}
+					got := 0
+					if part != nil {
+						got = len(part.Rows)
+					}
+					if got < n {
+						errc <- fmt.Errorf("partition %d: read %d rows, %d were acknowledged", p, got, n)
+						return
+					}
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for i := 0; i < 4000 && time.Now().Before(deadline); i++ {
+		p := i % parts
+		if err := e.Apply(rowMut(p, i/parts, int64(i+1), "some value to fill blocks")); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		written[p] = i/parts + 1
+		mu.Unlock()
+		if i%500 == 499 {
+			if err := tb.Compact(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		t.Fatal(err)
+	default:
+	}
+	if m := e.Metrics(); m.Flushes.Load() == 0 || m.Compactions.Load() == 0 {
+		t.Fatalf("test did not exercise flushes (%d) and compactions (%d)", m.Flushes.Load(), m.Compactions.Load())
+	}
+}
