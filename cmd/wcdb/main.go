@@ -1,0 +1,121 @@
+// Command wcdb is the wcdb node and its tools.
+//
+//	wcdb bench engine [flags]   benchmark the storage engine against Pebble
+//	wcdb server                 (not yet available)
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"wcdb/bench/engine"
+)
+
+const usage = `usage: wcdb <command> [flags]
+
+commands:
+  bench engine   run YCSB-shaped workloads in-process against the storage
+                 engine and Pebble (wcdb bench engine -h for flags)
+  server         run a node (not yet available)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "bench":
+		if len(args) < 2 || args[1] != "engine" {
+			fmt.Fprint(stderr, "usage: wcdb bench engine [flags]\n")
+			return 2
+		}
+		return benchEngine(args[2:], stdout, stderr)
+	case "server":
+		fmt.Fprintln(stderr, "wcdb: the server command is not yet available")
+		return 2
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "wcdb: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func benchEngine(args []string, stdout, stderr io.Writer) int {
+	d := engine.DefaultConfig()
+	fs := flag.NewFlagSet("wcdb bench engine", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := d
+	fs.StringVar(&cfg.Dir, "dir", d.Dir, "directory in which a temporary data directory is made")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the data directory")
+	engines := fs.String("engines", strings.Join(d.Engines, ","), "engines to run, in order (wcdb, pebble)")
+	workloads := fs.String("workloads", strings.Join(d.Workloads, ","), "workloads (load, a, b, c, slice); a, b, c imply load")
+	fs.Int64Var(&cfg.Records, "records", d.Records, "records to load")
+	fs.Int64Var(&cfg.Operations, "operations", d.Operations, "operations per run workload")
+	fs.IntVar(&cfg.Threads, "threads", d.Threads, "concurrent workers")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "cap on each workload's time (0: none)")
+	fs.IntVar(&cfg.SlicePartitions, "slice-partitions", d.SlicePartitions, "partitions of the slice workload")
+	fs.IntVar(&cfg.SliceRows, "slice-rows", d.SliceRows, "rows per slice partition")
+	fs.IntVar(&cfg.SliceLimit, "slice-limit", d.SliceLimit, "newest rows read per slice")
+	fs.Int64Var(&cfg.CacheSize, "cache", d.CacheSize, "block cache bytes (both engines)")
+	fs.Int64Var(&cfg.MemtableSize, "memtable", d.MemtableSize, "memtable bytes (both engines)")
+	fs.IntVar(&cfg.BlockSize, "block-size", d.BlockSize, "SSTable block bytes (both engines)")
+	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed")
+	asJSON := fs.Bool("json", false, "print one JSON object per engine and workload on stdout (the table goes to stderr)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	cfg.Engines = splitList(*engines)
+	cfg.Workloads = splitList(*workloads)
+	cfg.Progress = stderr
+	rep, err := engine.Run(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	tableOut := stdout
+	if *asJSON {
+		if err := rep.WriteJSON(stdout); err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		tableOut = stderr
+	}
+	if err := rep.WriteTable(tableOut); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	for _, r := range rep.Results {
+		if r.NotFound > 0 {
+			fmt.Fprintf(stderr, "wcdb: %s %s: %d reads missed loaded data\n", r.Engine, r.Workload, r.NotFound)
+			return 1
+		}
+	}
+	return 0
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
