@@ -26,10 +26,13 @@ import (
 type SyncMode int
 
 const (
-	// Periodic acknowledges a record once it has been written to the
-	// operating system (a crash of the process cannot lose it) and fsyncs every
-	// SyncPeriod in the background (a power loss can lose up to SyncPeriod).
-	// It is Cassandra's default.
+	// Periodic acknowledges a record once it is queued for the log's owner
+	// goroutine, which hands it to the operating system at once (one write
+	// for every record queued meanwhile) and fsyncs every SyncPeriod. A
+	// power loss can lose up to SyncPeriod of writes, a process killed at
+	// the wrong microsecond the records not yet handed over; everything
+	// synced (Sync, Close, the periodic fsync) survives. It is Cassandra's
+	// default.
 	Periodic SyncMode = iota
 	// Batch acknowledges a record after an fsync that covers it. One goroutine
 	// writes and fsyncs everything queued while the previous fsync ran, so
@@ -188,16 +191,15 @@ type Log struct {
 	// first); Release never deletes it or anything after it.
 	writerSeg atomic.Uint64
 
-	// w is the open segment file. In Periodic mode it is guarded by mu; in
-	// Batch and Group modes it belongs to the owner goroutine (run), and to
-	// Close after run has returned.
+	// w is the open segment file. It belongs to the owner goroutine (run),
+	// and to Close after run has returned.
 	w struct {
 		f   vfs.File
 		seg uint64
 	}
 
-	// Batch and Group modes: appenders fill mu.pending and poke wake; run
-	// writes and fsyncs it and closes its done channel.
+	// Appenders fill mu.pending and poke wake; run writes (and, for a
+	// batch that asks, fsyncs) it and closes its done channel.
 	wake      chan struct{}
 	stop      chan struct{}
 	ownerDone chan struct{}
@@ -219,9 +221,7 @@ type Log struct {
 		segs []uint64
 		// replay holds the segments found by Open, for Replay.
 		replay []uint64
-		// scratch is Periodic mode's reused encoding buffer.
-		scratch []byte
-		// pending collects records for the owner (Batch, Group); spareBuf and
+		// pending collects records for the owner; spareBuf and
 		// spareParts are the buffers of the last batch written, for reuse.
 		pending    *batch
 		spareBuf   []byte
@@ -231,6 +231,9 @@ type Log struct {
 
 // batch is what one fsync of the owner covers.
 type batch struct {
+	// sync asks for an fsync after the write: always in Batch and Group
+	// modes; in Periodic mode on Sync and every SyncPeriod.
+	sync  bool
 	buf   []byte // encoded records
 	parts []part // where each segment's bytes start in buf
 	done  chan struct{}
@@ -276,12 +279,8 @@ func Open(opts Options) (*Log, error) {
 
 	l.stop = make(chan struct{})
 	l.ownerDone = make(chan struct{})
-	if opts.Sync == Periodic {
-		go l.periodicSyncer()
-	} else {
-		l.wake = make(chan struct{}, 1)
-		go l.run()
-	}
+	l.wake = make(chan struct{}, 1)
+	go l.run()
 	return l, nil
 }
 
@@ -289,15 +288,12 @@ func (l *Log) path(seg uint64) string { return filepath.Join(l.opts.Dir, segment
 
 // Append adds rec to the log and returns its position once it is durable as
 // the sync mode promises: in Batch and Group modes after an fsync covering
-// it, in Periodic mode once it is written to the operating system. rec is not
+// it, in Periodic mode once it is queued for the owner goroutine. rec is not
 // retained. After a failed write or fsync the log is poisoned: this and every
 // later Append return an error, and nothing more is acknowledged.
 func (l *Log) Append(rec []byte) (Position, error) {
 	if len(rec) > l.opts.MaxRecordSize {
 		return Position{}, fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(rec), l.opts.MaxRecordSize)
-	}
-	if l.opts.Sync == Periodic {
-		return l.appendPeriodic(rec)
 	}
 	return l.appendQueued(rec)
 }
@@ -331,27 +327,6 @@ func (l *Log) placeLocked(n int64) (pos Position, rolled bool) {
 	return pos, rolled
 }
 
-func (l *Log) appendPeriodic(rec []byte) (Position, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err := l.checkLocked(); err != nil {
-		return Position{}, err
-	}
-	pos, rolled := l.placeLocked(int64(recordHeaderSize + len(rec)))
-	if rolled {
-		if err := l.openSegment(pos.Segment); err != nil {
-			return Position{}, l.poisonLocked(err)
-		}
-	}
-	l.mu.scratch = appendRecord(l.mu.scratch[:0], pos.Segment, rec)
-	if _, err := l.w.f.Write(l.mu.scratch); err != nil {
-		return Position{}, l.poisonLocked(fmt.Errorf("commitlog: write %s: %w", l.path(pos.Segment), err))
-	}
-	if cap(l.mu.scratch) > 1<<20 {
-		l.mu.scratch = nil // do not pin the buffer of one huge record
-	}
-	return pos, nil
-}
 
 // poisonLocked records err as the reason the log accepts nothing more, and
 // returns the poison error.
@@ -363,8 +338,8 @@ func (l *Log) poisonLocked(err error) error {
 }
 
 // openSegment syncs and closes the current segment file, then creates
-// segment seg, makes its name durable and writes its header. The caller owns
-// l.w (holds mu in Periodic mode, or is the owner goroutine).
+// segment seg, makes its name durable and writes its header. Only the owner
+// goroutine calls it.
 func (l *Log) openSegment(seg uint64) error {
 	if l.w.f != nil {
 		// Sync before moving on: a segment that is not the last is always
@@ -408,6 +383,13 @@ func (l *Log) appendQueued(rec []byte) (Position, error) {
 	}
 	b.buf = appendRecord(b.buf, pos.Segment, rec)
 	l.mu.Unlock()
+	if l.opts.Sync == Periodic {
+		// Acknowledged once queued: the owner hands it to the OS at once and
+		// fsyncs every SyncPeriod. A process killed within those
+		// microseconds loses it, a power loss up to a period: what Periodic
+		// promises is that everything synced survives.
+		return pos, nil
+	}
 
 	<-b.done
 	if b.err != nil {
@@ -422,8 +404,15 @@ func (l *Log) pendingLocked() *batch {
 	if b := l.mu.pending; b != nil {
 		return b
 	}
+	buf := l.mu.spareBuf[:0]
+	if buf == nil {
+		// The owner still holds the last buffer: start big enough that a
+		// burst of appends does not regrow (and recopy) it many times.
+		buf = make([]byte, 0, 256<<10)
+	}
 	b := &batch{
-		buf:   l.mu.spareBuf[:0],
+		sync:  l.opts.Sync != Periodic,
+		buf:   buf,
 		parts: l.mu.spareParts[:0],
 		done:  make(chan struct{}),
 	}
@@ -443,9 +432,21 @@ func (l *Log) run() {
 	timer := time.NewTimer(0)
 	<-timer.C
 	var lastStart time.Time
+	var tick <-chan time.Time
+	if l.opts.Sync == Periodic {
+		t := time.NewTicker(l.opts.SyncPeriod)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-l.wake:
+		case <-tick:
+			l.mu.Lock()
+			if l.mu.err == nil && l.mu.seg != 0 {
+				l.pendingLocked().sync = true
+			}
+			l.mu.Unlock()
 		case <-l.stop:
 			// Close has barred new appends; flush what is queued.
 			l.flushPending()
@@ -513,7 +514,7 @@ func (l *Log) writeBatch(b *batch) error {
 			return fmt.Errorf("commitlog: write %s: %w", l.path(p.seg), err)
 		}
 	}
-	if l.w.f == nil {
+	if l.w.f == nil || !b.sync {
 		return nil
 	}
 	if err := l.w.f.Sync(); err != nil {
@@ -522,42 +523,7 @@ func (l *Log) writeBatch(b *batch) error {
 	return nil
 }
 
-// periodicSyncer fsyncs the current segment every SyncPeriod in Periodic
-// mode until Close.
-func (l *Log) periodicSyncer() {
-	defer close(l.ownerDone)
-	t := time.NewTicker(l.opts.SyncPeriod)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
-			l.mu.Lock()
-			if l.mu.err == nil {
-				if err := l.syncPeriodicLocked(); err != nil {
-					l.opts.Logf("%v", err)
-				}
-			}
-			l.mu.Unlock()
-		}
-	}
-}
 
-// syncPeriodicLocked fsyncs the current segment in Periodic mode. The File
-// interface forbids a Sync concurrent with a Write, so appenders wait for it.
-func (l *Log) syncPeriodicLocked() error {
-	if l.mu.err != nil {
-		return l.mu.err
-	}
-	if l.w.f == nil {
-		return nil
-	}
-	if err := l.w.f.Sync(); err != nil {
-		return l.poisonLocked(fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err))
-	}
-	return nil
-}
 
 // Sync makes every record appended before the call durable.
 func (l *Log) Sync() error {
@@ -566,13 +532,10 @@ func (l *Log) Sync() error {
 		l.mu.Unlock()
 		return err
 	}
-	if l.opts.Sync == Periodic {
-		defer l.mu.Unlock()
-		return l.syncPeriodicLocked()
-	}
 	// An empty batch still gets an fsync of the current file, after every
 	// batch queued before it.
 	b := l.pendingLocked()
+	b.sync = true
 	l.mu.Unlock()
 	<-b.done
 	return b.err

@@ -1,6 +1,7 @@
 package sstable
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -80,6 +81,9 @@ type Meta struct {
 	FormatVersion      uint32
 }
 
+// writeBufferSize is how much the writer buffers before a write syscall.
+const writeBufferSize = 256 << 10
+
 // Writer writes one SSTable. Partitions are added in ascending key order,
 // rows within a partition in ascending clustering order. The table is
 // written to path+".tmp" and appears at path only when Finish succeeds.
@@ -89,6 +93,7 @@ type Writer struct {
 	path string
 	tmp  string
 	f    vfs.File
+	bw   *bufio.Writer
 	opts WriterOptions
 	off  uint64 // bytes written
 	err  error  // sticky
@@ -134,7 +139,8 @@ func NewWriter(fs vfs.FS, path string, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sstable: create %s: %w", tmp, err)
 	}
-	return &Writer{fs: fs, path: path, tmp: tmp, f: f, opts: o}, nil
+	// Blocks are small; one write syscall per block would dominate flushes.
+	return &Writer{fs: fs, path: path, tmp: tmp, f: f, bw: bufio.NewWriterSize(f, writeBufferSize), opts: o}, nil
 }
 
 func (w *Writer) check() error {
@@ -272,7 +278,7 @@ func (w *Writer) maybeFlush() error {
 // writeBlock frames contents and appends it to the file.
 func (w *Writer) writeBlock(contents []byte) (handle, error) {
 	w.frameBuf = frame(w.frameBuf, contents, w.opts.Compression)
-	if _, err := w.f.Write(w.frameBuf); err != nil {
+	if _, err := w.bw.Write(w.frameBuf); err != nil {
 		return handle{}, fmt.Errorf("sstable: write %s: %w", w.tmp, err)
 	}
 	h := handle{off: w.off, n: uint64(len(w.frameBuf) - trailerSize)}
@@ -414,7 +420,10 @@ func (w *Writer) finish(stats Stats) (Meta, error) {
 	binary.LittleEndian.PutUint32(foot[48:], FormatVersion)
 	binary.LittleEndian.PutUint64(foot[52:], magic)
 	binary.LittleEndian.PutUint32(foot[60:], crc32.Checksum(foot[:60], crcTable))
-	if _, err := w.f.Write(foot[:]); err != nil {
+	if _, err := w.bw.Write(foot[:]); err != nil {
+		return Meta{}, fmt.Errorf("sstable: write %s: %w", w.tmp, err)
+	}
+	if err := w.bw.Flush(); err != nil {
 		return Meta{}, fmt.Errorf("sstable: write %s: %w", w.tmp, err)
 	}
 	w.off += footerSize

@@ -245,7 +245,9 @@ func (t *Table) applyEncoded(enc []byte) error {
 	}
 	t.applyMu.RLock()
 	ms := t.mem.Load()
-	ms.markDirty(t.e.log.Current())
+	if ms.first.Load() == nil {
+		ms.markDirty(t.e.log.Current())
+	}
 	if _, err := t.e.log.Append(enc); err != nil {
 		t.applyMu.RUnlock()
 		return err

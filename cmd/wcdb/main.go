@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"wcdb/bench/engine"
@@ -70,6 +71,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.MemtableSize, "memtable", d.MemtableSize, "memtable bytes (both engines)")
 	fs.IntVar(&cfg.BlockSize, "block-size", d.BlockSize, "SSTable block bytes (both engines)")
 	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object per engine and workload on stdout (the table goes to stderr)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -84,6 +86,19 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	cfg.Engines = splitList(*engines)
 	cfg.Workloads = splitList(*workloads)
 	cfg.Progress = stderr
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := engine.Run(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
