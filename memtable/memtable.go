@@ -44,9 +44,18 @@ type Memtable struct {
 	}
 }
 
+// partition holds its rows in a skiplist once it has two; a partition of
+// one row (the common case for key-value use) keeps it in single, sparing
+// the skiplist's allocations.
 type partition struct {
 	header atomic.Pointer[[]byte] // encoded mutation.Header; nil when empty
-	rows   *skiplist[[]byte, []byte]
+	single atomic.Pointer[rowEntry]
+	rows   atomic.Pointer[skiplist[[]byte, []byte]]
+}
+
+// rowEntry is an immutable (clustering, encoded row) pair.
+type rowEntry struct {
+	clustering, row []byte
 }
 
 // New returns an empty memtable.
@@ -86,7 +95,7 @@ func (m *Memtable) Apply(v *mutation.View) error {
 	pn, _ := m.parts.getOrInsert(v.Key, func() (mutation.Key, *partition) {
 		m.size.Add(partitionOverhead)
 		k := mutation.Key{Token: v.Key.Token, Bytes: m.copyLocked(v.Key.Bytes)}
-		return k, &partition{rows: newSkiplist[[]byte, []byte](bytes.Compare)}
+		return k, &partition{}
 	})
 	p := pn.val.Load()
 	if len(v.Header) > 1 || (len(v.Header) == 1 && v.Header[0] != 0) {
@@ -95,30 +104,66 @@ func (m *Memtable) Apply(v *mutation.View) error {
 		}
 	}
 	return v.Rows(func(c, rb []byte) error {
-		var err error
-		n, inserted := p.rows.getOrInsert(c, func() ([]byte, *[]byte) {
+		if rl := p.rows.Load(); rl != nil {
+			return m.applyRowLocked(rl, c, rb)
+		}
+		one := p.single.Load()
+		switch {
+		case one == nil:
 			m.size.Add(rowOverhead)
 			m.rows.Add(1)
-			key := m.copyLocked(c)
-			val := m.copyLocked(rb)
-			return key, &val
-		})
-		if inserted {
+			p.single.Store(&rowEntry{clustering: m.copyLocked(c), row: m.copyLocked(rb)})
+			return nil
+		case bytes.Equal(one.clustering, c):
+			merged, err := m.mergeRowLocked(one.row, c, rb)
+			if err != nil {
+				return err
+			}
+			p.single.Store(&rowEntry{clustering: one.clustering, row: merged})
 			return nil
 		}
-		old := *n.val.Load()
-		if err = mutation.DecodeRow(old, c, &m.mu.decA); err != nil {
+		// A second row: move to a skiplist, published once it holds both.
+		rl := newSkiplist[[]byte, []byte](bytes.Compare)
+		rl.getOrInsert(one.clustering, func() ([]byte, *[]byte) { r := one.row; return one.clustering, &r })
+		if err := m.applyRowLocked(rl, c, rb); err != nil {
 			return err
 		}
-		if err = mutation.DecodeRow(rb, c, &m.mu.decB); err != nil {
-			return err
-		}
-		mutation.MergeRows(&m.mu.merged, &m.mu.decA, &m.mu.decB)
-		m.mu.buf = mutation.AppendRow(m.mu.buf[:0], &m.mu.merged)
-		val := m.copyLocked(m.mu.buf)
-		n.val.Store(&val)
+		p.rows.Store(rl)
 		return nil
 	})
+}
+
+func (m *Memtable) applyRowLocked(rl *skiplist[[]byte, []byte], c, rb []byte) error {
+	n, inserted := rl.getOrInsert(c, func() ([]byte, *[]byte) {
+		m.size.Add(rowOverhead)
+		m.rows.Add(1)
+		key := m.copyLocked(c)
+		val := m.copyLocked(rb)
+		return key, &val
+	})
+	if inserted {
+		return nil
+	}
+	merged, err := m.mergeRowLocked(*n.val.Load(), c, rb)
+	if err != nil {
+		return err
+	}
+	n.val.Store(&merged)
+	return nil
+}
+
+// mergeRowLocked reconciles an existing row encoding with a new one and
+// returns the merged encoding, in the slab.
+func (m *Memtable) mergeRowLocked(old, c, rb []byte) ([]byte, error) {
+	if err := mutation.DecodeRow(old, c, &m.mu.decA); err != nil {
+		return nil, err
+	}
+	if err := mutation.DecodeRow(rb, c, &m.mu.decB); err != nil {
+		return nil, err
+	}
+	mutation.MergeRows(&m.mu.merged, &m.mu.decA, &m.mu.decB)
+	m.mu.buf = mutation.AppendRow(m.mu.buf[:0], &m.mu.merged)
+	return m.copyLocked(m.mu.buf), nil
 }
 
 func (m *Memtable) mergeHeaderLocked(p *partition, hb []byte) error {
@@ -168,22 +213,40 @@ func (p *Partition) Header() []byte {
 // Rows iterates over the rows with start <= clustering < end (nil bounds
 // are open), ascending or, with reverse, descending.
 func (p *Partition) Rows(start, end []byte, reverse bool) *RowIter {
-	return &RowIter{list: p.p.rows, start: start, end: end, reverse: reverse}
+	it := &RowIter{start: start, end: end, reverse: reverse}
+	if it.list = p.p.rows.Load(); it.list == nil {
+		it.single = p.p.single.Load()
+	}
+	return it
 }
 
 // RowIter iterates over a partition's rows. The slices it returns stay valid
 // for the life of the memtable.
 type RowIter struct {
 	list       *skiplist[[]byte, []byte]
+	single     *rowEntry // when list is nil
 	start, end []byte
 	reverse    bool
 	started    bool
 	cur        *slNode[[]byte, []byte]
-	row        []byte
+	key, row   []byte
 }
 
 // Next advances to the next row and reports whether there is one.
 func (it *RowIter) Next() bool {
+	if it.list == nil {
+		if it.started || it.single == nil {
+			it.started = true
+			return false
+		}
+		it.started = true
+		c := it.single.clustering
+		if it.start != nil && bytes.Compare(c, it.start) < 0 || it.end != nil && bytes.Compare(c, it.end) >= 0 {
+			return false
+		}
+		it.key, it.row = c, it.single.row
+		return true
+	}
 	if !it.reverse {
 		if !it.started {
 			it.started = true
@@ -216,12 +279,12 @@ func (it *RowIter) Next() bool {
 	if it.cur == nil {
 		return false
 	}
-	it.row = *it.cur.val.Load()
+	it.key, it.row = it.cur.key, *it.cur.val.Load()
 	return true
 }
 
 // Clustering returns the current row's clustering key.
-func (it *RowIter) Clustering() []byte { return it.cur.key }
+func (it *RowIter) Clustering() []byte { return it.key }
 
 // Row returns the current row's encoding.
 func (it *RowIter) Row() []byte { return it.row }

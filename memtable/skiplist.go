@@ -14,7 +14,12 @@ type skiplist[K, V any] struct {
 	height atomic.Int32
 	rnd    uint64
 	len    atomic.Int64
+	// towers is a chunk the nodes' forward pointers are carved from: one
+	// allocation per thousand nodes instead of one per node.
+	towers []atomic.Pointer[slNode[K, V]]
 }
+
+const towerChunk = 1024
 
 type slNode[K, V any] struct {
 	key  K
@@ -121,7 +126,11 @@ func (s *skiplist[K, V]) getOrInsert(k K, mk func() (K, *V)) (n *slNode[K, V], i
 		prev[lvl] = s.head
 	}
 	key, val := mk()
-	n = &slNode[K, V]{key: key, next: make([]atomic.Pointer[slNode[K, V]], nh)}
+	if len(s.towers) < nh {
+		s.towers = make([]atomic.Pointer[slNode[K, V]], towerChunk)
+	}
+	n = &slNode[K, V]{key: key, next: s.towers[:nh:nh]}
+	s.towers = s.towers[nh:]
 	n.val.Store(val)
 	for lvl := 0; lvl < nh; lvl++ {
 		n.next[lvl].Store(prev[lvl].next[lvl].Load())
