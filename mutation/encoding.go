@@ -230,6 +230,9 @@ func decodeRow(d *decoder, clustering []byte, r *Row) {
 		d.fail()
 		return
 	}
+	if uint64(cap(r.Cells)) < n {
+		r.Cells = make([]Cell, 0, n)
+	}
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		f := d.byte1()
 		if f&^cellKnown != 0 {

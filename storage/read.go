@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"fmt"
+	"sync"
 
 	"wcdb/mutation"
 )
@@ -136,17 +137,19 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 // mergeRows calls fn with each clustering key's reconciled row, in order,
 // until fn asks to stop. The row and its cells are reused after fn returns.
 func mergeRows(srcs []partSource, start, end []byte, reverse bool, fn func(*mutation.Row) (stop bool, err error)) error {
-	its := make([]rowIter, 0, len(srcs))
+	sc := scratchPool.Get().(*mergeScratch)
+	defer sc.release()
 	for _, s := range srcs {
-		its = append(its, s.rows(start, end, reverse))
+		sc.its = append(sc.its, s.rows(start, end, reverse))
 	}
 	defer func() {
-		for _, it := range its {
+		for _, it := range sc.its {
 			it.Close()
 		}
 	}()
-	m := newRowMerger(its, reverse)
-	var row, scratch, merged mutation.Row
+	m := &sc.m
+	m.reset(sc.its, reverse)
+	row, scratch, merged := &sc.row, &sc.scratch, &sc.merged
 	for {
 		c, ok, err := m.next()
 		if err != nil || !ok {
@@ -154,23 +157,47 @@ func mergeRows(srcs []partSource, start, end []byte, reverse bool, fn func(*muta
 		}
 		for n, i := range m.cur {
 			if n == 0 {
-				if err := mutation.DecodeRow(its[i].Row(), c, &row); err != nil {
+				if err := mutation.DecodeRow(sc.its[i].Row(), c, row); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := mutation.DecodeRow(its[i].Row(), c, &scratch); err != nil {
+			if err := mutation.DecodeRow(sc.its[i].Row(), c, scratch); err != nil {
 				return err
 			}
-			mutation.MergeRows(&merged, &row, &scratch)
+			mutation.MergeRows(merged, row, scratch)
 			row.Liveness, row.Deletion = merged.Liveness, merged.Deletion
 			row.Cells = append(row.Cells[:0], merged.Cells...)
 		}
-		stop, err := fn(&row)
+		stop, err := fn(row)
 		if err != nil || stop {
 			return err
 		}
 	}
+}
+
+// mergeScratch is the reusable state of one merge, pooled so that a point
+// read allocates little beyond what it returns.
+type mergeScratch struct {
+	its                  []rowIter
+	m                    rowMerger
+	row, scratch, merged mutation.Row
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(mergeScratch) }}
+
+// release drops every reference into blocks and memtables (so the pool
+// pins no data) and returns sc to the pool.
+func (sc *mergeScratch) release() {
+	clear(sc.its)
+	sc.its = sc.its[:0]
+	sc.m.reset(nil, false)
+	for _, r := range []*mutation.Row{&sc.row, &sc.scratch, &sc.merged} {
+		clear(r.Cells[:cap(r.Cells)])
+		r.Cells = r.Cells[:0]
+		r.Clustering = nil
+	}
+	scratchPool.Put(sc)
 }
 
 // selectColumns keeps only the cells of the given columns (nil keeps all).
@@ -202,8 +229,13 @@ type rowMerger struct {
 	cur     []int
 }
 
-func newRowMerger(its []rowIter, reverse bool) *rowMerger {
-	return &rowMerger{its: its, valid: make([]bool, len(its)), reverse: reverse}
+func (m *rowMerger) reset(its []rowIter, reverse bool) {
+	m.its, m.reverse, m.started = its, reverse, false
+	m.valid = m.valid[:0]
+	for range its {
+		m.valid = append(m.valid, false)
+	}
+	m.cur = m.cur[:0]
 }
 
 func (m *rowMerger) next() ([]byte, bool, error) {
