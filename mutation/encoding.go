@@ -233,27 +233,39 @@ func decodeRow(d *decoder, clustering []byte, r *Row) {
 	if uint64(cap(r.Cells)) < n {
 		r.Cells = make([]Cell, 0, n)
 	}
-	for i := uint64(0); i < n && d.err == nil; i++ {
+	// Cells are decoded in place: building each in a temporary and copying
+	// it in costs a bulk write barrier per cell while the GC runs.
+	r.Cells = r.Cells[:n]
+	for i := range r.Cells {
+		c := &r.Cells[i]
 		f := d.byte1()
-		if f&^cellKnown != 0 {
+		if f&^cellKnown != 0 || d.err != nil {
 			d.fail()
+			r.Cells = r.Cells[:i]
 			return
 		}
-		c := Cell{Flags: f &^ cellHasPath, Column: uint32(d.uvarint()), LocalDeletionTime: NoDeletionTime}
+		c.Flags = f &^ cellHasPath
+		c.Column = uint32(d.uvarint())
+		c.Path = nil
 		if f&cellHasPath != 0 {
 			c.Path = d.bytes()
 		}
 		c.Timestamp = base + d.varint()
+		c.TTL = 0
 		if f&CellExpiring != 0 {
 			c.TTL = int32(d.uvarint())
 		}
+		c.LocalDeletionTime = NoDeletionTime
 		if f&(CellExpiring|CellTombstone|CellColumnDeletion) != 0 {
 			c.LocalDeletionTime = d.varint()
 		}
+		c.Value = nil
 		if f&(CellTombstone|CellColumnDeletion) == 0 {
 			c.Value = d.bytes()
 		}
-		r.Cells = append(r.Cells, c)
+	}
+	if d.err != nil {
+		r.Cells = r.Cells[:0]
 	}
 }
 

@@ -112,6 +112,12 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 		p.Deletion, p.RangeTombstones = mutation.Live, nil
 	}
 
+	if q.Limit > 0 {
+		p.Rows = make([]mutation.Row, 0, min(q.Limit, 1024))
+	}
+	// The returned rows' cells are carved from shared chunks: one
+	// allocation per chunk, not per row.
+	var cells []mutation.Cell
 	err := mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
 		if !q.Raw {
 			row.Shadow(h.RowDeletion(row.Clustering))
@@ -120,8 +126,13 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 				return false, nil
 			}
 		}
+		if cap(cells)-len(cells) < len(row.Cells) {
+			cells = make([]mutation.Cell, 0, max(len(row.Cells), 256))
+		}
+		n := len(cells)
+		cells = append(cells, row.Cells...)
 		r := *row
-		r.Cells = append([]mutation.Cell(nil), row.Cells...)
+		r.Cells = cells[n:len(cells):len(cells)]
 		p.Rows = append(p.Rows, r)
 		return q.Limit > 0 && len(p.Rows) >= q.Limit, nil
 	})
