@@ -327,7 +327,6 @@ func (l *Log) placeLocked(n int64) (pos Position, rolled bool) {
 	return pos, rolled
 }
 
-
 // poisonLocked records err as the reason the log accepts nothing more, and
 // returns the poison error.
 func (l *Log) poisonLocked(err error) error {
@@ -522,8 +521,6 @@ func (l *Log) writeBatch(b *batch) error {
 	}
 	return nil
 }
-
-
 
 // Sync makes every record appended before the call durable.
 func (l *Log) Sync() error {
