@@ -212,20 +212,8 @@ func (c *compactor) run(inputs []*sstFile) ([]*sstFile, error) {
 			default:
 			}
 		}
-		cur = cur[:0]
 		var key mutation.Key
-		for i := range iters {
-			if !valid[i] {
-				continue
-			}
-			k := iters[i].Partition().Key()
-			switch {
-			case len(cur) == 0 || k.Compare(key) < 0:
-				key, cur = k, append(cur[:0], i)
-			case k.Compare(key) == 0:
-				cur = append(cur, i)
-			}
-		}
+		cur, key = smallestKeys(cur, valid, func(i int) mutation.Key { return iters[i].Partition().Key() })
 		if len(cur) == 0 {
 			break
 		}

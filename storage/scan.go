@@ -108,20 +108,8 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 	var cur []int
 	var srcs []partSource
 	for {
-		cur = cur[:0]
 		var key mutation.Key
-		for i, c := range curs {
-			if !valid[i] {
-				continue
-			}
-			k := c.key()
-			switch {
-			case len(cur) == 0 || k.Compare(key) < 0:
-				key, cur = k, append(cur[:0], i)
-			case k.Compare(key) == 0:
-				cur = append(cur, i)
-			}
-		}
+		cur, key = smallestKeys(cur, valid, func(i int) mutation.Key { return curs[i].key() })
 		if len(cur) == 0 {
 			return nil, nil
 		}
@@ -179,4 +167,24 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 
 func sstSource(p *sstable.Partition) partSource {
 	return partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }}
+}
+
+// smallestKeys returns, in cur (reused), the indices of the valid cursors
+// positioned on the smallest partition key, and that key.
+func smallestKeys(cur []int, valid []bool, keyAt func(int) mutation.Key) ([]int, mutation.Key) {
+	cur = cur[:0]
+	var key mutation.Key
+	for i, ok := range valid {
+		if !ok {
+			continue
+		}
+		k := keyAt(i)
+		switch c := k.Compare(key); {
+		case len(cur) == 0 || c < 0:
+			key, cur = k, append(cur[:0], i)
+		case c == 0:
+			cur = append(cur, i)
+		}
+	}
+	return cur, key
 }
