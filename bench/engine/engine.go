@@ -275,6 +275,11 @@ func (b *bench) runAll(want map[string]bool, rep *Report) error {
 			return err
 		}
 		b.loaded = r.Ops
+		// Both engines start the read workloads with their memtables
+		// flushed and no compaction pending (bounded: a minute at most).
+		if err := b.st.settle(time.Minute); err != nil {
+			return err
+		}
 	}
 	for _, w := range []string{"a", "b", "c"} {
 		if want[w] {
@@ -285,6 +290,9 @@ func (b *bench) runAll(want map[string]bool, rep *Report) error {
 	}
 	if want["slice"] {
 		if err := add(b.sliceLoad()); err != nil {
+			return err
+		}
+		if err := b.st.settle(time.Minute); err != nil {
 			return err
 		}
 		if err := add(b.sliceRead()); err != nil {

@@ -33,6 +33,9 @@ type store interface {
 	// writeAmp is SSTable bytes written (flushes and compactions) over user
 	// bytes written; the write-ahead log is not counted, for either engine.
 	writeAmp() float64
+	// settle flushes and waits until no compaction is pending, so that read
+	// workloads start from the same kind of state on both engines.
+	settle(timeout time.Duration) error
 	close() error
 }
 
@@ -152,6 +155,21 @@ func (s *wcdbStore) writeAmp() float64 {
 }
 
 func (s *wcdbStore) close() error { return s.e.Close() }
+
+func (s *wcdbStore) settle(timeout time.Duration) error {
+	if err := s.e.FlushAll(); err != nil {
+		return err
+	}
+	stop := make(chan struct{})
+	t := time.AfterFunc(timeout, func() { close(stop) })
+	defer t.Stop()
+	for _, tb := range []*storage.Table{s.records, s.wide} {
+		if err := tb.CompactPending(stop); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func ratio(a, b int64) float64 {
 	if b == 0 {
@@ -280,3 +298,20 @@ func (s *pebbleStore) writeAmp() float64 {
 }
 
 func (s *pebbleStore) close() error { return s.db.Close() }
+
+func (s *pebbleStore) settle(timeout time.Duration) error {
+	if err := s.db.Flush(); err != nil {
+		return err
+	}
+	// Pebble has no "wait for compactions"; idle for 100 ms in a row counts.
+	// (EstimatedDebt need not reach zero: small LSMs keep some.)
+	idle := 0
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline) && idle < 10; time.Sleep(10 * time.Millisecond) {
+		if s.db.Metrics().Compact.NumInProgress == 0 {
+			idle++
+		} else {
+			idle = 0
+		}
+	}
+	return nil
+}
