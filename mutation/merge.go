@@ -118,7 +118,9 @@ func MergeHeaders(a, b *Header) Header {
 		h.RangeTombstones = make([]RangeTombstone, 0, len(a.RangeTombstones)+len(b.RangeTombstones))
 		for _, rts := range [][]RangeTombstone{a.RangeTombstones, b.RangeTombstones} {
 			for _, rt := range rts {
-				if !h.Deletion.Supersedes(rt.Deletion) && rt.Deletion.Timestamp > h.Deletion.Timestamp {
+				// A range tombstone no newer than the partition deletion
+				// deletes nothing more.
+				if rt.Deletion.Timestamp > h.Deletion.Timestamp {
 					h.RangeTombstones = append(h.RangeTombstones, rt)
 				}
 			}

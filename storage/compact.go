@@ -239,8 +239,7 @@ func (c *compactor) run(inputs []*sstFile) ([]*sstFile, error) {
 		slices.SortFunc(cur, func(a, b int) int { return int(inputs[b].num - inputs[a].num) })
 		srcs := make([]partSource, 0, len(cur))
 		for _, i := range cur {
-			p := iters[i].Partition()
-			srcs = append(srcs, partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }})
+			srcs = append(srcs, sstSource(iters[i].Partition()))
 		}
 		if err := c.partition(key, srcs); err != nil {
 			c.abort()
@@ -282,17 +281,9 @@ func (c *compactor) maxPurgeable(key mutation.Key) int64 {
 }
 
 func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
-	var h mutation.Header
-	h.Deletion = mutation.Live
-	for _, s := range srcs {
-		if len(s.header) == 1 && s.header[0] == 0 {
-			continue
-		}
-		var sh mutation.Header
-		if err := mutation.DecodeHeader(s.header, &sh); err != nil {
-			return err
-		}
-		h = mutation.MergeHeaders(&h, &sh)
+	h, err := mergeHeaders(srcs)
+	if err != nil {
+		return err
 	}
 	maxPurge := int64(math.MinInt64)
 	computed := false
@@ -346,7 +337,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 			return err
 		}
 	}
-	err := mergeRows(srcs, nil, nil, false, func(row *mutation.Row) (bool, error) {
+	err = mergeRows(srcs, nil, nil, false, func(row *mutation.Row) (bool, error) {
 		row.Shadow(h.RowDeletion(row.Clustering))
 		c.purgeRow(row, purgeable)
 		if row.IsEmpty() {

@@ -83,33 +83,15 @@ func DefaultOptions(dir string) Options {
 
 func (o Options) withDefaults() Options {
 	d := DefaultOptions(o.Dir)
-	if o.FS == nil {
-		o.FS = d.FS
-	}
-	if o.CommitLogSyncPeriod == 0 {
-		o.CommitLogSyncPeriod = d.CommitLogSyncPeriod
-	}
-	if o.CommitLogGroupWindow == 0 {
-		o.CommitLogGroupWindow = d.CommitLogGroupWindow
-	}
-	if o.CommitLogSegmentSize == 0 {
-		o.CommitLogSegmentSize = d.CommitLogSegmentSize
-	}
-	if o.MemtableFlushSize == 0 {
-		o.MemtableFlushSize = d.MemtableFlushSize
-	}
-	if o.MaxFlushingMemtables == 0 {
-		o.MaxFlushingMemtables = d.MaxFlushingMemtables
-	}
-	if o.BlockCacheSize == 0 {
-		o.BlockCacheSize = d.BlockCacheSize
-	}
-	if o.BlockSize == 0 {
-		o.BlockSize = d.BlockSize
-	}
-	if o.CompactionThroughput == 0 {
-		o.CompactionThroughput = d.CompactionThroughput
-	}
+	orDefault(&o.FS, d.FS)
+	orDefault(&o.CommitLogSyncPeriod, d.CommitLogSyncPeriod)
+	orDefault(&o.CommitLogGroupWindow, d.CommitLogGroupWindow)
+	orDefault(&o.CommitLogSegmentSize, d.CommitLogSegmentSize)
+	orDefault(&o.MemtableFlushSize, d.MemtableFlushSize)
+	orDefault(&o.MaxFlushingMemtables, d.MaxFlushingMemtables)
+	orDefault(&o.BlockCacheSize, d.BlockCacheSize)
+	orDefault(&o.BlockSize, d.BlockSize)
+	orDefault(&o.CompactionThroughput, d.CompactionThroughput)
 	if o.Now == nil {
 		o.Now = d.Now
 	}
@@ -117,6 +99,14 @@ func (o Options) withDefaults() Options {
 		o.Logf = d.Logf
 	}
 	return o
+}
+
+// orDefault sets *p to d when *p is the zero value.
+func orDefault[T comparable](p *T, d T) {
+	var zero T
+	if *p == zero {
+		*p = d
+	}
 }
 
 // Validate reports the first setting that cannot work.
@@ -156,18 +146,10 @@ type TableOptions struct {
 }
 
 func (o TableOptions) withDefaults() TableOptions {
-	if o.Compaction == "" {
-		o.Compaction = "SizeTieredCompactionStrategy"
-	}
-	if o.Compression == "" {
-		o.Compression = "snappy"
-	}
-	if o.BloomFPChance == 0 {
-		o.BloomFPChance = 0.01
-	}
-	if o.GCGraceSeconds == 0 {
-		o.GCGraceSeconds = 864000
-	}
+	orDefault(&o.Compaction, "SizeTieredCompactionStrategy")
+	orDefault(&o.Compression, "snappy")
+	orDefault(&o.BloomFPChance, 0.01)
+	orDefault(&o.GCGraceSeconds, 864000)
 	if o.GCGraceSeconds < 0 {
 		o.GCGraceSeconds = 0
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"sync"
 
+	"wcdb/memtable"
 	"wcdb/mutation"
+	"wcdb/sstable"
 )
 
 // Query reads one partition, or a slice of it.
@@ -43,6 +45,34 @@ type partSource struct {
 	rows   func(start, end []byte, reverse bool) rowIter
 }
 
+func memSource(p *memtable.Partition) partSource {
+	return partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }}
+}
+
+func sstSource(p *sstable.Partition) partSource {
+	return partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }}
+}
+
+// isEmptyHeader reports whether an encoded partition header carries nothing
+// (memtables hand out nil for that, SSTables the one-byte encoding).
+func isEmptyHeader(b []byte) bool { return len(b) == 0 || len(b) == 1 && b[0] == 0 }
+
+// mergeHeaders reconciles the partition headers of the sources.
+func mergeHeaders(srcs []partSource) (mutation.Header, error) {
+	h := mutation.Header{Deletion: mutation.Live}
+	for _, s := range srcs {
+		if isEmptyHeader(s.header) {
+			continue
+		}
+		var sh mutation.Header
+		if err := mutation.DecodeHeader(s.header, &sh); err != nil {
+			return h, err
+		}
+		h = mutation.MergeHeaders(&h, &sh)
+	}
+	return h, nil
+}
+
 // Read returns the partition's visible content at the engine's current
 // time, or nil if there is none.
 func (t *Table) Read(q Query) (*mutation.Partition, error) {
@@ -51,7 +81,7 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) {
 	srcs := make([]partSource, 0, len(s.mems)+len(s.files))
 	for _, m := range s.mems {
 		if p := m.Get(q.Key); p != nil {
-			srcs = append(srcs, partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }})
+			srcs = append(srcs, memSource(p))
 		}
 	}
 	for i := len(s.files) - 1; i >= 0; i-- {
@@ -64,7 +94,7 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) {
 			return nil, err
 		}
 		if p != nil {
-			srcs = append(srcs, partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }})
+			srcs = append(srcs, sstSource(p))
 		}
 	}
 	if len(srcs) == 0 {
@@ -75,24 +105,9 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) {
 
 // mergePartition reconciles the versions of one partition.
 func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition, error) {
-	var h mutation.Header
-	first := true
-	for _, s := range srcs {
-		if len(s.header) <= 1 && (len(s.header) == 0 || s.header[0] == 0) {
-			continue
-		}
-		var sh mutation.Header
-		if err := mutation.DecodeHeader(s.header, &sh); err != nil {
-			return nil, err
-		}
-		if first {
-			h, first = sh, false
-		} else {
-			h = mutation.MergeHeaders(&h, &sh)
-		}
-	}
-	if first {
-		h = mutation.Header{Deletion: mutation.Live}
+	h, err := mergeHeaders(srcs)
+	if err != nil {
+		return nil, err
 	}
 	p := &mutation.Partition{Key: q.Key, Deletion: h.Deletion, RangeTombstones: h.RangeTombstones}
 	if h.Static != nil {
@@ -118,7 +133,7 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 	// The returned rows' cells are carved from shared chunks: one
 	// allocation per chunk, not per row.
 	var cells []mutation.Cell
-	err := mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
+	err = mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
 		if !q.Raw {
 			row.Shadow(h.RowDeletion(row.Clustering))
 			selectColumns(row, q.Columns)

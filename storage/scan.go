@@ -2,7 +2,6 @@ package storage
 
 import (
 	"wcdb/mutation"
-	"wcdb/sstable"
 )
 
 // ScanQuery reads partitions in ring order (by token, then key).
@@ -76,10 +75,7 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 	for _, m := range s.mems {
 		it := m.Iter(from, q.To)
 		curs = append(curs, cursor{next: it.Next, key: func() mutation.Key { return it.Partition().Key() },
-			src: func() partSource {
-				p := it.Partition()
-				return partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }}
-			}, err: it.Err, done: it.Close})
+			src: func() partSource { return memSource(it.Partition()) }, err: it.Err, done: it.Close})
 	}
 	for i := len(s.files) - 1; i >= 0; i-- {
 		f := s.files[i]
@@ -163,10 +159,6 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 			}
 		}
 	}
-}
-
-func sstSource(p *sstable.Partition) partSource {
-	return partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }}
 }
 
 // smallestKeys returns, in cur (reused), the indices of the valid cursors

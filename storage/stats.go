@@ -33,7 +33,7 @@ func (a *statsAcc) deletion(d mutation.Deletion) {
 }
 
 func (a *statsAcc) header(b []byte) error {
-	if len(b) == 1 && b[0] == 0 {
+	if isEmptyHeader(b) {
 		return nil
 	}
 	if err := mutation.DecodeHeader(b, &a.hdr); err != nil {
