@@ -11,7 +11,7 @@ import (
 	"wcdb/mutation"
 )
 
-// The SSTable file format, version 1.
+// The SSTable file format, version 2.
 //
 // A table is one file, a sequence of blocks followed by a fixed-size footer.
 // Blocks of different kinds are interleaved: the writer streams data blocks
@@ -39,14 +39,22 @@ import (
 // Data block entries (a block is cut after the entry that takes it past
 // WriterOptions.BlockSize, so entries never straddle blocks):
 //
-//	partition start: 'P' | uvarint len | key bytes | uvarint len | header
+//	partition start: 'P' | token int64BE | uvarint len | key bytes
+//	                 | uvarint len | header
 //	row:             'R' | uvarint len | clustering | uvarint len | row bytes
 //
 // A partition is its start entry followed by its rows, possibly continuing
 // in later data blocks (not necessarily adjacent in the file).
 //
-// Partition-index entry, one per partition in key order; an index block
-// holds WriterOptions.SummaryInterval entries:
+// The partition index is sparse, so that it stays small beside the data
+// it indexes (it competes with data blocks for the block cache): a
+// partition has an entry if it is the first partition that starts and ends
+// in its data block, or if it does not end in the block it starts in (it
+// then needs a row index, or at least its own entry). Any other partition
+// starts and ends in the data block of the entry before it, after that
+// entry's partition: readers find it by walking the block's partition start
+// entries from there. Entries are in key order; an index block holds
+// WriterOptions.SummaryInterval entries:
 //
 //	token int64BE | uvarint len | key bytes
 //	| uvarint off | uvarint n     handle of the data block with the start entry
@@ -80,7 +88,7 @@ import (
 //	| format version u32LE | magic u64LE | crc32c of the preceding 60 bytes u32LE
 
 // FormatVersion is the version written in the footer of new tables.
-const FormatVersion = 1
+const FormatVersion = 2
 
 const (
 	magic       = 0x3174737763626477 // "wdbcwst1" little-endian
@@ -424,12 +432,25 @@ func rowClustering(e []byte) ([]byte, bool) {
 	return c, !d.bad
 }
 
-func decodePartitionStart(e []byte) (key, header []byte, ok bool) {
+func decodePartitionStart(e []byte) (key mutation.Key, header []byte, ok bool) {
 	d := decoder{b: e}
 	if d.byte() != tagPartition {
-		return nil, nil, false
+		return mutation.Key{}, nil, false
 	}
-	key = d.bytes()
+	key.Token = d.token()
+	key.Bytes = d.bytes()
 	header = d.bytes()
 	return key, header, !d.bad && len(d.b) == 0
+}
+
+// partitionEnd returns the entry after the last row of the partition whose
+// start entry is i, for a partition that ends in block b: the next
+// partition start, or the end of the block.
+func partitionEnd(b *block, i int) int {
+	for i++; i < b.n; i++ {
+		if e := b.entry(i); len(e) > 0 && e[0] == tagPartition {
+			break
+		}
+	}
+	return i
 }

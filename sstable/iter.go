@@ -228,7 +228,9 @@ func (it *RowIter) Close() error {
 	return it.err
 }
 
-// PartitionIter iterates over the partitions of a key range.
+// PartitionIter iterates over the partitions of a key range: those of the
+// sparse partition index, and after each the unindexed ones that follow it
+// in its data block.
 type PartitionIter struct {
 	r          *Reader
 	start, end *mutation.Key
@@ -238,43 +240,42 @@ type PartitionIter struct {
 	p          *Partition
 	err        error
 	done       bool
+
+	// The data block being walked for unindexed partitions: entry bi next,
+	// up to the next indexed partition (stop, if hasStop) should it start
+	// in this block.
+	blk     *block
+	bh      handle
+	bi      int
+	stop    mutation.Key
+	hasStop bool
 }
 
 // Next advances to the next partition, reporting whether there is one.
 func (it *PartitionIter) Next() bool {
 	it.p = nil
 	for !it.done && it.err == nil {
-		if it.ib == nil {
-			if it.si >= len(it.r.summary) {
-				it.done = true
-				break
+		var e indexEntry
+		walked := it.blk != nil
+		if walked {
+			if it.bi >= it.blk.n {
+				it.blk = nil
+				continue
 			}
-			h := it.r.summary[it.si].h
-			ib, err := it.r.readBlock(h, "index", true)
+			f, ok, err := it.r.inBlock(it.blk, it.bh, it.bi)
 			if err != nil {
 				it.err = err
 				break
 			}
-			it.ib, it.ei = ib, 0
-			if it.start != nil {
-				if it.ei, err = it.r.seekIndex(ib, *it.start, h.off); err != nil {
-					it.err = err
-					break
-				}
-				it.start = nil
+			if !ok || it.hasStop && f.key.Equal(it.stop) {
+				it.blk = nil
+				continue
 			}
-		}
-		if it.ei >= it.ib.n {
-			it.ib = nil
-			it.si++
+			it.bi = int(f.end)
+			e = f
+		} else if !it.nextIndexed(&e) {
 			continue
 		}
-		var e indexEntry
-		if !decodeIndexEntry(it.ib.entry(it.ei), &e) {
-			it.err = corruptf(it.r.path, int64(it.r.summary[it.si].h.off), "malformed index entry %d", it.ei)
-			break
-		}
-		it.ei++
 		if it.end != nil && e.key.Compare(*it.end) >= 0 {
 			it.done = true
 			break
@@ -284,10 +285,75 @@ func (it *PartitionIter) Next() bool {
 			it.err = err
 			break
 		}
+		if !walked && e.end != 0 && int(e.end) < p.blk.n {
+			it.blk, it.bh, it.bi = p.blk, e.data, int(e.end)
+			it.stop, it.hasStop = it.peekIndexed()
+		}
+		if it.start != nil && e.key.Compare(*it.start) < 0 {
+			continue
+		}
 		it.p = p
 		return true
 	}
 	return false
+}
+
+// nextIndexed decodes the next partition-index entry into e, reporting
+// false when it moved on to another index block or finished instead.
+func (it *PartitionIter) nextIndexed(e *indexEntry) bool {
+	if it.ib == nil {
+		if it.si >= len(it.r.summary) {
+			it.done = true
+			return false
+		}
+		h := it.r.summary[it.si].h
+		ib, err := it.r.readBlock(h, "index", true)
+		if err != nil {
+			it.err = err
+			return false
+		}
+		it.ib, it.ei = ib, 0
+		if it.start != nil {
+			// Start at the last entry <= start: the partitions after it in
+			// its block may be >= start.
+			i, err := it.r.seekIndex(ib, *it.start, h.off)
+			if err != nil {
+				it.err = err
+				return false
+			}
+			if i > 0 {
+				if i == ib.n {
+					i--
+				} else if c, _ := compareKeyEntry(*it.start, ib.entry(i)); c != 0 {
+					i--
+				}
+			}
+			it.ei = i
+		}
+	}
+	if it.ei >= it.ib.n {
+		it.ib = nil
+		it.si++
+		return false
+	}
+	if !decodeIndexEntry(it.ib.entry(it.ei), e) {
+		it.err = corruptf(it.r.path, int64(it.r.summary[it.si].h.off), "malformed index entry %d", it.ei)
+		return false
+	}
+	it.ei++
+	return true
+}
+
+// peekIndexed returns the key of the next partition-index entry, if any.
+func (it *PartitionIter) peekIndexed() (mutation.Key, bool) {
+	switch {
+	case it.ei < it.ib.n:
+		d := decoder{b: it.ib.entry(it.ei)}
+		return mutation.Key{Token: d.token(), Bytes: d.bytes()}, true
+	case it.si+1 < len(it.r.summary):
+		return it.r.summary[it.si+1].key, true
+	}
+	return mutation.Key{}, false
 }
 
 // Partition returns the current partition. It stays usable after Next.
@@ -299,6 +365,6 @@ func (it *PartitionIter) Err() error { return it.err }
 // Close releases the iterator. It returns the iteration error, if any.
 func (it *PartitionIter) Close() error {
 	it.done = true
-	it.ib, it.p = nil, nil
+	it.ib, it.p, it.blk = nil, nil, nil
 	return it.err
 }

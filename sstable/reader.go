@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"sync"
 	"sync/atomic"
 
 	"github.com/bits-and-blooms/bloom/v3"
@@ -143,17 +144,32 @@ func (r *Reader) readRaw(h handle, what string) ([]byte, error) {
 	if h.n > r.dataEnd || h.off > r.dataEnd-h.n || r.dataEnd-h.n-h.off < trailerSize {
 		return nil, corruptf(r.path, int64(min(h.off, 1<<62)), "%s block handle (%d, %d) outside the file", what, h.off, h.n)
 	}
-	raw := make([]byte, h.n+trailerSize)
+	// A compressed block's file bytes are garbage once decompressed, so
+	// they are read into a pooled buffer; a stored one is returned as is.
+	bp := rawPool.Get().(*[]byte)
+	if uint64(cap(*bp)) < h.n+trailerSize {
+		*bp = make([]byte, h.n+trailerSize)
+	}
+	raw := (*bp)[:h.n+trailerSize]
 	if _, err := r.f.ReadAt(raw, int64(h.off)); err != nil {
+		rawPool.Put(bp)
 		return nil, fmt.Errorf("sstable: read %s at %d: %w", r.path, h.off, err)
 	}
 	r.blockReads.Add(1)
 	data, err := unframe(raw)
 	if err != nil {
+		rawPool.Put(bp)
 		return nil, corruptf(r.path, int64(h.off), "%s block: %v", what, err)
 	}
+	if len(data) > 0 && &data[0] == &raw[0] {
+		*bp = nil // the block keeps this buffer
+	}
+	rawPool.Put(bp)
 	return data, nil
 }
+
+// rawPool holds buffers for reading compressed blocks.
+var rawPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // readBlock returns the entry-structured block at h, through the cache when
 // useCache is set and the reader has one.
@@ -243,17 +259,63 @@ func (r *Reader) Get(key mutation.Key) (*Partition, error) {
 		return nil, err
 	}
 	i, err := r.seekIndex(ib, key, h.off)
-	if err != nil || i == ib.n {
+	if err != nil {
 		return nil, err
 	}
 	var e indexEntry
-	if !decodeIndexEntry(ib.entry(i), &e) {
-		return nil, corruptf(r.path, int64(h.off), "malformed index entry %d", i)
+	if i < ib.n {
+		if !decodeIndexEntry(ib.entry(i), &e) {
+			return nil, corruptf(r.path, int64(h.off), "malformed index entry %d", i)
+		}
+		if e.key.Equal(key) {
+			return r.partition(&e, true)
+		}
 	}
-	if !e.key.Equal(key) {
+	// Not indexed: if anywhere, in the block of the entry before, after
+	// that entry's partition (the summary entry's key is <= key, so the
+	// index block's first entry is, and i > 0 here).
+	if i == 0 {
 		return nil, nil
 	}
-	return r.partition(&e, true)
+	if !decodeIndexEntry(ib.entry(i-1), &e) {
+		return nil, corruptf(r.path, int64(h.off), "malformed index entry %d", i-1)
+	}
+	if e.end == 0 {
+		return nil, nil // that partition fills the rest of its block
+	}
+	b, err := r.readBlock(e.data, "data", true)
+	if err != nil {
+		return nil, err
+	}
+	for j := int(e.end); j < b.n; {
+		f, ok, err := r.inBlock(b, e.data, j)
+		if err != nil || !ok {
+			return nil, err
+		}
+		switch c := f.key.Compare(key); {
+		case c == 0:
+			return r.partition(&f, true)
+		case c > 0:
+			return nil, nil
+		}
+		j = int(f.end)
+	}
+	return nil, nil
+}
+
+// inBlock returns the index entry of the partition whose start entry is
+// entry i of data block b (at h), for a partition that ends in b; ok is
+// false if entry i is not a partition start.
+func (r *Reader) inBlock(b *block, h handle, i int) (e indexEntry, ok bool, err error) {
+	ent := b.entry(i)
+	if len(ent) == 0 || ent[0] != tagPartition {
+		return e, false, nil
+	}
+	k, _, ok := decodePartitionStart(ent)
+	if !ok {
+		return e, false, corruptf(r.path, int64(h.off), "malformed partition start entry %d", i)
+	}
+	return indexEntry{key: k, data: h, hdr: uint64(i), end: uint64(partitionEnd(b, i))}, true, nil
 }
 
 // partition loads the start entry of the partition described by e.
@@ -265,8 +327,8 @@ func (r *Reader) partition(e *indexEntry, useCache bool) (*Partition, error) {
 	if e.hdr >= uint64(b.n) || e.end > uint64(b.n) {
 		return nil, corruptf(r.path, int64(e.data.off), "partition start entry %d beyond block of %d entries", e.hdr, b.n)
 	}
-	kb, hdr, ok := decodePartitionStart(b.entry(int(e.hdr)))
-	if !ok || string(kb) != string(e.key.Bytes) {
+	k, hdr, ok := decodePartitionStart(b.entry(int(e.hdr)))
+	if !ok || !k.Equal(e.key) {
 		return nil, corruptf(r.path, int64(e.data.off), "partition start entry %d disagrees with the index", e.hdr)
 	}
 	return &Partition{r: r, key: e.key, header: hdr, blk: b, ent: *e, noCache: !useCache}, nil

@@ -665,3 +665,30 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Errorf("cache stats: got %+v, want hits, misses and size <= 16 KiB", s)
 	}
 }
+
+// TestCacheSharded checks a cache large enough to be sharded: it never holds
+// more than its capacity and serves what it holds.
+func TestCacheSharded(t *testing.T) {
+	const capacity = 64 << 20
+	c := NewCache(capacity)
+	if len(c.shards) < 2 {
+		t.Fatalf("got %d shards, want several", len(c.shards))
+	}
+	const blockLen = 16 << 10
+	for i := uint64(0); i < 2*capacity/blockLen; i++ {
+		c.add(cacheKey{i % 3, i}, &block{data: make([]byte, blockLen)})
+		if s := c.Stats(); s.Size > capacity {
+			t.Fatalf("after %d adds: holds %d bytes, over the capacity %d", i+1, s.Size, capacity)
+		}
+	}
+	last := uint64(2*capacity/blockLen - 1)
+	if c.get(cacheKey{last % 3, last}) == nil {
+		t.Error("most recent block: got evicted")
+	}
+	if c.get(cacheKey{0, 0}) != nil {
+		t.Error("oldest block: got cached, want evicted")
+	}
+	if s := c.Stats(); s.Size < capacity*3/4 {
+		t.Errorf("holds %d bytes, want most of the capacity %d in use", s.Size, capacity)
+	}
+}

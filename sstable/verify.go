@@ -26,7 +26,11 @@ type verifier struct {
 
 func (v *verifier) run() error {
 	r := v.r
-	var e indexEntry
+	// Index entries are verified one behind, so that walking an entry's
+	// block for unindexed partitions knows where the next indexed one is.
+	var e, prev indexEntry
+	var prevOff uint64
+	havePrev := false
 	for si, s := range r.summary {
 		ib, err := r.readBlock(s.h, "index", false)
 		if err != nil {
@@ -42,24 +46,22 @@ func (v *verifier) run() error {
 			if i == 0 && !e.key.Equal(s.key) {
 				return corruptf(r.path, int64(s.h.off), "summary entry %d disagrees with its index block", si)
 			}
-			if v.n > 0 && e.key.Compare(v.prev) <= 0 {
-				return corruptf(r.path, int64(s.h.off), "index entry %d out of key order", i)
+			if havePrev {
+				if err := v.entry(&prev, prevOff, &e); err != nil {
+					return err
+				}
 			}
-			if !r.MayContain(e.key) {
-				return corruptf(r.path, int64(s.h.off), "bloom filter rejects key of index entry %d", i)
-			}
-			if v.n == 0 && !e.key.Equal(r.meta.MinKey) {
-				return corruptf(r.path, -1, "first key disagrees with stats")
-			}
-			if err := v.partition(&e); err != nil {
-				return err
-			}
-			v.prev = e.key
-			v.n++
+			prev, prevOff, havePrev = e, s.h.off, true
+			prev.key.Bytes = append([]byte(nil), e.key.Bytes...)
+		}
+	}
+	if havePrev {
+		if err := v.entry(&prev, prevOff, nil); err != nil {
+			return err
 		}
 	}
 	if v.n != r.meta.Partitions {
-		return corruptf(r.path, -1, "index holds %d partitions, stats say %d", v.n, r.meta.Partitions)
+		return corruptf(r.path, -1, "table holds %d partitions, stats say %d", v.n, r.meta.Partitions)
 	}
 	if v.n > 0 && !v.prev.Equal(r.meta.MaxKey) {
 		return corruptf(r.path, -1, "last key disagrees with stats")
@@ -71,6 +73,63 @@ func (v *verifier) run() error {
 	if size != uint64(r.meta.DataSize) {
 		return corruptf(r.path, -1, "index reaches %d bytes of data blocks, stats say %d", size, r.meta.DataSize)
 	}
+	return nil
+}
+
+// entry verifies the indexed partition e (from the index block at off) and
+// the unindexed ones after it in its block, up to next, the next indexed
+// partition (nil at the end).
+func (v *verifier) entry(e *indexEntry, off uint64, next *indexEntry) error {
+	r := v.r
+	if err := v.key(e.key, int64(off)); err != nil {
+		return err
+	}
+	if err := v.partition(e); err != nil {
+		return err
+	}
+	if e.end == 0 {
+		return nil
+	}
+	b, err := v.block(e.data)
+	if err != nil {
+		return err
+	}
+	for i := int(e.end); i < b.n; {
+		f, ok, err := r.inBlock(b, e.data, i)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return corruptf(r.path, int64(e.data.off), "entry %d after partition is not a partition start", i)
+		}
+		if next != nil && f.key.Equal(next.key) {
+			break
+		}
+		if err := v.key(f.key, int64(e.data.off)); err != nil {
+			return err
+		}
+		if err := v.partition(&f); err != nil {
+			return err
+		}
+		i = int(f.end)
+	}
+	return nil
+}
+
+// key checks the next partition key in table order.
+func (v *verifier) key(k mutation.Key, off int64) error {
+	r := v.r
+	if v.n > 0 && k.Compare(v.prev) <= 0 {
+		return corruptf(r.path, off, "partition key (%d, %x) out of key order", k.Token, k.Bytes)
+	}
+	if !r.MayContain(k) {
+		return corruptf(r.path, off, "bloom filter rejects partition key (%d, %x)", k.Token, k.Bytes)
+	}
+	if v.n == 0 && !k.Equal(r.meta.MinKey) {
+		return corruptf(r.path, -1, "first key disagrees with stats")
+	}
+	v.prev = mutation.Key{Token: k.Token, Bytes: append(v.prev.Bytes[:0], k.Bytes...)}
+	v.n++
 	return nil
 }
 

@@ -35,7 +35,7 @@ type WriterOptions struct {
 	// BloomFPChance is the bloom filter's target false-positive rate.
 	// Default 0.01.
 	BloomFPChance float64
-	// SummaryInterval is the number of partitions per partition-index block,
+	// SummaryInterval is the number of entries per partition-index block,
 	// hence per in-memory summary entry. Default 128.
 	SummaryInterval int
 }
@@ -106,10 +106,10 @@ type Writer struct {
 	summary  blockBuilder
 	firstKey []byte // first key of the current index block, encoded
 
-	// pending are the index entries of finished partitions whose start
-	// entry is in the unflushed data block; their keys alias pendingKeys.
-	pending     []indexEntry
-	pendingKeys []byte
+	// pending is the index entry of the first partition that started and
+	// ended in the unflushed data block, if hasPending; it owns its key.
+	pending    indexEntry
+	hasPending bool
 
 	// The partition being written.
 	inPart     bool
@@ -176,7 +176,7 @@ func (w *Writer) StartPartition(key mutation.Key, header []byte) error {
 
 	w.data.startEntry()
 	w.data.buf = append(w.data.buf, tagPartition)
-	w.data.buf = appendBytes(w.data.buf, key.Bytes)
+	w.data.buf = appendKey(w.data.buf, key)
 	w.data.buf = appendBytes(w.data.buf, header)
 	return w.maybeFlush()
 }
@@ -229,14 +229,13 @@ func (w *Writer) FinishPartition() error {
 	w.hashes = append(w.hashes, keyHash(w.key))
 
 	if w.firstBlock {
-		// Entirely in the open block: the entry is completed at its flush.
-		end := w.data.n()
-		off := len(w.pendingKeys)
-		w.pendingKeys = append(w.pendingKeys, w.key.Bytes...)
-		w.pending = append(w.pending, indexEntry{
-			key: mutation.Key{Token: w.key.Token, Bytes: w.pendingKeys[off:len(w.pendingKeys):len(w.pendingKeys)]},
-			hdr: uint64(w.hdrIdx), end: uint64(end),
-		})
+		// Entirely in the open block: only the block's first such
+		// partition is indexed, its entry completed at the flush.
+		if !w.hasPending {
+			w.hasPending = true
+			w.pending = indexEntry{key: mutation.Key{Token: w.key.Token, Bytes: append(w.pending.key.Bytes[:0], w.key.Bytes...)},
+				hdr: uint64(w.hdrIdx), end: uint64(w.data.n())}
+		}
 		return nil
 	}
 	e := indexEntry{key: w.key, data: w.startH, hdr: uint64(w.hdrIdx)}
@@ -306,14 +305,15 @@ func (w *Writer) flushData() error {
 	}
 	w.meta.DataSize += int64(h.n + trailerSize)
 	w.data.reset()
-	for i := range w.pending {
-		w.pending[i].data = h
-		if err := w.addIndexEntry(&w.pending[i]); err != nil {
+	// Of the partitions that start and end in this block only the first
+	// is indexed (see the format).
+	if w.hasPending {
+		w.hasPending = false
+		w.pending.data = h
+		if err := w.addIndexEntry(&w.pending); err != nil {
 			return err
 		}
 	}
-	w.pending = w.pending[:0]
-	w.pendingKeys = w.pendingKeys[:0]
 	if w.inPart {
 		if w.firstBlock {
 			w.startH = h

@@ -142,7 +142,9 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 			}
 		}
 		if cap(cells)-len(cells) < len(row.Cells) {
-			cells = make([]mutation.Cell, 0, max(len(row.Cells), 256))
+			// Chunks grow from the first row's size, so that a point read
+			// allocates what it returns and a slice amortises.
+			cells = make([]mutation.Cell, 0, max(len(row.Cells), min(2*cap(cells), 256)))
 		}
 		n := len(cells)
 		cells = append(cells, row.Cells...)

@@ -14,8 +14,11 @@
 //	slice  load SlicePartitions partitions of SliceRows rows ("slice-load"),
 //	       then read the newest SliceLimit rows of a zipfian partition
 //
-// Engines run one after the other (ours first, Pebble second), each in a
-// fresh directory; a/b/c run against the records loaded by load.
+// Engines run one after the other, each in a fresh directory; a/b/c run
+// against the records loaded by load. With Rounds > 1 the whole sequence
+// repeats, the engine order reversed every other round so that neither
+// engine always runs on a machine warmed (or tired) by the other, and the
+// summary gives each engine's median per workload.
 package engine
 
 import (
@@ -77,6 +80,8 @@ type Config struct {
 	BlockSize    int
 
 	Seed uint64
+	// Rounds is how many times every engine runs the workloads (default 1).
+	Rounds int
 	// Progress, if set, receives a line per finished workload.
 	Progress io.Writer
 }
@@ -99,6 +104,7 @@ func DefaultConfig() Config {
 		MemtableSize:    64 << 20,
 		BlockSize:       16 << 10,
 		Seed:            1,
+		Rounds:          1,
 	}
 }
 
@@ -124,6 +130,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.CacheSize, d.CacheSize)
 	setDefault(&c.MemtableSize, d.MemtableSize)
 	setDefault(&c.BlockSize, d.BlockSize)
+	setDefault(&c.Rounds, d.Rounds)
 	return c
 }
 
@@ -149,6 +156,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Records < 0 || c.Operations < 0:
 		return fmt.Errorf("bench: negative records or operations")
+	case c.Rounds < 0:
+		return fmt.Errorf("bench: rounds %d is negative", c.Rounds)
 	case c.Threads < 0:
 		return fmt.Errorf("bench: threads %d is negative", c.Threads)
 	case c.Duration < 0:
@@ -165,12 +174,14 @@ func (c Config) Validate() error {
 
 // Result is one engine's outcome on one workload.
 type Result struct {
-	Engine   string  `json:"engine"`
-	Workload string  `json:"workload"`
-	Ops      int64   `json:"ops"`
-	OpsPerS  float64 `json:"ops_per_sec"`
-	P50us    float64 `json:"p50_us"`
-	P99us    float64 `json:"p99_us"`
+	Engine   string `json:"engine"`
+	Workload string `json:"workload"`
+	// Round counts from 0 (see Config.Rounds).
+	Round   int     `json:"round"`
+	Ops     int64   `json:"ops"`
+	OpsPerS float64 `json:"ops_per_sec"`
+	P50us   float64 `json:"p50_us"`
+	P99us   float64 `json:"p99_us"`
 	// NotFound counts reads of loaded keys that missed (or slices that
 	// came back short); any is a bug.
 	NotFound int64   `json:"not_found"`
@@ -215,35 +226,54 @@ func Run(cfg Config) (*Report, error) {
 	}
 	rep := &Report{Config: cfg, PeakRSSPerEngine: true}
 	vs := newValueSource(cfg.Seed)
-	for _, name := range cfg.Engines {
-		// Give the previous engine's memory back before measuring the next.
-		runtime.GC()
-		debug.FreeOSMemory()
-		if !resetPeakRSS() {
-			rep.PeakRSSPerEngine = false
+	for round := range cfg.Rounds {
+		order := slices.Clone(cfg.Engines)
+		if round%2 == 1 {
+			slices.Reverse(order)
 		}
-		scfg := storeConfig{dir: filepath.Join(root, name), cacheSize: cfg.CacheSize,
-			memtableSize: cfg.MemtableSize, blockSize: cfg.BlockSize, fields: cfg.Fields}
-		var st store
-		var err error
-		if name == WCDB {
-			st, err = openWCDB(scfg)
-		} else {
-			st, err = openPebble(scfg)
-		}
-		if err != nil {
-			return rep, err
-		}
-		b := &bench{cfg: cfg, st: st, engine: name, vs: vs}
-		err = b.runAll(want, rep)
-		if cerr := st.close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return rep, fmt.Errorf("bench: %s: %w", name, err)
+		for _, name := range order {
+			if err := runEngine(cfg, name, round, filepath.Join(root, fmt.Sprintf("%s-%d", name, round)), vs, want, rep); err != nil {
+				return rep, err
+			}
 		}
 	}
 	return rep, nil
+}
+
+// runEngine runs the wanted workloads on a fresh instance of one engine in
+// dir, and removes dir afterwards unless the run keeps its data.
+func runEngine(cfg Config, name string, round int, dir string, vs *valueSource, want map[string]bool, rep *Report) error {
+	// Give the previous engine's memory back before measuring the next.
+	runtime.GC()
+	debug.FreeOSMemory()
+	if !resetPeakRSS() {
+		rep.PeakRSSPerEngine = false
+	}
+	scfg := storeConfig{dir: dir, cacheSize: cfg.CacheSize,
+		memtableSize: cfg.MemtableSize, blockSize: cfg.BlockSize, fields: cfg.Fields}
+	var st store
+	var err error
+	if name == WCDB {
+		st, err = openWCDB(scfg)
+	} else {
+		st, err = openPebble(scfg)
+	}
+	if err != nil {
+		return err
+	}
+	b := &bench{cfg: cfg, st: st, engine: name, round: round, vs: vs}
+	err = b.runAll(want, rep)
+	if cerr := st.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %s: %w", name, err)
+	}
+	if !cfg.Keep {
+		// Later rounds should not share the page cache with this one's files.
+		return os.RemoveAll(dir)
+	}
+	return nil
 }
 
 // bench runs the workloads against one engine.
@@ -251,6 +281,7 @@ type bench struct {
 	cfg    Config
 	st     store
 	engine string
+	round  int
 	vs     *valueSource
 	loaded int64 // records loaded
 }
@@ -260,12 +291,13 @@ func (b *bench) runAll(want map[string]bool, rep *Report) error {
 		if err != nil {
 			return err
 		}
+		r.Round = b.round
 		r.WriteAmp = b.st.writeAmp()
 		r.PeakRSS = peakRSS()
 		rep.Results = append(rep.Results, r)
 		if b.cfg.Progress != nil {
-			fmt.Fprintf(b.cfg.Progress, "%-7s %-10s %9d ops %10.0f ops/s p50 %8.1fµs p99 %8.1fµs not found %d\n",
-				r.Engine, r.Workload, r.Ops, r.OpsPerS, r.P50us, r.P99us, r.NotFound)
+			fmt.Fprintf(b.cfg.Progress, "round %d %-7s %-10s %9d ops %10.0f ops/s p50 %8.1fµs p99 %8.1fµs not found %d\n",
+				r.Round, r.Engine, r.Workload, r.Ops, r.OpsPerS, r.P50us, r.P99us, r.NotFound)
 		}
 		return nil
 	}

@@ -4,24 +4,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 )
 
 // WriteTable prints the results as a table, with notes on what they mean.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "engine\tworkload\tops\tops/s\tp50 µs\tp99 µs\tnot found\twrite amp\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "round\tengine\tworkload\tops\tops/s\tp50 µs\tp99 µs\tnot found\twrite amp\tpeak RSS MiB\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%d\t%.2f\t%.0f\t\n",
-			x.Engine, x.Workload, x.Ops, x.OpsPerS, x.P50us, x.P99us, x.NotFound, x.WriteAmp, float64(x.PeakRSS)/(1<<20))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%d\t%.2f\t%.0f\t\n",
+			x.Round, x.Engine, x.Workload, x.Ops, x.OpsPerS, x.P50us, x.P99us, x.NotFound, x.WriteAmp, float64(x.PeakRSS)/(1<<20))
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := r.writeSummary(w); err != nil {
 		return err
 	}
 	c := r.Config
 	fmt.Fprintf(w, "\nrecords %d, operations %d, threads %d, %d fields x %d B; memtable %d MiB, block cache %d MiB, block %d KiB, snappy, bloom ~1%% fp, WAL unsynced per write\n",
 		c.Records, c.Operations, c.Threads, c.Fields, c.FieldLength, c.MemtableSize>>20, c.CacheSize>>20, c.BlockSize>>10)
-	fmt.Fprintln(w, "engines ran one after the other in this order; write amp = SSTable bytes (flush+compaction) / user bytes, WAL excluded, cumulative")
+	fmt.Fprintf(w, "%d round(s); engines ran one after the other, the order reversed every other round; write amp = SSTable bytes (flush+compaction) / user bytes, WAL excluded, cumulative\n", c.Rounds)
 	if r.PeakRSSPerEngine {
 		fmt.Fprintln(w, "peak RSS = process VmHWM, reset before each engine started (so per engine), cumulative over its workloads")
 	} else {
@@ -39,4 +43,59 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// writeSummary prints, per workload, each engine's median throughput and
+// latencies over the rounds and the ratio of the first engine's median
+// throughput to each other's, with the per-round ratios beside it.
+func (r *Report) writeSummary(w io.Writer) error {
+	engines := r.Config.Engines
+	if len(engines) < 2 {
+		return nil
+	}
+	type key struct{ engine, workload string }
+	runs := map[key][]Result{}
+	var workloads []string
+	for _, x := range r.Results {
+		k := key{x.Engine, x.Workload}
+		if len(runs[k]) == 0 && !slices.Contains(workloads, x.Workload) {
+			workloads = append(workloads, x.Workload)
+		}
+		runs[k] = append(runs[k], x)
+	}
+	median := func(rs []Result, f func(Result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, x := range rs {
+			v[i] = f(x)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "workload\tengine\tmedian ops/s\tp50 µs\tp99 µs\t%s / engine\tper round\t\n", engines[0])
+	for _, wl := range workloads {
+		base := runs[key{engines[0], wl}]
+		for _, e := range engines {
+			rs := runs[key{e, wl}]
+			if len(rs) == 0 {
+				continue
+			}
+			ops := median(rs, func(x Result) float64 { return x.OpsPerS })
+			ratio, per := "", ""
+			if e != engines[0] && len(base) == len(rs) && ops > 0 {
+				ratio = fmt.Sprintf("%.2fx", median(base, func(x Result) float64 { return x.OpsPerS })/ops)
+				for i := range rs {
+					per += fmt.Sprintf(" %.2f", base[i].OpsPerS/rs[i].OpsPerS)
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%s\t%s\t\n", wl, e, ops,
+				median(rs, func(x Result) float64 { return x.P50us }),
+				median(rs, func(x Result) float64 { return x.P99us }), ratio, per)
+		}
+	}
+	return tw.Flush()
 }
