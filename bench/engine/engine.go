@@ -82,6 +82,13 @@ type Config struct {
 	Seed uint64
 	// Rounds is how many times every engine runs the workloads (default 1).
 	Rounds int
+	// MemoryLimit is the Go runtime's soft memory limit for the run
+	// (debug.SetMemoryLimit), as a server sets it from its memory budget:
+	// without one the garbage collector lets the heap grow to twice the
+	// live data, and memtables and the block cache are live data. Zero
+	// means MemtableSize + CacheSize + 256 MiB, the budget the engine is
+	// held to; negative means no limit.
+	MemoryLimit int64
 	// Progress, if set, receives a line per finished workload.
 	Progress io.Writer
 }
@@ -131,6 +138,9 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MemtableSize, d.MemtableSize)
 	setDefault(&c.BlockSize, d.BlockSize)
 	setDefault(&c.Rounds, d.Rounds)
+	if c.MemoryLimit == 0 {
+		c.MemoryLimit = c.MemtableSize + c.CacheSize + 256<<20
+	}
 	return c
 }
 
@@ -225,6 +235,9 @@ func Run(cfg Config) (*Report, error) {
 		defer os.RemoveAll(root)
 	}
 	rep := &Report{Config: cfg, PeakRSSPerEngine: true}
+	if cfg.MemoryLimit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
+	}
 	vs := newValueSource(cfg.Seed)
 	for round := range cfg.Rounds {
 		order := slices.Clone(cfg.Engines)

@@ -25,6 +25,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	c := r.Config
 	fmt.Fprintf(w, "\nrecords %d, operations %d, threads %d, %d fields x %d B; memtable %d MiB, block cache %d MiB, block %d KiB, snappy, bloom ~1%% fp, WAL unsynced per write\n",
 		c.Records, c.Operations, c.Threads, c.Fields, c.FieldLength, c.MemtableSize>>20, c.CacheSize>>20, c.BlockSize>>10)
+	if c.MemoryLimit > 0 {
+		fmt.Fprintf(w, "Go soft memory limit %d MiB (memtable + cache + 256 MiB unless set)\n", c.MemoryLimit>>20)
+	} else {
+		fmt.Fprintln(w, "no Go memory limit")
+	}
 	fmt.Fprintf(w, "%d round(s); engines ran one after the other, the order reversed every other round; write amp = SSTable bytes (flush+compaction) / user bytes, WAL excluded, cumulative\n", c.Rounds)
 	if r.PeakRSSPerEngine {
 		fmt.Fprintln(w, "peak RSS = process VmHWM, reset before each engine started (so per engine), cumulative over its workloads")

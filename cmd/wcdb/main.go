@@ -71,6 +71,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.MemtableSize, "memtable", d.MemtableSize, "memtable bytes (both engines)")
 	fs.IntVar(&cfg.BlockSize, "block-size", d.BlockSize, "SSTable block bytes (both engines)")
 	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed")
+	fs.Int64Var(&cfg.MemoryLimit, "memory-limit", 0, "Go soft memory limit in bytes for the run (0: memtable + cache + 256 MiB; negative: none)")
 	fs.IntVar(&cfg.Rounds, "rounds", d.Rounds, "times each engine runs the workloads (order reversed every other round; the summary gives medians)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object per engine and workload on stdout (the table goes to stderr)")

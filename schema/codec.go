@@ -1,0 +1,1126 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"math/big"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// emptyValue is the type of Empty.
+type emptyValue struct{}
+
+// Empty stands for the empty value (zero bytes) of a type that is not a
+// string: Decode returns it, Encode accepts it.
+var Empty = emptyValue{}
+
+func (emptyValue) String() string { return "empty" }
+
+// MapEntry is one entry of a map value, as Encode takes and Decode returns
+// maps.
+type MapEntry struct {
+	Key, Value any
+}
+
+// Serialized is a value already in its native protocol serialization (a
+// bound value inside a collection literal, say). Encode validates it and
+// uses it as is.
+type Serialized []byte
+
+// allowsEmpty reports whether an empty value is valid for t.
+func allowsEmpty(t Type) bool {
+	switch t.Kind {
+	case KindTinyint, KindSmallint, KindDate, KindTime, KindDuration, KindList, KindSet, KindMap:
+		return false
+	}
+	return true
+}
+
+// readValue reads one [bytes] element of a collection or tuple: an [int]
+// length, then that many bytes; a negative length is null (v == nil).
+func readValue(b []byte) (v, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := int32(binary.BigEndian.Uint32(b))
+	b = b[4:]
+	if n < 0 {
+		return nil, b, true
+	}
+	if int64(n) > int64(len(b)) {
+		return nil, nil, false
+	}
+	return b[:n:n], b[n:], true
+}
+
+func appendValue(dst, v []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
+	return append(dst, v...)
+}
+
+func appendNull(dst []byte) []byte { return binary.BigEndian.AppendUint32(dst, math.MaxUint32) }
+
+// perEntry is the number of [bytes] values per element of a collection.
+func perEntry(t Type) int {
+	if t.Kind == KindMap {
+		return 2
+	}
+	return 1
+}
+
+// splitCollection returns the values of a serialized list, set or map (keys
+// and values alternating for a map). It rejects nulls and trailing bytes.
+func splitCollection(t Type, b []byte) ([][]byte, error) {
+	name := t.Kind.String()
+	if len(b) < 4 {
+		return nil, invalidf("Not enough bytes to read a %s", name)
+	}
+	n := int32(binary.BigEndian.Uint32(b))
+	b = b[4:]
+	per := perEntry(t)
+	if n < 0 || int64(n)*int64(per) > int64(len(b)/4) {
+		return nil, invalidf("Invalid %s size %d", name, n)
+	}
+	vals := make([][]byte, 0, int(n)*per)
+	for range int(n) * per {
+		v, rest, ok := readValue(b)
+		if !ok {
+			return nil, invalidf("Not enough bytes to read an element of a %s", name)
+		}
+		if v == nil {
+			return nil, invalidf("null is not supported inside collections")
+		}
+		vals = append(vals, v)
+		b = rest
+	}
+	if len(b) != 0 {
+		return nil, invalidf("Unexpected extraneous bytes after %s value", name)
+	}
+	return vals, nil
+}
+
+// splitTuple returns the fields of a serialized tuple (nil for a null
+// field); a value may have fewer fields than the type, never more.
+func splitTuple(t Type, b []byte) ([][]byte, error) {
+	var fields [][]byte
+	for i := 0; len(b) > 0; i++ {
+		if i >= len(t.Elems) {
+			return nil, invalidf("Invalid remaining data after end of tuple value")
+		}
+		v, rest, ok := readValue(b)
+		if !ok {
+			return nil, invalidf("Not enough bytes to read %dth component", i)
+		}
+		fields = append(fields, v)
+		b = rest
+	}
+	return fields, nil
+}
+
+func buildCollection(vals [][]byte, per int) []byte {
+	size := 4
+	for _, v := range vals {
+		size += 4 + len(v)
+	}
+	out := make([]byte, 0, size)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(vals)/per))
+	for _, v := range vals {
+		out = appendValue(out, v)
+	}
+	return out
+}
+
+func buildTuple(fields [][]byte) []byte {
+	var out []byte
+	for _, f := range fields {
+		if f == nil {
+			out = appendNull(out)
+		} else {
+			out = appendValue(out, f)
+		}
+	}
+	if out == nil {
+		out = []byte{}
+	}
+	return out
+}
+
+// Validate reports whether b is a valid serialization of a value of type t,
+// with Cassandra's error messages: fixed sizes (an int is exactly 4 bytes or
+// empty), UTF-8 text, ASCII bytes at most 0x7f, version 1 timeuuids, time of
+// day within range, well-formed collections and tuples, recursively. See the
+// package documentation for which types accept an empty value.
+func Validate(t Type, b []byte) error {
+	n := len(b)
+	switch t.Kind {
+	case KindAscii:
+		for _, c := range b {
+			if c > 0x7f {
+				return invalidf("Invalid byte for ascii: %d", c)
+			}
+		}
+	case KindText:
+		if !utf8.Valid(b) {
+			return invalidf("String didn't validate.")
+		}
+	case KindBlob, KindVarint:
+	case KindBoolean:
+		if n > 1 {
+			return invalidf("Expected 1 or 0 byte value (%d)", n)
+		}
+	case KindTinyint:
+		if n != 1 {
+			return invalidf("Expected 1 byte for a tinyint (%d)", n)
+		}
+	case KindSmallint:
+		if n != 2 {
+			return invalidf("Expected 2 bytes for a smallint (%d)", n)
+		}
+	case KindInt:
+		if n != 0 && n != 4 {
+			return invalidf("Expected 4 or 0 byte int (%d)", n)
+		}
+	case KindBigint, KindCounter:
+		if n != 0 && n != 8 {
+			return invalidf("Expected 8 or 0 byte long (%d)", n)
+		}
+	case KindFloat:
+		if n != 0 && n != 4 {
+			return invalidf("Expected 4 or 0 byte value for a float (%d)", n)
+		}
+	case KindDouble:
+		if n != 0 && n != 8 {
+			return invalidf("Expected 8 or 0 byte value for a double (%d)", n)
+		}
+	case KindTimestamp:
+		if n != 0 && n != 8 {
+			return invalidf("Expected 8 or 0 byte long for date (%d)", n)
+		}
+	case KindDate:
+		if n != 4 {
+			return invalidf("Expected 4 byte long for date (%d)", n)
+		}
+	case KindTime:
+		if n != 8 {
+			return invalidf("Expected 8 byte long for time (%d)", n)
+		}
+		if v := int64(binary.BigEndian.Uint64(b)); v < 0 || v > maxTimeNanos {
+			return invalidf("Time value %d out of range: must be between 0 and %d", v, maxTimeNanos)
+		}
+	case KindUUID:
+		if n != 0 && n != 16 {
+			return invalidf("UUID should be 16 or 0 bytes (%d)", n)
+		}
+	case KindTimeuuid:
+		if n != 0 && n != 16 {
+			return invalidf("TimeUUID should be 16 or 0 bytes (%d)", n)
+		}
+		if n == 16 && b[6]>>4 != 1 {
+			return invalidf("Unsupported UUID version (%d)", b[6]>>4)
+		}
+	case KindInet:
+		if n != 0 && n != 4 && n != 16 {
+			return invalidf("Expected 4 or 16 byte inetaddress; got %d bytes", n)
+		}
+	case KindDecimal:
+		if n != 0 && n < 5 {
+			return invalidf("Expected 0 or at least 5 bytes for a decimal (%d)", n)
+		}
+	case KindDuration:
+		_, err := decodeDuration(b)
+		return err
+	case KindList, KindSet, KindMap:
+		vals, err := splitCollection(t, b)
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			et := t.Elems[0]
+			if t.Kind == KindMap && i%2 == 1 {
+				et = t.Elems[1]
+			}
+			if err := Validate(et, v); err != nil {
+				return err
+			}
+		}
+	case KindTuple:
+		fields, err := splitTuple(t, b)
+		if err != nil {
+			return err
+		}
+		for i, f := range fields {
+			if f == nil {
+				continue
+			}
+			if err := Validate(t.Elems[i], f); err != nil {
+				return err
+			}
+		}
+	default:
+		return invalidf("invalid type %s", t.Kind)
+	}
+	return nil
+}
+
+// maxTimeNanos is the last nanosecond of a day, the largest time value.
+const maxTimeNanos = 86399999999999
+
+// Normalize validates b as a value of t and returns its canonical form: the
+// elements of sets, and the entries of maps, sorted by Compare and without
+// duplicates (for a map the last entry for a key wins, as a map literal),
+// recursively inside collections and tuples. Cassandra stores and compares
+// frozen sets and maps in that form, so bound values of such types go
+// through Normalize before they are stored or compared bytewise. Values of
+// other types come back as they are.
+func Normalize(t Type, b []byte) ([]byte, error) {
+	if err := Validate(t, b); err != nil {
+		return nil, err
+	}
+	return normalize(t, b), nil
+}
+
+// normalize is Normalize on a valid value.
+func normalize(t Type, b []byte) []byte {
+	if len(b) == 0 || !(t.References(KindSet) || t.References(KindMap)) {
+		return b
+	}
+	switch t.Kind {
+	case KindList, KindSet, KindMap:
+		vals, err := splitCollection(t, b)
+		if err != nil {
+			return b
+		}
+		per := perEntry(t)
+		for i := range vals {
+			et := t.Elems[0]
+			if per == 2 && i%2 == 1 {
+				et = t.Elems[1]
+			}
+			vals[i] = normalize(et, vals[i])
+		}
+		if t.Kind == KindList {
+			return buildCollection(vals, 1)
+		}
+		vals = sortEntries(t.Elems[0], vals, per)
+		return buildCollection(vals, per)
+	case KindTuple:
+		fields, err := splitTuple(t, b)
+		if err != nil {
+			return b
+		}
+		for i, f := range fields {
+			if f != nil {
+				fields[i] = normalize(t.Elems[i], f)
+			}
+		}
+		return buildTuple(fields)
+	}
+	return b
+}
+
+// sortEntries sorts set elements (per == 1) or map entries (per == 2, key
+// first) by key and removes duplicate keys; for maps the last entry wins.
+func sortEntries(key Type, vals [][]byte, per int) [][]byte {
+	type entry struct {
+		k, v []byte
+		i    int
+	}
+	es := make([]entry, len(vals)/per)
+	for i := range es {
+		es[i].k = vals[i*per]
+		if per == 2 {
+			es[i].v = vals[i*per+1]
+		}
+		es[i].i = i
+	}
+	slices.SortStableFunc(es, func(a, b entry) int { return Compare(key, a.k, b.k) })
+	out := vals[:0]
+	for i, e := range es {
+		if i+1 < len(es) && Compare(key, e.k, es[i+1].k) == 0 {
+			if per == 1 {
+				// Keep the first of equal set elements: skip the later one.
+				es[i+1] = e
+			}
+			continue
+		}
+		out = append(out, e.k)
+		if per == 2 {
+			out = append(out, e.v)
+		}
+	}
+	return out
+}
+
+// Compare orders two values of type t as Cassandra does: an empty value
+// first; integers, time and timestamp signed; date unsigned (its epoch is at
+// 2^31); varint and decimal numerically (equal decimals by scale, smaller
+// first); float and double as Java's Float.compare and Double.compare (-0.0
+// before 0.0, NaN after +Infinity); text, ascii, blob, inet and duration
+// bytewise unsigned; boolean false before true; timeuuid by its timestamp,
+// then the remaining bytes signed (TimeUUIDType); uuid by version, then
+// timestamp for version 1 or the bits unsigned for others, then the low 8
+// bytes unsigned (UUIDType); lists, sets, maps (key, then value) and tuples
+// element by element, a missing element (or null field) first. Invalid
+// serializations compare bytewise.
+func Compare(t Type, a, b []byte) int {
+	if len(a) == 0 || len(b) == 0 {
+		return cmpInt(len(a), len(b))
+	}
+	switch t.Kind {
+	case KindBoolean:
+		return cmpBool(a[0] != 0, b[0] != 0)
+	case KindTinyint, KindSmallint, KindInt, KindBigint, KindCounter, KindTimestamp, KindTime:
+		if len(a) == len(b) && len(a) <= 8 {
+			return cmpInt(signedBE(a), signedBE(b))
+		}
+	case KindFloat:
+		if len(a) == 4 && len(b) == 4 {
+			return javaCompare(float64(math.Float32frombits(binary.BigEndian.Uint32(a))), canonFloat32Bits(a),
+				float64(math.Float32frombits(binary.BigEndian.Uint32(b))), canonFloat32Bits(b))
+		}
+	case KindDouble:
+		if len(a) == 8 && len(b) == 8 {
+			return javaCompare(math.Float64frombits(binary.BigEndian.Uint64(a)), canonFloat64Bits(a),
+				math.Float64frombits(binary.BigEndian.Uint64(b)), canonFloat64Bits(b))
+		}
+	case KindVarint:
+		return compareVarint(a, b)
+	case KindDecimal:
+		if len(a) >= 5 && len(b) >= 5 {
+			return compareDecimal(a, b)
+		}
+	case KindUUID:
+		if len(a) == 16 && len(b) == 16 {
+			return compareUUID(a, b)
+		}
+	case KindTimeuuid:
+		if len(a) == 16 && len(b) == 16 {
+			return compareTimeuuid(a, b)
+		}
+	case KindList, KindSet, KindMap:
+		if c, ok := compareCollection(t, a, b); ok {
+			return c
+		}
+	case KindTuple:
+		if c, ok := compareTuple(t, a, b); ok {
+			return c
+		}
+	}
+	return bytes.Compare(a, b)
+}
+
+func cmpInt[T int | int64 | uint64 | int32](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// signedBE reads a big-endian two's complement integer of 1 to 8 bytes.
+func signedBE(b []byte) int64 {
+	v := int64(int8(b[0]))
+	for _, c := range b[1:] {
+		v = v<<8 | int64(c)
+	}
+	return v
+}
+
+// canonFloat32Bits is Java's floatToIntBits: NaNs collapse to 0x7fc00000.
+func canonFloat32Bits(b []byte) int64 {
+	u := binary.BigEndian.Uint32(b)
+	if f := math.Float32frombits(u); f != f {
+		u = 0x7fc00000
+	}
+	return int64(int32(u))
+}
+
+// canonFloat64Bits is Java's doubleToLongBits: NaNs collapse to
+// 0x7ff8000000000000.
+func canonFloat64Bits(b []byte) int64 {
+	u := binary.BigEndian.Uint64(b)
+	if f := math.Float64frombits(u); f != f {
+		u = 0x7ff8000000000000
+	}
+	return int64(u)
+}
+
+// javaCompare is Java's Double.compare: numeric order, then the canonical
+// bits as a signed integer (so -0.0 < 0.0 and NaN is the greatest).
+func javaCompare(x float64, xb int64, y float64, yb int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return cmpInt(xb, yb)
+}
+
+func compareVarint(a, b []byte) int {
+	if len(a) <= 8 && len(b) <= 8 {
+		return cmpInt(signedBE(a), signedBE(b))
+	}
+	a, b = minimalVarint(a), minimalVarint(b)
+	na, nb := a[0]&0x80 != 0, b[0]&0x80 != 0
+	if na != nb {
+		if na {
+			return -1
+		}
+		return 1
+	}
+	if len(a) != len(b) {
+		if na {
+			return cmpInt(len(b), len(a))
+		}
+		return cmpInt(len(a), len(b))
+	}
+	return bytes.Compare(a, b)
+}
+
+// decimalParts is a decimal in the form the comparison and the comparable
+// encoding use: sign, and for non-zero values 0.digits × 10^exp with no
+// trailing zero in digits; and the scale.
+type decimalParts struct {
+	sign   int
+	exp    int64
+	digits string
+	scale  int32
+}
+
+func splitDecimal(b []byte) decimalParts {
+	d := decimalFromBytes(b)
+	p := decimalParts{sign: d.Unscaled.Sign(), scale: d.Scale}
+	if p.sign == 0 {
+		return p
+	}
+	s := new(big.Int).Abs(d.Unscaled).String()
+	p.exp = int64(len(s)) - int64(d.Scale)
+	end := len(s)
+	for end > 1 && s[end-1] == '0' {
+		end--
+	}
+	p.digits = s[:end]
+	return p
+}
+
+func compareDecimal(a, b []byte) int {
+	pa, pb := splitDecimal(a), splitDecimal(b)
+	if pa.sign != pb.sign {
+		return cmpInt(pa.sign, pb.sign)
+	}
+	c := 0
+	if pa.sign != 0 {
+		c = cmpInt(pa.exp, pb.exp)
+		if c == 0 {
+			c = cmpStrings(pa.digits, pb.digits)
+		}
+		c *= pa.sign
+	}
+	if c == 0 {
+		c = cmpInt(pa.scale, pb.scale)
+	}
+	return c
+}
+
+func cmpStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// reorderTimestamp moves a version 1 UUID's time fields (time_low, time_mid,
+// version and time_hi) into most-significant-first order.
+func reorderTimestamp(msb uint64) uint64 {
+	return msb<<48 | (msb<<16)&0xFFFF00000000 | msb>>32
+}
+
+// unreorderTimestamp inverts reorderTimestamp.
+func unreorderTimestamp(r uint64) uint64 {
+	return r<<32 | (r>>16)&0xFFFF0000 | r>>48
+}
+
+func compareUUID(a, b []byte) int {
+	ma, mb := binary.BigEndian.Uint64(a), binary.BigEndian.Uint64(b)
+	va, vb := (ma>>12)&0xf, (mb>>12)&0xf
+	if va != vb {
+		return cmpInt(va, vb)
+	}
+	var c int
+	if va == 1 {
+		c = cmpInt(int64(reorderTimestamp(ma)), int64(reorderTimestamp(mb)))
+	} else {
+		c = cmpInt(ma, mb)
+	}
+	if c != 0 {
+		return c
+	}
+	return cmpInt(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+}
+
+func compareTimeuuid(a, b []byte) int {
+	ma, mb := binary.BigEndian.Uint64(a), binary.BigEndian.Uint64(b)
+	if c := cmpInt(int64(reorderTimestamp(ma)), int64(reorderTimestamp(mb))); c != 0 {
+		return c
+	}
+	// The low bytes compare as signed bytes: flipping the sign bit of each
+	// byte but the first makes that a signed 64-bit comparison.
+	const flip = 0x0080808080808080
+	return cmpInt(int64(binary.BigEndian.Uint64(a[8:])^flip), int64(binary.BigEndian.Uint64(b[8:])^flip))
+}
+
+func compareCollection(t Type, a, b []byte) (int, bool) {
+	if len(a) < 4 || len(b) < 4 {
+		return 0, false
+	}
+	na, nb := int32(binary.BigEndian.Uint32(a)), int32(binary.BigEndian.Uint32(b))
+	if na < 0 || nb < 0 {
+		return 0, false
+	}
+	a, b = a[4:], b[4:]
+	per := perEntry(t)
+	for i := 0; i < int(min(na, nb))*per; i++ {
+		va, ra, oka := readValue(a)
+		vb, rb, okb := readValue(b)
+		if !oka || !okb {
+			return 0, false
+		}
+		et := t.Elems[0]
+		if per == 2 && i%2 == 1 {
+			et = t.Elems[1]
+		}
+		if c := Compare(et, va, vb); c != 0 {
+			return c, true
+		}
+		a, b = ra, rb
+	}
+	return cmpInt(na, nb), true
+}
+
+func compareTuple(t Type, a, b []byte) (int, bool) {
+	for i := 0; len(a) > 0 && len(b) > 0; i++ {
+		if i >= len(t.Elems) {
+			return 0, false
+		}
+		va, ra, oka := readValue(a)
+		vb, rb, okb := readValue(b)
+		if !oka || !okb {
+			return 0, false
+		}
+		switch {
+		case va == nil && vb == nil:
+		case va == nil:
+			return -1, true
+		case vb == nil:
+			return 1, true
+		default:
+			if c := Compare(t.Elems[i], va, vb); c != 0 {
+				return c, true
+			}
+		}
+		a, b = ra, rb
+	}
+	return cmpInt(len(a), len(b)), true
+}
+
+// Encode serializes the Go value v as a value of type t. It accepts:
+//
+//   - for every type: Serialized (validated, used as is) and Empty (where the
+//     type allows an empty value);
+//   - integer types, varint: any Go integer, *big.Int, range-checked; varint
+//     also a decimal string;
+//   - float, double: float32, float64 or any Go integer;
+//   - decimal: Decimal, any Go integer, *big.Int, float64 (its shortest
+//     decimal form) or a string as ParseDecimal takes;
+//   - boolean: bool; ascii, text: string; blob: []byte;
+//   - timestamp: time.Time (milliseconds, rounded down), an integer
+//     (milliseconds since the epoch) or a string as ParseTimestamp takes;
+//   - date: time.Time (its UTC date), an integer (the raw unsigned day number,
+//     epoch at 2^31) or a string as ParseDate takes;
+//   - time: time.Duration or an integer (nanoseconds since midnight) or a
+//     string as ParseTime takes;
+//   - uuid, timeuuid: UUID, [16]byte or a string (timeuuid: version 1 only);
+//   - inet: net.IP, netip.Addr or a string;
+//   - duration: Duration or a string as ParseDuration takes;
+//   - list, set, tuple: []any of element values (tuple: nil is a null field,
+//     and fewer values than fields are allowed); map: []MapEntry.
+//
+// Sets and maps come out sorted and without duplicates (Normalize).
+func Encode(t Type, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, invalidf("null value for type %s", t)
+	case Serialized:
+		b := []byte(x)
+		if b == nil {
+			b = []byte{}
+		}
+		return Normalize(t, b)
+	case emptyValue:
+		if !allowsEmpty(t) {
+			return nil, invalidf("type %s has no empty value", t)
+		}
+		return []byte{}, nil
+	}
+	switch t.Kind {
+	case KindAscii, KindText:
+		s, ok := v.(string)
+		if !ok {
+			return nil, typeMismatch(t, v)
+		}
+		b := []byte(s)
+		return b, Validate(t, b)
+	case KindBlob:
+		b, ok := v.([]byte)
+		if !ok {
+			return nil, typeMismatch(t, v)
+		}
+		return append([]byte{}, b...), nil
+	case KindBoolean:
+		x, ok := v.(bool)
+		if !ok {
+			return nil, typeMismatch(t, v)
+		}
+		if x {
+			return []byte{1}, nil
+		}
+		return []byte{0}, nil
+	case KindTinyint, KindSmallint, KindInt, KindBigint, KindCounter:
+		n, ok := bigInteger(v)
+		if !ok {
+			return nil, typeMismatch(t, v)
+		}
+		size := map[Kind]int{KindTinyint: 1, KindSmallint: 2, KindInt: 4, KindBigint: 8, KindCounter: 8}[t.Kind]
+		if !n.IsInt64() || n.Int64() < -1<<(8*size-1) || n.Int64() > 1<<(8*size-1)-1 {
+			return nil, invalidf("value %s out of range for %s", n, t)
+		}
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], uint64(n.Int64()))
+		return append([]byte{}, buf[8-size:]...), nil
+	case KindVarint:
+		if s, ok := v.(string); ok {
+			n, ok := new(big.Int).SetString(s, 10)
+			if !ok {
+				return nil, invalidf("unable to make varint from '%s'", s)
+			}
+			return bigToVarint(n), nil
+		}
+		n, ok := bigInteger(v)
+		if !ok {
+			return nil, typeMismatch(t, v)
+		}
+		return bigToVarint(n), nil
+	case KindDecimal:
+		d, err := toDecimal(t, v)
+		if err != nil {
+			return nil, err
+		}
+		return decimalBytes(d), nil
+	case KindFloat, KindDouble:
+		var f float64
+		switch x := v.(type) {
+		case float64:
+			f = x
+		case float32:
+			f = float64(x)
+		default:
+			n, ok := bigInteger(v)
+			if !ok {
+				return nil, typeMismatch(t, v)
+			}
+			f, _ = new(big.Float).SetInt(n).Float64()
+		}
+		if t.Kind == KindFloat {
+			u := math.Float32bits(float32(f))
+			if f != f {
+				u = 0x7fc00000
+			}
+			return binary.BigEndian.AppendUint32(nil, u), nil
+		}
+		u := math.Float64bits(f)
+		if f != f {
+			u = 0x7ff8000000000000
+		}
+		return binary.BigEndian.AppendUint64(nil, u), nil
+	case KindTimestamp:
+		var ms int64
+		switch x := v.(type) {
+		case time.Time:
+			ms = x.UnixMilli()
+		case string:
+			var err error
+			if ms, err = ParseTimestamp(x); err != nil {
+				return nil, err
+			}
+		default:
+			n, ok := bigInteger(v)
+			if !ok {
+				return nil, typeMismatch(t, v)
+			}
+			if !n.IsInt64() {
+				return nil, invalidf("value %s out of range for timestamp", n)
+			}
+			ms = n.Int64()
+		}
+		return binary.BigEndian.AppendUint64(nil, uint64(ms)), nil
+	case KindDate:
+		var days uint32
+		switch x := v.(type) {
+		case time.Time:
+			d := floorDiv(x.Unix(), 86400) + 1<<31
+			if d < 0 || d > math.MaxUint32 {
+				return nil, invalidf("date %s out of range", x)
+			}
+			days = uint32(d)
+		case string:
+			var err error
+			if days, err = ParseDate(x); err != nil {
+				return nil, err
+			}
+		default:
+			n, ok := bigInteger(v)
+			if !ok {
+				return nil, typeMismatch(t, v)
+			}
+			if !n.IsInt64() || n.Int64() < 0 || n.Int64() > math.MaxUint32 {
+				return nil, invalidf("Input date %s is out of bounds", n)
+			}
+			days = uint32(n.Int64())
+		}
+		return binary.BigEndian.AppendUint32(nil, days), nil
+	case KindTime:
+		var ns int64
+		switch x := v.(type) {
+		case time.Duration:
+			ns = int64(x)
+		case string:
+			var err error
+			if ns, err = ParseTime(x); err != nil {
+				return nil, err
+			}
+		default:
+			n, ok := bigInteger(v)
+			if !ok {
+				return nil, typeMismatch(t, v)
+			}
+			if !n.IsInt64() {
+				return nil, invalidf("time %s out of range", n)
+			}
+			ns = n.Int64()
+		}
+		if ns < 0 || ns > maxTimeNanos {
+			return nil, invalidf("Time value %d out of range: must be between 0 and %d", ns, maxTimeNanos)
+		}
+		return binary.BigEndian.AppendUint64(nil, uint64(ns)), nil
+	case KindUUID, KindTimeuuid:
+		var u UUID
+		switch x := v.(type) {
+		case UUID:
+			u = x
+		case [16]byte:
+			u = x
+		case string:
+			var err error
+			if u, err = ParseUUID(x); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, typeMismatch(t, v)
+		}
+		b := u[:]
+		return append([]byte{}, b...), Validate(t, b)
+	case KindInet:
+		var ip net.IP
+		switch x := v.(type) {
+		case net.IP:
+			ip = x
+		case netip.Addr:
+			ip = net.IP(x.Unmap().AsSlice())
+		case string:
+			ip = net.ParseIP(x)
+			if ip == nil {
+				return nil, invalidf("Unable to make inet address from '%s'", x)
+			}
+		default:
+			return nil, typeMismatch(t, v)
+		}
+		if ip4 := ip.To4(); ip4 != nil {
+			return append([]byte{}, ip4...), nil
+		}
+		if len(ip) != 16 {
+			return nil, invalidf("invalid inet address %v", []byte(ip))
+		}
+		return append([]byte{}, ip...), nil
+	case KindDuration:
+		switch x := v.(type) {
+		case Duration:
+			b := encodeDuration(x)
+			return b, Validate(t, b)
+		case string:
+			d, err := ParseDuration(x)
+			if err != nil {
+				return nil, err
+			}
+			return encodeDuration(d), nil
+		}
+		return nil, typeMismatch(t, v)
+	case KindList, KindSet, KindTuple:
+		elems, ok := v.([]any)
+		if !ok {
+			return nil, typeMismatch(t, v)
+		}
+		if t.Kind == KindTuple {
+			if len(elems) > len(t.Elems) {
+				return nil, invalidf("Invalid tuple literal: too many elements. Type %s expects %d but got %d", t, len(t.Elems), len(elems))
+			}
+			fields := make([][]byte, len(elems))
+			for i, e := range elems {
+				if e == nil {
+					continue
+				}
+				b, err := Encode(t.Elems[i], e)
+				if err != nil {
+					return nil, err
+				}
+				if b == nil {
+					b = []byte{} // nil is a null field
+				}
+				fields[i] = b
+			}
+			return buildTuple(fields), nil
+		}
+		vals := make([][]byte, len(elems))
+		for i, e := range elems {
+			if e == nil {
+				return nil, invalidf("null is not supported inside collections")
+			}
+			b, err := Encode(t.Elems[0], e)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = b
+		}
+		if t.Kind == KindSet {
+			vals = sortEntries(t.Elems[0], vals, 1)
+		}
+		return buildCollection(vals, 1), nil
+	case KindMap:
+		entries, ok := v.([]MapEntry)
+		if !ok {
+			return nil, typeMismatch(t, v)
+		}
+		vals := make([][]byte, 0, 2*len(entries))
+		for _, e := range entries {
+			if e.Key == nil || e.Value == nil {
+				return nil, invalidf("null is not supported inside collections")
+			}
+			k, err := Encode(t.Elems[0], e.Key)
+			if err != nil {
+				return nil, err
+			}
+			val, err := Encode(t.Elems[1], e.Value)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, k, val)
+		}
+		return buildCollection(sortEntries(t.Elems[0], vals, 2), 2), nil
+	}
+	return nil, invalidf("invalid type %s", t.Kind)
+}
+
+func typeMismatch(t Type, v any) error {
+	return invalidf("cannot encode a Go %T as %s", v, t)
+}
+
+// bigInteger converts any Go integer, or a *big.Int, to a big.Int.
+func bigInteger(v any) (*big.Int, bool) {
+	switch x := v.(type) {
+	case int:
+		return big.NewInt(int64(x)), true
+	case int8:
+		return big.NewInt(int64(x)), true
+	case int16:
+		return big.NewInt(int64(x)), true
+	case int32:
+		return big.NewInt(int64(x)), true
+	case int64:
+		return big.NewInt(x), true
+	case uint:
+		return new(big.Int).SetUint64(uint64(x)), true
+	case uint8:
+		return big.NewInt(int64(x)), true
+	case uint16:
+		return big.NewInt(int64(x)), true
+	case uint32:
+		return big.NewInt(int64(x)), true
+	case uint64:
+		return new(big.Int).SetUint64(x), true
+	case *big.Int:
+		if x == nil {
+			return nil, false
+		}
+		return x, true
+	}
+	return nil, false
+}
+
+func toDecimal(t Type, v any) (Decimal, error) {
+	switch x := v.(type) {
+	case Decimal:
+		return x, nil
+	case *Decimal:
+		if x != nil {
+			return *x, nil
+		}
+	case string:
+		return ParseDecimal(x)
+	case float64, float32:
+		f, ok := x.(float64)
+		if !ok {
+			f = float64(x.(float32))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return Decimal{}, invalidf("%v cannot be converted to a decimal", f)
+		}
+		return ParseDecimal(formatFloat(f, 64))
+	default:
+		if n, ok := bigInteger(v); ok {
+			return Decimal{Unscaled: n}, nil
+		}
+	}
+	return Decimal{}, typeMismatch(t, v)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// Decode returns the Go value of a serialized value of type t:
+//
+//	ascii, text            string
+//	blob                   []byte
+//	boolean                bool
+//	tinyint, smallint      int8, int16
+//	int, bigint, counter   int32, int64, int64
+//	varint                 *big.Int
+//	decimal                Decimal
+//	float, double          float32, float64
+//	timestamp              time.Time (UTC, millisecond precision)
+//	date                   time.Time (UTC midnight)
+//	time                   time.Duration since midnight
+//	uuid, timeuuid         UUID
+//	inet                   net.IP (4 or 16 bytes)
+//	duration               Duration
+//	list, set              []any
+//	map                    []MapEntry
+//	tuple                  []any, nil for a null field, only the fields present
+//
+// and Empty for the empty value of the other types than text, ascii and
+// blob. Decode validates b first.
+func Decode(t Type, b []byte) (any, error) {
+	if err := Validate(t, b); err != nil {
+		return nil, err
+	}
+	return decode(t, b), nil
+}
+
+// decode is Decode on a valid value.
+func decode(t Type, b []byte) any {
+	switch t.Kind {
+	case KindAscii, KindText:
+		return string(b)
+	case KindBlob:
+		return append([]byte{}, b...)
+	}
+	if len(b) == 0 {
+		return Empty
+	}
+	switch t.Kind {
+	case KindBoolean:
+		return b[0] != 0
+	case KindTinyint:
+		return int8(b[0])
+	case KindSmallint:
+		return int16(binary.BigEndian.Uint16(b))
+	case KindInt:
+		return int32(binary.BigEndian.Uint32(b))
+	case KindBigint, KindCounter:
+		return int64(binary.BigEndian.Uint64(b))
+	case KindVarint:
+		return varintToBig(b)
+	case KindDecimal:
+		return decimalFromBytes(b)
+	case KindFloat:
+		return math.Float32frombits(binary.BigEndian.Uint32(b))
+	case KindDouble:
+		return math.Float64frombits(binary.BigEndian.Uint64(b))
+	case KindTimestamp:
+		return time.UnixMilli(int64(binary.BigEndian.Uint64(b))).UTC()
+	case KindDate:
+		return dateTime(binary.BigEndian.Uint32(b))
+	case KindTime:
+		return time.Duration(binary.BigEndian.Uint64(b))
+	case KindUUID, KindTimeuuid:
+		return UUID(b)
+	case KindInet:
+		return net.IP(append([]byte{}, b...))
+	case KindDuration:
+		d, _ := decodeDuration(b)
+		return d
+	case KindList, KindSet:
+		vals, _ := splitCollection(t, b)
+		out := make([]any, len(vals))
+		for i, v := range vals {
+			out[i] = decode(t.Elems[0], v)
+		}
+		return out
+	case KindMap:
+		vals, _ := splitCollection(t, b)
+		out := make([]MapEntry, len(vals)/2)
+		for i := range out {
+			out[i] = MapEntry{Key: decode(t.Elems[0], vals[2*i]), Value: decode(t.Elems[1], vals[2*i+1])}
+		}
+		return out
+	case KindTuple:
+		fields, _ := splitTuple(t, b)
+		out := make([]any, len(fields))
+		for i, f := range fields {
+			if f != nil {
+				out[i] = decode(t.Elems[i], f)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// dateTime returns the UTC midnight of a raw date value.
+func dateTime(days uint32) time.Time {
+	return time.Unix((int64(days)-1<<31)*86400, 0).UTC()
+}

@@ -1,0 +1,657 @@
+package schema
+
+import (
+	"encoding/binary"
+	"strings"
+)
+
+// Kind is a CQL type constructor: a native type, or list, set, map, tuple.
+type Kind uint8
+
+// The CQL kinds. KindInvalid is the zero value and names no type.
+const (
+	KindInvalid Kind = iota
+	KindAscii
+	KindBigint
+	KindBlob
+	KindBoolean
+	KindCounter
+	KindDate
+	KindDecimal
+	KindDouble
+	KindDuration
+	KindFloat
+	KindInet
+	KindInt
+	KindSmallint
+	KindText
+	KindTime
+	KindTimestamp
+	KindTimeuuid
+	KindTinyint
+	KindUUID
+	KindVarint
+	KindList
+	KindSet
+	KindMap
+	KindTuple
+	numKinds
+)
+
+var kindNames = [numKinds]string{
+	KindInvalid:   "invalid",
+	KindAscii:     "ascii",
+	KindBigint:    "bigint",
+	KindBlob:      "blob",
+	KindBoolean:   "boolean",
+	KindCounter:   "counter",
+	KindDate:      "date",
+	KindDecimal:   "decimal",
+	KindDouble:    "double",
+	KindDuration:  "duration",
+	KindFloat:     "float",
+	KindInet:      "inet",
+	KindInt:       "int",
+	KindSmallint:  "smallint",
+	KindText:      "text",
+	KindTime:      "time",
+	KindTimestamp: "timestamp",
+	KindTimeuuid:  "timeuuid",
+	KindTinyint:   "tinyint",
+	KindUUID:      "uuid",
+	KindVarint:    "varint",
+	KindList:      "list",
+	KindSet:       "set",
+	KindMap:       "map",
+	KindTuple:     "tuple",
+}
+
+// String returns the CQL name of k.
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return "invalid"
+}
+
+// IsNative reports whether k is a native (non-parameterised) type.
+func (k Kind) IsNative() bool { return k > KindInvalid && k < KindList }
+
+// Type is a CQL type. Native types have no Elems; a list or set has one (the
+// element type), a map two (key, value), a tuple one per field.
+//
+// Frozen is meaningful for collections: a non-frozen collection is stored as
+// one cell per element (it is "multi-cell"), a frozen one as a single value.
+// Tuples are always frozen, and so is every collection or tuple nested in
+// another type; ParseType, DecodeOption and the constructors below keep to
+// that, and Check verifies it.
+type Type struct {
+	Kind   Kind
+	Elems  []Type
+	Frozen bool
+}
+
+// Native returns the native type of kind k.
+func Native(k Kind) Type { return Type{Kind: k} }
+
+// ListOf returns the non-frozen type list<elem>; elem is frozen.
+func ListOf(elem Type) Type { return Type{Kind: KindList, Elems: []Type{elem.Freeze()}} }
+
+// SetOf returns the non-frozen type set<elem>; elem is frozen.
+func SetOf(elem Type) Type { return Type{Kind: KindSet, Elems: []Type{elem.Freeze()}} }
+
+// MapOf returns the non-frozen type map<key, value>; key and value are
+// frozen.
+func MapOf(key, value Type) Type {
+	return Type{Kind: KindMap, Elems: []Type{key.Freeze(), value.Freeze()}}
+}
+
+// TupleOf returns the (always frozen) type tuple<fields...>.
+func TupleOf(fields ...Type) Type {
+	t := Type{Kind: KindTuple, Elems: make([]Type, len(fields)), Frozen: true}
+	for i, f := range fields {
+		t.Elems[i] = f.Freeze()
+	}
+	return t
+}
+
+// Freeze returns t frozen, with everything nested in it frozen too. Native
+// types are returned unchanged.
+func (t Type) Freeze() Type {
+	if t.Kind.IsNative() || t.Kind == KindInvalid {
+		return t
+	}
+	f := Type{Kind: t.Kind, Elems: make([]Type, len(t.Elems)), Frozen: true}
+	for i, e := range t.Elems {
+		f.Elems[i] = e.Freeze()
+	}
+	return f
+}
+
+// IsCollection reports whether t is a list, set or map (frozen or not).
+func (t Type) IsCollection() bool {
+	return t.Kind == KindList || t.Kind == KindSet || t.Kind == KindMap
+}
+
+// IsMultiCell reports whether values of t are stored as one cell per
+// element: a non-frozen collection.
+func (t Type) IsMultiCell() bool { return t.IsCollection() && !t.Frozen }
+
+// Elem returns the element type of a list or set, or the value type of a map.
+func (t Type) Elem() Type {
+	switch t.Kind {
+	case KindList, KindSet:
+		return t.Elems[0]
+	case KindMap:
+		return t.Elems[1]
+	}
+	return Type{}
+}
+
+// Key returns the key type of a map, or the element type of a set: the type
+// whose comparable encoding is the cell path of a non-frozen collection.
+func (t Type) Key() Type {
+	switch t.Kind {
+	case KindSet, KindMap:
+		return t.Elems[0]
+	}
+	return Type{}
+}
+
+// Equal reports whether t and o are the same type.
+func (t Type) Equal(o Type) bool {
+	if t.Kind != o.Kind || len(t.Elems) != len(o.Elems) {
+		return false
+	}
+	if !t.Kind.IsNative() && t.Frozen != o.Frozen {
+		return false
+	}
+	for i := range t.Elems {
+		if !t.Elems[i].Equal(o.Elems[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// References reports whether t is, or contains, a type of kind k.
+func (t Type) References(k Kind) bool {
+	if t.Kind == k {
+		return true
+	}
+	for _, e := range t.Elems {
+		if e.References(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// String returns the CQL spelling of t as Cassandra prints it in
+// system_schema.columns.type and DESCRIBE: "map<text, frozen<list<int>>>",
+// "frozen<tuple<int, text>>".
+func (t Type) String() string {
+	var b strings.Builder
+	t.write(&b, false)
+	return b.String()
+}
+
+// write prints t; raw prints it as written (frozen<> only where Frozen is
+// set, tuples bare), for error messages about unprepared types.
+func (t Type) write(b *strings.Builder, raw bool) {
+	if t.Kind.IsNative() || t.Kind == KindInvalid || t.Kind >= numKinds {
+		b.WriteString(t.Kind.String())
+		return
+	}
+	frozen := t.Frozen
+	if t.Kind == KindTuple && !raw {
+		frozen = true // tuples are always frozen, and print so
+	}
+	if frozen {
+		b.WriteString("frozen<")
+	}
+	b.WriteString(t.Kind.String())
+	b.WriteByte('<')
+	for i, e := range t.Elems {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		e.write(b, raw)
+	}
+	b.WriteByte('>')
+	if frozen {
+		b.WriteByte('>')
+	}
+}
+
+func (t Type) rawString() string {
+	var b strings.Builder
+	t.write(&b, true)
+	return b.String()
+}
+
+// Check verifies that t is a well-formed type as ParseType would build it:
+// right number of element types, tuples and nested types frozen, no counter
+// inside a collection or tuple, no duration as a set element or map key.
+func (t Type) Check() error { return t.check(false, 0) }
+
+func (t Type) check(nested bool, depth int) error {
+	if depth > maxTypeDepth {
+		return invalidf("type nested too deeply")
+	}
+	switch {
+	case t.Kind.IsNative():
+		if len(t.Elems) != 0 {
+			return invalidf("native type %s has element types", t.Kind)
+		}
+		return nil
+	case t.Kind == KindList || t.Kind == KindSet:
+		if len(t.Elems) != 1 {
+			return invalidf("%s takes exactly 1 type parameter", t.Kind)
+		}
+	case t.Kind == KindMap:
+		if len(t.Elems) != 2 {
+			return invalidf("map takes exactly 2 type parameters")
+		}
+	case t.Kind == KindTuple:
+		if len(t.Elems) == 0 {
+			return invalidf("tuple takes at least 1 type parameter")
+		}
+		if !t.Frozen {
+			return invalidf("tuple types are always frozen: %s", t.rawString())
+		}
+	default:
+		return invalidf("invalid type kind %d", t.Kind)
+	}
+	if nested && !t.Frozen {
+		return invalidf("Non-frozen collections are not allowed inside collections: %s", t.rawString())
+	}
+	for i, e := range t.Elems {
+		if e.Kind == KindCounter {
+			if t.Kind == KindTuple {
+				return invalidf("Counters are not allowed inside tuples")
+			}
+			return invalidf("Counters are not allowed inside collections: %s", t.rawString())
+		}
+		if e.Kind == KindDuration {
+			if t.Kind == KindSet {
+				return invalidf("Durations are not allowed inside sets: %s", t.rawString())
+			}
+			if t.Kind == KindMap && i == 0 {
+				return invalidf("Durations are not allowed as map keys: %s", t.rawString())
+			}
+		}
+		if err := e.check(true, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxTypeDepth bounds type nesting, so that hostile input cannot exhaust the
+// stack of the recursive parsers and codecs.
+const maxTypeDepth = 32
+
+// ParseType parses a CQL type: a native type name (case-insensitive; varchar
+// is text), list<T>, set<T>, map<K, V>, tuple<T, ...>, frozen<T>. It applies
+// Cassandra's rules with its messages: a collection inside a collection must
+// be frozen, frozen<> only applies to collections and tuples, no counters in
+// collections or tuples, no durations in sets or as map keys. Inside a frozen
+// type, and inside tuples, every nested type is frozen implicitly.
+func ParseType(s string) (Type, error) {
+	p := typeParser{s: s}
+	raw, err := p.parse(0)
+	if err != nil {
+		return Type{}, err
+	}
+	if tok := p.next(); tok != "" {
+		return Type{}, syntaxf("unexpected %q after type in %q", tok, s)
+	}
+	return prepare(raw, 0)
+}
+
+// prepare turns a type as written into a type: applies freezing and checks
+// the rules on the type as written, as Cassandra's CQL3Type.Raw.prepare.
+func prepare(t Type, depth int) (Type, error) {
+	if t.Kind.IsNative() {
+		return t, nil
+	}
+	if t.Kind == KindTuple {
+		out := Type{Kind: KindTuple, Elems: make([]Type, len(t.Elems)), Frozen: true}
+		for i, e := range t.Elems {
+			if e.Kind == KindCounter {
+				return Type{}, invalidf("Counters are not allowed inside tuples")
+			}
+			pe, err := prepare(e, depth+1)
+			if err != nil {
+				return Type{}, err
+			}
+			out.Elems[i] = pe.Freeze()
+		}
+		return out, nil
+	}
+	if t.Frozen {
+		// Freezing a collection freezes what it contains before the checks,
+		// so frozen<list<list<int>>> is fine.
+		for i := range t.Elems {
+			if !t.Elems[i].Kind.IsNative() {
+				t.Elems[i].Frozen = true
+			}
+		}
+	}
+	for i, e := range t.Elems {
+		if !t.Frozen && e.IsCollection() && !e.Frozen {
+			return Type{}, invalidf("Non-frozen collections are not allowed inside collections: %s", t.rawString())
+		}
+		if e.Kind == KindCounter {
+			return Type{}, invalidf("Counters are not allowed inside collections: %s", t.rawString())
+		}
+		if e.Kind == KindDuration && (t.Kind == KindSet || t.Kind == KindMap && i == 0) {
+			if t.Kind == KindSet {
+				return Type{}, invalidf("Durations are not allowed inside sets: %s", t.rawString())
+			}
+			return Type{}, invalidf("Durations are not allowed as map keys: %s", t.rawString())
+		}
+	}
+	out := Type{Kind: t.Kind, Elems: make([]Type, len(t.Elems)), Frozen: t.Frozen}
+	for i, e := range t.Elems {
+		pe, err := prepare(e, depth+1)
+		if err != nil {
+			return Type{}, err
+		}
+		out.Elems[i] = pe.Freeze()
+	}
+	return out, nil
+}
+
+var nativeByName = map[string]Kind{
+	"ascii": KindAscii, "bigint": KindBigint, "blob": KindBlob, "boolean": KindBoolean,
+	"counter": KindCounter, "date": KindDate, "decimal": KindDecimal, "double": KindDouble,
+	"duration": KindDuration, "float": KindFloat, "inet": KindInet, "int": KindInt,
+	"smallint": KindSmallint, "text": KindText, "varchar": KindText, "time": KindTime,
+	"timestamp": KindTimestamp, "timeuuid": KindTimeuuid, "tinyint": KindTinyint,
+	"uuid": KindUUID, "varint": KindVarint,
+}
+
+type typeParser struct {
+	s   string
+	pos int
+}
+
+// next returns the next token: an identifier (lower-cased), one of "<>,",
+// or "" at the end.
+func (p *typeParser) next() string {
+	for p.pos < len(p.s) && isSpace(p.s[p.pos]) {
+		p.pos++
+	}
+	if p.pos >= len(p.s) {
+		return ""
+	}
+	c := p.s[p.pos]
+	if c == '<' || c == '>' || c == ',' {
+		p.pos++
+		return string(c)
+	}
+	start := p.pos
+	for p.pos < len(p.s) && isIdentChar(p.s[p.pos]) {
+		p.pos++
+	}
+	if p.pos == start {
+		p.pos++
+		return p.s[start:p.pos]
+	}
+	return strings.ToLower(p.s[start:p.pos])
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isIdentChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+func (p *typeParser) expect(tok string) error {
+	got := p.next()
+	if got != tok {
+		if got == "" {
+			return syntaxf("unexpected end of type %q, expecting %q", p.s, tok)
+		}
+		return syntaxf("unexpected %q in type %q, expecting %q", got, p.s, tok)
+	}
+	return nil
+}
+
+// parse reads one type as written: Frozen set only where frozen<> appears.
+func (p *typeParser) parse(depth int) (Type, error) {
+	if depth > maxTypeDepth {
+		return Type{}, syntaxf("type %q nested too deeply", p.s)
+	}
+	name := p.next()
+	if k, ok := nativeByName[name]; ok {
+		return Type{Kind: k}, nil
+	}
+	var t Type
+	switch name {
+	case "":
+		return Type{}, syntaxf("unexpected end of type %q", p.s)
+	case "frozen":
+		if err := p.expect("<"); err != nil {
+			return Type{}, err
+		}
+		inner, err := p.parse(depth + 1)
+		if err != nil {
+			return Type{}, err
+		}
+		if err := p.expect(">"); err != nil {
+			return Type{}, err
+		}
+		if inner.Kind.IsNative() {
+			return Type{}, invalidf("frozen<> is only allowed on collections, tuples, and user-defined types (got %s)", inner.Kind)
+		}
+		inner.Frozen = true
+		return inner, nil
+	case "list":
+		t.Kind = KindList
+	case "set":
+		t.Kind = KindSet
+	case "map":
+		t.Kind = KindMap
+	case "tuple":
+		t.Kind = KindTuple
+	default:
+		if len(name) == 1 && !isIdentChar(name[0]) {
+			return Type{}, syntaxf("unexpected %q in type %q", name, p.s)
+		}
+		return Type{}, invalidf("Unknown type %s", name)
+	}
+	if err := p.expect("<"); err != nil {
+		return Type{}, err
+	}
+	for {
+		e, err := p.parse(depth + 1)
+		if err != nil {
+			return Type{}, err
+		}
+		t.Elems = append(t.Elems, e)
+		sep := p.next()
+		if sep == ">" {
+			break
+		}
+		if sep != "," {
+			if sep == "" {
+				return Type{}, syntaxf("unexpected end of type %q, expecting '>'", p.s)
+			}
+			return Type{}, syntaxf("unexpected %q in type %q, expecting ',' or '>'", sep, p.s)
+		}
+	}
+	want := map[Kind]int{KindList: 1, KindSet: 1, KindMap: 2}[t.Kind]
+	if want != 0 && len(t.Elems) != want {
+		return Type{}, syntaxf("%s takes exactly %d type parameter(s), got %d in %q", t.Kind, want, len(t.Elems), p.s)
+	}
+	return t, nil
+}
+
+// Native protocol [option] ids (protocol v4 section 4.2.5.2; duration is
+// 0x0015 from v5, and is sent as a custom type to v4 clients).
+const (
+	optCustom    = 0x0000
+	optAscii     = 0x0001
+	optBigint    = 0x0002
+	optBlob      = 0x0003
+	optBoolean   = 0x0004
+	optCounter   = 0x0005
+	optDecimal   = 0x0006
+	optDouble    = 0x0007
+	optFloat     = 0x0008
+	optInt       = 0x0009
+	optText      = 0x000A // protocol v1/v2 only; read as text
+	optTimestamp = 0x000B
+	optUUID      = 0x000C
+	optVarchar   = 0x000D
+	optVarint    = 0x000E
+	optTimeuuid  = 0x000F
+	optInet      = 0x0010
+	optDate      = 0x0011
+	optTime      = 0x0012
+	optSmallint  = 0x0013
+	optTinyint   = 0x0014
+	optDuration  = 0x0015
+	optList      = 0x0020
+	optMap       = 0x0021
+	optSet       = 0x0022
+	optUDT       = 0x0030
+	optTuple     = 0x0031
+)
+
+// DurationClass is the custom type class name duration goes by in protocol
+// v4, where it has no option id of its own.
+const DurationClass = "org.apache.cassandra.db.marshal.DurationType"
+
+var optionByKind = [numKinds]uint16{
+	KindAscii: optAscii, KindBigint: optBigint, KindBlob: optBlob, KindBoolean: optBoolean,
+	KindCounter: optCounter, KindDecimal: optDecimal, KindDouble: optDouble, KindFloat: optFloat,
+	KindInt: optInt, KindTimestamp: optTimestamp, KindUUID: optUUID, KindText: optVarchar,
+	KindVarint: optVarint, KindTimeuuid: optTimeuuid, KindInet: optInet, KindDate: optDate,
+	KindTime: optTime, KindSmallint: optSmallint, KindTinyint: optTinyint,
+	KindList: optList, KindMap: optMap, KindSet: optSet, KindTuple: optTuple,
+}
+
+// AppendOption appends the native protocol v4 [option] describing t to dst:
+// a [short] id, then the element options for collections and tuples. Text is
+// sent as varchar (0x000D), as Cassandra does; duration as the custom type
+// DurationClass. Frozenness is not part of the encoding.
+func AppendOption(dst []byte, t Type) []byte {
+	if t.Kind == KindDuration {
+		dst = binary.BigEndian.AppendUint16(dst, optCustom)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(len(DurationClass)))
+		return append(dst, DurationClass...)
+	}
+	var id uint16
+	if t.Kind < numKinds {
+		id = optionByKind[t.Kind]
+	}
+	dst = binary.BigEndian.AppendUint16(dst, id)
+	if t.Kind == KindTuple {
+		dst = binary.BigEndian.AppendUint16(dst, uint16(len(t.Elems)))
+	}
+	if !t.Kind.IsNative() {
+		for _, e := range t.Elems {
+			dst = AppendOption(dst, e)
+		}
+	}
+	return dst
+}
+
+var kindByOption = map[uint16]Kind{
+	optAscii: KindAscii, optBigint: KindBigint, optBlob: KindBlob, optBoolean: KindBoolean,
+	optCounter: KindCounter, optDecimal: KindDecimal, optDouble: KindDouble, optFloat: KindFloat,
+	optInt: KindInt, optText: KindText, optTimestamp: KindTimestamp, optUUID: KindUUID,
+	optVarchar: KindText, optVarint: KindVarint, optTimeuuid: KindTimeuuid, optInet: KindInet,
+	optDate: KindDate, optTime: KindTime, optSmallint: KindSmallint, optTinyint: KindTinyint,
+	optDuration: KindDuration,
+}
+
+// DecodeOption reads a native protocol [option] from b and returns the type
+// and the bytes after it. The protocol does not say whether a collection is
+// frozen: a top-level collection comes back non-frozen, nested collections
+// and tuples frozen (the only legal reading). User-defined types and custom
+// types other than DurationClass are not supported.
+func DecodeOption(b []byte) (Type, []byte, error) {
+	t, rest, err := decodeOption(b, 0)
+	if err != nil {
+		return Type{}, b, err
+	}
+	return t, rest, nil
+}
+
+func decodeOption(b []byte, depth int) (Type, []byte, error) {
+	if depth > maxTypeDepth {
+		return Type{}, nil, invalidf("type option nested too deeply")
+	}
+	if len(b) < 2 {
+		return Type{}, nil, invalidf("truncated type option")
+	}
+	id := binary.BigEndian.Uint16(b)
+	b = b[2:]
+	if k, ok := kindByOption[id]; ok {
+		return Type{Kind: k}, b, nil
+	}
+	switch id {
+	case optCustom:
+		if len(b) < 2 {
+			return Type{}, nil, invalidf("truncated custom type option")
+		}
+		n := int(binary.BigEndian.Uint16(b))
+		if len(b) < 2+n {
+			return Type{}, nil, invalidf("truncated custom type option")
+		}
+		class := string(b[2 : 2+n])
+		if class == DurationClass {
+			return Type{Kind: KindDuration}, b[2+n:], nil
+		}
+		return Type{}, nil, invalidf("unsupported custom type %q", class)
+	case optList, optSet:
+		e, rest, err := decodeOption(b, depth+1)
+		if err != nil {
+			return Type{}, nil, err
+		}
+		k := KindList
+		if id == optSet {
+			k = KindSet
+		}
+		t := Type{Kind: k, Elems: []Type{e.Freeze()}, Frozen: depth > 0}
+		return t, rest, t.check(false, depth)
+	case optMap:
+		k, rest, err := decodeOption(b, depth+1)
+		if err != nil {
+			return Type{}, nil, err
+		}
+		v, rest, err := decodeOption(rest, depth+1)
+		if err != nil {
+			return Type{}, nil, err
+		}
+		t := Type{Kind: KindMap, Elems: []Type{k.Freeze(), v.Freeze()}, Frozen: depth > 0}
+		return t, rest, t.check(false, depth)
+	case optTuple:
+		if len(b) < 2 {
+			return Type{}, nil, invalidf("truncated tuple type option")
+		}
+		n := int(binary.BigEndian.Uint16(b))
+		b = b[2:]
+		if n == 0 || n > len(b)/2 {
+			return Type{}, nil, invalidf("invalid tuple type option with %d fields", n)
+		}
+		t := Type{Kind: KindTuple, Elems: make([]Type, n), Frozen: true}
+		for i := range n {
+			e, rest, err := decodeOption(b, depth+1)
+			if err != nil {
+				return Type{}, nil, err
+			}
+			t.Elems[i] = e.Freeze()
+			b = rest
+		}
+		return t, b, t.check(false, depth)
+	case optUDT:
+		return Type{}, nil, invalidf("user-defined types are not supported")
+	}
+	return Type{}, nil, invalidf("unknown type option id 0x%04x", id)
+}

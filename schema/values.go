@@ -1,0 +1,377 @@
+package schema
+
+import (
+	"encoding/binary"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// Decimal is a CQL decimal: Unscaled × 10^-Scale. A nil Unscaled is zero.
+type Decimal struct {
+	Unscaled *big.Int
+	Scale    int32
+}
+
+// String returns d as Java's BigDecimal.toString does (and Python's str of
+// a Decimal, so cqlsh): plain notation when the scale is not negative and the
+// adjusted exponent is at least -6, otherwise scientific ("1E+3", "1.5E-7").
+func (d Decimal) String() string {
+	u := d.Unscaled
+	if u == nil {
+		u = new(big.Int)
+	}
+	digits := u.String()
+	neg := strings.HasPrefix(digits, "-")
+	if neg {
+		digits = digits[1:]
+	}
+	scale := int64(d.Scale)
+	adjusted := -scale + int64(len(digits)-1)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	if scale >= 0 && adjusted >= -6 {
+		switch {
+		case scale == 0:
+			b.WriteString(digits)
+		case int64(len(digits)) > scale:
+			point := int64(len(digits)) - scale
+			b.WriteString(digits[:point])
+			b.WriteByte('.')
+			b.WriteString(digits[point:])
+		default:
+			b.WriteString("0.")
+			b.WriteString(strings.Repeat("0", int(scale-int64(len(digits)))))
+			b.WriteString(digits)
+		}
+		return b.String()
+	}
+	b.WriteString(digits[:1])
+	if len(digits) > 1 {
+		b.WriteByte('.')
+		b.WriteString(digits[1:])
+	}
+	b.WriteByte('E')
+	if adjusted >= 0 {
+		b.WriteByte('+')
+	}
+	b.WriteString(strconv.FormatInt(adjusted, 10))
+	return b.String()
+}
+
+// ParseDecimal parses a decimal number as Java's BigDecimal(String) does:
+// an optional sign, digits with an optional point, an optional exponent
+// ("1.50" has scale 2, "1E+3" scale -3).
+func ParseDecimal(s string) (Decimal, error) {
+	bad := func() (Decimal, error) { return Decimal{}, invalidf("unable to make decimal from '%s'", s) }
+	str := s
+	var exp int64
+	if i := strings.IndexAny(str, "eE"); i >= 0 {
+		es := str[i+1:]
+		if strings.HasPrefix(es, "+") {
+			es = es[1:]
+			if es == "" || es[0] < '0' || es[0] > '9' {
+				return bad()
+			}
+		}
+		e, err := strconv.ParseInt(es, 10, 64)
+		if err != nil {
+			return bad()
+		}
+		if e < -1<<40 || e > 1<<40 {
+			return Decimal{}, invalidf("decimal '%s' has a scale out of range", s)
+		}
+		exp = e
+		str = str[:i]
+	}
+	neg := false
+	if str != "" && (str[0] == '+' || str[0] == '-') {
+		neg = str[0] == '-'
+		str = str[1:]
+	}
+	intPart, frac, hasPoint := strings.Cut(str, ".")
+	digits := intPart + frac
+	if digits == "" || (hasPoint && strings.Contains(frac, ".")) {
+		return bad()
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return bad()
+		}
+	}
+	scale := int64(len(frac)) - exp
+	if scale < math.MinInt32 || scale > math.MaxInt32 {
+		return Decimal{}, invalidf("decimal '%s' has a scale out of range", s)
+	}
+	u, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return bad()
+	}
+	if neg {
+		u.Neg(u)
+	}
+	return Decimal{Unscaled: u, Scale: int32(scale)}, nil
+}
+
+// Duration is a CQL duration: months, days and nanoseconds, all of the same
+// sign.
+type Duration struct {
+	Months int32
+	Days   int32
+	Nanos  int64
+}
+
+var durationUnits = []struct {
+	name  string
+	nanos int64
+}{
+	{"h", 3600e9}, {"m", 60e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1},
+}
+
+// String returns d in Cassandra's duration literal form ("1y2mo3d4h5m6s",
+// "-7ms"); the zero duration is "0s".
+func (d Duration) String() string {
+	var b strings.Builder
+	months, days, nanos := int64(d.Months), int64(d.Days), d.Nanos
+	if months < 0 || days < 0 || nanos < 0 {
+		b.WriteByte('-')
+		months, days = -months, -days
+		if nanos != math.MinInt64 {
+			nanos = -nanos
+		}
+	}
+	put := func(v uint64, unit string) {
+		if v != 0 {
+			b.WriteString(strconv.FormatUint(v, 10))
+			b.WriteString(unit)
+		}
+	}
+	put(uint64(months/12), "y")
+	put(uint64(months%12), "mo")
+	put(uint64(days), "d")
+	rest := uint64(nanos)
+	for _, u := range durationUnits {
+		put(rest/uint64(u.nanos), u.name)
+		rest %= uint64(u.nanos)
+	}
+	if b.Len() == 0 || b.String() == "-" {
+		return "0s"
+	}
+	return b.String()
+}
+
+// ParseDuration parses Cassandra's duration literal form: an optional '-',
+// then one or more <integer><unit> with units y, mo, w, d, h, m, s, ms,
+// us (or µs) and ns, case-insensitive ("1h30m", "2d", "-5mo"). The ISO 8601
+// forms are not supported.
+func ParseDuration(s string) (Duration, error) {
+	bad := func() (Duration, error) {
+		return Duration{}, invalidf("Unable to convert '%s' to a duration", s)
+	}
+	str := strings.ToLower(s)
+	neg := strings.HasPrefix(str, "-")
+	if neg {
+		str = str[1:]
+	}
+	if str == "" {
+		return bad()
+	}
+	var months, days, nanos big.Int
+	for str != "" {
+		i := 0
+		for i < len(str) && str[i] >= '0' && str[i] <= '9' {
+			i++
+		}
+		if i == 0 {
+			return bad()
+		}
+		n, ok := new(big.Int).SetString(str[:i], 10)
+		if !ok {
+			return bad()
+		}
+		str = str[i:]
+		j := 0
+		for j < len(str) && (str[j] < '0' || str[j] > '9') {
+			j++
+		}
+		unit := str[:j]
+		str = str[j:]
+		mul := func(dst *big.Int, f int64) { dst.Add(dst, new(big.Int).Mul(n, big.NewInt(f))) }
+		switch unit {
+		case "y":
+			mul(&months, 12)
+		case "mo":
+			mul(&months, 1)
+		case "w":
+			mul(&days, 7)
+		case "d":
+			mul(&days, 1)
+		case "h":
+			mul(&nanos, 3600e9)
+		case "m":
+			mul(&nanos, 60e9)
+		case "s":
+			mul(&nanos, 1e9)
+		case "ms":
+			mul(&nanos, 1e6)
+		case "us", "µs":
+			mul(&nanos, 1e3)
+		case "ns":
+			mul(&nanos, 1)
+		default:
+			return Duration{}, invalidf("Unknown duration symbol '%s'", unit)
+		}
+	}
+	if neg {
+		months.Neg(&months)
+		days.Neg(&days)
+		nanos.Neg(&nanos)
+	}
+	in32 := func(x *big.Int) bool { return x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 }
+	if !in32(&months) || !in32(&days) || !nanos.IsInt64() {
+		return Duration{}, invalidf("Invalid duration. The total number of months, days or nanoseconds must be smaller than the maximum values: '%s'", s)
+	}
+	return Duration{Months: int32(months.Int64()), Days: int32(days.Int64()), Nanos: nanos.Int64()}, nil
+}
+
+// Cassandra's variable-length integers (VIntCoding): the number of leading
+// one bits of the first byte is the number of bytes that follow; the value is
+// big-endian in the remaining bits. Signed values are zigzag-encoded.
+
+func appendUvint(dst []byte, v uint64) []byte {
+	n := 1
+	for n < 9 && v >= 1<<(7*n) {
+		n++
+	}
+	if n == 9 {
+		dst = append(dst, 0xff)
+		return binary.BigEndian.AppendUint64(dst, v)
+	}
+	extra := n - 1
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], v)
+	out := buf[8-n:]
+	out[0] |= ^byte(0xff >> extra)
+	return append(dst, out...)
+}
+
+func readUvint(b []byte) (uint64, []byte, bool) {
+	if len(b) == 0 {
+		return 0, nil, false
+	}
+	first := b[0]
+	extra := 0
+	for extra < 8 && first&(0x80>>extra) != 0 {
+		extra++
+	}
+	if len(b) < 1+extra {
+		return 0, nil, false
+	}
+	v := uint64(first & (0xff >> extra))
+	if extra == 8 {
+		v = 0
+	}
+	for _, c := range b[1 : 1+extra] {
+		v = v<<8 | uint64(c)
+	}
+	return v, b[1+extra:], true
+}
+
+func appendVint(dst []byte, v int64) []byte {
+	return appendUvint(dst, uint64(v<<1)^uint64(v>>63))
+}
+
+func readVint(b []byte) (int64, []byte, bool) {
+	u, rest, ok := readUvint(b)
+	return int64(u>>1) ^ -int64(u&1), rest, ok
+}
+
+// encodeDuration serializes d: three signed vints.
+func encodeDuration(d Duration) []byte {
+	b := appendVint(nil, int64(d.Months))
+	b = appendVint(b, int64(d.Days))
+	return appendVint(b, d.Nanos)
+}
+
+func decodeDuration(b []byte) (Duration, error) {
+	if len(b) < 3 {
+		return Duration{}, invalidf("Expected at least 3 bytes for a duration (%d)", len(b))
+	}
+	m, b, ok1 := readVint(b)
+	d, b, ok2 := readVint(b)
+	n, b, ok3 := readVint(b)
+	if !ok1 || !ok2 || !ok3 || len(b) != 0 {
+		return Duration{}, invalidf("Invalid duration serialization")
+	}
+	if m < math.MinInt32 || m > math.MaxInt32 {
+		return Duration{}, invalidf("The duration months must be a 32 bits integer but was: %d", m)
+	}
+	if d < math.MinInt32 || d > math.MaxInt32 {
+		return Duration{}, invalidf("The duration days must be a 32 bits integer but was: %d", d)
+	}
+	if (m < 0 || d < 0 || n < 0) && (m > 0 || d > 0 || n > 0) {
+		return Duration{}, invalidf("The duration months, days and nanoseconds must be all of the same sign (%d, %d, %d)", m, d, n)
+	}
+	return Duration{Months: int32(m), Days: int32(d), Nanos: n}, nil
+}
+
+// Varints: two's complement, big-endian, any length >= 1.
+
+// varintToBig returns the value of a serialized varint.
+func varintToBig(b []byte) *big.Int {
+	v := new(big.Int).SetBytes(b)
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		v.Sub(v, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	return v
+}
+
+// bigToVarint returns the minimal two's complement serialization of v.
+func bigToVarint(v *big.Int) []byte {
+	switch v.Sign() {
+	case 0:
+		return []byte{0}
+	case 1:
+		b := v.Bytes()
+		if b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+		return b
+	}
+	// -v - 1 has the complemented bits of v.
+	m := new(big.Int).Neg(v)
+	m.Sub(m, big.NewInt(1))
+	b := m.Bytes()
+	for i := range b {
+		b[i] = ^b[i]
+	}
+	if len(b) == 0 || b[0]&0x80 == 0 {
+		b = append([]byte{0xff}, b...)
+	}
+	return b
+}
+
+// minimalVarint strips redundant sign-extension bytes from a serialized
+// varint without converting it.
+func minimalVarint(b []byte) []byte {
+	for len(b) > 1 && (b[0] == 0 && b[1]&0x80 == 0 || b[0] == 0xff && b[1]&0x80 != 0) {
+		b = b[1:]
+	}
+	return b
+}
+
+func decimalFromBytes(b []byte) Decimal {
+	return Decimal{Unscaled: varintToBig(b[4:]), Scale: int32(binary.BigEndian.Uint32(b))}
+}
+
+func decimalBytes(d Decimal) []byte {
+	u := d.Unscaled
+	if u == nil {
+		u = new(big.Int)
+	}
+	b := binary.BigEndian.AppendUint32(nil, uint32(d.Scale))
+	return append(b, bigToVarint(u)...)
+}
