@@ -20,7 +20,7 @@ func (t *Table) compactionTables() []compaction.Table {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.e.opts.Now()
-	gcBefore := now.Unix() - t.opts.GCGraceSeconds
+	gcBefore := now.Unix() - t.cfg.Load().opts.GCGraceSeconds
 	out := make([]compaction.Table, 0, len(t.mu.files))
 	for _, f := range t.mu.files {
 		ct := compaction.Table{
@@ -45,7 +45,7 @@ func (t *Table) compactionTables() []compaction.Table {
 func (t *Table) compactOnce(stop <-chan struct{}) (bool, error) {
 	t.compactMu.Lock()
 	defer t.compactMu.Unlock()
-	task := t.strategy.Pick(t.compactionTables(), t.e.opts.Now())
+	task := t.cfg.Load().strategy.Pick(t.compactionTables(), t.e.opts.Now())
 	if task == nil {
 		return false, nil
 	}
@@ -78,7 +78,7 @@ func (t *Table) Compact() error {
 	}
 	t.compactMu.Lock()
 	defer t.compactMu.Unlock()
-	for _, task := range t.strategy.Major(t.compactionTables()) {
+	for _, task := range t.cfg.Load().strategy.Major(t.compactionTables()) {
 		if err := t.runCompaction(task, nil); err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 	}
 	now := t.e.opts.Now()
 	c := compactor{t: t, task: task, others: others, mems: s.mems, now: now.Unix(),
-		gcBefore: now.Unix() - t.opts.GCGraceSeconds, stop: stop}
+		gcBefore: now.Unix() - t.cfg.Load().opts.GCGraceSeconds, stop: stop}
 	var inBytes int64
 	for _, f := range inputs {
 		inBytes += f.meta.FileSize
@@ -400,7 +400,7 @@ func (c *compactor) purgeRow(r *mutation.Row, purgeable func(mutation.Deletion) 
 
 func (c *compactor) newFile() error {
 	c.wnum = c.t.allocFile()
-	w, err := sstable.NewWriter(c.t.e.fs, filepath.Join(c.t.dir, sstName(c.wnum)), c.t.wopts)
+	w, err := sstable.NewWriter(c.t.e.fs, filepath.Join(c.t.dir, sstName(c.wnum)), c.t.cfg.Load().wopts)
 	if err != nil {
 		return err
 	}

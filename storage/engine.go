@@ -228,10 +228,7 @@ func (e *Engine) CreateTable(id mutation.TableID, opts TableOptions) (*Table, er
 		return nil, fmt.Errorf("%w: %x", ErrTableExists, id)
 	}
 	e.mu.Unlock()
-	if _, err := compaction.New(opts.withDefaults().Compaction, opts.CompactionOptions); err != nil {
-		return nil, err
-	}
-	if _, err := opts.withDefaults().compression(); err != nil {
+	if _, err := newTableConfig(e, opts); err != nil {
 		return nil, err
 	}
 	// A stale directory (a crash after a drop) must not leak files into
@@ -261,6 +258,29 @@ func (e *Engine) CreateTable(id mutation.TableID, opts TableOptions) (*Table, er
 	return t, nil
 }
 
+// AlterTable changes a table's options: later flushes and compactions use
+// them (files already written keep their compression and bloom filters).
+// The catalog is rewritten atomically.
+func (e *Engine) AlterTable(id mutation.TableID, opts TableOptions) error {
+	e.catalogMu.Lock()
+	defer e.catalogMu.Unlock()
+	t := e.Table(id)
+	if t == nil {
+		return fmt.Errorf("%w: %x", ErrNoTable, id)
+	}
+	cfg, err := newTableConfig(e, opts)
+	if err != nil {
+		return err
+	}
+	old := t.cfg.Swap(cfg)
+	if err := e.writeCatalog(); err != nil {
+		t.cfg.Store(old)
+		return err
+	}
+	e.bg.requestCompaction() // a new strategy may have work at once
+	return nil
+}
+
 // DropTable removes a table and its files.
 func (e *Engine) DropTable(id mutation.TableID) error {
 	e.catalogMu.Lock()
@@ -288,7 +308,7 @@ func (e *Engine) writeCatalog() error {
 	e.mu.Lock()
 	var cat catalogFile
 	for id, t := range e.mu.tables {
-		cat.Tables = append(cat.Tables, catalogEntry{ID: hex.EncodeToString(id[:]), Options: t.opts})
+		cat.Tables = append(cat.Tables, catalogEntry{ID: hex.EncodeToString(id[:]), Options: t.Options()})
 	}
 	e.mu.Unlock()
 	sort.Slice(cat.Tables, func(i, j int) bool { return cat.Tables[i].ID < cat.Tables[j].ID })

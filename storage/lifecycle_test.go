@@ -155,3 +155,51 @@ func TestConcurrentReadsDuringFlushAndCompaction(t *testing.T) {
 		t.Fatalf("test did not exercise flushes (%d) and compactions (%d)", m.Flushes.Load(), m.Compactions.Load())
 	}
 }
+
+// TestAlterTable switches a table's compaction strategy and compression
+// and checks that the change is used, survives a restart, and leaves the
+// data readable.
+func TestAlterTable(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, nil)
+	id := testTable
+	tab, err := e.CreateTable(id, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := e.Apply(rowMut(i, 0, 1, "v")); err != nil {
+			t.Fatal(err)
+		}
+		if err := tab.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := TableOptions{Compaction: "LeveledCompactionStrategy", Compression: "none", BloomFPChance: 0.1, GCGraceSeconds: 60}
+	if err := e.AlterTable(id, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AlterTable(id, TableOptions{Compaction: "NoSuchStrategy"}); err == nil {
+		t.Error("AlterTable with an unknown strategy: got no error")
+	}
+	if got := tab.Options(); got.Compaction != want.Compaction || got.Compression != "none" || got.GCGraceSeconds != 60 {
+		t.Errorf("options after AlterTable: got %+v, want %+v", got, want)
+	}
+	if err := tab.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = openTest(t, fs, nil)
+	defer e.Close()
+	tab = e.Table(id)
+	if got := tab.Options(); got.Compaction != want.Compaction || got.BloomFPChance != 0.1 {
+		t.Errorf("options after restart: got %+v, want %+v", got, want)
+	}
+	for i := range 5 {
+		if got := readVals(t, tab, i); got != "0=v " {
+			t.Errorf("partition %d after alter, compaction and restart: got %q, want \"0=v \"", i, got)
+		}
+	}
+}

@@ -22,9 +22,9 @@ type Table struct {
 	e        *Engine
 	id       mutation.TableID
 	dir      string
-	opts     TableOptions
-	strategy compaction.Strategy
-	wopts    sstable.WriterOptions
+	// cfg is the table's options and what is derived from them; AlterTable
+	// swaps it while flushes and compactions run.
+	cfg atomic.Pointer[tableConfig]
 
 	// applyMu: writers hold it shared from commit log append to memtable
 	// insert; freezing the memtable holds it exclusively, so a frozen
@@ -105,7 +105,15 @@ func (f *sstFile) unref() {
 
 func sstName(num uint64) string { return fmt.Sprintf("%08d.sst", num) }
 
-func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error) {
+// tableConfig is a table's options with the strategy and writer options
+// derived from them.
+type tableConfig struct {
+	opts     TableOptions
+	strategy compaction.Strategy
+	wopts    sstable.WriterOptions
+}
+
+func newTableConfig(e *Engine, opts TableOptions) (*tableConfig, error) {
 	opts = opts.withDefaults()
 	strat, err := compaction.New(opts.Compaction, opts.CompactionOptions)
 	if err != nil {
@@ -115,8 +123,17 @@ func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{e: e, id: id, dir: e.tableDir(id), opts: opts, strategy: strat,
-		wopts: sstable.WriterOptions{BlockSize: e.opts.BlockSize, Compression: comp, BloomFPChance: opts.BloomFPChance}}
+	return &tableConfig{opts: opts, strategy: strat,
+		wopts: sstable.WriterOptions{BlockSize: e.opts.BlockSize, Compression: comp, BloomFPChance: opts.BloomFPChance}}, nil
+}
+
+func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error) {
+	cfg, err := newTableConfig(e, opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{e: e, id: id, dir: e.tableDir(id)}
+	t.cfg.Store(cfg)
 	t.mu.flushed = sync.NewCond(&t.mu.Mutex)
 	t.mu.nextFile = 1
 	t.mem.Store(newMemState())
@@ -190,7 +207,7 @@ func (e *Engine) fileCacheID(t *Table, num uint64) uint64 {
 func (t *Table) ID() mutation.TableID { return t.id }
 
 // Options returns the table's storage options.
-func (t *Table) Options() TableOptions { return t.opts }
+func (t *Table) Options() TableOptions { return t.cfg.Load().opts }
 
 func (t *Table) replayFrom() commitlog.Position {
 	t.mu.Lock()
@@ -329,7 +346,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 	if ms.m.Len() > 0 {
 		num := t.allocFile()
 		path := filepath.Join(t.dir, sstName(num))
-		w, err := sstable.NewWriter(t.e.fs, path, t.wopts)
+		w, err := sstable.NewWriter(t.e.fs, path, t.cfg.Load().wopts)
 		if err != nil {
 			return err
 		}

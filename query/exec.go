@@ -1,0 +1,263 @@
+package query
+
+// This file is the executor's surface: what the native-protocol layer
+// (cql/) and the node (server/) see. Parsing is in parser.go; analysis of
+// statements into prepared plans and their execution live in the other
+// files of the package.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+	"wcdb/schema"
+)
+
+// ErrorCode is the native-protocol error code a query error is sent as.
+type ErrorCode uint16
+
+// Error codes (native protocol v4, section 9).
+const (
+	CodeServerError   ErrorCode = 0x0000
+	CodeProtocolError ErrorCode = 0x000A
+	CodeUnavailable   ErrorCode = 0x1000
+	CodeOverloaded    ErrorCode = 0x1001
+	CodeWriteTimeout  ErrorCode = 0x1100
+	CodeReadTimeout   ErrorCode = 0x1200
+	CodeSyntax        ErrorCode = 0x2000
+	CodeUnauthorized  ErrorCode = 0x2100
+	CodeInvalid       ErrorCode = 0x2200
+	CodeConfig        ErrorCode = 0x2300
+	CodeAlreadyExists ErrorCode = 0x2400
+	CodeUnprepared    ErrorCode = 0x2500
+)
+
+// Error is a request error with the message a client sees (Cassandra's
+// wording where there is one) and its protocol code. AlreadyExists errors
+// name the keyspace and table ("" for a keyspace).
+type Error struct {
+	Code            ErrorCode
+	Msg             string
+	Keyspace, Table string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func invalidRequest(format string, args ...any) error {
+	return &Error{Code: CodeInvalid, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCodeOf returns the protocol code err should be sent with, and
+// whether err is a request error at all (false: a server error).
+// Replication's Unavailable and timeout errors keep their own types (the
+// protocol layer encodes their fields); this maps everything else that the
+// query layer, the parser and schema produce.
+func ErrorCodeOf(err error) (ErrorCode, bool) {
+	var qe *Error
+	var se *SyntaxError
+	var ie *InvalidError
+	var sch *schema.Error
+	var ue *replication.UnavailableError
+	var wt *replication.WriteTimeoutError
+	var rt *replication.ReadTimeoutError
+	switch {
+	case errors.As(err, &qe):
+		return qe.Code, true
+	case errors.As(err, &se):
+		return CodeSyntax, true
+	case errors.As(err, &ie):
+		return CodeInvalid, true
+	case errors.As(err, &sch):
+		switch sch.Code {
+		case schema.CodeConfig:
+			return CodeConfig, true
+		case schema.CodeSyntax:
+			return CodeSyntax, true
+		}
+		return CodeInvalid, true
+	case errors.As(err, &ue):
+		return CodeUnavailable, true
+	case errors.As(err, &wt):
+		return CodeWriteTimeout, true
+	case errors.As(err, &rt):
+		return CodeReadTimeout, true
+	}
+	return CodeServerError, false
+}
+
+// Backend is what the executor needs from the node besides the
+// coordinator: storage for tables as DDL creates, alters and drops them,
+// and truncation. Implemented by server/ over storage/. Methods are safe
+// for concurrent use.
+type Backend interface {
+	// CreateTable creates (or, at start-up and on schema pulls, reopens)
+	// the storage of t. It must be idempotent.
+	CreateTable(t *schema.Table) error
+	// AlterTable applies changed options (compaction, gc_grace, bloom
+	// filter chance, compression, default TTL) to the storage of t.
+	AlterTable(t *schema.Table) error
+	// DropTable removes the storage of the table.
+	DropTable(id mutation.TableID) error
+	// Truncate removes all data of the table.
+	Truncate(ctx context.Context, id mutation.TableID) error
+}
+
+// Node describes a node for system.local and system.peers.
+type Node struct {
+	HostID         [16]byte
+	Address        []byte // IPv4 or IPv6, 4 or 16 bytes
+	RPCAddress     []byte
+	RPCPort        int
+	DataCenter     string
+	Rack           string
+	Tokens         []string // decimal tokens
+	ReleaseVersion string
+	SchemaVersion  [16]byte
+}
+
+// Topology tells the executor about the cluster, for system.local and
+// system.peers. Implemented by server/ (and by the cluster once there is
+// one).
+type Topology interface {
+	ClusterName() string
+	Local() Node
+	Peers() []Node
+}
+
+// Config is what an Executor is built from.
+type Config struct {
+	Coordinator replication.Coordinator
+	Backend     Backend
+	Topology    Topology
+	// Now, if set, replaces the clock (microseconds and now() timeuuids
+	// are taken from it); for tests.
+	Now func() int64
+}
+
+// Session is one client connection's state. Not safe for concurrent use
+// by itself; the protocol layer serialises USE with the statements of the
+// connection that follow it.
+type Session struct {
+	// Keyspace is the current keyspace (USE), "" for none.
+	Keyspace string
+}
+
+// Unset is the bound value that leaves a column as it is (protocol v4's
+// "not set", length -2). A nil bound value is null; an empty non-nil one
+// is an empty value.
+var Unset = unsetByte[:0:0]
+
+var unsetByte [1]byte
+
+// IsUnset reports whether v is Unset (that slice, not merely an empty one).
+func IsUnset(v []byte) bool {
+	return v != nil && len(v) == 0 && unsafe.SliceData(v) == &unsetByte[0]
+}
+
+// Options are a request's execution parameters.
+type Options struct {
+	Consistency       replication.Consistency
+	SerialConsistency replication.Consistency
+	// Values are the bound values in marker order (nil: null; Unset).
+	Values [][]byte
+	// Names, if set, name Values (protocol v4 named values): Values[i]
+	// binds the marker named Names[i].
+	Names []string
+	// PageSize is the most rows per page of a SELECT; <= 0 means no paging.
+	PageSize int
+	// PagingState resumes a SELECT where a previous page stopped (as
+	// returned in Result.PagingState).
+	PagingState []byte
+	// Timestamp is the client-provided default write timestamp in
+	// microseconds; mutation.NoTimestamp for none (the server's clock).
+	Timestamp int64
+}
+
+// ColumnSpec describes a bind variable or a result column.
+type ColumnSpec struct {
+	Keyspace, Table, Name string
+	Type                  schema.Type
+}
+
+// ResultKind is the kind of a RESULT message.
+type ResultKind uint8
+
+// Result kinds, numbered as in the protocol.
+const (
+	ResultVoid         ResultKind = 1
+	ResultRows         ResultKind = 2
+	ResultSetKeyspace  ResultKind = 3
+	ResultSchemaChange ResultKind = 5
+)
+
+// SchemaChange describes what a DDL statement changed, for the
+// Schema_change result and the SCHEMA_CHANGE event.
+type SchemaChange struct {
+	Change   string // "CREATED", "UPDATED" or "DROPPED"
+	Target   string // "KEYSPACE" or "TABLE"
+	Keyspace string
+	Name     string // the table; "" for a keyspace
+}
+
+// Result is the outcome of a statement.
+type Result struct {
+	Kind ResultKind
+	// Rows results: the columns, the rows (each value serialized; nil for
+	// null), and where the next page starts (nil on the last page).
+	Columns     []ColumnSpec
+	Rows        [][][]byte
+	PagingState []byte
+	// SetKeyspace results.
+	Keyspace string
+	// SchemaChange results.
+	Change *SchemaChange
+}
+
+// Prepared is an analyzed statement, ready to execute with bound values.
+// It is immutable and may be executed concurrently by many sessions.
+type Prepared struct {
+	// ID identifies the statement in PREPARE/EXECUTE (Cassandra: the MD5
+	// of the keyspace and the query string).
+	ID [16]byte
+	// Query is the statement text as received.
+	Query string
+	// Bind describes the bind markers in order.
+	Bind []ColumnSpec
+	// PKIndexes are, for statements on one table, the indexes in Bind of
+	// the partition key columns in key order (so token-aware drivers can
+	// route), or nil when some partition key column is not bound by a
+	// marker of its own.
+	PKIndexes []uint16
+	// Columns is the result metadata of a SELECT (nil otherwise).
+	Columns []ColumnSpec
+	// Keyspace is the keyspace the statement was prepared in (its
+	// USE-independent target, used by Result metadata and routing).
+	Keyspace string
+
+	plan plan
+}
+
+// plan is an analyzed statement's executable form.
+type plan interface {
+	execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error)
+}
+
+// Executor analyzes and executes statements. It is safe for concurrent use.
+type Executor struct {
+	cfg     Config
+	catalog *Catalog
+}
+
+// now returns the current time in microseconds since the epoch.
+func (x *Executor) now() int64 {
+	if x.cfg.Now != nil {
+		return x.cfg.Now()
+	}
+	return timeNowMicros()
+}
+
+// Catalog returns the executor's schema.
+func (x *Executor) Catalog() *Catalog { return x.catalog }

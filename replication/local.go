@@ -1,0 +1,79 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+
+	"wcdb/mutation"
+	"wcdb/schema"
+)
+
+// Local is the coordinator of a single-node cluster: the node is the only
+// replica of every token, so a level that needs more acknowledgements than
+// one is Unavailable, as Cassandra answers on a one-node cluster (QUORUM of
+// replication factor 3 needs 2 replicas, and 1 is alive).
+type Local struct {
+	replica Replica
+	dc      string
+}
+
+// NewLocal returns a coordinator that sends everything to replica, the
+// node of datacenter dc.
+func NewLocal(replica Replica, dc string) *Local { return &Local{replica: replica, dc: dc} }
+
+func (l *Local) check(ks *schema.Keyspace, cl Consistency) error {
+	if !cl.Valid() {
+		return fmt.Errorf("replication: unknown consistency level %d", cl)
+	}
+	if ks == nil {
+		return nil
+	}
+	total, local := ReplicationFactor(ks, l.dc)
+	alive := 1
+	if cl == LocalOne || cl == LocalQuorum || cl == LocalSerial {
+		if local == 0 {
+			alive = 0
+		}
+	} else if total == 0 {
+		alive = 0
+	}
+	if need := BlockFor(cl, total, local); need > alive || need == 0 && cl != Any && alive == 0 {
+		return &UnavailableError{Consistency: cl, Required: max(need, 1), Alive: alive}
+	}
+	return nil
+}
+
+// Write applies the mutations in order.
+func (l *Local) Write(ctx context.Context, ks *schema.Keyspace, ms []mutation.Mutation, cl Consistency) error {
+	if err := l.check(ks, cl); err != nil {
+		return err
+	}
+	for i := range ms {
+		if err := l.replica.Apply(ctx, &ms[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Read reads from the replica.
+func (l *Local) Read(ctx context.Context, cmd ReadCommand, cl Consistency) (*mutation.Partition, error) {
+	if cl == Any {
+		return nil, fmt.Errorf("replication: ANY ConsistencyLevel is only supported for writes")
+	}
+	if err := l.check(cmd.Keyspace, cl); err != nil {
+		return nil, err
+	}
+	return l.replica.Read(ctx, cmd)
+}
+
+// ReadRange reads a range from the replica.
+func (l *Local) ReadRange(ctx context.Context, cmd RangeCommand, cl Consistency) (RangeResult, error) {
+	if cl == Any {
+		return RangeResult{}, fmt.Errorf("replication: ANY ConsistencyLevel is only supported for writes")
+	}
+	if err := l.check(cmd.Keyspace, cl); err != nil {
+		return RangeResult{}, err
+	}
+	return l.replica.ReadRange(ctx, cmd)
+}
