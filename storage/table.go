@@ -19,9 +19,9 @@ import (
 
 // Table is one table's store. Its methods are safe for concurrent use.
 type Table struct {
-	e        *Engine
-	id       mutation.TableID
-	dir      string
+	e   *Engine
+	id  mutation.TableID
+	dir string
 	// cfg is the table's options and what is derived from them; AlterTable
 	// swaps it while flushes and compactions run.
 	cfg atomic.Pointer[tableConfig]
