@@ -90,3 +90,51 @@ func (c *Catalog) Version() [16]byte {
 }
 
 func timeNowMicros() int64 { return time.Now().UnixMicro() }
+
+// setKeyspace installs or replaces a keyspace definition (its tables
+// stay) and changes the version.
+func (c *Catalog) setKeyspace(ks *schema.Keyspace) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.mu.keyspaces[ks.Name]; k != nil {
+		k.ks = ks
+	} else {
+		c.mu.keyspaces[ks.Name] = &catalogKeyspace{ks: ks, tables: make(map[string]*schema.Table)}
+	}
+	c.bumpLocked()
+}
+
+// setTable installs or replaces a table of an existing keyspace and
+// changes the version.
+func (c *Catalog) setTable(t *schema.Table) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.mu.keyspaces[t.Keyspace]; k != nil {
+		k.tables[t.Name] = t
+		c.bumpLocked()
+	}
+}
+
+// dropKeyspace removes a keyspace and its tables.
+func (c *Catalog) dropKeyspace(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.mu.keyspaces, name)
+	c.bumpLocked()
+}
+
+// dropTable removes a table.
+func (c *Catalog) dropTable(keyspace, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.mu.keyspaces[keyspace]; k != nil {
+		delete(k.tables, name)
+		c.bumpLocked()
+	}
+}
+
+// bumpLocked gives the schema a new version: a random (v4) UUID, as the
+// version only has to differ from every earlier one on this node. (The
+// cluster will want a content digest, so that nodes with the same schema
+// agree; the DDL code may set mu.version to one.)
+func (c *Catalog) bumpLocked() { c.mu.version = schema.NewRandomUUID() }

@@ -1,6 +1,9 @@
-// Package server wires one wcdb node: the storage engine, the coordinator,
-// the query executor and the native-protocol server.
-package server
+// Package localnode adapts the local storage engine to what the layers
+// above ask of a node: replication's Replica (reads and writes of this
+// node's data) and the query executor's Backend (tables' storage as DDL
+// creates, alters and drops them). It imports neither query nor server, so
+// their tests can run on a real engine.
+package localnode
 
 import (
 	"context"
@@ -22,7 +25,7 @@ var _ replication.Replica = Replica{}
 func (r Replica) table(id mutation.TableID) (*storage.Table, error) {
 	t := r.E.Table(id)
 	if t == nil {
-		return nil, fmt.Errorf("server: no storage for table %x", id[:])
+		return nil, fmt.Errorf("localnode: no storage for table %x", id[:])
 	}
 	return t, nil
 }
@@ -136,7 +139,7 @@ func (b Backend) DropTable(id mutation.TableID) error {
 func (b Backend) Truncate(ctx context.Context, id mutation.TableID) error {
 	t := b.E.Table(id)
 	if t == nil {
-		return fmt.Errorf("server: no storage for table %x", id[:])
+		return fmt.Errorf("localnode: no storage for table %x", id[:])
 	}
 	return t.Truncate()
 }
