@@ -25,8 +25,10 @@ type Table struct {
 	// MinTimestamp and MaxTimestamp bound the cells' write timestamps, in
 	// microseconds (or the unit of TWCS's timestamp_resolution).
 	MinTimestamp, MaxTimestamp int64
-	// MaxLocalDeletionTime is the newest tombstone deletion time or TTL
-	// expiry in the file, in seconds; see FullyExpired.
+	// MaxLocalDeletionTime is the latest local deletion time in the file
+	// (seconds): of its tombstones and TTL expiries, and
+	// mutation.NoDeletionTime if it holds any live data that does not
+	// expire; see FullyExpired.
 	MaxLocalDeletionTime int64
 	// Partitions is the number of partitions in the file and
 	// DroppableTombstones the estimated number of tombstones older than
@@ -56,6 +58,9 @@ type Task struct {
 	MaxOutputBytes int64
 	// Reason says why the task was picked, for logs and tests.
 	Reason string
+	// Drop asks for the inputs to be deleted without merging: they are
+	// fully expired (see FullyExpired).
+	Drop bool
 }
 
 // Strategy decides what to compact. Implementations are safe for concurrent

@@ -79,7 +79,7 @@ import (
 // still filter apart.
 //
 // Stats block (not entry-structured), varints: MinTimestamp, MaxTimestamp,
-// MaxLocalDeletionTime, Rows, Tombstones (zigzag), Partitions, DataSize
+// MaxLocalDeletionTime, MaxTombstoneTime, Rows, Tombstones (zigzag), Partitions, DataSize
 // (uvarint), then MinKey and MaxKey (zigzag token, uvarint len, bytes).
 //
 // Footer, 64 bytes:

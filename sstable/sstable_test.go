@@ -70,7 +70,7 @@ func genTable(rng *rand.Rand, n int) []testPart {
 	return parts
 }
 
-var testStats = Stats{MinTimestamp: -5, MaxTimestamp: 1 << 50, MaxLocalDeletionTime: 77, Rows: 12345, Tombstones: 3}
+var testStats = Stats{MinTimestamp: -5, MaxTimestamp: 1 << 50, MaxLocalDeletionTime: 77, MaxTombstoneTime: 66, Rows: 12345, Tombstones: 3}
 
 func writeTable(t testing.TB, fs vfs.FS, path string, parts []testPart, opts WriterOptions) Meta {
 	t.Helper()

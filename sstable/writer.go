@@ -67,8 +67,16 @@ func (o *WriterOptions) withDefaults() (WriterOptions, error) {
 // Stats are supplied by the caller at Finish and stored verbatim.
 type Stats struct {
 	MinTimestamp, MaxTimestamp int64
-	MaxLocalDeletionTime       int64
-	Rows, Tombstones           int64
+	// MaxLocalDeletionTime is Cassandra's: the latest local deletion time
+	// of any cell, row marker or tombstone, counting live data that does
+	// not expire as mutation.NoDeletionTime. Below gc_grace's horizon, the
+	// whole file is expired or purgeable tombstones.
+	MaxLocalDeletionTime int64
+	// MaxTombstoneTime is the latest deletion time of a tombstone or
+	// expiry time of a TTL'd cell or marker (MinInt64 if none): when it is
+	// below gc_grace's horizon, every tombstone in the file is droppable.
+	MaxTombstoneTime int64
+	Rows, Tombstones int64
 }
 
 // Meta describes a finished table.
@@ -468,6 +476,7 @@ func encodeStats(m *Meta) []byte {
 	b := binary.AppendVarint(nil, m.MinTimestamp)
 	b = binary.AppendVarint(b, m.MaxTimestamp)
 	b = binary.AppendVarint(b, m.MaxLocalDeletionTime)
+	b = binary.AppendVarint(b, m.MaxTombstoneTime)
 	b = binary.AppendVarint(b, m.Rows)
 	b = binary.AppendVarint(b, m.Tombstones)
 	b = binary.AppendUvarint(b, uint64(m.Partitions))
@@ -481,6 +490,7 @@ func decodeStats(b []byte, m *Meta) bool {
 	m.MinTimestamp = d.varint()
 	m.MaxTimestamp = d.varint()
 	m.MaxLocalDeletionTime = d.varint()
+	m.MaxTombstoneTime = d.varint()
 	m.Rows = d.varint()
 	m.Tombstones = d.varint()
 	p, ds := d.uvarint(), d.uvarint()

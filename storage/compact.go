@@ -33,7 +33,7 @@ func (t *Table) compactionTables() []compaction.Table {
 			// A file found corrupt is never compaction input again.
 			Compacting: f.corrupt.Load(),
 		}
-		if f.meta.MaxLocalDeletionTime < gcBefore {
+		if f.meta.MaxTombstoneTime < gcBefore {
 			ct.DroppableTombstones = f.meta.Tombstones
 		}
 		out = append(out, ct)
@@ -41,11 +41,29 @@ func (t *Table) compactionTables() []compaction.Table {
 	return out
 }
 
+// memMinTimestamp returns the oldest timestamp in the table's memtables.
+func (t *Table) memMinTimestamp() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.mem.Load().minTS.Load()
+	for _, ms := range t.mu.imm {
+		m = min(m, ms.minTS.Load())
+	}
+	return m
+}
+
 // compactOnce runs the strategy's next task, if any.
 func (t *Table) compactOnce(stop <-chan struct{}) (bool, error) {
 	t.compactMu.Lock()
 	defer t.compactMu.Unlock()
-	task := t.cfg.Load().strategy.Pick(t.compactionTables(), t.e.opts.Now())
+	cfg, now := t.cfg.Load(), t.e.opts.Now()
+	tables := t.compactionTables()
+	// Fully expired files go first, as in Cassandra: deleting them is what
+	// compacting them would do, at no cost (TWCS relies on it).
+	if ids := compaction.FullyExpired(tables, now.Unix()-cfg.opts.GCGraceSeconds, t.memMinTimestamp()); len(ids) > 0 {
+		return true, t.runCompaction(&compaction.Task{Inputs: ids, Drop: true, Reason: "fully expired"}, stop)
+	}
+	task := cfg.strategy.Pick(tables, now)
 	if task == nil {
 		return false, nil
 	}
@@ -111,7 +129,11 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 	for _, f := range inputs {
 		inBytes += f.meta.FileSize
 	}
-	outs, err := c.run(inputs)
+	var outs []*sstFile
+	var err error
+	if !task.Drop {
+		outs, err = c.run(inputs)
+	}
 	if err != nil {
 		for _, o := range outs {
 			o.obsolete.Store(true)

@@ -13,6 +13,7 @@
 package storage
 
 import (
+	"math"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -197,6 +198,7 @@ func (e *Engine) replay() error {
 		}
 		ms := t.mem.Load()
 		ms.markDirty(pos)
+		ms.noteTimestamp(math.MinInt64) // not decoded; replayed memtables are flushed next
 		n++
 		return ms.m.Apply(&v)
 	})

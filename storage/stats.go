@@ -15,7 +15,8 @@ type statsAcc struct {
 }
 
 func (a *statsAcc) init() {
-	a.stats = sstable.Stats{MinTimestamp: math.MaxInt64, MaxTimestamp: math.MinInt64, MaxLocalDeletionTime: math.MinInt64}
+	a.stats = sstable.Stats{MinTimestamp: math.MaxInt64, MaxTimestamp: math.MinInt64,
+		MaxLocalDeletionTime: math.MinInt64, MaxTombstoneTime: math.MinInt64}
 }
 
 func (a *statsAcc) ts(ts int64) {
@@ -29,7 +30,13 @@ func (a *statsAcc) deletion(d mutation.Deletion) {
 	}
 	a.ts(d.Timestamp)
 	a.stats.Tombstones++
-	a.stats.MaxLocalDeletionTime = max(a.stats.MaxLocalDeletionTime, d.LocalDeletionTime)
+	a.deletionTime(d.LocalDeletionTime)
+}
+
+// deletionTime accounts for a tombstone's deletion time or an expiry.
+func (a *statsAcc) deletionTime(t int64) {
+	a.stats.MaxLocalDeletionTime = max(a.stats.MaxLocalDeletionTime, t)
+	a.stats.MaxTombstoneTime = max(a.stats.MaxTombstoneTime, t)
 }
 
 func (a *statsAcc) header(b []byte) error {
@@ -62,7 +69,9 @@ func (a *statsAcc) rowStats(r *mutation.Row) {
 	if !r.Liveness.IsEmpty() {
 		a.ts(r.Liveness.Timestamp)
 		if r.Liveness.ExpiresAt != mutation.NoDeletionTime {
-			a.stats.MaxLocalDeletionTime = max(a.stats.MaxLocalDeletionTime, r.Liveness.ExpiresAt)
+			a.deletionTime(r.Liveness.ExpiresAt)
+		} else {
+			a.stats.MaxLocalDeletionTime = mutation.NoDeletionTime
 		}
 	}
 	a.deletion(r.Deletion)
@@ -73,7 +82,9 @@ func (a *statsAcc) rowStats(r *mutation.Row) {
 			a.stats.Tombstones++
 		}
 		if c.LocalDeletionTime != mutation.NoDeletionTime {
-			a.stats.MaxLocalDeletionTime = max(a.stats.MaxLocalDeletionTime, c.LocalDeletionTime)
+			a.deletionTime(c.LocalDeletionTime)
+		} else {
+			a.stats.MaxLocalDeletionTime = mutation.NoDeletionTime
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"math"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -56,12 +57,61 @@ type Table struct {
 // memState is a memtable with the commit log position of its oldest write.
 type memState struct {
 	m *memtable.Memtable
+	// minTS is the oldest write or deletion timestamp in the memtable
+	// (math.MaxInt64 while empty; math.MinInt64 when unknown, after
+	// replay): fully expired SSTables may be dropped only if everything
+	// alive is newer than their data.
+	minTS atomic.Int64
 	// first is the log position (or a lower bound of it) before the first
 	// write to this memtable; nil while it holds nothing.
 	first atomic.Pointer[commitlog.Position]
 }
 
-func newMemState() *memState { return &memState{m: memtable.New()} }
+func newMemState() *memState {
+	ms := &memState{m: memtable.New()}
+	ms.minTS.Store(math.MaxInt64)
+	return ms
+}
+
+// noteTimestamp lowers minTS to ts.
+func (ms *memState) noteTimestamp(ts int64) {
+	for {
+		cur := ms.minTS.Load()
+		if ts >= cur || ms.minTS.CompareAndSwap(cur, ts) {
+			return
+		}
+	}
+}
+
+// minTimestamp returns the oldest timestamp in the partition's content.
+func minTimestamp(p *mutation.Partition) int64 {
+	m := int64(math.MaxInt64)
+	del := func(d mutation.Deletion) {
+		if !d.IsLive() {
+			m = min(m, d.Timestamp)
+		}
+	}
+	row := func(r *mutation.Row) {
+		if !r.Liveness.IsEmpty() {
+			m = min(m, r.Liveness.Timestamp)
+		}
+		del(r.Deletion)
+		for i := range r.Cells {
+			m = min(m, r.Cells[i].Timestamp)
+		}
+	}
+	del(p.Deletion)
+	for i := range p.RangeTombstones {
+		del(p.RangeTombstones[i].Deletion)
+	}
+	if p.Static != nil {
+		row(p.Static)
+	}
+	for i := range p.Rows {
+		row(&p.Rows[i])
+	}
+	return m
+}
 
 // markDirty records, before the first write's append, a lower bound of its
 // log position.
@@ -246,13 +296,15 @@ func (t *Table) Apply(m *mutation.Mutation) error {
 		bp = new([]byte)
 	}
 	enc := mutation.AppendMutation((*bp)[:0], m)
-	err := t.applyEncoded(enc)
+	err := t.applyEncoded(enc, minTimestamp(&m.Partition))
 	*bp = enc
 	e.encPool.Put(bp)
 	return err
 }
 
-func (t *Table) applyEncoded(enc []byte) error {
+// applyEncoded applies an encoded mutation whose oldest timestamp is minTS
+// (math.MinInt64 if unknown).
+func (t *Table) applyEncoded(enc []byte, minTS int64) error {
 	if int(t.immCount.Load()) >= t.e.opts.MaxFlushingMemtables {
 		t.waitForFlush()
 	}
@@ -265,6 +317,7 @@ func (t *Table) applyEncoded(enc []byte) error {
 	if ms.first.Load() == nil {
 		ms.markDirty(t.e.log.Current())
 	}
+	ms.noteTimestamp(minTS)
 	if _, err := t.e.log.Append(enc); err != nil {
 		t.applyMu.RUnlock()
 		return err
