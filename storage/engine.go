@@ -13,11 +13,11 @@
 package storage
 
 import (
-	"math"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"

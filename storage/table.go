@@ -1,9 +1,9 @@
 package storage
 
 import (
-	"math"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
