@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"path/filepath"
@@ -76,6 +77,8 @@ type Engine struct {
 	catalogMu sync.Mutex // serializes catalog rewrites
 
 	bg bgWork
+	// lock keeps other engines (and processes) out of Dir while open.
+	lock io.Closer
 }
 
 // Open opens (or creates) the engine in opts.Dir: it reads the catalog and
@@ -94,10 +97,22 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e.limiter = compaction.NewLimiter(rate)
 	e.mu.tables = map[mutation.TableID]*Table{}
-	for _, d := range []string{opts.Dir, e.dataDir()} {
-		if err := e.fs.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("storage: create %s: %w", d, err)
+	if err := e.fs.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("storage: create %s: %w", opts.Dir, err)
+	}
+	lock, err := e.fs.Lock(filepath.Join(opts.Dir, "LOCK"))
+	if err != nil {
+		return nil, fmt.Errorf("storage: %s is in use (another wcdb process?): %w", opts.Dir, err)
+	}
+	e.lock = lock
+	opened := false
+	defer func() {
+		if !opened {
+			lock.Close()
 		}
+	}()
+	if err := e.fs.MkdirAll(e.dataDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("storage: create %s: %w", e.dataDir(), err)
 	}
 	var cat catalogFile
 	if _, err := readEnvelope(e.fs, e.catalogPath(), catalogMagic, &cat); err != nil {
@@ -140,6 +155,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.bg.start(e)
+	opened = true
 	return e, nil
 }
 
@@ -387,6 +403,9 @@ func (e *Engine) Close() error {
 	e.bg.stop()
 	err := e.log.Close()
 	e.closeTables()
+	if lerr := e.lock.Close(); err == nil {
+		err = lerr
+	}
 	return err
 }
 

@@ -203,3 +203,24 @@ func TestAlterTable(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectoryLocked checks that a second engine cannot open a directory
+// in use, and that Close (or a crash) releases it.
+func TestDirectoryLocked(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, nil)
+	o := DefaultOptions("/db")
+	o.FS = fs
+	if e2, err := Open(o); !errors.Is(err, vfs.ErrLocked) {
+		if e2 != nil {
+			e2.Close()
+		}
+		t.Fatalf("second Open of a directory in use: got %v, want ErrLocked", err)
+	}
+	crashed := fs.Crash() // a crashed process holds no lock
+	openTest(t, crashed, nil).Close()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openTest(t, fs, nil).Close()
+}

@@ -3,6 +3,7 @@ package vfs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync/atomic"
 )
@@ -287,6 +288,9 @@ func (e *ErrorFS) Stat(name string) (os.FileInfo, error) {
 	}
 	return e.fs.Stat(name)
 }
+
+// Lock implements FS; it is never failed by injection.
+func (e *ErrorFS) Lock(name string) (io.Closer, error) { return e.fs.Lock(name) }
 
 // SyncDir implements FS.
 func (e *ErrorFS) SyncDir(dir string) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -246,4 +247,28 @@ func TestOpKindString(t *testing.T) {
 			t.Errorf("OpKind(%d).String(): got %q, want %q", int(k), got, want)
 		}
 	}
+}
+
+// TestOSLock checks the operating system's lock: exclusive, released by
+// Close.
+func TestOSLock(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "LOCK")
+	l, err := vfs.Default.Lock(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2, err := vfs.Default.Lock(name); !errors.Is(err, vfs.ErrLocked) {
+		if l2 != nil {
+			l2.Close()
+		}
+		t.Fatalf("second Lock: got %v, want ErrLocked", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err = vfs.Default.Lock(name)
+	if err != nil {
+		t.Fatalf("Lock after Close: %v", err)
+	}
+	l.Close()
 }

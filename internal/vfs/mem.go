@@ -3,6 +3,7 @@ package vfs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -53,6 +54,9 @@ type MemFS struct {
 		// reachable from root, and every handle's offset, is guarded by it.
 		sync.RWMutex
 		root *memNode
+		// locks are the names held by Lock (a crash releases them all,
+		// as the end of a process does).
+		locks map[string]bool
 	}
 }
 
@@ -362,6 +366,33 @@ func (m *MemFS) Stat(name string) (os.FileInfo, error) {
 }
 
 // SyncDir makes dir's current entries the ones a crash keeps.
+// Lock implements FS. The lock is not a file of the FS.
+func (m *MemFS) Lock(name string) (io.Closer, error) {
+	name = cleanPath(name)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mu.locks[name] {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, name)
+	}
+	if m.mu.locks == nil {
+		m.mu.locks = map[string]bool{}
+	}
+	m.mu.locks[name] = true
+	return memLock{m, name}, nil
+}
+
+type memLock struct {
+	m    *MemFS
+	name string
+}
+
+func (l memLock) Close() error {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	delete(l.m.mu.locks, l.name)
+	return nil
+}
+
 func (m *MemFS) SyncDir(dir string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

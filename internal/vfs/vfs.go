@@ -10,9 +10,12 @@
 package vfs
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // File is an open file. A File is not safe for concurrent use except that
@@ -55,7 +58,16 @@ type FS interface {
 	Stat(name string) (os.FileInfo, error)
 	// SyncDir makes the creations, renames and removals of dir's entries durable.
 	SyncDir(dir string) error
+	// Lock takes an exclusive lock on the named file, creating it if need
+	// be, so that two processes (or two engines) never use one directory at
+	// once. It fails at once, with an error wrapping ErrLocked, if the lock
+	// is held. Closing the returned Closer releases it; so does the end of
+	// the process.
+	Lock(name string) (io.Closer, error)
 }
+
+// ErrLocked is returned by Lock when another holder has the lock.
+var ErrLocked = errors.New("vfs: locked by another user")
 
 // Default is the operating system's file system.
 var Default FS = osFS{}
@@ -113,6 +125,21 @@ func (osFS) List(dir string) ([]string, error) {
 		names[i] = e.Name()
 	}
 	return names, nil
+}
+
+func (osFS) Lock(name string) (io.Closer, error) {
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, name)
+		}
+		return nil, fmt.Errorf("vfs: lock %s: %w", name, err)
+	}
+	return f, nil // closing the file releases the lock
 }
 
 func (osFS) SyncDir(dir string) error {
