@@ -240,6 +240,7 @@ type PartitionIter struct {
 	p          *Partition
 	err        error
 	done       bool
+	noCache    bool
 
 	// The data block being walked for unindexed partitions: entry bi next,
 	// up to the next indexed partition (stop, if hasStop) should it start
@@ -280,7 +281,7 @@ func (it *PartitionIter) Next() bool {
 			it.done = true
 			break
 		}
-		p, err := it.r.partition(&e, true)
+		p, err := it.r.partition(&e, !it.noCache)
 		if err != nil {
 			it.err = err
 			break
@@ -307,7 +308,7 @@ func (it *PartitionIter) nextIndexed(e *indexEntry) bool {
 			return false
 		}
 		h := it.r.summary[it.si].h
-		ib, err := it.r.readBlock(h, "index", true)
+		ib, err := it.r.readBlock(h, "index", !it.noCache)
 		if err != nil {
 			it.err = err
 			return false

@@ -335,7 +335,7 @@ func (r *Reader) partition(e *indexEntry, useCache bool) (*Partition, error) {
 }
 
 // Scan returns an iterator over the partitions with start <= key < end, in
-// key order; a nil bound is open.
+// key order; a nil bound is open. Blocks go through the cache.
 func (r *Reader) Scan(start, end *mutation.Key) *PartitionIter {
 	it := &PartitionIter{r: r}
 	if end != nil {
@@ -347,6 +347,15 @@ func (r *Reader) Scan(start, end *mutation.Key) *PartitionIter {
 		k := *start
 		it.start = &k
 	}
+	return it
+}
+
+// ScanUncached is Scan for a single pass over much of the table (a
+// compaction): blocks are read from the file and not added to the cache,
+// where they would evict what readers use.
+func (r *Reader) ScanUncached(start, end *mutation.Key) *PartitionIter {
+	it := r.Scan(start, end)
+	it.noCache = true
 	return it
 }
 

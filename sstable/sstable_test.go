@@ -692,3 +692,37 @@ func TestCacheSharded(t *testing.T) {
 		t.Errorf("holds %d bytes, want most of the capacity %d in use", s.Size, capacity)
 	}
 }
+
+// TestScanUncached checks that a compaction-style scan reads every
+// partition without filling the cache.
+func TestScanUncached(t *testing.T) {
+	fs := vfs.NewMem()
+	parts := genTable(rand.New(rand.NewSource(9)), 100)
+	writeTable(t, fs, "/u.sst", parts, WriterOptions{BlockSize: 256, SummaryInterval: 4})
+	cache := NewCache(1 << 20)
+	r, err := Open(fs, "/u.sst", ReaderOptions{Cache: cache, FileNum: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	it := r.ScanUncached(nil, nil)
+	n := 0
+	for it.Next() {
+		rows := it.Partition().Rows(nil, nil, false)
+		for rows.Next() {
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(parts) {
+		t.Errorf("scanned %d partitions, want %d", n, len(parts))
+	}
+	if s := cache.Stats(); s.Blocks != 0 {
+		t.Errorf("cache holds %d blocks after an uncached scan, want 0", s.Blocks)
+	}
+}

@@ -220,7 +220,7 @@ type compactor struct {
 func (c *compactor) run(inputs []*sstFile) ([]*sstFile, error) {
 	iters := make([]*sstable.PartitionIter, len(inputs))
 	for i, f := range inputs {
-		iters[i] = f.r.Scan(nil, nil)
+		iters[i] = f.r.ScanUncached(nil, nil)
 	}
 	defer func() {
 		for _, it := range iters {
