@@ -1,0 +1,341 @@
+// Package server wires one wcdb node: configuration, the storage engine,
+// the coordinator, the query executor and the native-protocol server, and
+// their lifecycle.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Config is a node's configuration: one YAML file (see
+// deploy/wcdb.example.yaml, where every setting is described), flags
+// overriding it, and these defaults for whatever neither sets. The zero
+// value is not usable; start from DefaultConfig.
+type Config struct {
+	// ClusterName is reported in system.local and must match across the
+	// nodes of a cluster.
+	ClusterName string `yaml:"cluster_name"`
+	// DataDir holds the commit log and the SSTables.
+	DataDir string `yaml:"data_dir"`
+	// ListenAddress is the address the node serves CQL on (and, in a
+	// cluster, talks to other nodes on).
+	ListenAddress string `yaml:"listen_address"`
+	// CQLPort is the native protocol port.
+	CQLPort int `yaml:"cql_port"`
+	// DataCenter and Rack place the node for NetworkTopologyStrategy.
+	DataCenter string `yaml:"datacenter"`
+	Rack       string `yaml:"rack"`
+
+	CommitLog CommitLogConfig `yaml:"commitlog"`
+	Storage   StorageConfig   `yaml:"storage"`
+	Native    NativeConfig    `yaml:"native_transport"`
+	Auth      AuthConfig      `yaml:"auth"`
+
+	// MemoryLimit is the Go runtime's soft memory limit (as -Xmx is a JVM
+	// node's heap): 0 means memtable + block cache + 512 MiB; negative,
+	// none.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
+}
+
+// CommitLogConfig configures the commit log.
+type CommitLogConfig struct {
+	// Sync is periodic (acknowledge at once, fsync every SyncPeriod, as
+	// Cassandra's default), batch (acknowledge after an fsync covering the
+	// write) or group (acknowledge after an fsync shared by the writes of a
+	// GroupWindow).
+	Sync string `yaml:"sync"`
+	// SyncPeriod is the periodic mode's fsync interval.
+	SyncPeriod Duration `yaml:"sync_period"`
+	// GroupWindow is how long group mode gathers writes for one fsync.
+	GroupWindow Duration `yaml:"group_window"`
+	// SegmentSize is the size of a commit log segment file.
+	SegmentSize ByteSize `yaml:"segment_size"`
+}
+
+// StorageConfig configures the storage engine.
+type StorageConfig struct {
+	// MemtableFlushSize is a table's memtable size that triggers a flush.
+	MemtableFlushSize ByteSize `yaml:"memtable_flush_size"`
+	// BlockCacheSize is the SSTable block cache shared by all tables.
+	BlockCacheSize ByteSize `yaml:"block_cache_size"`
+	// CompactionThroughput limits compaction reads per second (0: no
+	// limit).
+	CompactionThroughput ByteSize `yaml:"compaction_throughput"`
+}
+
+// NativeConfig configures the native-protocol (CQL) server.
+type NativeConfig struct {
+	// MaxFrameSize is the largest request frame accepted.
+	MaxFrameSize ByteSize `yaml:"max_frame_size"`
+	// MaxConnections is the most client connections at once.
+	MaxConnections int `yaml:"max_connections"`
+	// RequestTimeout bounds each request's execution.
+	RequestTimeout Duration `yaml:"request_timeout"`
+	// MaxRequestsPerConnection is how many requests of one connection run
+	// at once; more wait.
+	MaxRequestsPerConnection int `yaml:"max_requests_per_connection"`
+}
+
+// AuthConfig configures client authentication.
+type AuthConfig struct {
+	// Authenticator is AllowAllAuthenticator (no login, the default) or
+	// PasswordAuthenticator (SASL PLAIN user and password from Users).
+	Authenticator string `yaml:"authenticator"`
+	// Users maps user names to passwords for PasswordAuthenticator.
+	Users map[string]string `yaml:"users"`
+}
+
+// DefaultConfig returns the defaults: a single node with its data in
+// ./wcdb-data, CQL on 127.0.0.1:9042, periodic commit log sync every 10 s.
+func DefaultConfig() Config {
+	return Config{
+		ClusterName:   "wcdb",
+		DataDir:       "./wcdb-data",
+		ListenAddress: "127.0.0.1",
+		CQLPort:       9042,
+		DataCenter:    "datacenter1",
+		Rack:          "rack1",
+		CommitLog: CommitLogConfig{
+			Sync:        "periodic",
+			SyncPeriod:  Duration(10 * time.Second),
+			GroupWindow: Duration(2 * time.Millisecond),
+			SegmentSize: 32 << 20,
+		},
+		Storage: StorageConfig{
+			MemtableFlushSize:    64 << 20,
+			BlockCacheSize:       64 << 20,
+			CompactionThroughput: 64 << 20,
+		},
+		Native: NativeConfig{
+			MaxFrameSize:             16 << 20,
+			MaxConnections:           1024,
+			RequestTimeout:           Duration(10 * time.Second),
+			MaxRequestsPerConnection: 128,
+		},
+		Auth: AuthConfig{Authenticator: "AllowAllAuthenticator"},
+	}
+}
+
+// LoadConfig reads a YAML file over the defaults. Unknown settings are
+// errors (a misspelt setting would otherwise be silently ignored), and
+// every error names the setting.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return cfg, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+	}
+	if err := setFields(reflect.ValueOf(&cfg).Elem(), doc, ""); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// setFields sets the fields of the struct v from the YAML mapping m, by
+// their yaml tags; prefix is the dotted path of v, for messages.
+func setFields(v reflect.Value, m map[string]any, prefix string) error {
+	fields := map[string]reflect.Value{}
+	for i := range v.NumField() {
+		fields[v.Type().Field(i).Tag.Get("yaml")] = v.Field(i)
+	}
+	for key, val := range m {
+		name := prefix + key
+		f, ok := fields[key]
+		if !ok {
+			return fmt.Errorf("unknown setting %s", name)
+		}
+		if mm, ok := val.(map[string]any); ok && f.Kind() == reflect.Struct {
+			if err := setFields(f, mm, name+"."); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := setField(f, val); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, val any) error {
+	if val == nil {
+		return nil // "setting:" with nothing after it keeps the default
+	}
+	text := fmt.Sprint(val)
+	switch p := f.Addr().Interface().(type) {
+	case *ByteSize:
+		return p.UnmarshalText([]byte(text))
+	case *Duration:
+		return p.UnmarshalText([]byte(text))
+	case *string:
+		if _, ok := val.(string); !ok {
+			return fmt.Errorf("want a string, got %v", val)
+		}
+		*p = text
+		return nil
+	case *int:
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			return fmt.Errorf("want an integer, got %v", val)
+		}
+		*p = n
+		return nil
+	case *map[string]string:
+		mm, ok := val.(map[string]any)
+		if !ok {
+			return fmt.Errorf("want a mapping, got %v", val)
+		}
+		*p = make(map[string]string, len(mm))
+		for k, v := range mm {
+			(*p)[k] = fmt.Sprint(v)
+		}
+		return nil
+	}
+	if f.Kind() == reflect.Struct {
+		return fmt.Errorf("want a mapping, got %v", val)
+	}
+	return fmt.Errorf("unsupported setting type %s", f.Type())
+}
+
+// Validate reports the first setting that cannot work, by its YAML name.
+func (c *Config) Validate() error {
+	bad := func(setting string, format string, args ...any) error {
+		return fmt.Errorf("config: %s: %s", setting, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.ClusterName == "":
+		return bad("cluster_name", "must not be empty")
+	case c.DataDir == "":
+		return bad("data_dir", "must not be empty")
+	case net.ParseIP(c.ListenAddress) == nil:
+		return bad("listen_address", "%q is not an IP address", c.ListenAddress)
+	case c.CQLPort <= 0 || c.CQLPort > 65535:
+		return bad("cql_port", "%d is not a port number (1-65535)", c.CQLPort)
+	case c.DataCenter == "":
+		return bad("datacenter", "must not be empty")
+	case c.Rack == "":
+		return bad("rack", "must not be empty")
+	}
+	switch c.CommitLog.Sync {
+	case "periodic", "batch", "group":
+	default:
+		return bad("commitlog.sync", "%q is not periodic, batch or group", c.CommitLog.Sync)
+	}
+	switch {
+	case c.CommitLog.SyncPeriod <= 0:
+		return bad("commitlog.sync_period", "must be positive")
+	case c.CommitLog.GroupWindow <= 0:
+		return bad("commitlog.group_window", "must be positive")
+	case c.CommitLog.SegmentSize < 1<<20:
+		return bad("commitlog.segment_size", "%s is below 1MiB", c.CommitLog.SegmentSize)
+	case c.Storage.MemtableFlushSize < 1<<20:
+		return bad("storage.memtable_flush_size", "%s is below 1MiB", c.Storage.MemtableFlushSize)
+	case c.Storage.BlockCacheSize < 0:
+		return bad("storage.block_cache_size", "must not be negative")
+	case c.Storage.CompactionThroughput < 0:
+		return bad("storage.compaction_throughput", "must not be negative")
+	case c.Native.MaxFrameSize < 64<<10 || c.Native.MaxFrameSize > 256<<20:
+		return bad("native_transport.max_frame_size", "%s is outside 64KiB-256MiB", c.Native.MaxFrameSize)
+	case c.Native.MaxConnections <= 0:
+		return bad("native_transport.max_connections", "must be positive")
+	case c.Native.RequestTimeout <= 0:
+		return bad("native_transport.request_timeout", "must be positive")
+	case c.Native.MaxRequestsPerConnection <= 0:
+		return bad("native_transport.max_requests_per_connection", "must be positive")
+	}
+	switch c.Auth.Authenticator {
+	case "AllowAllAuthenticator", "":
+	case "PasswordAuthenticator":
+		if len(c.Auth.Users) == 0 {
+			return bad("auth.users", "PasswordAuthenticator needs at least one user")
+		}
+	default:
+		return bad("auth.authenticator", "%q is not AllowAllAuthenticator or PasswordAuthenticator", c.Auth.Authenticator)
+	}
+	return nil
+}
+
+// ByteSize is a size in bytes, written in YAML as a number of bytes or
+// with a unit: 64MiB, 512KiB, 1GiB (KB, MB and GB are read as powers of
+// 1024 too, as Cassandra's configuration does).
+type ByteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	v, err := ParseByteSize(string(text))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
+// String prints the size with the largest unit that divides it.
+func (b ByteSize) String() string {
+	for _, u := range []struct {
+		name string
+		n    int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if b != 0 && int64(b)%u.n == 0 {
+			return strconv.FormatInt(int64(b)/u.n, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(int64(b), 10) + "B"
+}
+
+// ParseByteSize reads a ByteSize.
+func ParseByteSize(s string) (ByteSize, error) {
+	s = strings.TrimSpace(s)
+	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.TrimSpace(strings.TrimPrefix(s, num))
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || num == "" || strings.HasPrefix(num, "+") {
+		return 0, fmt.Errorf("%q is not a size (a number of bytes, or with B, KiB, MiB, GiB)", s)
+	}
+	mult := int64(1)
+	switch strings.ToLower(unit) {
+	case "", "b":
+	case "k", "kb", "kib":
+		mult = 1 << 10
+	case "m", "mb", "mib":
+		mult = 1 << 20
+	case "g", "gb", "gib":
+		mult = 1 << 30
+	default:
+		return 0, fmt.Errorf("%q: unknown size unit %q (want B, KiB, MiB or GiB)", s, unit)
+	}
+	if n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return ByteSize(n * mult), nil
+}
+
+// Duration is a time.Duration written as Go writes durations: 10s, 2ms,
+// 1m30s.
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(text []byte) error {
+	v, err := time.ParseDuration(strings.TrimSpace(string(text)))
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "time: "))
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String prints the duration as Go does.
+func (d Duration) String() string { return time.Duration(d).String() }
