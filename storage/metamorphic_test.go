@@ -259,6 +259,24 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 			raw, _ := tb.Read(Query{Key: pk(p), Raw: true})
 			t.Fatalf("seed %d step %d now %d: partition %d [%d,%d) reverse=%v limit=%d:\ngot:\n%s\nwant:\n%s\nmodel writes %+v\nmodel deletions %+v\nraw %+v", seed, step, now, p, lo, hi, q.Reverse, q.Limit, g, want, m.writes[p], m.dels[p], raw)
 		}
+		// ReadFunc streams the same rows.
+		var rows []mutation.Row
+		st, err := tb.ReadFunc(q, func(r *mutation.Row) bool {
+			c := *r
+			c.Cells = append([]mutation.Cell(nil), r.Cells...)
+			rows = append(rows, c)
+			return true
+		})
+		if err != nil {
+			t.Fatalf("seed %d step %d: ReadFunc: %v", seed, step, err)
+		}
+		var fp *mutation.Partition
+		if st != nil || len(rows) > 0 {
+			fp = &mutation.Partition{Key: q.Key, Deletion: mutation.Live, Static: st, Rows: rows}
+		}
+		if g := formatPartition(fp); g != want {
+			t.Fatalf("seed %d step %d: ReadFunc of partition %d [%d,%d) reverse=%v limit=%d:\ngot:\n%s\nwant:\n%s", seed, step, p, lo, hi, q.Reverse, q.Limit, g, want)
+		}
 	}
 	// scanCheck pages through a random token range with a random page size
 	// and compares every partition with the model.

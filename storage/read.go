@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -78,18 +79,63 @@ func mergeHeaders(srcs []partSource) (mutation.Header, error) {
 func (t *Table) Read(q Query) (*mutation.Partition, error) {
 	s := t.acquire(true)
 	defer s.release()
+	srcs, err := s.sources(q.Key)
+	if err != nil || len(srcs) == 0 {
+		return nil, err
+	}
+	return mergePartition(q, srcs, t.e.opts.Now().Unix())
+}
+
+// ReadFunc is Read without building the result, for callers that turn rows
+// into something else at once (the query layer, benchmarks): fn receives
+// each visible row in order, with q.Columns selected, until it returns
+// false or q.Limit rows were passed. The row and everything it points to
+// are valid only during the call. The partition's visible static row is
+// returned (a copy). q.Raw is not supported.
+func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation.Row, err error) {
+	if q.Raw {
+		return nil, errors.New("storage: ReadFunc reads visible data only")
+	}
+	s := t.acquire(true)
+	defer s.release()
+	srcs, err := s.sources(q.Key)
+	if err != nil || len(srcs) == 0 {
+		return nil, err
+	}
+	h, err := mergeHeaders(srcs)
+	if err != nil {
+		return nil, err
+	}
+	now := t.e.opts.Now().Unix()
+	n := 0
+	err = mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
+		if !visibleRow(row, &h, q.Columns, now) {
+			return false, nil
+		}
+		n++
+		return !fn(row) || q.Limit > 0 && n >= q.Limit, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: partition %x: %w", q.Key.Bytes, err)
+	}
+	return staticRow(&h, q, now), nil
+}
+
+// sources returns the versions of the partition key in the snapshot:
+// memtables newest first, then SSTables newest first.
+func (s snapshot) sources(key mutation.Key) ([]partSource, error) {
 	srcs := make([]partSource, 0, len(s.mems)+len(s.files))
 	for _, m := range s.mems {
-		if p := m.Get(q.Key); p != nil {
+		if p := m.Get(key); p != nil {
 			srcs = append(srcs, memSource(p))
 		}
 	}
 	for i := len(s.files) - 1; i >= 0; i-- {
 		f := s.files[i]
-		if q.Key.Compare(f.meta.MinKey) < 0 || q.Key.Compare(f.meta.MaxKey) > 0 || !f.r.MayContain(q.Key) {
+		if key.Compare(f.meta.MinKey) < 0 || key.Compare(f.meta.MaxKey) > 0 || !f.r.MayContain(key) {
 			continue
 		}
-		p, err := f.r.Get(q.Key)
+		p, err := f.r.Get(key)
 		if err != nil {
 			return nil, err
 		}
@@ -97,10 +143,34 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) {
 			srcs = append(srcs, sstSource(p))
 		}
 	}
-	if len(srcs) == 0 {
-		return nil, nil
+	return srcs, nil
+}
+
+// visibleRow applies the partition's deletions and the column selection to
+// a merged row and reports whether it is visible at now.
+func visibleRow(row *mutation.Row, h *mutation.Header, columns []uint32, now int64) bool {
+	row.Shadow(h.RowDeletion(row.Clustering))
+	selectColumns(row, columns)
+	return row.Visible(mutation.Live, now)
+}
+
+// staticRow returns a copy of the partition's static row as the query
+// sees it (raw, or visible with its columns selected), or nil.
+func staticRow(h *mutation.Header, q Query, now int64) *mutation.Row {
+	if h.Static == nil {
+		return nil
 	}
-	return mergePartition(q, srcs, t.e.opts.Now().Unix())
+	st := *h.Static
+	st.Cells = append([]mutation.Cell(nil), st.Cells...)
+	if q.Raw {
+		return &st
+	}
+	st.Shadow(h.Deletion)
+	selectColumns(&st, q.Columns)
+	if !st.Visible(mutation.Live, now) {
+		return nil
+	}
+	return &st
 }
 
 // mergePartition reconciles the versions of one partition.
@@ -109,20 +179,8 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 	if err != nil {
 		return nil, err
 	}
-	p := &mutation.Partition{Key: q.Key, Deletion: h.Deletion, RangeTombstones: h.RangeTombstones}
-	if h.Static != nil {
-		st := *h.Static
-		st.Cells = append([]mutation.Cell(nil), st.Cells...)
-		if q.Raw {
-			p.Static = &st
-		} else {
-			st.Shadow(h.Deletion)
-			selectColumns(&st, q.Columns)
-			if st.Visible(mutation.Live, now) {
-				p.Static = &st
-			}
-		}
-	}
+	p := &mutation.Partition{Key: q.Key, Deletion: h.Deletion, RangeTombstones: h.RangeTombstones,
+		Static: staticRow(&h, q, now)}
 	if !q.Raw {
 		p.Deletion, p.RangeTombstones = mutation.Live, nil
 	}
@@ -134,17 +192,18 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 	// allocation per chunk, not per row.
 	var cells []mutation.Cell
 	err = mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
-		if !q.Raw {
-			row.Shadow(h.RowDeletion(row.Clustering))
-			selectColumns(row, q.Columns)
-			if !row.Visible(mutation.Live, now) {
-				return false, nil
-			}
+		if !q.Raw && !visibleRow(row, &h, q.Columns, now) {
+			return false, nil
 		}
 		if cap(cells)-len(cells) < len(row.Cells) {
-			// Chunks grow from the first row's size, so that a point read
-			// allocates what it returns and a slice amortises.
-			cells = make([]mutation.Cell, 0, max(len(row.Cells), min(2*cap(cells), 256)))
+			// The first chunk is sized for the rows the limit allows if
+			// they are like the first (a point read allocates what it
+			// returns, a limited slice once); later ones grow.
+			n := len(row.Cells) * min(max(q.Limit, 1), 64)
+			if cap(cells) > 0 {
+				n = max(len(row.Cells), min(2*cap(cells), 512))
+			}
+			cells = make([]mutation.Cell, 0, n)
 		}
 		n := len(cells)
 		cells = append(cells, row.Cells...)

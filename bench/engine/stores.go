@@ -129,12 +129,16 @@ func (s *wcdbStore) update(key []byte, field int, value []byte) error {
 	return s.apply(s.records, key, row)
 }
 
+// read streams the row (ReadFunc, as the query layer reads), as Pebble's
+// side decodes the record without keeping it.
 func (s *wcdbStore) read(key []byte) (bool, error) {
-	p, err := s.records.Read(storage.Query{Key: wcdbKey(key)})
-	if err != nil || p == nil {
-		return false, err
-	}
-	return len(p.Rows) == 1 && len(p.Rows[0].Cells) == s.fields, nil
+	rows, cells := 0, 0
+	_, err := s.records.ReadFunc(storage.Query{Key: wcdbKey(key)}, func(r *mutation.Row) bool {
+		rows++
+		cells = len(r.Cells)
+		return true
+	})
+	return rows == 1 && cells == s.fields, err
 }
 
 func (s *wcdbStore) insertRow(part []byte, seq uint64, fields [][]byte) error {
@@ -142,11 +146,14 @@ func (s *wcdbStore) insertRow(part []byte, seq uint64, fields [][]byte) error {
 }
 
 func (s *wcdbStore) readNewest(part []byte, n int) (int, error) {
-	p, err := s.wide.Read(storage.Query{Key: wcdbKey(part), Reverse: true, Limit: n})
-	if err != nil || p == nil {
-		return 0, err
-	}
-	return len(p.Rows), nil
+	got := 0
+	_, err := s.wide.ReadFunc(storage.Query{Key: wcdbKey(part), Reverse: true, Limit: n}, func(r *mutation.Row) bool {
+		if len(r.Cells) == s.fields {
+			got++
+		}
+		return true
+	})
+	return got, err
 }
 
 func (s *wcdbStore) writeAmp() float64 {
