@@ -1,10 +1,13 @@
 package query
 
 import (
+	"crypto/md5"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"wcdb/mutation"
 	"wcdb/schema"
 )
 
@@ -18,14 +21,29 @@ type Catalog struct {
 		keyspaces map[string]*catalogKeyspace
 		// version changes with every schema change (system.local and
 		// system.peers report it; prepared statements re-analyze when the
-		// version they were analyzed at is gone).
+		// version they were analyzed at is gone). It is a digest of the
+		// schema's content (versionLocked), so that nodes with the same
+		// schema report the same version, as Cassandra's do.
 		version [16]byte
+	}
+	// ddl serializes schema changes and the rewrites of system.local and
+	// system.peers: one at a time, so that concurrent CREATE TABLE IF NOT
+	// EXISTS statements make one table. Held across the whole statement
+	// (storage, schema tables, catalog); never taken under mu.
+	ddl struct {
+		sync.Mutex
+		// lastTimestamp is the timestamp of the last schema mutation;
+		// each change takes a greater one (ddlTimestampLocked).
+		lastTimestamp int64
 	}
 }
 
 type catalogKeyspace struct {
 	ks     *schema.Keyspace
 	tables map[string]*schema.Table
+	// params holds, per table name, the table options schema.Table does
+	// not carry (caching, speculative_retry, ..., dropped columns).
+	params map[string]*tableParams
 }
 
 func newCatalog() *Catalog {
@@ -99,9 +117,13 @@ func (c *Catalog) setKeyspace(ks *schema.Keyspace) {
 	if k := c.mu.keyspaces[ks.Name]; k != nil {
 		k.ks = ks
 	} else {
-		c.mu.keyspaces[ks.Name] = &catalogKeyspace{ks: ks, tables: make(map[string]*schema.Table)}
+		c.mu.keyspaces[ks.Name] = newCatalogKeyspace(ks)
 	}
 	c.bumpLocked()
+}
+
+func newCatalogKeyspace(ks *schema.Keyspace) *catalogKeyspace {
+	return &catalogKeyspace{ks: ks, tables: make(map[string]*schema.Table), params: make(map[string]*tableParams)}
 }
 
 // setTable installs or replaces a table of an existing keyspace and
@@ -113,6 +135,110 @@ func (c *Catalog) setTable(t *schema.Table) {
 		k.tables[t.Name] = t
 		c.bumpLocked()
 	}
+}
+
+// setTableParams installs or replaces a table of an existing keyspace with
+// its other options (p is not copied and must not change afterwards), and
+// changes the version.
+func (c *Catalog) setTableParams(t *schema.Table, p *tableParams) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := c.mu.keyspaces[t.Keyspace]; k != nil {
+		k.tables[t.Name] = t
+		k.params[t.Name] = p
+		c.bumpLocked()
+	}
+}
+
+// tableParams returns the other options of a table (defaults if none were
+// recorded), or nil if there is no such table. The result must not be
+// changed.
+func (c *Catalog) tableParams(keyspace, name string) *tableParams {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	k := c.mu.keyspaces[keyspace]
+	if k == nil || k.tables[name] == nil {
+		return nil
+	}
+	if p := k.params[name]; p != nil {
+		return p
+	}
+	return defaultTableParams()
+}
+
+// tableByID returns the table with the given id, or nil.
+func (c *Catalog) tableByID(id mutation.TableID) *schema.Table {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, k := range c.mu.keyspaces {
+		for _, t := range k.tables {
+			if t.ID == id {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// catalogEntry is one keyspace of a snapshot: its definition, and its
+// tables sorted by name with their other options.
+type catalogEntry struct {
+	ks     *schema.Keyspace
+	tables []*schema.Table
+	params []*tableParams
+}
+
+// snapshot returns the version and every keyspace, sorted by name, at one
+// instant (for DESCRIBE, which pages by version).
+func (c *Catalog) snapshot() ([16]byte, []catalogEntry) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.mu.version, c.entriesLocked()
+}
+
+func (c *Catalog) entriesLocked() []catalogEntry {
+	out := make([]catalogEntry, 0, len(c.mu.keyspaces))
+	for _, k := range c.mu.keyspaces {
+		e := catalogEntry{ks: k.ks}
+		for _, t := range k.tables {
+			e.tables = append(e.tables, t)
+		}
+		sort.Slice(e.tables, func(i, j int) bool { return e.tables[i].Name < e.tables[j].Name })
+		for _, t := range e.tables {
+			p := k.params[t.Name]
+			if p == nil {
+				p = defaultTableParams()
+			}
+			e.params = append(e.params, p)
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ks.Name < out[j].ks.Name })
+	return out
+}
+
+// install adds keyspaces and tables (with their other options, params[i]
+// for tables[i]; nil for defaults) in one step, changing the version once:
+// start-up uses it to load the schema.
+func (c *Catalog) install(keyspaces []*schema.Keyspace, tables []*schema.Table, params []*tableParams) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ks := range keyspaces {
+		if k := c.mu.keyspaces[ks.Name]; k != nil {
+			k.ks = ks
+		} else {
+			c.mu.keyspaces[ks.Name] = newCatalogKeyspace(ks)
+		}
+	}
+	for i, t := range tables {
+		if k := c.mu.keyspaces[t.Keyspace]; k != nil {
+			k.tables[t.Name] = t
+			if params[i] != nil {
+				k.params[t.Name] = params[i]
+			}
+		}
+	}
+	c.bumpLocked()
 }
 
 // dropKeyspace removes a keyspace and its tables.
@@ -129,12 +255,30 @@ func (c *Catalog) dropTable(keyspace, name string) {
 	defer c.mu.Unlock()
 	if k := c.mu.keyspaces[keyspace]; k != nil {
 		delete(k.tables, name)
+		delete(k.params, name)
 		c.bumpLocked()
 	}
 }
 
-// bumpLocked gives the schema a new version: a random (v4) UUID, as the
-// version only has to differ from every earlier one on this node. (The
-// cluster will want a content digest, so that nodes with the same schema
-// agree; the DDL code may set mu.version to one.)
-func (c *Catalog) bumpLocked() { c.mu.version = schema.NewRandomUUID() }
+// bumpLocked gives the schema its new version: the digest of its content.
+func (c *Catalog) bumpLocked() { c.mu.version = schemaDigest(c.entriesLocked()) }
+
+// schemaDigest is the schema version of a set of keyspaces: an MD5 of a
+// canonical rendering of every keyspace not of LocalStrategy (system and
+// system_schema are the same on every node of a release, and Cassandra
+// leaves them out too), made a name-based (version 3) UUID as Cassandra's
+// UUID.nameUUIDFromBytes does. Nodes with the same schema, including table
+// ids and column ids, get the same version.
+func schemaDigest(entries []catalogEntry) [16]byte {
+	var b strings.Builder
+	for _, e := range entries {
+		if e.ks.Replication["class"] == schema.LocalStrategy {
+			continue
+		}
+		writeCanonicalKeyspace(&b, e)
+	}
+	u := md5.Sum([]byte(b.String()))
+	u[6] = u[6]&0x0f | 0x30
+	u[8] = u[8]&0x3f | 0x80
+	return u
+}

@@ -88,6 +88,18 @@ func ErrorCodeOf(err error) (ErrorCode, bool) {
 	return CodeServerError, false
 }
 
+// ErrorMessage returns the text a client should see for err: the
+// message without the package prefix Go errors carry (schema.Error's Msg,
+// not its Error()).
+func ErrorMessage(err error) string {
+	var sch *schema.Error
+	var qe *Error
+	if errors.As(err, &sch) && !errors.As(err, &qe) {
+		return sch.Msg
+	}
+	return err.Error()
+}
+
 // Backend is what the executor needs from the node besides the
 // coordinator: storage for tables as DDL creates, alters and drops them,
 // and truncation. Implemented by server/ over storage/. Methods are safe
@@ -249,6 +261,7 @@ type plan interface {
 type Executor struct {
 	cfg     Config
 	catalog *Catalog
+	clk     clockState
 }
 
 // now returns the current time in microseconds since the epoch.

@@ -1,0 +1,255 @@
+package query
+
+// Batches: BEGIN [UNLOGGED] BATCH ... APPLY BATCH in a query, and the
+// protocol's BATCH message (Executor.Batch). All statements of a batch get
+// one write timestamp (the batch's USING TIMESTAMP, the client's default
+// timestamp, or one server timestamp) unless they set their own; the
+// mutations of a batch are merged per partition, so each partition is
+// updated atomically, and written per keyspace through the coordinator.
+//
+// There is no batch log: a logged batch spanning several partitions is
+// applied partition by partition, as an unlogged one.
+
+import (
+	"context"
+	"slices"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+	"wcdb/schema"
+)
+
+// BatchEntry is one statement of a protocol BATCH message: a prepared
+// statement, or a query string, with its bound values.
+type BatchEntry struct {
+	Prepared *Prepared
+	Query    string
+	Values   [][]byte
+}
+
+// batchPlan is an analyzed batch.
+type batchPlan struct {
+	typ   BatchType
+	ts    term
+	stmts []*modStmt
+	an    *analyzer
+}
+
+// analyzeBatch analyzes BEGIN BATCH ... APPLY BATCH.
+func (x *Executor) analyzeBatch(keyspace string, st *BatchStmt) (*analyzed, error) {
+	bp := &batchPlan{typ: st.Type, an: newAnalyzer(x, "", "", st.BindMarkers())}
+	if st.Using.TTL != nil {
+		return nil, invalidRequest("Global TTL on the BATCH statement is not supported.")
+	}
+	if st.Using.Timestamp != nil {
+		t, err := bp.an.term(st.Using.Timestamp, receiver{name: "[timestamp]", typ: typBigint})
+		if err != nil {
+			return nil, err
+		}
+		bp.ts = t
+	}
+	a := &analyzed{specs: bp.an.specs, run: bp}
+	for _, sub := range st.Statements {
+		m, err := x.analyzeModification(keyspace, sub, sub.BindMarkers())
+		if err != nil {
+			return nil, err
+		}
+		if err := checkBatchStatement(st.Type, bp.ts != nil, m); err != nil {
+			return nil, err
+		}
+		for _, mk := range sub.BindMarkers() {
+			a.specs[mk.Index] = m.an.specs[mk.Index]
+			bp.an.targets[mk.Index] = m.an.targets[mk.Index]
+			bp.an.set[mk.Index] = true
+		}
+		if a.keyspace == "" {
+			a.keyspace = m.t.Keyspace
+		}
+		bp.stmts = append(bp.stmts, m)
+	}
+	if err := bp.an.checkMarkers(); err != nil {
+		return nil, err
+	}
+	// As Cassandra: the partition key markers of the first statement's
+	// table, unless the batch spans several tables.
+	if len(bp.stmts) > 0 {
+		first := bp.stmts[0].t
+		same := true
+		for _, m := range bp.stmts {
+			same = same && m.t.ID == first.ID
+		}
+		if same {
+			a.pkIndexes = bp.an.pkIndexes(first)
+		}
+	}
+	return a, nil
+}
+
+// checkBatchStatement applies Cassandra's rules on the statements of a
+// batch.
+func checkBatchStatement(typ BatchType, batchTS bool, m *modStmt) error {
+	if typ == CounterBatch {
+		return invalidRequest("Cannot include non-counter statement in a counter batch")
+	}
+	if batchTS && m.ts != nil {
+		return invalidRequest("Timestamp must be set either on BATCH or individual statements")
+	}
+	return nil
+}
+
+func (bp *batchPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Options, values [][]byte) (*Result, error) {
+	b := &binder{x: x, values: values}
+	ts, ok, err := evalTimestamp(b, bp.ts)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		ts = mutation.NoTimestamp
+	}
+	bs := make([]boundMod, len(bp.stmts))
+	for i, m := range bp.stmts {
+		bs[i] = boundMod{m: m, b: b}
+	}
+	return x.applyBatch(ctx, bs, ts, opts)
+}
+
+// boundMod is a batch statement with its values.
+type boundMod struct {
+	m *modStmt
+	b *binder
+}
+
+// applyBatch evaluates the statements and writes their merged mutations.
+func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, opts *Options) (*Result, error) {
+	if err := checkWriteConsistency(opts.Consistency); err != nil {
+		return nil, err
+	}
+	if ts == mutation.NoTimestamp {
+		if opts.Timestamp != mutation.NoTimestamp && opts.Timestamp != 0 {
+			ts = opts.Timestamp
+		} else {
+			ts = x.writeTimestamp()
+		}
+	}
+	type group struct {
+		ks    *schema.Keyspace
+		order []string
+		parts map[string]*mutation.Mutation
+	}
+	var groups []*group
+	byKS := map[string]*group{}
+	for _, s := range stmts {
+		ms, err := s.m.mutations(ctx, x, s.b, opts, ts)
+		if err != nil {
+			return nil, err
+		}
+		g := byKS[s.m.ks.Name]
+		if g == nil {
+			g = &group{ks: s.m.ks, parts: map[string]*mutation.Mutation{}}
+			byKS[s.m.ks.Name] = g
+			groups = append(groups, g)
+		}
+		for i := range ms {
+			id := string(ms[i].Table[:]) + string(ms[i].Partition.Key.Bytes)
+			if prev := g.parts[id]; prev != nil {
+				mergePartition(&prev.Partition, &ms[i].Partition)
+				continue
+			}
+			g.order = append(g.order, id)
+			g.parts[id] = &ms[i]
+		}
+	}
+	for _, g := range groups {
+		ms := make([]mutation.Mutation, 0, len(g.order))
+		for _, id := range g.order {
+			ms = append(ms, *g.parts[id])
+		}
+		if err := x.cfg.Coordinator.Write(ctx, g.ks, ms, opts.Consistency); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Kind: ResultVoid}, nil
+}
+
+// mergePartition merges b, another update of the same partition, into a.
+func mergePartition(a, b *mutation.Partition) {
+	a.Deletion = a.Deletion.Max(b.Deletion)
+	a.RangeTombstones = append(a.RangeTombstones, b.RangeTombstones...)
+	switch {
+	case a.Static == nil:
+		a.Static = b.Static
+	case b.Static != nil:
+		var r mutation.Row
+		mutation.MergeRows(&r, a.Static, b.Static)
+		r.Cells = slices.Clone(r.Cells)
+		a.Static = &r
+	}
+	rows := make([]mutation.Row, 0, len(a.Rows)+len(b.Rows))
+	i, j := 0, 0
+	for i < len(a.Rows) || j < len(b.Rows) {
+		switch {
+		case j == len(b.Rows) || i < len(a.Rows) && string(a.Rows[i].Clustering) < string(b.Rows[j].Clustering):
+			rows = append(rows, a.Rows[i])
+			i++
+		case i == len(a.Rows) || string(b.Rows[j].Clustering) < string(a.Rows[i].Clustering):
+			rows = append(rows, b.Rows[j])
+			j++
+		default:
+			var r mutation.Row
+			mutation.MergeRows(&r, &a.Rows[i], &b.Rows[j])
+			r.Cells = slices.Clone(r.Cells)
+			rows = append(rows, r)
+			i++
+			j++
+		}
+	}
+	a.Rows = rows
+}
+
+// Batch executes a protocol BATCH message: each entry's statement (an
+// INSERT, UPDATE or DELETE, prepared or as a query) with its own values.
+func (x *Executor) Batch(ctx context.Context, s *Session, typ BatchType, entries []BatchEntry, opts *Options) (*Result, error) {
+	if opts == nil {
+		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
+	}
+	stmts := make([]boundMod, 0, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		var a *analyzed
+		if e.Prepared != nil {
+			ps, ok := e.Prepared.plan.(*preparedStmt)
+			if !ok {
+				return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+			}
+			var err error
+			if a, err = ps.current(x); err != nil {
+				return nil, err
+			}
+		} else {
+			st, err := Parse(e.Query)
+			if err != nil {
+				return nil, err
+			}
+			switch st.(type) {
+			case *InsertStmt, *UpdateStmt, *DeleteStmt:
+			default:
+				return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+			}
+			if a, err = x.analyze(s.Keyspace, st); err != nil {
+				return nil, err
+			}
+		}
+		m, ok := a.run.(*modStmt)
+		if !ok {
+			return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+		}
+		if err := checkBatchStatement(typ, false, m); err != nil {
+			return nil, err
+		}
+		if len(e.Values) != len(a.specs) {
+			return nil, invalidRequest("There were %d markers(?) in CQL but %d bound variables", len(a.specs), len(e.Values))
+		}
+		stmts = append(stmts, boundMod{m: m, b: &binder{x: x, values: e.Values}})
+	}
+	return x.applyBatch(ctx, stmts, mutation.NoTimestamp, opts)
+}

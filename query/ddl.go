@@ -1,0 +1,621 @@
+package query
+
+// This file analyzes and executes the schema statements: USE, CREATE /
+// ALTER / DROP KEYSPACE, CREATE / ALTER / DROP TABLE, TRUNCATE (and
+// DESCRIBE, in describe.go).
+//
+// Analysis (prepareSchemaStatement) only resolves the session's keyspace;
+// everything that depends on the schema is checked when the statement
+// runs, under the catalog's DDL lock, in Cassandra's order and with its
+// messages: permission on system keyspaces (Unauthorized), existence (IF
+// [NOT] EXISTS makes a no-op a Void result), then the definition. A change
+// then goes to storage (cfg.Backend), to system_schema (at the statement's
+// timestamp, see system.go), to the catalog, and to system.local's
+// schema_version; its result is a Schema_change.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"wcdb/mutation"
+	"wcdb/schema"
+)
+
+// prepareSchemaStatement analyzes a statement other than SELECT, INSERT,
+// UPDATE, DELETE and BATCH.
+func (x *Executor) prepareSchemaStatement(s *Session, st Statement) (plan, error) {
+	switch st := st.(type) {
+	case *UseStmt:
+		return &useKeyspacePlan{keyspace: st.Keyspace}, nil
+	case *CreateKeyspaceStmt:
+		return &createKeyspacePlan{st: st}, nil
+	case *AlterKeyspaceStmt:
+		return &alterKeyspacePlan{st: st}, nil
+	case *DropKeyspaceStmt:
+		return &dropKeyspacePlan{st: st}, nil
+	case *CreateTableStmt:
+		ks, err := ddlKeyspace(s, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		return &createTablePlan{keyspace: ks, st: st}, nil
+	case *AlterTableStmt:
+		ks, err := ddlKeyspace(s, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		return &alterTablePlan{keyspace: ks, st: st}, nil
+	case *DropTableStmt:
+		ks, err := ddlKeyspace(s, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		return &dropTablePlan{keyspace: ks, st: st}, nil
+	case *TruncateStmt:
+		ks, err := ddlKeyspace(s, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		return &truncatePlan{keyspace: ks, table: st.Table.Name}, nil
+	case *DescribeStmt:
+		return prepareDescribe(s, st)
+	}
+	return nil, invalidRequest("query: statement %T is not supported", st)
+}
+
+// ddlKeyspace is the keyspace a statement on table n applies to.
+func ddlKeyspace(s *Session, n TableName) (string, error) {
+	if n.Keyspace != "" {
+		return n.Keyspace, nil
+	}
+	if s != nil && s.Keyspace != "" {
+		return s.Keyspace, nil
+	}
+	return "", invalidRequest("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
+}
+
+// ddlErr gives a schema error the message a client should see (without
+// the "schema: " prefix) and its protocol code.
+func ddlErr(err error) error {
+	if se, ok := err.(*schema.Error); ok {
+		code := CodeInvalid
+		switch se.Code {
+		case schema.CodeConfig:
+			code = CodeConfig
+		case schema.CodeSyntax:
+			code = CodeSyntax
+		}
+		return &Error{Code: code, Msg: se.Msg}
+	}
+	return err
+}
+
+func ddlUnauthorized(format string, args ...any) error {
+	return &Error{Code: CodeUnauthorized, Msg: fmt.Sprintf(format, args...)}
+}
+
+// checkSchemaPermission refuses changes to system keyspaces as Cassandra's
+// ClientState.preventSystemKSSchemaModification: the local ones (system,
+// system_schema) are not modifiable at all; of the replicated ones only
+// the replication may be altered. perm is CREATE, ALTER or DROP; table is
+// "" for the keyspace itself.
+func checkSchemaPermission(perm, keyspace, table string) error {
+	if isLocalSystemKeyspace(keyspace) {
+		return ddlUnauthorized("%s keyspace is not user-modifiable.", keyspace)
+	}
+	if isReplicatedSystemKeyspace(keyspace) {
+		if perm == "ALTER" && table == "" {
+			return nil
+		}
+		if table == "" {
+			return ddlUnauthorized("Cannot %s <keyspace %s>", perm, keyspace)
+		}
+		return ddlUnauthorized("Cannot %s <table %s.%s>", perm, keyspace, table)
+	}
+	return nil
+}
+
+func schemaChange(change, target, keyspace, name string) *Result {
+	return &Result{Kind: ResultSchemaChange, Change: &SchemaChange{Change: change, Target: target, Keyspace: keyspace, Name: name}}
+}
+
+// voidSchema is the result of a schema statement that changed nothing
+// (IF [NOT] EXISTS), as Cassandra answers it.
+func voidSchema() *Result { return &Result{Kind: ResultVoid} }
+
+// knownDatacenters returns the datacenters of the topology, for
+// NetworkTopologyStrategy.
+func (x *Executor) knownDatacenters() []string {
+	var dcs []string
+	add := func(dc string) {
+		if dc != "" && !slices.Contains(dcs, dc) {
+			dcs = append(dcs, dc)
+		}
+	}
+	add(x.cfg.Topology.Local().DataCenter)
+	for _, n := range x.cfg.Topology.Peers() {
+		add(n.DataCenter)
+	}
+	slices.Sort(dcs)
+	return dcs
+}
+
+// finishSchemaChangeLocked records the new schema version in system.local.
+func (x *Executor) finishSchemaChangeLocked(ctx context.Context, r *Result) (*Result, error) {
+	if err := x.recordSchemaVersionLocked(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// USE.
+
+type useKeyspacePlan struct{ keyspace string }
+
+func (p *useKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	if x.catalog.Keyspace(p.keyspace) == nil {
+		return nil, invalidRequest("Keyspace '%s' does not exist", p.keyspace)
+	}
+	if s != nil {
+		s.Keyspace = p.keyspace
+	}
+	return &Result{Kind: ResultSetKeyspace, Keyspace: p.keyspace}, nil
+}
+
+// CREATE KEYSPACE.
+
+type createKeyspacePlan struct{ st *CreateKeyspaceStmt }
+
+func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	st := p.st
+	props, err := parseKeyspaceProps(st.Properties)
+	if err != nil {
+		return nil, err
+	}
+	if props.replication == nil {
+		return nil, invalidRequest("Missing mandatory option 'replication'")
+	}
+	x.catalog.ddl.Lock()
+	defer x.catalog.ddl.Unlock()
+	if x.catalog.Keyspace(st.Name) != nil {
+		if st.IfNotExists {
+			return voidSchema(), nil
+		}
+		return nil, &Error{Code: CodeAlreadyExists, Msg: fmt.Sprintf("Cannot add already existing keyspace \"%s\"", st.Name), Keyspace: st.Name}
+	}
+	if err := schema.ValidName("Keyspace", st.Name); err != nil {
+		return nil, ddlErr(err)
+	}
+	repl, err := normalizeReplication(st.Name, props.replication, x.knownDatacenters(), nil)
+	if err != nil {
+		return nil, ddlErr(err)
+	}
+	ks := &schema.Keyspace{Name: st.Name, Replication: repl, DurableWrites: true}
+	if props.durableWrites != nil {
+		ks.DurableWrites = *props.durableWrites
+	}
+	b := newSysBatch(x.ddlTimestampLocked(opts))
+	b.addKeyspace(ks)
+	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+		return nil, err
+	}
+	x.catalog.setKeyspace(ks)
+	return x.finishSchemaChangeLocked(ctx, schemaChange("CREATED", "KEYSPACE", ks.Name, ""))
+}
+
+// ALTER KEYSPACE.
+
+type alterKeyspacePlan struct{ st *AlterKeyspaceStmt }
+
+func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	st := p.st
+	if err := checkSchemaPermission("ALTER", st.Name, ""); err != nil {
+		return nil, err
+	}
+	props, err := parseKeyspaceProps(st.Properties)
+	if err != nil {
+		return nil, err
+	}
+	x.catalog.ddl.Lock()
+	defer x.catalog.ddl.Unlock()
+	old := x.catalog.Keyspace(st.Name)
+	if old == nil {
+		if st.IfExists {
+			return voidSchema(), nil
+		}
+		return nil, invalidRequest("Keyspace '%s' doesn't exist", st.Name)
+	}
+	ks := &schema.Keyspace{Name: old.Name, Replication: old.Replication, DurableWrites: old.DurableWrites}
+	if props.replication != nil {
+		if ks.Replication, err = normalizeReplication(st.Name, props.replication, x.knownDatacenters(), old.Replication); err != nil {
+			return nil, ddlErr(err)
+		}
+	}
+	if props.durableWrites != nil {
+		ks.DurableWrites = *props.durableWrites
+	}
+	b := newSysBatch(x.ddlTimestampLocked(opts))
+	b.addKeyspace(ks)
+	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+		return nil, err
+	}
+	x.catalog.setKeyspace(ks)
+	return x.finishSchemaChangeLocked(ctx, schemaChange("UPDATED", "KEYSPACE", ks.Name, ""))
+}
+
+// DROP KEYSPACE.
+
+type dropKeyspacePlan struct{ st *DropKeyspaceStmt }
+
+func (p *dropKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	st := p.st
+	if err := checkSchemaPermission("DROP", st.Name, ""); err != nil {
+		return nil, err
+	}
+	x.catalog.ddl.Lock()
+	defer x.catalog.ddl.Unlock()
+	if x.catalog.Keyspace(st.Name) == nil {
+		if st.IfExists {
+			return voidSchema(), nil
+		}
+		return nil, invalidRequest("Keyspace '%s' doesn't exist", st.Name)
+	}
+	tables := x.catalog.Tables(st.Name)
+	b := newSysBatch(x.ddlTimestampLocked(opts))
+	b.dropKeyspace(st.Name)
+	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+		return nil, err
+	}
+	x.catalog.dropKeyspace(st.Name)
+	// The schema no longer names the tables: their storage goes now (a
+	// failure leaves files the next drop of a table with that id, which
+	// cannot happen, would remove; it is reported).
+	var dropErr error
+	for _, t := range tables {
+		if err := x.cfg.Backend.DropTable(t.ID); err != nil && dropErr == nil {
+			dropErr = fmt.Errorf("query: drop storage of %s.%s: %w", t.Keyspace, t.Name, err)
+		}
+	}
+	r, err := x.finishSchemaChangeLocked(ctx, schemaChange("DROPPED", "KEYSPACE", st.Name, ""))
+	if dropErr != nil {
+		return nil, dropErr
+	}
+	return r, err
+}
+
+// CREATE TABLE.
+
+type createTablePlan struct {
+	keyspace string
+	st       *CreateTableStmt
+}
+
+func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	st := p.st
+	if err := checkSchemaPermission("CREATE", p.keyspace, ""); err != nil {
+		return nil, err
+	}
+	x.catalog.ddl.Lock()
+	defer x.catalog.ddl.Unlock()
+	if x.catalog.Keyspace(p.keyspace) == nil {
+		return nil, invalidRequest("Keyspace '%s' doesn't exist", p.keyspace)
+	}
+	if x.catalog.Table(p.keyspace, st.Table.Name) != nil {
+		if st.IfNotExists {
+			return voidSchema(), nil
+		}
+		return nil, &Error{Code: CodeAlreadyExists, Keyspace: p.keyspace, Table: st.Table.Name,
+			Msg: fmt.Sprintf("Cannot add already existing table \"%s\" to keyspace \"%s\"", st.Table.Name, p.keyspace)}
+	}
+	t, params, id, err := buildTable(p.keyspace, st)
+	if err != nil {
+		return nil, err
+	}
+	if id != nil {
+		t.ID = mutation.TableID(*id)
+		if o := x.catalog.tableByID(t.ID); o != nil {
+			return nil, ddlConfigf("Table id %s is already used by %s.%s", *id, o.Keyspace, o.Name)
+		}
+	} else {
+		t.ID = mutation.TableID(schema.NewRandomUUID())
+	}
+	if err := x.cfg.Backend.CreateTable(t); err != nil {
+		return nil, fmt.Errorf("query: create storage of %s.%s: %w", t.Keyspace, t.Name, err)
+	}
+	b := newSysBatch(x.ddlTimestampLocked(opts))
+	b.addTable(t, params)
+	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+		_ = x.cfg.Backend.DropTable(t.ID) // no schema names it
+		return nil, err
+	}
+	x.catalog.setTableParams(t, params)
+	return x.finishSchemaChangeLocked(ctx, schemaChange("CREATED", "TABLE", t.Keyspace, t.Name))
+}
+
+// buildTable analyzes CREATE TABLE in keyspace ks into a table (without
+// an id) and its other options, with Cassandra's checks in Cassandra's
+// order (options, then columns and key); it returns the WITH ID option.
+func buildTable(ks string, st *CreateTableStmt) (*schema.Table, *tableParams, *schema.UUID, error) {
+	opts := schema.DefaultTableOptions()
+	params := defaultTableParams()
+	id, err := applyTableProps(st.Properties, &opts, params)
+	if err != nil {
+		return nil, nil, nil, ddlErr(err)
+	}
+	def := schema.TableDef{Keyspace: ks, Name: st.Table.Name, PartitionKey: st.PartitionKey,
+		Clustering: st.Clustering, Options: opts}
+	for _, c := range st.Columns {
+		typ, err := ddlType(ks, c.Type)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		def.Columns = append(def.Columns, schema.ColumnDef{Name: c.Name, Type: typ, Static: c.Static})
+	}
+	for _, o := range st.ClusteringOrder {
+		def.ClusteringOrder = append(def.ClusteringOrder, schema.ClusteringOrder{Name: o.Column, Desc: o.Desc})
+	}
+	t, err := schema.NewTable(def)
+	if err != nil {
+		return nil, nil, nil, ddlErr(err)
+	}
+	return t, params, id, nil
+}
+
+// ddlType converts a type as written into a schema type. User-defined and
+// custom types are not supported.
+func ddlType(ks string, te TypeExpr) (schema.Type, error) {
+	var check func(te TypeExpr) error
+	check = func(te TypeExpr) error {
+		switch te.Kind {
+		case TypeUser:
+			k := te.Keyspace
+			if k == "" {
+				k = ks
+			}
+			return invalidRequest("Unknown type %s.%s", QuoteIdent(k), QuoteIdent(te.Name))
+		case TypeCustom:
+			return invalidRequest("Custom types are not supported (%s)", QuoteString(te.Name))
+		}
+		for _, a := range te.Args {
+			if err := check(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := check(te); err != nil {
+		return schema.Type{}, err
+	}
+	t, err := schema.ParseType(te.String())
+	if err != nil {
+		return schema.Type{}, ddlErr(err)
+	}
+	return t, nil
+}
+
+// ALTER TABLE.
+
+type alterTablePlan struct {
+	keyspace string
+	st       *AlterTableStmt
+}
+
+func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	st := p.st
+	name := st.Table.Name
+	if err := checkSchemaPermission("ALTER", p.keyspace, name); err != nil {
+		return nil, err
+	}
+	x.catalog.ddl.Lock()
+	defer x.catalog.ddl.Unlock()
+	old := x.catalog.Table(p.keyspace, name)
+	if old == nil {
+		if st.IfExists {
+			return voidSchema(), nil
+		}
+		return nil, invalidRequest("Table '%s.%s' doesn't exist", p.keyspace, name)
+	}
+	t := old.Clone()
+	params := x.catalog.tableParams(p.keyspace, name).clone()
+	ts := x.ddlTimestampLocked(opts)
+	b := newSysBatch(ts)
+	qualified := ddlQualifiedName(t.Keyspace, t.Name)
+	changed := false
+	storage := false
+	switch st.Action {
+	case AlterAdd:
+		var added []string
+		for _, c := range st.Add {
+			if t.Column(c.Name) != nil && st.IfColumnNotExists {
+				continue
+			}
+			if t.Column(c.Name) != nil {
+				return nil, invalidRequest("Column with name '%s' already exists", c.Name)
+			}
+			typ, err := ddlType(t.Keyspace, c.Type)
+			if err != nil {
+				return nil, err
+			}
+			if err := t.AddColumn(c.Name, typ, c.Static); err != nil {
+				return nil, ddlErr(err)
+			}
+			added = append(added, c.Name)
+		}
+		if len(added) == 0 {
+			return voidSchema(), nil
+		}
+		// The ids first: a crash before the columns leaves an unused id.
+		b.addColumnIDs(t)
+		// A column added again after a drop keeps its dropped_columns
+		// record, as in Cassandra (DESCRIBE ... WITH INTERNALS replays
+		// both); having a new id, it never sees the old column's data.
+		for _, n := range added {
+			b.addColumn(t, t.Column(n))
+		}
+		changed = true
+	case AlterDrop:
+		dropTime := ts
+		if st.DropTimestamp != nil {
+			if _, err := fmt.Sscan(ddlPropText(st.DropTimestamp), &dropTime); err != nil {
+				return nil, invalidRequest("Invalid timestamp %s", ddlPropText(st.DropTimestamp))
+			}
+		}
+		var dropped []schema.Column
+		for _, n := range st.Drop {
+			c := t.Column(n)
+			if c == nil {
+				if st.IfColumnExists {
+					continue
+				}
+				return nil, invalidRequest("Column %s was not found in table '%s'", n, qualified)
+			}
+			if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
+				return nil, invalidRequest("Cannot drop PRIMARY KEY column %s", n)
+			}
+			cc := *c
+			if err := t.DropColumn(n); err != nil {
+				return nil, ddlErr(err)
+			}
+			// system_schema.dropped_columns keeps milliseconds: so does
+			// the catalog, so that the schema digest is the same after a
+			// restart.
+			params.addDropped(&cc, dropTime/1000*1000)
+			dropped = append(dropped, cc)
+		}
+		if len(dropped) == 0 {
+			return voidSchema(), nil
+		}
+		for _, c := range dropped {
+			b.deleteRow(sysTab.columns, []any{t.Keyspace, t.Name, c.Name})
+		}
+		for _, c := range dropped {
+			i := slices.IndexFunc(params.dropped, func(d droppedColumn) bool { return d.name == c.Name })
+			b.addDroppedColumn(t, params.dropped[i])
+		}
+		b.addColumnIDs(t)
+		changed = true
+	case AlterRename:
+		renamed := false
+		for _, r := range st.Renames {
+			i := slices.IndexFunc(t.Columns, func(c schema.Column) bool { return c.Name == r.From })
+			if i < 0 {
+				if st.IfColumnExists {
+					continue
+				}
+				return nil, invalidRequest("Column %s was not found in table %s", r.From, qualified)
+			}
+			if k := t.Columns[i].Kind; k != schema.PartitionKeyColumn && k != schema.ClusteringColumn {
+				return nil, invalidRequest("Cannot rename non PRIMARY KEY column %s", r.From)
+			}
+			if t.Column(r.To) != nil {
+				return nil, invalidRequest("Cannot rename column %s to %s in table '%s'; another column with that name already exists", r.From, r.To, qualified)
+			}
+			t.Columns[i].Name = r.To
+			renamed = true
+			// One mutation of system_schema.columns (merged): the old row
+			// goes and the new one comes together.
+			b.deleteRow(sysTab.columns, []any{t.Keyspace, t.Name, r.From})
+			b.addColumn(t, &t.Columns[i])
+		}
+		if !renamed {
+			return voidSchema(), nil
+		}
+		if err := t.Validate(); err != nil {
+			return nil, ddlErr(err)
+		}
+		b.addColumnIDs(t)
+		changed = true
+	case AlterWith:
+		id, err := applyTableProps(st.Properties, &t.TableOptions, params)
+		if err != nil {
+			return nil, ddlErr(err)
+		}
+		if id != nil {
+			return nil, ddlConfigf("Cannot alter table id.")
+		}
+		b.addTableRow(t, params)
+		changed, storage = true, true
+	}
+	if !changed {
+		return voidSchema(), nil
+	}
+	if storage {
+		if err := x.cfg.Backend.AlterTable(t); err != nil {
+			return nil, fmt.Errorf("query: alter storage of %s.%s: %w", t.Keyspace, t.Name, err)
+		}
+	}
+	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+		if storage {
+			_ = x.cfg.Backend.AlterTable(old)
+		}
+		return nil, err
+	}
+	x.catalog.setTableParams(t, params)
+	return x.finishSchemaChangeLocked(ctx, schemaChange("UPDATED", "TABLE", t.Keyspace, t.Name))
+}
+
+// DROP TABLE.
+
+type dropTablePlan struct {
+	keyspace string
+	st       *DropTableStmt
+}
+
+func (p *dropTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	st := p.st
+	if err := checkSchemaPermission("DROP", p.keyspace, st.Table.Name); err != nil {
+		return nil, err
+	}
+	x.catalog.ddl.Lock()
+	defer x.catalog.ddl.Unlock()
+	t := x.catalog.Table(p.keyspace, st.Table.Name)
+	if t == nil {
+		if st.IfExists {
+			return voidSchema(), nil
+		}
+		return nil, invalidRequest("Table '%s.%s' doesn't exist", p.keyspace, st.Table.Name)
+	}
+	b := newSysBatch(x.ddlTimestampLocked(opts))
+	b.dropTable(t)
+	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+		return nil, err
+	}
+	x.catalog.dropTable(t.Keyspace, t.Name)
+	r, err := x.finishSchemaChangeLocked(ctx, schemaChange("DROPPED", "TABLE", t.Keyspace, t.Name))
+	if derr := x.cfg.Backend.DropTable(t.ID); derr != nil {
+		return nil, fmt.Errorf("query: drop storage of %s.%s: %w", t.Keyspace, t.Name, derr)
+	}
+	return r, err
+}
+
+// TRUNCATE.
+
+type truncatePlan struct{ keyspace, table string }
+
+func (p *truncatePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	if x.catalog.Keyspace(p.keyspace) == nil {
+		return nil, invalidRequest("keyspace %s does not exist", p.keyspace)
+	}
+	t := x.catalog.Table(p.keyspace, p.table)
+	if t == nil {
+		return nil, invalidRequest("unconfigured table %s", p.table)
+	}
+	if isLocalSystemKeyspace(p.keyspace) {
+		return nil, ddlUnauthorized("%s keyspace is not user-modifiable.", p.keyspace)
+	}
+	if err := x.cfg.Backend.Truncate(ctx, t.ID); err != nil {
+		return nil, fmt.Errorf("query: truncate %s.%s: %w", t.Keyspace, t.Name, err)
+	}
+	return voidSchema(), nil
+}
+
+// ddlQualifiedName prints ks.name as Cassandra's TableMetadata.toString.
+func ddlQualifiedName(ks, name string) string {
+	var b strings.Builder
+	b.WriteString(QuoteIdent(ks))
+	b.WriteByte('.')
+	b.WriteString(QuoteIdent(name))
+	return b.String()
+}

@@ -1,0 +1,281 @@
+package query
+
+// Preparing and executing statements: Prepare analyzes a statement once
+// into a Prepared (bind-marker and result metadata, and the plan), Execute
+// binds values to it and runs it, Query does both for a one-shot statement.
+// DML and SELECT plans remember the schema version they were analyzed at
+// and are analyzed again, transparently, when the schema has changed since.
+
+import (
+	"context"
+	"crypto/md5"
+	"fmt"
+	"sync/atomic"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+	"wcdb/schema"
+)
+
+// Prepare parses and analyzes a statement for later executions. Its ID is
+// Cassandra's: the MD5 of the session's keyspace followed by the query.
+func (x *Executor) Prepare(s *Session, query string) (*Prepared, error) {
+	st, err := Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	p := &Prepared{ID: preparedID(s.Keyspace, query), Query: query, Keyspace: s.Keyspace}
+	switch st.(type) {
+	case *SelectStmt, *InsertStmt, *UpdateStmt, *DeleteStmt, *BatchStmt:
+		a, err := x.analyze(s.Keyspace, st)
+		if err != nil {
+			return nil, err
+		}
+		ps := &preparedStmt{query: query, sessionKeyspace: s.Keyspace}
+		ps.cur.Store(a)
+		p.Bind, p.PKIndexes, p.Columns, p.plan = a.specs, a.pkIndexes, a.columns, ps
+		if a.keyspace != "" {
+			p.Keyspace = a.keyspace
+		}
+		return p, nil
+	}
+	pl, err := x.prepareSchemaStatement(s, st)
+	if err != nil {
+		return nil, err
+	}
+	p.plan = pl
+	return p, nil
+}
+
+// preparedID is Cassandra's statement id: MD5(keyspace + query).
+func preparedID(keyspace, query string) [16]byte {
+	return md5.Sum([]byte(keyspace + query))
+}
+
+// Execute runs a prepared statement with the bound values of opts (by
+// position, or by name when opts.Names is set).
+func (x *Executor) Execute(ctx context.Context, s *Session, p *Prepared, opts *Options) (*Result, error) {
+	if p == nil || p.plan == nil {
+		return nil, &Error{Code: CodeServerError, Msg: "query: nil prepared statement"}
+	}
+	if opts == nil {
+		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
+	}
+	return p.plan.execute(ctx, x, s, opts)
+}
+
+// Query parses, analyzes and runs a statement once.
+func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Options) (*Result, error) {
+	st, err := Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
+	}
+	switch st.(type) {
+	case *SelectStmt, *InsertStmt, *UpdateStmt, *DeleteStmt, *BatchStmt:
+		a, err := x.analyze(s.Keyspace, st)
+		if err != nil {
+			return nil, err
+		}
+		values, err := orderValues(a.specs, opts, false)
+		if err != nil {
+			return nil, err
+		}
+		return a.run.run(ctx, x, s, opts, values)
+	}
+	pl, err := x.prepareSchemaStatement(s, st)
+	if err != nil {
+		return nil, err
+	}
+	return pl.execute(ctx, x, s, opts)
+}
+
+// analyzed is a DML or SELECT statement analyzed against one version of the
+// schema.
+type analyzed struct {
+	specs     []ColumnSpec
+	pkIndexes []uint16
+	columns   []ColumnSpec
+	keyspace  string
+	version   [16]byte
+	run       runner
+}
+
+// runner executes an analyzed statement with its values in marker order.
+type runner interface {
+	run(ctx context.Context, x *Executor, s *Session, opts *Options, values [][]byte) (*Result, error)
+}
+
+// preparedStmt is the plan of a prepared DML or SELECT statement: the
+// current analysis, replaced when the schema version changes.
+type preparedStmt struct {
+	query           string
+	sessionKeyspace string
+	cur             atomic.Pointer[analyzed]
+}
+
+func (p *preparedStmt) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
+	a, err := p.current(x)
+	if err != nil {
+		return nil, err
+	}
+	values, err := orderValues(a.specs, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	return a.run.run(ctx, x, s, opts, values)
+}
+
+// current returns the analysis for the catalog's version, analyzing the
+// statement again if the schema changed since (a dropped table then gives
+// the error a new PREPARE would).
+func (p *preparedStmt) current(x *Executor) (*analyzed, error) {
+	a := p.cur.Load()
+	if a.version == x.catalog.Version() {
+		return a, nil
+	}
+	st, err := Parse(p.query)
+	if err != nil {
+		return nil, err
+	}
+	na, err := x.analyze(p.sessionKeyspace, st)
+	if err != nil {
+		return nil, err
+	}
+	p.cur.Store(na)
+	return na, nil
+}
+
+// orderValues returns the bound values in marker order: opts.Values as
+// they are, or, with opts.Names, each marker's value found by its name.
+func orderValues(specs []ColumnSpec, opts *Options, prepared bool) ([][]byte, error) {
+	values := opts.Values
+	if len(opts.Names) > 0 {
+		if len(opts.Names) != len(opts.Values) {
+			return nil, &Error{Code: CodeProtocolError, Msg: "query: named values and names differ in number"}
+		}
+		values = make([][]byte, 0, len(specs))
+		for _, sp := range specs {
+			found := false
+			for j, n := range opts.Names {
+				if n == sp.Name {
+					values = append(values, opts.Values[j])
+					found = true
+					break
+				}
+			}
+			if !found {
+				return nil, invalidRequest("No value has been provided for bind variable %s", sp.Name)
+			}
+		}
+	}
+	if len(values) != len(specs) {
+		if prepared {
+			return nil, invalidRequest("there were %d markers(?) in CQL but %d bound variables", len(specs), len(values))
+		}
+		return nil, invalidRequest("Invalid amount of bind variables")
+	}
+	return values, nil
+}
+
+// analyze analyzes a DML, SELECT or BATCH statement; keyspace is the
+// session's keyspace for unqualified table names.
+func (x *Executor) analyze(keyspace string, st Statement) (*analyzed, error) {
+	version := x.catalog.Version()
+	var a *analyzed
+	var err error
+	switch st := st.(type) {
+	case *SelectStmt:
+		a, err = x.analyzeSelect(keyspace, st)
+	case *InsertStmt, *UpdateStmt, *DeleteStmt:
+		var m *modStmt
+		m, err = x.analyzeModification(keyspace, st, st.BindMarkers())
+		if err == nil {
+			a = &analyzed{specs: m.an.specs, pkIndexes: m.an.pkIndexes(m.t), keyspace: m.t.Keyspace, run: m}
+		}
+	case *BatchStmt:
+		a, err = x.analyzeBatch(keyspace, st)
+	default:
+		err = invalidRequest("query: cannot analyze %T", st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.version = version
+	return a, nil
+}
+
+// lookupTable resolves a table name against the session keyspace.
+func (x *Executor) lookupTable(sessionKeyspace string, n TableName) (*schema.Keyspace, *schema.Table, error) {
+	ksName := n.Keyspace
+	if ksName == "" {
+		ksName = sessionKeyspace
+	}
+	if ksName == "" {
+		return nil, nil, invalidRequest("No keyspace has been specified. USING a keyspace, or explicitly specify keyspace.tablename")
+	}
+	ks := x.catalog.Keyspace(ksName)
+	if ks == nil {
+		return nil, nil, invalidRequest("keyspace %s does not exist", ksName)
+	}
+	t := x.catalog.Table(ksName, n.Name)
+	if t == nil {
+		return nil, nil, invalidRequest("table %s does not exist", n.Name)
+	}
+	return ks, t, nil
+}
+
+// pkIndexes returns the markers that bind each partition key column of t
+// directly, in key order, or nil when a column has none (Cassandra's
+// getPartitionKeyBindVariableIndexes).
+func (a *analyzer) pkIndexes(t *schema.Table) []uint16 {
+	pk := t.PartitionKey()
+	if len(a.targets) == 0 {
+		return nil
+	}
+	out := make([]uint16, len(pk))
+	for i := range pk {
+		found := false
+		for j, tg := range a.targets {
+			if tg == pk[i].Name {
+				out[i] = uint16(j)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	return out
+}
+
+// checkReadConsistency refuses the levels Cassandra refuses for reads, and
+// the serial levels (lightweight transactions are not implemented).
+func checkReadConsistency(cl replication.Consistency) error {
+	switch cl {
+	case replication.Any:
+		return invalidRequest("ANY ConsistencyLevel is only supported for writes")
+	case replication.Serial, replication.LocalSerial:
+		return invalidRequest("%s reads are not supported: lightweight transactions are not implemented", cl)
+	}
+	if !cl.Valid() {
+		return &Error{Code: CodeProtocolError, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
+	}
+	return nil
+}
+
+// checkWriteConsistency refuses the serial levels for writes, as Cassandra
+// does for non-conditional updates.
+func checkWriteConsistency(cl replication.Consistency) error {
+	switch cl {
+	case replication.Serial, replication.LocalSerial:
+		return invalidRequest("You must use conditional updates for serializable writes")
+	}
+	if !cl.Valid() {
+		return &Error{Code: CodeProtocolError, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
+	}
+	return nil
+}
