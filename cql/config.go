@@ -1,0 +1,126 @@
+package cql
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config is the protocol server's configuration. Start from DefaultConfig;
+// New calls Validate.
+type Config struct {
+	// ListenAddress is the host:port ListenAndServe listens on. Default
+	// 127.0.0.1:9042 (the CQL port, on loopback only: exposing a node is a
+	// decision the operator makes).
+	ListenAddress string
+
+	// MaxFrameSize is the largest frame body a client may send, in bytes,
+	// compressed or not, and the largest a compressed body may decompress
+	// to. A frame over it is answered with a protocol error and the
+	// connection is closed. Default 256 MiB, the limit the v4 spec states
+	// and Cassandra 3's native_transport_max_frame_size_in_mb (Cassandra 4
+	// lowered its default to 16 MiB); at most 2 GiB - 1.
+	MaxFrameSize int
+
+	// MaxConnections is the most client connections open at once. One over
+	// it is answered (its first request) with an Overloaded error and
+	// closed. Default 1024.
+	MaxConnections int
+
+	// MaxInFlight is the most requests of one connection executing at
+	// once; beyond it the connection's reader waits for one to finish, so a
+	// client that pipelines without bound is slowed, not buffered. Default
+	// 128.
+	MaxInFlight int
+
+	// RequestTimeout bounds each QUERY, PREPARE, EXECUTE and BATCH: the
+	// executor gets a context with this deadline. The coordinator's own
+	// read and write timeouts (which produce ReadTimeout and WriteTimeout
+	// errors) should be shorter. 0 means no deadline. Default 12 s.
+	RequestTimeout time.Duration
+
+	// FrameTimeout is how long a partly received frame may stall: once a
+	// frame's first byte has arrived, each further read must make progress
+	// within it or the connection is closed (a client that sends half a
+	// frame and goes silent does not hold its connection forever). Idle
+	// connections between frames are not affected. Default 30 s.
+	FrameTimeout time.Duration
+
+	// DrainTimeout is how long Close lets in-flight requests finish before
+	// it cancels them and closes the connections. Default 10 s.
+	DrainTimeout time.Duration
+
+	// Compression lists the frame compression algorithms offered in
+	// SUPPORTED and accepted in STARTUP: CompressionLZ4, CompressionSnappy.
+	// Empty offers none. Default both.
+	Compression []string
+
+	// Credentials, when non-nil, turns on password authentication
+	// (Cassandra's PasswordAuthenticator, SASL PLAIN): STARTUP is answered
+	// with AUTHENTICATE and the client must send a user name and password
+	// present in this map (user -> password) before anything else. Nil (the
+	// default) means no authentication.
+	Credentials map[string]string
+
+	// PreparedCacheSize is the most prepared statements the server keeps;
+	// the least recently used are evicted and clients re-prepare them on
+	// the Unprepared error. Default 10000.
+	PreparedCacheSize int
+
+	// Logger receives connection and request failures worth an operator's
+	// attention (panics, protocol violations). Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration a single local node needs.
+func DefaultConfig() Config {
+	return Config{
+		ListenAddress:     "127.0.0.1:9042",
+		MaxFrameSize:      256 << 20,
+		MaxConnections:    1024,
+		MaxInFlight:       128,
+		RequestTimeout:    12 * time.Second,
+		FrameTimeout:      30 * time.Second,
+		DrainTimeout:      10 * time.Second,
+		Compression:       []string{CompressionLZ4, CompressionSnappy},
+		PreparedCacheSize: 10000,
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	if c.ListenAddress != "" {
+		if _, _, err := net.SplitHostPort(c.ListenAddress); err != nil {
+			return fmt.Errorf("cql: invalid listen address %q: %w", c.ListenAddress, err)
+		}
+	}
+	switch {
+	case c.MaxFrameSize < headerSize || c.MaxFrameSize > 1<<31-1:
+		return fmt.Errorf("cql: max frame size %d out of range [%d, %d]", c.MaxFrameSize, headerSize, 1<<31-1)
+	case c.MaxConnections < 1:
+		return fmt.Errorf("cql: max connections %d must be at least 1", c.MaxConnections)
+	case c.MaxInFlight < 1 || c.MaxInFlight > 32768:
+		return fmt.Errorf("cql: max in-flight requests per connection %d out of range [1, 32768]", c.MaxInFlight)
+	case c.RequestTimeout < 0:
+		return fmt.Errorf("cql: negative request timeout %v", c.RequestTimeout)
+	case c.FrameTimeout <= 0:
+		return fmt.Errorf("cql: frame timeout %v must be positive", c.FrameTimeout)
+	case c.DrainTimeout < 0:
+		return fmt.Errorf("cql: negative drain timeout %v", c.DrainTimeout)
+	case c.PreparedCacheSize < 1:
+		return fmt.Errorf("cql: prepared statement cache size %d must be at least 1", c.PreparedCacheSize)
+	}
+	for _, name := range c.Compression {
+		if _, ok := compressors[name]; !ok {
+			return fmt.Errorf("cql: unknown compression %q (want %q or %q)", name, CompressionLZ4, CompressionSnappy)
+		}
+	}
+	for user := range c.Credentials {
+		if user == "" {
+			return errors.New("cql: empty user name in credentials")
+		}
+	}
+	return nil
+}

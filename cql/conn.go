@@ -1,0 +1,807 @@
+package cql
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"wcdb/query"
+	"wcdb/replication"
+)
+
+// connState is where a connection is in its handshake.
+type connState uint8
+
+const (
+	stateNew   connState = iota // before STARTUP
+	stateAuth                   // STARTUP answered with AUTHENTICATE
+	stateReady                  // ready for queries
+)
+
+// Event registration bits.
+const (
+	regTopology uint8 = 1 << iota
+	regStatus
+	regSchema
+)
+
+// I/O buffer sizes and the size of body chunks read as they arrive.
+const (
+	readBufferSize  = 64 << 10
+	writeBufferSize = 64 << 10
+	bodyChunk       = 1 << 20
+	// eventQueue is how many pushed events may wait for the writer; more
+	// are dropped (drivers also poll for schema agreement).
+	eventQueue = 64
+	// lingerTimeout bounds how long a connection closed for an error
+	// keeps reading (and discarding) the client's bytes so that the error
+	// reaches the client before the close.
+	lingerTimeout = time.Second
+	// maxPooledBuffer is the largest response buffer kept for reuse.
+	maxPooledBuffer = 1 << 20
+	// minCompressSize is the smallest response body compressed; smaller
+	// ones gain nothing (the spec lets a server compress only some frames,
+	// and drivers look at each frame's flag).
+	minCompressSize = 64
+)
+
+// errClosing stops a reader when the server shuts down.
+var errClosing = errors.New("cql: server closing")
+
+// conn is one client connection. The reader goroutine (serve) owns the
+// fields above mu; handlers only read comp and srv, set before they start.
+type conn struct {
+	srv *Server
+	nc  net.Conn
+	br  *bufio.Reader
+	bw  *bufio.Writer
+
+	state       connState
+	comp        compressor // nil until STARTUP chose one
+	deadlineSet bool
+	linger      bool // close after an error: drain the client's bytes first
+	driver      string
+
+	// slots bounds the requests in flight: taken by the reader for each
+	// frame, given back by the writer once the response is written.
+	slots    chan struct{}
+	out      chan *writer // responses; each holds a slot
+	events   chan *writer // pushed events; hold no slot
+	handlers sync.WaitGroup
+	finish   chan struct{} // closed when no more responses will come
+	done     chan struct{} // closed when the writer has closed the socket
+
+	mu struct {
+		sync.Mutex
+		keyspace string
+		events   uint8
+	}
+
+	werr error // writer only
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{
+		srv:    s,
+		nc:     nc,
+		br:     bufio.NewReaderSize(nc, readBufferSize),
+		bw:     bufio.NewWriterSize(nc, writeBufferSize),
+		slots:  make(chan struct{}, s.cfg.MaxInFlight),
+		out:    make(chan *writer, s.cfg.MaxInFlight),
+		events: make(chan *writer, eventQueue),
+		finish: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+}
+
+// serve runs the connection to its end: reading, then waiting for the
+// requests in flight, then letting the writer flush and close.
+func (c *conn) serve() {
+	go c.writeLoop()
+	c.readLoop()
+	c.handlers.Wait()
+	close(c.finish)
+	<-c.done
+}
+
+// session returns a copy of the connection's session for one request.
+func (c *conn) session() query.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return query.Session{Keyspace: c.mu.keyspace}
+}
+
+func (c *conn) setKeyspace(ks string) {
+	c.mu.Lock()
+	c.mu.keyspace = ks
+	c.mu.Unlock()
+}
+
+func (c *conn) registered(bit uint8) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.events&bit != 0
+}
+
+// frameError is a frame the reader cannot go past: answered (on the given
+// version and stream) and the connection closed.
+type frameError struct {
+	version byte // the response version byte
+	stream  int16
+	err     error
+}
+
+func (e *frameError) Error() string { return e.err.Error() }
+
+// readLoop reads frames until the client leaves, a frame is unreadable, or
+// the server closes.
+func (c *conn) readLoop() {
+	for {
+		h, body, err := c.readFrame()
+		if err != nil {
+			var fe *frameError
+			if errors.As(err, &fe) && c.acquire() {
+				c.srv.log.Debug("cql: closing connection after a frame error", "remote", c.nc.RemoteAddr(), "err", fe.err)
+				c.linger = true
+				c.out <- encodeError(fe.version, fe.stream, fe.err)
+			}
+			return
+		}
+		if !c.acquire() {
+			return
+		}
+		c.dispatch(h, body)
+	}
+}
+
+// acquire takes an in-flight slot, waiting for one; false if the server
+// is closing.
+func (c *conn) acquire() bool {
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	case <-c.srv.done:
+		return false
+	}
+}
+
+// armDeadline gives the rest of a frame FrameTimeout to make progress.
+func (c *conn) armDeadline() error {
+	c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
+	c.deadlineSet = true
+	if c.srv.closing.Load() {
+		return errClosing
+	}
+	return nil
+}
+
+// readFrame reads the next frame's header and body. Between frames it
+// waits without a deadline (idle clients are fine); once a frame has begun,
+// each read must progress within FrameTimeout.
+func (c *conn) readFrame() (header, []byte, error) {
+	if c.br.Buffered() == 0 {
+		if c.deadlineSet {
+			c.nc.SetReadDeadline(time.Time{})
+			c.deadlineSet = false
+			if c.srv.closing.Load() {
+				return header{}, nil, errClosing
+			}
+		}
+		if _, err := c.br.Peek(1); err != nil {
+			return header{}, nil, err
+		}
+	}
+	first, _ := c.br.Peek(1)
+	v := first[0]
+	hlen := headerSize
+	if ver := v & versionMask; ver == 1 || ver == 2 {
+		hlen = headerSizeV2
+	}
+	if c.br.Buffered() < hlen {
+		if err := c.armDeadline(); err != nil {
+			return header{}, nil, err
+		}
+	}
+	hb, err := c.br.Peek(hlen)
+	if err != nil {
+		return header{}, nil, err
+	}
+	if v != protoVersion {
+		return header{}, nil, versionError(hb)
+	}
+	h := parseHeader(hb)
+	c.br.Discard(hlen)
+	respVersion := byte(responseFlag | protoVersion)
+	if !h.op.isRequest() {
+		return h, nil, &frameError{respVersion, h.stream, &protocolError{msg: fmt.Sprintf("Unknown or unexpected request opcode %s", h.op)}}
+	}
+	if h.stream < 0 {
+		return h, nil, &frameError{respVersion, h.stream, &protocolError{msg: fmt.Sprintf("Invalid negative stream id %d in a request", h.stream)}}
+	}
+	if int64(h.length) > int64(c.srv.cfg.MaxFrameSize) {
+		return h, nil, &frameError{respVersion, h.stream, &protocolError{
+			msg: fmt.Sprintf("Request is too big: length %d exceeds maximum allowed length %d.", h.length, c.srv.cfg.MaxFrameSize),
+		}}
+	}
+	body, err := c.readBody(int(h.length))
+	return h, body, err
+}
+
+// versionError answers a frame whose version byte is not a v4 request.
+// The answer uses the client's version when it is an older one it can
+// parse, v4 otherwise (as Cassandra does), on the client's stream; its
+// message is worded as Cassandra's so drivers step their version down
+// (the Python driver looks for "unsupported protocol version", gocql for
+// "the lowest supported version is N and the greatest is M").
+func versionError(hb []byte) error {
+	v := hb[0]
+	ver := v & versionMask
+	if v&responseFlag != 0 {
+		return &frameError{responseFlag | protoVersion, streamOf(hb), &protocolError{
+			msg: "Invalid frame: the response direction flag is set in a request"}}
+	}
+	resp := byte(protoVersion)
+	if ver >= 1 && ver < protoVersion {
+		resp = ver
+	}
+	return &frameError{responseFlag | resp, streamOf(hb), &protocolError{
+		msg: fmt.Sprintf("Invalid or unsupported protocol version (%d); the lowest supported version is %d and the greatest is %d",
+			ver, protoVersion, protoVersion),
+	}}
+}
+
+// streamOf returns the stream id of a header of either size.
+func streamOf(hb []byte) int16 {
+	if ver := hb[0] & versionMask; ver == 1 || ver == 2 {
+		return int16(int8(hb[2]))
+	}
+	return int16(uint16(hb[2])<<8 | uint16(hb[3]))
+}
+
+// readBody reads n body bytes. The buffer grows as bytes arrive, so a
+// header announcing a huge body costs nothing until the body comes.
+func (c *conn) readBody(n int) ([]byte, error) {
+	body := make([]byte, min(n, bodyChunk))
+	off := 0
+	for off < n {
+		if off == len(body) {
+			body = slices.Grow(body, min(n, 2*len(body))-len(body))
+			body = body[:cap(body)]
+			if len(body) > n {
+				body = body[:n]
+			}
+		}
+		if c.br.Buffered() == 0 {
+			if err := c.armDeadline(); err != nil {
+				return nil, err
+			}
+		}
+		m, err := c.br.Read(body[off:])
+		off += m
+		if err != nil && off < n {
+			return nil, err
+		}
+	}
+	return body[:n], nil
+}
+
+// dispatch handles one frame: the handshake messages inline, statements in
+// a goroutine of their own. The caller holds a slot, which the response
+// takes over.
+func (c *conn) dispatch(h header, body []byte) {
+	if h.flags&flagCompressed != 0 {
+		if c.comp == nil {
+			c.reply(h.stream, opError, errorBody(protoErrorf("Received a compressed frame but no compression was negotiated in STARTUP"), 0))
+			return
+		}
+		var err error
+		if body, err = c.comp.decompress(body, c.srv.cfg.MaxFrameSize); err != nil {
+			c.reply(h.stream, opError, errorBody(err, 0))
+			return
+		}
+	}
+	r := reader{b: body}
+	if h.flags&flagCustomPayload != 0 {
+		r.bytesMap() // for custom query handlers; ignored, as Cassandra's default one does
+	}
+	// The tracing flag is ignored: responses come without a trace.
+	switch h.op {
+	case opOptions:
+		w := getWriter()
+		w.b = append(w.b, c.srv.supported...)
+		c.reply(h.stream, opSupported, w)
+		return
+	case opStartup:
+		if c.state != stateNew {
+			c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message STARTUP, the connection is already initialized"), 0))
+			return
+		}
+		c.startup(h, &r)
+		return
+	case opAuthResponse:
+		if c.state != stateAuth {
+			c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message AUTH_RESPONSE, no authentication is in progress"), 0))
+			return
+		}
+		c.authResponse(h, &r)
+		return
+	}
+	switch c.state {
+	case stateNew:
+		c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message %s, expecting STARTUP or OPTIONS", h.op), 0))
+		return
+	case stateAuth:
+		c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message %s, expecting AUTH_RESPONSE", h.op), 0))
+		return
+	}
+	if h.op == opRegister {
+		c.register(h, &r)
+		return
+	}
+	c.handlers.Add(1)
+	go c.handle(h, r)
+}
+
+// reply queues a response built from body (a pooled writer holding the
+// body after headerSize bytes of room).
+func (c *conn) reply(stream int16, op opcode, w *writer) {
+	c.out <- c.frame(w, stream, op)
+}
+
+// frame fills w's header, compressing its body first when the connection
+// negotiated compression.
+func (c *conn) frame(w *writer, stream int16, op opcode) *writer {
+	var flags byte
+	if c.comp != nil && len(w.b)-headerSize >= minCompressSize {
+		cw := getWriter()
+		if b, ok := c.comp.compress(cw.b, w.b[headerSize:]); ok {
+			cw.b = b
+			putWriter(w)
+			w = cw
+			flags |= flagCompressed
+		} else {
+			putWriter(cw)
+		}
+	}
+	if len(w.b)-headerSize > math.MaxInt32 {
+		w.b = w.b[:headerSize]
+		w.errorBody(errors.New("response too large for a frame"), 0)
+		op, flags = opError, 0
+	}
+	putHeader(w.b, header{
+		version: responseFlag | protoVersion,
+		flags:   flags,
+		stream:  stream,
+		op:      op,
+		length:  uint32(len(w.b) - headerSize),
+	})
+	return w
+}
+
+// startup handles STARTUP: the CQL version, compression and driver
+// options, then READY or AUTHENTICATE.
+func (c *conn) startup(h header, r *reader) {
+	opts := r.stringMap()
+	if r.err != nil {
+		c.reply(h.stream, opError, errorBody(r.err, 0))
+		return
+	}
+	if err := checkCQLVersion(opts); err != nil {
+		c.reply(h.stream, opError, errorBody(err, 0))
+		return
+	}
+	var comp compressor
+	if name, ok := opts["COMPRESSION"]; ok && name != "" {
+		name = strings.ToLower(name)
+		if !slices.Contains(c.srv.cfg.Compression, name) {
+			c.reply(h.stream, opError, errorBody(protoErrorf("Unknown compression algorithm: %s", name), 0))
+			return
+		}
+		comp = compressors[name]
+	}
+	c.driver = opts["DRIVER_NAME"]
+	if v := opts["DRIVER_VERSION"]; v != "" {
+		c.driver += " " + v
+	}
+	// The answer to STARTUP goes uncompressed; everything after may not.
+	if c.srv.cfg.Credentials != nil {
+		w := getWriter()
+		w.string(passwordAuthenticator)
+		c.reply(h.stream, opAuthenticate, w)
+		c.state = stateAuth
+	} else {
+		c.reply(h.stream, opReady, getWriter())
+		c.state = stateReady
+	}
+	c.comp = comp
+}
+
+// checkCQLVersion checks STARTUP's mandatory CQL_VERSION: any 3.x or
+// later is accepted (drivers send 3.0.0), as Cassandra does.
+func checkCQLVersion(opts map[string]string) error {
+	v, ok := opts["CQL_VERSION"]
+	if !ok {
+		return protoErrorf("Missing value CQL_VERSION in STARTUP message")
+	}
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil || !strings.Contains(v, ".") {
+		return protoErrorf("Invalid CQL version %q", v)
+	}
+	if n < 3 {
+		return protoErrorf("CQL version %s is not supported by the binary protocol (supported version are >= 3.0.0)", v)
+	}
+	return nil
+}
+
+// passwordAuthenticator is the authenticator class AUTHENTICATE names;
+// drivers pick their SASL PLAIN exchange by it.
+const passwordAuthenticator = "org.apache.cassandra.auth.PasswordAuthenticator"
+
+// authResponse checks a SASL PLAIN token: [authzid] NUL user NUL password.
+func (c *conn) authResponse(h header, r *reader) {
+	token := r.bytes()
+	if r.err != nil {
+		c.reply(h.stream, opError, errorBody(r.err, 0))
+		return
+	}
+	user, pass, err := decodePlain(token)
+	if err == nil {
+		want, ok := c.srv.cfg.Credentials[user]
+		// Compare even for unknown users so timing does not tell them apart.
+		match := subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
+		if !ok || !match {
+			err = &authError{msg: fmt.Sprintf("Provided username %s and/or password are incorrect", user)}
+		}
+	}
+	if err != nil {
+		c.reply(h.stream, opError, errorBody(err, 0))
+		return
+	}
+	w := getWriter()
+	w.bytes(nil)
+	c.reply(h.stream, opAuthSuccess, w)
+	c.state = stateReady
+}
+
+// decodePlain splits a SASL PLAIN message into user and password, reading
+// from the end as Cassandra does (the authorization id is ignored).
+func decodePlain(b []byte) (user, pass string, err error) {
+	i := strings.LastIndexByte(string(b), 0)
+	if i < 0 {
+		return "", "", &authError{msg: "Credential format error: username or password is empty or contains NUL(\\0) character"}
+	}
+	pass = string(b[i+1:])
+	rest := b[:i]
+	user = string(rest[strings.LastIndexByte(string(rest), 0)+1:])
+	switch {
+	case pass == "":
+		return "", "", &authError{msg: "Password must not be null"}
+	case user == "":
+		return "", "", &authError{msg: "Authentication ID must not be null"}
+	}
+	return user, pass, nil
+}
+
+// register handles REGISTER: records the event types, answers READY.
+func (c *conn) register(h header, r *reader) {
+	types := r.stringList()
+	if r.err != nil {
+		c.reply(h.stream, opError, errorBody(r.err, 0))
+		return
+	}
+	var bits uint8
+	for _, t := range types {
+		switch t {
+		case eventTopologyChange:
+			bits |= regTopology
+		case eventStatusChange:
+			bits |= regStatus
+		case eventSchemaChange:
+			bits |= regSchema
+		default:
+			c.reply(h.stream, opError, errorBody(protoErrorf("Invalid value '%s' for Event.Type", t), 0))
+			return
+		}
+	}
+	c.mu.Lock()
+	c.mu.events |= bits
+	c.mu.Unlock()
+	c.reply(h.stream, opReady, getWriter())
+}
+
+// handle runs a QUERY, PREPARE, EXECUTE or BATCH and queues its response.
+func (c *conn) handle(h header, r reader) {
+	defer c.handlers.Done()
+	w, cl, err := c.run(h, &r)
+	if err != nil {
+		c.reply(h.stream, opError, errorBody(err, cl))
+		return
+	}
+	c.reply(h.stream, opResult, w)
+}
+
+// run executes a statement request and encodes its result; a panic in the
+// executor or the encoding becomes a Server error.
+func (c *conn) run(h header, r *reader) (w *writer, cl replication.Consistency, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.log.Error("cql: request panicked", "op", h.op, "driver", c.driver, "panic", v, "stack", string(debug.Stack()))
+			w, err = nil, &panicError{v}
+		}
+	}()
+	ctx, cancel := c.srv.requestContext()
+	defer cancel()
+	switch h.op {
+	case opQuery:
+		return c.query(ctx, r)
+	case opPrepare:
+		w, err = c.prepare(r)
+		return w, 0, err
+	case opExecute:
+		return c.execute(ctx, r)
+	case opBatch:
+		return c.batch(ctx, r)
+	}
+	return nil, 0, fmt.Errorf("cql: no handler for %s", h.op)
+}
+
+func (c *conn) query(ctx context.Context, r *reader) (*writer, replication.Consistency, error) {
+	q := r.longString()
+	p := r.queryParams()
+	if r.err != nil {
+		return nil, 0, r.err
+	}
+	s := c.session()
+	res, err := c.srv.exec.Query(ctx, &s, q, &p.opts)
+	if err != nil {
+		return nil, p.opts.Consistency, err
+	}
+	c.applied(res)
+	w := getWriter()
+	w.resultBody(res, p.skipMetadata)
+	return w, p.opts.Consistency, nil
+}
+
+func (c *conn) prepare(r *reader) (*writer, error) {
+	q := r.longString()
+	if r.err != nil {
+		return nil, r.err
+	}
+	s := c.session()
+	p, err := c.srv.exec.Prepare(&s, q)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errors.New("cql: executor prepared no statement")
+	}
+	c.srv.prepared.put(p)
+	w := getWriter()
+	w.preparedBody(p)
+	return w, nil
+}
+
+func (c *conn) execute(ctx context.Context, r *reader) (*writer, replication.Consistency, error) {
+	id := r.shortBytes()
+	p := r.queryParams()
+	if r.err != nil {
+		return nil, 0, r.err
+	}
+	prep := c.srv.prepared.get(id)
+	if prep == nil {
+		return nil, p.opts.Consistency, &unpreparedError{id: id}
+	}
+	s := c.session()
+	res, err := c.srv.exec.Execute(ctx, &s, prep, &p.opts)
+	if err != nil {
+		return nil, p.opts.Consistency, err
+	}
+	c.applied(res)
+	// The client skips metadata it got at PREPARE time; only when that
+	// metadata describes these rows.
+	skip := p.skipMetadata && res != nil && len(res.Columns) == len(prep.Columns)
+	w := getWriter()
+	w.resultBody(res, skip)
+	return w, p.opts.Consistency, nil
+}
+
+func (c *conn) batch(ctx context.Context, r *reader) (*writer, replication.Consistency, error) {
+	b := r.batch()
+	if r.err != nil {
+		return nil, 0, r.err
+	}
+	entries := make([]query.BatchEntry, len(b.entries))
+	for i, e := range b.entries {
+		entries[i] = query.BatchEntry{Query: e.query, Values: e.values}
+		if e.id != nil {
+			p := c.srv.prepared.get(e.id)
+			if p == nil {
+				return nil, b.opts.Consistency, &unpreparedError{id: e.id}
+			}
+			entries[i].Prepared = p
+			entries[i].Query = p.Query
+		}
+	}
+	s := c.session()
+	res, err := c.srv.exec.Batch(ctx, &s, b.typ, entries, &b.opts)
+	if err != nil {
+		return nil, b.opts.Consistency, err
+	}
+	c.applied(res)
+	w := getWriter()
+	w.resultBody(res, false)
+	return w, b.opts.Consistency, nil
+}
+
+// applied carries a result's effects beyond the response: USE changes the
+// connection's keyspace; a schema change invalidates prepared statements
+// and is pushed to the connections registered for it.
+func (c *conn) applied(res *query.Result) {
+	if res == nil {
+		return
+	}
+	switch res.Kind {
+	case query.ResultSetKeyspace:
+		c.setKeyspace(res.Keyspace)
+	case query.ResultSchemaChange:
+		if res.Change != nil {
+			c.srv.PushSchemaChange(*res.Change)
+		}
+	}
+}
+
+// pushEvent queues an event frame (stream -1) without waiting; false if
+// the connection's event queue is full.
+func (c *conn) pushEvent(body []byte) bool {
+	w := getWriter()
+	w.b = append(w.b, body...)
+	w = c.frame(w, -1, opEvent)
+	select {
+	case c.events <- w:
+		return true
+	default:
+		putWriter(w)
+		return false
+	}
+}
+
+// writeLoop writes responses and events, every frame ready at a moment in
+// one write, until finish; then closes the socket.
+func (c *conn) writeLoop() {
+	defer close(c.done)
+	for {
+		select {
+		case w := <-c.out:
+			c.write(w, true)
+		case w := <-c.events:
+			c.write(w, false)
+		case <-c.finish:
+			c.drain()
+			c.flush()
+			c.close()
+			return
+		}
+		c.drain()
+		if len(c.slots) > 0 {
+			// Requests are still running: give them a moment to finish
+			// so their responses share this write.
+			runtime.Gosched()
+			c.drain()
+		}
+		c.flush()
+	}
+}
+
+// drain writes whatever is queued, without waiting.
+func (c *conn) drain() {
+	for {
+		select {
+		case w := <-c.out:
+			c.write(w, true)
+		case w := <-c.events:
+			c.write(w, false)
+		default:
+			return
+		}
+	}
+}
+
+// write buffers one frame (or drops it after a write error), and gives
+// back the slot it held.
+func (c *conn) write(w *writer, slot bool) {
+	if c.werr == nil {
+		if _, err := c.bw.Write(w.b); err != nil {
+			c.fail(err)
+		}
+	}
+	putWriter(w)
+	if slot {
+		<-c.slots
+	}
+}
+
+func (c *conn) flush() {
+	if c.werr == nil {
+		if err := c.bw.Flush(); err != nil {
+			c.fail(err)
+		}
+	}
+}
+
+// fail records a write error and closes the socket, which stops the
+// reader; queued frames are dropped from then on.
+func (c *conn) fail(err error) {
+	c.werr = err
+	c.nc.Close()
+}
+
+// close closes the socket; after a frame error it first half-closes and
+// reads what the client still sends (briefly), so the client reads our
+// error instead of a reset.
+func (c *conn) close() {
+	if c.linger && c.werr == nil {
+		lingerClose(c.nc)
+		return
+	}
+	c.nc.Close()
+}
+
+func lingerClose(nc net.Conn) {
+	if tc, ok := nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+	nc.Close()
+}
+
+// Response buffers: a writer whose first headerSize bytes are room for the
+// header.
+var writerPool = sync.Pool{New: func() any { return &writer{b: make([]byte, headerSize, 1024)} }}
+
+func getWriter() *writer {
+	w := writerPool.Get().(*writer)
+	w.b = w.b[:headerSize]
+	return w
+}
+
+func putWriter(w *writer) {
+	if cap(w.b) <= maxPooledBuffer {
+		writerPool.Put(w)
+	}
+}
+
+// errorBody returns a pooled writer holding an ERROR body for err.
+func errorBody(err error, cl replication.Consistency) *writer {
+	w := getWriter()
+	w.errorBody(err, cl)
+	return w
+}
+
+// encodeError builds a complete, uncompressed ERROR frame with the given
+// response version byte (v1 and v2 have the shorter header).
+func encodeError(version byte, stream int16, err error) *writer {
+	w := errorBody(err, 0)
+	if ver := version & versionMask; ver == 1 || ver == 2 {
+		body := w.b[headerSize:]
+		hdr := []byte{version, 0, byte(stream), byte(opError), 0, 0, 0, 0}
+		hdr[4], hdr[5], hdr[6], hdr[7] = byte(len(body)>>24), byte(len(body)>>16), byte(len(body)>>8), byte(len(body))
+		w.b = append(hdr, body...)
+		return w
+	}
+	putHeader(w.b, header{version: version, stream: stream, op: opError, length: uint32(len(w.b) - headerSize)})
+	return w
+}

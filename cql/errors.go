@@ -1,0 +1,161 @@
+package cql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"wcdb/query"
+	"wcdb/replication"
+)
+
+// Error codes the server produces itself (the rest are query.ErrorCode's).
+const (
+	codeAuthError       query.ErrorCode = 0x0100
+	codeReadFailure     query.ErrorCode = 0x1300
+	codeFunctionFailure query.ErrorCode = 0x1400
+	codeWriteFailure    query.ErrorCode = 0x1500
+)
+
+// authError is a failed authentication, sent as ERROR 0x0100.
+type authError struct{ msg string }
+
+func (e *authError) Error() string { return "cql: authentication failed: " + e.msg }
+
+// overloadedError is sent as ERROR 0x1001 (Overloaded).
+type overloadedError struct{ msg string }
+
+func (e *overloadedError) Error() string { return "cql: overloaded: " + e.msg }
+
+// unpreparedError is an EXECUTE (or BATCH entry) of an unknown prepared
+// ID, sent as ERROR 0x2500 with the ID so the driver re-prepares.
+type unpreparedError struct{ id []byte }
+
+func (e *unpreparedError) Error() string {
+	return fmt.Sprintf("Prepared query with ID %x not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)", e.id)
+}
+
+// panicError is a request that panicked; it is a Server error.
+type panicError struct{ v any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("cql: internal error: %v", e.v) }
+
+// errorBody writes an ERROR body for err: <code><message> and, for the
+// codes that have them, the fields the spec defines. cl is the request's
+// consistency, used when err does not carry one.
+func (w *writer) errorBody(err error, cl replication.Consistency) {
+	var (
+		pe *protocolError
+		ae *authError
+		oe *overloadedError
+		up *unpreparedError
+		ue *replication.UnavailableError
+		wt *replication.WriteTimeoutError
+		rt *replication.ReadTimeoutError
+		qe *query.Error
+	)
+	switch {
+	case errors.As(err, &pe):
+		w.int(int32(query.CodeProtocolError))
+		w.string(pe.msg)
+	case errors.As(err, &ae):
+		w.int(int32(codeAuthError))
+		w.string(ae.msg)
+	case errors.As(err, &oe):
+		w.int(int32(query.CodeOverloaded))
+		w.string(oe.msg)
+	case errors.As(err, &up):
+		w.int(int32(query.CodeUnprepared))
+		w.string(up.Error())
+		w.shortBytes(up.id)
+	case errors.As(err, &ue):
+		w.int(int32(query.CodeUnavailable))
+		w.string(err.Error())
+		w.consistency(ue.Consistency)
+		w.int(int32(ue.Required))
+		w.int(int32(ue.Alive))
+	case errors.As(err, &wt):
+		w.int(int32(query.CodeWriteTimeout))
+		w.string(err.Error())
+		w.consistency(wt.Consistency)
+		w.int(int32(wt.Received))
+		w.int(int32(wt.BlockFor))
+		typ := string(wt.WriteType)
+		if typ == "" {
+			typ = string(replication.WriteSimple)
+		}
+		w.string(typ)
+	case errors.As(err, &rt):
+		w.int(int32(query.CodeReadTimeout))
+		w.string(err.Error())
+		w.consistency(rt.Consistency)
+		w.int(int32(rt.Received))
+		w.int(int32(rt.BlockFor))
+		w.byte(boolByte(rt.DataPresent))
+	case errors.As(err, &qe):
+		w.codedError(qe.Code, qe.Msg, qe.Keyspace, qe.Table, cl)
+	case errors.Is(err, context.DeadlineExceeded):
+		w.int(int32(query.CodeServerError))
+		w.string("Request timed out")
+	case errors.Is(err, context.Canceled):
+		w.int(int32(query.CodeServerError))
+		w.string("Request cancelled: the server is shutting down")
+	default:
+		code, ok := query.ErrorCodeOf(err)
+		if !ok {
+			code = query.CodeServerError
+		}
+		w.codedError(code, query.ErrorMessage(err), "", "", cl)
+	}
+}
+
+// codedError writes an error of a code known only by number, with zero
+// values for the fields its code requires (so the client can parse it).
+func (w *writer) codedError(code query.ErrorCode, msg, ks, table string, cl replication.Consistency) {
+	w.int(int32(code))
+	w.string(msg)
+	switch code {
+	case query.CodeUnavailable:
+		w.consistency(cl)
+		w.int(1)
+		w.int(0)
+	case query.CodeWriteTimeout:
+		w.consistency(cl)
+		w.int(0)
+		w.int(1)
+		w.string(string(replication.WriteSimple))
+	case query.CodeReadTimeout:
+		w.consistency(cl)
+		w.int(0)
+		w.int(1)
+		w.byte(0)
+	case codeReadFailure:
+		w.consistency(cl)
+		w.int(0)
+		w.int(1)
+		w.int(1)
+		w.byte(0)
+	case codeFunctionFailure:
+		w.string(ks)
+		w.string("")
+		w.stringList(nil)
+	case codeWriteFailure:
+		w.consistency(cl)
+		w.int(0)
+		w.int(1)
+		w.int(1)
+		w.string(string(replication.WriteSimple))
+	case query.CodeAlreadyExists:
+		w.string(ks)
+		w.string(table)
+	case query.CodeUnprepared:
+		w.shortBytes(nil)
+	}
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,367 @@
+package cql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"wcdb/query"
+)
+
+// CQLVersion is the CQL version the server reports in SUPPORTED.
+const CQLVersion = "3.4.5"
+
+// ErrServerClosed is returned by Serve on a server already closed.
+var ErrServerClosed = errors.New("cql: server closed")
+
+// maxRejecting bounds the connections being turned away at once (each is
+// given a moment to send its first frame, to be answered Overloaded).
+const maxRejecting = 64
+
+// rejectTimeout is how long a turned-away connection may take to send the
+// header its Overloaded answer goes to.
+const rejectTimeout = 2 * time.Second
+
+// Server serves the native protocol to clients on behalf of an Executor.
+// Its methods are safe for concurrent use.
+type Server struct {
+	cfg       Config
+	exec      Executor
+	log       *slog.Logger
+	prepared  *preparedCache
+	supported []byte // the SUPPORTED body
+
+	baseCtx    context.Context // parent of request contexts
+	cancelBase context.CancelFunc
+	done       chan struct{} // closed when Close begins
+	closing    atomic.Bool   // set when Close begins (read by readers)
+	closeOnce  sync.Once
+	closed     chan struct{} // closed when Close has finished
+	closeErr   error
+	rejecting  atomic.Int32
+	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
+
+	mu struct {
+		sync.Mutex
+		closed    bool
+		listeners map[net.Listener]struct{}
+		conns     map[*conn]struct{}
+	}
+}
+
+// New returns a server that runs statements on exec. It validates cfg.
+func New(cfg Config, exec Executor) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if exec == nil {
+		return nil, errors.New("cql: nil executor")
+	}
+	cfg.Compression = slices.Clone(cfg.Compression)
+	s := &Server{
+		cfg:      cfg,
+		exec:     exec,
+		log:      cfg.Logger,
+		prepared: newPreparedCache(cfg.PreparedCacheSize),
+		done:     make(chan struct{}),
+		closed:   make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	s.mu.listeners = make(map[net.Listener]struct{})
+	s.mu.conns = make(map[*conn]struct{})
+	var w writer
+	w.stringMultimap([]string{"CQL_VERSION", "COMPRESSION", "PROTOCOL_VERSIONS"}, map[string][]string{
+		"CQL_VERSION": {CQLVersion},
+		"COMPRESSION": cfg.Compression,
+		// Only v4 is spoken: older and newer versions get the "unsupported
+		// protocol version" error drivers negotiate down with.
+		"PROTOCOL_VERSIONS": {"4/v4"},
+	})
+	s.supported = w.b
+	return s, nil
+}
+
+// ListenAndServe listens on Config.ListenAddress and serves until ctx is
+// done or Close is called.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	l, err := net.Listen("tcp", s.cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("cql: %w", err)
+	}
+	return s.Serve(ctx, l)
+}
+
+// Serve accepts connections on l until ctx is done or Close is called,
+// then returns nil once the server has drained (ctx being done closes the
+// server as Close does). It returns an error if l fails; the server keeps
+// serving its other listeners and connections. Serve may be called for
+// several listeners; it closes l.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.mu.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				<-s.closed
+				return nil
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				s.mu.Lock()
+				delete(s.mu.listeners, l)
+				s.mu.Unlock()
+				return fmt.Errorf("cql: accept: %w", err)
+			}
+			// Out of file descriptors and the like: wait and retry.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Warn("cql: accept failed; retrying", "err", err, "delay", delay)
+			select {
+			case <-time.After(delay):
+			case <-s.done:
+			}
+			continue
+		}
+		delay = 0
+		s.accept(nc)
+	}
+}
+
+// accept starts serving nc, or turns it away when the server is full.
+func (s *Server) accept(nc net.Conn) {
+	s.mu.Lock()
+	if s.mu.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if len(s.mu.conns) >= s.cfg.MaxConnections {
+		s.mu.Unlock()
+		s.reject(nc)
+		return
+	}
+	c := newConn(s, nc)
+	s.mu.conns[c] = struct{}{}
+	s.conns.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.conns.Done()
+		c.serve()
+		s.mu.Lock()
+		delete(s.mu.conns, c)
+		s.mu.Unlock()
+	}()
+}
+
+// reject answers a connection over MaxConnections: its first request gets
+// an Overloaded error, then it is closed.
+func (s *Server) reject(nc net.Conn) {
+	if s.rejecting.Add(1) > maxRejecting {
+		s.rejecting.Add(-1)
+		nc.Close()
+		return
+	}
+	s.conns.Add(1)
+	go func() {
+		defer s.conns.Done()
+		defer s.rejecting.Add(-1)
+		stop := context.AfterFunc(s.baseCtx, func() { nc.Close() })
+		defer stop()
+		nc.SetDeadline(time.Now().Add(min(rejectTimeout, s.cfg.FrameTimeout)))
+		var hb [headerSize]byte
+		if _, err := nc.Read(hb[:1]); err != nil {
+			nc.Close()
+			return
+		}
+		hlen := headerSize
+		if ver := hb[0] & versionMask; ver == 1 || ver == 2 {
+			hlen = headerSizeV2
+		}
+		if _, err := readFull(nc, hb[1:hlen]); err != nil {
+			nc.Close()
+			return
+		}
+		var w *writer
+		if hb[0] != protoVersion {
+			var fe *frameError
+			errors.As(versionError(hb[:hlen]), &fe)
+			w = encodeError(fe.version, fe.stream, fe.err)
+		} else {
+			w = encodeError(responseFlag|protoVersion, streamOf(hb[:]), &overloadedError{
+				msg: fmt.Sprintf("Too many connections (the server accepts at most %d)", s.cfg.MaxConnections)})
+		}
+		nc.SetDeadline(time.Now().Add(min(rejectTimeout, s.cfg.FrameTimeout)))
+		_, err := nc.Write(w.b)
+		putWriter(w)
+		if err != nil {
+			nc.Close()
+			return
+		}
+		lingerClose(nc)
+	}()
+}
+
+func readFull(nc net.Conn, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := nc.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Close shuts the server down gracefully: it stops accepting and reading,
+// lets the requests in flight finish and their responses go out for up to
+// Config.DrainTimeout, then cancels what still runs and closes every
+// connection. It returns once all connections are closed; later calls
+// wait for the first to finish.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.closeErr = s.shutdown()
+		close(s.closed)
+	})
+	<-s.closed
+	return s.closeErr
+}
+
+func (s *Server) shutdown() error {
+	s.mu.Lock()
+	s.mu.closed = true
+	listeners := make([]net.Listener, 0, len(s.mu.listeners))
+	for l := range s.mu.listeners {
+		listeners = append(listeners, l)
+	}
+	conns := s.snapshotLocked()
+	s.mu.Unlock()
+
+	s.closing.Store(true)
+	close(s.done)
+	for _, l := range listeners {
+		l.Close()
+	}
+	// Readers stop at their next read; one that re-arms its deadline after
+	// this sees closing set.
+	for _, c := range conns {
+		c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+	drained := make(chan struct{})
+	go func() {
+		s.conns.Wait()
+		close(drained)
+	}()
+	defer s.cancelBase()
+	select {
+	case <-drained:
+		return nil
+	case <-time.After(s.cfg.DrainTimeout):
+	}
+	s.cancelBase()
+	for _, c := range conns {
+		c.nc.Close()
+	}
+	grace := max(s.cfg.DrainTimeout, time.Second)
+	select {
+	case <-drained:
+		return nil
+	case <-time.After(grace):
+		return fmt.Errorf("cql: requests still running %v after the drain deadline (does the executor honour its context?)", grace)
+	}
+}
+
+func (s *Server) snapshotLocked() []*conn {
+	conns := make([]*conn, 0, len(s.mu.conns))
+	for c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+func (s *Server) snapshot() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snapshotLocked()
+}
+
+// requestContext returns the context one request runs under.
+func (s *Server) requestContext() (context.Context, context.CancelFunc) {
+	if s.cfg.RequestTimeout > 0 {
+		return context.WithTimeout(s.baseCtx, s.cfg.RequestTimeout)
+	}
+	return context.WithCancel(s.baseCtx)
+}
+
+// PushSchemaChange sends a SCHEMA_CHANGE event to the connections
+// registered for it, and drops the prepared statements the change may
+// have made stale (their clients re-prepare on the Unprepared error). The
+// server calls it itself for the schema changes its clients make; call it
+// for changes learned otherwise (from other nodes).
+func (s *Server) PushSchemaChange(ch query.SchemaChange) {
+	if ch.Change == "DROPPED" || (ch.Change == "UPDATED" && ch.Target != "KEYSPACE") {
+		s.prepared.invalidateKeyspace(ch.Keyspace)
+	}
+	var w writer
+	w.string(eventSchemaChange)
+	w.schemaChange(&ch)
+	s.push(regSchema, w.b)
+}
+
+// PushTopologyChange sends a TOPOLOGY_CHANGE event about the node whose
+// native-protocol address is addr to the connections registered for it.
+func (s *Server) PushTopologyChange(change TopologyChange, addr netip.AddrPort) {
+	var w writer
+	w.nodeEvent(eventTopologyChange, string(change), addr)
+	s.push(regTopology, w.b)
+}
+
+// PushStatusChange sends a STATUS_CHANGE event about the node whose
+// native-protocol address is addr to the connections registered for it.
+func (s *Server) PushStatusChange(change StatusChange, addr netip.AddrPort) {
+	var w writer
+	w.nodeEvent(eventStatusChange, string(change), addr)
+	s.push(regStatus, w.b)
+}
+
+func (s *Server) push(bit uint8, body []byte) {
+	for _, c := range s.snapshot() {
+		if c.registered(bit) && !c.pushEvent(body) {
+			s.log.Warn("cql: event queue full; event dropped", "remote", c.nc.RemoteAddr())
+		}
+	}
+}
+
+// Stats is a snapshot of the server's state.
+type Stats struct {
+	Connections        int // open client connections
+	PreparedStatements int // statements in the prepared cache
+}
+
+// Stats returns the server's current state.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	n := len(s.mu.conns)
+	s.mu.Unlock()
+	return Stats{Connections: n, PreparedStatements: s.prepared.len()}
+}
