@@ -29,7 +29,7 @@ type Config struct {
 	// ListenAddress is the address the node serves CQL on (and, in a
 	// cluster, talks to other nodes on).
 	ListenAddress string `yaml:"listen_address"`
-	// CQLPort is the native protocol port.
+	// CQLPort is the native protocol port; 0 picks a free one (tests).
 	CQLPort int `yaml:"cql_port"`
 	// DataCenter and Rack place the node for NetworkTopologyStrategy.
 	DataCenter string `yaml:"datacenter"`
@@ -222,8 +222,8 @@ func (c *Config) Validate() error {
 		return bad("data_dir", "must not be empty")
 	case net.ParseIP(c.ListenAddress) == nil:
 		return bad("listen_address", "%q is not an IP address", c.ListenAddress)
-	case c.CQLPort <= 0 || c.CQLPort > 65535:
-		return bad("cql_port", "%d is not a port number (1-65535)", c.CQLPort)
+	case c.CQLPort < 0 || c.CQLPort > 65535:
+		return bad("cql_port", "%d is not a port number (0-65535)", c.CQLPort)
 	case c.DataCenter == "":
 		return bad("datacenter", "must not be empty")
 	case c.Rack == "":

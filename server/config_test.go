@@ -43,6 +43,7 @@ func TestExampleConfigIsDefaults(t *testing.T) {
 func TestConfigErrorsNameTheSetting(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"cql_port: 70000", "cql_port"},
+		{"cql_port: -1", "cql_port"},
 		{"listen_address: nowhere", "listen_address"},
 		{"commitlog:\n  sync: sometimes", "commitlog.sync"},
 		{"commitlog:\n  segment_size: 12XB", "segment_size"},

@@ -1,7 +1,8 @@
 // Command wcdb is the wcdb node and its tools.
 //
+//	wcdb                        run a node with the defaults (./wcdb-data, CQL on 127.0.0.1:9042)
+//	wcdb server [flags]         run a node (--config FILE and overriding flags)
 //	wcdb bench engine [flags]   benchmark the storage engine against Pebble
-//	wcdb server                 (not yet available)
 package main
 
 import (
@@ -16,12 +17,15 @@ import (
 	"wcdb/bench/engine"
 )
 
-const usage = `usage: wcdb <command> [flags]
+const usage = `usage: wcdb [command] [flags]
 
 commands:
+  (none)         run a node with the defaults: data in ./wcdb-data, CQL on
+                 127.0.0.1:9042
+  server         run a node (wcdb server -h for flags; --config FILE reads
+                 a YAML configuration, see deploy/wcdb.example.yaml)
   bench engine   run YCSB-shaped workloads in-process against the storage
                  engine and Pebble (wcdb bench engine -h for flags)
-  server         run a node (not yet available)
 `
 
 func main() {
@@ -30,8 +34,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		return serve(nil, stdout, stderr)
 	}
 	switch args[0] {
 	case "bench":
@@ -41,8 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return benchEngine(args[2:], stdout, stderr)
 	case "server":
-		fmt.Fprintln(stderr, "wcdb: the server command is not yet available")
-		return 2
+		return serve(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"wcdb/server"
+)
+
+// serve runs a node until SIGINT or SIGTERM.
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wcdb server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFile := fs.String("config", "", "YAML configuration file (every setting: deploy/wcdb.example.yaml)")
+	dataDir := fs.String("data-dir", "", "data directory (overrides data_dir)")
+	listen := fs.String("listen-address", "", "address to serve CQL on (overrides listen_address)")
+	port := fs.Int("cql-port", 0, "CQL port (overrides cql_port)")
+	sync := fs.String("commitlog-sync", "", "periodic, batch or group (overrides commitlog.sync)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	cfg := server.DefaultConfig()
+	if *configFile != "" {
+		var err error
+		if cfg, err = server.LoadConfig(*configFile); err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 2
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "data-dir":
+			cfg.DataDir = *dataDir
+		case "listen-address":
+			cfg.ListenAddress = *listen
+		case "cql-port":
+			cfg.CQLPort = *port
+		case "commitlog-sync":
+			cfg.CommitLog.Sync = *sync
+		}
+	})
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := server.Start(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wcdb: serving CQL on %s (data in %s); Ctrl-C stops\n", n.Addr(), cfg.DataDir)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "wcdb: stopping: draining clients, flushing memtables")
+	if err := n.Close(); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	return 0
+}

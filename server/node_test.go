@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+)
+
+func startNode(t *testing.T, dir string) *Node {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = dir
+	cfg.CQLPort = 0
+	cfg.CommitLog.Sync = "batch"
+	n, err := Start(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func connect(t *testing.T, n *Node, keyspace string) *gocql.Session {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(n.Addr().String())
+	c := gocql.NewCluster(host)
+	c.Port, _ = strconv.Atoi(port)
+	c.ProtoVersion = 4
+	c.Keyspace = keyspace
+	c.Timeout = 5 * time.Second
+	c.ConnectTimeout = 5 * time.Second
+	c.DisableInitialHostLookup = false
+	s, err := c.CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestNodeServesGocqlAndRestarts starts a node, drives it with gocql
+// (schema, writes, reads), restarts it on the same data directory and
+// reads everything back.
+func TestNodeServesGocqlAndRestarts(t *testing.T) {
+	dir := t.TempDir()
+	n := startNode(t, dir)
+	s := connect(t, n, "")
+	for _, stmt := range []string{
+		"CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+		"CREATE TABLE ks.timeline (user text, at timeuuid, body text, PRIMARY KEY (user, at)) WITH CLUSTERING ORDER BY (at DESC)",
+	} {
+		if err := s.Query(stmt).Exec(); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	var ids []gocql.UUID
+	for i := range 20 {
+		id := gocql.TimeUUID()
+		ids = append(ids, id)
+		if err := s.Query("INSERT INTO ks.timeline (user, at, body) VALUES (?, ?, ?)", "ann", id, "post "+strconv.Itoa(i)).Exec(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(s *gocql.Session) {
+		t.Helper()
+		iter := s.Query("SELECT at, body FROM ks.timeline WHERE user = ? LIMIT 5", "ann").Iter()
+		var at gocql.UUID
+		var body string
+		i := 19
+		for iter.Scan(&at, &body) {
+			if at != ids[i] || body != "post "+strconv.Itoa(i) {
+				t.Errorf("row %d: got (%v, %q), want (%v, %q)", 19-i, at, body, ids[i], "post "+strconv.Itoa(i))
+			}
+			i--
+		}
+		if err := iter.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if i != 14 {
+			t.Errorf("got %d rows, want 5", 19-i)
+		}
+	}
+	check(s)
+	s.Close()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n = startNode(t, dir)
+	defer n.Close()
+	s = connect(t, n, "ks")
+	defer s.Close()
+	check(s)
+}
