@@ -83,6 +83,9 @@ func (e *InvalidError) Is(target error) bool {
 // Parse parses exactly one statement, optionally followed by ';'. The error
 // is a *SyntaxError or an *InvalidError.
 func Parse(src string) (Statement, error) {
+	if err := checkSize(src); err != nil {
+		return nil, err
+	}
 	p := newParser(src)
 	defer p.release()
 	var st Statement
@@ -105,6 +108,9 @@ func Parse(src string) (Statement, error) {
 // returns the statements before the bad one with the error, so a shell can
 // run those and report the rest.
 func ParseAll(src string) ([]Statement, error) {
+	if err := checkSize(src); err != nil {
+		return nil, err
+	}
 	p := newParser(src)
 	defer p.release()
 	var out []Statement
@@ -124,6 +130,38 @@ func ParseAll(src string) ([]Statement, error) {
 	return out, err
 }
 
+// Limits on what one request may make the parser do: the protocol's frame
+// limit bounds a statement too, but a parse tree is far larger than its
+// text, and recursion deeper than a real statement needs could exhaust the
+// stack.
+const (
+	// MaxStatementSize is the longest statement (or script) text accepted.
+	MaxStatementSize = 1 << 20
+	// MaxNesting is the deepest nesting of terms (collection, tuple and
+	// function-call literals within one another) and of types.
+	MaxNesting = 64
+	// MaxInValues is the most values of one literal IN list.
+	MaxInValues = 65535
+)
+
+func checkSize(src string) error {
+	if len(src) > MaxStatementSize {
+		return &InvalidError{Line: 1, Col: 0, Msg: fmt.Sprintf("statement of %d bytes is longer than the limit of %d bytes", len(src), MaxStatementSize)}
+	}
+	return nil
+}
+
+// nest enters one level of term or type nesting; the caller defers
+// p.unnest().
+func (p *parser) nest() {
+	p.depth++
+	if p.depth > MaxNesting {
+		p.invalid(p.pos, false, "terms or types nested more than %d deep", MaxNesting)
+	}
+}
+
+func (p *parser) unnest() { p.depth-- }
+
 // parser is a recursive-descent parser over a token slice. Errors unwind
 // by panicking with a bailout, recovered in run: the grammar is deep and
 // this keeps every rule free of error plumbing (go/parser does the same).
@@ -133,6 +171,7 @@ type parser struct {
 	pos     int
 	lexErr  *SyntaxError
 	markers []*BindMarker
+	depth   int // nesting of terms and types (MaxNesting)
 
 	// colCache speeds up marker columns on long lines: the column of byte
 	// offset colOff on the line starting at colLine.
@@ -156,6 +195,7 @@ func (p *parser) release() {
 	p.src = ""
 	p.markers = nil
 	p.lexErr = nil
+	p.depth = 0
 	if cap(p.toks) <= 4096 {
 		parserPool.Put(p)
 	}
@@ -858,6 +898,9 @@ func (p *parser) inValues(r *Relation) {
 		return
 	}
 	for {
+		if len(r.InValues) == MaxInValues {
+			p.invalid(p.pos, false, "IN list of more than %d values", MaxInValues)
+		}
 		r.InValues = append(r.InValues, p.expr(false))
 		if !p.accept(tComma) {
 			break
@@ -976,6 +1019,9 @@ func (p *parser) tupleInValues(r *Relation) {
 		return
 	}
 	for {
+		if len(r.InValues) == MaxInValues {
+			p.invalid(p.pos, false, "IN list of more than %d values", MaxInValues)
+		}
 		r.InValues = append(r.InValues, p.tupleValue())
 		if !p.accept(tComma) {
 			break
@@ -1536,6 +1582,8 @@ var reservedTypeNames = map[string]bool{
 
 // typeExpr parses a CQL type (Parser.g comparatorType).
 func (p *parser) typeExpr() TypeExpr {
+	p.nest()
+	defer p.unnest()
 	t := p.tok()
 	if t.kind == tString {
 		p.advance()
@@ -1748,6 +1796,8 @@ func (p *parser) simple(sel bool) Term {
 // primary parses a constant, literal, marker, function call, cast or
 // parenthesised term, or (when sel) a column or selector function.
 func (p *parser) primary(sel bool) Term {
+	p.nest()
+	defer p.unnest()
 	if c, ok := p.constant(); ok {
 		return c
 	}

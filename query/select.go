@@ -690,6 +690,9 @@ func (w *where) partitionKeys(b *binder) ([]partKey, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkCombinations(len(combos) * len(vals)); err != nil {
+			return nil, err
+		}
 		next := make([][][]byte, 0, len(combos)*len(vals))
 		for _, c := range combos {
 			for _, v := range vals {
@@ -710,6 +713,19 @@ func (w *where) partitionKeys(b *binder) ([]partKey, error) {
 		out = append(out, partKey{key: k, vals: c})
 	}
 	return out, nil
+}
+
+// MaxInCombinations bounds the keys (or clustering prefixes) the IN
+// restrictions of one statement may select: each is a separate read or
+// write, and an unbounded product of IN lists would let one request hold a
+// node.
+const MaxInCombinations = 65535
+
+func checkCombinations(n int) error {
+	if n > MaxInCombinations {
+		return invalidRequest("IN restrictions select %d combinations of values, more than the limit of %d", n, MaxInCombinations)
+	}
+	return nil
 }
 
 // compareValues compares two tuples of values of the given columns.
@@ -906,6 +922,9 @@ func (w *where) clusteringPrefixes(b *binder) ([][][]byte, int, error) {
 			}
 			vals = append(vals, v)
 		}
+		if err := checkCombinations(len(vals)); err != nil {
+			return nil, 0, err
+		}
 		out := make([][][]byte, 0, len(vals))
 		for _, v := range vals {
 			if v == nil || IsUnset(v) {
@@ -938,6 +957,9 @@ func (w *where) clusteringPrefixes(b *binder) ([][][]byte, int, error) {
 		}
 		vals, err := r.values(b)
 		if err != nil {
+			return nil, 0, err
+		}
+		if err := checkCombinations(len(combos) * len(vals)); err != nil {
 			return nil, 0, err
 		}
 		next := make([][][]byte, 0, len(combos)*len(vals))
