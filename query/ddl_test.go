@@ -115,24 +115,18 @@ func (e *ddlEnv) restart() {
 	e.open()
 }
 
-// exec runs one schema statement in the env's session.
+// exec runs one statement in the env's session, through the executor's
+// full path (schema statements, and the SELECTs that read them).
 func (e *ddlEnv) exec(stmt string, opts *Options) (*Result, error) {
-	st, err := Parse(stmt)
-	if err != nil {
-		return nil, err
-	}
-	return e.execStmt(st, opts)
-}
-
-func (e *ddlEnv) execStmt(st Statement, opts *Options) (*Result, error) {
-	pl, err := e.x.prepareSchemaStatement(&e.session, st)
-	if err != nil {
-		return nil, err
-	}
 	if opts == nil {
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
 	}
-	return pl.execute(context.Background(), e.x, &e.session, opts)
+	return e.x.Query(context.Background(), &e.session, stmt, opts)
+}
+
+// execStmt runs a parsed statement through the executor's full path.
+func (e *ddlEnv) execStmt(st Statement, opts *Options) (*Result, error) {
+	return e.exec(st.String(), opts)
 }
 
 func (e *ddlEnv) mustExec(stmt string) *Result {
@@ -196,7 +190,11 @@ func formatDDLResult(r *Result) string {
 				if r.Columns[i].Name == "create_statement" {
 					continue
 				}
-				vals = append(vals, string(v))
+				if v == nil {
+					vals = append(vals, "null")
+				} else {
+					vals = append(vals, schema.Display(r.Columns[i].Type, v))
+				}
 			}
 			b.WriteString(strings.Join(vals, " | "))
 			b.WriteByte('\n')

@@ -55,6 +55,10 @@ const (
 	authKeyspaceName        = "system_auth"
 	distributedKeyspaceName = "system_distributed"
 	tracesKeyspaceName      = "system_traces"
+	// virtualKeyspaceName describes Cassandra 4's virtual keyspaces (which
+	// system_schema does not list); drivers read it on connect. Here it
+	// describes itself.
+	virtualKeyspaceName = "system_virtual_schema"
 )
 
 // What system.local reports.
@@ -77,7 +81,7 @@ const (
 // isLocalSystemKeyspace reports whether ks is defined in code and kept on
 // each node alone (system, system_schema).
 func isLocalSystemKeyspace(ks string) bool {
-	return ks == systemKeyspaceName || ks == schemaKeyspaceName
+	return ks == systemKeyspaceName || ks == schemaKeyspaceName || ks == virtualKeyspaceName
 }
 
 // isReplicatedSystemKeyspace reports whether ks is one of the replicated
@@ -159,6 +163,16 @@ var systemTableDefs = []struct {
 	{schemaKeyspaceName, "secondary index definitions", `CREATE TABLE indexes (
 		keyspace_name text, table_name text, index_name text, kind text, options frozen<map<text, text>>,
 		PRIMARY KEY ((keyspace_name), table_name, index_name))`},
+	{virtualKeyspaceName, "virtual keyspace definitions", `CREATE TABLE keyspaces (
+		keyspace_name text,
+		PRIMARY KEY ((keyspace_name)))`},
+	{virtualKeyspaceName, "virtual table definitions", `CREATE TABLE tables (
+		keyspace_name text, table_name text, comment text,
+		PRIMARY KEY ((keyspace_name), table_name))`},
+	{virtualKeyspaceName, "virtual column definitions", `CREATE TABLE columns (
+		keyspace_name text, table_name text, column_name text, clustering_order text,
+		column_name_bytes blob, kind text, position int, type text,
+		PRIMARY KEY ((keyspace_name), table_name, column_name))`},
 	{schemaKeyspaceName, "wcdb column ids (schema.Column.ID) of every table", `CREATE TABLE wcdb_columns (
 		keyspace_name text, table_name text, column_ids frozen<map<text, int>>, next_column_id int,
 		PRIMARY KEY ((keyspace_name), table_name))`},
@@ -167,7 +181,7 @@ var systemTableDefs = []struct {
 // sysTab holds the system keyspaces and tables, built once from the
 // definitions above.
 var sysTab struct {
-	system, schema *schema.Keyspace
+	system, schema, virtual *schema.Keyspace
 	// replicated are the replicated system keyspaces as first created.
 	replicated []*schema.Keyspace
 	tables     []*schema.Table // all, in definition order
@@ -176,6 +190,7 @@ var sysTab struct {
 	local, peers, peersV2                                        *schema.Table
 	keyspaces, tablesT, columns, droppedColumns, wcdbColumns     *schema.Table
 	triggers, views, types, functions, aggregates, indexesTables *schema.Table
+	vKeyspaces, vTables, vColumns                                *schema.Table
 }
 
 func init() {
@@ -197,6 +212,7 @@ func buildSystemTables() error {
 	local := map[string]string{"class": schema.LocalStrategy}
 	sysTab.system = &schema.Keyspace{Name: systemKeyspaceName, Replication: local, DurableWrites: true}
 	sysTab.schema = &schema.Keyspace{Name: schemaKeyspaceName, Replication: local, DurableWrites: true}
+	sysTab.virtual = &schema.Keyspace{Name: virtualKeyspaceName, Replication: local, DurableWrites: true}
 	simple := func(name, rf string) *schema.Keyspace {
 		return &schema.Keyspace{Name: name, DurableWrites: true,
 			Replication: map[string]string{"class": schema.SimpleStrategy, "replication_factor": rf}}
@@ -252,6 +268,9 @@ func buildSystemTables() error {
 	sysTab.functions = byName["system_schema.functions"]
 	sysTab.aggregates = byName["system_schema.aggregates"]
 	sysTab.indexesTables = byName["system_schema.indexes"]
+	sysTab.vKeyspaces = byName["system_virtual_schema.keyspaces"]
+	sysTab.vTables = byName["system_virtual_schema.tables"]
+	sysTab.vColumns = byName["system_virtual_schema.columns"]
 	return nil
 }
 
@@ -278,7 +297,7 @@ func New(ctx context.Context, cfg Config) (*Executor, error) {
 			return nil, fmt.Errorf("query: create system table %s.%s: %w", t.Keyspace, t.Name, err)
 		}
 	}
-	x.catalog.install([]*schema.Keyspace{sysTab.system, sysTab.schema}, sysTab.tables, sysTab.params)
+	x.catalog.install([]*schema.Keyspace{sysTab.system, sysTab.schema, sysTab.virtual}, sysTab.tables, sysTab.params)
 
 	x.catalog.ddl.Lock()
 	defer x.catalog.ddl.Unlock()
@@ -338,11 +357,24 @@ func (x *Executor) saveSystemSchemaLocked(ctx context.Context) error {
 	b := newSysBatch(x.ddlTimestampLocked(nil))
 	b.addKeyspace(sysTab.system)
 	b.addKeyspace(sysTab.schema)
+	vb := newSysBatch(x.ddlTimestampLocked(nil))
+	vb.upsert(sysTab.vKeyspaces, []any{virtualKeyspaceName}, nil, true)
 	for i, t := range sysTab.tables {
-		b.addTable(t, sysTab.params[i])
+		if t.Keyspace != virtualKeyspaceName {
+			b.addTable(t, sysTab.params[i])
+			continue
+		}
+		// Virtual tables are described in system_virtual_schema only.
+		vb.upsert(sysTab.vTables, []any{t.Keyspace, t.Name}, map[string]any{"comment": t.Comment}, true)
+		for j := range t.Columns {
+			vb.upsert(sysTab.vColumns, []any{t.Keyspace, t.Name, t.Columns[j].Name}, columnRow(&t.Columns[j]), true)
+		}
 	}
 	if err := b.apply(ctx, x, sysTab.schema); err != nil {
 		return fmt.Errorf("query: record system schema: %w", err)
+	}
+	if err := vb.apply(ctx, x, sysTab.virtual); err != nil {
+		return fmt.Errorf("query: record system_virtual_schema: %w", err)
 	}
 	return nil
 }
@@ -443,6 +475,11 @@ func ddlSortedKeys[V any](m map[string]V) []string {
 
 // addColumn writes the system_schema.columns row of c.
 func (b *sysBatch) addColumn(t *schema.Table, c *schema.Column) {
+	b.upsert(sysTab.columns, []any{t.Keyspace, t.Name, c.Name}, columnRow(c), true)
+}
+
+// columnRow is the non-key content of c's row in a columns table.
+func columnRow(c *schema.Column) map[string]any {
 	order := "none"
 	if c.Kind == schema.ClusteringColumn {
 		order = "asc"
@@ -450,13 +487,13 @@ func (b *sysBatch) addColumn(t *schema.Table, c *schema.Column) {
 			order = "desc"
 		}
 	}
-	b.upsert(sysTab.columns, []any{t.Keyspace, t.Name, c.Name}, map[string]any{
+	return map[string]any{
 		"clustering_order":  order,
 		"column_name_bytes": []byte(c.Name),
 		"kind":              c.Kind.String(),
 		"position":          int32(c.Position),
 		"type":              c.Type.String(),
-	}, true)
+	}
 }
 
 // addDroppedColumn writes the system_schema.dropped_columns row of d.
