@@ -712,14 +712,31 @@ type partBuilder struct {
 }
 
 func newPartBuilder(k mutation.Key) *partBuilder {
-	return &partBuilder{p: mutation.Partition{Key: k, Deletion: mutation.Live}, rows: map[string]int{}}
+	return &partBuilder{p: mutation.Partition{Key: k, Deletion: mutation.Live}}
 }
 
+// row returns the row ck of the partition, added if new. Rows are found by
+// a scan while few (a statement usually writes one), by a map beyond.
 func (pb *partBuilder) row(ck []byte) *mutation.Row {
-	if i, ok := pb.rows[string(ck)]; ok {
-		return &pb.p.Rows[i]
+	if pb.rows != nil {
+		if i, ok := pb.rows[string(ck)]; ok {
+			return &pb.p.Rows[i]
+		}
+		pb.rows[string(ck)] = len(pb.p.Rows)
+	} else {
+		for i := range pb.p.Rows {
+			if bytes.Equal(pb.p.Rows[i].Clustering, ck) {
+				return &pb.p.Rows[i]
+			}
+		}
+		if len(pb.p.Rows) == 8 {
+			pb.rows = make(map[string]int, 16)
+			for i := range pb.p.Rows {
+				pb.rows[string(pb.p.Rows[i].Clustering)] = i
+			}
+			pb.rows[string(ck)] = len(pb.p.Rows)
+		}
 	}
-	pb.rows[string(ck)] = len(pb.p.Rows)
 	pb.p.Rows = append(pb.p.Rows, mutation.NewRow(ck))
 	return &pb.p.Rows[len(pb.p.Rows)-1]
 }
@@ -735,7 +752,7 @@ func (pb *partBuilder) static() *mutation.Row {
 // finishRow sorts a row's cells in the order mutation requires and keeps
 // one version of a cell written twice (the winner, as reconciliation would).
 func finishRow(r *mutation.Row) {
-	slices.SortStableFunc(r.Cells, func(a, b mutation.Cell) int {
+	cmp := func(a, b mutation.Cell) int {
 		switch {
 		case a.Column != b.Column:
 			if a.Column < b.Column {
@@ -749,7 +766,10 @@ func finishRow(r *mutation.Row) {
 			return 1
 		}
 		return bytes.Compare(a.Path, b.Path)
-	})
+	}
+	if !slices.IsSortedFunc(r.Cells, cmp) { // usually they come in column order
+		slices.SortStableFunc(r.Cells, cmp)
+	}
 	out := r.Cells[:0]
 	for i := range r.Cells {
 		c := r.Cells[i]
@@ -917,6 +937,9 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *binder, opts *O
 				break
 			}
 			row := pb.row(c)
+			if row.Cells == nil {
+				row.Cells = make([]mutation.Cell, 0, len(m.ops))
+			}
 			if m.marker {
 				row.Liveness = mutation.Liveness{Timestamp: u.ts, ExpiresAt: mutation.NoDeletionTime}
 				if u.ttl > 0 {

@@ -685,10 +685,19 @@ func makePartitionKey(vals [][]byte) (mutation.Key, error) {
 // key columns' types and without duplicates, as Cassandra does.
 func (w *where) partitionKeys(b *binder) ([]partKey, error) {
 	combos := [][][]byte{{}}
-	for _, r := range w.pk {
+	for i, r := range w.pk {
 		vals, err := r.values(b)
 		if err != nil {
 			return nil, err
+		}
+		if len(combos) == 1 && len(vals) == 1 {
+			// The common case, every column restricted by =: one key,
+			// nothing to multiply or sort.
+			if i == 0 {
+				combos[0] = make([][]byte, 0, len(w.pk))
+			}
+			combos[0] = append(combos[0], vals[0])
+			continue
 		}
 		if err := checkCombinations(len(combos) * len(vals)); err != nil {
 			return nil, err
@@ -701,9 +710,11 @@ func (w *where) partitionKeys(b *binder) ([]partKey, error) {
 		}
 		combos = next
 	}
-	pk := w.t.PartitionKey()
-	slices.SortStableFunc(combos, func(x, y [][]byte) int { return compareValues(pk, x, y) })
-	combos = slices.CompactFunc(combos, func(x, y [][]byte) bool { return compareValues(pk, x, y) == 0 })
+	if len(combos) > 1 {
+		pk := w.t.PartitionKey()
+		slices.SortStableFunc(combos, func(x, y [][]byte) int { return compareValues(pk, x, y) })
+		combos = slices.CompactFunc(combos, func(x, y [][]byte) bool { return compareValues(pk, x, y) == 0 })
+	}
 	out := make([]partKey, 0, len(combos))
 	for _, c := range combos {
 		k, err := makePartitionKey(c)

@@ -286,7 +286,7 @@ func Normalize(t Type, b []byte) ([]byte, error) {
 
 // normalize is Normalize on a valid value.
 func normalize(t Type, b []byte) []byte {
-	if len(b) == 0 || !(t.References(KindSet) || t.References(KindMap)) {
+	if len(t.Elems) == 0 || len(b) == 0 || !(t.References(KindSet) || t.References(KindMap)) {
 		return b
 	}
 	switch t.Kind {

@@ -196,12 +196,17 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 			return false, nil
 		}
 		if cap(cells)-len(cells) < len(row.Cells) {
-			// The first chunk is sized for the rows the limit allows if
-			// they are like the first (a point read allocates what it
-			// returns, a limited slice once); later ones grow.
-			n := len(row.Cells) * min(max(q.Limit, 1), 64)
-			if cap(cells) > 0 {
-				n = max(len(row.Cells), min(2*cap(cells), 512))
+			// The first chunk holds the first row alone (a point read
+			// allocates what it returns); the next one room for the rows
+			// the limit still allows, up to 64 of the first row's size, so
+			// a limited slice allocates twice.
+			n := len(row.Cells)
+			if len(p.Rows) > 0 {
+				more := 64
+				if q.Limit > 0 {
+					more = min(q.Limit-len(p.Rows), more)
+				}
+				n = max(n, len(p.Rows[0].Cells)*more)
 			}
 			cells = make([]mutation.Cell, 0, n)
 		}
