@@ -196,13 +196,19 @@ func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Sessio
 	if props.durableWrites != nil {
 		ks.DurableWrites = *props.durableWrites
 	}
+	return x.saveKeyspaceLocked(ctx, opts, ks, "CREATED")
+}
+
+// saveKeyspaceLocked records a created or altered keyspace definition in
+// system_schema and the catalog, and reports the change.
+func (x *Executor) saveKeyspaceLocked(ctx context.Context, opts *Options, ks *schema.Keyspace, change string) (*Result, error) {
 	b := newSysBatch(x.ddlTimestampLocked(opts))
 	b.addKeyspace(ks)
 	if err := b.apply(ctx, x, sysTab.schema); err != nil {
 		return nil, err
 	}
 	x.catalog.setKeyspace(ks)
-	return x.finishSchemaChangeLocked(ctx, schemaChange("CREATED", "KEYSPACE", ks.Name, ""))
+	return x.finishSchemaChangeLocked(ctx, schemaChange(change, "KEYSPACE", ks.Name, ""))
 }
 
 // ALTER KEYSPACE.
@@ -236,13 +242,7 @@ func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session
 	if props.durableWrites != nil {
 		ks.DurableWrites = *props.durableWrites
 	}
-	b := newSysBatch(x.ddlTimestampLocked(opts))
-	b.addKeyspace(ks)
-	if err := b.apply(ctx, x, sysTab.schema); err != nil {
-		return nil, err
-	}
-	x.catalog.setKeyspace(ks)
-	return x.finishSchemaChangeLocked(ctx, schemaChange("UPDATED", "KEYSPACE", ks.Name, ""))
+	return x.saveKeyspaceLocked(ctx, opts, ks, "UPDATED")
 }
 
 // DROP KEYSPACE.
