@@ -569,33 +569,27 @@ func splitList(b []byte) ([][]byte, error) {
 	if n < 0 || n > len(b)/4 {
 		return nil, invalidRequest("Invalid list size %d", n)
 	}
-	out := make([][]byte, 0, n)
-	for range n {
-		if len(b) < 4 {
-			return nil, invalidRequest("Not enough bytes to read a list element")
-		}
-		l := int32(binary.BigEndian.Uint32(b))
-		b = b[4:]
-		if l < 0 {
-			out = append(out, nil)
-			continue
-		}
-		if int(l) > len(b) {
-			return nil, invalidRequest("Not enough bytes to read a list element")
-		}
-		out = append(out, b[:l:l])
-		b = b[l:]
-	}
-	return out, nil
+	out, err := splitLengthPrefixed(b, n, "list element")
+	return out, err
 }
 
 // splitTupleValue returns the fields of a serialized tuple (nil for null),
 // padded to n fields.
 func splitTupleValue(b []byte, n int) ([][]byte, error) {
-	var out [][]byte
-	for len(b) > 0 {
+	out, err := splitLengthPrefixed(b, -1, "tuple field")
+	for err == nil && len(out) < n {
+		out = append(out, nil)
+	}
+	return out, err
+}
+
+// splitLengthPrefixed reads [int length][bytes] values (a negative length is null)
+// from b: n of them, or all of b when n < 0.
+func splitLengthPrefixed(b []byte, n int, what string) ([][]byte, error) {
+	out := make([][]byte, 0, max(n, 0))
+	for n < 0 && len(b) > 0 || len(out) < n {
 		if len(b) < 4 {
-			return nil, invalidRequest("Not enough bytes to read a tuple field")
+			return nil, invalidRequest("Not enough bytes to read a %s", what)
 		}
 		l := int32(binary.BigEndian.Uint32(b))
 		b = b[4:]
@@ -604,13 +598,10 @@ func splitTupleValue(b []byte, n int) ([][]byte, error) {
 			continue
 		}
 		if int(l) > len(b) {
-			return nil, invalidRequest("Not enough bytes to read a tuple field")
+			return nil, invalidRequest("Not enough bytes to read a %s", what)
 		}
 		out = append(out, b[:l:l])
 		b = b[l:]
-	}
-	for len(out) < n {
-		out = append(out, nil)
 	}
 	return out, nil
 }
