@@ -188,6 +188,10 @@ func (m *Memtable) mergeHeaderLocked(p *partition, hb []byte) error {
 type Partition struct {
 	key mutation.Key
 	p   *partition
+	// it is the first iterator Rows hands out, in the partition's own
+	// allocation (a point read takes just one).
+	it     RowIter
+	itUsed bool
 }
 
 // Get returns the partition with key k, or nil.
@@ -213,7 +217,14 @@ func (p *Partition) Header() []byte {
 // Rows iterates over the rows with start <= clustering < end (nil bounds
 // are open), ascending or, with reverse, descending.
 func (p *Partition) Rows(start, end []byte, reverse bool) *RowIter {
-	it := &RowIter{start: start, end: end, reverse: reverse}
+	var it *RowIter
+	if !p.itUsed {
+		p.itUsed = true
+		it = &p.it
+	} else {
+		it = new(RowIter)
+	}
+	*it = RowIter{start: start, end: end, reverse: reverse}
 	if it.list = p.p.rows.Load(); it.list == nil {
 		it.single = p.p.single.Load()
 	}

@@ -139,7 +139,7 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 	var groups []*group
 	byKS := map[string]*group{}
 	for _, s := range stmts {
-		ms, err := s.m.mutations(ctx, x, s.b, opts, ts)
+		ms, err := s.m.mutations(ctx, x, s.b, opts, ts, nil)
 		if err != nil {
 			return nil, err
 		}

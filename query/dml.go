@@ -849,10 +849,27 @@ func evalTTL(b *binder, t term, def int32) (int32, error) {
 	return ttl, nil
 }
 
+// modScratch holds what executing a modification statement needs for
+// the common case of one partition and one row, in one allocation.
+type modScratch struct {
+	b   binder
+	u   updCtx
+	res Result
+	out [1]mutation.Mutation
+	row [1]mutation.Row
+}
+
 // mutations evaluates the statement into one mutation per partition.
-// batchTS is the batch's timestamp, or mutation.NoTimestamp.
-func (m *modStmt) mutations(ctx context.Context, x *Executor, b *binder, opts *Options, batchTS int64) ([]mutation.Mutation, error) {
-	u := &updCtx{b: b, nowSec: floorDiv(x.now(), 1e6)}
+// batchTS is the batch's timestamp, or mutation.NoTimestamp. sc, if not
+// nil, provides the storage of the first partition and row.
+func (m *modStmt) mutations(ctx context.Context, x *Executor, b *binder, opts *Options, batchTS int64, sc *modScratch) ([]mutation.Mutation, error) {
+	var u *updCtx
+	if sc != nil {
+		u = &sc.u
+	} else {
+		u = new(updCtx)
+	}
+	*u = updCtx{b: b, nowSec: floorDiv(x.now(), 1e6)}
 	ts, ok, err := evalTimestamp(b, m.ts)
 	if err != nil {
 		return nil, err
@@ -894,9 +911,17 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *binder, opts *O
 			return nil, err
 		}
 	}
-	out := make([]mutation.Mutation, 0, len(keys))
-	for _, k := range keys {
+	var out []mutation.Mutation
+	if sc != nil && len(keys) == 1 {
+		out = sc.out[:0]
+	} else {
+		out = make([]mutation.Mutation, 0, len(keys))
+	}
+	for i, k := range keys {
 		pb := newPartBuilder(k.key)
+		if sc != nil && i == 0 {
+			pb.p.Rows = sc.row[:0]
+		}
 		var cur map[string]*mutation.Row
 		var curStatic *mutation.Row
 		if m.needsRead {
@@ -1020,7 +1045,8 @@ func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Option
 	if err := checkWriteConsistency(opts.Consistency); err != nil {
 		return nil, err
 	}
-	ms, err := m.mutations(ctx, x, &binder{x: x, values: values}, opts, mutation.NoTimestamp)
+	sc := &modScratch{b: binder{x: x, values: values}}
+	ms, err := m.mutations(ctx, x, &sc.b, opts, mutation.NoTimestamp, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -1029,7 +1055,8 @@ func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Option
 			return nil, err
 		}
 	}
-	return &Result{Kind: ResultVoid}, nil
+	sc.res = Result{Kind: ResultVoid}
+	return &sc.res, nil
 }
 
 // INSERT JSON.

@@ -15,6 +15,7 @@ package query
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -661,7 +662,18 @@ type partKey struct {
 // makePartitionKey builds the decorated key of a partition from its
 // components, refusing an empty key as Cassandra does.
 func makePartitionKey(vals [][]byte) (mutation.Key, error) {
-	kb := ring.CompositeKey(vals...)
+	var kb []byte
+	if len(vals) == 1 {
+		// A single-column key is its value, not copied: bound values
+		// are the request's own memory, never reused once the request
+		// is decoded (the protocol layer allocates each frame's body).
+		kb = vals[0]
+		if kb == nil {
+			kb = []byte{}
+		}
+	} else {
+		kb = ring.CompositeKey(vals...)
+	}
 	if len(kb) == 0 {
 		return mutation.Key{}, invalidRequest("Key may not be empty")
 	}
@@ -675,6 +687,23 @@ func makePartitionKey(vals [][]byte) (mutation.Key, error) {
 // key column restricted by = or IN): the cartesian product, sorted by the
 // key columns' types and without duplicates, as Cassandra does.
 func (w *where) partitionKeys(b *binder) ([]partKey, error) {
+	if len(w.pk) == 1 && w.pk[0].eq != nil {
+		// One key column, restricted by =: one allocation.
+		v, err := keyValue(b, w.pk[0].eq, w.pk[0].col)
+		if err != nil {
+			return nil, err
+		}
+		one := &struct {
+			k [1]partKey
+			v [1][]byte
+		}{v: [1][]byte{v}}
+		k, err := makePartitionKey(one.v[:])
+		if err != nil {
+			return nil, err
+		}
+		one.k[0] = partKey{key: k, vals: one.v[:]}
+		return one.k[:], nil
+	}
 	combos := [][][]byte{{}}
 	for i, r := range w.pk {
 		vals, err := r.values(b)
@@ -999,12 +1028,16 @@ func (w *where) encodePrefixes(prefixes [][][]byte) ([][]byte, error) {
 	return slices.CompactFunc(out, bytes.Equal), nil
 }
 
+// wholePartition is the one range of a partition's every row. Shared:
+// callers never write into range slices they are given.
+var wholePartition = []crange{{}}
+
 // clusteringRanges returns the clustering ranges the restrictions select
 // (sliceCols: the restrictions used, from the first clustering column;
 // later ones are left to filtering), normalized.
 func (w *where) clusteringRanges(b *binder, sliceCols int) ([]crange, error) {
 	if sliceCols == 0 && w.multi == nil {
-		return []crange{{}}, nil
+		return wholePartition, nil
 	}
 	prefixes, n, err := w.clusteringPrefixes(b)
 	if err != nil {
@@ -1162,6 +1195,25 @@ type selectPlan struct {
 	// ckTypes and ckDesc describe the clustering columns.
 	ckTypes []schema.Type
 	ckDesc  []bool
+	// plain, when every selector is a column of a single-cell type, lists
+	// those columns: rows are then built in one pass over their cells.
+	plain []*schema.Column
+}
+
+// setPlain fills p.plain if the selection allows.
+func (p *selectPlan) setPlain() {
+	if p.aggregate {
+		return
+	}
+	cols := make([]*schema.Column, 0, len(p.sels))
+	for _, s := range p.sels {
+		cs, ok := s.(*colSel)
+		if !ok || cs.c.Type.IsMultiCell() {
+			return
+		}
+		cols = append(cols, cs.c)
+	}
+	p.plain = cols
 }
 
 // analyzeSelect analyzes a SELECT with Cassandra's rules and messages.
@@ -1360,6 +1412,7 @@ func (p *selectPlan) analyzeSelection(sels []Selector) error {
 			p.sels = append(p.sels, &colSel{c: c})
 			p.cols = append(p.cols, ColumnSpec{Keyspace: p.t.Keyspace, Table: p.t.Name, Name: c.Name, Type: c.Type})
 		}
+		p.setPlain()
 		if p.distinct {
 			return p.checkDistinct()
 		}
@@ -1381,6 +1434,7 @@ func (p *selectPlan) analyzeSelection(sels []Selector) error {
 		p.cols = append(p.cols, ColumnSpec{Keyspace: p.t.Keyspace, Table: p.t.Name, Name: name, Type: typ})
 	}
 	p.aggregate = aggs > 0
+	p.setPlain()
 	if p.distinct {
 		return p.checkDistinct()
 	}
@@ -2057,6 +2111,16 @@ type selectExec struct {
 	done      bool // LIMIT is reached
 	err       error
 	view      rowView
+
+	// Storage for the common single-partition read, so that it allocates
+	// the executor and little else: the binder, the result, the first
+	// row's slot, the partition's state and its cursor.
+	bnd    binder
+	res    Result
+	row1   [1][][]byte
+	vals1  [16][]byte
+	ps1    partState
+	cursor partCursor
 }
 
 func (e *selectExec) stop() bool { return e.full || e.done || e.err != nil }
@@ -2097,8 +2161,10 @@ func (p *selectPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	if err := checkReadConsistency(opts.Consistency); err != nil {
 		return nil, err
 	}
-	e := &selectExec{p: p, x: x, ctx: ctx, b: &binder{x: x, values: values}, cl: opts.Consistency,
+	e := &selectExec{p: p, x: x, ctx: ctx, bnd: binder{x: x, values: values}, cl: opts.Consistency,
 		nowSec: floorDiv(x.now(), 1e6), limitLeft: -1}
+	e.b = &e.bnd
+	e.rows = e.row1[:0]
 	var err error
 	if p.limit != nil {
 		if e.limitLeft, err = evalLimit(e.b, p.limit, "LIMIT"); err != nil {
@@ -2165,7 +2231,8 @@ func (p *selectPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 			return nil, err
 		}
 	}
-	res := &Result{Kind: ResultRows, Columns: p.cols, Rows: e.rows}
+	e.res = Result{Kind: ResultRows, Columns: p.cols, Rows: e.rows}
+	res := &e.res
 	if p.aggregate {
 		row := make([][]byte, len(p.sels))
 		for i, a := range e.accs {
@@ -2185,10 +2252,47 @@ func (p *selectPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	if e.full && !e.done {
 		res.PagingState = encodePagingState(p.t.ID, pagingState{pos: e.pos, limitLeft: e.limitLeft})
 	}
-	if res.Rows == nil {
+	if len(res.Rows) == 0 {
 		res.Rows = [][][]byte{}
 	}
 	return res, nil
+}
+
+// plainRow fills row with the values of p.plain's columns. Regular
+// columns are looked for from where the previous one was found, so a row
+// selected in column id order (as SELECT * mostly is) is one pass.
+func (e *selectExec) plainRow(v *rowView, row [][]byte) {
+	var cells []mutation.Cell
+	if v.row != nil {
+		cells = v.row.Cells
+	}
+	at := 0
+	for i, c := range e.p.plain {
+		if c.Kind != schema.RegularColumn {
+			val, err := v.column(c)
+			if err != nil {
+				e.err = err
+				return
+			}
+			row[i] = val
+			continue
+		}
+		j := at
+		if j > 0 && cells[j-1].Column >= c.ID {
+			// Selected out of id order: search from the start.
+			j, _ = slices.BinarySearchFunc(cells, c.ID, func(c mutation.Cell, id uint32) int { return cmp.Compare(c.Column, id) })
+		}
+		for j < len(cells) && cells[j].Column < c.ID {
+			j++
+		}
+		row[i] = nil
+		for ; j < len(cells) && cells[j].Column == c.ID; j++ {
+			if row[i] == nil && len(cells[j].Path) == 0 && !cells[j].IsTombstone() {
+				row[i] = cells[j].Value
+			}
+		}
+		at = j
+	}
 }
 
 // evalLimit evaluates LIMIT or PER PARTITION LIMIT (-1: none, for unset).
@@ -2239,14 +2343,23 @@ func (e *selectExec) emit(v *rowView) {
 		}
 		return
 	}
-	row := make([][]byte, len(e.p.sels))
-	for i, s := range e.p.sels {
-		val, err := s.value(v)
-		if err != nil {
-			e.err = err
-			return
+	var row [][]byte
+	if len(e.rows) == 0 && len(e.p.sels) <= len(e.vals1) {
+		row = e.vals1[:len(e.p.sels):len(e.p.sels)]
+	} else {
+		row = make([][]byte, len(e.p.sels))
+	}
+	if e.p.plain != nil {
+		e.plainRow(v, row)
+	} else {
+		for i, s := range e.p.sels {
+			val, err := s.value(v)
+			if err != nil {
+				e.err = err
+				return
+			}
+			row[i] = val
 		}
-		row[i] = val
 	}
 	e.rows = append(e.rows, row)
 	if e.limitLeft > 0 {
@@ -2360,11 +2473,17 @@ type partCursor struct {
 }
 
 func (e *selectExec) newCursor(ps *partState, rs []crange) *partCursor {
-	rs = slices.Clone(rs)
+	c := &partCursor{}
+	e.initCursor(c, ps, rs)
+	return c
+}
+
+func (e *selectExec) initCursor(c *partCursor, ps *partState, rs []crange) {
 	if e.p.reversed {
+		rs = slices.Clone(rs)
 		slices.Reverse(rs)
 	}
-	return &partCursor{e: e, ps: ps, ranges: rs}
+	*c = partCursor{e: e, ps: ps, ranges: rs}
 }
 
 // next returns the next row, or nil at the end.
@@ -2422,7 +2541,9 @@ func (e *selectExec) readPartition(ps *partState, rs []crange) error {
 	if e.ppl > 0 && ps.emitted >= e.ppl {
 		return nil
 	}
-	c := e.newCursor(ps, rs)
+	// One partition is read at a time here: the executor's cursor serves.
+	c := &e.cursor
+	e.initCursor(c, ps, rs)
 	for !e.stop() {
 		row, err := c.next()
 		if err != nil {
@@ -2466,7 +2587,9 @@ func (e *selectExec) runKeys(resume *position) error {
 		return e.runMerged(keys, resume)
 	}
 	for i := start; i < len(keys) && !e.stop(); i++ {
-		ps := &partState{idx: i, key: keys[i].key, pk: keys[i].vals}
+		// Partitions are read one after the other: one state serves all.
+		e.ps1 = partState{idx: i, key: keys[i].key, pk: keys[i].vals}
+		ps := &e.ps1
 		rs := e.ranges
 		if resume != nil && i == start {
 			if resume.partDone {

@@ -15,6 +15,10 @@ type Partition struct {
 	blk     *block // block holding the start entry
 	ent     indexEntry
 	noCache bool
+	// it is the first iterator Rows hands out, in the partition's own
+	// allocation (a point read takes just one).
+	it     RowIter
+	itUsed bool
 }
 
 // Key returns the partition key.
@@ -28,6 +32,11 @@ func (p *Partition) Header() []byte { return p.header }
 // data blocks holding the slice are read (through the row index for a
 // partition spanning several blocks).
 func (p *Partition) Rows(start, end []byte, reverse bool) *RowIter {
+	if !p.itUsed {
+		p.itUsed = true
+		p.it = RowIter{p: p, start: start, end: end, reverse: reverse}
+		return &p.it
+	}
 	return &RowIter{p: p, start: start, end: end, reverse: reverse}
 }
 

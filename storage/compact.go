@@ -167,6 +167,7 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 	kept = append(kept, outs...)
 	slices.SortFunc(kept, func(a, b *sstFile) int { return int(a.num - b.num) })
 	t.mu.files = kept
+	t.publishLocked()
 	man := t.manifestLocked()
 	t.mu.Unlock()
 	err = writeEnvelope(t.e.fs, t.manifestPath(), manifestMagic, &man)

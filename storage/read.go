@@ -43,15 +43,19 @@ type rowIter interface {
 // partSource is one version of a partition: from a memtable or an SSTable.
 type partSource struct {
 	header []byte
-	rows   func(start, end []byte, reverse bool) rowIter
+	mem    *memtable.Partition // one of mem and sst is set
+	sst    *sstable.Partition
 }
 
-func memSource(p *memtable.Partition) partSource {
-	return partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }}
-}
+func memSource(p *memtable.Partition) partSource { return partSource{header: p.Header(), mem: p} }
 
-func sstSource(p *sstable.Partition) partSource {
-	return partSource{header: p.Header(), rows: func(a, b []byte, r bool) rowIter { return p.Rows(a, b, r) }}
+func sstSource(p *sstable.Partition) partSource { return partSource{header: p.Header(), sst: p} }
+
+func (s *partSource) rows(start, end []byte, reverse bool) rowIter {
+	if s.mem != nil {
+		return s.mem.Rows(start, end, reverse)
+	}
+	return s.sst.Rows(start, end, reverse)
 }
 
 // isEmptyHeader reports whether an encoded partition header carries nothing
@@ -79,7 +83,8 @@ func mergeHeaders(srcs []partSource) (mutation.Header, error) {
 func (t *Table) Read(q Query) (*mutation.Partition, error) {
 	s := t.acquire(true)
 	defer s.release()
-	srcs, err := s.sources(q.Key)
+	var buf [8]partSource
+	srcs, err := s.sources(q.Key, buf[:0])
 	if err != nil || len(srcs) == 0 {
 		return nil, err
 	}
@@ -98,7 +103,8 @@ func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation
 	}
 	s := t.acquire(true)
 	defer s.release()
-	srcs, err := s.sources(q.Key)
+	var buf [8]partSource
+	srcs, err := s.sources(q.Key, buf[:0])
 	if err != nil || len(srcs) == 0 {
 		return nil, err
 	}
@@ -122,9 +128,8 @@ func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation
 }
 
 // sources returns the versions of the partition key in the snapshot:
-// memtables newest first, then SSTables newest first.
-func (s snapshot) sources(key mutation.Key) ([]partSource, error) {
-	srcs := make([]partSource, 0, len(s.mems)+len(s.files))
+// memtables newest first, then SSTables newest first; appended to srcs.
+func (s snapshot) sources(key mutation.Key, srcs []partSource) ([]partSource, error) {
 	for _, m := range s.mems {
 		if p := m.Get(key); p != nil {
 			srcs = append(srcs, memSource(p))
@@ -179,14 +184,20 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 	if err != nil {
 		return nil, err
 	}
-	p := &mutation.Partition{Key: q.Key, Deletion: h.Deletion, RangeTombstones: h.RangeTombstones,
-		Static: staticRow(&h, q, now)}
+	// The partition and room for its first row in one allocation.
+	pa := &struct {
+		p   mutation.Partition
+		row [1]mutation.Row
+	}{p: mutation.Partition{Key: q.Key, Deletion: h.Deletion, RangeTombstones: h.RangeTombstones,
+		Static: staticRow(&h, q, now)}}
+	p := &pa.p
 	if !q.Raw {
 		p.Deletion, p.RangeTombstones = mutation.Live, nil
 	}
-
-	if q.Limit > 0 {
+	if q.Limit > 1 {
 		p.Rows = make([]mutation.Row, 0, min(q.Limit, 1024))
+	} else {
+		p.Rows = pa.row[:0:1]
 	}
 	// The returned rows' cells are carved from shared chunks: one
 	// allocation per chunk, not per row.
@@ -231,8 +242,8 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 func mergeRows(srcs []partSource, start, end []byte, reverse bool, fn func(*mutation.Row) (stop bool, err error)) error {
 	sc := scratchPool.Get().(*mergeScratch)
 	defer sc.release()
-	for _, s := range srcs {
-		sc.its = append(sc.its, s.rows(start, end, reverse))
+	for i := range srcs {
+		sc.its = append(sc.its, srcs[i].rows(start, end, reverse))
 	}
 	defer func() {
 		for _, it := range sc.its {

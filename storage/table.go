@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,10 @@ type Table struct {
 	// immCount mirrors len(mu.imm) for the write-stall check.
 	immCount atomic.Int32
 	flushReq atomic.Bool
+
+	// readState is what reads see; republished (under mu) whenever the
+	// memtables or files change, so that a read takes no lock.
+	readState atomic.Pointer[readState]
 
 	manifestMu sync.Mutex // serializes manifest rewrites (flush, compaction)
 	compactMu  sync.Mutex // one compaction at a time per table
@@ -210,6 +215,9 @@ func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error
 		live[sstName(mf.Num)] = true
 	}
 	sort.Slice(t.mu.files, func(i, j int) bool { return t.mu.files[i].num < t.mu.files[j].num })
+	t.mu.Lock()
+	t.publishLocked()
+	t.mu.Unlock()
 	// Anything else in the directory is debris of an interrupted flush or
 	// compaction, or a file a finished compaction had not yet deleted.
 	names, err := e.fs.List(t.dir)
@@ -360,6 +368,7 @@ func (t *Table) freeze() bool {
 	t.mu.imm = append(t.mu.imm, ms)
 	t.immCount.Store(int32(len(t.mu.imm)))
 	t.mem.Store(newMemState())
+	t.publishLocked()
 	t.mu.Unlock()
 	return true
 }
@@ -467,6 +476,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 	}
 	t.mu.imm = t.mu.imm[1:]
 	t.immCount.Store(int32(len(t.mu.imm)))
+	t.publishLocked()
 	if len(t.mu.imm) > 0 {
 		t.mu.replayFrom = *t.mu.imm[0].first.Load()
 	} else if p := t.mem.Load().first.Load(); p != nil {
@@ -525,6 +535,7 @@ func (t *Table) Truncate() error {
 	t.mu.imm = nil
 	t.immCount.Store(0)
 	t.mem.Store(newMemState())
+	t.publishLocked()
 	t.mu.replayFrom = t.e.log.Current()
 	man := t.manifestLocked()
 	t.mu.flushed.Broadcast()
@@ -571,36 +582,67 @@ func (t *Table) Snapshot(name string) (string, error) {
 	return dir, nil
 }
 
-// snapshot is a consistent view of a table's memtables and files for one
-// read; the files are referenced until release.
-type snapshot struct {
+// readState is a published view of a table's memtables and files.
+// Immutable once published; it holds a reference on each file, dropped
+// when the last read using it (and the table, until it publishes the
+// next) lets go.
+type readState struct {
+	refs  atomic.Int32
 	mems  []*memtable.Memtable // newest first
 	files []*sstFile
 }
 
-func (t *Table) acquire(withMem bool) snapshot {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var s snapshot
-	if withMem {
+func (s *readState) unref() {
+	if s.refs.Add(-1) == 0 {
+		for _, f := range s.files {
+			f.unref()
+		}
+	}
+}
+
+// publishLocked makes the current memtables and files what reads see.
+// t.mu must be held.
+func (t *Table) publishLocked() {
+	s := &readState{mems: make([]*memtable.Memtable, 0, 1+len(t.mu.imm)), files: slices.Clone(t.mu.files)}
+	s.refs.Store(1)
+	if !t.mu.dropped {
 		s.mems = append(s.mems, t.mem.Load().m)
 		for i := len(t.mu.imm) - 1; i >= 0; i-- {
 			s.mems = append(s.mems, t.mu.imm[i].m)
 		}
 	}
-	s.files = make([]*sstFile, len(t.mu.files))
-	copy(s.files, t.mu.files)
 	for _, f := range s.files {
 		f.ref()
 	}
-	return s
-}
-
-func (s snapshot) release() {
-	for _, f := range s.files {
-		f.unref()
+	if old := t.readState.Swap(s); old != nil {
+		old.unref()
 	}
 }
+
+// snapshot is a consistent view of a table's memtables and files for one
+// read, valid until release.
+type snapshot struct {
+	mems  []*memtable.Memtable // newest first
+	files []*sstFile
+	rs    *readState
+}
+
+func (t *Table) acquire(withMem bool) snapshot {
+	for {
+		rs := t.readState.Load()
+		// A state whose count reached zero is retired: its files may be
+		// closed. Take the table's newer one.
+		if n := rs.refs.Load(); n > 0 && rs.refs.CompareAndSwap(n, n+1) {
+			s := snapshot{files: rs.files, rs: rs}
+			if withMem {
+				s.mems = rs.mems
+			}
+			return s
+		}
+	}
+}
+
+func (s snapshot) release() { s.rs.unref() }
 
 // FileInfo describes a live SSTable, for tools and tests.
 type FileInfo struct {
@@ -641,6 +683,7 @@ func (t *Table) drop() {
 	files := t.mu.files
 	t.mu.files = nil
 	t.mu.imm = nil
+	t.publishLocked()
 	t.mu.flushed.Broadcast()
 	t.mu.Unlock()
 	t.applyMu.Unlock()
@@ -655,6 +698,7 @@ func (t *Table) close() {
 	files := t.mu.files
 	t.mu.files = nil
 	t.mu.dropped = true
+	t.publishLocked()
 	t.mu.flushed.Broadcast()
 	t.mu.Unlock()
 	for _, f := range files {

@@ -43,6 +43,10 @@ import (
 const (
 	WCDB   = "wcdb"
 	Pebble = "pebble"
+	// Query is our engine reached through the query layer's prepared
+	// statements (not run by default): its ratio to WCDB is what the query
+	// layer costs.
+	Query = "wcdb-query"
 )
 
 // Workloads lists the workload names in the order they run.
@@ -55,7 +59,7 @@ type Config struct {
 	Dir string
 	// Keep leaves the data directory in place.
 	Keep bool
-	// Engines to run, of WCDB and Pebble, in this order.
+	// Engines to run, of WCDB, Pebble and Query, in this order.
 	Engines []string
 	// Workloads to run, of Workloads (run in that order whatever the order
 	// here); a, b and c imply load.
@@ -154,8 +158,8 @@ func setDefault[T comparable](v *T, d T) {
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
 	for _, e := range c.Engines {
-		if e != WCDB && e != Pebble {
-			return fmt.Errorf("bench: unknown engine %q (want %s or %s)", e, WCDB, Pebble)
+		if e != WCDB && e != Pebble && e != Query {
+			return fmt.Errorf("bench: unknown engine %q (want %s, %s or %s)", e, WCDB, Pebble, Query)
 		}
 	}
 	for _, w := range c.Workloads {
@@ -266,9 +270,12 @@ func runEngine(cfg Config, name string, round int, dir string, vs *valueSource, 
 		memtableSize: cfg.MemtableSize, blockSize: cfg.BlockSize, fields: cfg.Fields}
 	var st store
 	var err error
-	if name == WCDB {
+	switch name {
+	case WCDB:
 		st, err = openWCDB(scfg)
-	} else {
+	case Query:
+		st, err = openQuery(scfg)
+	default:
 		st, err = openPebble(scfg)
 	}
 	if err != nil {

@@ -28,14 +28,15 @@ func tinyConfig(t *testing.T) Config {
 	}
 }
 
-func TestRunAllWorkloadsBothEngines(t *testing.T) {
+func TestRunAllWorkloadsAllEngines(t *testing.T) {
 	cfg := tinyConfig(t)
+	cfg.Engines = []string{WCDB, Pebble, Query}
 	rep, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, e := range []string{WCDB, Pebble} {
+	for _, e := range cfg.Engines {
 		for _, w := range []string{"load", "a", "b", "c", "slice-load", "slice"} {
 			want = append(want, e+"/"+w)
 		}
@@ -112,14 +113,17 @@ func TestRunAllWorkloadsBothEngines(t *testing.T) {
 func TestMissesAreCounted(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg = cfg.withDefaults()
-	for _, name := range []string{WCDB, Pebble} {
+	for _, name := range []string{WCDB, Pebble, Query} {
 		scfg := storeConfig{dir: t.TempDir(), cacheSize: cfg.CacheSize, memtableSize: cfg.MemtableSize,
 			blockSize: cfg.BlockSize, fields: cfg.Fields}
 		var st store
 		var err error
-		if name == WCDB {
+		switch name {
+		case WCDB:
 			st, err = openWCDB(scfg)
-		} else {
+		case Query:
+			st, err = openQuery(scfg)
+		default:
 			st, err = openPebble(scfg)
 		}
 		if err != nil {

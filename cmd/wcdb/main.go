@@ -60,7 +60,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	cfg := d
 	fs.StringVar(&cfg.Dir, "dir", d.Dir, "directory in which a temporary data directory is made")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the data directory")
-	engines := fs.String("engines", strings.Join(d.Engines, ","), "engines to run, in order (wcdb, pebble)")
+	engines := fs.String("engines", strings.Join(d.Engines, ","), "engines to run, in order (wcdb, pebble; wcdb-query is wcdb through the query layer's prepared statements)")
 	workloads := fs.String("workloads", strings.Join(d.Workloads, ","), "workloads (load, a, b, c, slice); a, b, c imply load")
 	fs.Int64Var(&cfg.Records, "records", d.Records, "records to load")
 	fs.Int64Var(&cfg.Operations, "operations", d.Operations, "operations per run workload")

@@ -25,7 +25,7 @@ var _ replication.Replica = Replica{}
 func (r Replica) table(id mutation.TableID) (*storage.Table, error) {
 	t := r.E.Table(id)
 	if t == nil {
-		return nil, fmt.Errorf("localnode: no storage for table %x", id[:])
+		return nil, fmt.Errorf("localnode: no storage for table %x", id)
 	}
 	return t, nil
 }
@@ -139,7 +139,7 @@ func (b Backend) DropTable(id mutation.TableID) error {
 func (b Backend) Truncate(ctx context.Context, id mutation.TableID) error {
 	t := b.E.Table(id)
 	if t == nil {
-		return fmt.Errorf("localnode: no storage for table %x", id[:])
+		return fmt.Errorf("localnode: no storage for table %x", id)
 	}
 	return t.Truncate()
 }
