@@ -8,6 +8,7 @@ package replication
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"strings"
@@ -70,6 +71,11 @@ type ReadCommand struct {
 	Limit int
 	// Columns, if set, are the column ids wanted, ascending.
 	Columns []uint32
+	// Raw asks for the data as the replica has it, tombstones included and
+	// nothing expired or shadowed removed, for a coordinator that
+	// reconciles several replicas' answers; Limit then counts rows of any
+	// kind.
+	Raw bool
 }
 
 // RangeCommand reads partitions in ring order: From <= key < To (nil is
@@ -83,6 +89,8 @@ type RangeCommand struct {
 	Columns           []uint32
 	Limit             int
 	PerPartitionLimit int
+	// Raw is as in ReadCommand.
+	Raw bool
 }
 
 // Position is where a range read stopped: the last partition returned and
@@ -114,9 +122,25 @@ type Coordinator interface {
 // Replica is one node's store as the coordinator sees it. Its methods are
 // safe for concurrent use.
 type Replica interface {
+	// Apply writes the mutation; applying it twice is harmless.
 	Apply(ctx context.Context, m *mutation.Mutation) error
+	// Read returns the partition's content the command selects, or nil.
 	Read(ctx context.Context, cmd ReadCommand) (*mutation.Partition, error)
+	// Digest returns a hash of what Read returns for the command, so that
+	// replicas holding the same data give the same digest.
+	Digest(ctx context.Context, cmd ReadCommand) ([]byte, error)
 	ReadRange(ctx context.Context, cmd RangeCommand) (RangeResult, error)
+}
+
+// PartitionDigest is the digest replicas give of a read's answer: the
+// SHA-256 of the partition's mutation encoding (all-zero input for none).
+func PartitionDigest(table mutation.TableID, p *mutation.Partition) []byte {
+	var b []byte
+	if p != nil {
+		b = mutation.AppendMutation(nil, &mutation.Mutation{Table: table, Partition: *p})
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 // UnavailableError says too few replicas were alive to try the request;

@@ -45,7 +45,16 @@ func (r Replica) Read(ctx context.Context, cmd replication.ReadCommand) (*mutati
 		return nil, err
 	}
 	return t.Read(storage.Query{Key: cmd.Key, Start: cmd.Start, End: cmd.End, Reverse: cmd.Reverse,
-		Limit: cmd.Limit, Columns: cmd.Columns})
+		Limit: cmd.Limit, Columns: cmd.Columns, Raw: cmd.Raw})
+}
+
+// Digest hashes what Read returns.
+func (r Replica) Digest(ctx context.Context, cmd replication.ReadCommand) ([]byte, error) {
+	p, err := r.Read(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return replication.PartitionDigest(cmd.Table, p), nil
 }
 
 // ReadRange reads a page of partitions.
@@ -55,7 +64,7 @@ func (r Replica) ReadRange(ctx context.Context, cmd replication.RangeCommand) (r
 		return replication.RangeResult{}, err
 	}
 	q := storage.ScanQuery{From: cmd.From, To: cmd.To, Start: cmd.Start, End: cmd.End, Columns: cmd.Columns,
-		Limit: cmd.Limit, PerPartitionLimit: cmd.PerPartitionLimit}
+		Limit: cmd.Limit, PerPartitionLimit: cmd.PerPartitionLimit, Raw: cmd.Raw}
 	if cmd.After != nil {
 		q.After = &storage.ScanPosition{Key: cmd.After.Key, Clustering: cmd.After.Clustering}
 	}
