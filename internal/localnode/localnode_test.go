@@ -28,7 +28,9 @@ func openReplica(t *testing.T) Replica {
 	return Replica{E: e}
 }
 
-func key(s string) mutation.Key { return mutation.Key{Token: ring.Murmur3([]byte(s)), Bytes: []byte(s)} }
+func key(s string) mutation.Key {
+	return mutation.Key{Token: ring.Murmur3([]byte(s)), Bytes: []byte(s)}
+}
 
 func write(t *testing.T, r Replica, k string, ts int64, v string) {
 	row := mutation.NewRow([]byte{})
