@@ -1,0 +1,129 @@
+package replication
+
+import "wcdb/ring"
+
+// requirement is what a consistency level asks of one token's replicas:
+// how many acknowledgements, counted from which replicas. It is pure: the
+// coordinator feeds it the replicas' datacenters and answers.
+type requirement struct {
+	cl      Consistency
+	localDC string
+	// need is the acknowledgements required in all (in localDC alone for
+	// the LOCAL_ levels); perDC, for EACH_QUORUM, per datacenter.
+	need  int
+	perDC map[string]int
+}
+
+// newRequirement returns what cl needs of a token replicated by st.
+// replicas are the token's replicas with their datacenters (dcOf).
+func newRequirement(cl Consistency, st Strategy, localDC string, replicas []ring.NodeID, dcOf func(ring.NodeID) string) requirement {
+	r := requirement{cl: cl, localDC: localDC}
+	total := len(replicas)
+	switch cl {
+	case Any, One, LocalOne:
+		r.need = 1
+	case Two:
+		r.need = 2
+	case Three:
+		r.need = 3
+	case Quorum, Serial:
+		r.need = total/2 + 1
+	case All:
+		r.need = total
+	case LocalQuorum, LocalSerial:
+		r.need = localFactor(st, localDC, replicas, dcOf)/2 + 1
+	case EachQuorum:
+		if _, ok := st.(*NetworkTopologyStrategy); !ok {
+			// Cassandra treats EACH_QUORUM as QUORUM without datacenters.
+			r.cl, r.need = Quorum, total/2+1
+			break
+		}
+		r.perDC = map[string]int{}
+		for _, id := range replicas {
+			r.perDC[dcOf(id)]++
+		}
+		for dc, n := range r.perDC {
+			r.perDC[dc] = n/2 + 1
+			r.need += n/2 + 1
+		}
+	default:
+		r.need = total
+	}
+	return r
+}
+
+// localFactor is the replication factor in dc: the strategy's for
+// NetworkTopologyStrategy, else the replicas that happen to be there
+// (SimpleStrategy ignores datacenters; Cassandra then counts its whole
+// factor, which a multi-datacenter cluster may not meet locally).
+func localFactor(st Strategy, dc string, replicas []ring.NodeID, dcOf func(ring.NodeID) string) int {
+	if _, ok := st.(*NetworkTopologyStrategy); ok {
+		return st.Factor(dc)
+	}
+	return len(replicas)
+}
+
+// counts reports whether an answer from a replica in dc counts toward the
+// level.
+func (r *requirement) counts(dc string) bool {
+	switch r.cl {
+	case LocalOne, LocalQuorum, LocalSerial:
+		return dc == r.localDC
+	case EachQuorum:
+		return r.perDC[dc] > 0
+	}
+	return true
+}
+
+// available reports whether the live replicas can meet the level, and how
+// many of them count (for Unavailable's "alive").
+func (r *requirement) available(live []ring.NodeID, dcOf func(ring.NodeID) string) (ok bool, alive int) {
+	if r.perDC != nil {
+		got := map[string]int{}
+		for _, id := range live {
+			got[dcOf(id)]++
+		}
+		ok = true
+		for dc, n := range r.perDC {
+			alive += min(got[dc], n)
+			if got[dc] < n {
+				ok = false
+			}
+		}
+		return ok, alive
+	}
+	for _, id := range live {
+		if r.counts(dcOf(id)) {
+			alive++
+		}
+	}
+	return alive >= r.need, alive
+}
+
+// tally counts acknowledgements against a requirement.
+type tally struct {
+	r     *requirement
+	got   int
+	gotDC map[string]int
+}
+
+// add counts an acknowledgement from a replica in dc (if it counts) and
+// reports whether the level is met.
+func (t *tally) add(dc string) bool {
+	if t.r.counts(dc) {
+		if t.r.perDC != nil {
+			if t.gotDC == nil {
+				t.gotDC = map[string]int{}
+			}
+			if t.gotDC[dc] < t.r.perDC[dc] {
+				t.gotDC[dc]++
+				t.got++
+			}
+		} else {
+			t.got++
+		}
+	}
+	return t.met()
+}
+
+func (t *tally) met() bool { return t.got >= t.r.need }

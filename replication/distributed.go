@@ -1,0 +1,332 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"wcdb/mutation"
+	"wcdb/ring"
+	"wcdb/schema"
+)
+
+// Cluster is the coordinator's view of the cluster. Implementations are
+// safe for concurrent use; Ring may return a newer ring at every call.
+type Cluster interface {
+	// Local is this node.
+	Local() ring.NodeID
+	// Ring is the current token ring.
+	Ring() *ring.Metadata
+	// Alive is the failure detector's verdict on a node.
+	Alive(id ring.NodeID) bool
+	// DownSince is when a node was last seen going down (zero if it is
+	// alive or its state is unknown); hints are kept for it only within
+	// the hint window after that.
+	DownSince(id ring.NodeID) time.Time
+	// Replica is the way to a node's store: this node's own for Local().
+	Replica(id ring.NodeID) Replica
+}
+
+// HintSink keeps writes for replicas that did not take them, to be
+// replayed when they are back (hinted handoff). Safe for concurrent use.
+type HintSink interface {
+	Add(target ring.NodeID, m *mutation.Mutation) error
+}
+
+// DistributedConfig configures a Distributed coordinator. Zero fields take
+// the defaults, which are Cassandra's.
+type DistributedConfig struct {
+	// WriteTimeout bounds a write's wait for its replicas (2 s).
+	WriteTimeout time.Duration
+	// ReadTimeout bounds a partition read (5 s), RangeTimeout a page of a
+	// range read (10 s).
+	ReadTimeout, RangeTimeout time.Duration
+	// MaxHintWindow is how long after a node went down writes are still
+	// hinted for it (3 h); negative disables hints.
+	MaxHintWindow time.Duration
+	// Hints receives the hints; nil disables hinted handoff.
+	Hints HintSink
+	// SpeculativeRetry is how long a read waits for a replica before asking
+	// one more: 0 means the 99th percentile of recent reads (Cassandra's
+	// 99p), negative disables it.
+	SpeculativeRetry time.Duration
+	// Now replaces the clock (tests).
+	Now func() time.Time
+	// Logf receives background failures (hints that could not be written).
+	Logf func(format string, args ...any)
+}
+
+func (c *DistributedConfig) setDefaults() {
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 2 * time.Second
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 5 * time.Second
+	}
+	if c.RangeTimeout == 0 {
+		c.RangeTimeout = 10 * time.Second
+	}
+	if c.MaxHintWindow == 0 {
+		c.MaxHintWindow = 3 * time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+}
+
+// Distributed is the cluster's coordinator: it places each partition on
+// its replicas with the keyspace's strategy, sends writes to every live
+// replica and answers once the consistency level is met (hinting the
+// others), and reads from as few replicas as the level needs, comparing
+// digests and repairing stale replicas before it answers.
+type Distributed struct {
+	c   Cluster
+	cfg DistributedConfig
+	lat latencies
+
+	mu         sync.Mutex
+	strategies map[*schema.Keyspace]Strategy
+}
+
+var _ Coordinator = (*Distributed)(nil)
+
+// NewDistributed returns the coordinator of the node cluster.Local().
+func NewDistributed(c Cluster, cfg DistributedConfig) *Distributed {
+	cfg.setDefaults()
+	return &Distributed{c: c, cfg: cfg, strategies: map[*schema.Keyspace]Strategy{}}
+}
+
+// strategy returns the keyspace's replica placement (memoized: keyspaces
+// are immutable, a change of replication makes a new one).
+func (d *Distributed) strategy(ks *schema.Keyspace) (Strategy, error) {
+	if ks == nil {
+		return nil, errors.New("replication: no keyspace")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if st, ok := d.strategies[ks]; ok {
+		return st, nil
+	}
+	st, err := ParseStrategy(ks.Replication)
+	if err != nil {
+		return nil, err
+	}
+	if len(d.strategies) > 4096 {
+		clear(d.strategies) // keyspaces replaced by DDL; start over
+	}
+	d.strategies[ks] = st
+	return st, nil
+}
+
+func (d *Distributed) dcOf(m *ring.Metadata) func(ring.NodeID) string {
+	return func(id ring.NodeID) string {
+		n, _ := m.Node(id)
+		return n.DC
+	}
+}
+
+// placement is one token's replicas for one request.
+type placement struct {
+	replicas []ring.NodeID
+	live     []ring.NodeID // in proximity order
+	dead     []ring.NodeID
+	req      requirement
+	dcOf     func(ring.NodeID) string
+}
+
+func (d *Distributed) place(ks *schema.Keyspace, token ring.Token, cl Consistency) (*placement, error) {
+	if !cl.Valid() {
+		return nil, fmt.Errorf("replication: unknown consistency level %d", cl)
+	}
+	st, err := d.strategy(ks)
+	if err != nil {
+		return nil, err
+	}
+	m := d.c.Ring()
+	p := &placement{dcOf: d.dcOf(m)}
+	if _, ok := st.(LocalStrategy); ok || m.Len() == 0 {
+		p.replicas = []ring.NodeID{d.c.Local()}
+	} else {
+		p.replicas = st.Replicas(m, token)
+	}
+	local := d.c.Local()
+	localNode, _ := m.Node(local)
+	for _, id := range p.replicas {
+		if id == local || d.c.Alive(id) {
+			p.live = append(p.live, id)
+		} else {
+			p.dead = append(p.dead, id)
+		}
+	}
+	// Proximity: this node, then its datacenter (its rack first), then
+	// the rest, each group in ring order.
+	rank := func(id ring.NodeID) int {
+		if id == local {
+			return 0
+		}
+		n, _ := m.Node(id)
+		switch {
+		case n.DC == localNode.DC && n.Rack == localNode.Rack:
+			return 1
+		case n.DC == localNode.DC:
+			return 2
+		}
+		return 3
+	}
+	slices.SortStableFunc(p.live, func(a, b ring.NodeID) int { return rank(a) - rank(b) })
+	p.req = newRequirement(cl, st, localNode.DC, p.replicas, p.dcOf)
+	return p, nil
+}
+
+// unavailable checks that the live replicas can meet the level.
+func (p *placement) unavailable(cl Consistency, hints bool) error {
+	ok, alive := p.req.available(p.live, p.dcOf)
+	if ok || cl == Any && hints {
+		return nil
+	}
+	return &UnavailableError{Consistency: cl, Required: p.req.need, Alive: alive}
+}
+
+// Write sends each mutation to its replicas. Every mutation's replicas
+// are checked before anything is sent, so Unavailable means nothing was
+// written.
+func (d *Distributed) Write(ctx context.Context, ks *schema.Keyspace, ms []mutation.Mutation, cl Consistency) error {
+	if cl == Serial || cl == LocalSerial {
+		return fmt.Errorf("replication: you must use conditional updates for serializable writes")
+	}
+	plans := make([]*placement, len(ms))
+	for i := range ms {
+		p, err := d.place(ks, ms[i].Partition.Key.Token, cl)
+		if err != nil {
+			return err
+		}
+		if err := p.unavailable(cl, d.hintsOn()); err != nil {
+			return err
+		}
+		plans[i] = p
+	}
+	if len(ms) == 1 {
+		return d.writeOne(ctx, &ms[0], plans[0], cl)
+	}
+	errs := make([]error, len(ms))
+	var wg sync.WaitGroup
+	for i := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.writeOne(ctx, &ms[i], plans[i], cl)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Distributed) hintsOn() bool { return d.cfg.Hints != nil && d.cfg.MaxHintWindow > 0 }
+
+// hint stores m for target if the target has been down for less than the
+// hint window. It reports whether a hint was stored.
+func (d *Distributed) hint(target ring.NodeID, m *mutation.Mutation) bool {
+	if !d.hintsOn() {
+		return false
+	}
+	if since := d.c.DownSince(target); !since.IsZero() && d.cfg.Now().Sub(since) > d.cfg.MaxHintWindow {
+		return false
+	}
+	if err := d.cfg.Hints.Add(target, m); err != nil {
+		d.cfg.Logf("replication: hint for %s: %v", target, err)
+		return false
+	}
+	return true
+}
+
+type ack struct {
+	id  ring.NodeID
+	err error
+}
+
+// writeOne sends one mutation to its live replicas and waits for the level.
+// Replicas that fail or do not answer in time get a hint, even after the
+// client was answered.
+func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *placement, cl Consistency) error {
+	t := tally{r: &p.req}
+	hinted := 0
+	for _, id := range p.dead {
+		if d.hint(id, m) {
+			hinted++
+		}
+	}
+	if len(p.live) == 0 {
+		if cl == Any && hinted > 0 {
+			return nil
+		}
+		_, alive := p.req.available(p.live, p.dcOf)
+		return &UnavailableError{Consistency: cl, Required: p.req.need, Alive: alive}
+	}
+	// Replica calls outlive the request when it is answered early: they
+	// run on their own deadline, and a failure becomes a hint.
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WriteTimeout)
+	acks := make(chan ack, len(p.live))
+	for _, id := range p.live {
+		go func() {
+			err := d.c.Replica(id).Apply(sendCtx, m)
+			if err != nil {
+				d.hint(id, m)
+			}
+			acks <- ack{id, err}
+		}()
+	}
+	timer := time.NewTimer(d.cfg.WriteTimeout)
+	defer timer.Stop()
+	answered := 0
+	var firstErr error
+	for answered < len(p.live) {
+		select {
+		case a := <-acks:
+			answered++
+			if a.err != nil {
+				if firstErr == nil {
+					firstErr = a.err
+				}
+				continue
+			}
+			if t.add(p.dcOf(a.id)) {
+				go drain(acks, len(p.live)-answered, cancel)
+				return nil
+			}
+		case <-timer.C:
+			go drain(acks, len(p.live)-answered, cancel)
+			return &WriteTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, WriteType: WriteSimple}
+		case <-ctx.Done():
+			go drain(acks, len(p.live)-answered, cancel)
+			return ctx.Err()
+		}
+	}
+	cancel()
+	if cl == Any && hinted > 0 {
+		return nil
+	}
+	if errors.Is(firstErr, context.DeadlineExceeded) {
+		return &WriteTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, WriteType: WriteSimple}
+	}
+	return fmt.Errorf("replication: write failed on %d of %d replicas (%s needs %d): %w",
+		len(p.live)-t.got, len(p.live), cl, p.req.need, firstErr)
+}
+
+// drain waits for the answers still due, then releases the send context.
+func drain(acks <-chan ack, n int, cancel context.CancelFunc) {
+	for range n {
+		<-acks
+	}
+	cancel()
+}
