@@ -9,11 +9,14 @@
 //     included); CompositeKey and SplitCompositeKey serialize and split
 //     multi-column partition keys as Cassandra does before hashing;
 //   - token ranges: Range is (Start, End] with wrap-around, with Contains and
-//     Unwrap for scans in token order.
-//
-// Still to come (a separate issue): vnode token allocation for a joining node,
-// and token metadata (which node owns which tokens, and the ranges each
-// owns), on which the replication strategies in package replication build.
+//     Unwrap for scans in token order, Size and Fraction, and Merge;
+//   - token metadata: Metadata, an immutable ring of nodes (id, datacenter,
+//     rack, vnode tokens) answering who owns a token, the ranges a node
+//     owns and each node's share, on which the replication strategies in
+//     package replication build;
+//   - vnode token allocation: AllocateTokens picks a joining node's tokens
+//     so that ownership, and replicated load for a given replication
+//     factor, stay balanced.
 //
 // ring imports no other package of wcdb.
 package ring
