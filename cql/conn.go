@@ -351,7 +351,7 @@ func (c *conn) dispatch(h header, body []byte) {
 		return
 	}
 	c.handlers.Add(1)
-	go c.handle(h, r)
+	c.srv.submit(task{c: c, h: h, r: r})
 }
 
 // reply queues a response built from body (a pooled writer holding the

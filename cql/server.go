@@ -48,6 +48,10 @@ type Server struct {
 	rejecting  atomic.Int32
 	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
 
+	// work hands statements to idle workers; workers counts them.
+	work    chan task
+	workers sync.WaitGroup
+
 	mu struct {
 		sync.Mutex
 		closed    bool
@@ -71,6 +75,7 @@ func New(cfg Config, exec Executor) (*Server, error) {
 		log:      cfg.Logger,
 		prepared: newPreparedCache(cfg.PreparedCacheSize),
 		done:     make(chan struct{}),
+		work:     make(chan task),
 		closed:   make(chan struct{}),
 	}
 	if s.log == nil {
@@ -270,6 +275,8 @@ func (s *Server) shutdown() error {
 	drained := make(chan struct{})
 	go func() {
 		s.conns.Wait()
+		// Workers leave once done is closed and their statement is over.
+		s.workers.Wait()
 		close(drained)
 	}()
 	defer s.cancelBase()
@@ -288,6 +295,46 @@ func (s *Server) shutdown() error {
 		return nil
 	case <-time.After(grace):
 		return fmt.Errorf("cql: requests still running %v after the drain deadline (does the executor honour its context?)", grace)
+	}
+}
+
+// task is a statement request for a worker.
+type task struct {
+	c *conn
+	h header
+	r reader
+}
+
+// workerIdle is how long an idle worker waits for another statement.
+const workerIdle = 10 * time.Second
+
+// submit runs a statement on an idle worker, or on a new one. Workers live
+// on between statements so that their stacks, grown by the executor, are
+// reused: a goroutine per statement grew (copied) its stack every time.
+func (s *Server) submit(t task) {
+	select {
+	case s.work <- t:
+	default:
+		s.workers.Add(1)
+		go s.worker(t)
+	}
+}
+
+func (s *Server) worker(t task) {
+	defer s.workers.Done()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		t.c.handle(t.h, t.r)
+		t = task{}
+		idle.Reset(workerIdle)
+		select {
+		case t = <-s.work:
+		case <-idle.C:
+			return
+		case <-s.done:
+			return
+		}
 	}
 }
 
