@@ -3,6 +3,7 @@
 //	wcdb                        run a node with the defaults (./wcdb-data, CQL on 127.0.0.1:9042)
 //	wcdb server [flags]         run a node (--config FILE and overriding flags)
 //	wcdb bench engine [flags]   benchmark the storage engine against Pebble
+//	wcdb bench ycsb [flags]     YCSB workloads against wcdb, PostgreSQL or Redis
 package main
 
 import (
@@ -26,6 +27,8 @@ commands:
                  a YAML configuration, see deploy/wcdb.example.yaml)
   bench engine   run YCSB-shaped workloads in-process against the storage
                  engine and Pebble (wcdb bench engine -h for flags)
+  bench ycsb     run YCSB's core workloads over the network against wcdb,
+                 Cassandra, PostgreSQL or Redis (wcdb bench ycsb -h for flags)
 `
 
 func main() {
@@ -38,8 +41,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "bench":
+		if len(args) >= 2 && args[1] == "ycsb" {
+			return benchYCSB(args[2:], stdout, stderr)
+		}
 		if len(args) < 2 || args[1] != "engine" {
-			fmt.Fprint(stderr, "usage: wcdb bench engine [flags]\n")
+			fmt.Fprint(stderr, "usage: wcdb bench engine|ycsb [flags]\n")
 			return 2
 		}
 		return benchEngine(args[2:], stdout, stderr)

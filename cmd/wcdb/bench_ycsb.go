@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"wcdb/bench/ycsb"
+	"wcdb/bench/ycsb/cqldb"
+	"wcdb/bench/ycsb/pgdb"
+	"wcdb/bench/ycsb/redisdb"
+)
+
+const benchYCSBUsage = `usage: wcdb bench ycsb [flags]
+
+Runs YCSB's core workloads (load, a-f) against wcdb or Cassandra (CQL),
+PostgreSQL or Redis over the network, and prints latency per operation type
+(p50 ... max, from the intended start under --target), throughput and the
+server's CPU time per operation. --json FILE writes everything, time series
+included. Interrupting (Ctrl-C) stops the current phase and still reports.
+
+`
+
+// benchYCSB runs wcdb bench ycsb.
+func benchYCSB(args []string, stdout, stderr io.Writer) int {
+	d := ycsb.DefaultConfig()
+	cd, pd, rd := cqldb.DefaultConfig(), pgdb.DefaultConfig(), redisdb.DefaultConfig()
+	fs := flag.NewFlagSet("wcdb bench ycsb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchYCSBUsage)
+		fs.PrintDefaults()
+	}
+	cfg := d
+	dbName := fs.String("db", "wcdb", "database: wcdb or cassandra (CQL), postgres, redis")
+	workloads := fs.String("workloads", strings.Join(d.Workloads, ","), "phases in order: load (first, if given) and a-f")
+	fs.Int64Var(&cfg.Records, "records", d.Records, "records the load inserts (without load: records already there)")
+	fs.Int64Var(&cfg.Operations, "operations", d.Operations, "operations per run phase (0: until --duration)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "cap on each run phase's time (0: none)")
+	fs.IntVar(&cfg.Threads, "threads", d.Threads, "workers, each with its own client")
+	fs.Float64Var(&cfg.Target, "target", 0, "intended ops/s of the run phases over all workers (0: as fast as possible)")
+	fs.Float64Var(&cfg.LoadTarget, "load-target", 0, "intended ops/s of the load (0: as fast as possible)")
+	fs.IntVar(&cfg.Fields, "fields", d.Fields, "fields per record")
+	fs.IntVar(&cfg.FieldLength, "field-length", d.FieldLength, "bytes per field")
+	fs.IntVar(&cfg.MaxScanLength, "max-scan-length", d.MaxScanLength, "longest scan of workload e (lengths uniform from 1)")
+	fs.DurationVar(&cfg.OpTimeout, "op-timeout", d.OpTimeout, "timeout of each operation (0: none)")
+	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed")
+	serverPIDs := fs.String("server-pids", "", "comma-separated PIDs of the server's processes: their CPU time (with descendants') is reported too")
+	jsonFile := fs.String("json", "", "write the full result as JSON to this file")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	fresh := fs.Bool("fresh", false, "drop the table (Redis: delete the indexed keys) before running")
+
+	hosts := fs.String("hosts", strings.Join(cd.Hosts, ","), "CQL: contact points, host or host:port, comma-separated")
+	fs.IntVar(&cd.Port, "port", cd.Port, "CQL: port of hosts given without one")
+	fs.StringVar(&cd.Consistency, "consistency", cd.Consistency, "CQL: consistency level of every statement")
+	fs.IntVar(&cd.RF, "rf", cd.RF, "CQL: replication factor of the ycsb keyspace when created")
+	fs.IntVar(&cd.Connections, "connections", cd.Connections, "CQL: connections per host")
+	fs.StringVar(&cd.Keyspace, "keyspace", cd.Keyspace, "CQL: keyspace")
+	fs.StringVar(&pd.DSN, "dsn", pd.DSN, "PostgreSQL: connection string or URL")
+	fs.StringVar(&pd.Table, "table", pd.Table, "PostgreSQL: table")
+	fs.StringVar(&rd.Addr, "addr", rd.Addr, "Redis: host:port")
+	fs.IntVar(&rd.DB, "redis-db", rd.DB, "Redis: logical database")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	cfg.Workloads = splitList(*workloads)
+	for _, p := range splitList(*serverPIDs) {
+		pid, err := strconv.Atoi(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "wcdb: --server-pids: %q is not a PID\n", p)
+			return 2
+		}
+		cfg.ServerPIDs = append(cfg.ServerPIDs, pid)
+	}
+	if !*quiet {
+		cfg.Progress = stderr
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var db ycsb.DB
+	switch *dbName {
+	case "wcdb", "cassandra":
+		cd.Hosts, cd.Fields, cd.Fresh = splitList(*hosts), cfg.Fields, *fresh
+		if cfg.OpTimeout > 0 {
+			cd.Timeout = cfg.OpTimeout
+		}
+		c, err := cqldb.Open(openCtx, cd)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		db = c
+		cfg.DBSettings = map[string]string{
+			"hosts": strings.Join(cd.Hosts, ","), "port": strconv.Itoa(cd.Port), "consistency": cd.Consistency,
+			"rf": strconv.Itoa(cd.RF), "connections_per_host": strconv.Itoa(cd.Connections),
+			"keyspace": cd.Keyspace, "table": cd.Table, "routing": "token-aware, round robin fallback",
+			"scan": "token(y_id) >= token(?) LIMIT n",
+		}
+	case "postgres":
+		pd.Fields, pd.Fresh = cfg.Fields, *fresh
+		p, err := pgdb.Open(openCtx, pd)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		db = p
+		cfg.DBSettings = p.Settings()
+		cfg.DBSettings["scan"] = "y_id >= $1 ORDER BY y_id LIMIT n"
+	case "redis":
+		rd.PoolSize, rd.Fresh = cfg.Threads, *fresh
+		r, err := redisdb.Open(openCtx, rd)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		db = r
+		cfg.DBSettings = map[string]string{
+			"addr": rd.Addr, "db": strconv.Itoa(rd.DB), "pool": strconv.Itoa(rd.PoolSize),
+			"scan": "ZRANGE " + redisdb.Index + " [key + BYLEX LIMIT 0 n, then HGETALL each (pipelined)",
+		}
+	default:
+		fmt.Fprintf(stderr, "wcdb: --db %q: want wcdb, cassandra, postgres or redis\n", *dbName)
+		return 2
+	}
+	defer db.Close()
+	cfg.DBName = *dbName
+
+	res, runErr := ycsb.Run(ctx, db, cfg)
+	if res == nil {
+		fmt.Fprintln(stderr, "wcdb:", runErr)
+		return 1
+	}
+	if err := res.WriteText(stdout); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	if *jsonFile != "" {
+		if err := res.WriteJSONFile(*jsonFile); err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+	}
+	var failed int64
+	for _, ph := range res.Phases {
+		failed += ph.Failed
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "wcdb: %d operations failed (counted by kind above)\n", failed)
+	}
+	if runErr != nil {
+		fmt.Fprintln(stderr, "wcdb:", runErr)
+		return 1
+	}
+	return 0
+}
