@@ -22,15 +22,19 @@ import (
 // than a quarter of it get their own allocation.
 const slabSize = 256 << 10
 
-// Per-object overheads counted in Size: skiplist node, pointers, headers.
+// Per-object overheads counted in Size: skiplist node, pointers, headers
+// (and for a partition its index entry and share of buckets).
 const (
-	partitionOverhead = 160
+	partitionOverhead = 192
 	rowOverhead       = 96
 )
 
 // Memtable is a sorted in-memory set of partitions.
 type Memtable struct {
 	parts *skiplist[mutation.Key, partition]
+	// byKey finds partitions for point reads and for writes to existing
+	// partitions; the skiplist keeps the order scans need.
+	byKey *index
 	size  atomic.Int64
 	rows  atomic.Int64
 
@@ -60,7 +64,7 @@ type rowEntry struct {
 
 // New returns an empty memtable.
 func New() *Memtable {
-	return &Memtable{parts: newSkiplist[mutation.Key, partition](func(a, b mutation.Key) int { return a.Compare(b) })}
+	return &Memtable{parts: newSkiplist[mutation.Key, partition](func(a, b mutation.Key) int { return a.Compare(b) }), byKey: newIndex()}
 }
 
 // Size returns the memory the memtable accounts for, in bytes.
@@ -92,11 +96,18 @@ func (m *Memtable) copyLocked(b []byte) []byte {
 func (m *Memtable) Apply(v *mutation.View) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	pn, _ := m.parts.getOrInsert(v.Key, func() (mutation.Key, *partition) {
-		m.size.Add(partitionOverhead)
-		k := mutation.Key{Token: v.Key.Token, Bytes: m.copyLocked(v.Key.Bytes)}
-		return k, &partition{}
-	})
+	pn := m.byKey.get(v.Key)
+	if pn == nil {
+		var inserted bool
+		pn, inserted = m.parts.getOrInsert(v.Key, func() (mutation.Key, *partition) {
+			m.size.Add(partitionOverhead)
+			k := mutation.Key{Token: v.Key.Token, Bytes: m.copyLocked(v.Key.Bytes)}
+			return k, &partition{}
+		})
+		if inserted {
+			m.byKey.add(pn)
+		}
+	}
 	p := pn.val.Load()
 	if len(v.Header) > 1 || (len(v.Header) == 1 && v.Header[0] != 0) {
 		if err := m.mergeHeaderLocked(p, v.Header); err != nil {
@@ -196,7 +207,7 @@ type Partition struct {
 
 // Get returns the partition with key k, or nil.
 func (m *Memtable) Get(k mutation.Key) *Partition {
-	n := m.parts.get(k)
+	n := m.byKey.get(k)
 	if n == nil {
 		return nil
 	}

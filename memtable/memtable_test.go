@@ -176,3 +176,51 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+// TestIndexGrowth writes enough partitions to resize the key index several
+// times while readers look keys up, and checks every key is found by both
+// the index and an ordered scan.
+func TestIndexGrowth(t *testing.T) {
+	m := New()
+	const n = 5000
+	keys := make([]mutation.Key, n)
+	for i := range keys {
+		b := []byte(fmt.Sprintf("key-%d", i))
+		// Pairs of keys share a token, as colliding keys would.
+		keys[i] = mutation.Key{Token: int64(uint64(i/2) * 0x9e3779b97f4a7c15), Bytes: b}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20000; i++ {
+			k := keys[i%n]
+			if p := m.Get(k); p != nil && !p.Key().Equal(k) {
+				t.Errorf("Get(%s) returned %s", k.Bytes, p.Key().Bytes)
+				return
+			}
+		}
+	}()
+	for _, k := range keys {
+		mu := mutation.Mutation{Table: mutation.TableID{1}, Partition: mutation.Partition{Key: k, Deletion: mutation.Live,
+			Rows: []mutation.Row{{Clustering: []byte{}, Liveness: mutation.Liveness{Timestamp: 1, ExpiresAt: mutation.NoDeletionTime}}}}}
+		v, err := mutation.DecodeView(mutation.AppendMutation(nil, &mu))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Apply(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	for _, k := range keys {
+		if p := m.Get(k); p == nil || !p.Key().Equal(k) {
+			t.Fatalf("Get(%s) = %v after all writes", k.Bytes, p)
+		}
+	}
+	if got := m.Get(mutation.Key{Token: keys[2].Token, Bytes: []byte("other")}); got != nil {
+		t.Fatalf("Get of an absent key with a present token: %v", got.Key())
+	}
+	if m.Len() != n {
+		t.Fatalf("Len = %d, want %d", m.Len(), n)
+	}
+}
