@@ -222,7 +222,7 @@ func (x *Executor) lookupTable(sessionKeyspace string, n TableName) (*schema.Key
 	}
 	t := x.catalog.Table(ksName, n.Name)
 	if t == nil {
-		return nil, nil, invalidRequest("table %s does not exist", n.Name)
+		return nil, nil, invalidRequest("unconfigured table %s", n.Name)
 	}
 	return ks, t, nil
 }

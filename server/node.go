@@ -60,9 +60,19 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		if n.cql != nil {
 			n.cql.Close()
 		}
+		if n.ln != nil {
+			n.ln.Close()
+		}
 		e.Close()
 		return nil, err
 	}
+	// The CQL port is bound first, so that system.local tells clients the
+	// port actually served (cql_port 0 picks a free one).
+	n.ln, err = net.Listen("tcp", net.JoinHostPort(cfg.ListenAddress, strconv.Itoa(cfg.CQLPort)))
+	if err != nil {
+		return fail(fmt.Errorf("server: CQL port: %w", err))
+	}
+	cfg.CQLPort = n.ln.Addr().(*net.TCPAddr).Port
 	coord := replication.NewLocal(localnode.Replica{E: e}, cfg.DataCenter)
 	n.exec, err = query.New(ctx, query.Config{
 		Coordinator: coord,
@@ -85,10 +95,6 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	n.cql, err = cql.New(ccfg, n.exec)
 	if err != nil {
 		return fail(err)
-	}
-	n.ln, err = net.Listen("tcp", ccfg.ListenAddress)
-	if err != nil {
-		return fail(fmt.Errorf("server: CQL port: %w", err))
 	}
 	go func() { n.served <- n.cql.Serve(context.Background(), n.ln) }()
 	log.Info("wcdb node started", "cql", n.ln.Addr().String(), "data_dir", cfg.DataDir,

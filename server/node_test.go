@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"net"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/query"
+	"wcdb/replication"
 )
 
 func startNode(t *testing.T, dir string) *Node {
@@ -92,4 +96,25 @@ func TestNodeServesGocqlAndRestarts(t *testing.T) {
 	s = connect(t, n, "ks")
 	defer s.Close()
 	check(s)
+}
+
+// TestRPCPortIsTheServedOne: with cql_port 0 the node picks a free port,
+// and system.local must name that one (drivers connect to what it says).
+func TestRPCPortIsTheServedOne(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.CQLPort = 0
+	n, err := Start(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	res, err := n.Executor().Query(context.Background(), &query.Session{}, "SELECT rpc_port FROM system.local", &query.Options{Consistency: replication.One})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := n.Addr().(*net.TCPAddr).Port
+	if len(res.Rows) != 1 || int(int32(binary.BigEndian.Uint32(res.Rows[0][0]))) != want {
+		t.Fatalf("system.local rpc_port: got %v, want %d", res.Rows, want)
+	}
 }

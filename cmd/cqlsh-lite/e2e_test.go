@@ -285,7 +285,7 @@ cqlsh:ks> SELECT * FROM t;
 
 (3 rows)
 cqlsh:ks> SELECT * FROM nosuch;
-InvalidRequest: Error from server: code=2200 [Invalid query] message="table nosuch does not exist"
+InvalidRequest: Error from server: code=2200 [Invalid query] message="unconfigured table nosuch"
 cqlsh:ks> 
 `
 	if got := transcript.String(); got != want {
