@@ -1,0 +1,229 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+)
+
+// Peer is a remote node as its peers call it: its replica, and the calls
+// of hint replay, schema agreement and liveness checks. A Client (gRPC)
+// and a Network's links (in memory) are Peers. Methods are safe for
+// concurrent use; a call whose ctx has no deadline gets the transport's
+// default timeout. Errors are *Error values (KindOf tells them apart).
+type Peer interface {
+	replication.Replica
+	// ApplyHints applies the mutations in order (hint replay), stopping at
+	// the first that fails; like Apply, replaying twice is harmless.
+	ApplyHints(ctx context.Context, ms []mutation.Mutation) error
+	// SchemaPull returns the peer's schema as schema mutations.
+	SchemaPull(ctx context.Context) ([]mutation.Mutation, error)
+	// Ping checks the peer answers, and returns its version.
+	Ping(ctx context.Context) (Version, error)
+}
+
+// DialOptions configure a Client. The zero value dials with the defaults.
+type DialOptions struct {
+	// Timeout bounds a call whose ctx has no deadline. Default 10 s.
+	Timeout time.Duration
+	// Conns is how many connections to open to the peer; calls are spread
+	// over them in turn, so one large response does not hold up the
+	// small ones behind it on a single connection. Default 1.
+	Conns int
+	// ConnectTimeout bounds a connection attempt. Default 2 s.
+	ConnectTimeout time.Duration
+	// ReconnectBase and ReconnectMax bound the backoff between connection
+	// attempts to a peer that is down: the first retry waits about
+	// ReconnectBase, each later one 1.6 times longer, up to ReconnectMax.
+	// Calls made meanwhile fail at once with KindUnavailable. Defaults
+	// 100 ms and 5 s.
+	ReconnectBase, ReconnectMax time.Duration
+	// KeepaliveTime is how long a connection may stay idle before the
+	// client pings the peer, and KeepaliveTimeout how long it waits for
+	// the answer before declaring the connection dead (the calls on it
+	// then fail with KindUnavailable). Defaults 10 s and 5 s; KeepaliveTime
+	// may not be under 5 s, which servers enforce.
+	KeepaliveTime, KeepaliveTimeout time.Duration
+	// MaxMessageSize is the largest message received. Default 64 MiB.
+	MaxMessageSize int
+}
+
+func (o DialOptions) withDefaults() DialOptions {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.Timeout, 10*time.Second)
+	def(&o.ConnectTimeout, 2*time.Second)
+	def(&o.ReconnectBase, 100*time.Millisecond)
+	def(&o.ReconnectMax, 5*time.Second)
+	def(&o.KeepaliveTime, 10*time.Second)
+	def(&o.KeepaliveTimeout, 5*time.Second)
+	if o.Conns == 0 {
+		o.Conns = 1
+	}
+	if o.MaxMessageSize == 0 {
+		o.MaxMessageSize = defaultMaxMessageSize
+	}
+	return o
+}
+
+// Validate reports options that make no sense.
+func (o DialOptions) Validate() error {
+	switch {
+	case o.Timeout < 0 || o.ConnectTimeout < 0 || o.ReconnectBase < 0 || o.ReconnectMax < 0 ||
+		o.KeepaliveTime < 0 || o.KeepaliveTimeout < 0:
+		return errors.New("messaging: durations must not be negative")
+	case o.KeepaliveTime != 0 && o.KeepaliveTime < minClientKeepalive:
+		return errors.New("messaging: KeepaliveTime must be at least 5s")
+	case o.Conns < 0 || o.Conns > 64:
+		return errors.New("messaging: Conns must be between 1 and 64")
+	case o.MaxMessageSize < 0:
+		return errors.New("messaging: MaxMessageSize must not be negative")
+	}
+	return nil
+}
+
+// Client calls one peer over gRPC. It connects lazily, on the first call,
+// and reconnects by itself after the peer restarts.
+type Client struct {
+	addr    string
+	timeout time.Duration
+	conns   []*grpc.ClientConn
+	next    atomic.Uint32
+	closed  atomic.Bool
+}
+
+var _ Peer = (*Client)(nil)
+
+// Dial returns a client of the peer at addr (host:port). It does not
+// connect: the first call does.
+func Dial(addr string, opts DialOptions) (*Client, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	bo := backoff.DefaultConfig
+	bo.BaseDelay, bo.MaxDelay = opts.ReconnectBase, opts.ReconnectMax
+	dopts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: opts.ConnectTimeout}),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: opts.KeepaliveTime,
+			Timeout: opts.KeepaliveTimeout, PermitWithoutStream: true}),
+		grpc.WithDefaultCallOptions(grpc.CallContentSubtype(CodecName),
+			grpc.MaxCallRecvMsgSize(opts.MaxMessageSize), grpc.MaxCallSendMsgSize(opts.MaxMessageSize)),
+	}
+	c := &Client{addr: addr, timeout: opts.Timeout}
+	for range opts.Conns {
+		// passthrough: addr is used as given, with no resolver goroutine.
+		cc, err := grpc.NewClient("passthrough:///"+addr, dopts...)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.conns = append(c.conns, cc)
+	}
+	return c, nil
+}
+
+// Addr returns the peer's address.
+func (c *Client) Addr() string { return c.addr }
+
+// Close closes the connections; calls in flight fail.
+func (c *Client) Close() error {
+	c.closed.Store(true)
+	var first error
+	for _, cc := range c.conns {
+		if err := cc.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (c *Client) invoke(ctx context.Context, op string, req, resp message) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	cc := c.conns[0]
+	if len(c.conns) > 1 {
+		cc = c.conns[int(c.next.Add(1))%len(c.conns)]
+	}
+	if err := cc.Invoke(ctx, fullMethod(op), req, resp); err != nil {
+		if c.closed.Load() {
+			return ErrClosed
+		}
+		return fromStatus(op, c.addr, err)
+	}
+	return nil
+}
+
+// Apply writes m on the peer.
+func (c *Client) Apply(ctx context.Context, m *mutation.Mutation) error {
+	return c.invoke(ctx, opApply, &mutationMsg{m: m}, &emptyMsg{})
+}
+
+// Read reads a partition on the peer.
+func (c *Client) Read(ctx context.Context, cmd replication.ReadCommand) (*mutation.Partition, error) {
+	var resp partitionMsg
+	if err := c.invoke(ctx, opRead, &readMsg{cmd: cmd}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.p, nil
+}
+
+// Digest returns the peer's digest of a read.
+func (c *Client) Digest(ctx context.Context, cmd replication.ReadCommand) ([]byte, error) {
+	var resp digestMsg
+	if err := c.invoke(ctx, opDigest, &readMsg{cmd: cmd}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.digest, nil
+}
+
+// ReadRange reads a page of partitions on the peer.
+func (c *Client) ReadRange(ctx context.Context, cmd replication.RangeCommand) (replication.RangeResult, error) {
+	var resp rangeResultMsg
+	if err := c.invoke(ctx, opReadRange, &rangeMsg{cmd: cmd}, &resp); err != nil {
+		return replication.RangeResult{}, err
+	}
+	return resp.res, nil
+}
+
+// ApplyHints replays hinted mutations on the peer.
+func (c *Client) ApplyHints(ctx context.Context, ms []mutation.Mutation) error {
+	return c.invoke(ctx, opApplyHints, &mutationsMsg{ms: ms}, &emptyMsg{})
+}
+
+// SchemaPull returns the peer's schema mutations.
+func (c *Client) SchemaPull(ctx context.Context) ([]mutation.Mutation, error) {
+	var resp mutationsMsg
+	if err := c.invoke(ctx, opSchemaPull, &emptyMsg{}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.ms, nil
+}
+
+// Ping returns the peer's version.
+func (c *Client) Ping(ctx context.Context) (Version, error) {
+	var resp versionMsg
+	if err := c.invoke(ctx, opPing, &emptyMsg{}, &resp); err != nil {
+		return Version{}, err
+	}
+	return resp.v, nil
+}

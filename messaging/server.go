@@ -1,0 +1,123 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+)
+
+// ServerOptions configure a Server (and a node of a Network). The zero
+// value serves with the defaults.
+type ServerOptions struct {
+	// SchemaPull answers peers' SchemaPull calls with the node's schema as
+	// mutations of the schema tables; the query layer supplies it. Nil:
+	// SchemaPull fails.
+	SchemaPull func(ctx context.Context) ([]mutation.Mutation, error)
+	// Node and Release identify the node in Ping answers (its host id and
+	// software version, say).
+	Node, Release string
+	// MaxInFlight is the most requests served at once; more are refused
+	// as overloaded (KindOverloaded) rather than queued behind a slow
+	// disk. 0: no limit.
+	MaxInFlight int
+	// MaxMessageSize is the largest message received. Default 64 MiB.
+	MaxMessageSize int
+	// KeepaliveTime is how long a connection may stay idle before the
+	// server pings the client, and KeepaliveTimeout how long it waits for
+	// the answer before closing it. Defaults 30 s and 10 s.
+	KeepaliveTime, KeepaliveTimeout time.Duration
+}
+
+// minClientKeepalive is the shortest interval a client may ping at; the
+// server closes connections that ping more often. DialOptions.Validate
+// holds clients to it.
+const minClientKeepalive = 5 * time.Second
+
+const defaultMaxMessageSize = 64 << 20
+
+func (o ServerOptions) withDefaults() ServerOptions {
+	if o.MaxMessageSize == 0 {
+		o.MaxMessageSize = defaultMaxMessageSize
+	}
+	if o.KeepaliveTime == 0 {
+		o.KeepaliveTime = 30 * time.Second
+	}
+	if o.KeepaliveTimeout == 0 {
+		o.KeepaliveTimeout = 10 * time.Second
+	}
+	return o
+}
+
+// Validate reports options that make no sense.
+func (o ServerOptions) Validate() error {
+	switch {
+	case o.MaxInFlight < 0:
+		return errors.New("messaging: MaxInFlight must not be negative")
+	case o.MaxMessageSize < 0:
+		return errors.New("messaging: MaxMessageSize must not be negative")
+	case o.KeepaliveTime < 0 || o.KeepaliveTimeout < 0:
+		return errors.New("messaging: keepalive durations must not be negative")
+	}
+	return nil
+}
+
+// Server serves a node's local replica to its peers over gRPC.
+type Server struct {
+	g *grpc.Server
+}
+
+// NewServer returns a server of local's data; Serve starts it.
+func NewServer(local replication.Replica, opts ServerOptions) (*Server, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	g := grpc.NewServer(
+		grpc.MaxRecvMsgSize(opts.MaxMessageSize),
+		grpc.MaxSendMsgSize(opts.MaxMessageSize),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: opts.KeepaliveTime, Timeout: opts.KeepaliveTimeout}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minClientKeepalive, PermitWithoutStream: true}),
+	)
+	g.RegisterService(&serviceDesc, newHandler(local, &opts))
+	return &Server{g: g}, nil
+}
+
+// Serve accepts connections on l until Stop or GracefulStop, and then
+// returns nil; it returns an error if accepting fails otherwise.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.g.Serve(l)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// Stop closes the listeners and every connection at once; calls in flight
+// fail with KindUnavailable on the client side.
+func (s *Server) Stop() { s.g.Stop() }
+
+// GracefulStop stops accepting connections and calls, waits for the calls
+// in flight to finish, and stops. If ctx ends first, it stops at once and
+// returns ctx's error.
+func (s *Server) GracefulStop(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.g.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.g.Stop()
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,169 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+)
+
+// ServiceName is the gRPC service between nodes.
+const ServiceName = "wcdb.Internode"
+
+// Method names, as in "/wcdb.Internode/Apply".
+const (
+	opApply      = "Apply"
+	opRead       = "Read"
+	opDigest     = "Digest"
+	opReadRange  = "ReadRange"
+	opApplyHints = "ApplyHints"
+	opSchemaPull = "SchemaPull"
+	opPing       = "Ping"
+)
+
+// fullMethod returns op's gRPC method path, "/wcdb.Internode/<op>".
+func fullMethod(op string) string {
+	switch op {
+	case opApply:
+		return "/" + ServiceName + "/" + opApply
+	case opRead:
+		return "/" + ServiceName + "/" + opRead
+	case opDigest:
+		return "/" + ServiceName + "/" + opDigest
+	case opReadRange:
+		return "/" + ServiceName + "/" + opReadRange
+	case opApplyHints:
+		return "/" + ServiceName + "/" + opApplyHints
+	case opSchemaPull:
+		return "/" + ServiceName + "/" + opSchemaPull
+	case opPing:
+		return "/" + ServiceName + "/" + opPing
+	}
+	return "/" + ServiceName + "/" + op
+}
+
+// handler serves requests from a node's local replica; the gRPC server and
+// the in-memory network share it, so both answer alike.
+type handler struct {
+	local   replication.Replica
+	schema  func(context.Context) ([]mutation.Mutation, error)
+	version Version
+	// inflight, when not nil, holds a token per request being served.
+	inflight chan struct{}
+}
+
+func newHandler(local replication.Replica, opts *ServerOptions) *handler {
+	h := &handler{local: local, schema: opts.SchemaPull,
+		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
+	if opts.MaxInFlight > 0 {
+		h.inflight = make(chan struct{}, opts.MaxInFlight)
+	}
+	return h
+}
+
+// serve runs one request: requests whose deadline passed on the way are
+// dropped unserved (the caller has given up), and requests beyond the
+// in-flight limit are refused as overloaded.
+func (h *handler) serve(ctx context.Context, op string, req message) (message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if h.inflight != nil {
+		select {
+		case h.inflight <- struct{}{}:
+			defer func() { <-h.inflight }()
+		default:
+			return nil, fmt.Errorf("%w: %d requests in flight", ErrOverloaded, cap(h.inflight))
+		}
+	}
+	switch op {
+	case opApply:
+		return &emptyMsg{}, h.local.Apply(ctx, req.(*mutationMsg).m)
+	case opRead:
+		p, err := h.local.Read(ctx, req.(*readMsg).cmd)
+		return &partitionMsg{p: p}, err
+	case opDigest:
+		d, err := h.local.Digest(ctx, req.(*readMsg).cmd)
+		return &digestMsg{digest: d}, err
+	case opReadRange:
+		res, err := h.local.ReadRange(ctx, req.(*rangeMsg).cmd)
+		return &rangeResultMsg{res: res}, err
+	case opApplyHints:
+		ms := req.(*mutationsMsg).ms
+		for i := range ms {
+			if err := h.local.Apply(ctx, &ms[i]); err != nil {
+				return nil, err
+			}
+		}
+		return &emptyMsg{}, nil
+	case opSchemaPull:
+		if h.schema == nil {
+			return nil, fmt.Errorf("messaging: node serves no schema")
+		}
+		ms, err := h.schema(ctx)
+		return &mutationsMsg{ms: ms}, err
+	case opPing:
+		return &versionMsg{v: h.version}, nil
+	}
+	return nil, fmt.Errorf("messaging: unknown method %q", op)
+}
+
+// newRequest returns an empty request message for op, and false for an
+// unknown op.
+func newRequest(op string) (message, bool) {
+	switch op {
+	case opApply:
+		return &mutationMsg{}, true
+	case opRead, opDigest:
+		return &readMsg{}, true
+	case opReadRange:
+		return &rangeMsg{}, true
+	case opApplyHints:
+		return &mutationsMsg{}, true
+	case opSchemaPull, opPing:
+		return &emptyMsg{}, true
+	}
+	return nil, false
+}
+
+// serviceDesc describes wcdb.Internode to gRPC by hand: the messages are
+// this package's types, carried by the "wcdb" codec, so no generated code
+// is involved.
+var serviceDesc = grpc.ServiceDesc{
+	ServiceName: ServiceName,
+	// Any value may be registered: the handlers check the type.
+	HandlerType: (*any)(nil),
+	Methods: []grpc.MethodDesc{
+		method(opApply), method(opRead), method(opDigest), method(opReadRange),
+		method(opApplyHints), method(opSchemaPull), method(opPing),
+	},
+	Metadata: "messaging/wire.go",
+}
+
+func method(op string) grpc.MethodDesc {
+	full := fullMethod(op)
+	return grpc.MethodDesc{
+		MethodName: op,
+		Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+			h := srv.(*handler)
+			req, _ := newRequest(op)
+			if err := dec(req); err != nil {
+				return nil, err
+			}
+			call := func(ctx context.Context, req any) (any, error) {
+				resp, err := h.serve(ctx, op, req.(message))
+				if err != nil {
+					return nil, toStatus(err)
+				}
+				return resp, nil
+			}
+			if interceptor == nil {
+				return call(ctx, req)
+			}
+			return interceptor(ctx, req, &grpc.UnaryServerInfo{Server: srv, FullMethod: full}, call)
+		},
+	}
+}

@@ -1,0 +1,648 @@
+package messaging
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+)
+
+// WireVersion is the version of the message format below. A node rejects
+// messages of another version, so a change to any layout (or to the
+// mutation encoding the messages embed) must bump it.
+const WireVersion = 1
+
+// ErrCorrupt marks bytes that do not decode as a message.
+var ErrCorrupt = errors.New("messaging: corrupt message")
+
+/*
+Wire format, version 1. Every gRPC message of the wcdb.Internode service is
+one of the messages below, encoded by the "wcdb" codec. Integers are Go
+varints ("uv" unsigned LEB128, "v" zig-zag signed) unless a width is given;
+"mutation" is mutation.AppendMutation's encoding, "header" and "row" are
+mutation.AppendHeader's and mutation.AppendRow's.
+
+Every message starts with a three-byte envelope:
+
+	version      u8    WireVersion
+	mutenc       u8    mutation.EncodingVersion the embedded encodings use
+	kind         u8    the message kind (below), checked against the type
+	                   the receiver expects
+
+then its body, which must end where the message ends.
+
+Shared pieces:
+
+	optbytes     uv 0 for nil, or uv len+1 and the bytes (keeps nil apart
+	             from empty: a nil bound is open)
+	key          8 bytes token, big-endian two's complement; uv len, bytes
+	columns      uv n; n × uv column id
+	partition    key; uv len, header; uv nrows;
+	             nrows × (uv len, clustering; uv len, row)
+	position     key; optbytes clustering
+
+Bodies, by kind:
+
+	1 empty      (nothing) — Ping and SchemaPull requests, acknowledgements
+	2 mutation   mutation, to the end — Apply request
+	3 mutations  uv n; n × (uv len, mutation) — ApplyHints request,
+	             SchemaPull response
+	4 read       table (16 bytes); key; flags u8 (0x01 reverse, 0x02 raw,
+	             0x04 columns follow); optbytes start; optbytes end;
+	             v limit; [columns] — Read and Digest requests
+	5 partition  u8 0 (none) or 1 followed by a partition — Read response
+	6 digest     uv len, bytes — Digest response
+	7 range      table (16 bytes); flags u8 (0x01 from, 0x02 to, 0x04 after,
+	             0x08 columns, 0x10 raw); [from key]; [to key];
+	             [after position]; optbytes start; optbytes end; v limit;
+	             v per-partition limit; [columns] — ReadRange request
+	8 rangeres   uv n; n × partition; u8 0, or 1 followed by the next
+	             position — ReadRange response
+	9 version    u8 wire version; uv len, node; uv len, release — Ping
+	             response
+
+Commands' Keyspace does not cross the wire: replicas read by table id, and
+only the coordinator, which holds the schema, uses it. A decoded command's
+Keyspace is nil.
+
+Example: a Read of table 01…01, key "k" (token 5), no bounds, limit 10:
+
+	01 01 04 | 01 ×16 | 00 00 00 00 00 00 00 05 01 6b | 00 | 00 00 | 14
+
+Decoded byte slices alias the message's bytes, which the receiver owns.
+*/
+
+// Message kinds.
+const (
+	kindEmpty     = 1
+	kindMutation  = 2
+	kindMutations = 3
+	kindRead      = 4
+	kindPartition = 5
+	kindDigest    = 6
+	kindRange     = 7
+	kindRangeRes  = 8
+	kindVersion   = 9
+)
+
+const envelopeLen = 3
+
+// message is a request or response body of the Internode service.
+type message interface {
+	kind() byte
+	// appendBody appends the body's encoding to dst.
+	appendBody(dst []byte) []byte
+	// decodeBody decodes a body; byte slices may alias b.
+	decodeBody(b []byte) error
+}
+
+// encodeMessage appends m's full encoding (envelope and body) to dst.
+func encodeMessage(dst []byte, m message) []byte {
+	dst = append(dst, WireVersion, mutation.EncodingVersion, m.kind())
+	return m.appendBody(dst)
+}
+
+// decodeMessage decodes b, a full encoding, into m.
+func decodeMessage(b []byte, m message) error {
+	if len(b) < envelopeLen {
+		return fmt.Errorf("%w: short envelope", ErrCorrupt)
+	}
+	if b[0] != WireVersion || b[1] != mutation.EncodingVersion {
+		return fmt.Errorf("messaging: wire version %d (mutation encoding %d), want %d (%d)",
+			b[0], b[1], WireVersion, mutation.EncodingVersion)
+	}
+	if b[2] != m.kind() {
+		return fmt.Errorf("%w: kind %d, want %d", ErrCorrupt, b[2], m.kind())
+	}
+	return m.decodeBody(b[envelopeLen:])
+}
+
+// emptyMsg is a request or response with no content.
+type emptyMsg struct{}
+
+func (*emptyMsg) kind() byte                   { return kindEmpty }
+func (*emptyMsg) appendBody(dst []byte) []byte { return dst }
+func (*emptyMsg) decodeBody(b []byte) error {
+	if len(b) != 0 {
+		return fmt.Errorf("%w: trailing bytes", ErrCorrupt)
+	}
+	return nil
+}
+
+// mutationMsg is an Apply request.
+type mutationMsg struct{ m *mutation.Mutation }
+
+func (*mutationMsg) kind() byte { return kindMutation }
+
+func (x *mutationMsg) appendBody(dst []byte) []byte { return mutation.AppendMutation(dst, x.m) }
+
+func (x *mutationMsg) decodeBody(b []byte) error {
+	m, err := mutation.DecodeMutation(b)
+	if err != nil {
+		return err
+	}
+	x.m = &m
+	return nil
+}
+
+// mutationsMsg is an ApplyHints request or a SchemaPull response.
+type mutationsMsg struct{ ms []mutation.Mutation }
+
+func (*mutationsMsg) kind() byte { return kindMutations }
+
+func (x *mutationsMsg) appendBody(dst []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(x.ms)))
+	for i := range x.ms {
+		dst = appendPrefixed(dst, func(dst []byte) []byte { return mutation.AppendMutation(dst, &x.ms[i]) })
+	}
+	return dst
+}
+
+func (x *mutationsMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	n := d.count()
+	x.ms = make([]mutation.Mutation, 0, min(n, maxPrealloc))
+	for i := 0; i < n && d.err == nil; i++ {
+		m, err := mutation.DecodeMutation(d.bytes())
+		if err != nil {
+			return err
+		}
+		x.ms = append(x.ms, m)
+	}
+	return d.finish()
+}
+
+// readMsg is a Read or Digest request.
+type readMsg struct{ cmd replication.ReadCommand }
+
+func (*readMsg) kind() byte { return kindRead }
+
+const (
+	readReverse = 0x01
+	readRaw     = 0x02
+	readColumns = 0x04
+)
+
+func (x *readMsg) appendBody(dst []byte) []byte {
+	c := &x.cmd
+	dst = append(dst, c.Table[:]...)
+	dst = appendKey(dst, c.Key)
+	var flags byte
+	if c.Reverse {
+		flags |= readReverse
+	}
+	if c.Raw {
+		flags |= readRaw
+	}
+	if c.Columns != nil {
+		flags |= readColumns
+	}
+	dst = append(dst, flags)
+	dst = appendOptBytes(dst, c.Start)
+	dst = appendOptBytes(dst, c.End)
+	dst = binary.AppendVarint(dst, int64(c.Limit))
+	if flags&readColumns != 0 {
+		dst = appendColumns(dst, c.Columns)
+	}
+	return dst
+}
+
+func (x *readMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	c := &x.cmd
+	*c = replication.ReadCommand{}
+	d.table(&c.Table)
+	c.Key = d.key()
+	flags := d.byte1()
+	if flags&^(readReverse|readRaw|readColumns) != 0 {
+		d.fail()
+	}
+	c.Reverse = flags&readReverse != 0
+	c.Raw = flags&readRaw != 0
+	c.Start = d.optBytes()
+	c.End = d.optBytes()
+	c.Limit = d.int()
+	if flags&readColumns != 0 {
+		c.Columns = d.columns()
+	}
+	return d.finish()
+}
+
+// partitionMsg is a Read response: a partition or none.
+type partitionMsg struct{ p *mutation.Partition }
+
+func (*partitionMsg) kind() byte { return kindPartition }
+
+func (x *partitionMsg) appendBody(dst []byte) []byte {
+	if x.p == nil {
+		return append(dst, 0)
+	}
+	return appendPartition(append(dst, 1), x.p)
+}
+
+func (x *partitionMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	x.p = nil
+	switch d.byte1() {
+	case 0:
+	case 1:
+		x.p = new(mutation.Partition)
+		d.partition(x.p)
+	default:
+		d.fail()
+	}
+	return d.finish()
+}
+
+// digestMsg is a Digest response.
+type digestMsg struct{ digest []byte }
+
+func (*digestMsg) kind() byte { return kindDigest }
+
+func (x *digestMsg) appendBody(dst []byte) []byte { return appendBytes(dst, x.digest) }
+
+func (x *digestMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	x.digest = d.bytes()
+	return d.finish()
+}
+
+// rangeMsg is a ReadRange request.
+type rangeMsg struct{ cmd replication.RangeCommand }
+
+func (*rangeMsg) kind() byte { return kindRange }
+
+const (
+	rangeFrom    = 0x01
+	rangeTo      = 0x02
+	rangeAfter   = 0x04
+	rangeColumns = 0x08
+	rangeRaw     = 0x10
+)
+
+func (x *rangeMsg) appendBody(dst []byte) []byte {
+	c := &x.cmd
+	dst = append(dst, c.Table[:]...)
+	var flags byte
+	if c.From != nil {
+		flags |= rangeFrom
+	}
+	if c.To != nil {
+		flags |= rangeTo
+	}
+	if c.After != nil {
+		flags |= rangeAfter
+	}
+	if c.Columns != nil {
+		flags |= rangeColumns
+	}
+	if c.Raw {
+		flags |= rangeRaw
+	}
+	dst = append(dst, flags)
+	if c.From != nil {
+		dst = appendKey(dst, *c.From)
+	}
+	if c.To != nil {
+		dst = appendKey(dst, *c.To)
+	}
+	if c.After != nil {
+		dst = appendPosition(dst, c.After)
+	}
+	dst = appendOptBytes(dst, c.Start)
+	dst = appendOptBytes(dst, c.End)
+	dst = binary.AppendVarint(dst, int64(c.Limit))
+	dst = binary.AppendVarint(dst, int64(c.PerPartitionLimit))
+	if c.Columns != nil {
+		dst = appendColumns(dst, c.Columns)
+	}
+	return dst
+}
+
+func (x *rangeMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	c := &x.cmd
+	*c = replication.RangeCommand{}
+	d.table(&c.Table)
+	flags := d.byte1()
+	if flags&^(rangeFrom|rangeTo|rangeAfter|rangeColumns|rangeRaw) != 0 {
+		d.fail()
+	}
+	if flags&rangeFrom != 0 {
+		k := d.key()
+		c.From = &k
+	}
+	if flags&rangeTo != 0 {
+		k := d.key()
+		c.To = &k
+	}
+	if flags&rangeAfter != 0 {
+		c.After = d.position()
+	}
+	c.Start = d.optBytes()
+	c.End = d.optBytes()
+	c.Limit = d.int()
+	c.PerPartitionLimit = d.int()
+	if flags&rangeColumns != 0 {
+		c.Columns = d.columns()
+	}
+	c.Raw = flags&rangeRaw != 0
+	return d.finish()
+}
+
+// rangeResultMsg is a ReadRange response.
+type rangeResultMsg struct{ res replication.RangeResult }
+
+func (*rangeResultMsg) kind() byte { return kindRangeRes }
+
+func (x *rangeResultMsg) appendBody(dst []byte) []byte {
+	r := &x.res
+	dst = binary.AppendUvarint(dst, uint64(len(r.Partitions)))
+	for _, p := range r.Partitions {
+		dst = appendPartition(dst, p)
+	}
+	if r.Next == nil {
+		return append(dst, 0)
+	}
+	return appendPosition(append(dst, 1), r.Next)
+}
+
+func (x *rangeResultMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	r := &x.res
+	*r = replication.RangeResult{}
+	n := d.count()
+	if n > 0 {
+		// Partitions are allocated a slab at a time, not one by one.
+		r.Partitions = make([]*mutation.Partition, 0, min(n, maxPrealloc))
+		var slab []mutation.Partition
+		for i := 0; i < n && d.err == nil; i++ {
+			if len(slab) == 0 {
+				slab = make([]mutation.Partition, min(n-i, 256))
+			}
+			d.partition(&slab[0])
+			r.Partitions = append(r.Partitions, &slab[0])
+			slab = slab[1:]
+		}
+	}
+	switch d.byte1() {
+	case 0:
+	case 1:
+		r.Next = d.position()
+	default:
+		d.fail()
+	}
+	if d.err != nil {
+		r.Partitions = nil
+	}
+	return d.finish()
+}
+
+// Version is what Ping returns: the peer's wire format and identity.
+type Version struct {
+	// Wire is the message format version the peer speaks (WireVersion).
+	Wire int
+	// Node and Release are the peer's ServerOptions.Node and .Release.
+	Node    string
+	Release string
+}
+
+// versionMsg is a Ping response.
+type versionMsg struct{ v Version }
+
+func (*versionMsg) kind() byte { return kindVersion }
+
+func (x *versionMsg) appendBody(dst []byte) []byte {
+	dst = append(dst, byte(x.v.Wire))
+	dst = appendBytes(dst, []byte(x.v.Node))
+	return appendBytes(dst, []byte(x.v.Release))
+}
+
+func (x *versionMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	x.v = Version{Wire: int(d.byte1())}
+	x.v.Node = string(d.bytes())
+	x.v.Release = string(d.bytes())
+	return d.finish()
+}
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+func appendOptBytes(dst, b []byte) []byte {
+	if b == nil {
+		return append(dst, 0)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(b))+1)
+	return append(dst, b...)
+}
+
+func appendKey(dst []byte, k mutation.Key) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(k.Token))
+	return appendBytes(dst, k.Bytes)
+}
+
+func appendPosition(dst []byte, p *replication.Position) []byte {
+	dst = appendKey(dst, p.Key)
+	return appendOptBytes(dst, p.Clustering)
+}
+
+func appendColumns(dst []byte, cols []uint32) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(cols)))
+	for _, c := range cols {
+		dst = binary.AppendUvarint(dst, uint64(c))
+	}
+	return dst
+}
+
+// appendPrefixed appends what enc appends, preceded by its length as a
+// uvarint. The length is written after the content, by shifting it: the
+// content is not encoded twice.
+func appendPrefixed(dst []byte, enc func([]byte) []byte) []byte {
+	start := len(dst)
+	dst = enc(dst)
+	n := len(dst) - start
+	var lenBuf [binary.MaxVarintLen64]byte
+	ln := binary.PutUvarint(lenBuf[:], uint64(n))
+	dst = append(dst, lenBuf[:ln]...)
+	copy(dst[start+ln:], dst[start:start+n])
+	copy(dst[start:], lenBuf[:ln])
+	return dst
+}
+
+func appendPartition(dst []byte, p *mutation.Partition) []byte {
+	dst = appendKey(dst, p.Key)
+	h := mutation.Header{Deletion: p.Deletion, RangeTombstones: p.RangeTombstones, Static: p.Static}
+	dst = appendPrefixed(dst, func(dst []byte) []byte { return mutation.AppendHeader(dst, &h) })
+	dst = binary.AppendUvarint(dst, uint64(len(p.Rows)))
+	for i := range p.Rows {
+		r := &p.Rows[i]
+		dst = appendBytes(dst, r.Clustering)
+		dst = appendPrefixed(dst, func(dst []byte) []byte { return mutation.AppendRow(dst, r) })
+	}
+	return dst
+}
+
+// decoder reads a body; the first error sticks, and reads after it return
+// zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = ErrCorrupt
+	}
+	d.b = nil
+}
+
+func (d *decoder) failWith(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+	d.b = nil
+}
+
+// finish reports the first error, or trailing bytes.
+func (d *decoder) finish() error {
+	if d.err == nil && len(d.b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	}
+	return d.err
+}
+
+func (d *decoder) byte1() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) int() int {
+	v, n := binary.Varint(d.b)
+	if n <= 0 || v < math.MinInt || v > math.MaxInt {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}
+
+// maxPrealloc bounds the room made for a count's items before they are
+// decoded: a corrupt count must not make a small message allocate much.
+const maxPrealloc = 1024
+
+// count reads a number of items each taking at least one byte, so that a
+// corrupt count fails unless the message is as long.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) take(n uint64) []byte {
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte { return d.take(d.uvarint()) }
+
+func (d *decoder) optBytes() []byte {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	return d.take(n - 1)
+}
+
+func (d *decoder) table(t *mutation.TableID) {
+	copy(t[:], d.take(uint64(len(t))))
+}
+
+func (d *decoder) key() mutation.Key {
+	b := d.take(8)
+	if d.err != nil {
+		return mutation.Key{}
+	}
+	return mutation.Key{Token: int64(binary.BigEndian.Uint64(b)), Bytes: d.bytes()}
+}
+
+func (d *decoder) position() *replication.Position {
+	p := &replication.Position{Key: d.key()}
+	p.Clustering = d.optBytes()
+	return p
+}
+
+func (d *decoder) columns() []uint32 {
+	n := d.count()
+	cols := make([]uint32, n)
+	for i := range cols {
+		c := d.uvarint()
+		if c > math.MaxUint32 {
+			d.fail()
+			return nil
+		}
+		cols[i] = uint32(c)
+	}
+	return cols
+}
+
+func (d *decoder) partition(p *mutation.Partition) {
+	p.Key = d.key()
+	var h mutation.Header
+	hb := d.bytes()
+	if d.err != nil {
+		return
+	}
+	if err := mutation.DecodeHeader(hb, &h); err != nil {
+		d.failWith(err)
+		return
+	}
+	p.Deletion, p.RangeTombstones, p.Static = h.Deletion, h.RangeTombstones, h.Static
+	n := d.count()
+	if n == 0 {
+		return
+	}
+	p.Rows = make([]mutation.Row, 0, min(n, maxPrealloc))
+	for range n {
+		c := d.bytes()
+		rb := d.bytes()
+		if d.err != nil {
+			p.Rows = nil
+			return
+		}
+		p.Rows = append(p.Rows, mutation.Row{})
+		if err := mutation.DecodeRow(rb, c, &p.Rows[len(p.Rows)-1]); err != nil {
+			d.failWith(err)
+			p.Rows = nil
+			return
+		}
+	}
+}

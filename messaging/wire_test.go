@@ -1,0 +1,302 @@
+package messaging
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/mem"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+	"wcdb/schema"
+)
+
+const roundTrips = 300
+
+// roundTrip encodes in, decodes it into out, and checks that out encodes
+// to the same bytes and that truncations of them fail to decode.
+func roundTrip(t *testing.T, in, out message, fresh func() message) {
+	t.Helper()
+	b := encodeMessage(nil, in)
+	if err := decodeMessage(b, out); err != nil {
+		t.Fatalf("decode: got %v, want nil (% x)", err, b)
+	}
+	if b2 := encodeMessage(nil, out); !bytes.Equal(b, b2) {
+		t.Fatalf("re-encoding: got % x, want % x", b2, b)
+	}
+	// Every truncation of short messages; of long ones, some 40 spread
+	// over the message and the last bytes.
+	step := max(1, len(b)/32)
+	for i := 0; i < len(b); i += step {
+		if i+8 >= len(b) {
+			step = 1
+		}
+		if err := decodeMessage(b[:i], fresh()); err == nil {
+			t.Fatalf("decoding %d of %d bytes: got nil error, want one", i, len(b))
+		}
+	}
+	if err := decodeMessage(append(b, 0), fresh()); err == nil && in.kind() != kindMutation {
+		t.Fatalf("decoding with a trailing byte: got nil error, want one")
+	}
+}
+
+func TestRoundTripMutation(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range roundTrips {
+		m := randMutation(r)
+		var out mutationMsg
+		roundTrip(t, &mutationMsg{m: &m}, &out, func() message { return &mutationMsg{} })
+		if out.m.Table != m.Table || !samePartition(&out.m.Partition, &m.Partition) {
+			t.Fatalf("got %+v, want %+v", out.m, m)
+		}
+	}
+}
+
+func TestRoundTripMutations(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for range roundTrips / 10 {
+		var ms []mutation.Mutation
+		for range r.IntN(5) {
+			ms = append(ms, randMutation(r))
+		}
+		var out mutationsMsg
+		roundTrip(t, &mutationsMsg{ms: ms}, &out, func() message { return &mutationsMsg{} })
+		if len(out.ms) != len(ms) {
+			t.Fatalf("got %d mutations, want %d", len(out.ms), len(ms))
+		}
+		for i := range ms {
+			if out.ms[i].Table != ms[i].Table || !samePartition(&out.ms[i].Partition, &ms[i].Partition) {
+				t.Fatalf("mutation %d: got %+v, want %+v", i, out.ms[i], ms[i])
+			}
+		}
+	}
+}
+
+func TestRoundTripReadCommand(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 2))
+	for range roundTrips {
+		cmd := randReadCommand(r)
+		var out readMsg
+		roundTrip(t, &readMsg{cmd: cmd}, &out, func() message { return &readMsg{} })
+		normKey(&cmd.Key)
+		normKey(&out.cmd.Key)
+		if !reflect.DeepEqual(out.cmd, cmd) {
+			t.Fatalf("got %+v, want %+v", out.cmd, cmd)
+		}
+	}
+}
+
+func TestRoundTripRangeCommand(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 2))
+	for range roundTrips {
+		cmd := randRangeCommand(r)
+		var out rangeMsg
+		roundTrip(t, &rangeMsg{cmd: cmd}, &out, func() message { return &rangeMsg{} })
+		for _, c := range []*replication.RangeCommand{&cmd, &out.cmd} {
+			normKey(c.From)
+			normKey(c.To)
+			if c.After != nil {
+				normKey(&c.After.Key)
+			}
+		}
+		if !reflect.DeepEqual(out.cmd, cmd) {
+			t.Fatalf("got %+v, want %+v", out.cmd, cmd)
+		}
+	}
+}
+
+func TestRoundTripPartition(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 2))
+	for i := range roundTrips {
+		var p *mutation.Partition
+		if i > 0 {
+			p = randPartition(r)
+		}
+		var out partitionMsg
+		roundTrip(t, &partitionMsg{p: p}, &out, func() message { return &partitionMsg{} })
+		if (out.p == nil) != (p == nil) || !samePartition(out.p, p) {
+			t.Fatalf("got %+v, want %+v", out.p, p)
+		}
+	}
+}
+
+func TestRoundTripRangeResult(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 2))
+	for range roundTrips / 3 {
+		res := randRangeResult(r)
+		var out rangeResultMsg
+		roundTrip(t, &rangeResultMsg{res: res}, &out, func() message { return &rangeResultMsg{} })
+		if len(out.res.Partitions) != len(res.Partitions) {
+			t.Fatalf("got %d partitions, want %d", len(out.res.Partitions), len(res.Partitions))
+		}
+		for i := range res.Partitions {
+			if !samePartition(out.res.Partitions[i], res.Partitions[i]) {
+				t.Fatalf("partition %d: got %+v, want %+v", i, out.res.Partitions[i], res.Partitions[i])
+			}
+		}
+		if res.Next != nil {
+			normKey(&res.Next.Key)
+			normKey(&out.res.Next.Key)
+		}
+		if !reflect.DeepEqual(out.res.Next, res.Next) {
+			t.Fatalf("next: got %+v, want %+v", out.res.Next, res.Next)
+		}
+	}
+}
+
+func TestRoundTripSmall(t *testing.T) {
+	var d digestMsg
+	sum := replication.PartitionDigest(testTable, nil)
+	roundTrip(t, &digestMsg{digest: sum}, &d, func() message { return &digestMsg{} })
+	if !bytes.Equal(d.digest, sum) {
+		t.Fatalf("digest: got %x, want %x", d.digest, sum)
+	}
+	var v versionMsg
+	want := Version{Wire: WireVersion, Node: "node-1", Release: "0.1.0"}
+	roundTrip(t, &versionMsg{v: want}, &v, func() message { return &versionMsg{} })
+	if v.v != want {
+		t.Fatalf("version: got %+v, want %+v", v.v, want)
+	}
+	roundTrip(t, &emptyMsg{}, &emptyMsg{}, func() message { return &emptyMsg{} })
+}
+
+// TestKeyspaceNotSent checks that a command's keyspace stays with the
+// coordinator.
+func TestKeyspaceNotSent(t *testing.T) {
+	ks := &schema.Keyspace{Name: "ks"}
+	var out readMsg
+	if err := decodeMessage(encodeMessage(nil, &readMsg{cmd: replication.ReadCommand{Keyspace: ks}}), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.cmd.Keyspace != nil {
+		t.Fatalf("keyspace: got %+v, want nil", out.cmd.Keyspace)
+	}
+}
+
+// TestWireExample checks the example drawn in wire.go.
+func TestWireExample(t *testing.T) {
+	var table mutation.TableID
+	for i := range table {
+		table[i] = 1
+	}
+	cmd := replication.ReadCommand{Table: table, Key: mutation.Key{Token: 5, Bytes: []byte("k")}, Limit: 10}
+	got := hex.EncodeToString(encodeMessage(nil, &readMsg{cmd: cmd}))
+	want := "010104" + strings.Repeat("01", 16) + "0000000000000005016b" + "00" + "0000" + "14"
+	if got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	b := encodeMessage(nil, &readMsg{cmd: replication.ReadCommand{Table: testTable, Key: key("k")}})
+	if err := decodeMessage(b, &rangeMsg{}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("wrong kind: got %v, want ErrCorrupt", err)
+	}
+	bad := append([]byte{WireVersion + 1}, b[1:]...)
+	if err := decodeMessage(bad, &readMsg{}); err == nil || !strings.Contains(err.Error(), "wire version") {
+		t.Fatalf("wrong version: got %v, want a wire version error", err)
+	}
+	bad = append([]byte(nil), b...)
+	bad[1] = mutation.EncodingVersion + 1
+	if err := decodeMessage(bad, &readMsg{}); err == nil {
+		t.Fatalf("wrong mutation encoding version: got nil error, want one")
+	}
+	// A count claiming more items than bytes allocates nothing.
+	huge := []byte{WireVersion, mutation.EncodingVersion, kindMutations, 0xff, 0xff, 0xff, 0xff, 0x0f}
+	if err := decodeMessage(huge, &mutationsMsg{}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("huge count: got %v, want ErrCorrupt", err)
+	}
+}
+
+// TestCodec runs messages through the gRPC codec: pooled and unpooled
+// encodings, and decoding from data split over several buffers.
+func TestCodec(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 2))
+	var c codec
+	for i := range 50 {
+		m := randMutation(r)
+		if i%2 == 0 {
+			// Large enough for gRPC to pool its buffer.
+			m.Partition.Rows = append(m.Partition.Rows, mutation.Row{Clustering: []byte{0xff, 0xff},
+				Liveness: mutation.NoLiveness, Deletion: mutation.Live,
+				Cells: []mutation.Cell{{Column: 1, Timestamp: 1, LocalDeletionTime: mutation.NoDeletionTime,
+					Value: bytes.Repeat([]byte{'v'}, 4000)}}})
+		}
+		data, err := c.Marshal(&mutationMsg{m: &m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := data.Materialize()
+		split := r.IntN(len(b))
+		var out mutationMsg
+		err = c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b[:split]), mem.SliceBuffer(b[split:])}, &out)
+		data.Free()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePartition(&out.m.Partition, &m.Partition) {
+			t.Fatalf("got %+v, want %+v", out.m.Partition, m.Partition)
+		}
+	}
+	if _, err := c.Marshal("text"); err == nil {
+		t.Fatalf("marshal of a string: got nil error, want one")
+	}
+	if err := c.Unmarshal(nil, new(int)); err == nil {
+		t.Fatalf("unmarshal into an int: got nil error, want one")
+	}
+}
+
+// FuzzDecode feeds every decoder arbitrary bytes: none may panic, and what
+// decodes must encode to bytes that decode to the same encoding again.
+func FuzzDecode(f *testing.F) {
+	r := rand.New(rand.NewPCG(8, 2))
+	for range 5 {
+		m := randMutation(r)
+		f.Add(encodeMessage(nil, &mutationMsg{m: &m}))
+		f.Add(encodeMessage(nil, &mutationsMsg{ms: []mutation.Mutation{m}}))
+		f.Add(encodeMessage(nil, &readMsg{cmd: randReadCommand(r)}))
+		f.Add(encodeMessage(nil, &rangeMsg{cmd: randRangeCommand(r)}))
+		f.Add(encodeMessage(nil, &partitionMsg{p: randPartition(r)}))
+		f.Add(encodeMessage(nil, &rangeResultMsg{res: randRangeResult(r)}))
+	}
+	f.Add(encodeMessage(nil, &digestMsg{digest: []byte{1, 2, 3}}))
+	f.Add(encodeMessage(nil, &versionMsg{v: Version{Wire: 1, Node: "n"}}))
+	f.Add(encodeMessage(nil, &emptyMsg{}))
+	fresh := []func() message{
+		func() message { return &emptyMsg{} },
+		func() message { return &mutationMsg{} },
+		func() message { return &mutationsMsg{} },
+		func() message { return &readMsg{} },
+		func() message { return &partitionMsg{} },
+		func() message { return &digestMsg{} },
+		func() message { return &rangeMsg{} },
+		func() message { return &rangeResultMsg{} },
+		func() message { return &versionMsg{} },
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := append([]byte(nil), in...)
+		for _, newMsg := range fresh {
+			// Let the envelope match the type, so bodies get exercised.
+			if len(b) >= envelopeLen {
+				b[0], b[1], b[2] = WireVersion, mutation.EncodingVersion, newMsg().kind()
+			}
+			m := newMsg()
+			if decodeMessage(b, m) != nil {
+				continue
+			}
+			b1 := encodeMessage(nil, m)
+			m2 := newMsg()
+			if err := decodeMessage(b1, m2); err != nil {
+				t.Fatalf("%T: re-encoding does not decode: %v", m, err)
+			}
+			if b2 := encodeMessage(nil, m2); !bytes.Equal(b1, b2) {
+				t.Fatalf("%T: encoding unstable:\n% x\n% x", m, b1, b2)
+			}
+		}
+	})
+}
