@@ -1,5 +1,10 @@
 package mutation
 
+import (
+	"bytes"
+	"slices"
+)
+
 // MergeRows reconciles two versions of the same row into dst, reusing dst's
 // cell storage (dst may not be a or b). Cells of the result alias a and b.
 // Data shadowed by the merged row deletion or by a column deletion is dropped
@@ -119,8 +124,9 @@ func MergeHeaders(a, b *Header) Header {
 		for _, rts := range [][]RangeTombstone{a.RangeTombstones, b.RangeTombstones} {
 			for _, rt := range rts {
 				// A range tombstone no newer than the partition deletion
-				// deletes nothing more.
-				if rt.Deletion.Timestamp > h.Deletion.Timestamp {
+				// deletes nothing more; one already kept (the same write
+				// applied twice) adds nothing.
+				if rt.Deletion.Timestamp > h.Deletion.Timestamp && !slices.ContainsFunc(h.RangeTombstones, rt.equal) {
 					h.RangeTombstones = append(h.RangeTombstones, rt)
 				}
 			}
@@ -146,6 +152,11 @@ func MergeHeaders(a, b *Header) Header {
 		}
 	}
 	return h
+}
+
+func (rt RangeTombstone) equal(o RangeTombstone) bool {
+	return rt.Deletion == o.Deletion && bytes.Equal(rt.Start, o.Start) && bytes.Equal(rt.End, o.End) &&
+		(rt.Start == nil) == (o.Start == nil) && (rt.End == nil) == (o.End == nil)
 }
 
 // RowDeletion returns the deletion covering the regular row with clustering
