@@ -77,7 +77,7 @@ func TestPreparedReanalysis(t *testing.T) {
 	}
 	// DROP TABLE.
 	h.x.catalog.dropTable("ks", "t")
-	if _, err := h.x.Execute(ctx, h.s, p, opts); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := h.x.Execute(ctx, h.s, p, opts); err == nil || !strings.Contains(err.Error(), "unconfigured table") {
 		t.Errorf("after DROP: got %v", err)
 	}
 }
@@ -324,7 +324,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("paged system_schema.columns (%d pages) differs", pages)
 	}
 	run("DROP TABLE users")
-	if got := exec(); !strings.Contains(got, "does not exist") {
+	if got := exec(); !strings.Contains(got, "unconfigured table") {
 		t.Errorf("after DROP: got %s", got)
 	}
 }

@@ -43,6 +43,7 @@ import (
 	"net"
 	"slices"
 	"sort"
+	"strings"
 
 	"wcdb/mutation"
 	"wcdb/schema"
@@ -323,10 +324,15 @@ func New(ctx context.Context, cfg Config) (*Executor, error) {
 	if err := first.apply(ctx, x, sysTab.schema); err != nil {
 		return nil, fmt.Errorf("query: create system keyspaces: %w", err)
 	}
-	if len(ld.repaired) > 0 {
+	if len(ld.repaired) > 0 || len(ld.orphans) > 0 {
 		b := newSysBatch(x.ddlTimestampLocked(nil))
 		for _, t := range ld.repaired {
 			b.addColumnIDs(t)
+		}
+		for _, o := range ld.orphans {
+			b.deletePrefix(sysTab.columns, []any{o[0], o[1]})
+			b.deletePrefix(sysTab.droppedColumns, []any{o[0], o[1]})
+			b.deleteRow(sysTab.wcdbColumns, []any{o[0], o[1]})
 		}
 		if err := b.apply(ctx, x, sysTab.schema); err != nil {
 			return nil, fmt.Errorf("query: record column ids: %w", err)
@@ -544,6 +550,10 @@ type loadedSchema struct {
 	// repaired are tables some of whose columns had no recorded id and
 	// were given new ones (to be recorded).
 	repaired     []*schema.Table
+	// orphans are tables (keyspace, name) with column rows but no tables
+	// row: a CREATE TABLE cut short by a crash (the tables row is written
+	// last) or a DROP (it is deleted first). Their rows are deleted.
+	orphans [][2]string
 	maxTimestamp int64
 }
 
@@ -624,6 +634,22 @@ func (x *Executor) loadSchema(ctx context.Context) (*loadedSchema, error) {
 			ld.repaired = append(ld.repaired, t)
 		}
 	}
+	have := map[key]bool{}
+	for _, r := range tableRows {
+		if k := (key{r.text("keyspace_name"), r.text("table_name")}); known[k.ks] {
+			have[k] = true
+		}
+	}
+	seen := map[key]bool{}
+	for _, g := range []map[key][]sysRow{columns, dropped, ids} {
+		for k := range g {
+			if !have[k] && !seen[k] {
+				seen[k] = true
+				ld.orphans = append(ld.orphans, [2]string{k.ks, k.table})
+			}
+		}
+	}
+	slices.SortFunc(ld.orphans, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
 	return ld, nil
 }
 

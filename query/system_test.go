@@ -333,3 +333,36 @@ func TestConcurrentCreateTableIfNotExists(t *testing.T) {
 		t.Errorf("got %d rows for ks in system_schema.tables, want 1", count)
 	}
 }
+
+// TestLoadDeletesOrphanColumnRows: a CREATE TABLE cut short by a crash
+// leaves column rows without the tables row (written last); the next start
+// deletes them, so drivers reading system_schema see no half table.
+func TestLoadDeletesOrphanColumnRows(t *testing.T) {
+	e := newDDLEnv(t)
+	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	e.mustExec("CREATE TABLE ks.t (k int PRIMARY KEY, a int)")
+	half := &schema.Table{Keyspace: "ks", Name: "half", Columns: []schema.Column{{Name: "k", Kind: schema.PartitionKeyColumn, Type: schema.Type{Kind: schema.KindInt}}}}
+	b := newSysBatch(e.x.now())
+	b.addColumnIDs(half)
+	b.addColumn(half, &half.Columns[0])
+	if err := b.apply(context.Background(), e.x, sysTab.schema); err != nil {
+		t.Fatal(err)
+	}
+	count := func(table string) int {
+		res, err := e.x.Query(context.Background(), &Session{}, "SELECT column_name FROM system_schema.columns WHERE keyspace_name = 'ks' AND table_name = '"+table+"'", &Options{Consistency: replication.One})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Rows)
+	}
+	if count("half") != 1 {
+		t.Fatalf("orphan column row not written")
+	}
+	e.restart()
+	if n := count("half"); n != 0 {
+		t.Errorf("after restart: %d column rows of a table that does not exist, want 0", n)
+	}
+	if n := count("t"); n != 2 {
+		t.Errorf("after restart: %d column rows of ks.t, want 2", n)
+	}
+}
