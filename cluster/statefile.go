@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"wcdb/ring"
+)
+
+// StateFile is the name of the file SaveState writes in its directory.
+const StateFile = "cluster-state.json"
+
+const stateFileVersion = 1
+
+// State is what a node keeps across restarts so that it comes back as the
+// same member: its host id and its tokens.
+type State struct {
+	HostID ring.NodeID
+	Tokens []ring.Token
+}
+
+type stateJSON struct {
+	Version int          `json:"version"`
+	HostID  ring.NodeID  `json:"host_id"`
+	Tokens  []ring.Token `json:"tokens"`
+}
+
+// LoadState reads the state SaveState wrote in dir. When there is none,
+// the error wraps fs.ErrNotExist (a node starting for the first time).
+func LoadState(dir string) (State, error) {
+	path := filepath.Join(dir, StateFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return State{}, fmt.Errorf("cluster: load state: %w", err)
+	}
+	var j stateJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return State{}, fmt.Errorf("cluster: load state %s: %w", path, err)
+	}
+	switch {
+	case j.Version != stateFileVersion:
+		return State{}, fmt.Errorf("cluster: load state %s: version %d, want %d", path, j.Version, stateFileVersion)
+	case !validHostID(j.HostID):
+		return State{}, fmt.Errorf("cluster: load state %s: host id %q is not a UUID", path, j.HostID)
+	}
+	return State{HostID: j.HostID, Tokens: j.Tokens}, nil
+}
+
+// SaveState writes s in dir atomically: a temporary file, synced, renamed
+// over the old one, and the directory synced, so that a crash leaves the
+// old state or the new one.
+func SaveState(dir string, s State) error {
+	if !validHostID(s.HostID) {
+		return fmt.Errorf("cluster: save state: host id %q is not a UUID", s.HostID)
+	}
+	b, err := json.MarshalIndent(stateJSON{Version: stateFileVersion, HostID: s.HostID,
+		Tokens: slices.Sorted(slices.Values(s.Tokens))}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("cluster: save state: %w", err)
+	}
+	b = append(b, '\n')
+	f, err := os.CreateTemp(dir, StateFile+".tmp*")
+	if err != nil {
+		return fmt.Errorf("cluster: save state: %w", err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("cluster: save state: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, StateFile)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cluster: save state: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("cluster: save state: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("cluster: save state: sync %s: %w", dir, err)
+	}
+	return nil
+}
