@@ -549,11 +549,11 @@ type loadedSchema struct {
 	params    []*tableParams
 	// repaired are tables some of whose columns had no recorded id and
 	// were given new ones (to be recorded).
-	repaired     []*schema.Table
+	repaired []*schema.Table
 	// orphans are tables (keyspace, name) with column rows but no tables
 	// row: a CREATE TABLE cut short by a crash (the tables row is written
 	// last) or a DROP (it is deleted first). Their rows are deleted.
-	orphans [][2]string
+	orphans      [][2]string
 	maxTimestamp int64
 }
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -50,6 +51,9 @@ type Settings struct {
 	IntervalS         float64           `json:"interval_s"`
 	// LatencyFrom says what latency is measured from.
 	LatencyFrom string `json:"latency_from"`
+	// Params are a custom workload's parameters (the timeline's users,
+	// follows, mix, ...); absent for the core workloads.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 func settingsOf(c Config) Settings {
@@ -160,7 +164,15 @@ func (r *Result) WriteJSONFile(path string) error {
 // WriteText prints the result as a table per phase.
 func (r *Result) WriteText(w io.Writer) error {
 	s := r.Settings
-	fmt.Fprintf(w, "db %s; %d records of %d x %d B; %d threads", s.DB, s.Records, s.Fields, s.FieldLength, s.Threads)
+	if len(s.Params) > 0 {
+		var ps []string
+		for _, k := range slices.Sorted(maps.Keys(s.Params)) {
+			ps = append(ps, k+"="+s.Params[k])
+		}
+		fmt.Fprintf(w, "db %s; %s; %d threads", s.DB, strings.Join(ps, ", "), s.Threads)
+	} else {
+		fmt.Fprintf(w, "db %s; %d records of %d x %d B; %d threads", s.DB, s.Records, s.Fields, s.FieldLength, s.Threads)
+	}
 	if s.TargetOpsPerS > 0 {
 		fmt.Fprintf(w, "; target %.0f ops/s", s.TargetOpsPerS)
 	}

@@ -16,10 +16,15 @@ const (
 	OpInsert
 	OpScan
 	OpReadModifyWrite
+	// The timeline workload's (bench/timeline): a user's follows written,
+	// a post fanned out to its author's followers, a timeline read.
+	OpFollow
+	OpPost
+	OpTimeline
 	numOps
 )
 
-var opNames = [numOps]string{"READ", "UPDATE", "INSERT", "SCAN", "READ-MODIFY-WRITE"}
+var opNames = [numOps]string{"READ", "UPDATE", "INSERT", "SCAN", "READ-MODIFY-WRITE", "FOLLOW", "POST", "TIMELINE"}
 
 func (o Op) String() string { return opNames[o] }
 
