@@ -4,6 +4,8 @@
 //	wcdb server [flags]         run a node (--config FILE and overriding flags)
 //	wcdb bench engine [flags]   benchmark the storage engine against Pebble
 //	wcdb bench ycsb [flags]     YCSB workloads against wcdb, PostgreSQL or Redis
+//	wcdb bench timeline [flags] the timeline (fan-out) workload against the same
+//	wcdb bench report FILE...   a Markdown report with charts from their results
 package main
 
 import (
@@ -29,6 +31,10 @@ commands:
                  engine and Pebble (wcdb bench engine -h for flags)
   bench ycsb     run YCSB's core workloads over the network against wcdb,
                  Cassandra, PostgreSQL or Redis (wcdb bench ycsb -h for flags)
+  bench timeline run the timeline workload (posts fanned out to followers'
+                 timelines, timeline reads) against the same databases
+  bench report   turn results (--json of the two above) into a Markdown
+                 report with PNG charts (wcdb bench report -h for flags)
 `
 
 func main() {
@@ -44,8 +50,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(args) >= 2 && args[1] == "ycsb" {
 			return benchYCSB(args[2:], stdout, stderr)
 		}
+		if len(args) >= 2 && args[1] == "timeline" {
+			return benchTimeline(args[2:], stdout, stderr)
+		}
+		if len(args) >= 2 && args[1] == "report" {
+			return benchReport(args[2:], stdout, stderr)
+		}
 		if len(args) < 2 || args[1] != "engine" {
-			fmt.Fprint(stderr, "usage: wcdb bench engine|ycsb [flags]\n")
+			fmt.Fprint(stderr, "usage: wcdb bench engine|ycsb|timeline|report [flags]\n")
 			return 2
 		}
 		return benchEngine(args[2:], stdout, stderr)

@@ -1,0 +1,146 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/report.md from the fixtures")
+
+var fixtures = []string{
+	"testdata/wcdb-ycsb.json", "testdata/postgres-ycsb.json", "testdata/redis-ycsb.json",
+	"testdata/wcdb-timeline.json", "testdata/postgres-timeline.json",
+}
+
+func fixtureReport(t *testing.T) *Report {
+	t.Helper()
+	in, err := ReadFiles(fixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(in, Options{
+		ChartsLink: "bench",
+		Commands:   "wcdb bench ycsb --db wcdb --json wcdb-ycsb.json\nwcdb bench timeline --db wcdb --json wcdb-timeline.json\n",
+		Notes:      []string{"A fixture: the figures are made up."},
+		Facts:      map[string]map[string]string{"wcdb": {"commitlog_sync": "periodic", "commitlog_sync_period": "10s"}, "nosuch": {"x": "y"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestMarkdownGolden compares the report of the fixtures with
+// testdata/report.md; -rewrite refreshes it.
+func TestMarkdownGolden(t *testing.T) {
+	r := fixtureReport(t)
+	var buf bytes.Buffer
+	if err := r.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "report.md")
+	if *rewrite {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != string(want) {
+		t.Errorf("report differs from %s (go test -rewrite refreshes it); got:\n%s", golden, got)
+	}
+}
+
+// TestMarkdownContent checks the figures the golden file holds, so that a
+// careless -rewrite cannot bless wrong ones.
+func TestMarkdownContent(t *testing.T) {
+	r := fixtureReport(t)
+	if got := strings.Join(r.DBs(), ","); got != "wcdb,postgres,redis" {
+		t.Errorf("got databases %s, want wcdb,postgres,redis", got)
+	}
+	if got := strings.Join(r.Phases(), ","); got != "load,c,timeline-reads" {
+		t.Errorf("got phases %s, want load,c,timeline-reads", got)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		// load 20000 vs 8000 ops/s, c 30000 vs 15000.
+		"wcdb ÷ PostgreSQL throughput: load 2.50×, c 2.00×",
+		// timeline reads: 9,000 of wcdb's 9,100 ops/s, 4,000 of PostgreSQL's 4,100.
+		"wcdb ÷ PostgreSQL timeline reads/s at equal post rates: 2.25×",
+		// Redis has no server PIDs: machine-based 16.5 µs/op for c, 22 for load.
+		"wcdb ÷ Redis server CPU per operation: reads (workload C) 1.52×, inserts (load) 1.82×",
+		"| redis | 35,000 | 16.5* | 7.5 | 50% | 3.0 s | timeout 2 |",
+		"commitlog_sync=periodic, commitlog_sync_period=10s",
+		"synchronous_commit=off",
+		"appendonly=yes, appendfsync=everysec, save=\"\"",
+		"![c: latency by percentile](bench/latency-c.png)",
+		"wcdb bench timeline --db wcdb --json wcdb-timeline.json",
+		"bench1: 2 cores (Test CPU @ 2.0GHz)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestCharts writes the charts and decodes each as a PNG.
+func TestCharts(t *testing.T) {
+	r := fixtureReport(t)
+	dir := t.TempDir()
+	files, err := r.WriteCharts(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{RatioThroughputChart: true, RatioCPUChart: true}
+	for _, p := range r.Phases() {
+		want[ThroughputChart(p)], want[LatencyChart(p)] = true, true
+	}
+	if len(files) != len(want) {
+		t.Errorf("got %d charts, want %d", len(files), len(want))
+	}
+	for _, f := range files {
+		if !want[filepath.Base(f)] {
+			t.Errorf("unexpected chart %s", f)
+		}
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		fh.Close()
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 200 {
+			t.Errorf("%s: %v, want at least 400x200", f, b)
+		}
+	}
+}
+
+func TestReadFilesErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"format": "other/1", "settings": {"db": "x"}}`), 0o644)
+	if _, err := ReadFiles([]string{bad}); err == nil || !strings.Contains(err.Error(), "format") {
+		t.Errorf("wrong format: got %v, want a format error", err)
+	}
+	if _, err := ReadFiles([]string{filepath.Join(dir, "missing.json")}); err == nil {
+		t.Errorf("missing file: got nil, want an error")
+	}
+	if _, err := New(nil, Options{}); err == nil {
+		t.Errorf("no results: got nil, want an error")
+	}
+}

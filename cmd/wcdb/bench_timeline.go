@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"wcdb/bench/timeline"
+	"wcdb/bench/ycsb/cqldb"
+	"wcdb/bench/ycsb/pgdb"
+	"wcdb/bench/ycsb/redisdb"
+)
+
+const benchTimelineUsage = `usage: wcdb bench timeline [flags]
+
+Runs the timeline workload (a Twitter-like home timeline: a skewed follow
+graph, posts fanned out to every follower's timeline partition, reads of
+the newest posts) against wcdb or Cassandra (CQL), PostgreSQL or Redis.
+Phases: load (timeline-follows, timeline-posts), timeline (the mix of
+--post-proportion posts and timeline reads) and timeline-reads (reads as
+fast as --threads workers go while --post-threads others post at
+--post-rate/s). Measured as wcdb bench ycsb measures; --json FILE writes
+the same result format.
+
+`
+
+// benchTimeline runs wcdb bench timeline.
+func benchTimeline(args []string, stdout, stderr io.Writer) int {
+	d := timeline.DefaultConfig()
+	cd, pd, rd := cqldb.DefaultConfig(), pgdb.DefaultConfig(), redisdb.DefaultConfig()
+	fs := flag.NewFlagSet("wcdb bench timeline", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchTimelineUsage)
+		fs.PrintDefaults()
+	}
+	cfg := d
+	dbName := fs.String("db", "wcdb", "database: wcdb or cassandra (CQL), postgres, redis")
+	phases := fs.String("phases", strings.Join(d.Phases, ","), "phases in order: load, timeline, timeline-reads")
+	fs.Int64Var(&cfg.Users, "users", d.Users, "users (without load: users already there)")
+	fs.IntVar(&cfg.Follows, "follows", d.Follows, "users each user follows, drawn zipfian (a few users have most followers)")
+	fs.Float64Var(&cfg.Skew, "skew", d.Skew, "zipfian exponent of the follow graph and of the readers")
+	fs.Int64Var(&cfg.InitialPosts, "initial-posts", d.InitialPosts, "posts the load writes (authors uniform)")
+	fs.IntVar(&cfg.BodyLength, "body-length", d.BodyLength, "bytes per post")
+	fs.IntVar(&cfg.TimelineLimit, "timeline-limit", d.TimelineLimit, "newest posts a timeline read fetches")
+	fs.Float64Var(&cfg.PostProportion, "post-proportion", d.PostProportion, "share of posts in the timeline phase")
+	fs.Int64Var(&cfg.Operations, "operations", d.Operations, "operations per run phase (timeline-reads: reads; 0: until --duration)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "cap on each run phase's time (0: none)")
+	fs.IntVar(&cfg.Threads, "threads", d.Threads, "workers, each with its own client (timeline-reads: the readers)")
+	fs.Float64Var(&cfg.Target, "target", 0, "intended ops/s of the timeline phase (0: as fast as possible)")
+	fs.Float64Var(&cfg.PostRate, "post-rate", d.PostRate, "posts/s during timeline-reads (0: reads alone)")
+	fs.IntVar(&cfg.PostThreads, "post-threads", d.PostThreads, "workers posting during timeline-reads")
+	fs.DurationVar(&cfg.OpTimeout, "op-timeout", d.OpTimeout, "timeout of each operation (0: none)")
+	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed (the follow graph depends on it)")
+	serverPIDs := fs.String("server-pids", "", "comma-separated PIDs of the server's processes: their CPU time (with descendants') is reported too")
+	jsonFile := fs.String("json", "", "write the full result as JSON to this file")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	fresh := fs.Bool("fresh", false, "drop the tables (Redis: delete the keys under "+redisdb.TimelinePrefix+") before running")
+
+	hosts := fs.String("hosts", strings.Join(cd.Hosts, ","), "CQL: contact points, host or host:port, comma-separated")
+	fs.IntVar(&cd.Port, "port", cd.Port, "CQL: port of hosts given without one")
+	fs.StringVar(&cd.Consistency, "consistency", cd.Consistency, "CQL: consistency level of every statement")
+	fs.IntVar(&cd.RF, "rf", cd.RF, "CQL: replication factor of the keyspace when created")
+	fs.IntVar(&cd.Connections, "connections", cd.Connections, "CQL: connections per host")
+	fs.StringVar(&cd.Keyspace, "keyspace", cd.Keyspace, "CQL: keyspace")
+	fs.StringVar(&pd.DSN, "dsn", pd.DSN, "PostgreSQL: connection string or URL")
+	fs.StringVar(&rd.Addr, "addr", rd.Addr, "Redis: host:port")
+	fs.IntVar(&rd.DB, "redis-db", rd.DB, "Redis: logical database")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	cfg.Phases = splitList(*phases)
+	for _, p := range splitList(*serverPIDs) {
+		pid, err := strconv.Atoi(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "wcdb: --server-pids: %q is not a PID\n", p)
+			return 2
+		}
+		cfg.ServerPIDs = append(cfg.ServerPIDs, pid)
+	}
+	if !*quiet {
+		cfg.Progress = stderr
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var db timeline.DB
+	switch *dbName {
+	case "wcdb", "cassandra":
+		cd.Hosts, cd.Fresh = splitList(*hosts), *fresh
+		if cfg.OpTimeout > 0 {
+			cd.Timeout = cfg.OpTimeout
+		}
+		c, err := cqldb.OpenTimeline(openCtx, cd)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		db = c
+		cfg.DBSettings = map[string]string{
+			"hosts": strings.Join(cd.Hosts, ","), "port": strconv.Itoa(cd.Port), "consistency": cd.Consistency,
+			"rf": strconv.Itoa(cd.RF), "connections_per_host": strconv.Itoa(cd.Connections), "keyspace": cd.Keyspace,
+			"post":     fmt.Sprintf("read the followers partition, then unlogged batches of %d (%d in flight)", cqldb.FanoutBatch, cqldb.FanoutParallel),
+			"timeline": "SELECT ... FROM timeline WHERE user_id = ? LIMIT n (clustering order post_id DESC, TimeWindowCompactionStrategy)",
+		}
+	case "postgres":
+		pd.Fresh = *fresh
+		p, err := pgdb.OpenTimeline(openCtx, pd)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		db = p
+		cfg.DBSettings = p.Settings()
+		cfg.DBSettings["post"] = "one statement: INSERT INTO posts, INSERT INTO timeline SELECT ... FROM followers"
+		cfg.DBSettings["timeline"] = "index (user_id, post_id DESC) range scan, LIMIT n"
+	case "redis":
+		rd.PoolSize, rd.Fresh = cfg.Threads+cfg.PostThreads, *fresh
+		r, err := redisdb.OpenTimeline(openCtx, rd)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+		db = r
+		cfg.DBSettings = map[string]string{
+			"addr": rd.Addr, "db": strconv.Itoa(rd.DB), "pool": strconv.Itoa(rd.PoolSize),
+			"post":     "SMEMBERS followers, then LPUSH to each timeline list (pipelined)",
+			"timeline": "LRANGE 0 n-1 of the timeline list",
+		}
+	default:
+		fmt.Fprintf(stderr, "wcdb: --db %q: want wcdb, cassandra, postgres or redis\n", *dbName)
+		return 2
+	}
+	defer db.Close()
+	cfg.DBName = *dbName
+
+	res, runErr := timeline.Run(ctx, db, cfg)
+	if res == nil {
+		fmt.Fprintln(stderr, "wcdb:", runErr)
+		return 1
+	}
+	if err := res.WriteText(stdout); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	if *jsonFile != "" {
+		if err := res.WriteJSONFile(*jsonFile); err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+	}
+	var failed int64
+	for _, ph := range res.Phases {
+		failed += ph.Failed
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "wcdb: %d operations failed (counted by kind above)\n", failed)
+	}
+	if runErr != nil {
+		fmt.Fprintln(stderr, "wcdb:", runErr)
+		return 1
+	}
+	return 0
+}
