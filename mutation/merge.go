@@ -159,6 +159,25 @@ func (rt RangeTombstone) equal(o RangeTombstone) bool {
 		(rt.Start == nil) == (o.Start == nil) && (rt.End == nil) == (o.End == nil)
 }
 
+// SelectColumns keeps the cells of the given column ids (ascending; nil
+// keeps all), in place.
+func (r *Row) SelectColumns(cols []uint32) {
+	if cols == nil {
+		return
+	}
+	out := r.Cells[:0]
+	j := 0
+	for _, c := range r.Cells {
+		for j < len(cols) && cols[j] < c.Column {
+			j++
+		}
+		if j < len(cols) && cols[j] == c.Column {
+			out = append(out, c)
+		}
+	}
+	r.Cells = out
+}
+
 // RowDeletion returns the deletion covering the regular row with clustering
 // key c from outside it: the partition deletion and every range tombstone
 // covering c.

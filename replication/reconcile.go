@@ -73,7 +73,7 @@ func visible(p *mutation.Partition, columns []uint32, limit int, now int64) *mut
 		st := *p.Static
 		st.Cells = append([]mutation.Cell(nil), st.Cells...)
 		st.Shadow(p.Deletion)
-		selectColumns(&st, columns)
+		st.SelectColumns(columns)
 		if st.Visible(mutation.Live, now) {
 			out.Static = &st
 		}
@@ -85,7 +85,7 @@ func visible(p *mutation.Partition, columns []uint32, limit int, now int64) *mut
 		r := p.Rows[i]
 		r.Cells = append([]mutation.Cell(nil), r.Cells...)
 		r.Shadow(h.RowDeletion(r.Clustering))
-		selectColumns(&r, columns)
+		r.SelectColumns(columns)
 		if r.Visible(mutation.Live, now) {
 			out.Rows = append(out.Rows, r)
 		}
@@ -94,25 +94,6 @@ func visible(p *mutation.Partition, columns []uint32, limit int, now int64) *mut
 		return nil
 	}
 	return out
-}
-
-// selectColumns keeps the cells of the given column ids (ascending; nil
-// keeps all).
-func selectColumns(r *mutation.Row, cols []uint32) {
-	if cols == nil {
-		return
-	}
-	out := r.Cells[:0]
-	j := 0
-	for _, c := range r.Cells {
-		for j < len(cols) && cols[j] < c.Column {
-			j++
-		}
-		if j < len(cols) && cols[j] == c.Column {
-			out = append(out, c)
-		}
-	}
-	r.Cells = out
 }
 
 // liveRows counts the rows of a raw partition visible at now.

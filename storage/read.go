@@ -155,7 +155,7 @@ func (s snapshot) sources(key mutation.Key, srcs []partSource) ([]partSource, er
 // a merged row and reports whether it is visible at now.
 func visibleRow(row *mutation.Row, h *mutation.Header, columns []uint32, now int64) bool {
 	row.Shadow(h.RowDeletion(row.Clustering))
-	selectColumns(row, columns)
+	row.SelectColumns(columns)
 	return row.Visible(mutation.Live, now)
 }
 
@@ -171,7 +171,7 @@ func staticRow(h *mutation.Header, q Query, now int64) *mutation.Row {
 		return &st
 	}
 	st.Shadow(h.Deletion)
-	selectColumns(&st, q.Columns)
+	st.SelectColumns(q.Columns)
 	if !st.Visible(mutation.Live, now) {
 		return nil
 	}
@@ -301,24 +301,6 @@ func (sc *mergeScratch) release() {
 		r.Clustering = nil
 	}
 	scratchPool.Put(sc)
-}
-
-// selectColumns keeps only the cells of the given columns (nil keeps all).
-func selectColumns(r *mutation.Row, cols []uint32) {
-	if cols == nil {
-		return
-	}
-	out := r.Cells[:0]
-	j := 0
-	for _, c := range r.Cells {
-		for j < len(cols) && cols[j] < c.Column {
-			j++
-		}
-		if j < len(cols) && cols[j] == c.Column {
-			out = append(out, c)
-		}
-	}
-	r.Cells = out
 }
 
 // rowMerger walks several row iterators in clustering order; at each step

@@ -166,24 +166,8 @@ func (s *queryStore) readNewest(part []byte, n int) (int, error) {
 	return got, nil
 }
 
-func (s *queryStore) writeAmp() float64 {
-	m := s.e.Metrics()
-	return ratio(m.BytesFlushed.Load()+m.BytesCompacted.Load(), m.BytesWritten.Load())
-}
+func (s *queryStore) writeAmp() float64 { return engineWriteAmp(s.e) }
 
 func (s *queryStore) close() error { return s.e.Close() }
 
-func (s *queryStore) settle(timeout time.Duration) error {
-	if err := s.e.FlushAll(); err != nil {
-		return err
-	}
-	stop := make(chan struct{})
-	t := time.AfterFunc(timeout, func() { close(stop) })
-	defer t.Stop()
-	for _, tb := range s.e.Tables() {
-		if err := tb.CompactPending(stop); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (s *queryStore) settle(timeout time.Duration) error { return settleEngine(s.e, timeout) }

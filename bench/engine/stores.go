@@ -156,21 +156,27 @@ func (s *wcdbStore) readNewest(part []byte, n int) (int, error) {
 	return got, err
 }
 
-func (s *wcdbStore) writeAmp() float64 {
-	m := s.e.Metrics()
+func (s *wcdbStore) writeAmp() float64 { return engineWriteAmp(s.e) }
+
+func engineWriteAmp(e *storage.Engine) float64 {
+	m := e.Metrics()
 	return ratio(m.BytesFlushed.Load()+m.BytesCompacted.Load(), m.BytesWritten.Load())
 }
 
 func (s *wcdbStore) close() error { return s.e.Close() }
 
-func (s *wcdbStore) settle(timeout time.Duration) error {
-	if err := s.e.FlushAll(); err != nil {
+func (s *wcdbStore) settle(timeout time.Duration) error { return settleEngine(s.e, timeout) }
+
+// settleEngine flushes every table and waits (up to timeout) until none
+// has a compaction pending.
+func settleEngine(e *storage.Engine, timeout time.Duration) error {
+	if err := e.FlushAll(); err != nil {
 		return err
 	}
 	stop := make(chan struct{})
 	t := time.AfterFunc(timeout, func() { close(stop) })
 	defer t.Stop()
-	for _, tb := range []*storage.Table{s.records, s.wide} {
+	for _, tb := range e.Tables() {
 		if err := tb.CompactPending(stop); err != nil {
 			return err
 		}
