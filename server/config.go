@@ -65,7 +65,8 @@ type CommitLogConfig struct {
 type StorageConfig struct {
 	// MemtableFlushSize is a table's memtable size that triggers a flush.
 	MemtableFlushSize ByteSize `yaml:"memtable_flush_size"`
-	// BlockCacheSize is the SSTable block cache shared by all tables.
+	// BlockCacheSize is the SSTable block cache shared by all tables
+	// (decompressed blocks; Cassandra's file_cache_size plays this part).
 	BlockCacheSize ByteSize `yaml:"block_cache_size"`
 	// CompactionThroughput limits compaction reads per second (0: no
 	// limit).
@@ -112,7 +113,7 @@ func DefaultConfig() Config {
 		},
 		Storage: StorageConfig{
 			MemtableFlushSize:    64 << 20,
-			BlockCacheSize:       64 << 20,
+			BlockCacheSize:       256 << 20,
 			CompactionThroughput: 64 << 20,
 		},
 		Native: NativeConfig{
