@@ -27,6 +27,11 @@ type Peer interface {
 	ApplyHints(ctx context.Context, ms []mutation.Mutation) error
 	// SchemaPull returns the peer's schema as schema mutations.
 	SchemaPull(ctx context.Context) ([]mutation.Mutation, error)
+	// SchemaPush sends the node's schema mutations to the peer, which
+	// merges them into its own.
+	SchemaPush(ctx context.Context, ms []mutation.Mutation) error
+	// Admin sends an operator's request to the peer.
+	Admin(ctx context.Context, args []string) ([]byte, error)
 	// Ping checks the peer answers, and returns its version.
 	Ping(ctx context.Context) (Version, error)
 }
@@ -226,4 +231,18 @@ func (c *Client) Ping(ctx context.Context) (Version, error) {
 		return Version{}, err
 	}
 	return resp.v, nil
+}
+
+// SchemaPush sends schema mutations for the peer to merge.
+func (c *Client) SchemaPush(ctx context.Context, ms []mutation.Mutation) error {
+	return c.invoke(ctx, opSchemaPush, &mutationsMsg{ms: ms}, &emptyMsg{})
+}
+
+// Admin sends an operator's request and returns the answer.
+func (c *Client) Admin(ctx context.Context, args []string) ([]byte, error) {
+	var resp blobMsg
+	if err := c.invoke(ctx, opAdmin, &argsMsg{args: args}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.b, nil
 }

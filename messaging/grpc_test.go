@@ -355,6 +355,41 @@ func TestGRPCSchemaPullAndPing(t *testing.T) {
 	}
 }
 
+func TestGRPCSchemaPushAndAdmin(t *testing.T) {
+	ctx := context.Background()
+	var pushed []mutation.Mutation
+	opts := ServerOptions{
+		SchemaPush: func(_ context.Context, ms []mutation.Mutation) error { pushed = ms; return nil },
+		Admin: func(_ context.Context, args []string) ([]byte, error) {
+			if len(args) == 0 {
+				return nil, errors.New("no request")
+			}
+			return []byte("answer to " + args[0]), nil
+		}}
+	_, addr := startServer(t, openReplica(t), opts)
+	c := dial(t, addr, DialOptions{})
+	ms := testMutations(3, 2)
+	if err := c.SchemaPush(ctx, ms); err != nil || len(pushed) != len(ms) {
+		t.Fatalf("schema push: %v, %d mutations arrived, want %d", err, len(pushed), len(ms))
+	}
+	b, err := c.Admin(ctx, []string{"status"})
+	if err != nil || string(b) != "answer to status" {
+		t.Fatalf("admin: got %q, %v", b, err)
+	}
+	if _, err := c.Admin(ctx, nil); err == nil || !strings.Contains(err.Error(), "no request") {
+		t.Fatalf("admin error: got %v, want the handler's error", err)
+	}
+	// A node that serves neither says so.
+	_, addr2 := startServer(t, openReplica(t), ServerOptions{})
+	c2 := dial(t, addr2, DialOptions{})
+	if err := c2.SchemaPush(ctx, ms); err == nil {
+		t.Fatal("schema push to a node without a schema: no error")
+	}
+	if _, err := c2.Admin(ctx, []string{"status"}); err == nil {
+		t.Fatal("admin to a node without admin: no error")
+	}
+}
+
 // TestGRPCStopAndRestart checks that calls to a stopped server fail as
 // unavailable, and that the client reconnects once it is back.
 func TestGRPCStopAndRestart(t *testing.T) {

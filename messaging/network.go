@@ -398,3 +398,15 @@ func (p *netPeer) Ping(ctx context.Context) (Version, error) {
 	}
 	return resp.v, nil
 }
+
+func (p *netPeer) SchemaPush(ctx context.Context, ms []mutation.Mutation) error {
+	return p.call(ctx, opSchemaPush, &mutationsMsg{ms: ms}, &emptyMsg{})
+}
+
+func (p *netPeer) Admin(ctx context.Context, args []string) ([]byte, error) {
+	var resp blobMsg
+	if err := p.call(ctx, opAdmin, &argsMsg{args: args}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.b, nil
+}

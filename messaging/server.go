@@ -20,6 +20,13 @@ type ServerOptions struct {
 	// mutations of the schema tables; the query layer supplies it. Nil:
 	// SchemaPull fails.
 	SchemaPull func(ctx context.Context) ([]mutation.Mutation, error)
+	// SchemaPush takes a peer's schema mutations (after a schema change
+	// there) and merges them into the node's schema. Nil: SchemaPush
+	// fails.
+	SchemaPush func(ctx context.Context, ms []mutation.Mutation) error
+	// Admin answers operators' requests (wcdb admin): args name the
+	// request, the answer is opaque to messaging. Nil: Admin fails.
+	Admin func(ctx context.Context, args []string) ([]byte, error)
 	// Node and Release identify the node in Ping answers (its host id and
 	// software version, say).
 	Node, Release string

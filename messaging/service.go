@@ -22,6 +22,8 @@ const (
 	opApplyHints = "ApplyHints"
 	opSchemaPull = "SchemaPull"
 	opPing       = "Ping"
+	opSchemaPush = "SchemaPush"
+	opAdmin      = "Admin"
 )
 
 // fullMethod returns op's gRPC method path, "/wcdb.Internode/<op>".
@@ -41,6 +43,10 @@ func fullMethod(op string) string {
 		return "/" + ServiceName + "/" + opSchemaPull
 	case opPing:
 		return "/" + ServiceName + "/" + opPing
+	case opSchemaPush:
+		return "/" + ServiceName + "/" + opSchemaPush
+	case opAdmin:
+		return "/" + ServiceName + "/" + opAdmin
 	}
 	return "/" + ServiceName + "/" + op
 }
@@ -50,13 +56,15 @@ func fullMethod(op string) string {
 type handler struct {
 	local   replication.Replica
 	schema  func(context.Context) ([]mutation.Mutation, error)
+	push    func(context.Context, []mutation.Mutation) error
+	admin   func(context.Context, []string) ([]byte, error)
 	version Version
 	// inflight, when not nil, holds a token per request being served.
 	inflight chan struct{}
 }
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
-	h := &handler{local: local, schema: opts.SchemaPull,
+	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin,
 		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
 	if opts.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.MaxInFlight)
@@ -107,6 +115,17 @@ func (h *handler) serve(ctx context.Context, op string, req message) (message, e
 		return &mutationsMsg{ms: ms}, err
 	case opPing:
 		return &versionMsg{v: h.version}, nil
+	case opSchemaPush:
+		if h.push == nil {
+			return nil, fmt.Errorf("messaging: node takes no schema")
+		}
+		return &emptyMsg{}, h.push(ctx, req.(*mutationsMsg).ms)
+	case opAdmin:
+		if h.admin == nil {
+			return nil, fmt.Errorf("messaging: node serves no admin requests")
+		}
+		b, err := h.admin(ctx, req.(*argsMsg).args)
+		return &blobMsg{b: b}, err
 	}
 	return nil, fmt.Errorf("messaging: unknown method %q", op)
 }
@@ -121,8 +140,10 @@ func newRequest(op string) (message, bool) {
 		return &readMsg{}, true
 	case opReadRange:
 		return &rangeMsg{}, true
-	case opApplyHints:
+	case opApplyHints, opSchemaPush:
 		return &mutationsMsg{}, true
+	case opAdmin:
+		return &argsMsg{}, true
 	case opSchemaPull, opPing:
 		return &emptyMsg{}, true
 	}
@@ -138,7 +159,8 @@ var serviceDesc = grpc.ServiceDesc{
 	HandlerType: (*any)(nil),
 	Methods: []grpc.MethodDesc{
 		method(opApply), method(opRead), method(opDigest), method(opReadRange),
-		method(opApplyHints), method(opSchemaPull), method(opPing),
+		method(opApplyHints), method(opSchemaPull), method(opPing), method(opSchemaPush),
+		method(opAdmin),
 	},
 	Metadata: "messaging/wire.go",
 }

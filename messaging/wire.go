@@ -48,8 +48,8 @@ Bodies, by kind:
 
 	1 empty      (nothing) — Ping and SchemaPull requests, acknowledgements
 	2 mutation   mutation, to the end — Apply request
-	3 mutations  uv n; n × (uv len, mutation) — ApplyHints request,
-	             SchemaPull response
+	3 mutations  uv n; n × (uv len, mutation) — ApplyHints and SchemaPush
+	             requests, SchemaPull response
 	4 read       table (16 bytes); key; flags u8 (0x01 reverse, 0x02 raw,
 	             0x04 columns follow); optbytes start; optbytes end;
 	             v limit; [columns] — Read and Digest requests
@@ -63,6 +63,8 @@ Bodies, by kind:
 	             position — ReadRange response
 	9 version    u8 wire version; uv len, node; uv len, release — Ping
 	             response
+	10 args      uv n; n × (uv len, bytes) — Admin request
+	11 blob      uv len, bytes — Admin response
 
 Commands' Keyspace does not cross the wire: replicas read by table id, and
 only the coordinator, which holds the schema, uses it. A decoded command's
@@ -86,6 +88,8 @@ const (
 	kindRange     = 7
 	kindRangeRes  = 8
 	kindVersion   = 9
+	kindArgs      = 10
+	kindBlob      = 11
 )
 
 const envelopeLen = 3
@@ -645,4 +649,40 @@ func (d *decoder) partition(p *mutation.Partition) {
 			return
 		}
 	}
+}
+
+// argsMsg is an Admin request.
+type argsMsg struct{ args []string }
+
+func (*argsMsg) kind() byte { return kindArgs }
+
+func (x *argsMsg) appendBody(dst []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(x.args)))
+	for _, a := range x.args {
+		dst = appendBytes(dst, []byte(a))
+	}
+	return dst
+}
+
+func (x *argsMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	n := d.count()
+	x.args = make([]string, 0, min(n, maxPrealloc))
+	for i := 0; i < n && d.err == nil; i++ {
+		x.args = append(x.args, string(d.bytes()))
+	}
+	return d.finish()
+}
+
+// blobMsg is an Admin response.
+type blobMsg struct{ b []byte }
+
+func (*blobMsg) kind() byte { return kindBlob }
+
+func (x *blobMsg) appendBody(dst []byte) []byte { return appendBytes(dst, x.b) }
+
+func (x *blobMsg) decodeBody(b []byte) error {
+	d := decoder{b: b}
+	x.b = d.bytes()
+	return d.finish()
 }

@@ -163,6 +163,16 @@ func TestRoundTripSmall(t *testing.T) {
 		t.Fatalf("version: got %+v, want %+v", v.v, want)
 	}
 	roundTrip(t, &emptyMsg{}, &emptyMsg{}, func() message { return &emptyMsg{} })
+	var a argsMsg
+	roundTrip(t, &argsMsg{args: []string{"getendpoints", "", "ks"}}, &a, func() message { return &argsMsg{} })
+	if len(a.args) != 3 || a.args[0] != "getendpoints" || a.args[1] != "" || a.args[2] != "ks" {
+		t.Fatalf("args: got %q", a.args)
+	}
+	var bl blobMsg
+	roundTrip(t, &blobMsg{b: []byte(`{"x":1}`)}, &bl, func() message { return &blobMsg{} })
+	if string(bl.b) != `{"x":1}` {
+		t.Fatalf("blob: got %q", bl.b)
+	}
 }
 
 // TestKeyspaceNotSent checks that a command's keyspace stays with the
