@@ -35,6 +35,39 @@ type Config struct {
 	DataCenter string `yaml:"datacenter"`
 	Rack       string `yaml:"rack"`
 
+	// Seeds are the gossip addresses (host, or host:port with gossip_port
+	// the default port) of nodes to join the cluster through. Empty, or
+	// only this node: it starts a cluster of its own.
+	Seeds []string `yaml:"seeds"`
+	// NumTokens is how many vnode tokens the node takes when it first
+	// joins the ring (chosen to balance ownership); later starts keep
+	// the tokens it has.
+	NumTokens int `yaml:"num_tokens"`
+	// GossipPort is the membership (gossip) port, TCP and UDP, and
+	// InternodePort the port of the gRPC service nodes call each other
+	// on, both on listen_address; 0 picks a free port (tests).
+	GossipPort    int `yaml:"gossip_port"`
+	InternodePort int `yaml:"internode_port"`
+	// GossipProfile sets the failure detector and gossip timings: lan
+	// (memberlist's LAN timings: a stopped node is seen down in about 5
+	// s) or local (for nodes on one machine: under a second).
+	GossipProfile string `yaml:"gossip_profile"`
+	// RingDelay is how long a node joining a cluster announces its tokens
+	// before it takes writes for them, so that every node knows them first
+	// (Cassandra's ring_delay).
+	RingDelay Duration `yaml:"ring_delay"`
+	// HintedHandoff keeps writes for replicas that are down or did not
+	// answer, and replays them when they are back; MaxHintWindow is how
+	// long after a node went down writes are still hinted for it.
+	HintedHandoff bool     `yaml:"hinted_handoff_enabled"`
+	MaxHintWindow Duration `yaml:"max_hint_window"`
+	// WriteRequestTimeout, ReadRequestTimeout and RangeRequestTimeout are
+	// how long the coordinator waits for replicas before answering
+	// WriteTimeout or ReadTimeout.
+	WriteRequestTimeout Duration `yaml:"write_request_timeout"`
+	ReadRequestTimeout  Duration `yaml:"read_request_timeout"`
+	RangeRequestTimeout Duration `yaml:"range_request_timeout"`
+
 	CommitLog CommitLogConfig `yaml:"commitlog"`
 	Storage   StorageConfig   `yaml:"storage"`
 	Native    NativeConfig    `yaml:"native_transport"`
@@ -105,6 +138,17 @@ func DefaultConfig() Config {
 		CQLPort:       9042,
 		DataCenter:    "datacenter1",
 		Rack:          "rack1",
+
+		NumTokens:           16,
+		GossipPort:          7946,
+		InternodePort:       7000,
+		GossipProfile:       "lan",
+		RingDelay:           Duration(30 * time.Second),
+		HintedHandoff:       true,
+		MaxHintWindow:       Duration(3 * time.Hour),
+		WriteRequestTimeout: Duration(2 * time.Second),
+		ReadRequestTimeout:  Duration(5 * time.Second),
+		RangeRequestTimeout: Duration(10 * time.Second),
 		CommitLog: CommitLogConfig{
 			Sync:        "periodic",
 			SyncPeriod:  Duration(10 * time.Second),
@@ -194,6 +238,31 @@ func setField(f reflect.Value, val any) error {
 		}
 		*p = n
 		return nil
+	case *bool:
+		b, ok := val.(bool)
+		if !ok {
+			return fmt.Errorf("want true or false, got %v", val)
+		}
+		*p = b
+		return nil
+	case *[]string:
+		// A list, or one string of comma-separated items.
+		switch v := val.(type) {
+		case []any:
+			*p = nil
+			for _, e := range v {
+				s, ok := e.(string)
+				if !ok {
+					return fmt.Errorf("want strings, got %v", e)
+				}
+				*p = append(*p, s)
+			}
+		case string:
+			*p = SplitList(v)
+		default:
+			return fmt.Errorf("want a list of strings, got %v", val)
+		}
+		return nil
 	case *map[string]string:
 		mm, ok := val.(map[string]any)
 		if !ok {
@@ -229,6 +298,31 @@ func (c *Config) Validate() error {
 		return bad("datacenter", "must not be empty")
 	case c.Rack == "":
 		return bad("rack", "must not be empty")
+	case c.NumTokens < 1 || c.NumTokens > 256:
+		return bad("num_tokens", "%d is outside 1-256", c.NumTokens)
+	case c.GossipPort < 0 || c.GossipPort > 65535:
+		return bad("gossip_port", "%d is not a port number (0-65535)", c.GossipPort)
+	case c.InternodePort < 0 || c.InternodePort > 65535:
+		return bad("internode_port", "%d is not a port number (0-65535)", c.InternodePort)
+	case c.GossipPort != 0 && c.GossipPort == c.InternodePort:
+		return bad("internode_port", "%d is also gossip_port", c.InternodePort)
+	case c.GossipProfile != "lan" && c.GossipProfile != "local":
+		return bad("gossip_profile", "%q is not lan or local", c.GossipProfile)
+	case c.RingDelay < 0:
+		return bad("ring_delay", "must not be negative")
+	case c.MaxHintWindow <= 0:
+		return bad("max_hint_window", "must be positive")
+	case c.WriteRequestTimeout <= 0:
+		return bad("write_request_timeout", "must be positive")
+	case c.ReadRequestTimeout <= 0:
+		return bad("read_request_timeout", "must be positive")
+	case c.RangeRequestTimeout <= 0:
+		return bad("range_request_timeout", "must be positive")
+	}
+	for _, s := range c.Seeds {
+		if _, err := seedAddress(s, c.GossipPort); err != nil {
+			return bad("seeds", "%v", err)
+		}
 	}
 	switch c.CommitLog.Sync {
 	case "periodic", "batch", "group":
@@ -340,3 +434,36 @@ func (d *Duration) UnmarshalText(text []byte) error {
 
 // String prints the duration as Go does.
 func (d Duration) String() string { return time.Duration(d).String() }
+
+// SplitList splits a comma-separated list, dropping blanks.
+func SplitList(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// seedAddress returns a seed as host:port, the port defaulting to the
+// gossip port (or 7946 when that is 0: a seed's port cannot be "any").
+func seedAddress(seed string, gossipPort int) (string, error) {
+	if gossipPort == 0 {
+		gossipPort = 7946
+	}
+	host, port, err := net.SplitHostPort(seed)
+	if err != nil {
+		host, port = seed, strconv.Itoa(gossipPort)
+	}
+	if net.ParseIP(host) == nil {
+		ips, lerr := net.LookupIP(host)
+		if lerr != nil || len(ips) == 0 {
+			return "", fmt.Errorf("%q is not an IP address or a host name that resolves", seed)
+		}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return "", fmt.Errorf("%q: port must be 1-65535", seed)
+	}
+	return net.JoinHostPort(host, port), nil
+}

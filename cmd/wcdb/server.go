@@ -24,6 +24,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen-address", "", "address to serve CQL on (overrides listen_address)")
 	port := fs.Int("cql-port", 0, "CQL port (overrides cql_port)")
 	sync := fs.String("commitlog-sync", "", "periodic, batch or group (overrides commitlog.sync)")
+	seeds := fs.String("seeds", "", "gossip addresses of nodes to join, host[:port],... (overrides seeds)")
+	dc := fs.String("dc", "", "the node's datacenter (overrides datacenter)")
+	rack := fs.String("rack", "", "the node's rack (overrides rack)")
+	numTokens := fs.Int("num-tokens", 0, "vnode tokens the node takes when it first joins (overrides num_tokens)")
+	gossipPort := fs.Int("gossip-port", 0, "gossip port, TCP and UDP (overrides gossip_port)")
+	internodePort := fs.Int("internode-port", 0, "port other nodes call this one on (overrides internode_port)")
+	gossipProfile := fs.String("gossip-profile", "", "lan or local: failure detection timings (overrides gossip_profile)")
+	ringDelay := fs.Duration("ring-delay", 0, "how long a joining node announces its tokens before taking writes (overrides ring_delay)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -53,6 +61,22 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			cfg.CQLPort = *port
 		case "commitlog-sync":
 			cfg.CommitLog.Sync = *sync
+		case "seeds":
+			cfg.Seeds = server.SplitList(*seeds)
+		case "dc":
+			cfg.DataCenter = *dc
+		case "rack":
+			cfg.Rack = *rack
+		case "num-tokens":
+			cfg.NumTokens = *numTokens
+		case "gossip-port":
+			cfg.GossipPort = *gossipPort
+		case "internode-port":
+			cfg.InternodePort = *internodePort
+		case "gossip-profile":
+			cfg.GossipProfile = *gossipProfile
+		case "ring-delay":
+			cfg.RingDelay = server.Duration(*ringDelay)
 		}
 	})
 	if err := cfg.Validate(); err != nil {
