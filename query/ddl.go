@@ -142,10 +142,14 @@ func (x *Executor) knownDatacenters() []string {
 	return dcs
 }
 
-// finishSchemaChangeLocked records the new schema version in system.local.
+// finishSchemaChangeLocked records the new schema version in system.local
+// and tells the node, which sends the schema to the other nodes.
 func (x *Executor) finishSchemaChangeLocked(ctx context.Context, r *Result) (*Result, error) {
 	if err := x.recordSchemaVersionLocked(ctx); err != nil {
 		return nil, err
+	}
+	if x.cfg.SchemaChanged != nil {
+		go x.cfg.SchemaChanged()
 	}
 	return r, nil
 }

@@ -147,6 +147,10 @@ type Config struct {
 	// Now, if set, replaces the clock (microseconds and now() timeuuids
 	// are taken from it); for tests.
 	Now func() int64
+	// SchemaChanged, if set, is called (on a goroutine of its own) after
+	// each schema change made by a statement on this node, for the node to
+	// send its schema to the others (SchemaMutations).
+	SchemaChanged func()
 }
 
 // Session is one client connection's state. Not safe for concurrent use
