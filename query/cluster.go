@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -190,3 +191,71 @@ func changeOrder(c SchemaChange) int {
 
 // SchemaVersion returns the current schema version.
 func (x *Executor) SchemaVersion() [16]byte { return x.catalog.Version() }
+
+// PartitionKey returns the keyspace of a table and the key of one of its
+// partitions, written as nodetool getendpoints takes it: each component of
+// the partition key as text (no quotes), components separated by ':'.
+func (x *Executor) PartitionKey(keyspace, table, key string) (*schema.Keyspace, mutation.Key, error) {
+	ks := x.catalog.Keyspace(keyspace)
+	t := x.catalog.Table(keyspace, table)
+	if ks == nil || t == nil {
+		return nil, mutation.Key{}, invalidRequest("unconfigured table %s.%s", keyspace, table)
+	}
+	pk := t.PartitionKey()
+	parts := []string{key}
+	if len(pk) > 1 {
+		parts = strings.Split(key, ":")
+		if len(parts) != len(pk) {
+			return nil, mutation.Key{}, invalidRequest("the partition key of %s.%s has %d components, %q has %d (separate them with ':')",
+				keyspace, table, len(pk), key, len(parts))
+		}
+	}
+	comps := make([][]byte, len(pk))
+	for i, c := range pk {
+		v, err := literalValue(textConstant(parts[i], c.Type), receiver{name: c.Name, typ: c.Type})
+		if err != nil {
+			return nil, mutation.Key{}, err
+		}
+		comps[i] = v
+	}
+	kb := ring.CompositeKey(comps...)
+	return ks, mutation.Key{Token: ring.Murmur3(kb), Bytes: kb}, nil
+}
+
+// textConstant reads s as a constant of type t, as a string literal for
+// the types CQL writes quoted.
+func textConstant(s string, t schema.Type) *Constant {
+	switch t.Kind {
+	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindVarint,
+		schema.KindCounter:
+		return &Constant{Kind: IntegerConst, Text: s}
+	case schema.KindFloat, schema.KindDouble, schema.KindDecimal:
+		if isIntegerText(s) {
+			return &Constant{Kind: IntegerConst, Text: s}
+		}
+		return &Constant{Kind: FloatConst, Text: s}
+	case schema.KindBoolean:
+		return &Constant{Kind: BooleanConst, Text: strings.ToLower(s)}
+	case schema.KindUUID, schema.KindTimeuuid:
+		return &Constant{Kind: UUIDConst, Text: s}
+	case schema.KindBlob:
+		if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
+			s = "0x" + s
+		}
+		return &Constant{Kind: HexConst, Text: s}
+	}
+	return &Constant{Kind: StringConst, Text: s}
+}
+
+func isIntegerText(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -100,3 +100,31 @@ func TestMergeSchemaRefusesOtherTables(t *testing.T) {
 		t.Fatal("merging a system.local mutation: no error")
 	}
 }
+
+// TestPartitionKey checks keys given as nodetool getendpoints takes them,
+// against the partitioner's known tokens.
+func TestPartitionKey(t *testing.T) {
+	e := newDDLEnv(t)
+	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	e.mustExec("CREATE TABLE ks.i (k int PRIMARY KEY)")
+	e.mustExec("CREATE TABLE ks.s (k text PRIMARY KEY)")
+	e.mustExec("CREATE TABLE ks.c (a int, b text, PRIMARY KEY ((a, b)))")
+	for _, c := range []struct {
+		table, key string
+		token      int64
+	}{
+		{"i", "1", -4069959284402364209},
+		{"s", "hello", -3758069500696749310},
+		{"c", "1:a", 6516349416904725244},
+	} {
+		_, k, err := e.x.PartitionKey("ks", c.table, c.key)
+		if err != nil || int64(k.Token) != c.token {
+			t.Errorf("%s %q: token %d, %v; want %d", c.table, c.key, k.Token, err, c.token)
+		}
+	}
+	for _, c := range []struct{ table, key string }{{"i", "x"}, {"c", "1"}, {"nope", "1"}} {
+		if _, _, err := e.x.PartitionKey("ks", c.table, c.key); err == nil {
+			t.Errorf("%s %q: no error", c.table, c.key)
+		}
+	}
+}
