@@ -18,7 +18,14 @@ type requirement struct {
 // replicas are the token's replicas with their datacenters (dcOf).
 func newRequirement(cl Consistency, st Strategy, localDC string, replicas []ring.NodeID, dcOf func(ring.NodeID) string) requirement {
 	r := requirement{cl: cl, localDC: localDC}
-	total := len(replicas)
+	// As Cassandra's blockFor: levels count against the factors the
+	// keyspace asks for, not the replicas the ring happens to yield (RF 3
+	// on one node: QUORUM needs 2 and is unavailable).
+	factors := dcFactors(st, replicas, dcOf)
+	total := 0
+	for _, f := range factors {
+		total += f
+	}
 	switch cl {
 	case Any, One, LocalOne:
 		r.need = 1
@@ -39,12 +46,11 @@ func newRequirement(cl Consistency, st Strategy, localDC string, replicas []ring
 			break
 		}
 		r.perDC = map[string]int{}
-		for _, id := range replicas {
-			r.perDC[dcOf(id)]++
-		}
-		for dc, n := range r.perDC {
-			r.perDC[dc] = n/2 + 1
-			r.need += n/2 + 1
+		for dc, f := range factors {
+			if f > 0 {
+				r.perDC[dc] = f/2 + 1
+				r.need += f/2 + 1
+			}
 		}
 	default:
 		r.need = total
@@ -53,14 +59,35 @@ func newRequirement(cl Consistency, st Strategy, localDC string, replicas []ring
 }
 
 // localFactor is the replication factor in dc: the strategy's for
-// NetworkTopologyStrategy, else the replicas that happen to be there
-// (SimpleStrategy ignores datacenters; Cassandra then counts its whole
-// factor, which a multi-datacenter cluster may not meet locally).
+// NetworkTopologyStrategy, else its whole factor (SimpleStrategy ignores
+// datacenters; Cassandra then counts its whole factor, which a
+// multi-datacenter cluster may not meet locally).
 func localFactor(st Strategy, dc string, replicas []ring.NodeID, dcOf func(ring.NodeID) string) int {
 	if _, ok := st.(*NetworkTopologyStrategy); ok {
 		return st.Factor(dc)
 	}
-	return len(replicas)
+	return st.Factor("")
+}
+
+// dcFactors returns the factor per datacenter: for NetworkTopologyStrategy
+// each named datacenter's and, for a replication_factor default, that of
+// every datacenter holding a replica; for the others one entry ("") with
+// the whole factor.
+func dcFactors(st Strategy, replicas []ring.NodeID, dcOf func(ring.NodeID) string) map[string]int {
+	nts, ok := st.(*NetworkTopologyStrategy)
+	if !ok {
+		return map[string]int{"": st.Factor("")}
+	}
+	out := map[string]int{}
+	for _, f := range nts.factors {
+		out[f.dc] = f.rf
+	}
+	for _, id := range replicas {
+		if dc := dcOf(id); out[dc] == 0 {
+			out[dc] = nts.Factor(dc)
+		}
+	}
+	return out
 }
 
 // counts reports whether an answer from a replica in dc counts toward the

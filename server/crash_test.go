@@ -50,7 +50,8 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			args := []string{"server", "--data-dir", filepath.Join(dir, "data"),
-				"--listen-address", "127.0.0.1", "--cql-port", "0", "--commitlog-sync", "batch"}
+				"--listen-address", "127.0.0.1", "--cql-port", "0", "--gossip-port", "0", "--internode-port", "0",
+				"--commitlog-sync", "batch"}
 			if tc.config != "" {
 				cfg := filepath.Join(dir, "wcdb.yaml")
 				if err := os.WriteFile(cfg, []byte(tc.config), 0o644); err != nil {

@@ -13,7 +13,9 @@ import (
 
 	"wcdb/commitlog"
 	"wcdb/cql"
+	"wcdb/internal/hints"
 	"wcdb/internal/localnode"
+	"wcdb/messaging"
 	"wcdb/query"
 	"wcdb/replication"
 	"wcdb/storage"
@@ -29,6 +31,11 @@ type Node struct {
 	cql    *cql.Server
 	ln     net.Listener
 	served chan error
+
+	cl      *clusterState
+	iln     net.Listener // internode
+	msrv    *messaging.Server
+	mserved chan error
 }
 
 // Start opens the node's storage, loads its schema and starts serving CQL.
@@ -55,7 +62,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1)}
+	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1)}
+	local := localnode.Replica{E: e}
+	n.cl = newClusterState(&n.cfg, log, hostID, e, local)
 	fail := func(err error) (*Node, error) {
 		if n.cql != nil {
 			n.cql.Close()
@@ -63,24 +72,75 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		if n.ln != nil {
 			n.ln.Close()
 		}
+		if n.msrv != nil {
+			n.msrv.Stop()
+			<-n.mserved
+		} else if n.iln != nil {
+			n.iln.Close()
+		}
+		n.cl.close()
 		e.Close()
 		return nil, err
 	}
-	// The CQL port is bound first, so that system.local tells clients the
-	// port actually served (cql_port 0 picks a free one).
+	// The ports are bound first, so that system.local and gossip tell the
+	// ports actually served (port 0 picks a free one).
 	n.ln, err = net.Listen("tcp", net.JoinHostPort(cfg.ListenAddress, strconv.Itoa(cfg.CQLPort)))
 	if err != nil {
 		return fail(fmt.Errorf("server: CQL port: %w", err))
 	}
-	cfg.CQLPort = n.ln.Addr().(*net.TCPAddr).Port
-	coord := replication.NewLocal(localnode.Replica{E: e}, cfg.DataCenter)
+	n.cfg.CQLPort = n.ln.Addr().(*net.TCPAddr).Port
+	n.iln, err = net.Listen("tcp", net.JoinHostPort(cfg.ListenAddress, strconv.Itoa(cfg.InternodePort)))
+	if err != nil {
+		return fail(fmt.Errorf("server: internode port: %w", err))
+	}
+	n.cfg.InternodePort = n.iln.Addr().(*net.TCPAddr).Port
+	cfg = n.cfg
+	if cfg.HintedHandoff {
+		n.cl.hints, err = hints.Open(hints.Options{Dir: filepath.Join(cfg.DataDir, "hints"),
+			MaxHintWindow: time.Duration(cfg.MaxHintWindow),
+			Logf:          func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
+		if err != nil {
+			return fail(fmt.Errorf("server: hint store: %w", err))
+		}
+	}
+	dcfg := replication.DistributedConfig{
+		WriteTimeout:  time.Duration(cfg.WriteRequestTimeout),
+		ReadTimeout:   time.Duration(cfg.ReadRequestTimeout),
+		RangeTimeout:  time.Duration(cfg.RangeRequestTimeout),
+		MaxHintWindow: time.Duration(cfg.MaxHintWindow),
+		Logf:          func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+	}
+	if n.cl.hints != nil {
+		dcfg.Hints = hintSink{n.cl.hints}
+	}
+	coord := replication.NewDistributed(n.cl, dcfg)
 	n.exec, err = query.New(ctx, query.Config{
-		Coordinator: coord,
-		Backend:     localnode.Backend{E: e},
-		Topology:    newSingleNode(&cfg, hostID),
+		Coordinator:   coord,
+		Backend:       localnode.Backend{E: e},
+		Topology:      clusterTopology{n.cl},
+		SchemaChanged: n.cl.schemaChanged,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("server: loading the schema: %w", err))
+	}
+	n.cl.exec = n.exec
+	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{
+		SchemaPull: n.exec.SchemaMutations,
+		SchemaPush: n.cl.mergeSchema,
+		Admin:      n.cl.admin,
+		Node:       string(n.cl.hostID),
+		Release:    ReleaseVersion,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	go func() { n.mserved <- n.msrv.Serve(n.iln) }()
+	mc, err := n.cl.membershipConfig(cfg.CQLPort, cfg.InternodePort, n.exec.SchemaVersion())
+	if err != nil {
+		return fail(err)
+	}
+	if err := n.cl.join(ctx, mc); err != nil {
+		return fail(err)
 	}
 	ccfg := cql.DefaultConfig()
 	ccfg.ListenAddress = net.JoinHostPort(cfg.ListenAddress, strconv.Itoa(cfg.CQLPort))
@@ -96,14 +156,24 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
+	n.cl.cqlS.Store(n.cql)
 	go func() { n.served <- n.cql.Serve(context.Background(), n.ln) }()
-	log.Info("wcdb node started", "cql", n.ln.Addr().String(), "data_dir", cfg.DataDir,
-		"commitlog_sync", cfg.CommitLog.Sync, "host_id", fmt.Sprintf("%x", hostID))
+	m := n.cl.m.Load()
+	log.Info("wcdb node started", "cql", n.ln.Addr().String(), "internode", n.iln.Addr().String(),
+		"gossip", m.Local().GossipAddr, "data_dir", cfg.DataDir, "commitlog_sync", cfg.CommitLog.Sync,
+		"host_id", n.cl.hostID, "datacenter", cfg.DataCenter, "rack", cfg.Rack, "nodes", len(m.Nodes()))
 	return n, nil
 }
 
 // Addr is the address CQL clients connect to.
 func (n *Node) Addr() net.Addr { return n.ln.Addr() }
+
+// GossipAddr is the address other nodes join the cluster through (a
+// seed's address).
+func (n *Node) GossipAddr() string { return n.cl.m.Load().Local().GossipAddr }
+
+// HostID is the node's host id.
+func (n *Node) HostID() string { return string(n.cl.hostID) }
 
 // Executor is the node's query executor.
 func (n *Node) Executor() *query.Executor { return n.exec }
@@ -115,6 +185,15 @@ func (n *Node) Close() error {
 	if serr := <-n.served; serr != nil && !errors.Is(serr, net.ErrClosed) && err == nil {
 		err = serr
 	}
+	// Gossip stops first, so that peers see the node down and hint
+	// rather than time out; internode calls in flight finish.
+	n.cl.close()
+	gctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if gerr := n.msrv.GracefulStop(gctx); gerr != nil {
+		n.log.Warn("stopping the internode service", "err", gerr)
+	}
+	cancel()
+	<-n.mserved
 	if ferr := n.engine.FlushAll(); ferr != nil && err == nil {
 		err = ferr
 	}

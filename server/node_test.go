@@ -19,6 +19,7 @@ func startNode(t *testing.T, dir string) *Node {
 	cfg := DefaultConfig()
 	cfg.DataDir = dir
 	cfg.CQLPort = 0
+	cfg.GossipPort, cfg.InternodePort = 0, 0
 	cfg.CommitLog.Sync = "batch"
 	n, err := Start(context.Background(), cfg, nil)
 	if err != nil {
@@ -104,6 +105,7 @@ func TestRPCPortIsTheServedOne(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.CQLPort = 0
+	cfg.GossipPort, cfg.InternodePort = 0, 0
 	n, err := Start(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

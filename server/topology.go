@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
-	"wcdb/query"
 	"wcdb/schema"
 )
 
@@ -51,32 +48,3 @@ func loadHostID(dataDir string) ([16]byte, error) {
 	}
 	return id, nil
 }
-
-// singleNode is the topology of a one-node cluster: this node owns the
-// whole ring.
-type singleNode struct {
-	cluster string
-	node    query.Node
-}
-
-func newSingleNode(cfg *Config, hostID [16]byte) *singleNode {
-	ip := net.ParseIP(cfg.ListenAddress)
-	addr := []byte(ip.To4())
-	if addr == nil {
-		addr = []byte(ip.To16())
-	}
-	return &singleNode{cluster: cfg.ClusterName, node: query.Node{
-		HostID:         hostID,
-		Address:        addr,
-		RPCAddress:     addr,
-		RPCPort:        cfg.CQLPort,
-		DataCenter:     cfg.DataCenter,
-		Rack:           cfg.Rack,
-		Tokens:         []string{strconv.FormatInt(-1<<63, 10)}, // (MIN, MIN]: the whole ring
-		ReleaseVersion: ReleaseVersion,
-	}}
-}
-
-func (s *singleNode) ClusterName() string { return s.cluster }
-func (s *singleNode) Local() query.Node   { return s.node }
-func (s *singleNode) Peers() []query.Node { return nil }

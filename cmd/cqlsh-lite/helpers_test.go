@@ -31,6 +31,7 @@ func startNode(t *testing.T, edit func(*server.Config)) string {
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.CQLPort = 0
+	cfg.GossipPort, cfg.InternodePort = 0, 0
 	cfg.CommitLog.Sync = "batch"
 	cfg.MemoryLimit = -1
 	cfg.Storage.MemtableFlushSize = 4 << 20

@@ -21,6 +21,7 @@ func TestBenchYCSB(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	cfg.ListenAddress = "127.0.0.1"
 	cfg.CQLPort = 0
+	cfg.GossipPort, cfg.InternodePort = 0, 0
 	n, err := server.Start(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ func startNode(t *testing.T) *server.Node {
 	cfg.DataDir = t.TempDir()
 	cfg.ListenAddress = "127.0.0.1"
 	cfg.CQLPort = 0
+	cfg.GossipPort, cfg.InternodePort = 0, 0
 	n, err := server.Start(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

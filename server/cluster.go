@@ -1,0 +1,733 @@
+package server
+
+// This file makes a node a member of a cluster: gossip membership
+// (cluster/), the internode service (messaging/) with a client per peer,
+// the coordinator's view of both (replication.Cluster), hinted handoff,
+// schema propagation, and what the CQL layer shows of the cluster
+// (system.local, system.peers, TOPOLOGY_CHANGE and STATUS_CHANGE events).
+//
+// Every node gossips, a lone one included: a second node started with the
+// first as its seed makes a cluster of two with no restart.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"wcdb/cluster"
+	"wcdb/cql"
+	"wcdb/internal/hints"
+	"wcdb/messaging"
+	"wcdb/mutation"
+	"wcdb/query"
+	"wcdb/replication"
+	"wcdb/ring"
+	"wcdb/schema"
+	"wcdb/storage"
+)
+
+// hintReplayInterval is how often pending hints of live nodes are replayed
+// when no NodeUp event prompted it (an event missed, a replay that failed).
+const hintReplayInterval = 10 * time.Second
+
+// schemaCheckInterval is how often a node compares its schema version
+// with its peers' and pulls from one that differs.
+const schemaCheckInterval = 5 * time.Second
+
+// clusterState is the node's part in the cluster. The membership is set
+// once joined; before that the node sees a ring of its own (the
+// coordinator then places everything locally, which is what the start-up
+// schema load needs).
+type clusterState struct {
+	cfg    *Config
+	log    *slog.Logger
+	hostID ring.NodeID
+	local  replication.Replica
+	engine *storage.Engine
+
+	m     atomic.Pointer[cluster.Membership]
+	exec  *query.Executor // set before the membership
+	cqlS  atomic.Pointer[cql.Server]
+	hints *hints.Store // nil: hinted handoff off
+
+	mu    sync.Mutex
+	peers map[ring.NodeID]*peerConn
+
+	events chan cluster.Event
+	// resync is set when events were dropped: the loop refreshes
+	// everything from the membership instead.
+	resync atomic.Bool
+	quit   chan struct{}
+	wg     sync.WaitGroup
+}
+
+type peerConn struct {
+	addr string
+	c    *messaging.Client
+}
+
+func newClusterState(cfg *Config, log *slog.Logger, hostID [16]byte, e *storage.Engine, local replication.Replica) *clusterState {
+	return &clusterState{cfg: cfg, log: log, hostID: ring.NodeID(schema.UUID(hostID).String()), local: local,
+		engine: e, peers: map[ring.NodeID]*peerConn{}, events: make(chan cluster.Event, 1024), quit: make(chan struct{})}
+}
+
+// The coordinator's view (replication.Cluster).
+
+func (c *clusterState) Local() ring.NodeID { return c.hostID }
+
+func (c *clusterState) Ring() *ring.Metadata {
+	if m := c.m.Load(); m != nil {
+		return m.Ring()
+	}
+	return emptyRing
+}
+
+var emptyRing, _ = ring.New(nil)
+
+func (c *clusterState) Alive(id ring.NodeID) bool {
+	if m := c.m.Load(); m != nil {
+		return m.Alive(id)
+	}
+	return id == c.hostID
+}
+
+func (c *clusterState) DownSince(id ring.NodeID) time.Time {
+	if m := c.m.Load(); m != nil {
+		return m.DownSince(id)
+	}
+	return time.Time{}
+}
+
+func (c *clusterState) Replica(id ring.NodeID) replication.Replica {
+	if id == c.hostID {
+		return c.local
+	}
+	p, err := c.peer(id)
+	if err != nil {
+		return errReplica{err}
+	}
+	return p
+}
+
+// peer returns the client of a node, dialed on first use and again when
+// the node advertises another internode address.
+func (c *clusterState) peer(id ring.NodeID) (*messaging.Client, error) {
+	m := c.m.Load()
+	if m == nil {
+		return nil, fmt.Errorf("server: node %s unknown: not joined yet", id)
+	}
+	info, ok := m.Node(id)
+	if !ok || info.InternodeAddr == "" {
+		return nil, fmt.Errorf("server: node %s unknown", id)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.peers[id]; p != nil && p.addr == info.InternodeAddr {
+		return p.c, nil
+	} else if p != nil {
+		p.c.Close()
+		delete(c.peers, id)
+	}
+	cl, err := messaging.Dial(info.InternodeAddr, messaging.DialOptions{Conns: 2,
+		Timeout: time.Duration(max(c.cfg.WriteRequestTimeout, c.cfg.ReadRequestTimeout, c.cfg.RangeRequestTimeout))})
+	if err != nil {
+		return nil, fmt.Errorf("server: dial %s at %s: %w", id, info.InternodeAddr, err)
+	}
+	c.peers[id] = &peerConn{addr: info.InternodeAddr, c: cl}
+	return cl, nil
+}
+
+// errReplica is a replica that cannot be reached.
+type errReplica struct{ err error }
+
+func (r errReplica) Apply(context.Context, *mutation.Mutation) error { return r.err }
+func (r errReplica) Read(context.Context, replication.ReadCommand) (*mutation.Partition, error) {
+	return nil, r.err
+}
+func (r errReplica) Digest(context.Context, replication.ReadCommand) ([]byte, error) {
+	return nil, r.err
+}
+func (r errReplica) ReadRange(context.Context, replication.RangeCommand) (replication.RangeResult, error) {
+	return replication.RangeResult{}, r.err
+}
+
+// hintSink adapts the hint store to the coordinator.
+type hintSink struct{ s *hints.Store }
+
+func (h hintSink) Add(target ring.NodeID, m *mutation.Mutation) error {
+	return h.s.Add(string(target), m)
+}
+
+// The query layer's view (query.Topology).
+
+type clusterTopology struct{ c *clusterState }
+
+func (t clusterTopology) ClusterName() string { return t.c.cfg.ClusterName }
+
+func (t clusterTopology) Local() query.Node {
+	c := t.c
+	n := query.Node{
+		HostID:         mustUUID(string(c.hostID)),
+		Address:        ipBytes(c.cfg.ListenAddress),
+		RPCAddress:     ipBytes(c.cfg.ListenAddress),
+		RPCPort:        c.cfg.CQLPort,
+		DataCenter:     c.cfg.DataCenter,
+		Rack:           c.cfg.Rack,
+		ReleaseVersion: ReleaseVersion,
+	}
+	if m := c.m.Load(); m != nil {
+		n.Tokens = formatTokens(m.Local().Tokens)
+	}
+	return n
+}
+
+func (t clusterTopology) Peers() []query.Node {
+	c := t.c
+	m := c.m.Load()
+	if m == nil {
+		return nil
+	}
+	var out []query.Node
+	for _, info := range m.Nodes() {
+		if info.ID == c.hostID || info.Status == cluster.StatusLeft {
+			continue
+		}
+		out = append(out, peerNode(info))
+	}
+	return out
+}
+
+func peerNode(info cluster.NodeInfo) query.Node {
+	host, _, _ := net.SplitHostPort(info.InternodeAddr)
+	rpcHost, rpcPort, _ := net.SplitHostPort(info.CQLAddr)
+	port, _ := strconv.Atoi(rpcPort)
+	return query.Node{
+		HostID:         mustUUID(string(info.ID)),
+		Address:        ipBytes(host),
+		RPCAddress:     ipBytes(rpcHost),
+		RPCPort:        port,
+		DataCenter:     info.DC,
+		Rack:           info.Rack,
+		Tokens:         formatTokens(info.Tokens),
+		ReleaseVersion: info.ReleaseVersion,
+		SchemaVersion:  info.SchemaVersion,
+	}
+}
+
+func mustUUID(s string) [16]byte {
+	u, _ := schema.ParseUUID(s)
+	return u
+}
+
+func ipBytes(s string) []byte {
+	ip := net.ParseIP(s)
+	if ip4 := ip.To4(); ip4 != nil {
+		return ip4
+	}
+	return ip
+}
+
+func formatTokens(ts []ring.Token) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = strconv.FormatInt(int64(t), 10)
+	}
+	return out
+}
+
+// Joining.
+
+// membershipConfig is the gossip configuration of the node.
+func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersion [16]byte) (cluster.Config, error) {
+	mc := cluster.DefaultConfig()
+	if c.cfg.GossipProfile == "local" {
+		mc = cluster.DefaultLocalConfig()
+	}
+	mc.NodeID = c.hostID
+	mc.ClusterName = c.cfg.ClusterName
+	mc.DataCenter, mc.Rack = c.cfg.DataCenter, c.cfg.Rack
+	mc.BindAddr = c.cfg.ListenAddress
+	mc.GossipPort = c.cfg.GossipPort
+	mc.NumTokens = c.cfg.NumTokens
+	mc.RingDelay = time.Duration(c.cfg.RingDelay)
+	mc.CQLAddress = net.JoinHostPort(c.cfg.ListenAddress, strconv.Itoa(cqlPort))
+	mc.InternodeAddress = net.JoinHostPort(c.cfg.ListenAddress, strconv.Itoa(internodePort))
+	mc.ReleaseVersion = ReleaseVersion
+	mc.SchemaVersion = schemaVersion
+	mc.Logger = c.log
+	for _, s := range c.cfg.Seeds {
+		addr, err := seedAddress(s, c.cfg.GossipPort)
+		if err != nil {
+			return mc, fmt.Errorf("config: seeds: %w", err)
+		}
+		mc.Seeds = append(mc.Seeds, addr)
+	}
+	st, err := cluster.LoadState(c.cfg.DataDir)
+	switch {
+	case err == nil && st.HostID == c.hostID:
+		mc.Tokens = st.Tokens
+	case err == nil:
+		return mc, fmt.Errorf("server: %s/%s names host %s, but the node is %s", c.cfg.DataDir, cluster.StateFile, st.HostID, c.hostID)
+	case !errors.Is(err, fs.ErrNotExist):
+		return mc, err
+	}
+	return mc, nil
+}
+
+// join joins (or starts) the cluster, keeps the node's tokens for its next
+// start, and takes the schema of the cluster if it differs.
+func (c *clusterState) join(ctx context.Context, mc cluster.Config) error {
+	m, err := cluster.Join(ctx, mc)
+	if err != nil {
+		return fmt.Errorf("server: joining the cluster: %w", err)
+	}
+	if err := cluster.SaveState(c.cfg.DataDir, m.State()); err != nil {
+		m.Shutdown()
+		return err
+	}
+	c.m.Store(m)
+	m.Subscribe(func(ev cluster.Event) {
+		select {
+		case c.events <- ev:
+		default:
+			c.resync.Store(true)
+		}
+	})
+	// A node joining a cluster takes its schema before serving clients.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c.syncSchema(sctx)
+	if err := c.exec.RefreshTopology(ctx); err != nil {
+		return err
+	}
+	c.wg.Add(1)
+	go c.loop()
+	return nil
+}
+
+// loop handles membership events and the periodic work: hint replay and
+// schema checks.
+func (c *clusterState) loop() {
+	defer c.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-c.quit
+		cancel()
+	}()
+	hintTick := time.NewTicker(hintReplayInterval)
+	defer hintTick.Stop()
+	schemaTick := time.NewTicker(schemaCheckInterval)
+	defer schemaTick.Stop()
+	for {
+		select {
+		case <-c.quit:
+			return
+		case ev := <-c.events:
+			c.handle(ctx, ev)
+			// Handle what queued up behind it before rewriting system.peers.
+			for drained := false; !drained; {
+				select {
+				case ev := <-c.events:
+					c.handle(ctx, ev)
+				default:
+					drained = true
+				}
+			}
+			if err := c.exec.RefreshTopology(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("rewriting system.peers", "err", err)
+			}
+		case <-hintTick.C:
+			c.replayAll(ctx)
+		case <-schemaTick.C:
+			if c.resync.Swap(false) {
+				if err := c.exec.RefreshTopology(ctx); err != nil && ctx.Err() == nil {
+					c.log.Warn("rewriting system.peers", "err", err)
+				}
+			}
+			c.syncSchema(ctx)
+		}
+	}
+}
+
+func (c *clusterState) handle(ctx context.Context, ev cluster.Event) {
+	if ev.Node.ID == c.hostID {
+		return
+	}
+	c.log.Info("cluster event", "event", ev.Type.String(), "node", ev.Node.ID, "status", ev.Node.Status.String(),
+		"address", ev.Node.InternodeAddr)
+	addr := cqlAddrPort(ev.Node.CQLAddr)
+	s := c.cqlS.Load()
+	switch ev.Type {
+	case cluster.NodeJoined:
+		if s != nil && addr.IsValid() {
+			s.PushTopologyChange(cql.NewNode, addr)
+		}
+		c.maybePullSchema(ctx, ev.Node)
+	case cluster.NodeUp:
+		if s != nil && addr.IsValid() {
+			s.PushStatusChange(cql.NodeUp, addr)
+		}
+		c.replay(ctx, ev.Node.ID)
+		c.maybePullSchema(ctx, ev.Node)
+	case cluster.NodeDown:
+		if s != nil && addr.IsValid() {
+			s.PushStatusChange(cql.NodeDown, addr)
+		}
+	case cluster.NodeLeft:
+		if s != nil && addr.IsValid() {
+			s.PushTopologyChange(cql.RemovedNode, addr)
+		}
+		c.mu.Lock()
+		if p := c.peers[ev.Node.ID]; p != nil {
+			p.c.Close()
+			delete(c.peers, ev.Node.ID)
+		}
+		c.mu.Unlock()
+	case cluster.NodeUpdated:
+		if s != nil && addr.IsValid() && !slices.Equal(ev.Prev.Tokens, ev.Node.Tokens) && len(ev.Prev.Tokens) > 0 {
+			s.PushTopologyChange(cql.MovedNode, addr)
+		}
+		c.maybePullSchema(ctx, ev.Node)
+	}
+}
+
+func cqlAddrPort(s string) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// Schema.
+
+// maybePullSchema pulls a live node's schema if its version differs.
+func (c *clusterState) maybePullSchema(ctx context.Context, info cluster.NodeInfo) {
+	if !info.Alive || info.SchemaVersion == ([16]byte{}) || info.SchemaVersion == c.exec.SchemaVersion() {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.pullSchema(pctx, info.ID); err != nil && ctx.Err() == nil {
+		c.log.Warn("schema pull", "node", info.ID, "err", err)
+	}
+}
+
+// syncSchema pulls from every live node whose schema version differs.
+func (c *clusterState) syncSchema(ctx context.Context) {
+	m := c.m.Load()
+	if m == nil {
+		return
+	}
+	for _, info := range m.Nodes() {
+		if info.ID != c.hostID {
+			c.maybePullSchema(ctx, info)
+		}
+	}
+}
+
+func (c *clusterState) pullSchema(ctx context.Context, id ring.NodeID) error {
+	p, err := c.peer(id)
+	if err != nil {
+		return err
+	}
+	ms, err := p.SchemaPull(ctx)
+	if err != nil {
+		return err
+	}
+	return c.mergeSchema(ctx, ms)
+}
+
+// mergeSchema merges a peer's schema (pulled, or pushed to this node),
+// announces the new version, and tells this node's CQL clients.
+func (c *clusterState) mergeSchema(ctx context.Context, ms []mutation.Mutation) error {
+	changes, err := c.exec.MergeSchema(ctx, ms)
+	if err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		c.log.Info("schema merged from a peer", "changes", len(changes))
+	}
+	if m := c.m.Load(); m != nil {
+		if err := m.SetSchemaVersion(c.exec.SchemaVersion()); err != nil {
+			c.log.Warn("announcing the schema version", "err", err)
+		}
+	}
+	if s := c.cqlS.Load(); s != nil {
+		for _, ch := range changes {
+			s.PushSchemaChange(ch)
+		}
+	}
+	return nil
+}
+
+// schemaChanged runs after a DDL statement on this node: it announces the
+// new version and pushes the schema to every live node.
+func (c *clusterState) schemaChanged() {
+	m := c.m.Load()
+	if m == nil {
+		return
+	}
+	if err := m.SetSchemaVersion(c.exec.SchemaVersion()); err != nil {
+		c.log.Warn("announcing the schema version", "err", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ms, err := c.exec.SchemaMutations(ctx)
+	if err != nil {
+		c.log.Warn("reading the schema to push", "err", err)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, info := range m.Nodes() {
+		if info.ID == c.hostID || !info.Alive || info.Status == cluster.StatusLeft {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := c.peer(info.ID)
+			if err == nil {
+				err = p.SchemaPush(ctx, ms)
+			}
+			if err != nil {
+				c.log.Warn("schema push", "node", info.ID, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Hints.
+
+// replay sends a node its hints, if it has any and is alive.
+func (c *clusterState) replay(ctx context.Context, id ring.NodeID) {
+	if c.hints == nil {
+		return
+	}
+	if n, _ := c.hints.Pending(string(id)); n == 0 {
+		return
+	}
+	if m := c.m.Load(); m == nil || !m.Alive(id) {
+		return
+	}
+	p, err := c.peer(id)
+	if err != nil {
+		return
+	}
+	sent, err := c.hints.Replay(ctx, string(id), func(ctx context.Context, batch []*mutation.Mutation) error {
+		ms := make([]mutation.Mutation, len(batch))
+		for i, m := range batch {
+			ms[i] = *m
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return p.ApplyHints(cctx, ms)
+	})
+	if err != nil && ctx.Err() == nil {
+		c.log.Warn("hint replay", "node", id, "sent", sent, "err", err)
+		return
+	}
+	if sent > 0 {
+		c.log.Info("hints replayed", "node", id, "hints", sent)
+	}
+}
+
+func (c *clusterState) replayAll(ctx context.Context) {
+	if c.hints == nil {
+		return
+	}
+	for _, t := range c.hints.Targets() {
+		c.replay(ctx, ring.NodeID(t))
+	}
+}
+
+// Admin requests.
+
+func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error) {
+	if len(args) == 0 {
+		return nil, errors.New("empty admin request")
+	}
+	switch args[0] {
+	case "load":
+		return json.Marshal(c.load())
+	case "status":
+		if len(args) > 2 {
+			return nil, errors.New("usage: status [keyspace]")
+		}
+		ks := ""
+		if len(args) == 2 {
+			ks = args[1]
+		}
+		st, err := c.status(ctx, ks)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(st)
+	case "getendpoints":
+		if len(args) != 4 {
+			return nil, errors.New("usage: getendpoints keyspace table key")
+		}
+		ep, err := c.endpoints(args[1], args[2], args[3])
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(ep)
+	}
+	return nil, fmt.Errorf("unknown admin request %q", args[0])
+}
+
+// load is the size of the node's SSTables.
+func (c *clusterState) load() int64 {
+	var n int64
+	for _, t := range c.engine.Tables() {
+		for _, f := range t.Files() {
+			n += f.Meta.FileSize
+		}
+	}
+	return n
+}
+
+func (c *clusterState) status(ctx context.Context, keyspace string) (*AdminStatus, error) {
+	m := c.m.Load()
+	if m == nil {
+		return nil, errors.New("the node has not joined its cluster yet")
+	}
+	rm := m.Ring()
+	own := rm.Ownership()
+	if keyspace != "" {
+		ks := c.exec.Catalog().Keyspace(keyspace)
+		if ks == nil {
+			return nil, fmt.Errorf("keyspace %q does not exist", keyspace)
+		}
+		st, err := replication.ParseStrategy(ks.Replication)
+		if err != nil {
+			return nil, err
+		}
+		own = replication.EffectiveOwnership(rm, st)
+	}
+	nodes := m.Nodes()
+	out := &AdminStatus{ClusterName: c.cfg.ClusterName, Keyspace: keyspace, Nodes: make([]AdminNode, len(nodes))}
+	var wg sync.WaitGroup
+	for i, info := range nodes {
+		host, _, _ := net.SplitHostPort(info.InternodeAddr)
+		out.Nodes[i] = AdminNode{HostID: string(info.ID), Address: host, CQLAddress: info.CQLAddr,
+			InternodeAddress: info.InternodeAddr, DataCenter: info.DC, Rack: info.Rack, Up: info.Alive,
+			State: info.Status.String(), LoadBytes: -1, Tokens: len(info.Tokens), Ownership: own[info.ID]}
+		switch {
+		case info.ID == c.hostID:
+			out.Nodes[i].LoadBytes = c.load()
+		case info.Alive:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := c.peer(info.ID)
+				if err != nil {
+					return
+				}
+				lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				b, err := p.Admin(lctx, []string{"load"})
+				var n int64
+				if err == nil && json.Unmarshal(b, &n) == nil {
+					out.Nodes[i].LoadBytes = n
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	slices.SortFunc(out.Nodes, func(a, b AdminNode) int {
+		if a.DataCenter != b.DataCenter {
+			return compareStrings(a.DataCenter, b.DataCenter)
+		}
+		return compareAddr(a.Address, b.Address)
+	})
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compareAddr(a, b string) int {
+	x, errA := netip.ParseAddr(a)
+	y, errB := netip.ParseAddr(b)
+	if errA != nil || errB != nil {
+		return compareStrings(a, b)
+	}
+	return x.Compare(y)
+}
+
+func (c *clusterState) endpoints(keyspace, table, key string) (*AdminEndpoints, error) {
+	m := c.m.Load()
+	if m == nil {
+		return nil, errors.New("the node has not joined its cluster yet")
+	}
+	ks, k, err := c.exec.PartitionKey(keyspace, table, key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := replication.ParseStrategy(ks.Replication)
+	if err != nil {
+		return nil, err
+	}
+	rm := m.Ring()
+	var ids []ring.NodeID
+	if _, local := st.(replication.LocalStrategy); local || rm.Len() == 0 {
+		ids = []ring.NodeID{c.hostID}
+	} else {
+		ids = st.Replicas(rm, k.Token)
+	}
+	out := &AdminEndpoints{Keyspace: keyspace, Table: table, Key: key, Token: int64(k.Token)}
+	for _, id := range ids {
+		addr := ""
+		if info, ok := m.Node(id); ok {
+			addr, _, _ = net.SplitHostPort(info.InternodeAddr)
+		}
+		out.Endpoints = append(out.Endpoints, addr)
+		out.HostIDs = append(out.HostIDs, string(id))
+	}
+	return out, nil
+}
+
+// Stopping.
+
+// close stops gossip and the background work. Peers see the node down
+// (it does not leave: its tokens stay its own).
+func (c *clusterState) close() {
+	close(c.quit)
+	c.wg.Wait()
+	if m := c.m.Load(); m != nil {
+		if err := m.Shutdown(); err != nil {
+			c.log.Warn("stopping gossip", "err", err)
+		}
+	}
+	c.mu.Lock()
+	for id, p := range c.peers {
+		p.c.Close()
+		delete(c.peers, id)
+	}
+	c.mu.Unlock()
+	if c.hints != nil {
+		if err := c.hints.Close(); err != nil {
+			c.log.Warn("closing the hint store", "err", err)
+		}
+	}
+}
