@@ -107,6 +107,7 @@ type Client struct {
 	conns   []*grpc.ClientConn
 	next    atomic.Uint32
 	closed  atomic.Bool
+	batch   *batcher
 }
 
 var _ Peer = (*Client)(nil)
@@ -138,6 +139,7 @@ func Dial(addr string, opts DialOptions) (*Client, error) {
 		}
 		c.conns = append(c.conns, cc)
 	}
+	c.batch = newBatcher(c)
 	return c, nil
 }
 
@@ -146,7 +148,12 @@ func (c *Client) Addr() string { return c.addr }
 
 // Close closes the connections; calls in flight fail.
 func (c *Client) Close() error {
-	c.closed.Store(true)
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if c.batch != nil {
+		c.batch.close()
+	}
 	var first error
 	for _, cc := range c.conns {
 		if err := cc.Close(); err != nil && first == nil {
@@ -180,7 +187,10 @@ func (c *Client) invoke(ctx context.Context, op string, req, resp message) error
 
 // Apply writes m on the peer.
 func (c *Client) Apply(ctx context.Context, m *mutation.Mutation) error {
-	return c.invoke(ctx, opApply, &mutationMsg{m: m}, &emptyMsg{})
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	return c.batch.apply(ctx, m)
 }
 
 // Read reads a partition on the peer.

@@ -78,6 +78,7 @@ func (o ServerOptions) Validate() error {
 // Server serves a node's local replica to its peers over gRPC.
 type Server struct {
 	g *grpc.Server
+	h *handler
 }
 
 // NewServer returns a server of local's data; Serve starts it.
@@ -92,8 +93,9 @@ func NewServer(local replication.Replica, opts ServerOptions) (*Server, error) {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: opts.KeepaliveTime, Timeout: opts.KeepaliveTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minClientKeepalive, PermitWithoutStream: true}),
 	)
-	g.RegisterService(&serviceDesc, newHandler(local, &opts))
-	return &Server{g: g}, nil
+	h := newHandler(local, &opts)
+	g.RegisterService(&serviceDesc, h)
+	return &Server{g: g, h: h}, nil
 }
 
 // Serve accepts connections on l until Stop or GracefulStop, and then

@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 
@@ -24,6 +25,7 @@ const (
 	opPing       = "Ping"
 	opSchemaPush = "SchemaPush"
 	opAdmin      = "Admin"
+	opApplyBatch = "ApplyBatch"
 )
 
 // fullMethod returns op's gRPC method path, "/wcdb.Internode/<op>".
@@ -47,6 +49,8 @@ func fullMethod(op string) string {
 		return "/" + ServiceName + "/" + opSchemaPush
 	case opAdmin:
 		return "/" + ServiceName + "/" + opAdmin
+	case opApplyBatch:
+		return "/" + ServiceName + "/" + opApplyBatch
 	}
 	return "/" + ServiceName + "/" + op
 }
@@ -61,6 +65,8 @@ type handler struct {
 	version Version
 	// inflight, when not nil, holds a token per request being served.
 	inflight chan struct{}
+	// applyCalls counts Apply and ApplyBatch calls served (tests).
+	applyCalls atomic.Int64
 }
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
@@ -89,6 +95,7 @@ func (h *handler) serve(ctx context.Context, op string, req message) (message, e
 	}
 	switch op {
 	case opApply:
+		h.applyCalls.Add(1)
 		return &emptyMsg{}, h.local.Apply(ctx, req.(*mutationMsg).m)
 	case opRead:
 		p, err := h.local.Read(ctx, req.(*readMsg).cmd)
@@ -99,7 +106,10 @@ func (h *handler) serve(ctx context.Context, op string, req message) (message, e
 	case opReadRange:
 		res, err := h.local.ReadRange(ctx, req.(*rangeMsg).cmd)
 		return &rangeResultMsg{res: res}, err
-	case opApplyHints:
+	case opApplyHints, opApplyBatch:
+		if op == opApplyBatch {
+			h.applyCalls.Add(1)
+		}
 		ms := req.(*mutationsMsg).ms
 		for i := range ms {
 			if err := h.local.Apply(ctx, &ms[i]); err != nil {
@@ -140,7 +150,7 @@ func newRequest(op string) (message, bool) {
 		return &readMsg{}, true
 	case opReadRange:
 		return &rangeMsg{}, true
-	case opApplyHints, opSchemaPush:
+	case opApplyHints, opSchemaPush, opApplyBatch:
 		return &mutationsMsg{}, true
 	case opAdmin:
 		return &argsMsg{}, true
@@ -160,7 +170,7 @@ var serviceDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{
 		method(opApply), method(opRead), method(opDigest), method(opReadRange),
 		method(opApplyHints), method(opSchemaPull), method(opPing), method(opSchemaPush),
-		method(opAdmin),
+		method(opAdmin), method(opApplyBatch),
 	},
 	Metadata: "messaging/wire.go",
 }

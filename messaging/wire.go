@@ -48,8 +48,8 @@ Bodies, by kind:
 
 	1 empty      (nothing) — Ping and SchemaPull requests, acknowledgements
 	2 mutation   mutation, to the end — Apply request
-	3 mutations  uv n; n × (uv len, mutation) — ApplyHints and SchemaPush
-	             requests, SchemaPull response
+	3 mutations  uv n; n × (uv len, mutation) — ApplyHints, ApplyBatch and
+	             SchemaPush requests, SchemaPull response
 	4 read       table (16 bytes); key; flags u8 (0x01 reverse, 0x02 raw,
 	             0x04 columns follow); optbytes start; optbytes end;
 	             v limit; [columns] — Read and Digest requests
@@ -152,7 +152,8 @@ func (x *mutationMsg) decodeBody(b []byte) error {
 	return nil
 }
 
-// mutationsMsg is an ApplyHints request or a SchemaPull response.
+// mutationsMsg is an ApplyHints, ApplyBatch or SchemaPush request, or a
+// SchemaPull response.
 type mutationsMsg struct{ ms []mutation.Mutation }
 
 func (*mutationsMsg) kind() byte { return kindMutations }

@@ -1,0 +1,143 @@
+package messaging
+
+import (
+	"context"
+	"time"
+
+	"wcdb/mutation"
+)
+
+// Batching of Apply calls. A coordinator under load sends many small
+// mutations to each peer at once; a gRPC call costs far more than applying
+// a mutation (a stream, several frames and write syscalls on both sides),
+// so a Client coalesces concurrent Apply calls to its peer into ApplyBatch
+// calls, as Cassandra's messaging writes many messages per flush: at most
+// maxInflightBatches batches are in flight, and each carries what queued
+// while the earlier ones were. An idle client sends a lone mutation at
+// once, so batching adds no wait; it grows only with the load.
+const (
+	maxInflightBatches = 2
+	maxBatchMutations  = 256
+	maxBatchBytes      = 1 << 20
+	applyQueueLen      = 4096
+)
+
+type applyReq struct {
+	m        *mutation.Mutation
+	size     int
+	deadline time.Time
+	done     chan error
+}
+
+type batcher struct {
+	c     *Client
+	queue chan *applyReq
+	slots chan struct{}
+	quit  chan struct{}
+}
+
+func newBatcher(c *Client) *batcher {
+	b := &batcher{c: c, queue: make(chan *applyReq, applyQueueLen),
+		slots: make(chan struct{}, maxInflightBatches), quit: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// apply queues m and waits for its batch's answer, or for ctx.
+func (b *batcher) apply(ctx context.Context, m *mutation.Mutation) error {
+	r := &applyReq{m: m, size: mutationSize(m), done: make(chan error, 1)}
+	if d, ok := ctx.Deadline(); ok {
+		r.deadline = d
+	} else {
+		r.deadline = time.Now().Add(b.c.timeout)
+	}
+	select {
+	case b.queue <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.quit:
+		return ErrClosed
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-b.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		// The batch may still deliver it: harmless, mutations are
+		// idempotent, and the caller treats this as a timeout.
+		return ctx.Err()
+	}
+}
+
+// run gathers batches: a batch starts once a slot is free and takes
+// everything queued by then, up to the limits.
+func (b *batcher) run() {
+	for {
+		var first *applyReq
+		select {
+		case first = <-b.queue:
+		case <-b.quit:
+			return
+		}
+		select {
+		case b.slots <- struct{}{}:
+		case <-b.quit:
+			first.done <- ErrClosed
+			return
+		}
+		batch := []*applyReq{first}
+		bytes := first.size
+	gather:
+		for len(batch) < maxBatchMutations && bytes < maxBatchBytes {
+			select {
+			case r := <-b.queue:
+				batch = append(batch, r)
+				bytes += r.size
+			default:
+				break gather
+			}
+		}
+		go b.send(batch)
+	}
+}
+
+// send makes one ApplyBatch call, bounded by the latest deadline among
+// its mutations (each caller still waits only for its own).
+func (b *batcher) send(batch []*applyReq) {
+	defer func() { <-b.slots }()
+	deadline := batch[0].deadline
+	ms := make([]mutation.Mutation, len(batch))
+	for i, r := range batch {
+		ms[i] = *r.m
+		if r.deadline.After(deadline) {
+			deadline = r.deadline
+		}
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	var err error
+	if len(ms) == 1 {
+		err = b.c.invoke(ctx, opApply, &mutationMsg{m: &ms[0]}, &emptyMsg{})
+	} else {
+		err = b.c.invoke(ctx, opApplyBatch, &mutationsMsg{ms: ms}, &emptyMsg{})
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+func (b *batcher) close() { close(b.quit) }
+
+// mutationSize estimates a mutation's encoded size, for batch limits.
+func mutationSize(m *mutation.Mutation) int {
+	n := 64 + len(m.Partition.Key.Bytes)
+	for i := range m.Partition.Rows {
+		r := &m.Partition.Rows[i]
+		n += 16 + len(r.Clustering)
+		for j := range r.Cells {
+			n += 24 + len(r.Cells[j].Path) + len(r.Cells[j].Value)
+		}
+	}
+	return n
+}
