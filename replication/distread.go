@@ -64,9 +64,14 @@ func (d *Distributed) Read(ctx context.Context, cmd ReadCommand, cl Consistency)
 	if err := p.unavailable(cl, false); err != nil {
 		return nil, err
 	}
+	first, spare := p.targets()
+	if len(first) == 1 && len(spare) == 0 && first[0] == d.c.Local() && !cmd.Raw {
+		// This node is the one replica to ask and there is no other to
+		// speculate on: a local read, as the local coordinator does it.
+		return d.c.Replica(first[0]).Read(ctx, cmd)
+	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.ReadTimeout)
 	defer cancel()
-	first, spare := p.targets()
 	start := time.Now()
 	defer func() { d.lat.record(time.Since(start)) }()
 	if len(first) == 1 && !cmd.Raw {

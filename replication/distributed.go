@@ -266,6 +266,14 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 			hinted++
 		}
 	}
+	if len(p.live) == 1 && len(p.dead) == 0 && p.live[0] == d.c.Local() {
+		// The only replica is this node: applied in place, with no
+		// goroutine or timer (a single node, RF 1 on the token-aware path).
+		if err := d.c.Replica(p.live[0]).Apply(ctx, m); err != nil {
+			return fmt.Errorf("replication: write failed on the only replica (%s needs %d): %w", cl, p.req.need, err)
+		}
+		return nil
+	}
 	if len(p.live) == 0 {
 		if cl == Any && hinted > 0 {
 			return nil
