@@ -178,8 +178,8 @@ func (t clusterTopology) Local() query.Node {
 	c := t.c
 	n := query.Node{
 		HostID:         mustUUID(string(c.hostID)),
-		Address:        ipBytes(c.cfg.ListenAddress),
-		RPCAddress:     ipBytes(c.cfg.ListenAddress),
+		Address:        ipBytes(c.cfg.Advertised()),
+		RPCAddress:     ipBytes(c.cfg.Advertised()),
 		RPCPort:        c.cfg.CQLPort,
 		DataCenter:     c.cfg.DataCenter,
 		Rack:           c.cfg.Rack,
@@ -257,11 +257,14 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 	mc.ClusterName = c.cfg.ClusterName
 	mc.DataCenter, mc.Rack = c.cfg.DataCenter, c.cfg.Rack
 	mc.BindAddr = c.cfg.ListenAddress
+	if c.cfg.BroadcastAddress != "" {
+		mc.AdvertiseAddr = c.cfg.BroadcastAddress
+	}
 	mc.GossipPort = c.cfg.GossipPort
 	mc.NumTokens = c.cfg.NumTokens
 	mc.RingDelay = time.Duration(c.cfg.RingDelay)
-	mc.CQLAddress = net.JoinHostPort(c.cfg.ListenAddress, strconv.Itoa(cqlPort))
-	mc.InternodeAddress = net.JoinHostPort(c.cfg.ListenAddress, strconv.Itoa(internodePort))
+	mc.CQLAddress = net.JoinHostPort(c.cfg.Advertised(), strconv.Itoa(cqlPort))
+	mc.InternodeAddress = net.JoinHostPort(c.cfg.Advertised(), strconv.Itoa(internodePort))
 	mc.ReleaseVersion = ReleaseVersion
 	mc.SchemaVersion = schemaVersion
 	mc.Logger = c.log

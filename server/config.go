@@ -29,6 +29,11 @@ type Config struct {
 	// ListenAddress is the address the node serves CQL on (and, in a
 	// cluster, talks to other nodes on).
 	ListenAddress string `yaml:"listen_address"`
+	// BroadcastAddress is the address the node tells other nodes and
+	// drivers to reach it at (system.local, system.peers, gossip), when it
+	// differs from ListenAddress: required when that is 0.0.0.0 or ::.
+	// Empty means ListenAddress.
+	BroadcastAddress string `yaml:"broadcast_address"`
 	// CQLPort is the native protocol port; 0 picks a free one (tests).
 	CQLPort int `yaml:"cql_port"`
 	// DataCenter and Rack place the node for NetworkTopologyStrategy.
@@ -292,6 +297,10 @@ func (c *Config) Validate() error {
 		return bad("data_dir", "must not be empty")
 	case net.ParseIP(c.ListenAddress) == nil:
 		return bad("listen_address", "%q is not an IP address", c.ListenAddress)
+	case c.BroadcastAddress != "" && (net.ParseIP(c.BroadcastAddress) == nil || net.ParseIP(c.BroadcastAddress).IsUnspecified()):
+		return bad("broadcast_address", "%q is not the IP address of an interface", c.BroadcastAddress)
+	case c.BroadcastAddress == "" && net.ParseIP(c.ListenAddress).IsUnspecified():
+		return bad("broadcast_address", "required when listen_address is %s: the address other nodes and drivers reach this one at", c.ListenAddress)
 	case c.CQLPort < 0 || c.CQLPort > 65535:
 		return bad("cql_port", "%d is not a port number (0-65535)", c.CQLPort)
 	case c.DataCenter == "":
@@ -466,4 +475,12 @@ func seedAddress(seed string, gossipPort int) (string, error) {
 		return "", fmt.Errorf("%q: port must be 1-65535", seed)
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// Advertised is the address other nodes and drivers reach the node at.
+func (c *Config) Advertised() string {
+	if c.BroadcastAddress != "" {
+		return c.BroadcastAddress
+	}
+	return c.ListenAddress
 }

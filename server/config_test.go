@@ -52,6 +52,16 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"native_transport:\n  max_connections: 0", "native_transport.max_connections"},
 		{"auth:\n  authenticator: PasswordAuthenticator", "auth.users"},
 		{"no_such_setting: 1", "no_such_setting"},
+		{"listen_address: 0.0.0.0", "broadcast_address"},
+		{"broadcast_address: 0.0.0.0", "broadcast_address"},
+		{"num_tokens: 0", "num_tokens"},
+		{"gossip_port: 7000", "internode_port"},
+		{"gossip_profile: wan", "gossip_profile"},
+		{"seeds: [\"10.0.0.1:99999\"]", "seeds"},
+		{"seeds: 5", "seeds"},
+		{"hinted_handoff_enabled: maybe", "hinted_handoff_enabled"},
+		{"max_hint_window: 0s", "max_hint_window"},
+		{"write_request_timeout: 0s", "write_request_timeout"},
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
@@ -63,6 +73,21 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got error %v, want one naming %s", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+// TestConfigSeeds checks both ways of writing seeds.
+func TestConfigSeeds(t *testing.T) {
+	for _, doc := range []string{"seeds: [10.0.0.1, \"10.0.0.2:7000\"]", "seeds: 10.0.0.1, 10.0.0.2:7000"} {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(path, []byte(doc), 0o644)
+		cfg, err := LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil || len(cfg.Seeds) != 2 || cfg.Seeds[1] != "10.0.0.2:7000" {
+			t.Errorf("%q: seeds %q, %v", doc, cfg.Seeds, err)
 		}
 	}
 }

@@ -120,3 +120,33 @@ func TestRPCPortIsTheServedOne(t *testing.T) {
 		t.Fatalf("system.local rpc_port: got %v, want %d", res.Rows, want)
 	}
 }
+
+// TestBroadcastAddress starts a node listening on every interface: drivers
+// are told the broadcast address, and connect.
+func TestBroadcastAddress(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.ListenAddress, cfg.BroadcastAddress = "0.0.0.0", "127.0.0.1"
+	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
+	n, err := Start(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	_, port, _ := net.SplitHostPort(n.Addr().String())
+	c := gocql.NewCluster("127.0.0.1")
+	c.Port, _ = strconv.Atoi(port)
+	c.ProtoVersion = 4
+	s, err := c.CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var rpc, listen net.IP
+	if err := s.Query("SELECT rpc_address, listen_address FROM system.local").Scan(&rpc, &listen); err != nil {
+		t.Fatal(err)
+	}
+	if rpc.String() != "127.0.0.1" || listen.String() != "127.0.0.1" {
+		t.Fatalf("system.local: rpc_address %s, listen_address %s; want 127.0.0.1", rpc, listen)
+	}
+}

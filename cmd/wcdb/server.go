@@ -24,6 +24,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen-address", "", "address to serve CQL on (overrides listen_address)")
 	port := fs.Int("cql-port", 0, "CQL port (overrides cql_port)")
 	sync := fs.String("commitlog-sync", "", "periodic, batch or group (overrides commitlog.sync)")
+	broadcast := fs.String("broadcast-address", "", "address other nodes and drivers reach this one at (overrides broadcast_address)")
 	seeds := fs.String("seeds", "", "gossip addresses of nodes to join, host[:port],... (overrides seeds)")
 	dc := fs.String("dc", "", "the node's datacenter (overrides datacenter)")
 	rack := fs.String("rack", "", "the node's rack (overrides rack)")
@@ -61,6 +62,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			cfg.CQLPort = *port
 		case "commitlog-sync":
 			cfg.CommitLog.Sync = *sync
+		case "broadcast-address":
+			cfg.BroadcastAddress = *broadcast
 		case "seeds":
 			cfg.Seeds = server.SplitList(*seeds)
 		case "dc":
