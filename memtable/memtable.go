@@ -45,6 +45,7 @@ type Memtable struct {
 		decB   mutation.Row
 		merged mutation.Row
 		buf    []byte
+		canon  []byte // canonicalRowLocked's result
 	}
 }
 
@@ -115,6 +116,10 @@ func (m *Memtable) Apply(v *mutation.View) error {
 		}
 	}
 	return v.Rows(func(c, rb []byte) error {
+		rb, err := m.canonicalRowLocked(c, rb)
+		if err != nil {
+			return err
+		}
 		if rl := p.rows.Load(); rl != nil {
 			return m.applyRowLocked(rl, c, rb)
 		}
@@ -163,6 +168,28 @@ func (m *Memtable) applyRowLocked(rl *skiplist[[]byte, []byte], c, rb []byte) er
 	return nil
 }
 
+// canonicalRowLocked returns the encoding of a row about to be applied: rb
+// itself, or, if rb holds data its own deletions shadow (a row deletion and
+// older cells in one write, as a hint or a read repair may carry), its
+// canonical form (mutation.Row.Shadow(Live)), which is what a merge stores.
+// Otherwise a row stored without a merge (the first write of it) would keep
+// what the same write applied twice drops, and replicas' digests of the two
+// would differ. The result may be m.mu.canon.
+func (m *Memtable) canonicalRowLocked(c, rb []byte) ([]byte, error) {
+	if !mutation.RowHasDeletions(rb) {
+		return rb, nil
+	}
+	if err := mutation.DecodeRow(rb, c, &m.mu.decA); err != nil {
+		return nil, err
+	}
+	if !m.mu.decA.Shadows(mutation.Live) {
+		return rb, nil
+	}
+	m.mu.decA.Shadow(mutation.Live)
+	m.mu.canon = mutation.AppendRow(m.mu.canon[:0], &m.mu.decA)
+	return m.mu.canon, nil
+}
+
 // mergeRowLocked reconciles an existing row encoding with a new one and
 // returns the merged encoding, in the slab.
 func (m *Memtable) mergeRowLocked(old, c, rb []byte) ([]byte, error) {
@@ -182,13 +209,17 @@ func (m *Memtable) mergeHeaderLocked(p *partition, hb []byte) error {
 	if err := mutation.DecodeHeader(hb, &nh); err != nil {
 		return err
 	}
-	merged := nh
+	var merged mutation.Header
 	if cur := p.header.Load(); cur != nil {
 		var oh mutation.Header
 		if err := mutation.DecodeHeader(*cur, &oh); err != nil {
 			return err
 		}
 		merged = mutation.MergeHeaders(&oh, &nh)
+	} else {
+		// Canonical even with nothing to merge, as a merge would store
+		// it: a header applied once and twice must read alike.
+		merged = nh.Canonical()
 	}
 	enc := m.copyLocked(mutation.AppendHeader(nil, &merged))
 	p.header.Store(&enc)

@@ -14,4 +14,10 @@
 // tombstone or expiring cell beats a live one, a tombstone beats an expiring
 // cell, the later local deletion time wins, and finally the greater value.
 // A deletion with timestamp T shadows data whose timestamp is <= T.
+//
+// Merges drop shadowed data, as Cassandra's do, and keep the deletions that
+// shadow it: MergeRows and MergeHeaders return a canonical form (Row.Shadow
+// with Live, Header.Canonical), so that merging the same writes once or
+// twice, in any order or grouping, gives the same bytes. Replicas compare
+// digests of those bytes; any other difference is a needless read repair.
 package mutation

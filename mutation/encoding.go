@@ -269,6 +269,50 @@ func decodeRow(d *decoder, clustering []byte, r *Row) {
 	}
 }
 
+// RowHasDeletions reports whether the encoded row b carries a row deletion
+// or a column deletion, the only things that can shadow data in the same
+// row: without them a row is in canonical form (Row.Shadow(Live) leaves it
+// as it is), and the memtable stores its bytes unexamined. It reads flags
+// only, skipping values; a corrupt encoding reports true, so that the
+// caller decodes it and sees the error.
+func RowHasDeletions(b []byte) bool {
+	d := decoder{b: b}
+	flags := d.byte1()
+	if flags&rowHasDeletion != 0 || flags&^(rowHasMarker|rowMarkerTTL|rowHasDeletion) != 0 {
+		return true
+	}
+	d.varint()
+	if flags&rowHasMarker != 0 {
+		d.varint()
+		if flags&rowMarkerTTL != 0 {
+			d.uvarint()
+			d.varint()
+		}
+	}
+	n := d.uvarint()
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		f := d.byte1()
+		if f&(CellColumnDeletion|^cellKnown) != 0 {
+			return true
+		}
+		d.uvarint()
+		if f&cellHasPath != 0 {
+			d.bytes()
+		}
+		d.varint()
+		if f&CellExpiring != 0 {
+			d.uvarint()
+		}
+		if f&(CellExpiring|CellTombstone) != 0 {
+			d.varint()
+		}
+		if f&CellTombstone == 0 {
+			d.bytes()
+		}
+	}
+	return d.err != nil || len(d.b) != 0
+}
+
 // Header is a partition's partition-level state.
 type Header struct {
 	Deletion        Deletion

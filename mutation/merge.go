@@ -2,13 +2,19 @@ package mutation
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 )
 
 // MergeRows reconciles two versions of the same row into dst, reusing dst's
 // cell storage (dst may not be a or b). Cells of the result alias a and b.
 // Data shadowed by the merged row deletion or by a column deletion is dropped
-// (the deletion that shadows it is kept, so nothing can resurface).
+// (the deletion that shadows it is kept, so nothing can resurface): the
+// result is in canonical form, Shadow(Live), whatever a and b were, so a row
+// merged with itself, or with the same writes in another grouping, comes out
+// the same. Shadowing commutes with reconciliation (a cell a deletion
+// shadows loses to, or is shadowed with, every version it could meet), so
+// dropping it early changes no later merge.
 func MergeRows(dst, a, b *Row) {
 	dst.Clustering = a.Clustering
 	dst.Liveness = a.Liveness
@@ -49,7 +55,10 @@ func MergeRows(dst, a, b *Row) {
 // Shadow drops what del, the row's own deletion and its column deletions
 // delete: cells and row marker written at or before them. del is the
 // deletion covering the row from outside it (partition or range tombstone);
-// the row keeps its own deletion only if it supersedes del.
+// the row keeps its own deletion only if it supersedes del. Deletions are
+// kept (except a row deletion del makes redundant), so nothing dropped can
+// resurface. Shadow(Live) is the row's canonical form, which MergeRows
+// produces and the memtable stores.
 func (r *Row) Shadow(del Deletion) {
 	if !del.IsLive() && !r.Deletion.Supersedes(del) {
 		r.Deletion = Live
@@ -85,6 +94,48 @@ func (r *Row) Shadow(del Deletion) {
 	r.Cells = out
 }
 
+// Shadows reports whether Shadow(del) would change r; r is not modified.
+func (r *Row) Shadows(del Deletion) bool {
+	if !del.IsLive() && !r.Deletion.IsLive() && !r.Deletion.Supersedes(del) {
+		return true
+	}
+	eff := del.Max(r.Deletion)
+	if !r.Liveness.IsEmpty() && eff.Shadows(r.Liveness.Timestamp) {
+		return true
+	}
+	colDel := Live
+	colDelFor := uint32(0)
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if eff.Shadows(c.Timestamp) {
+			return true
+		}
+		if c.IsColumnDeletion() {
+			colDel, colDelFor = Deletion{c.Timestamp, c.LocalDeletionTime}, c.Column
+			continue
+		}
+		if colDelFor == c.Column && len(c.Path) > 0 && colDel.Shadows(c.Timestamp) {
+			return true
+		}
+	}
+	return false
+}
+
+// Expire turns the cells of r that have expired at now (seconds) into the
+// tombstones they amount to, in place: as Cassandra, a tombstone with the
+// cell's timestamp, deleted when the cell was written (expiry minus TTL).
+// Compaction does it to what it writes, and raw reads to what they return,
+// so that the two agree. The row marker is left as it is.
+func (r *Row) Expire(now int64) {
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Flags&CellExpiring != 0 && c.LocalDeletionTime <= now {
+			*c = Cell{Column: c.Column, Path: c.Path, Flags: CellTombstone,
+				Timestamp: c.Timestamp, LocalDeletionTime: c.LocalDeletionTime - int64(c.TTL)}
+		}
+	}
+}
+
 func (r *Row) hasColumnDeletion() bool {
 	for i := range r.Cells {
 		if r.Cells[i].IsColumnDeletion() {
@@ -115,22 +166,16 @@ func (r *Row) Visible(del Deletion, now int64) bool {
 	return !r.Liveness.IsEmpty() || len(r.Cells) > 0
 }
 
-// MergeHeaders reconciles two versions of a partition header. The merged
-// static row, if both have one, is new storage whose cells alias a and b.
+// MergeHeaders reconciles two versions of a partition header and returns
+// the result in canonical form (see Canonical): how the same writes were
+// grouped into headers before the merge cannot show in it. The merged static
+// row, if any, is new storage whose cells alias a and b.
 func MergeHeaders(a, b *Header) Header {
 	h := Header{Deletion: a.Deletion.Max(b.Deletion)}
-	if len(a.RangeTombstones)+len(b.RangeTombstones) > 0 {
-		h.RangeTombstones = make([]RangeTombstone, 0, len(a.RangeTombstones)+len(b.RangeTombstones))
-		for _, rts := range [][]RangeTombstone{a.RangeTombstones, b.RangeTombstones} {
-			for _, rt := range rts {
-				// A range tombstone no newer than the partition deletion
-				// deletes nothing more; one already kept (the same write
-				// applied twice) adds nothing.
-				if rt.Deletion.Timestamp > h.Deletion.Timestamp && !slices.ContainsFunc(h.RangeTombstones, rt.equal) {
-					h.RangeTombstones = append(h.RangeTombstones, rt)
-				}
-			}
-		}
+	if n := len(a.RangeTombstones) + len(b.RangeTombstones); n > 0 {
+		h.RangeTombstones = make([]RangeTombstone, 0, n)
+		h.RangeTombstones = append(h.RangeTombstones, a.RangeTombstones...)
+		h.RangeTombstones = append(h.RangeTombstones, b.RangeTombstones...)
 	}
 	switch {
 	case a.Static != nil && b.Static != nil:
@@ -141,22 +186,81 @@ func MergeHeaders(a, b *Header) Header {
 	case b.Static != nil:
 		h.Static = b.Static
 	}
-	if h.Static != nil && !h.Deletion.IsLive() {
-		s := *h.Static
-		s.Cells = append([]Cell(nil), s.Cells...)
-		s.Shadow(h.Deletion)
-		if s.IsEmpty() {
-			h.Static = nil
-		} else {
-			h.Static = &s
-		}
-	}
+	h.canonicalize()
 	return h
 }
 
-func (rt RangeTombstone) equal(o RangeTombstone) bool {
-	return rt.Deletion == o.Deletion && bytes.Equal(rt.Start, o.Start) && bytes.Equal(rt.End, o.End) &&
-		(rt.Start == nil) == (o.Start == nil) && (rt.End == nil) == (o.End == nil)
+// Canonical returns h in canonical form, the form every merge produces, so
+// that a partition's content (and a replica's digest of it) depends only on
+// the writes it received, not on how many times each was applied, how they
+// were grouped, or whether they sit in a memtable or SSTables:
+//
+//   - range tombstones are sorted (start, end with no end last, timestamp,
+//     local deletion time), without duplicates, and none is kept that the
+//     partition deletion makes redundant (timestamp <= its timestamp);
+//   - the static row holds nothing shadowed by the partition deletion or
+//     by its own deletions, and is dropped when nothing is left.
+//
+// Deletions themselves are never dropped here (only shadowed data, and
+// range tombstones that delete nothing beyond the partition deletion):
+// purging tombstones is compaction's business, after gc_grace. h is not
+// modified; the result's static row, if shadowed, is new storage.
+func (h *Header) Canonical() Header {
+	c := *h
+	c.RangeTombstones = append([]RangeTombstone(nil), h.RangeTombstones...)
+	c.canonicalize()
+	return c
+}
+
+// canonicalize brings h to canonical form, reordering h.RangeTombstones in
+// place; a static row that must change is copied first (it may alias
+// another header's).
+func (h *Header) canonicalize() {
+	rts := h.RangeTombstones[:0]
+	for _, rt := range h.RangeTombstones {
+		// A range tombstone no newer than the partition deletion deletes
+		// nothing more.
+		if rt.Deletion.Timestamp > h.Deletion.Timestamp {
+			rts = append(rts, rt)
+		}
+	}
+	slices.SortFunc(rts, compareRangeTombstones)
+	// The same write applied twice leaves equal copies, now adjacent.
+	rts = slices.CompactFunc(rts, func(a, b RangeTombstone) bool { return compareRangeTombstones(a, b) == 0 })
+	if len(rts) == 0 {
+		rts = nil
+	}
+	h.RangeTombstones = rts
+	if h.Static != nil && h.Static.Shadows(h.Deletion) {
+		s := *h.Static
+		s.Cells = append([]Cell(nil), s.Cells...)
+		s.Shadow(h.Deletion)
+		h.Static = &s
+	}
+	if h.Static != nil && h.Static.IsEmpty() {
+		h.Static = nil
+	}
+}
+
+// compareRangeTombstones orders range tombstones by start, end (no end
+// last), then deletion. It is 0 only for tombstones that encode alike.
+func compareRangeTombstones(a, b RangeTombstone) int {
+	if c := bytes.Compare(a.Start, b.Start); c != 0 {
+		return c
+	}
+	switch {
+	case a.End == nil && b.End != nil:
+		return 1
+	case a.End != nil && b.End == nil:
+		return -1
+	}
+	if c := bytes.Compare(a.End, b.End); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Deletion.Timestamp, b.Deletion.Timestamp); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Deletion.LocalDeletionTime, b.Deletion.LocalDeletionTime)
 }
 
 // SelectColumns keeps the cells of the given column ids (ascending; nil

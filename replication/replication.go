@@ -71,9 +71,11 @@ type ReadCommand struct {
 	Limit int
 	// Columns, if set, are the column ids wanted, ascending.
 	Columns []uint32
-	// Raw asks for the data as the replica has it, tombstones included and
-	// nothing expired or shadowed removed, for a coordinator that
-	// reconciles several replicas' answers; Limit then counts rows of any
+	// Raw asks for the data as the replica has it, tombstones included,
+	// for a coordinator that reconciles several replicas' answers: in the
+	// canonical form (data shadowed by a deletion left out, expired cells
+	// as tombstones), so that replicas holding the same writes answer the
+	// same bytes however they applied them. Limit then counts rows of any
 	// kind.
 	Raw bool
 }

@@ -361,7 +361,8 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		}
 	}
 	err = mergeRows(srcs, nil, nil, false, func(row *mutation.Row) (bool, error) {
-		row.Shadow(h.RowDeletion(row.Clustering))
+		// The form raw reads return; then what gc_grace lets go.
+		canonicalRow(row, &h, c.now)
 		c.purgeRow(row, purgeable)
 		if row.IsEmpty() {
 			return false, nil
@@ -407,12 +408,9 @@ func (c *compactor) purgeRow(r *mutation.Row, purgeable func(mutation.Deletion) 
 	if purgeable(r.Deletion) {
 		r.Deletion = mutation.Live
 	}
+	r.Expire(c.now)
 	out := r.Cells[:0]
 	for _, cell := range r.Cells {
-		if cell.Flags&mutation.CellExpiring != 0 && cell.LocalDeletionTime <= c.now {
-			cell = mutation.Cell{Column: cell.Column, Path: cell.Path, Flags: mutation.CellTombstone,
-				Timestamp: cell.Timestamp, LocalDeletionTime: cell.LocalDeletionTime - int64(cell.TTL)}
-		}
 		if cell.IsTombstone() && purgeable(mutation.Deletion{Timestamp: cell.Timestamp, LocalDeletionTime: cell.LocalDeletionTime}) {
 			continue
 		}

@@ -25,9 +25,15 @@ type Query struct {
 	// Columns, if set, restricts the cells returned to these column ids
 	// (sorted ascending); the row marker still decides whether a row exists.
 	Columns []uint32
-	// Raw returns the merged data with its tombstones and without applying
-	// TTL expiry or deletions (for replicas comparing and repairing data).
-	// Limit then counts rows of any kind.
+	// Raw returns the merged data with its tombstones (for replicas
+	// comparing and repairing data), in canonical form, the form compaction
+	// writes: data a deletion shadows is left out (the deletion is kept),
+	// expired cells are the tombstones they amount to, and rows left with
+	// nothing are skipped; see canonicalRow. So the answer depends only on
+	// the writes the node received, not on how often or in what grouping
+	// they were applied, nor on flushes and compactions (as long as no
+	// tombstone is old enough for compaction to purge). Limit then counts
+	// rows of any kind.
 	Raw bool
 }
 
@@ -62,7 +68,8 @@ func (s *partSource) rows(start, end []byte, reverse bool) rowIter {
 // (memtables hand out nil for that, SSTables the one-byte encoding).
 func isEmptyHeader(b []byte) bool { return len(b) == 0 || len(b) == 1 && b[0] == 0 }
 
-// mergeHeaders reconciles the partition headers of the sources.
+// mergeHeaders reconciles the partition headers of the sources, into
+// canonical form (mutation.Header.Canonical) even when there is one.
 func mergeHeaders(srcs []partSource) (mutation.Header, error) {
 	h := mutation.Header{Deletion: mutation.Live}
 	for _, s := range srcs {
@@ -159,6 +166,21 @@ func visibleRow(row *mutation.Row, h *mutation.Header, columns []uint32, now int
 	return row.Visible(mutation.Live, now)
 }
 
+// canonicalRow brings a merged row to canonical form, in place, and
+// reports whether anything is left: what h (the partition's merged header)
+// and the row's own deletions shadow is dropped, and cells expired at now
+// become tombstones. Raw reads return rows in this form and compaction
+// writes them so (before purging tombstones past gc_grace): a row must read
+// alike whether its versions sit in a memtable or were merged by a
+// compaction, or replicas' digests of the same data differ. Shadowing
+// commutes with merging, so shadowing again what a compaction or a memtable
+// merge already shadowed changes nothing.
+func canonicalRow(row *mutation.Row, h *mutation.Header, now int64) bool {
+	row.Shadow(h.RowDeletion(row.Clustering))
+	row.Expire(now)
+	return !row.IsEmpty()
+}
+
 // staticRow returns a copy of the partition's static row as the query
 // sees it (raw, or visible with its columns selected), or nil.
 func staticRow(h *mutation.Header, q Query, now int64) *mutation.Row {
@@ -168,6 +190,9 @@ func staticRow(h *mutation.Header, q Query, now int64) *mutation.Row {
 	st := *h.Static
 	st.Cells = append([]mutation.Cell(nil), st.Cells...)
 	if q.Raw {
+		// The header is canonical already (mergeHeaders), so the static
+		// row holds nothing shadowed.
+		st.Expire(now)
 		return &st
 	}
 	st.Shadow(h.Deletion)
@@ -203,7 +228,11 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 	// allocation per chunk, not per row.
 	var cells []mutation.Cell
 	err = mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
-		if !q.Raw && !visibleRow(row, &h, q.Columns, now) {
+		if q.Raw {
+			if !canonicalRow(row, &h, now) {
+				return false, nil
+			}
+		} else if !visibleRow(row, &h, q.Columns, now) {
 			return false, nil
 		}
 		if cap(cells)-len(cells) < len(row.Cells) {
