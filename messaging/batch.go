@@ -118,9 +118,9 @@ func (b *batcher) send(batch []*applyReq) {
 	defer cancel()
 	var err error
 	if len(ms) == 1 {
-		err = b.c.invoke(ctx, opApply, &mutationMsg{m: &ms[0]}, &emptyMsg{})
+		err = b.c.stream(ctx, opApply, &mutationMsg{m: &ms[0]}, &emptyMsg{})
 	} else {
-		err = b.c.invoke(ctx, opApplyBatch, &mutationsMsg{ms: ms}, &emptyMsg{})
+		err = b.c.stream(ctx, opApplyBatch, &mutationsMsg{ms: ms}, &emptyMsg{})
 	}
 	for _, r := range batch {
 		r.done <- err

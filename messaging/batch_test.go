@@ -77,3 +77,30 @@ func TestApplyBatching(t *testing.T) {
 		t.Fatalf("apply on a closed client: %v, want ErrClosed", err)
 	}
 }
+
+// TestStreamGracefulStop checks that a server stopping gracefully ends the
+// clients' streams at once (they would otherwise hold it up), and that
+// requests then fail as unavailable rather than hang.
+func TestStreamGracefulStop(t *testing.T) {
+	ctx := context.Background()
+	s, addr := startServer(t, openReplica(t), ServerOptions{})
+	c := dial(t, addr, DialOptions{})
+	if _, err := c.Read(ctx, replication.ReadCommand{Table: testTable, Key: key("k")}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.GracefulStop(sctx); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("graceful stop took %v with a stream open", d)
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
+	defer rcancel()
+	_, err := c.Read(rctx, replication.ReadCommand{Table: testTable, Key: key("k")})
+	if k := KindOf(err); k != KindUnavailable && k != KindTimeout {
+		t.Fatalf("read after stop: %v (kind %v), want unavailable", err, k)
+	}
+}

@@ -105,6 +105,7 @@ type Client struct {
 	addr    string
 	timeout time.Duration
 	conns   []*grpc.ClientConn
+	streams []*streamConn // one per connection
 	next    atomic.Uint32
 	closed  atomic.Bool
 	batch   *batcher
@@ -138,6 +139,7 @@ func Dial(addr string, opts DialOptions) (*Client, error) {
 			return nil, err
 		}
 		c.conns = append(c.conns, cc)
+		c.streams = append(c.streams, &streamConn{cc: cc, addr: addr})
 	}
 	c.batch = newBatcher(c)
 	return c, nil
@@ -153,6 +155,9 @@ func (c *Client) Close() error {
 	}
 	if c.batch != nil {
 		c.batch.close()
+	}
+	for _, s := range c.streams {
+		s.close()
 	}
 	var first error
 	for _, cc := range c.conns {
@@ -185,6 +190,27 @@ func (c *Client) invoke(ctx context.Context, op string, req, resp message) error
 	return nil
 }
 
+// stream makes a call on one of the client's streams (stream.go).
+func (c *Client) stream(ctx context.Context, op string, req, resp message) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	s := c.streams[0]
+	if len(c.streams) > 1 {
+		s = c.streams[int(c.next.Add(1))%len(c.streams)]
+	}
+	err := s.call(ctx, op, req, resp)
+	if err != nil && c.closed.Load() {
+		return ErrClosed
+	}
+	return err
+}
+
 // Apply writes m on the peer.
 func (c *Client) Apply(ctx context.Context, m *mutation.Mutation) error {
 	if c.closed.Load() {
@@ -196,7 +222,7 @@ func (c *Client) Apply(ctx context.Context, m *mutation.Mutation) error {
 // Read reads a partition on the peer.
 func (c *Client) Read(ctx context.Context, cmd replication.ReadCommand) (*mutation.Partition, error) {
 	var resp partitionMsg
-	if err := c.invoke(ctx, opRead, &readMsg{cmd: cmd}, &resp); err != nil {
+	if err := c.stream(ctx, opRead, &readMsg{cmd: cmd}, &resp); err != nil {
 		return nil, err
 	}
 	return resp.p, nil
@@ -205,7 +231,7 @@ func (c *Client) Read(ctx context.Context, cmd replication.ReadCommand) (*mutati
 // Digest returns the peer's digest of a read.
 func (c *Client) Digest(ctx context.Context, cmd replication.ReadCommand) ([]byte, error) {
 	var resp digestMsg
-	if err := c.invoke(ctx, opDigest, &readMsg{cmd: cmd}, &resp); err != nil {
+	if err := c.stream(ctx, opDigest, &readMsg{cmd: cmd}, &resp); err != nil {
 		return nil, err
 	}
 	return resp.digest, nil

@@ -110,12 +110,16 @@ func (s *Server) Serve(l net.Listener) error {
 
 // Stop closes the listeners and every connection at once; calls in flight
 // fail with KindUnavailable on the client side.
-func (s *Server) Stop() { s.g.Stop() }
+func (s *Server) Stop() {
+	s.h.stopOnce.Do(func() { close(s.h.stopping) })
+	s.g.Stop()
+}
 
 // GracefulStop stops accepting connections and calls, waits for the calls
 // in flight to finish, and stops. If ctx ends first, it stops at once and
 // returns ctx's error.
 func (s *Server) GracefulStop(ctx context.Context) error {
+	s.h.stopOnce.Do(func() { close(s.h.stopping) })
 	done := make(chan struct{})
 	go func() {
 		s.g.GracefulStop()

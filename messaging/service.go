@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -51,6 +52,8 @@ func fullMethod(op string) string {
 		return "/" + ServiceName + "/" + opAdmin
 	case opApplyBatch:
 		return "/" + ServiceName + "/" + opApplyBatch
+	case opStream:
+		return "/" + ServiceName + "/" + opStream
 	}
 	return "/" + ServiceName + "/" + op
 }
@@ -67,10 +70,17 @@ type handler struct {
 	inflight chan struct{}
 	// applyCalls counts Apply and ApplyBatch calls served (tests).
 	applyCalls atomic.Int64
+	// stopping is closed when the server stops gracefully: streams end
+	// once their requests are answered.
+	stopping chan struct{}
+	stopOnce sync.Once
+	// work hands stream requests to idle workers (stream.go).
+	work chan func()
 }
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
-	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin,
+	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin, stopping: make(chan struct{}),
+		work: make(chan func()),
 		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
 	if opts.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.MaxInFlight)
@@ -172,6 +182,7 @@ var serviceDesc = grpc.ServiceDesc{
 		method(opApplyHints), method(opSchemaPull), method(opPing), method(opSchemaPush),
 		method(opAdmin), method(opApplyBatch),
 	},
+	Streams:  []grpc.StreamDesc{streamDesc()},
 	Metadata: "messaging/wire.go",
 }
 

@@ -65,6 +65,13 @@ Bodies, by kind:
 	             response
 	10 args      uv n; n × (uv len, bytes) — Admin request
 	11 blob      uv len, bytes — Admin response
+	12 frame     uv id; op u8 (1 Apply, 2 Read, 3 Digest, 4 ApplyBatch);
+	             code u8 (answers: 0, or the gRPC status code of the
+	             error); uv timeout in µs (requests: the caller's wait, 0
+	             none); uv len, error text; uv len, a whole message,
+	             envelope included: the request or the answer (empty for
+	             an error) — a request or answer on the Stream method
+	             (stream.go)
 
 Commands' Keyspace does not cross the wire: replicas read by table id, and
 only the coordinator, which holds the schema, uses it. A decoded command's
@@ -90,6 +97,7 @@ const (
 	kindVersion   = 9
 	kindArgs      = 10
 	kindBlob      = 11
+	kindFrame     = 12
 )
 
 const envelopeLen = 3

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/mem"
 
@@ -167,6 +168,13 @@ func TestRoundTripSmall(t *testing.T) {
 	roundTrip(t, &argsMsg{args: []string{"getendpoints", "", "ks"}}, &a, func() message { return &argsMsg{} })
 	if len(a.args) != 3 || a.args[0] != "getendpoints" || a.args[1] != "" || a.args[2] != "ks" {
 		t.Fatalf("args: got %q", a.args)
+	}
+	var fr frameMsg
+	roundTrip(t, &frameMsg{id: 77, op: 2, code: 4, timeout: 1500 * time.Microsecond, msg: "late", out: &digestMsg{digest: []byte{1, 2}}}, &fr, func() message { return &frameMsg{} })
+	var inner digestMsg
+	if fr.id != 77 || fr.op != 2 || fr.code != 4 || fr.timeout != 1500*time.Microsecond || fr.msg != "late" ||
+		decodeMessage(fr.in, &inner) != nil || !bytes.Equal(inner.digest, []byte{1, 2}) {
+		t.Fatalf("frame: got %+v", fr)
 	}
 	var bl blobMsg
 	roundTrip(t, &blobMsg{b: []byte(`{"x":1}`)}, &bl, func() message { return &blobMsg{} })

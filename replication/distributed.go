@@ -285,7 +285,11 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 	// run on their own deadline, and a failure becomes a hint.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WriteTimeout)
 	acks := make(chan ack, len(p.live))
+	local := d.c.Local()
 	for _, id := range p.live {
+		if id == local {
+			continue
+		}
 		go func() {
 			err := d.c.Replica(id).Apply(sendCtx, m)
 			if err != nil {
@@ -293,6 +297,15 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 			}
 			acks <- ack{id, err}
 		}()
+	}
+	// This node's copy is written here, while the others travel: a
+	// goroutine for it would only grow a new stack in the storage engine.
+	if slices.Contains(p.live, local) {
+		err := d.c.Replica(local).Apply(sendCtx, m)
+		if err != nil {
+			d.hint(local, m)
+		}
+		acks <- ack{local, err}
 	}
 	timer := time.NewTimer(d.cfg.WriteTimeout)
 	defer timer.Stop()
