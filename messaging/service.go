@@ -80,7 +80,7 @@ type handler struct {
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
 	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin, stopping: make(chan struct{}),
-		work: make(chan func()),
+		work:    make(chan func()),
 		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
 	if opts.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.MaxInFlight)
