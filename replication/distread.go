@@ -203,20 +203,28 @@ func (d *Distributed) readResolved(ctx context.Context, cmd ReadCommand, p *plac
 // complete.
 func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placement, cl Consistency, first, spare []ring.NodeID) (*mutation.Partition, []byte, bool, error) {
 	ch := make(chan answer, len(first)+len(spare))
-	ask := func(id ring.NodeID, data bool) {
-		go func() {
-			a := answer{id: id, data: data}
-			if data {
-				a.p, a.err = d.c.Replica(id).Read(ctx, cmd)
-			} else {
-				a.digest, a.err = d.c.Replica(id).Digest(ctx, cmd)
-			}
-			ch <- a
-		}()
+	askNow := func(id ring.NodeID, data bool) {
+		a := answer{id: id, data: data}
+		if data {
+			a.p, a.err = d.c.Replica(id).Read(ctx, cmd)
+		} else {
+			a.digest, a.err = d.c.Replica(id).Digest(ctx, cmd)
+		}
+		ch <- a
 	}
-	ask(first[0], true)
-	for _, id := range first[1:] {
-		ask(id, false)
+	ask := func(id ring.NodeID, data bool) { go askNow(id, data) }
+	// The other replicas are asked first; this node's part, if any, is
+	// then done here rather than on a goroutine of its own.
+	local := -1
+	for i, id := range first {
+		if id == d.c.Local() && local < 0 {
+			local = i
+			continue
+		}
+		ask(id, i == 0)
+	}
+	if local >= 0 {
+		askNow(first[local], local == 0)
 	}
 	pending := len(first)
 	var spec <-chan time.Time
