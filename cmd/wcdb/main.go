@@ -6,6 +6,8 @@
 //	wcdb bench ycsb [flags]     YCSB workloads against wcdb, PostgreSQL or Redis
 //	wcdb bench timeline [flags] the timeline (fan-out) workload against the same
 //	wcdb bench report FILE...   a Markdown report with charts from their results
+//	wcdb cluster up|down|status a local cluster of nodes on 127.0.0.1, 127.0.0.2, ...
+//	wcdb admin status|getendpoints  ask a node about the ring (as nodetool)
 package main
 
 import (
@@ -35,6 +37,14 @@ commands:
                  timelines, timeline reads) against the same databases
   bench report   turn results (--json of the two above) into a Markdown
                  report with PNG charts (wcdb bench report -h for flags)
+  cluster up     start a local cluster: N nodes on 127.0.0.1 to 127.0.0.N
+                 with the default ports (wcdb cluster -h)
+  cluster down   stop it (--wipe also deletes its data)
+  cluster status its nodes' processes and ports, and the ring
+  admin status   the ring as a node sees it, as nodetool status
+                 (--host HOST[:7000], --keyspace KS, --json)
+  admin getendpoints KEYSPACE TABLE KEY
+                 the replicas of a partition, as nodetool getendpoints
 `
 
 func main() {
@@ -63,6 +73,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return benchEngine(args[2:], stdout, stderr)
 	case "server":
 		return serve(args[1:], stdout, stderr)
+	case "cluster":
+		return cluster(args[1:], stdout, stderr)
+	case "admin":
+		return admin(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

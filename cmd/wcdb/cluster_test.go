@@ -1,0 +1,286 @@
+package main
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The cluster test's nodes listen on 127.0.0.2 and 127.0.0.3 with ports
+// beside the defaults, so that a wcdb on the defaults, and other tests,
+// are left alone.
+var testClusterFlags = []string{"--first-address", "127.0.0.2",
+	"--cql-port", "19142", "--gossip-port", "17946", "--internode-port", "17100"}
+
+func TestClusterPlan(t *testing.T) {
+	first := netip.MustParseAddr("127.0.0.1")
+	nodes, err := planCluster(3, 2, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []clusterNode{
+		{"node1", "127.0.0.1", "dc1", "rack1"},
+		{"node2", "127.0.0.2", "dc2", "rack1"},
+		{"node3", "127.0.0.3", "dc1", "rack1"},
+	}
+	if !slices.Equal(nodes, want) {
+		t.Errorf("planCluster(3, 2) = %v, want %v", nodes, want)
+	}
+	nodes, _ = planCluster(2, 1, first)
+	if nodes[0].DataCenter != "datacenter1" || nodes[1].DataCenter != "datacenter1" {
+		t.Errorf("planCluster(2, 1): datacenters %v, want datacenter1 for all", nodes)
+	}
+	for _, tc := range []struct {
+		n, dcs int
+		first  string
+	}{{0, 1, "127.0.0.1"}, {10, 1, "127.0.0.1"}, {1, 2, "127.0.0.1"}, {3, 3, "127.0.0.1"},
+		{2, 1, "127.0.0.9"}, {1, 1, "10.0.0.1"}, {1, 1, "127.0.1.1"}, {1, 1, "127.0.0.0"}, {1, 1, "::1"}} {
+		if _, err := planCluster(tc.n, tc.dcs, netip.MustParseAddr(tc.first)); err == nil {
+			t.Errorf("planCluster(%d, %d, %s): no error", tc.n, tc.dcs, tc.first)
+		}
+	}
+
+	st := &clusterState{NumTokens: 8, CQLPort: 9042, GossipPort: 7946, InternodePort: 7000, Nodes: want}
+	got := strings.Join(st.serverArgs("/c", 1), " ")
+	wantArgs := "server --data-dir /c/node2/data --listen-address 127.0.0.2 --cql-port 9042 --gossip-port 7946 " +
+		"--internode-port 7000 --seeds 127.0.0.1:7946 --gossip-profile local --ring-delay 1s --dc dc2 --rack rack1 --num-tokens 8"
+	if got != wantArgs {
+		t.Errorf("serverArgs:\ngot  %s\nwant %s", got, wantArgs)
+	}
+}
+
+func TestClusterUsage(t *testing.T) {
+	code, out, errOut := runCmd("cluster", "up", "-h")
+	if code != 0 || !strings.Contains(errOut, "-nodes") || !strings.Contains(errOut, "even nodes in dc2") ||
+		strings.Contains(errOut, "cql-port") || strings.Contains(errOut, "first-address") {
+		t.Errorf("cluster up -h: exit %d, stdout %q, help (hidden flags must not show):\n%s", code, out, errOut)
+	}
+	for _, tc := range []struct {
+		args     []string
+		inStderr string
+	}{
+		{[]string{"cluster"}, "usage: wcdb cluster up"},
+		{[]string{"cluster", "restart"}, `unknown cluster command "restart"`},
+		{[]string{"cluster", "up"}, "needs --nodes N"},
+		{[]string{"cluster", "up", "--nodes", "10"}, "1 to 9 nodes"},
+		{[]string{"cluster", "up", "--nodes", "2", "--dcs", "3"}, "--dcs 3"},
+		{[]string{"cluster", "up", "--nodes", "2", "--cql-port", "7000"}, "ports must differ"},
+		{[]string{"cluster", "status", "extra"}, "unexpected arguments"},
+		{[]string{"cluster", "down", "--timeout", "0s"}, "--timeout must be positive"},
+	} {
+		code, out, errOut := runCmd(tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, tc.inStderr) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errOut, tc.inStderr)
+		}
+	}
+	dir := t.TempDir()
+	if code, _, errOut := runCmd("cluster", "status", "--dir", dir); code != 1 || !strings.Contains(errOut, "no cluster in") {
+		t.Errorf("cluster status of an empty directory: exit %d, stderr %q", code, errOut)
+	}
+	// --wipe deletes only a cluster's directory.
+	if code, _, errOut := runCmd("cluster", "down", "--dir", dir, "--wipe"); code != 1 || !strings.Contains(errOut, "not deleting it") {
+		t.Errorf("cluster down --wipe of a directory without cluster.json: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("directory gone after a refused --wipe: %v", err)
+	}
+}
+
+// TestClusterStalePidFile checks that down and up leave alone a process
+// whose pid a node's stale pid file happens to hold (this test's own).
+func TestClusterStalePidFile(t *testing.T) {
+	dir := t.TempDir()
+	st := &clusterState{Version: clusterStateVersion, NumTokens: 16, CQLPort: 19142, GossipPort: 17946, InternodePort: 17100,
+		Nodes: []clusterNode{{"node1", "127.0.0.2", "datacenter1", "rack1"}}}
+	if err := os.MkdirAll(filepath.Join(dir, "node1", "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeClusterState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	pidPath := filepath.Join(dir, "node1", "pid")
+	if err := os.WriteFile(pidPath, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkNoneRunning(dir); err != nil && isLinux() {
+		t.Errorf("checkNoneRunning with a pid file naming another program: %v", err)
+	}
+	code, out, errOut := runCmd("cluster", "status", "--dir", dir)
+	if code != 0 || (isLinux() && !strings.Contains(out, "stale pid file")) {
+		t.Errorf("cluster status: exit %d, stderr %q, got\n%s", code, errOut, out)
+	}
+	if !isLinux() {
+		t.Skip("telling our nodes from other programs needs /proc")
+	}
+	code, out, errOut = runCmd("cluster", "down", "--dir", dir)
+	if code != 0 || !strings.Contains(out, "is another program now") {
+		t.Errorf("cluster down: exit %d, stderr %q, got\n%s", code, errOut, out)
+	}
+	if _, err := os.Stat(pidPath); !os.IsNotExist(err) {
+		t.Errorf("stale pid file still there: %v", err)
+	}
+}
+
+func isLinux() bool {
+	_, err := os.Stat("/proc/self/stat")
+	return err == nil
+}
+
+// TestClusterFailedStart checks that a node that exits at once fails
+// cluster up with its log's end, and leaves no pid file.
+func TestClusterFailedStart(t *testing.T) {
+	skipUnlessAddresses(t, "127.0.0.2")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "broken")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho cannot start: $2 >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cdir := filepath.Join(dir, "c")
+	code, out, errOut := runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", cdir, "--binary", bin}, testClusterFlags...)...)
+	if code != 1 || !strings.Contains(out, "starting node1") || strings.Contains(out, "node2") ||
+		!strings.Contains(errOut, "exited before serving CQL (exit status 3)") ||
+		!strings.Contains(errOut, "cannot start: --data-dir") {
+		t.Errorf("cluster up with a broken binary: exit %d, stdout\n%s\nstderr\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(cdir, "node1", "pid")); !os.IsNotExist(err) {
+		t.Errorf("pid file of a node that failed to start: %v", err)
+	}
+}
+
+// skipUnlessAddresses skips the test where the loopback addresses cannot
+// be bound (macOS without lo0 aliases).
+func skipUnlessAddresses(t *testing.T, addrs ...string) {
+	t.Helper()
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", net.JoinHostPort(a, "0"))
+		if err != nil {
+			t.Skipf("cannot bind %s: %v", a, err)
+		}
+		l.Close()
+	}
+}
+
+// TestClusterUpStatusDown runs a two-node cluster of real wcdb processes
+// (the binary built from this package) through up, status and down.
+func TestClusterUpStatusDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds wcdb and starts processes")
+	}
+	skipUnlessAddresses(t, "127.0.0.2", "127.0.0.3")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build wcdb with")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "wcdb")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	dir := filepath.Join(tmp, "cluster")
+	// Whatever happens, no node outlives the test.
+	t.Cleanup(func() {
+		pids, _ := pidFiles(dir)
+		for _, p := range pids {
+			if alive, ours := nodeProcess(p.pid, p.dataDir); alive && ours {
+				t.Logf("killing %s (pid %d) left running", p.name, p.pid)
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+	})
+
+	began := time.Now()
+	code, out, errOut := runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", dir, "--binary", bin, "--wait", "20s"}, testClusterFlags...)...)
+	if code != 0 {
+		t.Fatalf("cluster up: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	t.Logf("cluster up in %v:\n%s", time.Since(began).Round(time.Millisecond), out)
+	if !strings.Contains(out, "connect: cqlsh-lite 127.0.0.2:19142") {
+		t.Errorf("cluster up does not say how to connect:\n%s", out)
+	}
+	pids, err := pidFiles(dir)
+	if err != nil || len(pids) != 2 {
+		t.Fatalf("pid files: %v, %v; want two", pids, err)
+	}
+	for i, p := range pids {
+		if alive, ours := nodeProcess(p.pid, p.dataDir); !alive || !ours {
+			t.Errorf("%s (pid %d): alive %v, ours %v", p.name, p.pid, alive, ours)
+		}
+		addr := net.JoinHostPort("127.0.0."+strconv.Itoa(i+2), "19142")
+		if err := cqlAnswers(addr, 2*time.Second); err != nil {
+			t.Errorf("%s: CQL on %s: %v", p.name, addr, err)
+		}
+	}
+
+	// A second up refuses while the nodes run.
+	code, _, errOut = runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", dir, "--binary", bin}, testClusterFlags...)...)
+	if code != 1 || !strings.Contains(errOut, "node1 is already running") {
+		t.Errorf("second cluster up: exit %d, stderr %q; want 1 and already running", code, errOut)
+	}
+
+	code, out, errOut = runCmd("cluster", "status", "--dir", dir)
+	if code != 0 {
+		t.Errorf("cluster status: exit %d, stderr %q", code, errOut)
+	}
+	for i, p := range pids {
+		addr := "127.0.0." + strconv.Itoa(i+2)
+		line := lineWith(out, p.name+" ")
+		if !strings.Contains(line, addr) || !strings.Contains(line, strconv.Itoa(p.pid)) ||
+			!strings.Contains(line, "running") || !strings.Contains(line, "19142 reachable") {
+			t.Errorf("cluster status: %s's line %q lacks its address, pid, running or reachable:\n%s", p.name, line, out)
+		}
+	}
+	// The ring view comes from node1's admin status, or a warning.
+	if !strings.Contains(out, "Datacenter: datacenter1") && !strings.Contains(errOut, "warning: admin status") {
+		t.Errorf("cluster status: neither the ring nor a warning:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	t.Logf("cluster status:\n%s%s", out, errOut)
+
+	began = time.Now()
+	code, out, errOut = runCmd("cluster", "down", "--dir", dir, "--timeout", "20s")
+	if code != 0 || strings.Contains(errOut, "killing") || strings.Count(out, "stopped after") != 2 {
+		t.Errorf("cluster down: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if d := time.Since(began); d > 20*time.Second {
+		t.Errorf("cluster down took %v", d)
+	}
+	for _, p := range pids {
+		if alive, _ := nodeProcess(p.pid, p.dataDir); alive {
+			t.Errorf("%s (pid %d) still running after cluster down", p.name, p.pid)
+		}
+		if _, err := os.Stat(p.path); !os.IsNotExist(err) {
+			t.Errorf("%s: pid file left: %v", p.name, err)
+		}
+		if _, err := os.Stat(p.dataDir); err != nil {
+			t.Errorf("%s: data gone without --wipe: %v", p.name, err)
+		}
+	}
+	code, out, _ = runCmd("cluster", "status", "--dir", dir)
+	if code != 0 || strings.Count(out, "stopped") != 2 || !strings.Contains(out, "no node serves CQL") {
+		t.Errorf("cluster status after down: exit %d, got\n%s", code, out)
+	}
+	if code, out, errOut := runCmd("cluster", "down", "--dir", dir, "--wipe"); code != 0 {
+		t.Errorf("cluster down --wipe: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("cluster directory after --wipe: %v", err)
+	}
+}
+
+// lineWith returns the first line of s that starts with prefix.
+func lineWith(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
