@@ -302,12 +302,24 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 		CQLPort: *cqlPort, GossipPort: *gossipPort, InternodePort: *internodePort, Nodes: plan}
 
 	// Check all that can be checked before starting anything, so that a
-	// failure leaves nothing behind.
-	if err := checkNoneRunning(dir); err != nil {
-		fmt.Fprintf(stderr, "wcdb: %v; wcdb cluster down --dir %s stops the cluster\n", err, *dirFlag)
+	// failure leaves nothing behind. Nodes still running are left as they
+	// are: up on a cluster with a stopped (or killed) node restarts it.
+	running, err := runningNodes(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
+	if len(running) > 0 {
+		if old, err := readClusterState(dir); err == nil && len(old.Nodes) != len(st.Nodes) {
+			fmt.Fprintf(stderr, "wcdb: the cluster in %s has %d nodes, some running; wcdb cluster down --dir %s stops it\n",
+				*dirFlag, len(old.Nodes), *dirFlag)
+			return 1
+		}
+	}
 	for i := range st.Nodes {
+		if _, ok := running[st.Nodes[i].Name]; ok {
+			continue
+		}
 		if err := checkFree(st.Nodes[i].Address, ports); err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
@@ -325,6 +337,10 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 	}
 
 	for i, n := range st.Nodes {
+		if pid, ok := running[n.Name]; ok {
+			fmt.Fprintf(stdout, "wcdb: %s on %s is running (pid %d)\n", n.Name, n.Address, pid)
+			continue
+		}
 		fmt.Fprintf(stdout, "wcdb: starting %s on %s (%s, %s)... ", n.Name, n.Address, n.DataCenter, n.Rack)
 		began := time.Now()
 		pid, err := startNode(st, dir, i, *wait)
@@ -385,19 +401,20 @@ func resolveBinary(flagValue string) (string, error) {
 	return abs, nil
 }
 
-// checkNoneRunning fails if a pid file in dir names a node that is still
-// running.
-func checkNoneRunning(dir string) error {
+// runningNodes returns the nodes of dir whose pid file names a process
+// still running, by name.
+func runningNodes(dir string) (map[string]int, error) {
 	pids, err := pidFiles(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	out := map[string]int{}
 	for _, p := range pids {
 		if alive, ours := nodeProcess(p.pid, p.dataDir); alive && ours {
-			return fmt.Errorf("%s is already running (pid %d)", p.name, p.pid)
+			out[p.name] = p.pid
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // checkFree fails if a port the node needs on addr is taken, or addr is not

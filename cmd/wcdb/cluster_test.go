@@ -110,8 +110,8 @@ func TestClusterStalePidFile(t *testing.T) {
 	if err := os.WriteFile(pidPath, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := checkNoneRunning(dir); err != nil && isLinux() {
-		t.Errorf("checkNoneRunning with a pid file naming another program: %v", err)
+	if running, err := runningNodes(dir); (err != nil || len(running) > 0) && isLinux() {
+		t.Errorf("runningNodes with a pid file naming another program: %v, %v", running, err)
 	}
 	code, out, errOut := runCmd("cluster", "status", "--dir", dir)
 	if code != 0 || (isLinux() && !strings.Contains(out, "stale pid file")) {
@@ -220,10 +220,25 @@ func TestClusterUpStatusDown(t *testing.T) {
 		}
 	}
 
-	// A second up refuses while the nodes run.
-	code, _, errOut = runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", dir, "--binary", bin}, testClusterFlags...)...)
-	if code != 1 || !strings.Contains(errOut, "node1 is already running") {
-		t.Errorf("second cluster up: exit %d, stderr %q; want 1 and already running", code, errOut)
+	// A killed node: up again restarts it and leaves the other alone.
+	if err := syscall.Kill(pids[1].pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		alive, _ := nodeProcess(pids[1].pid, pids[1].dataDir)
+		if !alive && checkFree("127.0.0.3", []int{19142, 17946, 17100}) == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	code, out, errOut = runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", dir, "--binary", bin}, testClusterFlags...)...)
+	if code != 0 || !strings.Contains(out, "node1 on 127.0.0.2 is running") || !strings.Contains(out, "starting node2") {
+		t.Errorf("cluster up with node2 killed: exit %d, stderr %q, stdout\n%s", code, errOut, out)
+	}
+	if pids, err = pidFiles(dir); err != nil || len(pids) != 2 {
+		t.Fatalf("pid files after the restart: %v, %v", pids, err)
+	}
+	if err := cqlAnswers(net.JoinHostPort("127.0.0.3", "19142"), 2*time.Second); err != nil {
+		t.Errorf("restarted node2: CQL: %v", err)
 	}
 
 	code, out, errOut = runCmd("cluster", "status", "--dir", dir)
