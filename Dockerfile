@@ -27,10 +27,9 @@
 # Every node must be given --listen-address: the container's own IP, which
 # it serves on and advertises to drivers (system.local, system.peers) and to
 # the other nodes. Without it the node listens on the container's loopback,
-# out of everyone's reach; and 0.0.0.0 will not do, as the node then reports
-# rpc_address 0.0.0.0 in system.local and gocql refuses the host (it panics:
-# "no valid connect address"). A container's IP is known in advance on a
-# network with a subnet of one's choosing:
+# out of everyone's reach. (--listen-address 0.0.0.0 works only with
+# --broadcast-address, the IP to advertise.) A container's IP is known in
+# advance on a network with a subnet of one's choosing:
 #
 #   docker network create --subnet 172.28.6.0/24 wcdbnet
 #   docker run -d --network wcdbnet --ip 172.28.6.10 -p 127.0.0.1:9042:9042 \
