@@ -52,6 +52,8 @@ func (w *writer) errorBody(err error, cl replication.Consistency) {
 		ue *replication.UnavailableError
 		wt *replication.WriteTimeoutError
 		rt *replication.ReadTimeoutError
+		wf *replication.WriteFailureError
+		rf *replication.ReadFailureError
 		qe *query.Error
 	)
 	switch {
@@ -92,6 +94,26 @@ func (w *writer) errorBody(err error, cl replication.Consistency) {
 		w.int(int32(rt.Received))
 		w.int(int32(rt.BlockFor))
 		w.byte(boolByte(rt.DataPresent))
+	case errors.As(err, &wf):
+		w.int(int32(codeWriteFailure))
+		w.string(err.Error())
+		w.consistency(wf.Consistency)
+		w.int(int32(wf.Received))
+		w.int(int32(wf.BlockFor))
+		w.int(int32(wf.Failures))
+		typ := string(wf.WriteType)
+		if typ == "" {
+			typ = string(replication.WriteSimple)
+		}
+		w.string(typ)
+	case errors.As(err, &rf):
+		w.int(int32(codeReadFailure))
+		w.string(err.Error())
+		w.consistency(rf.Consistency)
+		w.int(int32(rf.Received))
+		w.int(int32(rf.BlockFor))
+		w.int(int32(rf.Failures))
+		w.byte(boolByte(rf.DataPresent))
 	case errors.As(err, &qe):
 		w.codedError(qe.Code, qe.Msg, qe.Keyspace, qe.Table, cl)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -194,6 +194,16 @@ func TestGoldenMessages(t *testing.T) {
 			w.errorBody(&replication.ReadTimeoutError{Consistency: replication.All, Received: 2, BlockFor: 3, DataPresent: true}, 0)
 		}, `00001200 0042 "Operation timed out - received only 2 responses (ALL, block for 3)"` +
 			` 0005 00000002 00000003 01`},
+		{"write failure", func(w *writer) {
+			w.errorBody(&replication.WriteFailureError{Consistency: replication.All, Received: 2, BlockFor: 3, Failures: 1,
+				WriteType: replication.WriteSimple, Err: errors.New("x")}, 0)
+		}, `00001500 004c "Operation failed - received 2 responses and 1 failures (ALL, block for 3): x"` +
+			` 0005 00000002 00000003 00000001 0006 "SIMPLE"`},
+		{"read failure", func(w *writer) {
+			w.errorBody(&replication.ReadFailureError{Consistency: replication.Quorum, Received: 1, BlockFor: 2, Failures: 1,
+				DataPresent: false, Err: errors.New("x")}, 0)
+		}, `00001300 004f "Operation failed - received 1 responses and 1 failures (QUORUM, block for 2): x"` +
+			` 0004 00000001 00000002 00000001 00`},
 		{"already exists", func(w *writer) {
 			w.errorBody(&query.Error{Code: query.CodeAlreadyExists, Msg: "x", Keyspace: "ks", Table: "t"}, 0)
 		}, `00002400 0001 "x" 0002 "ks" 0001 "t"`},

@@ -145,6 +145,14 @@ func Dial(addr string, opts DialOptions) (*Client, error) {
 	return c, nil
 }
 
+// ResetBackoff makes the client reconnect at once, not after the backoff
+// its failed attempts earned: for when the peer is known to be back.
+func (c *Client) ResetBackoff() {
+	for _, cc := range c.conns {
+		cc.ResetConnectBackoff()
+	}
+}
+
 // Addr returns the peer's address.
 func (c *Client) Addr() string { return c.addr }
 
@@ -168,7 +176,7 @@ func (c *Client) Close() error {
 	return first
 }
 
-func (c *Client) invoke(ctx context.Context, op string, req, resp message) error {
+func (c *Client) invoke(ctx context.Context, op string, req, resp message, opts ...grpc.CallOption) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
@@ -181,7 +189,7 @@ func (c *Client) invoke(ctx context.Context, op string, req, resp message) error
 	if len(c.conns) > 1 {
 		cc = c.conns[int(c.next.Add(1))%len(c.conns)]
 	}
-	if err := cc.Invoke(ctx, fullMethod(op), req, resp); err != nil {
+	if err := cc.Invoke(ctx, fullMethod(op), req, resp, opts...); err != nil {
 		if c.closed.Load() {
 			return ErrClosed
 		}
@@ -246,9 +254,11 @@ func (c *Client) ReadRange(ctx context.Context, cmd replication.RangeCommand) (r
 	return resp.res, nil
 }
 
-// ApplyHints replays hinted mutations on the peer.
+// ApplyHints replays hinted mutations on the peer. Unlike the other
+// calls it waits for a connection (within ctx) rather than failing at once
+// while one is being made: hints are replayed just as the peer comes back.
 func (c *Client) ApplyHints(ctx context.Context, ms []mutation.Mutation) error {
-	return c.invoke(ctx, opApplyHints, &mutationsMsg{ms: ms}, &emptyMsg{})
+	return c.invoke(ctx, opApplyHints, &mutationsMsg{ms: ms}, &emptyMsg{}, grpc.WaitForReady(true))
 }
 
 // SchemaPull returns the peer's schema mutations.

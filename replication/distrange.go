@@ -171,7 +171,8 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 			if isTimeout(firstErr) {
 				return RangeResult{}, &ReadTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, DataPresent: len(answers) > 0}
 			}
-			return RangeResult{}, fmt.Errorf("replication: range read failed: %w", firstErr)
+			return RangeResult{}, &ReadFailureError{Consistency: cl, Received: t.got, BlockFor: p.req.need,
+				Failures: 1, DataPresent: len(answers) > 0, Err: firstErr}
 		}
 		select {
 		case a := <-ch:

@@ -110,6 +110,7 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 		spec = t.C
 	}
 	var firstErr error
+	failures := 0
 	for pending > 0 {
 		select {
 		case a := <-ch:
@@ -120,6 +121,7 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 			if firstErr == nil {
 				firstErr = a.err
 			}
+			failures++
 		case <-spec:
 			spec = nil
 			ask(spare[0])
@@ -131,7 +133,7 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 	if isTimeout(firstErr) {
 		return nil, &ReadTimeoutError{Consistency: cl, BlockFor: p.req.need}
 	}
-	return nil, fmt.Errorf("replication: read failed: %w", firstErr)
+	return nil, &ReadFailureError{Consistency: cl, BlockFor: p.req.need, Failures: failures, Err: firstErr}
 }
 
 func isTimeout(err error) bool {
@@ -237,6 +239,7 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 	var data *answer
 	var digests []answer
 	var firstErr error
+	failures := 0
 	for !(t.met() && data != nil) {
 		if pending == 0 {
 			if len(spare) > 0 && data == nil {
@@ -249,7 +252,8 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 			if isTimeout(firstErr) {
 				return nil, nil, false, &ReadTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, DataPresent: data != nil}
 			}
-			return nil, nil, false, fmt.Errorf("replication: read failed: %w", firstErr)
+			return nil, nil, false, &ReadFailureError{Consistency: cl, Received: t.got, BlockFor: p.req.need,
+				Failures: failures, DataPresent: data != nil, Err: firstErr}
 		}
 		select {
 		case a := <-ch:
@@ -258,6 +262,7 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 				if firstErr == nil {
 					firstErr = a.err
 				}
+				failures++
 				continue
 			}
 			t.add(p.dcOf(a.id))
@@ -335,7 +340,8 @@ func (d *Distributed) fetchData(ctx context.Context, cmd ReadCommand, cl Consist
 			if ctx.Err() != nil || isTimeout(a.err) {
 				return &ReadTimeoutError{Consistency: cl, Received: got, BlockFor: p.req.need, DataPresent: true}
 			}
-			return fmt.Errorf("replication: read failed: %w", a.err)
+			return &ReadFailureError{Consistency: cl, Received: got, BlockFor: p.req.need,
+				Failures: len(answers) - got, DataPresent: true, Err: a.err}
 		}
 	}
 	return nil

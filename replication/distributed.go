@@ -270,7 +270,10 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		// The only replica is this node: applied in place, with no
 		// goroutine or timer (a single node, RF 1 on the token-aware path).
 		if err := d.c.Replica(p.live[0]).Apply(ctx, m); err != nil {
-			return fmt.Errorf("replication: write failed on the only replica (%s needs %d): %w", cl, p.req.need, err)
+			if errors.Is(err, context.DeadlineExceeded) {
+				return &WriteTimeoutError{Consistency: cl, BlockFor: p.req.need, WriteType: WriteSimple}
+			}
+			return &WriteFailureError{Consistency: cl, BlockFor: p.req.need, Failures: 1, WriteType: WriteSimple, Err: err}
 		}
 		return nil
 	}
@@ -340,8 +343,8 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 	if errors.Is(firstErr, context.DeadlineExceeded) {
 		return &WriteTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, WriteType: WriteSimple}
 	}
-	return fmt.Errorf("replication: write failed on %d of %d replicas (%s needs %d): %w",
-		len(p.live)-t.got, len(p.live), cl, p.req.need, firstErr)
+	return &WriteFailureError{Consistency: cl, Received: t.got, BlockFor: p.req.need,
+		Failures: len(p.live) - t.got, WriteType: WriteSimple, Err: firstErr}
 }
 
 // drain waits for the answers still due, then releases the send context.

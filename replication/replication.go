@@ -178,6 +178,42 @@ func (e *WriteTimeoutError) Error() string {
 	return fmt.Sprintf("Operation timed out - received only %d responses (%s, block for %d)", e.Received, e.Consistency, e.BlockFor)
 }
 
+// WriteFailureError says replicas answered a write with an error (rather
+// than not in time), so the level could not be met; the write may have
+// been applied on the others (Cassandra's WriteFailure).
+type WriteFailureError struct {
+	Consistency        Consistency
+	Received, BlockFor int
+	Failures           int
+	WriteType          WriteType
+	// Err is the first replica's error.
+	Err error
+}
+
+func (e *WriteFailureError) Error() string {
+	return fmt.Sprintf("Operation failed - received %d responses and %d failures (%s, block for %d): %v",
+		e.Received, e.Failures, e.Consistency, e.BlockFor, e.Err)
+}
+
+func (e *WriteFailureError) Unwrap() error { return e.Err }
+
+// ReadFailureError says replicas answered a read with an error, so the
+// level could not be met (Cassandra's ReadFailure).
+type ReadFailureError struct {
+	Consistency        Consistency
+	Received, BlockFor int
+	Failures           int
+	DataPresent        bool
+	Err                error
+}
+
+func (e *ReadFailureError) Error() string {
+	return fmt.Sprintf("Operation failed - received %d responses and %d failures (%s, block for %d): %v",
+		e.Received, e.Failures, e.Consistency, e.BlockFor, e.Err)
+}
+
+func (e *ReadFailureError) Unwrap() error { return e.Err }
+
 // ReadTimeoutError says too few replicas answered a read in time.
 type ReadTimeoutError struct {
 	Consistency        Consistency

@@ -378,6 +378,13 @@ func (c *clusterState) handle(ctx context.Context, ev cluster.Event) {
 		}
 		c.maybePullSchema(ctx, ev.Node)
 	case cluster.NodeUp:
+		// Connections to it wait out the backoff of their failed attempts
+		// otherwise, and fail meanwhile although it is back.
+		c.mu.Lock()
+		if p := c.peers[ev.Node.ID]; p != nil {
+			p.c.ResetBackoff()
+		}
+		c.mu.Unlock()
 		if s != nil && addr.IsValid() {
 			s.PushStatusChange(cql.NodeUp, addr)
 		}
