@@ -21,11 +21,7 @@ func newRequirement(cl Consistency, st Strategy, localDC string, replicas []ring
 	// As Cassandra's blockFor: levels count against the factors the
 	// keyspace asks for, not the replicas the ring happens to yield (RF 3
 	// on one node: QUORUM needs 2 and is unavailable).
-	factors := dcFactors(st, replicas, dcOf)
-	total := 0
-	for _, f := range factors {
-		total += f
-	}
+	total := totalFactor(st, replicas, dcOf)
 	switch cl {
 	case Any, One, LocalOne:
 		r.need = 1
@@ -46,7 +42,7 @@ func newRequirement(cl Consistency, st Strategy, localDC string, replicas []ring
 			break
 		}
 		r.perDC = map[string]int{}
-		for dc, f := range factors {
+		for dc, f := range dcFactors(st, replicas, dcOf) {
 			if f > 0 {
 				r.perDC[dc] = f/2 + 1
 				r.need += f/2 + 1
@@ -67,6 +63,27 @@ func localFactor(st Strategy, dc string, replicas []ring.NodeID, dcOf func(ring.
 		return st.Factor(dc)
 	}
 	return st.Factor("")
+}
+
+// totalFactor is the sum of dcFactors, without building the map for the
+// strategies that have one factor.
+func totalFactor(st Strategy, replicas []ring.NodeID, dcOf func(ring.NodeID) string) int {
+	nts, ok := st.(*NetworkTopologyStrategy)
+	if !ok {
+		return st.Factor("")
+	}
+	if nts.def <= 0 {
+		total := 0
+		for _, f := range nts.factors {
+			total += f.rf
+		}
+		return total
+	}
+	total := 0
+	for _, f := range dcFactors(st, replicas, dcOf) {
+		total += f
+	}
+	return total
 }
 
 // dcFactors returns the factor per datacenter: for NetworkTopologyStrategy

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"wcdb/mutation"
@@ -90,8 +91,10 @@ type Distributed struct {
 	cfg DistributedConfig
 	lat latencies
 
-	mu         sync.Mutex
-	strategies map[*schema.Keyspace]Strategy
+	// strategies memoizes each keyspace's Strategy (read on every
+	// request: a sync.Map, read without a lock); nStrategies counts them.
+	strategies  sync.Map
+	nStrategies atomic.Int64
 }
 
 var _ Coordinator = (*Distributed)(nil)
@@ -99,7 +102,7 @@ var _ Coordinator = (*Distributed)(nil)
 // NewDistributed returns the coordinator of the node cluster.Local().
 func NewDistributed(c Cluster, cfg DistributedConfig) *Distributed {
 	cfg.setDefaults()
-	return &Distributed{c: c, cfg: cfg, strategies: map[*schema.Keyspace]Strategy{}}
+	return &Distributed{c: c, cfg: cfg}
 }
 
 // strategy returns the keyspace's replica placement (memoized: keyspaces
@@ -108,19 +111,18 @@ func (d *Distributed) strategy(ks *schema.Keyspace) (Strategy, error) {
 	if ks == nil {
 		return nil, errors.New("replication: no keyspace")
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if st, ok := d.strategies[ks]; ok {
-		return st, nil
+	if st, ok := d.strategies.Load(ks); ok {
+		return st.(Strategy), nil
 	}
 	st, err := ParseStrategy(ks.Replication)
 	if err != nil {
 		return nil, err
 	}
-	if len(d.strategies) > 4096 {
-		clear(d.strategies) // keyspaces replaced by DDL; start over
+	if d.nStrategies.Add(1) > 4096 {
+		d.strategies.Clear() // keyspaces replaced by DDL; start over
+		d.nStrategies.Store(1)
 	}
-	d.strategies[ks] = st
+	d.strategies.Store(ks, st)
 	return st, nil
 }
 
