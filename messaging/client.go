@@ -129,6 +129,8 @@ func Dial(addr string, opts DialOptions) (*Client, error) {
 			Timeout: opts.KeepaliveTimeout, PermitWithoutStream: true}),
 		grpc.WithDefaultCallOptions(grpc.CallContentSubtype(CodecName),
 			grpc.MaxCallRecvMsgSize(opts.MaxMessageSize), grpc.MaxCallSendMsgSize(opts.MaxMessageSize)),
+		grpc.WithInitialWindowSize(streamWindow),
+		grpc.WithInitialConnWindowSize(connWindow),
 	}
 	c := &Client{addr: addr, timeout: opts.Timeout}
 	for range opts.Conns {

@@ -49,6 +49,12 @@ const minClientKeepalive = 5 * time.Second
 
 const defaultMaxMessageSize = 64 << 20
 
+// Flow-control windows of internode connections (see NewServer).
+const (
+	streamWindow = 8 << 20
+	connWindow   = 32 << 20
+)
+
 func (o ServerOptions) withDefaults() ServerOptions {
 	if o.MaxMessageSize == 0 {
 		o.MaxMessageSize = defaultMaxMessageSize
@@ -92,6 +98,12 @@ func NewServer(local replication.Replica, opts ServerOptions) (*Server, error) {
 		grpc.MaxSendMsgSize(opts.MaxMessageSize),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: opts.KeepaliveTime, Timeout: opts.KeepaliveTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minClientKeepalive, PermitWithoutStream: true}),
+		// Fixed, large flow-control windows: the default dynamic window
+		// sends a PING (and a write) per burst of data to estimate the
+		// bandwidth-delay product, which between nodes of one cluster
+		// buys nothing.
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
 	)
 	h := newHandler(local, &opts)
 	g.RegisterService(&serviceDesc, h)
