@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"sort"
@@ -201,6 +203,24 @@ func TestThreeNodeCluster(t *testing.T) {
 		t.Fatalf("read on node 2: %q, %v", v, err)
 	}
 
+	// A scan of the whole ring merges every node's ranges.
+	var count int
+	if err := s.Query("SELECT count(*) FROM ks.t").Scan(&count); err != nil || count != 100 {
+		t.Fatalf("count(*) over the ring at QUORUM: %d, %v", count, err)
+	}
+	iter = s.Query("SELECT k FROM ks.t").PageSize(7).Iter()
+	seen := map[int]bool{}
+	var k int
+	for iter.Scan(&k) {
+		seen[k] = true
+	}
+	if err := iter.Close(); err != nil || len(seen) != 100 {
+		t.Fatalf("paged scan over the ring: %d distinct keys, %v", len(seen), err)
+	}
+
+	// Drivers registered for events hear of node 3 going down and up.
+	events := listenEvents(t, n1.Addr().String())
+
 	// Node 3 stops: QUORUM goes on, ALL is unavailable, hints pile up.
 	cfg3 := nodes[2].cfg
 	cfg3.CQLPort = clusterCQLPort
@@ -209,6 +229,7 @@ func TestThreeNodeCluster(t *testing.T) {
 	}
 	nodes[2] = nil
 	waitFor(t, "node 1 to see node 3 down", 10*time.Second, func() bool { return aliveOf(n1) == 2 })
+	events.expect(t, fmt.Sprintf("STATUS_CHANGE DOWN 127.0.0.3:%d", clusterCQLPort), 5*time.Second)
 	for k := 100; k < 200; k++ {
 		if err := s.Query("INSERT INTO ks.t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k)).Exec(); err != nil {
 			t.Fatalf("QUORUM write with a node down: %v", err)
@@ -235,6 +256,7 @@ func TestThreeNodeCluster(t *testing.T) {
 	nodes[2] = startConfigured(t, cfg3)
 	n3 := nodes[2]
 	waitFor(t, "node 1 to see node 3 up", 10*time.Second, func() bool { return aliveOf(n1) == 3 })
+	events.expect(t, fmt.Sprintf("STATUS_CHANGE UP 127.0.0.3:%d", clusterCQLPort), 5*time.Second)
 	waitFor(t, "hints to replay on node 3", 20*time.Second, func() bool {
 		for k := 100; k < 200; k++ {
 			if _, ok := localRead(t, n3, "ks", "t", k); !ok {
@@ -262,4 +284,95 @@ func nodes0HostID(t *testing.T, cfg Config) string {
 		t.Fatal(err)
 	}
 	return schema.UUID(id).String()
+}
+
+// eventListener is a bare native-protocol connection registered for
+// TOPOLOGY_CHANGE and STATUS_CHANGE events, as a driver's control
+// connection is.
+type eventListener struct {
+	c      net.Conn
+	events chan string
+}
+
+func listenEvents(t *testing.T, addr string) *eventListener {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	frame := func(stream int16, op byte, body []byte) []byte {
+		f := []byte{0x04, 0, byte(stream >> 8), byte(stream), op, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(f[5:], uint32(len(body)))
+		return append(f, body...)
+	}
+	str := func(b []byte, s string) []byte {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
+		return append(b, s...)
+	}
+	startup := str(str([]byte{0, 1}, "CQL_VERSION"), "3.0.0")
+	register := str(str([]byte{0, 2}, "TOPOLOGY_CHANGE"), "STATUS_CHANGE")
+	l := &eventListener{c: c, events: make(chan string, 16)}
+	read := func() (int16, byte, []byte, error) {
+		var h [9]byte
+		if _, err := io.ReadFull(c, h[:]); err != nil {
+			return 0, 0, nil, err
+		}
+		body := make([]byte, binary.BigEndian.Uint32(h[5:]))
+		_, err := io.ReadFull(c, body)
+		return int16(binary.BigEndian.Uint16(h[2:])), h[4], body, err
+	}
+	for i, req := range [][]byte{frame(1, 0x01, startup), frame(2, 0x0B, register)} {
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		if _, op, _, err := read(); err != nil || op != 0x02 {
+			t.Fatalf("request %d: opcode %#x, %v; want READY", i, op, err)
+		}
+	}
+	go func() {
+		defer close(l.events)
+		for {
+			stream, op, body, err := read()
+			if err != nil {
+				return
+			}
+			if stream != -1 || op != 0x0C {
+				continue
+			}
+			// [string type][string change][inet: byte n, n bytes, int port]
+			var parts []string
+			for range 2 {
+				n := int(binary.BigEndian.Uint16(body))
+				parts = append(parts, string(body[2:2+n]))
+				body = body[2+n:]
+			}
+			ip := net.IP(body[1 : 1+body[0]])
+			port := binary.BigEndian.Uint32(body[1+body[0]:])
+			l.events <- fmt.Sprintf("%s %s %s", parts[0], parts[1], net.JoinHostPort(ip.String(), strconv.Itoa(int(port))))
+		}
+	}()
+	return l
+}
+
+// expect waits for an event, skipping others.
+func (l *eventListener) expect(t *testing.T, want string, limit time.Duration) {
+	t.Helper()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	var seen []string
+	for {
+		select {
+		case ev, ok := <-l.events:
+			if !ok {
+				t.Fatalf("event connection closed waiting for %q (saw %q)", want, seen)
+			}
+			if ev == want {
+				return
+			}
+			seen = append(seen, ev)
+		case <-timer.C:
+			t.Fatalf("no %q event within %v (saw %q)", want, limit, seen)
+		}
+	}
 }
