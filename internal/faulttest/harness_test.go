@@ -136,7 +136,9 @@ type node struct {
 
 func (n *node) String() string { return fmt.Sprintf("node %d (%s)", n.i, n.addr) }
 
-// ports are the ports every node uses, each node on its own address.
+// ports are the ports every node uses, each node on its own address. They
+// are below Linux's ephemeral range (32768-60999), where an outgoing
+// connection of another test may hold the port.
 type ports struct{ cql, gossip, internode int }
 
 // fixture is a cluster of wcdb processes.

@@ -17,7 +17,7 @@ func TestKillNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs a cluster of three wcdb processes")
 	}
-	f := newFixture(t, ports{cql: 39042, gossip: 37946, internode: 37000}, loopback(3))
+	f := newFixture(t, ports{cql: 26042, gossip: 26946, internode: 26000}, loopback(3))
 	f.startAll()
 	n1, n2, n3 := f.nodes[0], f.nodes[1], f.nodes[2]
 	// Node 1 and 2 are the contact points; node 3 is found in

@@ -17,7 +17,7 @@ func TestDatacenterDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs a cluster of three wcdb processes")
 	}
-	f := newFixture(t, ports{cql: 39044, gossip: 37948, internode: 37002}, loopback(3, "dc1", "dc1", "dc2"))
+	f := newFixture(t, ports{cql: 26044, gossip: 26948, internode: 26002}, loopback(3, "dc1", "dc1", "dc2"))
 	f.startAll()
 	n1, n2, n3 := f.nodes[0], f.nodes[1], f.nodes[2]
 	s := f.session([]*node{n1, n2}, sessionOpts{dc: "dc1"})

@@ -26,7 +26,7 @@ func TestPartitionNode(t *testing.T) {
 		t.Skip("-short: runs a cluster of three wcdb processes in network namespaces")
 	}
 	lab := newNetlab(t, 3)
-	f := newFixture(t, ports{cql: 39045, gossip: 37949, internode: 37003}, lab.specs())
+	f := newFixture(t, ports{cql: 26045, gossip: 26949, internode: 26003}, lab.specs())
 	f.startAll()
 	n1, n2, n3 := f.nodes[0], f.nodes[1], f.nodes[2]
 	majority := f.session([]*node{n1, n2}, sessionOpts{only: []*node{n1, n2}})

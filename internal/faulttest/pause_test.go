@@ -17,7 +17,7 @@ func TestPauseNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs a cluster of three wcdb processes")
 	}
-	f := newFixture(t, ports{cql: 39043, gossip: 37947, internode: 37001}, loopback(3))
+	f := newFixture(t, ports{cql: 26043, gossip: 26947, internode: 26001}, loopback(3))
 	f.startAll()
 	n1, n2, n3 := f.nodes[0], f.nodes[1], f.nodes[2]
 	// Coordinators are nodes 1 and 2: a request sent to the paused node
