@@ -79,8 +79,8 @@ type Config struct {
 	Auth      AuthConfig      `yaml:"auth"`
 
 	// MemoryLimit is the Go runtime's soft memory limit (as -Xmx is a JVM
-	// node's heap): 0 means memtable + block cache + 512 MiB; negative,
-	// none.
+	// node's heap): 0 means Cassandra's default heap size for the
+	// machine's RAM (see defaultMemoryLimit); negative, none.
 	MemoryLimit ByteSize `yaml:"memory_limit"`
 }
 

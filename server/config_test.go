@@ -110,3 +110,23 @@ func TestConfigValues(t *testing.T) {
 		t.Errorf("ByteSize(64MiB).String() = %q", s)
 	}
 }
+
+// TestDefaultMemoryLimit checks Cassandra's heap sizing and the floor.
+func TestDefaultMemoryLimit(t *testing.T) {
+	cfg := DefaultConfig()
+	const gib = 1 << 30
+	for _, c := range []struct{ ram, want int64 }{
+		{24 * gib, 6 * gib},      // a quarter
+		{64 * gib, 16 * gib / 2}, // a quarter, capped at 8 GiB
+		{2 * gib, 1 * gib},       // half, capped at 1 GiB
+		{0, int64(cfg.Storage.MemtableFlushSize + cfg.Storage.BlockCacheSize + 512<<20)},
+	} {
+		want := max(c.want, int64(cfg.Storage.MemtableFlushSize+cfg.Storage.BlockCacheSize+512<<20))
+		if got := defaultMemoryLimit(&cfg, c.ram); got != want {
+			t.Errorf("RAM %d: limit %d, want %d", c.ram, got, want)
+		}
+	}
+	if totalMemory() <= 0 {
+		t.Error("totalMemory: unknown on this machine")
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"wcdb/commitlog"
@@ -49,7 +51,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	limit := int64(cfg.MemoryLimit)
 	if limit == 0 {
-		limit = int64(cfg.Storage.MemtableFlushSize + cfg.Storage.BlockCacheSize + 512<<20)
+		limit = defaultMemoryLimit(&cfg, totalMemory())
 	}
 	if limit > 0 {
 		debug.SetMemoryLimit(limit)
@@ -225,4 +227,40 @@ func storageOptions(cfg *Config, log *slog.Logger) storage.Options {
 	}
 	o.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
 	return o
+}
+
+// defaultMemoryLimit is the memory budget when memory_limit is 0:
+// Cassandra's default heap (cassandra-env.sh: the larger of half the RAM
+// capped at 1 GiB and a quarter of the RAM capped at 8 GiB), and at least
+// a memtable, the block cache and 512 MiB. The budget is a soft limit the
+// garbage collector works to stay under: one too tight for the data the
+// node holds (a memtable per table, the cache) makes it collect all the
+// time.
+func defaultMemoryLimit(cfg *Config, ram int64) int64 {
+	floor := int64(cfg.Storage.MemtableFlushSize + cfg.Storage.BlockCacheSize + 512<<20)
+	if ram <= 0 {
+		return floor
+	}
+	heap := max(min(ram/2, 1<<30), min(ram/4, 8<<30))
+	return max(heap, floor)
+}
+
+// totalMemory returns the machine's RAM in bytes (Linux's MemTotal), or 0
+// if unknown.
+func totalMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return n << 10
+				}
+			}
+		}
+	}
+	return 0
 }
