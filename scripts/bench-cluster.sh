@@ -2,7 +2,9 @@
 # Side by side in one run: YCSB load + A against a single node, a 3-node
 # cluster at RF 1 (token-aware routing: requests land on their replica) and
 # the same cluster at RF 3 QUORUM — the cluster issue's throughput ratios.
-# Nodes run on 127.0.0.1-3 with the default ports, gossip timings of a LAN.
+# Nodes run on 127.0.0.1-3 with the default ports, gossip timings of a LAN;
+# the three split the machine's cores (GOMAXPROCS = cores / 3, rounded up,
+# as wcdb cluster up does) and the single node has them all.
 #
 #   scripts/bench-cluster.sh [--records N] [--operations N] [--threads N]
 #
@@ -37,14 +39,19 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$WORK"' EXIT
 
-# start I [SEED]: node I on 127.0.0.I, waiting until it serves CQL.
+# start I [SEED]: node I on 127.0.0.I, waiting until it serves CQL. PROCS,
+# if set, is its GOMAXPROCS.
 start() {
 	local i=$1 dir=$WORK/n$1
 	mkdir -p "$dir"
 	# ring_delay 1s: gossip on one machine spreads in milliseconds.
 	local args=(server --data-dir "$dir/data" --listen-address "127.0.0.$i" --ring-delay 1s)
 	[ $# -gt 1 ] && args+=(--seeds "$2")
-	"$BIN" "${args[@]}" >"$dir/log" 2>&1 &
+	if [ -n "${PROCS:-}" ]; then
+		GOMAXPROCS=$PROCS "$BIN" "${args[@]}" >"$dir/log" 2>&1 &
+	else
+		"$BIN" "${args[@]}" >"$dir/log" 2>&1 &
+	fi
 	pids+=($!)
 	for _ in $(seq 1 300); do
 		grep -q 'serving CQL' "$dir/log" && return 0
@@ -70,6 +77,7 @@ bench single 127.0.0.1 1 ONE ycsb
 stop_all
 rm -rf "$WORK"/n*
 
+PROCS=$((($(nproc) + 2) / 3))
 start 1
 start 2 127.0.0.1
 start 3 127.0.0.1

@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,9 @@ commands (a local cluster: node I listens on 127.0.0.I with the default
 ports, its data and log in DIR/nodeI; DIR is ./wcdb-cluster unless given):
   up       start N nodes (at most 9), node 1 first, each once the one
            before serves CQL; with --dcs 2, odd nodes are in dc1 and even
-           ones in dc2 (wcdb cluster up -h for flags)
+           ones in dc2 (wcdb cluster up -h for flags); the nodes share the
+           machine's cores: each runs with GOMAXPROCS = cores / N, rounded
+           up (unless GOMAXPROCS is set)
   down     stop the nodes (SIGTERM, SIGKILL after --timeout); the data
            stays unless --wipe
   status   each node's process and CQL port, and the ring as a running
@@ -438,6 +441,21 @@ func checkFree(addr string, ports []int) error {
 	return nil
 }
 
+// nodeEnv is the environment of a node of an n-node local cluster: the
+// nodes split the machine's cores, as containers with CPU limits would
+// (the Go runtime sizes GOMAXPROCS by a container's limit). Each with all
+// the cores would run n schedulers that spin for work on the same cores:
+// on 2 cores, 3 nodes at RF 1 served 13-15% more with 1 each than with 2.
+func nodeEnv(env []string, n, cpus int) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, "GOMAXPROCS=") {
+			return env
+		}
+	}
+	procs := max(1, (cpus+n-1)/n)
+	return append(slices.Clone(env), "GOMAXPROCS="+strconv.Itoa(procs))
+}
+
 // startNode starts node i, writes its pid file, and waits until it
 // accepts connections on its CQL port. A node that exits or does not serve
 // within wait is stopped, and the error quotes the end of its log.
@@ -459,6 +477,7 @@ func startNode(st *clusterState, dir string, i int, wait time.Duration) (int, er
 	}
 	cmd := exec.Command(st.Binary, args...)
 	cmd.Dir = nodeDir
+	cmd.Env = nodeEnv(os.Environ(), len(st.Nodes), runtime.NumCPU())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// A session of its own: the node outlives this command and ignores
 	// the terminal's Ctrl-C.

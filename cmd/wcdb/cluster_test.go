@@ -299,3 +299,19 @@ func lineWith(s, prefix string) string {
 	}
 	return ""
 }
+
+// TestNodeEnv checks how local nodes split the cores.
+func TestNodeEnv(t *testing.T) {
+	for _, c := range []struct {
+		n, cpus int
+		want    string
+	}{{3, 2, "GOMAXPROCS=1"}, {3, 8, "GOMAXPROCS=3"}, {1, 8, "GOMAXPROCS=8"}, {9, 4, "GOMAXPROCS=1"}} {
+		env := nodeEnv([]string{"PATH=/bin"}, c.n, c.cpus)
+		if len(env) != 2 || env[1] != c.want {
+			t.Errorf("%d nodes on %d cores: %q, want %s", c.n, c.cpus, env, c.want)
+		}
+	}
+	if env := nodeEnv([]string{"GOMAXPROCS=4"}, 3, 2); len(env) != 1 || env[0] != "GOMAXPROCS=4" {
+		t.Errorf("GOMAXPROCS set by the user: %q", env)
+	}
+}
