@@ -26,7 +26,9 @@ type applyReq struct {
 	m        *mutation.Mutation
 	size     int
 	deadline time.Time
-	done     chan error
+	// done is called once with the outcome, on the batch's goroutine: it
+	// must not block.
+	done func(error)
 }
 
 type batcher struct {
@@ -45,7 +47,23 @@ func newBatcher(c *Client) *batcher {
 
 // apply queues m and waits for its batch's answer, or for ctx.
 func (b *batcher) apply(ctx context.Context, m *mutation.Mutation) error {
-	r := &applyReq{m: m, size: mutationSize(m), done: make(chan error, 1)}
+	ch := make(chan error, 1)
+	b.applyAsync(ctx, m, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		// The batch may still deliver it: harmless, mutations are
+		// idempotent, and the caller treats this as a timeout.
+		return ctx.Err()
+	}
+}
+
+// applyAsync queues m; done gets the outcome of its batch (or the queueing
+// error) exactly once. The batch is bounded by ctx's deadline, so done is
+// called by then.
+func (b *batcher) applyAsync(ctx context.Context, m *mutation.Mutation, done func(error)) {
+	r := &applyReq{m: m, size: mutationSize(m), done: done}
 	if d, ok := ctx.Deadline(); ok {
 		r.deadline = d
 	} else {
@@ -54,19 +72,9 @@ func (b *batcher) apply(ctx context.Context, m *mutation.Mutation) error {
 	select {
 	case b.queue <- r:
 	case <-ctx.Done():
-		return ctx.Err()
+		done(ctx.Err())
 	case <-b.quit:
-		return ErrClosed
-	}
-	select {
-	case err := <-r.done:
-		return err
-	case <-b.quit:
-		return ErrClosed
-	case <-ctx.Done():
-		// The batch may still deliver it: harmless, mutations are
-		// idempotent, and the caller treats this as a timeout.
-		return ctx.Err()
+		done(ErrClosed)
 	}
 }
 
@@ -78,12 +86,14 @@ func (b *batcher) run() {
 		select {
 		case first = <-b.queue:
 		case <-b.quit:
+			b.drain()
 			return
 		}
 		select {
 		case b.slots <- struct{}{}:
 		case <-b.quit:
-			first.done <- ErrClosed
+			first.done(ErrClosed)
+			b.drain()
 			return
 		}
 		batch := []*applyReq{first}
@@ -123,7 +133,19 @@ func (b *batcher) send(batch []*applyReq) {
 		err = b.c.stream(ctx, opApplyBatch, &mutationsMsg{ms: ms}, &emptyMsg{})
 	}
 	for _, r := range batch {
-		r.done <- err
+		r.done(err)
+	}
+}
+
+// drain answers the requests still queued once the client is closed.
+func (b *batcher) drain() {
+	for {
+		select {
+		case r := <-b.queue:
+			r.done(ErrClosed)
+		default:
+			return
+		}
 	}
 }
 

@@ -200,6 +200,18 @@ func (c *Client) invoke(ctx context.Context, op string, req, resp message, opts 
 	return nil
 }
 
+// ApplyAsync writes m on the peer without the caller waiting: done gets
+// the outcome once, on another goroutine, and must not block. It is
+// replication.AsyncReplica's: the coordinator sends a write to its
+// replicas without a goroutine each.
+func (c *Client) ApplyAsync(ctx context.Context, m *mutation.Mutation, done func(error)) {
+	if c.closed.Load() {
+		done(ErrClosed)
+		return
+	}
+	c.batch.applyAsync(ctx, m, done)
+}
+
 // stream makes a call on one of the client's streams (stream.go).
 func (c *Client) stream(ctx context.Context, op string, req, resp message) error {
 	if c.closed.Load() {

@@ -295,13 +295,18 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		if id == local {
 			continue
 		}
-		go func() {
-			err := d.c.Replica(id).Apply(sendCtx, m)
+		done := func(err error) {
 			if err != nil {
 				d.hint(id, m)
 			}
 			acks <- ack{id, err}
-		}()
+		}
+		rep := d.c.Replica(id)
+		if a, ok := rep.(AsyncReplica); ok {
+			a.ApplyAsync(sendCtx, m, done)
+			continue
+		}
+		go func() { done(rep.Apply(sendCtx, m)) }()
 	}
 	// This node's copy is written here, while the others travel: a
 	// goroutine for it would only grow a new stack in the storage engine.

@@ -134,6 +134,15 @@ type Replica interface {
 	ReadRange(ctx context.Context, cmd RangeCommand) (RangeResult, error)
 }
 
+// AsyncReplica is a Replica that can start a write without the caller
+// waiting (a remote one, whose writes travel in batches): done gets the
+// outcome exactly once, on another goroutine, before ctx's deadline has
+// long passed, and must not block. The coordinator uses it to send a write
+// to its replicas without a goroutine per replica.
+type AsyncReplica interface {
+	ApplyAsync(ctx context.Context, m *mutation.Mutation, done func(error))
+}
+
 // PartitionDigest is the digest replicas give of a read's answer: the
 // SHA-256 of the partition's mutation encoding (all-zero input for none).
 func PartitionDigest(table mutation.TableID, p *mutation.Partition) []byte {
