@@ -34,14 +34,14 @@ type applyReq struct {
 type batcher struct {
 	c     *Client
 	queue chan *applyReq
-	slots chan struct{}
 	quit  chan struct{}
 }
 
 func newBatcher(c *Client) *batcher {
-	b := &batcher{c: c, queue: make(chan *applyReq, applyQueueLen),
-		slots: make(chan struct{}, maxInflightBatches), quit: make(chan struct{})}
-	go b.run()
+	b := &batcher{c: c, queue: make(chan *applyReq, applyQueueLen), quit: make(chan struct{})}
+	for range maxInflightBatches {
+		go b.sender()
+	}
 	return b
 }
 
@@ -78,21 +78,16 @@ func (b *batcher) applyAsync(ctx context.Context, m *mutation.Mutation, done fun
 	}
 }
 
-// run gathers batches: a batch starts once a slot is free and takes
-// everything queued by then, up to the limits.
-func (b *batcher) run() {
+// sender is one of the maxInflightBatches goroutines that send batches:
+// it takes the first request queued, and everything queued behind it up to
+// the limits, sends them as one call, and goes back for more. While every
+// sender is busy, requests accumulate into the next batches.
+func (b *batcher) sender() {
 	for {
 		var first *applyReq
 		select {
 		case first = <-b.queue:
 		case <-b.quit:
-			b.drain()
-			return
-		}
-		select {
-		case b.slots <- struct{}{}:
-		case <-b.quit:
-			first.done(ErrClosed)
 			b.drain()
 			return
 		}
@@ -108,14 +103,13 @@ func (b *batcher) run() {
 				break gather
 			}
 		}
-		go b.send(batch)
+		b.send(batch)
 	}
 }
 
 // send makes one ApplyBatch call, bounded by the latest deadline among
 // its mutations (each caller still waits only for its own).
 func (b *batcher) send(batch []*applyReq) {
-	defer func() { <-b.slots }()
 	deadline := batch[0].deadline
 	ms := make([]mutation.Mutation, len(batch))
 	for i, r := range batch {

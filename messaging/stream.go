@@ -89,17 +89,19 @@ func streamDesc() grpc.StreamDesc {
 	return grpc.StreamDesc{StreamName: opStream, Handler: serveStream, ServerStreams: true, ClientStreams: true}
 }
 
-// serveStream answers a client's stream: each request runs on its own
-// goroutine and answers when done.
+// serveStream answers a client's stream: the receiving goroutine hands
+// each request to a worker, which answers when done.
 func serveStream(srv any, stream grpc.ServerStream) error {
 	h := srv.(*handler)
 	var (
 		sendMu sync.Mutex
-		wg     sync.WaitGroup
 		failed error
+		// mu guards closed and the WaitGroup's Add against the Wait at
+		// the end: no request starts once the handler is returning.
+		mu     sync.Mutex
+		closed bool
+		wg     sync.WaitGroup
 	)
-	defer wg.Wait()
-	frames := make(chan *frameMsg)
 	recvErr := make(chan error, 1)
 	go func() {
 		for {
@@ -108,39 +110,39 @@ func serveStream(srv any, stream grpc.ServerStream) error {
 				recvErr <- err
 				return
 			}
-			select {
-			case frames <- f:
-			case <-stream.Context().Done():
-				recvErr <- stream.Context().Err()
+			mu.Lock()
+			if closed {
+				mu.Unlock()
 				return
 			}
+			wg.Add(1)
+			mu.Unlock()
+			h.submit(func() {
+				defer wg.Done()
+				out := h.serveFrame(stream.Context(), f)
+				sendMu.Lock()
+				defer sendMu.Unlock()
+				if failed == nil {
+					failed = stream.SendMsg(out)
+				}
+			})
 		}
 	}()
-	for {
-		var f *frameMsg
-		select {
-		case f = <-frames:
-		case err := <-recvErr:
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		case <-h.stopping:
-			// Requests received are answered (the deferred Wait), then the
-			// stream ends; the client opens a new one elsewhere or fails.
-			return nil
+	var err error
+	select {
+	case err = <-recvErr:
+		if errors.Is(err, io.EOF) {
+			err = nil
 		}
-		wg.Add(1)
-		h.submit(func() {
-			defer wg.Done()
-			out := h.serveFrame(stream.Context(), f)
-			sendMu.Lock()
-			defer sendMu.Unlock()
-			if failed == nil {
-				failed = stream.SendMsg(out)
-			}
-		})
+	case <-h.stopping:
+		// Requests received are answered, then the stream ends; the
+		// client opens a new one elsewhere or fails.
 	}
+	mu.Lock()
+	closed = true
+	mu.Unlock()
+	wg.Wait()
+	return err
 }
 
 // workerIdle is how long an idle stream worker waits for another request.
