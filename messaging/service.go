@@ -29,31 +29,21 @@ const (
 	opApplyBatch = "ApplyBatch"
 )
 
-// fullMethod returns op's gRPC method path, "/wcdb.Internode/<op>".
+// fullMethods holds each op's gRPC method path, "/wcdb.Internode/<op>",
+// made once rather than per call.
+var fullMethods = func() map[string]string {
+	m := map[string]string{}
+	for _, op := range []string{opApply, opRead, opDigest, opReadRange, opApplyHints, opSchemaPull, opPing,
+		opSchemaPush, opAdmin, opApplyBatch, opStream} {
+		m[op] = "/" + ServiceName + "/" + op
+	}
+	return m
+}()
+
+// fullMethod returns op's gRPC method path.
 func fullMethod(op string) string {
-	switch op {
-	case opApply:
-		return "/" + ServiceName + "/" + opApply
-	case opRead:
-		return "/" + ServiceName + "/" + opRead
-	case opDigest:
-		return "/" + ServiceName + "/" + opDigest
-	case opReadRange:
-		return "/" + ServiceName + "/" + opReadRange
-	case opApplyHints:
-		return "/" + ServiceName + "/" + opApplyHints
-	case opSchemaPull:
-		return "/" + ServiceName + "/" + opSchemaPull
-	case opPing:
-		return "/" + ServiceName + "/" + opPing
-	case opSchemaPush:
-		return "/" + ServiceName + "/" + opSchemaPush
-	case opAdmin:
-		return "/" + ServiceName + "/" + opAdmin
-	case opApplyBatch:
-		return "/" + ServiceName + "/" + opApplyBatch
-	case opStream:
-		return "/" + ServiceName + "/" + opStream
+	if m, ok := fullMethods[op]; ok {
+		return m
 	}
 	return "/" + ServiceName + "/" + op
 }
