@@ -250,14 +250,20 @@ func (b *sysBatch) deletePartition(t *schema.Table, pk []any) {
 
 // apply writes the batch's mutations, in order, through the coordinator
 // at consistency ONE (system keyspaces are LocalStrategy: the local node).
+// One Write each: a coordinator may apply the mutations of one Write in
+// parallel, and the order matters to a crash (a table's columns are
+// written before its tables row, and deleted after it).
 func (b *sysBatch) apply(ctx context.Context, x *Executor, ks *schema.Keyspace) error {
 	if b.err != nil {
 		return b.err
 	}
-	if len(b.ms) == 0 {
-		return nil
+	ms := mergeSysMutations(b.ms)
+	for i := range ms {
+		if err := x.cfg.Coordinator.Write(ctx, ks, ms[i:i+1], replication.One); err != nil {
+			return err
+		}
 	}
-	return x.cfg.Coordinator.Write(ctx, ks, mergeSysMutations(b.ms), replication.One)
+	return nil
 }
 
 // mergeSysMutations merges adjacent mutations of the same partition into

@@ -620,6 +620,15 @@ func (x *Executor) loadSchema(ctx context.Context) (*loadedSchema, error) {
 		if !known[k.ks] {
 			continue // a keyspace dropped while its tables were being dropped
 		}
+		if len(columns[k]) == 0 {
+			// A tables row without its columns (they are written together,
+			// one partition, so it is all or none): a crash between the two
+			// writes of a CREATE or a DROP, or of a schema merge, which
+			// applies partitions in no set order. Not loaded, and not
+			// deleted either: a deletion now would shadow the table on the
+			// other nodes at the next merge; the next pull brings the rest.
+			continue
+		}
 		var idRow sysRow
 		if rs := ids[k]; len(rs) > 0 {
 			idRow = rs[0]
