@@ -16,6 +16,7 @@ import (
 	"wcdb/bench/ycsb/cqldb"
 	"wcdb/bench/ycsb/pgdb"
 	"wcdb/bench/ycsb/redisdb"
+	"wcdb/server"
 )
 
 const benchTimelineUsage = `usage: wcdb bench timeline [flags]
@@ -34,7 +35,6 @@ the same result format.
 // benchTimeline runs wcdb bench timeline.
 func benchTimeline(args []string, stdout, stderr io.Writer) int {
 	d := timeline.DefaultConfig()
-	cd, pd, rd := cqldb.DefaultConfig(), pgdb.DefaultConfig(), redisdb.DefaultConfig()
 	fs := flag.NewFlagSet("wcdb bench timeline", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -59,20 +59,10 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.PostThreads, "post-threads", d.PostThreads, "workers posting during timeline-reads")
 	fs.DurationVar(&cfg.OpTimeout, "op-timeout", d.OpTimeout, "timeout of each operation (0: none)")
 	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed (the follow graph depends on it)")
-	serverPIDs := fs.String("server-pids", "", "comma-separated PIDs of the server's processes: their CPU time (with descendants') is reported too")
-	jsonFile := fs.String("json", "", "write the full result as JSON to this file")
-	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	fresh := fs.Bool("fresh", false, "drop the tables (Redis: delete the keys under "+redisdb.TimelinePrefix+") before running")
 
-	hosts := fs.String("hosts", strings.Join(cd.Hosts, ","), "CQL: contact points, host or host:port, comma-separated")
-	fs.IntVar(&cd.Port, "port", cd.Port, "CQL: port of hosts given without one")
-	fs.StringVar(&cd.Consistency, "consistency", cd.Consistency, "CQL: consistency level of every statement")
-	fs.IntVar(&cd.RF, "rf", cd.RF, "CQL: replication factor of the keyspace when created")
-	fs.IntVar(&cd.Connections, "connections", cd.Connections, "CQL: connections per host")
-	fs.StringVar(&cd.Keyspace, "keyspace", cd.Keyspace, "CQL: keyspace")
-	fs.StringVar(&pd.DSN, "dsn", pd.DSN, "PostgreSQL: connection string or URL")
-	fs.StringVar(&rd.Addr, "addr", rd.Addr, "Redis: host:port")
-	fs.IntVar(&rd.DB, "redis-db", rd.DB, "Redis: logical database")
+	bf := addBenchFlags(fs, "replication factor of the keyspace when created")
+	cd, pd, rd := &bf.cd, &bf.pd, &bf.rd
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -83,16 +73,14 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	cfg.Phases = splitList(*phases)
-	for _, p := range splitList(*serverPIDs) {
-		pid, err := strconv.Atoi(p)
-		if err != nil {
-			fmt.Fprintf(stderr, "wcdb: --server-pids: %q is not a PID\n", p)
-			return 2
-		}
-		cfg.ServerPIDs = append(cfg.ServerPIDs, pid)
+	cfg.Phases = server.SplitList(*phases)
+	pids, err := bf.pids()
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
 	}
-	if !*quiet {
+	cfg.ServerPIDs = pids
+	if !*bf.quiet {
 		cfg.Progress = stderr
 	}
 	if err := cfg.Validate(); err != nil {
@@ -107,11 +95,11 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 	var db timeline.DB
 	switch *dbName {
 	case "wcdb", "cassandra":
-		cd.Hosts, cd.Fresh = splitList(*hosts), *fresh
+		cd.Hosts, cd.Fresh = server.SplitList(*bf.hosts), *fresh
 		if cfg.OpTimeout > 0 {
 			cd.Timeout = cfg.OpTimeout
 		}
-		c, err := cqldb.OpenTimeline(openCtx, cd)
+		c, err := cqldb.OpenTimeline(openCtx, *cd)
 		if err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
@@ -125,7 +113,7 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 		}
 	case "postgres":
 		pd.Fresh = *fresh
-		p, err := pgdb.OpenTimeline(openCtx, pd)
+		p, err := pgdb.OpenTimeline(openCtx, *pd)
 		if err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
@@ -136,7 +124,7 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 		cfg.DBSettings["timeline"] = "index (user_id, post_id DESC) range scan, LIMIT n"
 	case "redis":
 		rd.PoolSize, rd.Fresh = cfg.Threads+cfg.PostThreads, *fresh
-		r, err := redisdb.OpenTimeline(openCtx, rd)
+		r, err := redisdb.OpenTimeline(openCtx, *rd)
 		if err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
@@ -163,8 +151,8 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
-	if *jsonFile != "" {
-		if err := res.WriteJSONFile(*jsonFile); err != nil {
+	if *bf.json != "" {
+		if err := res.WriteJSONFile(*bf.json); err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
 		}

@@ -16,6 +16,7 @@ import (
 	"wcdb/bench/ycsb/cqldb"
 	"wcdb/bench/ycsb/pgdb"
 	"wcdb/bench/ycsb/redisdb"
+	"wcdb/server"
 )
 
 const benchYCSBUsage = `usage: wcdb bench ycsb [flags]
@@ -31,7 +32,6 @@ included. Interrupting (Ctrl-C) stops the current phase and still reports.
 // benchYCSB runs wcdb bench ycsb.
 func benchYCSB(args []string, stdout, stderr io.Writer) int {
 	d := ycsb.DefaultConfig()
-	cd, pd, rd := cqldb.DefaultConfig(), pgdb.DefaultConfig(), redisdb.DefaultConfig()
 	fs := flag.NewFlagSet("wcdb bench ycsb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -52,21 +52,11 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxScanLength, "max-scan-length", d.MaxScanLength, "longest scan of workload e (lengths uniform from 1)")
 	fs.DurationVar(&cfg.OpTimeout, "op-timeout", d.OpTimeout, "timeout of each operation (0: none)")
 	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed")
-	serverPIDs := fs.String("server-pids", "", "comma-separated PIDs of the server's processes: their CPU time (with descendants') is reported too")
-	jsonFile := fs.String("json", "", "write the full result as JSON to this file")
-	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	fresh := fs.Bool("fresh", false, "drop the table (Redis: delete the indexed keys) before running")
 
-	hosts := fs.String("hosts", strings.Join(cd.Hosts, ","), "CQL: contact points, host or host:port, comma-separated")
-	fs.IntVar(&cd.Port, "port", cd.Port, "CQL: port of hosts given without one")
-	fs.StringVar(&cd.Consistency, "consistency", cd.Consistency, "CQL: consistency level of every statement")
-	fs.IntVar(&cd.RF, "rf", cd.RF, "CQL: replication factor of the ycsb keyspace when created")
-	fs.IntVar(&cd.Connections, "connections", cd.Connections, "CQL: connections per host")
-	fs.StringVar(&cd.Keyspace, "keyspace", cd.Keyspace, "CQL: keyspace")
-	fs.StringVar(&pd.DSN, "dsn", pd.DSN, "PostgreSQL: connection string or URL")
+	bf := addBenchFlags(fs, "replication factor of the ycsb keyspace when created")
+	cd, pd, rd := &bf.cd, &bf.pd, &bf.rd
 	fs.StringVar(&pd.Table, "table", pd.Table, "PostgreSQL: table")
-	fs.StringVar(&rd.Addr, "addr", rd.Addr, "Redis: host:port")
-	fs.IntVar(&rd.DB, "redis-db", rd.DB, "Redis: logical database")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -77,16 +67,14 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	cfg.Workloads = splitList(*workloads)
-	for _, p := range splitList(*serverPIDs) {
-		pid, err := strconv.Atoi(p)
-		if err != nil {
-			fmt.Fprintf(stderr, "wcdb: --server-pids: %q is not a PID\n", p)
-			return 2
-		}
-		cfg.ServerPIDs = append(cfg.ServerPIDs, pid)
+	cfg.Workloads = server.SplitList(*workloads)
+	pids, err := bf.pids()
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
 	}
-	if !*quiet {
+	cfg.ServerPIDs = pids
+	if !*bf.quiet {
 		cfg.Progress = stderr
 	}
 	if err := cfg.Validate(); err != nil {
@@ -101,11 +89,11 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 	var db ycsb.DB
 	switch *dbName {
 	case "wcdb", "cassandra":
-		cd.Hosts, cd.Fields, cd.Fresh = splitList(*hosts), cfg.Fields, *fresh
+		cd.Hosts, cd.Fields, cd.Fresh = server.SplitList(*bf.hosts), cfg.Fields, *fresh
 		if cfg.OpTimeout > 0 {
 			cd.Timeout = cfg.OpTimeout
 		}
-		c, err := cqldb.Open(openCtx, cd)
+		c, err := cqldb.Open(openCtx, *cd)
 		if err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
@@ -119,7 +107,7 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 		}
 	case "postgres":
 		pd.Fields, pd.Fresh = cfg.Fields, *fresh
-		p, err := pgdb.Open(openCtx, pd)
+		p, err := pgdb.Open(openCtx, *pd)
 		if err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
@@ -129,7 +117,7 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 		cfg.DBSettings["scan"] = "y_id >= $1 ORDER BY y_id LIMIT n"
 	case "redis":
 		rd.PoolSize, rd.Fresh = cfg.Threads, *fresh
-		r, err := redisdb.Open(openCtx, rd)
+		r, err := redisdb.Open(openCtx, *rd)
 		if err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
@@ -155,8 +143,8 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
-	if *jsonFile != "" {
-		if err := res.WriteJSONFile(*jsonFile); err != nil {
+	if *bf.json != "" {
+		if err := res.WriteJSONFile(*bf.json); err != nil {
 			fmt.Fprintln(stderr, "wcdb:", err)
 			return 1
 		}

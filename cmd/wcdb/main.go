@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"wcdb/bench/engine"
+	"wcdb/server"
 )
 
 const usage = `usage: wcdb [command] [flags]
@@ -119,8 +120,8 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	cfg.Engines = splitList(*engines)
-	cfg.Workloads = splitList(*workloads)
+	cfg.Engines = server.SplitList(*engines)
+	cfg.Workloads = server.SplitList(*workloads)
 	cfg.Progress = stderr
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -159,14 +160,4 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

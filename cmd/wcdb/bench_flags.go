@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"wcdb/bench/ycsb/cqldb"
+	"wcdb/bench/ycsb/pgdb"
+	"wcdb/bench/ycsb/redisdb"
+	"wcdb/server"
+)
+
+// benchFlags are the flags wcdb bench ycsb and wcdb bench timeline share:
+// how to reach each database and what to report.
+type benchFlags struct {
+	cd         cqldb.Config
+	pd         pgdb.Config
+	rd         redisdb.Config
+	hosts      *string
+	serverPIDs *string
+	json       *string
+	quiet      *bool
+}
+
+// addBenchFlags defines the shared flags on fs; rfHelp describes --rf.
+func addBenchFlags(fs *flag.FlagSet, rfHelp string) *benchFlags {
+	b := &benchFlags{cd: cqldb.DefaultConfig(), pd: pgdb.DefaultConfig(), rd: redisdb.DefaultConfig()}
+	b.serverPIDs = fs.String("server-pids", "", "comma-separated PIDs of the server's processes: their CPU time (with descendants') is reported too")
+	b.json = fs.String("json", "", "write the full result as JSON to this file")
+	b.quiet = fs.Bool("quiet", false, "no progress lines on stderr")
+	b.hosts = fs.String("hosts", strings.Join(b.cd.Hosts, ","), "CQL: contact points, host or host:port, comma-separated")
+	fs.IntVar(&b.cd.Port, "port", b.cd.Port, "CQL: port of hosts given without one")
+	fs.StringVar(&b.cd.Consistency, "consistency", b.cd.Consistency, "CQL: consistency level of every statement")
+	fs.IntVar(&b.cd.RF, "rf", b.cd.RF, "CQL: "+rfHelp)
+	fs.IntVar(&b.cd.Connections, "connections", b.cd.Connections, "CQL: connections per host")
+	fs.StringVar(&b.cd.Keyspace, "keyspace", b.cd.Keyspace, "CQL: keyspace")
+	fs.StringVar(&b.pd.DSN, "dsn", b.pd.DSN, "PostgreSQL: connection string or URL")
+	fs.StringVar(&b.rd.Addr, "addr", b.rd.Addr, "Redis: host:port")
+	fs.IntVar(&b.rd.DB, "redis-db", b.rd.DB, "Redis: logical database")
+	return b
+}
+
+// pids returns the --server-pids, or an error naming the flag.
+func (b *benchFlags) pids() ([]int, error) {
+	var out []int
+	for _, p := range server.SplitList(*b.serverPIDs) {
+		pid, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, fmt.Errorf("--server-pids: %q is not a PID", p)
+		}
+		out = append(out, pid)
+	}
+	return out, nil
+}
