@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -659,28 +660,18 @@ func (c *clusterState) status(ctx context.Context, keyspace string) (*AdminStatu
 	wg.Wait()
 	slices.SortFunc(out.Nodes, func(a, b AdminNode) int {
 		if a.DataCenter != b.DataCenter {
-			return compareStrings(a.DataCenter, b.DataCenter)
+			return strings.Compare(a.DataCenter, b.DataCenter)
 		}
 		return compareAddr(a.Address, b.Address)
 	})
 	return out, nil
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func compareAddr(a, b string) int {
 	x, errA := netip.ParseAddr(a)
 	y, errB := netip.ParseAddr(b)
 	if errA != nil || errB != nil {
-		return compareStrings(a, b)
+		return strings.Compare(a, b)
 	}
 	return x.Compare(y)
 }
