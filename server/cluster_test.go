@@ -99,9 +99,8 @@ func clusterSessionWith(t *testing.T, n *Node, cl gocql.Consistency, mod func(*g
 	return s
 }
 
-// localRead reads a row through a node's own replica only (CL ONE with the
-// node as coordinator reads its own copy first, but a digest-free local
-// read is what says the data is on that node).
+// localRead reads a row from a node's own replica, bypassing the
+// coordinator: what it returns is on that node.
 func localRead(t *testing.T, n *Node, keyspace, table string, k int) (string, bool) {
 	t.Helper()
 	_, key, err := n.exec.PartitionKey(keyspace, table, strconv.Itoa(k))
@@ -253,7 +252,7 @@ func TestThreeNodeCluster(t *testing.T) {
 	}
 	var hinted int
 	for _, n := range nodes[:2] {
-		if c, _ := n.cl.hints.Pending(string(nodes0HostID(t, cfg3))); c > 0 {
+		if c, _ := n.cl.hints.Pending(string(dataDirHostID(t, cfg3))); c > 0 {
 			hinted += c
 		}
 	}
@@ -287,8 +286,8 @@ func TestThreeNodeCluster(t *testing.T) {
 	}
 }
 
-// nodes0HostID reads the host id a node's data directory keeps.
-func nodes0HostID(t *testing.T, cfg Config) string {
+// dataDirHostID reads the host id a node's data directory keeps.
+func dataDirHostID(t *testing.T, cfg Config) string {
 	t.Helper()
 	id, err := loadHostID(cfg.DataDir)
 	if err != nil {
