@@ -221,11 +221,10 @@ type Log struct {
 		segs []uint64
 		// replay holds the segments found by Open, for Replay.
 		replay []uint64
-		// pending collects records for the owner; spareBuf and
-		// spareParts are the buffers of the last batch written, for reuse.
-		pending    *batch
-		spareBuf   []byte
-		spareParts []part
+		// pending collects records for the owner; spare holds the
+		// chunks of batches already written, for reuse.
+		pending *batch
+		spare   [][]byte
 	}
 }
 
@@ -233,17 +232,46 @@ type Log struct {
 type batch struct {
 	// sync asks for an fsync after the write: always in Batch and Group
 	// modes; in Periodic mode on Sync and every SyncPeriod.
-	sync  bool
-	buf   []byte // encoded records
-	parts []part // where each segment's bytes start in buf
-	done  chan struct{}
-	err   error // set before done is closed
+	sync   bool
+	chunks []chunk // encoded records, in order
+	done   chan struct{}
+	err    error // set before done is closed
 }
 
-// part says that buf[off:] up to the next part's off goes to segment seg.
-type part struct {
+// chunk is a run of encoded records of one segment. A batch fills
+// fixed-size chunks rather than one growing buffer: under a burst of
+// appends that outruns the owner's writes a single buffer would be
+// regrown, and recopied, many times.
+type chunk struct {
 	seg uint64
-	off int
+	buf []byte
+}
+
+// chunkSize is the capacity of a batch's chunks (a larger record gets a
+// chunk of its own size), and maxSpareChunks how many written chunks are
+// kept for reuse.
+const (
+	chunkSize      = 256 << 10
+	maxSpareChunks = 32
+)
+
+// appendLocked encodes rec, placed at pos, into the pending batch b.
+func (l *Log) appendLocked(b *batch, pos Position, rec []byte) {
+	n := recordHeaderSize + len(rec)
+	if k := len(b.chunks); k == 0 || b.chunks[k-1].seg != pos.Segment || len(b.chunks[k-1].buf)+n > cap(b.chunks[k-1].buf) {
+		var buf []byte
+		if n > chunkSize {
+			buf = make([]byte, 0, n)
+		} else if s := len(l.mu.spare); s > 0 {
+			buf = l.mu.spare[s-1]
+			l.mu.spare = l.mu.spare[:s-1]
+		} else {
+			buf = make([]byte, 0, chunkSize)
+		}
+		b.chunks = append(b.chunks, chunk{seg: pos.Segment, buf: buf})
+	}
+	c := &b.chunks[len(b.chunks)-1]
+	c.buf = appendRecord(c.buf, pos.Segment, rec)
 }
 
 // Open opens the commit log in opts.Dir, creating the directory if needed,
@@ -312,19 +340,17 @@ func (l *Log) checkLocked() error {
 }
 
 // placeLocked assigns the position of a record of encoded size n, starting a
-// new segment when the current one is full. It reports whether a new segment
-// was started.
-func (l *Log) placeLocked(n int64) (pos Position, rolled bool) {
+// new segment when the current one is full.
+func (l *Log) placeLocked(n int64) Position {
 	if l.mu.seg == 0 || (l.mu.off > segmentHeaderSize && l.mu.off+n > l.opts.SegmentSize) {
 		l.mu.seg = l.mu.nextID
 		l.mu.nextID++
 		l.mu.off = segmentHeaderSize
 		l.mu.segs = append(l.mu.segs, l.mu.seg)
-		rolled = true
 	}
-	pos = Position{Segment: l.mu.seg, Offset: l.mu.off}
+	pos := Position{Segment: l.mu.seg, Offset: l.mu.off}
 	l.mu.off += n
-	return pos, rolled
+	return pos
 }
 
 // poisonLocked records err as the reason the log accepts nothing more, and
@@ -375,12 +401,9 @@ func (l *Log) appendQueued(rec []byte) (Position, error) {
 		l.mu.Unlock()
 		return Position{}, err
 	}
-	pos, rolled := l.placeLocked(int64(recordHeaderSize + len(rec)))
+	pos := l.placeLocked(int64(recordHeaderSize + len(rec)))
 	b := l.pendingLocked()
-	if rolled || len(b.parts) == 0 {
-		b.parts = append(b.parts, part{seg: pos.Segment, off: len(b.buf)})
-	}
-	b.buf = appendRecord(b.buf, pos.Segment, rec)
+	l.appendLocked(b, pos, rec)
 	l.mu.Unlock()
 	if l.opts.Sync == Periodic {
 		// Acknowledged once queued: the owner hands it to the OS at once and
@@ -403,19 +426,10 @@ func (l *Log) pendingLocked() *batch {
 	if b := l.mu.pending; b != nil {
 		return b
 	}
-	buf := l.mu.spareBuf[:0]
-	if buf == nil {
-		// The owner still holds the last buffer: start big enough that a
-		// burst of appends does not regrow (and recopy) it many times.
-		buf = make([]byte, 0, 256<<10)
-	}
 	b := &batch{
-		sync:  l.opts.Sync != Periodic,
-		buf:   buf,
-		parts: l.mu.spareParts[:0],
-		done:  make(chan struct{}),
+		sync: l.opts.Sync != Periodic,
+		done: make(chan struct{}),
 	}
-	l.mu.spareBuf, l.mu.spareParts = nil, nil
 	l.mu.pending = b
 	select {
 	case l.wake <- struct{}{}:
@@ -484,33 +498,31 @@ func (l *Log) flushPending() {
 			l.mu.Unlock()
 		}
 	}
-	buf, parts := b.buf, b.parts
-	b.buf, b.parts = nil, nil
+	chunks := b.chunks
+	b.chunks = nil
 	b.err = err
 	close(b.done)
 
-	if cap(buf) > 4*DefaultSegmentSize {
-		buf = nil // do not pin the buffer of a burst of huge records
-	}
 	l.mu.Lock()
-	l.mu.spareBuf, l.mu.spareParts = buf[:0], parts[:0]
+	for _, c := range chunks {
+		// Chunks of oversized records are not kept.
+		if cap(c.buf) == chunkSize && len(l.mu.spare) < maxSpareChunks {
+			l.mu.spare = append(l.mu.spare, c.buf[:0])
+		}
+	}
 	l.mu.Unlock()
 }
 
-// writeBatch writes b with one write per segment it touches and one fsync.
+// writeBatch writes b with one write per chunk and one fsync.
 func (l *Log) writeBatch(b *batch) error {
-	for i, p := range b.parts {
-		end := len(b.buf)
-		if i+1 < len(b.parts) {
-			end = b.parts[i+1].off
-		}
-		if p.seg != l.w.seg {
-			if err := l.openSegment(p.seg); err != nil {
+	for _, c := range b.chunks {
+		if c.seg != l.w.seg {
+			if err := l.openSegment(c.seg); err != nil {
 				return err
 			}
 		}
-		if _, err := l.w.f.Write(b.buf[p.off:end]); err != nil {
-			return fmt.Errorf("commitlog: write %s: %w", l.path(p.seg), err)
+		if _, err := l.w.f.Write(c.buf); err != nil {
+			return fmt.Errorf("commitlog: write %s: %w", l.path(c.seg), err)
 		}
 	}
 	if l.w.f == nil || !b.sync {
