@@ -290,7 +290,16 @@ func (it *PartitionIter) Next() bool {
 			it.done = true
 			break
 		}
-		p, err := it.r.partition(&e, !it.noCache)
+		var p *Partition
+		var err error
+		if walked {
+			// An unindexed partition is in the block being walked: no need
+			// to read it again (without the cache, a compaction would read
+			// every block once per partition in it).
+			p, err = it.r.partitionIn(it.blk, &e, !it.noCache)
+		} else {
+			p, err = it.r.partition(&e, !it.noCache)
+		}
 		if err != nil {
 			it.err = err
 			break

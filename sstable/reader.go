@@ -324,6 +324,11 @@ func (r *Reader) partition(e *indexEntry, useCache bool) (*Partition, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.partitionIn(b, e, useCache)
+}
+
+// partitionIn is partition with e's data block b already read.
+func (r *Reader) partitionIn(b *block, e *indexEntry, useCache bool) (*Partition, error) {
 	if e.hdr >= uint64(b.n) || e.end > uint64(b.n) {
 		return nil, corruptf(r.path, int64(e.data.off), "partition start entry %d beyond block of %d entries", e.hdr, b.n)
 	}
