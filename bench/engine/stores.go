@@ -79,6 +79,9 @@ func openWCDB(cfg storeConfig) (*wcdbStore, error) {
 	opts := storage.DefaultOptions(cfg.dir)
 	opts.CommitLogSync = commitlog.Periodic
 	opts.MemtableFlushSize = cfg.memtableSize
+	// The same memtable budget as Pebble's (MemTableStopWritesThreshold 2):
+	// the active memtable and one being flushed before writes wait.
+	opts.MaxFlushingMemtables = 1
 	opts.BlockCacheSize = cfg.cacheSize
 	opts.BlockSize = cfg.blockSize
 	// Pebble does not throttle compaction; neither do we here.

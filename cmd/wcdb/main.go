@@ -16,8 +16,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
+	"time"
 
 	"wcdb/bench/engine"
 	"wcdb/server"
@@ -109,6 +112,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.MemoryLimit, "memory-limit", 0, "Go soft memory limit in bytes for the run (0: memtable + cache + 256 MiB; negative: none)")
 	fs.IntVar(&cfg.Rounds, "rounds", d.Rounds, "times each engine runs the workloads (order reversed every other round; the summary gives medians)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile taken when the run's live heap was largest (sampled every 100 ms) to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object per engine and workload on stdout (the table goes to stderr)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -136,6 +140,10 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memProfile != "" {
+		stop := peakHeapProfile(*memProfile, 100*time.Millisecond)
+		defer stop()
+	}
 	rep, err := engine.Run(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
@@ -160,4 +168,37 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// peakHeapProfile samples the live heap every period and, whenever it is
+// the largest seen, writes a heap profile to path (replacing the last). The
+// returned function stops the sampling.
+func peakHeapProfile(path string, period time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		var peak uint64
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc <= peak {
+				continue
+			}
+			peak = ms.HeapAlloc
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
