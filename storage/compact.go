@@ -360,25 +360,35 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 			return err
 		}
 	}
-	err = mergeRows(srcs, nil, nil, false, func(row *mutation.Row) (bool, error) {
-		// The form raw reads return; then what gc_grace lets go.
-		canonicalRow(row, &h, c.now)
-		c.purgeRow(row, purgeable)
-		if row.IsEmpty() {
-			return false, nil
+	// Without partition or range deletions and purges, a row only one
+	// input holds that carries no tombstone or expiry is written as it was
+	// read: canonicalizing and purging would leave it unchanged.
+	plainHeader := h.Deletion.IsLive() && len(h.RangeTombstones) == 0
+	err = mergeRowsRaw(srcs, nil, nil, false, func(row *mutation.Row, raw []byte) (bool, error) {
+		copyRaw := raw != nil && plainHeader && plainRow(row)
+		if !copyRaw {
+			// The form raw reads return; then what gc_grace lets go.
+			canonicalRow(row, &h, c.now)
+			c.purgeRow(row, purgeable)
+			if row.IsEmpty() {
+				return false, nil
+			}
 		}
-		if err := start(); err != nil {
+		if err := start(); err != nil { // start uses c.buf
 			return true, err
 		}
-		c.buf = mutation.AppendRow(c.buf[:0], row)
-		if err := c.st.row(row.Clustering, c.buf); err != nil {
+		enc := raw
+		if !copyRaw {
+			c.buf = mutation.AppendRow(c.buf[:0], row)
+			enc = c.buf
+		}
+		c.st.stats.Rows++
+		c.st.rowStats(row)
+		c.bytes += int64(len(enc) + len(row.Clustering))
+		if err := c.t.e.limiter.Wait(context.Background(), len(enc)+len(row.Clustering)); err != nil {
 			return true, err
 		}
-		c.bytes += int64(len(c.buf) + len(row.Clustering))
-		if err := c.t.e.limiter.Wait(context.Background(), len(c.buf)+len(row.Clustering)); err != nil {
-			return true, err
-		}
-		return false, c.w.AddRow(row.Clustering, c.buf)
+		return false, c.w.AddRow(row.Clustering, enc)
 	})
 	if err != nil {
 		return err
@@ -393,6 +403,20 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		return c.finishFile()
 	}
 	return nil
+}
+
+// plainRow reports whether r holds no deletion, tombstone or expiring
+// data: nothing canonicalizing or purging could change.
+func plainRow(r *mutation.Row) bool {
+	if !r.Deletion.IsLive() || r.IsEmpty() || !r.Liveness.IsEmpty() && r.Liveness.ExpiresAt != mutation.NoDeletionTime {
+		return false
+	}
+	for i := range r.Cells {
+		if r.Cells[i].Flags&(mutation.CellTombstone|mutation.CellColumnDeletion|mutation.CellExpiring) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // purgeRow turns expired cells into tombstones and drops tombstones that

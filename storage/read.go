@@ -269,6 +269,13 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 // mergeRows calls fn with each clustering key's reconciled row, in order,
 // until fn asks to stop. The row and its cells are reused after fn returns.
 func mergeRows(srcs []partSource, start, end []byte, reverse bool, fn func(*mutation.Row) (stop bool, err error)) error {
+	return mergeRowsRaw(srcs, start, end, reverse, func(row *mutation.Row, _ []byte) (bool, error) { return fn(row) })
+}
+
+// mergeRowsRaw is mergeRows that also passes, for a row only one source
+// holds, that source's encoded row (nil when the row was merged): a
+// compaction copies such a row's bytes rather than encoding it again.
+func mergeRowsRaw(srcs []partSource, start, end []byte, reverse bool, fn func(row *mutation.Row, raw []byte) (stop bool, err error)) error {
 	sc := scratchPool.Get().(*mergeScratch)
 	defer sc.release()
 	for i := range srcs {
@@ -287,13 +294,16 @@ func mergeRows(srcs []partSource, start, end []byte, reverse bool, fn func(*muta
 		if err != nil || !ok {
 			return err
 		}
+		var raw []byte
 		for n, i := range m.cur {
 			if n == 0 {
-				if err := mutation.DecodeRow(sc.its[i].Row(), c, row); err != nil {
+				raw = sc.its[i].Row()
+				if err := mutation.DecodeRow(raw, c, row); err != nil {
 					return err
 				}
 				continue
 			}
+			raw = nil
 			if err := mutation.DecodeRow(sc.its[i].Row(), c, scratch); err != nil {
 				return err
 			}
@@ -301,7 +311,7 @@ func mergeRows(srcs []partSource, start, end []byte, reverse bool, fn func(*muta
 			row.Liveness, row.Deletion = merged.Liveness, merged.Deletion
 			row.Cells = append(row.Cells[:0], merged.Cells...)
 		}
-		stop, err := fn(row)
+		stop, err := fn(row, raw)
 		if err != nil || stop {
 			return err
 		}
