@@ -219,14 +219,21 @@ func parseBlock(data []byte) (*block, bool) {
 // frame compresses (when it pays) and frames contents into dst.
 func frame(dst, contents []byte, comp Compression) []byte {
 	typ := byte(compNone)
-	payload := contents
+	dst = dst[:0]
 	if comp == Snappy {
-		c := snappy.Encode(nil, contents)
+		// Compress straight into dst (snappy.Encode uses it when it is
+		// large enough), keeping it only when it pays.
+		if n := snappy.MaxEncodedLen(len(contents)) + trailerSize; cap(dst) < n {
+			dst = make([]byte, 0, n)
+		}
+		c := snappy.Encode(dst[:cap(dst)], contents)
 		if len(c) < len(contents)-len(contents)/8 {
-			payload, typ = c, compSnappy
+			dst, typ = c, compSnappy
 		}
 	}
-	dst = append(dst[:0], payload...)
+	if typ == compNone {
+		dst = append(dst[:0], contents...)
+	}
 	dst = append(dst, typ)
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst, crcTable))
 }
