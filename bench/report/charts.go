@@ -68,7 +68,7 @@ func (r *Report) WriteCharts(dir string) ([]string, error) {
 			return out, err
 		}
 	}
-	if len(r.dbs) > 1 && r.dbs[0] == Subject {
+	if len(r.peers()) > 0 && r.dbs[0] == Subject {
 		for _, cpu := range []bool{false, true} {
 			p, err := r.ratioChart(cpu)
 			if err != nil {
@@ -215,7 +215,7 @@ func (r *Report) ratioChart(cpu bool) (*plot.Plot, error) {
 	}
 	p := newPlot(title, "workload", y)
 	p.Y.Min = 0
-	peers := r.dbs[1:]
+	peers := r.peers()
 	var names []string
 	var phases []string
 	for _, ph := range r.phases {

@@ -5,9 +5,13 @@
 // each other database; the machine, the settings and the durability each
 // database ran with.
 //
-// Results are merged by database name (Settings.DB): the YCSB run and the
-// timeline run of one database make one column. Where two results hold the
-// same phase of the same database, the later one given is used.
+// Results are merged by database name (Settings.Label, else Settings.DB):
+// the YCSB run and the timeline run of one database make one column. Where
+// two results hold the same phase of the same database, the later one
+// given is used. A phase run at a target rate is its own phase, named
+// with TargetSuffix (workload A at 80% of its peak beside A flat out).
+// Columns labelled apart from wcdb's (a cluster) are compared with the
+// single node, not counted among the other databases.
 package report
 
 import (
@@ -76,6 +80,27 @@ type Options struct {
 // Subject is the database every other is compared with.
 const Subject = "wcdb"
 
+// TargetSuffix marks a phase run at a target rate.
+const TargetSuffix = "-target"
+
+// name is the column a result goes in.
+func name(s ycsb.Settings) string {
+	if s.Label != "" {
+		return s.Label
+	}
+	return s.DB
+}
+
+// phaseKey is the phase a result's phase is reported as: a core workload
+// run at a target rate apart from the same run flat out. (The timeline's
+// phases keep their names: timeline-reads always paces its posts.)
+func phaseKey(ph *ycsb.Phase) string {
+	if _, core := ycsb.CoreWorkloads[ph.Name]; ph.TargetOpsPerS > 0 && core {
+		return ph.Name + TargetSuffix
+	}
+	return ph.Name
+}
+
 // Report is the merged results.
 type Report struct {
 	opts   Options
@@ -87,6 +112,19 @@ type Report struct {
 	phases []string
 	cells  map[cellKey]*cell
 	facts  map[string]map[string]string
+	// variants are the columns of wcdb run another way (labelled).
+	variants []string
+}
+
+// peers are the other databases wcdb is compared with.
+func (r *Report) peers() []string {
+	var out []string
+	for _, db := range r.dbs[1:] {
+		if !slices.Contains(r.variants, db) {
+			out = append(out, db)
+		}
+	}
+	return out
 }
 
 type cellKey struct{ db, phase string }
@@ -96,7 +134,7 @@ type cell struct {
 	ph *ycsb.Phase
 }
 
-var phaseOrder = []string{"load", "a", "b", "c", "d", "e", "f",
+var phaseOrder = []string{"load", "a", "a" + TargetSuffix, "b", "c", "d", "e", "f",
 	timeline.PhaseFollows, timeline.PhasePosts, timeline.PhaseMix, timeline.PhaseReads}
 
 // New merges the inputs.
@@ -108,7 +146,7 @@ func New(inputs []Input, opts Options) (*Report, error) {
 	var others []string
 	for i := range inputs {
 		in := &inputs[i]
-		db := in.Result.Settings.DB
+		db := name(in.Result.Settings)
 		if !slices.Contains(r.dbs, db) {
 			r.dbs = append(r.dbs, db)
 		}
@@ -118,9 +156,15 @@ func New(inputs []Input, opts Options) (*Report, error) {
 		maps.Copy(r.facts[db], in.Result.DBFacts)
 		for j := range in.Result.Phases {
 			ph := &in.Result.Phases[j]
-			r.cells[cellKey{db, ph.Name}] = &cell{in: in, ph: ph}
-			if !slices.Contains(phaseOrder, ph.Name) && !slices.Contains(others, ph.Name) {
-				others = append(others, ph.Name)
+			k := phaseKey(ph)
+			r.cells[cellKey{db, k}] = &cell{in: in, ph: ph}
+			if !slices.Contains(phaseOrder, k) && !slices.Contains(others, k) {
+				others = append(others, k)
+			}
+		}
+		if in.Result.Settings.DB == Subject && db != Subject {
+			if !slices.Contains(r.variants, db) {
+				r.variants = append(r.variants, db)
 			}
 		}
 	}
@@ -206,6 +250,9 @@ func phaseTitle(p string) string {
 	if t, ok := phaseTitles[p]; ok {
 		return t
 	}
+	if base, ok := strings.CutSuffix(p, TargetSuffix); ok {
+		return phaseTitle(base) + ", at a target rate"
+	}
 	return "Phase " + p
 }
 
@@ -252,7 +299,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 func (r *Report) writeScope(b *strings.Builder) {
 	b.WriteString("## Scope\n\n")
-	fmt.Fprintf(b, "Databases: %s, each a single server on the machine below, driven over loopback by the same client, one after another.\n", strings.Join(r.dbs, ", "))
+	fmt.Fprintf(b, "Databases: %s, each a single server on the machine below (unless the notes say otherwise), driven over loopback by the same client, one after another.\n", strings.Join(r.dbs, ", "))
 	b.WriteString("\n")
 	for _, n := range r.opts.Notes {
 		b.WriteString(strings.TrimSpace(n))
@@ -265,7 +312,7 @@ func (r *Report) writeScope(b *strings.Builder) {
 		for _, ph := range res.Phases {
 			names = append(names, ph.Name)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f |\n", path.Base(in.Path), res.Settings.DB, strings.Join(names, ", "),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f |\n", path.Base(in.Path), name(res.Settings), strings.Join(names, ", "),
 			res.Started.UTC().Format("2006-01-02 15:04:05"), res.Machine.LoadAverage)
 	}
 	b.WriteString("\n")
@@ -273,7 +320,12 @@ func (r *Report) writeScope(b *strings.Builder) {
 
 // ratio returns wcdb's figure over peer's in a phase, by what.
 func (r *Report) ratio(phase, peer string, cpu bool) (float64, bool) {
-	s, p := r.cells[cellKey{Subject, phase}], r.cells[cellKey{peer, phase}]
+	return r.ratioOf(Subject, phase, peer, cpu)
+}
+
+// ratioOf returns db's figure over peer's in a phase, by what.
+func (r *Report) ratioOf(db, phase, peer string, cpu bool) (float64, bool) {
+	s, p := r.cells[cellKey{db, phase}], r.cells[cellKey{peer, phase}]
 	if s == nil || p == nil {
 		return 0, false
 	}
@@ -291,6 +343,22 @@ func (r *Report) ratio(phase, peer string, cpu bool) (float64, bool) {
 		return 0, false
 	}
 	return a / c, true
+}
+
+// anyRatio reports whether db has a throughput ratio in phase against
+// any of others; with db empty, whether any of others has one against
+// wcdb.
+func (r *Report) anyRatio(db, phase string, others []string) bool {
+	for _, o := range others {
+		a, b := db, o
+		if db == "" {
+			a, b = o, Subject
+		}
+		if _, ok := r.ratioOf(a, phase, b, false); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func fmtRatio(v float64, ok bool) string {
@@ -317,6 +385,16 @@ func (r *Report) writeHeadline(b *strings.Builder) {
 		}
 		if v, ok := r.ratio(timeline.PhaseReads, "postgres", false); ok {
 			lines = append(lines, fmt.Sprintf("wcdb ÷ PostgreSQL timeline reads/s at equal post rates: %s (%s)", fmtRatio(v, true), r.postRates()))
+		}
+	}
+	if c := r.cells[cellKey{Subject, "a" + TargetSuffix}]; c != nil {
+		if rd := c.ph.Ops["READ"]; rd != nil {
+			line := fmt.Sprintf("p99 of wcdb reads under workload A at a target of %s ops/s", group(c.ph.TargetOpsPerS))
+			if peak := r.cells[cellKey{Subject, "a"}]; peak != nil && peak.ph.ThroughputOpsPerS > 0 {
+				line += fmt.Sprintf(" (%.0f%% of its peak, %s ops/s)", 100*c.ph.TargetOpsPerS/peak.ph.ThroughputOpsPerS, group(peak.ph.ThroughputOpsPerS))
+			}
+			line += fmt.Sprintf(": %.2f ms (throughput reached %s ops/s)", rd.Latency.P99Us/1000, group(c.ph.ThroughputOpsPerS))
+			lines = append(lines, line)
 		}
 	}
 	if slices.Contains(r.dbs, "redis") {
@@ -352,7 +430,8 @@ func (r *Report) postRates() string {
 }
 
 func (r *Report) writeRatios(b *strings.Builder) {
-	peers := r.dbs[1:]
+	r.writeVariants(b)
+	peers := r.peers()
 	if len(peers) == 0 || r.dbs[0] != Subject {
 		return
 	}
@@ -366,6 +445,9 @@ func (r *Report) writeRatios(b *strings.Builder) {
 	}
 	b.WriteString("\n" + sep + "\n")
 	for _, ph := range r.phases {
+		if !r.anyRatio(Subject, ph, peers) {
+			continue
+		}
 		fmt.Fprintf(b, "| %s |", ph)
 		for _, p := range peers {
 			t, tok := r.ratio(ph, p, false)
@@ -379,6 +461,36 @@ func (r *Report) writeRatios(b *strings.Builder) {
 		fmt.Fprintf(b, "![wcdb throughput against the others](%s)\n\n", path.Join(r.opts.ChartsLink, RatioThroughputChart))
 		fmt.Fprintf(b, "![wcdb server CPU per operation against the others](%s)\n\n", path.Join(r.opts.ChartsLink, RatioCPUChart))
 	}
+}
+
+// writeVariants compares each other way of running wcdb (a cluster) with
+// the single node.
+func (r *Report) writeVariants(b *strings.Builder) {
+	if len(r.variants) == 0 || r.dbs[0] != Subject {
+		return
+	}
+	b.WriteString("## wcdb run other ways, against the single node\n\n")
+	b.WriteString("Per workload, each variant's throughput and server CPU per operation (all of its processes) divided by the single node's.\n\n")
+	b.WriteString("| workload |")
+	sep := "|---|"
+	for _, v := range r.variants {
+		fmt.Fprintf(b, " throughput %s ÷ %s | server CPU/op %s ÷ %s |", v, Subject, v, Subject)
+		sep += "---:|---:|"
+	}
+	b.WriteString("\n" + sep + "\n")
+	for _, ph := range r.phases {
+		if !r.anyRatio("", ph, r.variants) {
+			continue
+		}
+		fmt.Fprintf(b, "| %s |", ph)
+		for _, v := range r.variants {
+			t, tok := r.ratioOf(v, ph, Subject, false)
+			c, cok := r.ratioOf(v, ph, Subject, true)
+			fmt.Fprintf(b, " %s | %s |", fmtRatio(t, tok), fmtRatio(c, cok))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
 }
 
 func (r *Report) writeMachine(b *strings.Builder) {
@@ -413,7 +525,7 @@ func (r *Report) writeSettings(b *strings.Builder) {
 	b.WriteString("|---|---|---|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, in := range r.inputs {
 		s := in.Result.Settings
-		f := r.facts[s.DB]
+		f := r.facts[name(s)]
 		var version, dur []string
 		for _, k := range versionKeys {
 			if v, ok := f[k]; ok {
@@ -428,7 +540,7 @@ func (r *Report) writeSettings(b *strings.Builder) {
 				dur = append(dur, k+"="+v)
 			}
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", s.DB, orDash(strings.Join(version, " ")), orDash(strings.Join(dur, ", ")),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", name(s), orDash(strings.Join(version, " ")), orDash(strings.Join(dur, ", ")),
 			path.Base(in.Path), strings.Join(s.Workloads, ", "), s.Threads, group(float64(s.Records)), zeroDash(group(float64(s.Operations))),
 			zeroDash(secs(s.DurationS)), zeroDash(group(s.TargetOpsPerS)), zeroDash(secs(s.OpTimeoutS)))
 	}
@@ -467,7 +579,7 @@ func (r *Report) writeSettings(b *strings.Builder) {
 		seen := map[string]bool{}
 		for _, in := range r.inputs {
 			s := in.Result.Settings
-			if s.DB != db || len(s.Driver) == 0 {
+			if name(s) != db || len(s.Driver) == 0 {
 				continue
 			}
 			var dv []string

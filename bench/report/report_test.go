@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"wcdb/bench/ycsb"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/report.md from the fixtures")
@@ -142,5 +144,75 @@ func TestReadFilesErrors(t *testing.T) {
 	}
 	if _, err := New(nil, Options{}); err == nil {
 		t.Errorf("no results: got nil, want an error")
+	}
+}
+
+// TestVariantsAndTargets checks that a labelled wcdb run (a cluster) gets
+// its own column compared with the single node, not with the peers, and
+// that a phase run at a target rate is reported apart, with the p99 of its
+// reads in the headline.
+func TestVariantsAndTargets(t *testing.T) {
+	in, err := ReadFiles(fixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cluster: wcdb's YCSB result at half the single node's throughput.
+	cluster, err := ReadFiles([]string{"testdata/wcdb-ycsb.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := cluster[0].Result
+	cl.Settings.Label = "wcdb-3node"
+	for i := range cl.Phases {
+		cl.Phases[i].ThroughputOpsPerS /= 2
+	}
+	// Workload C again, at a target of 80% of its peak.
+	targeted, err := ReadFiles([]string{"testdata/wcdb-ycsb.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := targeted[0].Result
+	var c *ycsb.Phase
+	for i := range tr.Phases {
+		if tr.Phases[i].Name == "c" {
+			c = &tr.Phases[i]
+		}
+	}
+	if c == nil {
+		t.Fatal("fixture has no phase c")
+	}
+	c.TargetOpsPerS = 0.8 * c.ThroughputOpsPerS
+	tr.Phases = []ycsb.Phase{*c}
+	r, err := New(append(append(in, cluster...), targeted...), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(r.DBs(), ","); got != "wcdb,postgres,redis,wcdb-3node" {
+		t.Errorf("got databases %s", got)
+	}
+	if got := strings.Join(r.peers(), ","); got != "postgres,redis" {
+		t.Errorf("got peers %s, want postgres,redis", got)
+	}
+	if got := strings.Join(r.Phases(), ","); got != "load,c,timeline-reads,c-target" {
+		t.Errorf("got phases %s", got)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteMarkdown(&buf); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		"## wcdb run other ways, against the single node",
+		"| load | 0.50× |",
+		"| c | 0.50× |",
+		"## Workload C: 100% read, zipfian, at a target rate",
+		"throughput ÷ postgres | server CPU/op ÷ postgres | throughput ÷ redis | server CPU/op ÷ redis |\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "throughput ÷ wcdb-3node") {
+		t.Errorf("the cluster is compared as a peer")
 	}
 }

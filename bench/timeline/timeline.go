@@ -92,7 +92,9 @@ const (
 type Config struct {
 	// DBName names the database in the result; DBSettings are the
 	// driver's settings worth recording.
-	DBName     string
+	DBName string
+	// Label is ycsb.Settings.Label.
+	Label      string
 	DBSettings map[string]string
 
 	// Phases are "load" (timeline-follows and timeline-posts), "timeline"
@@ -296,7 +298,7 @@ func settingsOf(c Config, most int64, mean float64) ycsb.Settings {
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	return ycsb.Settings{
-		DB: c.DBName, Driver: c.DBSettings, Workloads: phases, Records: c.Users,
+		DB: c.DBName, Label: c.Label, Driver: c.DBSettings, Workloads: phases, Records: c.Users,
 		Operations: c.Operations, DurationS: c.Duration.Seconds(), Threads: c.Threads,
 		TargetOpsPerS: c.Target, ZipfianConstant: c.Skew, OpTimeoutS: c.OpTimeout.Seconds(),
 		Seed: c.Seed, ServerPIDs: c.ServerPIDs, IntervalS: c.Interval.Seconds(), LatencyFrom: from,

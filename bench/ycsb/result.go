@@ -32,7 +32,11 @@ type Result struct {
 
 // Settings are the run's settings.
 type Settings struct {
-	DB                string            `json:"db"`
+	DB string `json:"db"`
+	// Label names the run's database column in reports when one database
+	// is run more than one way (a wcdb cluster beside a single node);
+	// empty: DB.
+	Label             string            `json:"label,omitempty"`
 	Driver            map[string]string `json:"driver,omitempty"`
 	Workloads         []string          `json:"workloads"`
 	Records           int64             `json:"records"`
@@ -62,7 +66,7 @@ func settingsOf(c Config) Settings {
 		from = "intended start (schedule of the target rate); service time from the actual start"
 	}
 	return Settings{
-		DB: c.DBName, Driver: c.DBSettings, Workloads: c.Workloads,
+		DB: c.DBName, Label: c.Label, Driver: c.DBSettings, Workloads: c.Workloads,
 		Records: c.Records, Operations: c.Operations, DurationS: c.Duration.Seconds(),
 		Threads: c.Threads, TargetOpsPerS: c.Target, LoadTargetOpsPerS: c.LoadTarget,
 		Fields: c.Fields, FieldLength: c.FieldLength, MaxScanLength: c.MaxScanLength,

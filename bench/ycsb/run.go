@@ -20,7 +20,9 @@ type Config struct {
 	// DBName names the database in the result (wcdb, cassandra, postgres,
 	// redis); DBSettings are the driver's settings worth recording (hosts,
 	// consistency, ...), without secrets.
-	DBName     string
+	DBName string
+	// Label is Settings.Label.
+	Label      string
 	DBSettings map[string]string
 
 	// Workloads are the phases, run in this order: "load" (first if at

@@ -22,6 +22,7 @@ type benchFlags struct {
 	serverPIDs *string
 	json       *string
 	quiet      *bool
+	label      *string
 }
 
 // addBenchFlags defines the shared flags on fs; rfHelp describes --rf.
@@ -30,6 +31,7 @@ func addBenchFlags(fs *flag.FlagSet, rfHelp string) *benchFlags {
 	b.serverPIDs = fs.String("server-pids", "", "comma-separated PIDs of the server's processes: their CPU time (with descendants') is reported too")
 	b.json = fs.String("json", "", "write the full result as JSON to this file")
 	b.quiet = fs.Bool("quiet", false, "no progress lines on stderr")
+	b.label = fs.String("label", "", "name of this run's database column in reports (default: --db), to tell apart runs of one database, such as a cluster beside a single node")
 	b.hosts = fs.String("hosts", strings.Join(b.cd.Hosts, ","), "CQL: contact points, host or host:port, comma-separated")
 	fs.IntVar(&b.cd.Port, "port", b.cd.Port, "CQL: port of hosts given without one")
 	fs.StringVar(&b.cd.Consistency, "consistency", b.cd.Consistency, "CQL: consistency level of every statement")

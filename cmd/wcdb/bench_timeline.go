@@ -140,7 +140,7 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer db.Close()
-	cfg.DBName = *dbName
+	cfg.DBName, cfg.Label = *dbName, *bf.label
 
 	res, runErr := timeline.Run(ctx, db, cfg)
 	if res == nil {

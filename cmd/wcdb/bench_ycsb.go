@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,6 +47,8 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Duration, "duration", 0, "cap on each run phase's time (0: none)")
 	fs.IntVar(&cfg.Threads, "threads", d.Threads, "workers, each with its own client")
 	fs.Float64Var(&cfg.Target, "target", 0, "intended ops/s of the run phases over all workers (0: as fast as possible)")
+	peakFrom := fs.String("peak-from", "", "set --target to --peak-fraction of the throughput this earlier --json result measured in the one workload run here")
+	peakFraction := fs.Float64("peak-fraction", 0.8, "share of the --peak-from throughput to target")
 	fs.Float64Var(&cfg.LoadTarget, "load-target", 0, "intended ops/s of the load (0: as fast as possible)")
 	fs.IntVar(&cfg.Fields, "fields", d.Fields, "fields per record")
 	fs.IntVar(&cfg.FieldLength, "field-length", d.FieldLength, "bytes per field")
@@ -68,6 +71,14 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Workloads = server.SplitList(*workloads)
+	if *peakFrom != "" {
+		t, err := peakTarget(*peakFrom, cfg.Workloads, *peakFraction)
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 2
+		}
+		cfg.Target = t
+	}
 	pids, err := bf.pids()
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
@@ -132,7 +143,7 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer db.Close()
-	cfg.DBName = *dbName
+	cfg.DBName, cfg.Label = *dbName, *bf.label
 
 	res, runErr := ycsb.Run(ctx, db, cfg)
 	if res == nil {
@@ -161,4 +172,29 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// peakTarget returns fraction of the throughput the result in path
+// measured in the single workload of workloads.
+func peakTarget(path string, workloads []string, fraction float64) (float64, error) {
+	if len(workloads) != 1 || workloads[0] == "load" {
+		return 0, fmt.Errorf("--peak-from: run exactly one workload (a-f), not %q", workloads)
+	}
+	if fraction <= 0 || fraction > 1 {
+		return 0, fmt.Errorf("--peak-fraction %v: want (0, 1]", fraction)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("--peak-from: %w", err)
+	}
+	var res ycsb.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return 0, fmt.Errorf("--peak-from %s: %w", path, err)
+	}
+	for _, ph := range res.Phases {
+		if ph.Name == workloads[0] && ph.TargetOpsPerS == 0 && ph.ThroughputOpsPerS > 0 {
+			return fraction * ph.ThroughputOpsPerS, nil
+		}
+	}
+	return 0, fmt.Errorf("--peak-from %s: no unthrottled phase %q with a throughput", path, workloads[0])
 }
