@@ -11,6 +11,9 @@
 #
 #   wcdb        a node of its own (temporary data directory, CQL on
 #               127.0.0.1, commit log sync periodic every 10 s, the default)
+#   wcdb-3node  a cluster of three such nodes on 127.0.0.1-3, splitting the
+#               cores (GOMAXPROCS cores/3, rounded up, as wcdb cluster up
+#               does), keyspace RF 3, every statement at QUORUM
 #   PostgreSQL  a cluster of its own (initdb in a temporary directory,
 #               127.0.0.1 only, synchronous_commit=off, other settings the
 #               defaults)
@@ -19,7 +22,10 @@
 #
 # it starts the server, runs `wcdb bench ycsb` (load, a, b, c, f, d, e) and
 # `wcdb bench timeline` (load, timeline, timeline-reads) against it with the
-# same client settings, and stops it. The order is wcdb, PostgreSQL, Redis.
+# same client settings, and stops it. The order is wcdb, wcdb-3node,
+# PostgreSQL, Redis. The single node also runs workload A again at a
+# target of 80% of the throughput it reached flat out (its latency there
+# is the one the targets speak of).
 # The servers the distribution's packages may run (a "main" PostgreSQL
 # cluster, the redis-server service) are neither used nor touched; every
 # process this script starts is stopped on exit, its data removed (--keep
@@ -34,8 +40,8 @@
 # Time: --quick (a CI smoke: small data, 4-second phases) takes under 5
 # minutes; the full run (500,000 records, 30-second phases) under 30.
 #
-# Figures are of single nodes only: wcdb's 3-node cluster column comes with
-# the clustering work, and this script does not estimate it.
+# The cluster needs 127.0.0.2 and 127.0.0.3 (Linux routes all of
+# 127.0.0.0/8 to loopback).
 
 set -euo pipefail
 
@@ -129,7 +135,16 @@ free_port() {
 	while ! port_free "$p"; do p=$((p + 1)); done
 	echo "$p"
 }
-WCDB_PORT=$(free_port 19042)
+# Ports the cluster's nodes share on 127.0.0.1-3.
+port_free_all() { for h in 1 2 3; do ! (exec 3<>"/dev/tcp/127.0.0.$h/$1") 2>/dev/null || return 1; done; }
+free_port_all() {
+	local p=$1
+	while ! port_free_all "$p"; do p=$((p + 1)); done
+	echo "$p"
+}
+WCDB_PORT=$(free_port_all 19042)
+GOSSIP_PORT=$(free_port_all 17946)
+INTERNODE_PORT=$(free_port_all 17000)
 PG_PORT=$(free_port 15432)
 REDIS_PORT=$(free_port 16379)
 
@@ -139,6 +154,7 @@ as_pg() {
 }
 
 WCDB_PID=""
+CLUSTER_PIDS=()
 REDIS_PID=""
 PG_DATA=""
 stop_wcdb() {
@@ -147,6 +163,12 @@ stop_wcdb() {
 		wait "$WCDB_PID" 2>/dev/null || true
 		WCDB_PID=""
 	fi
+}
+stop_cluster() {
+	local p
+	for p in "${CLUSTER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${CLUSTER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	CLUSTER_PIDS=()
 }
 stop_redis() {
 	if [ -n "$REDIS_PID" ]; then
@@ -164,6 +186,7 @@ stop_pg() {
 cleanup() {
 	local rc=$?
 	stop_wcdb
+	stop_cluster
 	stop_pg
 	stop_redis
 	if [ "$KEEP" = 1 ]; then
@@ -233,8 +256,36 @@ WCDB_PID=$!
 wait_port "$WCDB_PORT" wcdb
 WCDB_CQL=(--db wcdb --hosts 127.0.0.1 --port "$WCDB_PORT" --server-pids "$WCDB_PID")
 bench wcdb-ycsb ycsb "${WCDB_CQL[@]}" "${YCSB_ARGS[@]}" --json "$RESULTS/wcdb-ycsb.json"
+bench wcdb-ycsb-a80 ycsb "${WCDB_CQL[@]}" --records "$RECORDS" --workloads a --operations 0 --duration "$PHASE" \
+	--threads "$THREADS" --peak-from "$RESULTS/wcdb-ycsb.json" --peak-fraction 0.8 --json "$RESULTS/wcdb-ycsb-a80.json"
 bench wcdb-timeline timeline "${WCDB_CQL[@]}" "${TL_ARGS[@]}" --json "$RESULTS/wcdb-timeline.json"
 stop_wcdb
+
+# --- wcdb, three nodes ----------------------------------------------------------
+
+log "starting a 3-node wcdb cluster on 127.0.0.1-3:$WCDB_PORT"
+echo "# wcdb-3node: three nodes on 127.0.0.1-3, the cores split between them" >>"$RESULTS/commands.txt"
+PROCS=$((($(nproc) + 2) / 3))
+for i in 1 2 3; do
+	# ring_delay 1s: gossip on one machine spreads in milliseconds.
+	cmd=("$BIN" server --data-dir "$WORK/wcdb-n$i" --listen-address "127.0.0.$i" --cql-port "$WCDB_PORT"
+		--gossip-port "$GOSSIP_PORT" --internode-port "$INTERNODE_PORT" --ring-delay 1s --commitlog-sync periodic)
+	[ "$i" = 1 ] || cmd+=(--seeds "127.0.0.1:$GOSSIP_PORT")
+	note env GOMAXPROCS="$PROCS" "${cmd[@]}"
+	GOMAXPROCS=$PROCS "${cmd[@]}" >"$WORK/wcdb-n$i.log" 2>&1 &
+	CLUSTER_PIDS+=($!)
+	for _ in $(seq 1 300); do
+		grep -q 'serving CQL' "$WORK/wcdb-n$i.log" && break
+		kill -0 "${CLUSTER_PIDS[-1]}" 2>/dev/null || die "node $i exited: see $WORK/wcdb-n$i.log"
+		sleep 0.1
+	done
+	grep -q 'serving CQL' "$WORK/wcdb-n$i.log" || die "node $i did not start: see $WORK/wcdb-n$i.log"
+done
+CLUSTER_CQL=(--db wcdb --label wcdb-3node --hosts 127.0.0.1,127.0.0.2,127.0.0.3 --port "$WCDB_PORT"
+	--rf 3 --consistency QUORUM --server-pids "$(IFS=,; echo "${CLUSTER_PIDS[*]}")")
+bench wcdb-3node-ycsb ycsb "${CLUSTER_CQL[@]}" "${YCSB_ARGS[@]}" --json "$RESULTS/wcdb-3node-ycsb.json"
+bench wcdb-3node-timeline timeline "${CLUSTER_CQL[@]}" "${TL_ARGS[@]}" --json "$RESULTS/wcdb-3node-timeline.json"
+stop_cluster
 
 # --- PostgreSQL ---------------------------------------------------------------
 
@@ -278,9 +329,12 @@ echo "# report" >>"$RESULTS/commands.txt"
 printf '%s\n' "scripts/bench-compare.sh$([ "$QUICK" = 1 ] && echo ' --quick') # ran all of the above" >>"$RESULTS/commands.txt"
 "$BIN" bench report --out "$REPORT" --charts "$CHARTS" --commands "$RESULTS/commands.txt" \
 	--fact wcdb:commitlog_sync=periodic --fact wcdb:commitlog_sync_period=10s \
+	--fact wcdb-3node:commitlog_sync=periodic --fact wcdb-3node:commitlog_sync_period=10s \
 	--note "Produced by scripts/bench-compare.sh ($MODE run): each database started fresh by the script, alone on the machine while it was measured, in the order wcdb, PostgreSQL, Redis; the same client (wcdb bench ycsb and wcdb bench timeline, $THREADS threads) for all three." \
-	--note "Single-node figures only. wcdb's 3-node cluster column will be added with the clustering work; it is not estimated here." \
-	"$RESULTS"/wcdb-ycsb.json "$RESULTS"/wcdb-timeline.json \
+	--note "wcdb-3node is three wcdb nodes on 127.0.0.1-3 of the same machine, splitting its $(nproc) cores (GOMAXPROCS $PROCS each), the keyspace at replication factor 3 and every statement at QUORUM: each write is applied three times on these cores, so it measures the cost of replication, not the gain of more machines. Its server CPU is that of all three processes." \
+	--note "a-target is workload A on the single node at a target of 80% of the throughput its unthrottled run reached (latency from the intended start)." \
+	"$RESULTS"/wcdb-ycsb.json "$RESULTS"/wcdb-ycsb-a80.json "$RESULTS"/wcdb-timeline.json \
+	"$RESULTS"/wcdb-3node-ycsb.json "$RESULTS"/wcdb-3node-timeline.json \
 	"$RESULTS"/postgres-ycsb.json "$RESULTS"/postgres-timeline.json \
 	"$RESULTS"/redis-ycsb.json "$RESULTS"/redis-timeline.json
 log "report: $REPORT (charts in $CHARTS); results in $RESULTS"
