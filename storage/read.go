@@ -219,11 +219,10 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 	if !q.Raw {
 		p.Deletion, p.RangeTombstones = mutation.Live, nil
 	}
-	if q.Limit > 1 {
-		p.Rows = make([]mutation.Row, 0, min(q.Limit, 1024))
-	} else {
-		p.Rows = pa.row[:0:1]
-	}
+	// The first row goes in pa; a second one moves them to room for what
+	// the limit allows (a partition of one row, as a table without
+	// clustering columns has, allocates no more).
+	p.Rows = pa.row[:0:1]
 	// The returned rows' cells are carved from shared chunks: one
 	// allocation per chunk, not per row.
 	var cells []mutation.Cell
@@ -254,6 +253,9 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 		cells = append(cells, row.Cells...)
 		r := *row
 		r.Cells = cells[n:len(cells):len(cells)]
+		if len(p.Rows) == 1 && q.Limit > 1 {
+			p.Rows = append(make([]mutation.Row, 0, min(q.Limit, 1024)), p.Rows[0])
+		}
 		p.Rows = append(p.Rows, r)
 		return q.Limit > 0 && len(p.Rows) >= q.Limit, nil
 	})
