@@ -1,6 +1,7 @@
 package cql
 
 import (
+	"sync"
 	"testing"
 
 	"wcdb/query"
@@ -32,4 +33,39 @@ func BenchmarkPipelined(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkRoundTrip runs 8 clients, each on its own connection with one
+// request in flight, as a synchronous driver's threads are: the per-request
+// cost including the hand-offs between reading, executing and writing.
+func BenchmarkRoundTrip(b *testing.B) {
+	_, addr := startServer(b, testConfig(), newFakeExec())
+	body := queryBody("INSERT INTO ks.t (k, v) VALUES (1, 'a')", query.Options{Consistency: replication.One}, false)
+	frame := make([]byte, headerSize)
+	putHeader(frame, header{version: protoVersion, stream: 1, op: opQuery, length: uint32(len(body))})
+	frame = append(frame, body...)
+	const clients = 8
+	conns := make([]*rawClient, clients)
+	for i := range conns {
+		conns[i] = dial(b, addr)
+		conns[i].startup("")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := conns[i]
+			for n := i; n < b.N; n += clients {
+				c.write(frame)
+				if f := c.recv(); f.op != opResult {
+					b.Error(describe(f))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
