@@ -313,6 +313,99 @@ func RowHasDeletions(b []byte) bool {
 	return d.err != nil || len(d.b) != 0
 }
 
+// RowSummary is what SSTable statistics need of a row (ScanRow).
+type RowSummary struct {
+	// MinTimestamp and MaxTimestamp span the timestamps of the marker, the
+	// row deletion and the cells; Timestamps counts them (0: the bounds
+	// mean nothing).
+	MinTimestamp, MaxTimestamp int64
+	Timestamps                 int
+	// Tombstones counts the row deletion, cell tombstones and column
+	// deletions.
+	Tombstones int
+	// DeletionTimes are the local deletion times of the tombstones and
+	// the expiry times of expiring data: their largest, and whether any.
+	MaxDeletionTime  int64
+	HasDeletionTimes bool
+	// NeverExpires: a marker or a cell is live without an expiry.
+	NeverExpires bool
+}
+
+// ScanRow summarizes the row encoded in b for statistics, reading its
+// flags, timestamps and deletion times and skipping the rest: what
+// DecodeRow would give, without building the cells.
+func ScanRow(b []byte) (RowSummary, error) {
+	var s RowSummary
+	ts := func(t int64) {
+		if s.Timestamps == 0 || t < s.MinTimestamp {
+			s.MinTimestamp = t
+		}
+		if s.Timestamps == 0 || t > s.MaxTimestamp {
+			s.MaxTimestamp = t
+		}
+		s.Timestamps++
+	}
+	dt := func(t int64) {
+		if t == NoDeletionTime { // as decoded: no deletion time
+			s.NeverExpires = true
+			return
+		}
+		if !s.HasDeletionTimes || t > s.MaxDeletionTime {
+			s.MaxDeletionTime = t
+		}
+		s.HasDeletionTimes = true
+	}
+	d := decoder{b: b}
+	flags := d.byte1()
+	if flags&^(rowHasMarker|rowMarkerTTL|rowHasDeletion) != 0 {
+		return s, ErrCorrupt
+	}
+	base := d.varint()
+	if flags&rowHasMarker != 0 {
+		ts(base + d.varint())
+		if flags&rowMarkerTTL != 0 {
+			d.uvarint()
+			dt(d.varint())
+		} else {
+			s.NeverExpires = true
+		}
+	}
+	if flags&rowHasDeletion != 0 {
+		ts(base + d.varint())
+		dt(d.varint())
+		s.Tombstones++
+	}
+	n := d.uvarint()
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		f := d.byte1()
+		if f&^cellKnown != 0 {
+			return s, ErrCorrupt
+		}
+		d.uvarint()
+		if f&cellHasPath != 0 {
+			d.bytes()
+		}
+		ts(base + d.varint())
+		if f&CellExpiring != 0 {
+			d.uvarint()
+		}
+		if f&(CellExpiring|CellTombstone|CellColumnDeletion) != 0 {
+			dt(d.varint())
+		} else {
+			s.NeverExpires = true
+		}
+		if f&(CellTombstone|CellColumnDeletion) != 0 {
+			s.Tombstones++
+		} else {
+			d.bytes()
+		}
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return s, ErrCorrupt
+	}
+	return s, nil
+}
+
 // Header is a partition's partition-level state.
 type Header struct {
 	Deletion        Deletion

@@ -293,3 +293,70 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestScanRow checks ScanRow's summary against the decoded row's, and that
+// it rejects every truncation of an encoding.
+func TestScanRow(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for i := 0; i < 3000; i++ {
+		r := randRow(rng, nil)
+		if rng.Intn(4) == 0 && len(r.Cells) > 0 {
+			c := &r.Cells[rng.Intn(len(r.Cells))]
+			*c = Cell{Flags: CellColumnDeletion, Column: c.Column, Timestamp: c.Timestamp, LocalDeletionTime: rng.Int63n(1 << 31)}
+		}
+		b := AppendRow(nil, &r)
+		var d Row
+		if err := DecodeRow(b, nil, &d); err != nil {
+			t.Fatal(err)
+		}
+		var want RowSummary
+		ts := func(v int64) {
+			if want.Timestamps == 0 || v < want.MinTimestamp {
+				want.MinTimestamp = v
+			}
+			if want.Timestamps == 0 || v > want.MaxTimestamp {
+				want.MaxTimestamp = v
+			}
+			want.Timestamps++
+		}
+		dt := func(v int64) {
+			if !want.HasDeletionTimes || v > want.MaxDeletionTime {
+				want.MaxDeletionTime = v
+			}
+			want.HasDeletionTimes = true
+		}
+		if !d.Liveness.IsEmpty() {
+			ts(d.Liveness.Timestamp)
+			if d.Liveness.ExpiresAt != NoDeletionTime {
+				dt(d.Liveness.ExpiresAt)
+			} else {
+				want.NeverExpires = true
+			}
+		}
+		if !d.Deletion.IsLive() {
+			ts(d.Deletion.Timestamp)
+			dt(d.Deletion.LocalDeletionTime)
+			want.Tombstones++
+		}
+		for _, c := range d.Cells {
+			ts(c.Timestamp)
+			if c.IsTombstone() {
+				want.Tombstones++
+			}
+			if c.LocalDeletionTime != NoDeletionTime {
+				dt(c.LocalDeletionTime)
+			} else {
+				want.NeverExpires = true
+			}
+		}
+		got, err := ScanRow(b)
+		if err != nil || got != want {
+			t.Fatalf("row %d: ScanRow = %+v, %v; decoded row gives %+v", i, got, err, want)
+		}
+		for n := 0; n < len(b); n++ {
+			if _, err := ScanRow(b[:n]); err == nil {
+				t.Fatalf("row %d: ScanRow of %d of %d bytes: no error", i, n, len(b))
+			}
+		}
+	}
+}

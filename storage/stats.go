@@ -10,7 +10,6 @@ import (
 // statsAcc computes an SSTable's statistics from the data written to it.
 type statsAcc struct {
 	stats   sstable.Stats
-	scratch mutation.Row
 	hdr     mutation.Header
 }
 
@@ -56,12 +55,25 @@ func (a *statsAcc) header(b []byte) error {
 	return nil
 }
 
-func (a *statsAcc) row(clustering, b []byte) error {
-	if err := mutation.DecodeRow(b, clustering, &a.scratch); err != nil {
+// row accounts for an encoded row (as rowStats would for it decoded,
+// without decoding its cells).
+func (a *statsAcc) row(b []byte) error {
+	s, err := mutation.ScanRow(b)
+	if err != nil {
 		return err
 	}
 	a.stats.Rows++
-	a.rowStats(&a.scratch)
+	if s.Timestamps > 0 {
+		a.ts(s.MinTimestamp)
+		a.ts(s.MaxTimestamp)
+	}
+	a.stats.Tombstones += int64(s.Tombstones)
+	if s.HasDeletionTimes {
+		a.deletionTime(s.MaxDeletionTime)
+	}
+	if s.NeverExpires {
+		a.stats.MaxLocalDeletionTime = mutation.NoDeletionTime
+	}
 	return nil
 }
 

@@ -431,7 +431,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 			}
 			ri := p.Rows(nil, nil, false)
 			for ri.Next() {
-				if err := st.row(ri.Clustering(), ri.Row()); err != nil {
+				if err := st.row(ri.Row()); err != nil {
 					w.Abort()
 					return err
 				}
