@@ -142,6 +142,11 @@ type placement struct {
 	dcOf     func(ring.NodeID) string
 }
 
+// localOnly reports whether local is the one replica, and alive.
+func (p *placement) localOnly(local ring.NodeID) bool {
+	return len(p.live) == 1 && len(p.dead) == 0 && p.live[0] == local
+}
+
 func (d *Distributed) place(ks *schema.Keyspace, token ring.Token, cl Consistency) (*placement, error) {
 	if !cl.Valid() {
 		return nil, fmt.Errorf("replication: unknown consistency level %d", cl)
@@ -218,12 +223,24 @@ func (d *Distributed) Write(ctx context.Context, ks *schema.Keyspace, ms []mutat
 	}
 	errs := make([]error, len(ms))
 	var wg sync.WaitGroup
+	local := d.c.Local()
 	for i := range ms {
+		if plans[i].localOnly(local) {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			errs[i] = d.writeOne(ctx, &ms[i], plans[i], cl)
 		}()
+	}
+	// Mutations only this node holds are applied here, while the others
+	// travel: a goroutine each (a batch of a single node) would only
+	// contend for the same memtables.
+	for i := range ms {
+		if plans[i].localOnly(local) {
+			errs[i] = d.writeOne(ctx, &ms[i], plans[i], cl)
+		}
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -268,7 +285,7 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 			hinted++
 		}
 	}
-	if len(p.live) == 1 && len(p.dead) == 0 && p.live[0] == d.c.Local() {
+	if p.localOnly(d.c.Local()) {
 		// The only replica is this node: applied in place, with no
 		// goroutine or timer (a single node, RF 1 on the token-aware path).
 		if err := d.c.Replica(p.live[0]).Apply(ctx, m); err != nil {
