@@ -9,8 +9,8 @@ import (
 
 // statsAcc computes an SSTable's statistics from the data written to it.
 type statsAcc struct {
-	stats   sstable.Stats
-	hdr     mutation.Header
+	stats sstable.Stats
+	hdr   mutation.Header
 }
 
 func (a *statsAcc) init() {
