@@ -36,6 +36,23 @@ func (r *Report) WriteTable(w io.Writer) error {
 	} else {
 		fmt.Fprintln(w, "peak RSS = process VmHWM, could not be reset: a later engine's figure includes the earlier ones'")
 	}
+	// Both engines hold at most two memtables: the active one and one
+	// being flushed (Pebble's MemTableStopWritesThreshold 2).
+	budget := 2*c.MemtableSize + c.CacheSize + 256<<20
+	fmt.Fprintf(w, "memory budget = memtables (2 x %d MiB: active + flushing) + cache %d MiB + 256 MiB = %d MiB; highest peak RSS after a load, by engine:",
+		c.MemtableSize>>20, c.CacheSize>>20, budget>>20)
+	for _, e := range c.Engines {
+		var peak int64
+		for _, x := range r.Results {
+			if x.Engine == e && (x.Workload == "load" || x.Workload == "slice-load") {
+				peak = max(peak, x.PeakRSS)
+			}
+		}
+		if peak > 0 {
+			fmt.Fprintf(w, " %s %d MiB", e, peak>>20)
+		}
+	}
+	fmt.Fprintln(w)
 	return nil
 }
 
