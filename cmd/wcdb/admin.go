@@ -63,15 +63,8 @@ func adminStatusCmd(args []string, stdout, stderr io.Writer) int {
 	host := fs.String("host", "127.0.0.1", "node to ask, host[:internode port] (port 7000 unless given)")
 	keyspace := fs.String("keyspace", "", "show effective ownership: the share of the keyspace's data each node holds replicas of")
 	asJSON := fs.Bool("json", false, "print the node's answer as JSON (server.AdminStatus)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
-		return 2
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
 	}
 	addr, err := internodeAddress(*host)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -63,15 +62,8 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 
 	bf := addBenchFlags(fs, "replication factor of the keyspace when created")
 	cd, pd, rd := &bf.cd, &bf.pd, &bf.rd
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
-		return 2
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
 	}
 	cfg.Phases = server.SplitList(*phases)
 	pids, err := bf.pids()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,15 +59,8 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 	bf := addBenchFlags(fs, "replication factor of the ycsb keyspace when created")
 	cd, pd, rd := &bf.cd, &bf.pd, &bf.rd
 	fs.StringVar(&pd.Table, "table", pd.Table, "PostgreSQL: table")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
-		return 2
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
 	}
 	cfg.Workloads = server.SplitList(*workloads)
 	if *peakFrom != "" {

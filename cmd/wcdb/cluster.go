@@ -37,6 +37,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"wcdb/internal/vfs"
 	"wcdb/server"
 )
 
@@ -159,7 +160,7 @@ func writeClusterState(dir string, st *clusterState) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "cluster.json"), append(b, '\n'))
+	return vfs.WriteFileAtomic(vfs.Default, filepath.Join(dir, "cluster.json"), append(b, '\n'))
 }
 
 func readClusterState(dir string) (*clusterState, error) {
@@ -178,16 +179,6 @@ func readClusterState(dir string) (*clusterState, error) {
 		return nil, fmt.Errorf("%s: version %d, this wcdb reads version %d", filepath.Join(dir, "cluster.json"), st.Version, clusterStateVersion)
 	}
 	return &st, nil
-}
-
-// writeFileAtomic replaces path with data, so that a reader never sees
-// half a file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // cluster runs wcdb cluster up|down|status.
@@ -209,22 +200,6 @@ func cluster(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "wcdb: unknown cluster command %q\n\n%s", args[0], clusterUsage)
 	return 2
-}
-
-// parseFlags parses args with fs, which takes no positional arguments,
-// and returns the exit status if the command should stop there.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, true
-		}
-		return 2, true
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
-		return 2, true
-	}
-	return 0, false
 }
 
 // hideFlags makes fs's help leave out the named flags (knobs for tests).
@@ -508,7 +483,7 @@ func startNode(st *clusterState, dir string, i int, wait time.Duration) (int, er
 		os.Remove(pidPath)
 		return 0, fmt.Errorf("%w; the end of %s:\n%s", err, logPath, logTail(logPath, logStart, 20))
 	}
-	if err := writeFileAtomic(pidPath, []byte(strconv.Itoa(pid)+"\n")); err != nil {
+	if err := vfs.WriteFileAtomic(vfs.Default, pidPath, []byte(strconv.Itoa(pid)+"\n")); err != nil {
 		return fail(err)
 	}
 	if err := waitServing(st.cqlAddress(i), exited, wait); err != nil {

@@ -114,15 +114,8 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile taken when the run's live heap was largest (sampled every 100 ms) to this file")
 	asJSON := fs.Bool("json", false, "print one JSON object per engine and workload on stdout (the table goes to stderr)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
-		return 2
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
 	}
 	cfg.Engines = server.SplitList(*engines)
 	cfg.Workloads = server.SplitList(*workloads)
@@ -201,4 +194,20 @@ func peakHeapProfile(path string, period time.Duration) (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// parseFlags parses args with fs, which takes no positional arguments,
+// and returns the exit status if the command should stop there.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, true
+		}
+		return 2, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
+		return 2, true
+	}
+	return 0, false
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,15 +33,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	gossipProfile := fs.String("gossip-profile", "", "lan or local: failure detection timings (overrides gossip_profile)")
 	ringDelay := fs.Duration("ring-delay", 0, "how long a joining node announces its tokens before taking writes (overrides ring_delay)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file (for performance work)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
-		return 2
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
 	}
 	cfg := server.DefaultConfig()
 	if *configFile != "" {
