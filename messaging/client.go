@@ -182,11 +182,8 @@ func (c *Client) invoke(ctx context.Context, op string, req, resp message, opts 
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
 	cc := c.conns[0]
 	if len(c.conns) > 1 {
 		cc = c.conns[int(c.next.Add(1))%len(c.conns)]
@@ -198,6 +195,14 @@ func (c *Client) invoke(ctx context.Context, op string, req, resp message, opts 
 		return fromStatus(op, c.addr, err)
 	}
 	return nil
+}
+
+// callContext gives a call the client's timeout unless ctx has a deadline.
+func (c *Client) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.timeout)
 }
 
 // ApplyAsync writes m on the peer without the caller waiting: done gets
@@ -217,11 +222,8 @@ func (c *Client) stream(ctx context.Context, op string, req, resp message) error
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
 	s := c.streams[0]
 	if len(c.streams) > 1 {
 		s = c.streams[int(c.next.Add(1))%len(c.streams)]
