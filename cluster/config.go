@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -73,8 +74,29 @@ type Config struct {
 
 	// Tokens are the node's tokens when it already has some: a restarted
 	// node keeps its tokens (LoadState gives them back) and goes NORMAL at
-	// once. Empty means allocate NumTokens tokens on joining.
+	// once, unless Joining. Empty means allocate NumTokens tokens on
+	// joining.
 	Tokens []ring.Token
+
+	// Bootstrap makes Join leave a node that takes tokens in an existing
+	// cluster JOINING, its tokens announced and RingDelay waited, so that
+	// the caller can fetch the data of its new ranges (Cassandra's
+	// bootstrap) and then call SetStatus(StatusNormal). Without it the
+	// node turns NORMAL by itself after RingDelay. A node that starts a
+	// cluster alone has nothing to fetch and is NORMAL either way.
+	Bootstrap bool
+
+	// Joining, with Tokens, restarts a node whose bootstrap did not
+	// finish: it comes back JOINING with its tokens (and, with Bootstrap,
+	// Join returns it JOINING after RingDelay) instead of NORMAL.
+	Joining bool
+
+	// BeforeTokens, if set, runs once the node is in gossip and before it
+	// announces tokens as JOINING (allocated ones, or those of a join it
+	// resumes); an error stops the join. The server takes the cluster's
+	// schema there, so that the node can apply writes for every table from
+	// the moment coordinators count it a pending replica.
+	BeforeTokens func(ctx context.Context, m *Membership) error
 
 	// AllocationRF is the replication factor token allocation balances
 	// the replicated load for (Cassandra's

@@ -44,6 +44,7 @@ type Membership struct {
 	selfSeed   bool
 
 	ring     atomic.Pointer[ring.Metadata]
+	future   atomic.Pointer[ring.Metadata] // == ring when nothing moves
 	verdicts atomic.Pointer[map[ring.NodeID]verdict]
 
 	// updateMu serializes announcements: memberlist.UpdateNode reads the
@@ -120,6 +121,7 @@ func start(cfg Config) (*Membership, error) {
 	}
 	empty, _ := ring.New(nil)
 	m.ring.Store(empty)
+	m.future.Store(empty)
 	m.verdicts.Store(&map[ring.NodeID]verdict{})
 	m.mu.v = newView(cfg.NodeID, leftRetention(cfg))
 	m.mu.claimed = empty
@@ -136,10 +138,14 @@ func start(cfg Config) (*Membership, error) {
 		cql:     cfg.CQLAddress,
 		inter:   cfg.InternodeAddress,
 	}
-	if len(cfg.Tokens) > 0 {
+	// A node resuming a join announces its tokens only after BeforeTokens
+	// (resumeJoin).
+	if len(cfg.Tokens) > 0 && !cfg.Joining {
 		m.mu.meta.status = StatusNormal
+		m.setTokensLocked(cfg.Tokens)
+	} else {
+		m.setTokensLocked(nil)
 	}
-	m.setTokensLocked(cfg.Tokens)
 
 	mlc := memberlist.DefaultLANConfig()
 	mlc.Name = string(cfg.NodeID)
@@ -243,13 +249,79 @@ func (m *Membership) join(ctx context.Context) error {
 	if err := m.joinSeeds(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	has := len(m.mu.localTokens) > 0
-	m.mu.Unlock()
-	if has {
+	if len(m.cfg.Tokens) == 0 {
+		return m.bootstrap(ctx)
+	}
+	if !m.cfg.Joining {
 		return nil
 	}
-	return m.bootstrap(ctx)
+	return m.resumeJoin(ctx)
+}
+
+func (m *Membership) beforeTokens(ctx context.Context) error {
+	if m.cfg.BeforeTokens == nil {
+		return nil
+	}
+	if err := m.cfg.BeforeTokens(ctx, m); err != nil {
+		return fmt.Errorf("cluster: joining: %w", err)
+	}
+	return nil
+}
+
+// resumeJoin takes a node back into a join that did not finish: JOINING
+// with its tokens (as start announced it), after RingDelay so that every
+// coordinator writes to it again before it fetches its ranges. Without
+// Bootstrap it then turns NORMAL.
+func (m *Membership) resumeJoin(ctx context.Context) error {
+	m.mu.Lock()
+	alone := m.aloneLocked()
+	m.mu.Unlock()
+	if err := m.beforeTokens(ctx); err != nil {
+		return err
+	}
+	if err := m.refuseConcurrentMovement(ctx, alone); err != nil {
+		return err
+	}
+	m.log.Info("cluster: resuming a join that did not finish")
+	m.mu.Lock()
+	m.setTokensLocked(m.cfg.Tokens)
+	m.mu.Unlock()
+	if err := m.announce(); err != nil {
+		return err
+	}
+	if _, err := m.ringDelay(ctx, alone); err != nil {
+		return err
+	}
+	if m.cfg.Bootstrap && !alone {
+		return nil
+	}
+	return m.SetStatus(StatusNormal)
+}
+
+// ErrRangeMovement marks a join refused because another node is joining
+// or leaving: with consistent range movement only one node may at a time.
+var ErrRangeMovement = errors.New("cluster: another node is joining or leaving")
+
+// refuseConcurrentMovement fails if another node is joining (with tokens
+// announced) or leaving, as Cassandra refuses a bootstrap while
+// consistent.rangemovement is on: two movements at once could each stream
+// a range from a node that is itself giving it up. It waits SettlePeriod
+// first (unless alone) so that the view holds every node's status.
+func (m *Membership) refuseConcurrentMovement(ctx context.Context, alone bool) error {
+	if !alone {
+		if err := sleep(ctx, m.cfg.SettlePeriod, nil); err != nil {
+			return fmt.Errorf("cluster: joining: %w", err)
+		}
+	}
+	m.mu.Lock()
+	moving := m.mu.v.moving()
+	m.mu.Unlock()
+	if len(moving) == 0 {
+		return nil
+	}
+	mb := moving[0]
+	return fmt.Errorf("%w: node %s (%s) is %v; only one node may join or leave at a time: start this node again once it is NORMAL or gone",
+		ErrRangeMovement, mb.id, mb.meta.inter, mb.meta.status)
 }
 
 // joinSeeds contacts the seeds until one answers. A node that is itself a
@@ -302,6 +374,9 @@ func (m *Membership) joinSeeds(ctx context.Context) error {
 // collide with those of a node ranked before it meanwhile (view.rings), it
 // drops them and starts over.
 func (m *Membership) bootstrap(ctx context.Context) error {
+	if err := m.beforeTokens(ctx); err != nil {
+		return err
+	}
 	var lastWait ring.NodeID
 	for {
 		m.mu.Lock()
@@ -330,6 +405,14 @@ func (m *Membership) bootstrap(ctx context.Context) error {
 			continue
 		}
 
+		m.mu.Lock()
+		moving := m.mu.v.moving()
+		m.mu.Unlock()
+		if len(moving) > 0 {
+			mb := moving[0]
+			return fmt.Errorf("%w: node %s (%s) is %v; only one node may join or leave at a time: start this node again once it is NORMAL or gone",
+				ErrRangeMovement, mb.id, mb.meta.inter, mb.meta.status)
+		}
 		tokens, err := ring.AllocateTokens(claimed, m.cfg.DataCenter, m.cfg.NumTokens, m.cfg.AllocationRF, idSeed(m.cfg.NodeID))
 		if err != nil {
 			return fmt.Errorf("cluster: allocate tokens: %w", err)
@@ -355,6 +438,10 @@ func (m *Membership) bootstrap(ctx context.Context) error {
 				return err
 			}
 			continue
+		}
+		if m.cfg.Bootstrap && !alone {
+			m.log.Info("cluster: tokens announced; the node stays JOINING while it fetches its ranges", "tokens", len(tokens))
+			return nil
 		}
 		m.mu.Lock()
 		m.mu.meta.status = StatusNormal
@@ -457,12 +544,20 @@ func (m *Membership) applyLocked(c change) {
 		m.mu.changed = make(chan struct{})
 		m.mu.lastChange = now
 	}
-	owners, claimed, losers, err := m.mu.v.rings()
+	owners, claimed, future, losers, err := m.mu.v.rings()
 	if err != nil {
 		m.log.Error("cluster: cannot build the ring", "err", err)
 	} else {
 		if !sameRing(owners, m.ring.Load()) {
 			m.ring.Store(owners)
+		}
+		// The future ring is the owners' own pointer when nothing moves,
+		// which tells the coordinator there are no pending ranges.
+		switch cur := m.ring.Load(); {
+		case sameRing(future, cur):
+			m.future.Store(cur)
+		case !sameRing(future, m.future.Load()):
+			m.future.Store(future)
 		}
 		if !slices.Equal(losers, m.mu.losers) && len(losers) > 0 {
 			m.log.Warn("cluster: nodes left out of the ring: their tokens collide with other nodes'", "nodes", losers)
@@ -566,6 +661,11 @@ func (m *Membership) ID() ring.NodeID { return m.cfg.NodeID }
 // ring.Metadata's memoized placements.
 func (m *Membership) Ring() *ring.Metadata { return m.ring.Load() }
 
+// FutureRing returns the ring as it will be once the range movements in
+// progress complete: JOINING nodes with their tokens in, LEAVING nodes
+// out. It is the same pointer as Ring while nothing moves.
+func (m *Membership) FutureRing() *ring.Metadata { return m.future.Load() }
+
 // Alive reports the failure detector's verdict on id: true while
 // memberlist counts it alive (a suspect node still counts), false once it
 // was declared dead or left, or if it is unknown.
@@ -606,7 +706,7 @@ func (m *Membership) Local() NodeInfo {
 func (m *Membership) State() State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return State{HostID: m.cfg.NodeID, Tokens: slices.Clone(m.mu.localTokens)}
+	return State{HostID: m.cfg.NodeID, Tokens: slices.Clone(m.mu.localTokens), Joining: m.mu.meta.status == StatusJoining}
 }
 
 // SetSchemaVersion advertises a new schema version. It returns once the

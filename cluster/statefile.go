@@ -16,16 +16,27 @@ const StateFile = "cluster-state.json"
 const stateFileVersion = 1
 
 // State is what a node keeps across restarts so that it comes back as the
-// same member: its host id and its tokens.
+// same member: its host id, its tokens, and whether it is still joining
+// (its bootstrap not finished: it must fetch its ranges' data again before
+// it turns NORMAL).
 type State struct {
-	HostID ring.NodeID
-	Tokens []ring.Token
+	HostID  ring.NodeID
+	Tokens  []ring.Token
+	Joining bool
+	// Decommissioned: the node left the cluster (its ranges handed over);
+	// it must not rejoin with this data.
+	Decommissioned bool
 }
 
+// stateJSON is the file's layout. "joining" was added without a version
+// change: a file without it is a node that finished joining.
 type stateJSON struct {
 	Version int          `json:"version"`
 	HostID  ring.NodeID  `json:"host_id"`
 	Tokens  []ring.Token `json:"tokens"`
+	Joining bool         `json:"joining,omitempty"`
+	// Decommissioned was added the same way.
+	Decommissioned bool `json:"decommissioned,omitempty"`
 }
 
 // LoadState reads the state SaveState wrote in dir. When there is none,
@@ -46,7 +57,7 @@ func LoadState(dir string) (State, error) {
 	case !validHostID(j.HostID):
 		return State{}, fmt.Errorf("cluster: load state %s: host id %q is not a UUID", path, j.HostID)
 	}
-	return State{HostID: j.HostID, Tokens: j.Tokens}, nil
+	return State{HostID: j.HostID, Tokens: j.Tokens, Joining: j.Joining, Decommissioned: j.Decommissioned}, nil
 }
 
 // SaveState writes s in dir atomically: a temporary file, synced, renamed
@@ -57,7 +68,7 @@ func SaveState(dir string, s State) error {
 		return fmt.Errorf("cluster: save state: host id %q is not a UUID", s.HostID)
 	}
 	b, err := json.MarshalIndent(stateJSON{Version: stateFileVersion, HostID: s.HostID,
-		Tokens: slices.Sorted(slices.Values(s.Tokens))}, "", "  ")
+		Tokens: slices.Sorted(slices.Values(s.Tokens)), Joining: s.Joining, Decommissioned: s.Decommissioned}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cluster: save state: %w", err)
 	}

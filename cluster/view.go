@@ -314,18 +314,21 @@ func (v *view) turn() (ok bool, waitFor ring.NodeID, why string) {
 
 // rings builds, from the members that have not left and have tokens, the
 // ring of owners (NORMAL and LEAVING nodes, down or not: a down node keeps
-// its ranges) and the ring of every token claimed (owners and JOINING nodes
-// that announced tokens), which allocation must avoid.
+// its ranges), the ring of every token claimed (owners and JOINING nodes
+// that announced tokens), which allocation must avoid, and the future ring:
+// the ring once the range movements in progress complete (NORMAL and
+// JOINING nodes with tokens; LEAVING ones gone), whose differences from
+// the owners' are the pending ranges coordinators also write to.
 //
 // Two nodes may claim the same token (tokens set by hand, or a race token
 // allocation failed to prevent). Every node resolves it alike, from gossip
 // state alone: owners rank before JOINING nodes, then smaller ids first,
 // and a node whose tokens collide with a node ranked before it is left out
-// of both rings, as a loser. A JOINING loser allocates again.
-func (v *view) rings() (owners, claimed *ring.Metadata, losers []ring.NodeID, err error) {
+// of every ring, as a loser. A JOINING loser allocates again.
+func (v *view) rings() (owners, claimed, future *ring.Metadata, losers []ring.NodeID, err error) {
 	var cands []*member
 	for _, mb := range v.sortedMembers() {
-		if mb.live != liveLeft && len(mb.tokens()) > 0 {
+		if mb.live != liveLeft && len(mb.tokens()) > 0 && mb.meta.status != StatusLeft {
 			cands = append(cands, mb)
 		}
 	}
@@ -337,7 +340,7 @@ func (v *view) rings() (owners, claimed *ring.Metadata, losers []ring.NodeID, er
 	}
 	slices.SortStableFunc(cands, func(a, b *member) int { return cmp.Compare(rank(a), rank(b)) })
 	taken := map[ring.Token]bool{}
-	var own, all []ring.Node
+	var own, all, fut []ring.Node
 	for _, mb := range cands {
 		ts := mb.tokens()
 		if slices.ContainsFunc(ts, func(t ring.Token) bool { return taken[t] }) {
@@ -352,14 +355,35 @@ func (v *view) rings() (owners, claimed *ring.Metadata, losers []ring.NodeID, er
 		if mb.meta.status.owns() {
 			own = append(own, n)
 		}
+		if mb.meta.status == StatusNormal || mb.meta.status == StatusJoining {
+			fut = append(fut, n)
+		}
 	}
 	if owners, err = ring.New(own); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if claimed, err = ring.New(all); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return owners, claimed, losers, nil
+	if future, err = ring.New(fut); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return owners, claimed, future, losers, nil
+}
+
+// moving returns the alive members other than the local node that are in
+// a range movement: JOINING with tokens announced, or LEAVING.
+func (v *view) moving() []*member {
+	var out []*member
+	for _, mb := range v.sortedMembers() {
+		if mb.id == v.local || mb.live != liveAlive {
+			continue
+		}
+		if mb.meta.status == StatusLeaving || mb.meta.status == StatusJoining && mb.meta.numTokens > 0 {
+			out = append(out, mb)
+		}
+	}
+	return out
 }
 
 // validTokens reports whether tokens are strictly ascending and avoid the

@@ -72,7 +72,7 @@ func TestViewVerdicts(t *testing.T) {
 	m4 := m3
 	m4.status = StatusLeft
 	step("status left", v.alive("a", "127.0.0.1:1", m4.encode(), m4, t0), "NodeUpdated a LEFT alive=true (was LEAVING schema 7); placement")
-	if owners, _, _, _ := v.rings(); owners.NumNodes() != 0 {
+	if owners, _, _, _, _ := v.rings(); owners.NumNodes() != 0 {
 		t.Fatal("a node in status LEFT is still in the ring")
 	}
 	step("gone", v.dead("a", t0.Add(4*time.Second)), "NodeLeft a LEFT alive=false; placement")
@@ -133,7 +133,7 @@ func TestViewRingsResolveCollisions(t *testing.T) {
 				raw, m := metaWith(spec[0].(Status), ts...)
 				v.alive(id, "x:1", raw, m, time.Time{})
 			}
-			owners, claimed, losers, err := v.rings()
+			owners, claimed, _, losers, err := v.rings()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +162,7 @@ func TestViewDownNodeKeepsItsTokens(t *testing.T) {
 	raw, m := metaWith(StatusNormal, 10, 20)
 	v.alive("a", "x:1", raw, m, time.Time{})
 	v.dead("a", time.Unix(5, 0))
-	owners, _, _, _ := v.rings()
+	owners, _, _, _, _ := v.rings()
 	if owners.Owner(15) != "a" {
 		t.Fatalf("got owner %q of token 15, want a (down nodes keep their ranges)", owners.Owner(15))
 	}
@@ -233,7 +233,7 @@ func TestViewMerge(t *testing.T) {
 	if got := v.members["a"].downSince; !got.Equal(time.UnixMilli(5000)) {
 		t.Fatalf("got down since %v, want %v", got, time.UnixMilli(5000))
 	}
-	owners, _, _, _ := v.rings()
+	owners, _, _, _, _ := v.rings()
 	if owners.NumNodes() != 1 {
 		t.Fatalf("got %d ring nodes, want the down one", owners.NumNodes())
 	}
@@ -268,7 +268,7 @@ func TestViewLeftRecords(t *testing.T) {
 	if got := trace(c); got != "NodeLeft a LEFT alive=false; placement" {
 		t.Fatalf("got %q", got)
 	}
-	if owners, _, _, _ := v.rings(); owners.NumNodes() != 0 {
+	if owners, _, _, _, _ := v.rings(); owners.NumNodes() != 0 {
 		t.Fatal("a node that left is still in the ring")
 	}
 	// A record of a node never seen that left is kept only to pass on.

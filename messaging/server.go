@@ -27,6 +27,10 @@ type ServerOptions struct {
 	// Admin answers operators' requests (wcdb admin): args name the
 	// request, the answer is opaque to messaging. Nil: Admin fails.
 	Admin func(ctx context.Context, args []string) ([]byte, error)
+	// Fetch answers a peer's Client.Fetch: it gets the request's bytes and
+	// sends the answer as frames, each a message; gRPC's flow control
+	// blocks send while the peer is behind. Nil: Fetch fails.
+	Fetch func(ctx context.Context, req []byte, send func(frame []byte) error) error
 	// Node and Release identify the node in Ping answers (its host id and
 	// software version, say).
 	Node, Release string

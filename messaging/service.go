@@ -34,7 +34,7 @@ const (
 var fullMethods = func() map[string]string {
 	m := map[string]string{}
 	for _, op := range []string{opApply, opRead, opDigest, opReadRange, opApplyHints, opSchemaPull, opPing,
-		opSchemaPush, opAdmin, opApplyBatch, opStream} {
+		opSchemaPush, opAdmin, opApplyBatch, opStream, opFetch} {
 		m[op] = "/" + ServiceName + "/" + op
 	}
 	return m
@@ -55,6 +55,7 @@ type handler struct {
 	schema  func(context.Context) ([]mutation.Mutation, error)
 	push    func(context.Context, []mutation.Mutation) error
 	admin   func(context.Context, []string) ([]byte, error)
+	fetch   func(ctx context.Context, req []byte, send func([]byte) error) error
 	version Version
 	// inflight, when not nil, holds a token per request being served.
 	inflight chan struct{}
@@ -69,7 +70,7 @@ type handler struct {
 }
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
-	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin, stopping: make(chan struct{}),
+	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin, fetch: opts.Fetch, stopping: make(chan struct{}),
 		work:    make(chan func()),
 		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
 	if opts.MaxInFlight > 0 {
@@ -172,7 +173,7 @@ var serviceDesc = grpc.ServiceDesc{
 		method(opApplyHints), method(opSchemaPull), method(opPing), method(opSchemaPush),
 		method(opAdmin), method(opApplyBatch),
 	},
-	Streams:  []grpc.StreamDesc{streamDesc()},
+	Streams:  []grpc.StreamDesc{streamDesc(), fetchDesc()},
 	Metadata: "messaging/wire.go",
 }
 

@@ -107,6 +107,30 @@ func dcFactors(st Strategy, replicas []ring.NodeID, dcOf func(ring.NodeID) strin
 	return out
 }
 
+// addPending raises the requirement of a write by the pending replicas
+// (those the token gains once the range movements in progress complete)
+// that count, as Cassandra's ConsistencyLevel.blockForWrite: every one for
+// the levels counted over all datacenters, the local datacenter's for the
+// LOCAL_ levels, each datacenter's to its own quorum for EACH_QUORUM. A
+// write then still meets the level on the replicas the range will have
+// once the movement completes, whichever of them the movement leaves. ANY
+// is unchanged (Cassandra's too): a hint meets it anyway.
+func (r *requirement) addPending(pending []ring.NodeID, dcOf func(ring.NodeID) string) {
+	if r.cl == Any {
+		return
+	}
+	for _, id := range pending {
+		dc := dcOf(id)
+		switch {
+		case r.perDC != nil:
+			r.perDC[dc]++
+			r.need++
+		case r.counts(dc):
+			r.need++
+		}
+	}
+}
+
 // counts reports whether an answer from a replica in dc counts toward the
 // level.
 func (r *requirement) counts(dc string) bool {
@@ -119,13 +143,15 @@ func (r *requirement) counts(dc string) bool {
 	return true
 }
 
-// available reports whether the live replicas can meet the level, and how
-// many of them count (for Unavailable's "alive").
-func (r *requirement) available(live []ring.NodeID, dcOf func(ring.NodeID) string) (ok bool, alive int) {
+// available reports whether the live replicas, natural and pending, can
+// meet the level, and how many of them count (for Unavailable's "alive").
+func (r *requirement) available(live, pending []ring.NodeID, dcOf func(ring.NodeID) string) (ok bool, alive int) {
 	if r.perDC != nil {
 		got := map[string]int{}
-		for _, id := range live {
-			got[dcOf(id)]++
+		for _, ids := range [...][]ring.NodeID{live, pending} {
+			for _, id := range ids {
+				got[dcOf(id)]++
+			}
 		}
 		ok = true
 		for dc, n := range r.perDC {
@@ -136,9 +162,11 @@ func (r *requirement) available(live []ring.NodeID, dcOf func(ring.NodeID) strin
 		}
 		return ok, alive
 	}
-	for _, id := range live {
-		if r.counts(dcOf(id)) {
-			alive++
+	for _, ids := range [...][]ring.NodeID{live, pending} {
+		for _, id := range ids {
+			if r.counts(dcOf(id)) {
+				alive++
+			}
 		}
 	}
 	return alive >= r.need, alive

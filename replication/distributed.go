@@ -21,6 +21,11 @@ type Cluster interface {
 	Local() ring.NodeID
 	// Ring is the current token ring.
 	Ring() *ring.Metadata
+	// FutureRing is the ring as it will be once the range movements in
+	// progress complete (joining nodes with their tokens, leaving nodes
+	// gone, replaced nodes' tokens on their replacements); the same pointer as
+	// Ring when none is in progress.
+	FutureRing() *ring.Metadata
 	// Alive is the failure detector's verdict on a node.
 	Alive(id ring.NodeID) bool
 	// DownSince is when a node was last seen going down (zero if it is
@@ -83,9 +88,10 @@ func (c *DistributedConfig) setDefaults() {
 
 // Distributed is the cluster's coordinator: it places each partition on
 // its replicas with the keyspace's strategy, sends writes to every live
-// replica and answers once the consistency level is met (hinting the
-// others), and reads from as few replicas as the level needs, comparing
-// digests and repairing stale replicas before it answers.
+// replica (and the pending ones of a range movement in progress) and
+// answers once the consistency level is met (hinting the others), and
+// reads from as few replicas as the level needs, comparing digests and
+// repairing stale replicas before it answers.
 type Distributed struct {
 	c   Cluster
 	cfg DistributedConfig
@@ -135,19 +141,34 @@ func (d *Distributed) dcOf(m *ring.Metadata) func(ring.NodeID) string {
 
 // placement is one token's replicas for one request.
 type placement struct {
-	replicas []ring.NodeID
-	live     []ring.NodeID // in proximity order
-	dead     []ring.NodeID
-	req      requirement
-	dcOf     func(ring.NodeID) string
+	// live are the natural replicas (those of the current ring) that are
+	// up, in proximity order; dead the others, then, for a write, the
+	// pending replicas that are down (hinted only).
+	live, dead []ring.NodeID
+	// pending are the live replicas the token gains once the range
+	// movements in progress complete (writes only; see addPending).
+	pending []ring.NodeID
+	req     requirement
+	dcOf    func(ring.NodeID) string
 }
 
 // localOnly reports whether local is the one replica, and alive.
 func (p *placement) localOnly(local ring.NodeID) bool {
-	return len(p.live) == 1 && len(p.dead) == 0 && p.live[0] == local
+	return len(p.live) == 1 && len(p.dead) == 0 && len(p.pending) == 0 && p.live[0] == local
 }
 
+// place returns the replicas a read of token asks: the natural ones.
 func (d *Distributed) place(ks *schema.Keyspace, token ring.Token, cl Consistency) (*placement, error) {
+	return d.placeFor(ks, token, cl, false)
+}
+
+// placeWrite returns the replicas a write of token goes to: the natural
+// ones and the pending ones.
+func (d *Distributed) placeWrite(ks *schema.Keyspace, token ring.Token, cl Consistency) (*placement, error) {
+	return d.placeFor(ks, token, cl, true)
+}
+
+func (d *Distributed) placeFor(ks *schema.Keyspace, token ring.Token, cl Consistency, write bool) (*placement, error) {
 	if !cl.Valid() {
 		return nil, fmt.Errorf("replication: unknown consistency level %d", cl)
 	}
@@ -157,14 +178,16 @@ func (d *Distributed) place(ks *schema.Keyspace, token ring.Token, cl Consistenc
 	}
 	m := d.c.Ring()
 	p := &placement{dcOf: d.dcOf(m)}
-	if _, ok := st.(LocalStrategy); ok || m.Len() == 0 {
-		p.replicas = []ring.NodeID{d.c.Local()}
+	var replicas []ring.NodeID
+	_, isLocal := st.(LocalStrategy)
+	if isLocal || m.Len() == 0 {
+		replicas = []ring.NodeID{d.c.Local()}
 	} else {
-		p.replicas = st.Replicas(m, token)
+		replicas = st.Replicas(m, token)
 	}
 	local := d.c.Local()
 	localNode, _ := m.Node(local)
-	for _, id := range p.replicas {
+	for _, id := range replicas {
 		if id == local || d.c.Alive(id) {
 			p.live = append(p.live, id)
 		} else {
@@ -187,13 +210,63 @@ func (d *Distributed) place(ks *schema.Keyspace, token ring.Token, cl Consistenc
 		return 3
 	}
 	slices.SortStableFunc(p.live, func(a, b ring.NodeID) int { return rank(a) - rank(b) })
-	p.req = newRequirement(cl, st, localNode.DC, p.replicas, p.dcOf)
+	p.req = newRequirement(cl, st, localNode.DC, replicas, p.dcOf)
+	// No movement in progress (the same ring) is the common case: it
+	// costs a comparison. An empty current ring has no movements to join:
+	// its only replica is this node. The future ring is read after the
+	// current one: a change in between at worst adds a replica.
+	if write && !isLocal && m.Len() > 0 {
+		if future := d.c.FutureRing(); future != m && future.Len() > 0 {
+			d.addPending(p, st, m, future, token, replicas)
+		}
+	}
 	return p, nil
 }
 
-// unavailable checks that the live replicas can meet the level.
+// addPending adds to a write's placement its pending replicas, the nodes
+// the strategy places token on in the future ring and not in the current
+// one, and raises the requirement by those that count (see
+// requirement.addPending): as Cassandra, a write during a range movement
+// goes to both the replicas the range has and those it is getting.
+//
+// A pending replica the failure detector holds down is left out of
+// pending: not sent to, and not counted in the requirement. Cassandra
+// counts it, so a joining node that dies makes RF 1 writes of its ranges
+// unavailable (and QUORUM fragile) until it is back or removed. Leaving it
+// out loses nothing: a joining node back from the dead restarts its
+// streaming from scratch, and the stream carries what it missed. It is
+// still hinted, as a dead natural replica is (with p.dead), for a node
+// already NORMAL that is taking ranges over from a leaving one and went
+// down after its stream.
+func (d *Distributed) addPending(p *placement, st Strategy, m, future *ring.Metadata, token ring.Token, natural []ring.NodeID) {
+	local := d.c.Local()
+	for _, id := range st.Replicas(future, token) {
+		switch {
+		case slices.Contains(natural, id):
+		case id == local || d.c.Alive(id):
+			p.pending = append(p.pending, id)
+		default:
+			p.dead = append(p.dead, id)
+		}
+	}
+	if len(p.pending) == 0 {
+		return
+	}
+	// A joining or replacing node is on the future ring only.
+	p.dcOf = func(id ring.NodeID) string {
+		if n, ok := m.Node(id); ok {
+			return n.DC
+		}
+		n, _ := future.Node(id)
+		return n.DC
+	}
+	p.req.addPending(p.pending, p.dcOf)
+}
+
+// unavailable checks that the live replicas (natural and pending) can meet
+// the level.
 func (p *placement) unavailable(cl Consistency, hints bool) error {
-	ok, alive := p.req.available(p.live, p.dcOf)
+	ok, alive := p.req.available(p.live, p.pending, p.dcOf)
 	if ok || cl == Any && hints {
 		return nil
 	}
@@ -209,7 +282,7 @@ func (d *Distributed) Write(ctx context.Context, ks *schema.Keyspace, ms []mutat
 	}
 	plans := make([]*placement, len(ms))
 	for i := range ms {
-		p, err := d.place(ks, ms[i].Partition.Key.Token, cl)
+		p, err := d.placeWrite(ks, ms[i].Partition.Key.Token, cl)
 		if err != nil {
 			return err
 		}
@@ -274,9 +347,9 @@ type ack struct {
 	err error
 }
 
-// writeOne sends one mutation to its live replicas and waits for the level.
-// Replicas that fail or do not answer in time get a hint, even after the
-// client was answered.
+// writeOne sends one mutation to its live replicas, natural and pending,
+// and waits for the level. Replicas that fail or do not answer in time get
+// a hint, even after the client was answered.
 func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *placement, cl Consistency) error {
 	t := tally{r: &p.req}
 	hinted := 0
@@ -285,7 +358,8 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 			hinted++
 		}
 	}
-	if p.localOnly(d.c.Local()) {
+	local := d.c.Local()
+	if p.localOnly(local) {
 		// The only replica is this node: applied in place, with no
 		// goroutine or timer (a single node, RF 1 on the token-aware path).
 		if err := d.c.Replica(p.live[0]).Apply(ctx, m); err != nil {
@@ -296,38 +370,43 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		}
 		return nil
 	}
-	if len(p.live) == 0 {
+	targets := [...][]ring.NodeID{p.live, p.pending}
+	n := len(p.live) + len(p.pending)
+	if n == 0 {
 		if cl == Any && hinted > 0 {
 			return nil
 		}
-		_, alive := p.req.available(p.live, p.dcOf)
+		_, alive := p.req.available(p.live, p.pending, p.dcOf)
 		return &UnavailableError{Consistency: cl, Required: p.req.need, Alive: alive}
 	}
 	// Replica calls outlive the request when it is answered early: they
 	// run on their own deadline, and a failure becomes a hint.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WriteTimeout)
-	acks := make(chan ack, len(p.live))
-	local := d.c.Local()
-	for _, id := range p.live {
-		if id == local {
-			continue
-		}
-		done := func(err error) {
-			if err != nil {
-				d.hint(id, m)
+	acks := make(chan ack, n)
+	toLocal := false
+	for _, ids := range targets {
+		for _, id := range ids {
+			if id == local {
+				toLocal = true
+				continue
 			}
-			acks <- ack{id, err}
+			done := func(err error) {
+				if err != nil {
+					d.hint(id, m)
+				}
+				acks <- ack{id, err}
+			}
+			rep := d.c.Replica(id)
+			if a, ok := rep.(AsyncReplica); ok {
+				a.ApplyAsync(sendCtx, m, done)
+				continue
+			}
+			go func() { done(rep.Apply(sendCtx, m)) }()
 		}
-		rep := d.c.Replica(id)
-		if a, ok := rep.(AsyncReplica); ok {
-			a.ApplyAsync(sendCtx, m, done)
-			continue
-		}
-		go func() { done(rep.Apply(sendCtx, m)) }()
 	}
 	// This node's copy is written here, while the others travel: a
 	// goroutine for it would only grow a new stack in the storage engine.
-	if slices.Contains(p.live, local) {
+	if toLocal {
 		err := d.c.Replica(local).Apply(sendCtx, m)
 		if err != nil {
 			d.hint(local, m)
@@ -336,27 +415,28 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 	}
 	timer := time.NewTimer(d.cfg.WriteTimeout)
 	defer timer.Stop()
-	answered := 0
+	answered, failures := 0, 0
 	var firstErr error
-	for answered < len(p.live) {
+	for answered < n {
 		select {
 		case a := <-acks:
 			answered++
 			if a.err != nil {
+				failures++
 				if firstErr == nil {
 					firstErr = a.err
 				}
 				continue
 			}
 			if t.add(p.dcOf(a.id)) {
-				go drain(acks, len(p.live)-answered, cancel)
+				go drain(acks, n-answered, cancel)
 				return nil
 			}
 		case <-timer.C:
-			go drain(acks, len(p.live)-answered, cancel)
+			go drain(acks, n-answered, cancel)
 			return &WriteTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, WriteType: WriteSimple}
 		case <-ctx.Done():
-			go drain(acks, len(p.live)-answered, cancel)
+			go drain(acks, n-answered, cancel)
 			return ctx.Err()
 		}
 	}
@@ -368,7 +448,7 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		return &WriteTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, WriteType: WriteSimple}
 	}
 	return &WriteFailureError{Consistency: cl, Received: t.got, BlockFor: p.req.need,
-		Failures: len(p.live) - t.got, WriteType: WriteSimple, Err: firstErr}
+		Failures: failures, WriteType: WriteSimple, Err: firstErr}
 }
 
 // drain waits for the answers still due, then releases the send context.

@@ -31,12 +31,18 @@ type testNode struct {
 	rack  string
 	local localnode.Replica
 	down  atomic.Bool
+	fail  atomic.Bool  // every call fails at once
 	delay atomic.Int64 // nanoseconds added to every call
 	calls atomic.Int64
 }
 
+var errInjected = errors.New("injected failure")
+
 func (n *testNode) wait(ctx context.Context) error {
 	n.calls.Add(1)
+	if n.fail.Load() {
+		return errInjected
+	}
 	if n.down.Load() {
 		<-ctx.Done()
 		return ctx.Err()
@@ -84,7 +90,10 @@ type testCluster struct {
 	nodes []*testNode
 	byID  map[ring.NodeID]*testNode
 	ring  *ring.Metadata
-	hints *memHints
+	// future is the ring once the range movements in progress complete;
+	// nil when none is.
+	future *ring.Metadata
+	hints  *memHints
 }
 
 type memHints struct {
@@ -153,8 +162,14 @@ type view struct {
 	local ring.NodeID
 }
 
-func (v view) Local() ring.NodeID        { return v.local }
-func (v view) Ring() *ring.Metadata      { return v.c.ring }
+func (v view) Local() ring.NodeID   { return v.local }
+func (v view) Ring() *ring.Metadata { return v.c.ring }
+func (v view) FutureRing() *ring.Metadata {
+	if v.c.future != nil {
+		return v.c.future
+	}
+	return v.c.ring
+}
 func (v view) Alive(id ring.NodeID) bool { return !v.c.byID[id].down.Load() }
 func (v view) DownSince(ring.NodeID) time.Time {
 	return time.Time{}

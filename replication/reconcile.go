@@ -96,14 +96,6 @@ func visible(p *mutation.Partition, columns []uint32, limit int, now int64) *mut
 	return out
 }
 
-// liveRows counts the rows of a raw partition visible at now.
-func liveRows(p *mutation.Partition, now int64) int {
-	if v := visible(p, nil, 0, now); v != nil {
-		return len(v.Rows)
-	}
-	return 0
-}
-
 // truncateAfter drops the rows of p beyond clustering key c in read order
 // (c itself is kept).
 func truncateAfter(p *mutation.Partition, c []byte, reverse bool) {

@@ -1,5 +1,7 @@
 package server
 
+import "wcdb/streaming"
+
 // Operators' requests (wcdb admin), served over the internode port's Admin
 // call. Answers are JSON of the types below, so that the command line (and
 // scripts) decode them without sharing code with the node's internals.
@@ -49,4 +51,15 @@ type AdminEndpoints struct {
 	// Endpoints are the replicas' listen addresses, in placement order.
 	Endpoints []string `json:"endpoints"`
 	HostIDs   []string `json:"host_ids"`
+}
+
+// AdminNetstats answers ["netstats"], as nodetool netstats: the node's
+// mode and its streaming sessions, running then recently finished.
+type AdminNetstats struct {
+	// Mode is the node's status: JOINING, NORMAL, LEAVING.
+	Mode string `json:"mode"`
+	// ThroughputOutbound is the cap on what the node sends, bytes per
+	// second; 0 is none.
+	ThroughputOutbound int64                   `json:"throughput_outbound"`
+	Sessions           []streaming.SessionInfo `json:"sessions"`
 }

@@ -35,6 +35,7 @@ import (
 	"wcdb/ring"
 	"wcdb/schema"
 	"wcdb/storage"
+	"wcdb/streaming"
 )
 
 // hintReplayInterval is how often pending hints of live nodes are replayed
@@ -61,6 +62,17 @@ type clusterState struct {
 	cqlS  atomic.Pointer[cql.Server]
 	hints *hints.Store // nil: hinted handoff off
 
+	// streams lists the node's streaming sessions (netstats); throttle
+	// paces what it sends (stream_throughput_outbound).
+	streams  *streaming.Registry
+	throttle *streaming.Throttle
+
+	// leaving is set while a decommission runs; exit is closed once the
+	// node has left the cluster, for its process to end.
+	leaving  atomic.Bool
+	exit     chan struct{}
+	exitOnce sync.Once
+
 	mu    sync.Mutex
 	peers map[ring.NodeID]*peerConn
 
@@ -79,7 +91,8 @@ type peerConn struct {
 
 func newClusterState(cfg *Config, log *slog.Logger, hostID [16]byte, e *storage.Engine, local replication.Replica) *clusterState {
 	return &clusterState{cfg: cfg, log: log, hostID: ring.NodeID(schema.UUID(hostID).String()), local: local,
-		engine: e, peers: map[ring.NodeID]*peerConn{}, events: make(chan cluster.Event, 1024), quit: make(chan struct{})}
+		engine: e, peers: map[ring.NodeID]*peerConn{}, events: make(chan cluster.Event, 1024), quit: make(chan struct{}),
+		exit: make(chan struct{}), streams: streaming.NewRegistry(), throttle: streaming.NewThrottle(int64(cfg.StreamThroughputOutbound))}
 }
 
 // The coordinator's view (replication.Cluster).
@@ -94,6 +107,14 @@ func (c *clusterState) Ring() *ring.Metadata {
 }
 
 var emptyRing, _ = ring.New(nil)
+
+// FutureRing is the ring once the range movements in progress complete.
+func (c *clusterState) FutureRing() *ring.Metadata {
+	if m := c.m.Load(); m != nil {
+		return m.FutureRing()
+	}
+	return emptyRing
+}
 
 func (c *clusterState) Alive(id ring.NodeID) bool {
 	if m := c.m.Load(); m != nil {
@@ -276,10 +297,15 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 		}
 		mc.Seeds = append(mc.Seeds, addr)
 	}
+	mc.Bootstrap = c.cfg.AutoBootstrap
+	mc.BeforeTokens = c.beforeTokens
 	st, err := cluster.LoadState(c.cfg.DataDir)
 	switch {
+	case err == nil && st.HostID == c.hostID && st.Decommissioned:
+		return mc, fmt.Errorf("server: this node was decommissioned: it left the cluster and will not rejoin with the data in %s; "+
+			"to join again as a new node, start it with an empty data directory", c.cfg.DataDir)
 	case err == nil && st.HostID == c.hostID:
-		mc.Tokens = st.Tokens
+		mc.Tokens, mc.Joining = st.Tokens, st.Joining
 	case err == nil:
 		return mc, fmt.Errorf("server: %s/%s names host %s, but the node is %s", c.cfg.DataDir, cluster.StateFile, st.HostID, c.hostID)
 	case !errors.Is(err, fs.ErrNotExist):
@@ -289,7 +315,10 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 }
 
 // join joins (or starts) the cluster, keeps the node's tokens for its next
-// start, and takes the schema of the cluster if it differs.
+// start, and takes the schema of the cluster if it differs. A node that
+// joins a cluster holding data (JOINING once cluster.Join returns) fetches
+// the data of its new ranges, then turns NORMAL; it keeps its join in its
+// state file until then, so that a restart resumes it.
 func (c *clusterState) join(ctx context.Context, mc cluster.Config) error {
 	m, err := cluster.Join(ctx, mc)
 	if err != nil {
@@ -316,7 +345,55 @@ func (c *clusterState) join(ctx context.Context, mc cluster.Config) error {
 	}
 	c.wg.Add(1)
 	go c.loop()
+	if m.Local().Status != cluster.StatusJoining {
+		return nil
+	}
+	if err := c.bootstrap(ctx, m); err != nil {
+		return fmt.Errorf("server: bootstrap: %w (the node keeps its join: start it again to resume)", err)
+	}
+	if err := m.SetStatus(cluster.StatusNormal); err != nil {
+		return err
+	}
+	if err := cluster.SaveState(c.cfg.DataDir, m.State()); err != nil {
+		return err
+	}
+	c.log.Info("bootstrap complete: the node is NORMAL")
 	return nil
+}
+
+// schemaAgreementTimeout bounds how long a joining node waits for its
+// schema to match every live node's before it announces its tokens.
+const schemaAgreementTimeout = 30 * time.Second
+
+// beforeTokens runs in cluster.Join before the node announces tokens: it
+// takes the cluster's schema, so that the node has every table when
+// coordinators start sending it writes as a pending replica, and fails if
+// the live nodes' schema versions do not agree with it in time (as
+// Cassandra's bootstrap waits for schema agreement).
+func (c *clusterState) beforeTokens(ctx context.Context, m *cluster.Membership) error {
+	c.m.Store(m)
+	ctx, cancel := context.WithTimeout(ctx, schemaAgreementTimeout)
+	defer cancel()
+	for {
+		c.syncSchema(ctx)
+		var differ []string
+		for _, info := range m.Nodes() {
+			if info.ID != c.hostID && info.Alive && info.Status != cluster.StatusLeft &&
+				info.SchemaVersion != c.exec.SchemaVersion() {
+				differ = append(differ, string(info.ID))
+			}
+		}
+		if len(differ) == 0 {
+			return nil
+		}
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("no schema agreement with %v within %v", differ, schemaAgreementTimeout)
+		case <-t.C:
+		}
+	}
 }
 
 // loop handles membership events and the periodic work: hint replay and
@@ -586,6 +663,36 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 			return nil, err
 		}
 		return json.Marshal(st)
+	case "netstats":
+		return json.Marshal(c.netstats())
+	case "decommission":
+		force := len(args) == 2 && args[1] == "force"
+		if len(args) > 2 || len(args) == 2 && !force {
+			return nil, errors.New("usage: decommission [force]")
+		}
+		if err := c.decommission(ctx, force); err != nil {
+			return nil, err
+		}
+		return json.Marshal("decommissioned")
+	case "fetch":
+		if len(args) != 2 {
+			return nil, errors.New("usage: fetch ORDER")
+		}
+		if err := c.serveFetchOrder(ctx, args[1]); err != nil {
+			return nil, err
+		}
+		return json.Marshal("fetched")
+	case "setstreamthroughput":
+		if len(args) != 2 {
+			return nil, errors.New("usage: setstreamthroughput BYTES_PER_SECOND")
+		}
+		n, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("setstreamthroughput: %q is not a non-negative number of bytes per second", args[1])
+		}
+		c.throttle.SetRate(n)
+		c.log.Info("stream throughput changed", "bytes_per_sec", n)
+		return json.Marshal(n)
 	case "getendpoints":
 		if len(args) != 4 {
 			return nil, errors.New("usage: getendpoints keyspace table key")

@@ -66,6 +66,21 @@ type Config struct {
 	// long after a node went down writes are still hinted for it.
 	HintedHandoff bool     `yaml:"hinted_handoff_enabled"`
 	MaxHintWindow Duration `yaml:"max_hint_window"`
+	// AutoBootstrap makes a node that joins an existing cluster fetch the
+	// data of the ranges it takes from the nodes giving them up before it
+	// turns NORMAL and serves clients (Cassandra's auto_bootstrap). Off, it
+	// takes its ranges empty: only for a brand-new cluster with no data.
+	AutoBootstrap bool `yaml:"auto_bootstrap"`
+	// BootstrapFromAny lets a joining node fetch a range from any live
+	// replica when the node giving it up is down (Cassandra's
+	// -Dcassandra.consistent.rangemovement=false): the join goes on, but a
+	// replica that missed writes may hand over stale data.
+	BootstrapFromAny bool `yaml:"bootstrap_from_any"`
+	// StreamThroughputOutbound caps what the node sends to other nodes'
+	// streams (joins, decommission, removenode), per second, all streams
+	// together; 0 is no cap (Cassandra's stream_throughput_outbound).
+	// wcdb admin setstreamthroughput changes it at run time.
+	StreamThroughputOutbound Rate `yaml:"stream_throughput_outbound"`
 	// WriteRequestTimeout, ReadRequestTimeout and RangeRequestTimeout are
 	// how long the coordinator waits for replicas before answering
 	// WriteTimeout or ReadTimeout.
@@ -144,16 +159,18 @@ func DefaultConfig() Config {
 		DataCenter:    "datacenter1",
 		Rack:          "rack1",
 
-		NumTokens:           16,
-		GossipPort:          7946,
-		InternodePort:       7000,
-		GossipProfile:       "lan",
-		RingDelay:           Duration(30 * time.Second),
-		HintedHandoff:       true,
-		MaxHintWindow:       Duration(3 * time.Hour),
-		WriteRequestTimeout: Duration(2 * time.Second),
-		ReadRequestTimeout:  Duration(5 * time.Second),
-		RangeRequestTimeout: Duration(10 * time.Second),
+		NumTokens:                16,
+		GossipPort:               7946,
+		InternodePort:            7000,
+		GossipProfile:            "lan",
+		RingDelay:                Duration(30 * time.Second),
+		HintedHandoff:            true,
+		MaxHintWindow:            Duration(3 * time.Hour),
+		AutoBootstrap:            true,
+		StreamThroughputOutbound: 24 << 20,
+		WriteRequestTimeout:      Duration(2 * time.Second),
+		ReadRequestTimeout:       Duration(5 * time.Second),
+		RangeRequestTimeout:      Duration(10 * time.Second),
 		CommitLog: CommitLogConfig{
 			Sync:        "periodic",
 			SyncPeriod:  Duration(10 * time.Second),
@@ -229,6 +246,8 @@ func setField(f reflect.Value, val any) error {
 	case *ByteSize:
 		return p.UnmarshalText([]byte(text))
 	case *Duration:
+		return p.UnmarshalText([]byte(text))
+	case *Rate:
 		return p.UnmarshalText([]byte(text))
 	case *string:
 		if _, ok := val.(string); !ok {
@@ -321,6 +340,8 @@ func (c *Config) Validate() error {
 		return bad("ring_delay", "must not be negative")
 	case c.MaxHintWindow <= 0:
 		return bad("max_hint_window", "must be positive")
+	case c.StreamThroughputOutbound < 0:
+		return bad("stream_throughput_outbound", "must not be negative")
 	case c.WriteRequestTimeout <= 0:
 		return bad("write_request_timeout", "must be positive")
 	case c.ReadRequestTimeout <= 0:
@@ -426,6 +447,23 @@ func ParseByteSize(s string) (ByteSize, error) {
 	}
 	return ByteSize(n * mult), nil
 }
+
+// Rate is a number of bytes per second, written as a ByteSize with an
+// optional "/s": 24MiB/s, 24MiB, 0.
+type Rate int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Rate) UnmarshalText(text []byte) error {
+	v, err := ParseByteSize(strings.TrimSuffix(strings.TrimSpace(string(text)), "/s"))
+	if err != nil {
+		return err
+	}
+	*r = Rate(v)
+	return nil
+}
+
+// String prints the rate as a ByteSize per second.
+func (r Rate) String() string { return ByteSize(r).String() + "/s" }
 
 // Duration is a time.Duration written as Go writes durations: 10s, 2ms,
 // 1m30s.

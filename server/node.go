@@ -130,6 +130,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		SchemaPull: n.exec.SchemaMutations,
 		SchemaPush: n.cl.mergeSchema,
 		Admin:      n.cl.admin,
+		Fetch:      n.cl.serveFetch,
 		Node:       string(n.cl.hostID),
 		Release:    ReleaseVersion,
 	})
@@ -176,6 +177,18 @@ func (n *Node) GossipAddr() string { return n.cl.m.Load().Local().GossipAddr }
 
 // HostID is the node's host id.
 func (n *Node) HostID() string { return string(n.cl.hostID) }
+
+// Done is closed when the node has left its cluster (decommissioned):
+// its process should then Close it and exit.
+func (n *Node) Done() <-chan struct{} { return n.cl.exit }
+
+// Decommission hands the node's ranges to the nodes taking them over and
+// leaves the cluster (nodetool decommission); force skips the checks that
+// the cluster keeps every keyspace's replication factor. Done is closed
+// once it returns nil.
+func (n *Node) Decommission(ctx context.Context, force bool) error {
+	return n.cl.decommission(ctx, force)
+}
 
 // Executor is the node's query executor.
 func (n *Node) Executor() *query.Executor { return n.exec }

@@ -23,6 +23,9 @@ import (
 
 const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS] [--json]
        wcdb admin getendpoints [--host HOST[:PORT]] [--json] KEYSPACE TABLE KEY
+       wcdb admin netstats [--host HOST[:PORT]] [--json]
+       wcdb admin setstreamthroughput [--host HOST[:PORT]] MIB_PER_SEC
+       wcdb admin decommission [--host HOST[:PORT]] [--force]
 
 commands (they ask one node over its internode port, 7000 unless --host
 names another):
@@ -32,6 +35,15 @@ names another):
   getendpoints   the replicas of the partition with key KEY (CQL text; the
                  components of a composite key separated by ':'), one
                  address per line
+  netstats       the node's mode (JOINING, NORMAL, LEAVING) and its streams
+                 (joins, decommission): files, bytes, % done, rate
+  setstreamthroughput
+                 the cap on what the node streams out, in MiB/s (0:
+                 unlimited; stream_throughput_outbound, 24 by default)
+  decommission   the node hands its ranges to the nodes that take them over
+                 and leaves the cluster, then its process exits; refused if
+                 fewer live nodes than a keyspace's replication factor would
+                 remain (--force goes ahead)
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is
@@ -49,6 +61,12 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		return adminStatusCmd(args[1:], stdout, stderr)
 	case "getendpoints":
 		return adminEndpointsCmd(args[1:], stdout, stderr)
+	case "netstats":
+		return adminNetstatsCmd(args[1:], stdout, stderr)
+	case "setstreamthroughput":
+		return adminSetStreamThroughputCmd(args[1:], stdout, stderr)
+	case "decommission":
+		return adminDecommissionCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0

@@ -44,6 +44,7 @@ import (
 const clusterUsage = `usage: wcdb cluster up --nodes N [--dcs 1|2] [--dir DIR] [flags]
        wcdb cluster down [--dir DIR] [--wipe]
        wcdb cluster status [--dir DIR]
+       wcdb cluster remove --node I [--dir DIR] [--force]
 
 commands (a local cluster: node I listens on 127.0.0.I with the default
 ports, its data and log in DIR/nodeI; DIR is ./wcdb-cluster unless given):
@@ -56,6 +57,13 @@ ports, its data and log in DIR/nodeI; DIR is ./wcdb-cluster unless given):
            stays unless --wipe
   status   each node's process and CQL port, and the ring as a running
            node sees it (wcdb admin status)
+  remove   decommission node I: it streams its ranges to the nodes taking
+           them over and leaves; its process exits and its data is deleted
+
+Growing and shrinking: up --nodes N on a running cluster of fewer nodes
+starts the missing ones one at a time, each fetching the data of the
+ranges it takes before it serves (a progress bar shows the streams);
+remove --node I shrinks it (node1, every node's seed, stays).
 `
 
 // Limits and defaults of a local cluster: one address per node, within
@@ -96,6 +104,9 @@ type clusterNode struct {
 	Address    string `json:"address"`
 	DataCenter string `json:"datacenter"`
 	Rack       string `json:"rack"`
+	// Removed: the node was decommissioned (wcdb cluster remove) and its
+	// data deleted; cluster up starts it afresh, as a new node.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // planCluster lays n nodes out on consecutive addresses from first: with
@@ -194,6 +205,8 @@ func cluster(args []string, stdout, stderr io.Writer) int {
 		return clusterDown(args[1:], stdout, stderr)
 	case "status":
 		return clusterStatus(args[1:], stdout, stderr)
+	case "remove":
+		return clusterRemove(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, clusterUsage)
 		return 0
@@ -288,10 +301,21 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(running) > 0 {
-		if old, err := readClusterState(dir); err == nil && len(old.Nodes) != len(st.Nodes) {
-			fmt.Fprintf(stderr, "wcdb: the cluster in %s has %d nodes, some running; wcdb cluster down --dir %s stops it\n",
+		old, err := readClusterState(dir)
+		switch {
+		case err != nil:
+		case len(old.Nodes) > len(st.Nodes):
+			fmt.Fprintf(stderr, "wcdb: the cluster in %s has %d nodes, some running; to shrink it, "+
+				"wcdb cluster remove --node I decommissions node I (wcdb cluster down --dir %s stops them all)\n",
 				*dirFlag, len(old.Nodes), *dirFlag)
 			return 1
+		default:
+			// Growing a running cluster: the nodes it has keep their
+			// places and ports, and the new ones join it one at a time,
+			// each fetching the data of the ranges it takes.
+			st.NumTokens, st.CQLPort, st.GossipPort, st.InternodePort = old.NumTokens, old.CQLPort, old.GossipPort, old.InternodePort
+			ports = []int{st.CQLPort, st.GossipPort, st.InternodePort}
+			copy(st.Nodes, old.Nodes)
 		}
 	}
 	for i := range st.Nodes {
@@ -321,7 +345,7 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "wcdb: starting %s on %s (%s, %s)... ", n.Name, n.Address, n.DataCenter, n.Rack)
 		began := time.Now()
-		pid, err := startNode(st, dir, i, *wait)
+		pid, err := startNode(st, dir, i, *wait, stdout)
 		if err != nil {
 			fmt.Fprintln(stdout, "failed")
 			fmt.Fprintf(stderr, "wcdb: %s: %v\n", n.Name, err)
@@ -331,6 +355,13 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "serving CQL on %s (pid %d, %.1fs)\n", st.cqlAddress(i), pid, time.Since(began).Seconds())
+		if st.Nodes[i].Removed {
+			st.Nodes[i].Removed = false
+			if err := writeClusterState(dir, st); err != nil {
+				fmt.Fprintln(stderr, "wcdb:", err)
+				return 1
+			}
+		}
 	}
 	connect := st.Nodes[0].Address
 	if st.CQLPort != 9042 {
@@ -433,8 +464,10 @@ func nodeEnv(env []string, n, cpus int) []string {
 
 // startNode starts node i, writes its pid file, and waits until it
 // accepts connections on its CQL port. A node that exits or does not serve
-// within wait is stopped, and the error quotes the end of its log.
-func startNode(st *clusterState, dir string, i int, wait time.Duration) (int, error) {
+// within wait is stopped, and the error quotes the end of its log. While
+// the node fetches its ranges' data (a node joining a cluster that holds
+// data), progress goes to out, and wait counts from the last progress.
+func startNode(st *clusterState, dir string, i int, wait time.Duration, out io.Writer) (int, error) {
 	n := st.Nodes[i]
 	nodeDir := filepath.Join(dir, n.Name)
 	logPath := filepath.Join(nodeDir, "wcdb.log")
@@ -486,20 +519,27 @@ func startNode(st *clusterState, dir string, i int, wait time.Duration) (int, er
 	if err := vfs.WriteFileAtomic(vfs.Default, pidPath, []byte(strconv.Itoa(pid)+"\n")); err != nil {
 		return fail(err)
 	}
-	if err := waitServing(st.cqlAddress(i), exited, wait); err != nil {
+	bar := &bootstrapBar{addr: st.internodeAddress(i), out: out}
+	if err := waitServing(st.cqlAddress(i), exited, wait, bar.poll); err != nil {
+		bar.end()
 		return fail(err)
 	}
+	bar.end()
 	return pid, nil
 }
 
 // waitServing waits until a CQL server answers at addr, the process
-// exits, or wait passes.
-func waitServing(addr string, exited <-chan struct{}, wait time.Duration) error {
+// exits, or wait passes without progress (progress reports whether the
+// node moved on since its last call; nil: never).
+func waitServing(addr string, exited <-chan struct{}, wait time.Duration, progress func() bool) error {
 	deadline := time.Now().Add(wait)
 	for {
 		err := cqlAnswers(addr, time.Second)
 		if err == nil {
 			return nil
+		}
+		if progress != nil && progress() {
+			deadline = time.Now().Add(wait)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not serving CQL on %s after %s (%v)", addr, wait, err)
@@ -765,6 +805,9 @@ func clusterStatus(args []string, stdout, stderr io.Writer) int {
 	asked := -1
 	for i, n := range st.Nodes {
 		pid, process := "-", "stopped"
+		if n.Removed {
+			process = "removed"
+		}
 		if b, err := os.ReadFile(filepath.Join(dir, n.Name, "pid")); err == nil {
 			pid = strings.TrimSpace(string(b))
 			p, _ := strconv.Atoi(pid)

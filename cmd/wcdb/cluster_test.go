@@ -27,9 +27,9 @@ func TestClusterPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []clusterNode{
-		{"node1", "127.0.0.1", "dc1", "rack1"},
-		{"node2", "127.0.0.2", "dc2", "rack1"},
-		{"node3", "127.0.0.3", "dc1", "rack1"},
+		{Name: "node1", Address: "127.0.0.1", DataCenter: "dc1", Rack: "rack1"},
+		{Name: "node2", Address: "127.0.0.2", DataCenter: "dc2", Rack: "rack1"},
+		{Name: "node3", Address: "127.0.0.3", DataCenter: "dc1", Rack: "rack1"},
 	}
 	if !slices.Equal(nodes, want) {
 		t.Errorf("planCluster(3, 2) = %v, want %v", nodes, want)
@@ -99,7 +99,7 @@ func TestClusterUsage(t *testing.T) {
 func TestClusterStalePidFile(t *testing.T) {
 	dir := t.TempDir()
 	st := &clusterState{Version: clusterStateVersion, NumTokens: 16, CQLPort: 19142, GossipPort: 17946, InternodePort: 17100,
-		Nodes: []clusterNode{{"node1", "127.0.0.2", "datacenter1", "rack1"}}}
+		Nodes: []clusterNode{{Name: "node1", Address: "127.0.0.2", DataCenter: "datacenter1", Rack: "rack1"}}}
 	if err := os.MkdirAll(filepath.Join(dir, "node1", "data"), 0o755); err != nil {
 		t.Fatal(err)
 	}

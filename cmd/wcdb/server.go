@@ -32,6 +32,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	internodePort := fs.Int("internode-port", 0, "port other nodes call this one on (overrides internode_port)")
 	gossipProfile := fs.String("gossip-profile", "", "lan or local: failure detection timings (overrides gossip_profile)")
 	ringDelay := fs.Duration("ring-delay", 0, "how long a joining node announces its tokens before taking writes (overrides ring_delay)")
+	fromAny := fs.Bool("bootstrap-from-any", false, "a joining node may fetch a range from any live replica when the node giving it up is down (overrides bootstrap_from_any)")
+	autoBootstrap := fs.Bool("auto-bootstrap", true, "a node joining a cluster fetches the data of its ranges before serving (overrides auto_bootstrap)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file (for performance work)")
 	if code, stop := parseFlags(fs, args, stderr); stop {
 		return code
@@ -72,6 +74,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			cfg.GossipProfile = *gossipProfile
 		case "ring-delay":
 			cfg.RingDelay = server.Duration(*ringDelay)
+		case "bootstrap-from-any":
+			cfg.BootstrapFromAny = *fromAny
+		case "auto-bootstrap":
+			cfg.AutoBootstrap = *autoBootstrap
 		}
 	})
 	if err := cfg.Validate(); err != nil {
@@ -100,7 +106,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "wcdb: serving CQL on %s (data in %s); Ctrl-C stops\n", n.Addr(), cfg.DataDir)
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-n.Done():
+		fmt.Fprintln(stdout, "wcdb: the node was decommissioned and left the cluster")
+	}
 	fmt.Fprintln(stdout, "wcdb: stopping: draining clients, flushing memtables")
 	if err := n.Close(); err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"wcdb/server"
+	"wcdb/streaming"
+)
+
+// adminNetstatsCmd prints a node's mode and streams, as nodetool netstats.
+func adminNetstatsCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wcdb admin netstats", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "node to ask, host[:internode port] (port 7000 unless given)")
+	asJSON := fs.Bool("json", false, "print the node's answer as JSON (server.AdminNetstats)")
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
+	}
+	addr, err := internodeAddress(*host)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	b, err := adminCall(ctx, addr, []string{"netstats"})
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	if *asJSON {
+		return writeRaw(stdout, stderr, b)
+	}
+	var ns server.AdminNetstats
+	if err := json.Unmarshal(b, &ns); err != nil {
+		fmt.Fprintf(stderr, "wcdb: %s answered something other than netstats: %v\n", addr, err)
+		return 1
+	}
+	if err := writeNetstats(stdout, &ns); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	return 0
+}
+
+func writeNetstats(w io.Writer, ns *server.AdminNetstats) error {
+	limit := "unlimited"
+	if ns.ThroughputOutbound > 0 {
+		limit = humanBytes(ns.ThroughputOutbound) + "/s"
+	}
+	fmt.Fprintf(w, "Mode: %s\nStream throughput outbound: %s\n", ns.Mode, limit)
+	if len(ns.Sessions) == 0 {
+		_, err := fmt.Fprintln(w, "Not sending or receiving any streams.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Session\tDirection\tPeer\tTable\tFiles\tBytes\tDone\tRate\tState")
+	for _, s := range ns.Sessions {
+		state := s.State.String()
+		if s.State == streaming.Failed {
+			state += ": " + s.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s.%s\t%d/%d\t%s/%s\t%.0f%%\t%s/s\t%s\n", s.ID, s.Direction, s.Peer,
+			s.Keyspace, s.Table, s.FilesDone, s.FilesTotal, humanBytes(s.BytesDone), humanBytes(s.BytesTotal),
+			s.Percent(), humanBytes(int64(s.Rate)), state)
+	}
+	return tw.Flush()
+}
+
+// adminSetStreamThroughputCmd changes a node's outbound stream cap at run
+// time, in MiB/s as nodetool setstreamthroughput (0: unlimited).
+func adminSetStreamThroughputCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wcdb admin setstreamthroughput", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "node to change, host[:internode port] (port 7000 unless given)")
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "wcdb: setstreamthroughput wants one argument: MiB per second (0: unlimited)")
+		return 2
+	}
+	mib, err := strconv.ParseFloat(fs.Arg(0), 64)
+	if err != nil || mib < 0 {
+		fmt.Fprintf(stderr, "wcdb: setstreamthroughput: %q is not a non-negative number of MiB/s\n", fs.Arg(0))
+		return 2
+	}
+	addr, err := internodeAddress(*host)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	if _, err := adminCall(ctx, addr, []string{"setstreamthroughput", strconv.FormatInt(int64(mib*(1<<20)), 10)}); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "stream throughput outbound of %s: %s MiB/s\n", addr, fs.Arg(0))
+	return 0
+}
+
+// adminDecommissionCmd asks a node to leave the cluster, handing its
+// ranges over, and prints the streams' progress until it is gone.
+func adminDecommissionCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wcdb admin decommission", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "node to decommission, host[:internode port] (port 7000 unless given)")
+	force := fs.Bool("force", false, "decommission even if fewer live nodes than a keyspace's replication factor remain")
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
+	}
+	addr, err := internodeAddress(*host)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+	req := []string{"decommission"}
+	if *force {
+		req = append(req, "force")
+	}
+	fmt.Fprintf(stdout, "decommissioning %s: LEAVING, streaming its ranges to their new owners\n", addr)
+	done := make(chan error, 1)
+	go func() {
+		// Streaming a node's data may take hours; the node answers when
+		// it has left.
+		ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
+		defer cancel()
+		_, err := adminCall(ctx, addr, req)
+		done <- err
+	}()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				fmt.Fprintln(stderr, "wcdb:", err)
+				return 1
+			}
+			fmt.Fprintf(stdout, "%s left the cluster; its process exits\n", addr)
+			return 0
+		case <-tick.C:
+			printStreamProgress(stdout, addr)
+		}
+	}
+}
+
+// printStreamProgress prints one line per running stream of the node.
+func printStreamProgress(w io.Writer, addr string) {
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	b, err := adminCall(ctx, addr, []string{"netstats"})
+	if err != nil {
+		return
+	}
+	var ns server.AdminNetstats
+	if json.Unmarshal(b, &ns) != nil {
+		return
+	}
+	for _, s := range ns.Sessions {
+		if s.State == streaming.Running {
+			fmt.Fprintln(w, "  "+s.String())
+		}
+	}
+}

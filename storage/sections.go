@@ -1,0 +1,53 @@
+package storage
+
+import (
+	"wcdb/internal/vfs"
+	"wcdb/sstable"
+)
+
+// FileSection is a live SSTable of a table, held open for the duration of
+// a WithFiles call so that its sections can be read (streamed to another
+// node) while compactions replace it.
+type FileSection struct {
+	// Num is the file's number within its table.
+	Num uint64
+	// Reader reads the file; use ScanUncached for a single pass, with the
+	// key bounds of TokenRange.
+	Reader *sstable.Reader
+	// Size is the file's size in bytes.
+	Size int64
+
+	t    *Table
+	path string
+}
+
+// OpenReader opens a second reader of the file with a private block cache
+// of cacheBytes, for one pass over a section: a scan without the shared
+// cache reads some blocks more than once (a partition spanning blocks is
+// read through its row index after its first block was read), and these
+// then come from the private cache, while the shared one, which serves
+// queries, is left alone. Close it before WithFiles returns.
+func (f FileSection) OpenReader(cacheBytes int64) (*sstable.Reader, error) {
+	return sstable.Open(f.t.e.fs, f.path, sstable.ReaderOptions{Cache: sstable.NewCache(cacheBytes)})
+}
+
+// OpenRaw opens the file's bytes for reading (to send the file whole).
+// Close it before WithFiles returns.
+func (f FileSection) OpenRaw() (vfs.File, error) {
+	return f.t.e.fs.Open(f.path)
+}
+
+// WithFiles calls fn with a consistent set of the table's live SSTables,
+// in ascending number, each held (reference-counted, as a read holds its
+// files) until fn returns: a compaction that finishes meanwhile deletes its
+// inputs only afterwards. Memtables are not included: flush first to have
+// their data in the set. fn must not keep the readers after it returns.
+func (t *Table) WithFiles(fn func(files []FileSection) error) error {
+	s := t.acquire(false)
+	defer s.release()
+	out := make([]FileSection, len(s.files))
+	for i, f := range s.files {
+		out[i] = FileSection{Num: f.num, Reader: f.r, Size: f.meta.FileSize, t: t, path: f.path}
+	}
+	return fn(out)
+}

@@ -1,0 +1,407 @@
+package streaming
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	"wcdb/mutation"
+	"wcdb/ring"
+	"wcdb/sstable"
+	"wcdb/storage"
+)
+
+// SendStats describe what a Send sent.
+type SendStats struct {
+	// Files is the number of file sections sent (empty ones included),
+	// WholeFiles those of them sent as whole files; Skipped is the number
+	// of files the request's Skip excluded.
+	Files, WholeFiles, Skipped int
+	Partitions                 int64
+	Rows                       int64
+	// Bytes is the size of the sections' entries (of the files, for files
+	// sent whole); FrameBytes of all frames.
+	Bytes, FrameBytes int64
+	Frames            int64
+}
+
+// span is a non-wrapping piece of a request's ranges: the tokens in
+// (start, end], where start == MinToken also takes MinToken itself and
+// end == MaxToken runs to the end of the ring (storage.TokenRange's
+// conventions).
+type span struct{ start, end int64 }
+
+// lo and hi are the span's first and last tokens.
+func (s span) lo() int64 {
+	if s.start == math.MinInt64 {
+		return math.MinInt64
+	}
+	return s.start + 1
+}
+
+func (s span) hi() int64 { return s.end }
+
+// spans unwraps ranges and merges them into disjoint, ascending spans, so
+// that scanning a file span by span yields its partitions in order, once.
+func spans(ranges []ring.Range) []span {
+	var out []span
+	for _, r := range ranges {
+		for _, u := range r.Unwrap() {
+			s := span{u.Start, u.End}
+			if s.end == ring.MinToken {
+				s.end = math.MaxInt64
+			}
+			if s.start < s.end {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b span) int {
+		switch {
+		case a.start < b.start:
+			return -1
+		case a.start > b.start:
+			return 1
+		}
+		return 0
+	})
+	merged := out[:0]
+	for _, s := range out {
+		if n := len(merged); n > 0 && s.start <= merged[n-1].end {
+			merged[n-1].end = max(merged[n-1].end, s.end)
+			continue
+		}
+		merged = append(merged, s)
+	}
+	return merged
+}
+
+// spanOf returns the index of the (merged) span holding a token, or -1.
+func spanOf(ss []span, tok int64) int {
+	i, _ := slices.BinarySearchFunc(ss, tok, func(s span, t int64) int {
+		if s.hi() < t {
+			return -1
+		}
+		return 1
+	})
+	if i < len(ss) && ss[i].lo() <= tok {
+		return i
+	}
+	return -1
+}
+
+// estimate returns the on-disk bytes of a file's section in the spans: its
+// size times the share of its token span [MinKey, MaxKey] they cover; 0 if
+// they miss the file, at least 1 if they meet it.
+func estimate(size int64, meta sstable.Meta, ss []span) int64 {
+	lo, hi := meta.MinKey.Token, meta.MaxKey.Token
+	width := float64(uint64(hi-lo)) + 1
+	var covered float64
+	hit := false
+	for _, s := range ss {
+		a, b := max(s.lo(), lo), min(s.hi(), hi)
+		if a > b {
+			continue
+		}
+		hit = true
+		covered += float64(uint64(b-a)) + 1
+	}
+	if !hit {
+		return 0
+	}
+	return max(1, int64(float64(size)*min(1, covered/width)))
+}
+
+// Send streams the table's data in req.Ranges: it flushes the table (so
+// that memtable data is included), holds its live SSTables while it reads
+// them (compaction deletes the files it replaces only afterwards), and for
+// each file that meets the ranges and is not in req.Skip sends a
+// file-start frame, the section's data frames (its entries, or the file's
+// bytes when it may go whole: see Request.SSTableFormat) and a file-end
+// frame; then a session-end frame. Every frame passes th (nil: unlimited)
+// before send.
+//
+// send must not keep the frame after it returns: Send reuses its buffer
+// (messaging's codec copies it into its own when encoding). Send stops at
+// the first error of send, of reading the files, or of ctx.
+func Send(ctx context.Context, t *storage.Table, req Request, th *Throttle, send func(frame []byte) error) (SendStats, error) {
+	return SendWithProgress(ctx, t, req, th, nil, send)
+}
+
+// SendWithProgress is Send recording its progress in prog (nil: none).
+func SendWithProgress(ctx context.Context, t *storage.Table, req Request, th *Throttle, prog *Progress, send func(frame []byte) error) (SendStats, error) {
+	return sendSession(ctx, t, req, th, prog, send, chunkSize)
+}
+
+// sendSession is SendWithProgress cutting data frames at chunk bytes.
+func sendSession(ctx context.Context, t *storage.Table, req Request, th *Throttle, prog *Progress, send func([]byte) error, chunk int) (SendStats, error) {
+	s := &sender{ctx: ctx, th: th, prog: prog, send: send, chunk: chunk}
+	if req.Table != t.ID() {
+		return s.st, fmt.Errorf("streaming: request for table %x sent to table %x", req.Table, t.ID())
+	}
+	if err := t.Flush(); err != nil {
+		return s.st, fmt.Errorf("streaming: flush before sending: %w", err)
+	}
+	ss := spans(req.Ranges)
+	err := t.WithFiles(func(files []storage.FileSection) error {
+		type planned struct {
+			f     storage.FileSection
+			est   int64
+			whole bool
+		}
+		var plan []planned
+		var total int64
+		for _, f := range files {
+			if slices.Contains(req.Skip, f.Num) {
+				s.st.Skipped++
+				continue
+			}
+			meta := f.Reader.Meta()
+			if wholeFile(req, meta, ss) {
+				plan = append(plan, planned{f, f.Size, true})
+				total += f.Size
+			} else if est := estimate(f.Size, meta, ss); est > 0 {
+				plan = append(plan, planned{f, est, false})
+				total += est
+			}
+		}
+		prog.plan(int64(len(plan)), total)
+		if err := s.control(kindSessionStart, uint64(len(plan)), uint64(total)); err != nil {
+			return err
+		}
+		for _, p := range plan {
+			var err error
+			if p.whole {
+				err = s.wholeFile(p.f)
+				s.st.WholeFiles++
+			} else {
+				err = s.section(p.f, p.est, ss)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return s.control(kindSessionEnd, uint64(s.st.Files), uint64(s.st.Bytes))
+	})
+	if err != nil {
+		return s.st, err
+	}
+	return s.st, nil
+}
+
+// sender builds and sends one session's frames.
+type sender struct {
+	ctx   context.Context
+	th    *Throttle
+	prog  *Progress
+	send  func([]byte) error
+	chunk int
+	st    SendStats
+
+	ctl []byte // control frames
+	buf []byte // the data frame being filled
+	// The section being sent: its file, the next data frame's sequence
+	// number, the end of the data frame's header in buf, and its counts.
+	file         uint64
+	seq          uint64
+	hdr          int
+	parts, rows  int64
+	sectionBytes int64
+}
+
+// emit passes a finished frame through the throttle to send.
+func (s *sender) emit(frame []byte) error {
+	if err := s.ctx.Err(); err != nil {
+		return fmt.Errorf("streaming: send: %w", err)
+	}
+	if err := s.th.Wait(s.ctx, len(frame)); err != nil {
+		return fmt.Errorf("streaming: send: %w", err)
+	}
+	if err := s.send(frame); err != nil {
+		return fmt.Errorf("streaming: send: %w", err)
+	}
+	s.st.Frames++
+	s.st.FrameBytes += int64(len(frame))
+	return nil
+}
+
+func (s *sender) control(kind byte, vals ...uint64) error {
+	s.ctl = appendControl(s.ctl[:0], kind, vals...)
+	if err := s.emit(s.ctl); err != nil {
+		return err
+	}
+	s.prog.frame(len(s.ctl))
+	return nil
+}
+
+// startData begins a new data frame of the current section in buf.
+func (s *sender) startData() {
+	if s.buf == nil {
+		s.buf = make([]byte, 0, s.chunk+64<<10)
+	}
+	s.buf = startFrame(s.buf[:0], kindData)
+	s.buf = binary.AppendUvarint(s.buf, s.file)
+	s.buf = binary.AppendUvarint(s.buf, s.seq)
+	s.hdr = len(s.buf)
+}
+
+// flushData sends the data frame in buf, if it holds any entry.
+func (s *sender) flushData() error {
+	n := len(s.buf) - s.hdr
+	if n == 0 {
+		return nil
+	}
+	s.buf = finishFrame(s.buf)
+	if err := s.emit(s.buf); err != nil {
+		return err
+	}
+	s.sectionBytes += int64(n)
+	s.seq++
+	s.prog.data(len(s.buf), n)
+	s.startData()
+	return nil
+}
+
+// added cuts the data frame once it reaches the chunk size.
+func (s *sender) added() error {
+	if len(s.buf) < s.chunk {
+		return nil
+	}
+	return s.flushData()
+}
+
+// startSection sends a file-start frame and readies the first data frame.
+func (s *sender) startSection(file uint64, est int64, mode uint64) error {
+	s.file, s.seq, s.parts, s.rows, s.sectionBytes = file, 0, 0, 0, 0
+	s.prog.fileStart(est)
+	if err := s.control(kindFileStart, file, uint64(est), mode); err != nil {
+		return err
+	}
+	s.startData()
+	return nil
+}
+
+// endSection sends the last data frame and the file-end frame.
+func (s *sender) endSection() error {
+	if err := s.flushData(); err != nil {
+		return err
+	}
+	if err := s.control(kindFileEnd, s.file, uint64(s.parts), uint64(s.rows), uint64(s.sectionBytes)); err != nil {
+		return err
+	}
+	s.prog.fileDone()
+	s.st.Files++
+	s.st.Partitions += s.parts
+	s.st.Rows += s.rows
+	s.st.Bytes += s.sectionBytes
+	return nil
+}
+
+// privateCache is the block cache of the reader a section is read with.
+const privateCache = 1 << 20
+
+// section sends the entries of one file's section.
+func (s *sender) section(f storage.FileSection, est int64, ss []span) error {
+	if err := s.startSection(f.Num, est, modeEntries); err != nil {
+		return err
+	}
+	r, err := f.OpenReader(privateCache)
+	if err != nil {
+		return fmt.Errorf("streaming: open %s: %w", f.Reader.Path(), err)
+	}
+	defer r.Close()
+	meta := r.Meta()
+	for _, sp := range ss {
+		if sp.hi() < meta.MinKey.Token || sp.lo() > meta.MaxKey.Token {
+			continue
+		}
+		from, to := storage.TokenRange(sp.start, sp.end)
+		if err := s.scan(r.Scan(from, to)); err != nil {
+			return fmt.Errorf("streaming: read %s: %w", r.Path(), err)
+		}
+	}
+	return s.endSection()
+}
+
+// wholeFile sends a file byte for byte, read straight into data frames.
+func (s *sender) wholeFile(f storage.FileSection) error {
+	if err := s.startSection(f.Num, f.Size, modeWholeFile); err != nil {
+		return err
+	}
+	raw, err := f.OpenRaw()
+	if err != nil {
+		return fmt.Errorf("streaming: open %s: %w", f.Reader.Path(), err)
+	}
+	defer raw.Close()
+	for off := int64(0); off < f.Size; {
+		n := int(min(int64(s.chunk), f.Size-off))
+		if cap(s.buf)-len(s.buf) < n+4 {
+			s.buf = slices.Grow(s.buf, n+4)
+		}
+		if _, err := raw.ReadAt(s.buf[len(s.buf):len(s.buf)+n], off); err != nil {
+			return fmt.Errorf("streaming: read %s: %w", f.Reader.Path(), err)
+		}
+		s.buf = s.buf[:len(s.buf)+n]
+		off += int64(n)
+		if err := s.flushData(); err != nil {
+			return err
+		}
+	}
+	meta := f.Reader.Meta()
+	s.parts, s.rows = meta.Partitions, meta.Rows
+	return s.endSection()
+}
+
+// wholeFile reports whether a file may be sent whole: the requester reads
+// its format, and its key span lies in one span of the ranges.
+func wholeFile(req Request, meta sstable.Meta, ss []span) bool {
+	return req.SSTableFormat != 0 && req.SSTableFormat == meta.FormatVersion &&
+		containedIn(ss, meta.MinKey.Token, meta.MaxKey.Token)
+}
+
+// containedIn reports whether the tokens [lo, hi] lie in one of the
+// (merged) spans.
+func containedIn(ss []span, lo, hi int64) bool {
+	i := spanOf(ss, lo)
+	return i >= 0 && hi <= ss[i].hi()
+}
+
+// scan appends the partitions of it to data frames, copying the raw header
+// and row bytes.
+func (s *sender) scan(it *sstable.PartitionIter) error {
+	for it.Next() {
+		p := it.Partition()
+		if err := s.partition(p.Key(), p.Header()); err != nil {
+			it.Close()
+			return err
+		}
+		ri := p.Rows(nil, nil, false)
+		for ri.Next() {
+			s.buf = appendRowEntry(s.buf, ri.Clustering(), ri.Row())
+			s.rows++
+			if err := s.added(); err != nil {
+				ri.Close()
+				it.Close()
+				return err
+			}
+		}
+		if err := ri.Close(); err != nil {
+			it.Close()
+			return err
+		}
+		s.buf = append(s.buf, entryEnd)
+		s.parts++
+		if err := s.added(); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return it.Close()
+}
+
+func (s *sender) partition(key mutation.Key, header []byte) error {
+	s.buf = appendPartitionEntry(s.buf, key, header)
+	return s.added()
+}
