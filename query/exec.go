@@ -128,6 +128,14 @@ type Node struct {
 	Tokens         []string // decimal tokens
 	ReleaseVersion string
 	SchemaVersion  [16]byte
+	// Down is the failure detector's verdict on a peer. system.peers then
+	// shows this node's schema version as the peer's: gocql (1.7) waits
+	// after every DDL statement, up to a minute, until every listed peer
+	// reports the same version, down ones included, and reads a null
+	// version as the zero UUID, so that neither the peer's last version
+	// nor null would let DDL finish while a node is down. A down node
+	// takes the schema when it is back (it pulls what differs).
+	Down bool
 }
 
 // Topology tells the executor about the cluster, for system.local and

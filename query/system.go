@@ -831,7 +831,10 @@ func (x *Executor) refreshTopologyLocked(ctx context.Context) error {
 		addr := net.IP(n.Address)
 		current[addr.String()] = true
 		var sv any
-		if n.SchemaVersion != ([16]byte{}) {
+		switch {
+		case n.Down:
+			sv = schema.UUID(version)
+		case n.SchemaVersion != ([16]byte{}):
 			sv = schema.UUID(n.SchemaVersion)
 		}
 		common := map[string]any{
@@ -872,7 +875,19 @@ func (x *Executor) refreshTopologyLocked(ctx context.Context) error {
 // system.local after a schema change.
 func (x *Executor) recordSchemaVersionLocked(ctx context.Context) error {
 	b := newSysBatch(x.ddlTimestampLocked(nil))
-	b.update(sysTab.local, []any{"local"}, map[string]any{"schema_version": schema.UUID(x.catalog.Version())})
+	version := schema.UUID(x.catalog.Version())
+	b.update(sysTab.local, []any{"local"}, map[string]any{"schema_version": version})
+	// Down peers show this node's version (see Node.Down), the new one.
+	if x.cfg.Topology != nil {
+		for _, n := range x.cfg.Topology.Peers() {
+			if !n.Down || len(n.Address) == 0 {
+				continue
+			}
+			addr := net.IP(n.Address)
+			b.update(sysTab.peers, []any{addr}, map[string]any{"schema_version": version})
+			b.update(sysTab.peersV2, []any{addr, int32(defaultStoragePort)}, map[string]any{"schema_version": version})
+		}
+	}
 	return b.apply(ctx, x, sysTab.system)
 }
 

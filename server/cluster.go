@@ -224,7 +224,9 @@ func (t clusterTopology) Peers() []query.Node {
 		if info.ID == c.hostID || info.Status == cluster.StatusLeft {
 			continue
 		}
-		out = append(out, peerNode(info))
+		pn := peerNode(info)
+		pn.Down = !info.Alive
+		out = append(out, pn)
 	}
 	return out
 }
@@ -674,6 +676,14 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 			return nil, err
 		}
 		return json.Marshal("decommissioned")
+	case "truncate":
+		if len(args) != 2 {
+			return nil, errors.New("usage: truncate TABLE_ID")
+		}
+		if err := c.truncateLocal(ctx, args[1]); err != nil {
+			return nil, err
+		}
+		return json.Marshal("truncated")
 	case "fetch":
 		if len(args) != 2 {
 			return nil, errors.New("usage: fetch ORDER")

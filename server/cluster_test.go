@@ -260,6 +260,22 @@ func TestThreeNodeCluster(t *testing.T) {
 		t.Fatal("no hints for the node that is down")
 	}
 
+	// DDL with a node down: system.peers shows node 3, down, with the
+	// local schema version, so that gocql's schema agreement (which would
+	// wait for it up to a minute, null or not) ends at once.
+	start = time.Now()
+	mustExec(t, s, "CREATE TABLE ks.down (k int PRIMARY KEY)")
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("DDL through gocql with a node down took %v, want under 1s", took)
+	} else {
+		t.Logf("DDL through gocql with a node down: %v", took)
+	}
+	// TRUNCATE needs every node, as Cassandra's.
+	err = s.Query("TRUNCATE ks.down").Exec()
+	if !errors.As(err, &unavailable) || unavailable.Required != 3 || unavailable.Alive != 2 {
+		t.Fatalf("TRUNCATE with a node down: %v, want Unavailable (required 3, alive 2)", err)
+	}
+
 	// Node 3 comes back: hints replay, and it holds the rows written
 	// while it was down.
 	cfg3.GossipPort, cfg3.InternodePort = 0, 0
@@ -283,6 +299,17 @@ func TestThreeNodeCluster(t *testing.T) {
 		&query.Options{Consistency: replication.All})
 	if err != nil || len(r.Rows) != 1 {
 		t.Fatalf("ALL read on node 3: %v, %v", r, err)
+	}
+
+	// TRUNCATE empties the table on every replica, not only on the
+	// coordinator.
+	mustExec(t, s, "TRUNCATE ks.t")
+	for i, n := range nodes {
+		for _, k := range []int{1, 42, 150, 1000} {
+			if _, ok := localRead(t, n, "ks", "t", k); ok {
+				t.Fatalf("after TRUNCATE node %d still holds row %d", i+1, k)
+			}
+		}
 	}
 }
 

@@ -118,7 +118,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	coord := replication.NewDistributed(n.cl, dcfg)
 	n.exec, err = query.New(ctx, query.Config{
 		Coordinator:   coord,
-		Backend:       localnode.Backend{E: e},
+		Backend:       clusterBackend{localnode.Backend{E: e}, n.cl},
 		Topology:      clusterTopology{n.cl},
 		SchemaChanged: n.cl.schemaChanged,
 	})
