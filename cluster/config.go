@@ -91,6 +91,17 @@ type Config struct {
 	// Join returns it JOINING after RingDelay) instead of NORMAL.
 	Joining bool
 
+	// ReplaceAddress, for a node starting without tokens, names a dead
+	// node (by its address, gossip or internode host) whose tokens this
+	// one takes (Cassandra's replace_address): it joins JOINING with them,
+	// a pending replica of the dead node's ranges, and once NORMAL the dead
+	// node is out of the ring. Refused if the node there is alive.
+	ReplaceAddress string
+
+	// Replacing, with Tokens and Joining, resumes a replacement that did
+	// not finish: the host id of the node replaced.
+	Replacing ring.NodeID
+
 	// BeforeTokens, if set, runs once the node is in gossip and before it
 	// announces tokens as JOINING (allocated ones, or those of a join it
 	// resumes); an error stops the join. The server takes the cluster's

@@ -25,6 +25,9 @@ type NodeInfo struct {
 	Status         Status
 	SchemaVersion  [16]byte
 	ReleaseVersion string
+	// Movement is what the node announces it does to another node's place
+	// on the ring (removenode, replace); Kind 0 when nothing.
+	Movement Movement
 	// Alive is the failure detector's verdict: false once memberlist has
 	// declared the node dead (after suspicion) or it left.
 	Alive bool

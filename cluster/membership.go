@@ -249,6 +249,9 @@ func (m *Membership) join(ctx context.Context) error {
 	if err := m.joinSeeds(ctx); err != nil {
 		return err
 	}
+	if len(m.cfg.Tokens) == 0 && m.cfg.ReplaceAddress != "" {
+		return m.replace(ctx)
+	}
 	if len(m.cfg.Tokens) == 0 {
 		return m.bootstrap(ctx)
 	}
@@ -282,8 +285,11 @@ func (m *Membership) resumeJoin(ctx context.Context) error {
 	if err := m.refuseConcurrentMovement(ctx, alone); err != nil {
 		return err
 	}
-	m.log.Info("cluster: resuming a join that did not finish")
+	m.log.Info("cluster: resuming a join that did not finish", "replacing", m.cfg.Replacing)
 	m.mu.Lock()
+	if m.cfg.Replacing != "" {
+		m.mu.meta.move = Movement{Kind: Replacing, Target: m.cfg.Replacing}
+	}
 	m.setTokensLocked(m.cfg.Tokens)
 	m.mu.Unlock()
 	if err := m.announce(); err != nil {
@@ -296,6 +302,79 @@ func (m *Membership) resumeJoin(ctx context.Context) error {
 		return nil
 	}
 	return m.SetStatus(StatusNormal)
+}
+
+// replace takes a dead node's tokens (Config.ReplaceAddress): once the
+// view has settled, it finds the node, announces JOINING with its tokens
+// and a Replacing record, waits RingDelay, and (without Bootstrap) turns
+// NORMAL, which takes the dead node out of every ring.
+func (m *Membership) replace(ctx context.Context) error {
+	if err := m.beforeTokens(ctx); err != nil {
+		return err
+	}
+	if err := m.refuseConcurrentMovement(ctx, false); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	var target *member
+	for _, mb := range m.mu.v.sortedMembers() {
+		if mb.id != m.cfg.NodeID && mb.live != liveLeft && len(mb.tokens()) > 0 &&
+			(hostOf(mb.addr) == m.cfg.ReplaceAddress || hostOf(mb.meta.inter) == m.cfg.ReplaceAddress) {
+			target = mb
+			break
+		}
+	}
+	if target == nil {
+		m.mu.Unlock()
+		return fmt.Errorf("cluster: replace: no node with tokens at %s in the cluster", m.cfg.ReplaceAddress)
+	}
+	if target.live == liveAlive {
+		m.mu.Unlock()
+		return fmt.Errorf("cluster: replace: node %s at %s is alive: only a dead node can be replaced", target.id, m.cfg.ReplaceAddress)
+	}
+	id, tokens := target.id, slices.Clone(target.tokens())
+	m.mu.meta.move = Movement{Kind: Replacing, Target: id}
+	m.setTokensLocked(tokens)
+	m.mu.Unlock()
+	m.log.Info("cluster: replacing a dead node: its tokens announced, JOINING", "replaced", id, "tokens", len(tokens))
+	if err := m.announce(); err != nil {
+		return err
+	}
+	if _, err := m.ringDelay(ctx, false); err != nil {
+		return err
+	}
+	if m.cfg.Bootstrap {
+		return nil
+	}
+	return m.SetStatus(StatusNormal)
+}
+
+func hostOf(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return h
+}
+
+// SetMovement announces a movement record (removenode's Removing, then
+// Removed); the zero Movement clears it.
+func (m *Membership) SetMovement(mv Movement) error {
+	m.mu.Lock()
+	m.mu.meta.move = mv
+	m.setTokensLocked(m.mu.localTokens) // the size changed
+	m.mu.Unlock()
+	return m.announce()
+}
+
+// Replacing returns the node this one replaces, "" if none.
+func (m *Membership) Replacing() ring.NodeID {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mu.meta.move.Kind == Replacing {
+		return m.mu.meta.move.Target
+	}
+	return ""
 }
 
 // ErrRangeMovement marks a join refused because another node is joining
@@ -706,7 +785,11 @@ func (m *Membership) Local() NodeInfo {
 func (m *Membership) State() State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return State{HostID: m.cfg.NodeID, Tokens: slices.Clone(m.mu.localTokens), Joining: m.mu.meta.status == StatusJoining}
+	st := State{HostID: m.cfg.NodeID, Tokens: slices.Clone(m.mu.localTokens), Joining: m.mu.meta.status == StatusJoining}
+	if st.Joining && m.mu.meta.move.Kind == Replacing {
+		st.Replacing = m.mu.meta.move.Target
+	}
+	return st
 }
 
 // SetSchemaVersion advertises a new schema version. It returns once the

@@ -66,6 +66,46 @@ const maxString = 64
 // the metadata holds only their count and hash.
 const metaFlagExternalTokens = 1 << 0
 
+// metaFlagMovement: a movement record (a node this one removes or
+// replaces) follows the addresses. Set only while there is one, so that
+// nodes that do not know the flag still read the metadata of every node
+// not in the middle of a removenode or replace.
+const metaFlagMovement = 1 << 1
+
+// MovementKind is what a node does to another node's place on the ring,
+// as its metadata announces it.
+type MovementKind uint8
+
+const (
+	// Removing: the node coordinates the removal of a dead node
+	// (removenode): the target still owns its ranges, which are pending
+	// on the nodes that take them over while they fetch their data.
+	Removing MovementKind = 1
+	// Removed: the removal is done: the target is out of the ring.
+	Removed MovementKind = 2
+	// Replacing: the node takes a dead node's tokens (replace_address):
+	// pending while it JOINS, and once it is NORMAL the target is out.
+	Replacing MovementKind = 3
+)
+
+func (k MovementKind) String() string {
+	switch k {
+	case Removing:
+		return "removing"
+	case Removed:
+		return "removed"
+	case Replacing:
+		return "replacing"
+	}
+	return fmt.Sprintf("MovementKind(%d)", uint8(k))
+}
+
+// Movement is a movement record: what a node does to the target.
+type Movement struct {
+	Kind   MovementKind
+	Target ring.NodeID
+}
+
 // nodeMeta is what a node advertises about itself in memberlist's node
 // metadata, which every alive message carries.
 //
@@ -73,7 +113,7 @@ const metaFlagExternalTokens = 1 << 0
 //
 //	[0]      version (1)
 //	[1]      status (1 JOINING, 2 NORMAL, 3 LEAVING, 4 LEFT)
-//	[2]      flags (bit 0: tokens external)
+//	[2]      flags (bit 0: tokens external, bit 1: movement record)
 //	[3:19]   schema version
 //	str      cluster name       str = uvarint length, then bytes (<= 64)
 //	str      datacenter
@@ -81,6 +121,8 @@ const metaFlagExternalTokens = 1 << 0
 //	str      release version
 //	str      CQL address (host:port)
 //	str      internode address (host:port)
+//	         if flags bit 1: [1] movement kind (1 removing, 2 removed,
+//	         3 replacing) | str target host id
 //	uvarint  token count (<= ring.MaxNumTokens)
 //	tokens   inline: count * 8 bytes, ascending int64
 //	         external: 8-byte FNV-1a hash of the tokens (tokenHash)
@@ -96,6 +138,8 @@ type nodeMeta struct {
 	release  string
 	cql      string
 	inter    string
+
+	move Movement // Kind 0: none
 
 	numTokens int
 	tokens    []ring.Token // ascending; nil when external
@@ -132,6 +176,9 @@ func (m nodeMeta) encodedSize() int {
 	for _, s := range []string{m.cluster, m.dc, m.rack, m.release, m.cql, m.inter} {
 		n += uvarintLen(uint64(len(s))) + len(s)
 	}
+	if m.move.Kind != 0 {
+		n += 1 + uvarintLen(uint64(len(m.move.Target))) + len(m.move.Target)
+	}
 	n += uvarintLen(uint64(m.numTokens))
 	if m.external {
 		return n + 8
@@ -150,11 +197,19 @@ func (m nodeMeta) encode() []byte {
 	if m.external {
 		flags |= metaFlagExternalTokens
 	}
+	if m.move.Kind != 0 {
+		flags |= metaFlagMovement
+	}
 	b = append(b, metaVersion, byte(m.status), flags)
 	b = append(b, m.schema[:]...)
 	for _, s := range []string{m.cluster, m.dc, m.rack, m.release, m.cql, m.inter} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
+	}
+	if m.move.Kind != 0 {
+		b = append(b, byte(m.move.Kind))
+		b = binary.AppendUvarint(b, uint64(len(m.move.Target)))
+		b = append(b, m.move.Target...)
 	}
 	b = binary.AppendUvarint(b, uint64(m.numTokens))
 	if m.external {
@@ -187,7 +242,7 @@ func decodeMeta(b []byte) (nodeMeta, error) {
 		return bad("status %d", b[1])
 	}
 	flags := b[2]
-	if flags&^metaFlagExternalTokens != 0 {
+	if flags&^(metaFlagExternalTokens|metaFlagMovement) != 0 {
 		return bad("unknown flags %#x", flags)
 	}
 	m.external = flags&metaFlagExternalTokens != 0
@@ -195,6 +250,13 @@ func decodeMeta(b []byte) (nodeMeta, error) {
 	r := reader{b: b[19:]}
 	for _, s := range []*string{&m.cluster, &m.dc, &m.rack, &m.release, &m.cql, &m.inter} {
 		*s = r.str(maxString)
+	}
+	if flags&metaFlagMovement != 0 {
+		m.move.Kind = MovementKind(r.byte1())
+		m.move.Target = ring.NodeID(r.str(maxString))
+		if r.err == nil && (m.move.Kind < Removing || m.move.Kind > Replacing || m.move.Target == "") {
+			return bad("movement %d of %q", m.move.Kind, m.move.Target)
+		}
 	}
 	n := r.uvarint(ring.MaxNumTokens)
 	if r.err != nil {

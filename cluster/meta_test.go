@@ -46,6 +46,16 @@ func TestMetaRoundTrip(t *testing.T) {
 	long.cql = strings.Repeat("h", maxString-5) + ":9042"
 	long.inter = strings.Repeat("h", maxString-5) + ":7000"
 	long.setTokens(long.tokens, memberlist.MetaMaxSize)
+	removing := sampleMeta(16)
+	removing.move = Movement{Kind: Removing, Target: NewHostID()}
+	removing.setTokens(removing.tokens, memberlist.MetaMaxSize)
+	replacing := sampleMeta(16)
+	replacing.status = StatusJoining
+	replacing.move = Movement{Kind: Replacing, Target: NewHostID()}
+	replacing.setTokens(replacing.tokens, memberlist.MetaMaxSize)
+	longMove := long
+	longMove.move = Movement{Kind: Removed, Target: ring.NodeID(strings.Repeat("x", maxString))}
+	longMove.setTokens(sampleMeta(16).tokens, memberlist.MetaMaxSize)
 	for _, tc := range []struct {
 		name     string
 		m        nodeMeta
@@ -55,6 +65,9 @@ func TestMetaRoundTrip(t *testing.T) {
 		{"pending, no tokens", pending, false},
 		{"256 tokens external", sampleMeta(256), true},
 		{"long names push 16 tokens out", long, true},
+		{"removing another node", removing, false},
+		{"replacing another node", replacing, false},
+		{"removed, long names", longMove, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.m.encode()

@@ -26,6 +26,8 @@ type State struct {
 	// Decommissioned: the node left the cluster (its ranges handed over);
 	// it must not rejoin with this data.
 	Decommissioned bool
+	// Replacing is the node a joining node replaces, if it does.
+	Replacing ring.NodeID
 }
 
 // stateJSON is the file's layout. "joining" was added without a version
@@ -37,6 +39,8 @@ type stateJSON struct {
 	Joining bool         `json:"joining,omitempty"`
 	// Decommissioned was added the same way.
 	Decommissioned bool `json:"decommissioned,omitempty"`
+	// Replacing was added the same way.
+	Replacing ring.NodeID `json:"replacing,omitempty"`
 }
 
 // LoadState reads the state SaveState wrote in dir. When there is none,
@@ -57,7 +61,7 @@ func LoadState(dir string) (State, error) {
 	case !validHostID(j.HostID):
 		return State{}, fmt.Errorf("cluster: load state %s: host id %q is not a UUID", path, j.HostID)
 	}
-	return State{HostID: j.HostID, Tokens: j.Tokens, Joining: j.Joining, Decommissioned: j.Decommissioned}, nil
+	return State{HostID: j.HostID, Tokens: j.Tokens, Joining: j.Joining, Decommissioned: j.Decommissioned, Replacing: j.Replacing}, nil
 }
 
 // SaveState writes s in dir atomically: a temporary file, synced, renamed
@@ -68,7 +72,7 @@ func SaveState(dir string, s State) error {
 		return fmt.Errorf("cluster: save state: host id %q is not a UUID", s.HostID)
 	}
 	b, err := json.MarshalIndent(stateJSON{Version: stateFileVersion, HostID: s.HostID,
-		Tokens: slices.Sorted(slices.Values(s.Tokens)), Joining: s.Joining, Decommissioned: s.Decommissioned}, "", "  ")
+		Tokens: slices.Sorted(slices.Values(s.Tokens)), Joining: s.Joining, Decommissioned: s.Decommissioned, Replacing: s.Replacing}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cluster: save state: %w", err)
 	}

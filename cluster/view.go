@@ -69,6 +69,7 @@ func (mb *member) info() NodeInfo {
 		Status:         mb.meta.status,
 		SchemaVersion:  mb.meta.schema,
 		ReleaseVersion: mb.meta.release,
+		Movement:       mb.meta.move,
 		Alive:          mb.live == liveAlive,
 		DownSince:      mb.downSince,
 	}
@@ -79,13 +80,14 @@ func (mb *member) info() NodeInfo {
 func sameAdvertised(a, b NodeInfo) bool {
 	return a.GossipAddr == b.GossipAddr && a.CQLAddr == b.CQLAddr && a.InternodeAddr == b.InternodeAddr &&
 		a.DC == b.DC && a.Rack == b.Rack && slices.Equal(a.Tokens, b.Tokens) && a.Status == b.Status &&
-		a.SchemaVersion == b.SchemaVersion && a.ReleaseVersion == b.ReleaseVersion
+		a.SchemaVersion == b.SchemaVersion && a.ReleaseVersion == b.ReleaseVersion && a.Movement == b.Movement
 }
 
 // placementChanged reports whether an update matters to token allocation:
 // a change of status or tokens.
 func placementChanged(a, b NodeInfo) bool {
-	return a.Status != b.Status || !slices.Equal(a.Tokens, b.Tokens) || a.DC != b.DC || a.Rack != b.Rack
+	return a.Status != b.Status || !slices.Equal(a.Tokens, b.Tokens) || a.DC != b.DC || a.Rack != b.Rack ||
+		a.Movement != b.Movement
 }
 
 // view is the local node's knowledge of the cluster.
@@ -119,12 +121,23 @@ func (c *change) add(e Event) {
 // alive applies a node seen alive with metadata raw (decoded as meta): a
 // join, a return, or an update.
 func (v *view) alive(id ring.NodeID, addr string, raw []byte, meta nodeMeta, now time.Time) change {
+	c := v.aliveOnly(id, addr, raw, meta, now)
+	v.settle(&c, now)
+	return c
+}
+
+func (v *view) aliveOnly(id ring.NodeID, addr string, raw []byte, meta nodeMeta, now time.Time) change {
 	var c change
 	mb, ok := v.members[id]
 	if !ok {
 		mb = &member{id: id, addr: addr, meta: meta, rawMeta: bytes.Clone(raw)}
 		v.members[id] = mb
 		c.add(Event{Type: NodeJoined, Node: mb.info()})
+		return c
+	}
+	if mb.live == liveLeft && v.gone()[id] {
+		// A node removed or replaced that comes back stays out: its
+		// ranges are others' now (Cassandra refuses it too).
 		return c
 	}
 	prev := mb.info()
@@ -194,6 +207,14 @@ func (v *view) setTokens(id ring.NodeID, tokens []ring.Token) change {
 // view has never seen, and nodes that left which it saw die or never saw.
 // Whether a node is alive, memberlist alone says.
 func (v *view) merge(r record) (change, error) {
+	c, err := v.mergeOnly(r)
+	if err == nil {
+		v.settle(&c, time.Now())
+	}
+	return c, err
+}
+
+func (v *view) mergeOnly(r record) (change, error) {
 	var c change
 	if r.id == v.local {
 		return c, nil
@@ -312,6 +333,56 @@ func (v *view) turn() (ok bool, waitFor ring.NodeID, why string) {
 	return true, "", ""
 }
 
+// gone returns the nodes other nodes announce out of the ring: removed
+// (removenode done), or replaced by a node that is NORMAL.
+func (v *view) gone() map[ring.NodeID]bool {
+	out := map[ring.NodeID]bool{}
+	for _, mb := range v.members {
+		if mb.live == liveLeft {
+			continue
+		}
+		switch mv := mb.meta.move; {
+		case mv.Kind == Removed, mv.Kind == Replacing && mb.meta.status == StatusNormal:
+			out[mv.Target] = true
+		}
+	}
+	return out
+}
+
+// settle takes the nodes announced out of the ring as nodes that left.
+func (v *view) settle(c *change, now time.Time) {
+	for id := range v.gone() {
+		mb, ok := v.members[id]
+		if !ok || mb.live == liveLeft || id == v.local {
+			continue
+		}
+		if mb.live == liveAlive {
+			mb.downSince = now
+		}
+		mb.live = liveLeft
+		c.add(Event{Type: NodeLeft, Node: mb.info()})
+	}
+}
+
+// movementsInFlight returns, of the alive members, the removals being
+// coordinated (target -> coordinator) and the joining replacements
+// (target -> replacing node).
+func (v *view) movementsInFlight() (removing, replacing map[ring.NodeID]ring.NodeID) {
+	removing, replacing = map[ring.NodeID]ring.NodeID{}, map[ring.NodeID]ring.NodeID{}
+	for _, mb := range v.sortedMembers() {
+		if mb.live != liveAlive {
+			continue
+		}
+		switch mv := mb.meta.move; {
+		case mv.Kind == Removing:
+			removing[mv.Target] = mb.id
+		case mv.Kind == Replacing && mb.meta.status == StatusJoining:
+			replacing[mv.Target] = mb.id
+		}
+	}
+	return removing, replacing
+}
+
 // rings builds, from the members that have not left and have tokens, the
 // ring of owners (NORMAL and LEAVING nodes, down or not: a down node keeps
 // its ranges), the ring of every token claimed (owners and JOINING nodes
@@ -339,23 +410,36 @@ func (v *view) rings() (owners, claimed, future *ring.Metadata, losers []ring.No
 		return 1
 	}
 	slices.SortStableFunc(cands, func(a, b *member) int { return cmp.Compare(rank(a), rank(b)) })
-	taken := map[ring.Token]bool{}
+	removing, replacing := v.movementsInFlight()
+	taken := map[ring.Token]ring.NodeID{}
 	var own, all, fut []ring.Node
 	for _, mb := range cands {
 		ts := mb.tokens()
-		if slices.ContainsFunc(ts, func(t ring.Token) bool { return taken[t] }) {
+		// A node replacing another takes its tokens: no collision with
+		// them, and they are claimed already.
+		target := ring.NodeID("")
+		if mb.meta.move.Kind == Replacing && mb.meta.status == StatusJoining && replacing[mb.meta.move.Target] == mb.id {
+			target = mb.meta.move.Target
+		}
+		if slices.ContainsFunc(ts, func(t ring.Token) bool { id, ok := taken[t]; return ok && id != target }) {
 			losers = append(losers, mb.id)
 			continue
 		}
 		for _, t := range ts {
-			taken[t] = true
+			if _, ok := taken[t]; !ok {
+				taken[t] = mb.id
+			}
 		}
 		n := ring.Node{ID: mb.id, DC: mb.meta.dc, Rack: mb.meta.rack, Tokens: ts}
-		all = append(all, n)
+		if target == "" {
+			all = append(all, n)
+		}
 		if mb.meta.status.owns() {
 			own = append(own, n)
 		}
-		if mb.meta.status == StatusNormal || mb.meta.status == StatusJoining {
+		_, removed := removing[mb.id]
+		_, replaced := replacing[mb.id]
+		if (mb.meta.status == StatusNormal || mb.meta.status == StatusJoining) && !removed && !replaced {
 			fut = append(fut, n)
 		}
 	}
@@ -379,7 +463,8 @@ func (v *view) moving() []*member {
 		if mb.id == v.local || mb.live != liveAlive {
 			continue
 		}
-		if mb.meta.status == StatusLeaving || mb.meta.status == StatusJoining && mb.meta.numTokens > 0 {
+		if mb.meta.status == StatusLeaving || mb.meta.status == StatusJoining && mb.meta.numTokens > 0 ||
+			mb.meta.move.Kind == Removing || mb.meta.move.Kind == Replacing && mb.meta.status == StatusJoining {
 			out = append(out, mb)
 		}
 	}

@@ -300,6 +300,7 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 		mc.Seeds = append(mc.Seeds, addr)
 	}
 	mc.Bootstrap = c.cfg.AutoBootstrap
+	mc.ReplaceAddress = c.cfg.ReplaceAddress
 	mc.BeforeTokens = c.beforeTokens
 	st, err := cluster.LoadState(c.cfg.DataDir)
 	switch {
@@ -307,7 +308,7 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 		return mc, fmt.Errorf("server: this node was decommissioned: it left the cluster and will not rejoin with the data in %s; "+
 			"to join again as a new node, start it with an empty data directory", c.cfg.DataDir)
 	case err == nil && st.HostID == c.hostID:
-		mc.Tokens, mc.Joining = st.Tokens, st.Joining
+		mc.Tokens, mc.Joining, mc.Replacing = st.Tokens, st.Joining, st.Replacing
 	case err == nil:
 		return mc, fmt.Errorf("server: %s/%s names host %s, but the node is %s", c.cfg.DataDir, cluster.StateFile, st.HostID, c.hostID)
 	case !errors.Is(err, fs.ErrNotExist):
@@ -601,7 +602,8 @@ func (c *clusterState) schemaChanged() {
 
 // Hints.
 
-// replay sends a node its hints, if it has any and is alive.
+// replay sends a node its hints, if it has any and is alive; the hints of
+// a node replaced by another go to its replacement.
 func (c *clusterState) replay(ctx context.Context, id ring.NodeID) {
 	if c.hints == nil {
 		return
@@ -609,10 +611,18 @@ func (c *clusterState) replay(ctx context.Context, id ring.NodeID) {
 	if n, _ := c.hints.Pending(string(id)); n == 0 {
 		return
 	}
-	if m := c.m.Load(); m == nil || !m.Alive(id) {
+	m := c.m.Load()
+	if m == nil {
 		return
 	}
-	p, err := c.peer(id)
+	dest := id
+	if r := replacementOf(m, id); r != "" {
+		dest = r
+	}
+	if dest == "" || !m.Alive(dest) {
+		return
+	}
+	p, err := c.peer(dest)
 	if err != nil {
 		return
 	}
@@ -630,7 +640,7 @@ func (c *clusterState) replay(ctx context.Context, id ring.NodeID) {
 		return
 	}
 	if sent > 0 {
-		c.log.Info("hints replayed", "node", id, "hints", sent)
+		c.log.Info("hints replayed", "node", id, "to", dest, "hints", sent)
 	}
 }
 
@@ -676,6 +686,15 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 			return nil, err
 		}
 		return json.Marshal("decommissioned")
+	case "removenode":
+		if len(args) != 2 {
+			return nil, errors.New("usage: removenode HOST_ID|status|force")
+		}
+		r, err := c.removenode(ctx, args[1])
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(r)
 	case "truncate":
 		if len(args) != 2 {
 			return nil, errors.New("usage: truncate TABLE_ID")

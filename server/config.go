@@ -76,6 +76,11 @@ type Config struct {
 	// -Dcassandra.consistent.rangemovement=false): the join goes on, but a
 	// replica that missed writes may hand over stale data.
 	BootstrapFromAny bool `yaml:"bootstrap_from_any"`
+	// ReplaceAddress, on a node's first start (no tokens yet), names a
+	// dead node whose place on the ring it takes: its tokens, and the data
+	// of its ranges from the surviving replicas (Cassandra's
+	// replace_address_first_boot). Ignored once the node has tokens.
+	ReplaceAddress string `yaml:"replace_address"`
 	// StreamThroughputOutbound caps what the node sends to other nodes'
 	// streams (joins, decommission, removenode), per second, all streams
 	// together; 0 is no cap (Cassandra's stream_throughput_outbound).
@@ -340,6 +345,8 @@ func (c *Config) Validate() error {
 		return bad("ring_delay", "must not be negative")
 	case c.MaxHintWindow <= 0:
 		return bad("max_hint_window", "must be positive")
+	case c.ReplaceAddress != "" && net.ParseIP(c.ReplaceAddress) == nil:
+		return bad("replace_address", "%q is not an IP address", c.ReplaceAddress)
 	case c.StreamThroughputOutbound < 0:
 		return bad("stream_throughput_outbound", "must not be negative")
 	case c.WriteRequestTimeout <= 0:

@@ -23,9 +23,10 @@ import (
 )
 
 // fetchOrder is an admin request ["fetch", JSON] sent to a node taking
-// ranges over: fetch these tables' ranges from Source.
+// ranges over (Target): fetch these tables' ranges from Source.
 type fetchOrder struct {
 	Source ring.NodeID  `json:"source"`
+	Target ring.NodeID  `json:"-"`
 	Tables []fetchTable `json:"tables"`
 }
 
@@ -152,11 +153,12 @@ func (c *clusterState) abortLeave(m *cluster.Membership, err error) error {
 
 // leaveOrders plans the streams of a decommission: for each node taking
 // ranges over, the tables and ranges it fetches from this node.
-func (c *clusterState) leaveOrders(m *cluster.Membership, force bool) (map[ring.NodeID]*fetchOrder, error) {
+func (c *clusterState) leaveOrders(m *cluster.Membership, force bool) ([]*fetchOrder, error) {
 	cur := m.Ring()
 	fut := cur.Without(c.hostID)
 	cat := c.exec.Catalog()
 	orders := map[ring.NodeID]*fetchOrder{}
+	var out []*fetchOrder
 	for _, name := range cat.Keyspaces() {
 		ks := cat.Keyspace(name)
 		st, err := replication.ParseStrategy(ks.Replication)
@@ -185,26 +187,28 @@ func (c *clusterState) leaveOrders(m *cluster.Membership, force bool) (map[ring.
 			}
 			o := orders[to]
 			if o == nil {
-				o = &fetchOrder{Source: c.hostID}
+				o = &fetchOrder{Source: c.hostID, Target: to}
 				orders[to] = o
+				out = append(out, o)
 			}
 			for _, t := range cat.Tables(name) {
 				o.Tables = append(o.Tables, fetchTable{Table: t.ID, Ranges: ranges})
 			}
 		}
 	}
-	return orders, nil
+	return out, nil
 }
 
 // sendOrders has every new owner fetch its ranges, two at a time.
-func (c *clusterState) sendOrders(ctx context.Context, orders map[ring.NodeID]*fetchOrder) error {
+func (c *clusterState) sendOrders(ctx context.Context, orders []*fetchOrder) error {
 	sem := make(chan struct{}, 2)
 	var (
 		mu   sync.Mutex
 		errs []error
 		wg   sync.WaitGroup
 	)
-	for to, o := range orders {
+	for _, o := range orders {
+		to := o.Target
 		b, err := json.Marshal(o)
 		if err != nil {
 			return err

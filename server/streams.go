@@ -135,9 +135,36 @@ func (c *clusterState) bootstrapJobs(m *cluster.Membership) ([]fetchJob, error) 
 		if _, local := st.(replication.LocalStrategy); local {
 			continue
 		}
-		srcs, err := replication.StreamSources(st, cur, fut, c.hostID, c.cfg.DataCenter, m.Alive, !c.cfg.BootstrapFromAny)
+		// A replacement fetches from the surviving replicas: the node
+		// giving its ranges up is the dead one it replaces.
+		replacing := m.Replacing() != ""
+		strict := !c.cfg.BootstrapFromAny && !replacing
+		alive := m.Alive
+		if replacing {
+			alive = nil // filtered below
+		}
+		srcs, err := replication.StreamSources(st, cur, fut, c.hostID, c.cfg.DataCenter, alive, strict)
 		if err != nil {
 			return nil, fmt.Errorf("keyspace %s: %w", name, err)
+		}
+		if replacing {
+			// Ranges whose only copies were on the dead node have no
+			// source: their data is gone, which must not stop its
+			// replacement.
+			lost := 0
+			srcs = slices.DeleteFunc(srcs, func(s replication.Source) bool {
+				s.Nodes = slices.DeleteFunc(s.Nodes, func(id ring.NodeID) bool { return !m.Alive(id) })
+				if len(s.Nodes) == 0 {
+					lost++
+				}
+				return len(s.Nodes) == 0
+			})
+			for i := range srcs {
+				srcs[i].Nodes = slices.DeleteFunc(srcs[i].Nodes, func(id ring.NodeID) bool { return !m.Alive(id) })
+			}
+			if lost > 0 {
+				c.log.Warn("replace: ranges with no live replica left: their data is lost", "keyspace", name, "ranges", lost)
+			}
 		}
 		groups := map[string]*fetchJob{}
 		var order []string

@@ -26,6 +26,7 @@ const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS
        wcdb admin netstats [--host HOST[:PORT]] [--json]
        wcdb admin setstreamthroughput [--host HOST[:PORT]] MIB_PER_SEC
        wcdb admin decommission [--host HOST[:PORT]] [--force]
+       wcdb admin removenode [--host HOST[:PORT]] HOST_ID|status|force
 
 commands (they ask one node over its internode port, 7000 unless --host
 names another):
@@ -44,6 +45,10 @@ names another):
                  and leaves the cluster, then its process exits; refused if
                  fewer live nodes than a keyspace's replication factor would
                  remain (--force goes ahead)
+  removenode     take a node that is down for good off the ring: the nodes
+                 taking its ranges over fetch them from the surviving
+                 replicas (run on any live node; status shows it, force
+                 ends it without waiting for the streams)
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is
@@ -67,6 +72,8 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		return adminSetStreamThroughputCmd(args[1:], stdout, stderr)
 	case "decommission":
 		return adminDecommissionCmd(args[1:], stdout, stderr)
+	case "removenode":
+		return adminRemoveNodeCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0

@@ -171,3 +171,61 @@ func printStreamProgress(w io.Writer, addr string) {
 		}
 	}
 }
+
+// adminRemoveNodeCmd removes a dead node from the ring (nodetool
+// removenode): HOST_ID starts it and waits, printing the streams'
+// progress; status shows the removal this node coordinates; force ends it
+// without waiting for the streams.
+func adminRemoveNodeCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wcdb admin removenode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "a live node to coordinate the removal, host[:internode port]")
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "wcdb: removenode wants one argument: HOST_ID (of a node that is down), status or force")
+		return 2
+	}
+	addr, err := internodeAddress(*host)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+	arg := fs.Arg(0)
+	done := make(chan []byte, 1)
+	failed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
+		defer cancel()
+		b, err := adminCall(ctx, addr, []string{"removenode", arg})
+		if err != nil {
+			failed <- err
+			return
+		}
+		done <- b
+	}()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-failed:
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		case b := <-done:
+			var r server.AdminRemoval
+			if err := json.Unmarshal(b, &r); err != nil {
+				fmt.Fprintf(stderr, "wcdb: %s answered something other than a removal: %v\n", addr, err)
+				return 1
+			}
+			if r.State == "" {
+				fmt.Fprintln(stdout, "RemovalStatus: No removals in process.")
+			} else {
+				fmt.Fprintf(stdout, "RemovalStatus: %s %s (coordinated by %s)\n", r.State, r.Node, addr)
+			}
+			return 0
+		case <-tick.C:
+			printStreamProgress(stdout, addr)
+		}
+	}
+}

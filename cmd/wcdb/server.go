@@ -33,6 +33,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	gossipProfile := fs.String("gossip-profile", "", "lan or local: failure detection timings (overrides gossip_profile)")
 	ringDelay := fs.Duration("ring-delay", 0, "how long a joining node announces its tokens before taking writes (overrides ring_delay)")
 	fromAny := fs.Bool("bootstrap-from-any", false, "a joining node may fetch a range from any live replica when the node giving it up is down (overrides bootstrap_from_any)")
+	replaceAddr := fs.String("replace-address", "", "on first start, take the place of the dead node at this address (overrides replace_address)")
 	autoBootstrap := fs.Bool("auto-bootstrap", true, "a node joining a cluster fetches the data of its ranges before serving (overrides auto_bootstrap)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file (for performance work)")
 	if code, stop := parseFlags(fs, args, stderr); stop {
@@ -76,6 +77,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			cfg.RingDelay = server.Duration(*ringDelay)
 		case "bootstrap-from-any":
 			cfg.BootstrapFromAny = *fromAny
+		case "replace-address":
+			cfg.ReplaceAddress = *replaceAddr
 		case "auto-bootstrap":
 			cfg.AutoBootstrap = *autoBootstrap
 		}
