@@ -695,6 +695,15 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 			return nil, err
 		}
 		return json.Marshal(r)
+	case "rebuild":
+		if len(args) != 2 {
+			return nil, errors.New("usage: rebuild SOURCE_DC")
+		}
+		n, err := c.rebuild(ctx, args[1])
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(n)
 	case "truncate":
 		if len(args) != 2 {
 			return nil, errors.New("usage: truncate TABLE_ID")

@@ -27,6 +27,7 @@ const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS
        wcdb admin setstreamthroughput [--host HOST[:PORT]] MIB_PER_SEC
        wcdb admin decommission [--host HOST[:PORT]] [--force]
        wcdb admin removenode [--host HOST[:PORT]] HOST_ID|status|force
+       wcdb admin rebuild [--host HOST[:PORT]] SOURCE_DC
 
 commands (they ask one node over its internode port, 7000 unless --host
 names another):
@@ -49,6 +50,9 @@ names another):
                  taking its ranges over fetch them from the surviving
                  replicas (run on any live node; status shows it, force
                  ends it without waiting for the streams)
+  rebuild        the node fetches every range it replicates from the
+                 replicas in SOURCE_DC: how a new datacenter gets its data
+                 once a keyspace's replication names it
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is
@@ -74,6 +78,8 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		return adminDecommissionCmd(args[1:], stdout, stderr)
 	case "removenode":
 		return adminRemoveNodeCmd(args[1:], stdout, stderr)
+	case "rebuild":
+		return adminRebuildCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0

@@ -127,26 +127,35 @@ func adminDecommissionCmd(args []string, stdout, stderr io.Writer) int {
 		req = append(req, "force")
 	}
 	fmt.Fprintf(stdout, "decommissioning %s: LEAVING, streaming its ranges to their new owners\n", addr)
-	done := make(chan error, 1)
+	if _, err := longAdminCall(addr, req, stdout); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s left the cluster; its process exits\n", addr)
+	return 0
+}
+
+// longAdminCall sends a request that moves data (decommission, removenode,
+// rebuild: it may take hours) and prints the node's running streams every
+// 2 s until the answer comes.
+func longAdminCall(addr string, req []string, stdout io.Writer) ([]byte, error) {
+	type answer struct {
+		b   []byte
+		err error
+	}
+	done := make(chan answer, 1)
 	go func() {
-		// Streaming a node's data may take hours; the node answers when
-		// it has left.
 		ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
 		defer cancel()
-		_, err := adminCall(ctx, addr, req)
-		done <- err
+		b, err := adminCall(ctx, addr, req)
+		done <- answer{b, err}
 	}()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
 		select {
-		case err := <-done:
-			if err != nil {
-				fmt.Fprintln(stderr, "wcdb:", err)
-				return 1
-			}
-			fmt.Fprintf(stdout, "%s left the cluster; its process exits\n", addr)
-			return 0
+		case a := <-done:
+			return a.b, a.err
 		case <-tick.C:
 			printStreamProgress(stdout, addr)
 		}
@@ -192,40 +201,49 @@ func adminRemoveNodeCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 2
 	}
-	arg := fs.Arg(0)
-	done := make(chan []byte, 1)
-	failed := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
-		defer cancel()
-		b, err := adminCall(ctx, addr, []string{"removenode", arg})
-		if err != nil {
-			failed <- err
-			return
-		}
-		done <- b
-	}()
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-failed:
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		case b := <-done:
-			var r server.AdminRemoval
-			if err := json.Unmarshal(b, &r); err != nil {
-				fmt.Fprintf(stderr, "wcdb: %s answered something other than a removal: %v\n", addr, err)
-				return 1
-			}
-			if r.State == "" {
-				fmt.Fprintln(stdout, "RemovalStatus: No removals in process.")
-			} else {
-				fmt.Fprintf(stdout, "RemovalStatus: %s %s (coordinated by %s)\n", r.State, r.Node, addr)
-			}
-			return 0
-		case <-tick.C:
-			printStreamProgress(stdout, addr)
-		}
+	b, err := longAdminCall(addr, []string{"removenode", fs.Arg(0)}, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
 	}
+	var r server.AdminRemoval
+	if err := json.Unmarshal(b, &r); err != nil {
+		fmt.Fprintf(stderr, "wcdb: %s answered something other than a removal: %v\n", addr, err)
+		return 1
+	}
+	if r.State == "" {
+		fmt.Fprintln(stdout, "RemovalStatus: No removals in process.")
+	} else {
+		fmt.Fprintf(stdout, "RemovalStatus: %s %s (coordinated by %s)\n", r.State, r.Node, addr)
+	}
+	return 0
+}
+
+// adminRebuildCmd streams a node's ranges from another datacenter
+// (nodetool rebuild).
+func adminRebuildCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wcdb admin rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "the node to rebuild, host[:internode port]")
+	if code, stop := parseFlags(fs, args, stderr); stop {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "wcdb: rebuild wants one argument: the datacenter to stream from")
+		return 2
+	}
+	addr, err := internodeAddress(*host)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+	b, err := longAdminCall(addr, []string{"rebuild", fs.Arg(0)}, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	var n int64
+	json.Unmarshal(b, &n)
+	fmt.Fprintf(stdout, "%s rebuilt from %s: %s received\n", addr, fs.Arg(0), humanBytes(n))
+	return 0
 }
