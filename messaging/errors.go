@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"wcdb/replication"
 )
 
 // Kind is what a coordinator needs to know of a failed call to a replica.
@@ -77,6 +79,11 @@ func (e *Error) Unwrap() error {
 		return ErrOverloaded
 	}
 	return nil
+}
+
+// Is reports replication.ErrNotDelivered for an unreachable replica.
+func (e *Error) Is(target error) bool {
+	return target == replication.ErrNotDelivered && e.Kind == KindUnavailable
 }
 
 // KindOf classifies err as a coordinator sees it: an *Error's kind, or

@@ -131,6 +131,21 @@ func (r *requirement) addPending(pending []ring.NodeID, dcOf func(ring.NodeID) s
 	}
 }
 
+// dropPending undoes addPending for one pending replica in dc (one that
+// could not be reached: see ErrNotDelivered).
+func (r *requirement) dropPending(dc string) {
+	if r.cl == Any {
+		return
+	}
+	switch {
+	case r.perDC != nil:
+		r.perDC[dc]--
+		r.need--
+	case r.counts(dc):
+		r.need--
+	}
+}
+
 // counts reports whether an answer from a replica in dc counts toward the
 // level.
 func (r *requirement) counts(dc string) bool {

@@ -422,6 +422,16 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		case a := <-acks:
 			answered++
 			if a.err != nil {
+				if errors.Is(a.err, ErrNotDelivered) && slices.Contains(p.pending, a.id) {
+					// As if the failure detector had it down: not
+					// waited for (it is hinted).
+					p.req.dropPending(p.dcOf(a.id))
+					if t.met() {
+						go drain(acks, n-answered, cancel)
+						return nil
+					}
+					continue
+				}
 				failures++
 				if firstErr == nil {
 					firstErr = a.err

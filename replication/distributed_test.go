@@ -31,9 +31,11 @@ type testNode struct {
 	rack  string
 	local localnode.Replica
 	down  atomic.Bool
-	fail  atomic.Bool  // every call fails at once
-	delay atomic.Int64 // nanoseconds added to every call
-	calls atomic.Int64
+	fail  atomic.Bool // every call fails at once
+	// unreachable: every call fails at once as never delivered
+	unreachable atomic.Bool
+	delay       atomic.Int64 // nanoseconds added to every call
+	calls       atomic.Int64
 }
 
 var errInjected = errors.New("injected failure")
@@ -42,6 +44,9 @@ func (n *testNode) wait(ctx context.Context) error {
 	n.calls.Add(1)
 	if n.fail.Load() {
 		return errInjected
+	}
+	if n.unreachable.Load() {
+		return fmt.Errorf("connection refused: %w", replication.ErrNotDelivered)
 	}
 	if n.down.Load() {
 		<-ctx.Done()

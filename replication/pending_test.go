@@ -224,6 +224,32 @@ func TestPendingHintedOnFailure(t *testing.T) {
 	}
 }
 
+// TestPendingUnreachable: a pending replica that cannot be reached (a
+// joining node killed before the failure detector says so) is left out of
+// what the write waits for, as a down one, and hinted: RF 1 ONE succeeds.
+func TestPendingUnreachable(t *testing.T) {
+	c := newCluster(t, "dc1", "dc1", "dc1", "dc1")
+	n4 := c.join("n4")
+	ks := simple(1)
+	k := c.keyPendingOn(ks, "n4")
+	n4.unreachable.Store(true)
+	coord := c.coordinator("n1", replication.DistributedConfig{})
+	if err := coord.Write(context.Background(), ks, []mutation.Mutation{row(k, 1, "a", 1)}, replication.One); err != nil {
+		t.Fatalf("RF 1 ONE with an unreachable pending replica: %v", err)
+	}
+	if got := c.hints.count("n4"); got != 1 {
+		t.Errorf("hints for the unreachable pending replica: got %d, want 1", got)
+	}
+	// A natural replica that cannot be reached still fails the write.
+	for _, n := range c.replicasOf(ks, k) {
+		n.unreachable.Store(true)
+	}
+	n4.unreachable.Store(false)
+	if err := coord.Write(context.Background(), ks, []mutation.Mutation{row(k, 2, "b", 2)}, replication.One); err == nil {
+		t.Fatal("RF 1 ONE with its natural replica unreachable: no error")
+	}
+}
+
 // TestPendingLocalQuorum: a pending replica in another datacenter does
 // not raise LOCAL_QUORUM, and its ack would not count; EACH_QUORUM adds it
 // to its datacenter's quorum.

@@ -9,6 +9,7 @@ package replication
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -142,6 +143,14 @@ type Replica interface {
 type AsyncReplica interface {
 	ApplyAsync(ctx context.Context, m *mutation.Mutation, done func(error))
 }
+
+// ErrNotDelivered is matched (errors.Is) by a replica error that says the
+// request never reached the replica: no connection to it, or it is
+// stopping. A pending replica that fails so is taken as one the failure
+// detector holds down, which it is about to: left out of what the write
+// waits for, and hinted (a joining node killed before the others notice
+// must not fail RF 1 writes; it streams again when it is back).
+var ErrNotDelivered = errors.New("replication: not delivered to the replica")
 
 // PartitionDigest is the digest replicas give of a read's answer: the
 // SHA-256 of the partition's mutation encoding (all-zero input for none).

@@ -35,6 +35,10 @@ type fetchTable struct {
 	Ranges []ring.Range     `json:"ranges"`
 }
 
+// shutdownAnnounce is how long a node that left keeps serving clients
+// before its process exits.
+const shutdownAnnounce = 2 * time.Second
+
 // leaveCheck refuses a decommission that would leave fewer live nodes than
 // some keyspace's replication factor asks for (in a datacenter, for
 // NetworkTopologyStrategy), as Cassandra does unless forced, and one
@@ -137,6 +141,13 @@ func (c *clusterState) decommission(ctx context.Context, force bool) error {
 		c.log.Warn("decommission: saving the state", "err", err)
 	}
 	c.log.Info("decommission complete: the node left the cluster", "seconds", time.Since(start).Seconds())
+	// Drivers hear of the leave (REMOVED_NODE from the other nodes) and
+	// move away; until then this node still answers what they send it
+	// rather than drop it when its connections close (Cassandra's
+	// shutdown_announce_in_ms).
+	if err := sleepCtx(ctx, shutdownAnnounce); err != nil {
+		c.log.Warn("decommission: cut short the wait for drivers to move away", "err", err)
+	}
 	c.exitOnce.Do(func() { close(c.exit) })
 	return nil
 }

@@ -30,8 +30,9 @@ func (t *Table) compactionTables() []compaction.Table {
 			MaxLocalDeletionTime: f.meta.MaxLocalDeletionTime,
 			Partitions:           f.meta.Partitions,
 			CreatedAt:            time.Unix(f.createdAt, 0),
-			// A file found corrupt is never compaction input again.
-			Compacting: f.corrupt.Load(),
+			// A file found corrupt is never compaction input again; one
+			// held by a Cleanup is not until it is done.
+			Compacting: f.corrupt.Load() || f.cleaning.Load(),
 		}
 		if f.meta.MaxTombstoneTime < gcBefore {
 			ct.DroppableTombstones = f.meta.Tombstones

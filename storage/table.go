@@ -141,7 +141,10 @@ type sstFile struct {
 	// corrupt is set when reading the file failed its checksums; it is
 	// then never compaction input.
 	corrupt atomic.Bool
-	t       *Table
+	// cleaning is set while a Cleanup holds the file for rewriting; it is
+	// then never compaction input (see cleanup.go).
+	cleaning atomic.Bool
+	t        *Table
 }
 
 func (f *sstFile) ref() { f.refs.Add(1) }

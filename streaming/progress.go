@@ -29,6 +29,20 @@ func (d Direction) String() string {
 // MarshalText gives "sending" or "receiving".
 func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// UnmarshalText reads what MarshalText gives (netstats' JSON, read back
+// by wcdb admin).
+func (d *Direction) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "sending":
+		*d = Sending
+	case "receiving":
+		*d = Receiving
+	default:
+		return fmt.Errorf("streaming: unknown direction %q", b)
+	}
+	return nil
+}
+
 // State is a session's state.
 type State uint8
 
@@ -53,6 +67,21 @@ func (s State) String() string {
 
 // MarshalText gives "running", "done" or "failed".
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads what MarshalText gives.
+func (s *State) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "running":
+		*s = Running
+	case "done":
+		*s = Done
+	case "failed":
+		*s = Failed
+	default:
+		return fmt.Errorf("streaming: unknown state %q", b)
+	}
+	return nil
+}
 
 // SessionInfo is a snapshot of a session's progress, for `wcdb admin
 // netstats` (JSON) and logs (String).

@@ -172,16 +172,16 @@ func sendSession(ctx context.Context, t *storage.Table, req Request, th *Throttl
 			return err
 		}
 		for _, p := range plan {
-			var err error
-			if p.whole {
-				err = s.wholeFile(p.f)
-				s.st.WholeFiles++
-			} else {
-				err = s.section(p.f, p.est, ss)
+			if !p.whole {
+				if err := s.section(p.f, p.est, ss); err != nil {
+					return err
+				}
+				continue
 			}
-			if err != nil {
+			if err := s.wholeFile(p.f); err != nil {
 				return err
 			}
+			s.st.WholeFiles++
 		}
 		return s.control(kindSessionEnd, uint64(s.st.Files), uint64(s.st.Bytes))
 	})
@@ -319,7 +319,7 @@ func (s *sender) section(f storage.FileSection, est int64, ss []span) error {
 		}
 		from, to := storage.TokenRange(sp.start, sp.end)
 		if err := s.scan(r.Scan(from, to)); err != nil {
-			return fmt.Errorf("streaming: read %s: %w", r.Path(), err)
+			return err
 		}
 	}
 	return s.endSection()
@@ -371,10 +371,17 @@ func containedIn(ss []span, lo, hi int64) bool {
 // scan appends the partitions of it to data frames, copying the raw header
 // and row bytes.
 func (s *sender) scan(it *sstable.PartitionIter) error {
+	err := s.scanPartitions(it)
+	if cerr := it.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("streaming: read: %w", cerr)
+	}
+	return err
+}
+
+func (s *sender) scanPartitions(it *sstable.PartitionIter) error {
 	for it.Next() {
 		p := it.Partition()
 		if err := s.partition(p.Key(), p.Header()); err != nil {
-			it.Close()
 			return err
 		}
 		ri := p.Rows(nil, nil, false)
@@ -383,22 +390,19 @@ func (s *sender) scan(it *sstable.PartitionIter) error {
 			s.rows++
 			if err := s.added(); err != nil {
 				ri.Close()
-				it.Close()
 				return err
 			}
 		}
 		if err := ri.Close(); err != nil {
-			it.Close()
-			return err
+			return fmt.Errorf("streaming: read: %w", err)
 		}
 		s.buf = append(s.buf, entryEnd)
 		s.parts++
 		if err := s.added(); err != nil {
-			it.Close()
 			return err
 		}
 	}
-	return it.Close()
+	return nil
 }
 
 func (s *sender) partition(key mutation.Key, header []byte) error {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"wcdb/internal/vfs"
 	"wcdb/ring"
 	"wcdb/sstable"
 	"wcdb/storage"
@@ -477,5 +478,34 @@ func TestLostSectionCaught(t *testing.T) {
 	}
 	if len(st.Completed) != sst.Files-1 {
 		t.Fatalf("%d sections completed, want %d (those received whole are kept)", len(st.Completed), sst.Files-1)
+	}
+}
+
+// TestSendCorruptSource: a damaged block in a sender's file stops the
+// session with the SSTable's corruption error rather than sending it.
+func TestSendCorruptSource(t *testing.T) {
+	_, src := openEngine(t)
+	writeMix(t, src, 0, 200, 4, 1)
+	if err := src.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f := src.Files()[0]
+	b, err := vfs.ReadFile(vfs.Default, f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/3] ^= 0x40 // a data block (blocks and indexes are interleaved; all are checked)
+	w, err := vfs.Default.Create(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	whole := []ring.Range{{Start: ring.MinToken, End: ring.MinToken}}
+	_, err = Send(context.Background(), src, Request{Table: testTable, Ranges: whole}, nil, func([]byte) error { return nil })
+	if !errors.Is(err, sstable.ErrCorrupt) {
+		t.Fatalf("got %v, want sstable.ErrCorrupt", err)
 	}
 }

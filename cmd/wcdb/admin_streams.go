@@ -80,7 +80,7 @@ func adminSetStreamThroughputCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wcdb admin setstreamthroughput", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	host := fs.String("host", "127.0.0.1", "node to change, host[:internode port] (port 7000 unless given)")
-	if code, stop := parseFlags(fs, args, stderr); stop {
+	if code, stop := parseFlagsArgs(fs, args); stop {
 		return code
 	}
 	if fs.NArg() != 1 {
@@ -189,7 +189,7 @@ func adminRemoveNodeCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wcdb admin removenode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	host := fs.String("host", "127.0.0.1", "a live node to coordinate the removal, host[:internode port]")
-	if code, stop := parseFlags(fs, args, stderr); stop {
+	if code, stop := parseFlagsArgs(fs, args); stop {
 		return code
 	}
 	if fs.NArg() != 1 {
@@ -225,7 +225,7 @@ func adminRebuildCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wcdb admin rebuild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	host := fs.String("host", "127.0.0.1", "the node to rebuild, host[:internode port]")
-	if code, stop := parseFlags(fs, args, stderr); stop {
+	if code, stop := parseFlagsArgs(fs, args); stop {
 		return code
 	}
 	if fs.NArg() != 1 {

@@ -199,14 +199,23 @@ func peakHeapProfile(path string, period time.Duration) (stop func()) {
 // parseFlags parses args with fs, which takes no positional arguments,
 // and returns the exit status if the command should stop there.
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	if code, stop := parseFlagsArgs(fs, args); stop {
+		return code, stop
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
+		return 2, true
+	}
+	return 0, false
+}
+
+// parseFlagsArgs is parseFlags for commands that take arguments after
+// their flags (fs.Args).
+func parseFlagsArgs(fs *flag.FlagSet, args []string) (int, bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, true
 		}
-		return 2, true
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wcdb: unexpected arguments %q\n", fs.Args())
 		return 2, true
 	}
 	return 0, false

@@ -243,6 +243,23 @@ func (f *fixture) startAll() {
 // waits until it serves CQL, which it does once it is NORMAL.
 func (f *fixture) start(n *node) {
 	f.t.Helper()
+	serving := f.spawn(n)
+	p := n.p
+	select {
+	case <-serving:
+	case <-p.exited:
+		n.p = nil
+		f.t.Fatalf("%s exited before serving CQL: %v\n%s", n, p.cmd.ProcessState, n.log.tail(40))
+	case <-time.After(30 * time.Second):
+		f.t.Fatalf("%s did not serve CQL within 30s:\n%s", n, n.log.tail(40))
+	}
+}
+
+// spawn runs n's process as start does, without waiting: the channel it
+// returns is closed once the node serves CQL (never, if it exits first;
+// n.p.exited tells).
+func (f *fixture) spawn(n *node) <-chan struct{} {
+	f.t.Helper()
 	if n.p != nil {
 		f.t.Fatalf("%s is already running", n)
 	}
@@ -283,14 +300,7 @@ func (f *fixture) start(n *node) {
 		cmd.Wait()
 		close(p.exited)
 	}()
-	select {
-	case <-serving:
-	case <-p.exited:
-		n.p = nil
-		f.t.Fatalf("%s exited before serving CQL: %v\n%s", n, cmd.ProcessState, n.log.tail(40))
-	case <-time.After(30 * time.Second):
-		f.t.Fatalf("%s did not serve CQL within 30s:\n%s", n, n.log.tail(40))
-	}
+	return serving
 }
 
 // kill ends n with SIGKILL and waits for the process to be gone.

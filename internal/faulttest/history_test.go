@@ -5,8 +5,10 @@ package faulttest
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -43,6 +45,7 @@ func (o outcome) String() string {
 // op is one write: a key written once, with a value of its own.
 type op struct {
 	worker int
+	table  string // keyspace.table
 	key    int64
 	value  string
 	cl     gocql.Consistency
@@ -50,7 +53,15 @@ type op struct {
 	took   time.Duration
 	res    outcome
 	err    error
+	// coordinator is the address of the node the driver sent the write
+	// to ("" if it was sent to none).
+	coordinator string
 }
+
+// observerFunc makes a function a gocql.QueryObserver.
+type observerFunc func(context.Context, gocql.ObservedQuery)
+
+func (f observerFunc) ObserveQuery(ctx context.Context, q gocql.ObservedQuery) { f(ctx, q) }
 
 // classify tells what an error says about the write.
 func classify(err error) outcome {
@@ -111,30 +122,57 @@ type writer struct {
 	h      *history
 	s      *gocql.Session
 	cl     gocql.Consistency
+	table  string // keyspace.table, ft.kv unless set
+	pad    int    // bytes of filler each value gets (for volume)
 	worker int
 	seq    int64
 }
 
-// writer returns a writer with a worker number of its own.
+// writer returns a writer of table ft.kv with a worker number of its own.
 func (h *history) writer(s *gocql.Session, cl gocql.Consistency) *writer {
+	return h.writerTo(s, cl, "ft.kv", 0)
+}
+
+// writerTo returns a writer of table (keyspace.table, with columns k
+// bigint and v text) whose values carry pad bytes of incompressible
+// filler.
+func (h *history) writerTo(s *gocql.Session, cl gocql.Consistency, table string, pad int) *writer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.workers++
-	return &writer{h: h, s: s, cl: cl, worker: h.workers}
+	return &writer{h: h, s: s, cl: cl, table: table, pad: pad, worker: h.workers}
+}
+
+// filler returns n bytes of base64 text drawn at random, so that the
+// value compresses little.
+func filler(n int) string {
+	b := make([]byte, (n*3+3)/4)
+	for i := range b {
+		b[i] = byte(rand.Uint32())
+	}
+	return base64.StdEncoding.EncodeToString(b)[:n]
 }
 
 // write makes one write and records it.
 func (w *writer) write() *op {
 	w.seq++
-	o := &op{worker: w.worker, key: int64(w.worker)*1_000_000 + w.seq, cl: w.cl}
+	o := &op{worker: w.worker, table: w.table, key: int64(w.worker)*1_000_000 + w.seq, cl: w.cl}
 	o.value = fmt.Sprintf("w%d/%d/%d", w.worker, w.seq, time.Now().UnixNano())
+	if w.pad > 0 {
+		o.value += "/" + filler(w.pad)
+	}
 	// The client's own bound is the session's 10 s timeout; this one only
 	// keeps a wedged driver from outliving the test.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	o.start = time.Now()
-	o.err = w.s.Query("INSERT INTO ft.kv (k, v) VALUES (?, ?)", o.key, o.value).
-		Consistency(w.cl).WithContext(ctx).Exec()
+	o.err = w.s.Query("INSERT INTO "+w.table+" (k, v) VALUES (?, ?)", o.key, o.value).
+		Consistency(w.cl).WithContext(ctx).
+		Observer(observerFunc(func(_ context.Context, q gocql.ObservedQuery) {
+			if q.Host != nil {
+				o.coordinator = q.Host.ConnectAddress().String()
+			}
+		})).Exec()
 	o.took = time.Since(o.start)
 	o.res = classify(o.err)
 	w.h.mu.Lock()
@@ -253,11 +291,17 @@ func lastFailure(ops []*op) time.Time {
 	return last
 }
 
-// readOne reads a key's value; found is false when there is no row.
+// readOne reads a key's value in ft.kv; found is false when there is no
+// row.
 func readOne(s *gocql.Session, cl gocql.Consistency, key int64) (value string, found bool, err error) {
+	return readRow(s, cl, "ft.kv", key)
+}
+
+// readRow reads a key's value in table (keyspace.table).
+func readRow(s *gocql.Session, cl gocql.Consistency, table string, key int64) (value string, found bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	err = s.Query("SELECT v FROM ft.kv WHERE k = ?", key).Consistency(cl).WithContext(ctx).Scan(&value)
+	err = s.Query("SELECT v FROM "+table+" WHERE k = ?", key).Consistency(cl).WithContext(ctx).Scan(&value)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return "", false, nil
 	}
@@ -283,7 +327,7 @@ func readAll(s *gocql.Session, cl gocql.Consistency, ops []*op) []readResult {
 			for i := range next {
 				r := readResult{o: ops[i]}
 				for try := 0; try < 4; try++ {
-					if r.value, r.found, r.err = readOne(s, cl, ops[i].key); r.err == nil {
+					if r.value, r.found, r.err = readRow(s, cl, ops[i].table, ops[i].key); r.err == nil {
 						break
 					}
 					time.Sleep(300 * time.Millisecond)
@@ -333,10 +377,10 @@ func verify(t *testing.T, s *gocql.Session, cl gocql.Consistency, where string, 
 			report("read of key %d (%s write, %s): %v", o.key, o.res, o.cl, r.err)
 		case o.res == ok && !r.found:
 			lost++
-			report("acknowledged %s write of key %d (at %s) lost", o.cl, o.key, o.start.Format("15:04:05.000"))
+			report("acknowledged %s write of key %d in %s (at %s) lost", o.cl, o.key, o.table, o.start.Format("15:04:05.000"))
 		case o.res == ok && r.value != o.value:
 			wrong++
-			report("acknowledged write of key %d: got %q, want %q", o.key, r.value, o.value)
+			report("acknowledged write of key %d in %s: got %.60q, want %.60q", o.key, o.table, r.value, o.value)
 		case o.res == ok:
 			okThere++
 		case o.res == failed && r.found:
@@ -370,8 +414,8 @@ func expectAll(t *testing.T, what string, ops []*op, bound time.Duration, want .
 		switch {
 		case !slices.Contains(want, kind):
 			if bad++; bad <= 5 {
-				t.Errorf("%s: %s write of key %d at %s: %s (took %v), want %v", what, o.cl, o.key,
-					o.start.Format("15:04:05.000"), kind, o.took.Round(time.Millisecond), want)
+				t.Errorf("%s: %s write of key %d at %s: %s (took %v, coordinator %s), want %v", what, o.cl, o.key,
+					o.start.Format("15:04:05.000"), kind, o.took.Round(time.Millisecond), o.coordinator, want)
 			}
 		case bound > 0 && o.took > bound:
 			if bad++; bad <= 5 {
