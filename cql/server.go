@@ -46,6 +46,7 @@ type Server struct {
 	closed     chan struct{} // closed when Close has finished
 	closeErr   error
 	rejecting  atomic.Int32
+	requests   atomic.Uint64 // statements submitted, for Stats
 	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
 
 	// work hands statements to idle workers; workers counts them.
@@ -312,6 +313,7 @@ const workerIdle = 10 * time.Second
 // on between statements so that their stacks, grown by the executor, are
 // reused: a goroutine per statement grew (copied) its stack every time.
 func (s *Server) submit(t task) {
+	s.requests.Add(1)
 	select {
 	case s.work <- t:
 	default:
@@ -401,8 +403,9 @@ func (s *Server) push(bit uint8, body []byte) {
 
 // Stats is a snapshot of the server's state.
 type Stats struct {
-	Connections        int // open client connections
-	PreparedStatements int // statements in the prepared cache
+	Connections        int    // open client connections
+	PreparedStatements int    // statements in the prepared cache
+	Requests           uint64 // requests run since the server started
 }
 
 // Stats returns the server's current state.
@@ -410,5 +413,5 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	n := len(s.mu.conns)
 	s.mu.Unlock()
-	return Stats{Connections: n, PreparedStatements: s.prepared.len()}
+	return Stats{Connections: n, PreparedStatements: s.prepared.len(), Requests: s.requests.Load()}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,12 +23,17 @@ type writeLoad struct {
 	ok     map[string][]int // keyspace -> keys acknowledged
 	failed map[string][]int
 	errs   []error
+	// unknown are writes whose outcome the client cannot know: the
+	// driver closed the connection they were on (gocql drops a host's
+	// connections, requests in flight included, once the node has left).
+	unknown map[string][]int
 	stop   chan struct{}
 	done   chan struct{}
 }
 
 func startLoad(s *gocql.Session, keyspaces []string, from int) *writeLoad {
-	w := &writeLoad{ok: map[string][]int{}, failed: map[string][]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &writeLoad{ok: map[string][]int{}, failed: map[string][]int{}, unknown: map[string][]int{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		deadline := time.Now().Add(60 * time.Second)
@@ -40,7 +46,9 @@ func startLoad(s *gocql.Session, keyspaces []string, from int) *writeLoad {
 			ks := keyspaces[k%len(keyspaces)]
 			err := s.Query("INSERT INTO "+ks+".t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k)).Exec()
 			w.mu.Lock()
-			if err != nil {
+			if errors.Is(err, gocql.ErrConnectionClosed) {
+				w.unknown[ks] = append(w.unknown[ks], k)
+			} else if err != nil {
 				w.failed[ks] = append(w.failed[ks], k)
 				w.errs = append(w.errs, err)
 			} else {
@@ -183,6 +191,37 @@ func TestBootstrapUnderLoad(t *testing.T) {
 		t.Fatal("node 4 received no stream")
 	}
 
+	// Cleanup on the old nodes: with the data flushed, each table's bytes
+	// fall by about the share of its ranges the node gave node 4, and
+	// every owned row stays.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i, n := range nodes[:3] {
+		if err := n.engine.FlushAll(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := n.cl.cleanup(ctx, "rf1", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The share of rf1 (RF 1) the node kept: its ownership now over
+		// its ownership before node 4 (as the rows are spread by token).
+		r := n.cl.m.Load().Ring()
+		before := r.Without(n4.cl.hostID).Ownership()[n.cl.hostID]
+		kept := r.Ownership()[n.cl.hostID] / before
+		for _, tr := range res.Tables {
+			got := float64(tr.BytesAfter) / float64(tr.BytesBefore)
+			t.Logf("cleanup of node %d: %s.%s %d -> %d bytes (%.2f; it kept %.2f of its ranges)",
+				i+1, tr.Keyspace, tr.Table, tr.BytesBefore, tr.BytesAfter, got, kept)
+			if got < kept-0.15 || got > kept+0.15 {
+				t.Errorf("cleanup of node %d: bytes fell to %.2f, want about %.2f", i+1, got, kept)
+			}
+		}
+	}
+	for _, n := range nodes {
+		checkEveryRow(t, n, "rf1", append(append([]int{}, pre.ok["rf1"]...), load.ok["rf1"]...), 0)
+	}
+
 	// And back to three: node 2 decommissions while the client writes.
 	load2 := startLoad(s, keyspaces, 2_000_000)
 	waitFor(t, "writes before the decommission", 10*time.Second, func() bool {
@@ -191,8 +230,6 @@ func TestBootstrapUnderLoad(t *testing.T) {
 		return len(load2.ok["rf3"]) > 20
 	})
 	leaving := nodes[1]
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	start = time.Now()
 	if err := leaving.Decommission(ctx, false); err != nil {
 		t.Fatal(err)
@@ -221,8 +258,11 @@ func TestBootstrapUnderLoad(t *testing.T) {
 	}
 	for _, ks := range keyspaces {
 		acked := append(append(append([]int{}, pre.ok[ks]...), load.ok[ks]...), load2.ok[ks]...)
+		if u := len(load2.unknown[ks]); u > 0 {
+			t.Logf("%s: %d writes of unknown outcome (connection closed by the driver as the node left)", ks, u)
+		}
 		for _, n := range nodes {
-			checkEveryRow(t, n, ks, acked, 0)
+			checkEveryRow(t, n, ks, acked, len(load2.unknown[ks]))
 		}
 	}
 	// A decommissioned node does not come back with its old data.

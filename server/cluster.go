@@ -695,6 +695,22 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 			return nil, err
 		}
 		return json.Marshal(r)
+	case "cleanup":
+		if len(args) > 3 {
+			return nil, errors.New("usage: cleanup [KEYSPACE [TABLE]]")
+		}
+		ks, tbl := "", ""
+		if len(args) > 1 {
+			ks = args[1]
+		}
+		if len(args) > 2 {
+			tbl = args[2]
+		}
+		r, err := c.cleanup(ctx, ks, tbl)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(r)
 	case "rebuild":
 		if len(args) != 2 {
 			return nil, errors.New("usage: rebuild SOURCE_DC")

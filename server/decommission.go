@@ -35,9 +35,42 @@ type fetchTable struct {
 	Ranges []ring.Range     `json:"ranges"`
 }
 
-// shutdownAnnounce is how long a node that left keeps serving clients
-// before its process exits.
-const shutdownAnnounce = 2 * time.Second
+// After it left, a node keeps serving clients at least shutdownAnnounce,
+// then until it has had no request for clientsQuiet, at most
+// clientsGoneMax. Drivers move away once they hear REMOVED_NODE: gocql
+// acts on it after two 1 s debounces, and drops the requests in flight
+// on a host it removes, so closing sooner loses what they sent meanwhile.
+const (
+	shutdownAnnounce = 2 * time.Second
+	clientsQuiet     = time.Second
+	clientsGoneMax   = 10 * time.Second
+)
+
+// awaitClientsGone waits, after the node left, until drivers stopped
+// sending it requests (see shutdownAnnounce).
+func (c *clusterState) awaitClientsGone(ctx context.Context) error {
+	start := time.Now()
+	if err := sleepCtx(ctx, shutdownAnnounce); err != nil {
+		return err
+	}
+	s := c.cqlS.Load()
+	if s == nil {
+		return nil
+	}
+	last, quietSince := s.Stats().Requests, time.Now()
+	for time.Since(start) < clientsGoneMax {
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+		if n := s.Stats().Requests; n != last {
+			last, quietSince = n, time.Now()
+		} else if time.Since(quietSince) >= clientsQuiet {
+			return nil
+		}
+	}
+	c.log.Warn("decommission: clients still send requests; stopping anyway", "waited", time.Since(start).String())
+	return nil
+}
 
 // leaveCheck refuses a decommission that would leave fewer live nodes than
 // some keyspace's replication factor asks for (in a datacenter, for
@@ -145,7 +178,7 @@ func (c *clusterState) decommission(ctx context.Context, force bool) error {
 	// move away; until then this node still answers what they send it
 	// rather than drop it when its connections close (Cassandra's
 	// shutdown_announce_in_ms).
-	if err := sleepCtx(ctx, shutdownAnnounce); err != nil {
+	if err := c.awaitClientsGone(ctx); err != nil {
 		c.log.Warn("decommission: cut short the wait for drivers to move away", "err", err)
 	}
 	c.exitOnce.Do(func() { close(c.exit) })

@@ -28,6 +28,7 @@ const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS
        wcdb admin decommission [--host HOST[:PORT]] [--force]
        wcdb admin removenode [--host HOST[:PORT]] HOST_ID|status|force
        wcdb admin rebuild [--host HOST[:PORT]] SOURCE_DC
+       wcdb admin cleanup [--host HOST[:PORT]] [KEYSPACE [TABLE]]
 
 commands (they ask one node over its internode port, 7000 unless --host
 names another):
@@ -53,6 +54,8 @@ names another):
   rebuild        the node fetches every range it replicates from the
                  replicas in SOURCE_DC: how a new datacenter gets its data
                  once a keyspace's replication names it
+  cleanup        the node rewrites its SSTables without the ranges it no
+                 longer replicates (run on the old nodes after a join)
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is
@@ -80,6 +83,8 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		return adminRemoveNodeCmd(args[1:], stdout, stderr)
 	case "rebuild":
 		return adminRebuildCmd(args[1:], stdout, stderr)
+	case "cleanup":
+		return adminCleanupCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0

@@ -247,3 +247,45 @@ func adminRebuildCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s rebuilt from %s: %s received\n", addr, fs.Arg(0), humanBytes(n))
 	return 0
 }
+
+// adminCleanupCmd drops from a node's SSTables the ranges it no longer
+// replicates (nodetool cleanup), and prints what each table lost.
+func adminCleanupCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wcdb admin cleanup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "the node to clean up, host[:internode port]")
+	if code, stop := parseFlagsArgs(fs, args); stop {
+		return code
+	}
+	if fs.NArg() > 2 {
+		fmt.Fprintln(stderr, "wcdb: cleanup takes at most KEYSPACE and TABLE")
+		return 2
+	}
+	addr, err := internodeAddress(*host)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
+	b, err := longAdminCall(addr, append([]string{"cleanup"}, fs.Args()...), stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	var r server.AdminCleanup
+	if err := json.Unmarshal(b, &r); err != nil {
+		fmt.Fprintf(stderr, "wcdb: %s answered something other than a cleanup: %v\n", addr, err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Table\tFiles\tRewritten\tDropped\tBefore\tAfter\tPartitions dropped")
+	var before, after int64
+	for _, t := range r.Tables {
+		before += t.BytesBefore
+		after += t.BytesAfter
+		fmt.Fprintf(tw, "%s.%s\t%d\t%d\t%d\t%s\t%s\t%d\n", t.Keyspace, t.Table, t.Files, t.FilesRewritten, t.FilesDropped,
+			humanBytes(t.BytesBefore), humanBytes(t.BytesAfter), t.PartitionsDropped)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "%s: %s -> %s\n", addr, humanBytes(before), humanBytes(after))
+	return 0
+}

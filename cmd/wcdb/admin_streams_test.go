@@ -32,6 +32,9 @@ func TestAdminMovementCommands(t *testing.T) {
 			return json.Marshal(server.AdminRemoval{Node: args[1], State: "removed"})
 		case "rebuild":
 			return json.Marshal(int64(3 << 20))
+		case "cleanup":
+			return json.Marshal(server.AdminCleanup{Tables: []server.AdminCleanupTable{{Keyspace: "ks", Table: "t",
+				Files: 4, FilesRewritten: 3, FilesDropped: 1, BytesBefore: 4 << 20, BytesAfter: 3 << 20, PartitionsDropped: 10}}})
 		}
 		return nil, fmt.Errorf("bad request %q", args)
 	})
@@ -47,6 +50,7 @@ func TestAdminMovementCommands(t *testing.T) {
 			[]string{"removenode", "33333333-0000-0000-0000-000000000003"}},
 		{[]string{"removenode", "status"}, []string{"No removals in process"}, []string{"removenode", "status"}},
 		{[]string{"rebuild", "dc1"}, []string{"rebuilt from dc1: 3.00 MiB received"}, []string{"rebuild", "dc1"}},
+		{[]string{"cleanup", "ks"}, []string{"ks.t", "4.00 MiB -> 3.00 MiB"}, []string{"cleanup", "ks"}},
 	} {
 		args := append([]string{"admin", tc.args[0], "--host", n.addr}, tc.args[1:]...)
 		code, out, errOut := runCmd(args...)
