@@ -46,7 +46,7 @@ type Server struct {
 	closed     chan struct{} // closed when Close has finished
 	closeErr   error
 	rejecting  atomic.Int32
-	requests   atomic.Uint64 // statements submitted, for Stats
+	requests   atomic.Uint64  // statements submitted, for Stats
 	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
 
 	// work hands statements to idle workers; workers counts them.

@@ -27,8 +27,8 @@ type writeLoad struct {
 	// driver closed the connection they were on (gocql drops a host's
 	// connections, requests in flight included, once the node has left).
 	unknown map[string][]int
-	stop   chan struct{}
-	done   chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 func startLoad(s *gocql.Session, keyspaces []string, from int) *writeLoad {
