@@ -1,10 +1,11 @@
 // Package faulttest holds the cluster fault tests: each builds the wcdb
-// command once, runs a cluster of three nodes as separate processes, puts
-// a client load on it and injects one fault — a node killed with SIGKILL
-// and restarted, a node cut from the others by a network partition (in
-// network namespaces), a node paused with SIGSTOP past the request
-// timeout, a datacenter made unreachable — and then checks what the
-// clients were told against what the cluster holds.
+// command once, runs a cluster of three or four nodes as separate
+// processes, puts a client load on it and injects one fault or change — a
+// node killed with SIGKILL and restarted, a node cut from the others by a
+// network partition (in network namespaces), a node paused with SIGSTOP
+// past the request timeout, a datacenter made unreachable, a node joining
+// (and killed in the middle of its streams), a node decommissioning — and
+// then checks what the clients were told against what the cluster holds.
 //
 // Every write has a key and a value of its own and is recorded as ok,
 // failed or unknown. Ok writes must all be readable with their value;
