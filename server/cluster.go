@@ -720,6 +720,14 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 			return nil, err
 		}
 		return json.Marshal(n)
+	case "storehints":
+		if len(args) != 3 {
+			return nil, errors.New("usage: storehints TARGET DATA")
+		}
+		if err := c.storeHints(args[1], args[2]); err != nil {
+			return nil, err
+		}
+		return json.Marshal("stored")
 	case "truncate":
 		if len(args) != 2 {
 			return nil, errors.New("usage: truncate TABLE_ID")

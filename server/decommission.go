@@ -160,12 +160,10 @@ func (c *clusterState) decommission(ctx context.Context, force bool) error {
 	// Hints this node keeps for others go out now: once it is gone, they
 	// would be lost.
 	c.replayAll(ctx)
-	if c.hints != nil {
-		for _, t := range c.hints.Targets() {
-			if n, _ := c.hints.Pending(t); n > 0 {
-				c.log.Warn("decommission: hints left undelivered (their node is down)", "node", t, "hints", n)
-			}
-		}
+	if n, err := c.handOffHints(ctx, m); err != nil {
+		c.log.Warn("decommission: handing hints over", "handed", n, "err", err)
+	} else if n > 0 {
+		c.log.Info("decommission: hints for nodes that are down handed to another node", "hints", n)
 	}
 	if err := m.Leave(5 * time.Second); err != nil {
 		c.log.Warn("decommission: leaving gossip", "err", err)
