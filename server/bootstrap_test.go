@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -24,8 +25,9 @@ type writeLoad struct {
 	failed map[string][]int
 	errs   []error
 	// unknown are writes whose outcome the client cannot know: the
-	// driver closed the connection they were on (gocql drops a host's
-	// connections, requests in flight included, once the node has left).
+	// connection they were on closed (gocql drops a host's connections,
+	// requests in flight included, once the node has left; a test closes
+	// a node under load).
 	unknown map[string][]int
 	stop    chan struct{}
 	done    chan struct{}
@@ -46,7 +48,7 @@ func startLoad(s *gocql.Session, keyspaces []string, from int) *writeLoad {
 			ks := keyspaces[k%len(keyspaces)]
 			err := s.Query("INSERT INTO "+ks+".t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k)).Exec()
 			w.mu.Lock()
-			if errors.Is(err, gocql.ErrConnectionClosed) {
+			if errors.Is(err, gocql.ErrConnectionClosed) || errors.Is(err, io.EOF) {
 				w.unknown[ks] = append(w.unknown[ks], k)
 			} else if err != nil {
 				w.failed[ks] = append(w.failed[ks], k)
@@ -105,22 +107,9 @@ func TestBootstrapUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four nodes")
 	}
-	dir := t.TempDir()
-	n1 := startConfigured(t, clusterConfig(dir, 1))
-	nodes := []*Node{n1}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			if n != nil {
-				n.Close()
-			}
-		}
-	})
-	for i := 2; i <= 3; i++ {
-		nodes = append(nodes, startConfigured(t, clusterConfig(dir, i, n1.GossipAddr())))
-	}
-	for i, n := range nodes {
-		waitFor(t, fmt.Sprintf("node %d to see 3 nodes", i+1), 10*time.Second, func() bool { return aliveOf(n) == 3 })
-	}
+	tc := startNodes(t, 3, nil)
+	n1 := tc.nodes[0]
+	nodes := slices.Clone(tc.nodes)
 	s := clusterSession(t, n1, gocql.Quorum)
 	keyspaces := []string{"rf1", "rf3"}
 	mustExec(t, s,
@@ -146,8 +135,7 @@ func TestBootstrapUnderLoad(t *testing.T) {
 	load := startLoad(s, keyspaces, 1_000_000)
 
 	start := time.Now()
-	c4 := clusterConfig(dir, 4, n1.GossipAddr())
-	n4 := startConfigured(t, c4)
+	n4 := tc.add(t, 4, nil)
 	nodes = append(nodes, n4)
 	t.Logf("node 4 joined in %v", time.Since(start))
 	if st := n4.cl.m.Load().Local().Status; st != cluster.StatusNormal {
@@ -243,6 +231,7 @@ func TestBootstrapUnderLoad(t *testing.T) {
 	if err := leaving.Close(); err != nil {
 		t.Fatal(err)
 	}
+	tc.nodes[1] = nil
 	nodes = slices.Delete(nodes, 1, 2)
 	for i, n := range nodes {
 		waitFor(t, fmt.Sprintf("node %d to see 3 nodes", i+1), 10*time.Second, func() bool {

@@ -19,19 +19,8 @@ func TestDecommissionHandsHintsOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four nodes")
 	}
-	dir := t.TempDir()
-	n1 := startConfigured(t, clusterConfig(dir, 1))
-	nodes := []*Node{n1}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			if n != nil {
-				n.Close()
-			}
-		}
-	})
-	for i := 2; i <= 4; i++ {
-		nodes = append(nodes, startConfigured(t, clusterConfig(dir, i, n1.GossipAddr())))
-	}
+	tc := startNodes(t, 4, nil)
+	nodes := tc.nodes
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	n2, n4 := nodes[1], nodes[3]

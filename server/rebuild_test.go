@@ -18,19 +18,8 @@ func TestRebuildNewDatacenter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")
 	}
-	dir := t.TempDir()
-	cfg1 := clusterConfig(dir, 1)
-	cfg1.DataCenter = "dc1"
-	n1 := startConfigured(t, cfg1)
-	nodes := []*Node{n1}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			n.Close()
-		}
-	})
-	cfg2 := clusterConfig(dir, 2, n1.GossipAddr())
-	cfg2.DataCenter = "dc1"
-	nodes = append(nodes, startConfigured(t, cfg2))
+	tc := startNodes(t, 2, func(_ int, cfg *Config) { cfg.DataCenter = "dc1" })
+	n1 := tc.nodes[0]
 	s := clusterSession(t, n1, gocql.LocalQuorum)
 	mustExec(t, s,
 		"CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2}",
@@ -40,10 +29,7 @@ func TestRebuildNewDatacenter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg3 := clusterConfig(dir, 3, n1.GossipAddr())
-	cfg3.DataCenter = "dc2"
-	n3 := startConfigured(t, cfg3)
-	nodes = append(nodes, n3)
+	n3 := tc.add(t, 3, func(_ int, cfg *Config) { cfg.DataCenter = "dc2" })
 	if _, ok := localRead(t, n3, "ks", "t", 7); ok {
 		t.Fatal("the new datacenter holds data before the keyspace replicates there")
 	}
