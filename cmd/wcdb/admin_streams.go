@@ -77,24 +77,14 @@ func writeNetstats(w io.Writer, ns *server.AdminNetstats) error {
 // adminSetStreamThroughputCmd changes a node's outbound stream cap at run
 // time, in MiB/s as nodetool setstreamthroughput (0: unlimited).
 func adminSetStreamThroughputCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wcdb admin setstreamthroughput", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	host := fs.String("host", "127.0.0.1", "node to change, host[:internode port] (port 7000 unless given)")
-	if code, stop := parseFlagsArgs(fs, args); stop {
+	addr, rest, code, ok := adminArgs("setstreamthroughput", "node to change", args, 1, 1,
+		"one argument: MiB per second (0: unlimited)", stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "wcdb: setstreamthroughput wants one argument: MiB per second (0: unlimited)")
-		return 2
-	}
-	mib, err := strconv.ParseFloat(fs.Arg(0), 64)
+	mib, err := strconv.ParseFloat(rest[0], 64)
 	if err != nil || mib < 0 {
-		fmt.Fprintf(stderr, "wcdb: setstreamthroughput: %q is not a non-negative number of MiB/s\n", fs.Arg(0))
-		return 2
-	}
-	addr, err := internodeAddress(*host)
-	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
+		fmt.Fprintf(stderr, "wcdb: setstreamthroughput: %q is not a non-negative number of MiB/s\n", rest[0])
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
@@ -103,7 +93,7 @@ func adminSetStreamThroughputCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "stream throughput outbound of %s: %s MiB/s\n", addr, fs.Arg(0))
+	fmt.Fprintf(stdout, "stream throughput outbound of %s: %s MiB/s\n", addr, rest[0])
 	return 0
 }
 
@@ -186,29 +176,18 @@ func printStreamProgress(w io.Writer, addr string) {
 // progress; status shows the removal this node coordinates; force ends it
 // without waiting for the streams.
 func adminRemoveNodeCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wcdb admin removenode", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	host := fs.String("host", "127.0.0.1", "a live node to coordinate the removal, host[:internode port]")
-	if code, stop := parseFlagsArgs(fs, args); stop {
+	addr, rest, code, ok := adminArgs("removenode", "a live node to coordinate the removal", args, 1, 1,
+		"one argument: HOST_ID (of a node that is down), status or force", stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "wcdb: removenode wants one argument: HOST_ID (of a node that is down), status or force")
-		return 2
-	}
-	addr, err := internodeAddress(*host)
-	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 2
-	}
-	b, err := longAdminCall(addr, []string{"removenode", fs.Arg(0)}, stdout)
+	b, err := longAdminCall(addr, []string{"removenode", rest[0]}, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
 	var r server.AdminRemoval
-	if err := json.Unmarshal(b, &r); err != nil {
-		fmt.Fprintf(stderr, "wcdb: %s answered something other than a removal: %v\n", addr, err)
+	if !decodeAnswer(stderr, addr, b, "a removal", &r) {
 		return 1
 	}
 	if r.State == "" {
@@ -222,58 +201,37 @@ func adminRemoveNodeCmd(args []string, stdout, stderr io.Writer) int {
 // adminRebuildCmd streams a node's ranges from another datacenter
 // (nodetool rebuild).
 func adminRebuildCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wcdb admin rebuild", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	host := fs.String("host", "127.0.0.1", "the node to rebuild, host[:internode port]")
-	if code, stop := parseFlagsArgs(fs, args); stop {
+	addr, rest, code, ok := adminArgs("rebuild", "the node to rebuild", args, 1, 1, "one argument: the datacenter to stream from", stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "wcdb: rebuild wants one argument: the datacenter to stream from")
-		return 2
-	}
-	addr, err := internodeAddress(*host)
-	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 2
-	}
-	b, err := longAdminCall(addr, []string{"rebuild", fs.Arg(0)}, stdout)
+	b, err := longAdminCall(addr, []string{"rebuild", rest[0]}, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
 	var n int64
-	json.Unmarshal(b, &n)
-	fmt.Fprintf(stdout, "%s rebuilt from %s: %s received\n", addr, fs.Arg(0), humanBytes(n))
+	if !decodeAnswer(stderr, addr, b, "a byte count", &n) {
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s rebuilt from %s: %s received\n", addr, rest[0], humanBytes(n))
 	return 0
 }
 
 // adminCleanupCmd drops from a node's SSTables the ranges it no longer
 // replicates (nodetool cleanup), and prints what each table lost.
 func adminCleanupCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wcdb admin cleanup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	host := fs.String("host", "127.0.0.1", "the node to clean up, host[:internode port]")
-	if code, stop := parseFlagsArgs(fs, args); stop {
+	addr, rest, code, ok := adminArgs("cleanup", "the node to clean up", args, 0, 2, "at most KEYSPACE and TABLE", stderr)
+	if !ok {
 		return code
 	}
-	if fs.NArg() > 2 {
-		fmt.Fprintln(stderr, "wcdb: cleanup takes at most KEYSPACE and TABLE")
-		return 2
-	}
-	addr, err := internodeAddress(*host)
-	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 2
-	}
-	b, err := longAdminCall(addr, append([]string{"cleanup"}, fs.Args()...), stdout)
+	b, err := longAdminCall(addr, append([]string{"cleanup"}, rest...), stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
 	var r server.AdminCleanup
-	if err := json.Unmarshal(b, &r); err != nil {
-		fmt.Fprintf(stderr, "wcdb: %s answered something other than a cleanup: %v\n", addr, err)
+	if !decodeAnswer(stderr, addr, b, "a cleanup", &r) {
 		return 1
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -288,4 +246,37 @@ func adminCleanupCmd(args []string, stdout, stderr io.Writer) int {
 	tw.Flush()
 	fmt.Fprintf(stdout, "%s: %s -> %s\n", addr, humanBytes(before), humanBytes(after))
 	return 0
+}
+
+// adminArgs parses an admin command's --host and arguments (from min to
+// max of them; what says what they are, for the error): it returns the
+// node's internode address and the arguments, or ok false with the exit
+// code.
+func adminArgs(name, hostHelp string, args []string, min, max int, what string, stderr io.Writer) (addr string, rest []string, code int, ok bool) {
+	fs := flag.NewFlagSet("wcdb admin "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", hostHelp+", host[:internode port] (port 7000 unless given)")
+	if code, stop := parseFlagsArgs(fs, args); stop {
+		return "", nil, code, false
+	}
+	if fs.NArg() < min || fs.NArg() > max {
+		fmt.Fprintf(stderr, "wcdb: %s wants %s\n", name, what)
+		return "", nil, 2, false
+	}
+	addr, err := internodeAddress(*host)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return "", nil, 2, false
+	}
+	return addr, fs.Args(), 0, true
+}
+
+// decodeAnswer decodes a node's JSON answer into v, saying so on stderr
+// when it is not what was asked for.
+func decodeAnswer(stderr io.Writer, addr string, b []byte, what string, v any) bool {
+	if err := json.Unmarshal(b, v); err != nil {
+		fmt.Fprintf(stderr, "wcdb: %s answered something other than %s: %v\n", addr, what, err)
+		return false
+	}
+	return true
 }
