@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -97,6 +98,8 @@ func errKind(err error) string {
 		return "ClientTimeout"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "ClientDeadline"
+	case errors.Is(err, gocql.ErrConnectionClosed), errors.Is(err, io.EOF):
+		return "ConnectionClosed"
 	}
 	msg := err.Error()
 	if len(msg) > 100 {
