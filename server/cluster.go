@@ -475,6 +475,11 @@ func (c *clusterState) handle(ctx context.Context, ev cluster.Event) {
 		}
 	case cluster.NodeLeft:
 		if s != nil && addr.IsValid() {
+			// DOWN first: drivers stop sending to it at once (gocql acts
+			// on status events as they come, on topology ones after a
+			// ring refresh, when it closes the host's connections with
+			// whatever is in flight on them).
+			s.PushStatusChange(cql.NodeDown, addr)
 			s.PushTopologyChange(cql.RemovedNode, addr)
 		}
 		c.mu.Lock()
@@ -486,6 +491,11 @@ func (c *clusterState) handle(ctx context.Context, ev cluster.Event) {
 	case cluster.NodeUpdated:
 		if s != nil && addr.IsValid() && !slices.Equal(ev.Prev.Tokens, ev.Node.Tokens) && len(ev.Prev.Tokens) > 0 {
 			s.PushTopologyChange(cql.MovedNode, addr)
+		}
+		if s != nil && addr.IsValid() && ev.Node.Status == cluster.StatusLeft && ev.Prev.Status != cluster.StatusLeft {
+			// A node that announces it left is about to go: drivers stop
+			// routing to it before they drop its connections.
+			s.PushStatusChange(cql.NodeDown, addr)
 		}
 		c.maybePullSchema(ctx, ev.Node)
 	}
