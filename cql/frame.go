@@ -2,7 +2,6 @@ package cql
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -482,6 +481,3 @@ func (w *writer) consistency(c replication.Consistency) { w.short(uint16(c)) }
 
 // option writes a type [option].
 func (w *writer) option(t schema.Type) { w.b = schema.AppendOption(w.b, t) }
-
-// errFrameTooBig is returned for a frame whose length is over the limit.
-var errFrameTooBig = errors.New("cql: frame too big")

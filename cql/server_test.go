@@ -238,7 +238,7 @@ func TestPrepareExecute(t *testing.T) {
 	c.startup("")
 
 	id, bind, result, pk, flags := prepare(t, c, 1, "INSERT INTO ks.t (k, v) VALUES (?, ?)")
-	if len(id) != 16 || flags != mfGlobalTablesSpec || !reflect.DeepEqual(bind, rowCols) || result != nil && len(result) != 0 || !reflect.DeepEqual(pk, []uint16{0}) {
+	if len(id) != 16 || flags != mfGlobalTablesSpec || !reflect.DeepEqual(bind, rowCols) || len(result) != 0 || !reflect.DeepEqual(pk, []uint16{0}) {
 		t.Fatalf("prepared INSERT: id %x flags %x bind %v result %v pk %v", id, flags, bind, result, pk)
 	}
 	f := c.do(2, opExecute, executeBody(id, query.Options{Consistency: replication.One, Values: [][]byte{{0, 0, 0, 1}, []byte("x")}}, false))

@@ -93,15 +93,6 @@ func (s *skiplist[K, V]) last() *slNode[K, V] {
 
 func (s *skiplist[K, V]) first() *slNode[K, V] { return s.head.next[0].Load() }
 
-// get returns the node with key k, or nil.
-func (s *skiplist[K, V]) get(k K) *slNode[K, V] {
-	n := s.seekGE(k)
-	if n != nil && s.cmp(n.key, k) == 0 {
-		return n
-	}
-	return nil
-}
-
 // getOrInsert returns the node for k, inserting one made by mk if absent.
 // Writer only.
 func (s *skiplist[K, V]) getOrInsert(k K, mk func() (K, *V)) (n *slNode[K, V], inserted bool) {

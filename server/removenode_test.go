@@ -86,7 +86,6 @@ func TestRemoveNodeAndReplace(t *testing.T) {
 
 	// Node 3 dies; node 5 takes its place.
 	dead = nodes[2]
-	deadID = dead.HostID()
 	deadTokens := dead.cl.m.Load().Local().Tokens
 	dead.Close()
 	tc.nodes[2] = nil

@@ -148,13 +148,12 @@ func TestErrorsCounted(t *testing.T) {
 	cfg.Operations = 1000
 	cfg.Threads = 2
 	cfg.OpTimeout = 0
-	res, err := Run(context.Background(), db, cfg)
-	if err != nil {
+	if _, err := Run(context.Background(), db, cfg); err != nil {
 		t.Fatal(err)
 	}
 	db.failEvery, db.failWith = 10, fmt.Errorf("%w: injected", ErrTimeout)
 	cfg.Workloads = []string{"c"}
-	res, err = Run(context.Background(), db, cfg)
+	res, err := Run(context.Background(), db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,12 @@ import (
 // bootstrapBar shows a starting node's bootstrap: the streams it receives,
 // as a progress line refreshed every couple of seconds.
 type bootstrapBar struct {
-	addr   string // the node's internode address
-	out    io.Writer
-	last   time.Time
-	bytes  int64
-	shown  bool
-	mode   string
-	frames int
+	addr  string // the node's internode address
+	out   io.Writer
+	last  time.Time
+	bytes int64
+	shown bool
+	mode  string
 }
 
 // poll refreshes the line at most every 2 s, and reports whether the node
