@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -536,15 +535,4 @@ func createSchema(t *testing.T, s *gocql.Session, replication string) {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-}
-
-// others returns the fixture's nodes but the ones given.
-func (f *fixture) others(but ...*node) []*node {
-	var out []*node
-	for _, n := range f.nodes {
-		if !slices.Contains(but, n) {
-			out = append(out, n)
-		}
-	}
-	return out
 }

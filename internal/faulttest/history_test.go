@@ -294,12 +294,6 @@ func lastFailure(ops []*op) time.Time {
 	return last
 }
 
-// readOne reads a key's value in ft.kv; found is false when there is no
-// row.
-func readOne(s *gocql.Session, cl gocql.Consistency, key int64) (value string, found bool, err error) {
-	return readRow(s, cl, "ft.kv", key)
-}
-
 // readRow reads a key's value in table (keyspace.table).
 func readRow(s *gocql.Session, cl gocql.Consistency, table string, key int64) (value string, found bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

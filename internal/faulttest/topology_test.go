@@ -186,10 +186,8 @@ func preload(t *testing.T, h *history, s *gocql.Session, table string, rows, pad
 	t.Helper()
 	start := time.Now()
 	var wg sync.WaitGroup
-	var ws []*writer
 	for i := range workers {
 		w := h.writerTo(s, gocql.Quorum, table, pad)
-		ws = append(ws, w)
 		n := rows / workers
 		if i < rows%workers {
 			n++
