@@ -60,6 +60,16 @@ func (codec) Unmarshal(data mem.BufferSlice, v any) error {
 		return fmt.Errorf("messaging: cannot decode into %T", v)
 	}
 	// gRPC frees data when this returns, and decoded messages alias their
-	// bytes: they get a copy of their own.
+	// bytes: they get a copy of their own, in a buffer a frame receiver
+	// reuses from one message to the next (see fetchFrameMsg).
+	if f, ok := m.(*fetchFrameMsg); ok {
+		n := data.Len()
+		if cap(f.buf) < n {
+			f.buf = make([]byte, n)
+		}
+		f.buf = f.buf[:n]
+		data.CopyTo(f.buf)
+		return decodeMessage(f.buf, &f.blobMsg)
+	}
 	return decodeMessage(data.Materialize(), m)
 }

@@ -16,6 +16,13 @@ import (
 // receiver.
 const opFetch = "Fetch"
 
+// fetchFrameMsg is a blobMsg received into a buffer reused across the messages
+// of one Fetch (the codec decodes it so).
+type fetchFrameMsg struct {
+	blobMsg
+	buf []byte
+}
+
 // fetchDesc describes the server-streaming Fetch method.
 func fetchDesc() grpc.StreamDesc {
 	return grpc.StreamDesc{StreamName: opFetch, Handler: serveFetch, ServerStreams: true}
@@ -43,7 +50,8 @@ func serveFetch(srv any, stream grpc.ServerStream) error {
 
 // Fetch sends req to the peer's ServerOptions.Fetch and returns the frames
 // it answers with, one per call of next, which returns io.EOF after the
-// last. ctx bounds the whole exchange (the client's default timeout does
+// last. A frame is valid until the next call of next: they share one
+// buffer (a stream of large frames would otherwise allocate each). ctx bounds the whole exchange (the client's default timeout does
 // not apply: a fetch may take hours); close releases the call and must be
 // called once the caller is done, whether or not it read every frame.
 func (c *Client) Fetch(ctx context.Context, req []byte) (next func() ([]byte, error), close func(), err error) {
@@ -69,8 +77,8 @@ func (c *Client) Fetch(ctx context.Context, req []byte) (next func() ([]byte, er
 		cancel()
 		return nil, nil, fromStatus(opFetch, c.addr, err)
 	}
+	m := new(fetchFrameMsg)
 	next = func() ([]byte, error) {
-		m := new(blobMsg)
 		if err := s.RecvMsg(m); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, io.EOF

@@ -314,7 +314,15 @@ func TestReplaceDeadNodeSameAddress(t *testing.T) {
 		t.Error("no write during the replacement")
 	}
 	expectAll(t, "writes answered before the kill", h.pick(endedBy(tKill)), writeTimeout+2*time.Second, "ok")
-	expectAll(t, "writes started with node 3 seen down", h.pick(startedIn(tDown, tStop)), writeTimeout+2*time.Second, "ok")
+	// gocql notices in a ring refresh that the address it knew as node 3
+	// now has another host id: it drops the old host's connections,
+	// which may already carry writes to the replacement ("connection
+	// closed", an unknown outcome). Every other write must be ok.
+	viaReplaced := func(o *op) bool { return o.coordinator == n3.addr }
+	expectAll(t, "writes started with node 3 seen down, coordinated by its address", h.pick(all(startedIn(tDown, tStop), viaReplaced)),
+		writeTimeout+2*time.Second, "ok", "ConnectionClosed")
+	expectAll(t, "writes started with node 3 seen down, coordinated by the others", h.pick(all(startedIn(tDown, tStop), func(o *op) bool { return !viaReplaced(o) })),
+		writeTimeout+2*time.Second, "ok")
 	expectWriteCodes(t, "every write", h.pick(nil))
 
 	live := []*node{n1, n2, r3}
