@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -48,7 +49,7 @@ func startLoad(s *gocql.Session, keyspaces []string, from int) *writeLoad {
 			ks := keyspaces[k%len(keyspaces)]
 			err := s.Query("INSERT INTO "+ks+".t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k)).Exec()
 			w.mu.Lock()
-			if errors.Is(err, gocql.ErrConnectionClosed) || errors.Is(err, io.EOF) {
+			if errors.Is(err, gocql.ErrConnectionClosed) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 				w.unknown[ks] = append(w.unknown[ks], k)
 			} else if err != nil {
 				w.failed[ks] = append(w.failed[ks], k)

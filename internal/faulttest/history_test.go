@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -98,7 +99,9 @@ func errKind(err error) string {
 		return "ClientTimeout"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "ClientDeadline"
-	case errors.Is(err, gocql.ErrConnectionClosed), errors.Is(err, io.EOF):
+	case errors.Is(err, gocql.ErrConnectionClosed), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		// The connection closed under the write: by the node, or by the
+		// driver dropping the host (then even before it was sent).
 		return "ConnectionClosed"
 	}
 	msg := err.Error()
