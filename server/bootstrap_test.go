@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -25,10 +23,11 @@ type writeLoad struct {
 	ok     map[string][]int // keyspace -> keys acknowledged
 	failed map[string][]int
 	errs   []error
-	// unknown are writes whose outcome the client cannot know: the
-	// connection they were on closed (gocql drops a host's connections,
-	// requests in flight included, once the node has left; a test closes
-	// a node under load).
+	// unknown are writes whose outcome the client cannot know: no node
+	// answered them, the connection they were on closed or was reset
+	// (gocql drops a host's connections, requests in flight included,
+	// once the node has left; a test closes a node under load). failed
+	// ones got an error answer.
 	unknown map[string][]int
 	stop    chan struct{}
 	done    chan struct{}
@@ -49,7 +48,11 @@ func startLoad(s *gocql.Session, keyspaces []string, from int) *writeLoad {
 			ks := keyspaces[k%len(keyspaces)]
 			err := s.Query("INSERT INTO "+ks+".t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k)).Exec()
 			w.mu.Lock()
-			if errors.Is(err, gocql.ErrConnectionClosed) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+			var reqErr gocql.RequestError
+			if err != nil && !errors.As(err, &reqErr) && !errors.Is(err, gocql.ErrTimeoutNoResponse) {
+				// No answer from the node (a connection closed or reset
+				// under the write): its outcome is unknown. A node that
+				// does not answer in time fails the test.
 				w.unknown[ks] = append(w.unknown[ks], k)
 			} else if err != nil {
 				w.failed[ks] = append(w.failed[ks], k)

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,7 +100,8 @@ func errKind(err error) string {
 		return "ClientTimeout"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "ClientDeadline"
-	case errors.Is(err, gocql.ErrConnectionClosed), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, gocql.ErrConnectionClosed), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		// The connection closed under the write: by the node, or by the
 		// driver dropping the host (then even before it was sent).
 		return "ConnectionClosed"
