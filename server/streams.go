@@ -151,17 +151,15 @@ func (c *clusterState) bootstrapJobs(m *cluster.Membership) ([]fetchJob, error) 
 			// Ranges whose only copies were on the dead node have no
 			// source: their data is gone, which must not stop its
 			// replacement.
-			lost := 0
-			srcs = slices.DeleteFunc(srcs, func(s replication.Source) bool {
+			live := srcs[:0]
+			for _, s := range srcs {
 				s.Nodes = slices.DeleteFunc(s.Nodes, func(id ring.NodeID) bool { return !m.Alive(id) })
-				if len(s.Nodes) == 0 {
-					lost++
+				if len(s.Nodes) > 0 {
+					live = append(live, s)
 				}
-				return len(s.Nodes) == 0
-			})
-			for i := range srcs {
-				srcs[i].Nodes = slices.DeleteFunc(srcs[i].Nodes, func(id ring.NodeID) bool { return !m.Alive(id) })
 			}
+			lost := len(srcs) - len(live)
+			srcs = live
 			if lost > 0 {
 				c.log.Warn("replace: ranges with no live replica left: their data is lost", "keyspace", name, "ranges", lost)
 			}

@@ -16,17 +16,12 @@ import (
 
 // adminNetstatsCmd prints a node's mode and streams, as nodetool netstats.
 func adminNetstatsCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wcdb admin netstats", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	host := fs.String("host", "127.0.0.1", "node to ask, host[:internode port] (port 7000 unless given)")
-	asJSON := fs.Bool("json", false, "print the node's answer as JSON (server.AdminNetstats)")
-	if code, stop := parseFlags(fs, args, stderr); stop {
+	var asJSON *bool
+	addr, _, code, ok := adminArgs("netstats", "node to ask", args, 0, 0, "no arguments", stderr, func(fs *flag.FlagSet) {
+		asJSON = fs.Bool("json", false, "print the node's answer as JSON (server.AdminNetstats)")
+	})
+	if !ok {
 		return code
-	}
-	addr, err := internodeAddress(*host)
-	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
@@ -39,8 +34,7 @@ func adminNetstatsCmd(args []string, stdout, stderr io.Writer) int {
 		return writeRaw(stdout, stderr, b)
 	}
 	var ns server.AdminNetstats
-	if err := json.Unmarshal(b, &ns); err != nil {
-		fmt.Fprintf(stderr, "wcdb: %s answered something other than netstats: %v\n", addr, err)
+	if !decodeAnswer(stderr, addr, b, "netstats", &ns) {
 		return 1
 	}
 	if err := writeNetstats(stdout, &ns); err != nil {
@@ -78,7 +72,7 @@ func writeNetstats(w io.Writer, ns *server.AdminNetstats) error {
 // time, in MiB/s as nodetool setstreamthroughput (0: unlimited).
 func adminSetStreamThroughputCmd(args []string, stdout, stderr io.Writer) int {
 	addr, rest, code, ok := adminArgs("setstreamthroughput", "node to change", args, 1, 1,
-		"one argument: MiB per second (0: unlimited)", stderr)
+		"one argument: MiB per second (0: unlimited)", stderr, nil)
 	if !ok {
 		return code
 	}
@@ -100,17 +94,12 @@ func adminSetStreamThroughputCmd(args []string, stdout, stderr io.Writer) int {
 // adminDecommissionCmd asks a node to leave the cluster, handing its
 // ranges over, and prints the streams' progress until it is gone.
 func adminDecommissionCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wcdb admin decommission", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	host := fs.String("host", "127.0.0.1", "node to decommission, host[:internode port] (port 7000 unless given)")
-	force := fs.Bool("force", false, "decommission even if fewer live nodes than a keyspace's replication factor remain")
-	if code, stop := parseFlags(fs, args, stderr); stop {
+	var force *bool
+	addr, _, code, ok := adminArgs("decommission", "node to decommission", args, 0, 0, "no arguments", stderr, func(fs *flag.FlagSet) {
+		force = fs.Bool("force", false, "decommission even if fewer live nodes than a keyspace's replication factor remain")
+	})
+	if !ok {
 		return code
-	}
-	addr, err := internodeAddress(*host)
-	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 2
 	}
 	req := []string{"decommission"}
 	if *force {
@@ -177,7 +166,7 @@ func printStreamProgress(w io.Writer, addr string) {
 // without waiting for the streams.
 func adminRemoveNodeCmd(args []string, stdout, stderr io.Writer) int {
 	addr, rest, code, ok := adminArgs("removenode", "a live node to coordinate the removal", args, 1, 1,
-		"one argument: HOST_ID (of a node that is down), status or force", stderr)
+		"one argument: HOST_ID (of a node that is down), status or force", stderr, nil)
 	if !ok {
 		return code
 	}
@@ -201,7 +190,7 @@ func adminRemoveNodeCmd(args []string, stdout, stderr io.Writer) int {
 // adminRebuildCmd streams a node's ranges from another datacenter
 // (nodetool rebuild).
 func adminRebuildCmd(args []string, stdout, stderr io.Writer) int {
-	addr, rest, code, ok := adminArgs("rebuild", "the node to rebuild", args, 1, 1, "one argument: the datacenter to stream from", stderr)
+	addr, rest, code, ok := adminArgs("rebuild", "the node to rebuild", args, 1, 1, "one argument: the datacenter to stream from", stderr, nil)
 	if !ok {
 		return code
 	}
@@ -221,7 +210,7 @@ func adminRebuildCmd(args []string, stdout, stderr io.Writer) int {
 // adminCleanupCmd drops from a node's SSTables the ranges it no longer
 // replicates (nodetool cleanup), and prints what each table lost.
 func adminCleanupCmd(args []string, stdout, stderr io.Writer) int {
-	addr, rest, code, ok := adminArgs("cleanup", "the node to clean up", args, 0, 2, "at most KEYSPACE and TABLE", stderr)
+	addr, rest, code, ok := adminArgs("cleanup", "the node to clean up", args, 0, 2, "at most KEYSPACE and TABLE", stderr, nil)
 	if !ok {
 		return code
 	}
@@ -248,14 +237,18 @@ func adminCleanupCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// adminArgs parses an admin command's --host and arguments (from min to
-// max of them; what says what they are, for the error): it returns the
-// node's internode address and the arguments, or ok false with the exit
-// code.
-func adminArgs(name, hostHelp string, args []string, min, max int, what string, stderr io.Writer) (addr string, rest []string, code int, ok bool) {
+// adminArgs parses an admin command's --host, the flags more defines (if
+// set) and its arguments (from min to max of them; what says what they
+// are, for the error): it returns the node's internode address and the
+// arguments, or ok false with the exit code.
+func adminArgs(name, hostHelp string, args []string, min, max int, what string, stderr io.Writer,
+	more func(fs *flag.FlagSet)) (addr string, rest []string, code int, ok bool) {
 	fs := flag.NewFlagSet("wcdb admin "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	host := fs.String("host", "127.0.0.1", hostHelp+", host[:internode port] (port 7000 unless given)")
+	if more != nil {
+		more(fs)
+	}
 	if code, stop := parseFlagsArgs(fs, args); stop {
 		return "", nil, code, false
 	}
