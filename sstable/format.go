@@ -240,7 +240,10 @@ func frame(dst, contents []byte, comp Compression) []byte {
 
 // unframe checks the trailer of raw (payload + trailer) and returns the
 // decompressed contents. raw's payload may be returned when uncompressed.
-func unframe(raw []byte) ([]byte, error) {
+func unframe(raw []byte) ([]byte, error) { return unframeTo(nil, raw) }
+
+// unframeTo is unframe decompressing into dst when it is large enough.
+func unframeTo(dst, raw []byte) ([]byte, error) {
 	if len(raw) < trailerSize {
 		return nil, errors.New("short block")
 	}
@@ -257,7 +260,10 @@ func unframe(raw []byte) ([]byte, error) {
 		if err != nil || l > maxBlockLen {
 			return nil, errors.New("bad snappy block")
 		}
-		out, err := snappy.Decode(make([]byte, l), raw[:n])
+		if cap(dst) < l {
+			dst = make([]byte, l)
+		}
+		out, err := snappy.Decode(dst[:l], raw[:n])
 		if err != nil {
 			return nil, errors.New("bad snappy block")
 		}

@@ -134,6 +134,11 @@ type Writer struct {
 	hashes  []uint64
 	meta    Meta
 	lastKey mutation.Key
+
+	// copying is the block AddBlock is adding, copyEnd set once all its
+	// entries are: the open data block is then written as that block.
+	copying *Block
+	copyEnd bool
 }
 
 // NewWriter creates path+".tmp" and returns a Writer for it.
@@ -276,7 +281,7 @@ func (w *Writer) fail(err error) error {
 }
 
 func (w *Writer) maybeFlush() error {
-	if w.data.size() < w.opts.BlockSize {
+	if w.copying != nil || w.data.size() < w.opts.BlockSize {
 		return nil
 	}
 	return w.fail(w.flushData())
@@ -307,7 +312,7 @@ func (w *Writer) flushData() error {
 		// its handle is patched below.
 		w.pendingRow = rowIndexEntry{first: append(w.pendingRow.first[:0], c...), lo: uint64(w.rowLo), hi: uint64(n)}
 	}
-	h, err := w.writeBlock(w.data.finish())
+	h, err := w.writeData(w.data.finish())
 	if err != nil {
 		return err
 	}

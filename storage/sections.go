@@ -11,24 +11,15 @@ import (
 type FileSection struct {
 	// Num is the file's number within its table.
 	Num uint64
-	// Reader reads the file; use ScanUncached for a single pass, with the
-	// key bounds of TokenRange.
+	// Reader reads the file; use ScanUncached (with the key bounds of
+	// TokenRange) or Blocks for a single pass, which leave the shared block
+	// cache alone.
 	Reader *sstable.Reader
 	// Size is the file's size in bytes.
 	Size int64
 
 	t    *Table
 	path string
-}
-
-// OpenReader opens a second reader of the file with a private block cache
-// of cacheBytes, for one pass over a section: a scan without the shared
-// cache reads some blocks more than once (a partition spanning blocks is
-// read through its row index after its first block was read), and these
-// then come from the private cache, while the shared one, which serves
-// queries, is left alone. Close it before WithFiles returns.
-func (f FileSection) OpenReader(cacheBytes int64) (*sstable.Reader, error) {
-	return sstable.Open(f.t.e.fs, f.path, sstable.ReaderOptions{Cache: sstable.NewCache(cacheBytes)})
 }
 
 // OpenRaw opens the file's bytes for reading (to send the file whole).

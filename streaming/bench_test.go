@@ -90,7 +90,8 @@ func (c *chanTransport) next() ([]byte, error) {
 
 // BenchmarkStream streams about 64 MiB of rows (35 MiB of snappy SSTables)
 // between two engines on disk, sender and receiver in two goroutines joined
-// by a copying channel, with sections as entries and as whole files. MB/s
+// by a copying channel, with sections as entries, as blocks (all the ring
+// but token 0, so that no file goes whole) and as whole files. MB/s
 // is of the sender's SSTable bytes (what cp would copy). After the loop the
 // same files are copied as cp copies (read, write, no fsync: cp-MB/s) and
 // with an fsync per file (cp+sync-MB/s; an import is synced), in the same
@@ -106,12 +107,15 @@ func BenchmarkStream(b *testing.B) {
 	}
 	e, _ := openEngine(b, defaultBlocks)
 	whole := []ring.Range{{Start: ring.MinToken, End: ring.MinToken}}
+	// All but token 0: no file lies in one range, so none goes whole.
+	split := []ring.Range{{Start: ring.MinToken, End: -1}, {Start: 0, End: ring.MinToken}}
 	for _, c := range []struct {
 		name   string
 		format uint32
-	}{{"entries", 0}, {"whole-files", sstable.FormatVersion}} {
+		ranges []ring.Range
+	}{{"entries", 0, whole}, {"blocks", sstable.FormatVersion, split}, {"whole-files", sstable.FormatVersion, whole}} {
 		b.Run(c.name, func(b *testing.B) {
-			req := Request{Session: "bench", Table: testTable, Ranges: whole, SSTableFormat: c.format}
+			req := Request{Session: "bench", Table: testTable, Ranges: c.ranges, SSTableFormat: c.format}
 			var entryBytes int64
 			b.SetBytes(onDisk)
 			b.ReportAllocs()

@@ -14,15 +14,21 @@
 // and holds its live SSTables (storage.Table.WithFiles) for the session, so
 // that compaction cannot delete them under it. It then sends, per file
 // that meets the ranges, that file's section: the partitions whose tokens
-// lie in the ranges, in ring order, read with the file's uncached scan and
-// copied as raw bytes (partition keys, headers, clustering keys, rows:
-// nothing is decoded). The frames (format in frame.go) are
+// lie in the ranges, in ring order, read block by block past the block
+// cache (sstable.BlockIter). A data block that holds nothing but partitions
+// of the ranges goes as it is stored (compressed, checksummed), if the
+// receiver reads the file's SSTable format, and the receiver adds it to its
+// new file as it is (sstable.Writer.AddBlock): with vnodes, a range is
+// thousands of blocks wide, so nearly all of a section is neither decoded
+// nor compressed again. The other blocks' partitions go as entries, copied
+// as raw bytes (partition keys, headers, clustering keys, rows: nothing is
+// decoded). The frames (format in frame.go) are
 //
 //	session start       how many sections follow, about how many bytes
 //	per section:
 //	  file start        source file number, estimated bytes
 //	  data ...          entries: partition start, row, partition end,
-//	                    ~512 KiB per frame
+//	                    data block; ~512 KiB per frame
 //	  file end          partitions, rows, bytes of the section
 //	session end         sections and bytes sent
 //
@@ -41,7 +47,10 @@
 // feeds each section into one storage.Import (or storage.FileImport), a new
 // SSTable that the table adds atomically only at Commit, which Receive calls
 // at the file-end frame once the counts there match what arrived (for a
-// file sent whole: what the file, once opened, says of itself). A corrupt or truncated stream
+// file sent whole: what the file, once opened, says of itself). A commit
+// syncs the whole file, so it runs in the background while the next section
+// arrives (one at a time; Receive waits for the last before it returns).
+// A corrupt or truncated stream
 // (ErrTruncated: the stream ended before session end), a transport error
 // or a cancelled context aborts the section under way: no partial file is
 // ever added, and a crash mid-section leaves a file no manifest names,

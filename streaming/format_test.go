@@ -103,7 +103,7 @@ func TestFormatExample(t *testing.T) {
 	data = appendPartitionEntry(data, mutation.Key{Token: 5, Bytes: []byte("k")}, []byte{0})
 	data = appendRowEntry(data, []byte("c"), []byte("r"))
 	data = append(data, entryEnd)
-	want := "0144" + "0700" + "50" + "0000000000000005" + "016b" + "0100" + "5201630172" + "45"
+	want := "0244" + "0700" + "50" + "0000000000000005" + "016b" + "0100" + "5201630172" + "45"
 	if got := hex.EncodeToString(data); got != want {
 		t.Fatalf("data frame\n got %s\nwant %s", got, want)
 	}
@@ -136,7 +136,7 @@ func TestFormatExample(t *testing.T) {
 	if strings.Join(got, "|") != "P 5 k 00|R c r|E" {
 		t.Fatalf("entries %q", got)
 	}
-	for h, want := range map[string][]uint64{"0148011e": {1, 30}, "0153071e00": {7, 30, 0}, "014607010113": {7, 1, 1, 19}, "015a0113": {1, 19}} {
+	for h, want := range map[string][]uint64{"0248011e": {1, 30}, "0253071e00": {7, 30, 0}, "024607010113": {7, 1, 1, 19}, "025a0113": {1, 19}} {
 		b, _ := hex.DecodeString(h)
 		kind, body, err := openFrame(finishFrame(b))
 		if err != nil {

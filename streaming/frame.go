@@ -9,7 +9,7 @@ import (
 	"wcdb/mutation"
 )
 
-// The frame format, version 1.
+// The frame format, version 2 (version 1 had no block entries).
 //
 // A session is a sequence of frames, each one message of the transport
 // (which delimits them: a frame carries no length of its own):
@@ -53,9 +53,19 @@ import (
 //	partition start  'P' | token int64BE | uvarint len | key | uvarint len | header
 //	row              'R' | uvarint len | clustering | uvarint len | row
 //	partition end    'E'
+//	block            'B' | uvarint len | an SSTable data block as stored
 //
 // Header and row bytes are the SSTable's own encodings (mutation.AppendHeader,
-// mutation.AppendRow), copied, never decoded, by the sender. A data frame is
+// mutation.AppendRow), copied, never decoded, by the sender. A block entry
+// (only when the request names the file's SSTable format) carries a data
+// block of the file whose every entry belongs to the section, as the file
+// stores it (sstable.Block: compressed, checksummed): it stands for its
+// partition starts and rows, a partition start in it ending the partition
+// before it (as 'E' would); it opens either with rows of the open partition
+// (then it holds no partition start) or, with no partition open, with a
+// partition start; its last partition stays open. The receiver adds it to
+// its new SSTable as it is (sstable.Writer.AddBlock), so most of a section
+// is neither decoded nor compressed again on either side. A data frame is
 // cut after the entry that takes it past the chunk size, so it exceeds the
 // chunk size by at most one entry (a whole file's frames hold exactly the
 // chunk size, the last one less).
@@ -72,18 +82,18 @@ import (
 // Example: one file section with a single partition (token 5, key "k", the
 // one-byte empty header) holding one row (clustering "c", row bytes "r"):
 //
-//	01 48 01 1e …crc                   H: 1 file, about 30 bytes
-//	01 53 07 1e 00 …crc                S: file 7, about 30 bytes, entries
-//	01 44 07 00                        D: file 7, seq 0
+//	02 48 01 1e …crc                   H: 1 file, about 30 bytes
+//	02 53 07 1e 00 …crc                S: file 7, about 30 bytes, entries
+//	02 44 07 00                        D: file 7, seq 0
 //	   50 00000000 00000005 01 6b 01 00    P token=5 key="k" header=00
 //	   52 01 63 01 72                      R clustering="c" row="r"
 //	   45                                  E
 //	   …crc
-//	01 46 07 01 01 13 …crc             F: file 7, 1 partition, 1 row, 19 bytes
-//	01 5a 01 13 …crc                   Z: 1 file, 19 bytes
+//	02 46 07 01 01 13 …crc             F: file 7, 1 partition, 1 row, 19 bytes
+//	02 5a 01 13 …crc                   Z: 1 file, 19 bytes
 
 // FormatVersion is the version of the frame and request formats written.
-const FormatVersion = 1
+const FormatVersion = 2
 
 const (
 	kindSessionStart = 'H'
@@ -98,6 +108,7 @@ const (
 	entryPartition = 'P'
 	entryRow       = 'R'
 	entryEnd       = 'E'
+	entryBlock     = 'B'
 
 	frameOverhead = 2 + 4 // version, kind, crc
 
@@ -207,6 +218,7 @@ type entry struct {
 	header     []byte       // partition start
 	clustering []byte       // row
 	row        []byte       // row
+	block      []byte       // block, as stored
 }
 
 // nextEntry decodes the first entry of b and returns the rest.
@@ -236,6 +248,10 @@ func nextEntry(b []byte, e *entry) ([]byte, error) {
 		}
 		if e.row, b, ok = lenPrefixed(b); !ok {
 			return nil, corruptf("row entry: malformed row")
+		}
+	case entryBlock:
+		if e.block, b, ok = lenPrefixed(b); !ok {
+			return nil, corruptf("block entry: malformed length")
 		}
 	case entryEnd:
 	default:
@@ -269,4 +285,9 @@ func appendRowEntry(dst, clustering, row []byte) []byte {
 	dst = append(dst, entryRow)
 	dst = appendLenPrefixed(dst, clustering)
 	return appendLenPrefixed(dst, row)
+}
+
+func appendBlockEntry(dst, stored []byte) []byte {
+	dst = append(dst, entryBlock)
+	return appendLenPrefixed(dst, stored)
 }

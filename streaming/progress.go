@@ -210,12 +210,22 @@ func (p *Progress) fileDone() {
 	if p == nil {
 		return
 	}
-	p.bytesDone.Add(p.curEst.Load())
-	p.filesDone.Add(1)
-	p.fileAbandoned()
+	p.fileCommitted(p.curEst.Load())
+	p.endCurrent()
 }
 
-func (p *Progress) fileAbandoned() {
+// fileCommitted counts a section of estimated size est as done (a receiver
+// commits a section while it receives the next one).
+func (p *Progress) fileCommitted(est int64) {
+	if p == nil {
+		return
+	}
+	p.bytesDone.Add(est)
+	p.filesDone.Add(1)
+}
+
+// endCurrent forgets the section under way (received, or abandoned).
+func (p *Progress) endCurrent() {
 	if p == nil {
 		return
 	}
@@ -240,7 +250,7 @@ func (p *Progress) Finish(err error) {
 	}
 	p.mu.end = p.now()
 	p.mu.Unlock()
-	p.fileAbandoned()
+	p.endCurrent()
 	if p.reg != nil {
 		p.reg.finished(p)
 	}

@@ -40,7 +40,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
 	// A section that fails does not count.
-	in.fileAbandoned()
+	in.endCurrent()
 	if i := in.Info(); i.BytesDone != 120*mib || i.FilesDone != 3 {
 		t.Fatalf("after an abandoned section: %+v", i)
 	}

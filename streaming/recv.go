@@ -21,6 +21,9 @@ type RecvStats struct {
 	// Imported counts the SSTables added to the table (empty sections add
 	// none), WholeFiles those of them received as whole files.
 	Imported, WholeFiles int
+	// Blocks counts the data blocks received as stored (block entries) in
+	// the completed sections.
+	Blocks int64
 	// Partitions, Rows and Bytes (of entries, or of files sent whole)
 	// count the completed sections.
 	Partitions, Rows, Bytes int64
@@ -40,7 +43,9 @@ func (e transportError) Unwrap() error { return e.err }
 // Receive reads one session's frames with next and imports its file
 // sections into t, each as one SSTable (written from the section's entries
 // with t's options, or the sender's file itself when sent whole) committed
-// at its file-end frame once the counts there match what arrived. Every frame's checksum is verified
+// once the counts of its file-end frame match what arrived: in the
+// background, while the next section arrives, and waited for before the
+// next commit and before Receive returns. Every frame's checksum is verified
 // before any of it is used. On any error (a corrupt frame, a stream that
 // ends early, a transport or storage error, ctx) the section under way is
 // aborted, so no partial file is ever added; the stats say which sections
@@ -78,11 +83,71 @@ type receiver struct {
 	inPart      bool
 	parts, rows int64
 	bytes       int64
+	est         int64
+	blocks      int64
 	vals        [4]uint64
+	blk         sstable.Block // the last block entry's block
+
+	// commit is the last received section's commit, running while the
+	// next section arrives: a commit syncs a whole file, and done in line
+	// it would stall the stream (the sender waits on flow control) for as
+	// long. At most one runs at a time.
+	commit *pendingCommit
+}
+
+// pendingCommit is a section whose commit runs in the background.
+type pendingCommit struct {
+	file        uint64
+	parts, rows int64
+	bytes, est  int64
+	blocks      int64
+	whole       bool
+	done        chan error
+}
+
+// startCommit starts fn as the commit of the section just received, whose
+// counts are in r; the caller has waited for the previous one.
+func (r *receiver) startCommit(whole bool, fn func() error) {
+	r.inFile = false
+	r.prog.endCurrent()
+	pc := &pendingCommit{file: r.file, parts: r.parts, rows: r.rows, bytes: r.bytes, blocks: r.blocks, est: r.est, whole: whole, done: make(chan error, 1)}
+	r.commit = pc
+	go func() { pc.done <- fn() }()
+}
+
+// waitCommit waits for the commit under way, if any, and counts its
+// section as completed if it succeeded.
+func (r *receiver) waitCommit() error {
+	pc := r.commit
+	if pc == nil {
+		return nil
+	}
+	r.commit = nil
+	if err := <-pc.done; err != nil {
+		return err
+	}
+	if pc.whole {
+		r.st.WholeFiles++
+	}
+	if pc.whole || pc.parts > 0 {
+		r.st.Imported++
+	}
+	r.st.Completed = append(r.st.Completed, pc.file)
+	r.st.Partitions += pc.parts
+	r.st.Rows += pc.rows
+	r.st.Bytes += pc.bytes
+	r.st.Blocks += pc.blocks
+	r.prog.fileCommitted(pc.est)
+	return nil
 }
 
 func (r *receiver) run() error {
 	err := r.loop()
+	// A commit started before a failure still counts if it succeeds: a
+	// retry need not send its section again.
+	if cerr := r.waitCommit(); err == nil {
+		err = cerr
+	}
 	if r.im != nil {
 		r.im.Abort()
 		r.im = nil
@@ -92,7 +157,7 @@ func (r *receiver) run() error {
 		r.whole = nil
 	}
 	if err != nil && r.inFile {
-		r.prog.fileAbandoned()
+		r.prog.endCurrent()
 	}
 	return err
 }
@@ -212,8 +277,8 @@ func (r *receiver) fileStart(file uint64, est int64, mode uint64) error {
 	default:
 		return corruptf("file %d: unknown mode %d", file, mode)
 	}
-	r.inFile, r.file = true, file
-	r.seq, r.parts, r.rows, r.bytes = 0, 0, 0, 0
+	r.inFile, r.file, r.est = true, file, est
+	r.seq, r.parts, r.rows, r.bytes, r.blocks = 0, 0, 0, 0, 0
 	r.prog.fileStart(est)
 	return nil
 }
@@ -243,6 +308,11 @@ func (r *receiver) entries(b []byte) error {
 				return fmt.Errorf("streaming: import of file %d: %w", r.file, err)
 			}
 			r.inPart = true
+			r.parts++
+		case entryBlock:
+			if err := r.block(e.block); err != nil {
+				return err
+			}
 		case entryRow:
 			if !r.inPart {
 				return corruptf("file %d: row outside a partition", r.file)
@@ -259,9 +329,41 @@ func (r *receiver) entries(b []byte) error {
 				return fmt.Errorf("streaming: import of file %d: %w", r.file, err)
 			}
 			r.inPart = false
-			r.parts++
 		}
 	}
+	return nil
+}
+
+// block adds a block entry's data block to the section's import.
+func (r *receiver) block(stored []byte) error {
+	if err := r.blk.Reset(stored); err != nil {
+		return fmt.Errorf("%w: file %d: %w", ErrCorrupt, r.file, err)
+	}
+	sum := r.blk.Summary()
+	switch {
+	case sum.Continues && (!r.inPart || sum.Partitions > 0):
+		return corruptf("file %d: block of rows continuing no open partition", r.file)
+	case !sum.Continues && r.inPart:
+		return corruptf("file %d: block starts a partition inside a partition", r.file)
+	}
+	if r.spans != nil && sum.Partitions > 0 {
+		if i := spanOf(r.spans, sum.FirstToken); i < 0 || sum.LastToken > r.spans[i].hi() {
+			return corruptf("file %d: block of tokens [%d, %d] outside the ranges asked for", r.file, sum.FirstToken, sum.LastToken)
+		}
+	}
+	if r.im == nil {
+		var err error
+		if r.im, err = r.t.NewImport(); err != nil {
+			return fmt.Errorf("streaming: import of file %d: %w", r.file, err)
+		}
+	}
+	if err := r.im.AddBlock(&r.blk); err != nil {
+		return fmt.Errorf("streaming: import of file %d: %w", r.file, err)
+	}
+	r.inPart = true
+	r.parts += int64(sum.Partitions)
+	r.rows += int64(sum.Rows)
+	r.blocks++
 	return nil
 }
 
@@ -281,43 +383,52 @@ func (r *receiver) fileEnd() error {
 		return corruptf("file %d: sender sent %d partitions, %d rows, %d bytes; received %d, %d, %d",
 			file, parts, rows, bytes, r.parts, r.rows, r.bytes)
 	}
-	if r.im != nil {
-		im := r.im
-		r.im = nil
+	if err := r.waitCommit(); err != nil {
+		return err
+	}
+	im := r.im
+	r.im = nil
+	r.startCommit(false, func() error {
+		if im == nil {
+			return nil
+		}
 		if _, err := im.Commit(); err != nil {
 			return fmt.Errorf("streaming: import of file %d: %w", file, err)
 		}
-		r.st.Imported++
-	}
-	r.completed(file)
+		return nil
+	})
 	return nil
-}
-
-func (r *receiver) completed(file uint64) {
-	r.inFile = false
-	r.st.Completed = append(r.st.Completed, file)
-	r.st.Partitions += r.parts
-	r.st.Rows += r.rows
-	r.st.Bytes += r.bytes
-	r.prog.fileDone()
 }
 
 // wholeFileEnd commits a file sent whole once it has all its bytes, opens,
 // says of itself what the file-end frame says, and (for Fetch) lies in the
 // ranges asked for.
 func (r *receiver) wholeFileEnd(file, parts, rows, bytes uint64) error {
+	if err := r.waitCommit(); err != nil {
+		return err
+	}
 	fi := r.whole
 	r.whole = nil
 	if uint64(fi.Size()) != bytes || bytes != uint64(r.bytes) {
 		fi.Abort()
 		return corruptf("file %d: sender sent %d bytes; received %d", file, bytes, fi.Size())
 	}
+	r.parts, r.rows = int64(parts), int64(rows)
+	spans := r.spans
+	r.startCommit(true, func() error { return commitWhole(fi, file, parts, rows, bytes, spans) })
+	return nil
+}
+
+// commitWhole commits a file received whole once it opens, says of itself
+// what the file-end frame says, and (spans set: for Fetch) lies in the
+// ranges asked for.
+func commitWhole(fi *storage.FileImport, file, parts, rows, bytes uint64, spans []span) error {
 	_, err := fi.Commit(func(m sstable.Meta) error {
 		if uint64(m.Partitions) != parts || uint64(m.Rows) != rows || uint64(m.FileSize) != bytes {
 			return corruptf("file %d received whole holds %d partitions, %d rows in %d bytes; the sender said %d, %d, %d",
 				file, m.Partitions, m.Rows, m.FileSize, parts, rows, bytes)
 		}
-		if r.spans != nil && !containedIn(r.spans, m.MinKey.Token, m.MaxKey.Token) {
+		if spans != nil && !containedIn(spans, m.MinKey.Token, m.MaxKey.Token) {
 			return corruptf("file %d received whole spans tokens [%d, %d], outside the ranges asked for", file, m.MinKey.Token, m.MaxKey.Token)
 		}
 		return nil
@@ -330,10 +441,6 @@ func (r *receiver) wholeFileEnd(file, parts, rows, bytes uint64) error {
 	case err != nil:
 		return fmt.Errorf("streaming: import of file %d: %w", file, err)
 	}
-	r.st.Imported++
-	r.st.WholeFiles++
-	r.parts, r.rows = int64(parts), int64(rows)
-	r.completed(file)
 	return nil
 }
 
@@ -391,6 +498,7 @@ func fetch(ctx context.Context, t *storage.Table, req Request,
 		total.Completed = append(total.Completed, st.Completed...)
 		total.Imported += st.Imported
 		total.WholeFiles += st.WholeFiles
+		total.Blocks += st.Blocks
 		total.Partitions += st.Partitions
 		total.Rows += st.Rows
 		total.Bytes += st.Bytes

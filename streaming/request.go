@@ -26,16 +26,17 @@ type Request struct {
 	// SSTableFormat, if not 0, is the SSTable format version the requester
 	// reads (its sstable.FormatVersion): a file of that format whose key
 	// span lies entirely in one of the ranges may then be sent whole, byte
-	// for byte, which is much cheaper than entry by entry. Fetch sets it
-	// when 0.
+	// for byte, and of other files of that format the data blocks that lie
+	// in the ranges are sent as they are stored (block entries), both much
+	// cheaper than entry by entry. Fetch sets it when 0.
 	SSTableFormat uint32
 }
 
 // MaxSessionLen bounds Request.Session.
 const MaxSessionLen = 1 << 10
 
-// The request format, version 1 (the requester sends it; the sender
-// decodes it with DecodeRequest):
+// The request format, version 2, laid out as version 1 (the requester sends
+// it; the sender decodes it with DecodeRequest):
 //
 //	+---------+------------------------+----------+
 //	| version | uvarint len | session  | table id |

@@ -19,8 +19,10 @@ type SendStats struct {
 	// WholeFiles those of them sent as whole files; Skipped is the number
 	// of files the request's Skip excluded.
 	Files, WholeFiles, Skipped int
-	Partitions                 int64
-	Rows                       int64
+	// Blocks counts the data blocks sent as stored (block entries).
+	Blocks     int64
+	Partitions int64
+	Rows       int64
 	// Bytes is the size of the sections' entries (of the files, for files
 	// sent whole); FrameBytes of all frames.
 	Bytes, FrameBytes int64
@@ -173,7 +175,8 @@ func sendSession(ctx context.Context, t *storage.Table, req Request, th *Throttl
 		}
 		for _, p := range plan {
 			if !p.whole {
-				if err := s.section(p.f, p.est, ss); err != nil {
+				blocks := req.SSTableFormat != 0 && req.SSTableFormat == p.f.Reader.Meta().FormatVersion
+				if err := s.section(p.f, p.est, ss, blocks); err != nil {
 					return err
 				}
 				continue
@@ -299,30 +302,109 @@ func (s *sender) endSection() error {
 	return nil
 }
 
-// privateCache is the block cache of the reader a section is read with.
-const privateCache = 1 << 20
-
-// section sends the entries of one file's section.
-func (s *sender) section(f storage.FileSection, est int64, ss []span) error {
+// section sends one file's section: its data blocks that lie in a span as
+// block entries when blocks is set, the rest entry by entry. The blocks are
+// read with the table's own reader, never through its cache.
+func (s *sender) section(f storage.FileSection, est int64, ss []span, blocks bool) error {
 	if err := s.startSection(f.Num, est, modeEntries); err != nil {
 		return err
 	}
-	r, err := f.OpenReader(privateCache)
-	if err != nil {
-		return fmt.Errorf("streaming: open %s: %w", f.Reader.Path(), err)
-	}
-	defer r.Close()
+	r := f.Reader
 	meta := r.Meta()
 	for _, sp := range ss {
 		if sp.hi() < meta.MinKey.Token || sp.lo() > meta.MaxKey.Token {
 			continue
 		}
-		from, to := storage.TokenRange(sp.start, sp.end)
-		if err := s.scan(r.Scan(from, to)); err != nil {
+		it := r.Blocks(mutation.Key{Token: sp.lo()})
+		err := s.span(it, sp, blocks)
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("streaming: read %s: %w", f.Reader.Path(), cerr)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return s.endSection()
+}
+
+// span sends the partitions of one span from the file's blocks, which it
+// walks from the first that may hold the span's first token.
+func (s *sender) span(it *sstable.BlockIter, sp span, blocks bool) error {
+	open := false // a partition of the span is open in the stream
+	var e sstable.BlockEntry
+	for it.Next() {
+		b := it.Block()
+		if sum := b.Summary(); blocks && inSpan(sum, sp, open) {
+			if open && !sum.Continues {
+				if err := s.endPartition(); err != nil {
+					return err
+				}
+			}
+			s.buf = appendBlockEntry(s.buf, b.Stored())
+			s.st.Blocks++
+			s.parts += int64(sum.Partitions)
+			s.rows += int64(sum.Rows)
+			open = true
+			if err := s.added(); err != nil {
+				return err
+			}
+			continue
+		}
+		for i := 0; i < b.Len(); i++ {
+			if err := b.Entry(i, &e); err != nil {
+				return fmt.Errorf("streaming: read: %w", err)
+			}
+			if !e.Partition {
+				if open {
+					s.buf = appendRowEntry(s.buf, e.Clustering, e.Row)
+					s.rows++
+					if err := s.added(); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if open {
+				if err := s.endPartition(); err != nil {
+					return err
+				}
+				open = false
+			}
+			if e.Key.Token > sp.hi() {
+				return nil
+			}
+			if e.Key.Token < sp.lo() {
+				continue
+			}
+			s.buf = appendPartitionEntry(s.buf, e.Key, e.Header)
+			s.parts++
+			open = true
+			if err := s.added(); err != nil {
+				return err
+			}
+		}
+	}
+	if open {
+		return s.endPartition()
+	}
+	return nil
+}
+
+// inSpan reports whether every entry of a block belongs to partitions of
+// the span, so that it may be sent as it is stored: its partition starts lie
+// in the span, and rows it opens with continue the partition open in the
+// stream. (A block of rows followed by a partition start does not occur in
+// the format; it would go entry by entry.)
+func inSpan(sum sstable.BlockSummary, sp span, open bool) bool {
+	if sum.Continues {
+		return open && sum.Partitions == 0
+	}
+	return sum.Partitions > 0 && sum.FirstToken >= sp.lo() && sum.LastToken <= sp.hi()
+}
+
+func (s *sender) endPartition() error {
+	s.buf = append(s.buf, entryEnd)
+	return s.added()
 }
 
 // wholeFile sends a file byte for byte, read straight into data frames.
@@ -366,46 +448,4 @@ func wholeFile(req Request, meta sstable.Meta, ss []span) bool {
 func containedIn(ss []span, lo, hi int64) bool {
 	i := spanOf(ss, lo)
 	return i >= 0 && hi <= ss[i].hi()
-}
-
-// scan appends the partitions of it to data frames, copying the raw header
-// and row bytes.
-func (s *sender) scan(it *sstable.PartitionIter) error {
-	err := s.scanPartitions(it)
-	if cerr := it.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("streaming: read: %w", cerr)
-	}
-	return err
-}
-
-func (s *sender) scanPartitions(it *sstable.PartitionIter) error {
-	for it.Next() {
-		p := it.Partition()
-		if err := s.partition(p.Key(), p.Header()); err != nil {
-			return err
-		}
-		ri := p.Rows(nil, nil, false)
-		for ri.Next() {
-			s.buf = appendRowEntry(s.buf, ri.Clustering(), ri.Row())
-			s.rows++
-			if err := s.added(); err != nil {
-				ri.Close()
-				return err
-			}
-		}
-		if err := ri.Close(); err != nil {
-			return fmt.Errorf("streaming: read: %w", err)
-		}
-		s.buf = append(s.buf, entryEnd)
-		s.parts++
-		if err := s.added(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *sender) partition(key mutation.Key, header []byte) error {
-	s.buf = appendPartitionEntry(s.buf, key, header)
-	return s.added()
 }
