@@ -1,8 +1,10 @@
 package sstable
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"math/rand"
 	"testing"
@@ -197,4 +199,47 @@ func TestAddBlockMisuse(t *testing.T) {
 			t.Fatalf("byte %d flipped: %v, want ErrCorrupt", i, err)
 		}
 	}
+}
+
+// FuzzOpenBlock: a stored block from anywhere (a stream) never panics
+// OpenBlock, Entry or AddBlock; what OpenBlock refuses is ErrCorrupt.
+func FuzzOpenBlock(f *testing.F) {
+	fs := vfs.NewMem()
+	writeTable(f, fs, "/seed.sst", genTable(rand.New(rand.NewSource(5)), 30), WriterOptions{BlockSize: 200})
+	r, err := Open(fs, "/seed.sst", ReaderOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	it := r.Blocks(mutation.Key{Token: math.MinInt64})
+	for it.Next() {
+		f.Add(append([]byte(nil), it.Block().Stored()...), false)
+	}
+	it.Close()
+	r.Close()
+	f.Fuzz(func(t *testing.T, stored []byte, fixCRC bool) {
+		if fixCRC && len(stored) > trailerSize {
+			n := len(stored) - 4
+			stored = binary.LittleEndian.AppendUint32(stored[:n:n], crc32.Checksum(stored[:n], crcTable))
+		}
+		b, err := OpenBlock(stored)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		var e BlockEntry
+		for i := 0; i < b.Len(); i++ {
+			b.Entry(i, &e)
+		}
+		w, err := NewWriter(vfs.NewMem(), "/f.sst", WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Summary().Continues {
+			w.StartPartition(mutation.Key{Token: math.MinInt64}, nil)
+		}
+		w.AddBlock(b)
+		w.Abort()
+	})
 }
