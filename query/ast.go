@@ -791,6 +791,13 @@ type Assignment struct {
 	Value  Term
 }
 
+// String prints the assignment as canonical CQL.
+func (a *Assignment) String() string {
+	var b strings.Builder
+	a.writeTo(&b)
+	return b.String()
+}
+
 func (a *Assignment) writeTo(b *strings.Builder) {
 	writeIdent(b, a.Column)
 	switch a.Op {

@@ -323,7 +323,7 @@ func (m *modStmt) analyzeUpdate(st *UpdateStmt) error {
 // assignment analyzes one SET item.
 func (m *modStmt) assignment(a *Assignment, c *schema.Column) (op, error) {
 	t := c.Type
-	desc := func() string { return a.writeString() }
+	desc := func() string { return a.String() }
 	switch a.Op {
 	case AssignSet:
 		v, err := m.an.term(a.Value, columnReceiver(c))
@@ -388,12 +388,6 @@ func (m *modStmt) assignment(a *Assignment, c *schema.Column) (op, error) {
 		return &subOp{col: c, v: v}, nil
 	}
 	return nil, invalidRequest("Unsupported operation %s", desc())
-}
-
-func (a *Assignment) writeString() string {
-	var b strings.Builder
-	a.writeTo(&b)
-	return b.String()
 }
 
 func (m *modStmt) analyzeDelete(st *DeleteStmt) error {
