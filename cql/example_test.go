@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"wcdb/query/parser"
 
 	"wcdb/cql"
 	"wcdb/query"
@@ -26,7 +27,7 @@ func (voidExecutor) Query(ctx context.Context, s *query.Session, q string, opts 
 	return &query.Result{Kind: query.ResultVoid}, nil
 }
 
-func (voidExecutor) Batch(ctx context.Context, s *query.Session, typ query.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
+func (voidExecutor) Batch(ctx context.Context, s *query.Session, typ parser.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
 	return &query.Result{Kind: query.ResultVoid}, nil
 }
 

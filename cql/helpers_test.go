@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/query"
@@ -53,7 +54,7 @@ type fakeExec struct {
 }
 
 type fakeBatch struct {
-	typ     query.BatchType
+	typ     parser.BatchType
 	entries []query.BatchEntry
 	opts    query.Options
 }
@@ -104,7 +105,7 @@ func (f *fakeExec) Query(ctx context.Context, s *query.Session, q string, opts *
 	return f.run(ctx, s, q, opts)
 }
 
-func (f *fakeExec) Batch(ctx context.Context, s *query.Session, typ query.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
+func (f *fakeExec) Batch(ctx context.Context, s *query.Session, typ parser.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
 	f.mu.Lock()
 	f.mu.batches = append(f.mu.batches, fakeBatch{typ, entries, *opts})
 	f.mu.Unlock()

@@ -3,6 +3,7 @@ package cql
 import (
 	"math"
 	"net/netip"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/query"
@@ -91,7 +92,7 @@ func (r *reader) queryParams() queryParams {
 
 // batchRequest is a decoded BATCH.
 type batchRequest struct {
-	typ     query.BatchType
+	typ     parser.BatchType
 	entries []rawBatchEntry
 	opts    query.Options
 }
@@ -108,11 +109,11 @@ type rawBatchEntry struct {
 func (r *reader) batch() batchRequest {
 	var b batchRequest
 	typ := r.byte()
-	if r.err == nil && typ > byte(query.CounterBatch) {
+	if r.err == nil && typ > byte(parser.CounterBatch) {
 		r.fail(protoErrorf("invalid BATCH type %d", typ))
 		return b
 	}
-	b.typ = query.BatchType(typ)
+	b.typ = parser.BatchType(typ)
 	n := int(r.short())
 	if n > len(r.b)/5 {
 		r.fail(errTruncated)

@@ -13,6 +13,7 @@ package query
 import (
 	"context"
 	"slices"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -29,14 +30,14 @@ type BatchEntry struct {
 
 // batchPlan is an analyzed batch.
 type batchPlan struct {
-	typ   BatchType
+	typ   parser.BatchType
 	ts    term
 	stmts []*modStmt
 	an    *analyzer
 }
 
 // analyzeBatch analyzes BEGIN BATCH ... APPLY BATCH.
-func (x *Executor) analyzeBatch(keyspace string, st *BatchStmt) (*analyzed, error) {
+func (x *Executor) analyzeBatch(keyspace string, st *parser.BatchStmt) (*analyzed, error) {
 	bp := &batchPlan{typ: st.Type, an: newAnalyzer(x, "", "", st.BindMarkers())}
 	if st.Using.TTL != nil {
 		return nil, invalidRequest("Global TTL on the BATCH statement is not supported.")
@@ -87,8 +88,8 @@ func (x *Executor) analyzeBatch(keyspace string, st *BatchStmt) (*analyzed, erro
 
 // checkBatchStatement applies Cassandra's rules on the statements of a
 // batch.
-func checkBatchStatement(typ BatchType, batchTS bool, m *modStmt) error {
-	if typ == CounterBatch {
+func checkBatchStatement(typ parser.BatchType, batchTS bool, m *modStmt) error {
+	if typ == parser.CounterBatch {
 		return invalidRequest("Cannot include non-counter statement in a counter batch")
 	}
 	if batchTS && m.ts != nil {
@@ -208,7 +209,7 @@ func mergePartition(a, b *mutation.Partition) {
 
 // Batch executes a protocol BATCH message: each entry's statement (an
 // INSERT, UPDATE or DELETE, prepared or as a query) with its own values.
-func (x *Executor) Batch(ctx context.Context, s *Session, typ BatchType, entries []BatchEntry, opts *Options) (*Result, error) {
+func (x *Executor) Batch(ctx context.Context, s *Session, typ parser.BatchType, entries []BatchEntry, opts *Options) (*Result, error) {
 	if opts == nil {
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
 	}
@@ -226,12 +227,12 @@ func (x *Executor) Batch(ctx context.Context, s *Session, typ BatchType, entries
 				return nil, err
 			}
 		} else {
-			st, err := Parse(e.Query)
+			st, err := parser.Parse(e.Query)
 			if err != nil {
 				return nil, err
 			}
 			switch st.(type) {
-			case *InsertStmt, *UpdateStmt, *DeleteStmt:
+			case *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt:
 			default:
 				return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
 			}

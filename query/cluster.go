@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -224,27 +225,27 @@ func (x *Executor) PartitionKey(keyspace, table, key string) (*schema.Keyspace, 
 
 // textConstant reads s as a constant of type t, as a string literal for
 // the types CQL writes quoted.
-func textConstant(s string, t schema.Type) *Constant {
+func textConstant(s string, t schema.Type) *parser.Constant {
 	switch t.Kind {
 	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindVarint,
 		schema.KindCounter:
-		return &Constant{Kind: IntegerConst, Text: s}
+		return &parser.Constant{Kind: parser.IntegerConst, Text: s}
 	case schema.KindFloat, schema.KindDouble, schema.KindDecimal:
 		if isIntegerText(s) {
-			return &Constant{Kind: IntegerConst, Text: s}
+			return &parser.Constant{Kind: parser.IntegerConst, Text: s}
 		}
-		return &Constant{Kind: FloatConst, Text: s}
+		return &parser.Constant{Kind: parser.FloatConst, Text: s}
 	case schema.KindBoolean:
-		return &Constant{Kind: BooleanConst, Text: strings.ToLower(s)}
+		return &parser.Constant{Kind: parser.BooleanConst, Text: strings.ToLower(s)}
 	case schema.KindUUID, schema.KindTimeuuid:
-		return &Constant{Kind: UUIDConst, Text: s}
+		return &parser.Constant{Kind: parser.UUIDConst, Text: s}
 	case schema.KindBlob:
 		if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
 			s = "0x" + s
 		}
-		return &Constant{Kind: HexConst, Text: s}
+		return &parser.Constant{Kind: parser.HexConst, Text: s}
 	}
-	return &Constant{Kind: StringConst, Text: s}
+	return &parser.Constant{Kind: parser.StringConst, Text: s}
 }
 
 func isIntegerText(s string) bool {

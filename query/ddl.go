@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/schema"
@@ -25,48 +26,48 @@ import (
 
 // prepareSchemaStatement analyzes a statement other than SELECT, INSERT,
 // UPDATE, DELETE and BATCH.
-func (x *Executor) prepareSchemaStatement(s *Session, st Statement) (plan, error) {
+func (x *Executor) prepareSchemaStatement(s *Session, st parser.Statement) (plan, error) {
 	switch st := st.(type) {
-	case *UseStmt:
+	case *parser.UseStmt:
 		return &useKeyspacePlan{keyspace: st.Keyspace}, nil
-	case *CreateKeyspaceStmt:
+	case *parser.CreateKeyspaceStmt:
 		return &createKeyspacePlan{st: st}, nil
-	case *AlterKeyspaceStmt:
+	case *parser.AlterKeyspaceStmt:
 		return &alterKeyspacePlan{st: st}, nil
-	case *DropKeyspaceStmt:
+	case *parser.DropKeyspaceStmt:
 		return &dropKeyspacePlan{st: st}, nil
-	case *CreateTableStmt:
+	case *parser.CreateTableStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &createTablePlan{keyspace: ks, st: st}, nil
-	case *AlterTableStmt:
+	case *parser.AlterTableStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &alterTablePlan{keyspace: ks, st: st}, nil
-	case *DropTableStmt:
+	case *parser.DropTableStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &dropTablePlan{keyspace: ks, st: st}, nil
-	case *TruncateStmt:
+	case *parser.TruncateStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &truncatePlan{keyspace: ks, table: st.Table.Name}, nil
-	case *DescribeStmt:
+	case *parser.DescribeStmt:
 		return prepareDescribe(s, st)
 	}
 	return nil, invalidRequest("query: statement %T is not supported", st)
 }
 
 // ddlKeyspace is the keyspace a statement on table n applies to.
-func ddlKeyspace(s *Session, n TableName) (string, error) {
+func ddlKeyspace(s *Session, n parser.TableName) (string, error) {
 	if n.Keyspace != "" {
 		return n.Keyspace, nil
 	}
@@ -170,7 +171,7 @@ func (p *useKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, 
 
 // CREATE KEYSPACE.
 
-type createKeyspacePlan struct{ st *CreateKeyspaceStmt }
+type createKeyspacePlan struct{ st *parser.CreateKeyspaceStmt }
 
 func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	st := p.st
@@ -217,7 +218,7 @@ func (x *Executor) saveKeyspaceLocked(ctx context.Context, opts *Options, ks *sc
 
 // ALTER KEYSPACE.
 
-type alterKeyspacePlan struct{ st *AlterKeyspaceStmt }
+type alterKeyspacePlan struct{ st *parser.AlterKeyspaceStmt }
 
 func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	st := p.st
@@ -251,7 +252,7 @@ func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session
 
 // DROP KEYSPACE.
 
-type dropKeyspacePlan struct{ st *DropKeyspaceStmt }
+type dropKeyspacePlan struct{ st *parser.DropKeyspaceStmt }
 
 func (p *dropKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	st := p.st
@@ -293,7 +294,7 @@ func (p *dropKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session,
 
 type createTablePlan struct {
 	keyspace string
-	st       *CreateTableStmt
+	st       *parser.CreateTableStmt
 }
 
 func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
@@ -341,7 +342,7 @@ func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, 
 // buildTable analyzes CREATE TABLE in keyspace ks into a table (without
 // an id) and its other options, with Cassandra's checks in Cassandra's
 // order (options, then columns and key); it returns the WITH ID option.
-func buildTable(ks string, st *CreateTableStmt) (*schema.Table, *tableParams, *schema.UUID, error) {
+func buildTable(ks string, st *parser.CreateTableStmt) (*schema.Table, *tableParams, *schema.UUID, error) {
 	opts := schema.DefaultTableOptions()
 	params := defaultTableParams()
 	id, err := applyTableProps(st.Properties, &opts, params)
@@ -369,18 +370,18 @@ func buildTable(ks string, st *CreateTableStmt) (*schema.Table, *tableParams, *s
 
 // ddlType converts a type as written into a schema type. User-defined and
 // custom types are not supported.
-func ddlType(ks string, te TypeExpr) (schema.Type, error) {
-	var check func(te TypeExpr) error
-	check = func(te TypeExpr) error {
+func ddlType(ks string, te parser.TypeExpr) (schema.Type, error) {
+	var check func(te parser.TypeExpr) error
+	check = func(te parser.TypeExpr) error {
 		switch te.Kind {
-		case TypeUser:
+		case parser.TypeUser:
 			k := te.Keyspace
 			if k == "" {
 				k = ks
 			}
-			return invalidRequest("Unknown type %s.%s", QuoteIdent(k), QuoteIdent(te.Name))
-		case TypeCustom:
-			return invalidRequest("Custom types are not supported (%s)", QuoteString(te.Name))
+			return invalidRequest("Unknown type %s.%s", parser.QuoteIdent(k), parser.QuoteIdent(te.Name))
+		case parser.TypeCustom:
+			return invalidRequest("Custom types are not supported (%s)", parser.QuoteString(te.Name))
 		}
 		for _, a := range te.Args {
 			if err := check(a); err != nil {
@@ -403,7 +404,7 @@ func ddlType(ks string, te TypeExpr) (schema.Type, error) {
 
 type alterTablePlan struct {
 	keyspace string
-	st       *AlterTableStmt
+	st       *parser.AlterTableStmt
 }
 
 func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
@@ -429,7 +430,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 	changed := false
 	storage := false
 	switch st.Action {
-	case AlterAdd:
+	case parser.AlterAdd:
 		var added []string
 		for _, c := range st.Add {
 			if t.Column(c.Name) != nil && st.IfColumnNotExists {
@@ -459,7 +460,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 			b.addColumn(t, t.Column(n))
 		}
 		changed = true
-	case AlterDrop:
+	case parser.AlterDrop:
 		dropTime := ts
 		if st.DropTimestamp != nil {
 			if _, err := fmt.Sscan(ddlPropText(st.DropTimestamp), &dropTime); err != nil {
@@ -500,7 +501,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		}
 		b.addColumnIDs(t)
 		changed = true
-	case AlterRename:
+	case parser.AlterRename:
 		renamed := false
 		for _, r := range st.Renames {
 			i := slices.IndexFunc(t.Columns, func(c schema.Column) bool { return c.Name == r.From })
@@ -531,7 +532,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		}
 		b.addColumnIDs(t)
 		changed = true
-	case AlterWith:
+	case parser.AlterWith:
 		id, err := applyTableProps(st.Properties, &t.TableOptions, params)
 		if err != nil {
 			return nil, ddlErr(err)
@@ -564,7 +565,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 
 type dropTablePlan struct {
 	keyspace string
-	st       *DropTableStmt
+	st       *parser.DropTableStmt
 }
 
 func (p *dropTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
@@ -618,8 +619,8 @@ func (p *truncatePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 // ddlQualifiedName prints ks.name as Cassandra's TableMetadata.toString.
 func ddlQualifiedName(ks, name string) string {
 	var b strings.Builder
-	b.WriteString(QuoteIdent(ks))
+	b.WriteString(parser.QuoteIdent(ks))
 	b.WriteByte('.')
-	b.WriteString(QuoteIdent(name))
+	b.WriteString(parser.QuoteIdent(name))
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"wcdb/query/parser"
 )
 
 // ddlFuzz is the environment the fuzz targets of one process share; it is
@@ -39,12 +40,12 @@ func FuzzSchemaStatement(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		st, err := Parse(src)
+		st, err := parser.Parse(src)
 		if err != nil {
 			return
 		}
 		switch st.(type) {
-		case *SelectStmt, *InsertStmt, *UpdateStmt, *DeleteStmt, *BatchStmt:
+		case *parser.SelectStmt, *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt, *parser.BatchStmt:
 			return
 		}
 		ddlFuzz.Lock()
@@ -75,7 +76,7 @@ func FuzzSchemaStatement(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, row := range r.Rows {
-			if _, err := ParseAll(string(row[3])); err != nil {
+			if _, err := parser.ParseAll(string(row[3])); err != nil {
 				t.Fatalf("after %s, DESCRIBE output does not parse: %v\n%s", src, err, row[3])
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"wcdb/query/parser"
 
 	"github.com/cockroachdb/datadriven"
 
@@ -125,7 +126,7 @@ func (e *ddlEnv) exec(stmt string, opts *Options) (*Result, error) {
 }
 
 // execStmt runs a parsed statement through the executor's full path.
-func (e *ddlEnv) execStmt(st Statement, opts *Options) (*Result, error) {
+func (e *ddlEnv) execStmt(st parser.Statement, opts *Options) (*Result, error) {
 	return e.exec(st.String(), opts)
 }
 
@@ -323,7 +324,7 @@ func runDDLFile(t *testing.T, path string) {
 			}
 			return "ok\n"
 		case "exec":
-			sts, err := ParseAll(d.Input)
+			sts, err := parser.ParseAll(d.Input)
 			if err != nil {
 				return formatDDLError(err) + "\n"
 			}
@@ -341,7 +342,7 @@ func runDDLFile(t *testing.T, path string) {
 			// page size=N: a statement run page by page.
 			var size int
 			d.ScanArgs(t, "size", &size)
-			st, err := Parse(d.Input)
+			st, err := parser.Parse(d.Input)
 			if err != nil {
 				return formatDDLError(err) + "\n"
 			}

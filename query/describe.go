@@ -17,13 +17,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"wcdb/query/parser"
 
 	"wcdb/schema"
 )
 
-type describePlan struct{ st *DescribeStmt }
+type describePlan struct{ st *parser.DescribeStmt }
 
-func prepareDescribe(s *Session, st *DescribeStmt) (plan, error) {
+func prepareDescribe(s *Session, st *parser.DescribeStmt) (plan, error) {
 	return &describePlan{st: st}, nil
 }
 
@@ -58,7 +59,7 @@ func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 	}
 	var rows [][][]byte
 	var columns []ColumnSpec
-	if p.st.Kind == DescribeCluster {
+	if p.st.Kind == parser.DescribeCluster {
 		columns = describeColumns("cluster", "partitioner", "snitch")
 		rows = [][][]byte{{[]byte(x.cfg.Topology.ClusterName()), []byte("Murmur3Partitioner"),
 			[]byte("GossipingPropertyFileSnitch")}}
@@ -72,7 +73,7 @@ func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 			columns = describeListColumns
 		}
 		for _, e := range elems {
-			row := [][]byte{[]byte(QuoteIdent(e.keyspace)), []byte(e.typ), []byte(QuoteIdent(e.name))}
+			row := [][]byte{[]byte(parser.QuoteIdent(e.keyspace)), []byte(e.typ), []byte(parser.QuoteIdent(e.name))}
 			if !listing {
 				row = append(row, []byte(e.cql()))
 			}
@@ -104,7 +105,7 @@ func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 
 // describeElements returns the elements a DESCRIBE statement shows, and
 // whether it is a listing (names only).
-func describeElements(st *DescribeStmt, sessionKS string, entries []catalogEntry) ([]describeElement, bool, error) {
+func describeElements(st *parser.DescribeStmt, sessionKS string, entries []catalogEntry) ([]describeElement, bool, error) {
 	find := func(ks string) (*catalogEntry, error) {
 		i := slices.IndexFunc(entries, func(e catalogEntry) bool { return e.ks.Name == ks })
 		if i < 0 {
@@ -135,13 +136,13 @@ func describeElements(st *DescribeStmt, sessionKS string, entries []catalogEntry
 		return []catalogEntry{*e}, nil
 	}
 	switch st.Kind {
-	case DescribeKeyspaces:
+	case parser.DescribeKeyspaces:
 		var out []describeElement
 		for i := range entries {
 			out = append(out, keyspaceElement(&entries[i]))
 		}
 		return out, true, nil
-	case DescribeTables:
+	case parser.DescribeTables:
 		es, err := listed()
 		if err != nil {
 			return nil, false, err
@@ -153,10 +154,10 @@ func describeElements(st *DescribeStmt, sessionKS string, entries []catalogEntry
 			}
 		}
 		return out, true, nil
-	case DescribeTypes, DescribeFunctions, DescribeAggregates:
+	case parser.DescribeTypes, parser.DescribeFunctions, parser.DescribeAggregates:
 		_, err := listed()
 		return nil, true, err
-	case DescribeSchema:
+	case parser.DescribeSchema:
 		var out []describeElement
 		for i := range entries {
 			if st.Full || !isSystemKeyspace(entries[i].ks.Name) {
@@ -164,13 +165,13 @@ func describeElements(st *DescribeStmt, sessionKS string, entries []catalogEntry
 			}
 		}
 		return out, false, nil
-	case DescribeKeyspace:
+	case parser.DescribeKeyspace:
 		e, err := elementKeyspace()
 		if err != nil {
 			return nil, false, err
 		}
 		return keyspaceElements(e, st.Only, st.WithInternals), false, nil
-	case DescribeTable:
+	case parser.DescribeTable:
 		e, err := elementKeyspace()
 		if err != nil {
 			return nil, false, err
@@ -180,23 +181,23 @@ func describeElements(st *DescribeStmt, sessionKS string, entries []catalogEntry
 			return nil, false, invalidRequest("Table '%s' not found in keyspace '%s'", st.Name, e.ks.Name)
 		}
 		return []describeElement{tableElement(e.tables[i], e.params[i], st.WithInternals)}, false, nil
-	case DescribeIndex, DescribeView, DescribeType, DescribeFunction, DescribeAggregate:
+	case parser.DescribeIndex, parser.DescribeView, parser.DescribeType, parser.DescribeFunction, parser.DescribeAggregate:
 		e, err := elementKeyspace()
 		if err != nil {
 			return nil, false, err
 		}
 		switch st.Kind {
-		case DescribeIndex:
+		case parser.DescribeIndex:
 			return nil, false, invalidRequest("Table for existing index '%s' not found in '%s'", st.Name, e.ks.Name)
-		case DescribeView:
+		case parser.DescribeView:
 			return nil, false, invalidRequest("Materialized view '%s' not found in '%s'", st.Name, e.ks.Name)
-		case DescribeType:
+		case parser.DescribeType:
 			return nil, false, invalidRequest("User defined type '%s' not found in '%s'", st.Name, e.ks.Name)
-		case DescribeFunction:
+		case parser.DescribeFunction:
 			return nil, false, invalidRequest("User defined function '%s' not found in '%s'", st.Name, e.ks.Name)
 		}
 		return nil, false, invalidRequest("User defined aggregate '%s' not found in '%s'", st.Name, e.ks.Name)
-	case DescribeName:
+	case parser.DescribeName:
 		// A keyspace, else a table (index, view) of the keyspace given or
 		// the session's, in cqlsh's order.
 		ks := st.Keyspace
@@ -246,17 +247,17 @@ func keyspaceElements(e *catalogEntry, only, internals bool) []describeElement {
 func keyspaceCQL(ks *schema.Keyspace) string {
 	var b strings.Builder
 	b.WriteString("CREATE KEYSPACE ")
-	b.WriteString(QuoteIdent(ks.Name))
+	b.WriteString(parser.QuoteIdent(ks.Name))
 	b.WriteString(" WITH replication = {'class': ")
-	b.WriteString(QuoteString(strings.TrimPrefix(ks.Replication["class"], "org.apache.cassandra.locator.")))
+	b.WriteString(parser.QuoteString(strings.TrimPrefix(ks.Replication["class"], "org.apache.cassandra.locator.")))
 	for _, k := range ddlSortedKeys(ks.Replication) {
 		if k == "class" {
 			continue
 		}
 		b.WriteString(", ")
-		b.WriteString(QuoteString(k))
+		b.WriteString(parser.QuoteString(k))
 		b.WriteString(": ")
-		b.WriteString(QuoteString(ks.Replication[k]))
+		b.WriteString(parser.QuoteString(ks.Replication[k]))
 	}
 	b.WriteString("}  AND durable_writes = ")
 	b.WriteString(strconv.FormatBool(ks.DurableWrites))
@@ -289,7 +290,7 @@ func describeColumnOrder(t *schema.Table) []schema.Column {
 }
 
 func describeColumn(name string, t schema.Type, static bool) string {
-	s := QuoteIdent(name) + " " + t.String()
+	s := parser.QuoteIdent(name) + " " + t.String()
 	if static {
 		s += " static"
 	}
@@ -347,14 +348,14 @@ func tableCQL(t *schema.Table, p *tableParams, internals bool) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(QuoteIdent(c.Name))
+			b.WriteString(parser.QuoteIdent(c.Name))
 		}
 		if len(pk) > 1 {
 			b.WriteByte(')')
 		}
 		for _, c := range t.Clustering() {
 			b.WriteString(", ")
-			b.WriteString(QuoteIdent(c.Name))
+			b.WriteString(parser.QuoteIdent(c.Name))
 		}
 		b.WriteString(")\n")
 	}
@@ -370,7 +371,7 @@ func tableCQL(t *schema.Table, p *tableParams, internals bool) string {
 			if c.Desc {
 				dir = "DESC"
 			}
-			parts[i] = QuoteIdent(c.Name) + " " + dir
+			parts[i] = parser.QuoteIdent(c.Name) + " " + dir
 		}
 		opts = append(opts, "CLUSTERING ORDER BY ("+strings.Join(parts, ", ")+")")
 	}
@@ -378,7 +379,7 @@ func tableCQL(t *schema.Table, p *tableParams, internals bool) string {
 	b.WriteString(strings.Join(opts, "\n    AND "))
 	b.WriteByte(';')
 	for _, d := range dropped {
-		fmt.Fprintf(&b, "\nALTER TABLE %s DROP %s USING TIMESTAMP %d;", qualified, QuoteIdent(d.name), d.time)
+		fmt.Fprintf(&b, "\nALTER TABLE %s DROP %s USING TIMESTAMP %d;", qualified, parser.QuoteIdent(d.name), d.time)
 		if c := t.Column(d.name); c != nil {
 			fmt.Fprintf(&b, "\nALTER TABLE %s ADD %s;", qualified, describeColumn(c.Name, c.Type, c.Kind == schema.StaticColumn))
 		}
@@ -394,11 +395,11 @@ func tableOptionsCQL(t *schema.Table, p *tableParams) []string {
 		ext[k] = "0x" + hex.EncodeToString(v)
 	}
 	return []string{
-		"additional_write_policy = " + QuoteString(p.additionalWritePolicy),
+		"additional_write_policy = " + parser.QuoteString(p.additionalWritePolicy),
 		"bloom_filter_fp_chance = " + javaDouble(t.BloomFilterFPChance),
 		"caching = " + describeMap(p.caching, true),
 		"cdc = " + strconv.FormatBool(p.cdc),
-		"comment = " + QuoteString(t.Comment),
+		"comment = " + parser.QuoteString(t.Comment),
 		"compaction = " + describeMap(t.Compaction, true),
 		"compression = " + describeMap(t.Compression, true),
 		"crc_check_chance = " + javaDouble(p.crcCheckChance),
@@ -408,8 +409,8 @@ func tableOptionsCQL(t *schema.Table, p *tableParams) []string {
 		"max_index_interval = " + strconv.Itoa(int(p.maxIndexInterval)),
 		"memtable_flush_period_in_ms = " + strconv.Itoa(int(p.memtableFlushPeriodMs)),
 		"min_index_interval = " + strconv.Itoa(int(p.minIndexInterval)),
-		"read_repair = " + QuoteString(p.readRepair),
-		"speculative_retry = " + QuoteString(p.speculativeRetry),
+		"read_repair = " + parser.QuoteString(p.readRepair),
+		"speculative_retry = " + parser.QuoteString(p.speculativeRetry),
 	}
 }
 
@@ -421,10 +422,10 @@ func describeMap(m map[string]string, quoteValues bool) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(QuoteString(k))
+		b.WriteString(parser.QuoteString(k))
 		b.WriteString(": ")
 		if quoteValues {
-			b.WriteString(QuoteString(m[k]))
+			b.WriteString(parser.QuoteString(m[k]))
 		} else {
 			b.WriteString(m[k])
 		}
@@ -443,7 +444,7 @@ func writeCanonicalKeyspace(b *strings.Builder, e catalogEntry) {
 		b.WriteString(tableCQL(t, e.params[i], true))
 		b.WriteString("\nids")
 		for _, c := range t.Columns {
-			fmt.Fprintf(b, " %s=%d", QuoteIdent(c.Name), c.ID)
+			fmt.Fprintf(b, " %s=%d", parser.QuoteIdent(c.Name), c.ID)
 		}
 		fmt.Fprintf(b, " next=%d\n", t.NextColumnID)
 	}

@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -72,14 +73,14 @@ const liveConditionsMsg = "Conditional updates are not supported: lightweight tr
 // analyzeModification analyzes INSERT, UPDATE or DELETE; markers are the
 // statement's bind markers (a batch's statement gets its own share, which
 // index into the batch's values).
-func (x *Executor) analyzeModification(sessionKeyspace string, st Statement, markers []*BindMarker) (*modStmt, error) {
-	var tn TableName
+func (x *Executor) analyzeModification(sessionKeyspace string, st parser.Statement, markers []*parser.BindMarker) (*modStmt, error) {
+	var tn parser.TableName
 	switch st := st.(type) {
-	case *InsertStmt:
+	case *parser.InsertStmt:
 		tn = st.Table
-	case *UpdateStmt:
+	case *parser.UpdateStmt:
 		tn = st.Table
-	case *DeleteStmt:
+	case *parser.DeleteStmt:
 		tn = st.Table
 	}
 	ks, t, err := x.lookupTable(sessionKeyspace, tn)
@@ -92,7 +93,7 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st Statement, mar
 	for _, mk := range markers {
 		n = max(n, mk.Index+1)
 	}
-	all := make([]*BindMarker, n)
+	all := make([]*parser.BindMarker, n)
 	for _, mk := range markers {
 		all[mk.Index] = mk
 	}
@@ -103,13 +104,13 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st Statement, mar
 		}
 	}
 	switch st := st.(type) {
-	case *InsertStmt:
+	case *parser.InsertStmt:
 		m.kind = kindInsert
 		err = m.analyzeInsert(st)
-	case *UpdateStmt:
+	case *parser.UpdateStmt:
 		m.kind = kindUpdate
 		err = m.analyzeUpdate(st)
-	case *DeleteStmt:
+	case *parser.DeleteStmt:
 		m.kind = kindDelete
 		err = m.analyzeDelete(st)
 	}
@@ -122,7 +123,7 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st Statement, mar
 	return m, nil
 }
 
-func (m *modStmt) using(u Using) error {
+func (m *modStmt) using(u parser.Using) error {
 	var err error
 	if u.TTL != nil {
 		if m.ttl, err = m.an.term(u.TTL, receiver{name: "[ttl]", typ: typInt}); err != nil {
@@ -137,7 +138,7 @@ func (m *modStmt) using(u Using) error {
 	return nil
 }
 
-func (m *modStmt) analyzeInsert(st *InsertStmt) error {
+func (m *modStmt) analyzeInsert(st *parser.InsertStmt) error {
 	if st.IfNotExists {
 		return invalidRequest(liveConditionsMsg)
 	}
@@ -283,7 +284,7 @@ func checkClusteringOrder(w *where, allowFiltering bool) error {
 	return nil
 }
 
-func (m *modStmt) analyzeUpdate(st *UpdateStmt) error {
+func (m *modStmt) analyzeUpdate(st *parser.UpdateStmt) error {
 	if st.IfExists || len(st.If) > 0 {
 		return invalidRequest(liveConditionsMsg)
 	}
@@ -300,7 +301,7 @@ func (m *modStmt) analyzeUpdate(st *UpdateStmt) error {
 		if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
 			return invalidRequest("PRIMARY KEY part %s found in SET part", c.Name)
 		}
-		if a.Op == AssignSet {
+		if a.Op == parser.AssignSet {
 			if set[c.Name] {
 				return invalidRequest("Multiple incompatible setting of column %s", c.Name)
 			}
@@ -321,17 +322,17 @@ func (m *modStmt) analyzeUpdate(st *UpdateStmt) error {
 }
 
 // assignment analyzes one SET item.
-func (m *modStmt) assignment(a *Assignment, c *schema.Column) (op, error) {
+func (m *modStmt) assignment(a *parser.Assignment, c *schema.Column) (op, error) {
 	t := c.Type
 	desc := func() string { return a.String() }
 	switch a.Op {
-	case AssignSet:
+	case parser.AssignSet:
 		v, err := m.an.term(a.Value, columnReceiver(c))
 		if err != nil {
 			return nil, err
 		}
 		return &setOp{col: c, v: v}, nil
-	case AssignSetElement:
+	case parser.AssignSetElement:
 		switch {
 		case !t.IsCollection():
 			return nil, invalidRequest("Invalid operation (%s) for non collection column %s", desc(), c.Name)
@@ -356,7 +357,7 @@ func (m *modStmt) assignment(a *Assignment, c *schema.Column) (op, error) {
 			m.needsRead = true
 		}
 		return &setElemOp{col: c, key: k, v: v}, nil
-	case AssignAdd, AssignSubtract, AssignPrepend:
+	case parser.AssignAdd, parser.AssignSubtract, parser.AssignPrepend:
 		switch {
 		case t.Kind == schema.KindCounter:
 			return nil, invalidRequest("Counter columns are not supported")
@@ -364,12 +365,12 @@ func (m *modStmt) assignment(a *Assignment, c *schema.Column) (op, error) {
 			return nil, invalidRequest("Invalid operation (%s) for non counter column %s", desc(), c.Name)
 		case !t.IsMultiCell():
 			return nil, invalidRequest("Invalid operation (%s) for frozen collection column %s", desc(), c.Name)
-		case a.Op == AssignPrepend && t.Kind != schema.KindList:
+		case a.Op == parser.AssignPrepend && t.Kind != schema.KindList:
 			return nil, invalidRequest("Invalid operation (%s) for non list column %s", desc(), c.Name)
 		}
 		r := columnReceiver(c)
 		r.column = nil
-		if a.Op == AssignSubtract && t.Kind == schema.KindMap {
+		if a.Op == parser.AssignSubtract && t.Kind == schema.KindMap {
 			r.typ = schema.SetOf(t.Key())
 		}
 		v, err := m.an.term(a.Value, r)
@@ -377,9 +378,9 @@ func (m *modStmt) assignment(a *Assignment, c *schema.Column) (op, error) {
 			return nil, err
 		}
 		switch a.Op {
-		case AssignAdd:
+		case parser.AssignAdd:
 			return &addOp{col: c, v: v}, nil
-		case AssignPrepend:
+		case parser.AssignPrepend:
 			return &addOp{col: c, v: v, prepend: true}, nil
 		}
 		if t.Kind == schema.KindList {
@@ -390,7 +391,7 @@ func (m *modStmt) assignment(a *Assignment, c *schema.Column) (op, error) {
 	return nil, invalidRequest("Unsupported operation %s", desc())
 }
 
-func (m *modStmt) analyzeDelete(st *DeleteStmt) error {
+func (m *modStmt) analyzeDelete(st *parser.DeleteStmt) error {
 	if st.IfExists || len(st.If) > 0 {
 		return invalidRequest(liveConditionsMsg)
 	}
@@ -1132,8 +1133,8 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 		return nil, nil
 	}
 	r := receiver{name: "value", typ: t}
-	lit := func(kind ConstKind, text string) ([]byte, error) {
-		return literalValue(&Constant{Kind: kind, Text: text}, r)
+	lit := func(kind parser.ConstKind, text string) ([]byte, error) {
+		return literalValue(&parser.Constant{Kind: kind, Text: text}, r)
 	}
 	switch t.Kind {
 	case schema.KindAscii, schema.KindText:
@@ -1141,19 +1142,19 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 		if !ok {
 			return nil, invalidRequest("Expected a string, but got %v", v)
 		}
-		return lit(StringConst, s)
+		return lit(parser.StringConst, s)
 	case schema.KindBlob:
 		s, ok := v.(string)
 		if !ok || !strings.HasPrefix(s, "0x") {
 			return nil, invalidRequest("Value '%v' is not a valid blob representation: String representation of blob is missing 0x prefix", v)
 		}
-		return lit(HexConst, s)
+		return lit(parser.HexConst, s)
 	case schema.KindBoolean:
 		switch x := v.(type) {
 		case bool:
-			return lit(BooleanConst, strconv.FormatBool(x))
+			return lit(parser.BooleanConst, strconv.FormatBool(x))
 		case string:
-			return lit(BooleanConst, x)
+			return lit(parser.BooleanConst, x)
 		}
 	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindCounter,
 		schema.KindVarint, schema.KindFloat, schema.KindDouble, schema.KindDecimal, schema.KindTimestamp,
@@ -1165,27 +1166,27 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 		case string:
 			text = x
 			if t.Kind == schema.KindTimestamp || t.Kind == schema.KindDate || t.Kind == schema.KindTime {
-				return lit(StringConst, x)
+				return lit(parser.StringConst, x)
 			}
 		default:
 			return nil, invalidRequest("Expected a number, but got %v", v)
 		}
-		kind := IntegerConst
+		kind := parser.IntegerConst
 		if strings.ContainsAny(text, ".eE") || text == "NaN" || strings.HasSuffix(text, "Infinity") {
-			kind = FloatConst
+			kind = parser.FloatConst
 		}
 		return lit(kind, text)
 	case schema.KindUUID, schema.KindTimeuuid:
 		if s, ok := v.(string); ok {
-			return lit(UUIDConst, s)
+			return lit(parser.UUIDConst, s)
 		}
 	case schema.KindInet:
 		if s, ok := v.(string); ok {
-			return lit(StringConst, s)
+			return lit(parser.StringConst, s)
 		}
 	case schema.KindDuration:
 		if s, ok := v.(string); ok {
-			return lit(DurationConst, s)
+			return lit(parser.DurationConst, s)
 		}
 	case schema.KindList, schema.KindSet, schema.KindTuple:
 		arr, ok := v.([]any)
@@ -1259,7 +1260,7 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 // analyzeInsertJSON analyzes INSERT ... JSON: every column of the table
 // takes its value from the document (null, or unset with DEFAULT UNSET,
 // when absent).
-func (m *modStmt) analyzeInsertJSON(st *InsertStmt) error {
+func (m *modStmt) analyzeInsertJSON(st *parser.InsertStmt) error {
 	if err := m.using(st.Using); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -57,8 +58,8 @@ func invalidRequest(format string, args ...any) error {
 // query layer, the parser and schema produce.
 func ErrorCodeOf(err error) (ErrorCode, bool) {
 	var qe *Error
-	var se *SyntaxError
-	var ie *InvalidError
+	var se *parser.SyntaxError
+	var ie *parser.InvalidError
 	var sch *schema.Error
 	var ue *replication.UnavailableError
 	var wt *replication.WriteTimeoutError

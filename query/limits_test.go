@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -17,28 +18,28 @@ import (
 func TestParseLimits(t *testing.T) {
 	deep := "INSERT INTO t (k, v) VALUES (0, " + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + ")"
 	deepType := "CREATE TABLE t (k int PRIMARY KEY, v " + strings.Repeat("frozen<list<", 1000) + "int" + strings.Repeat(">>", 1000) + ")"
-	manyIn := "SELECT * FROM t WHERE k IN (" + strings.Repeat("1,", MaxInValues) + "1)"
+	manyIn := "SELECT * FROM t WHERE k IN (" + strings.Repeat("1,", parser.MaxInValues) + "1)"
 	for _, tc := range []struct {
 		name, src, want string
 	}{
-		{"size", "SELECT * FROM t WHERE k = '" + strings.Repeat("x", MaxStatementSize) + "'", "longer than the limit"},
+		{"size", "SELECT * FROM t WHERE k = '" + strings.Repeat("x", parser.MaxStatementSize) + "'", "longer than the limit"},
 		{"nesting", deep, "nested more than"},
 		{"type nesting", deepType, "nested more than"},
 		{"in list", manyIn, "IN list of more than"},
 	} {
-		_, err := Parse(tc.src)
-		var ie *InvalidError
+		_, err := parser.Parse(tc.src)
+		var ie *parser.InvalidError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an InvalidError saying %q", tc.name, err, tc.want)
 		}
 	}
 	// Just inside the limits parses.
-	ok := "INSERT INTO t (k, v) VALUES (0, " + strings.Repeat("[", MaxNesting-2) + strings.Repeat("]", MaxNesting-2) + ")"
-	if _, err := Parse(ok); err != nil {
+	ok := "INSERT INTO t (k, v) VALUES (0, " + strings.Repeat("[", parser.MaxNesting-2) + strings.Repeat("]", parser.MaxNesting-2) + ")"
+	if _, err := parser.Parse(ok); err != nil {
 		t.Errorf("nesting within the limit: %v", err)
 	}
 	// The pooled parser is usable after a limit error.
-	if _, err := Parse("SELECT * FROM t"); err != nil {
+	if _, err := parser.Parse("SELECT * FROM t"); err != nil {
 		t.Errorf("after limit errors: %v", err)
 	}
 }

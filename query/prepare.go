@@ -11,6 +11,7 @@ import (
 	"crypto/md5"
 	"fmt"
 	"sync/atomic"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -20,13 +21,13 @@ import (
 // Prepare parses and analyzes a statement for later executions. Its ID is
 // Cassandra's: the MD5 of the session's keyspace followed by the query.
 func (x *Executor) Prepare(s *Session, query string) (*Prepared, error) {
-	st, err := Parse(query)
+	st, err := parser.Parse(query)
 	if err != nil {
 		return nil, err
 	}
 	p := &Prepared{ID: preparedID(s.Keyspace, query), Query: query, Keyspace: s.Keyspace}
 	switch st.(type) {
-	case *SelectStmt, *InsertStmt, *UpdateStmt, *DeleteStmt, *BatchStmt:
+	case *parser.SelectStmt, *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt, *parser.BatchStmt:
 		a, err := x.analyze(s.Keyspace, st)
 		if err != nil {
 			return nil, err
@@ -66,7 +67,7 @@ func (x *Executor) Execute(ctx context.Context, s *Session, p *Prepared, opts *O
 
 // Query parses, analyzes and runs a statement once.
 func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Options) (*Result, error) {
-	st, err := Parse(query)
+	st, err := parser.Parse(query)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Op
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
 	}
 	switch st.(type) {
-	case *SelectStmt, *InsertStmt, *UpdateStmt, *DeleteStmt, *BatchStmt:
+	case *parser.SelectStmt, *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt, *parser.BatchStmt:
 		a, err := x.analyze(s.Keyspace, st)
 		if err != nil {
 			return nil, err
@@ -136,7 +137,7 @@ func (p *preparedStmt) current(x *Executor) (*analyzed, error) {
 	if a.version == x.catalog.Version() {
 		return a, nil
 	}
-	st, err := Parse(p.query)
+	st, err := parser.Parse(p.query)
 	if err != nil {
 		return nil, err
 	}
@@ -182,20 +183,20 @@ func orderValues(specs []ColumnSpec, opts *Options, prepared bool) ([][]byte, er
 
 // analyze analyzes a DML, SELECT or BATCH statement; keyspace is the
 // session's keyspace for unqualified table names.
-func (x *Executor) analyze(keyspace string, st Statement) (*analyzed, error) {
+func (x *Executor) analyze(keyspace string, st parser.Statement) (*analyzed, error) {
 	version := x.catalog.Version()
 	var a *analyzed
 	var err error
 	switch st := st.(type) {
-	case *SelectStmt:
+	case *parser.SelectStmt:
 		a, err = x.analyzeSelect(keyspace, st)
-	case *InsertStmt, *UpdateStmt, *DeleteStmt:
+	case *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt:
 		var m *modStmt
 		m, err = x.analyzeModification(keyspace, st, st.BindMarkers())
 		if err == nil {
 			a = &analyzed{specs: m.an.specs, pkIndexes: m.an.pkIndexes(m.t), keyspace: m.t.Keyspace, run: m}
 		}
-	case *BatchStmt:
+	case *parser.BatchStmt:
 		a, err = x.analyzeBatch(keyspace, st)
 	default:
 		err = invalidRequest("query: cannot analyze %T", st)
@@ -208,7 +209,7 @@ func (x *Executor) analyze(keyspace string, st Statement) (*analyzed, error) {
 }
 
 // lookupTable resolves a table name against the session keyspace.
-func (x *Executor) lookupTable(sessionKeyspace string, n TableName) (*schema.Keyspace, *schema.Table, error) {
+func (x *Executor) lookupTable(sessionKeyspace string, n parser.TableName) (*schema.Keyspace, *schema.Table, error) {
 	ksName := n.Keyspace
 	if ksName == "" {
 		ksName = sessionKeyspace

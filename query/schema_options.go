@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"wcdb/query/parser"
 
 	"wcdb/schema"
 )
@@ -92,19 +93,19 @@ func (p *tableParams) addDropped(c *schema.Column, time int64) {
 // (its text as written), a map[string]string for a map literal.
 type ddlProps map[string]any
 
-func newDDLProps(ps []Property) ddlProps {
+func newDDLProps(ps []parser.Property) ddlProps {
 	out := ddlProps{}
 	for _, p := range ps {
 		switch v := p.Value.(type) {
-		case *Constant:
+		case *parser.Constant:
 			out[p.Name] = v.Text
-		case *MapLit:
+		case *parser.MapLit:
 			m := make(map[string]string, len(v.Entries))
 			for _, e := range v.Entries {
 				m[ddlPropText(e.Key)] = ddlPropText(e.Value)
 			}
 			out[p.Name] = m
-		case *EmptyCollection:
+		case *parser.EmptyCollection:
 			out[p.Name] = map[string]string{}
 		default:
 			out[p.Name] = p.Value.String()
@@ -113,8 +114,8 @@ func newDDLProps(ps []Property) ddlProps {
 	return out
 }
 
-func ddlPropText(t Term) string {
-	if c, ok := t.(*Constant); ok {
+func ddlPropText(t parser.Term) string {
+	if c, ok := t.(*parser.Constant); ok {
 		return c.Text
 	}
 	return t.String()
@@ -231,7 +232,7 @@ type keyspaceProps struct {
 	durableWrites *bool
 }
 
-func parseKeyspaceProps(ps []Property) (keyspaceProps, error) {
+func parseKeyspaceProps(ps []parser.Property) (keyspaceProps, error) {
 	var out keyspaceProps
 	p := newDDLProps(ps)
 	if err := p.check(keyspaceKeywords...); err != nil {
@@ -307,7 +308,7 @@ var tableKeywords = []string{
 // applyTableProps applies WITH options to opts and params (which it
 // changes), with Cassandra's parsing and validation. It returns the id
 // option, if given.
-func applyTableProps(ps []Property, opts *schema.TableOptions, params *tableParams) (id *schema.UUID, err error) {
+func applyTableProps(ps []parser.Property, opts *schema.TableOptions, params *tableParams) (id *schema.UUID, err error) {
 	p := newDDLProps(ps)
 	if err := p.check(tableKeywords...); err != nil {
 		return nil, err

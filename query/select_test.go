@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wcdb/query/parser"
 
 	"github.com/cockroachdb/datadriven"
 
@@ -59,11 +60,11 @@ func newQH(t testing.TB) *qh {
 // createTable creates a table from a CREATE TABLE statement (only the
 // default_time_to_live option is read), without the DDL code.
 func (h *qh) createTable(stmt string) error {
-	st, err := Parse(stmt)
+	st, err := parser.Parse(stmt)
 	if err != nil {
 		return err
 	}
-	ct, ok := st.(*CreateTableStmt)
+	ct, ok := st.(*parser.CreateTableStmt)
 	if !ok {
 		return fmt.Errorf("not a CREATE TABLE: %s", stmt)
 	}
@@ -85,7 +86,7 @@ func (h *qh) createTable(stmt string) error {
 	}
 	for _, p := range ct.Properties {
 		if p.Name == "default_time_to_live" {
-			n, err := strconv.Atoi(p.Value.(*Constant).Text)
+			n, err := strconv.Atoi(p.Value.(*parser.Constant).Text)
 			if err != nil {
 				return err
 			}
@@ -126,12 +127,12 @@ func (h *qh) opts(specs []ColumnSpec, lits []string) (*Options, error) {
 
 // literal converts a CQL literal to a value of type t.
 func (h *qh) literal(t schema.Type, lit string) ([]byte, error) {
-	st, err := Parse("INSERT INTO x (a) VALUES (" + lit + ")")
+	st, err := parser.Parse("INSERT INTO x (a) VALUES (" + lit + ")")
 	if err != nil {
 		return nil, err
 	}
 	a := newAnalyzer(h.x, "ks", "x", nil)
-	tm, err := a.term(st.(*InsertStmt).Values[0], receiver{name: "a", typ: t})
+	tm, err := a.term(st.(*parser.InsertStmt).Values[0], receiver{name: "a", typ: t})
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/schema"
@@ -222,11 +223,11 @@ func buildSystemTables() error {
 		simple(tracesKeyspaceName, "2")}
 	byName := map[string]*schema.Table{}
 	for _, d := range systemTableDefs {
-		st, err := Parse(d.cql)
+		st, err := parser.Parse(d.cql)
 		if err != nil {
 			return fmt.Errorf("query: system table %q: %w", d.cql, err)
 		}
-		ct, ok := st.(*CreateTableStmt)
+		ct, ok := st.(*parser.CreateTableStmt)
 		if !ok {
 			return fmt.Errorf("query: system table %q is not CREATE TABLE", d.cql)
 		}
@@ -237,7 +238,7 @@ func buildSystemTables() error {
 		// Ids by declaration order, so that appending a column to a
 		// definition keeps the ids of the others.
 		for i := range t.Columns {
-			t.Columns[i].ID = uint32(slices.IndexFunc(ct.Columns, func(c ColumnDef) bool { return c.Name == t.Columns[i].Name }))
+			t.Columns[i].ID = uint32(slices.IndexFunc(ct.Columns, func(c parser.ColumnDef) bool { return c.Name == t.Columns[i].Name }))
 		}
 		t.NextColumnID = uint32(len(ct.Columns))
 		t.ID = systemTableID(d.keyspace, t.Name)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -27,11 +28,11 @@ func TestSystemTableIDs(t *testing.T) {
 	}
 	for i, d := range systemTableDefs {
 		tab := sysTab.tables[i]
-		st, err := Parse(d.cql)
+		st, err := parser.Parse(d.cql)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ct := st.(*CreateTableStmt)
+		ct := st.(*parser.CreateTableStmt)
 		for j, c := range ct.Columns {
 			col := tab.Column(c.Name)
 			if col == nil || col.ID != uint32(j) {
@@ -268,7 +269,7 @@ func TestConcurrentCreateTableIfNotExists(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			s := &Session{}
-			st, err := Parse("CREATE TABLE IF NOT EXISTS ks.t (k int PRIMARY KEY, v text)")
+			st, err := parser.Parse("CREATE TABLE IF NOT EXISTS ks.t (k int PRIMARY KEY, v text)")
 			if err != nil {
 				errs[i] = err
 				return

@@ -1,4 +1,4 @@
-package query
+package parser
 
 import (
 	"strings"
@@ -127,7 +127,7 @@ type keyword uint8
 
 const (
 	kwNone keyword = iota
-	// Reserved keywords (Cassandra 4.x reserved_keywords.txt).
+	// Reserved keywords (IsReservedKeyword).
 	kwAdd
 	kwAllow
 	kwAlter
@@ -281,9 +281,6 @@ const (
 	numKeywords
 )
 
-// kwLastReserved is the last reserved keyword: kwNone < kw <= it.
-const kwLastReserved = kwWith
-
 // keywordTable is an open-addressing hash table from lower-case words to
 // keywords: the lexer hashes each word while scanning it, so recognising a
 // keyword costs one probe and one comparison, without a map lookup.
@@ -392,7 +389,15 @@ func init() {
 }
 
 // reserved reports whether kw can never be an unquoted identifier.
-func (kw keyword) reserved() bool { return kw != kwNone && kw <= kwLastReserved }
+func (kw keyword) reserved() bool { return reservedKw[kw] }
+
+// reservedKw marks the reserved keywords (IsReservedKeyword's).
+var reservedKw = func() (r [numKeywords]bool) {
+	for kw := keyword(1); kw < numKeywords; kw++ {
+		r[kw] = IsReservedKeyword(keywordNames[kw])
+	}
+	return r
+}()
 
 // isNativeType reports whether kw names a native CQL type.
 func (kw keyword) isNativeType() bool { return kw >= kwAscii && kw <= kwVarint }
@@ -408,13 +413,6 @@ func lookupKeyword(word string) keyword {
 		h = wordHash(h, c)
 	}
 	return lookupHashed(word, h)
-}
-
-// isReservedWord reports whether an identifier must be quoted to be read
-// back as the same name: reserved keywords and the literal words.
-func isReservedWord(name string) bool {
-	kw := lookupKeyword(name)
-	return kw.reserved() || kw == kwTrue || kw == kwFalse
 }
 
 // lexer turns source text into tokens.

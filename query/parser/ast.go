@@ -1,4 +1,4 @@
-package query
+package parser
 
 import (
 	"fmt"
@@ -1372,8 +1372,27 @@ func identIsBare(name string) bool {
 			return false
 		}
 	}
-	return !isReservedWord(name)
+	return !IsReservedKeyword(name) && name != "true" && name != "false"
 }
+
+// reservedKeywords are Cassandra 4.x's reserved keywords
+// (src/resources/org/apache/cassandra/cql3/reserved_keywords.txt), lower
+// case: never an unquoted identifier. The lexer takes them from here.
+var reservedKeywords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`add allow alter and apply asc authorize batch begin by
+	columnfamily create delete desc describe drop entries execute from full grant if in index
+	infinity insert into is keyspace limit materialized modify nan norecursive not null of on or
+	order primary rename revoke schema select set table to token truncate unlogged update use
+	using view where with`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// IsReservedKeyword reports whether word (in any case) is a reserved
+// keyword, which an identifier must be quoted to be.
+func IsReservedKeyword(word string) bool { return reservedKeywords[strings.ToLower(word)] }
 
 // writeString writes s as a single-quoted CQL string literal.
 func writeString(b *strings.Builder, s string) {

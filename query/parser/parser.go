@@ -5,7 +5,7 @@
 // Cassandra 4.x's (src/antlr/Parser.g and Lexer.g), written by hand as a
 // recursive-descent parser; errors read like Cassandra's so drivers and
 // users see familiar messages.
-package query
+package parser
 
 import (
 	"errors"
