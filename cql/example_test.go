@@ -6,10 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"wcdb/query/parser"
 
 	"wcdb/cql"
 	"wcdb/query"
+	"wcdb/query/ast"
 )
 
 // voidExecutor answers every statement with a Void result.
@@ -27,7 +27,7 @@ func (voidExecutor) Query(ctx context.Context, s *query.Session, q string, opts 
 	return &query.Result{Kind: query.ResultVoid}, nil
 }
 
-func (voidExecutor) Batch(ctx context.Context, s *query.Session, typ parser.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
+func (voidExecutor) Batch(ctx context.Context, s *query.Session, typ ast.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
 	return &query.Result{Kind: query.ResultVoid}, nil
 }
 

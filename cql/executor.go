@@ -2,9 +2,9 @@ package cql
 
 import (
 	"context"
-	"wcdb/query/parser"
 
 	"wcdb/query"
+	"wcdb/query/ast"
 )
 
 // Executor runs statements for the server; *query.Executor implements it.
@@ -33,7 +33,7 @@ type Executor interface {
 	Query(ctx context.Context, s *query.Session, q string, opts *query.Options) (*query.Result, error)
 	// Batch runs the statements as one batch of the given type; opts has
 	// no Values (each entry has its own).
-	Batch(ctx context.Context, s *query.Session, typ parser.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error)
+	Batch(ctx context.Context, s *query.Session, typ ast.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error)
 }
 
 // The query package's executor is the one the node serves.

@@ -9,10 +9,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/query"
+	"wcdb/query/ast"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -393,7 +393,7 @@ func TestQueryParamsErrors(t *testing.T) {
 }
 
 // encodeBatch is the client side of a BATCH body, for tests.
-func encodeBatch(typ parser.BatchType, entries []rawBatchEntry, cl replication.Consistency, flags byte, serial replication.Consistency, ts int64) []byte {
+func encodeBatch(typ ast.BatchType, entries []rawBatchEntry, cl replication.Consistency, flags byte, serial replication.Consistency, ts int64) []byte {
 	var w writer
 	w.byte(byte(typ))
 	w.short(uint16(len(entries)))
@@ -426,13 +426,13 @@ func TestBatchDecode(t *testing.T) {
 		{query: "INSERT INTO t (k) VALUES (?)", values: [][]byte{{1}}},
 		{id: []byte{9, 9}, values: [][]byte{nil, query.Unset}},
 	}
-	body := encodeBatch(parser.UnloggedBatch, entries, replication.Quorum, qfSerialConsistency|qfDefaultTimestamp, replication.LocalSerial, 42)
+	body := encodeBatch(ast.UnloggedBatch, entries, replication.Quorum, qfSerialConsistency|qfDefaultTimestamp, replication.LocalSerial, 42)
 	r := reader{b: body}
 	b := r.batch()
 	if r.err != nil || len(r.b) != 0 {
 		t.Fatalf("err %v, %d bytes left", r.err, len(r.b))
 	}
-	want := batchRequest{typ: parser.UnloggedBatch, entries: entries, opts: query.Options{
+	want := batchRequest{typ: ast.UnloggedBatch, entries: entries, opts: query.Options{
 		Consistency: replication.Quorum, SerialConsistency: replication.LocalSerial, Timestamp: 42}}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("got %#v\nwant %#v", b, want)
@@ -444,7 +444,7 @@ func TestBatchDecode(t *testing.T) {
 		want string
 	}{
 		{"bad type", encodeBatch(3, nil, replication.One, 0, 0, 0), "invalid BATCH type 3"},
-		{"names", encodeBatch(parser.LoggedBatch, nil, replication.One, qfNamesForValues, 0, 0), "names for values"},
+		{"names", encodeBatch(ast.LoggedBatch, nil, replication.One, qfNamesForValues, 0, 0), "names for values"},
 		{"bad kind", unhex(t, "00 0001 02 00000000 0000 0001 00"), "kind 2"},
 		{"truncated", body[:len(body)-3], "truncated"},
 	} {

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"wcdb/query/parser"
 
 	"wcdb/query"
+	"wcdb/query/ast"
 	"wcdb/replication"
 )
 
@@ -50,7 +50,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		Names: []string{"a", "b", "c"}, PageSize: 5, PagingState: []byte{1}, Timestamp: 7}, true)
 	compressed, _ := lz4Compressor{}.compress(nil, queryBody("SELECT k, v FROM ks.t", query.Options{Consistency: replication.One, PageSize: 2}, false))
 	id := md5Of("SELECT k, v FROM ks.t")
-	batch := encodeBatch(parser.LoggedBatch, []rawBatchEntry{{query: "INSERT"}, {id: id[:], values: [][]byte{{1}}}}, replication.One, qfDefaultTimestamp, 0, 5)
+	batch := encodeBatch(ast.LoggedBatch, []rawBatchEntry{{query: "INSERT"}, {id: id[:], values: [][]byte{{1}}}}, replication.One, qfDefaultTimestamp, 0, 5)
 
 	join := func(frames ...[]byte) []byte { return bytes.Join(frames, nil) }
 	return [][]byte{

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"wcdb/query/parser"
 
 	"github.com/gocql/gocql"
 
+	"wcdb/query/ast"
 )
 
 // gocqlSession connects gocql to a server on addr; the session is closed
@@ -108,7 +108,7 @@ func TestGocql(t *testing.T) {
 		ex.mu.Lock()
 		last := ex.mu.batches[len(ex.mu.batches)-1]
 		ex.mu.Unlock()
-		if last.typ != parser.UnloggedBatch || len(last.entries) != 2 || last.entries[0].Prepared == nil ||
+		if last.typ != ast.UnloggedBatch || len(last.entries) != 2 || last.entries[0].Prepared == nil ||
 			string(last.entries[0].Values[1]) != "e" {
 			t.Fatalf("batch: %+v", last)
 		}

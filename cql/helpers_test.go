@@ -16,10 +16,10 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/query"
+	"wcdb/query/ast"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -54,7 +54,7 @@ type fakeExec struct {
 }
 
 type fakeBatch struct {
-	typ     parser.BatchType
+	typ     ast.BatchType
 	entries []query.BatchEntry
 	opts    query.Options
 }
@@ -105,7 +105,7 @@ func (f *fakeExec) Query(ctx context.Context, s *query.Session, q string, opts *
 	return f.run(ctx, s, q, opts)
 }
 
-func (f *fakeExec) Batch(ctx context.Context, s *query.Session, typ parser.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
+func (f *fakeExec) Batch(ctx context.Context, s *query.Session, typ ast.BatchType, entries []query.BatchEntry, opts *query.Options) (*query.Result, error) {
 	f.mu.Lock()
 	f.mu.batches = append(f.mu.batches, fakeBatch{typ, entries, *opts})
 	f.mu.Unlock()

@@ -3,10 +3,10 @@ package cql
 import (
 	"math"
 	"net/netip"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
 	"wcdb/query"
+	"wcdb/query/ast"
 	"wcdb/replication"
 )
 
@@ -92,7 +92,7 @@ func (r *reader) queryParams() queryParams {
 
 // batchRequest is a decoded BATCH.
 type batchRequest struct {
-	typ     parser.BatchType
+	typ     ast.BatchType
 	entries []rawBatchEntry
 	opts    query.Options
 }
@@ -109,11 +109,11 @@ type rawBatchEntry struct {
 func (r *reader) batch() batchRequest {
 	var b batchRequest
 	typ := r.byte()
-	if r.err == nil && typ > byte(parser.CounterBatch) {
+	if r.err == nil && typ > byte(ast.CounterBatch) {
 		r.fail(protoErrorf("invalid BATCH type %d", typ))
 		return b
 	}
-	b.typ = parser.BatchType(typ)
+	b.typ = ast.BatchType(typ)
 	n := int(r.short())
 	if n > len(r.b)/5 {
 		r.fail(errTruncated)

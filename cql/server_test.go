@@ -12,11 +12,11 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"wcdb/query/parser"
 
 	"go.uber.org/goleak"
 
 	"wcdb/query"
+	"wcdb/query/ast"
 	"wcdb/replication"
 )
 
@@ -294,7 +294,7 @@ func TestBatch(t *testing.T) {
 	c := dial(t, addr)
 	c.startup("snappy")
 	id, _, _, _, _ := prepare(t, c, 1, "INSERT INTO ks.t (k, v) VALUES (?, ?)")
-	body := encodeBatch(parser.UnloggedBatch, []rawBatchEntry{
+	body := encodeBatch(ast.UnloggedBatch, []rawBatchEntry{
 		{query: "INSERT INTO ks.t (k, v) VALUES (1, 'a')"},
 		{id: id, values: [][]byte{{0, 0, 0, 2}, query.Unset}},
 	}, replication.Quorum, qfDefaultTimestamp, 0, 99)
@@ -304,7 +304,7 @@ func TestBatch(t *testing.T) {
 	ex.mu.Lock()
 	b := ex.mu.batches[0]
 	ex.mu.Unlock()
-	if b.typ != parser.UnloggedBatch || b.opts.Consistency != replication.Quorum || b.opts.Timestamp != 99 ||
+	if b.typ != ast.UnloggedBatch || b.opts.Consistency != replication.Quorum || b.opts.Timestamp != 99 ||
 		b.opts.SerialConsistency != replication.Serial || len(b.entries) != 2 {
 		t.Fatalf("batch seen by the executor: %+v", b)
 	}
@@ -316,12 +316,12 @@ func TestBatch(t *testing.T) {
 	}
 
 	unknown := []byte("0123456789abcdef")
-	r := expectError(t, c.do(3, opBatch, encodeBatch(parser.LoggedBatch, []rawBatchEntry{{id: unknown}}, replication.One, 0, 0, 0)),
+	r := expectError(t, c.do(3, opBatch, encodeBatch(ast.LoggedBatch, []rawBatchEntry{{id: unknown}}, replication.One, 0, 0, 0)),
 		query.CodeUnprepared, "not found")
 	if got := r.shortBytes(); !bytes.Equal(got, unknown) {
 		t.Fatalf("Unprepared id: got %x, want %x", got, unknown)
 	}
-	r = expectError(t, c.do(4, opBatch, encodeBatch(parser.LoggedBatch, []rawBatchEntry{{query: "FAIL write_timeout"}}, replication.One, 0, 0, 0)),
+	r = expectError(t, c.do(4, opBatch, encodeBatch(ast.LoggedBatch, []rawBatchEntry{{query: "FAIL write_timeout"}}, replication.One, 0, 0, 0)),
 		query.CodeWriteTimeout, "timed out")
 	if cl, rec, bf, wt := r.consistency(), r.int(), r.int(), r.string(); cl != replication.One || rec != 0 || bf != 1 || wt != "SIMPLE" {
 		t.Fatalf("write timeout fields: %v %d %d %q", cl, rec, bf, wt)

@@ -13,9 +13,10 @@ package query
 import (
 	"context"
 	"slices"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -30,14 +31,14 @@ type BatchEntry struct {
 
 // batchPlan is an analyzed batch.
 type batchPlan struct {
-	typ   parser.BatchType
+	typ   ast.BatchType
 	ts    term
 	stmts []*modStmt
 	an    *analyzer
 }
 
 // analyzeBatch analyzes BEGIN BATCH ... APPLY BATCH.
-func (x *Executor) analyzeBatch(keyspace string, st *parser.BatchStmt) (*analyzed, error) {
+func (x *Executor) analyzeBatch(keyspace string, st *ast.BatchStmt) (*analyzed, error) {
 	bp := &batchPlan{typ: st.Type, an: newAnalyzer(x, "", "", st.BindMarkers())}
 	if st.Using.TTL != nil {
 		return nil, invalidRequest("Global TTL on the BATCH statement is not supported.")
@@ -88,8 +89,8 @@ func (x *Executor) analyzeBatch(keyspace string, st *parser.BatchStmt) (*analyze
 
 // checkBatchStatement applies Cassandra's rules on the statements of a
 // batch.
-func checkBatchStatement(typ parser.BatchType, batchTS bool, m *modStmt) error {
-	if typ == parser.CounterBatch {
+func checkBatchStatement(typ ast.BatchType, batchTS bool, m *modStmt) error {
+	if typ == ast.CounterBatch {
 		return invalidRequest("Cannot include non-counter statement in a counter batch")
 	}
 	if batchTS && m.ts != nil {
@@ -209,7 +210,7 @@ func mergePartition(a, b *mutation.Partition) {
 
 // Batch executes a protocol BATCH message: each entry's statement (an
 // INSERT, UPDATE or DELETE, prepared or as a query) with its own values.
-func (x *Executor) Batch(ctx context.Context, s *Session, typ parser.BatchType, entries []BatchEntry, opts *Options) (*Result, error) {
+func (x *Executor) Batch(ctx context.Context, s *Session, typ ast.BatchType, entries []BatchEntry, opts *Options) (*Result, error) {
 	if opts == nil {
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
 	}
@@ -232,7 +233,7 @@ func (x *Executor) Batch(ctx context.Context, s *Session, typ parser.BatchType, 
 				return nil, err
 			}
 			switch st.(type) {
-			case *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt:
+			case *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt:
 			default:
 				return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
 			}

@@ -18,9 +18,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/schema"
@@ -225,27 +225,27 @@ func (x *Executor) PartitionKey(keyspace, table, key string) (*schema.Keyspace, 
 
 // textConstant reads s as a constant of type t, as a string literal for
 // the types CQL writes quoted.
-func textConstant(s string, t schema.Type) *parser.Constant {
+func textConstant(s string, t schema.Type) *ast.Constant {
 	switch t.Kind {
 	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindVarint,
 		schema.KindCounter:
-		return &parser.Constant{Kind: parser.IntegerConst, Text: s}
+		return &ast.Constant{Kind: ast.IntegerConst, Text: s}
 	case schema.KindFloat, schema.KindDouble, schema.KindDecimal:
 		if isIntegerText(s) {
-			return &parser.Constant{Kind: parser.IntegerConst, Text: s}
+			return &ast.Constant{Kind: ast.IntegerConst, Text: s}
 		}
-		return &parser.Constant{Kind: parser.FloatConst, Text: s}
+		return &ast.Constant{Kind: ast.FloatConst, Text: s}
 	case schema.KindBoolean:
-		return &parser.Constant{Kind: parser.BooleanConst, Text: strings.ToLower(s)}
+		return &ast.Constant{Kind: ast.BooleanConst, Text: strings.ToLower(s)}
 	case schema.KindUUID, schema.KindTimeuuid:
-		return &parser.Constant{Kind: parser.UUIDConst, Text: s}
+		return &ast.Constant{Kind: ast.UUIDConst, Text: s}
 	case schema.KindBlob:
 		if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
 			s = "0x" + s
 		}
-		return &parser.Constant{Kind: parser.HexConst, Text: s}
+		return &ast.Constant{Kind: ast.HexConst, Text: s}
 	}
-	return &parser.Constant{Kind: parser.StringConst, Text: s}
+	return &ast.Constant{Kind: ast.StringConst, Text: s}
 }
 
 func isIntegerText(s string) bool {

@@ -18,56 +18,56 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
 	"wcdb/schema"
 )
 
 // prepareSchemaStatement analyzes a statement other than SELECT, INSERT,
 // UPDATE, DELETE and BATCH.
-func (x *Executor) prepareSchemaStatement(s *Session, st parser.Statement) (plan, error) {
+func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (plan, error) {
 	switch st := st.(type) {
-	case *parser.UseStmt:
+	case *ast.UseStmt:
 		return &useKeyspacePlan{keyspace: st.Keyspace}, nil
-	case *parser.CreateKeyspaceStmt:
+	case *ast.CreateKeyspaceStmt:
 		return &createKeyspacePlan{st: st}, nil
-	case *parser.AlterKeyspaceStmt:
+	case *ast.AlterKeyspaceStmt:
 		return &alterKeyspacePlan{st: st}, nil
-	case *parser.DropKeyspaceStmt:
+	case *ast.DropKeyspaceStmt:
 		return &dropKeyspacePlan{st: st}, nil
-	case *parser.CreateTableStmt:
+	case *ast.CreateTableStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &createTablePlan{keyspace: ks, st: st}, nil
-	case *parser.AlterTableStmt:
+	case *ast.AlterTableStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &alterTablePlan{keyspace: ks, st: st}, nil
-	case *parser.DropTableStmt:
+	case *ast.DropTableStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &dropTablePlan{keyspace: ks, st: st}, nil
-	case *parser.TruncateStmt:
+	case *ast.TruncateStmt:
 		ks, err := ddlKeyspace(s, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		return &truncatePlan{keyspace: ks, table: st.Table.Name}, nil
-	case *parser.DescribeStmt:
+	case *ast.DescribeStmt:
 		return prepareDescribe(s, st)
 	}
 	return nil, invalidRequest("query: statement %T is not supported", st)
 }
 
 // ddlKeyspace is the keyspace a statement on table n applies to.
-func ddlKeyspace(s *Session, n parser.TableName) (string, error) {
+func ddlKeyspace(s *Session, n ast.TableName) (string, error) {
 	if n.Keyspace != "" {
 		return n.Keyspace, nil
 	}
@@ -171,7 +171,7 @@ func (p *useKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, 
 
 // CREATE KEYSPACE.
 
-type createKeyspacePlan struct{ st *parser.CreateKeyspaceStmt }
+type createKeyspacePlan struct{ st *ast.CreateKeyspaceStmt }
 
 func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	st := p.st
@@ -218,7 +218,7 @@ func (x *Executor) saveKeyspaceLocked(ctx context.Context, opts *Options, ks *sc
 
 // ALTER KEYSPACE.
 
-type alterKeyspacePlan struct{ st *parser.AlterKeyspaceStmt }
+type alterKeyspacePlan struct{ st *ast.AlterKeyspaceStmt }
 
 func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	st := p.st
@@ -252,7 +252,7 @@ func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session
 
 // DROP KEYSPACE.
 
-type dropKeyspacePlan struct{ st *parser.DropKeyspaceStmt }
+type dropKeyspacePlan struct{ st *ast.DropKeyspaceStmt }
 
 func (p *dropKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	st := p.st
@@ -294,7 +294,7 @@ func (p *dropKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session,
 
 type createTablePlan struct {
 	keyspace string
-	st       *parser.CreateTableStmt
+	st       *ast.CreateTableStmt
 }
 
 func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
@@ -342,7 +342,7 @@ func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, 
 // buildTable analyzes CREATE TABLE in keyspace ks into a table (without
 // an id) and its other options, with Cassandra's checks in Cassandra's
 // order (options, then columns and key); it returns the WITH ID option.
-func buildTable(ks string, st *parser.CreateTableStmt) (*schema.Table, *tableParams, *schema.UUID, error) {
+func buildTable(ks string, st *ast.CreateTableStmt) (*schema.Table, *tableParams, *schema.UUID, error) {
 	opts := schema.DefaultTableOptions()
 	params := defaultTableParams()
 	id, err := applyTableProps(st.Properties, &opts, params)
@@ -370,18 +370,18 @@ func buildTable(ks string, st *parser.CreateTableStmt) (*schema.Table, *tablePar
 
 // ddlType converts a type as written into a schema type. User-defined and
 // custom types are not supported.
-func ddlType(ks string, te parser.TypeExpr) (schema.Type, error) {
-	var check func(te parser.TypeExpr) error
-	check = func(te parser.TypeExpr) error {
+func ddlType(ks string, te ast.TypeExpr) (schema.Type, error) {
+	var check func(te ast.TypeExpr) error
+	check = func(te ast.TypeExpr) error {
 		switch te.Kind {
-		case parser.TypeUser:
+		case ast.TypeUser:
 			k := te.Keyspace
 			if k == "" {
 				k = ks
 			}
-			return invalidRequest("Unknown type %s.%s", parser.QuoteIdent(k), parser.QuoteIdent(te.Name))
-		case parser.TypeCustom:
-			return invalidRequest("Custom types are not supported (%s)", parser.QuoteString(te.Name))
+			return invalidRequest("Unknown type %s.%s", ast.QuoteIdent(k), ast.QuoteIdent(te.Name))
+		case ast.TypeCustom:
+			return invalidRequest("Custom types are not supported (%s)", ast.QuoteString(te.Name))
 		}
 		for _, a := range te.Args {
 			if err := check(a); err != nil {
@@ -404,7 +404,7 @@ func ddlType(ks string, te parser.TypeExpr) (schema.Type, error) {
 
 type alterTablePlan struct {
 	keyspace string
-	st       *parser.AlterTableStmt
+	st       *ast.AlterTableStmt
 }
 
 func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
@@ -430,7 +430,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 	changed := false
 	storage := false
 	switch st.Action {
-	case parser.AlterAdd:
+	case ast.AlterAdd:
 		var added []string
 		for _, c := range st.Add {
 			if t.Column(c.Name) != nil && st.IfColumnNotExists {
@@ -460,7 +460,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 			b.addColumn(t, t.Column(n))
 		}
 		changed = true
-	case parser.AlterDrop:
+	case ast.AlterDrop:
 		dropTime := ts
 		if st.DropTimestamp != nil {
 			if _, err := fmt.Sscan(ddlPropText(st.DropTimestamp), &dropTime); err != nil {
@@ -501,7 +501,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		}
 		b.addColumnIDs(t)
 		changed = true
-	case parser.AlterRename:
+	case ast.AlterRename:
 		renamed := false
 		for _, r := range st.Renames {
 			i := slices.IndexFunc(t.Columns, func(c schema.Column) bool { return c.Name == r.From })
@@ -532,7 +532,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		}
 		b.addColumnIDs(t)
 		changed = true
-	case parser.AlterWith:
+	case ast.AlterWith:
 		id, err := applyTableProps(st.Properties, &t.TableOptions, params)
 		if err != nil {
 			return nil, ddlErr(err)
@@ -565,7 +565,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 
 type dropTablePlan struct {
 	keyspace string
-	st       *parser.DropTableStmt
+	st       *ast.DropTableStmt
 }
 
 func (p *dropTablePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
@@ -619,8 +619,8 @@ func (p *truncatePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 // ddlQualifiedName prints ks.name as Cassandra's TableMetadata.toString.
 func ddlQualifiedName(ks, name string) string {
 	var b strings.Builder
-	b.WriteString(parser.QuoteIdent(ks))
+	b.WriteString(ast.QuoteIdent(ks))
 	b.WriteByte('.')
-	b.WriteString(parser.QuoteIdent(name))
+	b.WriteString(ast.QuoteIdent(name))
 	return b.String()
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"wcdb/query/ast"
 	"wcdb/query/parser"
 )
 
@@ -45,7 +47,7 @@ func FuzzSchemaStatement(f *testing.F) {
 			return
 		}
 		switch st.(type) {
-		case *parser.SelectStmt, *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt, *parser.BatchStmt:
+		case *ast.SelectStmt, *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt, *ast.BatchStmt:
 			return
 		}
 		ddlFuzz.Lock()

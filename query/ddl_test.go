@@ -9,13 +9,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"wcdb/query/parser"
 
 	"github.com/cockroachdb/datadriven"
 
 	"wcdb/internal/localnode"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
 	"wcdb/storage"
@@ -126,7 +127,7 @@ func (e *ddlEnv) exec(stmt string, opts *Options) (*Result, error) {
 }
 
 // execStmt runs a parsed statement through the executor's full path.
-func (e *ddlEnv) execStmt(st parser.Statement, opts *Options) (*Result, error) {
+func (e *ddlEnv) execStmt(st ast.Statement, opts *Options) (*Result, error) {
 	return e.exec(st.String(), opts)
 }
 

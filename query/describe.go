@@ -17,14 +17,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"wcdb/query/parser"
 
+	"wcdb/query/ast"
 	"wcdb/schema"
 )
 
-type describePlan struct{ st *parser.DescribeStmt }
+type describePlan struct{ st *ast.DescribeStmt }
 
-func prepareDescribe(s *Session, st *parser.DescribeStmt) (plan, error) {
+func prepareDescribe(s *Session, st *ast.DescribeStmt) (plan, error) {
 	return &describePlan{st: st}, nil
 }
 
@@ -59,7 +59,7 @@ func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 	}
 	var rows [][][]byte
 	var columns []ColumnSpec
-	if p.st.Kind == parser.DescribeCluster {
+	if p.st.Kind == ast.DescribeCluster {
 		columns = describeColumns("cluster", "partitioner", "snitch")
 		rows = [][][]byte{{[]byte(x.cfg.Topology.ClusterName()), []byte("Murmur3Partitioner"),
 			[]byte("GossipingPropertyFileSnitch")}}
@@ -73,7 +73,7 @@ func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 			columns = describeListColumns
 		}
 		for _, e := range elems {
-			row := [][]byte{[]byte(parser.QuoteIdent(e.keyspace)), []byte(e.typ), []byte(parser.QuoteIdent(e.name))}
+			row := [][]byte{[]byte(ast.QuoteIdent(e.keyspace)), []byte(e.typ), []byte(ast.QuoteIdent(e.name))}
 			if !listing {
 				row = append(row, []byte(e.cql()))
 			}
@@ -105,7 +105,7 @@ func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 
 // describeElements returns the elements a DESCRIBE statement shows, and
 // whether it is a listing (names only).
-func describeElements(st *parser.DescribeStmt, sessionKS string, entries []catalogEntry) ([]describeElement, bool, error) {
+func describeElements(st *ast.DescribeStmt, sessionKS string, entries []catalogEntry) ([]describeElement, bool, error) {
 	find := func(ks string) (*catalogEntry, error) {
 		i := slices.IndexFunc(entries, func(e catalogEntry) bool { return e.ks.Name == ks })
 		if i < 0 {
@@ -136,13 +136,13 @@ func describeElements(st *parser.DescribeStmt, sessionKS string, entries []catal
 		return []catalogEntry{*e}, nil
 	}
 	switch st.Kind {
-	case parser.DescribeKeyspaces:
+	case ast.DescribeKeyspaces:
 		var out []describeElement
 		for i := range entries {
 			out = append(out, keyspaceElement(&entries[i]))
 		}
 		return out, true, nil
-	case parser.DescribeTables:
+	case ast.DescribeTables:
 		es, err := listed()
 		if err != nil {
 			return nil, false, err
@@ -154,10 +154,10 @@ func describeElements(st *parser.DescribeStmt, sessionKS string, entries []catal
 			}
 		}
 		return out, true, nil
-	case parser.DescribeTypes, parser.DescribeFunctions, parser.DescribeAggregates:
+	case ast.DescribeTypes, ast.DescribeFunctions, ast.DescribeAggregates:
 		_, err := listed()
 		return nil, true, err
-	case parser.DescribeSchema:
+	case ast.DescribeSchema:
 		var out []describeElement
 		for i := range entries {
 			if st.Full || !isSystemKeyspace(entries[i].ks.Name) {
@@ -165,13 +165,13 @@ func describeElements(st *parser.DescribeStmt, sessionKS string, entries []catal
 			}
 		}
 		return out, false, nil
-	case parser.DescribeKeyspace:
+	case ast.DescribeKeyspace:
 		e, err := elementKeyspace()
 		if err != nil {
 			return nil, false, err
 		}
 		return keyspaceElements(e, st.Only, st.WithInternals), false, nil
-	case parser.DescribeTable:
+	case ast.DescribeTable:
 		e, err := elementKeyspace()
 		if err != nil {
 			return nil, false, err
@@ -181,23 +181,23 @@ func describeElements(st *parser.DescribeStmt, sessionKS string, entries []catal
 			return nil, false, invalidRequest("Table '%s' not found in keyspace '%s'", st.Name, e.ks.Name)
 		}
 		return []describeElement{tableElement(e.tables[i], e.params[i], st.WithInternals)}, false, nil
-	case parser.DescribeIndex, parser.DescribeView, parser.DescribeType, parser.DescribeFunction, parser.DescribeAggregate:
+	case ast.DescribeIndex, ast.DescribeView, ast.DescribeType, ast.DescribeFunction, ast.DescribeAggregate:
 		e, err := elementKeyspace()
 		if err != nil {
 			return nil, false, err
 		}
 		switch st.Kind {
-		case parser.DescribeIndex:
+		case ast.DescribeIndex:
 			return nil, false, invalidRequest("Table for existing index '%s' not found in '%s'", st.Name, e.ks.Name)
-		case parser.DescribeView:
+		case ast.DescribeView:
 			return nil, false, invalidRequest("Materialized view '%s' not found in '%s'", st.Name, e.ks.Name)
-		case parser.DescribeType:
+		case ast.DescribeType:
 			return nil, false, invalidRequest("User defined type '%s' not found in '%s'", st.Name, e.ks.Name)
-		case parser.DescribeFunction:
+		case ast.DescribeFunction:
 			return nil, false, invalidRequest("User defined function '%s' not found in '%s'", st.Name, e.ks.Name)
 		}
 		return nil, false, invalidRequest("User defined aggregate '%s' not found in '%s'", st.Name, e.ks.Name)
-	case parser.DescribeName:
+	case ast.DescribeName:
 		// A keyspace, else a table (index, view) of the keyspace given or
 		// the session's, in cqlsh's order.
 		ks := st.Keyspace
@@ -247,17 +247,17 @@ func keyspaceElements(e *catalogEntry, only, internals bool) []describeElement {
 func keyspaceCQL(ks *schema.Keyspace) string {
 	var b strings.Builder
 	b.WriteString("CREATE KEYSPACE ")
-	b.WriteString(parser.QuoteIdent(ks.Name))
+	b.WriteString(ast.QuoteIdent(ks.Name))
 	b.WriteString(" WITH replication = {'class': ")
-	b.WriteString(parser.QuoteString(strings.TrimPrefix(ks.Replication["class"], "org.apache.cassandra.locator.")))
+	b.WriteString(ast.QuoteString(strings.TrimPrefix(ks.Replication["class"], "org.apache.cassandra.locator.")))
 	for _, k := range ddlSortedKeys(ks.Replication) {
 		if k == "class" {
 			continue
 		}
 		b.WriteString(", ")
-		b.WriteString(parser.QuoteString(k))
+		b.WriteString(ast.QuoteString(k))
 		b.WriteString(": ")
-		b.WriteString(parser.QuoteString(ks.Replication[k]))
+		b.WriteString(ast.QuoteString(ks.Replication[k]))
 	}
 	b.WriteString("}  AND durable_writes = ")
 	b.WriteString(strconv.FormatBool(ks.DurableWrites))
@@ -290,7 +290,7 @@ func describeColumnOrder(t *schema.Table) []schema.Column {
 }
 
 func describeColumn(name string, t schema.Type, static bool) string {
-	s := parser.QuoteIdent(name) + " " + t.String()
+	s := ast.QuoteIdent(name) + " " + t.String()
 	if static {
 		s += " static"
 	}
@@ -348,14 +348,14 @@ func tableCQL(t *schema.Table, p *tableParams, internals bool) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(parser.QuoteIdent(c.Name))
+			b.WriteString(ast.QuoteIdent(c.Name))
 		}
 		if len(pk) > 1 {
 			b.WriteByte(')')
 		}
 		for _, c := range t.Clustering() {
 			b.WriteString(", ")
-			b.WriteString(parser.QuoteIdent(c.Name))
+			b.WriteString(ast.QuoteIdent(c.Name))
 		}
 		b.WriteString(")\n")
 	}
@@ -371,7 +371,7 @@ func tableCQL(t *schema.Table, p *tableParams, internals bool) string {
 			if c.Desc {
 				dir = "DESC"
 			}
-			parts[i] = parser.QuoteIdent(c.Name) + " " + dir
+			parts[i] = ast.QuoteIdent(c.Name) + " " + dir
 		}
 		opts = append(opts, "CLUSTERING ORDER BY ("+strings.Join(parts, ", ")+")")
 	}
@@ -379,7 +379,7 @@ func tableCQL(t *schema.Table, p *tableParams, internals bool) string {
 	b.WriteString(strings.Join(opts, "\n    AND "))
 	b.WriteByte(';')
 	for _, d := range dropped {
-		fmt.Fprintf(&b, "\nALTER TABLE %s DROP %s USING TIMESTAMP %d;", qualified, parser.QuoteIdent(d.name), d.time)
+		fmt.Fprintf(&b, "\nALTER TABLE %s DROP %s USING TIMESTAMP %d;", qualified, ast.QuoteIdent(d.name), d.time)
 		if c := t.Column(d.name); c != nil {
 			fmt.Fprintf(&b, "\nALTER TABLE %s ADD %s;", qualified, describeColumn(c.Name, c.Type, c.Kind == schema.StaticColumn))
 		}
@@ -395,11 +395,11 @@ func tableOptionsCQL(t *schema.Table, p *tableParams) []string {
 		ext[k] = "0x" + hex.EncodeToString(v)
 	}
 	return []string{
-		"additional_write_policy = " + parser.QuoteString(p.additionalWritePolicy),
+		"additional_write_policy = " + ast.QuoteString(p.additionalWritePolicy),
 		"bloom_filter_fp_chance = " + javaDouble(t.BloomFilterFPChance),
 		"caching = " + describeMap(p.caching, true),
 		"cdc = " + strconv.FormatBool(p.cdc),
-		"comment = " + parser.QuoteString(t.Comment),
+		"comment = " + ast.QuoteString(t.Comment),
 		"compaction = " + describeMap(t.Compaction, true),
 		"compression = " + describeMap(t.Compression, true),
 		"crc_check_chance = " + javaDouble(p.crcCheckChance),
@@ -409,8 +409,8 @@ func tableOptionsCQL(t *schema.Table, p *tableParams) []string {
 		"max_index_interval = " + strconv.Itoa(int(p.maxIndexInterval)),
 		"memtable_flush_period_in_ms = " + strconv.Itoa(int(p.memtableFlushPeriodMs)),
 		"min_index_interval = " + strconv.Itoa(int(p.minIndexInterval)),
-		"read_repair = " + parser.QuoteString(p.readRepair),
-		"speculative_retry = " + parser.QuoteString(p.speculativeRetry),
+		"read_repair = " + ast.QuoteString(p.readRepair),
+		"speculative_retry = " + ast.QuoteString(p.speculativeRetry),
 	}
 }
 
@@ -422,10 +422,10 @@ func describeMap(m map[string]string, quoteValues bool) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(parser.QuoteString(k))
+		b.WriteString(ast.QuoteString(k))
 		b.WriteString(": ")
 		if quoteValues {
-			b.WriteString(parser.QuoteString(m[k]))
+			b.WriteString(ast.QuoteString(m[k]))
 		} else {
 			b.WriteString(m[k])
 		}
@@ -444,7 +444,7 @@ func writeCanonicalKeyspace(b *strings.Builder, e catalogEntry) {
 		b.WriteString(tableCQL(t, e.params[i], true))
 		b.WriteString("\nids")
 		for _, c := range t.Columns {
-			fmt.Fprintf(b, " %s=%d", parser.QuoteIdent(c.Name), c.ID)
+			fmt.Fprintf(b, " %s=%d", ast.QuoteIdent(c.Name), c.ID)
 		}
 		fmt.Fprintf(b, " next=%d\n", t.NextColumnID)
 	}

@@ -31,9 +31,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -73,14 +73,14 @@ const liveConditionsMsg = "Conditional updates are not supported: lightweight tr
 // analyzeModification analyzes INSERT, UPDATE or DELETE; markers are the
 // statement's bind markers (a batch's statement gets its own share, which
 // index into the batch's values).
-func (x *Executor) analyzeModification(sessionKeyspace string, st parser.Statement, markers []*parser.BindMarker) (*modStmt, error) {
-	var tn parser.TableName
+func (x *Executor) analyzeModification(sessionKeyspace string, st ast.Statement, markers []*ast.BindMarker) (*modStmt, error) {
+	var tn ast.TableName
 	switch st := st.(type) {
-	case *parser.InsertStmt:
+	case *ast.InsertStmt:
 		tn = st.Table
-	case *parser.UpdateStmt:
+	case *ast.UpdateStmt:
 		tn = st.Table
-	case *parser.DeleteStmt:
+	case *ast.DeleteStmt:
 		tn = st.Table
 	}
 	ks, t, err := x.lookupTable(sessionKeyspace, tn)
@@ -93,7 +93,7 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st parser.Stateme
 	for _, mk := range markers {
 		n = max(n, mk.Index+1)
 	}
-	all := make([]*parser.BindMarker, n)
+	all := make([]*ast.BindMarker, n)
 	for _, mk := range markers {
 		all[mk.Index] = mk
 	}
@@ -104,13 +104,13 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st parser.Stateme
 		}
 	}
 	switch st := st.(type) {
-	case *parser.InsertStmt:
+	case *ast.InsertStmt:
 		m.kind = kindInsert
 		err = m.analyzeInsert(st)
-	case *parser.UpdateStmt:
+	case *ast.UpdateStmt:
 		m.kind = kindUpdate
 		err = m.analyzeUpdate(st)
-	case *parser.DeleteStmt:
+	case *ast.DeleteStmt:
 		m.kind = kindDelete
 		err = m.analyzeDelete(st)
 	}
@@ -123,7 +123,7 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st parser.Stateme
 	return m, nil
 }
 
-func (m *modStmt) using(u parser.Using) error {
+func (m *modStmt) using(u ast.Using) error {
 	var err error
 	if u.TTL != nil {
 		if m.ttl, err = m.an.term(u.TTL, receiver{name: "[ttl]", typ: typInt}); err != nil {
@@ -138,7 +138,7 @@ func (m *modStmt) using(u parser.Using) error {
 	return nil
 }
 
-func (m *modStmt) analyzeInsert(st *parser.InsertStmt) error {
+func (m *modStmt) analyzeInsert(st *ast.InsertStmt) error {
 	if st.IfNotExists {
 		return invalidRequest(liveConditionsMsg)
 	}
@@ -284,7 +284,7 @@ func checkClusteringOrder(w *where, allowFiltering bool) error {
 	return nil
 }
 
-func (m *modStmt) analyzeUpdate(st *parser.UpdateStmt) error {
+func (m *modStmt) analyzeUpdate(st *ast.UpdateStmt) error {
 	if st.IfExists || len(st.If) > 0 {
 		return invalidRequest(liveConditionsMsg)
 	}
@@ -301,7 +301,7 @@ func (m *modStmt) analyzeUpdate(st *parser.UpdateStmt) error {
 		if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
 			return invalidRequest("PRIMARY KEY part %s found in SET part", c.Name)
 		}
-		if a.Op == parser.AssignSet {
+		if a.Op == ast.AssignSet {
 			if set[c.Name] {
 				return invalidRequest("Multiple incompatible setting of column %s", c.Name)
 			}
@@ -322,17 +322,17 @@ func (m *modStmt) analyzeUpdate(st *parser.UpdateStmt) error {
 }
 
 // assignment analyzes one SET item.
-func (m *modStmt) assignment(a *parser.Assignment, c *schema.Column) (op, error) {
+func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 	t := c.Type
 	desc := func() string { return a.String() }
 	switch a.Op {
-	case parser.AssignSet:
+	case ast.AssignSet:
 		v, err := m.an.term(a.Value, columnReceiver(c))
 		if err != nil {
 			return nil, err
 		}
 		return &setOp{col: c, v: v}, nil
-	case parser.AssignSetElement:
+	case ast.AssignSetElement:
 		switch {
 		case !t.IsCollection():
 			return nil, invalidRequest("Invalid operation (%s) for non collection column %s", desc(), c.Name)
@@ -357,7 +357,7 @@ func (m *modStmt) assignment(a *parser.Assignment, c *schema.Column) (op, error)
 			m.needsRead = true
 		}
 		return &setElemOp{col: c, key: k, v: v}, nil
-	case parser.AssignAdd, parser.AssignSubtract, parser.AssignPrepend:
+	case ast.AssignAdd, ast.AssignSubtract, ast.AssignPrepend:
 		switch {
 		case t.Kind == schema.KindCounter:
 			return nil, invalidRequest("Counter columns are not supported")
@@ -365,12 +365,12 @@ func (m *modStmt) assignment(a *parser.Assignment, c *schema.Column) (op, error)
 			return nil, invalidRequest("Invalid operation (%s) for non counter column %s", desc(), c.Name)
 		case !t.IsMultiCell():
 			return nil, invalidRequest("Invalid operation (%s) for frozen collection column %s", desc(), c.Name)
-		case a.Op == parser.AssignPrepend && t.Kind != schema.KindList:
+		case a.Op == ast.AssignPrepend && t.Kind != schema.KindList:
 			return nil, invalidRequest("Invalid operation (%s) for non list column %s", desc(), c.Name)
 		}
 		r := columnReceiver(c)
 		r.column = nil
-		if a.Op == parser.AssignSubtract && t.Kind == schema.KindMap {
+		if a.Op == ast.AssignSubtract && t.Kind == schema.KindMap {
 			r.typ = schema.SetOf(t.Key())
 		}
 		v, err := m.an.term(a.Value, r)
@@ -378,9 +378,9 @@ func (m *modStmt) assignment(a *parser.Assignment, c *schema.Column) (op, error)
 			return nil, err
 		}
 		switch a.Op {
-		case parser.AssignAdd:
+		case ast.AssignAdd:
 			return &addOp{col: c, v: v}, nil
-		case parser.AssignPrepend:
+		case ast.AssignPrepend:
 			return &addOp{col: c, v: v, prepend: true}, nil
 		}
 		if t.Kind == schema.KindList {
@@ -391,7 +391,7 @@ func (m *modStmt) assignment(a *parser.Assignment, c *schema.Column) (op, error)
 	return nil, invalidRequest("Unsupported operation %s", desc())
 }
 
-func (m *modStmt) analyzeDelete(st *parser.DeleteStmt) error {
+func (m *modStmt) analyzeDelete(st *ast.DeleteStmt) error {
 	if st.IfExists || len(st.If) > 0 {
 		return invalidRequest(liveConditionsMsg)
 	}
@@ -1133,8 +1133,8 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 		return nil, nil
 	}
 	r := receiver{name: "value", typ: t}
-	lit := func(kind parser.ConstKind, text string) ([]byte, error) {
-		return literalValue(&parser.Constant{Kind: kind, Text: text}, r)
+	lit := func(kind ast.ConstKind, text string) ([]byte, error) {
+		return literalValue(&ast.Constant{Kind: kind, Text: text}, r)
 	}
 	switch t.Kind {
 	case schema.KindAscii, schema.KindText:
@@ -1142,19 +1142,19 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 		if !ok {
 			return nil, invalidRequest("Expected a string, but got %v", v)
 		}
-		return lit(parser.StringConst, s)
+		return lit(ast.StringConst, s)
 	case schema.KindBlob:
 		s, ok := v.(string)
 		if !ok || !strings.HasPrefix(s, "0x") {
 			return nil, invalidRequest("Value '%v' is not a valid blob representation: String representation of blob is missing 0x prefix", v)
 		}
-		return lit(parser.HexConst, s)
+		return lit(ast.HexConst, s)
 	case schema.KindBoolean:
 		switch x := v.(type) {
 		case bool:
-			return lit(parser.BooleanConst, strconv.FormatBool(x))
+			return lit(ast.BooleanConst, strconv.FormatBool(x))
 		case string:
-			return lit(parser.BooleanConst, x)
+			return lit(ast.BooleanConst, x)
 		}
 	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindCounter,
 		schema.KindVarint, schema.KindFloat, schema.KindDouble, schema.KindDecimal, schema.KindTimestamp,
@@ -1166,27 +1166,27 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 		case string:
 			text = x
 			if t.Kind == schema.KindTimestamp || t.Kind == schema.KindDate || t.Kind == schema.KindTime {
-				return lit(parser.StringConst, x)
+				return lit(ast.StringConst, x)
 			}
 		default:
 			return nil, invalidRequest("Expected a number, but got %v", v)
 		}
-		kind := parser.IntegerConst
+		kind := ast.IntegerConst
 		if strings.ContainsAny(text, ".eE") || text == "NaN" || strings.HasSuffix(text, "Infinity") {
-			kind = parser.FloatConst
+			kind = ast.FloatConst
 		}
 		return lit(kind, text)
 	case schema.KindUUID, schema.KindTimeuuid:
 		if s, ok := v.(string); ok {
-			return lit(parser.UUIDConst, s)
+			return lit(ast.UUIDConst, s)
 		}
 	case schema.KindInet:
 		if s, ok := v.(string); ok {
-			return lit(parser.StringConst, s)
+			return lit(ast.StringConst, s)
 		}
 	case schema.KindDuration:
 		if s, ok := v.(string); ok {
-			return lit(parser.DurationConst, s)
+			return lit(ast.DurationConst, s)
 		}
 	case schema.KindList, schema.KindSet, schema.KindTuple:
 		arr, ok := v.([]any)
@@ -1260,7 +1260,7 @@ func jsonValue(t schema.Type, v any) ([]byte, error) {
 // analyzeInsertJSON analyzes INSERT ... JSON: every column of the table
 // takes its value from the document (null, or unset with DEFAULT UNSET,
 // when absent).
-func (m *modStmt) analyzeInsertJSON(st *parser.InsertStmt) error {
+func (m *modStmt) analyzeInsertJSON(st *ast.InsertStmt) error {
 	if err := m.using(st.Using); err != nil {
 		return err
 	}

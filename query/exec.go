@@ -10,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"unsafe"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
 )

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
 )

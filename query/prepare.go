@@ -11,9 +11,10 @@ import (
 	"crypto/md5"
 	"fmt"
 	"sync/atomic"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -27,7 +28,7 @@ func (x *Executor) Prepare(s *Session, query string) (*Prepared, error) {
 	}
 	p := &Prepared{ID: preparedID(s.Keyspace, query), Query: query, Keyspace: s.Keyspace}
 	switch st.(type) {
-	case *parser.SelectStmt, *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt, *parser.BatchStmt:
+	case *ast.SelectStmt, *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt, *ast.BatchStmt:
 		a, err := x.analyze(s.Keyspace, st)
 		if err != nil {
 			return nil, err
@@ -75,7 +76,7 @@ func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Op
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
 	}
 	switch st.(type) {
-	case *parser.SelectStmt, *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt, *parser.BatchStmt:
+	case *ast.SelectStmt, *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt, *ast.BatchStmt:
 		a, err := x.analyze(s.Keyspace, st)
 		if err != nil {
 			return nil, err
@@ -183,20 +184,20 @@ func orderValues(specs []ColumnSpec, opts *Options, prepared bool) ([][]byte, er
 
 // analyze analyzes a DML, SELECT or BATCH statement; keyspace is the
 // session's keyspace for unqualified table names.
-func (x *Executor) analyze(keyspace string, st parser.Statement) (*analyzed, error) {
+func (x *Executor) analyze(keyspace string, st ast.Statement) (*analyzed, error) {
 	version := x.catalog.Version()
 	var a *analyzed
 	var err error
 	switch st := st.(type) {
-	case *parser.SelectStmt:
+	case *ast.SelectStmt:
 		a, err = x.analyzeSelect(keyspace, st)
-	case *parser.InsertStmt, *parser.UpdateStmt, *parser.DeleteStmt:
+	case *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt:
 		var m *modStmt
 		m, err = x.analyzeModification(keyspace, st, st.BindMarkers())
 		if err == nil {
 			a = &analyzed{specs: m.an.specs, pkIndexes: m.an.pkIndexes(m.t), keyspace: m.t.Keyspace, run: m}
 		}
-	case *parser.BatchStmt:
+	case *ast.BatchStmt:
 		a, err = x.analyzeBatch(keyspace, st)
 	default:
 		err = invalidRequest("query: cannot analyze %T", st)
@@ -209,7 +210,7 @@ func (x *Executor) analyze(keyspace string, st parser.Statement) (*analyzed, err
 }
 
 // lookupTable resolves a table name against the session keyspace.
-func (x *Executor) lookupTable(sessionKeyspace string, n parser.TableName) (*schema.Keyspace, *schema.Table, error) {
+func (x *Executor) lookupTable(sessionKeyspace string, n ast.TableName) (*schema.Keyspace, *schema.Table, error) {
 	ksName := n.Keyspace
 	if ksName == "" {
 		ksName = sessionKeyspace

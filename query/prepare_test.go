@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -167,7 +167,7 @@ func TestProtocolBatch(t *testing.T) {
 		{Query: "UPDATE t2 SET v = ? WHERE k = 5", Values: [][]byte{int32Value(55)}},
 		{Query: "DELETE FROM t WHERE k = 1 AND c = 2"},
 	}
-	if _, err := h.x.Batch(ctx, h.s, parser.LoggedBatch, entries, &Options{Consistency: replication.One, Timestamp: 77}); err != nil {
+	if _, err := h.x.Batch(ctx, h.s, ast.LoggedBatch, entries, &Options{Consistency: replication.One, Timestamp: 77}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := h.rowsOf("SELECT k, c, v, writetime(v) FROM t", 0); got != "k | c | v | writetime(v)\n1 | 1 | 11 | 77\n" {
@@ -186,11 +186,11 @@ func TestProtocolBatch(t *testing.T) {
 		{{Prepared: p, Values: [][]byte{int32Value(1)}}},
 		{{Query: "INSERT INTO t (k, c, v) VALUES (1, 1, 1) IF NOT EXISTS"}},
 	} {
-		if _, err := h.x.Batch(ctx, h.s, parser.LoggedBatch, bad, nil); err == nil {
+		if _, err := h.x.Batch(ctx, h.s, ast.LoggedBatch, bad, nil); err == nil {
 			t.Errorf("batch %+v accepted", bad)
 		}
 	}
-	if _, err := h.x.Batch(ctx, h.s, parser.CounterBatch, entries[:1], nil); err == nil {
+	if _, err := h.x.Batch(ctx, h.s, ast.CounterBatch, entries[:1], nil); err == nil {
 		t.Errorf("counter batch accepted")
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"wcdb/query/parser"
 
+	"wcdb/query/ast"
 	"wcdb/schema"
 )
 
@@ -93,19 +93,19 @@ func (p *tableParams) addDropped(c *schema.Column, time int64) {
 // (its text as written), a map[string]string for a map literal.
 type ddlProps map[string]any
 
-func newDDLProps(ps []parser.Property) ddlProps {
+func newDDLProps(ps []ast.Property) ddlProps {
 	out := ddlProps{}
 	for _, p := range ps {
 		switch v := p.Value.(type) {
-		case *parser.Constant:
+		case *ast.Constant:
 			out[p.Name] = v.Text
-		case *parser.MapLit:
+		case *ast.MapLit:
 			m := make(map[string]string, len(v.Entries))
 			for _, e := range v.Entries {
 				m[ddlPropText(e.Key)] = ddlPropText(e.Value)
 			}
 			out[p.Name] = m
-		case *parser.EmptyCollection:
+		case *ast.EmptyCollection:
 			out[p.Name] = map[string]string{}
 		default:
 			out[p.Name] = p.Value.String()
@@ -114,8 +114,8 @@ func newDDLProps(ps []parser.Property) ddlProps {
 	return out
 }
 
-func ddlPropText(t parser.Term) string {
-	if c, ok := t.(*parser.Constant); ok {
+func ddlPropText(t ast.Term) string {
+	if c, ok := t.(*ast.Constant); ok {
 		return c.Text
 	}
 	return t.String()
@@ -232,7 +232,7 @@ type keyspaceProps struct {
 	durableWrites *bool
 }
 
-func parseKeyspaceProps(ps []parser.Property) (keyspaceProps, error) {
+func parseKeyspaceProps(ps []ast.Property) (keyspaceProps, error) {
 	var out keyspaceProps
 	p := newDDLProps(ps)
 	if err := p.check(keyspaceKeywords...); err != nil {
@@ -308,7 +308,7 @@ var tableKeywords = []string{
 // applyTableProps applies WITH options to opts and params (which it
 // changes), with Cassandra's parsing and validation. It returns the id
 // option, if given.
-func applyTableProps(ps []parser.Property, opts *schema.TableOptions, params *tableParams) (id *schema.UUID, err error) {
+func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *tableParams) (id *schema.UUID, err error) {
 	p := newDDLProps(ps)
 	if err := p.check(tableKeywords...); err != nil {
 		return nil, err

@@ -22,9 +22,9 @@ import (
 	"math/big"
 	"slices"
 	"strings"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/schema"
@@ -159,19 +159,19 @@ func (w *where) hasRegularRestrictions() bool {
 // analyzeWhere analyzes the relations of a WHERE clause for a statement of
 // the given kind. Rules that depend on the kind of statement (what needs
 // filtering, what DML requires) are checked by the callers.
-func analyzeWhere(a *analyzer, t *schema.Table, rels []parser.Relation, kind string) (*where, error) {
+func analyzeWhere(a *analyzer, t *schema.Table, rels []ast.Relation, kind string) (*where, error) {
 	w := &where{t: t, pk: make([]*colRestr, len(t.PartitionKey())), ck: make([]*colRestr, len(t.Clustering()))}
 	for i := range rels {
 		r := &rels[i]
 		var err error
 		switch r.Kind {
-		case parser.RelColumn:
+		case ast.RelColumn:
 			err = w.addColumn(a, r, kind)
-		case parser.RelElement:
+		case ast.RelElement:
 			err = w.addElement(a, r, kind)
-		case parser.RelTuple:
+		case ast.RelTuple:
 			err = w.addTuple(a, r)
-		case parser.RelToken:
+		case ast.RelToken:
 			err = w.addToken(a, r, kind)
 		}
 		if err != nil {
@@ -196,26 +196,26 @@ func (w *where) column(name string) (*schema.Column, error) {
 	return c, nil
 }
 
-func (w *where) addColumn(a *analyzer, r *parser.Relation, kind string) error {
+func (w *where) addColumn(a *analyzer, r *ast.Relation, kind string) error {
 	c, err := w.column(r.Column)
 	if err != nil {
 		return err
 	}
 	switch r.Op {
-	case parser.OpIsNotNull:
+	case ast.OpIsNotNull:
 		return invalidRequest("Unsupported restriction: %s", r)
-	case parser.OpLike:
+	case ast.OpLike:
 		return invalidRequest("LIKE restriction is only supported on properly indexed columns. %s is not valid.", r)
-	case parser.OpNeq:
+	case ast.OpNeq:
 		return invalidRequest("Unsupported \"!=\" relation: %s", r)
-	case parser.OpContains, parser.OpContainsKey:
+	case ast.OpContains, ast.OpContainsKey:
 		if kind == kindUpdate || kind == kindDelete {
 			return invalidRequest("Cannot use %s with %s", kind, r.Op)
 		}
 	}
 	cr := w.restr(c)
 	switch r.Op {
-	case parser.OpEq:
+	case ast.OpEq:
 		if c.Type.IsMultiCell() {
 			return invalidRequest("Collection column '%s' (%s) cannot be restricted by a '=' relation", c.Name, c.Type)
 		}
@@ -227,7 +227,7 @@ func (w *where) addColumn(a *analyzer, r *parser.Relation, kind string) error {
 			return err
 		}
 		cr.eq = v
-	case parser.OpIn:
+	case ast.OpIn:
 		if c.Type.IsMultiCell() {
 			return invalidRequest("Collection column '%s' (%s) cannot be restricted by a 'IN' relation", c.Name, c.Type)
 		}
@@ -251,7 +251,7 @@ func (w *where) addColumn(a *analyzer, r *parser.Relation, kind string) error {
 			}
 			cr.in = append(cr.in, v)
 		}
-	case parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+	case ast.OpLt, ast.OpLte, ast.OpGt, ast.OpGte:
 		if c.Type.IsMultiCell() {
 			return invalidRequest("Collection column '%s' (%s) cannot be restricted by a '%s' relation", c.Name, c.Type, r.Op)
 		}
@@ -265,8 +265,8 @@ func (w *where) addColumn(a *analyzer, r *parser.Relation, kind string) error {
 		if err != nil {
 			return err
 		}
-		b := &bound{t: v, incl: r.Op == parser.OpLte || r.Op == parser.OpGte}
-		if r.Op == parser.OpGt || r.Op == parser.OpGte {
+		b := &bound{t: v, incl: r.Op == ast.OpLte || r.Op == ast.OpGte}
+		if r.Op == ast.OpGt || r.Op == ast.OpGte {
 			if cr.lo != nil {
 				return invalidRequest("More than one restriction was found for the start bound on %s", c.Name)
 			}
@@ -277,7 +277,7 @@ func (w *where) addColumn(a *analyzer, r *parser.Relation, kind string) error {
 			}
 			cr.hi = b
 		}
-	case parser.OpContains:
+	case ast.OpContains:
 		if !c.Type.IsCollection() {
 			return invalidRequest("Cannot use CONTAINS on non-collection column %s", c.Name)
 		}
@@ -286,7 +286,7 @@ func (w *where) addColumn(a *analyzer, r *parser.Relation, kind string) error {
 			return err
 		}
 		cr.contains = append(cr.contains, v)
-	case parser.OpContainsKey:
+	case ast.OpContainsKey:
 		if c.Type.Kind != schema.KindMap {
 			return invalidRequest("Cannot use CONTAINS KEY on non-map column %s", c.Name)
 		}
@@ -314,7 +314,7 @@ func (r *colRestr) mergeEqIn(in bool) error {
 	return nil
 }
 
-func (w *where) addElement(a *analyzer, r *parser.Relation, kind string) error {
+func (w *where) addElement(a *analyzer, r *ast.Relation, kind string) error {
 	c, err := w.column(r.Column)
 	if err != nil {
 		return err
@@ -324,7 +324,7 @@ func (w *where) addElement(a *analyzer, r *parser.Relation, kind string) error {
 		return invalidRequest("Indexes on list entries (%s[index] = value) are not currently supported.", c.Name)
 	case c.Type.Kind != schema.KindMap:
 		return invalidRequest("Column %s cannot be used as a map", c.Name)
-	case r.Op != parser.OpEq:
+	case r.Op != ast.OpEq:
 		return invalidRequest("Only EQ relations are supported on map entries")
 	case kind == kindUpdate || kind == kindDelete:
 		return invalidRequest("Non PRIMARY KEY columns found in where clause: %s ", c.Name)
@@ -342,7 +342,7 @@ func (w *where) addElement(a *analyzer, r *parser.Relation, kind string) error {
 	return nil
 }
 
-func (w *where) addTuple(a *analyzer, r *parser.Relation) error {
+func (w *where) addTuple(a *analyzer, r *ast.Relation) error {
 	var cols []*schema.Column
 	for i, name := range r.Columns {
 		c, err := w.column(name)
@@ -374,8 +374,8 @@ func (w *where) addTuple(a *analyzer, r *parser.Relation) error {
 		types[i] = c.Type
 	}
 	tupleRecv := receiver{name: "(" + strings.Join(names, ",") + ")", typ: schema.TupleOf(types...)}
-	value := func(t parser.Term) (term, error) {
-		tl, ok := t.(*parser.TupleLit)
+	value := func(t ast.Term) (term, error) {
+		tl, ok := t.(*ast.TupleLit)
 		if !ok {
 			return a.term(t, tupleRecv)
 		}
@@ -401,11 +401,11 @@ func (w *where) addTuple(a *analyzer, r *parser.Relation) error {
 		m.cols = cols
 	}
 	switch r.Op {
-	case parser.OpEq, parser.OpIn:
+	case ast.OpEq, ast.OpIn:
 		if m.eq != nil || m.isIn || m.lo != nil || m.hi != nil {
 			return invalidRequest("%s cannot be restricted by more than one relation if it includes an Equal", names[0])
 		}
-		if r.Op == parser.OpEq {
+		if r.Op == ast.OpEq {
 			v, err := value(r.Value)
 			if err != nil {
 				return err
@@ -430,7 +430,7 @@ func (w *where) addTuple(a *analyzer, r *parser.Relation) error {
 			}
 			m.in = append(m.in, v)
 		}
-	case parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+	case ast.OpLt, ast.OpLte, ast.OpGt, ast.OpGte:
 		if m.eq != nil || m.isIn {
 			return invalidRequest("%s cannot be restricted by more than one relation if it includes an Equal", names[0])
 		}
@@ -438,8 +438,8 @@ func (w *where) addTuple(a *analyzer, r *parser.Relation) error {
 		if err != nil {
 			return err
 		}
-		b := &mbound{t: v, n: len(cols), incl: r.Op == parser.OpLte || r.Op == parser.OpGte}
-		if r.Op == parser.OpGt || r.Op == parser.OpGte {
+		b := &mbound{t: v, n: len(cols), incl: r.Op == ast.OpLte || r.Op == ast.OpGte}
+		if r.Op == ast.OpGt || r.Op == ast.OpGte {
 			if m.lo != nil {
 				return invalidRequest("More than one restriction was found for the start bound on %s", names[0])
 			}
@@ -456,7 +456,7 @@ func (w *where) addTuple(a *analyzer, r *parser.Relation) error {
 	return nil
 }
 
-func (w *where) addToken(a *analyzer, r *parser.Relation, kind string) error {
+func (w *where) addToken(a *analyzer, r *ast.Relation, kind string) error {
 	if kind != kindSelect {
 		return invalidRequest("The token function cannot be used in WHERE clauses for %s statements", kind)
 	}
@@ -491,7 +491,7 @@ func (w *where) addToken(a *analyzer, r *parser.Relation, kind string) error {
 	}
 	var v term
 	var err error
-	if f, ok := r.Value.(*parser.FunctionCall); ok && strings.ToLower(f.Name) == "token" && (f.Keyspace == "" || f.Keyspace == "system") {
+	if f, ok := r.Value.(*ast.FunctionCall); ok && strings.ToLower(f.Name) == "token" && (f.Keyspace == "" || f.Keyspace == "system") {
 		v, err = a.tokenTermFor(f, pk)
 	} else {
 		v, err = a.term(r.Value, receiver{name: "partition key token", typ: typBigint})
@@ -505,27 +505,27 @@ func (w *where) addToken(a *analyzer, r *parser.Relation, kind string) error {
 		w.token = tr
 	}
 	switch r.Op {
-	case parser.OpEq:
+	case ast.OpEq:
 		if tr.eq != nil || tr.lo != nil || tr.hi != nil {
 			return invalidRequest("%s cannot be restricted by more than one relation if it includes an Equal", tokenName(pk))
 		}
 		tr.eq = v
-	case parser.OpGt, parser.OpGte:
+	case ast.OpGt, ast.OpGte:
 		if tr.eq != nil {
 			return invalidRequest("%s cannot be restricted by more than one relation if it includes an Equal", tokenName(pk))
 		}
 		if tr.lo != nil {
 			return invalidRequest("More than one restriction was found for the start bound on %s", tokenName(pk))
 		}
-		tr.lo = &bound{t: v, incl: r.Op == parser.OpGte}
-	case parser.OpLt, parser.OpLte:
+		tr.lo = &bound{t: v, incl: r.Op == ast.OpGte}
+	case ast.OpLt, ast.OpLte:
 		if tr.eq != nil {
 			return invalidRequest("%s cannot be restricted by more than one relation if it includes an Equal", tokenName(pk))
 		}
 		if tr.hi != nil {
 			return invalidRequest("More than one restriction was found for the end bound on %s", tokenName(pk))
 		}
-		tr.hi = &bound{t: v, incl: r.Op == parser.OpLte}
+		tr.hi = &bound{t: v, incl: r.Op == ast.OpLte}
 	default:
 		return invalidRequest("Unsupported restriction: %s", r)
 	}
@@ -1218,7 +1218,7 @@ func (p *selectPlan) setPlain() {
 }
 
 // analyzeSelect analyzes a SELECT with Cassandra's rules and messages.
-func (x *Executor) analyzeSelect(sessionKeyspace string, st *parser.SelectStmt) (*analyzed, error) {
+func (x *Executor) analyzeSelect(sessionKeyspace string, st *ast.SelectStmt) (*analyzed, error) {
 	ks, t, err := x.lookupTable(sessionKeyspace, st.Table)
 	if err != nil {
 		return nil, err
@@ -1267,7 +1267,7 @@ func (x *Executor) analyzeSelect(sessionKeyspace string, st *parser.SelectStmt) 
 
 // analyzeRestrictions decides how the WHERE clause is executed and checks
 // what needs ALLOW FILTERING, in Cassandra's order.
-func (p *selectPlan) analyzeRestrictions(st *parser.SelectStmt) error {
+func (p *selectPlan) analyzeRestrictions(st *ast.SelectStmt) error {
 	w := p.w
 	const filteringMsg = "Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING"
 	// Partition key.
@@ -1355,7 +1355,7 @@ func (p *selectPlan) selectsOnlyStatic() bool {
 	return static && !other
 }
 
-func (p *selectPlan) analyzeOrdering(order []parser.Ordering) error {
+func (p *selectPlan) analyzeOrdering(order []ast.Ordering) error {
 	if len(order) == 0 {
 		return nil
 	}
@@ -1406,7 +1406,7 @@ type accumulator interface {
 	result() ([]byte, error)
 }
 
-func (p *selectPlan) analyzeSelection(sels []parser.Selector) error {
+func (p *selectPlan) analyzeSelection(sels []ast.Selector) error {
 	if sels == nil {
 		for i := range p.t.Columns {
 			c := &p.t.Columns[i]
@@ -1474,15 +1474,15 @@ func (p *selectPlan) checkDistinct() error {
 
 // selector analyzes one selector expression; top is false inside a
 // function's arguments (where aggregates are refused).
-func (p *selectPlan) selector(e parser.Term, top bool) (selector, string, schema.Type, error) {
+func (p *selectPlan) selector(e ast.Term, top bool) (selector, string, schema.Type, error) {
 	switch e := e.(type) {
-	case *parser.ColumnRef:
+	case *ast.ColumnRef:
 		c := p.t.Column(e.Name)
 		if c == nil {
 			return nil, "", schema.Type{}, invalidRequest("Undefined column name %s", e.Name)
 		}
 		return &colSel{c: c}, c.Name, c.Type, nil
-	case *parser.WritetimeExpr:
+	case *ast.WritetimeExpr:
 		c := p.t.Column(e.Column)
 		fname, name := "writeTime", "writetime("+e.Column+")"
 		if e.TTL {
@@ -1502,14 +1502,14 @@ func (p *selectPlan) selector(e parser.Term, top bool) (selector, string, schema
 			typ = typInt
 		}
 		return &writetimeSel{c: c, ttl: e.TTL}, name, typ, nil
-	case *parser.CountRows:
+	case *ast.CountRows:
 		if !top {
 			return nil, "", schema.Type{}, invalidRequest("Aggregate functions cannot be used as arguments of other functions")
 		}
 		return &countSel{}, "count", typBigint, nil
-	case *parser.FunctionCall:
+	case *ast.FunctionCall:
 		return p.functionSelector(e, top)
-	case *parser.ElementExpr:
+	case *ast.ElementExpr:
 		inner, iname, ityp, err := p.selector(e.Term, false)
 		if err != nil {
 			return nil, "", schema.Type{}, err
@@ -1530,7 +1530,7 @@ func (p *selectPlan) selector(e parser.Term, top bool) (selector, string, schema
 			typ = ityp.Key()
 		}
 		return &elemSel{inner: inner, typ: ityp, key: k}, iname + "[" + e.Key.String() + "]", typ, nil
-	case *parser.CastExpr:
+	case *ast.CastExpr:
 		return nil, "", schema.Type{}, invalidRequest("CAST is not supported")
 	}
 	return nil, "", schema.Type{}, invalidRequest("Unsupported selector %s", e)
@@ -1539,7 +1539,7 @@ func (p *selectPlan) selector(e parser.Term, top bool) (selector, string, schema
 // aggregateNames are the native aggregate functions.
 var aggregateNames = map[string]bool{"count": true, "min": true, "max": true, "sum": true, "avg": true}
 
-func (p *selectPlan) functionSelector(f *parser.FunctionCall, top bool) (selector, string, schema.Type, error) {
+func (p *selectPlan) functionSelector(f *ast.FunctionCall, top bool) (selector, string, schema.Type, error) {
 	name := strings.ToLower(f.Name)
 	qualified := f.Keyspace == "" || f.Keyspace == "system"
 	argSels := make([]selector, len(f.Args))
@@ -1548,7 +1548,7 @@ func (p *selectPlan) functionSelector(f *parser.FunctionCall, top bool) (selecto
 	isTerm := make([]bool, len(f.Args))
 	for i, a := range f.Args {
 		switch a.(type) {
-		case *parser.Constant, *parser.BindMarker, *parser.NullLit, *parser.TypeHint:
+		case *ast.Constant, *ast.BindMarker, *ast.NullLit, *ast.TypeHint:
 			isTerm[i] = true
 			argNames[i] = a.String()
 			continue
@@ -1583,7 +1583,7 @@ func (p *selectPlan) functionSelector(f *parser.FunctionCall, top bool) (selecto
 		if name == "count" {
 			if isTerm[0] {
 				// count(1) counts rows, as COUNT(*).
-				if c, ok := f.Args[0].(*parser.Constant); !ok || c.Kind != parser.IntegerConst {
+				if c, ok := f.Args[0].(*ast.Constant); !ok || c.Kind != ast.IntegerConst {
 					return nil, "", schema.Type{}, invalidRequest("Ambiguous call to function system.count: use type casts to disambiguate")
 				}
 				return &countSel{}, colName, typBigint, nil

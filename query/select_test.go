@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"wcdb/query/parser"
 
 	"github.com/cockroachdb/datadriven"
 
 	"wcdb/internal/localnode"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
 	"wcdb/storage"
@@ -64,7 +65,7 @@ func (h *qh) createTable(stmt string) error {
 	if err != nil {
 		return err
 	}
-	ct, ok := st.(*parser.CreateTableStmt)
+	ct, ok := st.(*ast.CreateTableStmt)
 	if !ok {
 		return fmt.Errorf("not a CREATE TABLE: %s", stmt)
 	}
@@ -86,7 +87,7 @@ func (h *qh) createTable(stmt string) error {
 	}
 	for _, p := range ct.Properties {
 		if p.Name == "default_time_to_live" {
-			n, err := strconv.Atoi(p.Value.(*parser.Constant).Text)
+			n, err := strconv.Atoi(p.Value.(*ast.Constant).Text)
 			if err != nil {
 				return err
 			}
@@ -132,7 +133,7 @@ func (h *qh) literal(t schema.Type, lit string) ([]byte, error) {
 		return nil, err
 	}
 	a := newAnalyzer(h.x, "ks", "x", nil)
-	tm, err := a.term(st.(*parser.InsertStmt).Values[0], receiver{name: "a", typ: t})
+	tm, err := a.term(st.(*ast.InsertStmt).Values[0], receiver{name: "a", typ: t})
 	if err != nil {
 		return nil, err
 	}

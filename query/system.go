@@ -44,9 +44,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/parser"
 	"wcdb/schema"
 )
 
@@ -227,7 +228,7 @@ func buildSystemTables() error {
 		if err != nil {
 			return fmt.Errorf("query: system table %q: %w", d.cql, err)
 		}
-		ct, ok := st.(*parser.CreateTableStmt)
+		ct, ok := st.(*ast.CreateTableStmt)
 		if !ok {
 			return fmt.Errorf("query: system table %q is not CREATE TABLE", d.cql)
 		}
@@ -238,7 +239,7 @@ func buildSystemTables() error {
 		// Ids by declaration order, so that appending a column to a
 		// definition keeps the ids of the others.
 		for i := range t.Columns {
-			t.Columns[i].ID = uint32(slices.IndexFunc(ct.Columns, func(c parser.ColumnDef) bool { return c.Name == t.Columns[i].Name }))
+			t.Columns[i].ID = uint32(slices.IndexFunc(ct.Columns, func(c ast.ColumnDef) bool { return c.Name == t.Columns[i].Name }))
 		}
 		t.NextColumnID = uint32(len(ct.Columns))
 		t.ID = systemTableID(d.keyspace, t.Name)

@@ -7,9 +7,10 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"wcdb/query/parser"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/schema"
@@ -32,7 +33,7 @@ func TestSystemTableIDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ct := st.(*parser.CreateTableStmt)
+		ct := st.(*ast.CreateTableStmt)
 		for j, c := range ct.Columns {
 			col := tab.Column(c.Name)
 			if col == nil || col.ID != uint32(j) {

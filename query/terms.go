@@ -22,8 +22,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"wcdb/query/parser"
 
+	"wcdb/query/ast"
 	"wcdb/ring"
 	"wcdb/schema"
 )
@@ -226,21 +226,21 @@ func schemaErr(prefix string, err error) error {
 type analyzer struct {
 	x         *Executor
 	ks, table string
-	markers   []*parser.BindMarker
+	markers   []*ast.BindMarker
 	specs     []ColumnSpec
 	set       []bool
 	// targets[i] is the column marker i stands for directly, or "".
 	targets []string
 }
 
-func newAnalyzer(x *Executor, ks, table string, markers []*parser.BindMarker) *analyzer {
+func newAnalyzer(x *Executor, ks, table string, markers []*ast.BindMarker) *analyzer {
 	return &analyzer{x: x, ks: ks, table: table, markers: markers,
 		specs: make([]ColumnSpec, len(markers)), set: make([]bool, len(markers)), targets: make([]string, len(markers))}
 }
 
 // marker records m's specification and returns its term. Named markers are
 // named by their name, others by their receiver (as Cassandra does).
-func (a *analyzer) marker(m *parser.BindMarker, r receiver) term {
+func (a *analyzer) marker(m *ast.BindMarker, r receiver) term {
 	name := r.name
 	if m.Name != "" {
 		name = m.Name
@@ -266,46 +266,46 @@ func (a *analyzer) checkMarkers() error {
 }
 
 // term analyzes t as a value for r.
-func (a *analyzer) term(t parser.Term, r receiver) (term, error) {
+func (a *analyzer) term(t ast.Term, r receiver) (term, error) {
 	switch t := t.(type) {
-	case *parser.BindMarker:
+	case *ast.BindMarker:
 		return a.marker(t, r), nil
-	case *parser.NullLit:
+	case *ast.NullLit:
 		return constTerm{nil}, nil
-	case *parser.Constant:
+	case *ast.Constant:
 		v, err := literalValue(t, r)
 		if err != nil {
 			return nil, err
 		}
 		return constTerm{v}, nil
-	case *parser.ListLit:
+	case *ast.ListLit:
 		if r.typ.Kind != schema.KindList {
 			return nil, invalidRequest("Invalid list literal for %s of type %s", r.name, r.typ)
 		}
 		er := receiver{name: "value(" + r.name + ")", typ: r.typ.Elems[0]}
 		return a.collection(r.typ, t.Elems, er, er)
-	case *parser.SetLit:
+	case *ast.SetLit:
 		if r.typ.Kind != schema.KindSet {
 			return nil, invalidRequest("Invalid set literal for %s of type %s", r.name, r.typ)
 		}
 		er := receiver{name: "value(" + r.name + ")", typ: r.typ.Elems[0]}
 		return a.collection(r.typ, t.Elems, er, er)
-	case *parser.MapLit:
+	case *ast.MapLit:
 		if r.typ.Kind != schema.KindMap {
 			return nil, invalidRequest("Invalid map literal for %s of type %s", r.name, r.typ)
 		}
-		elems := make([]parser.Term, 0, 2*len(t.Entries))
+		elems := make([]ast.Term, 0, 2*len(t.Entries))
 		for _, e := range t.Entries {
 			elems = append(elems, e.Key, e.Value)
 		}
 		return a.collection(r.typ, elems, receiver{name: "key(" + r.name + ")", typ: r.typ.Elems[0]},
 			receiver{name: "value(" + r.name + ")", typ: r.typ.Elems[1]})
-	case *parser.EmptyCollection:
+	case *ast.EmptyCollection:
 		if r.typ.Kind != schema.KindSet && r.typ.Kind != schema.KindMap {
 			return nil, invalidRequest("Invalid set literal for %s of type %s", r.name, r.typ)
 		}
 		return constTerm{[]byte{0, 0, 0, 0}}, nil
-	case *parser.TupleLit:
+	case *ast.TupleLit:
 		if r.typ.Kind != schema.KindTuple {
 			return nil, invalidRequest("Invalid tuple type literal for %s of type %s", r.name, r.typ)
 		}
@@ -333,7 +333,7 @@ func (a *analyzer) term(t parser.Term, r receiver) (term, error) {
 			return constTerm{v}, nil
 		}
 		return tt, nil
-	case *parser.FunctionCall:
+	case *ast.FunctionCall:
 		ft, ret, err := a.function(t)
 		if err != nil {
 			return nil, err
@@ -343,7 +343,7 @@ func (a *analyzer) term(t parser.Term, r receiver) (term, error) {
 				functionDisplayName(t), ret, r.name, r.typ)
 		}
 		return ft, nil
-	case *parser.TypeHint:
+	case *ast.TypeHint:
 		ht, err := typeOfExpr(t.Type)
 		if err != nil {
 			return nil, err
@@ -352,9 +352,9 @@ func (a *analyzer) term(t parser.Term, r receiver) (term, error) {
 			return nil, invalidRequest("Type error: %s cannot be assigned to %s of type %s", t, r.name, r.typ)
 		}
 		return a.term(t.Term, receiver{name: r.name, typ: ht, column: r.column})
-	case *parser.CastExpr:
+	case *ast.CastExpr:
 		return nil, invalidRequest("CAST is only supported in selection clauses")
-	case *parser.BinaryExpr, *parser.Negate:
+	case *ast.BinaryExpr, *ast.Negate:
 		return nil, invalidRequest("Arithmetic operations in terms are not supported: %s", t)
 	}
 	return nil, invalidRequest("Invalid term %s for %s", t, r.name)
@@ -362,7 +362,7 @@ func (a *analyzer) term(t parser.Term, r receiver) (term, error) {
 
 // collection analyzes the elements of a collection literal (map: keys and
 // values alternating, with receivers kr and vr).
-func (a *analyzer) collection(typ schema.Type, elems []parser.Term, kr, vr receiver) (term, error) {
+func (a *analyzer) collection(typ schema.Type, elems []ast.Term, kr, vr receiver) (term, error) {
 	per := 1
 	if typ.Kind == schema.KindMap {
 		per = 2
@@ -398,8 +398,8 @@ func (a *analyzer) collection(typ schema.Type, elems []parser.Term, kr, vr recei
 
 // typeOfExpr converts a parsed type to a schema type (native, collections
 // and tuples; user types are not supported).
-func typeOfExpr(t parser.TypeExpr) (schema.Type, error) {
-	if t.Kind == parser.TypeUser || t.Kind == parser.TypeCustom {
+func typeOfExpr(t ast.TypeExpr) (schema.Type, error) {
+	if t.Kind == ast.TypeUser || t.Kind == ast.TypeCustom {
 		return schema.Type{}, invalidRequest("Unsupported type %s", t)
 	}
 	typ, err := schema.ParseType(t.String())
@@ -431,25 +431,25 @@ func assignableType(from, to schema.Type) bool {
 }
 
 // constTypeNames are Cassandra's names of the constant kinds, for messages.
-var constTypeNames = map[parser.ConstKind]string{
-	parser.StringConst: "STRING", parser.IntegerConst: "INTEGER", parser.FloatConst: "FLOAT", parser.BooleanConst: "BOOLEAN",
-	parser.UUIDConst: "UUID", parser.HexConst: "HEX", parser.DurationConst: "DURATION",
+var constTypeNames = map[ast.ConstKind]string{
+	ast.StringConst: "STRING", ast.IntegerConst: "INTEGER", ast.FloatConst: "FLOAT", ast.BooleanConst: "BOOLEAN",
+	ast.UUIDConst: "UUID", ast.HexConst: "HEX", ast.DurationConst: "DURATION",
 }
 
 // constAssignable reports whether a constant of kind k may be given to a
 // receiver of type t (Cassandra's Constants.Literal.testAssignment), and
 // whether t is the kind's preferred type (an exact match for overload
 // resolution).
-func constAssignable(k parser.ConstKind, t schema.Type) (ok, exact bool) {
+func constAssignable(k ast.ConstKind, t schema.Type) (ok, exact bool) {
 	switch k {
-	case parser.StringConst:
+	case ast.StringConst:
 		switch t.Kind {
 		case schema.KindText:
 			return true, true
 		case schema.KindAscii, schema.KindInet, schema.KindDate, schema.KindTime, schema.KindTimestamp, schema.KindDuration:
 			return true, false
 		}
-	case parser.IntegerConst:
+	case ast.IntegerConst:
 		switch t.Kind {
 		case schema.KindInt:
 			return true, true
@@ -458,25 +458,25 @@ func constAssignable(k parser.ConstKind, t schema.Type) (ok, exact bool) {
 			schema.KindTime, schema.KindDuration:
 			return true, false
 		}
-	case parser.FloatConst:
+	case ast.FloatConst:
 		switch t.Kind {
 		case schema.KindDouble:
 			return true, true
 		case schema.KindFloat, schema.KindDecimal:
 			return true, false
 		}
-	case parser.BooleanConst:
+	case ast.BooleanConst:
 		return t.Kind == schema.KindBoolean, true
-	case parser.UUIDConst:
+	case ast.UUIDConst:
 		switch t.Kind {
 		case schema.KindUUID:
 			return true, true
 		case schema.KindTimeuuid:
 			return true, false
 		}
-	case parser.HexConst:
+	case ast.HexConst:
 		return t.Kind == schema.KindBlob, true
-	case parser.DurationConst:
+	case ast.DurationConst:
 		return t.Kind == schema.KindDuration, true
 	}
 	return false, false
@@ -484,7 +484,7 @@ func constAssignable(k parser.ConstKind, t schema.Type) (ok, exact bool) {
 
 // literalValue converts a constant to the serialization of a value of r's
 // type, with Cassandra's messages.
-func literalValue(c *parser.Constant, r receiver) ([]byte, error) {
+func literalValue(c *ast.Constant, r receiver) ([]byte, error) {
 	t := r.typ
 	if ok, _ := constAssignable(c.Kind, t); !ok {
 		return nil, invalidRequest("Invalid %s constant (%s) for \"%s\" of type %s", constTypeNames[c.Kind], c.Text, r.name, t)
@@ -735,7 +735,7 @@ func init() {
 
 // lookupFunction finds a native function by its (possibly system-qualified)
 // name.
-func lookupFunction(f *parser.FunctionCall) (*function, error) {
+func lookupFunction(f *ast.FunctionCall) (*function, error) {
 	if f.Keyspace != "" && f.Keyspace != "system" {
 		return nil, invalidRequest("Unknown function %s.%s called", f.Keyspace, f.Name)
 	}
@@ -746,7 +746,7 @@ func lookupFunction(f *parser.FunctionCall) (*function, error) {
 	return fn, nil
 }
 
-func functionDisplayName(f *parser.FunctionCall) string {
+func functionDisplayName(f *ast.FunctionCall) string {
 	ks := f.Keyspace
 	if ks == "" {
 		ks = "system"
@@ -766,11 +766,11 @@ const (
 
 // fitOf tests a term (not yet analyzed) against a parameter type, as
 // Cassandra's testAssignment.
-func (a *analyzer) fitOf(t parser.Term, typ schema.Type) argFit {
+func (a *analyzer) fitOf(t ast.Term, typ schema.Type) argFit {
 	switch t := t.(type) {
-	case *parser.BindMarker, *parser.NullLit:
+	case *ast.BindMarker, *ast.NullLit:
 		return fitWeak
-	case *parser.Constant:
+	case *ast.Constant:
 		ok, exact := constAssignable(t.Kind, typ)
 		switch {
 		case !ok:
@@ -779,13 +779,13 @@ func (a *analyzer) fitOf(t parser.Term, typ schema.Type) argFit {
 			return fitExact
 		}
 		return fitWeak
-	case *parser.TypeHint:
+	case *ast.TypeHint:
 		ht, err := typeOfExpr(t.Type)
 		if err != nil || !assignableType(ht, typ) {
 			return fitNone
 		}
 		return fitExact
-	case *parser.FunctionCall:
+	case *ast.FunctionCall:
 		if strings.ToLower(t.Name) == "token" {
 			if typ.Kind == schema.KindBigint {
 				return fitExact
@@ -801,23 +801,23 @@ func (a *analyzer) fitOf(t parser.Term, typ schema.Type) argFit {
 			return fitNone
 		}
 		return fitExact
-	case *parser.ListLit:
+	case *ast.ListLit:
 		if typ.Kind == schema.KindList {
 			return fitWeak
 		}
-	case *parser.SetLit:
+	case *ast.SetLit:
 		if typ.Kind == schema.KindSet {
 			return fitWeak
 		}
-	case *parser.MapLit:
+	case *ast.MapLit:
 		if typ.Kind == schema.KindMap {
 			return fitWeak
 		}
-	case *parser.EmptyCollection:
+	case *ast.EmptyCollection:
 		if typ.Kind == schema.KindSet || typ.Kind == schema.KindMap {
 			return fitWeak
 		}
-	case *parser.TupleLit:
+	case *ast.TupleLit:
 		if typ.Kind == schema.KindTuple {
 			return fitWeak
 		}
@@ -827,7 +827,7 @@ func (a *analyzer) fitOf(t parser.Term, typ schema.Type) argFit {
 
 // resolve picks the overload of fn that f's arguments fit, as Cassandra's
 // FunctionResolver: an exact match wins, else the only compatible one.
-func (a *analyzer) resolve(fn *function, f *parser.FunctionCall) (*signature, error) {
+func (a *analyzer) resolve(fn *function, f *ast.FunctionCall) (*signature, error) {
 	var exact, compatible []*signature
 	for i := range fn.sigs {
 		s := &fn.sigs[i]
@@ -883,7 +883,7 @@ func (a *analyzer) resolve(fn *function, f *parser.FunctionCall) (*signature, er
 // function analyzes a function call in a term and returns it with its
 // result type. token() is analyzed by the WHERE clause code, which knows
 // the partition key; here it is refused.
-func (a *analyzer) function(f *parser.FunctionCall) (term, schema.Type, error) {
+func (a *analyzer) function(f *ast.FunctionCall) (term, schema.Type, error) {
 	if strings.ToLower(f.Name) == "token" && (f.Keyspace == "" || f.Keyspace == "system") {
 		return nil, schema.Type{}, invalidRequest("The function token() is only supported in the WHERE clause, on the partition key")
 	}
@@ -908,7 +908,7 @@ func (a *analyzer) function(f *parser.FunctionCall) (term, schema.Type, error) {
 
 // tokenTermFor analyzes token(args) against the partition key columns
 // (the value side of a token relation: token(k) > token(?)).
-func (a *analyzer) tokenTermFor(f *parser.FunctionCall, pk []schema.Column) (term, error) {
+func (a *analyzer) tokenTermFor(f *ast.FunctionCall, pk []schema.Column) (term, error) {
 	if len(f.Args) != len(pk) {
 		return nil, invalidRequest("Invalid number of arguments in call to function system.token: %d required but %d provided",
 			len(pk), len(f.Args))

@@ -3,6 +3,8 @@ package parser
 import (
 	"strings"
 	"unicode/utf8"
+
+	"wcdb/query/ast"
 )
 
 // This file is the CQL lexer. It follows Cassandra's Lexer.g (4.x) token
@@ -394,7 +396,7 @@ func (kw keyword) reserved() bool { return reservedKw[kw] }
 // reservedKw marks the reserved keywords (IsReservedKeyword's).
 var reservedKw = func() (r [numKeywords]bool) {
 	for kw := keyword(1); kw < numKeywords; kw++ {
-		r[kw] = IsReservedKeyword(keywordNames[kw])
+		r[kw] = ast.IsReservedKeyword(keywordNames[kw])
 	}
 	return r
 }()

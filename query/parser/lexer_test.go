@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"wcdb/query/ast"
 )
 
 // lexString renders the tokens of src as kind:text pairs.
@@ -136,10 +138,10 @@ func TestUnreservedKeywordsAreIdentifiers(t *testing.T) {
 			t.Errorf("%s as an identifier: %v", name, err)
 			continue
 		}
-		if got, want := QuoteIdent(name), name; got != want {
+		if got, want := ast.QuoteIdent(name), name; got != want {
 			t.Errorf("QuoteIdent(%q) = %q, want it bare", name, got)
 		}
-		if s := st.(*SelectStmt); s.Table.Keyspace != name || s.Where[0].Column != name {
+		if s := st.(*ast.SelectStmt); s.Table.Keyspace != name || s.Where[0].Column != name {
 			t.Errorf("%s: got %s", name, st)
 		}
 	}
@@ -163,23 +165,23 @@ func TestQuoteIdent(t *testing.T) {
 		"key":     "key",
 		"ünïcödé": `"ünïcödé"`,
 	} {
-		if got := QuoteIdent(name); got != want {
+		if got := ast.QuoteIdent(name); got != want {
 			t.Errorf("QuoteIdent(%q) = %s, want %s", name, got, want)
 		}
 		if name == "" {
 			continue
 		}
 		// Whatever the quoting, the name must read back unchanged.
-		st, err := Parse("SELECT " + QuoteIdent(name) + " FROM t")
+		st, err := Parse("SELECT " + ast.QuoteIdent(name) + " FROM t")
 		if err != nil {
-			t.Errorf("SELECT %s: %v", QuoteIdent(name), err)
+			t.Errorf("SELECT %s: %v", ast.QuoteIdent(name), err)
 			continue
 		}
-		if got := st.(*SelectStmt).Selectors[0].Expr.(*ColumnRef).Name; got != name {
-			t.Errorf("%s reads back as %q, want %q", QuoteIdent(name), got, name)
+		if got := st.(*ast.SelectStmt).Selectors[0].Expr.(*ast.ColumnRef).Name; got != name {
+			t.Errorf("%s reads back as %q, want %q", ast.QuoteIdent(name), got, name)
 		}
 	}
-	if got, want := QuoteString("it's"), "'it''s'"; got != want {
+	if got, want := ast.QuoteString("it's"), "'it''s'"; got != want {
 		t.Errorf("QuoteString = %s, want %s", got, want)
 	}
 }

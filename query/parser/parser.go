@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"wcdb/query/ast"
 )
 
 // SyntaxError is a statement that is not well-formed CQL. The server answers
@@ -82,13 +84,13 @@ func (e *InvalidError) Is(target error) bool {
 
 // Parse parses exactly one statement, optionally followed by ';'. The error
 // is a *SyntaxError or an *InvalidError.
-func Parse(src string) (Statement, error) {
+func Parse(src string) (ast.Statement, error) {
 	if err := checkSize(src); err != nil {
 		return nil, err
 	}
 	p := newParser(src)
 	defer p.release()
-	var st Statement
+	var st ast.Statement
 	err := p.run(func() {
 		st = p.statement()
 		for p.accept(tSemi) {
@@ -107,13 +109,13 @@ func Parse(src string) (Statement, error) {
 // skipped). Each statement numbers its bind markers from 0. On error it
 // returns the statements before the bad one with the error, so a shell can
 // run those and report the rest.
-func ParseAll(src string) ([]Statement, error) {
+func ParseAll(src string) ([]ast.Statement, error) {
 	if err := checkSize(src); err != nil {
 		return nil, err
 	}
 	p := newParser(src)
 	defer p.release()
-	var out []Statement
+	var out []ast.Statement
 	err := p.run(func() {
 		for {
 			for p.accept(tSemi) {
@@ -170,7 +172,7 @@ type parser struct {
 	toks    []token
 	pos     int
 	lexErr  *SyntaxError
-	markers []*BindMarker
+	markers []*ast.BindMarker
 	depth   int // nesting of terms and types (MaxNesting)
 
 	// colCache speeds up marker columns on long lines: the column of byte
@@ -441,15 +443,15 @@ func (p *parser) nameOf(what string) string {
 }
 
 // tableName parses [ks.]table.
-func (p *parser) tableName() TableName {
+func (p *parser) tableName() ast.TableName {
 	if p.is(tQMark) && p.peek(1).kind != tDot {
 		p.nameOf("table")
 	}
 	first := p.nameOf("keyspace")
 	if p.accept(tDot) {
-		return TableName{Keyspace: first, Name: p.nameOf("table")}
+		return ast.TableName{Keyspace: first, Name: p.nameOf("table")}
 	}
-	return TableName{Name: first}
+	return ast.TableName{Name: first}
 }
 
 // identList parses '(' ident (',' ident)* ')'.
@@ -482,9 +484,9 @@ func (p *parser) markerCol(t *token) int {
 }
 
 // marker parses ? or :name.
-func (p *parser) marker(role MarkerRole) *BindMarker {
+func (p *parser) marker(role ast.MarkerRole) *ast.BindMarker {
 	t := p.tok()
-	m := &BindMarker{Index: len(p.markers), Role: role, Line: int(t.line), Col: p.markerCol(t)}
+	m := &ast.BindMarker{Index: len(p.markers), Role: role, Line: int(t.line), Col: p.markerCol(t)}
 	if p.accept(tColon) {
 		m.Name = p.ident()
 	} else {
@@ -497,7 +499,7 @@ func (p *parser) marker(role MarkerRole) *BindMarker {
 func (p *parser) isMarkerStart() bool { return p.is(tQMark) || p.is(tColon) }
 
 // intValue parses an INTEGER or a bind marker (Parser.g intValue).
-func (p *parser) intValue(role MarkerRole) Term {
+func (p *parser) intValue(role ast.MarkerRole) ast.Term {
 	if p.isMarkerStart() {
 		return p.marker(role)
 	}
@@ -506,20 +508,20 @@ func (p *parser) intValue(role MarkerRole) Term {
 		p.noViable()
 	}
 	p.advance()
-	return &Constant{Kind: IntegerConst, Text: p.src[t.start:t.end]}
+	return &ast.Constant{Kind: ast.IntegerConst, Text: p.src[t.start:t.end]}
 }
 
 // Statements.
 
 // statement parses one statement and gives it its bind markers.
-func (p *parser) statement() Statement {
+func (p *parser) statement() ast.Statement {
 	p.markers = nil
 	st := p.statementBody()
-	st.base().markers = p.markers
+	st.SetBindMarkers(p.markers)
 	return st
 }
 
-func (p *parser) statementBody() Statement {
+func (p *parser) statementBody() ast.Statement {
 	t := p.tok()
 	if t.kind != tIdent {
 		p.noViable()
@@ -537,11 +539,11 @@ func (p *parser) statementBody() Statement {
 		return p.batchStmt()
 	case kwUse:
 		p.advance()
-		return &UseStmt{Keyspace: p.nameOf("keyspace")}
+		return &ast.UseStmt{Keyspace: p.nameOf("keyspace")}
 	case kwTruncate:
 		p.advance()
 		p.acceptKw(kwColumnfamily)
-		return &TruncateStmt{Table: p.tableName()}
+		return &ast.TruncateStmt{Table: p.tableName()}
 	case kwCreate:
 		return p.createStmt()
 	case kwAlter:
@@ -568,9 +570,9 @@ func (p *parser) statementBody() Statement {
 }
 
 // selectStmt parses SELECT (Parser.g selectStatement).
-func (p *parser) selectStmt() *SelectStmt {
+func (p *parser) selectStmt() *ast.SelectStmt {
 	p.expectKw(kwSelect)
-	s := &SelectStmt{}
+	s := &ast.SelectStmt{}
 	// JSON and DISTINCT are also valid column names: they are keywords only
 	// if what follows parses as a select clause (Parser.g's syntactic
 	// predicates), and here, also followed by FROM.
@@ -603,7 +605,7 @@ func (p *parser) selectStmt() *SelectStmt {
 	if p.acceptKw(kwOrder) {
 		p.expectKw(kwBy)
 		for {
-			o := Ordering{Column: p.cident()}
+			o := ast.Ordering{Column: p.cident()}
 			if p.acceptKw(kwDesc) {
 				o.Desc = true
 			} else {
@@ -619,10 +621,10 @@ func (p *parser) selectStmt() *SelectStmt {
 		p.advance()
 		p.advance()
 		p.expectKw(kwLimit)
-		s.PerPartitionLimit = p.intValue(MarkerPerPartitionLimit)
+		s.PerPartitionLimit = p.intValue(ast.MarkerPerPartitionLimit)
 	}
 	if p.acceptKw(kwLimit) {
-		s.Limit = p.intValue(MarkerLimit)
+		s.Limit = p.intValue(ast.MarkerLimit)
 	}
 	if p.acceptKw(kwAllow) {
 		p.expectKw(kwFiltering)
@@ -632,7 +634,7 @@ func (p *parser) selectStmt() *SelectStmt {
 }
 
 // selectClause parses [DISTINCT] selectors.
-func (p *parser) selectClause() (distinct bool, sels []Selector) {
+func (p *parser) selectClause() (distinct bool, sels []ast.Selector) {
 	if p.isKw(kwDistinct) && p.try(func() {
 		p.advance()
 		sels = p.selectors()
@@ -646,13 +648,13 @@ func (p *parser) selectClause() (distinct bool, sels []Selector) {
 }
 
 // selectors parses '*' or selector [AS alias] (',' ...)*; nil means '*'.
-func (p *parser) selectors() []Selector {
+func (p *parser) selectors() []ast.Selector {
 	if p.accept(tStar) {
 		return nil
 	}
-	var sels []Selector
+	var sels []ast.Selector
 	for {
-		sel := Selector{Expr: p.expr(true)}
+		sel := ast.Selector{Expr: p.expr(true)}
 		if p.acceptKw(kwAs) {
 			sel.Alias = p.ident()
 		}
@@ -664,18 +666,18 @@ func (p *parser) selectors() []Selector {
 }
 
 // insertStmt parses INSERT (Parser.g insertStatement).
-func (p *parser) insertStmt() *InsertStmt {
+func (p *parser) insertStmt() *ast.InsertStmt {
 	p.expectKw(kwInsert)
 	p.expectKw(kwInto)
-	s := &InsertStmt{Table: p.tableName()}
+	s := &ast.InsertStmt{Table: p.tableName()}
 	if p.acceptKw(kwJSON) {
 		switch {
 		case p.is(tString):
 			t := p.tok()
-			s.JSON = &Constant{Kind: StringConst, Text: stringValue(p.src, *t)}
+			s.JSON = &ast.Constant{Kind: ast.StringConst, Text: stringValue(p.src, *t)}
 			p.advance()
 		case p.isMarkerStart():
-			s.JSON = p.marker(MarkerJSON)
+			s.JSON = p.marker(ast.MarkerJSON)
 		default:
 			p.noViable()
 		}
@@ -710,21 +712,21 @@ func (p *parser) insertStmt() *InsertStmt {
 }
 
 // using parses an optional USING clause; timestampOnly is DELETE's form.
-func (p *parser) using(u *Using, timestampOnly bool) {
+func (p *parser) using(u *ast.Using, timestampOnly bool) {
 	if !p.acceptKw(kwUsing) {
 		return
 	}
 	if timestampOnly {
 		p.expectKw(kwTimestamp)
-		u.Timestamp = p.intValue(MarkerTimestamp)
+		u.Timestamp = p.intValue(ast.MarkerTimestamp)
 		return
 	}
 	for {
 		switch {
 		case p.acceptKw(kwTimestamp):
-			u.Timestamp = p.intValue(MarkerTimestamp)
+			u.Timestamp = p.intValue(ast.MarkerTimestamp)
 		case p.acceptKw(kwTTL):
-			u.TTL = p.intValue(MarkerTTL)
+			u.TTL = p.intValue(ast.MarkerTTL)
 		default:
 			p.noViable()
 		}
@@ -735,9 +737,9 @@ func (p *parser) using(u *Using, timestampOnly bool) {
 }
 
 // updateStmt parses UPDATE (Parser.g updateStatement).
-func (p *parser) updateStmt() *UpdateStmt {
+func (p *parser) updateStmt() *ast.UpdateStmt {
 	p.expectKw(kwUpdate)
-	s := &UpdateStmt{Table: p.tableName()}
+	s := &ast.UpdateStmt{Table: p.tableName()}
 	p.using(&s.Using, false)
 	p.expectKw(kwSet)
 	for {
@@ -753,19 +755,19 @@ func (p *parser) updateStmt() *UpdateStmt {
 }
 
 // assignment parses one SET item (Parser.g columnOperation).
-func (p *parser) assignment() Assignment {
+func (p *parser) assignment() ast.Assignment {
 	colTok := p.pos
-	a := Assignment{Column: p.cident()}
+	a := ast.Assignment{Column: p.cident()}
 	switch {
 	case p.accept(tEq):
 	case p.accept(tPlusEq):
-		a.Op, a.Value = AssignAdd, p.expr(false)
+		a.Op, a.Value = ast.AssignAdd, p.expr(false)
 		return a
 	case p.accept(tMinusEq):
-		a.Op, a.Value = AssignSubtract, p.expr(false)
+		a.Op, a.Value = ast.AssignSubtract, p.expr(false)
 		return a
 	case p.accept(tLBracket):
-		a.Op, a.Key = AssignSetElement, p.expr(false)
+		a.Op, a.Key = ast.AssignSetElement, p.expr(false)
 		p.expect(tRBracket)
 		p.expect(tEq)
 		a.Value = p.expr(false)
@@ -784,10 +786,10 @@ func (p *parser) assignment() Assignment {
 		case p.is(tPlus) || p.is(tMinus):
 			sign := p.src[p.tok().start:p.tok().end]
 			if p.accept(tPlus) {
-				a.Op = AssignAdd
+				a.Op = ast.AssignAdd
 			} else {
 				p.advance()
-				a.Op = AssignSubtract
+				a.Op = ast.AssignSubtract
 			}
 			if other != a.Column {
 				p.recognitionError(otherTok, "Only expressions of the form X = X %s<value> are supported.", sign)
@@ -800,7 +802,7 @@ func (p *parser) assignment() Assignment {
 			}
 			t := p.tok()
 			p.advance()
-			a.Op, a.Value = AssignAdd, &Constant{Kind: IntegerConst, Text: p.src[t.start:t.end]}
+			a.Op, a.Value = ast.AssignAdd, &ast.Constant{Kind: ast.IntegerConst, Text: p.src[t.start:t.end]}
 		default:
 			p.noViable()
 		}
@@ -812,13 +814,13 @@ func (p *parser) assignment() Assignment {
 		if other := p.cident(); other != a.Column {
 			p.recognitionError(otherTok, "Only expressions of the form X = <value> + X are supported.")
 		}
-		a.Op = AssignPrepend
+		a.Op = ast.AssignPrepend
 	}
 	return a
 }
 
 // ifClause parses an optional IF EXISTS or IF conditions.
-func (p *parser) ifClause() (exists bool, conds []Relation) {
+func (p *parser) ifClause() (exists bool, conds []ast.Relation) {
 	if !p.acceptKw(kwIf) {
 		return false, nil
 	}
@@ -834,11 +836,11 @@ func (p *parser) ifClause() (exists bool, conds []Relation) {
 }
 
 // condition parses one IF condition (Parser.g columnCondition).
-func (p *parser) condition() Relation {
+func (p *parser) condition() ast.Relation {
 	colTok := p.pos
-	r := Relation{Kind: RelColumn, Column: p.cident()}
+	r := ast.Relation{Kind: ast.RelColumn, Column: p.cident()}
 	if p.accept(tLBracket) {
-		r.Kind = RelElement
+		r.Kind = ast.RelElement
 		r.Key = p.expr(false)
 		p.expect(tRBracket)
 	} else if p.is(tDot) {
@@ -847,15 +849,15 @@ func (p *parser) condition() Relation {
 	switch {
 	case p.relOp(&r.Op):
 		r.Value = p.expr(false)
-	case r.Kind == RelColumn && p.isKw(kwContains):
+	case r.Kind == ast.RelColumn && p.isKw(kwContains):
 		p.advance()
-		r.Op = OpContains
+		r.Op = ast.OpContains
 		if p.acceptKw(kwKey) {
-			r.Op = OpContainsKey
+			r.Op = ast.OpContainsKey
 		}
 		r.Value = p.expr(false)
 	case p.acceptKw(kwIn):
-		r.Op = OpIn
+		r.Op = ast.OpIn
 		p.inValues(&r)
 	default:
 		p.noViable()
@@ -864,20 +866,20 @@ func (p *parser) condition() Relation {
 }
 
 // relOp parses a comparison operator, if there is one.
-func (p *parser) relOp(op *Operator) bool {
+func (p *parser) relOp(op *ast.Operator) bool {
 	switch p.tok().kind {
 	case tEq:
-		*op = OpEq
+		*op = ast.OpEq
 	case tLt:
-		*op = OpLt
+		*op = ast.OpLt
 	case tLte:
-		*op = OpLte
+		*op = ast.OpLte
 	case tGt:
-		*op = OpGt
+		*op = ast.OpGt
 	case tGte:
-		*op = OpGte
+		*op = ast.OpGte
 	case tNeq:
-		*op = OpNeq
+		*op = ast.OpNeq
 	default:
 		return false
 	}
@@ -887,13 +889,13 @@ func (p *parser) relOp(op *Operator) bool {
 
 // inValues parses the right side of a single-column IN: '(' terms ')' or a
 // bind marker for the whole list.
-func (p *parser) inValues(r *Relation) {
+func (p *parser) inValues(r *ast.Relation) {
 	if p.isMarkerStart() {
-		r.Value = p.marker(MarkerInList)
+		r.Value = p.marker(ast.MarkerInList)
 		return
 	}
 	p.expect(tLParen)
-	r.InValues = []Term{}
+	r.InValues = []ast.Term{}
 	if p.accept(tRParen) {
 		return
 	}
@@ -910,8 +912,8 @@ func (p *parser) inValues(r *Relation) {
 }
 
 // whereClause parses relation (AND relation)*.
-func (p *parser) whereClause() []Relation {
-	var rs []Relation
+func (p *parser) whereClause() []ast.Relation {
+	var rs []ast.Relation
 	for {
 		rs = p.relation(rs)
 		if !p.acceptKw(kwAnd) {
@@ -921,28 +923,28 @@ func (p *parser) whereClause() []Relation {
 }
 
 // relation parses one WHERE restriction (Parser.g relation) and appends it.
-func (p *parser) relation(rs []Relation) []Relation {
+func (p *parser) relation(rs []ast.Relation) []ast.Relation {
 	t := p.tok()
 	switch {
 	case isKwTok(t, kwToken) && p.peek(1).kind == tLParen:
 		p.advance()
-		r := Relation{Kind: RelToken, Columns: p.identList(true)}
+		r := ast.Relation{Kind: ast.RelToken, Columns: p.identList(true)}
 		if !p.relOp(&r.Op) {
 			p.noViable()
 		}
 		r.Value = p.expr(false)
 		return append(rs, r)
 	case t.kind == tLParen:
-		var r Relation
+		var r ast.Relation
 		if p.try(func() {
-			r = Relation{Kind: RelTuple, Columns: p.identList(true)}
+			r = ast.Relation{Kind: ast.RelTuple, Columns: p.identList(true)}
 			if !p.isKw(kwIn) && !p.relOp(&r.Op) {
 				p.noViable()
 			}
 		}) {
 			if r.Op == 0 {
 				p.advance() // IN
-				r.Op = OpIn
+				r.Op = ast.OpIn
 				p.tupleInValues(&r)
 			} else {
 				r.Value = p.tupleValue()
@@ -955,9 +957,9 @@ func (p *parser) relation(rs []Relation) []Relation {
 		p.expect(tRParen)
 		return rs
 	case identTok(t) || t.kind == tQuoted:
-		r := Relation{Kind: RelColumn, Column: p.cident()}
+		r := ast.Relation{Kind: ast.RelColumn, Column: p.cident()}
 		if p.accept(tLBracket) {
-			r.Kind = RelElement
+			r.Kind = ast.RelElement
 			r.Key = p.expr(false)
 			p.expect(tRBracket)
 			if !p.relOp(&r.Op) {
@@ -970,21 +972,21 @@ func (p *parser) relation(rs []Relation) []Relation {
 		case p.relOp(&r.Op):
 			r.Value = p.expr(false)
 		case p.acceptKw(kwIn):
-			r.Op = OpIn
+			r.Op = ast.OpIn
 			p.inValues(&r)
 		case p.acceptKw(kwContains):
-			r.Op = OpContains
+			r.Op = ast.OpContains
 			if p.acceptKw(kwKey) {
-				r.Op = OpContainsKey
+				r.Op = ast.OpContainsKey
 			}
 			r.Value = p.expr(false)
 		case p.acceptKw(kwLike):
-			r.Op = OpLike
+			r.Op = ast.OpLike
 			r.Value = p.expr(false)
 		case p.acceptKw(kwIs):
 			p.expectKw(kwNot)
 			p.expectKw(kwNull)
-			r.Op = OpIsNotNull
+			r.Op = ast.OpIsNotNull
 		default:
 			p.noViable()
 		}
@@ -996,9 +998,9 @@ func (p *parser) relation(rs []Relation) []Relation {
 
 // tupleValue parses a tuple literal or a bind marker (Parser.g
 // multiColumnValue).
-func (p *parser) tupleValue() Term {
+func (p *parser) tupleValue() ast.Term {
 	if p.isMarkerStart() {
-		return p.marker(MarkerValue)
+		return p.marker(ast.MarkerValue)
 	}
 	if !p.is(tLParen) {
 		p.noViable()
@@ -1008,13 +1010,13 @@ func (p *parser) tupleValue() Term {
 
 // tupleInValues parses the right side of (a, b) IN: '(' ')', a marker, or
 // '(' of tuple literals or markers ')'.
-func (p *parser) tupleInValues(r *Relation) {
+func (p *parser) tupleInValues(r *ast.Relation) {
 	if p.isMarkerStart() {
-		r.Value = p.marker(MarkerInList)
+		r.Value = p.marker(ast.MarkerInList)
 		return
 	}
 	p.expect(tLParen)
-	r.InValues = []Term{}
+	r.InValues = []ast.Term{}
 	if p.accept(tRParen) {
 		return
 	}
@@ -1031,13 +1033,13 @@ func (p *parser) tupleInValues(r *Relation) {
 }
 
 // deleteStmt parses DELETE (Parser.g deleteStatement).
-func (p *parser) deleteStmt() *DeleteStmt {
+func (p *parser) deleteStmt() *ast.DeleteStmt {
 	p.expectKw(kwDelete)
-	s := &DeleteStmt{}
+	s := &ast.DeleteStmt{}
 	if !p.isKw(kwFrom) {
 		for {
 			colTok := p.pos
-			d := DeleteTarget{Column: p.cident()}
+			d := ast.DeleteTarget{Column: p.cident()}
 			if p.accept(tLBracket) {
 				d.Key = p.expr(false)
 				p.expect(tRBracket)
@@ -1060,20 +1062,20 @@ func (p *parser) deleteStmt() *DeleteStmt {
 }
 
 // batchStmt parses BEGIN [UNLOGGED | COUNTER] BATCH ... APPLY BATCH.
-func (p *parser) batchStmt() *BatchStmt {
+func (p *parser) batchStmt() *ast.BatchStmt {
 	p.expectKw(kwBegin)
-	s := &BatchStmt{}
+	s := &ast.BatchStmt{}
 	switch {
 	case p.acceptKw(kwUnlogged):
-		s.Type = UnloggedBatch
+		s.Type = ast.UnloggedBatch
 	case p.acceptKw(kwCounter):
-		s.Type = CounterBatch
+		s.Type = ast.CounterBatch
 	}
 	p.expectKw(kwBatch)
 	p.using(&s.Using, false)
 	for {
 		start := len(p.markers)
-		var st Statement
+		var st ast.Statement
 		switch {
 		case p.isKw(kwInsert):
 			st = p.insertStmt()
@@ -1086,7 +1088,7 @@ func (p *parser) batchStmt() *BatchStmt {
 			p.expectKw(kwBatch)
 			return s
 		}
-		st.base().markers = p.markers[start:len(p.markers):len(p.markers)]
+		st.SetBindMarkers(p.markers[start:len(p.markers):len(p.markers)])
 		s.Statements = append(s.Statements, st)
 		p.accept(tSemi)
 	}
@@ -1115,14 +1117,14 @@ func (p *parser) isKeyspaceKw() bool { return p.isKw(kwKeyspace) || p.isKw(kwSch
 
 // createStmt parses CREATE KEYSPACE and CREATE TABLE, and names the CREATE
 // statements wcdb does not support.
-func (p *parser) createStmt() Statement {
+func (p *parser) createStmt() ast.Statement {
 	start := p.pos
 	p.expectKw(kwCreate)
 	t := p.tok()
 	switch {
 	case p.isKeyspaceKw():
 		p.advance()
-		s := &CreateKeyspaceStmt{IfNotExists: p.ifNotExists()}
+		s := &ast.CreateKeyspaceStmt{IfNotExists: p.ifNotExists()}
 		s.Name = p.nameOf("keyspace")
 		p.expectKw(kwWith)
 		s.Properties = p.properties(nil)
@@ -1152,8 +1154,8 @@ func (p *parser) createStmt() Statement {
 
 // createTable parses the rest of CREATE TABLE (Parser.g
 // createTableStatement, tableDefinition).
-func (p *parser) createTable() *CreateTableStmt {
-	s := &CreateTableStmt{IfNotExists: p.ifNotExists(), Table: p.tableName()}
+func (p *parser) createTable() *ast.CreateTableStmt {
+	s := &ast.CreateTableStmt{IfNotExists: p.ifNotExists(), Table: p.tableName()}
 	if p.isKw(kwLike) {
 		p.unsupported(p.pos, "CREATE TABLE LIKE")
 	}
@@ -1182,7 +1184,7 @@ func (p *parser) createTable() *CreateTableStmt {
 			}
 			p.expect(tRParen)
 		} else {
-			c := ColumnDef{Name: p.ident(), Type: p.typeExpr()}
+			c := ast.ColumnDef{Name: p.ident(), Type: p.typeExpr()}
 			c.Static = p.acceptKw(kwStatic)
 			if p.isKw(kwPrimary) {
 				at := p.pos
@@ -1216,7 +1218,7 @@ func (p *parser) createTable() *CreateTableStmt {
 			p.expectKw(kwBy)
 			p.expect(tLParen)
 			for {
-				o := Ordering{Column: p.ident()}
+				o := ast.Ordering{Column: p.ident()}
 				switch {
 				case p.acceptKw(kwAsc):
 				case p.acceptKw(kwDesc):
@@ -1242,11 +1244,11 @@ func (p *parser) createTable() *CreateTableStmt {
 }
 
 // properties parses property (AND property)*.
-func (p *parser) properties(seen map[string]bool) []Property {
+func (p *parser) properties(seen map[string]bool) []ast.Property {
 	if seen == nil {
 		seen = map[string]bool{}
 	}
-	var ps []Property
+	var ps []ast.Property
 	for {
 		ps = append(ps, p.property(seen))
 		if !p.acceptKw(kwAnd) {
@@ -1256,9 +1258,9 @@ func (p *parser) properties(seen map[string]bool) []Property {
 }
 
 // property parses name = constant | keyword | {map} (Parser.g property).
-func (p *parser) property(seen map[string]bool) Property {
+func (p *parser) property(seen map[string]bool) ast.Property {
 	nameTok := p.pos
-	prop := Property{Name: p.ident()}
+	prop := ast.Property{Name: p.ident()}
 	if seen[prop.Name] {
 		p.recognitionError(nameTok, "Multiple definition for property '%s'", prop.Name)
 	}
@@ -1267,7 +1269,7 @@ func (p *parser) property(seen map[string]bool) Property {
 	t := p.tok()
 	switch {
 	case t.kind == tLBrace:
-		m := &MapLit{}
+		m := &ast.MapLit{}
 		p.advance()
 		for !p.accept(tRBrace) {
 			if len(m.Entries) > 0 {
@@ -1276,27 +1278,27 @@ func (p *parser) property(seen map[string]bool) Property {
 			k := p.expr(false)
 			p.expect(tColon)
 			v := p.expr(false)
-			if _, ok := k.(*Constant); !ok {
+			if _, ok := k.(*ast.Constant); !ok {
 				msg := "Invalid property name: " + k.String()
-				if _, isMarker := k.(*BindMarker); isMarker {
+				if _, isMarker := k.(*ast.BindMarker); isMarker {
 					msg += " (bind variables are not supported in DDL queries)"
 				}
 				p.recognitionError(nameTok, "%s", msg)
 			}
-			if _, ok := v.(*Constant); !ok {
+			if _, ok := v.(*ast.Constant); !ok {
 				msg := "Invalid property value: " + v.String() + " for property: " + k.String()
-				if _, isMarker := v.(*BindMarker); isMarker {
+				if _, isMarker := v.(*ast.BindMarker); isMarker {
 					msg += " (bind variables are not supported in DDL queries)"
 				}
 				p.recognitionError(nameTok, "%s", msg)
 			}
-			m.Entries = append(m.Entries, MapEntry{Key: k, Value: v})
+			m.Entries = append(m.Entries, ast.MapEntry{Key: k, Value: v})
 		}
 		prop.Value = m
 	case t.kind == tIdent && t.kw != kwNone && !t.kw.reserved():
 		// An unreserved keyword stands for its own text.
 		p.advance()
-		prop.Value = &Constant{Kind: StringConst, Text: p.src[t.start:t.end]}
+		prop.Value = &ast.Constant{Kind: ast.StringConst, Text: p.src[t.start:t.end]}
 	default:
 		c, ok := p.constant()
 		if !ok {
@@ -1309,35 +1311,35 @@ func (p *parser) property(seen map[string]bool) Property {
 
 // constant parses a literal constant (Parser.g constant), if the current
 // token is one.
-func (p *parser) constant() (*Constant, bool) {
+func (p *parser) constant() (*ast.Constant, bool) {
 	t := p.tok()
 	text := p.src[t.start:t.end]
-	var c *Constant
+	var c *ast.Constant
 	switch t.kind {
 	case tString:
-		c = &Constant{Kind: StringConst, Text: stringValue(p.src, *t)}
+		c = &ast.Constant{Kind: ast.StringConst, Text: stringValue(p.src, *t)}
 	case tInt:
-		c = &Constant{Kind: IntegerConst, Text: text}
+		c = &ast.Constant{Kind: ast.IntegerConst, Text: text}
 	case tFloat:
-		c = &Constant{Kind: FloatConst, Text: text}
+		c = &ast.Constant{Kind: ast.FloatConst, Text: text}
 	case tBool:
-		c = &Constant{Kind: BooleanConst, Text: "false"}
+		c = &ast.Constant{Kind: ast.BooleanConst, Text: "false"}
 		if t.kw == kwTrue {
 			c.Text = "true"
 		}
 	case tNaN:
-		c = &Constant{Kind: FloatConst, Text: "NaN"}
+		c = &ast.Constant{Kind: ast.FloatConst, Text: "NaN"}
 	case tInfinity:
-		c = &Constant{Kind: FloatConst, Text: "Infinity"}
+		c = &ast.Constant{Kind: ast.FloatConst, Text: "Infinity"}
 		if text[0] == '-' {
 			c.Text = "-Infinity"
 		}
 	case tHex:
-		c = &Constant{Kind: HexConst, Text: text}
+		c = &ast.Constant{Kind: ast.HexConst, Text: text}
 	case tUUID:
-		c = &Constant{Kind: UUIDConst, Text: text}
+		c = &ast.Constant{Kind: ast.UUIDConst, Text: text}
 	case tDuration:
-		c = &Constant{Kind: DurationConst, Text: text}
+		c = &ast.Constant{Kind: ast.DurationConst, Text: text}
 	default:
 		return nil, false
 	}
@@ -1347,14 +1349,14 @@ func (p *parser) constant() (*Constant, bool) {
 
 // alterStmt parses ALTER KEYSPACE and ALTER TABLE, and names the ALTER
 // statements wcdb does not support.
-func (p *parser) alterStmt() Statement {
+func (p *parser) alterStmt() ast.Statement {
 	start := p.pos
 	p.expectKw(kwAlter)
 	t := p.tok()
 	switch {
 	case p.isKeyspaceKw():
 		p.advance()
-		s := &AlterKeyspaceStmt{IfExists: p.ifExists()}
+		s := &ast.AlterKeyspaceStmt{IfExists: p.ifExists()}
 		s.Name = p.nameOf("keyspace")
 		p.expectKw(kwWith)
 		s.Properties = p.properties(nil)
@@ -1372,8 +1374,8 @@ func (p *parser) alterStmt() Statement {
 }
 
 // alterTable parses the rest of ALTER TABLE (Parser.g alterTableStatement).
-func (p *parser) alterTable() *AlterTableStmt {
-	s := &AlterTableStmt{IfExists: p.ifExists(), Table: p.tableName()}
+func (p *parser) alterTable() *ast.AlterTableStmt {
+	s := &ast.AlterTableStmt{IfExists: p.ifExists(), Table: p.tableName()}
 	t := p.tok()
 	switch {
 	case isKwTok(t, kwAlter):
@@ -1383,14 +1385,14 @@ func (p *parser) alterTable() *AlterTableStmt {
 		p.unsupported(p.pos, "ALTER TABLE ... ALTER")
 	case isKwTok(t, kwAdd):
 		p.advance()
-		s.Action = AlterAdd
+		s.Action = ast.AlterAdd
 		if p.acceptKw(kwIf) {
 			p.expectKw(kwNot)
 			p.expectKw(kwExists)
 			s.IfColumnNotExists = true
 		}
-		col := func() ColumnDef {
-			c := ColumnDef{Name: p.ident(), Type: p.typeExpr()}
+		col := func() ast.ColumnDef {
+			c := ast.ColumnDef{Name: p.ident(), Type: p.typeExpr()}
 			c.Static = p.acceptKw(kwStatic)
 			return c
 		}
@@ -1403,14 +1405,14 @@ func (p *parser) alterTable() *AlterTableStmt {
 			}
 			p.expect(tRParen)
 		} else {
-			s.Add = []ColumnDef{col()}
+			s.Add = []ast.ColumnDef{col()}
 		}
 	case isKwTok(t, kwDrop):
 		p.advance()
 		if p.isKw(kwCompact) && isKwTok(p.peek(1), kwStorage) {
 			p.unsupported(p.pos-1, "DROP COMPACT STORAGE")
 		}
-		s.Action = AlterDrop
+		s.Action = ast.AlterDrop
 		s.IfColumnExists = p.ifExists()
 		if p.is(tLParen) {
 			s.Drop = p.identList(false)
@@ -1421,14 +1423,14 @@ func (p *parser) alterTable() *AlterTableStmt {
 			p.expectKw(kwTimestamp)
 			it := p.tok()
 			p.expect(tInt)
-			s.DropTimestamp = &Constant{Kind: IntegerConst, Text: p.src[it.start:it.end]}
+			s.DropTimestamp = &ast.Constant{Kind: ast.IntegerConst, Text: p.src[it.start:it.end]}
 		}
 	case isKwTok(t, kwRename):
 		p.advance()
-		s.Action = AlterRename
+		s.Action = ast.AlterRename
 		s.IfColumnExists = p.ifExists()
 		for {
-			r := ColumnRename{From: p.ident()}
+			r := ast.ColumnRename{From: p.ident()}
 			p.expectKw(kwTo)
 			r.To = p.ident()
 			s.Renames = append(s.Renames, r)
@@ -1438,7 +1440,7 @@ func (p *parser) alterTable() *AlterTableStmt {
 		}
 	case isKwTok(t, kwWith):
 		p.advance()
-		s.Action = AlterWith
+		s.Action = ast.AlterWith
 		s.Properties = p.properties(nil)
 	default:
 		p.noViable()
@@ -1448,19 +1450,19 @@ func (p *parser) alterTable() *AlterTableStmt {
 
 // dropStmt parses DROP KEYSPACE and DROP TABLE, and names the DROP
 // statements wcdb does not support.
-func (p *parser) dropStmt() Statement {
+func (p *parser) dropStmt() ast.Statement {
 	start := p.pos
 	p.expectKw(kwDrop)
 	t := p.tok()
 	switch {
 	case p.isKeyspaceKw():
 		p.advance()
-		s := &DropKeyspaceStmt{IfExists: p.ifExists()}
+		s := &ast.DropKeyspaceStmt{IfExists: p.ifExists()}
 		s.Name = p.nameOf("keyspace")
 		return s
 	case isKwTok(t, kwColumnfamily):
 		p.advance()
-		s := &DropTableStmt{IfExists: p.ifExists()}
+		s := &ast.DropTableStmt{IfExists: p.ifExists()}
 		s.Table = p.tableName()
 		return s
 	case isKwTok(t, kwIndex):
@@ -1481,9 +1483,9 @@ func (p *parser) dropStmt() Statement {
 }
 
 // describeStmt parses DESCRIBE / DESC (Parser.g describeStatement).
-func (p *parser) describeStmt() *DescribeStmt {
+func (p *parser) describeStmt() *ast.DescribeStmt {
 	p.advance() // DESCRIBE or DESC
-	s := &DescribeStmt{}
+	s := &ast.DescribeStmt{}
 	qualified := func() {
 		first := p.ident()
 		if p.accept(tDot) {
@@ -1499,70 +1501,70 @@ func (p *parser) describeStmt() *DescribeStmt {
 		if t.kind != tQuoted {
 			p.noViable()
 		}
-		s.Kind = DescribeName
+		s.Kind = ast.DescribeName
 		qualified()
 	case word == "cluster":
 		p.advance()
-		s.Kind = DescribeCluster
+		s.Kind = ast.DescribeCluster
 	case t.kw == kwFull && isKwTok(p.peek(1), kwSchema):
 		p.advance()
 		p.advance()
-		s.Kind, s.Full = DescribeSchema, true
+		s.Kind, s.Full = ast.DescribeSchema, true
 	case t.kw == kwSchema:
 		p.advance()
-		s.Kind = DescribeSchema
+		s.Kind = ast.DescribeSchema
 	case t.kw == kwKeyspaces:
 		p.advance()
-		s.Kind = DescribeKeyspaces
+		s.Kind = ast.DescribeKeyspaces
 	case word == "only" && isKwTok(p.peek(1), kwKeyspace), t.kw == kwKeyspace:
 		if word == "only" {
 			p.advance()
 			s.Only = true
 		}
 		p.advance()
-		s.Kind = DescribeKeyspace
+		s.Kind = ast.DescribeKeyspace
 		if identTok(p.tok()) {
 			s.Keyspace = p.ident()
 		}
 	case t.kw == kwTables:
 		p.advance()
-		s.Kind = DescribeTables
+		s.Kind = ast.DescribeTables
 	case t.kw == kwColumnfamily:
 		p.advance()
-		s.Kind = DescribeTable
+		s.Kind = ast.DescribeTable
 		qualified()
 	case t.kw == kwIndex:
 		p.advance()
-		s.Kind = DescribeIndex
+		s.Kind = ast.DescribeIndex
 		qualified()
 	case t.kw == kwMaterialized:
 		p.advance()
 		p.expectKw(kwView)
-		s.Kind = DescribeView
+		s.Kind = ast.DescribeView
 		qualified()
 	case t.kw == kwTypes:
 		p.advance()
-		s.Kind = DescribeTypes
+		s.Kind = ast.DescribeTypes
 	case t.kw == kwType:
 		p.advance()
-		s.Kind = DescribeType
+		s.Kind = ast.DescribeType
 		qualified()
 	case t.kw == kwFunctions:
 		p.advance()
-		s.Kind = DescribeFunctions
+		s.Kind = ast.DescribeFunctions
 	case t.kw == kwFunction:
 		p.advance()
-		s.Kind = DescribeFunction
+		s.Kind = ast.DescribeFunction
 		qualified()
 	case t.kw == kwAggregates:
 		p.advance()
-		s.Kind = DescribeAggregates
+		s.Kind = ast.DescribeAggregates
 	case t.kw == kwAggregate:
 		p.advance()
-		s.Kind = DescribeAggregate
+		s.Kind = ast.DescribeAggregate
 		qualified()
 	default:
-		s.Kind = DescribeName
+		s.Kind = ast.DescribeName
 		qualified()
 	}
 	if p.acceptKw(kwWith) {
@@ -1581,13 +1583,13 @@ var reservedTypeNames = map[string]bool{
 }
 
 // typeExpr parses a CQL type (Parser.g comparatorType).
-func (p *parser) typeExpr() TypeExpr {
+func (p *parser) typeExpr() ast.TypeExpr {
 	p.nest()
 	defer p.unnest()
 	t := p.tok()
 	if t.kind == tString {
 		p.advance()
-		return TypeExpr{Kind: TypeCustom, Name: stringValue(p.src, *t)}
+		return ast.TypeExpr{Kind: ast.TypeCustom, Name: stringValue(p.src, *t)}
 	}
 	if t.kind == tIdent && p.peek(1).kind == tLt {
 		switch t.kw {
@@ -1601,21 +1603,21 @@ func (p *parser) typeExpr() TypeExpr {
 		case kwMap, kwList, kwSet, kwTuple:
 			p.advance()
 			p.advance()
-			te := TypeExpr{Kind: TypeTuple}
+			te := ast.TypeExpr{Kind: ast.TypeTuple}
 			switch t.kw {
 			case kwMap:
-				te.Kind = TypeMap
+				te.Kind = ast.TypeMap
 			case kwList:
-				te.Kind = TypeList
+				te.Kind = ast.TypeList
 			case kwSet:
-				te.Kind = TypeSet
+				te.Kind = ast.TypeSet
 			}
 			te.Args = append(te.Args, p.typeExpr())
 			switch te.Kind {
-			case TypeMap:
+			case ast.TypeMap:
 				p.expect(tComma)
 				te.Args = append(te.Args, p.typeExpr())
-			case TypeTuple:
+			case ast.TypeTuple:
 				for p.accept(tComma) {
 					te.Args = append(te.Args, p.typeExpr())
 				}
@@ -1626,12 +1628,12 @@ func (p *parser) typeExpr() TypeExpr {
 	}
 	if t.kind == tIdent && t.kw.isNativeType() {
 		p.advance()
-		return TypeExpr{Kind: TypeNative, Name: strings.ToLower(keywordNames[t.kw])}
+		return ast.TypeExpr{Kind: ast.TypeNative, Name: strings.ToLower(keywordNames[t.kw])}
 	}
 	if !identTok(t) {
 		p.noViable()
 	}
-	te := TypeExpr{Kind: TypeUser, Name: p.ident()}
+	te := ast.TypeExpr{Kind: ast.TypeUser, Name: p.ident()}
 	if p.accept(tDot) {
 		te.Keyspace = te.Name
 		nameTok := p.pos
@@ -1650,7 +1652,7 @@ func (p *parser) typeExpr() TypeExpr {
 
 // expr parses a term (Parser.g term / termAddition; unaliasedSelector /
 // selectionAddition when sel).
-func (p *parser) expr(sel bool) Term {
+func (p *parser) expr(sel bool) ast.Term {
 	left := p.mulExpr(sel)
 	for {
 		t := p.tok()
@@ -1666,12 +1668,12 @@ func (p *parser) expr(sel bool) Term {
 			op = '-'
 		}
 		p.advance()
-		left = &BinaryExpr{Op: op, Left: left, Right: p.mulExpr(sel)}
+		left = &ast.BinaryExpr{Op: op, Left: left, Right: p.mulExpr(sel)}
 	}
 }
 
 // mulExpr parses * / % operands (termMultiplication).
-func (p *parser) mulExpr(sel bool) Term {
+func (p *parser) mulExpr(sel bool) ast.Term {
 	left := p.group(sel)
 	for {
 		var op byte
@@ -1686,25 +1688,25 @@ func (p *parser) mulExpr(sel bool) Term {
 			return left
 		}
 		p.advance()
-		left = &BinaryExpr{Op: op, Left: left, Right: p.group(sel)}
+		left = &ast.BinaryExpr{Op: op, Left: left, Right: p.group(sel)}
 	}
 }
 
 // group parses an optionally negated simple term (termGroup). Negated
 // numeric literals fold into negative constants.
-func (p *parser) group(sel bool) Term {
+func (p *parser) group(sel bool) ast.Term {
 	if !p.accept(tMinus) {
 		return p.simple(sel)
 	}
-	var t Term
+	var t ast.Term
 	if sel && p.is(tMinus) {
 		t = p.group(sel) // selectionGroup allows "- -x"
 	} else {
 		t = p.simple(sel)
 	}
-	if c, ok := t.(*Constant); ok {
+	if c, ok := t.(*ast.Constant); ok {
 		switch c.Kind {
-		case IntegerConst, FloatConst, DurationConst:
+		case ast.IntegerConst, ast.FloatConst, ast.DurationConst:
 			if c.Text != "NaN" {
 				if strings.HasPrefix(c.Text, "-") {
 					c.Text = c.Text[1:]
@@ -1715,7 +1717,7 @@ func (p *parser) group(sel bool) Term {
 			return c
 		}
 	}
-	return &Negate{Term: t}
+	return &ast.Negate{Term: t}
 }
 
 // startsTerm reports whether the token at i can begin a term.
@@ -1762,7 +1764,7 @@ func (p *parser) isFunctionAt(i int) bool {
 
 // simple parses a simple term (Parser.g simpleTerm; selectionGroup when
 // sel), with the [key] and [from..to] selections a selector may apply.
-func (p *parser) simple(sel bool) Term {
+func (p *parser) simple(sel bool) ast.Term {
 	e := p.primary(sel)
 	if !sel {
 		return e
@@ -1771,17 +1773,17 @@ func (p *parser) simple(sel bool) Term {
 		switch {
 		case p.accept(tLBracket):
 			if p.accept(tRange) {
-				e = &SliceExpr{Term: e, To: p.expr(false)}
+				e = &ast.SliceExpr{Term: e, To: p.expr(false)}
 			} else {
 				key := p.expr(false)
 				if p.accept(tRange) {
-					s := &SliceExpr{Term: e, From: key}
+					s := &ast.SliceExpr{Term: e, From: key}
 					if !p.is(tRBracket) {
 						s.To = p.expr(false)
 					}
 					e = s
 				} else {
-					e = &ElementExpr{Term: e, Key: key}
+					e = &ast.ElementExpr{Term: e, Key: key}
 				}
 			}
 			p.expect(tRBracket)
@@ -1795,7 +1797,7 @@ func (p *parser) simple(sel bool) Term {
 
 // primary parses a constant, literal, marker, function call, cast or
 // parenthesised term, or (when sel) a column or selector function.
-func (p *parser) primary(sel bool) Term {
+func (p *parser) primary(sel bool) ast.Term {
 	p.nest()
 	defer p.unnest()
 	if c, ok := p.constant(); ok {
@@ -1804,10 +1806,10 @@ func (p *parser) primary(sel bool) Term {
 	t := p.tok()
 	switch t.kind {
 	case tQMark, tColon:
-		return p.marker(MarkerValue)
+		return p.marker(ast.MarkerValue)
 	case tLBracket:
 		p.advance()
-		l := &ListLit{}
+		l := &ast.ListLit{}
 		if !p.accept(tRBracket) {
 			for {
 				l.Elems = append(l.Elems, p.expr(sel))
@@ -1827,7 +1829,7 @@ func (p *parser) primary(sel bool) Term {
 			switch t.kw {
 			case kwNull:
 				p.advance()
-				return &NullLit{}
+				return &ast.NullLit{}
 			case kwCast:
 				if p.peek(1).kind == tLParen {
 					return p.cast(sel)
@@ -1835,13 +1837,13 @@ func (p *parser) primary(sel bool) Term {
 			case kwCount:
 				if sel && p.peek(1).kind == tLParen && p.peek(2).kind == tStar && p.peek(3).kind == tRParen {
 					p.pos += 4
-					return &CountRows{}
+					return &ast.CountRows{}
 				}
 			case kwWritetime, kwTTL:
 				if sel && p.peek(1).kind == tLParen {
 					p.advance()
 					p.advance()
-					w := &WritetimeExpr{Column: p.ident(), TTL: t.kw == kwTTL}
+					w := &ast.WritetimeExpr{Column: p.ident(), TTL: t.kw == kwTTL}
 					p.expect(tRParen)
 					return w
 				}
@@ -1851,7 +1853,7 @@ func (p *parser) primary(sel bool) Term {
 			return p.functionCall(sel)
 		}
 		if sel && (identTok(t) || t.kind == tQuoted) {
-			return &ColumnRef{Name: p.cident()}
+			return &ast.ColumnRef{Name: p.cident()}
 		}
 	}
 	p.noViable()
@@ -1859,8 +1861,8 @@ func (p *parser) primary(sel bool) Term {
 }
 
 // functionCall parses [ks.]name '(' [term (',' term)*] ')'.
-func (p *parser) functionCall(sel bool) *FunctionCall {
-	f := &FunctionCall{}
+func (p *parser) functionCall(sel bool) *ast.FunctionCall {
+	f := &ast.FunctionCall{}
 	t := p.tok()
 	if p.at(p.pos+1).kind == tDot {
 		f.Keyspace = p.ident()
@@ -1887,10 +1889,10 @@ func (p *parser) functionCall(sel bool) *FunctionCall {
 }
 
 // cast parses CAST '(' term AS native_type ')'.
-func (p *parser) cast(sel bool) *CastExpr {
+func (p *parser) cast(sel bool) *ast.CastExpr {
 	p.advance() // CAST
 	p.expect(tLParen)
-	c := &CastExpr{}
+	c := &ast.CastExpr{}
 	if sel {
 		c.Term = p.expr(sel)
 	} else {
@@ -1907,27 +1909,27 @@ func (p *parser) cast(sel bool) *CastExpr {
 
 // braces parses {}, a set literal, a map literal; a user-type literal is
 // reported as unsupported.
-func (p *parser) braces(sel bool) Term {
+func (p *parser) braces(sel bool) ast.Term {
 	start := p.pos
 	p.advance() // {
 	if p.accept(tRBrace) {
-		return &EmptyCollection{}
+		return &ast.EmptyCollection{}
 	}
 	if !sel && (identTok(p.tok()) || p.is(tQuoted)) && p.peek(1).kind == tColon {
 		p.unsupported(start, "A user-defined type literal")
 	}
 	first := p.expr(sel)
 	if p.accept(tColon) {
-		m := &MapLit{Entries: []MapEntry{{Key: first, Value: p.expr(sel)}}}
+		m := &ast.MapLit{Entries: []ast.MapEntry{{Key: first, Value: p.expr(sel)}}}
 		for p.accept(tComma) {
 			k := p.expr(sel)
 			p.expect(tColon)
-			m.Entries = append(m.Entries, MapEntry{Key: k, Value: p.expr(sel)})
+			m.Entries = append(m.Entries, ast.MapEntry{Key: k, Value: p.expr(sel)})
 		}
 		p.expect(tRBrace)
 		return m
 	}
-	s := &SetLit{Elems: []Term{first}}
+	s := &ast.SetLit{Elems: []ast.Term{first}}
 	for p.accept(tComma) {
 		s.Elems = append(s.Elems, p.expr(sel))
 	}
@@ -1936,8 +1938,8 @@ func (p *parser) braces(sel bool) Term {
 }
 
 // parenthesised parses a type hint "(type) term" or a tuple literal.
-func (p *parser) parenthesised(sel bool) Term {
-	var hint TypeExpr
+func (p *parser) parenthesised(sel bool) ast.Term {
+	var hint ast.TypeExpr
 	if p.try(func() {
 		p.advance() // (
 		hint = p.typeExpr()
@@ -1946,7 +1948,7 @@ func (p *parser) parenthesised(sel bool) Term {
 			p.noViable()
 		}
 	}) {
-		return &TypeHint{Type: hint, Term: p.simple(sel)}
+		return &ast.TypeHint{Type: hint, Term: p.simple(sel)}
 	}
 	return p.tupleLit(sel)
 }
@@ -1963,9 +1965,9 @@ func (p *parser) startsSimple(i int, sel bool) bool {
 }
 
 // tupleLit parses '(' term (',' term)* ')'.
-func (p *parser) tupleLit(sel bool) *TupleLit {
+func (p *parser) tupleLit(sel bool) *ast.TupleLit {
 	p.expect(tLParen)
-	tl := &TupleLit{}
+	tl := &ast.TupleLit{}
 	for {
 		tl.Elems = append(tl.Elems, p.expr(sel))
 		if !p.accept(tComma) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
+
+	"wcdb/query/ast"
 )
 
 // TestParse runs the files in testdata/parse. Commands:
@@ -48,7 +50,7 @@ func TestParse(t *testing.T) {
 					return describeError(err)
 				}
 				out := markerLines(st)
-				if bs, ok := st.(*BatchStmt); ok {
+				if bs, ok := st.(*ast.BatchStmt); ok {
 					for i, sub := range bs.Statements {
 						out += fmt.Sprintf("statement %d:", i)
 						for _, m := range sub.BindMarkers() {
@@ -74,7 +76,7 @@ func TestParse(t *testing.T) {
 	})
 }
 
-func markerLines(st Statement) string {
+func markerLines(st ast.Statement) string {
 	var b strings.Builder
 	for _, m := range st.BindMarkers() {
 		fmt.Fprintf(&b, "%d %q %s %d:%d\n", m.Index, m.Name, m.Role, m.Line, m.Col)
@@ -102,7 +104,7 @@ func describeError(err error) string {
 
 // checkRoundTrip fails the test unless st's canonical text parses back to a
 // statement with the same text and the same number of bind markers.
-func checkRoundTrip(t *testing.T, pos string, st Statement) {
+func checkRoundTrip(t *testing.T, pos string, st ast.Statement) {
 	t.Helper()
 	text := st.String()
 	again, err := Parse(text)
@@ -134,21 +136,21 @@ func dump(b *strings.Builder, v reflect.Value, depth int) {
 		dump(b, v.Elem(), depth)
 	case reflect.Struct:
 		b.WriteString(v.Type().Name())
-		if v.Type() == reflect.TypeOf(BindMarker{}) {
-			m := v.Interface().(BindMarker)
+		if v.Type() == reflect.TypeOf(ast.BindMarker{}) {
+			m := v.Interface().(ast.BindMarker)
 			fmt.Fprintf(b, " #%d %q %s\n", m.Index, m.Name, m.Role)
 			return
 		}
-		if v.Type() == reflect.TypeOf(TypeExpr{}) {
-			fmt.Fprintf(b, " %s\n", v.Interface().(TypeExpr).String())
+		if v.Type() == reflect.TypeOf(ast.TypeExpr{}) {
+			fmt.Fprintf(b, " %s\n", v.Interface().(ast.TypeExpr).String())
 			return
 		}
-		if v.Type() == reflect.TypeOf(TableName{}) {
-			fmt.Fprintf(b, " %s\n", v.Interface().(TableName).String())
+		if v.Type() == reflect.TypeOf(ast.TableName{}) {
+			fmt.Fprintf(b, " %s\n", v.Interface().(ast.TableName).String())
 			return
 		}
-		if v.Type() == reflect.TypeOf(Constant{}) {
-			c := v.Interface().(Constant)
+		if v.Type() == reflect.TypeOf(ast.Constant{}) {
+			c := v.Interface().(ast.Constant)
 			fmt.Fprintf(b, " %s %q\n", c.Kind, c.Text)
 			return
 		}
@@ -173,7 +175,7 @@ func dump(b *strings.Builder, v reflect.Value, depth int) {
 		}
 	default:
 		switch x := v.Interface().(type) {
-		case Operator:
+		case ast.Operator:
 			fmt.Fprintf(b, "%s\n", x)
 		case byte:
 			fmt.Fprintf(b, "%q\n", x)
@@ -252,9 +254,9 @@ func TestDriverQueries(t *testing.T) {
 			t.Errorf("Parse(%q): %v", q, err)
 			continue
 		}
-		if _, ok := st.(*SelectStmt); !ok {
+		if _, ok := st.(*ast.SelectStmt); !ok {
 			switch st.(type) {
-			case *UseStmt, *InsertStmt:
+			case *ast.UseStmt, *ast.InsertStmt:
 			default:
 				t.Errorf("Parse(%q) = %T, want a SELECT", q, st)
 			}
@@ -357,7 +359,7 @@ func TestDescribeOutputReplays(t *testing.T) {
 	if len(sts) != 4 {
 		t.Fatalf("got %d statements, want 4", len(sts))
 	}
-	ct, ok := sts[1].(*CreateTableStmt)
+	ct, ok := sts[1].(*ast.CreateTableStmt)
 	if !ok {
 		t.Fatalf("statement 1 is %T, want *CreateTableStmt", sts[1])
 	}
@@ -370,14 +372,14 @@ func TestDescribeOutputReplays(t *testing.T) {
 	if got, want := fmt.Sprint(ct.PartitionKey, ct.Clustering), "[idrestaurant] [inspectiondate]"; got != want {
 		t.Errorf("primary key %s, want %s", got, want)
 	}
-	ct2 := sts[2].(*CreateTableStmt)
+	ct2 := sts[2].(*ast.CreateTableStmt)
 	if got, want := fmt.Sprint(ct2.PartitionKey, ct2.Clustering), "[candidate_id job_id] []"; got != want {
 		t.Errorf("primary key %s, want %s", got, want)
 	}
 	if got, want := ct2.Columns[3].Type.String(), "map<text, frozen<list<text>>>"; got != want {
 		t.Errorf("type %s, want %s", got, want)
 	}
-	local := sts[3].(*CreateTableStmt)
+	local := sts[3].(*ast.CreateTableStmt)
 	if got, want := local.Columns[0].Name, "key"; got != want || local.PartitionKey[0] != "key" {
 		t.Errorf("system.local key column %q, partition key %v", got, local.PartitionKey)
 	}

@@ -1,4 +1,4 @@
-package parser
+package ast
 
 import (
 	"fmt"
@@ -26,8 +26,10 @@ type Statement interface {
 	// markers of all its statements, numbered across the batch, and each
 	// statement inside it returns its own share of them.
 	BindMarkers() []*BindMarker
+	// SetBindMarkers gives the statement its bind markers (the parser
+	// does, as it finds them).
+	SetBindMarkers(ms []*BindMarker)
 	writeTo(b *strings.Builder)
-	base() *stmtBase
 }
 
 // stmtBase carries what every statement has: its bind markers.
@@ -38,7 +40,7 @@ type stmtBase struct {
 // BindMarkers implements Statement.
 func (s *stmtBase) BindMarkers() []*BindMarker { return s.markers }
 
-func (s *stmtBase) base() *stmtBase { return s }
+func (s *stmtBase) SetBindMarkers(ms []*BindMarker) { s.markers = ms }
 
 // MarkerRole says what a bind marker stands for, so the analyzer can give it
 // a type (for a PREPARE's metadata) without searching the tree.
