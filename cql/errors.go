@@ -9,13 +9,49 @@ import (
 	"wcdb/replication"
 )
 
-// Error codes the server produces itself (the rest are query.ErrorCode's).
+// errorCode is a native-protocol error code (protocol v4, section 9).
+type errorCode uint16
+
 const (
-	codeAuthError       query.ErrorCode = 0x0100
-	codeReadFailure     query.ErrorCode = 0x1300
-	codeFunctionFailure query.ErrorCode = 0x1400
-	codeWriteFailure    query.ErrorCode = 0x1500
+	codeServerError     errorCode = 0x0000
+	codeProtocolError   errorCode = 0x000A
+	codeAuthError       errorCode = 0x0100
+	codeUnavailable     errorCode = 0x1000
+	codeOverloaded      errorCode = 0x1001
+	codeWriteTimeout    errorCode = 0x1100
+	codeReadTimeout     errorCode = 0x1200
+	codeReadFailure     errorCode = 0x1300
+	codeFunctionFailure errorCode = 0x1400
+	codeWriteFailure    errorCode = 0x1500
+	codeSyntax          errorCode = 0x2000
+	codeUnauthorized    errorCode = 0x2100
+	codeInvalid         errorCode = 0x2200
+	codeConfig          errorCode = 0x2300
+	codeAlreadyExists   errorCode = 0x2400
+	codeUnprepared      errorCode = 0x2500
 )
+
+// kindCodes are the codes query's kinds of error are sent with.
+var kindCodes = [...]errorCode{
+	query.KindServerError:   codeServerError,
+	query.KindProtocol:      codeProtocolError,
+	query.KindUnavailable:   codeUnavailable,
+	query.KindWriteTimeout:  codeWriteTimeout,
+	query.KindReadTimeout:   codeReadTimeout,
+	query.KindSyntax:        codeSyntax,
+	query.KindUnauthorized:  codeUnauthorized,
+	query.KindInvalid:       codeInvalid,
+	query.KindConfig:        codeConfig,
+	query.KindAlreadyExists: codeAlreadyExists,
+}
+
+// codeOf returns the code a kind of error is sent with.
+func codeOf(k query.ErrorKind) errorCode {
+	if int(k) < len(kindCodes) {
+		return kindCodes[k]
+	}
+	return codeServerError
+}
 
 // authError is a failed authentication, sent as ERROR 0x0100.
 type authError struct{ msg string }
@@ -58,26 +94,26 @@ func (w *writer) errorBody(err error, cl replication.Consistency) {
 	)
 	switch {
 	case errors.As(err, &pe):
-		w.int(int32(query.CodeProtocolError))
+		w.int(int32(codeProtocolError))
 		w.string(pe.msg)
 	case errors.As(err, &ae):
 		w.int(int32(codeAuthError))
 		w.string(ae.msg)
 	case errors.As(err, &oe):
-		w.int(int32(query.CodeOverloaded))
+		w.int(int32(codeOverloaded))
 		w.string(oe.msg)
 	case errors.As(err, &up):
-		w.int(int32(query.CodeUnprepared))
+		w.int(int32(codeUnprepared))
 		w.string(up.Error())
 		w.shortBytes(up.id)
 	case errors.As(err, &ue):
-		w.int(int32(query.CodeUnavailable))
+		w.int(int32(codeUnavailable))
 		w.string(err.Error())
 		w.consistency(ue.Consistency)
 		w.int(int32(ue.Required))
 		w.int(int32(ue.Alive))
 	case errors.As(err, &wt):
-		w.int(int32(query.CodeWriteTimeout))
+		w.int(int32(codeWriteTimeout))
 		w.string(err.Error())
 		w.consistency(wt.Consistency)
 		w.int(int32(wt.Received))
@@ -88,7 +124,7 @@ func (w *writer) errorBody(err error, cl replication.Consistency) {
 		}
 		w.string(typ)
 	case errors.As(err, &rt):
-		w.int(int32(query.CodeReadTimeout))
+		w.int(int32(codeReadTimeout))
 		w.string(err.Error())
 		w.consistency(rt.Consistency)
 		w.int(int32(rt.Received))
@@ -115,38 +151,36 @@ func (w *writer) errorBody(err error, cl replication.Consistency) {
 		w.int(int32(rf.Failures))
 		w.byte(boolByte(rf.DataPresent))
 	case errors.As(err, &qe):
-		w.codedError(qe.Code, qe.Msg, qe.Keyspace, qe.Table, cl)
+		w.codedError(codeOf(qe.Kind), qe.Msg, qe.Keyspace, qe.Table, cl)
 	case errors.Is(err, context.DeadlineExceeded):
-		w.int(int32(query.CodeServerError))
+		w.int(int32(codeServerError))
 		w.string("Request timed out")
 	case errors.Is(err, context.Canceled):
-		w.int(int32(query.CodeServerError))
+		w.int(int32(codeServerError))
 		w.string("Request cancelled: the server is shutting down")
 	default:
-		code, ok := query.ErrorCodeOf(err)
-		if !ok {
-			code = query.CodeServerError
-		}
-		w.codedError(code, query.ErrorMessage(err), "", "", cl)
+		// Not a request error: ErrorKindOf says KindServerError.
+		kind, _ := query.ErrorKindOf(err)
+		w.codedError(codeOf(kind), query.ErrorMessage(err), "", "", cl)
 	}
 }
 
 // codedError writes an error of a code known only by number, with zero
 // values for the fields its code requires (so the client can parse it).
-func (w *writer) codedError(code query.ErrorCode, msg, ks, table string, cl replication.Consistency) {
+func (w *writer) codedError(code errorCode, msg, ks, table string, cl replication.Consistency) {
 	w.int(int32(code))
 	w.string(msg)
 	switch code {
-	case query.CodeUnavailable:
+	case codeUnavailable:
 		w.consistency(cl)
 		w.int(1)
 		w.int(0)
-	case query.CodeWriteTimeout:
+	case codeWriteTimeout:
 		w.consistency(cl)
 		w.int(0)
 		w.int(1)
 		w.string(string(replication.WriteSimple))
-	case query.CodeReadTimeout:
+	case codeReadTimeout:
 		w.consistency(cl)
 		w.int(0)
 		w.int(1)
@@ -167,10 +201,10 @@ func (w *writer) codedError(code query.ErrorCode, msg, ks, table string, cl repl
 		w.int(1)
 		w.int(1)
 		w.string(string(replication.WriteSimple))
-	case query.CodeAlreadyExists:
+	case codeAlreadyExists:
 		w.string(ks)
 		w.string(table)
-	case query.CodeUnprepared:
+	case codeUnprepared:
 		w.shortBytes(nil)
 	}
 }

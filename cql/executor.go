@@ -20,9 +20,9 @@ import (
 //
 // Errors are sent to the client by their type: *replication.UnavailableError,
 // *replication.WriteTimeoutError and *replication.ReadTimeoutError with
-// their fields, *query.Error with its Code (AlreadyExists with its keyspace
-// and table), and whatever query.ErrorCodeOf classifies; anything else is a
-// Server error carrying err.Error().
+// their fields, *query.Error with the code of its Kind (AlreadyExists with
+// its keyspace and table), and whatever query.ErrorKindOf classifies;
+// anything else is a Server error carrying err.Error().
 type Executor interface {
 	// Prepare analyzes q in s's keyspace.
 	Prepare(s *query.Session, q string) (*query.Prepared, error)

@@ -206,13 +206,13 @@ func TestGoldenMessages(t *testing.T) {
 		}, `00001300 004f "Operation failed - received 1 responses and 1 failures (QUORUM, block for 2): x"` +
 			` 0004 00000001 00000002 00000001 00`},
 		{"already exists", func(w *writer) {
-			w.errorBody(&query.Error{Code: query.CodeAlreadyExists, Msg: "x", Keyspace: "ks", Table: "t"}, 0)
+			w.errorBody(&query.Error{Kind: query.KindAlreadyExists, Msg: "x", Keyspace: "ks", Table: "t"}, 0)
 		}, `00002400 0001 "x" 0002 "ks" 0001 "t"`},
 		{"unprepared", func(w *writer) {
 			w.errorBody(&unpreparedError{id: []byte{0xAA, 0xBB}}, 0)
 		}, `00002500 ` + hex.EncodeToString(appendString(nil, (&unpreparedError{id: []byte{0xAA, 0xBB}}).Error())) + ` 0002 aabb`},
 		{"syntax", func(w *writer) {
-			w.errorBody(&query.Error{Code: query.CodeSyntax, Msg: "bad"}, 0)
+			w.errorBody(&query.Error{Kind: query.KindSyntax, Msg: "bad"}, 0)
 		}, `00002000 0003 "bad"`},
 		{"server error", func(w *writer) {
 			w.errorBody(errors.New("disk on fire"), 0)
@@ -224,7 +224,7 @@ func TestGoldenMessages(t *testing.T) {
 			w.errorBody(&authError{msg: "no"}, 0)
 		}, `00000100 0002 "no"`},
 		{"unavailable by code only", func(w *writer) {
-			w.errorBody(&query.Error{Code: query.CodeUnavailable, Msg: "u"}, replication.Two)
+			w.errorBody(&query.Error{Kind: query.KindUnavailable, Msg: "u"}, replication.Two)
 		}, `00001000 0001 "u" 0002 00000001 00000000`},
 		{"void", func(w *writer) {
 			w.resultBody(&query.Result{Kind: query.ResultVoid}, false)

@@ -74,7 +74,7 @@ var (
 
 func (f *fakeExec) Prepare(s *query.Session, q string) (*query.Prepared, error) {
 	if strings.HasPrefix(q, "BAD") {
-		return nil, &query.Error{Code: query.CodeSyntax, Msg: "line 1:0 no viable alternative at input 'BAD'"}
+		return nil, &query.Error{Kind: query.KindSyntax, Msg: "line 1:0 no viable alternative at input 'BAD'"}
 	}
 	f.mu.Lock()
 	f.mu.prepares++
@@ -136,7 +136,7 @@ func (f *fakeExec) run(ctx context.Context, s *query.Session, q string, opts *qu
 	case strings.Contains(q, "system.local"):
 		return systemLocal(q), nil
 	case strings.Contains(q, "system.peers_v2"):
-		return nil, &query.Error{Code: query.CodeInvalid, Msg: "unconfigured table peers_v2"}
+		return nil, &query.Error{Kind: query.KindInvalid, Msg: "unconfigured table peers_v2"}
 	case strings.Contains(q, "system.peers"):
 		return &query.Result{Kind: query.ResultRows, Columns: []query.ColumnSpec{
 			{Keyspace: "system", Table: "peers", Name: "peer", Type: schema.Native(schema.KindInet)},
@@ -182,11 +182,11 @@ func fakeError(kind string) error {
 	case "read_timeout":
 		return &replication.ReadTimeoutError{Consistency: replication.LocalQuorum, Received: 1, BlockFor: 2, DataPresent: true}
 	case "already_exists":
-		return &query.Error{Code: query.CodeAlreadyExists, Msg: "Cannot add already existing table \"t\" to keyspace \"ks\"", Keyspace: "ks", Table: "t"}
+		return &query.Error{Kind: query.KindAlreadyExists, Msg: "Cannot add already existing table \"t\" to keyspace \"ks\"", Keyspace: "ks", Table: "t"}
 	case "syntax":
-		return &query.Error{Code: query.CodeSyntax, Msg: "line 1:5 mismatched input"}
+		return &query.Error{Kind: query.KindSyntax, Msg: "line 1:5 mismatched input"}
 	case "invalid":
-		return &query.Error{Code: query.CodeInvalid, Msg: "Keyspace nope does not exist"}
+		return &query.Error{Kind: query.KindInvalid, Msg: "Keyspace nope does not exist"}
 	}
 	return errors.New("something broke")
 }
@@ -197,7 +197,7 @@ func (f *fakeExec) page(opts *query.Options) (*query.Result, error) {
 	start := 0
 	if opts.PagingState != nil {
 		if len(opts.PagingState) != 4 {
-			return nil, &query.Error{Code: query.CodeProtocolError, Msg: "Invalid value for the paging state"}
+			return nil, &query.Error{Kind: query.KindProtocol, Msg: "Invalid value for the paging state"}
 		}
 		start = int(binary.BigEndian.Uint32(opts.PagingState))
 	}
@@ -469,15 +469,15 @@ func describe(f frame) string {
 	return fmt.Sprintf("%s % x", f.op, f.body)
 }
 
-func parseError(body []byte) (query.ErrorCode, string, *reader) {
+func parseError(body []byte) (errorCode, string, *reader) {
 	r := &reader{b: body}
-	code := query.ErrorCode(r.int())
+	code := errorCode(r.int())
 	msg := r.string()
 	return code, msg, r
 }
 
 // expectError checks f is an ERROR with code whose message contains msg.
-func expectError(t testing.TB, f frame, code query.ErrorCode, msg string) *reader {
+func expectError(t testing.TB, f frame, code errorCode, msg string) *reader {
 	t.Helper()
 	if f.op != opError {
 		t.Fatalf("got %s, want ERROR 0x%04x", describe(f), code)

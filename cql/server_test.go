@@ -43,15 +43,15 @@ func TestOptionsAndStartup(t *testing.T) {
 	}
 
 	// Queries before STARTUP are refused, and the connection stays usable.
-	expectError(t, c.query(1, "ECHO"), query.CodeProtocolError, "Unexpected message QUERY, expecting STARTUP or OPTIONS")
+	expectError(t, c.query(1, "ECHO"), codeProtocolError, "Unexpected message QUERY, expecting STARTUP or OPTIONS")
 	var w writer
 	w.stringMap(map[string]string{"CQL_VERSION": "3.0.0", "COMPRESSION": "zstd"})
-	expectError(t, c.do(1, opStartup, w.b), query.CodeProtocolError, "Unknown compression algorithm: zstd")
+	expectError(t, c.do(1, opStartup, w.b), codeProtocolError, "Unknown compression algorithm: zstd")
 	w = writer{}
 	w.stringMap(map[string]string{"DRIVER_NAME": "x"})
-	expectError(t, c.do(1, opStartup, w.b), query.CodeProtocolError, "Missing value CQL_VERSION")
+	expectError(t, c.do(1, opStartup, w.b), codeProtocolError, "Missing value CQL_VERSION")
 	c.startup("")
-	expectError(t, c.do(2, opStartup, w.b), query.CodeProtocolError, "already initialized")
+	expectError(t, c.do(2, opStartup, w.b), codeProtocolError, "already initialized")
 	if m := echoRow(t, c.query(4, "ECHO")); m["consistency"] != "ONE" {
 		t.Fatalf("ECHO after STARTUP: %v", m)
 	}
@@ -89,7 +89,7 @@ func TestCompression(t *testing.T) {
 			}
 			// A corrupt compressed body is a protocol error; the connection stays.
 			c.sendRaw(protoVersion, flagCompressed, 9, opQuery, []byte{0, 0, 0, 50, 0xFF})
-			expectError(t, c.recv(), query.CodeProtocolError, "decompression failed")
+			expectError(t, c.recv(), codeProtocolError, "decompression failed")
 			if m := echoRow(t, c.query(10, "ECHO")); m["consistency"] != "ONE" {
 				t.Fatalf("after a bad frame: %v", m)
 			}
@@ -102,7 +102,7 @@ func TestCompressedWithoutNegotiation(t *testing.T) {
 	c := dial(t, addr)
 	c.startup("")
 	c.sendRaw(protoVersion, flagCompressed, 1, opQuery, []byte{1, 2, 3})
-	expectError(t, c.recv(), query.CodeProtocolError, "no compression was negotiated")
+	expectError(t, c.recv(), codeProtocolError, "no compression was negotiated")
 	echoRow(t, c.query(2, "ECHO"))
 }
 
@@ -144,8 +144,8 @@ func TestQueryValuesAndOptions(t *testing.T) {
 	}
 
 	// A bad body is answered and the connection kept.
-	expectError(t, c.do(3, opQuery, []byte{0, 0, 0, 9, 'E'}), query.CodeProtocolError, "truncated")
-	expectError(t, c.do(4, opQuery, queryBody("ECHO", query.Options{Consistency: 99}, false)), query.CodeProtocolError, "consistency")
+	expectError(t, c.do(3, opQuery, []byte{0, 0, 0, 9, 'E'}), codeProtocolError, "truncated")
+	expectError(t, c.do(4, opQuery, queryBody("ECHO", query.Options{Consistency: 99}, false)), codeProtocolError, "consistency")
 	echoRow(t, c.query(5, "ECHO"))
 }
 
@@ -270,7 +270,7 @@ func TestPrepareExecute(t *testing.T) {
 
 	// Unknown ids are Unprepared, carrying the id; re-preparing fixes it.
 	srv.prepared.invalidateKeyspace("ks")
-	r := expectError(t, c.do(6, opExecute, executeBody(sel, query.Options{Consistency: replication.One}, false)), query.CodeUnprepared, "not found")
+	r := expectError(t, c.do(6, opExecute, executeBody(sel, query.Options{Consistency: replication.One}, false)), codeUnprepared, "not found")
 	if got := r.shortBytes(); !bytes.Equal(got, sel) {
 		t.Fatalf("Unprepared id: got %x, want %x", got, sel)
 	}
@@ -285,7 +285,7 @@ func TestPrepareExecute(t *testing.T) {
 	// Errors from PREPARE reach the client.
 	var w writer
 	w.longString("BAD STATEMENT")
-	expectError(t, c.do(9, opPrepare, w.b), query.CodeSyntax, "no viable alternative")
+	expectError(t, c.do(9, opPrepare, w.b), codeSyntax, "no viable alternative")
 }
 
 func TestBatch(t *testing.T) {
@@ -317,12 +317,12 @@ func TestBatch(t *testing.T) {
 
 	unknown := []byte("0123456789abcdef")
 	r := expectError(t, c.do(3, opBatch, encodeBatch(ast.LoggedBatch, []rawBatchEntry{{id: unknown}}, replication.One, 0, 0, 0)),
-		query.CodeUnprepared, "not found")
+		codeUnprepared, "not found")
 	if got := r.shortBytes(); !bytes.Equal(got, unknown) {
 		t.Fatalf("Unprepared id: got %x, want %x", got, unknown)
 	}
 	r = expectError(t, c.do(4, opBatch, encodeBatch(ast.LoggedBatch, []rawBatchEntry{{query: "FAIL write_timeout"}}, replication.One, 0, 0, 0)),
-		query.CodeWriteTimeout, "timed out")
+		codeWriteTimeout, "timed out")
 	if cl, rec, bf, wt := r.consistency(), r.int(), r.int(), r.string(); cl != replication.One || rec != 0 || bf != 1 || wt != "SIMPLE" {
 		t.Fatalf("write timeout fields: %v %d %d %q", cl, rec, bf, wt)
 	}
@@ -333,23 +333,23 @@ func TestErrors(t *testing.T) {
 	c := dial(t, addr)
 	c.startup("lz4")
 
-	r := expectError(t, c.query(1, "FAIL unavailable"), query.CodeUnavailable, "Cannot achieve consistency level QUORUM")
+	r := expectError(t, c.query(1, "FAIL unavailable"), codeUnavailable, "Cannot achieve consistency level QUORUM")
 	if cl, req, alive := r.consistency(), r.int(), r.int(); cl != replication.Quorum || req != 2 || alive != 1 {
 		t.Fatalf("unavailable fields: %v %d %d", cl, req, alive)
 	}
-	r = expectError(t, c.query(2, "FAIL read_timeout"), query.CodeReadTimeout, "timed out")
+	r = expectError(t, c.query(2, "FAIL read_timeout"), codeReadTimeout, "timed out")
 	if cl, rec, bf, dp := r.consistency(), r.int(), r.int(), r.byte(); cl != replication.LocalQuorum || rec != 1 || bf != 2 || dp != 1 {
 		t.Fatalf("read timeout fields: %v %d %d %d", cl, rec, bf, dp)
 	}
-	r = expectError(t, c.query(3, "FAIL already_exists"), query.CodeAlreadyExists, "already existing")
+	r = expectError(t, c.query(3, "FAIL already_exists"), codeAlreadyExists, "already existing")
 	if ks, tb := r.string(), r.string(); ks != "ks" || tb != "t" {
 		t.Fatalf("already exists fields: %q %q", ks, tb)
 	}
-	expectError(t, c.query(4, "FAIL syntax"), query.CodeSyntax, "mismatched input")
-	expectError(t, c.query(5, "FAIL invalid"), query.CodeInvalid, "does not exist")
-	expectError(t, c.query(6, "FAIL other"), query.CodeServerError, "something broke")
+	expectError(t, c.query(4, "FAIL syntax"), codeSyntax, "mismatched input")
+	expectError(t, c.query(5, "FAIL invalid"), codeInvalid, "does not exist")
+	expectError(t, c.query(6, "FAIL other"), codeServerError, "something broke")
 	// A panicking request is a server error; the connection survives.
-	expectError(t, c.query(7, "PANIC"), query.CodeServerError, "boom")
+	expectError(t, c.query(7, "PANIC"), codeServerError, "boom")
 	echoRow(t, c.query(8, "ECHO"))
 }
 
@@ -360,7 +360,7 @@ func TestRequestTimeout(t *testing.T) {
 	c := dial(t, addr)
 	c.startup("")
 	start := time.Now()
-	expectError(t, c.query(1, "SLEEP 5000"), query.CodeServerError, "timed out")
+	expectError(t, c.query(1, "SLEEP 5000"), codeServerError, "timed out")
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("timed out after %v", d)
 	}
@@ -394,7 +394,7 @@ func TestEvents(t *testing.T) {
 	}
 	w = writer{}
 	w.stringList([]string{"NOPE"})
-	expectError(t, listener.do(2, opRegister, w.b), query.CodeProtocolError, "NOPE")
+	expectError(t, listener.do(2, opRegister, w.b), codeProtocolError, "NOPE")
 
 	other := dial(t, addr)
 	other.startup("")
@@ -566,7 +566,7 @@ func TestVersionNegotiation(t *testing.T) {
 			}
 			code, msg, _ := parseError(body)
 			wantMsg := "Invalid or unsupported protocol version (" + strconv.Itoa(int(tc.version)) + "); the lowest supported version is 4 and the greatest is 4"
-			if code != query.CodeProtocolError || msg != wantMsg {
+			if code != codeProtocolError || msg != wantMsg {
 				t.Fatalf("got 0x%04x %q, want a protocol error %q", code, msg, wantMsg)
 			}
 			// The Python driver's test and gocql's regexp.
@@ -594,16 +594,16 @@ func TestGarbageClosesOnlyThatConnection(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		bytes []byte
-		code  query.ErrorCode // 0: no answer expected
+		code  errorCode // 0: no answer expected
 		msg   string
 	}{
-		{"bad opcode", []byte{4, 0, 0, 1, 0x04, 0, 0, 0, 0}, query.CodeProtocolError, "opcode 0x04"},
-		{"response opcode", []byte{4, 0, 0, 1, byte(opResult), 0, 0, 0, 0}, query.CodeProtocolError, "opcode RESULT"},
-		{"response direction", []byte{0x84, 0, 0, 1, byte(opOptions), 0, 0, 0, 0}, query.CodeProtocolError, "direction"},
-		{"too big", []byte{4, 0, 0, 1, byte(opQuery), 0, 1, 0, 1}, query.CodeProtocolError, "Request is too big: length 65537 exceeds maximum allowed length 65536"},
-		{"negative length", []byte{4, 0, 0, 1, byte(opQuery), 0xff, 0xff, 0xff, 0xff}, query.CodeProtocolError, "Request is too big"},
-		{"negative stream", []byte{4, 0, 0xff, 0xfe, byte(opOptions), 0, 0, 0, 0}, query.CodeProtocolError, "negative stream"},
-		{"text", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), query.CodeProtocolError, "Invalid or unsupported protocol version (71)"},
+		{"bad opcode", []byte{4, 0, 0, 1, 0x04, 0, 0, 0, 0}, codeProtocolError, "opcode 0x04"},
+		{"response opcode", []byte{4, 0, 0, 1, byte(opResult), 0, 0, 0, 0}, codeProtocolError, "opcode RESULT"},
+		{"response direction", []byte{0x84, 0, 0, 1, byte(opOptions), 0, 0, 0, 0}, codeProtocolError, "direction"},
+		{"too big", []byte{4, 0, 0, 1, byte(opQuery), 0, 1, 0, 1}, codeProtocolError, "Request is too big: length 65537 exceeds maximum allowed length 65536"},
+		{"negative length", []byte{4, 0, 0, 1, byte(opQuery), 0xff, 0xff, 0xff, 0xff}, codeProtocolError, "Request is too big"},
+		{"negative stream", []byte{4, 0, 0xff, 0xfe, byte(opOptions), 0, 0, 0, 0}, codeProtocolError, "negative stream"},
+		{"text", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), codeProtocolError, "Invalid or unsupported protocol version (71)"},
 		{"half header", []byte{4, 0, 0}, 0, ""},
 		{"half body", []byte{4, 0, 0, 1, byte(opOptions), 0, 0, 0, 10, 1, 2}, 0, ""},
 	} {
@@ -629,7 +629,7 @@ func TestMaxConnections(t *testing.T) {
 	b.startup("")
 	c := dial(t, addr)
 	f := c.do(3, opOptions, nil)
-	expectError(t, f, query.CodeOverloaded, "Too many connections")
+	expectError(t, f, codeOverloaded, "Too many connections")
 	c.expectClosed()
 	echoRow(t, a.query(1, "ECHO"))
 
@@ -659,7 +659,7 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("STARTUP with auth: %s", describe(f))
 	}
 	c.comp = compressors["lz4"]
-	expectError(t, c.query(1, "ECHO"), query.CodeProtocolError, "expecting AUTH_RESPONSE")
+	expectError(t, c.query(1, "ECHO"), codeProtocolError, "expecting AUTH_RESPONSE")
 	auth := func(stream int16, token string) frame {
 		var w writer
 		w.bytes([]byte(token))
@@ -672,7 +672,7 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("good credentials: %s", describe(f))
 	}
 	echoRow(t, c.query(6, "ECHO"))
-	expectError(t, auth(7, "\x00alice\x00s3cret"), query.CodeProtocolError, "no authentication is in progress")
+	expectError(t, auth(7, "\x00alice\x00s3cret"), codeProtocolError, "no authentication is in progress")
 }
 
 func TestGracefulClose(t *testing.T) {
@@ -758,7 +758,7 @@ func TestCloseCancelsAfterDrainTimeout(t *testing.T) {
 	// The blocked request was cancelled; its answer may or may not have
 	// made it out before the connection closed.
 	if f, err := c.tryRecv(time.Second); err == nil {
-		expectError(t, f, query.CodeServerError, "cancelled")
+		expectError(t, f, codeServerError, "cancelled")
 	}
 	if err := srv.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)

@@ -81,20 +81,20 @@ func ddlKeyspace(s *Session, n ast.TableName) (string, error) {
 // the "schema: " prefix) and its protocol code.
 func ddlErr(err error) error {
 	if se, ok := err.(*schema.Error); ok {
-		code := CodeInvalid
+		code := KindInvalid
 		switch se.Code {
 		case schema.CodeConfig:
-			code = CodeConfig
+			code = KindConfig
 		case schema.CodeSyntax:
-			code = CodeSyntax
+			code = KindSyntax
 		}
-		return &Error{Code: code, Msg: se.Msg}
+		return &Error{Kind: code, Msg: se.Msg}
 	}
 	return err
 }
 
 func ddlUnauthorized(format string, args ...any) error {
-	return &Error{Code: CodeUnauthorized, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindUnauthorized, Msg: fmt.Sprintf(format, args...)}
 }
 
 // checkSchemaPermission refuses changes to system keyspaces as Cassandra's
@@ -188,7 +188,7 @@ func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Sessio
 		if st.IfNotExists {
 			return voidSchema(), nil
 		}
-		return nil, &Error{Code: CodeAlreadyExists, Msg: fmt.Sprintf("Cannot add already existing keyspace \"%s\"", st.Name), Keyspace: st.Name}
+		return nil, &Error{Kind: KindAlreadyExists, Msg: fmt.Sprintf("Cannot add already existing keyspace \"%s\"", st.Name), Keyspace: st.Name}
 	}
 	if err := schema.ValidName("Keyspace", st.Name); err != nil {
 		return nil, ddlErr(err)
@@ -311,7 +311,7 @@ func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, 
 		if st.IfNotExists {
 			return voidSchema(), nil
 		}
-		return nil, &Error{Code: CodeAlreadyExists, Keyspace: p.keyspace, Table: st.Table.Name,
+		return nil, &Error{Kind: KindAlreadyExists, Keyspace: p.keyspace, Table: st.Table.Name,
 			Msg: fmt.Sprintf("Cannot add already existing table \"%s\" to keyspace \"%s\"", st.Table.Name, p.keyspace)}
 	}
 	t, params, id, err := buildTable(p.keyspace, st)

@@ -68,7 +68,7 @@ func FuzzSchemaStatement(f *testing.F) {
 		defer func() { e.t = nopTB{t} }()
 		e.session.Keyspace = "ks"
 		if _, err := e.execStmt(st, nil); err != nil {
-			if _, ok := ErrorCodeOf(err); !ok {
+			if _, ok := ErrorKindOf(err); !ok {
 				t.Fatalf("%s: server error %v", src, err)
 			}
 			return

@@ -140,19 +140,19 @@ func (e *ddlEnv) mustExec(stmt string) *Result {
 	return r
 }
 
-var errorCodeNames = map[ErrorCode]string{
-	CodeServerError: "ServerError", CodeSyntax: "Syntax", CodeUnauthorized: "Unauthorized",
-	CodeInvalid: "Invalid", CodeConfig: "Config", CodeAlreadyExists: "AlreadyExists",
+var errorCodeNames = map[ErrorKind]string{
+	KindServerError: "ServerError", KindSyntax: "Syntax", KindUnauthorized: "Unauthorized",
+	KindInvalid: "Invalid", KindConfig: "Config", KindAlreadyExists: "AlreadyExists",
 }
 
 func formatDDLError(err error) string {
-	code, ok := ErrorCodeOf(err)
+	code, ok := ErrorKindOf(err)
 	if !ok {
 		return "server error: " + err.Error()
 	}
 	s := fmt.Sprintf("error %s: %s", errorCodeNames[code], err.Error())
 	var qe *Error
-	if code == CodeAlreadyExists && asQueryError(err, &qe) {
+	if code == KindAlreadyExists && asQueryError(err, &qe) {
 		s += fmt.Sprintf(" [keyspace=%s table=%s]", qe.Keyspace, qe.Table)
 	}
 	return s

@@ -1,105 +1,18 @@
 package query
 
 // This file is the executor's surface: what the native-protocol layer
-// (cql/) and the node (server/) see. Parsing is in parser.go; analysis of
-// statements into prepared plans and their execution live in the other
-// files of the package.
+// (cql/) and the node (server/) see; its errors are in errors.go. Parsing
+// is package parser's; analysis of statements into prepared plans and their
+// execution live in the other files of the package.
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"unsafe"
 
 	"wcdb/mutation"
-	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
 )
-
-// ErrorCode is the native-protocol error code a query error is sent as.
-type ErrorCode uint16
-
-// Error codes (native protocol v4, section 9).
-const (
-	CodeServerError   ErrorCode = 0x0000
-	CodeProtocolError ErrorCode = 0x000A
-	CodeUnavailable   ErrorCode = 0x1000
-	CodeOverloaded    ErrorCode = 0x1001
-	CodeWriteTimeout  ErrorCode = 0x1100
-	CodeReadTimeout   ErrorCode = 0x1200
-	CodeSyntax        ErrorCode = 0x2000
-	CodeUnauthorized  ErrorCode = 0x2100
-	CodeInvalid       ErrorCode = 0x2200
-	CodeConfig        ErrorCode = 0x2300
-	CodeAlreadyExists ErrorCode = 0x2400
-	CodeUnprepared    ErrorCode = 0x2500
-)
-
-// Error is a request error with the message a client sees (Cassandra's
-// wording where there is one) and its protocol code. AlreadyExists errors
-// name the keyspace and table ("" for a keyspace).
-type Error struct {
-	Code            ErrorCode
-	Msg             string
-	Keyspace, Table string
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-func invalidRequest(format string, args ...any) error {
-	return &Error{Code: CodeInvalid, Msg: fmt.Sprintf(format, args...)}
-}
-
-// ErrorCodeOf returns the protocol code err should be sent with, and
-// whether err is a request error at all (false: a server error).
-// Replication's Unavailable and timeout errors keep their own types (the
-// protocol layer encodes their fields); this maps everything else that the
-// query layer, the parser and schema produce.
-func ErrorCodeOf(err error) (ErrorCode, bool) {
-	var qe *Error
-	var se *parser.SyntaxError
-	var ie *parser.InvalidError
-	var sch *schema.Error
-	var ue *replication.UnavailableError
-	var wt *replication.WriteTimeoutError
-	var rt *replication.ReadTimeoutError
-	switch {
-	case errors.As(err, &qe):
-		return qe.Code, true
-	case errors.As(err, &se):
-		return CodeSyntax, true
-	case errors.As(err, &ie):
-		return CodeInvalid, true
-	case errors.As(err, &sch):
-		switch sch.Code {
-		case schema.CodeConfig:
-			return CodeConfig, true
-		case schema.CodeSyntax:
-			return CodeSyntax, true
-		}
-		return CodeInvalid, true
-	case errors.As(err, &ue):
-		return CodeUnavailable, true
-	case errors.As(err, &wt):
-		return CodeWriteTimeout, true
-	case errors.As(err, &rt):
-		return CodeReadTimeout, true
-	}
-	return CodeServerError, false
-}
-
-// ErrorMessage returns the text a client should see for err: the
-// message without the package prefix Go errors carry (schema.Error's Msg,
-// not its Error()).
-func ErrorMessage(err error) string {
-	var sch *schema.Error
-	var qe *Error
-	if errors.As(err, &sch) && !errors.As(err, &qe) {
-		return sch.Msg
-	}
-	return err.Error()
-}
 
 // Backend is what the executor needs from the node besides the
 // coordinator: storage for tables as DDL creates, alters and drops them,

@@ -68,7 +68,7 @@ func TestInCombinationsLimit(t *testing.T) {
 	}
 	opts := &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp, Values: [][]byte{list(300), list(300)}}
 	_, err = h.x.Execute(context.Background(), h.s, p, opts)
-	if code, _ := ErrorCodeOf(err); code != CodeInvalid || !strings.Contains(err.Error(), "combinations") {
+	if code, _ := ErrorKindOf(err); code != KindInvalid || !strings.Contains(err.Error(), "combinations") {
 		t.Errorf("90000 combinations: got %v, want Invalid naming the limit", err)
 	}
 	opts.Values = [][]byte{list(3), list(3)}

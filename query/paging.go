@@ -68,7 +68,7 @@ type pagingState struct {
 }
 
 func badPagingState() error {
-	return &Error{Code: CodeProtocolError, Msg: "Invalid value for the paging state"}
+	return &Error{Kind: KindProtocol, Msg: "Invalid value for the paging state"}
 }
 
 // encodePagingState encodes a paging state for a query on table id.

@@ -58,7 +58,7 @@ func preparedID(keyspace, query string) [16]byte {
 // position, or by name when opts.Names is set).
 func (x *Executor) Execute(ctx context.Context, s *Session, p *Prepared, opts *Options) (*Result, error) {
 	if p == nil || p.plan == nil {
-		return nil, &Error{Code: CodeServerError, Msg: "query: nil prepared statement"}
+		return nil, &Error{Kind: KindServerError, Msg: "query: nil prepared statement"}
 	}
 	if opts == nil {
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
@@ -156,7 +156,7 @@ func orderValues(specs []ColumnSpec, opts *Options, prepared bool) ([][]byte, er
 	values := opts.Values
 	if len(opts.Names) > 0 {
 		if len(opts.Names) != len(opts.Values) {
-			return nil, &Error{Code: CodeProtocolError, Msg: "query: named values and names differ in number"}
+			return nil, &Error{Kind: KindProtocol, Msg: "query: named values and names differ in number"}
 		}
 		values = make([][]byte, 0, len(specs))
 		for _, sp := range specs {
@@ -264,7 +264,7 @@ func checkReadConsistency(cl replication.Consistency) error {
 		return invalidRequest("%s reads are not supported: lightweight transactions are not implemented", cl)
 	}
 	if !cl.Valid() {
-		return &Error{Code: CodeProtocolError, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
+		return &Error{Kind: KindProtocol, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
 	}
 	return nil
 }
@@ -277,7 +277,7 @@ func checkWriteConsistency(cl replication.Consistency) error {
 		return invalidRequest("You must use conditional updates for serializable writes")
 	}
 	if !cl.Valid() {
-		return &Error{Code: CodeProtocolError, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
+		return &Error{Kind: KindProtocol, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
 	}
 	return nil
 }

@@ -115,7 +115,7 @@ func TestNamedValues(t *testing.T) {
 	}
 	// A bound value of the wrong size.
 	_, err = h.x.Execute(ctx, h.s, p, &Options{Consistency: replication.One, Values: [][]byte{{1}, int32Value(1), int32Value(1)}})
-	if c, _ := ErrorCodeOf(err); err == nil || c != CodeInvalid {
+	if c, _ := ErrorKindOf(err); err == nil || c != KindInvalid {
 		t.Errorf("got %v", err)
 	}
 }

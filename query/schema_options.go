@@ -124,12 +124,12 @@ func ddlPropText(t ast.Term) string {
 // ddlSyntaxf is a SyntaxException: Cassandra reports unknown properties
 // and unparseable property values so.
 func ddlSyntaxf(format string, args ...any) error {
-	return &Error{Code: CodeSyntax, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindSyntax, Msg: fmt.Sprintf(format, args...)}
 }
 
 // ddlConfigf is a ConfigurationException.
 func ddlConfigf(format string, args ...any) error {
-	return &Error{Code: CodeConfig, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindConfig, Msg: fmt.Sprintf(format, args...)}
 }
 
 // check refuses a property not in valid: "Unknown property 'x'" (the

@@ -2674,7 +2674,7 @@ func (p *selectPlan) partitionValues(k []byte) ([][]byte, error) {
 	n := len(p.t.PartitionKey())
 	vals, err := ring.SplitCompositeKey(k, n)
 	if err != nil {
-		return nil, &Error{Code: CodeServerError, Msg: "query: malformed partition key: " + err.Error()}
+		return nil, &Error{Kind: KindServerError, Msg: "query: malformed partition key: " + err.Error()}
 	}
 	return vals, nil
 }

@@ -165,26 +165,26 @@ func splitValues(s string) []string {
 	return out
 }
 
-func codeName(c ErrorCode) string {
+func codeName(c ErrorKind) string {
 	switch c {
-	case CodeInvalid:
+	case KindInvalid:
 		return "Invalid"
-	case CodeSyntax:
+	case KindSyntax:
 		return "Syntax"
-	case CodeProtocolError:
+	case KindProtocol:
 		return "Protocol"
-	case CodeUnavailable:
+	case KindUnavailable:
 		return "Unavailable"
-	case CodeConfig:
+	case KindConfig:
 		return "Config"
-	case CodeServerError:
+	case KindServerError:
 		return "Server"
 	}
 	return fmt.Sprintf("0x%04x", uint16(c))
 }
 
 func errString(err error) string {
-	code, ok := ErrorCodeOf(err)
+	code, ok := ErrorKindOf(err)
 	if !ok {
 		return "error (server): " + err.Error()
 	}
@@ -521,7 +521,7 @@ func TestPagingStateErrors(t *testing.T) {
 	}
 	if _, err := h.x.Execute(context.Background(), h.s, p2, &Options{Consistency: replication.One, PageSize: 4, PagingState: good}); err == nil {
 		t.Errorf("state of t accepted for t2")
-	} else if c, _ := ErrorCodeOf(err); c != CodeProtocolError {
+	} else if c, _ := ErrorKindOf(err); c != KindProtocol {
 		t.Errorf("got %v, want a protocol error", err)
 	}
 	for i := 0; i < len(good); i++ {
@@ -531,7 +531,7 @@ func TestPagingStateErrors(t *testing.T) {
 			_, err := h.x.Execute(context.Background(), h.s, p, &Options{Consistency: replication.One, PageSize: 4, PagingState: bad})
 			if err == nil {
 				t.Errorf("damaged state (byte %d) accepted", i)
-			} else if c, _ := ErrorCodeOf(err); c != CodeProtocolError {
+			} else if c, _ := ErrorKindOf(err); c != KindProtocol {
 				t.Errorf("byte %d: got %v, want a protocol error", i, err)
 			}
 		}
@@ -550,7 +550,7 @@ func FuzzPagingState(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st, err := decodePagingState(id, b)
 		if err != nil {
-			if c, _ := ErrorCodeOf(err); c != CodeProtocolError {
+			if c, _ := ErrorKindOf(err); c != KindProtocol {
 				t.Fatalf("got %v", err)
 			}
 			return

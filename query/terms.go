@@ -206,19 +206,19 @@ func (t *tokenTerm) eval(b *binder) ([]byte, error) {
 // Cassandra's message (without the "schema: " prefix), prefixed by prefix.
 func schemaErr(prefix string, err error) error {
 	if se, ok := err.(*schema.Error); ok {
-		code := CodeInvalid
+		code := KindInvalid
 		switch se.Code {
 		case schema.CodeConfig:
-			code = CodeConfig
+			code = KindConfig
 		case schema.CodeSyntax:
-			code = CodeSyntax
+			code = KindSyntax
 		}
-		return &Error{Code: code, Msg: prefix + se.Msg}
+		return &Error{Kind: code, Msg: prefix + se.Msg}
 	}
 	if _, ok := err.(*Error); ok && prefix == "" {
 		return err
 	}
-	return &Error{Code: CodeInvalid, Msg: prefix + err.Error()}
+	return &Error{Kind: KindInvalid, Msg: prefix + err.Error()}
 }
 
 // analyzer analyzes the terms of one statement and records the bind-marker
