@@ -360,7 +360,7 @@ func (r *reader) option() schema.Type {
 	if r.err != nil {
 		return schema.Type{}
 	}
-	t, rest, err := schema.DecodeOption(r.b)
+	t, rest, err := decodeOption(r.b)
 	if err != nil {
 		r.fail(&protocolError{msg: err.Error()})
 		return schema.Type{}
@@ -480,4 +480,4 @@ func (w *writer) inet(ap netip.AddrPort) {
 func (w *writer) consistency(c replication.Consistency) { w.short(uint16(c)) }
 
 // option writes a type [option].
-func (w *writer) option(t schema.Type) { w.b = schema.AppendOption(w.b, t) }
+func (w *writer) option(t schema.Type) { w.b = appendOption(w.b, t) }

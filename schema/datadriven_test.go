@@ -70,22 +70,13 @@ func runParseType(t *testing.T, lines []string) string {
 			fmt.Fprintf(&out, "%s -> error: %v\n", line, err)
 			continue
 		}
-		opt := AppendOption(nil, typ)
-		fmt.Fprintf(&out, "%s -> %s option=%x\n", line, typ, opt)
+		fmt.Fprintf(&out, "%s -> %s\n", line, typ)
 		again, err := ParseType(typ.String())
 		if err != nil || !again.Equal(typ) {
 			t.Errorf("ParseType(%q) = %v, %v; want %v", typ.String(), again, err, typ)
 		}
 		if err := typ.Check(); err != nil {
 			t.Errorf("Check(%v) = %v", typ, err)
-		}
-		dec, rest, err := DecodeOption(opt)
-		want := typ
-		if want.IsCollection() {
-			want.Frozen = false
-		}
-		if err != nil || len(rest) != 0 || !dec.Equal(want) {
-			t.Errorf("DecodeOption(%x) = %v, %x, %v; want %v", opt, dec, rest, err, want)
 		}
 	}
 	return out.String()

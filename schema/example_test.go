@@ -13,13 +13,11 @@ func ExampleParseType() {
 		panic(err)
 	}
 	fmt.Println(t, t.IsMultiCell())
-	fmt.Printf("%x\n", schema.AppendOption(nil, t))
 
 	_, err = schema.ParseType("list<list<int>>")
 	fmt.Println(err)
 	// Output:
 	// map<text, frozen<list<frozen<list<int>>>>> true
-	// 0021000d002000200009
 	// schema: Non-frozen collections are not allowed inside collections: list<list<int>>
 }
 

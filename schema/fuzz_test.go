@@ -112,33 +112,6 @@ func FuzzDecodeComparable(f *testing.F) {
 	})
 }
 
-// FuzzDecodeOption: no panic; a decoded option encodes back to the bytes
-// it was read from (modulo the varchar/text alias).
-func FuzzDecodeOption(f *testing.F) {
-	for _, s := range []string{"int", "map<text, frozen<list<int>>>", "tuple<int, text>", "list<duration>", "set<frozen<tuple<uuid, blob>>>"} {
-		typ, _ := ParseType(s)
-		f.Add(AppendOption(nil, typ))
-	}
-	f.Add([]byte{0, 0x31, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		typ, rest, err := DecodeOption(b)
-		if err != nil {
-			return
-		}
-		if err := typ.Check(); err != nil {
-			t.Fatalf("DecodeOption(%x) = %v, which fails Check: %v", b, typ, err)
-		}
-		enc := AppendOption(nil, typ)
-		again, rest2, err := DecodeOption(enc)
-		if err != nil || len(rest2) != 0 || !again.Equal(typ) {
-			t.Fatalf("option %x re-decoded as %v, %v", enc, again, err)
-		}
-		if len(rest) > len(b) {
-			t.Fatalf("rest longer than input")
-		}
-	})
-}
-
 // FuzzParseType: no panic; a parsed type prints as a string that parses
 // back to it and passes Check.
 func FuzzParseType(f *testing.F) {
