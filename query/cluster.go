@@ -22,7 +22,6 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/replication"
-	"wcdb/ring"
 	"wcdb/schema"
 )
 
@@ -60,7 +59,7 @@ func schemaPartitionKeyspace(t *schema.Table, k mutation.Key) (string, bool) {
 	if len(pk) == 0 || pk[0].Name != "keyspace_name" {
 		return "", false
 	}
-	comps, err := ring.SplitCompositeKey(k.Bytes, len(pk))
+	comps, err := splitPartitionKey(k.Bytes, len(pk))
 	if err != nil {
 		return "", false
 	}
@@ -219,8 +218,11 @@ func (x *Executor) PartitionKey(keyspace, table, key string) (*schema.Keyspace, 
 		}
 		comps[i] = v
 	}
-	kb := ring.CompositeKey(comps...)
-	return ks, mutation.Key{Token: ring.Murmur3(kb), Bytes: kb}, nil
+	k, err := partitionKey(comps)
+	if err != nil {
+		return nil, mutation.Key{}, err
+	}
+	return ks, k, nil
 }
 
 // textConstant reads s as a constant of type t, as a string literal for

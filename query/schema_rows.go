@@ -24,7 +24,6 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/replication"
-	"wcdb/ring"
 	"wcdb/schema"
 )
 
@@ -73,8 +72,7 @@ func sysKey(t *schema.Table, pk []any) (mutation.Key, error) {
 		}
 		comps[i] = b
 	}
-	kb := ring.CompositeKey(comps...)
-	return mutation.Key{Token: ring.Murmur3(kb), Bytes: kb}, nil
+	return partitionKey(comps)
 }
 
 // sysClustering is the clustering key (or prefix) of t for values.
@@ -389,7 +387,7 @@ func (x *Executor) readSysTable(ctx context.Context, ks *schema.Keyspace, t *sch
 func decodeSysPartition(t *schema.Table, p *mutation.Partition) ([]sysRow, int64, error) {
 	maxTS := int64(mutation.NoTimestamp)
 	pkCols := t.PartitionKey()
-	comps, err := ring.SplitCompositeKey(p.Key.Bytes, len(pkCols))
+	comps, err := splitPartitionKey(p.Key.Bytes, len(pkCols))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"wcdb/query/ast"
-	"wcdb/ring"
 	"wcdb/schema"
 )
 
@@ -193,12 +192,10 @@ func (t *tokenTerm) eval(b *binder) ([]byte, error) {
 		}
 		comps[i] = v
 	}
-	for _, c := range comps {
-		if len(comps) > 1 && len(c) > ring.MaxComponentLen {
-			return nil, invalidRequest("Key length of %d is longer than maximum of %d", len(c), ring.MaxComponentLen)
-		}
+	tok, err := keyToken(comps)
+	if err != nil {
+		return nil, err
 	}
-	tok := ring.Murmur3(ring.CompositeKey(comps...))
 	return binary.BigEndian.AppendUint64(nil, uint64(tok)), nil
 }
 

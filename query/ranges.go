@@ -1,0 +1,400 @@
+package query
+
+// Clustering ranges: [start, end) on the byte-comparable clustering
+// encoding, sorted and disjoint, so that mixed ASC/DESC columns and
+// multi-column slices such as (c1, c2) > (1, 2) read exactly the rows
+// Cassandra returns, in table order (backwards for a reversed read).
+
+import (
+	"bytes"
+	"slices"
+
+	"wcdb/mutation"
+	"wcdb/schema"
+)
+
+// crange is a clustering range [start, end); a nil start or end is open.
+type crange struct{ start, end []byte }
+
+func cmpStart(a, b []byte) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return bytes.Compare(a, b)
+}
+
+func cmpEnd(a, b []byte) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return bytes.Compare(a, b)
+}
+
+// empty reports whether r holds no key.
+func (r crange) empty() bool {
+	return r.start != nil && r.end != nil && bytes.Compare(r.start, r.end) >= 0
+}
+
+// contains reports whether c lies in r.
+func (r crange) contains(c []byte) bool {
+	return (r.start == nil || bytes.Compare(c, r.start) >= 0) && (r.end == nil || bytes.Compare(c, r.end) < 0)
+}
+
+// normalizeRanges sorts ranges and merges the overlapping and adjacent
+// ones, dropping empty ones.
+func normalizeRanges(rs []crange) []crange {
+	rs = slices.DeleteFunc(rs, crange.empty)
+	slices.SortFunc(rs, func(a, b crange) int { return cmpStart(a.start, b.start) })
+	var out []crange
+	for _, r := range rs {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.end == nil || (r.start != nil && bytes.Compare(r.start, last.end) <= 0) {
+				if cmpEnd(r.end, last.end) > 0 {
+					last.end = r.end
+				}
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// intersectRanges intersects two normalized range lists.
+func intersectRanges(a, b []crange) []crange {
+	var out []crange
+	for _, x := range a {
+		for _, y := range b {
+			r := crange{start: x.start, end: x.end}
+			if cmpStart(y.start, r.start) > 0 {
+				r.start = y.start
+			}
+			if cmpEnd(y.end, r.end) < 0 {
+				r.end = y.end
+			}
+			if !r.empty() {
+				out = append(out, r)
+			}
+		}
+	}
+	return normalizeRanges(out)
+}
+
+// prefixRange is the range of keys with clustering prefix p.
+func prefixRange(p []byte) crange {
+	if len(p) == 0 {
+		return crange{}
+	}
+	return crange{start: p, end: mutation.PrefixEnd(p)}
+}
+
+// sliceRange returns the range, inside prefix p, of the rows whose next
+// clustering column (type t, descending if desc) satisfies the bounds lo
+// and hi (either may be nil), by value as CQL compares.
+func sliceRange(p []byte, t schema.Type, desc bool, lo, hi []byte, loIncl, hiIncl bool, hasLo, hasHi bool) crange {
+	pr := prefixRange(p)
+	r := pr
+	enc := func(v []byte) []byte {
+		return schema.AppendComparable(slices.Clip(p), t, v, desc)
+	}
+	// In byte order an ascending column's lower bound is a start; a
+	// descending column's lower bound is an end.
+	if hasLo {
+		k := enc(lo)
+		if !desc {
+			if loIncl {
+				r.start = k
+			} else {
+				r.start = mutation.PrefixEnd(k)
+			}
+		} else {
+			if loIncl {
+				r.end = mutation.PrefixEnd(k)
+			} else {
+				r.end = k
+			}
+		}
+	}
+	if hasHi {
+		k := enc(hi)
+		if !desc {
+			if hiIncl {
+				r.end = mutation.PrefixEnd(k)
+			} else {
+				r.end = k
+			}
+		} else {
+			if hiIncl {
+				r.start = k
+			} else {
+				r.start = mutation.PrefixEnd(k)
+			}
+		}
+	}
+	if r.start == nil && pr.start != nil {
+		r.start = pr.start
+	}
+	return r
+}
+
+// ckValue evaluates a clustering value (null and unset refused) and
+// normalizes it.
+func ckValue(b *binder, t term, c *schema.Column) ([]byte, error) {
+	v, err := keyValue(b, t, c)
+	if err != nil {
+		return nil, err
+	}
+	nv, err := schema.Normalize(c.Type, v)
+	if err != nil {
+		return nil, schemaErr("", err)
+	}
+	return nv, nil
+}
+
+// clusteringPrefixes returns the values of the clustering columns
+// restricted by = or IN from the first one on (the cartesian product), and
+// the number of columns they cover. With a multi-column = or IN the tuples
+// are its values.
+func (w *where) clusteringPrefixes(b *binder) ([][][]byte, int, error) {
+	ck := w.t.Clustering()
+	if m := w.multi; m != nil && (m.eq != nil || m.isIn) {
+		var tuples []term
+		var vals [][]byte
+		switch {
+		case m.eq != nil:
+			tuples = []term{m.eq}
+		case m.inList != nil:
+			l, err := m.inList.eval(b)
+			if err != nil {
+				return nil, 0, err
+			}
+			if l == nil || IsUnset(l) {
+				return nil, 0, invalidRequest("Invalid null value for IN restriction")
+			}
+			if vals, err = splitList(l); err != nil {
+				return nil, 0, err
+			}
+		default:
+			tuples = m.in
+		}
+		for _, t := range tuples {
+			v, err := t.eval(b)
+			if err != nil {
+				return nil, 0, err
+			}
+			vals = append(vals, v)
+		}
+		if err := checkCombinations(len(vals)); err != nil {
+			return nil, 0, err
+		}
+		out := make([][][]byte, 0, len(vals))
+		for _, v := range vals {
+			if v == nil || IsUnset(v) {
+				return nil, 0, invalidRequest("Invalid null value in condition for column %s", m.cols[0].Name)
+			}
+			fields, err := splitTupleValue(v, len(m.cols))
+			if err != nil {
+				return nil, 0, err
+			}
+			if len(fields) > len(m.cols) {
+				return nil, 0, invalidRequest("Invalid tuple value for %d columns", len(m.cols))
+			}
+			for i, f := range fields {
+				if f == nil {
+					return nil, 0, invalidRequest("Invalid null value in condition for column %s", m.cols[i].Name)
+				}
+				if fields[i], err = schema.Normalize(ck[i].Type, f); err != nil {
+					return nil, 0, schemaErr("", err)
+				}
+			}
+			out = append(out, fields)
+		}
+		return out, len(m.cols), nil
+	}
+	combos := [][][]byte{{}}
+	n := 0
+	for _, r := range w.ck {
+		if r == nil || !r.isEqOrIn() {
+			break
+		}
+		vals, err := r.values(b)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := checkCombinations(len(combos) * len(vals)); err != nil {
+			return nil, 0, err
+		}
+		next := make([][][]byte, 0, len(combos)*len(vals))
+		for _, c := range combos {
+			for _, v := range vals {
+				nv, err := schema.Normalize(r.col.Type, v)
+				if err != nil {
+					return nil, 0, schemaErr("", err)
+				}
+				next = append(next, append(slices.Clip(c), nv))
+			}
+		}
+		combos = next
+		n++
+	}
+	return combos, n, nil
+}
+
+// encodePrefixes encodes clustering prefixes and returns them sorted in
+// clustering order, without duplicates.
+func (w *where) encodePrefixes(prefixes [][][]byte) ([][]byte, error) {
+	types, desc := w.t.ClusteringTypes()
+	out := make([][]byte, 0, len(prefixes))
+	for _, p := range prefixes {
+		k, err := schema.ClusteringKey(types, desc, p)
+		if err != nil {
+			return nil, schemaErr("", err)
+		}
+		if k == nil {
+			k = []byte{}
+		}
+		out = append(out, k)
+	}
+	slices.SortFunc(out, bytes.Compare)
+	return slices.CompactFunc(out, bytes.Equal), nil
+}
+
+// wholePartition is the one range of a partition's every row. Shared:
+// callers never write into range slices they are given.
+var wholePartition = []crange{{}}
+
+// clusteringRanges returns the clustering ranges the restrictions select
+// (sliceCols: the restrictions used, from the first clustering column;
+// later ones are left to filtering), normalized.
+func (w *where) clusteringRanges(b *binder, sliceCols int) ([]crange, error) {
+	if sliceCols == 0 && w.multi == nil {
+		return wholePartition, nil
+	}
+	prefixes, n, err := w.clusteringPrefixes(b)
+	if err != nil {
+		return nil, err
+	}
+	if n > sliceCols && w.multi == nil {
+		n = sliceCols
+		for i := range prefixes {
+			prefixes[i] = prefixes[i][:n]
+		}
+	}
+	enc, err := w.encodePrefixes(prefixes)
+	if err != nil {
+		return nil, err
+	}
+	if m := w.multi; m != nil && (m.lo != nil || m.hi != nil) {
+		return w.multiSliceRanges(b)
+	}
+	var sr *colRestr
+	if w.multi == nil && n < sliceCols && n < len(w.ck) && w.ck[n] != nil && w.ck[n].isSlice() {
+		sr = w.ck[n]
+	}
+	out := make([]crange, 0, len(enc))
+	for _, p := range enc {
+		if sr == nil {
+			out = append(out, prefixRange(p))
+			continue
+		}
+		var lo, hi []byte
+		var err error
+		if sr.lo != nil {
+			if lo, err = ckValue(b, sr.lo.t, sr.col); err != nil {
+				return nil, err
+			}
+		}
+		if sr.hi != nil {
+			if hi, err = ckValue(b, sr.hi.t, sr.col); err != nil {
+				return nil, err
+			}
+		}
+		loIncl, hiIncl := sr.lo != nil && sr.lo.incl, sr.hi != nil && sr.hi.incl
+		out = append(out, sliceRange(p, sr.col.Type, sr.col.Desc, lo, hi, loIncl, hiIncl, sr.lo != nil, sr.hi != nil))
+	}
+	return normalizeRanges(out), nil
+}
+
+// multiSliceRanges turns (c1, ..., cn) > (v1, ..., vn) (and <, <=, >=)
+// into byte ranges: the lexicographic comparison by value is the union over
+// i of (c1..ci-1 = v1..vi-1 and ci > vi), each a slice inside a prefix,
+// whatever the columns' directions.
+func (w *where) multiSliceRanges(b *binder) ([]crange, error) {
+	m := w.multi
+	ck := w.t.Clustering()
+	side := func(mb *mbound, lower bool) ([]crange, error) {
+		if mb == nil {
+			return []crange{{}}, nil
+		}
+		v, err := mb.t.eval(b)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil || IsUnset(v) {
+			return nil, invalidRequest("Invalid null value in condition for column %s", ck[0].Name)
+		}
+		fields, err := splitTupleValue(v, mb.n)
+		if err != nil {
+			return nil, err
+		}
+		if len(fields) > mb.n {
+			return nil, invalidRequest("Invalid tuple value for %d columns", mb.n)
+		}
+		for i, f := range fields {
+			if f == nil {
+				return nil, invalidRequest("Invalid null value in condition for column %s", ck[i].Name)
+			}
+			if fields[i], err = schema.Normalize(ck[i].Type, f); err != nil {
+				return nil, schemaErr("", err)
+			}
+		}
+		var out []crange
+		var p []byte
+		for i := 0; i < mb.n; i++ {
+			c := &ck[i]
+			if lower {
+				out = append(out, sliceRange(p, c.Type, c.Desc, fields[i], nil, false, false, true, false))
+			} else {
+				out = append(out, sliceRange(p, c.Type, c.Desc, nil, fields[i], false, false, false, true))
+			}
+			p = schema.AppendComparable(slices.Clip(p), c.Type, fields[i], c.Desc)
+		}
+		if mb.incl {
+			out = append(out, prefixRange(p))
+		}
+		return normalizeRanges(out), nil
+	}
+	lo, err := side(m.lo, true)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := side(m.hi, false)
+	if err != nil {
+		return nil, err
+	}
+	return intersectRanges(lo, hi), nil
+}
+
+// fullClusterings returns the clustering keys of the rows an UPDATE or
+// DELETE names with = and IN on every clustering column.
+func (w *where) fullClusterings(b *binder) ([][]byte, error) {
+	prefixes, n, err := w.clusteringPrefixes(b)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(w.ck) {
+		return nil, invalidRequest("query: clustering is not fully restricted")
+	}
+	return w.encodePrefixes(prefixes)
+}
