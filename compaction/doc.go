@@ -1,5 +1,5 @@
-// Package compaction decides which SSTables of a table to merge, and will
-// hold the merge itself.
+// Package compaction decides which SSTables of a table to merge; the merge
+// itself is storage's (compact.go), which runs the tasks decided here.
 //
 // The deciding part is pure: a Strategy sees a []Table (what the manifest
 // knows of each live file: size, level, key and timestamp ranges, tombstone
@@ -35,8 +35,9 @@
 //
 // A Limiter throttles compaction I/O to compaction_throughput.
 //
-// Still to come here: the merge of the inputs by timestamp into new
-// SSTables, split at Task.MaxOutputBytes; and tombstone purge during it,
-// which drops a tombstone only when it is older than gc_grace_seconds and no
-// SSTable outside the compaction, nor a memtable, may hold data it shadows.
+// The merge of a task's inputs by timestamp into new SSTables (split at
+// Task.MaxOutputBytes), and the purge of tombstones during it (only those
+// older than gc_grace_seconds that shadow nothing an SSTable outside the
+// compaction, or a memtable, may hold), are package storage's: they need
+// the engine's files, readers and memtables, which this package never sees.
 package compaction
