@@ -2,11 +2,12 @@ package commitlog
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"strconv"
 	"strings"
+
+	"wcdb/internal/corrupt"
 )
 
 // The commit log is a sequence of segment files in one directory, named
@@ -71,7 +72,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCorrupt marks a commit log that failed a checksum or structural check in
 // a place a crash cannot explain. Test for it with errors.Is.
-var ErrCorrupt = errors.New("commitlog: corrupt")
+var ErrCorrupt = corrupt.New("commitlog: corrupt")
 
 // CorruptError describes where a commit log is corrupt. It wraps ErrCorrupt.
 type CorruptError struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -68,6 +69,35 @@ func (c *fakeClock) Advance(d time.Duration) {
 		}
 	}
 	c.mu.timers = live
+}
+
+// live returns how many timers are pending: neither fired nor stopped.
+func (c *fakeClock) live() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.mu.timers {
+		if !t.stopped {
+			n++
+		}
+	}
+	return n
+}
+
+// advanceToNext moves time to the earliest pending timer and fires it.
+func (c *fakeClock) advanceToNext() {
+	c.mu.Lock()
+	var next time.Time
+	for _, t := range c.mu.timers {
+		if !t.stopped && (next.IsZero() || t.at.Before(next)) {
+			next = t.at
+		}
+	}
+	d := next.Sub(c.mu.now)
+	c.mu.Unlock()
+	if !next.IsZero() {
+		c.Advance(d)
+	}
 }
 
 // waitTimer returns the duration of the next timer a waiter starts.
@@ -274,25 +304,58 @@ func TestLimiterUnlimited(t *testing.T) {
 	}
 }
 
-// TestLimiterConcurrent checks the real clock under concurrent use: 1 MiB
-// at 4 MiB/s, less the 0.4 MiB burst, takes at least 150 ms.
+// TestLimiterConcurrent checks the rate under concurrent use: 1 MiB at
+// 4 MiB/s, less the 0.4 MiB burst, takes 150 ms, and at no moment has more
+// than the burst plus the rate times the time passed gone through. Time
+// moves only while every worker is blocked, to the next timer due, so the
+// result does not depend on how fast the machine runs the workers.
 func TestLimiterConcurrent(t *testing.T) {
-	l := NewLimiter(4 << 20)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for range 4 {
-				if err := l.Wait(context.Background(), 32<<10); err != nil {
+	const rate, workers, waits, size = 4 << 20, 8, 4, 32 << 10
+	c := newFakeClock()
+	l := newLimiter(rate, c)
+	start := c.Now()
+	var admitted atomic.Int64
+	finished := make(chan struct{}, workers)
+	for range workers {
+		go func() {
+			defer func() { finished <- struct{}{} }()
+			for range waits {
+				if err := l.Wait(context.Background(), size); err != nil {
 					t.Error(err)
+					return
 				}
+				admitted.Add(size)
 			}
-		})
+		}()
 	}
-	wg.Go(func() { l.SetRate(4 << 20) })
-	wg.Wait()
-	if elapsed, want := time.Since(start), 140*time.Millisecond; elapsed < want {
-		t.Errorf("1 MiB at 4 MiB/s took %v, want at least %v", elapsed, want)
+	setRate := make(chan struct{})
+	go func() { l.SetRate(rate); close(setRate) }() // wakes waiters mid-wait
+	burst := rate * burstWindow.Seconds()
+	for active := workers; active > 0; {
+		select {
+		case <-c.created:
+		case <-finished:
+			active--
+		case <-time.After(10 * time.Second):
+			t.Fatal("workers neither blocked nor finished")
+		}
+		// Every worker still running is blocked on a timer, so each one's
+		// bytes so far are counted.
+		if active > 0 && c.live() == active {
+			elapsed := c.Now().Sub(start)
+			if got, limit := float64(admitted.Load()), burst+rate*elapsed.Seconds(); got > limit+1 {
+				t.Fatalf("after %v: %.0f bytes through, want at most %.0f", elapsed, got, limit)
+			}
+			c.advanceToNext()
+		}
+	}
+	<-setRate
+	if got, want := admitted.Load(), int64(workers*waits*size); got != want {
+		t.Fatalf("admitted %d bytes, want %d", got, want)
+	}
+	want := time.Duration((workers*waits*size - burst) / rate * float64(time.Second))
+	if got := c.Now().Sub(start); got < want || got > want+time.Microsecond {
+		t.Errorf("1 MiB at 4 MiB/s took %v, want %v", got, want)
 	}
 }
 

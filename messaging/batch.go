@@ -67,7 +67,7 @@ func (b *batcher) applyAsync(ctx context.Context, m *mutation.Mutation, done fun
 	if d, ok := ctx.Deadline(); ok {
 		r.deadline = d
 	} else {
-		r.deadline = time.Now().Add(b.c.timeout)
+		r.deadline = b.c.clock.Now().Add(b.c.timeout)
 	}
 	select {
 	case b.queue <- r:
@@ -118,7 +118,7 @@ func (b *batcher) send(batch []*applyReq) {
 			deadline = r.deadline
 		}
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := b.c.clock.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	var err error
 	if len(ms) == 1 {

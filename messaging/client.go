@@ -60,6 +60,8 @@ type DialOptions struct {
 	KeepaliveTime, KeepaliveTimeout time.Duration
 	// MaxMessageSize is the largest message received. Default 64 MiB.
 	MaxMessageSize int
+
+	clock clock // nil: the real one
 }
 
 func (o DialOptions) withDefaults() DialOptions {
@@ -79,6 +81,9 @@ func (o DialOptions) withDefaults() DialOptions {
 	}
 	if o.MaxMessageSize == 0 {
 		o.MaxMessageSize = defaultMaxMessageSize
+	}
+	if o.clock == nil {
+		o.clock = realClock{}
 	}
 	return o
 }
@@ -104,6 +109,7 @@ func (o DialOptions) Validate() error {
 type Client struct {
 	addr    string
 	timeout time.Duration
+	clock   clock
 	conns   []*grpc.ClientConn
 	streams []*streamConn // one per connection
 	next    atomic.Uint32
@@ -132,7 +138,7 @@ func Dial(addr string, opts DialOptions) (*Client, error) {
 		grpc.WithInitialWindowSize(streamWindow),
 		grpc.WithInitialConnWindowSize(connWindow),
 	}
-	c := &Client{addr: addr, timeout: opts.Timeout}
+	c := &Client{addr: addr, timeout: opts.Timeout, clock: opts.clock}
 	for range opts.Conns {
 		// passthrough: addr is used as given, with no resolver goroutine.
 		cc, err := grpc.NewClient("passthrough:///"+addr, dopts...)
@@ -141,7 +147,7 @@ func Dial(addr string, opts DialOptions) (*Client, error) {
 			return nil, err
 		}
 		c.conns = append(c.conns, cc)
-		c.streams = append(c.streams, &streamConn{cc: cc, addr: addr})
+		c.streams = append(c.streams, &streamConn{cc: cc, addr: addr, clock: opts.clock})
 	}
 	c.batch = newBatcher(c)
 	return c, nil
@@ -202,7 +208,7 @@ func (c *Client) callContext(ctx context.Context) (context.Context, context.Canc
 	if _, ok := ctx.Deadline(); ok {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, c.timeout)
+	return c.clock.WithDeadline(ctx, c.clock.Now().Add(c.timeout))
 }
 
 // ApplyAsync writes m on the peer without the caller waiting: done gets

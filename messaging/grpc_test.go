@@ -8,9 +8,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -231,47 +233,70 @@ func TestGRPCRangePaging(t *testing.T) {
 
 // TestGRPCDeadline checks that a call to a replica that does not answer
 // ends at the caller's deadline, or at the client's default timeout, and
-// that the deadline reaches the replica.
+// that the deadline reaches the replica. Client and server share a fake
+// clock: deadlines pass when the test advances it, however slow the machine.
 func TestGRPCDeadline(t *testing.T) {
+	clk := newFakeClock()
 	started := make(chan struct{}, 10)
 	slow := blocking(started)
-	var mu sync.Mutex
-	var remaining []time.Duration
-	read := slow.read
+	deadlines := make(chan time.Time, 10)
+	apply, read := slow.apply, slow.read
+	slow.apply = func(ctx context.Context, m *mutation.Mutation) error {
+		d, _ := ctx.Deadline()
+		deadlines <- d
+		return apply(ctx, m)
+	}
 	slow.read = func(ctx context.Context, cmd replication.ReadCommand) (*mutation.Partition, error) {
 		d, _ := ctx.Deadline()
-		mu.Lock()
-		remaining = append(remaining, time.Until(d))
-		mu.Unlock()
+		deadlines <- d
 		return read(ctx, cmd)
 	}
-	_, addr := startServer(t, slow, ServerOptions{})
-	c := dial(t, addr, DialOptions{Timeout: 150 * time.Millisecond})
+	_, addr := startServer(t, slow, ServerOptions{clock: clk})
+	const timeout = 150 * time.Millisecond
+	c := dial(t, addr, DialOptions{Timeout: timeout, clock: clk})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	// The caller's deadline.
+	ctx, cancel := clk.WithDeadline(context.Background(), clk.Now().Add(100*time.Millisecond))
 	defer cancel()
-	start := time.Now()
-	err := c.Apply(ctx, &mutation.Mutation{Table: testTable, Partition: mutation.Partition{Key: key("k")}})
-	if KindOf(err) != KindTimeout || !errors.Is(err, context.DeadlineExceeded) {
+	want, _ := ctx.Deadline()
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Apply(ctx, &mutation.Mutation{Table: testTable, Partition: mutation.Partition{Key: key("k")}})
+	}()
+	<-started
+	if got := <-deadlines; !got.Equal(want) {
+		t.Fatalf("apply: deadline at the replica %v, want the caller's %v", got, want)
+	}
+	clk.Advance(99 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("apply: got %v 1ms before its deadline, want it still waiting", err)
+	default:
+	}
+	clk.Advance(time.Millisecond)
+	if err := <-done; KindOf(err) != KindTimeout || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("apply: got %v, want a timeout", err)
 	}
-	if d := time.Since(start); d < 90*time.Millisecond || d > time.Second {
-		t.Fatalf("apply took %v, want about 100ms", d)
-	}
 
-	start = time.Now()
-	_, err = c.Read(context.Background(), replication.ReadCommand{Table: testTable, Key: key("k")})
-	if KindOf(err) != KindTimeout {
+	// The client's default timeout, for a ctx without a deadline.
+	want = clk.Now().Add(timeout)
+	go func() {
+		_, err := c.Read(context.Background(), replication.ReadCommand{Table: testTable, Key: key("k")})
+		done <- err
+	}()
+	<-started
+	if got := <-deadlines; !got.Equal(want) {
+		t.Fatalf("read without a deadline: deadline at the replica %v, want the default %v later, %v", got, timeout, want)
+	}
+	clk.Advance(timeout - time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("read without a deadline: got %v 1ms before the default timeout, want it still waiting", err)
+	default:
+	}
+	clk.Advance(time.Millisecond)
+	if err := <-done; KindOf(err) != KindTimeout {
 		t.Fatalf("read without a deadline: got %v, want a timeout", err)
-	}
-	if d := time.Since(start); d < 140*time.Millisecond || d > time.Second {
-		t.Fatalf("read took %v, want about the default 150ms", d)
-	}
-	mu.Lock()
-	left := remaining
-	mu.Unlock()
-	if len(left) != 1 || left[0] <= 0 || left[0] > 150*time.Millisecond {
-		t.Fatalf("deadline at the replica: got %v left, want one under 150ms", left)
 	}
 
 	// A canceled call is not a timeout.
@@ -280,7 +305,7 @@ func TestGRPCDeadline(t *testing.T) {
 	}
 	ctx, cancel = context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()
-	_, err = c.Read(ctx, replication.ReadCommand{Table: testTable, Key: key("k")})
+	_, err := c.Read(ctx, replication.ReadCommand{Table: testTable, Key: key("k")})
 	if KindOf(err) != KindOther || !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled read: got %v (kind %v), want context.Canceled", err, KindOf(err))
 	}
@@ -414,14 +439,21 @@ func TestGRPCStopAndRestart(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("serve: got %v, want nil", err)
 	}
-	start := time.Now()
-	ctx1, cancel := context.WithTimeout(ctx, time.Second)
+	// The call fails as unavailable while its deadline is still far off:
+	// it did not wait for it. (The minute only bounds a hang.)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if _, err := c.Ping(ctx1); KindOf(err) != KindUnavailable || !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("ping of a stopped server: got %v, want unavailable", err)
+	if _, err := c.Ping(ctx); KindOf(err) != KindUnavailable || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+		t.Fatalf("ping of a stopped server: got %v with the deadline passed: %v, want unavailable before it", err, ctx.Err() != nil)
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Fatalf("ping of a stopped server took %v, want a fast failure", d)
+
+	// Once an attempt to connect has failed, the client backs off.
+	cc := c.conns[0]
+	cc.Connect()
+	for st := cc.GetState(); st != connectivity.TransientFailure; st = cc.GetState() {
+		if !cc.WaitForStateChange(ctx, st) {
+			t.Fatalf("client of a stopped server: state %v, want TRANSIENT_FAILURE", st)
+		}
 	}
 
 	l, err = net.Listen("tcp", addr)
@@ -429,18 +461,14 @@ func TestGRPCStopAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	serveOn(t, l, local, ServerOptions{})
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for {
-		ctx1, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		_, err := c.Ping(ctx1)
-		cancel()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no reconnection after restart: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// A call that waits for the connection returns once the client has
+	// reconnected by itself, after its backoff; then calls succeed.
+	var v versionMsg
+	if err := c.invoke(ctx, opPing, &emptyMsg{}, &v, grpc.WaitForReady(true)); err != nil {
+		t.Fatalf("no reconnection after restart: %v", err)
+	}
+	if _, err := c.Ping(ctx); err != nil {
+		t.Fatalf("ping after reconnection: %v", err)
 	}
 }
 
@@ -468,10 +496,15 @@ func TestGRPCGracefulStop(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		stopped := make(chan error, 1)
 		go func() { stopped <- s.GracefulStop(ctx) }()
+		// The client's connection leaves READY when the server's GOAWAY
+		// arrives: the stop is under way, and must be waiting for the call.
+		for st := c.conns[0].GetState(); st == connectivity.Ready; st = c.conns[0].GetState() {
+			c.conns[0].WaitForStateChange(context.Background(), st)
+		}
 		select {
 		case err := <-stopped:
 			t.Fatalf("graceful stop returned %v with a call in flight", err)
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
 		if force {
 			cancel()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"wcdb/mutation"
@@ -34,7 +35,9 @@ func shortCtx(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// expectTimeout calls f and checks that it times out after about d.
+// expectTimeout calls f and checks that it times out after d. It runs in
+// a synctest bubble, whose clock moves only while every goroutine is
+// blocked, so the time taken is exact.
 func expectTimeout(t *testing.T, d time.Duration, what string, f func(context.Context) error) {
 	t.Helper()
 	start := time.Now()
@@ -42,8 +45,8 @@ func expectTimeout(t *testing.T, d time.Duration, what string, f func(context.Co
 	if KindOf(err) != KindTimeout || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("%s: got %v, want a timeout", what, err)
 	}
-	if el := time.Since(start); el < d || el > d+500*time.Millisecond {
-		t.Fatalf("%s: took %v, want about %v", what, el, d)
+	if el := time.Since(start); el != d {
+		t.Fatalf("%s: took %v, want %v", what, el, d)
 	}
 }
 
@@ -52,44 +55,46 @@ func ping(p Peer) func(context.Context) error {
 }
 
 func TestNetworkCalls(t *testing.T) {
-	ctx := context.Background()
-	n, locals := newTestNetwork(t)
-	ab := n.Replica("a", "b")
-	ms := testMutations(6, 10)
-	for i := range ms {
-		if err := ab.Apply(ctx, &ms[i]); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		n, locals := newTestNetwork(t)
+		ab := n.Replica("a", "b")
+		ms := testMutations(6, 10)
+		for i := range ms {
+			if err := ab.Apply(ctx, &ms[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range ms {
+			cmd := replication.ReadCommand{Table: testTable, Key: ms[i].Partition.Key, Raw: true}
+			want, _ := locals["b"].Read(ctx, cmd)
+			got, err := ab.Read(ctx, cmd)
+			if err != nil || want == nil || !samePartition(got, want) {
+				t.Fatalf("read %d: got %+v, %v, want %+v", i, got, err, want)
+			}
+			d, err := ab.Digest(ctx, cmd)
+			if err != nil || !bytes.Equal(d, replication.PartitionDigest(testTable, want)) {
+				t.Fatalf("digest %d: got %x, %v", i, d, err)
+			}
+		}
+		res, err := ab.ReadRange(ctx, replication.RangeCommand{Table: testTable, Raw: true})
+		if err != nil || len(res.Partitions) != len(ms) || res.Next != nil {
+			t.Fatalf("range read: got %d partitions, next %v, %v, want %d", len(res.Partitions), res.Next, err, len(ms))
+		}
+		if err := n.Replica("c", "a").ApplyHints(ctx, ms[:3]); err != nil {
 			t.Fatal(err)
 		}
-	}
-	for i := range ms {
-		cmd := replication.ReadCommand{Table: testTable, Key: ms[i].Partition.Key, Raw: true}
-		want, _ := locals["b"].Read(ctx, cmd)
-		got, err := ab.Read(ctx, cmd)
-		if err != nil || want == nil || !samePartition(got, want) {
-			t.Fatalf("read %d: got %+v, %v, want %+v", i, got, err, want)
+		if p, _ := locals["a"].Read(ctx, replication.ReadCommand{Table: testTable, Key: ms[2].Partition.Key, Raw: true}); p == nil {
+			t.Fatalf("hinted mutation not applied")
 		}
-		d, err := ab.Digest(ctx, cmd)
-		if err != nil || !bytes.Equal(d, replication.PartitionDigest(testTable, want)) {
-			t.Fatalf("digest %d: got %x, %v", i, d, err)
+		if v, err := n.Replica("x", "c").Ping(ctx); err != nil || v.Node != "c" || v.Wire != WireVersion {
+			t.Fatalf("ping: got %+v, %v, want node c", v, err)
 		}
-	}
-	res, err := ab.ReadRange(ctx, replication.RangeCommand{Table: testTable, Raw: true})
-	if err != nil || len(res.Partitions) != len(ms) || res.Next != nil {
-		t.Fatalf("range read: got %d partitions, next %v, %v, want %d", len(res.Partitions), res.Next, err, len(ms))
-	}
-	if err := n.Replica("c", "a").ApplyHints(ctx, ms[:3]); err != nil {
-		t.Fatal(err)
-	}
-	if p, _ := locals["a"].Read(ctx, replication.ReadCommand{Table: testTable, Key: ms[2].Partition.Key, Raw: true}); p == nil {
-		t.Fatalf("hinted mutation not applied")
-	}
-	if v, err := n.Replica("x", "c").Ping(ctx); err != nil || v.Node != "c" || v.Wire != WireVersion {
-		t.Fatalf("ping: got %+v, %v, want node c", v, err)
-	}
-	if _, err := ab.SchemaPull(ctx); KindOf(err) != KindOther {
-		t.Fatalf("schema pull from a node without schema: got %v, want KindOther", err)
-	}
-	expectTimeout(t, 30*time.Millisecond, "call to an unknown node", ping(n.Replica("a", "nobody")))
+		if _, err := ab.SchemaPull(ctx); KindOf(err) != KindOther {
+			t.Fatalf("schema pull from a node without schema: got %v, want KindOther", err)
+		}
+		expectTimeout(t, 30*time.Millisecond, "call to an unknown node", ping(n.Replica("a", "nobody")))
+	})
 }
 
 // TestNetworkCopies checks that caller and replica share no memory: what
@@ -139,126 +144,132 @@ func TestNetworkCopies(t *testing.T) {
 }
 
 func TestNetworkPartition(t *testing.T) {
-	ctx := context.Background()
-	n, locals := newTestNetwork(t)
-	ab, ba, ac := n.Replica("a", "b"), n.Replica("b", "a"), n.Replica("a", "c")
-	const d = 40 * time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		n, locals := newTestNetwork(t)
+		ab, ba, ac := n.Replica("a", "b"), n.Replica("b", "a"), n.Replica("a", "c")
+		const d = 40 * time.Millisecond
 
-	n.Partition("a", "b")
-	expectTimeout(t, d, "a→b across a partition", ping(ab))
-	expectTimeout(t, d, "b→a across a partition", ping(ba))
-	if _, err := ac.Ping(ctx); err != nil {
-		t.Fatalf("a→c beside a partition: %v", err)
-	}
-	n.Heal("a", "b")
-	if _, err := ab.Ping(ctx); err != nil {
-		t.Fatalf("a→b after heal: %v", err)
-	}
+		n.Partition("a", "b")
+		expectTimeout(t, d, "a→b across a partition", ping(ab))
+		expectTimeout(t, d, "b→a across a partition", ping(ba))
+		if _, err := ac.Ping(ctx); err != nil {
+			t.Fatalf("a→c beside a partition: %v", err)
+		}
+		n.Heal("a", "b")
+		if _, err := ab.Ping(ctx); err != nil {
+			t.Fatalf("a→b after heal: %v", err)
+		}
 
-	// One way: the request arrives and is applied, the answer is lost.
-	n.PartitionOneWay("b", "a")
-	m := testMutations(8, 1)[0]
-	expectTimeout(t, d, "apply whose answer is lost", func(ctx context.Context) error { return ab.Apply(ctx, &m) })
-	if p, _ := locals["b"].Read(ctx, replication.ReadCommand{Table: testTable, Key: m.Partition.Key, Raw: true}); p == nil {
-		t.Fatalf("apply whose answer was lost: not applied, want applied")
-	}
-	n.HealAll()
+		// One way: the request arrives and is applied, the answer is lost.
+		n.PartitionOneWay("b", "a")
+		m := testMutations(8, 1)[0]
+		expectTimeout(t, d, "apply whose answer is lost", func(ctx context.Context) error { return ab.Apply(ctx, &m) })
+		if p, _ := locals["b"].Read(ctx, replication.ReadCommand{Table: testTable, Key: m.Partition.Key, Raw: true}); p == nil {
+			t.Fatalf("apply whose answer was lost: not applied, want applied")
+		}
+		n.HealAll()
 
-	n.Isolate("c")
-	expectTimeout(t, d, "a→c to an isolated node", ping(ac))
-	expectTimeout(t, d, "c→b from an isolated node", ping(n.Replica("c", "b")))
-	if _, err := n.Replica("c", "c").Ping(ctx); err != nil {
-		t.Fatalf("isolated node to itself: %v", err)
-	}
-	if _, err := ab.Ping(ctx); err != nil {
-		t.Fatalf("a→b while c is isolated: %v", err)
-	}
-	n.Rejoin("c")
-	if _, err := ac.Ping(ctx); err != nil {
-		t.Fatalf("a→c after rejoin: %v", err)
-	}
+		n.Isolate("c")
+		expectTimeout(t, d, "a→c to an isolated node", ping(ac))
+		expectTimeout(t, d, "c→b from an isolated node", ping(n.Replica("c", "b")))
+		if _, err := n.Replica("c", "c").Ping(ctx); err != nil {
+			t.Fatalf("isolated node to itself: %v", err)
+		}
+		if _, err := ab.Ping(ctx); err != nil {
+			t.Fatalf("a→b while c is isolated: %v", err)
+		}
+		n.Rejoin("c")
+		if _, err := ac.Ping(ctx); err != nil {
+			t.Fatalf("a→c after rejoin: %v", err)
+		}
 
-	n.Down("b")
-	expectTimeout(t, d, "a→b to a down node", ping(ab))
-	expectTimeout(t, d, "b→a from a down node", ping(ba))
-	n.Up("b")
-	if _, err := ab.Ping(ctx); err != nil {
-		t.Fatalf("a→b after up: %v", err)
-	}
-	// The default timeout bounds a call without a deadline.
-	n.SetTimeout(d)
-	n.Down("b")
-	start := time.Now()
-	if _, err := ab.Ping(ctx); KindOf(err) != KindTimeout || time.Since(start) > time.Second {
-		t.Fatalf("call without a deadline to a down node: got %v after %v, want a timeout", err, time.Since(start))
-	}
+		n.Down("b")
+		expectTimeout(t, d, "a→b to a down node", ping(ab))
+		expectTimeout(t, d, "b→a from a down node", ping(ba))
+		n.Up("b")
+		if _, err := ab.Ping(ctx); err != nil {
+			t.Fatalf("a→b after up: %v", err)
+		}
+		// The default timeout bounds a call without a deadline.
+		n.SetTimeout(d)
+		n.Down("b")
+		start := time.Now()
+		if _, err := ab.Ping(ctx); KindOf(err) != KindTimeout || time.Since(start) != d {
+			t.Fatalf("call without a deadline to a down node: got %v after %v, want a timeout after %v", err, time.Since(start), d)
+		}
+	})
 }
 
 func TestNetworkFailFast(t *testing.T) {
-	n, _ := newTestNetwork(t)
-	n.SetFailFast(true)
-	n.Partition("a", "b")
-	for _, p := range []Peer{n.Replica("a", "b"), n.Replica("a", "nobody")} {
-		start := time.Now()
-		_, err := p.Ping(shortCtx(t, time.Second))
-		if KindOf(err) != KindUnavailable || !errors.Is(err, ErrUnavailable) {
-			t.Fatalf("fail-fast call across a partition: got %v, want unavailable", err)
+	synctest.Test(t, func(t *testing.T) {
+		n, _ := newTestNetwork(t)
+		n.SetFailFast(true)
+		n.Partition("a", "b")
+		for _, p := range []Peer{n.Replica("a", "b"), n.Replica("a", "nobody")} {
+			start := time.Now()
+			_, err := p.Ping(shortCtx(t, time.Second))
+			if KindOf(err) != KindUnavailable || !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("fail-fast call across a partition: got %v, want unavailable", err)
+			}
+			if el := time.Since(start); el != 0 {
+				t.Fatalf("fail-fast call took %v, want no wait", el)
+			}
 		}
-		if el := time.Since(start); el > 100*time.Millisecond {
-			t.Fatalf("fail-fast call took %v", el)
+		// A lost answer fails fast too.
+		n.HealAll()
+		n.PartitionOneWay("b", "a")
+		if _, err := n.Replica("a", "b").Ping(shortCtx(t, time.Second)); KindOf(err) != KindUnavailable {
+			t.Fatalf("fail-fast call with a lost answer: got %v, want unavailable", err)
 		}
-	}
-	// A lost answer fails fast too.
-	n.HealAll()
-	n.PartitionOneWay("b", "a")
-	if _, err := n.Replica("a", "b").Ping(shortCtx(t, time.Second)); KindOf(err) != KindUnavailable {
-		t.Fatalf("fail-fast call with a lost answer: got %v, want unavailable", err)
-	}
+	})
 }
 
 func TestNetworkDelay(t *testing.T) {
-	ctx := context.Background()
-	n, _ := newTestNetwork(t)
-	ab := n.Replica("a", "b")
-	n.SetDelay(15 * time.Millisecond)
-	start := time.Now()
-	if _, err := ab.Ping(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if el := time.Since(start); el < 30*time.Millisecond || el > 500*time.Millisecond {
-		t.Fatalf("round trip with 15ms legs took %v, want about 30ms", el)
-	}
-	expectTimeout(t, 20*time.Millisecond, "round trip longer than the deadline", ping(ab))
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		n, _ := newTestNetwork(t)
+		ab := n.Replica("a", "b")
+		n.SetDelay(15 * time.Millisecond)
+		start := time.Now()
+		if _, err := ab.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if el := time.Since(start); el != 30*time.Millisecond {
+			t.Fatalf("round trip with 15ms legs took %v, want 30ms", el)
+		}
+		expectTimeout(t, 20*time.Millisecond, "round trip longer than the deadline", ping(ab))
 
-	// A slow link, one way.
-	n.SetDelay(0)
-	n.SetLinkDelay("b", "a", 40*time.Millisecond)
-	start = time.Now()
-	if _, err := n.Replica("a", "c").Ping(ctx); err != nil || time.Since(start) > 30*time.Millisecond {
-		t.Fatalf("a→c beside a slow link: %v after %v", err, time.Since(start))
-	}
-	start = time.Now()
-	if _, err := ab.Ping(ctx); err != nil || time.Since(start) < 40*time.Millisecond {
-		t.Fatalf("a→b over a slow answer link: %v after %v, want 40ms or more", err, time.Since(start))
-	}
+		// A slow link, one way.
+		n.SetDelay(0)
+		n.SetLinkDelay("b", "a", 40*time.Millisecond)
+		start = time.Now()
+		if _, err := n.Replica("a", "c").Ping(ctx); err != nil || time.Since(start) != 0 {
+			t.Fatalf("a→c beside a slow link: %v after %v, want no wait", err, time.Since(start))
+		}
+		start = time.Now()
+		if _, err := ab.Ping(ctx); err != nil || time.Since(start) != 40*time.Millisecond {
+			t.Fatalf("a→b over a slow answer link: %v after %v, want 40ms", err, time.Since(start))
+		}
 
-	// A delay function sees every leg.
-	var mu sync.Mutex
-	var legs []string
-	n.SetDelayFunc(func(from, to string) time.Duration {
+		// A delay function sees every leg.
+		var mu sync.Mutex
+		var legs []string
+		n.SetDelayFunc(func(from, to string) time.Duration {
+			mu.Lock()
+			defer mu.Unlock()
+			legs = append(legs, from+"→"+to)
+			return time.Millisecond
+		})
+		if _, err := n.Replica("c", "a").Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		legs = append(legs, from+"→"+to)
-		return time.Millisecond
+		if fmt.Sprint(legs) != "[c→a a→c]" {
+			t.Fatalf("legs: got %v, want [c→a a→c]", legs)
+		}
 	})
-	if _, err := n.Replica("c", "a").Ping(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if fmt.Sprint(legs) != "[c→a a→c]" {
-		t.Fatalf("legs: got %v, want [c→a a→c]", legs)
-	}
 }
 
 // TestNetworkDrop checks that losses follow the drop rate, and repeat with

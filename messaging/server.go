@@ -44,6 +44,8 @@ type ServerOptions struct {
 	// server pings the client, and KeepaliveTimeout how long it waits for
 	// the answer before closing it. Defaults 30 s and 10 s.
 	KeepaliveTime, KeepaliveTimeout time.Duration
+
+	clock clock // nil: the real one
 }
 
 // minClientKeepalive is the shortest interval a client may ping at; the

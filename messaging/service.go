@@ -66,7 +66,8 @@ type handler struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 	// work hands stream requests to idle workers (stream.go).
-	work chan func()
+	work  chan func()
+	clock clock
 }
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
@@ -75,6 +76,10 @@ func newHandler(local replication.Replica, opts *ServerOptions) *handler {
 		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
 	if opts.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.MaxInFlight)
+	}
+	h.clock = opts.clock
+	if h.clock == nil {
+		h.clock = realClock{}
 	}
 	return h
 }

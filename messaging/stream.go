@@ -74,13 +74,13 @@ func (f *frameMsg) appendBody(dst []byte) []byte {
 }
 
 func (f *frameMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
-	f.id = d.uvarint()
-	f.op = d.byte1()
-	f.code = d.byte1()
-	f.timeout = time.Duration(min(d.uvarint(), uint64(maxFrameTimeout/time.Microsecond))) * time.Microsecond
-	f.msg = string(d.bytes())
-	f.in = d.bytes()
+	d := newDecoder(b)
+	f.id = d.Uvarint()
+	f.op = d.Byte()
+	f.code = d.Byte()
+	f.timeout = time.Duration(min(d.Uvarint(), uint64(maxFrameTimeout/time.Microsecond))) * time.Microsecond
+	f.msg = string(d.Bytes())
+	f.in = d.Bytes()
 	return d.finish()
 }
 
@@ -193,7 +193,7 @@ func (h *handler) serveFrame(ctx context.Context, f *frameMsg) *frameMsg {
 	}
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		ctx, cancel = h.clock.WithDeadline(ctx, h.clock.Now().Add(f.timeout))
 		defer cancel()
 	}
 	resp, err := h.serve(ctx, op, req)
@@ -206,8 +206,9 @@ func (h *handler) serveFrame(ctx context.Context, f *frameMsg) *frameMsg {
 
 // streamConn is a client's stream on one connection.
 type streamConn struct {
-	cc   *grpc.ClientConn
-	addr string
+	cc    *grpc.ClientConn
+	addr  string
+	clock clock
 
 	mu      sync.Mutex
 	cur     *clientStream
@@ -309,7 +310,7 @@ func (s *streamConn) call(ctx context.Context, op string, req, resp message) err
 	cs.mu.Unlock()
 	f := &frameMsg{id: id, op: streamOpCode(op), out: req}
 	if d, ok := ctx.Deadline(); ok {
-		f.timeout = max(time.Until(d), time.Microsecond)
+		f.timeout = max(d.Sub(s.clock.Now()), time.Microsecond)
 	}
 	cs.sendMu.Lock()
 	err = cs.st.SendMsg(f)

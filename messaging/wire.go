@@ -2,10 +2,10 @@ package messaging
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"math"
 
+	"wcdb/internal/bin"
+	"wcdb/internal/corrupt"
 	"wcdb/mutation"
 	"wcdb/replication"
 )
@@ -16,7 +16,7 @@ import (
 const WireVersion = 1
 
 // ErrCorrupt marks bytes that do not decode as a message.
-var ErrCorrupt = errors.New("messaging: corrupt message")
+var ErrCorrupt = corrupt.New("messaging: corrupt message")
 
 /*
 Wire format, version 1. Every gRPC message of the wcdb.Internode service is
@@ -175,11 +175,11 @@ func (x *mutationsMsg) appendBody(dst []byte) []byte {
 }
 
 func (x *mutationsMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
-	n := d.count()
+	d := newDecoder(b)
+	n := d.Count()
 	x.ms = make([]mutation.Mutation, 0, min(n, maxPrealloc))
-	for i := 0; i < n && d.err == nil; i++ {
-		m, err := mutation.DecodeMutation(d.bytes())
+	for i := 0; i < n && !d.Failed(); i++ {
+		m, err := mutation.DecodeMutation(d.Bytes())
 		if err != nil {
 			return err
 		}
@@ -224,20 +224,20 @@ func (x *readMsg) appendBody(dst []byte) []byte {
 }
 
 func (x *readMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	c := &x.cmd
 	*c = replication.ReadCommand{}
 	d.table(&c.Table)
 	c.Key = d.key()
-	flags := d.byte1()
+	flags := d.Byte()
 	if flags&^(readReverse|readRaw|readColumns) != 0 {
-		d.fail()
+		d.Fail()
 	}
 	c.Reverse = flags&readReverse != 0
 	c.Raw = flags&readRaw != 0
-	c.Start = d.optBytes()
-	c.End = d.optBytes()
-	c.Limit = d.int()
+	c.Start = d.OptBytes()
+	c.End = d.OptBytes()
+	c.Limit = d.Int()
 	if flags&readColumns != 0 {
 		c.Columns = d.columns()
 	}
@@ -257,15 +257,15 @@ func (x *partitionMsg) appendBody(dst []byte) []byte {
 }
 
 func (x *partitionMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	x.p = nil
-	switch d.byte1() {
+	switch d.Byte() {
 	case 0:
 	case 1:
 		x.p = new(mutation.Partition)
 		d.partition(x.p)
 	default:
-		d.fail()
+		d.Fail()
 	}
 	return d.finish()
 }
@@ -278,8 +278,8 @@ func (*digestMsg) kind() byte { return kindDigest }
 func (x *digestMsg) appendBody(dst []byte) []byte { return appendBytes(dst, x.digest) }
 
 func (x *digestMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
-	x.digest = d.bytes()
+	d := newDecoder(b)
+	x.digest = d.Bytes()
 	return d.finish()
 }
 
@@ -336,13 +336,13 @@ func (x *rangeMsg) appendBody(dst []byte) []byte {
 }
 
 func (x *rangeMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	c := &x.cmd
 	*c = replication.RangeCommand{}
 	d.table(&c.Table)
-	flags := d.byte1()
+	flags := d.Byte()
 	if flags&^(rangeFrom|rangeTo|rangeAfter|rangeColumns|rangeRaw) != 0 {
-		d.fail()
+		d.Fail()
 	}
 	if flags&rangeFrom != 0 {
 		k := d.key()
@@ -355,10 +355,10 @@ func (x *rangeMsg) decodeBody(b []byte) error {
 	if flags&rangeAfter != 0 {
 		c.After = d.position()
 	}
-	c.Start = d.optBytes()
-	c.End = d.optBytes()
-	c.Limit = d.int()
-	c.PerPartitionLimit = d.int()
+	c.Start = d.OptBytes()
+	c.End = d.OptBytes()
+	c.Limit = d.Int()
+	c.PerPartitionLimit = d.Int()
 	if flags&rangeColumns != 0 {
 		c.Columns = d.columns()
 	}
@@ -384,15 +384,15 @@ func (x *rangeResultMsg) appendBody(dst []byte) []byte {
 }
 
 func (x *rangeResultMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	r := &x.res
 	*r = replication.RangeResult{}
-	n := d.count()
+	n := d.Count()
 	if n > 0 {
 		// Partitions are allocated a slab at a time, not one by one.
 		r.Partitions = make([]*mutation.Partition, 0, min(n, maxPrealloc))
 		var slab []mutation.Partition
-		for i := 0; i < n && d.err == nil; i++ {
+		for i := 0; i < n && !d.Failed(); i++ {
 			if len(slab) == 0 {
 				slab = make([]mutation.Partition, min(n-i, 256))
 			}
@@ -401,14 +401,14 @@ func (x *rangeResultMsg) decodeBody(b []byte) error {
 			slab = slab[1:]
 		}
 	}
-	switch d.byte1() {
+	switch d.Byte() {
 	case 0:
 	case 1:
 		r.Next = d.position()
 	default:
-		d.fail()
+		d.Fail()
 	}
-	if d.err != nil {
+	if d.Failed() {
 		r.Partitions = nil
 	}
 	return d.finish()
@@ -435,10 +435,10 @@ func (x *versionMsg) appendBody(dst []byte) []byte {
 }
 
 func (x *versionMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
-	x.v = Version{Wire: int(d.byte1())}
-	x.v.Node = string(d.bytes())
-	x.v.Release = string(d.bytes())
+	d := newDecoder(b)
+	x.v = Version{Wire: int(d.Byte())}
+	x.v.Node = string(d.Bytes())
+	x.v.Release = string(d.Bytes())
 	return d.finish()
 }
 
@@ -501,128 +501,65 @@ func appendPartition(dst []byte, p *mutation.Partition) []byte {
 	return dst
 }
 
-// decoder reads a body; the first error sticks, and reads after it return
-// zero values.
+// decoder reads a body: internal/bin's decoder, whose first failure sticks,
+// plus the pieces of this format. A failure reports ErrCorrupt, or the
+// error of an embedded encoding that failed first (failWith).
 type decoder struct {
-	b   []byte
+	bin.Decoder
 	err error
 }
 
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = ErrCorrupt
-	}
-	d.b = nil
-}
+func newDecoder(b []byte) decoder { return decoder{Decoder: bin.NewDecoder(b)} }
 
 func (d *decoder) failWith(err error) {
-	if d.err == nil {
+	if !d.Failed() {
 		d.err = err
 	}
-	d.b = nil
+	d.Fail()
 }
 
 // finish reports the first error, or trailing bytes.
 func (d *decoder) finish() error {
-	if d.err == nil && len(d.b) != 0 {
-		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	switch {
+	case d.err != nil:
+		return d.err
+	case d.Failed():
+		return ErrCorrupt
+	case d.Len() != 0:
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, d.Len())
 	}
-	return d.err
-}
-
-func (d *decoder) byte1() byte {
-	if len(d.b) < 1 {
-		d.fail()
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) int() int {
-	v, n := binary.Varint(d.b)
-	if n <= 0 || v < math.MinInt || v > math.MaxInt {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return int(v)
+	return nil
 }
 
 // maxPrealloc bounds the room made for a count's items before they are
 // decoded: a corrupt count must not make a small message allocate much.
 const maxPrealloc = 1024
 
-// count reads a number of items each taking at least one byte, so that a
-// corrupt count fails unless the message is as long.
-func (d *decoder) count() int {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) take(n uint64) []byte {
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte { return d.take(d.uvarint()) }
-
-func (d *decoder) optBytes() []byte {
-	n := d.uvarint()
-	if n == 0 || d.err != nil {
-		return nil
-	}
-	return d.take(n - 1)
-}
-
 func (d *decoder) table(t *mutation.TableID) {
-	copy(t[:], d.take(uint64(len(t))))
+	copy(t[:], d.Take(len(t)))
 }
 
 func (d *decoder) key() mutation.Key {
-	b := d.take(8)
-	if d.err != nil {
+	tok := int64(d.Uint64BE())
+	if d.Failed() {
 		return mutation.Key{}
 	}
-	return mutation.Key{Token: int64(binary.BigEndian.Uint64(b)), Bytes: d.bytes()}
+	return mutation.Key{Token: tok, Bytes: d.Bytes()}
 }
 
 func (d *decoder) position() *replication.Position {
 	p := &replication.Position{Key: d.key()}
-	p.Clustering = d.optBytes()
+	p.Clustering = d.OptBytes()
 	return p
 }
 
 func (d *decoder) columns() []uint32 {
-	n := d.count()
+	n := d.Count()
 	cols := make([]uint32, n)
 	for i := range cols {
-		c := d.uvarint()
-		if c > math.MaxUint32 {
-			d.fail()
+		if cols[i] = d.Uvarint32(); d.Failed() {
 			return nil
 		}
-		cols[i] = uint32(c)
 	}
 	return cols
 }
@@ -630,8 +567,8 @@ func (d *decoder) columns() []uint32 {
 func (d *decoder) partition(p *mutation.Partition) {
 	p.Key = d.key()
 	var h mutation.Header
-	hb := d.bytes()
-	if d.err != nil {
+	hb := d.Bytes()
+	if d.Failed() {
 		return
 	}
 	if err := mutation.DecodeHeader(hb, &h); err != nil {
@@ -639,15 +576,15 @@ func (d *decoder) partition(p *mutation.Partition) {
 		return
 	}
 	p.Deletion, p.RangeTombstones, p.Static = h.Deletion, h.RangeTombstones, h.Static
-	n := d.count()
+	n := d.Count()
 	if n == 0 {
 		return
 	}
 	p.Rows = make([]mutation.Row, 0, min(n, maxPrealloc))
 	for range n {
-		c := d.bytes()
-		rb := d.bytes()
-		if d.err != nil {
+		c := d.Bytes()
+		rb := d.Bytes()
+		if d.Failed() {
 			p.Rows = nil
 			return
 		}
@@ -674,11 +611,11 @@ func (x *argsMsg) appendBody(dst []byte) []byte {
 }
 
 func (x *argsMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
-	n := d.count()
+	d := newDecoder(b)
+	n := d.Count()
 	x.args = make([]string, 0, min(n, maxPrealloc))
-	for i := 0; i < n && d.err == nil; i++ {
-		x.args = append(x.args, string(d.bytes()))
+	for i := 0; i < n && !d.Failed(); i++ {
+		x.args = append(x.args, string(d.Bytes()))
 	}
 	return d.finish()
 }
@@ -691,7 +628,7 @@ func (*blobMsg) kind() byte { return kindBlob }
 func (x *blobMsg) appendBody(dst []byte) []byte { return appendBytes(dst, x.b) }
 
 func (x *blobMsg) decodeBody(b []byte) error {
-	d := decoder{b: b}
-	x.b = d.bytes()
+	d := newDecoder(b)
+	x.b = d.Bytes()
 	return d.finish()
 }

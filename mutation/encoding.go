@@ -2,12 +2,14 @@ package mutation
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
+
+	"wcdb/internal/bin"
+	"wcdb/internal/corrupt"
 )
 
 // ErrCorrupt marks bytes that do not decode as this package's encoding.
-var ErrCorrupt = errors.New("mutation: corrupt encoding")
+var ErrCorrupt = corrupt.New("mutation: corrupt encoding")
 
 // EncodingVersion is the version byte that starts an encoded Mutation.
 const EncodingVersion = 1
@@ -138,99 +140,44 @@ func AppendRow(dst []byte, r *Row) []byte {
 	return dst
 }
 
-// decoder reads the encoding; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = ErrCorrupt
-	}
-	d.b = nil
-}
-
-func (d *decoder) byte1() byte {
-	if len(d.b) < 1 {
-		d.fail()
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
-
 // DecodeRow decodes a row encoded by AppendRow into r, reusing r.Cells'
 // storage. Paths and values alias b.
 func DecodeRow(b, clustering []byte, r *Row) error {
-	d := decoder{b: b}
+	d := bin.NewDecoder(b)
 	decodeRow(&d, clustering, r)
-	if d.err == nil && len(d.b) != 0 {
-		d.err = ErrCorrupt
+	if !d.Done() {
+		return ErrCorrupt
 	}
-	return d.err
+	return nil
 }
 
-func decodeRow(d *decoder, clustering []byte, r *Row) {
+func decodeRow(d *bin.Decoder, clustering []byte, r *Row) {
 	r.Clustering = clustering
 	r.Liveness = NoLiveness
 	r.Deletion = Live
 	r.Cells = r.Cells[:0]
-	flags := d.byte1()
+	flags := d.Byte()
 	if flags&^(rowHasMarker|rowMarkerTTL|rowHasDeletion) != 0 {
-		d.fail()
+		d.Fail()
 		return
 	}
-	base := d.varint()
+	base := d.Varint()
 	if flags&rowHasMarker != 0 {
-		r.Liveness.Timestamp = base + d.varint()
+		r.Liveness.Timestamp = base + d.Varint()
 		if flags&rowMarkerTTL != 0 {
-			r.Liveness.TTL = int32(d.uvarint())
-			r.Liveness.ExpiresAt = d.varint()
+			r.Liveness.TTL = int32(d.Uvarint())
+			r.Liveness.ExpiresAt = d.Varint()
 		}
 	}
 	if flags&rowHasDeletion != 0 {
-		r.Deletion.Timestamp = base + d.varint()
-		r.Deletion.LocalDeletionTime = d.varint()
+		r.Deletion.Timestamp = base + d.Varint()
+		r.Deletion.LocalDeletionTime = d.Varint()
 	}
-	n := d.uvarint()
-	if n > uint64(len(d.b)) { // every cell takes at least one byte
-		d.fail()
+	n := d.Count() // every cell takes at least one byte
+	if d.Failed() {
 		return
 	}
-	if uint64(cap(r.Cells)) < n {
+	if cap(r.Cells) < n {
 		r.Cells = make([]Cell, 0, n)
 	}
 	// Cells are decoded in place: building each in a temporary and copying
@@ -238,33 +185,33 @@ func decodeRow(d *decoder, clustering []byte, r *Row) {
 	r.Cells = r.Cells[:n]
 	for i := range r.Cells {
 		c := &r.Cells[i]
-		f := d.byte1()
-		if f&^cellKnown != 0 || d.err != nil {
-			d.fail()
+		f := d.Byte()
+		if f&^cellKnown != 0 || d.Failed() {
+			d.Fail()
 			r.Cells = r.Cells[:i]
 			return
 		}
 		c.Flags = f &^ cellHasPath
-		c.Column = uint32(d.uvarint())
+		c.Column = uint32(d.Uvarint())
 		c.Path = nil
 		if f&cellHasPath != 0 {
-			c.Path = d.bytes()
+			c.Path = d.Bytes()
 		}
-		c.Timestamp = base + d.varint()
+		c.Timestamp = base + d.Varint()
 		c.TTL = 0
 		if f&CellExpiring != 0 {
-			c.TTL = int32(d.uvarint())
+			c.TTL = int32(d.Uvarint())
 		}
 		c.LocalDeletionTime = NoDeletionTime
 		if f&(CellExpiring|CellTombstone|CellColumnDeletion) != 0 {
-			c.LocalDeletionTime = d.varint()
+			c.LocalDeletionTime = d.Varint()
 		}
 		c.Value = nil
 		if f&(CellTombstone|CellColumnDeletion) == 0 {
-			c.Value = d.bytes()
+			c.Value = d.Bytes()
 		}
 	}
-	if d.err != nil {
+	if d.Failed() {
 		r.Cells = r.Cells[:0]
 	}
 }
@@ -276,41 +223,41 @@ func decodeRow(d *decoder, clustering []byte, r *Row) {
 // only, skipping values; a corrupt encoding reports true, so that the
 // caller decodes it and sees the error.
 func RowHasDeletions(b []byte) bool {
-	d := decoder{b: b}
-	flags := d.byte1()
+	d := bin.NewDecoder(b)
+	flags := d.Byte()
 	if flags&rowHasDeletion != 0 || flags&^(rowHasMarker|rowMarkerTTL|rowHasDeletion) != 0 {
 		return true
 	}
-	d.varint()
+	d.Varint()
 	if flags&rowHasMarker != 0 {
-		d.varint()
+		d.Varint()
 		if flags&rowMarkerTTL != 0 {
-			d.uvarint()
-			d.varint()
+			d.Uvarint()
+			d.Varint()
 		}
 	}
-	n := d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		f := d.byte1()
+	n := d.Uvarint()
+	for i := uint64(0); i < n && !d.Failed(); i++ {
+		f := d.Byte()
 		if f&(CellColumnDeletion|^cellKnown) != 0 {
 			return true
 		}
-		d.uvarint()
+		d.Uvarint()
 		if f&cellHasPath != 0 {
-			d.bytes()
+			d.Bytes()
 		}
-		d.varint()
+		d.Varint()
 		if f&CellExpiring != 0 {
-			d.uvarint()
+			d.Uvarint()
 		}
 		if f&(CellExpiring|CellTombstone) != 0 {
-			d.varint()
+			d.Varint()
 		}
 		if f&CellTombstone == 0 {
-			d.bytes()
+			d.Bytes()
 		}
 	}
-	return d.err != nil || len(d.b) != 0
+	return !d.Done()
 }
 
 // RowSummary is what SSTable statistics need of a row (ScanRow).
@@ -355,52 +302,52 @@ func ScanRow(b []byte) (RowSummary, error) {
 		}
 		s.HasDeletionTimes = true
 	}
-	d := decoder{b: b}
-	flags := d.byte1()
+	d := bin.NewDecoder(b)
+	flags := d.Byte()
 	if flags&^(rowHasMarker|rowMarkerTTL|rowHasDeletion) != 0 {
 		return s, ErrCorrupt
 	}
-	base := d.varint()
+	base := d.Varint()
 	if flags&rowHasMarker != 0 {
-		ts(base + d.varint())
+		ts(base + d.Varint())
 		if flags&rowMarkerTTL != 0 {
-			d.uvarint()
-			dt(d.varint())
+			d.Uvarint()
+			dt(d.Varint())
 		} else {
 			s.NeverExpires = true
 		}
 	}
 	if flags&rowHasDeletion != 0 {
-		ts(base + d.varint())
-		dt(d.varint())
+		ts(base + d.Varint())
+		dt(d.Varint())
 		s.Tombstones++
 	}
-	n := d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		f := d.byte1()
+	n := d.Uvarint()
+	for i := uint64(0); i < n && !d.Failed(); i++ {
+		f := d.Byte()
 		if f&^cellKnown != 0 {
 			return s, ErrCorrupt
 		}
-		d.uvarint()
+		d.Uvarint()
 		if f&cellHasPath != 0 {
-			d.bytes()
+			d.Bytes()
 		}
-		ts(base + d.varint())
+		ts(base + d.Varint())
 		if f&CellExpiring != 0 {
-			d.uvarint()
+			d.Uvarint()
 		}
 		if f&(CellExpiring|CellTombstone|CellColumnDeletion) != 0 {
-			dt(d.varint())
+			dt(d.Varint())
 		} else {
 			s.NeverExpires = true
 		}
 		if f&(CellTombstone|CellColumnDeletion) != 0 {
 			s.Tombstones++
 		} else {
-			d.bytes()
+			d.Bytes()
 		}
 	}
-	if d.err != nil || len(d.b) != 0 {
+	if !d.Done() {
 		return s, ErrCorrupt
 	}
 	return s, nil
@@ -458,35 +405,31 @@ func AppendHeader(dst []byte, h *Header) []byte {
 
 // DecodeHeader decodes a partition header into h. Byte slices alias b.
 func DecodeHeader(b []byte, h *Header) error {
-	d := decoder{b: b}
+	d := bin.NewDecoder(b)
 	*h = Header{Deletion: Live}
-	flags := d.byte1()
+	flags := d.Byte()
 	if flags&^(hdrDeletion|hdrTombstones|hdrStatic) != 0 {
 		return ErrCorrupt
 	}
 	if flags&hdrDeletion != 0 {
-		h.Deletion = Deletion{Timestamp: d.varint(), LocalDeletionTime: d.varint()}
+		h.Deletion = Deletion{Timestamp: d.Varint(), LocalDeletionTime: d.Varint()}
 	}
 	if flags&hdrTombstones != 0 {
-		n := d.uvarint()
-		if n > uint64(len(d.b)) {
+		n := d.Count()
+		if d.Failed() {
 			return ErrCorrupt
 		}
 		h.RangeTombstones = make([]RangeTombstone, 0, n)
-		for i := uint64(0); i < n && d.err == nil; i++ {
+		for i := 0; i < n && !d.Failed(); i++ {
 			var rt RangeTombstone
-			rt.Start = d.bytes()
+			rt.Start = d.Bytes()
 			if rt.Start == nil {
 				rt.Start = []byte{}
 			}
-			if e := d.uvarint(); e > 0 {
-				if e-1 > uint64(len(d.b)) {
-					return ErrCorrupt
-				}
-				rt.End = d.b[: e-1 : e-1]
-				d.b = d.b[e-1:]
+			if rt.End = d.OptBytes(); d.Failed() {
+				return ErrCorrupt
 			}
-			rt.Deletion = Deletion{Timestamp: d.varint(), LocalDeletionTime: d.varint()}
+			rt.Deletion = Deletion{Timestamp: d.Varint(), LocalDeletionTime: d.Varint()}
 			h.RangeTombstones = append(h.RangeTombstones, rt)
 		}
 	}
@@ -494,10 +437,10 @@ func DecodeHeader(b []byte, h *Header) error {
 		h.Static = new(Row)
 		decodeRow(&d, nil, h.Static)
 	}
-	if d.err == nil && len(d.b) != 0 {
+	if !d.Done() {
 		return ErrCorrupt
 	}
-	return d.err
+	return nil
 }
 
 // AppendMutation appends m's encoding (the commit log payload) to dst.
@@ -548,12 +491,12 @@ func (v *View) NumRows() int { return v.nrows }
 
 // Rows calls fn with each row's clustering key and encoding, in order.
 func (v *View) Rows(fn func(clustering, row []byte) error) error {
-	d := decoder{b: v.rows}
+	d := bin.NewDecoder(v.rows)
 	for i := 0; i < v.nrows; i++ {
-		c := d.bytes()
-		r := d.bytes()
-		if d.err != nil {
-			return d.err
+		c := d.Bytes()
+		r := d.Bytes()
+		if d.Failed() {
+			return ErrCorrupt
 		}
 		if err := fn(c, r); err != nil {
 			return err
@@ -571,17 +514,14 @@ func DecodeView(b []byte) (View, error) {
 	}
 	copy(v.Table[:], b[1:17])
 	v.Key.Token = int64(binary.BigEndian.Uint64(b[17:25]))
-	d := decoder{b: b[25:]}
-	v.Key.Bytes = d.bytes()
-	v.Header = d.bytes()
-	n := d.uvarint()
-	if d.err != nil {
-		return v, d.err
-	}
-	if n > uint64(len(d.b)) {
+	d := bin.NewDecoder(b[25:])
+	v.Key.Bytes = d.Bytes()
+	v.Header = d.Bytes()
+	n := d.Count()
+	if d.Failed() {
 		return v, ErrCorrupt
 	}
-	v.rows, v.nrows = d.b, int(n)
+	v.rows, v.nrows = d.Rest(), n
 	// Walk the framing once so a torn record cannot pass.
 	if err := v.Rows(func(_, _ []byte) error { return nil }); err != nil {
 		return v, err

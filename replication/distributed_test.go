@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"wcdb/internal/localnode"
@@ -332,34 +333,45 @@ func TestUnavailableChecksEveryMutationFirst(t *testing.T) {
 	}
 }
 
+// TestWriteTimeout runs in a synctest bubble, as TestSpeculativeRetry does:
+// time there moves only once every goroutine is blocked, so the replicas
+// able to answer are counted before the timeout fires, and elapsed times
+// are exact however slow the machine.
 func TestWriteTimeout(t *testing.T) {
-	c := newCluster(t, "dc1", "dc1", "dc1")
-	ks := simple(3)
-	k := pkey(7)
-	reps := c.replicasOf(ks, k)
-	reps[1].delay.Store(int64(time.Second))
-	coord := c.coordinator(string(reps[0].id), replication.DistributedConfig{WriteTimeout: 100 * time.Millisecond})
-	start := time.Now()
-	err := coord.Write(context.Background(), ks, []mutation.Mutation{row(k, 1, "a", 1)}, replication.All)
-	var wt *replication.WriteTimeoutError
-	if !errors.As(err, &wt) || wt.Received != 2 || wt.BlockFor != 3 {
-		t.Fatalf("got %v, want WriteTimeout received 2 block for 3", err)
-	}
-	if el := time.Since(start); el > 500*time.Millisecond {
-		t.Errorf("timed out after %v, want about 100ms", el)
-	}
-	// The slow replica is hinted once its call fails.
-	deadline := time.Now().Add(2 * time.Second)
-	for c.hints.count(reps[1].id) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if c.hints.count(reps[1].id) != 1 {
-		t.Errorf("no hint for the replica that timed out")
-	}
-	// QUORUM does not wait for it.
-	if err := coord.Write(context.Background(), ks, []mutation.Mutation{row(k, 2, "b", 2)}, replication.Quorum); err != nil {
-		t.Fatalf("QUORUM with one slow replica: %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, "dc1", "dc1", "dc1")
+		ks := simple(3)
+		k := pkey(7)
+		reps := c.replicasOf(ks, k)
+		const slow, timeout = time.Second, 100 * time.Millisecond
+		reps[1].delay.Store(int64(slow))
+		coord := c.coordinator(string(reps[0].id), replication.DistributedConfig{WriteTimeout: timeout})
+		start := time.Now()
+		err := coord.Write(context.Background(), ks, []mutation.Mutation{row(k, 1, "a", 1)}, replication.All)
+		var wt *replication.WriteTimeoutError
+		if !errors.As(err, &wt) || wt.Received != 2 || wt.BlockFor != 3 {
+			t.Fatalf("got %v, want WriteTimeout received 2 block for 3", err)
+		}
+		if got := time.Since(start); got != timeout {
+			t.Errorf("timed out after %v, want %v", got, timeout)
+		}
+		// Time stands still during Wait: the hint comes from the slow call
+		// ending at the write's deadline, not after its second.
+		synctest.Wait()
+		if got := c.hints.count(reps[1].id); got != 1 {
+			t.Errorf("hints for the replica that timed out: got %d, want 1", got)
+		}
+		// QUORUM does not wait for it.
+		start = time.Now()
+		if err := coord.Write(context.Background(), ks, []mutation.Mutation{row(k, 2, "b", 2)}, replication.Quorum); err != nil {
+			t.Fatalf("QUORUM with one slow replica: %v", err)
+		}
+		if got := time.Since(start); got != 0 {
+			t.Errorf("QUORUM with one slow replica took %v, want no wait", got)
+		}
+		// Time stops when this function returns: let the slow calls end.
+		time.Sleep(slow)
+	})
 }
 
 func TestAnyIsMetByAHint(t *testing.T) {
@@ -545,25 +557,28 @@ func TestRangeReadAcrossTheRing(t *testing.T) {
 }
 
 func TestSpeculativeRetry(t *testing.T) {
-	c := newCluster(t, "dc1", "dc1", "dc1")
-	ks := simple(3)
-	k := pkey(9)
-	reps := c.replicasOf(ks, k)
-	coord := c.coordinator(string(reps[0].id), replication.DistributedConfig{SpeculativeRetry: 10 * time.Millisecond, ReadTimeout: time.Second})
-	ctx := context.Background()
-	if err := coord.Write(ctx, ks, []mutation.Mutation{row(k, 1, "a", 1)}, replication.All); err != nil {
-		t.Fatal(err)
-	}
-	reps[0].delay.Store(int64(500 * time.Millisecond))
-	start := time.Now()
-	p, err := coord.Read(ctx, replication.ReadCommand{Keyspace: ks, Table: tid, Key: k}, replication.One)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := rowValues(p); !slices.Equal(got, []string{"1=a"}) {
-		t.Errorf("got %v", got)
-	}
-	if el := time.Since(start); el > 300*time.Millisecond {
-		t.Errorf("read took %v with a slow nearest replica, want a speculative answer in about 10ms", el)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, "dc1", "dc1", "dc1")
+		ks := simple(3)
+		k := pkey(9)
+		reps := c.replicasOf(ks, k)
+		const after = 10 * time.Millisecond
+		coord := c.coordinator(string(reps[0].id), replication.DistributedConfig{SpeculativeRetry: after, ReadTimeout: time.Second})
+		ctx := context.Background()
+		if err := coord.Write(ctx, ks, []mutation.Mutation{row(k, 1, "a", 1)}, replication.All); err != nil {
+			t.Fatal(err)
+		}
+		reps[0].delay.Store(int64(500 * time.Millisecond))
+		start := time.Now()
+		p, err := coord.Read(ctx, replication.ReadCommand{Keyspace: ks, Table: tid, Key: k}, replication.One)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rowValues(p); !slices.Equal(got, []string{"1=a"}) {
+			t.Errorf("got %v", got)
+		}
+		if got := time.Since(start); got != after {
+			t.Errorf("read took %v with a slow nearest replica, want the speculative answer at %v", got, after)
+		}
+	})
 }

@@ -402,19 +402,6 @@ func TestCompatGocqlTypes(t *testing.T) {
 			}
 		}
 	})
-	t.Run("counter", func(t *testing.T) {
-		skipWithoutCounters(t, s, "types")
-		mustExec(t, s, "CREATE TABLE types.hits (k text PRIMARY KEY, n counter)")
-		for _, d := range []int64{5, -2, 10} {
-			if err := s.Query("UPDATE types.hits SET n = n + ? WHERE k = ?", d, "page").Exec(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var got int64
-		if err := s.Query("SELECT n FROM types.hits WHERE k = ?", "page").Scan(&got); err != nil || got != 13 {
-			t.Errorf("counter: got %d, %v; want 13", got, err)
-		}
-	})
 }
 
 func TestCompatGocqlCollectionUpdates(t *testing.T) {
@@ -601,28 +588,6 @@ func TestCompatGocqlBatch(t *testing.T) {
 			t.Errorf("batch type %d, second partition: got %q, %v", typ, v, err)
 		}
 	}
-	t.Run("counter", func(t *testing.T) {
-		skipWithoutCounters(t, s, "batches")
-		mustExec(t, s, "CREATE TABLE batches.n (k int PRIMARY KEY, n counter)")
-		b := s.NewBatch(gocql.CounterBatch)
-		b.Query("UPDATE batches.n SET n = n + ? WHERE k = ?", int64(2), 1)
-		b.Query("UPDATE batches.n SET n = n + ? WHERE k = ?", int64(3), 1)
-		if err := s.ExecuteBatch(b); err != nil {
-			t.Fatalf("counter batch: %v", err)
-		}
-		var total int64
-		if err := s.Query("SELECT n FROM batches.n WHERE k = 1").Scan(&total); err != nil || total != 5 {
-			t.Errorf("counter batch: got %d, %v; want 5", total, err)
-		}
-		// A batch may not mix counter and regular updates.
-		b = s.NewBatch(gocql.LoggedBatch)
-		b.Query("UPDATE batches.n SET n = n + 1 WHERE k = 1")
-		b.Query("INSERT INTO batches.t (p, c, v) VALUES (1, 1, 'x')")
-		var re gocql.RequestError
-		if err := s.ExecuteBatch(b); !errors.As(err, &re) || re.Code() != gocql.ErrCodeInvalid {
-			t.Errorf("counter in a logged batch: got %v, want an Invalid error", err)
-		}
-	})
 }
 
 func TestCompatGocqlConsistency(t *testing.T) {
@@ -744,19 +709,6 @@ func TestCompatGocqlErrors(t *testing.T) {
 			t.Errorf("after ALTER: got %v, want columns k, v, w with w = 5", m)
 		}
 	})
-}
-
-// skipWithoutCounters skips a test of counter columns while the node
-// rejects them.
-func skipWithoutCounters(t *testing.T, s *gocql.Session, ks string) {
-	t.Helper()
-	err := s.Query("CREATE TABLE " + ks + ".counter_probe (k int PRIMARY KEY, n counter)").Exec()
-	if err != nil && strings.Contains(err.Error(), "counter columns are not supported") {
-		t.Skipf("counter columns: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestCompatGocqlBinding covers the ways gocql binds values beyond

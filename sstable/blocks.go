@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"wcdb/internal/bin"
 	"wcdb/mutation"
 )
 
@@ -88,8 +89,8 @@ func (b *Block) open(stored, buf []byte) error {
 			}
 			b.sum.Rows++
 		case len(e) >= 9 && e[0] == tagPartition:
-			d := decoder{b: e[1:]}
-			tok := d.token()
+			d := bin.NewDecoder(e[1:])
+			tok := int64(d.Uint64BE())
 			if b.sum.Partitions == 0 {
 				b.sum.FirstToken = tok
 			}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/golang/snappy"
 
+	"wcdb/internal/bin"
+	"wcdb/internal/corrupt"
 	"wcdb/mutation"
 )
 
@@ -108,7 +110,7 @@ const (
 
 // ErrCorrupt marks every error caused by a damaged or malformed file. Test
 // for it with errors.Is.
-var ErrCorrupt = errors.New("sstable: corrupt")
+var ErrCorrupt = corrupt.New("sstable: corrupt")
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -273,69 +275,9 @@ func unframeTo(dst, raw []byte) ([]byte, error) {
 	}
 }
 
-// decoder reads varint-encoded fields, remembering the first failure.
-type decoder struct {
-	b   []byte
-	bad bool
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.bad = true
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.bad = true
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	l := d.uvarint()
-	if l > uint64(len(d.b)) {
-		d.bad = true
-		d.b = nil
-		return nil
-	}
-	v := d.b[:l:l]
-	d.b = d.b[l:]
-	return v
-}
-
-func (d *decoder) token() int64 {
-	if len(d.b) < 8 {
-		d.bad = true
-		d.b = nil
-		return 0
-	}
-	v := int64(binary.BigEndian.Uint64(d.b))
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.bad = true
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) handle() handle {
-	return handle{off: d.uvarint(), n: d.uvarint()}
+// decodeHandle reads a block handle (uvarint off, uvarint n).
+func decodeHandle(d *bin.Decoder) handle {
+	return handle{off: d.Uvarint(), n: d.Uvarint()}
 }
 
 func appendBytes(dst, b []byte) []byte {
@@ -356,10 +298,10 @@ func appendKey(dst []byte, k mutation.Key) []byte {
 // compareKeyEntry compares k with the key at the front of an index or
 // summary entry without allocating.
 func compareKeyEntry(k mutation.Key, e []byte) (int, bool) {
-	d := decoder{b: e}
-	tok := d.token()
-	kb := d.bytes()
-	if d.bad {
+	d := bin.NewDecoder(e)
+	tok := int64(d.Uint64BE())
+	kb := d.Bytes()
+	if d.Failed() {
 		return 0, false
 	}
 	return k.Compare(mutation.Key{Token: tok, Bytes: kb}), true
@@ -386,19 +328,19 @@ func appendIndexEntry(dst []byte, e *indexEntry) []byte {
 }
 
 func decodeIndexEntry(b []byte, e *indexEntry) bool {
-	d := decoder{b: b}
-	e.key.Token = d.token()
-	e.key.Bytes = d.bytes()
-	e.data = d.handle()
-	e.hdr = d.uvarint()
-	e.end = d.uvarint()
+	d := bin.NewDecoder(b)
+	e.key.Token = int64(d.Uint64BE())
+	e.key.Bytes = d.Bytes()
+	e.data = decodeHandle(&d)
+	e.hdr = d.Uvarint()
+	e.end = d.Uvarint()
 	e.rowIndex = handle{}
 	if e.end == 0 {
-		e.rowIndex = d.handle()
+		e.rowIndex = decodeHandle(&d)
 	} else if e.end <= e.hdr {
 		return false
 	}
-	return !d.bad && len(d.b) == 0
+	return d.Done()
 }
 
 // rowIndexEntry is a decoded row-index entry.
@@ -416,44 +358,44 @@ func appendRowIndexEntry(dst []byte, e *rowIndexEntry) []byte {
 }
 
 func decodeRowIndexEntry(b []byte, e *rowIndexEntry) bool {
-	d := decoder{b: b}
-	e.first = d.bytes()
-	e.data = d.handle()
-	e.lo = d.uvarint()
-	e.hi = d.uvarint()
-	return !d.bad && len(d.b) == 0 && e.lo < e.hi
+	d := bin.NewDecoder(b)
+	e.first = d.Bytes()
+	e.data = decodeHandle(&d)
+	e.lo = d.Uvarint()
+	e.hi = d.Uvarint()
+	return d.Done() && e.lo < e.hi
 }
 
 // decodeRow splits a row entry; ok is false if it is not a well-formed row.
 func decodeRow(e []byte) (clustering, row []byte, ok bool) {
-	d := decoder{b: e}
-	if d.byte() != tagRow {
+	d := bin.NewDecoder(e)
+	if d.Byte() != tagRow {
 		return nil, nil, false
 	}
-	clustering = d.bytes()
-	row = d.bytes()
-	return clustering, row, !d.bad && len(d.b) == 0
+	clustering = d.Bytes()
+	row = d.Bytes()
+	return clustering, row, d.Done()
 }
 
 // rowClustering decodes only the clustering of a row entry.
 func rowClustering(e []byte) ([]byte, bool) {
-	d := decoder{b: e}
-	if d.byte() != tagRow {
+	d := bin.NewDecoder(e)
+	if d.Byte() != tagRow {
 		return nil, false
 	}
-	c := d.bytes()
-	return c, !d.bad
+	c := d.Bytes()
+	return c, !d.Failed()
 }
 
 func decodePartitionStart(e []byte) (key mutation.Key, header []byte, ok bool) {
-	d := decoder{b: e}
-	if d.byte() != tagPartition {
+	d := bin.NewDecoder(e)
+	if d.Byte() != tagPartition {
 		return mutation.Key{}, nil, false
 	}
-	key.Token = d.token()
-	key.Bytes = d.bytes()
-	header = d.bytes()
-	return key, header, !d.bad && len(d.b) == 0
+	key.Token = int64(d.Uint64BE())
+	key.Bytes = d.Bytes()
+	header = d.Bytes()
+	return key, header, d.Done()
 }
 
 // partitionEnd returns the entry after the last row of the partition whose

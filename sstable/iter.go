@@ -3,6 +3,7 @@ package sstable
 import (
 	"bytes"
 
+	"wcdb/internal/bin"
 	"wcdb/mutation"
 )
 
@@ -367,8 +368,8 @@ func (it *PartitionIter) nextIndexed(e *indexEntry) bool {
 func (it *PartitionIter) peekIndexed() (mutation.Key, bool) {
 	switch {
 	case it.ei < it.ib.n:
-		d := decoder{b: it.ib.entry(it.ei)}
-		return mutation.Key{Token: d.token(), Bytes: d.bytes()}, true
+		d := bin.NewDecoder(it.ib.entry(it.ei))
+		return mutation.Key{Token: int64(d.Uint64BE()), Bytes: d.Bytes()}, true
 	case it.si+1 < len(it.r.summary):
 		return it.r.summary[it.si+1].key, true
 	}

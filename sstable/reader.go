@@ -9,6 +9,7 @@ import (
 
 	"github.com/bits-and-blooms/bloom/v3"
 
+	"wcdb/internal/bin"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
 )
@@ -108,12 +109,12 @@ func (r *Reader) load() error {
 	}
 	r.summary = make([]summaryEntry, sb.n)
 	for i := range r.summary {
-		d := decoder{b: sb.entry(i)}
+		d := bin.NewDecoder(sb.entry(i))
 		s := &r.summary[i]
-		s.key.Token = d.token()
-		s.key.Bytes = d.bytes()
-		s.h = d.handle()
-		if d.bad || len(d.b) != 0 || (i > 0 && s.key.Compare(r.summary[i-1].key) <= 0) {
+		s.key.Token = int64(d.Uint64BE())
+		s.key.Bytes = d.Bytes()
+		s.h = decodeHandle(&d)
+		if !d.Done() || (i > 0 && s.key.Compare(r.summary[i-1].key) <= 0) {
 			return corruptf(r.path, int64(hs[0].off), "malformed summary entry %d", i)
 		}
 	}
@@ -125,15 +126,15 @@ func (r *Reader) load() error {
 	if err != nil {
 		return err
 	}
-	d := decoder{b: bb}
-	m, k := d.uvarint(), d.uvarint()
+	d := bin.NewDecoder(bb)
+	m, k := d.Uvarint(), d.Uvarint()
 	words := (m + 63) / 64
-	if d.bad || m == 0 || k == 0 || k > 64 || uint64(len(d.b)) != words*8 {
+	if d.Failed() || m == 0 || k == 0 || k > 64 || uint64(d.Len()) != words*8 {
 		return corruptf(r.path, int64(hs[1].off), "malformed bloom filter")
 	}
-	ws := make([]uint64, words)
+	ws, bits := make([]uint64, words), d.Rest()
 	for i := range ws {
-		ws[i] = binary.LittleEndian.Uint64(d.b[8*i:])
+		ws[i] = binary.LittleEndian.Uint64(bits[8*i:])
 	}
 	r.bloom = bloom.FromWithM(ws, uint(m), uint(k))
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bits-and-blooms/bloom/v3"
 
+	"wcdb/internal/bin"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
 )
@@ -491,19 +492,19 @@ func encodeStats(m *Meta) []byte {
 }
 
 func decodeStats(b []byte, m *Meta) bool {
-	d := decoder{b: b}
-	m.MinTimestamp = d.varint()
-	m.MaxTimestamp = d.varint()
-	m.MaxLocalDeletionTime = d.varint()
-	m.MaxTombstoneTime = d.varint()
-	m.Rows = d.varint()
-	m.Tombstones = d.varint()
-	p, ds := d.uvarint(), d.uvarint()
-	m.MinKey.Token = d.varint()
-	m.MinKey.Bytes = append([]byte(nil), d.bytes()...)
-	m.MaxKey.Token = d.varint()
-	m.MaxKey.Bytes = append([]byte(nil), d.bytes()...)
-	if d.bad || len(d.b) != 0 || p > 1<<62 || ds > 1<<62 {
+	d := bin.NewDecoder(b)
+	m.MinTimestamp = d.Varint()
+	m.MaxTimestamp = d.Varint()
+	m.MaxLocalDeletionTime = d.Varint()
+	m.MaxTombstoneTime = d.Varint()
+	m.Rows = d.Varint()
+	m.Tombstones = d.Varint()
+	p, ds := d.Uvarint(), d.Uvarint()
+	m.MinKey.Token = d.Varint()
+	m.MinKey.Bytes = append([]byte(nil), d.Bytes()...)
+	m.MaxKey.Token = d.Varint()
+	m.MaxKey.Bytes = append([]byte(nil), d.Bytes()...)
+	if !d.Done() || p > 1<<62 || ds > 1<<62 {
 		return false
 	}
 	m.Partitions, m.DataSize = int64(p), int64(ds)

@@ -8,12 +8,13 @@ import (
 	"hash/crc32"
 
 	"wcdb/commitlog"
+	"wcdb/internal/corrupt"
 	"wcdb/internal/vfs"
 )
 
 // ErrCorrupt marks an engine metadata file (catalog or manifest) that fails
 // its checksum or does not parse.
-var ErrCorrupt = errors.New("storage: corrupt")
+var ErrCorrupt = corrupt.New("storage: corrupt")
 
 /*
 Metadata files. The engine keeps two kinds, both small and both replaced

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 
+	"wcdb/internal/corrupt"
 	"wcdb/mutation"
 )
 
@@ -120,7 +121,7 @@ var (
 	// ErrCorrupt marks a frame or request that fails its checksum or does
 	// not parse, or a stream that breaks the protocol (counts that do not
 	// match, frames out of place). Test for it with errors.Is.
-	ErrCorrupt = errors.New("streaming: corrupt stream")
+	ErrCorrupt = corrupt.New("streaming: corrupt stream")
 	// ErrTruncated marks a stream that ended before its session-end frame.
 	ErrTruncated = errors.New("streaming: stream ended before the session end")
 	// ErrVersion marks a well-formed frame or request of a format version
