@@ -17,6 +17,8 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/query/parser"
+	"wcdb/query/plan"
+	"wcdb/query/qerr"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -32,25 +34,25 @@ type BatchEntry struct {
 // batchPlan is an analyzed batch.
 type batchPlan struct {
 	typ   ast.BatchType
-	ts    term
+	ts    plan.Term
 	stmts []*modStmt
-	an    *analyzer
+	an    *plan.Analyzer
 }
 
 // analyzeBatch analyzes BEGIN BATCH ... APPLY BATCH.
 func (x *Executor) analyzeBatch(keyspace string, st *ast.BatchStmt) (*analyzed, error) {
-	bp := &batchPlan{typ: st.Type, an: newAnalyzer(x, "", "", st.BindMarkers())}
+	bp := &batchPlan{typ: st.Type, an: plan.NewAnalyzer(x.clock(), "", "", st.BindMarkers())}
 	if st.Using.TTL != nil {
-		return nil, invalidRequest("Global TTL on the BATCH statement is not supported.")
+		return nil, qerr.Invalidf("Global TTL on the BATCH statement is not supported.")
 	}
 	if st.Using.Timestamp != nil {
-		t, err := bp.an.term(st.Using.Timestamp, receiver{name: "[timestamp]", typ: typBigint})
+		t, err := bp.an.Term(st.Using.Timestamp, plan.Receiver{Name: "[timestamp]", Type: schema.Native(schema.KindBigint)})
 		if err != nil {
 			return nil, err
 		}
 		bp.ts = t
 	}
-	a := &analyzed{specs: bp.an.specs, run: bp}
+	a := &analyzed{specs: bp.an.Specs, run: bp}
 	for _, sub := range st.Statements {
 		m, err := x.analyzeModification(keyspace, sub, sub.BindMarkers())
 		if err != nil {
@@ -60,16 +62,14 @@ func (x *Executor) analyzeBatch(keyspace string, st *ast.BatchStmt) (*analyzed, 
 			return nil, err
 		}
 		for _, mk := range sub.BindMarkers() {
-			a.specs[mk.Index] = m.an.specs[mk.Index]
-			bp.an.targets[mk.Index] = m.an.targets[mk.Index]
-			bp.an.set[mk.Index] = true
+			bp.an.Adopt(mk.Index, m.an)
 		}
 		if a.keyspace == "" {
 			a.keyspace = m.t.Keyspace
 		}
 		bp.stmts = append(bp.stmts, m)
 	}
-	if err := bp.an.checkMarkers(); err != nil {
+	if err := bp.an.CheckMarkers(); err != nil {
 		return nil, err
 	}
 	// As Cassandra: the partition key markers of the first statement's
@@ -81,7 +81,7 @@ func (x *Executor) analyzeBatch(keyspace string, st *ast.BatchStmt) (*analyzed, 
 			same = same && m.t.ID == first.ID
 		}
 		if same {
-			a.pkIndexes = bp.an.pkIndexes(first)
+			a.pkIndexes = bp.an.PKIndexes(first)
 		}
 	}
 	return a, nil
@@ -91,16 +91,16 @@ func (x *Executor) analyzeBatch(keyspace string, st *ast.BatchStmt) (*analyzed, 
 // batch.
 func checkBatchStatement(typ ast.BatchType, batchTS bool, m *modStmt) error {
 	if typ == ast.CounterBatch {
-		return invalidRequest("Cannot include non-counter statement in a counter batch")
+		return qerr.Invalidf("Cannot include non-counter statement in a counter batch")
 	}
 	if batchTS && m.ts != nil {
-		return invalidRequest("Timestamp must be set either on BATCH or individual statements")
+		return qerr.Invalidf("Timestamp must be set either on BATCH or individual statements")
 	}
 	return nil
 }
 
 func (bp *batchPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Options, values [][]byte) (*Result, error) {
-	b := &binder{x: x, values: values}
+	b := &plan.Binder{Clock: x.clock(), Values: values}
 	ts, ok, err := evalTimestamp(b, bp.ts)
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (bp *batchPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 // boundMod is a batch statement with its values.
 type boundMod struct {
 	m *modStmt
-	b *binder
+	b *plan.Binder
 }
 
 // applyBatch evaluates the statements and writes their merged mutations.
@@ -221,7 +221,7 @@ func (x *Executor) Batch(ctx context.Context, s *Session, typ ast.BatchType, ent
 		if e.Prepared != nil {
 			ps, ok := e.Prepared.plan.(*preparedStmt)
 			if !ok {
-				return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+				return nil, qerr.Invalidf("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
 			}
 			var err error
 			if a, err = ps.current(x); err != nil {
@@ -235,7 +235,7 @@ func (x *Executor) Batch(ctx context.Context, s *Session, typ ast.BatchType, ent
 			switch st.(type) {
 			case *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt:
 			default:
-				return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+				return nil, qerr.Invalidf("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
 			}
 			if a, err = x.analyze(s.Keyspace, st); err != nil {
 				return nil, err
@@ -243,15 +243,15 @@ func (x *Executor) Batch(ctx context.Context, s *Session, typ ast.BatchType, ent
 		}
 		m, ok := a.run.(*modStmt)
 		if !ok {
-			return nil, invalidRequest("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+			return nil, qerr.Invalidf("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
 		}
 		if err := checkBatchStatement(typ, false, m); err != nil {
 			return nil, err
 		}
 		if len(e.Values) != len(a.specs) {
-			return nil, invalidRequest("There were %d markers(?) in CQL but %d bound variables", len(a.specs), len(e.Values))
+			return nil, qerr.Invalidf("There were %d markers(?) in CQL but %d bound variables", len(a.specs), len(e.Values))
 		}
-		stmts = append(stmts, boundMod{m: m, b: &binder{x: x, values: e.Values}})
+		stmts = append(stmts, boundMod{m: m, b: &plan.Binder{Clock: x.clock(), Values: e.Values}})
 	}
 	return x.applyBatch(ctx, stmts, mutation.NoTimestamp, opts)
 }

@@ -1,27 +1,20 @@
 package query
 
 // This file is what the node's cluster wiring (server/) needs from the
-// executor: the schema as mutations to send to other nodes, merging theirs,
-// and rewriting system.local and system.peers when the topology changes.
-//
-// Schema travels as Cassandra's does: as the mutations of the
-// system_schema tables. Merging applies them (reconciliation by timestamp
-// makes the merge commutative and idempotent, so pushes and pulls may
-// cross and repeat) and reloads the catalog from the tables, creating,
-// altering and dropping storage to match. Absence is not deletion: a node
-// that has not heard of a keyspace does not drop it from its peers; a DROP
-// travels as the tombstones it wrote.
+// executor: the schema as mutations to send to other nodes and merging
+// theirs (the catalog's merge), the schema version, and partition keys for
+// nodetool getendpoints. Rewriting system.local and system.peers when the
+// topology changes is system.go's RefreshTopology.
 
 import (
 	"context"
-	"fmt"
-	"reflect"
-	"slices"
 	"strings"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
-	"wcdb/replication"
+	"wcdb/query/catalog"
+	"wcdb/query/plan"
+	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
@@ -29,41 +22,7 @@ import (
 // system_schema tables: every partition, tombstones included, but those of
 // the local system keyspaces (each node writes its own).
 func (x *Executor) SchemaMutations(ctx context.Context) ([]mutation.Mutation, error) {
-	var out []mutation.Mutation
-	for _, t := range schemaTables() {
-		cmd := replication.RangeCommand{Keyspace: sysTab.schema, Table: t.ID, Raw: true}
-		for {
-			res, err := x.cfg.Coordinator.ReadRange(ctx, cmd, replication.One)
-			if err != nil {
-				return nil, fmt.Errorf("query: read %s.%s: %w", t.Keyspace, t.Name, err)
-			}
-			for _, p := range res.Partitions {
-				if ks, ok := schemaPartitionKeyspace(t, p.Key); !ok || isLocalSystemKeyspace(ks) {
-					continue
-				}
-				out = append(out, mutation.Mutation{Table: t.ID, Partition: *p})
-			}
-			if res.Next == nil {
-				break
-			}
-			cmd.After = res.Next
-		}
-	}
-	return out, nil
-}
-
-// schemaPartitionKeyspace returns the keyspace a system_schema partition
-// describes (every such table is partitioned by keyspace_name).
-func schemaPartitionKeyspace(t *schema.Table, k mutation.Key) (string, bool) {
-	pk := t.PartitionKey()
-	if len(pk) == 0 || pk[0].Name != "keyspace_name" {
-		return "", false
-	}
-	comps, err := splitPartitionKey(k.Bytes, len(pk))
-	if err != nil {
-		return "", false
-	}
-	return string(comps[0]), true
+	return catalog.SchemaMutations(ctx, x.cfg.Coordinator)
 }
 
 // MergeSchema merges schema mutations from another node (SchemaMutations
@@ -71,33 +30,13 @@ func schemaPartitionKeyspace(t *schema.Table, k mutation.Key) (string, bool) {
 // catalog, for SCHEMA_CHANGE events. Mutations of other tables, or of the
 // local system keyspaces, are refused.
 func (x *Executor) MergeSchema(ctx context.Context, ms []mutation.Mutation) ([]SchemaChange, error) {
-	byID := map[mutation.TableID]*schema.Table{}
-	for _, t := range schemaTables() {
-		byID[t.ID] = t
-	}
-	for i := range ms {
-		t := byID[ms[i].Table]
-		if t == nil {
-			return nil, fmt.Errorf("query: schema merge: mutation of table %s, not a schema table", ms[i].Table)
-		}
-		if ks, ok := schemaPartitionKeyspace(t, ms[i].Partition.Key); !ok || isLocalSystemKeyspace(ks) {
-			return nil, fmt.Errorf("query: schema merge: mutation of %s.%s for keyspace %q", t.Keyspace, t.Name, ks)
-		}
-	}
-	x.catalog.ddl.Lock()
-	defer x.catalog.ddl.Unlock()
-	before := x.catalog.Version()
-	if len(ms) > 0 {
-		if err := x.cfg.Coordinator.Write(ctx, sysTab.schema, ms, replication.One); err != nil {
-			return nil, fmt.Errorf("query: schema merge: %w", err)
-		}
-	}
-	ld, err := x.loadSchema(ctx)
-	if err != nil {
+	if err := catalog.CheckSchemaMutations(ms); err != nil {
 		return nil, err
 	}
-	x.catalog.ddl.lastTimestamp = max(x.catalog.ddl.lastTimestamp, ld.maxTimestamp)
-	changes, err := x.applyLoadedLocked(ld)
+	x.catalog.LockDDL()
+	defer x.catalog.UnlockDDL()
+	before := x.catalog.Version()
+	changes, err := x.catalog.MergeLocked(ctx, x.cfg.Coordinator, x.cfg.Backend, ms)
 	if err != nil {
 		return nil, err
 	}
@@ -105,88 +44,6 @@ func (x *Executor) MergeSchema(ctx context.Context, ms []mutation.Mutation) ([]S
 		return changes, nil
 	}
 	return changes, x.recordSchemaVersionLocked(ctx)
-}
-
-// applyLoadedLocked makes storage and the catalog match a schema loaded
-// from system_schema, and returns what changed. Storage first: a table is
-// in the catalog only once its storage exists.
-func (x *Executor) applyLoadedLocked(ld *loadedSchema) ([]SchemaChange, error) {
-	var changes []SchemaChange
-	newKS := map[string]*schema.Keyspace{}
-	for _, ks := range ld.keyspaces {
-		newKS[ks.Name] = ks
-		old := x.catalog.Keyspace(ks.Name)
-		switch {
-		case old == nil:
-			changes = append(changes, SchemaChange{Change: "CREATED", Target: "KEYSPACE", Keyspace: ks.Name})
-		case !reflect.DeepEqual(old, ks):
-			changes = append(changes, SchemaChange{Change: "UPDATED", Target: "KEYSPACE", Keyspace: ks.Name})
-		}
-	}
-	type key struct{ ks, name string }
-	newTables := map[key]*schema.Table{}
-	for _, t := range ld.tables {
-		newTables[key{t.Keyspace, t.Name}] = t
-		old := x.catalog.Table(t.Keyspace, t.Name)
-		switch {
-		case old != nil && old.ID == t.ID:
-			if reflect.DeepEqual(old, t) {
-				continue
-			}
-			if err := x.cfg.Backend.AlterTable(t); err != nil {
-				return nil, fmt.Errorf("query: schema merge: alter %s.%s: %w", t.Keyspace, t.Name, err)
-			}
-			changes = append(changes, SchemaChange{Change: "UPDATED", Target: "TABLE", Keyspace: t.Keyspace, Name: t.Name})
-		default:
-			if old != nil { // dropped and created again elsewhere
-				if err := x.cfg.Backend.DropTable(old.ID); err != nil {
-					return nil, fmt.Errorf("query: schema merge: drop %s.%s: %w", old.Keyspace, old.Name, err)
-				}
-			}
-			if err := x.cfg.Backend.CreateTable(t); err != nil {
-				return nil, fmt.Errorf("query: schema merge: create %s.%s: %w", t.Keyspace, t.Name, err)
-			}
-			changes = append(changes, SchemaChange{Change: "CREATED", Target: "TABLE", Keyspace: t.Keyspace, Name: t.Name})
-		}
-	}
-	// What is gone: tables first, then keyspaces.
-	for _, ksName := range x.catalog.Keyspaces() {
-		if isLocalSystemKeyspace(ksName) || ksName == virtualKeyspaceName {
-			continue
-		}
-		for _, t := range x.catalog.Tables(ksName) {
-			if _, ok := newTables[key{t.Keyspace, t.Name}]; ok {
-				continue
-			}
-			if err := x.cfg.Backend.DropTable(t.ID); err != nil {
-				return nil, fmt.Errorf("query: schema merge: drop %s.%s: %w", t.Keyspace, t.Name, err)
-			}
-			x.catalog.dropTable(t.Keyspace, t.Name)
-			if newKS[ksName] != nil {
-				changes = append(changes, SchemaChange{Change: "DROPPED", Target: "TABLE", Keyspace: t.Keyspace, Name: t.Name})
-			}
-		}
-		if newKS[ksName] == nil {
-			x.catalog.dropKeyspace(ksName)
-			changes = append(changes, SchemaChange{Change: "DROPPED", Target: "KEYSPACE", Keyspace: ksName})
-		}
-	}
-	x.catalog.install(ld.keyspaces, ld.tables, ld.params)
-	slices.SortStableFunc(changes, func(a, b SchemaChange) int {
-		// Keyspaces created before their tables, for event listeners.
-		return changeOrder(a) - changeOrder(b)
-	})
-	return changes, nil
-}
-
-func changeOrder(c SchemaChange) int {
-	switch {
-	case c.Target == "KEYSPACE" && c.Change != "DROPPED":
-		return 0
-	case c.Target == "TABLE":
-		return 1
-	}
-	return 2
 }
 
 // SchemaVersion returns the current schema version.
@@ -199,26 +56,26 @@ func (x *Executor) PartitionKey(keyspace, table, key string) (*schema.Keyspace, 
 	ks := x.catalog.Keyspace(keyspace)
 	t := x.catalog.Table(keyspace, table)
 	if ks == nil || t == nil {
-		return nil, mutation.Key{}, invalidRequest("unconfigured table %s.%s", keyspace, table)
+		return nil, mutation.Key{}, qerr.Invalidf("unconfigured table %s.%s", keyspace, table)
 	}
 	pk := t.PartitionKey()
 	parts := []string{key}
 	if len(pk) > 1 {
 		parts = strings.Split(key, ":")
 		if len(parts) != len(pk) {
-			return nil, mutation.Key{}, invalidRequest("the partition key of %s.%s has %d components, %q has %d (separate them with ':')",
+			return nil, mutation.Key{}, qerr.Invalidf("the partition key of %s.%s has %d components, %q has %d (separate them with ':')",
 				keyspace, table, len(pk), key, len(parts))
 		}
 	}
 	comps := make([][]byte, len(pk))
 	for i, c := range pk {
-		v, err := literalValue(textConstant(parts[i], c.Type), receiver{name: c.Name, typ: c.Type})
+		v, err := plan.LiteralValue(textConstant(parts[i], c.Type), plan.Receiver{Name: c.Name, Type: c.Type})
 		if err != nil {
 			return nil, mutation.Key{}, err
 		}
 		comps[i] = v
 	}
-	k, err := partitionKey(comps)
+	k, err := catalog.PartitionKey(comps)
 	if err != nil {
 		return nil, mutation.Key{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"wcdb/mutation"
+	"wcdb/query/catalog"
 )
 
 // TestMergeSchema checks that schema made on one node reaches another by
@@ -95,7 +96,7 @@ func TestMergeSchemaRefusesOtherTables(t *testing.T) {
 		t.Fatalf("schema mutations: %d, %v", len(ms), err)
 	}
 	bad := ms[0]
-	bad.Table = sysTab.local.ID
+	bad.Table = catalog.SystemTable("system", "local").ID
 	if _, err := a.x.MergeSchema(ctx, []mutation.Mutation{bad}); err == nil {
 		t.Fatal("merging a system.local mutation: no error")
 	}
@@ -138,11 +139,11 @@ func TestLoadSkipsTableWithoutColumns(t *testing.T) {
 	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
 	e.mustExec("CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
 	e.mustExec("CREATE TABLE ks.u (k int PRIMARY KEY)")
-	e.x.catalog.ddl.Lock()
-	b := newSysBatch(e.x.ddlTimestampLocked(nil))
-	b.deletePrefix(sysTab.columns, []any{"ks", "t"})
-	err := b.apply(ctx, e.x, sysTab.schema)
-	e.x.catalog.ddl.Unlock()
+	e.x.catalog.LockDDL()
+	b := catalog.NewBatch(e.x.ddlTimestampLocked(nil))
+	b.DeletePrefix(catalog.SystemTable("system_schema", "columns"), []any{"ks", "t"})
+	err := b.Apply(ctx, e.x.cfg.Coordinator, catalog.SchemaKeyspace())
+	e.x.catalog.UnlockDDL()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,23 +10,24 @@ package query
 // messages: permission on system keyspaces (Unauthorized), existence (IF
 // [NOT] EXISTS makes a no-op a Void result), then the definition. A change
 // then goes to storage (cfg.Backend), to system_schema (at the statement's
-// timestamp, see system.go), to the catalog, and to system.local's
+// timestamp, see package catalog), to the catalog, and to system.local's
 // schema_version; its result is a Schema_change.
 
 import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/catalog"
+	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
 // prepareSchemaStatement analyzes a statement other than SELECT, INSERT,
 // UPDATE, DELETE and BATCH.
-func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (plan, error) {
+func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executable, error) {
 	switch st := st.(type) {
 	case *ast.UseStmt:
 		return &useKeyspacePlan{keyspace: st.Keyspace}, nil
@@ -63,7 +64,7 @@ func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (plan, e
 	case *ast.DescribeStmt:
 		return prepareDescribe(s, st)
 	}
-	return nil, invalidRequest("query: statement %T is not supported", st)
+	return nil, qerr.Invalidf("query: statement %T is not supported", st)
 }
 
 // ddlKeyspace is the keyspace a statement on table n applies to.
@@ -74,27 +75,7 @@ func ddlKeyspace(s *Session, n ast.TableName) (string, error) {
 	if s != nil && s.Keyspace != "" {
 		return s.Keyspace, nil
 	}
-	return "", invalidRequest("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
-}
-
-// ddlErr gives a schema error the message a client should see (without
-// the "schema: " prefix) and its protocol code.
-func ddlErr(err error) error {
-	if se, ok := err.(*schema.Error); ok {
-		code := KindInvalid
-		switch se.Code {
-		case schema.CodeConfig:
-			code = KindConfig
-		case schema.CodeSyntax:
-			code = KindSyntax
-		}
-		return &Error{Kind: code, Msg: se.Msg}
-	}
-	return err
-}
-
-func ddlUnauthorized(format string, args ...any) error {
-	return &Error{Kind: KindUnauthorized, Msg: fmt.Sprintf(format, args...)}
+	return "", qerr.Invalidf("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
 }
 
 // checkSchemaPermission refuses changes to system keyspaces as Cassandra's
@@ -103,17 +84,17 @@ func ddlUnauthorized(format string, args ...any) error {
 // the replication may be altered. perm is CREATE, ALTER or DROP; table is
 // "" for the keyspace itself.
 func checkSchemaPermission(perm, keyspace, table string) error {
-	if isLocalSystemKeyspace(keyspace) {
-		return ddlUnauthorized("%s keyspace is not user-modifiable.", keyspace)
+	if catalog.IsLocalSystemKeyspace(keyspace) {
+		return qerr.Unauthorizedf("%s keyspace is not user-modifiable.", keyspace)
 	}
-	if isReplicatedSystemKeyspace(keyspace) {
+	if catalog.IsReplicatedSystemKeyspace(keyspace) {
 		if perm == "ALTER" && table == "" {
 			return nil
 		}
 		if table == "" {
-			return ddlUnauthorized("Cannot %s <keyspace %s>", perm, keyspace)
+			return qerr.Unauthorizedf("Cannot %s <keyspace %s>", perm, keyspace)
 		}
-		return ddlUnauthorized("Cannot %s <table %s.%s>", perm, keyspace, table)
+		return qerr.Unauthorizedf("Cannot %s <table %s.%s>", perm, keyspace, table)
 	}
 	return nil
 }
@@ -161,7 +142,7 @@ type useKeyspacePlan struct{ keyspace string }
 
 func (p *useKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	if x.catalog.Keyspace(p.keyspace) == nil {
-		return nil, invalidRequest("Keyspace '%s' does not exist", p.keyspace)
+		return nil, qerr.Invalidf("Keyspace '%s' does not exist", p.keyspace)
 	}
 	if s != nil {
 		s.Keyspace = p.keyspace
@@ -175,31 +156,31 @@ type createKeyspacePlan struct{ st *ast.CreateKeyspaceStmt }
 
 func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	st := p.st
-	props, err := parseKeyspaceProps(st.Properties)
+	props, err := catalog.ParseKeyspaceProps(st.Properties)
 	if err != nil {
 		return nil, err
 	}
-	if props.replication == nil {
-		return nil, invalidRequest("Missing mandatory option 'replication'")
+	if props.Replication == nil {
+		return nil, qerr.Invalidf("Missing mandatory option 'replication'")
 	}
-	x.catalog.ddl.Lock()
-	defer x.catalog.ddl.Unlock()
+	x.catalog.LockDDL()
+	defer x.catalog.UnlockDDL()
 	if x.catalog.Keyspace(st.Name) != nil {
 		if st.IfNotExists {
 			return voidSchema(), nil
 		}
-		return nil, &Error{Kind: KindAlreadyExists, Msg: fmt.Sprintf("Cannot add already existing keyspace \"%s\"", st.Name), Keyspace: st.Name}
+		return nil, &qerr.Error{Kind: qerr.KindAlreadyExists, Msg: fmt.Sprintf("Cannot add already existing keyspace \"%s\"", st.Name), Keyspace: st.Name}
 	}
 	if err := schema.ValidName("Keyspace", st.Name); err != nil {
-		return nil, ddlErr(err)
+		return nil, qerr.FromSchema(err)
 	}
-	repl, err := normalizeReplication(st.Name, props.replication, x.knownDatacenters(), nil)
+	repl, err := catalog.NormalizeReplication(st.Name, props.Replication, x.knownDatacenters(), nil)
 	if err != nil {
-		return nil, ddlErr(err)
+		return nil, qerr.FromSchema(err)
 	}
 	ks := &schema.Keyspace{Name: st.Name, Replication: repl, DurableWrites: true}
-	if props.durableWrites != nil {
-		ks.DurableWrites = *props.durableWrites
+	if props.DurableWrites != nil {
+		ks.DurableWrites = *props.DurableWrites
 	}
 	return x.saveKeyspaceLocked(ctx, opts, ks, "CREATED")
 }
@@ -207,12 +188,12 @@ func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Sessio
 // saveKeyspaceLocked records a created or altered keyspace definition in
 // system_schema and the catalog, and reports the change.
 func (x *Executor) saveKeyspaceLocked(ctx context.Context, opts *Options, ks *schema.Keyspace, change string) (*Result, error) {
-	b := newSysBatch(x.ddlTimestampLocked(opts))
-	b.addKeyspace(ks)
-	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
+	b.AddKeyspace(ks)
+	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
 		return nil, err
 	}
-	x.catalog.setKeyspace(ks)
+	x.catalog.SetKeyspace(ks)
 	return x.finishSchemaChangeLocked(ctx, schemaChange(change, "KEYSPACE", ks.Name, ""))
 }
 
@@ -225,27 +206,27 @@ func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session
 	if err := checkSchemaPermission("ALTER", st.Name, ""); err != nil {
 		return nil, err
 	}
-	props, err := parseKeyspaceProps(st.Properties)
+	props, err := catalog.ParseKeyspaceProps(st.Properties)
 	if err != nil {
 		return nil, err
 	}
-	x.catalog.ddl.Lock()
-	defer x.catalog.ddl.Unlock()
+	x.catalog.LockDDL()
+	defer x.catalog.UnlockDDL()
 	old := x.catalog.Keyspace(st.Name)
 	if old == nil {
 		if st.IfExists {
 			return voidSchema(), nil
 		}
-		return nil, invalidRequest("Keyspace '%s' doesn't exist", st.Name)
+		return nil, qerr.Invalidf("Keyspace '%s' doesn't exist", st.Name)
 	}
 	ks := &schema.Keyspace{Name: old.Name, Replication: old.Replication, DurableWrites: old.DurableWrites}
-	if props.replication != nil {
-		if ks.Replication, err = normalizeReplication(st.Name, props.replication, x.knownDatacenters(), old.Replication); err != nil {
-			return nil, ddlErr(err)
+	if props.Replication != nil {
+		if ks.Replication, err = catalog.NormalizeReplication(st.Name, props.Replication, x.knownDatacenters(), old.Replication); err != nil {
+			return nil, qerr.FromSchema(err)
 		}
 	}
-	if props.durableWrites != nil {
-		ks.DurableWrites = *props.durableWrites
+	if props.DurableWrites != nil {
+		ks.DurableWrites = *props.DurableWrites
 	}
 	return x.saveKeyspaceLocked(ctx, opts, ks, "UPDATED")
 }
@@ -259,21 +240,21 @@ func (p *dropKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session,
 	if err := checkSchemaPermission("DROP", st.Name, ""); err != nil {
 		return nil, err
 	}
-	x.catalog.ddl.Lock()
-	defer x.catalog.ddl.Unlock()
+	x.catalog.LockDDL()
+	defer x.catalog.UnlockDDL()
 	if x.catalog.Keyspace(st.Name) == nil {
 		if st.IfExists {
 			return voidSchema(), nil
 		}
-		return nil, invalidRequest("Keyspace '%s' doesn't exist", st.Name)
+		return nil, qerr.Invalidf("Keyspace '%s' doesn't exist", st.Name)
 	}
 	tables := x.catalog.Tables(st.Name)
-	b := newSysBatch(x.ddlTimestampLocked(opts))
-	b.dropKeyspace(st.Name)
-	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
+	b.DropKeyspace(st.Name)
+	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
 		return nil, err
 	}
-	x.catalog.dropKeyspace(st.Name)
+	x.catalog.DropKeyspace(st.Name)
 	// The schema no longer names the tables: their storage goes now (a
 	// failure leaves files the next drop of a table with that id, which
 	// cannot happen, would remove; it is reported).
@@ -302,26 +283,26 @@ func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, 
 	if err := checkSchemaPermission("CREATE", p.keyspace, ""); err != nil {
 		return nil, err
 	}
-	x.catalog.ddl.Lock()
-	defer x.catalog.ddl.Unlock()
+	x.catalog.LockDDL()
+	defer x.catalog.UnlockDDL()
 	if x.catalog.Keyspace(p.keyspace) == nil {
-		return nil, invalidRequest("Keyspace '%s' doesn't exist", p.keyspace)
+		return nil, qerr.Invalidf("Keyspace '%s' doesn't exist", p.keyspace)
 	}
 	if x.catalog.Table(p.keyspace, st.Table.Name) != nil {
 		if st.IfNotExists {
 			return voidSchema(), nil
 		}
-		return nil, &Error{Kind: KindAlreadyExists, Keyspace: p.keyspace, Table: st.Table.Name,
+		return nil, &qerr.Error{Kind: qerr.KindAlreadyExists, Keyspace: p.keyspace, Table: st.Table.Name,
 			Msg: fmt.Sprintf("Cannot add already existing table \"%s\" to keyspace \"%s\"", st.Table.Name, p.keyspace)}
 	}
-	t, params, id, err := buildTable(p.keyspace, st)
+	t, params, id, err := catalog.BuildTable(p.keyspace, st)
 	if err != nil {
 		return nil, err
 	}
 	if id != nil {
 		t.ID = mutation.TableID(*id)
-		if o := x.catalog.tableByID(t.ID); o != nil {
-			return nil, ddlConfigf("Table id %s is already used by %s.%s", *id, o.Keyspace, o.Name)
+		if o := x.catalog.TableByID(t.ID); o != nil {
+			return nil, qerr.Configf("Table id %s is already used by %s.%s", *id, o.Keyspace, o.Name)
 		}
 	} else {
 		t.ID = mutation.TableID(schema.NewRandomUUID())
@@ -329,75 +310,14 @@ func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, 
 	if err := x.cfg.Backend.CreateTable(t); err != nil {
 		return nil, fmt.Errorf("query: create storage of %s.%s: %w", t.Keyspace, t.Name, err)
 	}
-	b := newSysBatch(x.ddlTimestampLocked(opts))
-	b.addTable(t, params)
-	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
+	b.AddTable(t, params)
+	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
 		_ = x.cfg.Backend.DropTable(t.ID) // no schema names it
 		return nil, err
 	}
-	x.catalog.setTableParams(t, params)
+	x.catalog.SetTableParams(t, params)
 	return x.finishSchemaChangeLocked(ctx, schemaChange("CREATED", "TABLE", t.Keyspace, t.Name))
-}
-
-// buildTable analyzes CREATE TABLE in keyspace ks into a table (without
-// an id) and its other options, with Cassandra's checks in Cassandra's
-// order (options, then columns and key); it returns the WITH ID option.
-func buildTable(ks string, st *ast.CreateTableStmt) (*schema.Table, *tableParams, *schema.UUID, error) {
-	opts := schema.DefaultTableOptions()
-	params := defaultTableParams()
-	id, err := applyTableProps(st.Properties, &opts, params)
-	if err != nil {
-		return nil, nil, nil, ddlErr(err)
-	}
-	def := schema.TableDef{Keyspace: ks, Name: st.Table.Name, PartitionKey: st.PartitionKey,
-		Clustering: st.Clustering, Options: opts}
-	for _, c := range st.Columns {
-		typ, err := ddlType(ks, c.Type)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		def.Columns = append(def.Columns, schema.ColumnDef{Name: c.Name, Type: typ, Static: c.Static})
-	}
-	for _, o := range st.ClusteringOrder {
-		def.ClusteringOrder = append(def.ClusteringOrder, schema.ClusteringOrder{Name: o.Column, Desc: o.Desc})
-	}
-	t, err := schema.NewTable(def)
-	if err != nil {
-		return nil, nil, nil, ddlErr(err)
-	}
-	return t, params, id, nil
-}
-
-// ddlType converts a type as written into a schema type. User-defined and
-// custom types are not supported.
-func ddlType(ks string, te ast.TypeExpr) (schema.Type, error) {
-	var check func(te ast.TypeExpr) error
-	check = func(te ast.TypeExpr) error {
-		switch te.Kind {
-		case ast.TypeUser:
-			k := te.Keyspace
-			if k == "" {
-				k = ks
-			}
-			return invalidRequest("Unknown type %s.%s", ast.QuoteIdent(k), ast.QuoteIdent(te.Name))
-		case ast.TypeCustom:
-			return invalidRequest("Custom types are not supported (%s)", ast.QuoteString(te.Name))
-		}
-		for _, a := range te.Args {
-			if err := check(a); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := check(te); err != nil {
-		return schema.Type{}, err
-	}
-	t, err := schema.ParseType(te.String())
-	if err != nil {
-		return schema.Type{}, ddlErr(err)
-	}
-	return t, nil
 }
 
 // ALTER TABLE.
@@ -413,20 +333,20 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 	if err := checkSchemaPermission("ALTER", p.keyspace, name); err != nil {
 		return nil, err
 	}
-	x.catalog.ddl.Lock()
-	defer x.catalog.ddl.Unlock()
+	x.catalog.LockDDL()
+	defer x.catalog.UnlockDDL()
 	old := x.catalog.Table(p.keyspace, name)
 	if old == nil {
 		if st.IfExists {
 			return voidSchema(), nil
 		}
-		return nil, invalidRequest("Table '%s.%s' doesn't exist", p.keyspace, name)
+		return nil, qerr.Invalidf("Table '%s.%s' doesn't exist", p.keyspace, name)
 	}
 	t := old.Clone()
-	params := x.catalog.tableParams(p.keyspace, name).clone()
+	params := x.catalog.TableParams(p.keyspace, name).Clone()
 	ts := x.ddlTimestampLocked(opts)
-	b := newSysBatch(ts)
-	qualified := ddlQualifiedName(t.Keyspace, t.Name)
+	b := catalog.NewBatch(ts)
+	qualified := catalog.QualifiedName(t.Keyspace, t.Name)
 	changed := false
 	storage := false
 	switch st.Action {
@@ -437,14 +357,14 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 				continue
 			}
 			if t.Column(c.Name) != nil {
-				return nil, invalidRequest("Column with name '%s' already exists", c.Name)
+				return nil, qerr.Invalidf("Column with name '%s' already exists", c.Name)
 			}
-			typ, err := ddlType(t.Keyspace, c.Type)
+			typ, err := catalog.ColumnType(t.Keyspace, c.Type)
 			if err != nil {
 				return nil, err
 			}
 			if err := t.AddColumn(c.Name, typ, c.Static); err != nil {
-				return nil, ddlErr(err)
+				return nil, qerr.FromSchema(err)
 			}
 			added = append(added, c.Name)
 		}
@@ -452,19 +372,19 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 			return voidSchema(), nil
 		}
 		// The ids first: a crash before the columns leaves an unused id.
-		b.addColumnIDs(t)
+		b.AddColumnIDs(t)
 		// A column added again after a drop keeps its dropped_columns
 		// record, as in Cassandra (DESCRIBE ... WITH INTERNALS replays
 		// both); having a new id, it never sees the old column's data.
 		for _, n := range added {
-			b.addColumn(t, t.Column(n))
+			b.AddColumn(t, t.Column(n))
 		}
 		changed = true
 	case ast.AlterDrop:
 		dropTime := ts
 		if st.DropTimestamp != nil {
-			if _, err := fmt.Sscan(ddlPropText(st.DropTimestamp), &dropTime); err != nil {
-				return nil, invalidRequest("Invalid timestamp %s", ddlPropText(st.DropTimestamp))
+			if _, err := fmt.Sscan(catalog.PropText(st.DropTimestamp), &dropTime); err != nil {
+				return nil, qerr.Invalidf("Invalid timestamp %s", catalog.PropText(st.DropTimestamp))
 			}
 		}
 		var dropped []schema.Column
@@ -474,32 +394,32 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 				if st.IfColumnExists {
 					continue
 				}
-				return nil, invalidRequest("Column %s was not found in table '%s'", n, qualified)
+				return nil, qerr.Invalidf("Column %s was not found in table '%s'", n, qualified)
 			}
 			if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
-				return nil, invalidRequest("Cannot drop PRIMARY KEY column %s", n)
+				return nil, qerr.Invalidf("Cannot drop PRIMARY KEY column %s", n)
 			}
 			cc := *c
 			if err := t.DropColumn(n); err != nil {
-				return nil, ddlErr(err)
+				return nil, qerr.FromSchema(err)
 			}
 			// system_schema.dropped_columns keeps milliseconds: so does
 			// the catalog, so that the schema digest is the same after a
 			// restart.
-			params.addDropped(&cc, dropTime/1000*1000)
+			params.AddDropped(&cc, dropTime/1000*1000)
 			dropped = append(dropped, cc)
 		}
 		if len(dropped) == 0 {
 			return voidSchema(), nil
 		}
 		for _, c := range dropped {
-			b.deleteRow(sysTab.columns, []any{t.Keyspace, t.Name, c.Name})
+			b.DeleteColumn(t, c.Name)
 		}
 		for _, c := range dropped {
-			i := slices.IndexFunc(params.dropped, func(d droppedColumn) bool { return d.name == c.Name })
-			b.addDroppedColumn(t, params.dropped[i])
+			i := slices.IndexFunc(params.Dropped, func(d catalog.DroppedColumn) bool { return d.Name == c.Name })
+			b.AddDroppedColumn(t, params.Dropped[i])
 		}
-		b.addColumnIDs(t)
+		b.AddColumnIDs(t)
 		changed = true
 	case ast.AlterRename:
 		renamed := false
@@ -509,38 +429,38 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 				if st.IfColumnExists {
 					continue
 				}
-				return nil, invalidRequest("Column %s was not found in table %s", r.From, qualified)
+				return nil, qerr.Invalidf("Column %s was not found in table %s", r.From, qualified)
 			}
 			if k := t.Columns[i].Kind; k != schema.PartitionKeyColumn && k != schema.ClusteringColumn {
-				return nil, invalidRequest("Cannot rename non PRIMARY KEY column %s", r.From)
+				return nil, qerr.Invalidf("Cannot rename non PRIMARY KEY column %s", r.From)
 			}
 			if t.Column(r.To) != nil {
-				return nil, invalidRequest("Cannot rename column %s to %s in table '%s'; another column with that name already exists", r.From, r.To, qualified)
+				return nil, qerr.Invalidf("Cannot rename column %s to %s in table '%s'; another column with that name already exists", r.From, r.To, qualified)
 			}
 			t.Columns[i].Name = r.To
 			renamed = true
 			// One mutation of system_schema.columns (merged): the old row
 			// goes and the new one comes together.
-			b.deleteRow(sysTab.columns, []any{t.Keyspace, t.Name, r.From})
-			b.addColumn(t, &t.Columns[i])
+			b.DeleteColumn(t, r.From)
+			b.AddColumn(t, &t.Columns[i])
 		}
 		if !renamed {
 			return voidSchema(), nil
 		}
 		if err := t.Validate(); err != nil {
-			return nil, ddlErr(err)
+			return nil, qerr.FromSchema(err)
 		}
-		b.addColumnIDs(t)
+		b.AddColumnIDs(t)
 		changed = true
 	case ast.AlterWith:
-		id, err := applyTableProps(st.Properties, &t.TableOptions, params)
+		id, err := catalog.ApplyTableProps(st.Properties, &t.TableOptions, params)
 		if err != nil {
-			return nil, ddlErr(err)
+			return nil, qerr.FromSchema(err)
 		}
 		if id != nil {
-			return nil, ddlConfigf("Cannot alter table id.")
+			return nil, qerr.Configf("Cannot alter table id.")
 		}
-		b.addTableRow(t, params)
+		b.AddTableRow(t, params)
 		changed, storage = true, true
 	}
 	if !changed {
@@ -551,13 +471,13 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 			return nil, fmt.Errorf("query: alter storage of %s.%s: %w", t.Keyspace, t.Name, err)
 		}
 	}
-	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
 		if storage {
 			_ = x.cfg.Backend.AlterTable(old)
 		}
 		return nil, err
 	}
-	x.catalog.setTableParams(t, params)
+	x.catalog.SetTableParams(t, params)
 	return x.finishSchemaChangeLocked(ctx, schemaChange("UPDATED", "TABLE", t.Keyspace, t.Name))
 }
 
@@ -573,21 +493,21 @@ func (p *dropTablePlan) execute(ctx context.Context, x *Executor, s *Session, op
 	if err := checkSchemaPermission("DROP", p.keyspace, st.Table.Name); err != nil {
 		return nil, err
 	}
-	x.catalog.ddl.Lock()
-	defer x.catalog.ddl.Unlock()
+	x.catalog.LockDDL()
+	defer x.catalog.UnlockDDL()
 	t := x.catalog.Table(p.keyspace, st.Table.Name)
 	if t == nil {
 		if st.IfExists {
 			return voidSchema(), nil
 		}
-		return nil, invalidRequest("Table '%s.%s' doesn't exist", p.keyspace, st.Table.Name)
+		return nil, qerr.Invalidf("Table '%s.%s' doesn't exist", p.keyspace, st.Table.Name)
 	}
-	b := newSysBatch(x.ddlTimestampLocked(opts))
-	b.dropTable(t)
-	if err := b.apply(ctx, x, sysTab.schema); err != nil {
+	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
+	b.DropTable(t)
+	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
 		return nil, err
 	}
-	x.catalog.dropTable(t.Keyspace, t.Name)
+	x.catalog.DropTable(t.Keyspace, t.Name)
 	r, err := x.finishSchemaChangeLocked(ctx, schemaChange("DROPPED", "TABLE", t.Keyspace, t.Name))
 	if derr := x.cfg.Backend.DropTable(t.ID); derr != nil {
 		return nil, fmt.Errorf("query: drop storage of %s.%s: %w", t.Keyspace, t.Name, derr)
@@ -601,26 +521,17 @@ type truncatePlan struct{ keyspace, table string }
 
 func (p *truncatePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	if x.catalog.Keyspace(p.keyspace) == nil {
-		return nil, invalidRequest("keyspace %s does not exist", p.keyspace)
+		return nil, qerr.Invalidf("keyspace %s does not exist", p.keyspace)
 	}
 	t := x.catalog.Table(p.keyspace, p.table)
 	if t == nil {
-		return nil, invalidRequest("unconfigured table %s", p.table)
+		return nil, qerr.Invalidf("unconfigured table %s", p.table)
 	}
-	if isLocalSystemKeyspace(p.keyspace) {
-		return nil, ddlUnauthorized("%s keyspace is not user-modifiable.", p.keyspace)
+	if catalog.IsLocalSystemKeyspace(p.keyspace) {
+		return nil, qerr.Unauthorizedf("%s keyspace is not user-modifiable.", p.keyspace)
 	}
 	if err := x.cfg.Backend.Truncate(ctx, t.ID); err != nil {
 		return nil, fmt.Errorf("query: truncate %s.%s: %w", t.Keyspace, t.Name, err)
 	}
 	return voidSchema(), nil
-}
-
-// ddlQualifiedName prints ks.name as Cassandra's TableMetadata.toString.
-func ddlQualifiedName(ks, name string) string {
-	var b strings.Builder
-	b.WriteString(ast.QuoteIdent(ks))
-	b.WriteByte('.')
-	b.WriteString(ast.QuoteIdent(name))
-	return b.String()
 }

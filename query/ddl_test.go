@@ -16,6 +16,7 @@ import (
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/catalog"
 	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
@@ -214,14 +215,14 @@ func formatDDLResult(r *Result) string {
 
 // formatCatalog prints the user keyspaces and their tables: columns with
 // their kinds and ids, and the options.
-func formatCatalog(c *Catalog, only string) string {
+func formatCatalog(c *catalog.Catalog, only string) string {
 	var b strings.Builder
 	for _, ks := range c.Keyspaces() {
-		if isSystemKeyspace(ks) || only != "" && ks != only {
+		if catalog.IsSystemKeyspace(ks) || only != "" && ks != only {
 			continue
 		}
 		k := c.Keyspace(ks)
-		fmt.Fprintf(&b, "keyspace %s durable_writes=%v replication=%s\n", ks, k.DurableWrites, describeMap(k.Replication, true))
+		fmt.Fprintf(&b, "keyspace %s durable_writes=%v replication=%s\n", ks, k.DurableWrites, catalog.MapLiteral(k.Replication, true))
 		for _, t := range c.Tables(ks) {
 			fmt.Fprintf(&b, "  table %s next_column_id=%d\n", t.Name, t.NextColumnID)
 			for _, col := range t.Columns {
@@ -231,12 +232,12 @@ func formatCatalog(c *Catalog, only string) string {
 				}
 				fmt.Fprintf(&b, "    %s %s %s pos=%d id=%d%s\n", col.Name, col.Type, col.Kind, col.Position, col.ID, extra)
 			}
-			p := c.tableParams(ks, t.Name)
-			fmt.Fprintf(&b, "    ttl=%d gc=%d bloom=%s comment=%q\n", t.DefaultTTL, t.GCGrace, javaDouble(t.BloomFilterFPChance), t.Comment)
-			fmt.Fprintf(&b, "    compaction=%s\n    compression=%s\n", describeMap(t.Compaction, true), describeMap(t.Compression, true))
-			fmt.Fprintf(&b, "    caching=%s speculative_retry=%s read_repair=%s\n", describeMap(p.caching, true), p.speculativeRetry, p.readRepair)
-			for _, d := range p.dropped {
-				fmt.Fprintf(&b, "    dropped %s %s %s at %d\n", d.name, d.typ, d.kind, d.time)
+			p := c.TableParams(ks, t.Name)
+			fmt.Fprintf(&b, "    ttl=%d gc=%d bloom=%s comment=%q\n", t.DefaultTTL, t.GCGrace, catalog.JavaDouble(t.BloomFilterFPChance), t.Comment)
+			fmt.Fprintf(&b, "    compaction=%s\n    compression=%s\n", catalog.MapLiteral(t.Compaction, true), catalog.MapLiteral(t.Compression, true))
+			fmt.Fprintf(&b, "    caching=%s speculative_retry=%s read_repair=%s\n", catalog.MapLiteral(p.Caching, true), p.SpeculativeRetry, p.ReadRepair)
+			for _, d := range p.Dropped {
+				fmt.Fprintf(&b, "    dropped %s %s %s at %d\n", d.Name, d.Type, d.Kind, d.Time)
 			}
 		}
 	}
@@ -245,10 +246,10 @@ func formatCatalog(c *Catalog, only string) string {
 
 // formatSysRows prints rows read back from a system table, sorted, with
 // the columns in the table's order.
-func formatSysRows(t *schema.Table, rows []sysRow, keyspace string) string {
+func formatSysRows(t *schema.Table, rows []catalog.Row, keyspace string) string {
 	var lines []string
 	for _, r := range rows {
-		if keyspace != "" && r.text("keyspace_name") != keyspace {
+		if keyspace != "" && r.Text("keyspace_name") != keyspace {
 			continue
 		}
 		var parts []string
@@ -385,7 +386,7 @@ func runDDLFile(t *testing.T, path string) {
 			if tab == nil {
 				t.Fatalf("no table %s", name)
 			}
-			rows, _, err := e.x.readSysTable(context.Background(), e.x.catalog.Keyspace(ksName), tab)
+			rows, _, err := catalog.ReadTable(context.Background(), e.x.cfg.Coordinator, e.x.catalog.Keyspace(ksName), tab)
 			if err != nil {
 				t.Fatal(err)
 			}

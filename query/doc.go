@@ -1,6 +1,17 @@
-// Package query analyzes and executes CQL: it resolves the statements that
+// Package query executes CQL: it resolves the statements that
 // query/parser builds (package ast) against the schema, turns them into
-// mutations and reads for the coordinator (package replication), pages and
-// shapes the results, and serves the system keyspaces. The native protocol
-// (package cql) sits above it.
+// mutations and reads for the coordinator (package replication), pages the
+// results, and runs schema changes. The native protocol (package cql)
+// sits above it.
+//
+// The parts it is built of, each a package below it:
+//
+//   - parser and ast: CQL text into statements;
+//   - catalog: the schema (keyspaces, tables and their options), its rows
+//     in system_schema, the schema merge between nodes, DESCRIBE's CQL,
+//     and partition keys;
+//   - plan: the analysis of terms, WHERE clauses and SELECT statements
+//     into plans, and the evaluation of selectors and filters on rows;
+//   - systables: system.local and system.peers;
+//   - qerr: the request errors every part returns.
 package query

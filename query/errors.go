@@ -1,10 +1,14 @@
 package query
 
+// Request errors are package qerr's, which every part of query/ returns;
+// the protocol layer (package cql) sees them here, with the errors of the
+// parser, schema and replication, classified by ErrorKindOf.
+
 import (
 	"errors"
-	"fmt"
 
 	"wcdb/query/parser"
+	"wcdb/query/qerr"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -12,46 +16,26 @@ import (
 // ErrorKind classifies a request error by what went wrong, in the terms of
 // Cassandra's error classes; the protocol layer (package cql) sends each
 // kind with its error code.
-type ErrorKind uint8
+type ErrorKind = qerr.Kind
 
-// The kinds of request errors.
+// The kinds of request errors (see package qerr).
 const (
-	// KindServerError: the request was fine, the server failed it.
-	KindServerError ErrorKind = iota
-	// KindProtocol: a malformed request (a bound value, a paging state or
-	// a consistency level that cannot be read).
-	KindProtocol
-	// KindUnavailable, KindWriteTimeout, KindReadTimeout: the consistency
-	// level could not be met (replication's errors carry the details).
-	KindUnavailable
-	KindWriteTimeout
-	KindReadTimeout
-	// KindSyntax: the statement is not well-formed CQL.
-	KindSyntax
-	// KindUnauthorized: the user may not do this.
-	KindUnauthorized
-	// KindInvalid: a well-formed statement that cannot be executed.
-	KindInvalid
-	// KindConfig: a schema change with an invalid configuration.
-	KindConfig
-	// KindAlreadyExists: CREATE of a keyspace or table that exists.
-	KindAlreadyExists
+	KindServerError   = qerr.KindServerError
+	KindProtocol      = qerr.KindProtocol
+	KindUnavailable   = qerr.KindUnavailable
+	KindWriteTimeout  = qerr.KindWriteTimeout
+	KindReadTimeout   = qerr.KindReadTimeout
+	KindSyntax        = qerr.KindSyntax
+	KindUnauthorized  = qerr.KindUnauthorized
+	KindInvalid       = qerr.KindInvalid
+	KindConfig        = qerr.KindConfig
+	KindAlreadyExists = qerr.KindAlreadyExists
 )
 
 // Error is a request error with the message a client sees (Cassandra's
 // wording where there is one) and its kind. AlreadyExists errors name the
 // keyspace and table ("" for a keyspace).
-type Error struct {
-	Kind            ErrorKind
-	Msg             string
-	Keyspace, Table string
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-func invalidRequest(format string, args ...any) error {
-	return &Error{Kind: KindInvalid, Msg: fmt.Sprintf(format, args...)}
-}
+type Error = qerr.Error
 
 // ErrorKindOf returns the kind of a request error, and whether err is a
 // request error at all (false: a server error): this package's *Error,
@@ -94,11 +78,4 @@ func ErrorKindOf(err error) (ErrorKind, bool) {
 // ErrorMessage returns the text a client should see for err: the
 // message without the package prefix Go errors carry (schema.Error's Msg,
 // not its Error()).
-func ErrorMessage(err error) string {
-	var sch *schema.Error
-	var qe *Error
-	if errors.As(err, &sch) && !errors.As(err, &qe) {
-		return sch.Msg
-	}
-	return err.Error()
-}
+func ErrorMessage(err error) string { return qerr.Message(err) }

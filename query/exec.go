@@ -1,15 +1,18 @@
 package query
 
 // This file is the executor's surface: what the native-protocol layer
-// (cql/) and the node (server/) see; its errors are in errors.go. Parsing
-// is package parser's; analysis of statements into prepared plans and their
-// execution live in the other files of the package.
+// (cql/) and the node (server/) see; its errors are in errors.go. The
+// executor parses with package parser, resolves names against package
+// catalog and analyzes SELECT and terms with package plan (DML and DDL it
+// analyzes itself); the other files run what comes out.
 
 import (
 	"context"
-	"unsafe"
 
 	"wcdb/mutation"
+	"wcdb/query/catalog"
+	"wcdb/query/plan"
+	"wcdb/query/systables"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -32,34 +35,11 @@ type Backend interface {
 }
 
 // Node describes a node for system.local and system.peers.
-type Node struct {
-	HostID         [16]byte
-	Address        []byte // IPv4 or IPv6, 4 or 16 bytes
-	RPCAddress     []byte
-	RPCPort        int
-	DataCenter     string
-	Rack           string
-	Tokens         []string // decimal tokens
-	ReleaseVersion string
-	SchemaVersion  [16]byte
-	// Down is the failure detector's verdict on a peer. system.peers then
-	// shows this node's schema version as the peer's: gocql (1.7) waits
-	// after every DDL statement, up to a minute, until every listed peer
-	// reports the same version, down ones included, and reads a null
-	// version as the zero UUID, so that neither the peer's last version
-	// nor null would let DDL finish while a node is down. A down node
-	// takes the schema when it is back (it pulls what differs).
-	Down bool
-}
+type Node = systables.Node
 
 // Topology tells the executor about the cluster, for system.local and
-// system.peers. Implemented by server/ (and by the cluster once there is
-// one).
-type Topology interface {
-	ClusterName() string
-	Local() Node
-	Peers() []Node
-}
+// system.peers. Implemented by server/.
+type Topology = systables.Topology
 
 // Config is what an Executor is built from.
 type Config struct {
@@ -86,14 +66,10 @@ type Session struct {
 // Unset is the bound value that leaves a column as it is (protocol v4's
 // "not set", length -2). A nil bound value is null; an empty non-nil one
 // is an empty value.
-var Unset = unsetByte[:0:0]
-
-var unsetByte [1]byte
+var Unset = plan.Unset
 
 // IsUnset reports whether v is Unset (that slice, not merely an empty one).
-func IsUnset(v []byte) bool {
-	return v != nil && len(v) == 0 && unsafe.SliceData(v) == &unsetByte[0]
-}
+func IsUnset(v []byte) bool { return plan.IsUnset(v) }
 
 // Options are a request's execution parameters.
 type Options struct {
@@ -115,10 +91,7 @@ type Options struct {
 }
 
 // ColumnSpec describes a bind variable or a result column.
-type ColumnSpec struct {
-	Keyspace, Table, Name string
-	Type                  schema.Type
-}
+type ColumnSpec = plan.ColumnSpec
 
 // ResultKind is the kind of a RESULT message.
 type ResultKind uint8
@@ -133,12 +106,7 @@ const (
 
 // SchemaChange describes what a DDL statement changed, for the
 // Schema_change result and the SCHEMA_CHANGE event.
-type SchemaChange struct {
-	Change   string // "CREATED", "UPDATED" or "DROPPED"
-	Target   string // "KEYSPACE" or "TABLE"
-	Keyspace string
-	Name     string // the table; "" for a keyspace
-}
+type SchemaChange = catalog.Change
 
 // Result is the outcome of a statement.
 type Result struct {
@@ -175,28 +143,20 @@ type Prepared struct {
 	// USE-independent target, used by Result metadata and routing).
 	Keyspace string
 
-	plan plan
+	plan executable
 }
 
-// plan is an analyzed statement's executable form.
-type plan interface {
+// executable is an analyzed statement's executable form.
+type executable interface {
 	execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error)
 }
 
 // Executor analyzes and executes statements. It is safe for concurrent use.
 type Executor struct {
 	cfg     Config
-	catalog *Catalog
+	catalog *catalog.Catalog
 	clk     clockState
 }
 
-// now returns the current time in microseconds since the epoch.
-func (x *Executor) now() int64 {
-	if x.cfg.Now != nil {
-		return x.cfg.Now()
-	}
-	return timeNowMicros()
-}
-
 // Catalog returns the executor's schema.
-func (x *Executor) Catalog() *Catalog { return x.catalog }
+func (x *Executor) Catalog() *catalog.Catalog { return x.catalog }

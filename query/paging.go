@@ -39,6 +39,7 @@ import (
 	"hash/crc32"
 
 	"wcdb/mutation"
+	"wcdb/query/qerr"
 )
 
 const pagingStateVersion = 1
@@ -68,7 +69,7 @@ type pagingState struct {
 }
 
 func badPagingState() error {
-	return &Error{Kind: KindProtocol, Msg: "Invalid value for the paging state"}
+	return &qerr.Error{Kind: qerr.KindProtocol, Msg: "Invalid value for the paging state"}
 }
 
 // encodePagingState encodes a paging state for a query on table id.

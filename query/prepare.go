@@ -15,6 +15,7 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/query/parser"
+	"wcdb/query/qerr"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -58,7 +59,7 @@ func preparedID(keyspace, query string) [16]byte {
 // position, or by name when opts.Names is set).
 func (x *Executor) Execute(ctx context.Context, s *Session, p *Prepared, opts *Options) (*Result, error) {
 	if p == nil || p.plan == nil {
-		return nil, &Error{Kind: KindServerError, Msg: "query: nil prepared statement"}
+		return nil, &qerr.Error{Kind: qerr.KindServerError, Msg: "query: nil prepared statement"}
 	}
 	if opts == nil {
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
@@ -156,7 +157,7 @@ func orderValues(specs []ColumnSpec, opts *Options, prepared bool) ([][]byte, er
 	values := opts.Values
 	if len(opts.Names) > 0 {
 		if len(opts.Names) != len(opts.Values) {
-			return nil, &Error{Kind: KindProtocol, Msg: "query: named values and names differ in number"}
+			return nil, &qerr.Error{Kind: qerr.KindProtocol, Msg: "query: named values and names differ in number"}
 		}
 		values = make([][]byte, 0, len(specs))
 		for _, sp := range specs {
@@ -169,15 +170,15 @@ func orderValues(specs []ColumnSpec, opts *Options, prepared bool) ([][]byte, er
 				}
 			}
 			if !found {
-				return nil, invalidRequest("No value has been provided for bind variable %s", sp.Name)
+				return nil, qerr.Invalidf("No value has been provided for bind variable %s", sp.Name)
 			}
 		}
 	}
 	if len(values) != len(specs) {
 		if prepared {
-			return nil, invalidRequest("there were %d markers(?) in CQL but %d bound variables", len(specs), len(values))
+			return nil, qerr.Invalidf("there were %d markers(?) in CQL but %d bound variables", len(specs), len(values))
 		}
-		return nil, invalidRequest("Invalid amount of bind variables")
+		return nil, qerr.Invalidf("Invalid amount of bind variables")
 	}
 	return values, nil
 }
@@ -195,12 +196,12 @@ func (x *Executor) analyze(keyspace string, st ast.Statement) (*analyzed, error)
 		var m *modStmt
 		m, err = x.analyzeModification(keyspace, st, st.BindMarkers())
 		if err == nil {
-			a = &analyzed{specs: m.an.specs, pkIndexes: m.an.pkIndexes(m.t), keyspace: m.t.Keyspace, run: m}
+			a = &analyzed{specs: m.an.Specs, pkIndexes: m.an.PKIndexes(m.t), keyspace: m.t.Keyspace, run: m}
 		}
 	case *ast.BatchStmt:
 		a, err = x.analyzeBatch(keyspace, st)
 	default:
-		err = invalidRequest("query: cannot analyze %T", st)
+		err = qerr.Invalidf("query: cannot analyze %T", st)
 	}
 	if err != nil {
 		return nil, err
@@ -216,42 +217,17 @@ func (x *Executor) lookupTable(sessionKeyspace string, n ast.TableName) (*schema
 		ksName = sessionKeyspace
 	}
 	if ksName == "" {
-		return nil, nil, invalidRequest("No keyspace has been specified. USING a keyspace, or explicitly specify keyspace.tablename")
+		return nil, nil, qerr.Invalidf("No keyspace has been specified. USING a keyspace, or explicitly specify keyspace.tablename")
 	}
 	ks := x.catalog.Keyspace(ksName)
 	if ks == nil {
-		return nil, nil, invalidRequest("keyspace %s does not exist", ksName)
+		return nil, nil, qerr.Invalidf("keyspace %s does not exist", ksName)
 	}
 	t := x.catalog.Table(ksName, n.Name)
 	if t == nil {
-		return nil, nil, invalidRequest("unconfigured table %s", n.Name)
+		return nil, nil, qerr.Invalidf("unconfigured table %s", n.Name)
 	}
 	return ks, t, nil
-}
-
-// pkIndexes returns the markers that bind each partition key column of t
-// directly, in key order, or nil when a column has none (Cassandra's
-// getPartitionKeyBindVariableIndexes).
-func (a *analyzer) pkIndexes(t *schema.Table) []uint16 {
-	pk := t.PartitionKey()
-	if len(a.targets) == 0 {
-		return nil
-	}
-	out := make([]uint16, len(pk))
-	for i := range pk {
-		found := false
-		for j, tg := range a.targets {
-			if tg == pk[i].Name {
-				out[i] = uint16(j)
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil
-		}
-	}
-	return out
 }
 
 // checkReadConsistency refuses the levels Cassandra refuses for reads, and
@@ -259,12 +235,12 @@ func (a *analyzer) pkIndexes(t *schema.Table) []uint16 {
 func checkReadConsistency(cl replication.Consistency) error {
 	switch cl {
 	case replication.Any:
-		return invalidRequest("ANY ConsistencyLevel is only supported for writes")
+		return qerr.Invalidf("ANY ConsistencyLevel is only supported for writes")
 	case replication.Serial, replication.LocalSerial:
-		return invalidRequest("%s reads are not supported: lightweight transactions are not implemented", cl)
+		return qerr.Invalidf("%s reads are not supported: lightweight transactions are not implemented", cl)
 	}
 	if !cl.Valid() {
-		return &Error{Kind: KindProtocol, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
+		return &qerr.Error{Kind: qerr.KindProtocol, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
 	}
 	return nil
 }
@@ -274,10 +250,10 @@ func checkReadConsistency(cl replication.Consistency) error {
 func checkWriteConsistency(cl replication.Consistency) error {
 	switch cl {
 	case replication.Serial, replication.LocalSerial:
-		return invalidRequest("You must use conditional updates for serializable writes")
+		return qerr.Invalidf("You must use conditional updates for serializable writes")
 	}
 	if !cl.Valid() {
-		return &Error{Kind: KindProtocol, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
+		return &qerr.Error{Kind: qerr.KindProtocol, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func TestPreparedReanalysis(t *testing.T) {
 	if err := nt.AddColumn("w", schema.Native(schema.KindText), false); err != nil {
 		t.Fatal(err)
 	}
-	h.x.catalog.setTable(nt)
+	h.x.catalog.SetTable(nt)
 	h.mustExec("UPDATE t SET w = 'x' WHERE k = 1")
 	res, err = h.x.Execute(ctx, h.s, p, opts)
 	if err != nil {
@@ -77,7 +77,7 @@ func TestPreparedReanalysis(t *testing.T) {
 		t.Errorf("after ADD: got\n%s", got)
 	}
 	// DROP TABLE.
-	h.x.catalog.dropTable("ks", "t")
+	h.x.catalog.DropTable("ks", "t")
 	if _, err := h.x.Execute(ctx, h.s, p, opts); err == nil || !strings.Contains(err.Error(), "unconfigured table") {
 		t.Errorf("after DROP: got %v", err)
 	}
@@ -234,7 +234,7 @@ func TestConcurrentExecute(t *testing.T) {
 		if err := nt.AddColumn(fmt.Sprintf("x%d", i), schema.Native(schema.KindInt), false); err != nil {
 			t.Fatal(err)
 		}
-		h.x.catalog.setTable(nt)
+		h.x.catalog.SetTable(nt)
 	}
 	for g := 0; g < 4; g++ {
 		if err := <-done; err != nil {

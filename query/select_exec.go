@@ -1,8 +1,8 @@
 package query
 
-// The execution of a SELECT plan: one page of rows, read by partition key,
-// by token range or merged across the partitions of an IN with ORDER BY,
-// with filtering (filter.go) and paging.
+// The execution of a SELECT plan (plan.Select): one page of rows, read by
+// partition key, by token range or merged across the partitions of an IN
+// with ORDER BY, with filtering (plan.Filters) and paging (paging.go).
 
 import (
 	"bytes"
@@ -12,45 +12,61 @@ import (
 	"slices"
 
 	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/catalog"
+	"wcdb/query/plan"
+	"wcdb/query/qerr"
 	"wcdb/replication"
-	"wcdb/ring"
 	"wcdb/schema"
 )
 
+// partState is what the executor knows of the partition being read.
+type partState struct {
+	plan.Partition
+	idx int
+	// emitted counts the rows returned from the partition (with the ones
+	// of earlier pages), seen the rows read (before filtering).
+	emitted, seen int
+	// resumed: the partition was started on an earlier page.
+	resumed bool
+	done    bool
+	skip    bool
+}
+
 // selectExec is one execution of a SELECT: one page of it.
 type selectExec struct {
-	p      *selectPlan
-	x      *Executor
-	ctx    context.Context
-	b      *binder
-	cl     replication.Consistency
-	nowSec int64
+	p   *plan.Select
+	x   *Executor
+	ctx context.Context
+	b   *plan.Binder
+	cl  replication.Consistency
 	// ranges are the clustering ranges, in table order; bounds covers
 	// them all (for scans, which take one range and filter the rest).
-	ranges    []crange
-	bounds    crange
+	ranges    []plan.Range
+	bounds    plan.Range
 	multiScan bool
 	filtering bool
-	filters   []boundFilter
+	filters   plan.Filters
 	// pageSize is the page's size (0: no paging); limitLeft the rows LIMIT
 	// still allows (-1: no limit); ppl the PER PARTITION LIMIT (0: none).
 	pageSize  int
 	limitLeft int
 	ppl       int
 	rows      [][][]byte
-	accs      []accumulator
+	accs      []plan.Accumulator
 	first     [][]byte
 	anyRow    bool
 	pos       position
 	full      bool // the page is full
 	done      bool // LIMIT is reached
 	err       error
-	view      rowView
+	view      plan.RowView
+	env       plan.Env // what rows are evaluated in: p, b and the time
 
 	// Storage for the common single-partition read, so that it allocates
 	// the executor and little else: the binder, the result, the first
 	// row's slot, the partition's state and its cursor.
-	bnd    binder
+	bnd    plan.Binder
 	res    Result
 	row1   [1][][]byte
 	vals1  [16][]byte
@@ -63,7 +79,7 @@ func (e *selectExec) stop() bool { return e.full || e.done || e.err != nil }
 // wanted returns how many more rows the page and LIMIT take.
 func (e *selectExec) wanted() int {
 	n := 1 << 30
-	if e.p.aggregate {
+	if e.p.Aggregate {
 		return n
 	}
 	if e.pageSize > 0 {
@@ -92,69 +108,88 @@ func (e *selectExec) chunk(ps *partState, reads int) int {
 	return max(n, 1)
 }
 
-func (p *selectPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Options, values [][]byte) (*Result, error) {
+// analyzeSelect analyzes a SELECT; sessionKeyspace is the session's
+// keyspace for an unqualified table name.
+func (x *Executor) analyzeSelect(sessionKeyspace string, st *ast.SelectStmt) (*analyzed, error) {
+	ks, t, err := x.lookupTable(sessionKeyspace, st.Table)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.AnalyzeSelect(x.clock(), ks, t, st)
+	if err != nil {
+		return nil, err
+	}
+	return &analyzed{specs: p.Analyzer.Specs, pkIndexes: p.Analyzer.PKIndexes(t), columns: p.Columns, keyspace: t.Keyspace, run: &selectStmt{p}}, nil
+}
+
+// selectStmt is an analyzed SELECT, run a page at a time.
+type selectStmt struct{ p *plan.Select }
+
+func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Options, values [][]byte) (*Result, error) {
+	p := s.p
 	if err := checkReadConsistency(opts.Consistency); err != nil {
 		return nil, err
 	}
-	e := &selectExec{p: p, x: x, ctx: ctx, bnd: binder{x: x, values: values}, cl: opts.Consistency,
-		nowSec: floorDiv(x.now(), 1e6), limitLeft: -1}
+	e := &selectExec{p: p, x: x, ctx: ctx, bnd: plan.Binder{Clock: x.clock(), Values: values}, cl: opts.Consistency,
+		env: plan.Env{NowSec: plan.FloorDiv(x.now(), 1e6)}, limitLeft: -1}
 	e.b = &e.bnd
+	e.env.Select, e.env.Binder = p, e.b
 	e.rows = e.row1[:0]
 	var err error
-	if p.limit != nil {
-		if e.limitLeft, err = evalLimit(e.b, p.limit, "LIMIT"); err != nil {
+	if p.Limit != nil {
+		if e.limitLeft, err = evalLimit(e.b, p.Limit, "LIMIT"); err != nil {
 			return nil, err
 		}
 	}
-	if p.ppl != nil {
-		if e.ppl, err = evalLimit(e.b, p.ppl, "PER PARTITION LIMIT"); err != nil {
+	if p.PerPartitionLimit != nil {
+		if e.ppl, err = evalLimit(e.b, p.PerPartitionLimit, "PER PARTITION LIMIT"); err != nil {
 			return nil, err
 		}
 		if e.ppl < 0 {
 			e.ppl = 0
 		}
 	}
-	if p.distinct {
+	if p.Distinct {
 		e.ppl = 1
 	}
-	if !p.aggregate && opts.PageSize > 0 {
+	if !p.Aggregate && opts.PageSize > 0 {
 		e.pageSize = opts.PageSize
 	}
 	var resume *position
-	if len(opts.PagingState) > 0 && !p.aggregate {
-		st, err := decodePagingState(p.t.ID, opts.PagingState)
+	if len(opts.PagingState) > 0 && !p.Aggregate {
+		st, err := decodePagingState(p.Table.ID, opts.PagingState)
 		if err != nil {
 			return nil, err
 		}
 		resume = &st.pos
-		if st.limitLeft >= 0 && p.limit != nil {
+		if st.limitLeft >= 0 && p.Limit != nil {
 			e.limitLeft = st.limitLeft
 		}
 		if e.limitLeft == 0 {
-			return &Result{Kind: ResultRows, Columns: p.cols}, nil
+			return &Result{Kind: ResultRows, Columns: p.Columns}, nil
 		}
 	}
-	if e.ranges, err = p.w.clusteringRanges(e.b, p.sliceCols); err != nil {
+	if e.ranges, err = p.Where.ClusteringRanges(e.b, p.SliceCols); err != nil {
 		return nil, err
 	}
 	if len(e.ranges) > 0 {
-		e.bounds = crange{start: e.ranges[0].start, end: e.ranges[len(e.ranges)-1].end}
+		e.bounds = plan.Range{Start: e.ranges[0].Start, End: e.ranges[len(e.ranges)-1].End}
 	}
-	if e.filters, err = p.bindFilters(e.b); err != nil {
+	if e.filters, err = p.BindFilters(e.b); err != nil {
 		return nil, err
 	}
 	e.filtering = len(e.filters) > 0
-	if p.aggregate {
-		for _, s := range p.sels {
-			if a, ok := s.(aggSelector); ok {
-				e.accs = append(e.accs, a.newAcc())
+	if p.Aggregate {
+		for _, s := range p.Selectors {
+			if a, ok := s.(plan.AggSelector); ok {
+				e.accs = append(e.accs, a.NewAcc())
 			} else {
 				e.accs = append(e.accs, nil)
 			}
 		}
 	}
 	if len(e.ranges) > 0 {
-		if p.keysMode {
+		if p.KeysMode {
 			err = e.runKeys(resume)
 		} else {
 			err = e.runScan(resume)
@@ -166,13 +201,13 @@ func (p *selectPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 			return nil, err
 		}
 	}
-	e.res = Result{Kind: ResultRows, Columns: p.cols, Rows: e.rows}
+	e.res = Result{Kind: ResultRows, Columns: p.Columns, Rows: e.rows}
 	res := &e.res
-	if p.aggregate {
-		row := make([][]byte, len(p.sels))
+	if p.Aggregate {
+		row := make([][]byte, len(p.Selectors))
 		for i, a := range e.accs {
 			if a != nil {
-				v, err := a.result()
+				v, err := a.Result()
 				if err != nil {
 					return nil, err
 				}
@@ -185,7 +220,7 @@ func (p *selectPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 		return res, nil
 	}
 	if e.full && !e.done {
-		res.PagingState = encodePagingState(p.t.ID, pagingState{pos: e.pos, limitLeft: e.limitLeft})
+		res.PagingState = encodePagingState(p.Table.ID, pagingState{pos: e.pos, limitLeft: e.limitLeft})
 	}
 	if len(res.Rows) == 0 {
 		res.Rows = [][][]byte{}
@@ -196,15 +231,15 @@ func (p *selectPlan) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 // plainRow fills row with the values of p.plain's columns. Regular
 // columns are looked for from where the previous one was found, so a row
 // selected in column id order (as SELECT * mostly is) is one pass.
-func (e *selectExec) plainRow(v *rowView, row [][]byte) {
+func (e *selectExec) plainRow(v *plan.RowView, row [][]byte) {
 	var cells []mutation.Cell
-	if v.row != nil {
-		cells = v.row.Cells
+	if v.Row != nil {
+		cells = v.Row.Cells
 	}
 	at := 0
-	for i, c := range e.p.plain {
+	for i, c := range e.p.Plain {
 		if c.Kind != schema.RegularColumn {
-			val, err := v.column(c)
+			val, err := v.Column(c)
 			if err != nil {
 				e.err = err
 				return
@@ -231,34 +266,34 @@ func (e *selectExec) plainRow(v *rowView, row [][]byte) {
 }
 
 // evalLimit evaluates LIMIT or PER PARTITION LIMIT (-1: none, for unset).
-func evalLimit(b *binder, t term, what string) (int, error) {
-	v, err := t.eval(b)
+func evalLimit(b *plan.Binder, t plan.Term, what string) (int, error) {
+	v, err := t.Eval(b)
 	if err != nil {
 		return 0, err
 	}
 	switch {
 	case v == nil:
-		return 0, invalidRequest("Invalid null value of limit")
+		return 0, qerr.Invalidf("Invalid null value of limit")
 	case IsUnset(v):
 		return -1, nil
 	case len(v) != 4:
-		return 0, invalidRequest("Invalid limit value")
+		return 0, qerr.Invalidf("Invalid limit value")
 	}
 	n := int(int32(binary.BigEndian.Uint32(v)))
 	if n <= 0 {
-		return 0, invalidRequest("%s must be strictly positive", what)
+		return 0, qerr.Invalidf("%s must be strictly positive", what)
 	}
 	return n, nil
 }
 
 // emit adds a row to the result (or to the aggregates).
-func (e *selectExec) emit(v *rowView) {
-	if e.p.aggregate {
+func (e *selectExec) emit(v *plan.RowView) {
+	if e.p.Aggregate {
 		if !e.anyRow {
-			e.first = make([][]byte, len(e.p.sels))
-			for i, s := range e.p.sels {
+			e.first = make([][]byte, len(e.p.Selectors))
+			for i, s := range e.p.Selectors {
 				if e.accs[i] == nil {
-					val, err := s.value(v)
+					val, err := s.Value(v)
 					if err != nil {
 						e.err = err
 						return
@@ -270,7 +305,7 @@ func (e *selectExec) emit(v *rowView) {
 		}
 		for _, a := range e.accs {
 			if a != nil {
-				if err := a.add(v); err != nil {
+				if err := a.Add(v); err != nil {
 					e.err = err
 					return
 				}
@@ -279,16 +314,16 @@ func (e *selectExec) emit(v *rowView) {
 		return
 	}
 	var row [][]byte
-	if len(e.rows) == 0 && len(e.p.sels) <= len(e.vals1) {
-		row = e.vals1[:len(e.p.sels):len(e.p.sels)]
+	if len(e.rows) == 0 && len(e.p.Selectors) <= len(e.vals1) {
+		row = e.vals1[:len(e.p.Selectors):len(e.p.Selectors)]
 	} else {
-		row = make([][]byte, len(e.p.sels))
+		row = make([][]byte, len(e.p.Selectors))
 	}
-	if e.p.plain != nil {
+	if e.p.Plain != nil {
 		e.plainRow(v, row)
 	} else {
-		for i, s := range e.p.sels {
-			val, err := s.value(v)
+		for i, s := range e.p.Selectors {
+			val, err := s.Value(v)
 			if err != nil {
 				e.err = err
 				return
@@ -318,9 +353,9 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 	if e.multiScan && !inRanges(e.ranges, row.Clustering) {
 		return false
 	}
-	e.view = rowView{e: e, p: ps, row: row}
+	e.view = plan.RowView{Env: &e.env, Part: &ps.Partition, Row: row}
 	v := &e.view
-	ok, err := e.match(v)
+	ok, err := e.filters.Match(v)
 	if err != nil {
 		e.err = err
 		return true
@@ -328,16 +363,16 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 	if !ok {
 		return false
 	}
-	if e.p.distinct {
-		v.row = nil
+	if e.p.Distinct {
+		v.Row = nil
 		e.emit(v)
 		ps.done = true
-		e.pos = position{keyIdx: ps.idx, key: ps.key.Bytes, partDone: true}
+		e.pos = position{keyIdx: ps.idx, key: ps.Key.Bytes, partDone: true}
 		return true
 	}
 	e.emit(v)
 	ps.emitted++
-	e.pos = position{keyIdx: ps.idx, key: ps.key.Bytes, clustering: slices.Clone(row.Clustering), inPart: ps.emitted}
+	e.pos = position{keyIdx: ps.idx, key: ps.Key.Bytes, clustering: slices.Clone(row.Clustering), inPart: ps.emitted}
 	if e.ppl > 0 && ps.emitted >= e.ppl {
 		ps.done = true
 		e.pos.partDone = true
@@ -349,15 +384,15 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 // endPartition emits the static-only row of a partition that has no rows,
 // when the query reads whole partitions.
 func (e *selectExec) endPartition(ps *partState) {
-	if ps.resumed || ps.seen > 0 || ps.static == nil || ps.skip || !e.p.fullPartitions || e.stop() {
+	if ps.resumed || ps.seen > 0 || ps.Static == nil || ps.skip || !e.p.FullPartitions || e.stop() {
 		return
 	}
 	e.staticRow(ps)
 }
 
 func (e *selectExec) staticRow(ps *partState) {
-	v := &rowView{e: e, p: ps}
-	ok, err := e.match(v)
+	v := &plan.RowView{Env: &e.env, Part: &ps.Partition}
+	ok, err := e.filters.Match(v)
 	if err != nil {
 		e.err = err
 		return
@@ -367,12 +402,12 @@ func (e *selectExec) staticRow(ps *partState) {
 	}
 	e.emit(v)
 	ps.done = true
-	e.pos = position{keyIdx: ps.idx, key: ps.key.Bytes, partDone: true}
+	e.pos = position{keyIdx: ps.idx, key: ps.Key.Bytes, partDone: true}
 }
 
-func inRanges(rs []crange, c []byte) bool {
+func inRanges(rs []plan.Range, c []byte) bool {
 	for _, r := range rs {
-		if r.contains(c) {
+		if r.Contains(c) {
 			return true
 		}
 	}
@@ -380,13 +415,13 @@ func inRanges(rs []crange, c []byte) bool {
 }
 
 // clipRanges intersects ranges with [lo, hi) (nil: open).
-func clipRanges(rs []crange, lo, hi []byte) []crange {
-	return intersectRanges(rs, []crange{{start: lo, end: hi}})
+func clipRanges(rs []plan.Range, lo, hi []byte) []plan.Range {
+	return plan.IntersectRanges(rs, []plan.Range{{Start: lo, End: hi}})
 }
 
 // resumeRanges clips ranges to what follows clustering c in read order.
-func (e *selectExec) resumeRanges(rs []crange, c []byte) []crange {
-	if e.p.reversed {
+func (e *selectExec) resumeRanges(rs []plan.Range, c []byte) []plan.Range {
+	if e.p.Reversed {
 		return clipRanges(rs, nil, c)
 	}
 	return clipRanges(rs, append(slices.Clip(c), 0), nil)
@@ -397,9 +432,9 @@ func (e *selectExec) resumeRanges(rs []crange, c []byte) []crange {
 type partCursor struct {
 	e      *selectExec
 	ps     *partState
-	ranges []crange // in read order
+	ranges []plan.Range // in read order
 	ri     int
-	cur    crange
+	cur    plan.Range
 	open   bool
 	buf    []mutation.Row
 	bi     int
@@ -407,14 +442,14 @@ type partCursor struct {
 	reads  int
 }
 
-func (e *selectExec) newCursor(ps *partState, rs []crange) *partCursor {
+func (e *selectExec) newCursor(ps *partState, rs []plan.Range) *partCursor {
 	c := &partCursor{}
 	e.initCursor(c, ps, rs)
 	return c
 }
 
-func (e *selectExec) initCursor(c *partCursor, ps *partState, rs []crange) {
-	if e.p.reversed {
+func (e *selectExec) initCursor(c *partCursor, ps *partState, rs []plan.Range) {
+	if e.p.Reversed {
 		rs = slices.Clone(rs)
 		slices.Reverse(rs)
 	}
@@ -439,8 +474,8 @@ func (c *partCursor) next() (*mutation.Row, error) {
 		}
 		n := e.chunk(c.ps, c.reads)
 		c.reads++
-		cmd := replication.ReadCommand{Keyspace: e.p.ks, Table: e.p.t.ID, Key: c.ps.key,
-			Start: c.cur.start, End: c.cur.end, Reverse: e.p.reversed, Limit: n}
+		cmd := replication.ReadCommand{Keyspace: e.p.Keyspace, Table: e.p.Table.ID, Key: c.ps.Key,
+			Start: c.cur.Start, End: c.cur.End, Reverse: e.p.Reversed, Limit: n}
 		p, err := e.x.cfg.Coordinator.Read(e.ctx, cmd, e.cl)
 		if err != nil {
 			return nil, err
@@ -448,7 +483,7 @@ func (c *partCursor) next() (*mutation.Row, error) {
 		if !c.read {
 			c.read = true
 			if p != nil {
-				c.ps.static = p.Static
+				c.ps.Static = p.Static
 			}
 		}
 		c.buf, c.bi = nil, 0
@@ -459,12 +494,12 @@ func (c *partCursor) next() (*mutation.Row, error) {
 			c.open = false
 		} else {
 			last := c.buf[len(c.buf)-1].Clustering
-			if e.p.reversed {
-				c.cur.end = slices.Clone(last)
+			if e.p.Reversed {
+				c.cur.End = slices.Clone(last)
 			} else {
-				c.cur.start = append(slices.Clone(last), 0)
+				c.cur.Start = append(slices.Clone(last), 0)
 			}
-			if c.cur.empty() {
+			if c.cur.Empty() {
 				c.open = false
 			}
 		}
@@ -472,7 +507,7 @@ func (c *partCursor) next() (*mutation.Row, error) {
 }
 
 // readPartition reads one partition through a cursor.
-func (e *selectExec) readPartition(ps *partState, rs []crange) error {
+func (e *selectExec) readPartition(ps *partState, rs []plan.Range) error {
 	if e.ppl > 0 && ps.emitted >= e.ppl {
 		return nil
 	}
@@ -498,32 +533,32 @@ func (e *selectExec) readPartition(ps *partState, rs []crange) error {
 // runKeys reads the partitions the key restrictions name, in key order
 // (or merged in ORDER BY order).
 func (e *selectExec) runKeys(resume *position) error {
-	keys, err := e.p.w.partitionKeys(e.b)
+	keys, err := e.p.Where.PartitionKeys(e.b)
 	if err != nil {
 		return err
 	}
-	if e.p.w.token != nil {
-		from, to, empty, err := e.p.tokenBounds(e.b)
+	if e.p.Where.HasToken() {
+		from, to, empty, err := e.p.TokenBounds(e.b)
 		if err != nil {
 			return err
 		}
-		keys = slices.DeleteFunc(keys, func(k partKey) bool {
-			return empty || from != nil && k.key.Compare(*from) < 0 || to != nil && k.key.Compare(*to) >= 0
+		keys = slices.DeleteFunc(keys, func(k plan.PartKey) bool {
+			return empty || from != nil && k.Key.Compare(*from) < 0 || to != nil && k.Key.Compare(*to) >= 0
 		})
 	}
 	start := 0
 	if resume != nil {
-		if resume.keyIdx >= len(keys) || !bytes.Equal(keys[resume.keyIdx].key.Bytes, resume.key) {
+		if resume.keyIdx >= len(keys) || !bytes.Equal(keys[resume.keyIdx].Key.Bytes, resume.key) {
 			return badPagingState()
 		}
 		start = resume.keyIdx
 	}
-	if e.p.orderCols > 0 && len(keys) > 1 {
+	if e.p.OrderCols > 0 && len(keys) > 1 {
 		return e.runMerged(keys, resume)
 	}
 	for i := start; i < len(keys) && !e.stop(); i++ {
 		// Partitions are read one after the other: one state serves all.
-		e.ps1 = partState{idx: i, key: keys[i].key, pk: keys[i].vals}
+		e.ps1 = partState{Partition: plan.Partition{Key: keys[i].Key, PK: keys[i].Vals}, idx: i}
 		ps := &e.ps1
 		rs := e.ranges
 		if resume != nil && i == start {
@@ -542,86 +577,15 @@ func (e *selectExec) runKeys(resume *position) error {
 	return nil
 }
 
-// tokenBounds evaluates the token restriction into partition key bounds
-// [from, to) (nil: open), Cassandra's way: no wrapping, a start after the
-// end is empty, and an end at the minimum token is the end of the ring.
-func (p *selectPlan) tokenBounds(b *binder) (from, to *mutation.Key, empty bool, err error) {
-	tr := p.w.token
-	val := func(t term) (int64, error) {
-		v, err := t.eval(b)
-		if err != nil {
-			return 0, err
-		}
-		if v == nil || IsUnset(v) {
-			return 0, invalidRequest("Invalid null token value")
-		}
-		if len(v) != 8 {
-			return 0, invalidRequest("Invalid token value")
-		}
-		return int64(binary.BigEndian.Uint64(v)), nil
-	}
-	lo, hi := tr.lo, tr.hi
-	if tr.eq != nil {
-		lo = &bound{t: tr.eq, incl: true}
-		hi = lo
-	}
-	s, en := int64(ring.MinToken), int64(ring.MinToken)
-	inclS, inclE := true, true
-	if lo != nil {
-		if s, err = val(lo.t); err != nil {
-			return
-		}
-		inclS = lo.incl
-	}
-	if hi != nil {
-		if en, err = val(hi.t); err != nil {
-			return
-		}
-		inclE = hi.incl
-	}
-	if s != ring.MinToken && en != ring.MinToken && (s > en || s == en && (!inclS || !inclE)) {
-		return nil, nil, true, nil
-	}
-	if lo != nil {
-		switch {
-		case inclS:
-			from = &mutation.Key{Token: s}
-		case s == ring.MaxToken:
-			return nil, nil, true, nil
-		default:
-			from = &mutation.Key{Token: s + 1}
-		}
-	}
-	if hi != nil && en != ring.MinToken {
-		switch {
-		case !inclE:
-			to = &mutation.Key{Token: en}
-		case en != ring.MaxToken:
-			to = &mutation.Key{Token: en + 1}
-		}
-	}
-	return from, to, false, nil
-}
-
-// partitionValues splits a partition key into its columns' values.
-func (p *selectPlan) partitionValues(k []byte) ([][]byte, error) {
-	n := len(p.t.PartitionKey())
-	vals, err := splitPartitionKey(k, n)
-	if err != nil {
-		return nil, &Error{Kind: KindServerError, Msg: "query: malformed partition key: " + err.Error()}
-	}
-	return vals, nil
-}
-
 // runScan reads partitions in ring order over the token range (or the
 // whole ring), filtering partition keys when needed.
 func (e *selectExec) runScan(resume *position) error {
 	p := e.p
 	var from, to *mutation.Key
-	if p.w.token != nil {
+	if p.Where.HasToken() {
 		var empty bool
 		var err error
-		if from, to, empty, err = p.tokenBounds(e.b); err != nil || empty {
+		if from, to, empty, err = p.TokenBounds(e.b); err != nil || empty {
 			return err
 		}
 	}
@@ -631,13 +595,13 @@ func (e *selectExec) runScan(resume *position) error {
 	}
 	var after *replication.Position
 	if resume != nil {
-		key := decoratedKey(resume.key)
+		key := catalog.DecoratedKey(resume.key)
 		if !resume.partDone {
-			vals, err := p.partitionValues(key.Bytes)
+			vals, err := p.PartitionValues(key.Bytes)
 			if err != nil {
 				return badPagingState()
 			}
-			ps := &partState{key: key, pk: vals, resumed: true, emitted: resume.inPart}
+			ps := &partState{Partition: plan.Partition{Key: key, PK: vals}, resumed: true, emitted: resume.inPart}
 			rs := e.ranges
 			if resume.clustering != nil {
 				rs = e.resumeRanges(rs, resume.clustering)
@@ -655,26 +619,26 @@ func (e *selectExec) runScan(resume *position) error {
 	var cur *partState
 	for reads := 0; ; reads++ {
 		n := e.chunk(nil, reads)
-		cmd := replication.RangeCommand{Keyspace: p.ks, Table: p.t.ID, From: from, To: to, After: after,
-			Start: e.bounds.start, End: e.bounds.end, Limit: n, PerPartitionLimit: storagePPL}
+		cmd := replication.RangeCommand{Keyspace: p.Keyspace, Table: p.Table.ID, From: from, To: to, After: after,
+			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL}
 		res, err := e.x.cfg.Coordinator.ReadRange(e.ctx, cmd, e.cl)
 		if err != nil {
 			return err
 		}
 		for _, part := range res.Partitions {
-			if cur == nil || !part.Key.Equal(cur.key) {
+			if cur == nil || !part.Key.Equal(cur.Key) {
 				if cur != nil {
 					e.endPartition(cur)
 					if e.stop() {
 						return nil
 					}
 				}
-				vals, err := p.partitionValues(part.Key.Bytes)
+				vals, err := p.PartitionValues(part.Key.Bytes)
 				if err != nil {
 					return err
 				}
-				cur = &partState{key: part.Key, pk: vals, static: part.Static}
-				ok, err := e.matchPartitionKey(cur)
+				cur = &partState{Partition: plan.Partition{Key: part.Key, PK: vals, Static: part.Static}}
+				ok, err := e.filters.MatchPartitionKey(&cur.Partition)
 				if err != nil {
 					return err
 				}
@@ -696,9 +660,9 @@ func (e *selectExec) runScan(resume *position) error {
 			return nil
 		}
 		after = res.Next
-		if cur != nil && (cur.done || cur.skip) && res.Next.Key.Equal(cur.key) {
+		if cur != nil && (cur.done || cur.skip) && res.Next.Key.Equal(cur.Key) {
 			// Skip the rest of a partition that is done.
-			after = &replication.Position{Key: cur.key}
+			after = &replication.Position{Key: cur.Key}
 		}
 	}
 }
@@ -707,9 +671,9 @@ func (e *selectExec) runScan(resume *position) error {
 // order; rows that tie on the ordering columns come partition by
 // partition, as Cassandra's stable post-query sort leaves them. Resuming
 // a page clips each partition to what follows the last row returned.
-func (e *selectExec) runMerged(keys []partKey, resume *position) error {
+func (e *selectExec) runMerged(keys []plan.PartKey, resume *position) error {
 	if e.pageSize > 0 && e.ppl > 0 {
-		return invalidRequest("Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query")
+		return qerr.Invalidf("Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query")
 	}
 	type head struct {
 		c      *partCursor
@@ -718,21 +682,21 @@ func (e *selectExec) runMerged(keys []partKey, resume *position) error {
 		prefix []byte
 		static bool // a static-only row is pending
 	}
-	rev := e.p.reversed
+	rev := e.p.Reversed
 	var lastIdx int
 	var lastCk, lastPrefix []byte
 	if resume != nil {
 		lastIdx, lastCk = resume.keyIdx, resume.clustering
 		if lastCk != nil {
 			var err error
-			if lastPrefix, err = e.p.orderPrefix(lastCk); err != nil {
+			if lastPrefix, err = e.p.OrderPrefix(lastCk); err != nil {
 				return err
 			}
 		}
 	}
 	heads := make([]*head, len(keys))
 	for i, k := range keys {
-		ps := &partState{idx: i, key: k.key, pk: k.vals}
+		ps := &partState{Partition: plan.Partition{Key: k.Key, PK: k.Vals}, idx: i}
 		rs := e.ranges
 		staticOK := true
 		if resume != nil {
@@ -767,14 +731,14 @@ func (e *selectExec) runMerged(keys []partKey, resume *position) error {
 		if err := e.advance(h.c, &h.row, &h.prefix); err != nil {
 			return err
 		}
-		if h.row == nil && staticOK && e.p.fullPartitions {
+		if h.row == nil && staticOK && e.p.FullPartitions {
 			// No row (left): a static-only partition if it has no row at all.
 			static, rows, err := e.probe(ps)
 			if err != nil {
 				return err
 			}
 			h.static = static != nil && !rows
-			ps.static = static
+			ps.Static = static
 		}
 		heads[i] = h
 	}
@@ -833,31 +797,17 @@ func (e *selectExec) advance(c *partCursor, row **mutation.Row, prefix *[]byte) 
 	}
 	*row = r
 	if r != nil {
-		*prefix, err = e.p.orderPrefix(r.Clustering)
+		*prefix, err = e.p.OrderPrefix(r.Clustering)
 	}
 	return err
 }
 
 // probe reads whether a partition has any row, and its static row.
 func (e *selectExec) probe(ps *partState) (*mutation.Row, bool, error) {
-	cmd := replication.ReadCommand{Keyspace: e.p.ks, Table: e.p.t.ID, Key: ps.key, Limit: 1}
+	cmd := replication.ReadCommand{Keyspace: e.p.Keyspace, Table: e.p.Table.ID, Key: ps.Key, Limit: 1}
 	p, err := e.x.cfg.Coordinator.Read(e.ctx, cmd, e.cl)
 	if err != nil || p == nil {
 		return nil, false, err
 	}
 	return p.Static, len(p.Rows) > 0, nil
-}
-
-// orderPrefix returns the bytes of the ORDER BY columns' part of a
-// clustering key.
-func (p *selectPlan) orderPrefix(ck []byte) ([]byte, error) {
-	types, desc := p.ckTypes, p.ckDesc
-	rest := ck
-	for i := 0; i < p.orderCols && len(rest) > 0; i++ {
-		var err error
-		if _, rest, err = schema.DecodeComparable(types[i], rest, desc[i]); err != nil {
-			return nil, schemaErr("", err)
-		}
-	}
-	return ck[:len(ck)-len(rest)], nil
 }

@@ -18,7 +18,9 @@ import (
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/catalog"
 	"wcdb/query/parser"
+	"wcdb/query/plan"
 	"wcdb/replication"
 	"wcdb/schema"
 	"wcdb/storage"
@@ -51,8 +53,8 @@ func newQH(t testing.TB) *qh {
 		Coordinator: replication.NewLocal(localnode.Replica{E: e}, "datacenter1"),
 		Backend:     localnode.Backend{E: e},
 		Now:         func() int64 { return h.now.UnixMicro() },
-	}, catalog: newCatalog()}
-	h.x.catalog.setKeyspace(&schema.Keyspace{Name: "ks", DurableWrites: true,
+	}, catalog: catalog.New()}
+	h.x.catalog.SetKeyspace(&schema.Keyspace{Name: "ks", DurableWrites: true,
 		Replication: map[string]string{"class": schema.SimpleStrategy, "replication_factor": "1"}})
 	h.s = &Session{Keyspace: "ks"}
 	return h
@@ -76,7 +78,7 @@ func (h *qh) createTable(stmt string) error {
 		def.Keyspace = ct.Table.Keyspace
 	}
 	for _, c := range ct.Columns {
-		typ, err := typeOfExpr(c.Type)
+		typ, err := plan.TypeOf(c.Type)
 		if err != nil {
 			return err
 		}
@@ -101,7 +103,7 @@ func (h *qh) createTable(stmt string) error {
 	if err := (localnode.Backend{E: h.e}).CreateTable(t); err != nil {
 		return err
 	}
-	h.x.catalog.setTable(t)
+	h.x.catalog.SetTable(t)
 	return nil
 }
 
@@ -132,12 +134,12 @@ func (h *qh) literal(t schema.Type, lit string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := newAnalyzer(h.x, "ks", "x", nil)
-	tm, err := a.term(st.(*ast.InsertStmt).Values[0], receiver{name: "a", typ: t})
+	a := plan.NewAnalyzer(h.x.clock(), "ks", "x", nil)
+	tm, err := a.Term(st.(*ast.InsertStmt).Values[0], plan.Receiver{Name: "a", Type: t})
 	if err != nil {
 		return nil, err
 	}
-	return tm.eval(&binder{x: h.x})
+	return tm.Eval(&plan.Binder{Clock: h.x.clock()})
 }
 
 // splitValues splits "1, 'a', [1, 2]" at top-level commas.

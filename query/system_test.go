@@ -10,38 +10,12 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/catalog"
 	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/schema"
 )
-
-func TestSystemTableIDs(t *testing.T) {
-	// Cassandra's ids of these tables (UUID.nameUUIDFromBytes of keyspace
-	// and table names), as drivers and tools have seen them for years.
-	for _, c := range []struct{ ks, table, id string }{
-		{"system", "local", "7ad54392-bcdd-35a6-8417-4e047860b377"},
-		{"system", "peers", "37f71aca-7dc2-383b-a706-72528af04d4f"},
-	} {
-		if got := schema.UUID(systemTableID(c.ks, c.table)).String(); got != c.id {
-			t.Errorf("id of %s.%s: got %s, want %s", c.ks, c.table, got, c.id)
-		}
-	}
-	for i, d := range systemTableDefs {
-		tab := sysTab.tables[i]
-		st, err := parser.Parse(d.cql)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ct := st.(*ast.CreateTableStmt)
-		for j, c := range ct.Columns {
-			col := tab.Column(c.Name)
-			if col == nil || col.ID != uint32(j) {
-				t.Errorf("%s.%s column %s: got %+v, want id %d", tab.Keyspace, tab.Name, c.Name, col, j)
-			}
-		}
-	}
-}
 
 // columnIDs returns name=id of a table's columns, and its next id.
 func columnIDs(tab *schema.Table) string {
@@ -106,11 +80,11 @@ func TestLoadRepairsMissingColumnIDs(t *testing.T) {
 	e.mustExec("CREATE TABLE ks.t (k int PRIMARY KEY, a int, b int)")
 	e.mustExec("ALTER TABLE ks.t DROP b") // next stays 3
 	// Forget a's id, as if a crash had cut a change short.
-	b := newSysBatch(e.x.now())
-	b.upsert(sysTab.wcdbColumns, []any{"ks", "t"}, map[string]any{
+	b := catalog.NewBatch(e.x.now())
+	b.Upsert(catalog.SystemTable("system_schema", "wcdb_columns"), []any{"ks", "t"}, map[string]any{
 		"column_ids": []schema.MapEntry{{Key: "k", Value: int32(0)}}, "next_column_id": int32(3),
 	}, true)
-	if err := b.apply(context.Background(), e.x, sysTab.schema); err != nil {
+	if err := b.Apply(context.Background(), e.x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
 		t.Fatal(err)
 	}
 	e.restart()
@@ -181,7 +155,7 @@ func readLocal(t *testing.T, e *ddlEnv) map[string]any {
 	t.Helper()
 	key := []byte("local")
 	p, err := e.x.cfg.Coordinator.Read(context.Background(), replication.ReadCommand{
-		Keyspace: sysTab.system, Table: sysTab.local.ID, Key: mutation.Key{Token: ring.Murmur3(key), Bytes: key},
+		Keyspace: catalog.SystemKeyspace(), Table: catalog.SystemTable("system", "local").ID, Key: mutation.Key{Token: ring.Murmur3(key), Bytes: key},
 	}, replication.One)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +166,7 @@ func readLocal(t *testing.T, e *ddlEnv) map[string]any {
 	out := map[string]any{}
 	var tokens []schema.Element
 	for _, c := range p.Rows[0].Cells {
-		col := sysTab.local.ColumnByID(c.Column)
+		col := catalog.SystemTable("system", "local").ColumnByID(c.Column)
 		if col.Type.IsMultiCell() {
 			tokens = append(tokens, schema.Element{Path: c.Path, Value: c.Value})
 			continue
@@ -203,11 +177,11 @@ func readLocal(t *testing.T, e *ddlEnv) map[string]any {
 		}
 		out[col.Name] = v
 	}
-	b, err := schema.CollectionFromElements(sysTab.local.Column("tokens").Type, tokens)
+	b, err := schema.CollectionFromElements(catalog.SystemTable("system", "local").Column("tokens").Type, tokens)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out["tokens"], _ = schema.Decode(sysTab.local.Column("tokens").Type, b)
+	out["tokens"], _ = schema.Decode(catalog.SystemTable("system", "local").Column("tokens").Type, b)
 	return out
 }
 
@@ -290,7 +264,7 @@ func TestConcurrentCreateTableIfNotExists(t *testing.T) {
 		defer wg.Done()
 		for range 100 {
 			_ = e.x.catalog.Version()
-			_, _ = e.x.catalog.snapshot()
+			_, _, _, _ = e.x.catalog.Describe(&ast.DescribeStmt{Kind: ast.DescribeSchema}, "")
 		}
 	}()
 	wg.Wait()
@@ -318,16 +292,16 @@ func TestConcurrentCreateTableIfNotExists(t *testing.T) {
 	for _, st := range e.engine.Tables() {
 		ids = append(ids, st.ID())
 	}
-	if user := len(ids) - len(sysTab.tables); user != 1 || !slices.Contains(ids, tab.ID) {
+	if user := len(ids) - len(catalog.SystemTables()); user != 1 || !slices.Contains(ids, tab.ID) {
 		t.Errorf("got %d storage tables besides the system ones, want 1 (ks.t)", user)
 	}
-	rows, _, err := e.x.readSysTable(context.Background(), sysTab.schema, sysTab.tablesT)
+	rows, _, err := catalog.ReadTable(context.Background(), e.x.cfg.Coordinator, catalog.SchemaKeyspace(), catalog.SystemTable("system_schema", "tables"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	count := 0
 	for _, r := range rows {
-		if r.text("keyspace_name") == "ks" {
+		if r.Text("keyspace_name") == "ks" {
 			count++
 		}
 	}
@@ -344,10 +318,10 @@ func TestLoadDeletesOrphanColumnRows(t *testing.T) {
 	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
 	e.mustExec("CREATE TABLE ks.t (k int PRIMARY KEY, a int)")
 	half := &schema.Table{Keyspace: "ks", Name: "half", Columns: []schema.Column{{Name: "k", Kind: schema.PartitionKeyColumn, Type: schema.Type{Kind: schema.KindInt}}}}
-	b := newSysBatch(e.x.now())
-	b.addColumnIDs(half)
-	b.addColumn(half, &half.Columns[0])
-	if err := b.apply(context.Background(), e.x, sysTab.schema); err != nil {
+	b := catalog.NewBatch(e.x.now())
+	b.AddColumnIDs(half)
+	b.AddColumn(half, &half.Columns[0])
+	if err := b.Apply(context.Background(), e.x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
 		t.Fatal(err)
 	}
 	count := func(table string) int {

@@ -1,4 +1,4 @@
-package query
+package plan
 
 // Selectors: the analysis of a SELECT clause into selectors, and their
 // evaluation on rows (columns, WRITETIME and TTL, elements, functions,
@@ -13,37 +13,38 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
-// selector computes one result column from a row.
-type selector interface {
-	value(v *rowView) ([]byte, error)
+// Selector computes one result column from a row.
+type Selector interface {
+	Value(v *RowView) ([]byte, error)
 	// columns calls fn with the columns the selector reads.
-	columns(fn func(*schema.Column))
+	Columns(fn func(*schema.Column))
 }
 
-// aggSelector is an aggregate: it accumulates rows and gives one value.
-type aggSelector interface {
-	selector
-	newAcc() accumulator
+// AggSelector is an aggregate: it accumulates rows and gives one value.
+type AggSelector interface {
+	Selector
+	NewAcc() Accumulator
 }
 
-// accumulator accumulates an aggregate over the rows of a query.
-type accumulator interface {
-	add(v *rowView) error
-	result() ([]byte, error)
+// Accumulator accumulates an aggregate over the rows of a query.
+type Accumulator interface {
+	Add(v *RowView) error
+	Result() ([]byte, error)
 }
 
-func (p *selectPlan) analyzeSelection(sels []ast.Selector) error {
+func (p *Select) analyzeSelection(sels []ast.Selector) error {
 	if sels == nil {
-		for i := range p.t.Columns {
-			c := &p.t.Columns[i]
-			p.sels = append(p.sels, &colSel{c: c})
-			p.cols = append(p.cols, ColumnSpec{Keyspace: p.t.Keyspace, Table: p.t.Name, Name: c.Name, Type: c.Type})
+		for i := range p.Table.Columns {
+			c := &p.Table.Columns[i]
+			p.Selectors = append(p.Selectors, &colSel{c: c})
+			p.Columns = append(p.Columns, ColumnSpec{Keyspace: p.Table.Keyspace, Table: p.Table.Name, Name: c.Name, Type: c.Type})
 		}
 		p.setPlain()
-		if p.distinct {
+		if p.Distinct {
 			return p.checkDistinct()
 		}
 		return nil
@@ -54,28 +55,28 @@ func (p *selectPlan) analyzeSelection(sels []ast.Selector) error {
 		if err != nil {
 			return err
 		}
-		if _, ok := sel.(aggSelector); ok {
+		if _, ok := sel.(AggSelector); ok {
 			aggs++
 		}
 		if s.Alias != "" {
 			name = s.Alias
 		}
-		p.sels = append(p.sels, sel)
-		p.cols = append(p.cols, ColumnSpec{Keyspace: p.t.Keyspace, Table: p.t.Name, Name: name, Type: typ})
+		p.Selectors = append(p.Selectors, sel)
+		p.Columns = append(p.Columns, ColumnSpec{Keyspace: p.Table.Keyspace, Table: p.Table.Name, Name: name, Type: typ})
 	}
-	p.aggregate = aggs > 0
+	p.Aggregate = aggs > 0
 	p.setPlain()
-	if p.distinct {
+	if p.Distinct {
 		return p.checkDistinct()
 	}
 	return nil
 }
 
-func (p *selectPlan) checkDistinct() error {
+func (p *Select) checkDistinct() error {
 	seen := map[string]bool{}
-	for _, s := range p.sels {
+	for _, s := range p.Selectors {
 		var bad string
-		s.columns(func(c *schema.Column) {
+		s.Columns(func(c *schema.Column) {
 			switch c.Kind {
 			case schema.PartitionKeyColumn:
 				seen[c.Name] = true
@@ -86,45 +87,45 @@ func (p *selectPlan) checkDistinct() error {
 			}
 		})
 		if bad != "" {
-			return invalidRequest("SELECT DISTINCT queries must only request partition key columns and/or static columns (not %s)", bad)
+			return qerr.Invalidf("SELECT DISTINCT queries must only request partition key columns and/or static columns (not %s)", bad)
 		}
 	}
 	var missing []string
-	for _, c := range p.t.PartitionKey() {
+	for _, c := range p.Table.PartitionKey() {
 		if !seen[c.Name] {
 			missing = append(missing, c.Name)
 		}
 	}
-	if len(missing) > 0 && !p.aggregate {
-		return invalidRequest("SELECT DISTINCT queries must request all the partition key columns (missing %s)", strings.Join(missing, ", "))
+	if len(missing) > 0 && !p.Aggregate {
+		return qerr.Invalidf("SELECT DISTINCT queries must request all the partition key columns (missing %s)", strings.Join(missing, ", "))
 	}
 	return nil
 }
 
 // selector analyzes one selector expression; top is false inside a
 // function's arguments (where aggregates are refused).
-func (p *selectPlan) selector(e ast.Term, top bool) (selector, string, schema.Type, error) {
+func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, error) {
 	switch e := e.(type) {
 	case *ast.ColumnRef:
-		c := p.t.Column(e.Name)
+		c := p.Table.Column(e.Name)
 		if c == nil {
-			return nil, "", schema.Type{}, invalidRequest("Undefined column name %s", e.Name)
+			return nil, "", schema.Type{}, qerr.Invalidf("Undefined column name %s", e.Name)
 		}
 		return &colSel{c: c}, c.Name, c.Type, nil
 	case *ast.WritetimeExpr:
-		c := p.t.Column(e.Column)
+		c := p.Table.Column(e.Column)
 		fname, name := "writeTime", "writetime("+e.Column+")"
 		if e.TTL {
 			fname, name = "ttl", "ttl("+e.Column+")"
 		}
 		if c == nil {
-			return nil, "", schema.Type{}, invalidRequest("Undefined column name %s", e.Column)
+			return nil, "", schema.Type{}, qerr.Invalidf("Undefined column name %s", e.Column)
 		}
 		if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
-			return nil, "", schema.Type{}, invalidRequest("Cannot use selection function %s on PRIMARY KEY part %s", fname, c.Name)
+			return nil, "", schema.Type{}, qerr.Invalidf("Cannot use selection function %s on PRIMARY KEY part %s", fname, c.Name)
 		}
 		if c.Type.IsMultiCell() {
-			return nil, "", schema.Type{}, invalidRequest("Cannot use selection function %s on non-frozen collection %s", fname, c.Name)
+			return nil, "", schema.Type{}, qerr.Invalidf("Cannot use selection function %s on non-frozen collection %s", fname, c.Name)
 		}
 		typ := typBigint
 		if e.TTL {
@@ -133,7 +134,7 @@ func (p *selectPlan) selector(e ast.Term, top bool) (selector, string, schema.Ty
 		return &writetimeSel{c: c, ttl: e.TTL}, name, typ, nil
 	case *ast.CountRows:
 		if !top {
-			return nil, "", schema.Type{}, invalidRequest("Aggregate functions cannot be used as arguments of other functions")
+			return nil, "", schema.Type{}, qerr.Invalidf("Aggregate functions cannot be used as arguments of other functions")
 		}
 		return &countSel{}, "count", typBigint, nil
 	case *ast.FunctionCall:
@@ -146,11 +147,11 @@ func (p *selectPlan) selector(e ast.Term, top bool) (selector, string, schema.Ty
 		switch ityp.Kind {
 		case schema.KindMap, schema.KindSet:
 		case schema.KindList:
-			return nil, "", schema.Type{}, invalidRequest("Element selection is only allowed on sets and maps, but %s is a list", iname)
+			return nil, "", schema.Type{}, qerr.Invalidf("Element selection is only allowed on sets and maps, but %s is a list", iname)
 		default:
-			return nil, "", schema.Type{}, invalidRequest("Invalid element selection: %s is of type %s is not a collection", iname, ityp)
+			return nil, "", schema.Type{}, qerr.Invalidf("Invalid element selection: %s is of type %s is not a collection", iname, ityp)
 		}
-		k, err := p.an.term(e.Key, receiver{name: "key(" + iname + ")", typ: ityp.Key()})
+		k, err := p.Analyzer.Term(e.Key, Receiver{Name: "key(" + iname + ")", Type: ityp.Key()})
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
@@ -160,18 +161,18 @@ func (p *selectPlan) selector(e ast.Term, top bool) (selector, string, schema.Ty
 		}
 		return &elemSel{inner: inner, typ: ityp, key: k}, iname + "[" + e.Key.String() + "]", typ, nil
 	case *ast.CastExpr:
-		return nil, "", schema.Type{}, invalidRequest("CAST is not supported")
+		return nil, "", schema.Type{}, qerr.Invalidf("CAST is not supported")
 	}
-	return nil, "", schema.Type{}, invalidRequest("Unsupported selector %s", e)
+	return nil, "", schema.Type{}, qerr.Invalidf("Unsupported selector %s", e)
 }
 
 // aggregateNames are the native aggregate functions.
 var aggregateNames = map[string]bool{"count": true, "min": true, "max": true, "sum": true, "avg": true}
 
-func (p *selectPlan) functionSelector(f *ast.FunctionCall, top bool) (selector, string, schema.Type, error) {
+func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, string, schema.Type, error) {
 	name := strings.ToLower(f.Name)
 	qualified := f.Keyspace == "" || f.Keyspace == "system"
-	argSels := make([]selector, len(f.Args))
+	argSels := make([]Selector, len(f.Args))
 	argTypes := make([]schema.Type, len(f.Args))
 	argNames := make([]string, len(f.Args))
 	isTerm := make([]bool, len(f.Args))
@@ -190,41 +191,41 @@ func (p *selectPlan) functionSelector(f *ast.FunctionCall, top bool) (selector, 
 	}
 	colName := "system." + name + "(" + strings.Join(argNames, ", ") + ")"
 	if qualified && name == "token" {
-		pk := p.t.PartitionKey()
+		pk := p.Table.PartitionKey()
 		if len(f.Args) != len(pk) {
-			return nil, "", schema.Type{}, invalidRequest("Invalid number of arguments in call to function system.token: %d required but %d provided", len(pk), len(f.Args))
+			return nil, "", schema.Type{}, qerr.Invalidf("Invalid number of arguments in call to function system.token: %d required but %d provided", len(pk), len(f.Args))
 		}
 		for i, s := range argSels {
 			cs, ok := s.(*colSel)
 			if !ok || cs.c.Kind != schema.PartitionKeyColumn || cs.c.Position != i {
-				return nil, "", schema.Type{}, invalidRequest("Type error: %s cannot be passed as argument %d of function system.token", f.Args[i], i)
+				return nil, "", schema.Type{}, qerr.Invalidf("Type error: %s cannot be passed as argument %d of function system.token", f.Args[i], i)
 			}
 		}
 		return &tokenSel{}, colName, typBigint, nil
 	}
 	if qualified && aggregateNames[name] {
 		if !top {
-			return nil, "", schema.Type{}, invalidRequest("Aggregate functions cannot be used as arguments of other functions")
+			return nil, "", schema.Type{}, qerr.Invalidf("Aggregate functions cannot be used as arguments of other functions")
 		}
 		if len(f.Args) != 1 {
-			return nil, "", schema.Type{}, invalidRequest("Invalid number of arguments in call to function system.%s: 1 required but %d provided", name, len(f.Args))
+			return nil, "", schema.Type{}, qerr.Invalidf("Invalid number of arguments in call to function system.%s: 1 required but %d provided", name, len(f.Args))
 		}
 		if name == "count" {
 			if isTerm[0] {
 				// count(1) counts rows, as COUNT(*).
 				if c, ok := f.Args[0].(*ast.Constant); !ok || c.Kind != ast.IntegerConst {
-					return nil, "", schema.Type{}, invalidRequest("Ambiguous call to function system.count: use type casts to disambiguate")
+					return nil, "", schema.Type{}, qerr.Invalidf("Ambiguous call to function system.count: use type casts to disambiguate")
 				}
 				return &countSel{}, colName, typBigint, nil
 			}
 			return &countSel{arg: argSels[0]}, colName, typBigint, nil
 		}
 		if isTerm[0] {
-			return nil, "", schema.Type{}, invalidRequest("Ambiguous call to function system.%s: use type casts to disambiguate", name)
+			return nil, "", schema.Type{}, qerr.Invalidf("Ambiguous call to function system.%s: use type casts to disambiguate", name)
 		}
 		t := argTypes[0]
 		if (name == "sum" || name == "avg") && !isNumeric(t) {
-			return nil, "", schema.Type{}, invalidRequest("Invalid call to function system.%s, none of its type signatures match (known type signatures: numeric types)", name)
+			return nil, "", schema.Type{}, qerr.Invalidf("Invalid call to function system.%s, none of its type signatures match (known type signatures: numeric types)", name)
 		}
 		return &aggSel{fn: name, arg: argSels[0], typ: t}, colName, t, nil
 	}
@@ -241,7 +242,7 @@ func (p *selectPlan) functionSelector(f *ast.FunctionCall, top bool) (selector, 
 		ok := true
 		for j := range s.args {
 			if isTerm[j] {
-				if p.an.fitOf(f.Args[j], s.args[j]) == fitNone {
+				if p.Analyzer.fitOf(f.Args[j], s.args[j]) == fitNone {
 					ok = false
 				}
 			} else if !assignableType(argTypes[j], s.args[j]) {
@@ -254,20 +255,20 @@ func (p *selectPlan) functionSelector(f *ast.FunctionCall, top bool) (selector, 
 	}
 	if len(matches) != 1 {
 		fc := *f
-		_, err := p.an.resolve(fn, &fc)
+		_, err := p.Analyzer.resolve(fn, &fc)
 		if err == nil {
-			err = invalidRequest("Invalid call to function %s, none of its type signatures match", fn.qualified())
+			err = qerr.Invalidf("Invalid call to function %s, none of its type signatures match", fn.qualified())
 		}
 		if len(matches) > 1 {
-			err = invalidRequest("Ambiguous call to function %s: use type casts to disambiguate", fn.qualified())
+			err = qerr.Invalidf("Ambiguous call to function %s: use type casts to disambiguate", fn.qualified())
 		}
 		return nil, "", schema.Type{}, err
 	}
 	sig := matches[0]
-	fs := &fnSel{sig: sig, args: argSels, terms: make([]term, len(f.Args))}
+	fs := &fnSel{sig: sig, args: argSels, terms: make([]Term, len(f.Args))}
 	for j := range f.Args {
 		if isTerm[j] {
-			t, err := p.an.term(f.Args[j], receiver{name: fmt.Sprintf("arg%d(%s)", j, fn.qualified()), typ: sig.args[j]})
+			t, err := p.Analyzer.Term(f.Args[j], Receiver{Name: fmt.Sprintf("arg%d(%s)", j, fn.qualified()), Type: sig.args[j]})
 			if err != nil {
 				return nil, "", schema.Type{}, err
 			}
@@ -288,38 +289,37 @@ func isNumeric(t schema.Type) bool {
 
 // Rows.
 
-// partState is what the executor knows of the partition being read.
-type partState struct {
-	idx    int
-	key    mutation.Key
-	pk     [][]byte
-	static *mutation.Row
-	// emitted counts the rows returned from the partition (with the ones
-	// of earlier pages), seen the rows read (before filtering).
-	emitted, seen int
-	// resumed: the partition was started on an earlier page.
-	resumed bool
-	done    bool
-	skip    bool
+// Partition is a partition being read, as its rows' selectors see it.
+type Partition struct {
+	Key    mutation.Key
+	PK     [][]byte
+	Static *mutation.Row
 }
 
-// rowView is one result row being built: a row of a partition, or its
-// static row alone (row nil).
-type rowView struct {
-	e   *selectExec
-	p   *partState
-	row *mutation.Row
-	ck  [][]byte
+// Env is what rows are evaluated in: one execution of a SELECT.
+type Env struct {
+	Select *Select
+	Binder *Binder
+	NowSec int64 // the execution's time in seconds (TTL)
+}
+
+// RowView is one result row being built: a row of a partition, or its
+// static row alone (Row nil).
+type RowView struct {
+	Env  *Env
+	Part *Partition
+	Row  *mutation.Row
+	ck   [][]byte
 }
 
 // clustering returns the row's clustering values, nil for a static-only
 // row.
-func (v *rowView) clustering() ([][]byte, error) {
-	if v.row == nil {
+func (v *RowView) clustering() ([][]byte, error) {
+	if v.Row == nil {
 		return nil, nil
 	}
 	if v.ck == nil {
-		ck, err := schema.SplitClustering(v.e.p.ckTypes, v.e.p.ckDesc, v.row.Clustering)
+		ck, err := schema.SplitClustering(v.Env.Select.ckTypes, v.Env.Select.ckDesc, v.Row.Clustering)
 		if err != nil {
 			return nil, err
 		}
@@ -328,11 +328,11 @@ func (v *rowView) clustering() ([][]byte, error) {
 	return v.ck, nil
 }
 
-// column returns a column's value in the row (nil for null).
-func (v *rowView) column(c *schema.Column) ([]byte, error) {
+// Column returns a column's value in the row (nil for null).
+func (v *RowView) Column(c *schema.Column) ([]byte, error) {
 	switch c.Kind {
 	case schema.PartitionKeyColumn:
-		return v.p.pk[c.Position], nil
+		return v.Part.PK[c.Position], nil
 	case schema.ClusteringColumn:
 		ck, err := v.clustering()
 		if err != nil || ck == nil || c.Position >= len(ck) {
@@ -340,9 +340,9 @@ func (v *rowView) column(c *schema.Column) ([]byte, error) {
 		}
 		return ck[c.Position], nil
 	case schema.StaticColumn:
-		return cellValue(v.p.static, c)
+		return cellValue(v.Part.Static, c)
 	}
-	return cellValue(v.row, c)
+	return cellValue(v.Row, c)
 }
 
 // cellsOf returns the cells of column id in r (sorted by column).
@@ -387,16 +387,16 @@ func cellValue(r *mutation.Row, c *schema.Column) ([]byte, error) {
 	}
 	v, err := schema.CollectionFromElements(c.Type, elems)
 	if err != nil {
-		return nil, schemaErr("", err)
+		return nil, qerr.Convert("", err)
 	}
 	return v, nil
 }
 
 // simpleCell returns the live cell of a simple column, or nil.
-func (v *rowView) simpleCell(c *schema.Column) *mutation.Cell {
-	r := v.row
+func (v *RowView) simpleCell(c *schema.Column) *mutation.Cell {
+	r := v.Row
 	if c.Kind == schema.StaticColumn {
-		r = v.p.static
+		r = v.Part.Static
 	}
 	cells := cellsOf(r, c.ID)
 	for i := range cells {
@@ -409,17 +409,17 @@ func (v *rowView) simpleCell(c *schema.Column) *mutation.Cell {
 
 type colSel struct{ c *schema.Column }
 
-func (s *colSel) value(v *rowView) ([]byte, error) { return v.column(s.c) }
-func (s *colSel) columns(fn func(*schema.Column))  { fn(s.c) }
+func (s *colSel) Value(v *RowView) ([]byte, error) { return v.Column(s.c) }
+func (s *colSel) Columns(fn func(*schema.Column))  { fn(s.c) }
 
 type writetimeSel struct {
 	c   *schema.Column
 	ttl bool
 }
 
-func (s *writetimeSel) columns(fn func(*schema.Column)) { fn(s.c) }
+func (s *writetimeSel) Columns(fn func(*schema.Column)) { fn(s.c) }
 
-func (s *writetimeSel) value(v *rowView) ([]byte, error) {
+func (s *writetimeSel) Value(v *RowView) ([]byte, error) {
 	cell := v.simpleCell(s.c)
 	if cell == nil {
 		return nil, nil
@@ -430,36 +430,36 @@ func (s *writetimeSel) value(v *rowView) ([]byte, error) {
 	if cell.Flags&mutation.CellExpiring == 0 {
 		return nil, nil
 	}
-	left := max(cell.LocalDeletionTime-v.e.nowSec, 0)
+	left := max(cell.LocalDeletionTime-v.Env.NowSec, 0)
 	return binary.BigEndian.AppendUint32(nil, uint32(left)), nil
 }
 
 type tokenSel struct{}
 
-func (tokenSel) columns(func(*schema.Column)) {}
+func (tokenSel) Columns(func(*schema.Column)) {}
 
-func (tokenSel) value(v *rowView) ([]byte, error) {
-	return binary.BigEndian.AppendUint64(nil, uint64(v.p.key.Token)), nil
+func (tokenSel) Value(v *RowView) ([]byte, error) {
+	return binary.BigEndian.AppendUint64(nil, uint64(v.Part.Key.Token)), nil
 }
 
 type elemSel struct {
-	inner selector
+	inner Selector
 	typ   schema.Type
-	key   term
+	key   Term
 }
 
-func (s *elemSel) columns(fn func(*schema.Column)) { s.inner.columns(fn) }
+func (s *elemSel) Columns(fn func(*schema.Column)) { s.inner.Columns(fn) }
 
-func (s *elemSel) value(v *rowView) ([]byte, error) {
-	coll, err := s.inner.value(v)
+func (s *elemSel) Value(v *RowView) ([]byte, error) {
+	coll, err := s.inner.Value(v)
 	if err != nil || coll == nil {
 		return nil, err
 	}
-	k, err := s.key.eval(v.e.b)
+	k, err := s.key.Eval(v.Env.Binder)
 	if err != nil || k == nil || IsUnset(k) {
 		return nil, err
 	}
-	vals, err := splitList(coll)
+	vals, err := SplitList(coll)
 	if err != nil {
 		return nil, err
 	}
@@ -489,73 +489,73 @@ func (s *elemSel) value(v *rowView) ([]byte, error) {
 // splitMap returns the keys and values of a serialized map, alternating.
 func splitMap(b []byte) ([][]byte, error) {
 	if len(b) < 4 {
-		return nil, invalidRequest("Not enough bytes to read a map")
+		return nil, qerr.Invalidf("Not enough bytes to read a map")
 	}
 	n := int(int32(binary.BigEndian.Uint32(b)))
 	if n < 0 || n > len(b)/8 {
-		return nil, invalidRequest("Invalid map size %d", n)
+		return nil, qerr.Invalidf("Invalid map size %d", n)
 	}
 	fake := binary.BigEndian.AppendUint32(nil, uint32(2*n))
-	return splitList(append(fake, b[4:]...))
+	return SplitList(append(fake, b[4:]...))
 }
 
 type fnSel struct {
 	sig   *signature
-	args  []selector
-	terms []term
+	args  []Selector
+	terms []Term
 }
 
-func (s *fnSel) columns(fn func(*schema.Column)) {
+func (s *fnSel) Columns(fn func(*schema.Column)) {
 	for _, a := range s.args {
 		if a != nil {
-			a.columns(fn)
+			a.Columns(fn)
 		}
 	}
 }
 
-func (s *fnSel) value(v *rowView) ([]byte, error) {
+func (s *fnSel) Value(v *RowView) ([]byte, error) {
 	args := make([][]byte, len(s.args))
 	for i := range s.args {
 		var a []byte
 		var err error
 		if s.terms[i] != nil {
-			a, err = s.terms[i].eval(v.e.b)
+			a, err = s.terms[i].Eval(v.Env.Binder)
 			if IsUnset(a) {
 				a = nil
 			}
 		} else {
-			a, err = s.args[i].value(v)
+			a, err = s.args[i].Value(v)
 		}
 		if err != nil {
 			return nil, err
 		}
 		args[i] = a
 	}
-	return s.sig.impl(v.e.x, args)
+	return s.sig.impl(v.Env.Binder.Clock, args)
 }
 
 // countSel is COUNT(*), COUNT(1) (arg nil) or count(expr), which counts
 // non-null values.
-type countSel struct{ arg selector }
+type countSel struct{ arg Selector }
 
-func (s *countSel) columns(fn func(*schema.Column)) {
+func (s *countSel) Columns(fn func(*schema.Column)) {
 	if s.arg != nil {
-		s.arg.columns(fn)
+		s.arg.Columns(fn)
 	}
 }
 
-func (s *countSel) value(*rowView) ([]byte, error) { return nil, nil }
+func (s *countSel) Value(*RowView) ([]byte, error) { return nil, nil }
 
-func (s *countSel) newAcc() accumulator { return &countAcc{arg: s.arg} }
+func (s *countSel) NewAcc() Accumulator { return &countAcc{arg: s.arg} }
 
 type countAcc struct {
-	arg selector
+	arg Selector
 	n   int64
 }
 
-func (a *countAcc) add(v *rowView) error {
+func (a *countAcc) Add(v *RowView) error {
 	if a.arg != nil {
-		x, err := a.arg.value(v)
+		x, err := a.arg.Value(v)
 		if err != nil || x == nil {
 			return err
 		}
@@ -564,20 +564,20 @@ func (a *countAcc) add(v *rowView) error {
 	return nil
 }
 
-func (a *countAcc) result() ([]byte, error) {
+func (a *countAcc) Result() ([]byte, error) {
 	return binary.BigEndian.AppendUint64(nil, uint64(a.n)), nil
 }
 
 // aggSel is min, max, sum or avg of a selector.
 type aggSel struct {
 	fn  string
-	arg selector
+	arg Selector
 	typ schema.Type
 }
 
-func (s *aggSel) columns(fn func(*schema.Column)) { s.arg.columns(fn) }
-func (s *aggSel) value(*rowView) ([]byte, error)  { return nil, nil }
-func (s *aggSel) newAcc() accumulator             { return &aggAcc{s: s} }
+func (s *aggSel) Columns(fn func(*schema.Column)) { s.arg.Columns(fn) }
+func (s *aggSel) Value(*RowView) ([]byte, error)  { return nil, nil }
+func (s *aggSel) NewAcc() Accumulator             { return &aggAcc{s: s} }
 
 type aggAcc struct {
 	s     *aggSel
@@ -589,8 +589,8 @@ type aggAcc struct {
 	valid bool
 }
 
-func (a *aggAcc) add(v *rowView) error {
-	x, err := a.s.arg.value(v)
+func (a *aggAcc) Add(v *RowView) error {
+	x, err := a.s.arg.Value(v)
 	if err != nil || x == nil {
 		return err
 	}
@@ -613,7 +613,7 @@ func (a *aggAcc) add(v *rowView) error {
 	a.n++
 	dv, err := schema.Decode(t, x)
 	if err != nil {
-		return schemaErr("", err)
+		return qerr.Convert("", err)
 	}
 	switch d := dv.(type) {
 	case int8:
@@ -649,7 +649,7 @@ func (a *aggAcc) addInt(x *big.Int) {
 	a.isum.Add(a.isum, x)
 }
 
-func (a *aggAcc) result() ([]byte, error) {
+func (a *aggAcc) Result() ([]byte, error) {
 	t := a.s.typ
 	switch a.s.fn {
 	case "min", "max":
@@ -681,7 +681,7 @@ func (a *aggAcc) result() ([]byte, error) {
 		}
 		d, err := schema.ParseDecimal(r.FloatString(10))
 		if err != nil {
-			return nil, schemaErr("", err)
+			return nil, qerr.Convert("", err)
 		}
 		v = d
 	default:
@@ -705,7 +705,7 @@ func (a *aggAcc) result() ([]byte, error) {
 	}
 	out, err := schema.Encode(t, v)
 	if err != nil {
-		return nil, schemaErr("", err)
+		return nil, qerr.Convert("", err)
 	}
 	return out, nil
 }

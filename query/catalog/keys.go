@@ -1,21 +1,22 @@
-package query
+package catalog
 
 import (
 	"wcdb/mutation"
+	"wcdb/query/qerr"
 	"wcdb/ring"
 )
 
-// This file is where query turns the values of a table's partition key
+// This file is where query/ turns the values of a table's partition key
 // columns into the decorated keys the ring places partitions by (key bytes
-// and Murmur3 token), and back: no other file of the package composes keys
-// or computes tokens.
+// and Murmur3 token), and back: no other file of query/ composes keys or
+// computes tokens.
 
-// partitionKey builds the decorated key of a partition from the serialized
+// PartitionKey builds the decorated key of a partition from the serialized
 // values of its partition key columns: the value itself for a single
 // column, their composite (ring.CompositeKey) for several. An empty key,
 // or a value or key over the ring's 64 KiB limit, is refused with
 // Cassandra's message.
-func partitionKey(vals [][]byte) (mutation.Key, error) {
+func PartitionKey(vals [][]byte) (mutation.Key, error) {
 	var kb []byte
 	if len(vals) == 1 {
 		// A single-column key is its value, not copied: bound values
@@ -27,34 +28,34 @@ func partitionKey(vals [][]byte) (mutation.Key, error) {
 		}
 	} else {
 		for _, v := range vals {
-			if err := checkKeyComponent(v); err != nil {
+			if err := CheckKeyComponent(v); err != nil {
 				return mutation.Key{}, err
 			}
 		}
 		kb = ring.CompositeKey(vals...)
 	}
 	if len(kb) == 0 {
-		return mutation.Key{}, invalidRequest("Key may not be empty")
+		return mutation.Key{}, qerr.Invalidf("Key may not be empty")
 	}
-	if err := checkKeyComponent(kb); err != nil {
+	if err := CheckKeyComponent(kb); err != nil {
 		return mutation.Key{}, err
 	}
-	return decoratedKey(kb), nil
+	return DecoratedKey(kb), nil
 }
 
-// decoratedKey is the partition of key bytes already composed (a paging
+// DecoratedKey is the partition of key bytes already composed (a paging
 // state's).
-func decoratedKey(kb []byte) mutation.Key {
+func DecoratedKey(kb []byte) mutation.Key {
 	return mutation.Key{Token: ring.Murmur3(kb), Bytes: kb}
 }
 
-// keyToken is the token of the key that the values of the partition key
+// KeyToken is the token of the key that the values of the partition key
 // columns make: CQL's token(...). Unlike partitionKey it accepts an empty
 // key, as Cassandra's token function does.
-func keyToken(vals [][]byte) (int64, error) {
+func KeyToken(vals [][]byte) (int64, error) {
 	if len(vals) > 1 {
 		for _, v := range vals {
-			if err := checkKeyComponent(v); err != nil {
+			if err := CheckKeyComponent(v); err != nil {
 				return 0, err
 			}
 		}
@@ -62,17 +63,17 @@ func keyToken(vals [][]byte) (int64, error) {
 	return ring.Murmur3(ring.CompositeKey(vals...)), nil
 }
 
-// checkKeyComponent refuses a partition key value, or key, that the ring
+// CheckKeyComponent refuses a partition key value, or key, that the ring
 // cannot hold (a composite's components carry 16-bit lengths).
-func checkKeyComponent(v []byte) error {
+func CheckKeyComponent(v []byte) error {
 	if len(v) > ring.MaxComponentLen {
-		return invalidRequest("Key length of %d is longer than maximum of %d", len(v), ring.MaxComponentLen)
+		return qerr.Invalidf("Key length of %d is longer than maximum of %d", len(v), ring.MaxComponentLen)
 	}
 	return nil
 }
 
-// splitPartitionKey returns the values of a table's n partition key
+// SplitPartitionKey returns the values of a table's n partition key
 // columns from its key bytes.
-func splitPartitionKey(kb []byte, n int) ([][]byte, error) {
+func SplitPartitionKey(kb []byte, n int) ([][]byte, error) {
 	return ring.SplitCompositeKey(kb, n)
 }

@@ -1,11 +1,10 @@
-package query
+package catalog
 
 import (
 	"crypto/md5"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"wcdb/mutation"
 	"wcdb/schema"
@@ -33,7 +32,7 @@ type Catalog struct {
 	ddl struct {
 		sync.Mutex
 		// lastTimestamp is the timestamp of the last schema mutation;
-		// each change takes a greater one (ddlTimestampLocked).
+		// each change takes a greater one (NextTimestampLocked).
 		lastTimestamp int64
 	}
 }
@@ -43,10 +42,11 @@ type catalogKeyspace struct {
 	tables map[string]*schema.Table
 	// params holds, per table name, the table options schema.Table does
 	// not carry (caching, speculative_retry, ..., dropped columns).
-	params map[string]*tableParams
+	params map[string]*Params
 }
 
-func newCatalog() *Catalog {
+// New returns an empty catalog.
+func New() *Catalog {
 	c := &Catalog{}
 	c.mu.keyspaces = make(map[string]*catalogKeyspace)
 	return c
@@ -107,11 +107,26 @@ func (c *Catalog) Version() [16]byte {
 	return c.mu.version
 }
 
-func timeNowMicros() int64 { return time.Now().UnixMicro() }
+// LockDDL takes the schema-change lock: held across a
+// whole schema change, or rewrite of system.local and system.peers, so
+// that they happen one at a time. The methods named ...Locked need it.
+func (c *Catalog) LockDDL() { c.ddl.Lock() }
 
-// setKeyspace installs or replaces a keyspace definition (its tables
+// UnlockDDL releases the schema-change lock.
+func (c *Catalog) UnlockDDL() { c.ddl.Unlock() }
+
+// NextTimestampLocked returns the timestamp of a schema change wanted at
+// ts: ts, or just above the last change's if ts is not, so that a change
+// never loses to an earlier one. The ddl lock must be held.
+func (c *Catalog) NextTimestampLocked(ts int64) int64 {
+	ts = max(ts, c.ddl.lastTimestamp+1)
+	c.ddl.lastTimestamp = ts
+	return ts
+}
+
+// SetKeyspace installs or replaces a keyspace definition (its tables
 // stay) and changes the version.
-func (c *Catalog) setKeyspace(ks *schema.Keyspace) {
+func (c *Catalog) SetKeyspace(ks *schema.Keyspace) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k := c.mu.keyspaces[ks.Name]; k != nil {
@@ -123,12 +138,12 @@ func (c *Catalog) setKeyspace(ks *schema.Keyspace) {
 }
 
 func newCatalogKeyspace(ks *schema.Keyspace) *catalogKeyspace {
-	return &catalogKeyspace{ks: ks, tables: make(map[string]*schema.Table), params: make(map[string]*tableParams)}
+	return &catalogKeyspace{ks: ks, tables: make(map[string]*schema.Table), params: make(map[string]*Params)}
 }
 
-// setTable installs or replaces a table of an existing keyspace and
+// SetTable installs or replaces a table of an existing keyspace and
 // changes the version.
-func (c *Catalog) setTable(t *schema.Table) {
+func (c *Catalog) SetTable(t *schema.Table) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k := c.mu.keyspaces[t.Keyspace]; k != nil {
@@ -137,10 +152,10 @@ func (c *Catalog) setTable(t *schema.Table) {
 	}
 }
 
-// setTableParams installs or replaces a table of an existing keyspace with
+// SetTableParams installs or replaces a table of an existing keyspace with
 // its other options (p is not copied and must not change afterwards), and
 // changes the version.
-func (c *Catalog) setTableParams(t *schema.Table, p *tableParams) {
+func (c *Catalog) SetTableParams(t *schema.Table, p *Params) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k := c.mu.keyspaces[t.Keyspace]; k != nil {
@@ -150,10 +165,10 @@ func (c *Catalog) setTableParams(t *schema.Table, p *tableParams) {
 	}
 }
 
-// tableParams returns the other options of a table (defaults if none were
+// TableParams returns the other options of a table (defaults if none were
 // recorded), or nil if there is no such table. The result must not be
 // changed.
-func (c *Catalog) tableParams(keyspace, name string) *tableParams {
+func (c *Catalog) TableParams(keyspace, name string) *Params {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	k := c.mu.keyspaces[keyspace]
@@ -166,8 +181,8 @@ func (c *Catalog) tableParams(keyspace, name string) *tableParams {
 	return defaultTableParams()
 }
 
-// tableByID returns the table with the given id, or nil.
-func (c *Catalog) tableByID(id mutation.TableID) *schema.Table {
+// TableByID returns the table with the given id, or nil.
+func (c *Catalog) TableByID(id mutation.TableID) *schema.Table {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, k := range c.mu.keyspaces {
@@ -185,7 +200,7 @@ func (c *Catalog) tableByID(id mutation.TableID) *schema.Table {
 type catalogEntry struct {
 	ks     *schema.Keyspace
 	tables []*schema.Table
-	params []*tableParams
+	params []*Params
 }
 
 // snapshot returns the version and every keyspace, sorted by name, at one
@@ -220,7 +235,7 @@ func (c *Catalog) entriesLocked() []catalogEntry {
 // install adds keyspaces and tables (with their other options, params[i]
 // for tables[i]; nil for defaults) in one step, changing the version once:
 // start-up uses it to load the schema.
-func (c *Catalog) install(keyspaces []*schema.Keyspace, tables []*schema.Table, params []*tableParams) {
+func (c *Catalog) install(keyspaces []*schema.Keyspace, tables []*schema.Table, params []*Params) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ks := range keyspaces {
@@ -241,16 +256,16 @@ func (c *Catalog) install(keyspaces []*schema.Keyspace, tables []*schema.Table, 
 	c.bumpLocked()
 }
 
-// dropKeyspace removes a keyspace and its tables.
-func (c *Catalog) dropKeyspace(name string) {
+// DropKeyspace removes a keyspace and its tables.
+func (c *Catalog) DropKeyspace(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.mu.keyspaces, name)
 	c.bumpLocked()
 }
 
-// dropTable removes a table.
-func (c *Catalog) dropTable(keyspace, name string) {
+// DropTable removes a table.
+func (c *Catalog) DropTable(keyspace, name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k := c.mu.keyspaces[keyspace]; k != nil {

@@ -1,4 +1,4 @@
-package query
+package plan
 
 // Clustering ranges: [start, end) on the byte-comparable clustering
 // encoding, sorted and disjoint, so that mixed ASC/DESC columns and
@@ -10,11 +10,12 @@ import (
 	"slices"
 
 	"wcdb/mutation"
+	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
-// crange is a clustering range [start, end); a nil start or end is open.
-type crange struct{ start, end []byte }
+// Range is a clustering range [start, end); a nil start or end is open.
+type Range struct{ Start, End []byte }
 
 func cmpStart(a, b []byte) int {
 	switch {
@@ -40,28 +41,28 @@ func cmpEnd(a, b []byte) int {
 	return bytes.Compare(a, b)
 }
 
-// empty reports whether r holds no key.
-func (r crange) empty() bool {
-	return r.start != nil && r.end != nil && bytes.Compare(r.start, r.end) >= 0
+// Empty reports whether r holds no key.
+func (r Range) Empty() bool {
+	return r.Start != nil && r.End != nil && bytes.Compare(r.Start, r.End) >= 0
 }
 
-// contains reports whether c lies in r.
-func (r crange) contains(c []byte) bool {
-	return (r.start == nil || bytes.Compare(c, r.start) >= 0) && (r.end == nil || bytes.Compare(c, r.end) < 0)
+// Contains reports whether c lies in r.
+func (r Range) Contains(c []byte) bool {
+	return (r.Start == nil || bytes.Compare(c, r.Start) >= 0) && (r.End == nil || bytes.Compare(c, r.End) < 0)
 }
 
 // normalizeRanges sorts ranges and merges the overlapping and adjacent
 // ones, dropping empty ones.
-func normalizeRanges(rs []crange) []crange {
-	rs = slices.DeleteFunc(rs, crange.empty)
-	slices.SortFunc(rs, func(a, b crange) int { return cmpStart(a.start, b.start) })
-	var out []crange
+func normalizeRanges(rs []Range) []Range {
+	rs = slices.DeleteFunc(rs, Range.Empty)
+	slices.SortFunc(rs, func(a, b Range) int { return cmpStart(a.Start, b.Start) })
+	var out []Range
 	for _, r := range rs {
 		if n := len(out); n > 0 {
 			last := &out[n-1]
-			if last.end == nil || (r.start != nil && bytes.Compare(r.start, last.end) <= 0) {
-				if cmpEnd(r.end, last.end) > 0 {
-					last.end = r.end
+			if last.End == nil || (r.Start != nil && bytes.Compare(r.Start, last.End) <= 0) {
+				if cmpEnd(r.End, last.End) > 0 {
+					last.End = r.End
 				}
 				continue
 			}
@@ -71,19 +72,19 @@ func normalizeRanges(rs []crange) []crange {
 	return out
 }
 
-// intersectRanges intersects two normalized range lists.
-func intersectRanges(a, b []crange) []crange {
-	var out []crange
+// IntersectRanges intersects two normalized range lists.
+func IntersectRanges(a, b []Range) []Range {
+	var out []Range
 	for _, x := range a {
 		for _, y := range b {
-			r := crange{start: x.start, end: x.end}
-			if cmpStart(y.start, r.start) > 0 {
-				r.start = y.start
+			r := Range{Start: x.Start, End: x.End}
+			if cmpStart(y.Start, r.Start) > 0 {
+				r.Start = y.Start
 			}
-			if cmpEnd(y.end, r.end) < 0 {
-				r.end = y.end
+			if cmpEnd(y.End, r.End) < 0 {
+				r.End = y.End
 			}
-			if !r.empty() {
+			if !r.Empty() {
 				out = append(out, r)
 			}
 		}
@@ -92,17 +93,17 @@ func intersectRanges(a, b []crange) []crange {
 }
 
 // prefixRange is the range of keys with clustering prefix p.
-func prefixRange(p []byte) crange {
+func prefixRange(p []byte) Range {
 	if len(p) == 0 {
-		return crange{}
+		return Range{}
 	}
-	return crange{start: p, end: mutation.PrefixEnd(p)}
+	return Range{Start: p, End: mutation.PrefixEnd(p)}
 }
 
 // sliceRange returns the range, inside prefix p, of the rows whose next
 // clustering column (type t, descending if desc) satisfies the bounds lo
 // and hi (either may be nil), by value as CQL compares.
-func sliceRange(p []byte, t schema.Type, desc bool, lo, hi []byte, loIncl, hiIncl bool, hasLo, hasHi bool) crange {
+func sliceRange(p []byte, t schema.Type, desc bool, lo, hi []byte, loIncl, hiIncl bool, hasLo, hasHi bool) Range {
 	pr := prefixRange(p)
 	r := pr
 	enc := func(v []byte) []byte {
@@ -114,15 +115,15 @@ func sliceRange(p []byte, t schema.Type, desc bool, lo, hi []byte, loIncl, hiInc
 		k := enc(lo)
 		if !desc {
 			if loIncl {
-				r.start = k
+				r.Start = k
 			} else {
-				r.start = mutation.PrefixEnd(k)
+				r.Start = mutation.PrefixEnd(k)
 			}
 		} else {
 			if loIncl {
-				r.end = mutation.PrefixEnd(k)
+				r.End = mutation.PrefixEnd(k)
 			} else {
-				r.end = k
+				r.End = k
 			}
 		}
 	}
@@ -130,34 +131,34 @@ func sliceRange(p []byte, t schema.Type, desc bool, lo, hi []byte, loIncl, hiInc
 		k := enc(hi)
 		if !desc {
 			if hiIncl {
-				r.end = mutation.PrefixEnd(k)
+				r.End = mutation.PrefixEnd(k)
 			} else {
-				r.end = k
+				r.End = k
 			}
 		} else {
 			if hiIncl {
-				r.start = k
+				r.Start = k
 			} else {
-				r.start = mutation.PrefixEnd(k)
+				r.Start = mutation.PrefixEnd(k)
 			}
 		}
 	}
-	if r.start == nil && pr.start != nil {
-		r.start = pr.start
+	if r.Start == nil && pr.Start != nil {
+		r.Start = pr.Start
 	}
 	return r
 }
 
 // ckValue evaluates a clustering value (null and unset refused) and
 // normalizes it.
-func ckValue(b *binder, t term, c *schema.Column) ([]byte, error) {
+func ckValue(b *Binder, t Term, c *schema.Column) ([]byte, error) {
 	v, err := keyValue(b, t, c)
 	if err != nil {
 		return nil, err
 	}
 	nv, err := schema.Normalize(c.Type, v)
 	if err != nil {
-		return nil, schemaErr("", err)
+		return nil, qerr.Convert("", err)
 	}
 	return nv, nil
 }
@@ -166,30 +167,30 @@ func ckValue(b *binder, t term, c *schema.Column) ([]byte, error) {
 // restricted by = or IN from the first one on (the cartesian product), and
 // the number of columns they cover. With a multi-column = or IN the tuples
 // are its values.
-func (w *where) clusteringPrefixes(b *binder) ([][][]byte, int, error) {
+func (w *Where) clusteringPrefixes(b *Binder) ([][][]byte, int, error) {
 	ck := w.t.Clustering()
-	if m := w.multi; m != nil && (m.eq != nil || m.isIn) {
-		var tuples []term
+	if m := w.Multi; m != nil && (m.Eq != nil || m.IsIn) {
+		var tuples []Term
 		var vals [][]byte
 		switch {
-		case m.eq != nil:
-			tuples = []term{m.eq}
+		case m.Eq != nil:
+			tuples = []Term{m.Eq}
 		case m.inList != nil:
-			l, err := m.inList.eval(b)
+			l, err := m.inList.Eval(b)
 			if err != nil {
 				return nil, 0, err
 			}
 			if l == nil || IsUnset(l) {
-				return nil, 0, invalidRequest("Invalid null value for IN restriction")
+				return nil, 0, qerr.Invalidf("Invalid null value for IN restriction")
 			}
-			if vals, err = splitList(l); err != nil {
+			if vals, err = SplitList(l); err != nil {
 				return nil, 0, err
 			}
 		default:
 			tuples = m.in
 		}
 		for _, t := range tuples {
-			v, err := t.eval(b)
+			v, err := t.Eval(b)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -201,31 +202,31 @@ func (w *where) clusteringPrefixes(b *binder) ([][][]byte, int, error) {
 		out := make([][][]byte, 0, len(vals))
 		for _, v := range vals {
 			if v == nil || IsUnset(v) {
-				return nil, 0, invalidRequest("Invalid null value in condition for column %s", m.cols[0].Name)
+				return nil, 0, qerr.Invalidf("Invalid null value in condition for column %s", m.Cols[0].Name)
 			}
-			fields, err := splitTupleValue(v, len(m.cols))
+			fields, err := splitTupleValue(v, len(m.Cols))
 			if err != nil {
 				return nil, 0, err
 			}
-			if len(fields) > len(m.cols) {
-				return nil, 0, invalidRequest("Invalid tuple value for %d columns", len(m.cols))
+			if len(fields) > len(m.Cols) {
+				return nil, 0, qerr.Invalidf("Invalid tuple value for %d columns", len(m.Cols))
 			}
 			for i, f := range fields {
 				if f == nil {
-					return nil, 0, invalidRequest("Invalid null value in condition for column %s", m.cols[i].Name)
+					return nil, 0, qerr.Invalidf("Invalid null value in condition for column %s", m.Cols[i].Name)
 				}
 				if fields[i], err = schema.Normalize(ck[i].Type, f); err != nil {
-					return nil, 0, schemaErr("", err)
+					return nil, 0, qerr.Convert("", err)
 				}
 			}
 			out = append(out, fields)
 		}
-		return out, len(m.cols), nil
+		return out, len(m.Cols), nil
 	}
 	combos := [][][]byte{{}}
 	n := 0
-	for _, r := range w.ck {
-		if r == nil || !r.isEqOrIn() {
+	for _, r := range w.CK {
+		if r == nil || !r.IsEqOrIn() {
 			break
 		}
 		vals, err := r.values(b)
@@ -240,7 +241,7 @@ func (w *where) clusteringPrefixes(b *binder) ([][][]byte, int, error) {
 			for _, v := range vals {
 				nv, err := schema.Normalize(r.col.Type, v)
 				if err != nil {
-					return nil, 0, schemaErr("", err)
+					return nil, 0, qerr.Convert("", err)
 				}
 				next = append(next, append(slices.Clip(c), nv))
 			}
@@ -253,13 +254,13 @@ func (w *where) clusteringPrefixes(b *binder) ([][][]byte, int, error) {
 
 // encodePrefixes encodes clustering prefixes and returns them sorted in
 // clustering order, without duplicates.
-func (w *where) encodePrefixes(prefixes [][][]byte) ([][]byte, error) {
+func (w *Where) encodePrefixes(prefixes [][][]byte) ([][]byte, error) {
 	types, desc := w.t.ClusteringTypes()
 	out := make([][]byte, 0, len(prefixes))
 	for _, p := range prefixes {
 		k, err := schema.ClusteringKey(types, desc, p)
 		if err != nil {
-			return nil, schemaErr("", err)
+			return nil, qerr.Convert("", err)
 		}
 		if k == nil {
 			k = []byte{}
@@ -272,20 +273,20 @@ func (w *where) encodePrefixes(prefixes [][][]byte) ([][]byte, error) {
 
 // wholePartition is the one range of a partition's every row. Shared:
 // callers never write into range slices they are given.
-var wholePartition = []crange{{}}
+var wholePartition = []Range{{}}
 
-// clusteringRanges returns the clustering ranges the restrictions select
+// ClusteringRanges returns the clustering ranges the restrictions select
 // (sliceCols: the restrictions used, from the first clustering column;
 // later ones are left to filtering), normalized.
-func (w *where) clusteringRanges(b *binder, sliceCols int) ([]crange, error) {
-	if sliceCols == 0 && w.multi == nil {
+func (w *Where) ClusteringRanges(b *Binder, sliceCols int) ([]Range, error) {
+	if sliceCols == 0 && w.Multi == nil {
 		return wholePartition, nil
 	}
 	prefixes, n, err := w.clusteringPrefixes(b)
 	if err != nil {
 		return nil, err
 	}
-	if n > sliceCols && w.multi == nil {
+	if n > sliceCols && w.Multi == nil {
 		n = sliceCols
 		for i := range prefixes {
 			prefixes[i] = prefixes[i][:n]
@@ -295,14 +296,14 @@ func (w *where) clusteringRanges(b *binder, sliceCols int) ([]crange, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m := w.multi; m != nil && (m.lo != nil || m.hi != nil) {
+	if m := w.Multi; m != nil && (m.lo != nil || m.hi != nil) {
 		return w.multiSliceRanges(b)
 	}
-	var sr *colRestr
-	if w.multi == nil && n < sliceCols && n < len(w.ck) && w.ck[n] != nil && w.ck[n].isSlice() {
-		sr = w.ck[n]
+	var sr *Restriction
+	if w.Multi == nil && n < sliceCols && n < len(w.CK) && w.CK[n] != nil && w.CK[n].IsSlice() {
+		sr = w.CK[n]
 	}
-	out := make([]crange, 0, len(enc))
+	out := make([]Range, 0, len(enc))
 	for _, p := range enc {
 		if sr == nil {
 			out = append(out, prefixRange(p))
@@ -330,36 +331,36 @@ func (w *where) clusteringRanges(b *binder, sliceCols int) ([]crange, error) {
 // into byte ranges: the lexicographic comparison by value is the union over
 // i of (c1..ci-1 = v1..vi-1 and ci > vi), each a slice inside a prefix,
 // whatever the columns' directions.
-func (w *where) multiSliceRanges(b *binder) ([]crange, error) {
-	m := w.multi
+func (w *Where) multiSliceRanges(b *Binder) ([]Range, error) {
+	m := w.Multi
 	ck := w.t.Clustering()
-	side := func(mb *mbound, lower bool) ([]crange, error) {
+	side := func(mb *mbound, lower bool) ([]Range, error) {
 		if mb == nil {
-			return []crange{{}}, nil
+			return []Range{{}}, nil
 		}
-		v, err := mb.t.eval(b)
+		v, err := mb.t.Eval(b)
 		if err != nil {
 			return nil, err
 		}
 		if v == nil || IsUnset(v) {
-			return nil, invalidRequest("Invalid null value in condition for column %s", ck[0].Name)
+			return nil, qerr.Invalidf("Invalid null value in condition for column %s", ck[0].Name)
 		}
 		fields, err := splitTupleValue(v, mb.n)
 		if err != nil {
 			return nil, err
 		}
 		if len(fields) > mb.n {
-			return nil, invalidRequest("Invalid tuple value for %d columns", mb.n)
+			return nil, qerr.Invalidf("Invalid tuple value for %d columns", mb.n)
 		}
 		for i, f := range fields {
 			if f == nil {
-				return nil, invalidRequest("Invalid null value in condition for column %s", ck[i].Name)
+				return nil, qerr.Invalidf("Invalid null value in condition for column %s", ck[i].Name)
 			}
 			if fields[i], err = schema.Normalize(ck[i].Type, f); err != nil {
-				return nil, schemaErr("", err)
+				return nil, qerr.Convert("", err)
 			}
 		}
-		var out []crange
+		var out []Range
 		var p []byte
 		for i := 0; i < mb.n; i++ {
 			c := &ck[i]
@@ -383,18 +384,18 @@ func (w *where) multiSliceRanges(b *binder) ([]crange, error) {
 	if err != nil {
 		return nil, err
 	}
-	return intersectRanges(lo, hi), nil
+	return IntersectRanges(lo, hi), nil
 }
 
-// fullClusterings returns the clustering keys of the rows an UPDATE or
+// FullClusterings returns the clustering keys of the rows an UPDATE or
 // DELETE names with = and IN on every clustering column.
-func (w *where) fullClusterings(b *binder) ([][]byte, error) {
+func (w *Where) FullClusterings(b *Binder) ([][]byte, error) {
 	prefixes, n, err := w.clusteringPrefixes(b)
 	if err != nil {
 		return nil, err
 	}
-	if n != len(w.ck) {
-		return nil, invalidRequest("query: clustering is not fully restricted")
+	if n != len(w.CK) {
+		return nil, qerr.Invalidf("query: clustering is not fully restricted")
 	}
 	return w.encodePrefixes(prefixes)
 }

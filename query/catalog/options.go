@@ -1,13 +1,12 @@
-package query
+package catalog
 
 // This file holds the WITH options of CREATE/ALTER KEYSPACE and TABLE:
 // reading the parser's properties with Cassandra's rules and messages
 // (PropertyDefinitions, TableAttributes, KeyspaceAttributes), normalizing
 // compaction, compression and caching maps as Cassandra stores them, and
-// the table options schema.TableOptions does not carry (tableParams).
+// the table options schema.TableOptions does not carry (Params).
 
 import (
-	"fmt"
 	"maps"
 	"math"
 	"math/bits"
@@ -18,41 +17,42 @@ import (
 	"strings"
 
 	"wcdb/query/ast"
+	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
-// tableParams are a table's options beyond schema.TableOptions: accepted,
+// Params are a table's options beyond schema.TableOptions: accepted,
 // stored in system_schema.tables and printed by DESCRIBE so that a
 // Cassandra schema re-runs, but without effect on wcdb's storage. It also
 // records the table's dropped columns (system_schema.dropped_columns). A
-// tableParams is immutable once in the catalog: changes copy it (clone).
-type tableParams struct {
-	caching               map[string]string // keys, rows_per_partition
-	cdc                   bool
-	crcCheckChance        float64
-	memtableFlushPeriodMs int32
-	minIndexInterval      int32
-	maxIndexInterval      int32
-	speculativeRetry      string
-	additionalWritePolicy string
-	readRepair            string
-	extensions            map[string][]byte
-	// dropped are the dropped columns, sorted by name; a column dropped
+// Params is immutable once in the catalog: changes copy it (Clone).
+type Params struct {
+	Caching               map[string]string // keys, rows_per_partition
+	CDC                   bool
+	CRCCheckChance        float64
+	MemtableFlushPeriodMs int32
+	MinIndexInterval      int32
+	MaxIndexInterval      int32
+	SpeculativeRetry      string
+	AdditionalWritePolicy string
+	ReadRepair            string
+	Extensions            map[string][]byte
+	// Dropped are the dropped columns, sorted by name; a column dropped
 	// twice keeps its last drop.
-	dropped []droppedColumn
+	Dropped []DroppedColumn
 }
 
-// droppedColumn is a column ALTER TABLE DROP removed.
-type droppedColumn struct {
-	name string
-	typ  schema.Type
-	kind schema.ColumnKind // StaticColumn or RegularColumn
-	// time is the drop's timestamp in microseconds (USING TIMESTAMP, or
+// DroppedColumn is a column ALTER TABLE DROP removed.
+type DroppedColumn struct {
+	Name string
+	Type schema.Type
+	Kind schema.ColumnKind // StaticColumn or RegularColumn
+	// Time is the drop's timestamp in microseconds (USING TIMESTAMP, or
 	// the statement's).
-	time int64
+	Time int64
 }
 
-// Defaults of the options in tableParams, as Cassandra 4.0's.
+// Defaults of the options in Params, as Cassandra 4.0's.
 const (
 	defaultCRCCheckChance   = 1.0
 	defaultMinIndexInterval = 128
@@ -61,32 +61,33 @@ const (
 	defaultReadRepair       = "BLOCKING"
 )
 
-func defaultTableParams() *tableParams {
-	return &tableParams{
-		caching:               map[string]string{"keys": "ALL", "rows_per_partition": "NONE"},
-		crcCheckChance:        defaultCRCCheckChance,
-		minIndexInterval:      defaultMinIndexInterval,
-		maxIndexInterval:      defaultMaxIndexInterval,
-		speculativeRetry:      defaultSpeculativeRetry,
-		additionalWritePolicy: defaultSpeculativeRetry,
-		readRepair:            defaultReadRepair,
-		extensions:            map[string][]byte{},
+func defaultTableParams() *Params {
+	return &Params{
+		Caching:               map[string]string{"keys": "ALL", "rows_per_partition": "NONE"},
+		CRCCheckChance:        defaultCRCCheckChance,
+		MinIndexInterval:      defaultMinIndexInterval,
+		MaxIndexInterval:      defaultMaxIndexInterval,
+		SpeculativeRetry:      defaultSpeculativeRetry,
+		AdditionalWritePolicy: defaultSpeculativeRetry,
+		ReadRepair:            defaultReadRepair,
+		Extensions:            map[string][]byte{},
 	}
 }
 
-func (p *tableParams) clone() *tableParams {
+// Clone returns a copy of p to change.
+func (p *Params) Clone() *Params {
 	c := *p
-	c.caching = maps.Clone(p.caching)
-	c.extensions = maps.Clone(p.extensions)
-	c.dropped = slices.Clone(p.dropped)
+	c.Caching = maps.Clone(p.Caching)
+	c.Extensions = maps.Clone(p.Extensions)
+	c.Dropped = slices.Clone(p.Dropped)
 	return &c
 }
 
-// addDropped records the drop of column c at time (microseconds).
-func (p *tableParams) addDropped(c *schema.Column, time int64) {
-	p.dropped = slices.DeleteFunc(p.dropped, func(d droppedColumn) bool { return d.name == c.Name })
-	p.dropped = append(p.dropped, droppedColumn{name: c.Name, typ: c.Type, kind: c.Kind, time: time})
-	sort.Slice(p.dropped, func(i, j int) bool { return p.dropped[i].name < p.dropped[j].name })
+// AddDropped records the drop of column c at time (microseconds).
+func (p *Params) AddDropped(c *schema.Column, time int64) {
+	p.Dropped = slices.DeleteFunc(p.Dropped, func(d DroppedColumn) bool { return d.Name == c.Name })
+	p.Dropped = append(p.Dropped, DroppedColumn{Name: c.Name, Type: c.Type, Kind: c.Kind, Time: time})
+	sort.Slice(p.Dropped, func(i, j int) bool { return p.Dropped[i].Name < p.Dropped[j].Name })
 }
 
 // ddlProps are the properties of a WITH clause: a string for a constant
@@ -102,7 +103,7 @@ func newDDLProps(ps []ast.Property) ddlProps {
 		case *ast.MapLit:
 			m := make(map[string]string, len(v.Entries))
 			for _, e := range v.Entries {
-				m[ddlPropText(e.Key)] = ddlPropText(e.Value)
+				m[PropText(e.Key)] = PropText(e.Value)
 			}
 			out[p.Name] = m
 		case *ast.EmptyCollection:
@@ -114,22 +115,13 @@ func newDDLProps(ps []ast.Property) ddlProps {
 	return out
 }
 
-func ddlPropText(t ast.Term) string {
+// PropText is the text of a property value as written: a constant's
+// text, else the term printed.
+func PropText(t ast.Term) string {
 	if c, ok := t.(*ast.Constant); ok {
 		return c.Text
 	}
 	return t.String()
-}
-
-// ddlSyntaxf is a SyntaxException: Cassandra reports unknown properties
-// and unparseable property values so.
-func ddlSyntaxf(format string, args ...any) error {
-	return &Error{Kind: KindSyntax, Msg: fmt.Sprintf(format, args...)}
-}
-
-// ddlConfigf is a ConfigurationException.
-func ddlConfigf(format string, args ...any) error {
-	return &Error{Kind: KindConfig, Msg: fmt.Sprintf(format, args...)}
 }
 
 // check refuses a property not in valid: "Unknown property 'x'" (the
@@ -138,7 +130,7 @@ func (p ddlProps) check(valid ...string) error {
 	names := slices.Sorted(maps.Keys(p))
 	for _, n := range names {
 		if !slices.Contains(valid, n) {
-			return ddlSyntaxf("Unknown property '%s'", n)
+			return qerr.Syntaxf("Unknown property '%s'", n)
 		}
 	}
 	return nil
@@ -153,7 +145,7 @@ func (p ddlProps) simple(name string) (string, bool, error) {
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		return "", true, ddlSyntaxf("Invalid value for property '%s'. It should be a string", name)
+		return "", true, qerr.Syntaxf("Invalid value for property '%s'. It should be a string", name)
 	}
 	return s, true, nil
 }
@@ -165,7 +157,7 @@ func (p ddlProps) mapValue(name string) (map[string]string, bool, error) {
 	}
 	m, isMap := v.(map[string]string)
 	if !isMap {
-		return nil, true, ddlSyntaxf("Invalid value for property '%s'. It should be a map.", name)
+		return nil, true, qerr.Syntaxf("Invalid value for property '%s'. It should be a map.", name)
 	}
 	return m, true, nil
 }
@@ -177,7 +169,7 @@ func (p ddlProps) int32(name string, dst *int32) error {
 	}
 	n, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
 	if perr != nil {
-		return ddlSyntaxf("Invalid integer value %s for '%s'", s, name)
+		return qerr.Syntaxf("Invalid integer value %s for '%s'", s, name)
 	}
 	*dst = int32(n)
 	return nil
@@ -190,7 +182,7 @@ func (p ddlProps) double(name string, dst *float64) error {
 	}
 	f, perr := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if perr != nil {
-		return ddlSyntaxf("Invalid double value %s for '%s'", s, name)
+		return qerr.Syntaxf("Invalid double value %s for '%s'", s, name)
 	}
 	*dst = f
 	return nil
@@ -218,22 +210,23 @@ func parseDDLBool(name, s string) (bool, error) {
 	case "0", "false", "no":
 		return false, nil
 	}
-	return false, ddlSyntaxf("Invalid boolean value %s for '%s'. Positive values can be '1', 'true' or 'yes'. Negative values can be '0', 'false' or 'no'.", s, name)
+	return false, qerr.Syntaxf("Invalid boolean value %s for '%s'. Positive values can be '1', 'true' or 'yes'. Negative values can be '0', 'false' or 'no'.", s, name)
 }
 
 // Keyspace properties.
 
 var keyspaceKeywords = []string{"replication", "durable_writes"}
 
-// keyspaceProps are the parsed options of CREATE or ALTER KEYSPACE;
+// KeyspaceProps are the parsed options of CREATE or ALTER KEYSPACE;
 // replication is nil when not given.
-type keyspaceProps struct {
-	replication   map[string]string
-	durableWrites *bool
+type KeyspaceProps struct {
+	Replication   map[string]string
+	DurableWrites *bool
 }
 
-func parseKeyspaceProps(ps []ast.Property) (keyspaceProps, error) {
-	var out keyspaceProps
+// ParseKeyspaceProps reads the WITH options of CREATE or ALTER KEYSPACE.
+func ParseKeyspaceProps(ps []ast.Property) (KeyspaceProps, error) {
+	var out KeyspaceProps
 	p := newDDLProps(ps)
 	if err := p.check(keyspaceKeywords...); err != nil {
 		return out, err
@@ -243,24 +236,24 @@ func parseKeyspaceProps(ps []ast.Property) (keyspaceProps, error) {
 		return out, err
 	}
 	if ok {
-		out.replication = m
+		out.Replication = m
 	}
 	if p.has("durable_writes") {
 		var b bool
 		if err := p.boolean("durable_writes", &b); err != nil {
 			return out, err
 		}
-		out.durableWrites = &b
+		out.DurableWrites = &b
 	}
 	return out, nil
 }
 
-// normalizeReplication validates and completes replication options for
+// NormalizeReplication validates and completes replication options for
 // keyspace ks, as Cassandra 4.0: the class in full, and for
 // NetworkTopologyStrategy the replication_factor shorthand expanded to
 // every known datacenter (dcs) not named explicitly (and to those of
 // previous, for ALTER), and every datacenter checked to be known.
-func normalizeReplication(ks string, opts map[string]string, dcs []string, previous map[string]string) (map[string]string, error) {
+func NormalizeReplication(ks string, opts map[string]string, dcs []string, previous map[string]string) (map[string]string, error) {
 	out, err := schema.NormalizeReplication(ks, opts)
 	if err != nil {
 		return nil, err
@@ -285,11 +278,11 @@ func normalizeReplication(ks string, opts map[string]string, dcs []string, previ
 	names := slices.Sorted(maps.Keys(out))
 	for _, k := range names {
 		if k != "class" && !slices.Contains(dcs, k) {
-			return nil, ddlConfigf("Unrecognized strategy option {%s} passed to NetworkTopologyStrategy for keyspace %s", k, ks)
+			return nil, qerr.Configf("Unrecognized strategy option {%s} passed to NetworkTopologyStrategy for keyspace %s", k, ks)
 		}
 	}
 	if len(out) == 1 {
-		return nil, ddlConfigf("Configuration for at least one datacenter must be present")
+		return nil, qerr.Configf("Configuration for at least one datacenter must be present")
 	}
 	return out, nil
 }
@@ -305,10 +298,10 @@ var tableKeywords = []string{
 	"speculative_retry",
 }
 
-// applyTableProps applies WITH options to opts and params (which it
+// ApplyTableProps applies WITH options to opts and params (which it
 // changes), with Cassandra's parsing and validation. It returns the id
 // option, if given.
-func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *tableParams) (id *schema.UUID, err error) {
+func ApplyTableProps(ps []ast.Property, opts *schema.TableOptions, params *Params) (id *schema.UUID, err error) {
 	p := newDDLProps(ps)
 	if err := p.check(tableKeywords...); err != nil {
 		return nil, err
@@ -318,7 +311,7 @@ func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *table
 	} else if ok {
 		u, perr := schema.ParseUUID(s)
 		if perr != nil {
-			return nil, ddlConfigf("Invalid table id")
+			return nil, qerr.Configf("Invalid table id")
 		}
 		id = &u
 	}
@@ -328,7 +321,7 @@ func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *table
 	if m, ok, err := p.mapValue("caching"); err != nil {
 		return nil, err
 	} else if ok {
-		if params.caching, err = normalizeCaching(m); err != nil {
+		if params.Caching, err = normalizeCaching(m); err != nil {
 			return nil, err
 		}
 	}
@@ -352,7 +345,7 @@ func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *table
 			return nil, err
 		}
 		if crc != nil {
-			params.crcCheckChance = *crc
+			params.CRCCheckChance = *crc
 		}
 	}
 	if err := p.int32("default_time_to_live", &opts.DefaultTTL); err != nil {
@@ -364,13 +357,13 @@ func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *table
 	if err := p.int32("gc_grace_seconds", &opts.GCGrace); err != nil {
 		return nil, err
 	}
-	if err := p.int32("max_index_interval", &params.maxIndexInterval); err != nil {
+	if err := p.int32("max_index_interval", &params.MaxIndexInterval); err != nil {
 		return nil, err
 	}
-	if err := p.int32("memtable_flush_period_in_ms", &params.memtableFlushPeriodMs); err != nil {
+	if err := p.int32("memtable_flush_period_in_ms", &params.MemtableFlushPeriodMs); err != nil {
 		return nil, err
 	}
-	if err := p.int32("min_index_interval", &params.minIndexInterval); err != nil {
+	if err := p.int32("min_index_interval", &params.MinIndexInterval); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"speculative_retry", "additional_write_policy"} {
@@ -386,16 +379,16 @@ func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *table
 			return nil, err
 		}
 		if name == "speculative_retry" {
-			params.speculativeRetry = v
+			params.SpeculativeRetry = v
 		} else {
-			params.additionalWritePolicy = v
+			params.AdditionalWritePolicy = v
 		}
 	}
-	if err := p.double("crc_check_chance", &params.crcCheckChance); err != nil {
+	if err := p.double("crc_check_chance", &params.CRCCheckChance); err != nil {
 		return nil, err
 	}
 	if p.has("cdc") {
-		if err := p.boolean("cdc", &params.cdc); err != nil {
+		if err := p.boolean("cdc", &params.CDC); err != nil {
 			return nil, err
 		}
 	}
@@ -404,9 +397,9 @@ func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *table
 	} else if ok {
 		switch u := strings.ToUpper(s); u {
 		case "BLOCKING", "NONE":
-			params.readRepair = u
+			params.ReadRepair = u
 		default:
-			return nil, ddlConfigf("Invalid value %s for option 'read_repair'", s)
+			return nil, qerr.Configf("Invalid value %s for option 'read_repair'", s)
 		}
 	}
 	if err := validateTableOptions(opts, params); err != nil {
@@ -416,19 +409,19 @@ func applyTableProps(ps []ast.Property, opts *schema.TableOptions, params *table
 }
 
 // validateTableOptions checks the options' ranges (TableParams.validate).
-func validateTableOptions(opts *schema.TableOptions, params *tableParams) error {
+func validateTableOptions(opts *schema.TableOptions, params *Params) error {
 	if err := opts.Validate(); err != nil {
 		return err
 	}
 	switch {
-	case params.crcCheckChance < 0 || params.crcCheckChance > 1:
-		return ddlConfigf("crc_check_chance must be larger than or equal to 0 and smaller than or equal to 1.0 (got %s)", javaDouble(params.crcCheckChance))
-	case params.minIndexInterval < 1:
-		return ddlConfigf("min_index_interval must be greater than or equal to 1 (got %d)", params.minIndexInterval)
-	case params.maxIndexInterval < params.minIndexInterval:
-		return ddlConfigf("max_index_interval must be greater than or equal to min_index_interval (%d) (got %d)", params.minIndexInterval, params.maxIndexInterval)
-	case params.memtableFlushPeriodMs < 0:
-		return ddlConfigf("memtable_flush_period_in_ms must be greater than or equal to 0 (got %d)", params.memtableFlushPeriodMs)
+	case params.CRCCheckChance < 0 || params.CRCCheckChance > 1:
+		return qerr.Configf("crc_check_chance must be larger than or equal to 0 and smaller than or equal to 1.0 (got %s)", JavaDouble(params.CRCCheckChance))
+	case params.MinIndexInterval < 1:
+		return qerr.Configf("min_index_interval must be greater than or equal to 1 (got %d)", params.MinIndexInterval)
+	case params.MaxIndexInterval < params.MinIndexInterval:
+		return qerr.Configf("max_index_interval must be greater than or equal to min_index_interval (%d) (got %d)", params.MinIndexInterval, params.MaxIndexInterval)
+	case params.MemtableFlushPeriodMs < 0:
+		return qerr.Configf("memtable_flush_period_in_ms must be greater than or equal to 0 (got %d)", params.MemtableFlushPeriodMs)
 	}
 	return nil
 }
@@ -445,7 +438,7 @@ func normalizeCaching(m map[string]string) (map[string]string, error) {
 			case "ALL", "NONE":
 				out[k] = u
 			default:
-				return nil, ddlConfigf("Invalid value '%s' for caching sub-option 'keys': only 'ALL' and 'NONE' are supported", v)
+				return nil, qerr.Configf("Invalid value '%s' for caching sub-option 'keys': only 'ALL' and 'NONE' are supported", v)
 			}
 		case "rows_per_partition":
 			switch u := strings.ToUpper(v); {
@@ -454,7 +447,7 @@ func normalizeCaching(m map[string]string) (map[string]string, error) {
 			default:
 				n, err := strconv.ParseInt(v, 10, 32)
 				if err != nil || n < 0 {
-					return nil, ddlConfigf("Invalid value '%s' for caching sub-option 'rows_per_partition': only 'ALL', 'NONE', and integer values are allowed", v)
+					return nil, qerr.Configf("Invalid value '%s' for caching sub-option 'rows_per_partition': only 'ALL', 'NONE', and integer values are allowed", v)
 				}
 				if n == 0 {
 					out[k] = "NONE"
@@ -468,7 +461,7 @@ func normalizeCaching(m map[string]string) (map[string]string, error) {
 	}
 	if len(extra) > 0 {
 		sort.Strings(extra)
-		return nil, ddlConfigf("Invalid caching sub-options [%s]: only 'keys' and 'rows_per_partition' are allowed", strings.Join(extra, ", "))
+		return nil, qerr.Configf("Invalid caching sub-options [%s]: only 'keys' and 'rows_per_partition' are allowed", strings.Join(extra, ", "))
 	}
 	return out, nil
 }
@@ -498,7 +491,7 @@ var commonCompactionOptions = []string{
 func normalizeCompaction(m map[string]string) (map[string]string, error) {
 	class, ok := m["class"]
 	if !ok {
-		return nil, ddlConfigf("Missing sub-option 'class' for the 'compaction' option")
+		return nil, qerr.Configf("Missing sub-option 'class' for the 'compaction' option")
 	}
 	full := class
 	if !strings.Contains(class, ".") {
@@ -507,7 +500,7 @@ func normalizeCompaction(m map[string]string) (map[string]string, error) {
 	short := strings.TrimPrefix(full, compactionPackage)
 	own, known := compactionOptions[short]
 	if !known || !strings.HasPrefix(full, compactionPackage) {
-		return nil, ddlConfigf("Unable to find compaction strategy class '%s'", full)
+		return nil, qerr.Configf("Unable to find compaction strategy class '%s'", full)
 	}
 	var unknown []string
 	for k := range m {
@@ -517,7 +510,7 @@ func normalizeCompaction(m map[string]string) (map[string]string, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, ddlConfigf("Properties specified [%s] are not understood by %s", strings.Join(unknown, ", "), short)
+		return nil, qerr.Configf("Properties specified [%s] are not understood by %s", strings.Join(unknown, ", "), short)
 	}
 	out := maps.Clone(m)
 	out["class"] = full
@@ -543,13 +536,13 @@ func checkCompactionValues(m map[string]string) error {
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
-			return 0, true, ddlConfigf("%s is not a parsable int (base10) for %s", v, name)
+			return 0, true, qerr.Configf("%s is not a parsable int (base10) for %s", v, name)
 		}
 		if n < lo || n > hi {
 			if n < lo {
-				return 0, true, ddlConfigf("%s must be at least %d, but was %d", name, lo, n)
+				return 0, true, qerr.Configf("%s must be at least %d, but was %d", name, lo, n)
 			}
-			return 0, true, ddlConfigf("%s must be at most %d, but was %d", name, hi, n)
+			return 0, true, qerr.Configf("%s must be at most %d, but was %d", name, hi, n)
 		}
 		return n, true, nil
 	}
@@ -560,10 +553,10 @@ func checkCompactionValues(m map[string]string) error {
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, true, ddlConfigf("%s is not a parsable float for %s", v, name)
+			return 0, true, qerr.Configf("%s is not a parsable float for %s", v, name)
 		}
 		if f < 0 {
-			return 0, true, ddlConfigf("%s must be greater than 0, but was %s", name, javaDouble(f))
+			return 0, true, qerr.Configf("%s must be greater than 0, but was %s", name, JavaDouble(f))
 		}
 		return f, true, nil
 	}
@@ -576,13 +569,13 @@ func checkCompactionValues(m map[string]string) error {
 		case "true", "false":
 			return nil
 		}
-		return ddlConfigf("'%s' should be either 'true' or 'false', not '%s'", name, v)
+		return qerr.Configf("'%s' should be either 'true' or 'false', not '%s'", name, v)
 	}
 	thr := func(name string) (int64, error) {
 		v := m[name]
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
 		if err != nil {
-			return 0, ddlConfigf("Invalid value %s for '%s' compaction sub-option - must be an integer", v, name)
+			return 0, qerr.Configf("Invalid value %s for '%s' compaction sub-option - must be an integer", v, name)
 		}
 		return n, nil
 	}
@@ -596,11 +589,11 @@ func checkCompactionValues(m map[string]string) error {
 	}
 	switch {
 	case minT <= 0 || maxT <= 0:
-		return ddlConfigf("Disabling compaction by setting compaction thresholds to 0 has been removed, set the compaction option 'enabled' to false instead.")
+		return qerr.Configf("Disabling compaction by setting compaction thresholds to 0 has been removed, set the compaction option 'enabled' to false instead.")
 	case minT <= 1:
-		return ddlConfigf("Min compaction threshold cannot be less than 2 (got %d)", minT)
+		return qerr.Configf("Min compaction threshold cannot be less than 2 (got %d)", minT)
 	case minT > maxT:
-		return ddlConfigf("Min compaction threshold (got %d) cannot be greater than max compaction threshold (got %d)", minT, maxT)
+		return qerr.Configf("Min compaction threshold (got %d) cannot be greater than max compaction threshold (got %d)", minT, maxT)
 	}
 	for _, b := range []string{"enabled", "unchecked_tombstone_compaction"} {
 		if err := boolOpt(b); err != nil {
@@ -628,7 +621,7 @@ func checkCompactionValues(m map[string]string) error {
 		high = 1.5
 	}
 	if high <= low {
-		return ddlConfigf("bucket_high value (%s) is less than or equal to the bucket_low value (%s)", javaDouble(high), javaDouble(low))
+		return qerr.Configf("bucket_high value (%s) is less than or equal to the bucket_low value (%s)", JavaDouble(high), JavaDouble(low))
 	}
 	if _, _, err := intOpt("min_sstable_size", 0, math.MaxInt64); err != nil {
 		return err
@@ -643,7 +636,7 @@ func checkCompactionValues(m map[string]string) error {
 		switch strings.ToUpper(strings.TrimSpace(v)) {
 		case "MINUTES", "HOURS", "DAYS":
 		default:
-			return ddlConfigf("%s is not valid for compaction_window_unit", v)
+			return qerr.Configf("%s is not valid for compaction_window_unit", v)
 		}
 	}
 	if _, _, err := intOpt("compaction_window_size", 1, math.MaxInt32); err != nil {
@@ -653,7 +646,7 @@ func checkCompactionValues(m map[string]string) error {
 		switch strings.ToUpper(strings.TrimSpace(v)) {
 		case "NANOSECONDS", "MICROSECONDS", "MILLISECONDS", "SECONDS", "MINUTES", "HOURS", "DAYS":
 		default:
-			return ddlConfigf("%s is not valid for timestamp_resolution", v)
+			return qerr.Configf("%s is not valid for timestamp_resolution", v)
 		}
 	}
 	return nil
@@ -683,7 +676,7 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 	if v, ok := m["crc_check_chance"]; ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil {
-			return nil, nil, ddlSyntaxf("Invalid double value %s for crc_check_chance.'", v)
+			return nil, nil, qerr.Syntaxf("Invalid double value %s for crc_check_chance.'", v)
 		}
 		crc = &f
 		delete(m, "crc_check_chance")
@@ -691,7 +684,7 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 	if v, ok := m["enabled"]; ok {
 		enabled, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(v)))
 		if err != nil {
-			return nil, nil, ddlConfigf("Invalid value %s for 'enabled' compression sub-option - must be a boolean", v)
+			return nil, nil, qerr.Configf("Invalid value %s for 'enabled' compression sub-option - must be a boolean", v)
 		}
 		if !enabled {
 			return map[string]string{"enabled": "false"}, crc, nil
@@ -700,7 +693,7 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 	}
 	class, ok := m["class"]
 	if !ok || class == "" {
-		return nil, nil, ddlConfigf("Missing sub-option 'class' for the 'compression' option.")
+		return nil, nil, qerr.Configf("Missing sub-option 'class' for the 'compression' option.")
 	}
 	full := class
 	if !strings.Contains(class, ".") {
@@ -708,7 +701,7 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 	}
 	own, known := compressorOptions[strings.TrimPrefix(full, compressionPackage)]
 	if !known || !strings.HasPrefix(full, compressionPackage) {
-		return nil, nil, ddlConfigf("Could not create Compression for type %s", full)
+		return nil, nil, qerr.Configf("Could not create Compression for type %s", full)
 	}
 	out := map[string]string{"class": full, "chunk_length_in_kb": "16"}
 	var unknown []string
@@ -719,20 +712,20 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
 			switch {
 			case err != nil:
-				return nil, nil, ddlConfigf("Invalid value %s for chunk_length_in_kb", v)
+				return nil, nil, qerr.Configf("Invalid value %s for chunk_length_in_kb", v)
 			case n <= 0:
-				return nil, nil, ddlConfigf("Invalid negative or null chunk_length_in_kb")
+				return nil, nil, qerr.Configf("Invalid negative or null chunk_length_in_kb")
 			case bits.OnesCount64(uint64(n)) != 1:
-				return nil, nil, ddlConfigf("chunk_length_in_kb must be a power of 2")
+				return nil, nil, qerr.Configf("chunk_length_in_kb must be a power of 2")
 			}
 			out[k] = strconv.FormatInt(n, 10)
 		case "min_compress_ratio":
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil || f < 0 {
-				return nil, nil, ddlConfigf("Invalid value %s for min_compress_ratio", v)
+				return nil, nil, qerr.Configf("Invalid value %s for min_compress_ratio", v)
 			}
 			if f != 0 {
-				out[k] = javaDouble(f)
+				out[k] = JavaDouble(f)
 			}
 		default:
 			if slices.Contains(own, k) {
@@ -744,7 +737,7 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, nil, ddlConfigf("Unknown compression options [%s]", strings.Join(unknown, ", "))
+		return nil, nil, qerr.Configf("Unknown compression options [%s]", strings.Join(unknown, ", "))
 	}
 	return out, crc, nil
 }
@@ -763,7 +756,7 @@ var (
 // MIN(99p,50ms).
 func normalizeSpeculativeRetry(option, s string) (string, error) {
 	bad := func() (string, error) {
-		return "", ddlConfigf("Invalid value %s for option '%s'", s, option)
+		return "", qerr.Configf("Invalid value %s for option '%s'", s, option)
 	}
 	t := strings.TrimSpace(s)
 	switch strings.ToUpper(t) {
@@ -775,7 +768,7 @@ func normalizeSpeculativeRetry(option, s string) (string, error) {
 	if m := percentileRE.FindStringSubmatch(t); m != nil {
 		f, err := strconv.ParseFloat(m[1], 64)
 		if err != nil || f <= 0 || f >= 100 {
-			return "", ddlConfigf("Invalid value %s for PERCENTILE option '%s': must be between (0.0 and 100.0)", s, option)
+			return "", qerr.Configf("Invalid value %s for PERCENTILE option '%s': must be between (0.0 and 100.0)", s, option)
 		}
 		return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64) + "p", nil
 	}
@@ -808,9 +801,9 @@ func normalizeSpeculativeRetry(option, s string) (string, error) {
 	return bad()
 }
 
-// javaDouble formats f as Java's Double.toString does (Cassandra prints
+// JavaDouble formats f as Java's Double.toString does (Cassandra prints
 // doubles so in DESCRIBE and messages): 0.01, 1.0, 1.0E-5, 1.0E7.
-func javaDouble(f float64) string {
+func JavaDouble(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"

@@ -1,4 +1,4 @@
-package query
+package plan
 
 // Filtering: restrictions on columns that neither the partition key nor
 // the clustering ranges serve (ALLOW FILTERING).
@@ -6,6 +6,7 @@ package query
 import (
 	"slices"
 
+	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
@@ -26,30 +27,33 @@ type boundFilter struct {
 	elems       [][2][]byte
 }
 
-func filterValue(b *binder, t term, c *schema.Column) ([]byte, error) {
-	v, err := t.eval(b)
+func filterValue(b *Binder, t Term, c *schema.Column) ([]byte, error) {
+	v, err := t.Eval(b)
 	if err != nil {
 		return nil, err
 	}
 	if v == nil {
-		return nil, invalidRequest("Unsupported null value for column %s", c.Name)
+		return nil, qerr.Invalidf("Unsupported null value for column %s", c.Name)
 	}
 	if IsUnset(v) {
-		return nil, invalidRequest("Unsupported unset value for column %s", c.Name)
+		return nil, qerr.Invalidf("Unsupported unset value for column %s", c.Name)
 	}
 	return v, nil
 }
 
-// bindFilters evaluates the filtering restrictions' values.
-func (p *selectPlan) bindFilters(b *binder) ([]boundFilter, error) {
-	var out []boundFilter
+// Filters are the filtering restrictions of one execution, bound.
+type Filters []boundFilter
+
+// BindFilters evaluates the filtering restrictions' values.
+func (p *Select) BindFilters(b *Binder) (Filters, error) {
+	var out Filters
 	all := append(append(slices.Clip(p.pkFilter), p.ckFilter...), p.filters...)
 	for _, r := range all {
 		f := boundFilter{col: r.col}
 		var err error
-		if r.eq != nil {
+		if r.Eq != nil {
 			f.hasEq = true
-			if f.eq, err = filterValue(b, r.eq, r.col); err != nil {
+			if f.eq, err = filterValue(b, r.Eq, r.col); err != nil {
 				return nil, err
 			}
 		}
@@ -101,25 +105,25 @@ func (p *selectPlan) bindFilters(b *binder) ([]boundFilter, error) {
 	return out, nil
 }
 
-// matchPartitionKey applies the partition key filters to a partition.
-func (e *selectExec) matchPartitionKey(ps *partState) (bool, error) {
-	for i := range e.filters {
-		f := &e.filters[i]
+// MatchPartitionKey applies the partition key filters to a partition.
+func (fs Filters) MatchPartitionKey(p *Partition) (bool, error) {
+	for i := range fs {
+		f := &fs[i]
 		if f.col.Kind != schema.PartitionKeyColumn {
 			continue
 		}
-		if !f.matches(ps.pk[f.col.Position]) {
+		if !f.matches(p.PK[f.col.Position]) {
 			return false, nil
 		}
 	}
 	return true, nil
 }
 
-// match applies the filters to a row.
-func (e *selectExec) match(v *rowView) (bool, error) {
-	for i := range e.filters {
-		f := &e.filters[i]
-		val, err := v.column(f.col)
+// Match applies the filters to a row.
+func (fs Filters) Match(v *RowView) (bool, error) {
+	for i := range fs {
+		f := &fs[i]
+		val, err := v.Column(f.col)
 		if err != nil {
 			return false, err
 		}
@@ -170,7 +174,7 @@ func (f *boundFilter) matches(v []byte) bool {
 		}
 	} else {
 		var err error
-		if vals, err = splitList(v); err != nil {
+		if vals, err = SplitList(v); err != nil {
 			return false
 		}
 	}

@@ -1,4 +1,4 @@
-package query
+package catalog
 
 // This file writes and reads rows of the system tables with the data
 // conventions every table of wcdb follows (the DML code reads what is
@@ -27,25 +27,35 @@ import (
 	"wcdb/schema"
 )
 
-// sysBatch accumulates mutations of system tables made at one timestamp.
-type sysBatch struct {
+// Store is how the catalog reads and writes the system tables: through
+// the coordinator (replication.Coordinator is one), at consistency ONE,
+// which for the LocalStrategy system keyspaces is the local node. Safe for
+// concurrent use.
+type Store interface {
+	Write(ctx context.Context, ks *schema.Keyspace, ms []mutation.Mutation, cl replication.Consistency) error
+	ReadRange(ctx context.Context, cmd replication.RangeCommand, cl replication.Consistency) (replication.RangeResult, error)
+}
+
+// Batch accumulates mutations of system tables made at one timestamp.
+type Batch struct {
 	ts     int64 // microseconds
 	nowSec int64 // local deletion time of tombstones
 	ms     []mutation.Mutation
 	err    error
 }
 
-func newSysBatch(ts int64) *sysBatch {
-	return &sysBatch{ts: ts, nowSec: ts / 1e6}
+// NewBatch returns an empty batch at timestamp ts (microseconds).
+func NewBatch(ts int64) *Batch {
+	return &Batch{ts: ts, nowSec: ts / 1e6}
 }
 
-func (b *sysBatch) fail(err error) {
+func (b *Batch) fail(err error) {
 	if b.err == nil {
 		b.err = err
 	}
 }
 
-func (b *sysBatch) deletion(ts int64) mutation.Deletion {
+func (b *Batch) deletion(ts int64) mutation.Deletion {
 	return mutation.Deletion{Timestamp: ts, LocalDeletionTime: b.nowSec}
 }
 
@@ -72,7 +82,7 @@ func sysKey(t *schema.Table, pk []any) (mutation.Key, error) {
 		}
 		comps[i] = b
 	}
-	return partitionKey(comps)
+	return PartitionKey(comps)
 }
 
 // sysClustering is the clustering key (or prefix) of t for values.
@@ -94,7 +104,7 @@ func sysClustering(t *schema.Table, ck []any) ([]byte, error) {
 
 // splitKey returns the primary key values of t: the partition key values
 // then the clustering values (len(pk)+len(ck) of them).
-func (b *sysBatch) splitKey(t *schema.Table, key []any) (pk, ck []any) {
+func (b *Batch) splitKey(t *schema.Table, key []any) (pk, ck []any) {
 	n := len(t.PartitionKey())
 	if len(key) < n {
 		b.fail(fmt.Errorf("query: %d key values for %s.%s", len(key), t.Keyspace, t.Name))
@@ -103,7 +113,7 @@ func (b *sysBatch) splitKey(t *schema.Table, key []any) (pk, ck []any) {
 	return key[:n], key[n:]
 }
 
-func (b *sysBatch) partition(t *schema.Table, pk []any) *mutation.Partition {
+func (b *Batch) partition(t *schema.Table, pk []any) *mutation.Partition {
 	k, err := sysKey(t, pk)
 	if err != nil {
 		b.fail(err)
@@ -113,20 +123,20 @@ func (b *sysBatch) partition(t *schema.Table, pk []any) *mutation.Partition {
 	return &b.ms[len(b.ms)-1].Partition
 }
 
-// upsert writes a row of t, as INSERT: a row marker and the given values
+// Upsert writes a row of t, as INSERT: a row marker and the given values
 // (by column name; nil values are left out). With replace, the row's
 // previous content is deleted first (a row deletion one microsecond older),
 // as Cassandra's schema code does, so that a column now null reads null.
-func (b *sysBatch) upsert(t *schema.Table, key []any, values map[string]any, replace bool) {
+func (b *Batch) Upsert(t *schema.Table, key []any, values map[string]any, replace bool) {
 	b.write(t, key, values, true, replace)
 }
 
-// update writes values of a row of t, as UPDATE: no row marker.
-func (b *sysBatch) update(t *schema.Table, key []any, values map[string]any) {
+// Update writes values of a row of t, as UPDATE: no row marker.
+func (b *Batch) Update(t *schema.Table, key []any, values map[string]any) {
 	b.write(t, key, values, false, false)
 }
 
-func (b *sysBatch) write(t *schema.Table, key []any, values map[string]any, marker, replace bool) {
+func (b *Batch) write(t *schema.Table, key []any, values map[string]any, marker, replace bool) {
 	pk, ck := b.splitKey(t, key)
 	if b.err != nil {
 		return
@@ -204,8 +214,8 @@ func sortCells(cells []mutation.Cell) {
 	})
 }
 
-// deleteRow deletes the row of t with the full primary key key.
-func (b *sysBatch) deleteRow(t *schema.Table, key []any) {
+// DeleteRow deletes the row of t with the full primary key key.
+func (b *Batch) DeleteRow(t *schema.Table, key []any) {
 	pk, ck := b.splitKey(t, key)
 	if b.err != nil {
 		return
@@ -222,9 +232,9 @@ func (b *sysBatch) deleteRow(t *schema.Table, key []any) {
 	}
 }
 
-// deletePrefix deletes the rows of t whose clustering starts with the
+// DeletePrefix deletes the rows of t whose clustering starts with the
 // values after the partition key in key (a range tombstone).
-func (b *sysBatch) deletePrefix(t *schema.Table, key []any) {
+func (b *Batch) DeletePrefix(t *schema.Table, key []any) {
 	pk, ck := b.splitKey(t, key)
 	if b.err != nil {
 		return
@@ -239,25 +249,25 @@ func (b *sysBatch) deletePrefix(t *schema.Table, key []any) {
 	}
 }
 
-// deletePartition deletes a whole partition of t.
-func (b *sysBatch) deletePartition(t *schema.Table, pk []any) {
+// DeletePartition deletes a whole partition of t.
+func (b *Batch) DeletePartition(t *schema.Table, pk []any) {
 	if p := b.partition(t, pk); p != nil {
 		p.Deletion = b.deletion(b.ts)
 	}
 }
 
-// apply writes the batch's mutations, in order, through the coordinator
+// Apply writes the batch's mutations, in order, through the coordinator
 // at consistency ONE (system keyspaces are LocalStrategy: the local node).
 // One Write each: a coordinator may apply the mutations of one Write in
 // parallel, and the order matters to a crash (a table's columns are
 // written before its tables row, and deleted after it).
-func (b *sysBatch) apply(ctx context.Context, x *Executor, ks *schema.Keyspace) error {
+func (b *Batch) Apply(ctx context.Context, st Store, ks *schema.Keyspace) error {
 	if b.err != nil {
 		return b.err
 	}
 	ms := mergeSysMutations(b.ms)
 	for i := range ms {
-		if err := x.cfg.Coordinator.Write(ctx, ks, ms[i:i+1], replication.One); err != nil {
+		if err := st.Write(ctx, ks, ms[i:i+1], replication.One); err != nil {
 			return err
 		}
 	}
@@ -306,36 +316,40 @@ func canMergeSys(a, b *mutation.Mutation) bool {
 	return true
 }
 
-// sysRow is a row read back from a system table: its values by column
+// Row is a row read back from a system table: its values by column
 // name (Go values as schema.Decode returns them; absent when null).
-type sysRow map[string]any
+type Row map[string]any
 
-func (r sysRow) text(name string) string {
+// Text returns a text value, "" if null.
+func (r Row) Text(name string) string {
 	s, _ := r[name].(string)
 	return s
 }
 
-func (r sysRow) int32(name string, def int32) int32 {
+// Int32 returns an int value, def if null.
+func (r Row) Int32(name string, def int32) int32 {
 	if v, ok := r[name].(int32); ok {
 		return v
 	}
 	return def
 }
 
-func (r sysRow) double(name string, def float64) float64 {
+// Double returns a double value, def if null.
+func (r Row) Double(name string, def float64) float64 {
 	if v, ok := r[name].(float64); ok {
 		return v
 	}
 	return def
 }
 
-func (r sysRow) boolean(name string) bool {
+// Boolean returns a boolean value, false if null.
+func (r Row) Boolean(name string) bool {
 	b, _ := r[name].(bool)
 	return b
 }
 
-// textMap returns a map<text, text> (or map<text, blob> as strings).
-func (r sysRow) textMap(name string) map[string]string {
+// TextMap returns a map<text, text> (or map<text, blob> as strings).
+func (r Row) TextMap(name string) map[string]string {
 	es, _ := r[name].([]schema.MapEntry)
 	if es == nil {
 		return nil
@@ -355,15 +369,15 @@ func (r sysRow) textMap(name string) map[string]string {
 	return out
 }
 
-// readSysTable reads every row of a system table through the coordinator
+// ReadTable reads every row of a system table through the coordinator
 // at consistency ONE, and returns them decoded, with the greatest write
 // timestamp seen.
-func (x *Executor) readSysTable(ctx context.Context, ks *schema.Keyspace, t *schema.Table) ([]sysRow, int64, error) {
-	var rows []sysRow
+func ReadTable(ctx context.Context, st Store, ks *schema.Keyspace, t *schema.Table) ([]Row, int64, error) {
+	var rows []Row
 	maxTS := int64(mutation.NoTimestamp)
 	cmd := replication.RangeCommand{Keyspace: ks, Table: t.ID}
 	for {
-		res, err := x.cfg.Coordinator.ReadRange(ctx, cmd, replication.One)
+		res, err := st.ReadRange(ctx, cmd, replication.One)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -384,14 +398,14 @@ func (x *Executor) readSysTable(ctx context.Context, ks *schema.Keyspace, t *sch
 
 // decodeSysPartition decodes the rows of a partition of t (static columns,
 // if any, are added to every row).
-func decodeSysPartition(t *schema.Table, p *mutation.Partition) ([]sysRow, int64, error) {
+func decodeSysPartition(t *schema.Table, p *mutation.Partition) ([]Row, int64, error) {
 	maxTS := int64(mutation.NoTimestamp)
 	pkCols := t.PartitionKey()
-	comps, err := splitPartitionKey(p.Key.Bytes, len(pkCols))
+	comps, err := SplitPartitionKey(p.Key.Bytes, len(pkCols))
 	if err != nil {
 		return nil, 0, err
 	}
-	base := sysRow{}
+	base := Row{}
 	for i, c := range pkCols {
 		v, err := schema.Decode(c.Type, comps[i])
 		if err != nil {
@@ -407,10 +421,10 @@ func decodeSysPartition(t *schema.Table, p *mutation.Partition) ([]sysRow, int64
 		maxTS = max(maxTS, ts)
 	}
 	types, desc := t.ClusteringTypes()
-	var out []sysRow
+	var out []Row
 	for i := range p.Rows {
 		r := &p.Rows[i]
-		row := sysRow{}
+		row := Row{}
 		for k, v := range base {
 			row[k] = v
 		}
@@ -438,7 +452,7 @@ func decodeSysPartition(t *schema.Table, p *mutation.Partition) ([]sysRow, int64
 
 // decodeSysCells adds the values of a row's live cells to row and returns
 // the greatest cell timestamp.
-func decodeSysCells(t *schema.Table, r *mutation.Row, row sysRow) (int64, error) {
+func decodeSysCells(t *schema.Table, r *mutation.Row, row Row) (int64, error) {
 	maxTS := int64(mutation.NoTimestamp)
 	elems := map[uint32][]schema.Element{}
 	for i := range r.Cells {

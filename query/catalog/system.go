@@ -1,0 +1,260 @@
+package catalog
+
+// This file defines the system keyspaces.
+//
+// system and system_schema are LocalStrategy keyspaces defined in code,
+// with Cassandra 4.0's tables (the columns, types and primary keys drivers
+// and cqlsh read) and ids derived from their names as Cassandra derives
+// them. system_auth, system_distributed and system_traces are replicated
+// keyspaces without tables, created on first start, so that keyspace
+// listings look like Cassandra's.
+
+import (
+	"crypto/md5"
+	"fmt"
+	"slices"
+
+	"wcdb/mutation"
+	"wcdb/query/ast"
+	"wcdb/query/parser"
+	"wcdb/schema"
+)
+
+// Names of the system keyspaces.
+const (
+	systemKeyspaceName      = "system"
+	schemaKeyspaceName      = "system_schema"
+	authKeyspaceName        = "system_auth"
+	distributedKeyspaceName = "system_distributed"
+	tracesKeyspaceName      = "system_traces"
+	// virtualKeyspaceName describes Cassandra 4's virtual keyspaces (which
+	// system_schema does not list); drivers read it on connect. Here it
+	// describes itself.
+	virtualKeyspaceName = "system_virtual_schema"
+)
+
+// IsLocalSystemKeyspace reports whether ks is defined in code and kept on
+// each node alone (system, system_schema).
+func IsLocalSystemKeyspace(ks string) bool {
+	return ks == systemKeyspaceName || ks == schemaKeyspaceName || ks == virtualKeyspaceName
+}
+
+// IsReplicatedSystemKeyspace reports whether ks is one of the replicated
+// system keyspaces (system_auth, system_distributed, system_traces).
+func IsReplicatedSystemKeyspace(ks string) bool {
+	return ks == authKeyspaceName || ks == distributedKeyspaceName || ks == tracesKeyspaceName
+}
+
+// IsSystemKeyspace reports whether ks is a system keyspace, local or
+// replicated (DESCRIBE SCHEMA leaves them out).
+func IsSystemKeyspace(ks string) bool {
+	return IsLocalSystemKeyspace(ks) || IsReplicatedSystemKeyspace(ks)
+}
+
+// systemTableDefs are the system tables, as Cassandra 4.0 declares them
+// (SystemKeyspace, SchemaKeyspace) plus wcdb_columns. Columns are only
+// ever appended (their position is their id).
+var systemTableDefs = []struct {
+	keyspace, comment, cql string
+}{
+	{systemKeyspaceName, "information about the local node", `CREATE TABLE local (
+		key text, bootstrapped text, broadcast_address inet, broadcast_port int, cluster_name text,
+		cql_version text, data_center text, gossip_generation int, host_id uuid, listen_address inet,
+		listen_port int, native_protocol_version text, partitioner text, rack text, release_version text,
+		rpc_address inet, rpc_port int, schema_version uuid, tokens set<varchar>, truncated_at map<uuid, blob>,
+		PRIMARY KEY ((key)))`},
+	{systemKeyspaceName, "information about known peers in the cluster", `CREATE TABLE peers (
+		peer inet, data_center text, host_id uuid, preferred_ip inet, rack text, release_version text,
+		rpc_address inet, schema_version uuid, tokens set<varchar>,
+		PRIMARY KEY ((peer)))`},
+	{systemKeyspaceName, "information about known peers in the cluster", `CREATE TABLE peers_v2 (
+		peer inet, peer_port int, data_center text, host_id uuid, preferred_ip inet, preferred_port int,
+		rack text, release_version text, native_address inet, native_port int, schema_version uuid,
+		tokens set<varchar>,
+		PRIMARY KEY ((peer), peer_port))`},
+	{schemaKeyspaceName, "keyspace definitions", `CREATE TABLE keyspaces (
+		keyspace_name text, durable_writes boolean, replication frozen<map<text, text>>,
+		PRIMARY KEY ((keyspace_name)))`},
+	{schemaKeyspaceName, "table definitions", `CREATE TABLE tables (
+		keyspace_name text, table_name text, bloom_filter_fp_chance double, caching frozen<map<text, text>>,
+		comment text, compaction frozen<map<text, text>>, compression frozen<map<text, text>>,
+		crc_check_chance double, dclocal_read_repair_chance double, default_time_to_live int,
+		extensions frozen<map<text, blob>>, flags frozen<set<text>>, gc_grace_seconds int, id uuid,
+		max_index_interval int, memtable_flush_period_in_ms int, min_index_interval int,
+		read_repair_chance double, speculative_retry text, additional_write_policy text, cdc boolean,
+		read_repair text,
+		PRIMARY KEY ((keyspace_name), table_name))`},
+	{schemaKeyspaceName, "column definitions", `CREATE TABLE columns (
+		keyspace_name text, table_name text, column_name text, clustering_order text,
+		column_name_bytes blob, kind text, position int, type text,
+		PRIMARY KEY ((keyspace_name), table_name, column_name))`},
+	{schemaKeyspaceName, "trigger definitions", `CREATE TABLE triggers (
+		keyspace_name text, table_name text, trigger_name text, options frozen<map<text, text>>,
+		PRIMARY KEY ((keyspace_name), table_name, trigger_name))`},
+	{schemaKeyspaceName, "dropped column registry", `CREATE TABLE dropped_columns (
+		keyspace_name text, table_name text, column_name text, dropped_time timestamp, kind text, type text,
+		PRIMARY KEY ((keyspace_name), table_name, column_name))`},
+	{schemaKeyspaceName, "view definitions", `CREATE TABLE views (
+		keyspace_name text, view_name text, base_table_id uuid, base_table_name text, where_clause text,
+		bloom_filter_fp_chance double, caching frozen<map<text, text>>, comment text,
+		compaction frozen<map<text, text>>, compression frozen<map<text, text>>, crc_check_chance double,
+		dclocal_read_repair_chance double, default_time_to_live int, extensions frozen<map<text, blob>>,
+		gc_grace_seconds int, id uuid, include_all_columns boolean, max_index_interval int,
+		memtable_flush_period_in_ms int, min_index_interval int, read_repair_chance double,
+		speculative_retry text, additional_write_policy text, cdc boolean, read_repair text,
+		PRIMARY KEY ((keyspace_name), view_name))`},
+	{schemaKeyspaceName, "user defined type definitions", `CREATE TABLE types (
+		keyspace_name text, type_name text, field_names frozen<list<text>>, field_types frozen<list<text>>,
+		PRIMARY KEY ((keyspace_name), type_name))`},
+	{schemaKeyspaceName, "user defined function definitions", `CREATE TABLE functions (
+		keyspace_name text, function_name text, argument_types frozen<list<text>>,
+		argument_names frozen<list<text>>, body text, language text, return_type text,
+		called_on_null_input boolean,
+		PRIMARY KEY ((keyspace_name), function_name, argument_types))`},
+	{schemaKeyspaceName, "user defined aggregate definitions", `CREATE TABLE aggregates (
+		keyspace_name text, aggregate_name text, argument_types frozen<list<text>>, final_func text,
+		initcond text, return_type text, state_func text, state_type text,
+		PRIMARY KEY ((keyspace_name), aggregate_name, argument_types))`},
+	{schemaKeyspaceName, "secondary index definitions", `CREATE TABLE indexes (
+		keyspace_name text, table_name text, index_name text, kind text, options frozen<map<text, text>>,
+		PRIMARY KEY ((keyspace_name), table_name, index_name))`},
+	{virtualKeyspaceName, "virtual keyspace definitions", `CREATE TABLE keyspaces (
+		keyspace_name text,
+		PRIMARY KEY ((keyspace_name)))`},
+	{virtualKeyspaceName, "virtual table definitions", `CREATE TABLE tables (
+		keyspace_name text, table_name text, comment text,
+		PRIMARY KEY ((keyspace_name), table_name))`},
+	{virtualKeyspaceName, "virtual column definitions", `CREATE TABLE columns (
+		keyspace_name text, table_name text, column_name text, clustering_order text,
+		column_name_bytes blob, kind text, position int, type text,
+		PRIMARY KEY ((keyspace_name), table_name, column_name))`},
+	{schemaKeyspaceName, "wcdb column ids (schema.Column.ID) of every table", `CREATE TABLE wcdb_columns (
+		keyspace_name text, table_name text, column_ids frozen<map<text, int>>, next_column_id int,
+		PRIMARY KEY ((keyspace_name), table_name))`},
+}
+
+// sysTab holds the system keyspaces and tables, built once from the
+// definitions above.
+var sysTab struct {
+	system, schema, virtual *schema.Keyspace
+	// replicated are the replicated system keyspaces as first created.
+	replicated []*schema.Keyspace
+	tables     []*schema.Table // all, in definition order
+	params     []*Params       // params[i] for tables[i]
+
+	local, peers, peersV2                                        *schema.Table
+	keyspaces, tablesT, columns, droppedColumns, wcdbColumns     *schema.Table
+	triggers, views, types, functions, aggregates, indexesTables *schema.Table
+	vKeyspaces, vTables, vColumns                                *schema.Table
+}
+
+func init() {
+	if err := buildSystemTables(); err != nil {
+		panic(err) // the definitions above are constant; the tests build them
+	}
+}
+
+// systemTableID is Cassandra's id of a system table:
+// UUID.nameUUIDFromBytes(keyspace + table).
+func systemTableID(ks, table string) mutation.TableID {
+	u := md5.Sum([]byte(ks + table))
+	u[6] = u[6]&0x0f | 0x30
+	u[8] = u[8]&0x3f | 0x80
+	return u
+}
+
+func buildSystemTables() error {
+	local := map[string]string{"class": schema.LocalStrategy}
+	sysTab.system = &schema.Keyspace{Name: systemKeyspaceName, Replication: local, DurableWrites: true}
+	sysTab.schema = &schema.Keyspace{Name: schemaKeyspaceName, Replication: local, DurableWrites: true}
+	sysTab.virtual = &schema.Keyspace{Name: virtualKeyspaceName, Replication: local, DurableWrites: true}
+	simple := func(name, rf string) *schema.Keyspace {
+		return &schema.Keyspace{Name: name, DurableWrites: true,
+			Replication: map[string]string{"class": schema.SimpleStrategy, "replication_factor": rf}}
+	}
+	sysTab.replicated = []*schema.Keyspace{simple(authKeyspaceName, "1"), simple(distributedKeyspaceName, "3"),
+		simple(tracesKeyspaceName, "2")}
+	byName := map[string]*schema.Table{}
+	for _, d := range systemTableDefs {
+		st, err := parser.Parse(d.cql)
+		if err != nil {
+			return fmt.Errorf("query: system table %q: %w", d.cql, err)
+		}
+		ct, ok := st.(*ast.CreateTableStmt)
+		if !ok {
+			return fmt.Errorf("query: system table %q is not CREATE TABLE", d.cql)
+		}
+		t, params, _, err := BuildTable(d.keyspace, ct)
+		if err != nil {
+			return fmt.Errorf("query: system table %s.%s: %w", d.keyspace, ct.Table.Name, err)
+		}
+		// Ids by declaration order, so that appending a column to a
+		// definition keeps the ids of the others.
+		for i := range t.Columns {
+			t.Columns[i].ID = uint32(slices.IndexFunc(ct.Columns, func(c ast.ColumnDef) bool { return c.Name == t.Columns[i].Name }))
+		}
+		t.NextColumnID = uint32(len(ct.Columns))
+		t.ID = systemTableID(d.keyspace, t.Name)
+		t.Comment = d.comment
+		params.MemtableFlushPeriodMs = 3600000
+		if d.keyspace == systemKeyspaceName {
+			t.GCGrace = 0
+		} else {
+			t.GCGrace = 7 * 86400
+		}
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		sysTab.tables = append(sysTab.tables, t)
+		sysTab.params = append(sysTab.params, params)
+		byName[d.keyspace+"."+t.Name] = t
+	}
+	sysTab.local = byName["system.local"]
+	sysTab.peers = byName["system.peers"]
+	sysTab.peersV2 = byName["system.peers_v2"]
+	sysTab.keyspaces = byName["system_schema.keyspaces"]
+	sysTab.tablesT = byName["system_schema.tables"]
+	sysTab.columns = byName["system_schema.columns"]
+	sysTab.droppedColumns = byName["system_schema.dropped_columns"]
+	sysTab.wcdbColumns = byName["system_schema.wcdb_columns"]
+	sysTab.triggers = byName["system_schema.triggers"]
+	sysTab.views = byName["system_schema.views"]
+	sysTab.types = byName["system_schema.types"]
+	sysTab.functions = byName["system_schema.functions"]
+	sysTab.aggregates = byName["system_schema.aggregates"]
+	sysTab.indexesTables = byName["system_schema.indexes"]
+	sysTab.vKeyspaces = byName["system_virtual_schema.keyspaces"]
+	sysTab.vTables = byName["system_virtual_schema.tables"]
+	sysTab.vColumns = byName["system_virtual_schema.columns"]
+	return nil
+}
+
+// SystemKeyspace returns the system keyspace (system.local, system.peers,
+// ...).
+func SystemKeyspace() *schema.Keyspace { return sysTab.system }
+
+// SchemaKeyspace returns the system_schema keyspace.
+func SchemaKeyspace() *schema.Keyspace { return sysTab.schema }
+
+// SystemTables returns the tables of the local system keyspaces, in
+// definition order.
+func SystemTables() []*schema.Table { return slices.Clone(sysTab.tables) }
+
+// SystemTable returns the system table keyspace.name defined in code
+// (system.local, system_schema.columns, ...), or nil.
+func SystemTable(keyspace, name string) *schema.Table {
+	for _, t := range sysTab.tables {
+		if t.Keyspace == keyspace && t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// schemaTables are the system_schema tables a keyspace has rows in, in
+// the order a DROP KEYSPACE deletes them.
+func schemaTables() []*schema.Table {
+	return []*schema.Table{sysTab.keyspaces, sysTab.tablesT, sysTab.columns, sysTab.droppedColumns,
+		sysTab.wcdbColumns, sysTab.triggers, sysTab.views, sysTab.types, sysTab.functions, sysTab.aggregates,
+		sysTab.indexesTables}
+}

@@ -1,0 +1,350 @@
+package query
+
+// The execution of INSERT, UPDATE and DELETE: the statement's values
+// bound, its operations applied into one mutation per partition, and the
+// mutations written through the coordinator (batch.go merges those of a
+// batch first).
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"slices"
+
+	"wcdb/mutation"
+	"wcdb/query/plan"
+	"wcdb/query/qerr"
+	"wcdb/replication"
+	"wcdb/schema"
+)
+
+// partBuilder assembles one partition's mutation.
+type partBuilder struct {
+	p    mutation.Partition
+	rows map[string]int
+}
+
+func newPartBuilder(k mutation.Key) *partBuilder {
+	return &partBuilder{p: mutation.Partition{Key: k, Deletion: mutation.Live}}
+}
+
+// row returns the row ck of the partition, added if new. Rows are found by
+// a scan while few (a statement usually writes one), by a map beyond.
+func (pb *partBuilder) row(ck []byte) *mutation.Row {
+	if pb.rows != nil {
+		if i, ok := pb.rows[string(ck)]; ok {
+			return &pb.p.Rows[i]
+		}
+		pb.rows[string(ck)] = len(pb.p.Rows)
+	} else {
+		for i := range pb.p.Rows {
+			if bytes.Equal(pb.p.Rows[i].Clustering, ck) {
+				return &pb.p.Rows[i]
+			}
+		}
+		if len(pb.p.Rows) == 8 {
+			pb.rows = make(map[string]int, 16)
+			for i := range pb.p.Rows {
+				pb.rows[string(pb.p.Rows[i].Clustering)] = i
+			}
+			pb.rows[string(ck)] = len(pb.p.Rows)
+		}
+	}
+	pb.p.Rows = append(pb.p.Rows, mutation.NewRow(ck))
+	return &pb.p.Rows[len(pb.p.Rows)-1]
+}
+
+func (pb *partBuilder) static() *mutation.Row {
+	if pb.p.Static == nil {
+		r := mutation.NewRow([]byte{})
+		pb.p.Static = &r
+	}
+	return pb.p.Static
+}
+
+// finishRow sorts a row's cells in the order mutation requires and keeps
+// one version of a cell written twice (the winner, as reconciliation would).
+func finishRow(r *mutation.Row) {
+	cmp := func(a, b mutation.Cell) int {
+		switch {
+		case a.Column != b.Column:
+			if a.Column < b.Column {
+				return -1
+			}
+			return 1
+		case a.IsColumnDeletion() != b.IsColumnDeletion():
+			if a.IsColumnDeletion() {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(a.Path, b.Path)
+	}
+	if !slices.IsSortedFunc(r.Cells, cmp) { // usually they come in column order
+		slices.SortStableFunc(r.Cells, cmp)
+	}
+	out := r.Cells[:0]
+	for i := range r.Cells {
+		c := r.Cells[i]
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.Column == c.Column && last.IsColumnDeletion() == c.IsColumnDeletion() && bytes.Equal(last.Path, c.Path) {
+				*last = *mutation.Reconcile(last, &c)
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	r.Cells = out
+}
+
+// finish returns the mutation, its rows sorted by clustering.
+func (pb *partBuilder) finish(id mutation.TableID) mutation.Mutation {
+	slices.SortFunc(pb.p.Rows, func(a, b mutation.Row) int { return bytes.Compare(a.Clustering, b.Clustering) })
+	for i := range pb.p.Rows {
+		finishRow(&pb.p.Rows[i])
+	}
+	if pb.p.Static != nil {
+		finishRow(pb.p.Static)
+	}
+	return mutation.Mutation{Table: id, Partition: pb.p}
+}
+
+// evalTimestamp evaluates USING TIMESTAMP; ok is false when it is absent or
+// unset.
+func evalTimestamp(b *plan.Binder, t plan.Term) (int64, bool, error) {
+	if t == nil {
+		return 0, false, nil
+	}
+	v, err := t.Eval(b)
+	if err != nil {
+		return 0, false, err
+	}
+	switch {
+	case v == nil:
+		return 0, false, qerr.Invalidf("Invalid null value of timestamp")
+	case IsUnset(v):
+		return 0, false, nil
+	case len(v) != 8:
+		return 0, false, qerr.Invalidf("Invalid timestamp value")
+	}
+	ts := int64(binary.BigEndian.Uint64(v))
+	if ts == mutation.NoTimestamp {
+		return 0, false, qerr.Invalidf("Invalid timestamp value %d", ts)
+	}
+	return ts, true, nil
+}
+
+// evalTTL evaluates USING TTL, or gives the table's default.
+func evalTTL(b *plan.Binder, t plan.Term, def int32) (int32, error) {
+	if t == nil {
+		return def, nil
+	}
+	v, err := t.Eval(b)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case v == nil:
+		return 0, qerr.Invalidf("Invalid null value of TTL")
+	case IsUnset(v):
+		return def, nil
+	case len(v) != 4:
+		return 0, qerr.Invalidf("Invalid TTL value")
+	}
+	ttl := int32(binary.BigEndian.Uint32(v))
+	if ttl < 0 {
+		return 0, qerr.Invalidf("A TTL must be greater or equal to 0, but was %d", ttl)
+	}
+	if ttl > schema.MaxTTL {
+		return 0, qerr.Invalidf("ttl is too large. requested (%d) maximum (%d)", ttl, schema.MaxTTL)
+	}
+	return ttl, nil
+}
+
+// modScratch holds what executing a modification statement needs for
+// the common case of one partition and one row, in one allocation.
+type modScratch struct {
+	b   plan.Binder
+	u   updCtx
+	res Result
+	out [1]mutation.Mutation
+	row [1]mutation.Row
+}
+
+// mutations evaluates the statement into one mutation per partition.
+// batchTS is the batch's timestamp, or mutation.NoTimestamp. sc, if not
+// nil, provides the storage of the first partition and row.
+func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, opts *Options, batchTS int64, sc *modScratch) ([]mutation.Mutation, error) {
+	var u *updCtx
+	if sc != nil {
+		u = &sc.u
+	} else {
+		u = new(updCtx)
+	}
+	*u = updCtx{b: b, nowSec: plan.FloorDiv(x.now(), 1e6)}
+	ts, ok, err := evalTimestamp(b, m.ts)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case ok:
+		u.ts = ts
+	case batchTS != mutation.NoTimestamp:
+		u.ts = batchTS
+	case opts.Timestamp != mutation.NoTimestamp && opts.Timestamp != 0:
+		u.ts = opts.Timestamp
+	default:
+		u.ts = x.writeTimestamp()
+	}
+	if u.ttl, err = evalTTL(b, m.ttl, m.t.DefaultTTL); err != nil {
+		return nil, err
+	}
+	keys, err := m.w.PartitionKeys(b)
+	if err != nil {
+		return nil, err
+	}
+	ck := m.t.Clustering()
+	var rows [][]byte
+	var ranges []plan.Range
+	partitionDelete := false
+	switch {
+	case len(ck) == 0:
+		rows = [][]byte{{}}
+		partitionDelete = m.deleteRows
+	case m.staticOnly && !m.w.HasClusteringRestrictions():
+	case m.kind != plan.KindDelete || m.isFull():
+		if rows, err = m.w.FullClusterings(b); err != nil {
+			return nil, err
+		}
+	default:
+		if !m.w.HasClusteringRestrictions() {
+			partitionDelete = true
+		} else if ranges, err = m.w.ClusteringRanges(b, len(ck)); err != nil {
+			return nil, err
+		}
+	}
+	var out []mutation.Mutation
+	if sc != nil && len(keys) == 1 {
+		out = sc.out[:0]
+	} else {
+		out = make([]mutation.Mutation, 0, len(keys))
+	}
+	for i, k := range keys {
+		pb := newPartBuilder(k.Key)
+		if sc != nil && i == 0 {
+			pb.p.Rows = sc.row[:0]
+		}
+		var cur map[string]*mutation.Row
+		var curStatic *mutation.Row
+		if m.needsRead {
+			if cur, curStatic, err = m.readCurrent(ctx, x, k.Key, rows, opts.Consistency); err != nil {
+				return nil, err
+			}
+		}
+		del := mutation.Deletion{Timestamp: u.ts, LocalDeletionTime: u.nowSec}
+		if m.deleteRows {
+			switch {
+			case partitionDelete:
+				pb.p.Deletion = del
+			case ranges != nil:
+				for _, r := range ranges {
+					start := r.Start
+					if start == nil {
+						start = []byte{}
+					}
+					pb.p.RangeTombstones = append(pb.p.RangeTombstones, mutation.RangeTombstone{Start: start, End: r.End, Deletion: del})
+				}
+			default:
+				for _, c := range rows {
+					pb.row(c).Deletion = del
+				}
+			}
+			out = append(out, pb.finish(m.t.ID))
+			continue
+		}
+		for _, o := range m.ops {
+			if o.column().Kind == schema.StaticColumn {
+				if err := o.apply(u, pb.static(), curStatic); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, c := range rows {
+			if !m.marker && !m.hasRegularOps() {
+				break
+			}
+			row := pb.row(c)
+			if row.Cells == nil {
+				row.Cells = make([]mutation.Cell, 0, len(m.ops))
+			}
+			if m.marker {
+				row.Liveness = mutation.Liveness{Timestamp: u.ts, ExpiresAt: mutation.NoDeletionTime}
+				if u.ttl > 0 {
+					row.Liveness.TTL = u.ttl
+					row.Liveness.ExpiresAt = u.nowSec + int64(u.ttl)
+				}
+			}
+			for _, o := range m.ops {
+				if o.column().Kind != schema.StaticColumn {
+					if err := o.apply(u, row, cur[string(c)]); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		mu := pb.finish(m.t.ID)
+		if mu.Partition.Static != nil && mu.Partition.Static.IsEmpty() {
+			mu.Partition.Static = nil
+		}
+		mu.Partition.Rows = slices.DeleteFunc(mu.Partition.Rows, func(r mutation.Row) bool { return r.IsEmpty() })
+		if mu.Partition.Static == nil && len(mu.Partition.Rows) == 0 && mu.Partition.Deletion.IsLive() && len(mu.Partition.RangeTombstones) == 0 {
+			continue
+		}
+		out = append(out, mu)
+	}
+	return out, nil
+}
+
+// readCurrent reads the rows (and static row) an operation needs to see
+// before writing: list discards and list element assignments.
+func (m *modStmt) readCurrent(ctx context.Context, x *Executor, key mutation.Key, rows [][]byte, cl replication.Consistency) (map[string]*mutation.Row, *mutation.Row, error) {
+	if cl == replication.Any {
+		cl = replication.One
+	}
+	cmd := replication.ReadCommand{Keyspace: m.ks, Table: m.t.ID, Key: key}
+	if len(rows) > 0 {
+		cmd.Start = rows[0]
+		cmd.End = append(slices.Clip(rows[len(rows)-1]), 0)
+	} else {
+		cmd.Start, cmd.End = []byte{0}, []byte{0}
+	}
+	p, err := x.cfg.Coordinator.Read(ctx, cmd, cl)
+	if err != nil || p == nil {
+		return nil, nil, err
+	}
+	cur := make(map[string]*mutation.Row, len(p.Rows))
+	for i := range p.Rows {
+		cur[string(p.Rows[i].Clustering)] = &p.Rows[i]
+	}
+	return cur, p.Static, nil
+}
+
+// run executes the statement on its own.
+func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Options, values [][]byte) (*Result, error) {
+	if err := checkWriteConsistency(opts.Consistency); err != nil {
+		return nil, err
+	}
+	sc := &modScratch{b: plan.Binder{Clock: x.clock(), Values: values}}
+	ms, err := m.mutations(ctx, x, &sc.b, opts, mutation.NoTimestamp, sc)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) > 0 {
+		if err := x.cfg.Coordinator.Write(ctx, m.ks, ms, opts.Consistency); err != nil {
+			return nil, err
+		}
+	}
+	sc.res = Result{Kind: ResultVoid}
+	return &sc.res, nil
+}
