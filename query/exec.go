@@ -14,22 +14,15 @@ import (
 	"wcdb/query/plan"
 	"wcdb/query/systables"
 	"wcdb/replication"
-	"wcdb/schema"
 )
 
 // Backend is what the executor needs from the node besides the
-// coordinator: storage for tables as DDL creates, alters and drops them,
-// and truncation. Implemented by server/ over storage/. Methods are safe
-// for concurrent use.
+// coordinator: storage for tables as DDL creates, alters (compaction,
+// gc_grace, bloom filter chance, compression, default TTL) and drops them,
+// as the catalog needs it too, and truncation. Implemented by server/ over
+// storage/. Methods are safe for concurrent use.
 type Backend interface {
-	// CreateTable creates (or, at start-up and on schema pulls, reopens)
-	// the storage of t. It must be idempotent.
-	CreateTable(t *schema.Table) error
-	// AlterTable applies changed options (compaction, gc_grace, bloom
-	// filter chance, compression, default TTL) to the storage of t.
-	AlterTable(t *schema.Table) error
-	// DropTable removes the storage of the table.
-	DropTable(id mutation.TableID) error
+	catalog.Storage
 	// Truncate removes all data of the table.
 	Truncate(ctx context.Context, id mutation.TableID) error
 }
