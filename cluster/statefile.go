@@ -3,10 +3,10 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
+	"wcdb/internal/vfs"
 	"wcdb/ring"
 )
 
@@ -47,7 +47,7 @@ type stateJSON struct {
 // the error wraps fs.ErrNotExist (a node starting for the first time).
 func LoadState(dir string) (State, error) {
 	path := filepath.Join(dir, StateFile)
-	b, err := os.ReadFile(path)
+	b, err := vfs.ReadFile(vfs.Default, path)
 	if err != nil {
 		return State{}, fmt.Errorf("cluster: load state: %w", err)
 	}
@@ -77,36 +77,8 @@ func SaveState(dir string, s State) error {
 		return fmt.Errorf("cluster: save state: %w", err)
 	}
 	b = append(b, '\n')
-	f, err := os.CreateTemp(dir, StateFile+".tmp*")
-	if err != nil {
+	if err := vfs.WriteFileAtomic(vfs.Default, filepath.Join(dir, StateFile), b); err != nil {
 		return fmt.Errorf("cluster: save state: %w", err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("cluster: save state: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, StateFile)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cluster: save state: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cluster: save state: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("cluster: save state: sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -281,7 +281,7 @@ func Open(opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := opts.FS.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(opts.FS, opts.Dir); err != nil {
 		return nil, fmt.Errorf("commitlog: create %s: %w", opts.Dir, err)
 	}
 	names, err := opts.FS.List(opts.Dir)

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"wcdb/internal/vfs"
 	"wcdb/schema"
 )
 
@@ -20,11 +20,15 @@ const ReleaseVersion = "4.0.0-wcdb"
 const hostIDFile = "HOST_ID"
 
 // loadHostID returns the node's host id, made (random, version 4) and
-// written on first start.
+// written on first start. The file is durable (synced, renamed, its
+// directory synced, the data directory's own entry too) before the id is
+// used: a node that lost power right after its first start would otherwise
+// find an empty or missing file and never start again, or start as another
+// node.
 func loadHostID(dataDir string) ([16]byte, error) {
 	var id [16]byte
 	path := filepath.Join(dataDir, hostIDFile)
-	data, err := os.ReadFile(path)
+	data, err := vfs.ReadFile(vfs.Default, path)
 	switch {
 	case err == nil:
 		u, err := schema.ParseUUID(strings.TrimSpace(string(data)))
@@ -36,15 +40,11 @@ func loadHostID(dataDir string) ([16]byte, error) {
 		return id, fmt.Errorf("server: %w", err)
 	}
 	id = schema.NewRandomUUID()
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(vfs.Default, dataDir); err != nil {
 		return id, fmt.Errorf("server: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(schema.UUID(id).String()+"\n"), 0o644); err != nil {
-		return id, fmt.Errorf("server: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return id, fmt.Errorf("server: %w", err)
+	if err := vfs.WriteFileAtomic(vfs.Default, path, []byte(schema.UUID(id).String()+"\n")); err != nil {
+		return id, fmt.Errorf("server: write %s: %w", path, err)
 	}
 	return id, nil
 }

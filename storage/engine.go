@@ -97,7 +97,7 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e.limiter = compaction.NewLimiter(rate)
 	e.mu.tables = map[mutation.TableID]*Table{}
-	if err := e.fs.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(e.fs, opts.Dir); err != nil {
 		return nil, fmt.Errorf("storage: create %s: %w", opts.Dir, err)
 	}
 	lock, err := e.fs.Lock(filepath.Join(opts.Dir, "LOCK"))
@@ -111,7 +111,7 @@ func Open(opts Options) (*Engine, error) {
 			lock.Close()
 		}
 	}()
-	if err := e.fs.MkdirAll(e.dataDir(), 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(e.fs, e.dataDir()); err != nil {
 		return nil, fmt.Errorf("storage: create %s: %w", e.dataDir(), err)
 	}
 	var cat catalogFile

@@ -14,6 +14,7 @@ import (
 
 	"wcdb/commitlog"
 	"wcdb/compaction"
+	"wcdb/internal/vfs"
 	"wcdb/memtable"
 	"wcdb/mutation"
 	"wcdb/sstable"
@@ -195,7 +196,7 @@ func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error
 	t.mu.flushed = sync.NewCond(&t.mu.Mutex)
 	t.mu.nextFile = 1
 	t.mem.Store(newMemState())
-	if err := e.fs.MkdirAll(t.dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(e.fs, t.dir); err != nil {
 		return nil, err
 	}
 	var man manifestFile
@@ -568,7 +569,7 @@ func (t *Table) Snapshot(name string) (string, error) {
 	s := t.acquire(false)
 	defer s.release()
 	dir := filepath.Join(t.dir, "snapshots", name)
-	if err := t.e.fs.MkdirAll(dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(t.e.fs, dir); err != nil {
 		return "", err
 	}
 	var man manifestFile

@@ -294,7 +294,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := opts.FS.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := vfs.MkdirAllSynced(opts.FS, opts.Dir); err != nil {
 		return nil, fmt.Errorf("hints: create %s: %w", opts.Dir, err)
 	}
 	lock, err := opts.FS.Lock(filepath.Join(opts.Dir, "LOCK"))
