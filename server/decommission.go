@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"wcdb/cluster"
+	"wcdb/messaging"
 	"wcdb/mutation"
 	"wcdb/replication"
 	"wcdb/ring"
@@ -260,9 +261,14 @@ func (c *clusterState) sendOrders(ctx context.Context, orders []*fetchOrder) err
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			p, err := c.peer(to)
-			if err == nil {
-				_, err = p.Admin(ctx, []string{"fetch", string(b)})
+			var err error
+			if to == c.hostID {
+				err = c.serveFetchOrder(ctx, string(b))
+			} else {
+				var p *messaging.Client
+				if p, err = c.peer(to); err == nil {
+					_, err = p.Admin(ctx, []string{"fetch", string(b)})
+				}
 			}
 			if err != nil {
 				mu.Lock()

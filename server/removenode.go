@@ -11,9 +11,11 @@ package server
 // replacement.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -121,12 +123,25 @@ func (c *clusterState) removenode(ctx context.Context, arg string) (*AdminRemova
 	return status(), nil
 }
 
-// removalOrders plans a removal's streams: each node taking a range of
-// the removed node over fetches it from a live replica that keeps it,
-// in its datacenter if one is.
+// removalOrders plans a removal's streams: syncOrders with the dead node
+// off the ring.
 func (c *clusterState) removalOrders(m *cluster.Membership, gone ring.NodeID) ([]*fetchOrder, error) {
 	cur := m.Ring()
-	fut := cur.Without(gone)
+	return c.syncOrders(m, cur, cur.Without(gone), gone)
+}
+
+// syncOrders plans the streams that leave the replicas of a dead node's
+// ranges in agreement once it is gone (removenode, replace): every node
+// that keeps or takes such a range fetches it from every other live
+// replica that keeps it.
+//
+// Cassandra streams each range from one replica to its new owner only, so
+// a write acknowledged by the dead node and fewer than all the others (its
+// coordinator died too, and its hints with it) stays under-replicated until
+// a repair. ScyllaDB's repair-based node operations close that gap, and so
+// does this, at a cost: each surviving replica sends the range to each
+// other replica, RF-1 times the streaming of a single source.
+func (c *clusterState) syncOrders(m *cluster.Membership, cur, fut *ring.Metadata, gone ring.NodeID) ([]*fetchOrder, error) {
 	cat := c.exec.Catalog()
 	type key struct{ to, from ring.NodeID }
 	byKey := map[key]*fetchOrder{}
@@ -146,23 +161,30 @@ func (c *clusterState) removalOrders(m *cluster.Membership, gone ring.NodeID) ([
 			if !slices.Contains(mv.From, gone) {
 				continue
 			}
-			for _, to := range mv.To {
-				src := pickSource(m, cur, mv.Stay, to)
-				if src == "" {
-					// The dead node held the range's only copy (RF 1,
-					// or every other replica down too): nothing is
-					// left to copy, as Cassandra warns and goes on.
-					lost++
-					continue
+			live := slices.DeleteFunc(slices.Clone(mv.Stay), func(id ring.NodeID) bool { return !m.Alive(id) })
+			if len(live) == 0 {
+				// The dead node held the range's only copy (RF 1,
+				// or every other replica down too): nothing is
+				// left to copy, as Cassandra warns and goes on.
+				lost++
+				continue
+			}
+			for _, to := range slices.Concat(mv.To, live) {
+				for _, from := range live {
+					if from != to {
+						k := key{to, from}
+						ranges[k] = append(ranges[k], mv.Range)
+					}
 				}
-				k := key{to, src}
-				ranges[k] = append(ranges[k], mv.Range)
 			}
 		}
 		if lost > 0 {
-			c.log.Warn("removenode: ranges with no live replica left: their data is lost", "keyspace", name, "ranges", lost)
+			c.log.Warn("ranges of a dead node with no live replica left: their data is lost", "keyspace", name, "ranges", lost)
 		}
-		for k, rs := range ranges {
+		keys := slices.SortedFunc(maps.Keys(ranges), func(a, b key) int {
+			return cmp.Or(cmp.Compare(a.to, b.to), cmp.Compare(a.from, b.from))
+		})
+		for _, k := range keys {
 			o := byKey[k]
 			if o == nil {
 				o = &fetchOrder{Source: k.from, Target: k.to}
@@ -170,28 +192,9 @@ func (c *clusterState) removalOrders(m *cluster.Membership, gone ring.NodeID) ([
 				out = append(out, o)
 			}
 			for _, t := range cat.Tables(name) {
-				o.Tables = append(o.Tables, fetchTable{Table: t.ID, Ranges: rs})
+				o.Tables = append(o.Tables, fetchTable{Table: t.ID, Ranges: ranges[k]})
 			}
 		}
 	}
 	return out, nil
-}
-
-// pickSource returns a live node of candidates, in the datacenter of to if
-// one is.
-func pickSource(m *cluster.Membership, r *ring.Metadata, candidates []ring.NodeID, to ring.NodeID) ring.NodeID {
-	toNode, _ := r.Node(to)
-	best := ring.NodeID("")
-	for _, id := range candidates {
-		if !m.Alive(id) {
-			continue
-		}
-		if n, _ := r.Node(id); n.DC == toNode.DC {
-			return id
-		}
-		if best == "" {
-			best = id
-		}
-	}
-	return best
 }

@@ -110,3 +110,73 @@ func TestRemoveNodeAndReplace(t *testing.T) {
 		checkEveryRow(t, n, "rf3", load.ok["rf3"], len(load.unknown["rf3"]))
 	}
 }
+
+// TestRemoveNodeSyncsSurvivors: removenode leaves the survivors of the dead
+// node's ranges in agreement. Node 2 misses writes (down, no hints); node 4,
+// which has them, dies; after its removal node 2 holds every row of the
+// ranges it shared with node 4, read at ONE through node 2 alone. Streaming
+// each range from one replica to its new owner only, as Cassandra does,
+// leaves node 2 without them.
+func TestRemoveNodeSyncsSurvivors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts five nodes")
+	}
+	noHints := func(_ int, cfg *Config) { cfg.HintedHandoff = false }
+	tc := startNodes(t, 4, noHints)
+	n1 := tc.nodes[0]
+	s := clusterSession(t, n1, gocql.Quorum)
+	mustExec(t, s,
+		"CREATE KEYSPACE rf3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+		"CREATE TABLE rf3.t (k int PRIMARY KEY, v text)")
+
+	tc.nodes[1].Close()
+	tc.nodes[1] = nil
+	waitFor(t, "node 1 to see node 2 down", 10*time.Second, func() bool { return aliveOf(n1) == 3 })
+	const rows = 300
+	for k := range rows {
+		if err := s.Query("INSERT INTO rf3.t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k)).Exec(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n2 := tc.add(t, 2, noHints)
+	waitFor(t, "node 1 to see node 2 back", 10*time.Second, func() bool { return aliveOf(n1) == 4 })
+	dead := tc.nodes[3]
+	var shared []int // rows node 2 and node 4 both replicate
+	for k := range rows {
+		ep, err := n1.cl.endpoints("rf3", "t", fmt.Sprint(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(ep.HostIDs, n2.HostID()) && slices.Contains(ep.HostIDs, dead.HostID()) {
+			shared = append(shared, k)
+		}
+	}
+	via2 := clusterSessionWith(t, n2, gocql.One, func(c *gocql.ClusterConfig) {
+		c.HostFilter = gocql.WhiteListHostFilter(n2.cfg.ListenAddress)
+	})
+	missing := func() (n int) {
+		for _, k := range shared {
+			var v string
+			if err := via2.Query("SELECT v FROM rf3.t WHERE k = ?", k).Scan(&v); err != nil || v != fmt.Sprint("v", k) {
+				n++
+			}
+		}
+		return n
+	}
+	if len(shared) == 0 || missing() != len(shared) {
+		t.Fatalf("setup: node 2 should miss all %d rows it shares with node 4", len(shared))
+	}
+
+	deadID := dead.HostID()
+	dead.Close()
+	tc.nodes[3] = nil
+	waitFor(t, "node 1 to see node 4 down", 10*time.Second, func() bool { return aliveOf(n1) == 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := n1.cl.removenode(ctx, deadID); err != nil {
+		t.Fatal(err)
+	}
+	if n := missing(); n > 0 {
+		t.Errorf("after removenode, node 2 misses %d of the %d rows it shared with node 4", n, len(shared))
+	}
+}
