@@ -190,7 +190,7 @@ func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Sessio
 func (x *Executor) saveKeyspaceLocked(ctx context.Context, opts *Options, ks *schema.Keyspace, change string) (*Result, error) {
 	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
 	b.AddKeyspace(ks)
-	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
+	if err := x.applySchema(ctx, b); err != nil {
 		return nil, err
 	}
 	x.catalog.SetKeyspace(ks)
@@ -251,7 +251,7 @@ func (p *dropKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session,
 	tables := x.catalog.Tables(st.Name)
 	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
 	b.DropKeyspace(st.Name)
-	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
+	if err := x.applySchema(ctx, b); err != nil {
 		return nil, err
 	}
 	x.catalog.DropKeyspace(st.Name)
@@ -312,7 +312,7 @@ func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, 
 	}
 	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
 	b.AddTable(t, params)
-	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
+	if err := x.applySchema(ctx, b); err != nil {
 		_ = x.cfg.Backend.DropTable(t.ID) // no schema names it
 		return nil, err
 	}
@@ -471,7 +471,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 			return nil, fmt.Errorf("query: alter storage of %s.%s: %w", t.Keyspace, t.Name, err)
 		}
 	}
-	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
+	if err := x.applySchema(ctx, b); err != nil {
 		if storage {
 			_ = x.cfg.Backend.AlterTable(old)
 		}
@@ -504,7 +504,7 @@ func (p *dropTablePlan) execute(ctx context.Context, x *Executor, s *Session, op
 	}
 	b := catalog.NewBatch(x.ddlTimestampLocked(opts))
 	b.DropTable(t)
-	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
+	if err := x.applySchema(ctx, b); err != nil {
 		return nil, err
 	}
 	x.catalog.DropTable(t.Keyspace, t.Name)
@@ -534,4 +534,13 @@ func (p *truncatePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 		return nil, fmt.Errorf("query: truncate %s.%s: %w", t.Keyspace, t.Name, err)
 	}
 	return voidSchema(), nil
+}
+
+// applySchema writes a schema change's rows and makes them durable before
+// the change is acknowledged (Backend.SyncSchema), in every sync mode.
+func (x *Executor) applySchema(ctx context.Context, b *catalog.Batch) error {
+	if err := b.Apply(ctx, x.cfg.Coordinator, catalog.SchemaKeyspace()); err != nil {
+		return err
+	}
+	return x.cfg.Backend.SyncSchema()
 }

@@ -380,6 +380,10 @@ func (e *Engine) releaseLog() error {
 	return e.log.Release(bound)
 }
 
+// SyncLog makes every write applied so far durable, whatever the commit
+// log's sync mode: an fsync of the log, after the records before it.
+func (e *Engine) SyncLog() error { return e.log.Sync() }
+
 // FlushAll flushes every table's memtable.
 func (e *Engine) FlushAll() error {
 	for _, t := range e.Tables() {

@@ -144,6 +144,10 @@ func (b Backend) DropTable(id mutation.TableID) error {
 	return err
 }
 
+// SyncSchema makes the schema changes applied so far durable: the commit
+// log is synced, whatever its mode.
+func (b Backend) SyncSchema() error { return b.E.SyncLog() }
+
 // Truncate removes the table's data.
 func (b Backend) Truncate(ctx context.Context, id mutation.TableID) error {
 	t := b.E.Table(id)

@@ -98,6 +98,9 @@ func (c *Catalog) MergeLocked(ctx context.Context, st Store, storage Storage, ms
 		if err := st.Write(ctx, sysTab.schema, ms, replication.One); err != nil {
 			return nil, fmt.Errorf("query: schema merge: %w", err)
 		}
+		if err := storage.SyncSchema(); err != nil {
+			return nil, fmt.Errorf("query: schema merge: %w", err)
+		}
 	}
 	ld, err := loadSchema(ctx, st)
 	if err != nil {

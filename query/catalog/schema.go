@@ -49,6 +49,12 @@ type Storage interface {
 	AlterTable(t *schema.Table) error
 	// DropTable removes the storage of the table.
 	DropTable(id mutation.TableID) error
+	// SyncSchema makes the schema rows written so far durable, whatever
+	// the commit log's sync mode: a schema change must survive a power
+	// loss once acknowledged (Cassandra flushes its schema tables on
+	// every change), while data written with it may follow the log's
+	// period.
+	SyncSchema() error
 }
 
 // OpenLocked loads the catalog of a node: it defines the system keyspaces,
