@@ -242,8 +242,19 @@ func (c *clusterState) leaveOrders(m *cluster.Membership, force bool) ([]*fetchO
 	return out, nil
 }
 
+// fetchOrderTimeout bounds a fetch order sent without a deadline: hours
+// of streaming at the default throttle.
+const fetchOrderTimeout = 24 * time.Hour
+
 // sendOrders has every new owner fetch its ranges, two at a time.
 func (c *clusterState) sendOrders(ctx context.Context, orders []*fetchOrder) error {
+	if _, ok := ctx.Deadline(); !ok {
+		// A fetch order lasts as long as its streams: without a deadline
+		// of its own, the Admin call would get the client's few seconds.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, fetchOrderTimeout)
+		defer cancel()
+	}
 	sem := make(chan struct{}, 2)
 	var (
 		mu   sync.Mutex
