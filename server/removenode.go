@@ -131,7 +131,7 @@ func (c *clusterState) removalOrders(m *cluster.Membership, gone ring.NodeID) ([
 }
 
 // syncOrders plans the streams that leave the replicas of a dead node's
-// ranges in agreement once it is removed: every node
+// ranges in agreement once it is gone (removenode, replace): every node
 // that keeps or takes such a range fetches it from every other live
 // replica that keeps it.
 //

@@ -114,6 +114,17 @@ func (c *clusterState) bootstrap(ctx context.Context, m *cluster.Membership) err
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if dead := m.Replacing(); dead != "" {
+		// This node has each range from one survivor; make every replica
+		// of the dead node's ranges agree (syncOrders), itself included.
+		orders, err := c.syncOrders(m, m.Ring(), m.FutureRing(), dead)
+		if err != nil {
+			return err
+		}
+		if err := c.sendOrders(ctx, orders); err != nil {
+			return err
+		}
+	}
 	el := time.Since(start)
 	c.log.Info("bootstrap: every range fetched", "bytes", bytes, "seconds", el.Seconds(),
 		"mib_per_sec", float64(bytes)/(1<<20)/max(el.Seconds(), 1e-3))
