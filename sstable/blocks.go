@@ -204,8 +204,8 @@ func (it *BlockIter) rowBlocks(h handle) error {
 // read loads the data block at h into it.blk.
 func (it *BlockIter) read(h handle) error {
 	r := it.pi.r
-	if h.n > r.dataEnd || h.off > r.dataEnd-h.n || r.dataEnd-h.n-h.off < trailerSize {
-		return corruptf(r.path, int64(min(h.off, 1<<62)), "data block handle (%d, %d) outside the file", h.off, h.n)
+	if err := r.checkHandle(h, "data"); err != nil {
+		return err
 	}
 	n := int(h.n + trailerSize)
 	if cap(it.stored) < n {

@@ -142,8 +142,8 @@ func (r *Reader) load() error {
 
 // readRaw reads, checks and decompresses the block at h.
 func (r *Reader) readRaw(h handle, what string) ([]byte, error) {
-	if h.n > r.dataEnd || h.off > r.dataEnd-h.n || r.dataEnd-h.n-h.off < trailerSize {
-		return nil, corruptf(r.path, int64(min(h.off, 1<<62)), "%s block handle (%d, %d) outside the file", what, h.off, h.n)
+	if err := r.checkHandle(h, what); err != nil {
+		return nil, err
 	}
 	// A compressed block's file bytes are garbage once decompressed, so
 	// they are read into a pooled buffer; a stored one is returned as is.
@@ -167,6 +167,15 @@ func (r *Reader) readRaw(h handle, what string) ([]byte, error) {
 	}
 	rawPool.Put(bp)
 	return data, nil
+}
+
+// checkHandle refuses a block handle (with its trailer) outside the
+// file's blocks.
+func (r *Reader) checkHandle(h handle, what string) error {
+	if h.n > r.dataEnd || h.off > r.dataEnd-h.n || r.dataEnd-h.n-h.off < trailerSize {
+		return corruptf(r.path, int64(min(h.off, 1<<62)), "%s block handle (%d, %d) outside the file", what, h.off, h.n)
+	}
+	return nil
 }
 
 // rawPool holds buffers for reading compressed blocks.
