@@ -108,6 +108,12 @@ type Options struct {
 	// SkipCorrupt makes Replay log and skip a corrupt record (or a corrupt
 	// tail of a segment that is not the last) instead of failing.
 	SkipCorrupt bool
+	// MinSegmentID is the lowest id a new segment may take. Ids come from
+	// the files present, and replay removes a last segment whose header
+	// never reached the disk; a caller that keeps positions across restarts
+	// (the engine's replay points) passes one past the newest segment they
+	// name, so that a new segment never reuses positions it already named.
+	MinSegmentID uint64
 	// Logf receives notices such as a torn tail being cut; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -303,7 +309,7 @@ func Open(opts Options) (*Log, error) {
 	}
 	slices.Sort(l.mu.replay)
 	l.mu.segs = slices.Clone(l.mu.replay)
-	l.mu.nextID = maxID + 1
+	l.mu.nextID = max(maxID+1, opts.MinSegmentID)
 
 	l.stop = make(chan struct{})
 	l.ownerDone = make(chan struct{})

@@ -134,15 +134,22 @@ func Open(opts Options) (*Engine, error) {
 		e.closeTables()
 		return nil, err
 	}
+	// Replay points name segments that a power loss may have taken (see
+	// commitlog.Options.MinSegmentID).
+	var minSeg uint64
+	for _, t := range e.mu.tables {
+		minSeg = max(minSeg, t.replayFrom().Segment+1)
+	}
 	log, err := commitlog.Open(commitlog.Options{
-		FS:          e.fs,
-		Dir:         filepath.Join(opts.Dir, "commitlog"),
-		SegmentSize: opts.CommitLogSegmentSize,
-		Sync:        opts.CommitLogSync,
-		SyncPeriod:  opts.CommitLogSyncPeriod,
-		GroupWindow: opts.CommitLogGroupWindow,
-		SkipCorrupt: opts.SkipCorruptCommitLog,
-		Logf:        opts.Logf,
+		MinSegmentID: minSeg,
+		FS:           e.fs,
+		Dir:          filepath.Join(opts.Dir, "commitlog"),
+		SegmentSize:  opts.CommitLogSegmentSize,
+		Sync:         opts.CommitLogSync,
+		SyncPeriod:   opts.CommitLogSyncPeriod,
+		GroupWindow:  opts.CommitLogGroupWindow,
+		SkipCorrupt:  opts.SkipCorruptCommitLog,
+		Logf:         opts.Logf,
 	})
 	if err != nil {
 		e.closeTables()
