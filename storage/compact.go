@@ -130,6 +130,7 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 	for _, f := range inputs {
 		inBytes += f.meta.FileSize
 	}
+	t.e.opts.Logf("storage: compacting %d files (%d bytes) of table %s: %s", len(inputs), inBytes, t, task.Reason)
 	var outs []*sstFile
 	var err error
 	if !task.Drop {
@@ -189,7 +190,7 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 	}
 	t.e.metrics.Compactions.Add(1)
 	t.e.metrics.BytesCompacted.Add(outBytes)
-	t.e.opts.Logf("storage: compacted %d files (%d bytes) into %d (%d bytes): %s", len(inputs), inBytes, len(outs), outBytes, task.Reason)
+	t.e.opts.Logf("storage: compacted %d files (%d bytes) of table %s into %d (%d bytes): %s", len(inputs), inBytes, t, len(outs), outBytes, task.Reason)
 	return nil
 }
 

@@ -412,6 +412,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 	if ms.m.Len() > 0 {
 		num := t.allocFile()
 		path := filepath.Join(t.dir, sstName(num))
+		t.e.opts.Logf("storage: flushing table %s: %d partitions, %d bytes of memtable to %s", t, ms.m.Len(), ms.m.Size(), sstName(num))
 		w, err := sstable.NewWriter(t.e.fs, path, t.cfg.Load().wopts)
 		if err != nil {
 			return err
@@ -498,6 +499,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 		return fmt.Errorf("storage: flush of %x: %w", t.id, err)
 	}
 	if out != nil {
+		t.e.opts.Logf("storage: flushed table %s to %s (%d bytes)", t, sstName(out.num), out.meta.FileSize)
 		t.e.bg.requestCompaction()
 	}
 	return t.e.releaseLog()

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,14 +98,57 @@ type proc struct {
 
 // nodeLog keeps what a node printed, over all its runs.
 type nodeLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	awaits []logAwait
+}
+
+// logAwait is a wait for a line matching re after offset from.
+type logAwait struct {
+	from int
+	re   *regexp.Regexp
+	ch   chan string
 }
 
 func (l *nodeLog) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.buf.Write(b)
+	n, err := l.buf.Write(b)
+	kept := l.awaits[:0]
+	for _, a := range l.awaits {
+		if m := a.re.Find(l.buf.Bytes()[a.from:]); m != nil {
+			a.ch <- string(m)
+		} else {
+			kept = append(kept, a)
+		}
+	}
+	l.awaits = kept
+	return n, err
+}
+
+// await returns a channel that receives the first match of re printed
+// from now on (as soon as it is printed: the caller can act on it while
+// the node goes on).
+func (l *nodeLog) await(re *regexp.Regexp) <-chan string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan string, 1)
+	l.awaits = append(l.awaits, logAwait{from: l.buf.Len(), re: re, ch: ch})
+	return ch
+}
+
+// len is the log's length, a mark for since.
+func (l *nodeLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Len()
+}
+
+// since returns what was printed after mark.
+func (l *nodeLog) since(mark int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf.Bytes()[mark:])
 }
 
 func (l *nodeLog) String() string {

@@ -1,13 +1,23 @@
 package faulttest
 
+// Power losses: the nodes' data directories are on one lazy file system
+// (internal/lazyfs), which keeps apart what a power loss would keep and
+// what it would lose. A run freezes the disk at a chosen moment, kills
+// every node with SIGKILL, drops what was not synced, starts the nodes
+// again and checks what their sync mode promises: every acknowledged
+// schema change in every mode; every acknowledged write in batch and
+// group modes, and in periodic mode every write acknowledged a sync
+// period (and a margin) before the loss; and every SSTable passes the
+// verifier. The matrix of moments and modes is in powermatrix_test.go.
+
 import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,11 +28,45 @@ import (
 	"wcdb/sstable"
 )
 
-// powerLossFixture is n nodes whose data directories are on one lazy
-// file system (internal/lazyfs): kill -9 then Crash is a power loss, of
-// every node at once.
-func powerLossFixture(t *testing.T, pt ports, n int, syncMode string, extraYAML ...string) (*fixture, *lazyfs.FS) {
+// Periodic mode in the power-loss runs: a short sync period, so that a
+// run of a few seconds has writes old enough to be owed; the margin
+// allows for the fsync itself on a busy machine.
+const (
+	periodicSync   = 200 * time.Millisecond
+	periodicMargin = 1500 * time.Millisecond
+)
+
+// smallMemtables makes a node flush every few hundred writes and compact
+// every few flushes, so that a power loss under load falls among both.
+const smallMemtables = "storage:\n  memtable_flush_size: 1MiB\n"
+
+// plRun is one power-loss run: its nodes, its file system, what the
+// clients were told, and the figures for the matrix.
+type plRun struct {
+	t    *testing.T
+	f    *fixture
+	lfs  *lazyfs.FS
+	mode string // commit-log sync mode
+	torn bool   // crashes keep a random part of unsynced appends
+	rng  *rand.Rand
+	h    history
+	ddl  ddlLog
+
+	tLoss time.Time // when the disk froze
+	marks []int     // each node's log length at its last start
+	res   tally
+	// What earlier checks counted: writes, acknowledged schema changes.
+	checkedOps, checkedDDL int
+}
+
+// newPLRun prepares n nodes (not started) whose data directories are on
+// one lazy file system, in sync mode mode, with extra YAML appended to
+// their configuration.
+func newPLRun(t *testing.T, pt ports, n int, mode string, torn bool, seed uint64, extraYAML ...string) *plRun {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: runs wcdb processes")
+	}
 	lfs, err := lazyfs.Mount(t.TempDir())
 	if errors.Is(err, lazyfs.ErrNoFUSE) {
 		t.Skipf("power-loss tests need FUSE: %v", err)
@@ -31,6 +75,9 @@ func powerLossFixture(t *testing.T, pt ports, n int, syncMode string, extraYAML 
 		t.Fatal(err)
 	}
 	f := newFixture(t, pt, loopback(n))
+	if mode == "periodic" {
+		extraYAML = append(extraYAML, fmt.Sprintf("commitlog:\n  sync_period: %v\n", periodicSync))
+	}
 	if len(extraYAML) > 0 {
 		cfg := filepath.Join(f.dir, "wcdb.yaml")
 		if err := os.WriteFile(cfg, []byte(nodeConfig+strings.Join(extraYAML, "")), 0o644); err != nil {
@@ -42,7 +89,14 @@ func powerLossFixture(t *testing.T, pt ports, n int, syncMode string, extraYAML 
 	t.Cleanup(func() {
 		for _, n := range f.nodes {
 			if n.p != nil {
-				f.kill(n)
+				n.p.cmd.Process.Kill()
+			}
+		}
+		lfs.Cut() // a node blocked at a freeze can exit
+		for _, n := range f.nodes {
+			if n.p != nil {
+				<-n.p.exited
+				n.p = nil
 			}
 		}
 		if err := lfs.Unmount(); err != nil {
@@ -55,118 +109,128 @@ func powerLossFixture(t *testing.T, pt ports, n int, syncMode string, extraYAML 
 			case "--data-dir":
 				nd.args[i+1] = filepath.Join(lfs.Dir(), fmt.Sprintf("node%d", nd.i))
 			case "--commitlog-sync":
-				nd.args[i+1] = syncMode
+				nd.args[i+1] = mode
 			}
 		}
 	}
-	return f, lfs
+	t.Logf("sync mode %s, torn crashes %v, seed %d", mode, torn, seed)
+	return &plRun{t: t, f: f, lfs: lfs, mode: mode, torn: torn, rng: rand.New(rand.NewPCG(seed, 0)),
+		marks: make([]int, n)}
 }
 
-// powerLoss kills the nodes with SIGKILL, all at once, and drops what
-// their file system had not synced.
-func powerLoss(t *testing.T, f *fixture, lfs *lazyfs.FS) {
-	t.Helper()
-	for _, n := range f.nodes {
-		if err := n.p.cmd.Process.Kill(); err != nil {
-			t.Fatalf("killing %s: %v", n, err)
-		}
+// start starts the nodes given (all if none) and marks where their logs
+// of this life begin.
+func (r *plRun) start(ns ...*node) {
+	r.t.Helper()
+	if len(ns) == 0 {
+		ns = r.f.nodes
 	}
-	for _, n := range f.nodes {
+	for _, n := range ns {
+		r.marks[n.i-1] = n.log.len()
+	}
+	if len(ns) == 1 {
+		r.f.start(ns[0])
+		return
+	}
+	r.f.startNodes(ns...)
+}
+
+// life returns what n printed since its last start.
+func (r *plRun) life(n *node) string { return n.log.since(r.marks[n.i-1]) }
+
+// loss is the power loss: the disk takes after more changes and then
+// none, every running node is then killed with SIGKILL, and what was not
+// synced is dropped (with torn, a random part of unsynced appends is
+// kept).
+func (r *plRun) loss(after int) {
+	r.t.Helper()
+	r.lfs.Freeze(after)
+	if after > 0 {
+		// The loss comes once the disk has taken those changes and
+		// refused one (bounded: an idle node changes nothing).
+		waitUntil(2*time.Second, time.Millisecond, func() bool { return r.lfs.Held() > 0 })
+	}
+	r.tLoss = time.Now()
+	var killed []*node
+	for _, n := range r.f.nodes {
+		if n.p == nil {
+			continue
+		}
+		if err := n.p.cmd.Process.Kill(); err != nil {
+			r.t.Fatalf("killing %s: %v", n, err)
+		}
+		killed = append(killed, n)
+	}
+	r.lfs.Cut()
+	for _, n := range killed {
 		<-n.p.exited
 		n.p = nil
-	}
-	if err := lfs.Crash(false, nil); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range f.nodes {
 		fmt.Fprintf(n.log, "=== %s: power loss\n", time.Now().Format("15:04:05.000"))
 	}
+	held := r.lfs.Held()
+	if err := r.lfs.Crash(r.torn, r.rng); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Logf("power loss (the disk froze after %d more changes; %d changes held back)", after, held)
 }
 
-// TestPowerLossFirstStart: a node that loses power right after its first
-// start (its host id, state file and system tables barely written) starts
-// again, as itself.
-func TestPowerLossFirstStart(t *testing.T) {
-	f, lfs := powerLossFixture(t, ports{cql: 23042, gossip: 23946, internode: 23000}, 1, "periodic")
-	n := f.nodes[0]
-	f.start(n)
-	id := f.hostID(n)
-	powerLoss(t, f, lfs)
-	f.start(n)
-	if got := f.hostID(n); got != id {
-		t.Fatalf("host id %s after the power loss, %s before", got, id)
+// owe lets a periodic-mode run go on until it owes writes: until the
+// first acknowledged write of this life is a sync period and the margin
+// old.
+func (r *plRun) owe() {
+	if r.mode != "periodic" {
+		return
 	}
+	waitUntil(30*time.Second, 10*time.Millisecond, func() bool {
+		old := endedBy(time.Now().Add(-periodicSync - periodicMargin - 100*time.Millisecond))
+		for _, o := range r.h.pick(nil)[r.checkedOps:] { // this life's
+			if o.res == ok && old(o) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
-// TestPowerLossKeepsAcknowledged: schema changes survive a power loss in
-// every commit-log mode, and so do the rows acknowledged in batch and
-// group modes; in periodic mode rows may be lost, but the node starts.
-func TestPowerLossKeepsAcknowledged(t *testing.T) {
-	for i, mode := range []string{"periodic", "batch", "group"} {
-		t.Run(mode, func(t *testing.T) {
-			f, lfs := powerLossFixture(t, ports{cql: 23043 + i, gossip: 23947 + i, internode: 23001 + i}, 1, mode)
-			n := f.nodes[0]
-			f.start(n)
-			s := f.session([]*node{n}, sessionOpts{})
-			createSchema(t, s, "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-			if err := s.Query("ALTER TABLE ft.kv ADD w int").Exec(); err != nil {
-				t.Fatal(err)
-			}
-			const rows = 300
-			for k := range rows {
-				if err := s.Query("INSERT INTO ft.kv (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k)).Exec(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			s.Close()
-			powerLoss(t, f, lfs)
-			f.start(n)
-			s = f.session([]*node{n}, sessionOpts{})
-			var w *int
-			if err := s.Query("SELECT w FROM ft.kv WHERE k = 0").Scan(&w); err != nil && mode != "periodic" {
-				t.Fatalf("after the power loss: %v", err)
-			}
-			// The schema: the table and the column ALTER added.
-			if err := s.Query("SELECT k, v, w FROM ft.kv LIMIT 1").Exec(); err != nil {
-				t.Fatalf("the schema changes did not survive the power loss: %v", err)
-			}
-			var count int
-			if err := s.Query("SELECT count(*) FROM ft.kv").Scan(&count); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%s: %d of %d acknowledged rows after the power loss", mode, count, rows)
-			verifySSTables(t, lfs.Dir())
-			if mode != "periodic" && count != rows {
-				t.Fatalf("%s: %d of %d acknowledged rows after the power loss", mode, count, rows)
-			}
-		})
+// check reads back, at cl, every write the clients made and every schema
+// change they were told of, verifies every SSTable, and adds the figures
+// of the writes and schema changes since the previous check to the run's
+// tally. Batch and group modes owe every acknowledged write, of this life
+// and the earlier ones; periodic mode the writes of this life acknowledged
+// a sync period and a margin before the loss. Every mode owes every
+// acknowledged schema change.
+func (r *plRun) check(s *gocql.Session, cl gocql.Consistency) {
+	r.t.Helper()
+	ops := r.h.pick(nil) // in order of completion: earlier lives first
+	life := ops[r.checkedOps:]
+	r.checkedOps = len(ops)
+	var okOps []*op
+	for _, o := range life {
+		if o.res == ok {
+			okOps = append(okOps, o)
+		}
 	}
-}
-
-// TestPowerLossCluster: three nodes lose power at once under a QUORUM
-// write load (group sync); once they are back, every acknowledged write
-// is there.
-func TestPowerLossCluster(t *testing.T) {
-	f, lfs := powerLossFixture(t, ports{cql: 23050, gossip: 23950, internode: 23010}, 3, "group")
-	f.startAll()
-	s := f.session(f.nodes, sessionOpts{})
-	createSchema(t, s, "{'class': 'SimpleStrategy', 'replication_factor': 3}")
-	h := &history{}
-	var ws []*writer
-	for range 4 {
-		ws = append(ws, h.writer(s, gocql.Quorum))
+	r.res.acked += len(okOps)
+	lost := missing(s, cl, okOps)
+	r.res.lost += lost
+	r.t.Logf("%s: %d of %d acknowledged writes lost", describe(life), lost, len(okOps))
+	if r.mode == "periodic" {
+		var owed []*op
+		for _, o := range life {
+			if endedBy(r.tLoss.Add(-periodicSync - periodicMargin))(o) {
+				owed = append(owed, o)
+			}
+		}
+		r.t.Logf("periodic: %d writes acknowledged more than %v before the loss", len(owed), periodicSync+periodicMargin)
+		verify(r.t, s, cl, "after the power loss, acknowledged before the sync period", owed)
+	} else {
+		verify(r.t, s, cl, "after the power loss", ops)
 	}
-	l := run(time.Millisecond, ws...)
-	time.Sleep(3 * time.Second)
-	powerLoss(t, f, lfs)
-	l.stop()
-	s.Close()
-	f.startAll()
-	s = f.session(f.nodes, sessionOpts{})
-	ops := h.pick(nil)
-	t.Logf("before the power loss: %s", describe(ops))
-	verify(t, s, gocql.All, "after all nodes lost power", ops)
-	verifySSTables(t, lfs.Dir())
+	acked, lostDDL := r.ddl.check(r.t, s)
+	r.res.ddlAcked += acked - r.checkedDDL
+	r.checkedDDL = acked
+	r.res.ddlLost += lostDDL
+	verifySSTables(r.t, r.lfs.Dir())
 }
 
 // verifySSTables checks every SSTable under dir with the SSTable verifier
@@ -193,96 +257,67 @@ func verifySSTables(t *testing.T, dir string) {
 	t.Logf("%d SSTables verified", n)
 }
 
-// smallMemtables makes a node flush every few hundred writes and compact
-// every few flushes, so that a power loss under load falls in the middle
-// of both.
-const smallMemtables = "storage:\n  memtable_flush_size: 1MiB\n"
-
-// TestPowerLossUnderLoad: a node in batch mode loses power three times
-// under a write load while it flushes, compacts and takes schema changes;
-// after each, every acknowledged write and schema change is there, and
-// every SSTable passes the verifier.
-func TestPowerLossUnderLoad(t *testing.T) {
-	f, lfs := powerLossFixture(t, ports{cql: 23060, gossip: 23960, internode: 23020}, 1, "batch", smallMemtables)
-	n := f.nodes[0]
-	f.start(n)
-	s := f.session([]*node{n}, sessionOpts{})
-	createSchema(t, s, "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-	h := &history{}
-	var tables []string // created and acknowledged
-	for round := range 3 {
-		l := run(time.Millisecond, h.writerTo(s, gocql.One, "ft.kv", 4000), h.writerTo(s, gocql.One, "ft.kv", 4000))
-		var ddl sync.WaitGroup
-		ddlStop := make(chan struct{})
-		ddl.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-ddlStop:
-					return
-				default:
-				}
-				name := fmt.Sprintf("ft.t%d_%d", round, i)
-				if err := s.Query("CREATE TABLE " + name + " (k int PRIMARY KEY, v text)").Exec(); err == nil {
-					tables = append(tables, name)
-				}
-				time.Sleep(300 * time.Millisecond)
-			}
-		})
-		// Enough volume for flushes (4 KiB values, 1 MiB memtables),
-		// whatever the machine's speed; the loss then falls at a
-		// different point of the flush and compaction cycle each round.
-		okBefore := len(h.pick(func(o *op) bool { return o.res == ok }))
-		waitUntil(20*time.Second, 10*time.Millisecond, func() bool {
-			return len(h.pick(func(o *op) bool { return o.res == ok })) >= okBefore+300+round*70
-		})
-		powerLoss(t, f, lfs)
-		l.stop()
-		close(ddlStop)
-		ddl.Wait()
-		s.Close()
-		f.start(n)
-		s = f.session([]*node{n}, sessionOpts{})
-		ops := h.pick(nil)
-		t.Logf("round %d: %s; %d tables created", round+1, describe(ops), len(tables))
-		verify(t, s, gocql.One, fmt.Sprintf("after power loss %d", round+1), ops)
-		for _, name := range tables {
-			if err := s.Query("SELECT k FROM " + name + " LIMIT 1").Exec(); err != nil {
-				t.Fatalf("acknowledged CREATE TABLE %s lost: %v", name, err)
-			}
-		}
-		verifySSTables(t, lfs.Dir())
-	}
-	// How many compactions the losses fell among (timing decides).
-	t.Logf("%d compactions during the load", strings.Count(n.log.String(), "storage: compacted"))
+// ddlOp is one schema change a client made.
+type ddlOp struct {
+	kind  string // "create", "alter" (ADD c int), "drop"
+	table string
+	res   outcome
 }
 
-// TestPowerLossPeriodicBound: in periodic mode a power loss may lose the
-// writes of the last sync period, never older ones.
-func TestPowerLossPeriodicBound(t *testing.T) {
-	const period = 200 * time.Millisecond
-	f, lfs := powerLossFixture(t, ports{cql: 23061, gossip: 23961, internode: 23021}, 1, "periodic",
-		fmt.Sprintf("commitlog:\n  sync_period: %v\n", period), smallMemtables)
-	n := f.nodes[0]
-	f.start(n)
-	s := f.session([]*node{n}, sessionOpts{})
-	createSchema(t, s, "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-	h := &history{}
-	l := run(time.Millisecond, h.writer(s, gocql.One), h.writer(s, gocql.One))
-	time.Sleep(3500 * time.Millisecond)
-	tLoss := time.Now()
-	powerLoss(t, f, lfs)
-	l.stop()
-	s.Close()
-	f.start(n)
-	s = f.session([]*node{n}, sessionOpts{})
-	// Acknowledged a period before the power went, and a margin for the
-	// fsync itself on a busy machine: synced by then.
-	const margin = 1500 * time.Millisecond
-	old := h.pick(all(at(gocql.One), endedBy(tLoss.Add(-period-margin))))
-	t.Logf("%s; %d acknowledged more than %v before the loss", describe(h.pick(nil)), len(old), period+margin)
-	if len(old) == 0 {
-		t.Fatal("no write old enough to check")
+// ddlLog records schema changes and checks them after a loss.
+type ddlLog struct {
+	ops []ddlOp // appended by one goroutine at a time
+}
+
+// exec runs one schema change and records it.
+func (d *ddlLog) exec(s *gocql.Session, kind, table string) error {
+	var stmt string
+	switch kind {
+	case "create":
+		stmt = "CREATE TABLE " + table + " (k bigint PRIMARY KEY, v text)"
+	case "alter":
+		stmt = "ALTER TABLE " + table + " ADD c int"
+	case "drop":
+		stmt = "DROP TABLE " + table
 	}
-	verify(t, s, gocql.One, "older than the sync period", old)
-	verifySSTables(t, lfs.Dir())
+	err := s.Query(stmt).Exec()
+	d.ops = append(d.ops, ddlOp{kind: kind, table: table, res: classify(err)})
+	return err
+}
+
+// check returns how many schema changes were acknowledged and how many of
+// those the schema no longer shows: an acknowledged CREATE's table exists
+// unless a DROP of it was tried, an acknowledged ALTER's column exists
+// unless a DROP was tried, an acknowledged DROP's table does not exist.
+func (d *ddlLog) check(t *testing.T, s *gocql.Session) (acked, lost int) {
+	t.Helper()
+	dropTried := map[string]bool{}
+	for _, o := range d.ops {
+		if o.kind == "drop" && o.res != failed {
+			dropTried[o.table] = true
+		}
+	}
+	for _, o := range d.ops {
+		if o.res != ok {
+			continue
+		}
+		acked++
+		var err error
+		switch o.kind {
+		case "create":
+			err = s.Query("SELECT k FROM " + o.table + " LIMIT 1").Exec()
+		case "alter":
+			err = s.Query("SELECT c FROM " + o.table + " LIMIT 1").Exec()
+		case "drop":
+			if s.Query("SELECT k FROM "+o.table+" LIMIT 1").Exec() == nil {
+				err = errors.New("the table is still there")
+			}
+		}
+		if err != nil && (o.kind == "drop" || !dropTried[o.table]) {
+			lost++
+			t.Errorf("acknowledged %s of %s lost in the power loss: %v", strings.ToUpper(o.kind), o.table, err)
+		}
+	}
+	t.Logf("%d acknowledged schema changes, %d lost", acked, lost)
+	return acked, lost
 }

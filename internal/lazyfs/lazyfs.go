@@ -19,14 +19,24 @@
 //
 // A crash unmounts the file system and mounts the survivors in its place:
 // stop every process using it first (kill -9, as the power would).
+//
+// A power loss at an exact point is Freeze (the disk takes no more
+// changes: they wait, reads go on), kill -9 of every process using the
+// file system, Cut (the waiting changes fail, so that the killed
+// processes, blocked in them, can exit) and Crash. What survives is then
+// what was synced at the freeze, however late the kill comes: no change
+// after it reaches the model, and no fsync after it returns, so nothing
+// after it can have been acknowledged as durable.
 package lazyfs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -58,11 +68,18 @@ type FS struct {
 	root    *node
 	nextIno uint64
 	server  *fuse.Server
+
+	pmu    sync.Mutex // guards the power state below
+	frozen bool       // changes wait, once allow is spent
+	allow  int        // changes that still go through after Freeze
+	cut    bool       // changes fail at once
+	cutCh  chan struct{}
+	held   int // changes waiting or failed since the freeze
 }
 
 // Mount mounts an empty lazy file system on dir, which must exist.
 func Mount(dir string) (*FS, error) {
-	f := &FS{dir: dir, nextIno: 1}
+	f := &FS{dir: dir, nextIno: 1, cutCh: make(chan struct{})}
 	f.root = f.newNode(true, 0o755)
 	if err := f.mount(); err != nil {
 		return nil, err
@@ -109,17 +126,77 @@ func (f *FS) Unmount() error {
 	return err
 }
 
+// Freeze stops the disk taking changes after n more: writes, truncations,
+// fsyncs, creations, renames, links and removals then wait (until Cut) and
+// never reach the model. Reads go on.
+func (f *FS) Freeze(n int) {
+	f.pmu.Lock()
+	defer f.pmu.Unlock()
+	if !f.frozen {
+		f.frozen, f.allow = true, n
+	}
+}
+
+// Cut fails every change waiting at a freeze, and every later one, with
+// EIO, until Crash.
+func (f *FS) Cut() {
+	f.pmu.Lock()
+	defer f.pmu.Unlock()
+	if !f.cut {
+		f.cut = true
+		close(f.cutCh)
+	}
+}
+
+// Held reports how many changes the freeze has stopped so far: 0 means
+// nothing tried to change the disk after it.
+func (f *FS) Held() int {
+	f.pmu.Lock()
+	defer f.pmu.Unlock()
+	return f.held
+}
+
+// gate lets a change through, or holds it as Freeze and Cut say.
+func (f *FS) gate(ctx context.Context) syscall.Errno {
+	f.pmu.Lock()
+	switch {
+	case f.cut:
+		f.held++
+		f.pmu.Unlock()
+		return syscall.EIO
+	case !f.frozen:
+		f.pmu.Unlock()
+		return 0
+	case f.allow > 0:
+		f.allow--
+		f.pmu.Unlock()
+		return 0
+	}
+	f.held++
+	ch := f.cutCh
+	f.pmu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done(): // the kernel interrupted the request
+	}
+	return syscall.EIO
+}
+
 // Crash simulates a power loss: it unmounts the file system, drops
 // everything not synced (see the package comment; torn keeps a random
 // prefix of each file's pending bytes, drawn from rng) and mounts what
-// survives in its place.
+// survives in its place, taking changes again.
 func (f *FS) Crash(torn bool, rng *rand.Rand) error {
+	f.Cut() // nothing waits at a freeze while unmounting
 	if err := f.Unmount(); err != nil {
 		return fmt.Errorf("lazyfs: unmount %s: %w", f.dir, err)
 	}
 	f.mu.Lock()
 	f.root = survivor(f.root, map[*node]*node{}, torn, rng)
 	f.mu.Unlock()
+	f.pmu.Lock()
+	f.frozen, f.allow, f.cut, f.held, f.cutCh = false, 0, false, 0, make(chan struct{})
+	f.pmu.Unlock()
 	return f.mount()
 }
 

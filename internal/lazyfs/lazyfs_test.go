@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"syscall"
 	"testing"
 
 	"wcdb/internal/vfs"
@@ -224,4 +226,55 @@ func TestTornKeepsAPrefix(t *testing.T) {
 	if torn == 0 {
 		t.Fatal("no torn crash in 8 kept any of the unsynced growth")
 	}
+}
+
+// TestFreezeHoldsChanges: after Freeze(1) one more change goes through;
+// the next (an fsync) waits, reads go on, Cut fails the waiting fsync,
+// and the crash keeps what was synced before the freeze.
+func TestFreezeHoldsChanges(t *testing.T) {
+	f := mount(t)
+	p := filepath.Join(f.Dir(), "a")
+	write(t, p, []byte("synced"), true)
+	syncDir(t, f.Dir())
+	w, err := osfs.OpenReadWrite(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	f.Freeze(1)
+	if _, err := w.Write([]byte("SYNCED")); err != nil { // the one allowed
+		t.Fatalf("the change allowed after the freeze: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Sync() }()
+	for f.Held() == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("fsync returned during the freeze: %v", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	if got := content(t, p); string(got) != "SYNCED" {
+		t.Fatalf("read during the freeze: %q", got)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("fsync returned during the freeze: %v", err)
+	default:
+	}
+	f.Cut()
+	if err := <-done; !errors.Is(err, syscall.EIO) {
+		t.Fatalf("fsync after Cut: %v, want EIO", err)
+	}
+	if _, err := osfs.Create(filepath.Join(f.Dir(), "b")); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("a creation after Cut: %v, want EIO", err)
+	}
+	w.Close()
+	crash(t, f)
+	if got := content(t, p); string(got) != "synced" {
+		t.Fatalf("after the crash: %q, want %q", got, "synced")
+	}
+	// Taking changes again.
+	write(t, filepath.Join(f.Dir(), "c"), []byte("x"), true)
 }

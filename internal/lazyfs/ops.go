@@ -70,6 +70,9 @@ func (p *fnode) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.AttrOut)
 }
 
 func (p *fnode) Setattr(ctx context.Context, _ fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if e := p.f.gate(ctx); e != 0 {
+		return e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	if sz, ok := in.GetSize(); ok {
@@ -126,6 +129,9 @@ func (p *fnode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 }
 
 func (p *fnode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if e := p.f.gate(ctx); e != 0 {
+		return nil, e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	if p.n.ents[name] != nil {
@@ -138,6 +144,9 @@ func (p *fnode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.E
 }
 
 func (p *fnode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	if e := p.f.gate(ctx); e != 0 {
+		return nil, nil, 0, e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	c := p.n.ents[name]
@@ -159,6 +168,11 @@ func (p *fnode) Create(ctx context.Context, name string, flags uint32, mode uint
 }
 
 func (p *fnode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if flags&syscall.O_TRUNC != 0 {
+		if e := p.f.gate(ctx); e != 0 {
+			return nil, 0, e
+		}
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	if p.n.dir {
@@ -183,6 +197,9 @@ func (p *fnode) Read(ctx context.Context, _ fs.FileHandle, dest []byte, off int6
 }
 
 func (p *fnode) Write(ctx context.Context, _ fs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
+	if e := p.f.gate(ctx); e != 0 {
+		return 0, e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	if end := int(off) + len(data); end > len(p.n.data) {
@@ -195,6 +212,9 @@ func (p *fnode) Write(ctx context.Context, _ fs.FileHandle, data []byte, off int
 
 // Fsync makes a file's bytes, or a directory's entries, durable.
 func (p *fnode) Fsync(ctx context.Context, _ fs.FileHandle, flags uint32) syscall.Errno {
+	if e := p.f.gate(ctx); e != 0 {
+		return e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	if p.n.dir {
@@ -208,6 +228,9 @@ func (p *fnode) Fsync(ctx context.Context, _ fs.FileHandle, flags uint32) syscal
 func (p *fnode) Flush(ctx context.Context, _ fs.FileHandle) syscall.Errno { return 0 }
 
 func (p *fnode) Unlink(ctx context.Context, name string) syscall.Errno {
+	if e := p.f.gate(ctx); e != 0 {
+		return e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	c := p.n.ents[name]
@@ -223,6 +246,9 @@ func (p *fnode) Unlink(ctx context.Context, name string) syscall.Errno {
 }
 
 func (p *fnode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if e := p.f.gate(ctx); e != 0 {
+		return e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	c := p.n.ents[name]
@@ -243,6 +269,9 @@ func (p *fnode) Rmdir(ctx context.Context, name string) syscall.Errno {
 const renameNoReplace = 1
 
 func (p *fnode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if e := p.f.gate(ctx); e != 0 {
+		return e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	np, ok := newParent.(*fnode)
@@ -275,6 +304,9 @@ func (p *fnode) Rename(ctx context.Context, name string, newParent fs.InodeEmbed
 }
 
 func (p *fnode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if e := p.f.gate(ctx); e != 0 {
+		return nil, e
+	}
 	p.f.mu.Lock()
 	defer p.f.mu.Unlock()
 	t, ok := target.(*fnode)

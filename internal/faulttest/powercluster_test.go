@@ -1,0 +1,105 @@
+package faulttest
+
+import (
+	"time"
+
+	"github.com/gocql/gocql"
+)
+
+// lossOfCluster: three nodes lose power at once under a QUORUM write
+// load; once all are back, every write their mode owes is there at ALL.
+func lossOfCluster(r *plRun) {
+	r.start()
+	s := r.f.session(r.f.nodes, sessionOpts{})
+	createSchema(r.t, s, "{'class': 'SimpleStrategy', 'replication_factor': 3}")
+	var ws []*writer
+	for range 4 {
+		ws = append(ws, r.h.writer(s, gocql.Quorum))
+	}
+	l := run(time.Millisecond, ws...)
+	want := 500 + r.rng.IntN(1000)
+	waitUntil(60*time.Second, 10*time.Millisecond, func() bool {
+		return len(r.h.pick(func(o *op) bool { return o.res == ok })) >= want
+	})
+	r.owe()
+	r.loss(r.rng.IntN(40))
+	l.stop()
+	s.Close()
+	r.start()
+	r.check(r.f.session(r.f.nodes, sessionOpts{}), gocql.All)
+}
+
+// lossDuringJoin: a fourth node joins a cluster of three under a QUORUM
+// load, its sources throttled so that its streams take seconds; every
+// node loses power while it streams. Back up, the fourth node resumes
+// its join and turns NORMAL, and every write the mode owes is there,
+// through each node alone (at ONE) and at ALL.
+func lossDuringJoin(r *plRun) {
+	f := r.f
+	n1, n2, n3, n4 := f.nodes[0], f.nodes[1], f.nodes[2], f.nodes[3]
+	sources := []*node{n1, n2, n3}
+	r.start(sources...)
+	s := f.session([]*node{n1, n2}, sessionOpts{})
+	createTopologySchema(r.t, s)
+	preload(r.t, &r.h, s, tableRF1, 3000, 1000, 16)
+	preload(r.t, &r.h, s, tableRF3, 1000, 100, 16)
+	f.setStreamThroughput(128<<10, sources...)
+
+	l := startLoad(&r.h, s, 2, 2*time.Millisecond, tableRF1, tableRF3)
+	r.marks[n4.i-1] = n4.log.len()
+	serving := f.spawn(n4)
+	var last string
+	var got int64
+	want := int64(128<<10 + r.rng.IntN(384<<10))
+	streaming := waitUntil(30*time.Second, 50*time.Millisecond, func() bool {
+		select {
+		case <-serving:
+			return true
+		case <-n4.p.exited:
+			return true
+		default:
+		}
+		ns, err := f.netstats(n4)
+		if err != nil {
+			last = err.Error()
+			return false
+		}
+		last = ns.received()
+		got = 0
+		for _, ss := range ns.Sessions {
+			if ss.Direction == "receiving" {
+				got += ss.BytesStreamed
+			}
+		}
+		return got >= want
+	})
+	select {
+	case <-serving:
+		l.stop()
+		r.t.Fatalf("node 4 finished its join before the power loss (last netstats: %s)", last)
+	case <-n4.p.exited:
+		l.stop()
+		r.t.Fatalf("node 4 exited during its join: %v", n4.p.cmd.ProcessState)
+	default:
+	}
+	if !streaming {
+		l.stop()
+		r.t.Fatalf("node 4 did not receive %d bytes within 30s: %s", want, last)
+	}
+	r.t.Logf("node 4 streaming: %s", last)
+	r.res.targeted, r.res.hits = 1, 1
+	r.loss(r.rng.IntN(40))
+	l.stop()
+	s.Close()
+
+	r.start(sources...)
+	r.start(n4)
+	f.waitRing("every node lists 4 nodes up and NORMAL", 30*time.Second, f.nodes, f.nodes)
+	if ns, err := f.netstats(n4); err == nil {
+		r.t.Logf("node 4's netstats after the restart: %s", ns.received())
+	}
+	if r.mode != "periodic" {
+		checkEachNode(r.t, f, &r.h, f.nodes, tableRF1, tableRF3)
+	}
+	r.check(f.session(f.nodes, sessionOpts{}), gocql.All)
+}
