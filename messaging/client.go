@@ -32,6 +32,9 @@ type Peer interface {
 	SchemaPush(ctx context.Context, ms []mutation.Mutation) error
 	// Admin sends an operator's request to the peer.
 	Admin(ctx context.Context, args []string) ([]byte, error)
+	// Call sends a request of a service above messaging (method names it;
+	// the bytes are the service's) and returns the answer.
+	Call(ctx context.Context, method string, req []byte) ([]byte, error)
 	// Ping checks the peer answers, and returns its version.
 	Ping(ctx context.Context) (Version, error)
 }
@@ -304,6 +307,16 @@ func (c *Client) Ping(ctx context.Context) (Version, error) {
 // SchemaPush sends schema mutations for the peer to merge.
 func (c *Client) SchemaPush(ctx context.Context, ms []mutation.Mutation) error {
 	return c.invoke(ctx, opSchemaPush, &mutationsMsg{ms: ms}, &emptyMsg{})
+}
+
+// Call sends a request of a service above messaging and returns the
+// answer.
+func (c *Client) Call(ctx context.Context, method string, req []byte) ([]byte, error) {
+	var resp blobMsg
+	if err := c.invoke(ctx, opCall, &argsMsg{args: []string{method, string(req)}}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.b, nil
 }
 
 // Admin sends an operator's request and returns the answer.

@@ -415,6 +415,40 @@ func TestGRPCSchemaPushAndAdmin(t *testing.T) {
 	}
 }
 
+// TestGRPCCall: a service's call reaches its handler with its method and
+// bytes (binary ones included), and its answer or error comes back.
+func TestGRPCCall(t *testing.T) {
+	ctx := context.Background()
+	opts := ServerOptions{Call: func(_ context.Context, method string, req []byte) ([]byte, error) {
+		if method != "echo" {
+			return nil, errors.New("no method " + method)
+		}
+		return append([]byte{0xff}, req...), nil
+	}}
+	_, addr := startServer(t, openReplica(t), opts)
+	c := dial(t, addr, DialOptions{})
+	b, err := c.Call(ctx, "echo", []byte{0, 1, 0xfe})
+	if err != nil || !bytes.Equal(b, []byte{0xff, 0, 1, 0xfe}) {
+		t.Fatalf("call: got %x, %v", b, err)
+	}
+	if _, err := c.Call(ctx, "other", nil); err == nil || !strings.Contains(err.Error(), "no method other") {
+		t.Fatalf("call error: got %v, want the handler's error", err)
+	}
+	_, addr2 := startServer(t, openReplica(t), ServerOptions{})
+	if _, err := dial(t, addr2, DialOptions{}).Call(ctx, "echo", nil); err == nil {
+		t.Fatal("call to a node without calls: no error")
+	}
+	// The in-memory network serves calls alike.
+	n := NewNetwork()
+	defer n.Close()
+	if err := n.Register("a", openReplica(t), opts); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := n.Replica("b", "a").Call(ctx, "echo", []byte("x")); err != nil || string(b) != "\xffx" {
+		t.Fatalf("network call: got %q, %v", b, err)
+	}
+}
+
 // TestGRPCStopAndRestart checks that calls to a stopped server fail as
 // unavailable, and that the client reconnects once it is back.
 func TestGRPCStopAndRestart(t *testing.T) {

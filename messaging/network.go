@@ -403,6 +403,14 @@ func (p *netPeer) SchemaPush(ctx context.Context, ms []mutation.Mutation) error 
 	return p.call(ctx, opSchemaPush, &mutationsMsg{ms: ms}, &emptyMsg{})
 }
 
+func (p *netPeer) Call(ctx context.Context, method string, req []byte) ([]byte, error) {
+	var resp blobMsg
+	if err := p.call(ctx, opCall, &argsMsg{args: []string{method, string(req)}}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.b, nil
+}
+
 func (p *netPeer) Admin(ctx context.Context, args []string) ([]byte, error) {
 	var resp blobMsg
 	if err := p.call(ctx, opAdmin, &argsMsg{args: args}, &resp); err != nil {

@@ -27,6 +27,10 @@ type ServerOptions struct {
 	// Admin answers operators' requests (wcdb admin): args name the
 	// request, the answer is opaque to messaging. Nil: Admin fails.
 	Admin func(ctx context.Context, args []string) ([]byte, error)
+	// Call answers a peer's Client.Call: services above messaging (repair)
+	// name a method and carry their own request and answer bytes. Nil:
+	// Call fails.
+	Call func(ctx context.Context, method string, req []byte) ([]byte, error)
 	// Fetch answers a peer's Client.Fetch: it gets the request's bytes and
 	// sends the answer as frames, each a message; gRPC's flow control
 	// blocks send while the peer is behind. Nil: Fetch fails.

@@ -27,6 +27,7 @@ const (
 	opSchemaPush = "SchemaPush"
 	opAdmin      = "Admin"
 	opApplyBatch = "ApplyBatch"
+	opCall       = "Call"
 )
 
 // fullMethods holds each op's gRPC method path, "/wcdb.Internode/<op>",
@@ -34,7 +35,7 @@ const (
 var fullMethods = func() map[string]string {
 	m := map[string]string{}
 	for _, op := range []string{opApply, opRead, opDigest, opReadRange, opApplyHints, opSchemaPull, opPing,
-		opSchemaPush, opAdmin, opApplyBatch, opStream, opFetch} {
+		opSchemaPush, opAdmin, opApplyBatch, opCall, opStream, opFetch} {
 		m[op] = "/" + ServiceName + "/" + op
 	}
 	return m
@@ -55,6 +56,7 @@ type handler struct {
 	schema  func(context.Context) ([]mutation.Mutation, error)
 	push    func(context.Context, []mutation.Mutation) error
 	admin   func(context.Context, []string) ([]byte, error)
+	call    func(ctx context.Context, method string, req []byte) ([]byte, error)
 	fetch   func(ctx context.Context, req []byte, send func([]byte) error) error
 	version Version
 	// inflight, when not nil, holds a token per request being served.
@@ -71,7 +73,7 @@ type handler struct {
 }
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
-	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin, fetch: opts.Fetch, stopping: make(chan struct{}),
+	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin, call: opts.Call, fetch: opts.Fetch, stopping: make(chan struct{}),
 		work:    make(chan func()),
 		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
 	if opts.MaxInFlight > 0 {
@@ -142,6 +144,16 @@ func (h *handler) serve(ctx context.Context, op string, req message) (message, e
 		}
 		b, err := h.admin(ctx, req.(*argsMsg).args)
 		return &blobMsg{b: b}, err
+	case opCall:
+		args := req.(*argsMsg).args
+		if len(args) != 2 {
+			return nil, fmt.Errorf("%w: a call of %d arguments", ErrCorrupt, len(args))
+		}
+		if h.call == nil {
+			return nil, fmt.Errorf("messaging: node serves no %s calls", args[0])
+		}
+		b, err := h.call(ctx, args[0], []byte(args[1]))
+		return &blobMsg{b: b}, err
 	}
 	return nil, fmt.Errorf("messaging: unknown method %q", op)
 }
@@ -158,7 +170,7 @@ func newRequest(op string) (message, bool) {
 		return &rangeMsg{}, true
 	case opApplyHints, opSchemaPush, opApplyBatch:
 		return &mutationsMsg{}, true
-	case opAdmin:
+	case opAdmin, opCall:
 		return &argsMsg{}, true
 	case opSchemaPull, opPing:
 		return &emptyMsg{}, true
@@ -176,7 +188,7 @@ var serviceDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{
 		method(opApply), method(opRead), method(opDigest), method(opReadRange),
 		method(opApplyHints), method(opSchemaPull), method(opPing), method(opSchemaPush),
-		method(opAdmin), method(opApplyBatch),
+		method(opAdmin), method(opApplyBatch), method(opCall),
 	},
 	Streams:  []grpc.StreamDesc{streamDesc(), fetchDesc()},
 	Metadata: "messaging/wire.go",

@@ -63,8 +63,9 @@ Bodies, by kind:
 	             position — ReadRange response
 	9 version    u8 wire version; uv len, node; uv len, release — Ping
 	             response
-	10 args      uv n; n × (uv len, bytes) — Admin request
-	11 blob      uv len, bytes — Admin response
+	10 args      uv n; n × (uv len, bytes) — Admin request; Call request
+	             (two: the method, the service's request bytes)
+	11 blob      uv len, bytes — Admin and Call responses
 	12 frame     uv id; op u8 (1 Apply, 2 Read, 3 Digest, 4 ApplyBatch);
 	             code u8 (answers: 0, or the gRPC status code of the
 	             error); uv timeout in µs (requests: the caller's wait, 0

@@ -20,6 +20,7 @@ func TestRequestRoundTrip(t *testing.T) {
 			Ranges: []ring.Range{{Start: ring.MinToken, End: ring.MinToken}, {Start: 5, End: -7}, {Start: -1, End: ring.MaxToken}},
 			Skip:   []uint64{1, 300, 1 << 40}, SSTableFormat: 2},
 		{Session: strings.Repeat("s", MaxSessionLen), Ranges: []ring.Range{{Start: 0, End: 1}}, SSTableFormat: 1<<32 - 1},
+		{Session: "repair-1", Keys: []mutation.Key{{Token: -5, Bytes: []byte("a")}, {Token: -5, Bytes: []byte("b")}, {Token: 7, Bytes: []byte{}}}},
 	}
 	for _, r := range reqs {
 		b := r.Encode()
@@ -44,7 +45,7 @@ func TestRequestRoundTrip(t *testing.T) {
 	}
 	// A well-formed request of another version is told apart.
 	b := reqs[1].Encode()
-	b[0] = FormatVersion + 1
+	b[0] = keysVersion + 1
 	b = finishFrame(b[:len(b)-4])
 	if _, err := DecodeRequest(b); !errors.Is(err, ErrVersion) {
 		t.Fatalf("version %d: got %v, want ErrVersion", b[0], err)

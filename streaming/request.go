@@ -30,13 +30,23 @@ type Request struct {
 	// in the ranges are sent as they are stored (block entries), both much
 	// cheaper than entry by entry. Fetch sets it when 0.
 	SSTableFormat uint32
+	// Keys, if set, asks for these partitions instead of Ranges (repair
+	// sends what differs): the sender reads each as the replica's raw data
+	// (memtables and SSTables merged, tombstones kept) and sends them all
+	// as one entries section of source file 0. Ascending (token, key)
+	// order, no duplicates.
+	Keys []mutation.Key
 }
+
+// keysVersion is the request format version of a request with Keys; one
+// without goes as FormatVersion, which nodes that do not know Keys read.
+const keysVersion = 3
 
 // MaxSessionLen bounds Request.Session.
 const MaxSessionLen = 1 << 10
 
-// The request format, version 2, laid out as version 1 (the requester sends
-// it; the sender decodes it with DecodeRequest):
+// The request format, version 2, laid out as version 1, or 3 when it has
+// keys (the requester sends it; the sender decodes it with DecodeRequest):
 //
 //	+---------+------------------------+----------+
 //	| version | uvarint len | session  | table id |
@@ -49,6 +59,9 @@ const MaxSessionLen = 1 << 10
 //	+-----------+-------------------------------------------+
 //	| uvarint SSTable format (0: no whole files)            |
 //	+-------------------------------------------------------+
+//	| version 3 only: uvarint k | k × (token int64BE        |  keys
+//	|                 | uvarint len | key bytes)            |
+//	+-------------------------------------------------------+
 //	| crc32c u32LE of everything before                     |
 //	+-------------------------------------------------------+
 
@@ -57,7 +70,11 @@ const MaxSessionLen = 1 << 10
 // refused by the sender.
 func (r Request) Encode() []byte {
 	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(r.Session)+16+binary.MaxVarintLen64*2+16*len(r.Ranges)+4*len(r.Skip)+binary.MaxVarintLen32+4)
-	b = append(b, FormatVersion)
+	if len(r.Keys) > 0 {
+		b = append(b, keysVersion)
+	} else {
+		b = append(b, FormatVersion)
+	}
 	b = appendLenPrefixed(b, []byte(r.Session))
 	b = append(b, r.Table[:]...)
 	b = binary.AppendUvarint(b, uint64(len(r.Ranges)))
@@ -70,6 +87,13 @@ func (r Request) Encode() []byte {
 		b = binary.AppendUvarint(b, s)
 	}
 	b = binary.AppendUvarint(b, uint64(r.SSTableFormat))
+	if len(r.Keys) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(r.Keys)))
+		for _, k := range r.Keys {
+			b = binary.BigEndian.AppendUint64(b, uint64(k.Token))
+			b = appendLenPrefixed(b, k.Bytes)
+		}
+	}
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
@@ -85,8 +109,9 @@ func DecodeRequest(b []byte) (Request, error) {
 	if got, want := crc32.Checksum(b[:n], castagnoli), binary.LittleEndian.Uint32(b[n:]); got != want {
 		return r, corruptf("request checksum mismatch: got %08x, want %08x", got, want)
 	}
-	if b[0] != FormatVersion {
-		return r, fmt.Errorf("%w: request version %d (this node speaks %d)", ErrVersion, b[0], FormatVersion)
+	version := b[0]
+	if version != FormatVersion && version != keysVersion {
+		return r, fmt.Errorf("%w: request version %d (this node speaks %d and %d)", ErrVersion, b[0], FormatVersion, keysVersion)
 	}
 	b = b[1:n]
 	s, b, ok := lenPrefixed(b)
@@ -131,6 +156,29 @@ func DecodeRequest(b []byte) (Request, error) {
 	}
 	r.SSTableFormat = uint32(f)
 	b = b[k:]
+	if version == keysVersion {
+		nk, k := binary.Uvarint(b)
+		if k <= 0 || nk == 0 || nk > uint64(len(b)-k)/9 {
+			return r, corruptf("request: malformed key count")
+		}
+		b = b[k:]
+		r.Keys = make([]mutation.Key, nk)
+		for i := range r.Keys {
+			if len(b) < 8 {
+				return r, corruptf("request: short key %d", i)
+			}
+			tok := int64(binary.BigEndian.Uint64(b))
+			kb, rest, ok := lenPrefixed(b[8:])
+			if !ok {
+				return r, corruptf("request: malformed key %d", i)
+			}
+			r.Keys[i] = mutation.Key{Token: tok, Bytes: kb}
+			if i > 0 && r.Keys[i-1].Compare(r.Keys[i]) >= 0 {
+				return r, corruptf("request: keys out of order at %d", i)
+			}
+			b = rest
+		}
+	}
 	if len(b) != 0 {
 		return r, corruptf("request: %d trailing bytes", len(b))
 	}

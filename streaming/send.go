@@ -143,6 +143,9 @@ func sendSession(ctx context.Context, t *storage.Table, req Request, th *Throttl
 	if req.Table != t.ID() {
 		return s.st, fmt.Errorf("streaming: request for table %x sent to table %x", req.Table, t.ID())
 	}
+	if len(req.Keys) > 0 {
+		return s.st, s.keys(t, req.Keys)
+	}
 	if err := t.Flush(); err != nil {
 		return s.st, fmt.Errorf("streaming: flush before sending: %w", err)
 	}
@@ -388,6 +391,50 @@ func (s *sender) span(it *sstable.BlockIter, sp span, blocks bool) error {
 		return s.endPartition()
 	}
 	return nil
+}
+
+// keys sends the partitions of a request's keys, read from memtables and
+// SSTables merged (storage's raw reads), as one entries section of source
+// file 0.
+func (s *sender) keys(t *storage.Table, keys []mutation.Key) error {
+	s.prog.plan(1, 0)
+	if err := s.control(kindSessionStart, 1, 0); err != nil {
+		return err
+	}
+	if err := s.startSection(0, 0, modeEntries); err != nil {
+		return err
+	}
+	var hdr, row []byte
+	for _, k := range keys {
+		p, err := t.Read(storage.Query{Key: k, Raw: true})
+		if err != nil {
+			return fmt.Errorf("streaming: read: %w", err)
+		}
+		if p == nil {
+			continue
+		}
+		hdr = mutation.AppendHeader(hdr[:0], &mutation.Header{Deletion: p.Deletion, RangeTombstones: p.RangeTombstones, Static: p.Static})
+		s.buf = appendPartitionEntry(s.buf, p.Key, hdr)
+		s.parts++
+		if err := s.added(); err != nil {
+			return err
+		}
+		for i := range p.Rows {
+			row = mutation.AppendRow(row[:0], &p.Rows[i])
+			s.buf = appendRowEntry(s.buf, p.Rows[i].Clustering, row)
+			s.rows++
+			if err := s.added(); err != nil {
+				return err
+			}
+		}
+		if err := s.endPartition(); err != nil {
+			return err
+		}
+	}
+	if err := s.endSection(); err != nil {
+		return err
+	}
+	return s.control(kindSessionEnd, uint64(s.st.Files), uint64(s.st.Bytes))
 }
 
 // inSpan reports whether every entry of a block belongs to partitions of

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"wcdb/internal/vfs"
+	"wcdb/mutation"
 	"wcdb/ring"
 	"wcdb/sstable"
 	"wcdb/storage"
@@ -118,6 +119,30 @@ func TestStreamIncludesMemtable(t *testing.T) {
 	if len(dump(t, dst, nil)) != 50 {
 		t.Fatal("memtable data not streamed")
 	}
+}
+
+// TestStreamKeys: a request for keys gets those partitions, read from
+// memtable and SSTables merged, tombstones kept, and nothing else; a key
+// the sender does not hold is skipped.
+func TestStreamKeys(t *testing.T) {
+	_, src := openEngine(t)
+	fill(t, src, 200)
+	var keys []mutation.Key
+	want := map[int64]bool{}
+	for _, i := range []int{3, 50, 99, 100, 150, 210, 5000} { // 5000: absent
+		keys = append(keys, pkey(i))
+		want[pkey(i).Token] = i < 220
+	}
+	slices.SortFunc(keys, func(a, b mutation.Key) int { return a.Compare(b) })
+	_, dst := openEngine(t)
+	frames, st := collect(t, src, Request{Table: testTable, Keys: keys}, 256)
+	if _, err := Receive(context.Background(), dst, replay(frames), nil); err != nil {
+		t.Fatal(err)
+	}
+	if st.Partitions != 6 {
+		t.Errorf("sent %d partitions, want 6", st.Partitions)
+	}
+	sameLines(t, "receiver", dump(t, dst, nil), dump(t, src, func(tok int64) bool { return want[tok] }))
 }
 
 // TestStreamFrameSequence: the frames follow H (S D* F)* Z, and a file that
