@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
+	"wcdb/mutation"
 	"wcdb/sstable"
 	"wcdb/storage"
 )
@@ -486,6 +488,9 @@ func fetch(ctx context.Context, t *storage.Table, req Request,
 		return total, fmt.Errorf("streaming: request for table %x fetched into table %x", req.Table, t.ID())
 	}
 	ss := spans(req.Ranges)
+	if len(req.Keys) > 0 {
+		ss = keySpans(req.Keys)
+	}
 	skip := slices.Clone(req.Skip)
 	if req.SSTableFormat == 0 {
 		req.SSTableFormat = sstable.FormatVersion
@@ -516,6 +521,23 @@ func fetch(ctx context.Context, t *storage.Table, req Request,
 		}
 		backoff = min(2*backoff, MaxBackoff)
 	}
+}
+
+// keySpans returns the spans of the tokens of keys (in ring order): a
+// fetch of keys accepts partitions of those tokens only.
+func keySpans(keys []mutation.Key) []span {
+	var out []span
+	for _, k := range keys {
+		if n := len(out); n > 0 && out[n-1].end == k.Token {
+			continue
+		}
+		s := span{k.Token - 1, k.Token}
+		if k.Token == math.MinInt64 {
+			s = span{math.MinInt64, math.MinInt64}
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func fetchOnce(ctx context.Context, t *storage.Table, req Request, ss []span,
