@@ -21,6 +21,10 @@ const descentStep = 4
 // maxIndices bounds the nodes or leaves one call asks for.
 const maxIndices = 1 << 16
 
+// callTimeout bounds one call to a peer: a prepare scans the peer's data
+// in the range.
+const callTimeout = 10 * time.Minute
+
 // minDepth keeps a tree fine enough when this replica holds little of a
 // range that others hold much of (a replaced disk): 1,024 leaves.
 const minDepth = 10
@@ -341,7 +345,9 @@ func (s *Service) exchange(ctx context.Context, t *storage.Table, job RangeJob, 
 		if len(keys) == 0 {
 			continue
 		}
-		b, err := peers[i].p.Call(ctx, MethodPull, pullReq{session: job.Session, source: s.cfg.Self, keys: keys}.encode())
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		b, err := peers[i].p.Call(cctx, MethodPull, pullReq{session: job.Session, source: s.cfg.Self, keys: keys}.encode())
+		cancel()
 		if err != nil {
 			return fmt.Errorf("repair: push of %d partitions to %s: %w", len(keys), peers[i].host, err)
 		}
@@ -373,6 +379,8 @@ type trafficCounter struct {
 }
 
 func (c *trafficCounter) call(ctx context.Context, p Peer, method string, req []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	b, err := p.Call(ctx, method, req)
 	c.mu.Lock()
 	c.n += int64(len(req) + len(b))

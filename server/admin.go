@@ -185,6 +185,8 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 		c.throttle.SetRate(n)
 		c.log.Info("stream throughput changed", "bytes_per_sec", n)
 		return json.Marshal(n)
+	case "repair":
+		return c.repairAdmin(args)
 	case "getendpoints":
 		if len(args) != 4 {
 			return nil, errors.New("usage: getendpoints keyspace table key")

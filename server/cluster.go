@@ -29,6 +29,7 @@ import (
 	"wcdb/messaging"
 	"wcdb/mutation"
 	"wcdb/query"
+	"wcdb/repair"
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/schema"
@@ -65,6 +66,11 @@ type clusterState struct {
 	streams  *streaming.Registry
 	throttle *streaming.Throttle
 
+	// repair answers other replicas' repair calls and runs this node's
+	// repairs; reps lists those.
+	repair *repair.Service
+	reps   repairs
+
 	// leaving is set while a decommission runs; exit is closed once the
 	// node has left the cluster, for its process to end.
 	leaving  atomic.Bool
@@ -88,9 +94,11 @@ type peerConn struct {
 }
 
 func newClusterState(cfg *Config, log *slog.Logger, hostID [16]byte, e *storage.Engine, local replication.Replica) *clusterState {
-	return &clusterState{cfg: cfg, log: log, hostID: ring.NodeID(schema.UUID(hostID).String()), local: local,
+	c := &clusterState{cfg: cfg, log: log, hostID: ring.NodeID(schema.UUID(hostID).String()), local: local,
 		engine: e, peers: map[ring.NodeID]*peerConn{}, events: make(chan cluster.Event, 1024), quit: make(chan struct{}),
 		exit: make(chan struct{}), streams: streaming.NewRegistry(), throttle: streaming.NewThrottle(int64(cfg.StreamThroughputOutbound))}
+	c.repair = newRepairService(c)
+	return c
 }
 
 // The coordinator's view (replication.Cluster).

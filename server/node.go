@@ -130,6 +130,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		SchemaPull: n.exec.SchemaMutations,
 		SchemaPush: n.cl.mergeSchema,
 		Admin:      n.cl.admin,
+		Call:       n.cl.repair.Handle,
 		Fetch:      n.cl.serveFetch,
 		Node:       string(n.cl.hostID),
 		Release:    ReleaseVersion,

@@ -29,6 +29,8 @@ const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS
        wcdb admin removenode [--host HOST[:PORT]] HOST_ID|status|force
        wcdb admin rebuild [--host HOST[:PORT]] SOURCE_DC
        wcdb admin cleanup [--host HOST[:PORT]] [KEYSPACE [TABLE]]
+       wcdb admin repair [--host HOST[:PORT]] [-pr] [-local] [-st TOKEN -et TOKEN] [-j N] [--json] [KEYSPACE [TABLE...]]
+       wcdb admin repair status [--host HOST[:PORT]] [--json] [ID]
 
 commands (they ask one node over its internode port, 7000 unless --host
 names another):
@@ -56,6 +58,16 @@ names another):
                  once a keyspace's replication names it
   cleanup        the node rewrites its SSTables without the ranges it no
                  longer replicates (run on the old nodes after a join)
+  repair         anti-entropy repair, as nodetool repair: for every range
+                 of the tables (all keyspaces with replicas elsewhere unless
+                 named) the node replicates, the replicas compare hash trees
+                 of their data and exchange only the partitions that differ;
+                 prints progress until done. -pr: only the ranges the node
+                 is the first replica of (run on every node); -local: only
+                 the replicas of the node's datacenter; -st/-et: only the
+                 tokens in (st, et]; -j: ranges at once (1-4). A range with
+                 a replica down fails; rerun it. Flags go before KEYSPACE.
+                 status lists the node's repairs, running and recent
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is
@@ -85,6 +97,8 @@ func admin(args []string, stdout, stderr io.Writer) int {
 		return adminRebuildCmd(args[1:], stdout, stderr)
 	case "cleanup":
 		return adminCleanupCmd(args[1:], stdout, stderr)
+	case "repair":
+		return adminRepairCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0

@@ -89,13 +89,12 @@ func (m *matrixReport) table() string {
 // moment is one kind of power loss: what the node is doing when it
 // happens.
 type moment struct {
-	name    string
-	nodes   int
-	yaml    []string
-	torn    bool     // always torn crashes
-	modes   []string // in CI (all modes with WCDB_POWERLOSS_FULL)
-	run     func(r *plRun)
-	timeout time.Duration
+	name  string
+	nodes int
+	yaml  []string
+	torn  bool     // always torn crashes
+	modes []string // in CI (all modes with WCDB_POWERLOSS_FULL)
+	run   func(r *plRun)
 }
 
 var moments = []moment{

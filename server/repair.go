@@ -1,0 +1,364 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"wcdb/messaging"
+	"wcdb/mutation"
+	"wcdb/query/catalog"
+	"wcdb/repair"
+	"wcdb/replication"
+	"wcdb/ring"
+	"wcdb/storage"
+)
+
+// Repairs the node coordinates (wcdb admin repair, nodetool repair's
+// options): every range of the asked tables the node replicates (or, with
+// PrimaryRange, those it is the first replica of), each repaired among its
+// replicas by repair.Service.RepairRange.
+
+// AdminRepairRequest is the body of ["repair", "start", JSON].
+type AdminRepairRequest struct {
+	// Keyspace is the keyspace to repair; "" every keyspace with
+	// replicas on other nodes (the local system ones never).
+	Keyspace string `json:"keyspace,omitempty"`
+	// Tables restricts the repair to these tables of Keyspace.
+	Tables []string `json:"tables,omitempty"`
+	// PrimaryRange (-pr) repairs only the ranges the node is the first
+	// replica of: run on every node, it repairs each range once.
+	PrimaryRange bool `json:"primary_range,omitempty"`
+	// Local (-local) repairs among the replicas of the node's datacenter.
+	Local bool `json:"local,omitempty"`
+	// StartToken and EndToken (-st, -et) restrict the repair to the tokens
+	// in (StartToken, EndToken].
+	StartToken *int64 `json:"start_token,omitempty"`
+	EndToken   *int64 `json:"end_token,omitempty"`
+	// Jobs (-j) is how many ranges are repaired at once, 1 to 4.
+	Jobs int `json:"jobs,omitempty"`
+}
+
+// AdminRepair is a repair the node coordinates: the answer to start, and
+// what ["repair", "status"] lists.
+type AdminRepair struct {
+	ID      string             `json:"id"`
+	Request AdminRepairRequest `json:"request"`
+	// State is running, done or failed (some range failed: Errors says
+	// why; the rest were repaired, and a rerun repairs all again).
+	State  string   `json:"state"`
+	Errors []string `json:"errors,omitempty"`
+	// Tables and Ranges count what the repair covers (a range of a table
+	// is one session); RangesDone and RangesFailed what has finished.
+	Tables       int `json:"tables"`
+	Ranges       int `json:"ranges"`
+	RangesDone   int `json:"ranges_done"`
+	RangesFailed int `json:"ranges_failed"`
+	// Figures summed over the finished ranges (repair.RangeStats).
+	Partitions      int64     `json:"partitions"`
+	DataBytes       int64     `json:"data_bytes"`
+	Differing       int64     `json:"differing_partitions"`
+	Pulled          int64     `json:"pulled_partitions"`
+	Pushed          int64     `json:"pushed_partitions"`
+	TreeBytes       int64     `json:"tree_bytes"`
+	StreamBytes     int64     `json:"stream_bytes"`
+	Started         time.Time `json:"started"`
+	Finished        time.Time `json:"finished,omitzero"`
+	DurationSeconds float64   `json:"duration_seconds"`
+}
+
+// keptRepairs is how many finished repairs status still lists.
+const keptRepairs = 20
+
+// repairTask is one range of one table to repair.
+type repairTask struct {
+	keyspace, table string
+	id              mutation.TableID
+	rng             ring.Range
+	peers           []ring.NodeID
+}
+
+// repairs holds the node's repairs, running and recent.
+type repairs struct {
+	mu     sync.Mutex
+	jobs   []*AdminRepair // oldest first
+	active map[string]bool
+	seq    int
+}
+
+func newRepairService(c *clusterState) *repair.Service {
+	return repair.New(repair.Config{
+		Self:  string(c.hostID),
+		Table: func(id mutation.TableID) *storage.Table { return c.engine.Table(id) },
+		Peer: func(host string) (repair.Peer, error) {
+			p, err := c.peer(ring.NodeID(host))
+			if err != nil {
+				return nil, err
+			}
+			return p, nil
+		},
+		Names: func(id mutation.TableID) (string, string) {
+			if t := c.exec.Catalog().TableByID(id); t != nil {
+				return t.Keyspace, t.Name
+			}
+			return "", fmt.Sprintf("%x", id[:])
+		},
+		Streams: c.streams,
+	})
+}
+
+var _ repair.Peer = (*messaging.Client)(nil)
+
+// repairAdmin serves ["repair", "start", JSON] and ["repair", "status"
+// [ID]].
+func (c *clusterState) repairAdmin(args []string) ([]byte, error) {
+	switch {
+	case len(args) == 3 && args[1] == "start":
+		var req AdminRepairRequest
+		if err := json.Unmarshal([]byte(args[2]), &req); err != nil {
+			return nil, fmt.Errorf("repair: bad request: %w", err)
+		}
+		r, err := c.startRepair(req)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(r)
+	case (len(args) == 2 || len(args) == 3) && args[1] == "status":
+		c.reps.mu.Lock()
+		defer c.reps.mu.Unlock()
+		var out []AdminRepair
+		for _, j := range c.reps.jobs {
+			if len(args) == 3 && j.ID != args[2] {
+				continue
+			}
+			out = append(out, *j)
+		}
+		if len(args) == 3 && len(out) == 0 {
+			return nil, fmt.Errorf("repair: no repair %q on this node", args[2])
+		}
+		return json.Marshal(out)
+	}
+	return nil, errors.New("usage: repair start JSON | repair status [ID]")
+}
+
+// startRepair plans a repair and runs it in the background.
+func (c *clusterState) startRepair(req AdminRepairRequest) (*AdminRepair, error) {
+	if req.Jobs == 0 {
+		req.Jobs = 1
+	}
+	if req.Jobs < 1 || req.Jobs > 4 {
+		return nil, fmt.Errorf("repair: -j %d: between 1 and 4 ranges at once", req.Jobs)
+	}
+	if (req.StartToken == nil) != (req.EndToken == nil) {
+		return nil, errors.New("repair: -st and -et go together")
+	}
+	tasks, tables, err := c.planRepair(req)
+	if err != nil {
+		return nil, err
+	}
+	c.reps.mu.Lock()
+	c.reps.seq++
+	j := &AdminRepair{ID: fmt.Sprintf("%s-%d", c.hostID[:8], c.reps.seq), Request: req, State: "running",
+		Tables: tables, Ranges: len(tasks), Started: time.Now()}
+	c.reps.jobs = append(c.reps.jobs, j)
+	if len(c.reps.jobs) > keptRepairs {
+		c.reps.jobs = slices.Delete(c.reps.jobs, 0, len(c.reps.jobs)-keptRepairs)
+	}
+	snap := *j
+	c.reps.mu.Unlock()
+	c.log.Info("repair started", "id", j.ID, "keyspace", req.Keyspace, "tables", tables, "ranges", len(tasks))
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.runRepair(j, tasks, req.Jobs)
+	}()
+	return &snap, nil
+}
+
+// planRepair lists the ranges to repair, table by table.
+func (c *clusterState) planRepair(req AdminRepairRequest) ([]repairTask, int, error) {
+	m := c.m.Load()
+	if m == nil {
+		return nil, 0, errors.New("repair: the node has not joined its cluster yet")
+	}
+	cat := c.exec.Catalog()
+	keyspaces := cat.Keyspaces()
+	if req.Keyspace != "" {
+		if cat.Keyspace(req.Keyspace) == nil {
+			return nil, 0, fmt.Errorf("repair: keyspace %q does not exist", req.Keyspace)
+		}
+		keyspaces = []string{req.Keyspace}
+	} else if len(req.Tables) > 0 {
+		return nil, 0, errors.New("repair: tables need their keyspace")
+	}
+	rm := m.Ring()
+	self := c.hostID
+	myDC := ""
+	if n, ok := rm.Node(self); ok {
+		myDC = n.DC
+	}
+	var tasks []repairTask
+	ntables := 0
+	for _, ks := range keyspaces {
+		if catalog.IsLocalSystemKeyspace(ks) {
+			continue
+		}
+		st, err := replication.ParseStrategy(cat.Keyspace(ks).Replication)
+		if err != nil {
+			return nil, 0, err
+		}
+		if _, local := st.(replication.LocalStrategy); local {
+			continue
+		}
+		tables := cat.Tables(ks)
+		if len(req.Tables) > 0 {
+			tables = nil
+			for _, name := range req.Tables {
+				t := cat.Table(ks, name)
+				if t == nil {
+					return nil, 0, fmt.Errorf("repair: table %s.%s does not exist", ks, name)
+				}
+				tables = append(tables, t)
+			}
+		}
+		var ranges []repairTask
+		for i := range rm.Len() {
+			r := rm.RangeAt(i)
+			reps := st.Replicas(rm, r.End)
+			if !slices.Contains(reps, self) || req.PrimaryRange && reps[0] != self {
+				continue
+			}
+			var peers []ring.NodeID
+			for _, id := range reps {
+				if id == self {
+					continue
+				}
+				if n, ok := rm.Node(id); req.Local && (!ok || n.DC != myDC) {
+					continue
+				}
+				peers = append(peers, id)
+			}
+			if len(peers) == 0 {
+				continue // a single replica: nothing to compare
+			}
+			pieces := []ring.Range{r}
+			if req.StartToken != nil {
+				pieces = repair.Intersect(r, ring.Range{Start: *req.StartToken, End: *req.EndToken})
+			}
+			for _, p := range pieces {
+				ranges = append(ranges, repairTask{rng: p, peers: peers})
+			}
+		}
+		if len(ranges) == 0 {
+			continue
+		}
+		for _, t := range tables {
+			ntables++
+			for _, r := range ranges {
+				r.keyspace, r.table, r.id = ks, t.Name, t.ID
+				tasks = append(tasks, r)
+			}
+		}
+	}
+	return tasks, ntables, nil
+}
+
+// runRepair repairs the tasks, jobs at a time, and records the outcome.
+func (c *clusterState) runRepair(j *AdminRepair, tasks []repairTask, jobs int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Go(func() {
+			for i := range work {
+				st, err := c.repairTask(ctx, fmt.Sprintf("%s/%d", j.ID, i), tasks[i])
+				c.reps.mu.Lock()
+				if err != nil {
+					j.RangesFailed++
+					if len(j.Errors) < 10 {
+						j.Errors = append(j.Errors, fmt.Sprintf("%s.%s %v: %v", tasks[i].keyspace, tasks[i].table, tasks[i].rng, err))
+					}
+				} else {
+					j.RangesDone++
+				}
+				j.Partitions += int64(st.Partitions)
+				j.DataBytes += st.DataBytes
+				j.Differing += int64(st.Differing)
+				j.Pulled += int64(st.Pulled)
+				j.Pushed += int64(st.Pushed)
+				j.TreeBytes += st.TreeBytes
+				j.StreamBytes += st.StreamBytes
+				j.DurationSeconds = time.Since(j.Started).Seconds()
+				c.reps.mu.Unlock()
+			}
+		})
+	}
+	for i := range tasks {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	c.reps.mu.Lock()
+	j.Finished = time.Now()
+	j.DurationSeconds = j.Finished.Sub(j.Started).Seconds()
+	j.State = "done"
+	if j.RangesFailed > 0 || j.RangesDone < j.Ranges {
+		j.State = "failed"
+	}
+	snap := *j
+	c.reps.mu.Unlock()
+	c.log.Info("repair finished", "id", snap.ID, "state", snap.State, "ranges", snap.Ranges, "failed", snap.RangesFailed,
+		"differing", snap.Differing, "pulled", snap.Pulled, "pushed", snap.Pushed,
+		"tree_bytes", snap.TreeBytes, "stream_bytes", snap.StreamBytes, "seconds", snap.DurationSeconds)
+	if snap.State == "failed" {
+		c.log.Warn("repair failed", "id", snap.ID, "errors", strings.Join(snap.Errors, "; "))
+	}
+}
+
+// repairTask repairs one range of one table, refusing one whose replicas
+// are not all up or that another repair on this node is working on.
+func (c *clusterState) repairTask(ctx context.Context, session string, t repairTask) (repair.RangeStats, error) {
+	m := c.m.Load()
+	for _, id := range t.peers {
+		if !m.Alive(id) {
+			return repair.RangeStats{}, fmt.Errorf("replica %s is down", id)
+		}
+	}
+	key := fmt.Sprintf("%x/%v", t.id, t.rng)
+	c.reps.mu.Lock()
+	if c.reps.active == nil {
+		c.reps.active = map[string]bool{}
+	}
+	if c.reps.active[key] {
+		c.reps.mu.Unlock()
+		return repair.RangeStats{}, errors.New("another repair of this range is running")
+	}
+	c.reps.active[key] = true
+	c.reps.mu.Unlock()
+	defer func() {
+		c.reps.mu.Lock()
+		delete(c.reps.active, key)
+		c.reps.mu.Unlock()
+	}()
+	peers := make([]string, len(t.peers))
+	for i, p := range t.peers {
+		peers[i] = string(p)
+	}
+	return c.repair.RepairRange(ctx, repair.RangeJob{Session: session, Table: t.id, Range: t.rng, Peers: peers})
+}
