@@ -132,7 +132,9 @@ func repairProgress(r *server.AdminRepair) string {
 func adminRepairStatusCmd(args []string, stdout, stderr io.Writer) int {
 	var asJSON bool
 	addr, rest, code, ok := adminArgs("repair status", "the node to ask", args, 0, 1, "at most a repair ID", stderr,
-		func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print the answer as JSON ([]server.AdminRepair)") })
+		func(fs *flag.FlagSet) {
+			fs.BoolVar(&asJSON, "json", false, "print the answer as JSON ([]server.AdminRepair)")
+		})
 	if !ok {
 		return code
 	}
