@@ -365,3 +365,31 @@ func TestMalformedCalls(t *testing.T) {
 		t.Fatal("an unknown method: no error")
 	}
 }
+
+// TestRepairOfAnEmptyReplica: a replica that lost everything gets it all
+// back, the trees rebuilt at the depth the full replica needs, so that
+// what travels besides the data is the listing of what it holds.
+func TestRepairOfAnEmptyReplica(t *testing.T) {
+	c := newCluster(t, "a", "b")
+	a, b := c.nodes["a"], c.nodes["b"]
+	val := string(make([]byte, 1024))
+	for i := range 5000 {
+		put(t, a, i, val, 10)
+	}
+	st, err := b.svc.RepairRange(context.Background(), RangeJob{Session: "s", Table: testTable, Range: wholeRing, Peers: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data int64
+	for _, e := range mustScan(t, a) {
+		data += int64(e.Size)
+	}
+	ratio := float64(st.TreeBytes+st.StreamBytes) / float64(data)
+	t.Logf("%+v; data %d bytes; exchanged ÷ data = %.3f", st, data, ratio)
+	if st.Pulled != 5000 || ratio > 1.1 {
+		t.Errorf("pulled %d (want 5000), exchanged %.3f× the data (want at most 1.1×)", st.Pulled, ratio)
+	}
+	if got, want := dump(t, b), dump(t, a); !slices.Equal(got, want) {
+		t.Fatal("replicas differ after the repair")
+	}
+}

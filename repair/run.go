@@ -25,10 +25,6 @@ const maxIndices = 1 << 16
 // in the range.
 const callTimeout = 10 * time.Minute
 
-// minDepth keeps a tree fine enough when this replica holds little of a
-// range that others hold much of (a replaced disk): 1,024 leaves.
-const minDepth = 10
-
 // RangeJob is the repair of one table's data in one token range among the
 // range's replicas, this node (the initiator) and Peers.
 type RangeJob struct {
@@ -73,9 +69,10 @@ func (a *RangeStats) Add(b RangeStats) {
 
 // peerState is what the initiator knows of a peer in one range repair.
 type peerState struct {
-	host   string
-	p      Peer
-	root   uint64
+	host       string
+	p          Peer
+	root       uint64
+	partitions int
 	leaves []int // differing leaves, ascending
 	// listed[leaf] are the peer's entries of a differing leaf.
 	listed map[int][]Entry
@@ -131,7 +128,7 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 	if err != nil {
 		return st, err
 	}
-	depth := max(DepthFor(len(entries)), minDepth)
+	depth := DepthFor(len(entries))
 	tree, err := NewTree(job.Range, depth, entries)
 	if err != nil {
 		return st, err
@@ -150,7 +147,7 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 			if err == nil {
 				var r prepareResp
 				if r, err = decodePrepareResp(b); err == nil {
-					ps.root = r.root
+					ps.root, ps.partitions = r.root, int(r.partitions)
 				}
 			}
 			if err != nil {
@@ -165,6 +162,18 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 		}
 	}
 
+	// The depth suits the replica that holds the most: a replica that
+	// lost its data (or never got it) would otherwise compare leaves that
+	// each hold many partitions.
+	most := len(entries)
+	for _, ps := range peers {
+		most = max(most, ps.partitions)
+	}
+	if d := DepthFor(most); d > depth {
+		if tree, err = s.redepth(ctx, &tb, peers, job.Session, tree, d); err != nil {
+			return st, err
+		}
+	}
 	union := map[int]bool{}
 	for _, ps := range peers {
 		if ps.root == tree.Root() {
@@ -192,6 +201,23 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 	st.TreeBytes = tb.bytes()
 	st.Duration = s.cfg.Now().Sub(start)
 	return st, nil
+}
+
+// redepth rebuilds every replica's tree of the session at depth d.
+func (s *Service) redepth(ctx context.Context, tb *trafficCounter, peers []*peerState, sid string, tree *Tree, d int) (*Tree, error) {
+	req := append(appendHead(nil, sid), byte(d))
+	for _, ps := range peers {
+		b, err := tb.call(ctx, ps.p, MethodDepth, req)
+		if err != nil {
+			return nil, fmt.Errorf("repair: depth on %s: %w", ps.host, err)
+		}
+		r, err := decodePrepareResp(b)
+		if err != nil {
+			return nil, fmt.Errorf("repair: depth on %s: %w", ps.host, err)
+		}
+		ps.root = r.root
+	}
+	return NewTree(tree.Range, d, tree.entries)
 }
 
 // descend compares the peer's tree with this node's from the root down,

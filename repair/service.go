@@ -90,6 +90,27 @@ func (s *Service) Handle(ctx context.Context, method string, req []byte) ([]byte
 			return nil, err
 		}
 		return s.prepare(r)
+	case MethodDepth:
+		sid, d, err := decodeHead(req)
+		if err != nil {
+			return nil, err
+		}
+		depth := int(d.Byte())
+		if err := finish(&d, "depth"); err != nil {
+			return nil, err
+		}
+		ss, err := s.session(sid)
+		if err != nil {
+			return nil, err
+		}
+		tree, err := NewTree(ss.tree.Range, depth, ss.tree.entries)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		ss.tree = tree
+		s.mu.Unlock()
+		return prepareResp{root: tree.Root(), partitions: uint64(tree.Partitions()), bytes: uint64(tree.Bytes)}.encode(), nil
 	case MethodHashes:
 		sid, level, idx, err := decodeHashes(req)
 		if err != nil {

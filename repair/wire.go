@@ -20,6 +20,7 @@ const wireVersion = 1
 // Method names of the calls between replicas (messaging's Call).
 const (
 	MethodPrepare = "repair.prepare"
+	MethodDepth   = "repair.depth"
 	MethodHashes  = "repair.hashes"
 	MethodLeaves  = "repair.leaves"
 	MethodPull    = "repair.pull"
@@ -36,6 +37,9 @@ Every request starts with
 and then, by method:
 
 	prepare  table (16 bytes) | start i64 | end i64 | depth u8
+	         answer: root u64 | uv partitions | uv bytes
+	depth    depth u8 (the tree rebuilt at that depth from the data
+	         prepare read)
 	         answer: root u64 | uv partitions | uv bytes
 	hashes   level u8 | uv n | n × uv index (each as its difference from
 	         the previous one; ascending)

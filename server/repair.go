@@ -50,9 +50,15 @@ type AdminRepair struct {
 	ID      string             `json:"id"`
 	Request AdminRepairRequest `json:"request"`
 	// State is running, done or failed (some range failed: Errors says
-	// why; the rest were repaired, and a rerun repairs all again).
+	// why, one line per distinct reason with how many ranges it failed and
+	// the first of them; the rest were repaired, and a rerun repairs all
+	// again).
 	State  string   `json:"state"`
 	Errors []string `json:"errors,omitempty"`
+	// errCount counts the ranges each reason failed, by Errors' index.
+	errReasons []string
+	errCount   []int
+	errFirst   []string
 	// Tables and Ranges count what the repair covers (a range of a table
 	// is one session); RangesDone and RangesFailed what has finished.
 	Tables       int `json:"tables"`
@@ -163,7 +169,9 @@ func (c *clusterState) startRepair(req AdminRepairRequest) (*AdminRepair, error)
 	}
 	c.reps.mu.Lock()
 	c.reps.seq++
-	j := &AdminRepair{ID: fmt.Sprintf("%s-%d", c.hostID[:8], c.reps.seq), Request: req, State: "running",
+	// Unique across restarts: the node, the time, a sequence number.
+	j := &AdminRepair{ID: fmt.Sprintf("%s-%s-%d", c.hostID[:8], time.Now().UTC().Format("20060102T150405"), c.reps.seq),
+		Request: req, State: "running",
 		Tables: tables, Ranges: len(tasks), Started: time.Now()}
 	c.reps.jobs = append(c.reps.jobs, j)
 	if len(c.reps.jobs) > keptRepairs {
@@ -288,9 +296,7 @@ func (c *clusterState) runRepair(j *AdminRepair, tasks []repairTask, jobs int) {
 				c.reps.mu.Lock()
 				if err != nil {
 					j.RangesFailed++
-					if len(j.Errors) < 10 {
-						j.Errors = append(j.Errors, fmt.Sprintf("%s.%s %v: %v", tasks[i].keyspace, tasks[i].table, tasks[i].rng, err))
-					}
+					j.noteError(err.Error(), fmt.Sprintf("%s.%s %v", tasks[i].keyspace, tasks[i].table, tasks[i].rng))
 				} else {
 					j.RangesDone++
 				}
@@ -328,6 +334,29 @@ func (c *clusterState) runRepair(j *AdminRepair, tasks []repairTask, jobs int) {
 		"tree_bytes", snap.TreeBytes, "stream_bytes", snap.StreamBytes, "seconds", snap.DurationSeconds)
 	if snap.State == "failed" {
 		c.log.Warn("repair failed", "id", snap.ID, "errors", strings.Join(snap.Errors, "; "))
+	}
+}
+
+// maxRepairReasons bounds the distinct failure reasons a repair keeps.
+const maxRepairReasons = 10
+
+// noteError counts a range's failure under its reason and rewrites
+// Errors. The caller holds the repairs' lock.
+func (j *AdminRepair) noteError(reason, where string) {
+	i := slices.Index(j.errReasons, reason)
+	if i < 0 {
+		if len(j.errReasons) == maxRepairReasons {
+			return
+		}
+		j.errReasons = append(j.errReasons, reason)
+		j.errCount = append(j.errCount, 0)
+		j.errFirst = append(j.errFirst, where)
+		i = len(j.errReasons) - 1
+	}
+	j.errCount[i]++
+	j.Errors = nil // a new slice: snapshots keep theirs
+	for k, r := range j.errReasons {
+		j.Errors = append(j.Errors, fmt.Sprintf("%d ranges (first %s): %s", j.errCount[k], j.errFirst[k], r))
 	}
 }
 
