@@ -73,7 +73,7 @@ type peerState struct {
 	p          Peer
 	root       uint64
 	partitions int
-	leaves []int // differing leaves, ascending
+	leaves     []int // differing leaves, ascending
 	// listed[leaf] are the peer's entries of a differing leaf.
 	listed map[int][]Entry
 }
