@@ -20,7 +20,7 @@ func (t *Table) compactionTables() []compaction.Table {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.e.opts.Now()
-	gcBefore := now.Unix() - t.cfg.Load().opts.GCGraceSeconds
+	gcBefore := t.fileGCBefore(t.cfg.Load(), now.Unix())
 	out := make([]compaction.Table, 0, len(t.mu.files))
 	for _, f := range t.mu.files {
 		ct := compaction.Table{
@@ -61,7 +61,7 @@ func (t *Table) compactOnce(stop <-chan struct{}) (bool, error) {
 	tables := t.compactionTables()
 	// Fully expired files go first, as in Cassandra: deleting them is what
 	// compacting them would do, at no cost (TWCS relies on it).
-	if ids := compaction.FullyExpired(tables, now.Unix()-cfg.opts.GCGraceSeconds, t.memMinTimestamp()); len(ids) > 0 {
+	if ids := compaction.FullyExpired(tables, min(t.fileGCBefore(cfg, now.Unix()), now.Unix()), t.memMinTimestamp()); len(ids) > 0 {
 		return true, t.runCompaction(&compaction.Task{Inputs: ids, Drop: true, Reason: "fully expired"}, stop)
 	}
 	task := cfg.strategy.Pick(tables, now)
@@ -124,8 +124,7 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 		return fmt.Errorf("storage: compaction inputs %v not all live", task.Inputs)
 	}
 	now := t.e.opts.Now()
-	c := compactor{t: t, task: task, others: others, mems: s.mems, now: now.Unix(),
-		gcBefore: now.Unix() - t.cfg.Load().opts.GCGraceSeconds, stop: stop}
+	c := compactor{t: t, task: task, others: others, mems: s.mems, now: now.Unix(), cfg: t.cfg.Load(), stop: stop}
 	var inBytes int64
 	for _, f := range inputs {
 		inBytes += f.meta.FileSize
@@ -203,13 +202,13 @@ func (c corruptInput) Error() string { return fmt.Sprintf("compaction input %s: 
 func (c corruptInput) Unwrap() error { return c.err }
 
 type compactor struct {
-	t        *Table
-	task     *compaction.Task
-	others   []*sstFile
-	mems     []*memtable.Memtable
-	now      int64
-	gcBefore int64
-	stop     <-chan struct{}
+	t      *Table
+	task   *compaction.Task
+	others []*sstFile
+	mems   []*memtable.Memtable
+	now    int64
+	cfg    *tableConfig
+	stop   <-chan struct{}
 
 	w     *sstable.Writer
 	wnum  uint64
@@ -312,8 +311,9 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 	}
 	maxPurge := int64(math.MinInt64)
 	computed := false
+	gcBefore := c.t.gcBefore(c.cfg, key.Token, c.now)
 	purgeable := func(d mutation.Deletion) bool {
-		if d.IsLive() || d.LocalDeletionTime >= c.gcBefore {
+		if d.IsLive() || d.LocalDeletionTime >= gcBefore {
 			return false
 		}
 		if !computed {
@@ -335,7 +335,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		st := *h.Static
 		st.Cells = append([]mutation.Cell(nil), st.Cells...)
 		st.Shadow(h.Deletion)
-		c.purgeRow(&st, purgeable)
+		purgeRow(&st, c.now, purgeable)
 		if !st.IsEmpty() {
 			out.Static = &st
 		}
@@ -371,7 +371,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		if !copyRaw {
 			// The form raw reads return; then what gc_grace lets go.
 			canonicalRow(row, &h, c.now)
-			c.purgeRow(row, purgeable)
+			purgeRow(row, c.now, purgeable)
 			if row.IsEmpty() {
 				return false, nil
 			}
@@ -423,28 +423,6 @@ func plainRow(r *mutation.Row) bool {
 
 // purgeRow turns expired cells into tombstones and drops tombstones that
 // are purgeable.
-func (c *compactor) purgeRow(r *mutation.Row, purgeable func(mutation.Deletion) bool) {
-	if l := r.Liveness; !l.IsEmpty() && l.ExpiresAt != mutation.NoDeletionTime && l.ExpiresAt <= c.now {
-		// An expired row marker counts as deleted when it was written
-		// (Cassandra: expiry minus TTL).
-		if purgeable(mutation.Deletion{Timestamp: l.Timestamp, LocalDeletionTime: l.ExpiresAt - int64(l.TTL)}) {
-			r.Liveness = mutation.NoLiveness
-		}
-	}
-	if purgeable(r.Deletion) {
-		r.Deletion = mutation.Live
-	}
-	r.Expire(c.now)
-	out := r.Cells[:0]
-	for _, cell := range r.Cells {
-		if cell.IsTombstone() && purgeable(mutation.Deletion{Timestamp: cell.Timestamp, LocalDeletionTime: cell.LocalDeletionTime}) {
-			continue
-		}
-		out = append(out, cell)
-	}
-	r.Cells = out
-}
-
 func (c *compactor) newFile() error {
 	c.wnum = c.t.allocFile()
 	w, err := sstable.NewWriter(c.t.e.fs, filepath.Join(c.t.dir, sstName(c.wnum)), c.t.cfg.Load().wopts)

@@ -6,6 +6,7 @@ import (
 
 	"wcdb/commitlog"
 	"wcdb/internal/vfs"
+	"wcdb/mutation"
 	"wcdb/sstable"
 )
 
@@ -57,6 +58,13 @@ type Options struct {
 	// Now returns the current time; TTL expiry and gc_grace use it.
 	// Default time.Now.
 	Now func() time.Time
+	// RepairHorizon tells the tables in tombstone_gc mode "repair" what
+	// repairs covered: for a token of a table, the start (unix seconds) of
+	// the last successful repair of the range holding it among all its
+	// replicas (math.MinInt64: never), and single true when the range has
+	// one replica, which no repair concerns (gc_grace_seconds applies).
+	// Nil: no range was ever repaired.
+	RepairHorizon func(table mutation.TableID, token int64) (repairedAt int64, single bool)
 	// Logf receives notable events (torn log tails, corrupt files,
 	// flushes and compactions). Default: discarded.
 	Logf func(format string, args ...any)
@@ -143,7 +151,27 @@ type TableOptions struct {
 	// GCGraceSeconds is how long tombstones are kept before compaction may
 	// purge them; default 864000 (10 days). -1 means 0: purge at once.
 	GCGraceSeconds int64 `json:"gc_grace_seconds,omitempty"`
+	// TombstoneGC says when a tombstone may go (tombstone_gc's mode, as
+	// ScyllaDB's): TombstoneGCTimeout (the default) once GCGraceSeconds old;
+	// TombstoneGCRepair once a repair of its range that started
+	// PropagationDelaySeconds after its deletion has succeeded
+	// (Options.RepairHorizon); TombstoneGCDisabled never;
+	// TombstoneGCImmediate at once. Compaction purges by it, and raw reads
+	// (what replicas compare) leave out what it lets go, so that a replica
+	// that compacted and one that did not still agree.
+	TombstoneGC string `json:"tombstone_gc,omitempty"`
+	// PropagationDelaySeconds allows, in repair mode, for the writes and
+	// hints in flight when a repair starts; default 3600. -1 means 0.
+	PropagationDelaySeconds int64 `json:"propagation_delay_in_seconds,omitempty"`
 }
+
+// The tombstone_gc modes.
+const (
+	TombstoneGCTimeout   = "timeout"
+	TombstoneGCRepair    = "repair"
+	TombstoneGCDisabled  = "disabled"
+	TombstoneGCImmediate = "immediate"
+)
 
 func (o TableOptions) withDefaults() TableOptions {
 	orDefault(&o.Compaction, "SizeTieredCompactionStrategy")
@@ -152,6 +180,11 @@ func (o TableOptions) withDefaults() TableOptions {
 	orDefault(&o.GCGraceSeconds, 864000)
 	if o.GCGraceSeconds < 0 {
 		o.GCGraceSeconds = 0
+	}
+	orDefault(&o.TombstoneGC, TombstoneGCTimeout)
+	orDefault(&o.PropagationDelaySeconds, 3600)
+	if o.PropagationDelaySeconds < 0 {
+		o.PropagationDelaySeconds = 0
 	}
 	return o
 }

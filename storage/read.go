@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sync"
 
 	"wcdb/memtable"
@@ -95,7 +97,12 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) {
 	if err != nil || len(srcs) == 0 {
 		return nil, err
 	}
-	return mergePartition(q, srcs, t.e.opts.Now().Unix())
+	now := t.e.opts.Now().Unix()
+	gcBefore := int64(math.MinInt64)
+	if q.Raw {
+		gcBefore = t.gcBefore(t.cfg.Load(), q.Key.Token, now)
+	}
+	return mergePartition(q, srcs, now, gcBefore)
 }
 
 // ReadFunc is Read without building the result, for callers that turn rows
@@ -203,11 +210,17 @@ func staticRow(h *mutation.Header, q Query, now int64) *mutation.Row {
 	return &st
 }
 
-// mergePartition reconciles the versions of one partition.
-func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition, error) {
+// mergePartition reconciles the versions of one partition. A raw read
+// leaves out the tombstones whose local deletion time is before gcBefore
+// (what compaction may purge), after they shadowed what they delete.
+func mergePartition(q Query, srcs []partSource, now, gcBefore int64) (*mutation.Partition, error) {
 	h, err := mergeHeaders(srcs)
 	if err != nil {
 		return nil, err
+	}
+	var purgeable func(mutation.Deletion) bool
+	if q.Raw && gcBefore != math.MinInt64 {
+		purgeable = olderThan(gcBefore)
 	}
 	// The partition and room for its first row in one allocation.
 	pa := &struct {
@@ -230,6 +243,12 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 		if q.Raw {
 			if !canonicalRow(row, &h, now) {
 				return false, nil
+			}
+			if purgeable != nil {
+				purgeRow(row, now, purgeable)
+				if row.IsEmpty() {
+					return false, nil
+				}
 			}
 		} else if !visibleRow(row, &h, q.Columns, now) {
 			return false, nil
@@ -261,6 +280,19 @@ func mergePartition(q Query, srcs []partSource, now int64) (*mutation.Partition,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: partition %x: %w", q.Key.Bytes, err)
+	}
+	if purgeable != nil {
+		if purgeable(p.Deletion) {
+			p.Deletion = mutation.Live
+		}
+		p.RangeTombstones = slices.DeleteFunc(slices.Clone(p.RangeTombstones), func(rt mutation.RangeTombstone) bool { return purgeable(rt.Deletion) })
+		if p.Static != nil {
+			purgeRow(p.Static, now, purgeable)
+			if p.Static.IsEmpty() {
+				p.Static = nil
+			}
+		}
+		h = mutation.Header{Deletion: p.Deletion, RangeTombstones: p.RangeTombstones, Static: p.Static}
 	}
 	if p.Static == nil && len(p.Rows) == 0 && (!q.Raw || h.IsEmpty()) {
 		return nil, nil

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"math"
+
 	"wcdb/mutation"
 )
 
@@ -100,6 +102,7 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 		}
 	}
 	now := t.e.opts.Now().Unix()
+	cfg := t.cfg.Load()
 	rows := 0
 	var cur []int
 	var srcs []partSource
@@ -130,7 +133,11 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 			}
 		}
 		if !skip {
-			p, err := mergePartition(pq, srcs, now)
+			gcBefore := int64(math.MinInt64)
+			if q.Raw {
+				gcBefore = t.gcBefore(cfg, key.Token, now)
+			}
+			p, err := mergePartition(pq, srcs, now, gcBefore)
 			if err != nil {
 				return nil, err
 			}

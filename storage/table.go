@@ -182,6 +182,11 @@ func newTableConfig(e *Engine, opts TableOptions) (*tableConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch opts.TombstoneGC {
+	case TombstoneGCTimeout, TombstoneGCRepair, TombstoneGCDisabled, TombstoneGCImmediate:
+	default:
+		return nil, fmt.Errorf("storage: unknown tombstone_gc mode %q", opts.TombstoneGC)
+	}
 	return &tableConfig{opts: opts, strategy: strat,
 		wopts: sstable.WriterOptions{BlockSize: e.opts.BlockSize, Compression: comp, BloomFPChance: opts.BloomFPChance}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
@@ -72,7 +73,7 @@ func TestDigest(t *testing.T) {
 	}
 
 	del := &mutation.Mutation{Table: tid, Partition: mutation.Partition{Key: key("k"),
-		Deletion: mutation.Deletion{Timestamp: 20, LocalDeletionTime: 1}}}
+		Deletion: mutation.Deletion{Timestamp: 20, LocalDeletionTime: time.Now().Unix()}}} // recent: a raw read keeps it
 	if err := a.Apply(ctx, del); err != nil {
 		t.Fatal(err)
 	}
