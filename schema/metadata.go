@@ -167,11 +167,21 @@ type TableOptions struct {
 	// BloomFilterFPChance is bloom_filter_fp_chance.
 	BloomFilterFPChance float64
 	Comment             string
+	// TombstoneGC is tombstone_gc's mode (ScyllaDB's option): "timeout"
+	// (tombstones go after gc_grace_seconds, Cassandra's rule), "repair"
+	// (once a repair has covered them), "disabled" (never), "immediate".
+	TombstoneGC string
+	// PropagationDelay is propagation_delay_in_seconds: in repair mode, a
+	// tombstone goes only if a repair that started this long after it
+	// succeeded (writes and hints in flight).
+	PropagationDelay int32
 }
 
 // Option defaults, as Cassandra's.
 const (
 	DefaultGCGrace             = 864000
+	DefaultTombstoneGC         = "timeout"
+	DefaultPropagationDelay    = 3600
 	DefaultBloomFilterFPChance = 0.01
 	// MaxTTL is the largest TTL Cassandra accepts: 20 years.
 	MaxTTL = 630720000
@@ -193,8 +203,13 @@ func DefaultTableOptions() TableOptions {
 			"chunk_length_in_kb": "16",
 		},
 		BloomFilterFPChance: DefaultBloomFilterFPChance,
+		TombstoneGC:         DefaultTombstoneGC,
+		PropagationDelay:    DefaultPropagationDelay,
 	}
 }
+
+// TombstoneGCModes are tombstone_gc's modes.
+var TombstoneGCModes = []string{"timeout", "repair", "disabled", "immediate"}
 
 // Validate checks the options' ranges with Cassandra's messages.
 func (o *TableOptions) Validate() error {
@@ -205,6 +220,10 @@ func (o *TableOptions) Validate() error {
 		return configf("default_time_to_live must be less than or equal to %d (got %d)", MaxTTL, o.DefaultTTL)
 	case o.GCGrace < 0:
 		return configf("gc_grace_seconds must be greater than or equal to 0 (got %d)", o.GCGrace)
+	case o.TombstoneGC != "" && !slices.Contains(TombstoneGCModes, o.TombstoneGC):
+		return configf("Invalid tombstone_gc mode: %s (one of %s)", o.TombstoneGC, strings.Join(TombstoneGCModes, ", "))
+	case o.PropagationDelay < 0:
+		return configf("propagation_delay_in_seconds must be greater than or equal to 0 (got %d)", o.PropagationDelay)
 	case !(o.BloomFilterFPChance > 0 && o.BloomFilterFPChance <= 1):
 		return configf("bloom_filter_fp_chance must be larger than 0.0 and less than or equal to 1.0 (got %v)", o.BloomFilterFPChance)
 	}

@@ -99,6 +99,10 @@ func StorageOptions(t *schema.Table) storage.TableOptions {
 	if o.GCGraceSeconds == 0 {
 		o.GCGraceSeconds = -1
 	}
+	o.TombstoneGC = t.TombstoneGC
+	if o.PropagationDelaySeconds = int64(t.PropagationDelay); o.PropagationDelaySeconds == 0 {
+		o.PropagationDelaySeconds = -1
+	}
 	o.CompactionOptions = map[string]string{}
 	for k, v := range t.Compaction {
 		if k != "class" {

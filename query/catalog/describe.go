@@ -337,7 +337,7 @@ func tableOptionsCQL(t *schema.Table, p *Params) []string {
 	for k, v := range p.Extensions {
 		ext[k] = "0x" + hex.EncodeToString(v)
 	}
-	return []string{
+	out := []string{
 		"additional_write_policy = " + ast.QuoteString(p.AdditionalWritePolicy),
 		"bloom_filter_fp_chance = " + JavaDouble(t.BloomFilterFPChance),
 		"caching = " + MapLiteral(p.Caching, true),
@@ -355,6 +355,16 @@ func tableOptionsCQL(t *schema.Table, p *Params) []string {
 		"read_repair = " + ast.QuoteString(p.ReadRepair),
 		"speculative_retry = " + ast.QuoteString(p.SpeculativeRetry),
 	}
+	// Ours (ScyllaDB's names), printed when not the default so that a
+	// default table describes as Cassandra's does; kept in order.
+	if t.PropagationDelay != schema.DefaultPropagationDelay {
+		out = append(out, "propagation_delay_in_seconds = "+strconv.Itoa(int(t.PropagationDelay)))
+	}
+	if t.TombstoneGC != "" && t.TombstoneGC != schema.DefaultTombstoneGC {
+		out = append(out, "tombstone_gc = "+MapLiteral(map[string]string{"mode": t.TombstoneGC}, true))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // MapLiteral prints a map literal with its keys sorted (CqlBuilder.append).

@@ -296,6 +296,8 @@ var tableKeywords = []string{
 	"compression", "crc_check_chance", "default_time_to_live", "extensions", "gc_grace_seconds", "id",
 	"max_index_interval", "memtable_flush_period_in_ms", "min_index_interval", "read_repair",
 	"speculative_retry",
+	// ScyllaDB's, not Cassandra's: when tombstones may be purged.
+	"propagation_delay_in_seconds", "tombstone_gc",
 }
 
 // ApplyTableProps applies WITH options to opts and params (which it
@@ -355,6 +357,23 @@ func ApplyTableProps(ps []ast.Property, opts *schema.TableOptions, params *Param
 		return nil, err
 	}
 	if err := p.int32("gc_grace_seconds", &opts.GCGrace); err != nil {
+		return nil, err
+	}
+	if m, ok, err := p.mapValue("tombstone_gc"); err != nil {
+		return nil, err
+	} else if ok {
+		for k := range m {
+			if k != "mode" {
+				return nil, qerr.Configf("Unknown tombstone_gc option: %s (only mode)", k)
+			}
+		}
+		mode, ok := m["mode"]
+		if !ok {
+			return nil, qerr.Configf("tombstone_gc needs a mode (one of %s)", strings.Join(schema.TombstoneGCModes, ", "))
+		}
+		opts.TombstoneGC = strings.ToLower(mode)
+	}
+	if err := p.int32("propagation_delay_in_seconds", &opts.PropagationDelay); err != nil {
 		return nil, err
 	}
 	if err := p.int32("max_index_interval", &params.MaxIndexInterval); err != nil {

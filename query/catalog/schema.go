@@ -30,8 +30,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"wcdb/mutation"
@@ -182,11 +184,27 @@ func (b *Batch) AddTable(t *schema.Table, p *Params) {
 	b.AddTableRow(t, p)
 }
 
+// The extensions keys of tombstone_gc's mode and
+// propagation_delay_in_seconds (values: the mode, the number, as text).
+const (
+	extTombstoneGC      = "wcdb.tombstone_gc"
+	extPropagationDelay = "wcdb.propagation_delay_in_seconds"
+)
+
 // AddTableRow writes the system_schema.tables row of t.
 func (b *Batch) AddTableRow(t *schema.Table, p *Params) {
-	ext := make([]schema.MapEntry, 0, len(p.Extensions))
-	for _, k := range ddlSortedKeys(p.Extensions) {
-		ext = append(ext, schema.MapEntry{Key: k, Value: p.Extensions[k]})
+	exts := maps.Clone(p.Extensions)
+	// Options of ours that Cassandra's tables row has no column for ride
+	// in extensions, which drivers ignore; only when not the default.
+	if t.TombstoneGC != "" && t.TombstoneGC != schema.DefaultTombstoneGC {
+		exts[extTombstoneGC] = []byte(t.TombstoneGC)
+	}
+	if t.PropagationDelay != schema.DefaultPropagationDelay {
+		exts[extPropagationDelay] = []byte(strconv.Itoa(int(t.PropagationDelay)))
+	}
+	ext := make([]schema.MapEntry, 0, len(exts))
+	for _, k := range ddlSortedKeys(exts) {
+		ext = append(ext, schema.MapEntry{Key: k, Value: exts[k]})
 	}
 	values := map[string]any{
 		"bloom_filter_fp_chance":      t.BloomFilterFPChance,
@@ -444,11 +462,24 @@ func tableFromRows(tr Row, cols, dropped []Row, idRow Row) (*schema.Table, *Para
 	if s := tr.Text("read_repair"); s != "" {
 		p.ReadRepair = s
 	}
+	t.TombstoneGC = schema.DefaultTombstoneGC
+	t.PropagationDelay = schema.DefaultPropagationDelay
 	if es, ok := tr["extensions"].([]schema.MapEntry); ok {
 		for _, e := range es {
 			k, _ := e.Key.(string)
 			v, _ := e.Value.([]byte)
-			p.Extensions[k] = v
+			switch k {
+			case extTombstoneGC:
+				t.TombstoneGC = string(v)
+			case extPropagationDelay:
+				n, err := strconv.Atoi(string(v))
+				if err != nil {
+					return nil, nil, false, fmt.Errorf("extension %s: %q", k, v)
+				}
+				t.PropagationDelay = int32(n)
+			default:
+				p.Extensions[k] = v
+			}
 		}
 	}
 	for _, d := range dropped {
