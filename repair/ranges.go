@@ -17,6 +17,9 @@ func Intersect(a, b ring.Range) []ring.Range {
 		}
 		var out []iv
 		for _, p := range r.Unwrap() {
+			if p.Start == math.MaxInt64 {
+				continue // no token after the last one
+			}
 			lo := uint64(p.Start) ^ 1<<63 + 1
 			hi := uint64(p.End) ^ 1<<63
 			if p.End == ring.MinToken {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,9 +25,10 @@ var testTable = mutation.TableID{7, 7, 7}
 // replica is one node of a test: an engine with the test table and its
 // repair service, reached by the others through localPeer.
 type replica struct {
-	id  string
-	t   *storage.Table
-	svc *Service
+	id   string
+	t    *storage.Table
+	svc  *Service
+	hist *History
 }
 
 type testCluster struct {
@@ -48,10 +50,15 @@ func newCluster(t *testing.T, ids ...string) *testCluster {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := &replica{id: id, t: tb}
+		hist, err := OpenHistory(o.FS, "/"+id+"/repair_history.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &replica{id: id, t: tb, hist: hist}
 		r.svc = New(Config{
-			Self:  id,
-			Table: func(mutation.TableID) *storage.Table { return tb },
+			History: hist,
+			Self:    id,
+			Table:   func(mutation.TableID) *storage.Table { return tb },
 			Peer: func(host string) (Peer, error) {
 				n := c.nodes[host]
 				if n == nil {
@@ -186,6 +193,14 @@ func TestRepairConverges(t *testing.T) {
 		total.Add(st)
 	}
 	t.Logf("first repair: %+v", total)
+	// Every replica records the repairs it took part in.
+	for _, r := range []*replica{a, b, cc} {
+		for _, tok := range []int64{ring.MinToken + 1, -1 << 62, 0, 1 << 61, 1 << 62} {
+			if got := r.hist.RepairedAt(testTable, tok); got != c.now.Unix() {
+				t.Errorf("%s: token %d repaired at %d, want %d", r.id, tok, got, c.now.Unix())
+			}
+		}
+	}
 	want := dump(t, a)
 	for _, r := range []*replica{b, cc} {
 		if got := dump(t, r); !slices.Equal(got, want) {
@@ -345,7 +360,7 @@ func TestMalformedCalls(t *testing.T) {
 		MethodHashes:  encodeHashes("s", 2, []int{0, 1, 3}),
 		MethodLeaves:  encodeLeaves("s", []int{1, 2}),
 		MethodPull:    pullReq{session: "s", source: "x", keys: []mutation.Key{pkey(1)}}.encode(),
-		MethodFinish:  appendHead(nil, "s"),
+		MethodFinish:  encodeFinish("s", true, 5),
 	}
 	for m, b := range reqs {
 		for i := range b {
@@ -391,5 +406,34 @@ func TestRepairOfAnEmptyReplica(t *testing.T) {
 	}
 	if got, want := dump(t, b), dump(t, a); !slices.Equal(got, want) {
 		t.Fatal("replicas differ after the repair")
+	}
+}
+
+// failingFetch is a peer whose streams fail.
+type failingFetch struct{ localPeer }
+
+func (failingFetch) Fetch(context.Context, []byte) (func() ([]byte, error), func(), error) {
+	return nil, nil, errors.New("stream refused")
+}
+
+// TestFailedRepairRecordsNothing: a repair that fails in the middle (the
+// stream of what differs breaks) leaves every history as it was, and no
+// session behind.
+func TestFailedRepairRecordsNothing(t *testing.T) {
+	c := newCluster(t, "a", "b")
+	a, b := c.nodes["a"], c.nodes["b"]
+	put(t, a, 1, "x", 1)
+	b.svc.cfg.Peer = func(host string) (Peer, error) { return failingFetch{localPeer{c.nodes[host]}}, nil }
+	_, err := b.svc.RepairRange(context.Background(), RangeJob{Session: "s", Table: testTable, Range: wholeRing, Peers: []string{"a"}})
+	if err == nil || !strings.Contains(err.Error(), "stream refused") {
+		t.Fatalf("repair with a broken stream: %v", err)
+	}
+	for _, r := range c.nodes {
+		if got := r.hist.RepairedAt(testTable, 0); got != math.MinInt64 {
+			t.Errorf("%s recorded a failed repair at %d", r.id, got)
+		}
+		if n := r.svc.Sessions(); n != 0 {
+			t.Errorf("%s holds %d sessions after the failure", r.id, n)
+		}
 	}
 }

@@ -134,7 +134,8 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 		return st, err
 	}
 	st.Partitions, st.DataBytes = tree.Partitions(), tree.Bytes
-	defer s.finishPeers(peers, job.Session)
+	succeeded := false
+	defer func() { s.finishPeers(peers, job.Session, succeeded, start.Unix()) }()
 
 	var tb trafficCounter
 	// Every replica builds its tree at once.
@@ -200,6 +201,13 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 	}
 	st.TreeBytes = tb.bytes()
 	st.Duration = s.cfg.Now().Sub(start)
+	// Every replica now holds what any held when the repair started.
+	if s.cfg.History != nil {
+		if err := s.cfg.History.Record(job.Table, job.Range, start.Unix()); err != nil {
+			return st, err
+		}
+	}
+	succeeded = true
 	return st, nil
 }
 
@@ -387,12 +395,13 @@ func (s *Service) exchange(ctx context.Context, t *storage.Table, job RangeJob, 
 	return nil
 }
 
-// finishPeers tells the peers to drop the session, in the background of
-// the caller's context: a finish that fails only leaves a tree to expire.
-func (s *Service) finishPeers(peers []*peerState, sid string) {
+// finishPeers tells the peers to drop the session and, if it succeeded,
+// to record it in their history, whatever the caller's context: a finish
+// that fails only leaves a tree to expire, and the range repaired later.
+func (s *Service) finishPeers(peers []*peerState, sid string, ok bool, start int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := appendHead(nil, sid)
+	req := encodeFinish(sid, ok, start)
 	for _, ps := range peers {
 		ps.p.Call(ctx, MethodFinish, req)
 	}

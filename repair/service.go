@@ -48,6 +48,9 @@ type Config struct {
 	Streams *streaming.Registry
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// History records the successful repairs of ranges this node took
+	// part in (tombstone_gc's repair mode reads it); nil: none recorded.
+	History *History
 }
 
 // Service is a node's side of repair: it answers other replicas' calls
@@ -165,12 +168,20 @@ func (s *Service) Handle(ctx context.Context, method string, req []byte) ([]byte
 		if err != nil {
 			return nil, err
 		}
+		ok := d.Byte() == 1
+		start := int64(d.Uint64BE())
 		if err := finish(&d, "finish"); err != nil {
 			return nil, err
 		}
 		s.mu.Lock()
+		ss := s.sessions[sid]
 		delete(s.sessions, sid)
 		s.mu.Unlock()
+		if ok && ss != nil && s.cfg.History != nil {
+			if err := s.cfg.History.Record(ss.table, ss.tree.Range, start); err != nil {
+				return nil, err
+			}
+		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("repair: unknown method %q", method)

@@ -48,7 +48,9 @@ and then, by method:
 	         answer: per leaf asked, uv m | m × (key | hash u64 | uv size)
 	pull     uv len | source host id | uv n | n × key (ring order)
 	         answer: uv partitions | uv bytes received
-	finish   (nothing more)
+	finish   ok u8 | start i64 (ok 1: the repair of the range succeeded;
+	         it started at start, unix seconds, which the replica records
+	         in its History; 0: it failed, start is 0)
 	         answer: empty
 
 A session is one range of one table: prepare builds the replica's tree
@@ -264,3 +266,13 @@ func decodePullResp(b []byte) (int64, error) {
 }
 
 func uint64FromBE(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+func encodeFinish(session string, ok bool, start int64) []byte {
+	b := appendHead(nil, session)
+	if ok {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	return binary.BigEndian.AppendUint64(b, uint64(start))
+}
