@@ -68,8 +68,9 @@ type clusterState struct {
 
 	// repair answers other replicas' repair calls and runs this node's
 	// repairs; reps lists those.
-	repair *repair.Service
-	reps   repairs
+	repair  *repair.Service
+	reps    repairs
+	history *repair.History
 
 	// leaving is set while a decommission runs; exit is closed once the
 	// node has left the cluster, for its process to end.
@@ -93,10 +94,11 @@ type peerConn struct {
 	c    *messaging.Client
 }
 
-func newClusterState(cfg *Config, log *slog.Logger, hostID [16]byte, e *storage.Engine, local replication.Replica) *clusterState {
+func newClusterState(cfg *Config, log *slog.Logger, hostID [16]byte, e *storage.Engine, local replication.Replica, hist *repair.History) *clusterState {
 	c := &clusterState{cfg: cfg, log: log, hostID: ring.NodeID(schema.UUID(hostID).String()), local: local,
 		engine: e, peers: map[ring.NodeID]*peerConn{}, events: make(chan cluster.Event, 1024), quit: make(chan struct{}),
 		exit: make(chan struct{}), streams: streaming.NewRegistry(), throttle: streaming.NewThrottle(int64(cfg.StreamThroughputOutbound))}
+	c.history = hist
 	c.repair = newRepairService(c)
 	return c
 }

@@ -5,20 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"wcdb/commitlog"
 	"wcdb/cql"
 	"wcdb/internal/hints"
 	"wcdb/internal/localnode"
+	"wcdb/internal/vfs"
 	"wcdb/messaging"
+	"wcdb/mutation"
 	"wcdb/query"
+	"wcdb/repair"
 	"wcdb/replication"
 	"wcdb/storage"
 )
@@ -60,13 +65,27 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := storage.Open(storageOptions(&cfg, log))
+	hist, err := repair.OpenHistory(vfs.Default, filepath.Join(cfg.DataDir, repairHistoryFile))
+	if err != nil {
+		return nil, err
+	}
+	// Compaction may ask before the cluster state exists: no range is
+	// repaired then.
+	var clp atomic.Pointer[clusterState]
+	so := storageOptions(&cfg, log)
+	so.RepairHorizon = func(table mutation.TableID, token int64) (int64, bool) {
+		if c := clp.Load(); c != nil {
+			return c.repairHorizon(table, token)
+		}
+		return math.MinInt64, false
+	}
+	e, err := storage.Open(so)
 	if err != nil {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1)}
 	local := localnode.Replica{E: e}
-	n.cl = newClusterState(&n.cfg, log, hostID, e, local)
+	n.cl = newClusterState(&n.cfg, log, hostID, e, local, hist)
 	fail := func(err error) (*Node, error) {
 		if n.cql != nil {
 			n.cql.Close()
@@ -126,6 +145,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return fail(fmt.Errorf("server: loading the schema: %w", err))
 	}
 	n.cl.exec = n.exec
+	clp.Store(n.cl) // the schema known: repair mode's horizons can be told
 	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{
 		SchemaPull: n.exec.SchemaMutations,
 		SchemaPush: n.cl.mergeSchema,

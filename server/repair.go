@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -115,8 +116,55 @@ func newRepairService(c *clusterState) *repair.Service {
 			return "", fmt.Sprintf("%x", id[:])
 		},
 		Streams: c.streams,
+		History: c.history,
 	})
 }
+
+// repairHistoryFile is the history of successful repairs, in the data
+// directory (repair.History).
+const repairHistoryFile = "repair_history.json"
+
+// repairHorizon answers storage's RepairHorizon: when the last successful
+// repair of the range of a token of a table started, and whether that
+// range has a single replica (its keyspace's replication factor, or the
+// ring, is 1), which no repair concerns.
+func (c *clusterState) repairHorizon(table mutation.TableID, token int64) (int64, bool) {
+	if c.singleReplica(table) {
+		return math.MinInt64, true
+	}
+	return c.history.RepairedAt(table, token), false
+}
+
+// singleReplica reports whether a table's data has one replica: a
+// keyspace at replication factor 1, or a ring of one node.
+func (c *clusterState) singleReplica(table mutation.TableID) bool {
+	if c.exec == nil {
+		return false
+	}
+	cat := c.exec.Catalog()
+	t := cat.TableByID(table)
+	if t == nil {
+		return false
+	}
+	ks := cat.Keyspace(t.Keyspace)
+	m := c.m.Load()
+	if ks == nil || m == nil {
+		return false
+	}
+	rm := m.Ring()
+	key := replicasKey{ks.Name, fmt.Sprint(ks.Replication)}
+	n := rm.Memo(key, func() any {
+		st, err := replication.ParseStrategy(ks.Replication)
+		if err != nil || rm.Len() == 0 {
+			return 0
+		}
+		return len(st.Replicas(rm, rm.TokenAt(0)))
+	}).(int)
+	return n == 1
+}
+
+// replicasKey memoizes a keyspace's replica count on a ring.
+type replicasKey struct{ keyspace, replication string }
 
 var _ repair.Peer = (*messaging.Client)(nil)
 

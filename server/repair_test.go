@@ -154,3 +154,85 @@ func TestRepairOfIdenticalReplicas(t *testing.T) {
 		t.Errorf("-pr on every node repaired %d ranges, a full repair on one %d", total, all)
 	}
 }
+
+// compactAll flushes and major-compacts a table on the nodes given.
+func compactAll(t *testing.T, ks, table string, nodes ...*Node) {
+	t.Helper()
+	for _, n := range nodes {
+		id := n.exec.Catalog().Table(ks, table).ID
+		if err := n.engine.Table(id).Compact(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestZombieRows: node 3 misses a delete; gc_grace_seconds (1 s) passes
+// and nodes 1 and 2 compact. With tombstone_gc timeout (Cassandra's rule)
+// the tombstone is gone from them, and the row node 3 still holds comes
+// back: the resurrection Cassandra is known for. With tombstone_gc repair
+// the tombstone stays until a repair has given it to node 3; compacted
+// everywhere after that, the row is gone for good.
+func TestZombieRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes")
+	}
+	noHints := func(_ int, cfg *Config) { cfg.HintedHandoff = false }
+	tc := startNodes(t, 3, noHints)
+	n1, n2 := tc.nodes[0], tc.nodes[1]
+	s := clusterSession(t, n1, gocql.All)
+	mustExec(t, s,
+		"CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+		"CREATE TABLE ks.timeout (k int PRIMARY KEY, v text) WITH gc_grace_seconds = 1",
+		"CREATE TABLE ks.repair (k int PRIMARY KEY, v text) WITH gc_grace_seconds = 1 AND tombstone_gc = {'mode': 'repair'} AND propagation_delay_in_seconds = 0")
+	for _, tbl := range []string{"timeout", "repair"} {
+		mustExec(t, s, fmt.Sprintf("INSERT INTO ks.%s (k, v) VALUES (1, 'zombie')", tbl))
+	}
+	compactAll(t, "ks", "timeout", tc.nodes...) // the row in an SSTable everywhere
+	compactAll(t, "ks", "repair", tc.nodes...)
+	tc.nodes[2].Close()
+	tc.nodes[2] = nil
+	waitFor(t, "node 1 to see node 3 down", 10*time.Second, func() bool { return aliveOf(n1) == 2 })
+	q := clusterSession(t, n1, gocql.Quorum)
+	for _, tbl := range []string{"timeout", "repair"} {
+		mustExec(t, q, fmt.Sprintf("DELETE FROM ks.%s WHERE k = 1", tbl))
+	}
+	time.Sleep(2100 * time.Millisecond) // past gc_grace_seconds
+	compactAll(t, "ks", "timeout", n1, n2)
+	compactAll(t, "ks", "repair", n1, n2)
+	n3 := tc.add(t, 3, noHints)
+	waitFor(t, "node 1 to see node 3 back", 10*time.Second, func() bool { return aliveOf(n1) == 3 })
+	count := func(tbl string) int {
+		var n int
+		if err := s.Query("SELECT count(*) FROM ks." + tbl + " WHERE k = 1").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count("timeout"); n != 1 {
+		t.Errorf("tombstone_gc timeout: the deleted row is not back (%d rows): the test shows no resurrection", n)
+	} else {
+		t.Log("tombstone_gc timeout: the deleted row came back from node 3, as in Cassandra without a repair within gc_grace_seconds")
+	}
+	if n := count("repair"); n != 0 {
+		t.Fatalf("tombstone_gc repair: the deleted row is back before any repair (%d rows)", n)
+	}
+	if r := runRepair(t, n3, AdminRepairRequest{Keyspace: "ks", Tables: []string{"repair"}}); r.State != "done" {
+		t.Fatalf("repair: %+v", r)
+	}
+	time.Sleep(1100 * time.Millisecond) // the deletion is before the repair's start
+	compactAll(t, "ks", "repair", n1, n2, n3)
+	for _, n := range []*Node{n1, n2, n3} {
+		id := n.exec.Catalog().Table("ks", "repair").ID
+		var tombstones int64
+		for _, f := range n.engine.Table(id).Files() {
+			tombstones += f.Meta.Tombstones
+		}
+		if tombstones != 0 {
+			h, _ := n.cl.repairHorizon(id, 0)
+			t.Errorf("%s (node 3: %v) still holds %d tombstones after the repair and a compaction (repaired at %d)", n.HostID(), n == n3, tombstones, h)
+		}
+	}
+	if n := count("repair"); n != 0 {
+		t.Fatalf("tombstone_gc repair: the deleted row came back (%d rows)", n)
+	}
+}

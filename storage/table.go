@@ -167,13 +167,16 @@ func sstName(num uint64) string { return fmt.Sprintf("%08d.sst", num) }
 // tableConfig is a table's options with the strategy and writer options
 // derived from them.
 type tableConfig struct {
+	// given are the options as given (what the catalog keeps: -1 there
+	// still means zero), opts them with the defaults filled in.
+	given    TableOptions
 	opts     TableOptions
 	strategy compaction.Strategy
 	wopts    sstable.WriterOptions
 }
 
-func newTableConfig(e *Engine, opts TableOptions) (*tableConfig, error) {
-	opts = opts.withDefaults()
+func newTableConfig(e *Engine, given TableOptions) (*tableConfig, error) {
+	opts := given.withDefaults()
 	strat, err := compaction.New(opts.Compaction, opts.CompactionOptions)
 	if err != nil {
 		return nil, err
@@ -187,7 +190,7 @@ func newTableConfig(e *Engine, opts TableOptions) (*tableConfig, error) {
 	default:
 		return nil, fmt.Errorf("storage: unknown tombstone_gc mode %q", opts.TombstoneGC)
 	}
-	return &tableConfig{opts: opts, strategy: strat,
+	return &tableConfig{given: given, opts: opts, strategy: strat,
 		wopts: sstable.WriterOptions{BlockSize: e.opts.BlockSize, Compression: comp, BloomFPChance: opts.BloomFPChance}}, nil
 }
 
@@ -273,8 +276,10 @@ func (e *Engine) fileCacheID(t *Table, num uint64) uint64 {
 // ID returns the table's id.
 func (t *Table) ID() mutation.TableID { return t.id }
 
-// Options returns the table's storage options.
-func (t *Table) Options() TableOptions { return t.cfg.Load().opts }
+// Options returns the table's storage options as given (zero fields for
+// the defaults, -1 for zero where the field says so), as the catalog keeps
+// them.
+func (t *Table) Options() TableOptions { return t.cfg.Load().given }
 
 func (t *Table) replayFrom() commitlog.Position {
 	t.mu.Lock()

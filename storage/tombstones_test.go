@@ -89,3 +89,21 @@ func TestTombstoneGCModes(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroOptionsSurviveARestart: options whose zero is spelled -1
+// (gc_grace_seconds, propagation_delay_in_seconds) read back as zero
+// after a restart, not as their defaults.
+func TestZeroOptionsSurviveARestart(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, nil)
+	if _, err := e.CreateTable(testTable, TableOptions{GCGraceSeconds: -1, PropagationDelaySeconds: -1, TombstoneGC: TombstoneGCRepair}); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	e = openTest(t, fs, nil)
+	defer e.Close()
+	o := e.Table(testTable).cfg.Load().opts
+	if o.GCGraceSeconds != 0 || o.PropagationDelaySeconds != 0 || o.TombstoneGC != TombstoneGCRepair {
+		t.Fatalf("after a restart: gc grace %d, propagation delay %d, mode %q; want 0, 0, repair", o.GCGraceSeconds, o.PropagationDelaySeconds, o.TombstoneGC)
+	}
+}
