@@ -197,3 +197,32 @@ func (h *History) saveLocked() error {
 	}
 	return nil
 }
+
+// OldestIn returns when the part of r repaired longest ago was last
+// repaired (unix seconds), math.MinInt64 if some part never was.
+func (h *History) OldestIn(table mutation.TableID, r ring.Range) int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	steps := h.tables[table]
+	at := func(tok int64) int64 {
+		i := sort.Search(len(steps), func(i int) bool { return steps[i].From > tok }) - 1
+		if i < 0 {
+			return math.MinInt64
+		}
+		return steps[i].At
+	}
+	oldest := int64(math.MaxInt64)
+	for _, p := range Intersect(r, ring.Range{Start: ring.MinToken, End: ring.MinToken}) {
+		lo := int64(math.MinInt64)
+		if p.Start != ring.MinToken {
+			lo = p.Start + 1
+		}
+		oldest = min(oldest, at(lo))
+		for _, s := range steps {
+			if s.From > lo && (p.End == ring.MinToken || s.From <= p.End) {
+				oldest = min(oldest, s.At)
+			}
+		}
+	}
+	return oldest
+}

@@ -105,3 +105,37 @@ func TestIntersect(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryOldestIn: the oldest repair within a range, against the
+// point answers.
+func TestHistoryOldestIn(t *testing.T) {
+	h, err := OpenHistory(vfs.NewMem(), "/h.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := mutation.TableID{1}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(h.Record(tab, ring.Range{Start: 0, End: 100}, 10))
+	must(h.Record(tab, ring.Range{Start: 50, End: 200}, 20))
+	for _, c := range []struct {
+		r    ring.Range
+		want int64
+	}{
+		{ring.Range{Start: 0, End: 100}, 10},
+		{ring.Range{Start: 50, End: 100}, 20},
+		{ring.Range{Start: 60, End: 200}, 20},
+		{ring.Range{Start: 0, End: 200}, 10},
+		{ring.Range{Start: 0, End: 201}, math.MinInt64},
+		{ring.Range{Start: -1, End: 100}, math.MinInt64},
+		{wholeRing, math.MinInt64},
+	} {
+		if got := h.OldestIn(tab, c.r); got != c.want {
+			t.Errorf("oldest in %v: %d, want %d", c.r, got, c.want)
+		}
+	}
+}

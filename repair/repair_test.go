@@ -143,7 +143,7 @@ func apply(t *testing.T, r *replica, p mutation.Partition) {
 // dump is a replica's raw data, one line a partition.
 func dump(t *testing.T, r *replica) []string {
 	t.Helper()
-	es, err := Scan(r.t, ring.Range{Start: ring.MinToken, End: ring.MinToken})
+	es, err := Scan(context.Background(), r.t, ring.Range{Start: ring.MinToken, End: ring.MinToken}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestRepairBytesNearTheDifference(t *testing.T) {
 
 func mustScan(t *testing.T, r *replica) []Entry {
 	t.Helper()
-	es, err := Scan(r.t, wholeRing)
+	es, err := Scan(context.Background(), r.t, wholeRing, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,7 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 		}
 		peers[i] = &peerState{host: h, p: p}
 	}
-	entries, err := Scan(t, job.Range)
+	entries, err := Scan(ctx, t, job.Range, s.cfg.Throttle)
 	if err != nil {
 		return st, err
 	}

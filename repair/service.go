@@ -51,6 +51,9 @@ type Config struct {
 	// History records the successful repairs of ranges this node took
 	// part in (tombstone_gc's repair mode reads it); nil: none recorded.
 	History *History
+	// Throttle paces the validation scans (repair.throughput); nil: none.
+	// The differing data travels in streams, paced as every stream is.
+	Throttle *streaming.Throttle
 }
 
 // Service is a node's side of repair: it answers other replicas' calls
@@ -92,7 +95,7 @@ func (s *Service) Handle(ctx context.Context, method string, req []byte) ([]byte
 		if err != nil {
 			return nil, err
 		}
-		return s.prepare(r)
+		return s.prepare(ctx, r)
 	case MethodDepth:
 		sid, d, err := decodeHead(req)
 		if err != nil {
@@ -188,12 +191,12 @@ func (s *Service) Handle(ctx context.Context, method string, req []byte) ([]byte
 }
 
 // prepare builds this replica's tree of a session's range.
-func (s *Service) prepare(r prepareReq) ([]byte, error) {
+func (s *Service) prepare(ctx context.Context, r prepareReq) ([]byte, error) {
 	t := s.cfg.Table(r.table)
 	if t == nil {
 		return nil, fmt.Errorf("repair: no table %x here", r.table)
 	}
-	es, err := Scan(t, r.rng)
+	es, err := Scan(ctx, t, r.rng, s.cfg.Throttle)
 	if err != nil {
 		return nil, err
 	}

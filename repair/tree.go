@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -10,6 +11,7 @@ import (
 	"wcdb/mutation"
 	"wcdb/ring"
 	"wcdb/storage"
+	"wcdb/streaming"
 )
 
 // MaxDepth bounds a tree's depth: 2^20 leaves, 16 MiB of hashes a level
@@ -50,15 +52,22 @@ type Tree struct {
 }
 
 // Scan reads t's partitions in r as raw data (memtables and SSTables
-// merged, tombstones kept) and returns them as entries, in ring order.
-func Scan(t *storage.Table, r ring.Range) ([]Entry, error) {
+// merged, tombstones kept) and returns them as entries, in ring order. th
+// (nil: none) paces it by the bytes hashed (repair.throughput).
+func Scan(ctx context.Context, t *storage.Table, r ring.Range, th *streaming.Throttle) ([]Entry, error) {
 	var out []Entry
 	var buf []byte
 	var arena []byte
+	var werr error
 	for _, piece := range r.Unwrap() {
 		from, to := storage.TokenRange(piece.Start, piece.End)
 		_, err := t.Scan(storage.ScanQuery{From: from, To: to, Raw: true}, func(p *mutation.Partition) bool {
 			buf = mutation.AppendMutation(buf[:0], &mutation.Mutation{Partition: *p})
+			if th != nil {
+				if werr = th.Wait(ctx, len(buf)); werr != nil {
+					return false
+				}
+			}
 			if cap(arena)-len(arena) < len(p.Key.Bytes) {
 				arena = make([]byte, 0, max(64<<10, len(p.Key.Bytes)))
 			}
@@ -71,6 +80,9 @@ func Scan(t *storage.Table, r ring.Range) ([]Entry, error) {
 			})
 			return true
 		})
+		if err == nil {
+			err = werr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("repair: scan of %v: %w", r, err)
 		}

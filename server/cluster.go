@@ -71,6 +71,10 @@ type clusterState struct {
 	repair  *repair.Service
 	reps    repairs
 	history *repair.History
+	sched   *repair.Scheduler // nil: repair.scheduler off
+	// downAt holds when each peer was last seen going down (guarded by
+	// mu), to tell at its return whether it outlived the hint window.
+	downAt map[ring.NodeID]time.Time
 
 	// leaving is set while a decommission runs; exit is closed once the
 	// node has left the cluster, for its process to end.
@@ -356,6 +360,7 @@ func (c *clusterState) join(ctx context.Context, mc cluster.Config) error {
 	}
 	c.wg.Add(1)
 	go c.loop()
+	c.startRepairScheduler()
 	if m.Local().Status != cluster.StatusJoining {
 		return nil
 	}
@@ -479,10 +484,17 @@ func (c *clusterState) handle(ctx context.Context, ev cluster.Event) {
 		}
 		c.replay(ctx, ev.Node.ID)
 		c.maybePullSchema(ctx, ev.Node)
+		c.afterAbsence(ev.Node.ID)
 	case cluster.NodeDown:
 		if s != nil && addr.IsValid() {
 			s.PushStatusChange(cql.NodeDown, addr)
 		}
+		c.mu.Lock()
+		if c.downAt == nil {
+			c.downAt = map[ring.NodeID]time.Time{}
+		}
+		c.downAt[ev.Node.ID] = time.Now()
+		c.mu.Unlock()
 	case cluster.NodeLeft:
 		if s != nil && addr.IsValid() {
 			// DOWN first: drivers stop sending to it at once (gocql acts

@@ -97,6 +97,7 @@ type Config struct {
 	Storage   StorageConfig   `yaml:"storage"`
 	Native    NativeConfig    `yaml:"native_transport"`
 	Auth      AuthConfig      `yaml:"auth"`
+	Repair    RepairConfig    `yaml:"repair"`
 
 	// MemoryLimit is the Go runtime's soft memory limit (as -Xmx is a JVM
 	// node's heap): 0 means Cassandra's default heap size for the
@@ -129,6 +130,29 @@ type StorageConfig struct {
 	// CompactionThroughput limits compaction reads per second (0: no
 	// limit).
 	CompactionThroughput ByteSize `yaml:"compaction_throughput"`
+}
+
+// RepairConfig configures anti-entropy repair.
+type RepairConfig struct {
+	// Scheduler has the node repair its primary ranges of every table by
+	// itself, a range at a time, each table within its interval: 90% of
+	// its gc_grace_seconds, within [MinInterval, MaxInterval]. Tables with
+	// gc_grace_seconds 0 and keyspaces with one replica are left out.
+	Scheduler bool `yaml:"scheduler"`
+	// Throughput caps the data repair validation reads per second on this
+	// node (its own repairs and its part in others'), apart from
+	// compaction_throughput; 0: no cap. The differing data travels in
+	// streams, which stream_throughput_outbound caps.
+	Throughput Rate `yaml:"throughput"`
+	// MinInterval and MaxInterval bound a table's repair interval.
+	MinInterval Duration `yaml:"min_interval"`
+	MaxInterval Duration `yaml:"max_interval"`
+	// CheckInterval is how often the scheduler looks for due ranges when
+	// none was; RetryAfter how long a range whose repair failed waits;
+	// InitialDelay how long after the node starts the scheduler begins.
+	CheckInterval Duration `yaml:"check_interval"`
+	RetryAfter    Duration `yaml:"retry_after"`
+	InitialDelay  Duration `yaml:"initial_delay"`
 }
 
 // NativeConfig configures the native-protocol (CQL) server.
@@ -194,6 +218,15 @@ func DefaultConfig() Config {
 			MaxRequestsPerConnection: 128,
 		},
 		Auth: AuthConfig{Authenticator: "AllowAllAuthenticator"},
+		Repair: RepairConfig{
+			Scheduler:     true,
+			Throughput:    16 << 20,
+			MinInterval:   Duration(time.Hour),
+			MaxInterval:   Duration(7 * 24 * time.Hour),
+			CheckInterval: Duration(time.Minute),
+			RetryAfter:    Duration(10 * time.Minute),
+			InitialDelay:  Duration(5 * time.Minute),
+		},
 	}
 }
 
@@ -387,6 +420,18 @@ func (c *Config) Validate() error {
 		return bad("native_transport.request_timeout", "must be positive")
 	case c.Native.MaxRequestsPerConnection <= 0:
 		return bad("native_transport.max_requests_per_connection", "must be positive")
+	case c.Repair.Throughput < 0:
+		return bad("repair.throughput", "must not be negative")
+	case c.Repair.MinInterval <= 0:
+		return bad("repair.min_interval", "must be positive")
+	case c.Repair.MaxInterval < c.Repair.MinInterval:
+		return bad("repair.max_interval", "%v is below repair.min_interval (%v)", time.Duration(c.Repair.MaxInterval), time.Duration(c.Repair.MinInterval))
+	case c.Repair.CheckInterval <= 0:
+		return bad("repair.check_interval", "must be positive")
+	case c.Repair.RetryAfter <= 0:
+		return bad("repair.retry_after", "must be positive")
+	case c.Repair.InitialDelay < 0:
+		return bad("repair.initial_delay", "must not be negative")
 	}
 	switch c.Auth.Authenticator {
 	case "AllowAllAuthenticator", "":

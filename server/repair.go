@@ -18,6 +18,7 @@ import (
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/storage"
+	"wcdb/streaming"
 )
 
 // Repairs the node coordinates (wcdb admin repair, nodetool repair's
@@ -115,8 +116,9 @@ func newRepairService(c *clusterState) *repair.Service {
 			}
 			return "", fmt.Sprintf("%x", id[:])
 		},
-		Streams: c.streams,
-		History: c.history,
+		Streams:  c.streams,
+		History:  c.history,
+		Throttle: streaming.NewThrottle(int64(c.cfg.Repair.Throughput)),
 	})
 }
 
@@ -182,6 +184,11 @@ func (c *clusterState) repairAdmin(args []string) ([]byte, error) {
 			return nil, err
 		}
 		return json.Marshal(r)
+	case len(args) == 2 && args[1] == "schedule":
+		if c.sched == nil {
+			return json.Marshal([]repair.TableStatus{})
+		}
+		return json.Marshal(c.sched.Status())
 	case (len(args) == 2 || len(args) == 3) && args[1] == "status":
 		c.reps.mu.Lock()
 		defer c.reps.mu.Unlock()
@@ -197,7 +204,7 @@ func (c *clusterState) repairAdmin(args []string) ([]byte, error) {
 		}
 		return json.Marshal(out)
 	}
-	return nil, errors.New("usage: repair start JSON | repair status [ID]")
+	return nil, errors.New("usage: repair start JSON | repair status [ID] | repair schedule")
 }
 
 // startRepair plans a repair and runs it in the background.
@@ -405,6 +412,115 @@ func (j *AdminRepair) noteError(reason, where string) {
 	j.Errors = nil // a new slice: snapshots keep theirs
 	for k, r := range j.errReasons {
 		j.Errors = append(j.Errors, fmt.Sprintf("%d ranges (first %s): %s", j.errCount[k], j.errFirst[k], r))
+	}
+}
+
+// startRepairScheduler starts the repair scheduler (repair.scheduler),
+// which stops with the node.
+func (c *clusterState) startRepairScheduler() {
+	rc := c.cfg.Repair
+	if !rc.Scheduler {
+		return
+	}
+	c.sched = repair.NewScheduler(repair.SchedulerConfig{
+		Plan: c.repairPlan,
+		Repair: func(ctx context.Context, job repair.RangeJob) (repair.RangeStats, error) {
+			t := repairTask{id: job.Table, rng: job.Range}
+			for _, p := range job.Peers {
+				t.peers = append(t.peers, ring.NodeID(p))
+			}
+			return c.repairTask(ctx, job.Session, t)
+		},
+		History:      c.history,
+		Check:        time.Duration(rc.CheckInterval),
+		RetryAfter:   time.Duration(rc.RetryAfter),
+		InitialDelay: time.Duration(rc.InitialDelay),
+		Logf:         func(format string, args ...any) { c.log.Info(fmt.Sprintf(format, args...)) },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		go func() {
+			select {
+			case <-c.quit:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		c.sched.Run(ctx, nil)
+	}()
+}
+
+// repairPlan is what the scheduler keeps repaired: every table of every
+// keyspace with more than one replica, its primary ranges on this node.
+func (c *clusterState) repairPlan() []repair.ScheduledTable {
+	m := c.m.Load()
+	if m == nil || c.exec == nil {
+		return nil
+	}
+	rc := c.cfg.Repair
+	cat := c.exec.Catalog()
+	rm := m.Ring()
+	var out []repair.ScheduledTable
+	for _, ks := range cat.Keyspaces() {
+		if catalog.IsLocalSystemKeyspace(ks) {
+			continue
+		}
+		st, err := replication.ParseStrategy(cat.Keyspace(ks).Replication)
+		if err != nil {
+			continue
+		}
+		if _, local := st.(replication.LocalStrategy); local {
+			continue
+		}
+		var jobs []repair.RangeJob
+		for i := range rm.Len() {
+			r := rm.RangeAt(i)
+			reps := st.Replicas(rm, r.End)
+			if len(reps) < 2 || reps[0] != c.hostID {
+				continue
+			}
+			job := repair.RangeJob{Range: r}
+			for _, id := range reps[1:] {
+				job.Peers = append(job.Peers, string(id))
+			}
+			jobs = append(jobs, job)
+		}
+		if len(jobs) == 0 {
+			continue
+		}
+		for _, t := range cat.Tables(ks) {
+			st := repair.ScheduledTable{Keyspace: ks, Name: t.Name, ID: t.ID,
+				Interval: repair.IntervalFor(time.Duration(t.GCGrace)*time.Second, time.Duration(rc.MinInterval), time.Duration(rc.MaxInterval))}
+			for _, j := range jobs {
+				j.Table = t.ID
+				st.Ranges = append(st.Ranges, j)
+			}
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// afterAbsence logs a peer's return after an absence longer than hints
+// are kept, and has the scheduler repair its ranges first: writes it
+// missed past the window reach it only through a repair.
+func (c *clusterState) afterAbsence(id ring.NodeID) {
+	c.mu.Lock()
+	at, ok := c.downAt[id]
+	delete(c.downAt, id)
+	c.mu.Unlock()
+	window := time.Duration(c.cfg.MaxHintWindow)
+	if !ok || time.Since(at) <= window {
+		return
+	}
+	c.log.Warn("a node was down longer than max_hint_window: writes it missed after the window were not hinted and need a repair",
+		"node", id, "down_for", time.Since(at).Round(time.Second), "max_hint_window", window,
+		"scheduler", c.sched != nil)
+	if c.sched != nil {
+		c.sched.Prioritize(string(id))
 	}
 }
 

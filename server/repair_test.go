@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -8,6 +9,9 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/repair"
+	"wcdb/ring"
 )
 
 // runRepair starts a repair on n and waits for it to end.
@@ -235,4 +239,62 @@ func TestZombieRows(t *testing.T) {
 	if n := count("repair"); n != 0 {
 		t.Fatalf("tombstone_gc repair: the deleted row came back (%d rows)", n)
 	}
+}
+
+// TestRepairScheduler: with no command, the nodes' schedulers repair a
+// replica that missed writes while down (no hints); restarted, a node's
+// scheduler finds its ranges repaired in its history.
+func TestRepairScheduler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes")
+	}
+	mod := func(_ int, cfg *Config) {
+		cfg.HintedHandoff = false
+		cfg.Repair.InitialDelay = 0
+		cfg.Repair.CheckInterval = Duration(100 * time.Millisecond)
+		cfg.Repair.RetryAfter = Duration(500 * time.Millisecond)
+		cfg.Repair.MinInterval = Duration(time.Second)
+	}
+	tc := startNodes(t, 3, mod)
+	n1 := tc.nodes[0]
+	s := clusterSession(t, n1, gocql.Quorum)
+	// gc_grace_seconds 20: an interval of 18 s, a range due 9 s after its
+	// last repair.
+	mustExec(t, s,
+		"CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+		"CREATE TABLE ks.t (k int PRIMARY KEY, v text) WITH gc_grace_seconds = 20")
+	tc.nodes[2].Close()
+	tc.nodes[2] = nil
+	waitFor(t, "node 1 to see node 3 down", 10*time.Second, func() bool { return aliveOf(n1) == 2 })
+	const rows = 300
+	for k := range rows {
+		mustExec(t, s, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
+	}
+	n3 := tc.add(t, 3, mod)
+	id := n3.exec.Catalog().Table("ks", "t").ID
+	held := func() int {
+		es, err := repair.Scan(context.Background(), n3.engine.Table(id), ring.Range{Start: ring.MinToken, End: ring.MinToken}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	waitFor(t, "the schedulers to repair node 3", 60*time.Second, func() bool { return held() == rows })
+
+	n3.Close()
+	tc.nodes[3] = nil
+	n3 = tc.add(t, 3, mod)
+	b, err := n3.cl.repairAdmin([]string{"repair", "schedule"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st []repair.TableStatus
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(st, func(s repair.TableStatus) bool { return s.Keyspace == "ks" && s.Table == "t" })
+	if i < 0 || st[i].Ranges == 0 || st[i].Repaired != st[i].Ranges || st[i].IntervalSeconds != 18 {
+		t.Fatalf("node 3's schedule after a restart: %+v", st)
+	}
+	t.Logf("node 3's schedule after a restart: %+v", st[i])
 }
