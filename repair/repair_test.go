@@ -266,6 +266,9 @@ func TestRepairBytesNearTheDifference(t *testing.T) {
 	}
 	ratio := float64(st.TreeBytes+st.StreamBytes) / float64(diff)
 	t.Logf("%+v; difference %d bytes; exchanged ÷ difference = %.2f", st, diff, ratio)
+	if st.DiffBytes != diff {
+		t.Errorf("DiffBytes %d, want the missing partitions' %d", st.DiffBytes, diff)
+	}
 	if st.Pulled != 200 || st.Pushed != 0 {
 		t.Errorf("pulled %d, pushed %d; want 200, 0", st.Pulled, st.Pushed)
 	}

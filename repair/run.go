@@ -49,9 +49,12 @@ type RangeStats struct {
 	Pulled, Pushed int
 	// TreeBytes are the bytes of the calls (requests and answers): tree
 	// hashes and leaf listings. StreamBytes are those of the streams that
-	// carried the differing partitions, both ways.
-	TreeBytes, StreamBytes int64
-	Duration               time.Duration
+	// carried the differing partitions, both ways. DiffBytes is the size
+	// of the partitions that had to move (each version sent, as the
+	// replica holding it encodes it): the difference itself, what the
+	// other two are measured against.
+	TreeBytes, StreamBytes, DiffBytes int64
+	Duration                          time.Duration
 }
 
 // Add sums up ranges' stats.
@@ -64,6 +67,7 @@ func (a *RangeStats) Add(b RangeStats) {
 	a.Pushed += b.Pushed
 	a.TreeBytes += b.TreeBytes
 	a.StreamBytes += b.StreamBytes
+	a.DiffBytes += b.DiffBytes
 	a.Duration += b.Duration
 }
 
@@ -97,8 +101,9 @@ type diffKey struct {
 	key   mutation.Key
 	local version
 	// peers[i] is peer i's version (this node's original where the peer's
-	// leaf matched).
+	// leaf matched), sizes[i] its size as the peer listed it.
 	peers []version
+	sizes []int
 }
 
 // RepairRange repairs one range: every replica builds its tree, this node
@@ -290,7 +295,7 @@ func differing(tree *Tree, peers []*peerState, union map[int]bool) []*diffKey {
 		id := idOf(k)
 		d := byID[id]
 		if d == nil {
-			d = &diffKey{key: k, peers: make([]version, len(peers))}
+			d = &diffKey{key: k, peers: make([]version, len(peers)), sizes: make([]int, len(peers))}
 			byID[id] = d
 			all = append(all, d)
 		}
@@ -304,7 +309,9 @@ func differing(tree *Tree, peers []*peerState, union map[int]bool) []*diffKey {
 	for i, ps := range peers {
 		for _, es := range ps.listed {
 			for _, e := range es {
-				get(e.Key).peers[i] = version{hash: e.Hash, present: true}
+				d := get(e.Key)
+				d.peers[i] = version{hash: e.Hash, present: true}
+				d.sizes[i] = e.Size
 			}
 		}
 	}
@@ -343,6 +350,7 @@ func (s *Service) exchange(ctx context.Context, t *storage.Table, job RangeJob, 
 			}
 			seen = append(seen, v.hash)
 			pulls[i] = append(pulls[i], d.key)
+			st.DiffBytes += int64(d.sizes[i])
 		}
 	}
 	for i, keys := range pulls {
@@ -372,6 +380,7 @@ func (s *Service) exchange(ctx context.Context, t *storage.Table, job RangeJob, 
 		for i, v := range d.peers {
 			if v != merged {
 				pushes[i] = append(pushes[i], d.key)
+				st.DiffBytes += int64(len(buf))
 			}
 		}
 	}

@@ -75,6 +75,7 @@ type AdminRepair struct {
 	Pushed          int64     `json:"pushed_partitions"`
 	TreeBytes       int64     `json:"tree_bytes"`
 	StreamBytes     int64     `json:"stream_bytes"`
+	DiffBytes       int64     `json:"diff_bytes"`
 	Started         time.Time `json:"started"`
 	Finished        time.Time `json:"finished,omitzero"`
 	DurationSeconds float64   `json:"duration_seconds"`
@@ -362,6 +363,7 @@ func (c *clusterState) runRepair(j *AdminRepair, tasks []repairTask, jobs int) {
 				j.Pushed += int64(st.Pushed)
 				j.TreeBytes += st.TreeBytes
 				j.StreamBytes += st.StreamBytes
+				j.DiffBytes += st.DiffBytes
 				j.DurationSeconds = time.Since(j.Started).Seconds()
 				c.reps.mu.Unlock()
 			}
