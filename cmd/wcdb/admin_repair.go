@@ -74,7 +74,12 @@ func adminRepairCmd(args []string, stdout, stderr io.Writer) int {
 	if !decodeAnswer(stderr, addr, b, "a repair", &r) {
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: repair %s of %d tables, %d ranges\n", addr, r.ID, r.Tables, r.Ranges)
+	// With --json, stdout has the JSON alone: progress goes to stderr.
+	progress := stdout
+	if asJSON {
+		progress = stderr
+	}
+	fmt.Fprintf(progress, "%s: repair %s of %d tables, %d ranges\n", addr, r.ID, r.Tables, r.Ranges)
 	last := -1
 	for r.State == "running" {
 		time.Sleep(repairPoll)
@@ -91,7 +96,7 @@ func adminRepairCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		r = rs[0]
 		if done := r.RangesDone + r.RangesFailed; done != last && r.State == "running" {
-			fmt.Fprintln(stdout, repairProgress(&r))
+			fmt.Fprintln(progress, repairProgress(&r))
 			last = done
 		}
 	}
