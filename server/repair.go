@@ -81,6 +81,10 @@ type AdminRepair struct {
 	DurationSeconds float64   `json:"duration_seconds"`
 }
 
+// AdminRepairSchedule is one table in the answer to ["repair",
+// "schedule"]: where the node's scheduler stands with it.
+type AdminRepairSchedule = repair.TableStatus
+
 // keptRepairs is how many finished repairs status still lists.
 const keptRepairs = 20
 

@@ -31,6 +31,7 @@ const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS
        wcdb admin cleanup [--host HOST[:PORT]] [KEYSPACE [TABLE]]
        wcdb admin repair [--host HOST[:PORT]] [-pr] [-local] [-st TOKEN -et TOKEN] [-j N] [--json] [KEYSPACE [TABLE...]]
        wcdb admin repair status [--host HOST[:PORT]] [--json] [ID]
+       wcdb admin repair schedule [--host HOST[:PORT]] [--json]
 
 commands (they ask one node over its internode port, 7000 unless --host
 names another):
@@ -67,7 +68,9 @@ names another):
                  the replicas of the node's datacenter; -st/-et: only the
                  tokens in (st, et]; -j: ranges at once (1-4). A range with
                  a replica down fails; rerun it. Flags go before KEYSPACE.
-                 status lists the node's repairs, running and recent
+                 status lists the node's repairs, running and recent;
+                 schedule shows the scheduler's tables: interval, primary
+                 ranges, how many were repaired within it, the oldest
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is

@@ -24,6 +24,9 @@ func adminRepairCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "status" {
 		return adminRepairStatusCmd(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "schedule" {
+		return adminRepairScheduleCmd(args[1:], stdout, stderr)
+	}
 	var pr, local, asJSON bool
 	var st, et string
 	var jobs int
@@ -168,6 +171,54 @@ func adminRepairStatusCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%s\t%s\t%.1f\n", r.ID, ks, r.State, r.RangesDone+r.RangesFailed, r.Ranges,
 			r.RangesFailed, r.Differing, humanBytes(r.StreamBytes), r.Started.Format(time.RFC3339), r.DurationSeconds)
+	}
+	tw.Flush()
+	return 0
+}
+
+// adminRepairScheduleCmd shows where the node's repair scheduler stands,
+// table by table.
+func adminRepairScheduleCmd(args []string, stdout, stderr io.Writer) int {
+	var asJSON bool
+	addr, _, code, ok := adminArgs("repair schedule", "the node to ask", args, 0, 0, "no arguments", stderr,
+		func(fs *flag.FlagSet) {
+			fs.BoolVar(&asJSON, "json", false, "print the answer as JSON ([]server.AdminRepairSchedule)")
+		})
+	if !ok {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+	defer cancel()
+	b, err := adminCall(ctx, addr, []string{"repair", "schedule"})
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	var ts []server.AdminRepairSchedule
+	if !decodeAnswer(stderr, addr, b, "the repair schedule", &ts) {
+		return 1
+	}
+	if asJSON {
+		out, _ := json.MarshalIndent(ts, "", "  ")
+		fmt.Fprintln(stdout, string(out))
+		return 0
+	}
+	if len(ts) == 0 {
+		fmt.Fprintf(stdout, "%s: no table scheduled (repair.scheduler off, or no keyspace with replicas elsewhere)\n", addr)
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Table\tInterval\tPrimary ranges\tRepaired within interval\tOldest\tFailing")
+	for _, t := range ts {
+		oldest := "never"
+		if t.OldestSeconds >= 0 {
+			oldest = (time.Duration(t.OldestSeconds) * time.Second).String()
+		}
+		interval := "not scheduled (gc_grace_seconds 0)"
+		if t.IntervalSeconds > 0 {
+			interval = (time.Duration(t.IntervalSeconds) * time.Second).String()
+		}
+		fmt.Fprintf(tw, "%s.%s\t%s\t%d\t%d\t%s\t%d\n", t.Keyspace, t.Table, interval, t.Ranges, t.Repaired, oldest, t.Failing)
 	}
 	tw.Flush()
 	return 0
