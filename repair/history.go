@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -78,22 +79,12 @@ func OpenHistory(fsys vfs.FS, path string) (*History, error) {
 			return nil, fmt.Errorf("repair: history %s: bad table id %q", path, k)
 		}
 		copy(id[:], raw)
-		if !slices.IsSortedFunc(steps, func(a, b step) int { return cmpInt(a.From, b.From) }) {
+		if !slices.IsSortedFunc(steps, func(a, b step) int { return cmp.Compare(a.From, b.From) }) {
 			return nil, fmt.Errorf("repair: history %s: table %s out of order", path, k)
 		}
 		h.tables[id] = steps
 	}
 	return h, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // RepairedAt returns when the last successful repair of the range holding

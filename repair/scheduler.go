@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -253,19 +254,7 @@ func (s *Scheduler) Status() []TableStatus {
 		out = append(out, ts)
 	}
 	slices.SortStableFunc(out, func(a, b TableStatus) int {
-		if a.Keyspace != b.Keyspace {
-			if a.Keyspace < b.Keyspace {
-				return -1
-			}
-			return 1
-		}
-		if a.Table < b.Table {
-			return -1
-		}
-		if a.Table > b.Table {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.Keyspace, b.Keyspace), cmp.Compare(a.Table, b.Table))
 	})
 	return out
 }

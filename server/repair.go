@@ -338,15 +338,8 @@ func (c *clusterState) planRepair(req AdminRepairRequest) ([]repairTask, int, er
 
 // runRepair repairs the tasks, jobs at a time, and records the outcome.
 func (c *clusterState) runRepair(j *AdminRepair, tasks []repairTask, jobs int) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := c.untilQuit()
 	defer cancel()
-	go func() {
-		select {
-		case <-c.quit:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range jobs {
@@ -443,20 +436,27 @@ func (c *clusterState) startRepairScheduler() {
 		InitialDelay: time.Duration(rc.InitialDelay),
 		Logf:         func(format string, args ...any) { c.log.Info(fmt.Sprintf(format, args...)) },
 	})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := c.untilQuit()
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		defer cancel()
-		go func() {
-			select {
-			case <-c.quit:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		c.sched.Run(ctx, nil)
 	}()
+}
+
+// untilQuit returns a context done when the node stops (or cancel is
+// called), for background work.
+func (c *clusterState) untilQuit() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-c.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // repairPlan is what the scheduler keeps repaired: every table of every

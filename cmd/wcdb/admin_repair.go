@@ -14,8 +14,9 @@ import (
 	"wcdb/server"
 )
 
-// repairPoll is how often wcdb admin repair asks for its repair's progress.
-const repairPoll = time.Second
+// repairPoll is how often wcdb admin repair asks for its repair's progress
+// (a variable for tests).
+var repairPoll = time.Second
 
 // adminRepairCmd runs wcdb admin repair [flags] [KEYSPACE [TABLE...]]: it
 // starts the repair on the node, then prints its progress until it ends;
@@ -138,29 +139,11 @@ func repairProgress(r *server.AdminRepair) string {
 
 // adminRepairStatusCmd lists the node's repairs, running and recent.
 func adminRepairStatusCmd(args []string, stdout, stderr io.Writer) int {
-	var asJSON bool
-	addr, rest, code, ok := adminArgs("repair status", "the node to ask", args, 0, 1, "at most a repair ID", stderr,
-		func(fs *flag.FlagSet) {
-			fs.BoolVar(&asJSON, "json", false, "print the answer as JSON ([]server.AdminRepair)")
-		})
-	if !ok {
-		return code
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
-	defer cancel()
-	b, err := adminCall(ctx, addr, append([]string{"repair", "status"}, rest...))
-	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 1
-	}
 	var rs []server.AdminRepair
-	if !decodeAnswer(stderr, addr, b, "repair status", &rs) {
-		return 1
-	}
-	if asJSON {
-		out, _ := json.MarshalIndent(rs, "", "  ")
-		fmt.Fprintln(stdout, string(out))
-		return 0
+	_, asJSON, code, ok := adminQuery("repair status", "at most a repair ID", 1, []string{"repair", "status"}, "repair status",
+		"[]server.AdminRepair", &rs, args, stdout, stderr)
+	if !ok || asJSON {
+		return code
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKeyspace\tState\tRanges\tFailed\tDiffering\tStreamed\tStarted\tSeconds")
@@ -176,32 +159,42 @@ func adminRepairStatusCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// adminRepairScheduleCmd shows where the node's repair scheduler stands,
-// table by table.
-func adminRepairScheduleCmd(args []string, stdout, stderr io.Writer) int {
-	var asJSON bool
-	addr, _, code, ok := adminArgs("repair schedule", "the node to ask", args, 0, 0, "no arguments", stderr,
-		func(fs *flag.FlagSet) {
-			fs.BoolVar(&asJSON, "json", false, "print the answer as JSON ([]server.AdminRepairSchedule)")
-		})
+// adminQuery runs a read-only admin request: --host, --json, up to max
+// arguments appended to req; the answer decoded into v (what names it
+// for errors, typ for --json's help). With --json it prints the answer
+// and asJSON is true; ok false means code is the exit status to return.
+func adminQuery(name, argsWhat string, max int, req []string, what, typ string, v any,
+	args []string, stdout, stderr io.Writer) (addr string, asJSON bool, code int, ok bool) {
+	addr, rest, code, ok := adminArgs(name, "the node to ask", args, 0, max, argsWhat, stderr,
+		func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print the answer as JSON ("+typ+")") })
 	if !ok {
-		return code
+		return addr, false, code, false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	b, err := adminCall(ctx, addr, []string{"repair", "schedule"})
+	b, err := adminCall(ctx, addr, append(req, rest...))
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
-		return 1
+		return addr, false, 1, false
 	}
-	var ts []server.AdminRepairSchedule
-	if !decodeAnswer(stderr, addr, b, "the repair schedule", &ts) {
-		return 1
+	if !decodeAnswer(stderr, addr, b, what, v) {
+		return addr, false, 1, false
 	}
 	if asJSON {
-		out, _ := json.MarshalIndent(ts, "", "  ")
+		out, _ := json.MarshalIndent(v, "", "  ")
 		fmt.Fprintln(stdout, string(out))
-		return 0
+	}
+	return addr, asJSON, 0, true
+}
+
+// adminRepairScheduleCmd shows where the node's repair scheduler stands,
+// table by table.
+func adminRepairScheduleCmd(args []string, stdout, stderr io.Writer) int {
+	var ts []server.AdminRepairSchedule
+	addr, asJSON, code, ok := adminQuery("repair schedule", "no arguments", 0, []string{"repair", "schedule"}, "the repair schedule",
+		"[]server.AdminRepairSchedule", &ts, args, stdout, stderr)
+	if !ok || asJSON {
+		return code
 	}
 	if len(ts) == 0 {
 		fmt.Fprintf(stdout, "%s: no table scheduled (repair.scheduler off, or no keyspace with replicas elsewhere)\n", addr)

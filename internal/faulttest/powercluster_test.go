@@ -48,31 +48,8 @@ func lossDuringJoin(r *plRun) {
 	l := startLoad(&r.h, s, 2, 2*time.Millisecond, tableRF1, tableRF3)
 	r.marks[n4.i-1] = n4.log.len()
 	serving := f.spawn(n4)
-	var last string
-	var got int64
 	want := int64(128<<10 + r.rng.IntN(384<<10))
-	streaming := waitUntil(30*time.Second, 50*time.Millisecond, func() bool {
-		select {
-		case <-serving:
-			return true
-		case <-n4.p.exited:
-			return true
-		default:
-		}
-		ns, err := f.netstats(n4)
-		if err != nil {
-			last = err.Error()
-			return false
-		}
-		last = ns.received()
-		got = 0
-		for _, ss := range ns.Sessions {
-			if ss.Direction == "receiving" {
-				got += ss.BytesStreamed
-			}
-		}
-		return got >= want
-	})
+	streaming, last := f.waitReceived(n4, serving, want, false)
 	select {
 	case <-serving:
 		l.stop()

@@ -141,18 +141,7 @@ func TestRepairLosesAParticipant(t *testing.T) {
 		defer close(done)
 		out, rerr = f.adminRepair(n3, 2*time.Minute, "-j", "2", "ft")
 	}()
-	pulling := waitUntil(30*time.Second, 50*time.Millisecond, func() bool {
-		ns, err := f.netstats(n3)
-		if err != nil {
-			return false
-		}
-		for _, ss := range ns.Sessions {
-			if ss.Direction == "receiving" && ss.State == "running" && ss.BytesStreamed > 0 {
-				return true
-			}
-		}
-		return false
-	})
+	pulling, _ := f.waitReceived(n3, nil, 1, true)
 	if !pulling {
 		t.Fatal("node 3's repair did not start pulling within 30s")
 	}

@@ -120,6 +120,39 @@ func (ns *netstats) received() string {
 		ns.Mode, sessions, states["done"], states["running"], states["failed"], float64(bytes)/(1<<20))
 }
 
+// waitReceived waits (30 s at most) until n, spawned and not yet serving,
+// has received at least min bytes in its receiving streams (with running,
+// one of them still running); it stops early if n serves or exits. It
+// returns whether it saw that, and n's last netstats (or error).
+func (f *fixture) waitReceived(n *node, serving <-chan struct{}, min int64, running bool) (bool, string) {
+	var last string
+	ok := waitUntil(30*time.Second, 50*time.Millisecond, func() bool {
+		select {
+		case <-serving:
+			return true
+		case <-n.p.exited:
+			return true
+		default:
+		}
+		ns, err := f.netstats(n)
+		if err != nil {
+			last = err.Error()
+			return false
+		}
+		last = ns.received()
+		var run bool
+		var bytes int64
+		for _, ss := range ns.Sessions {
+			if ss.Direction == "receiving" {
+				bytes += ss.BytesStreamed
+				run = run || ss.State == "running" && ss.BytesStreamed > 0
+			}
+		}
+		return (run || !running) && bytes >= min
+	})
+	return ok, last
+}
+
 // startNodes starts the nodes given one after the other and waits until
 // each sees the others up.
 func (f *fixture) startNodes(ns ...*node) {
@@ -345,31 +378,7 @@ func TestJoinKilledMidStream(t *testing.T) {
 	serving := f.spawn(n4)
 	// Killed once it has received a good part of its data (a few
 	// hundred KiB of about 1.2 MiB), some files imported and others not.
-	var last string
-	streaming := waitUntil(30*time.Second, 100*time.Millisecond, func() bool {
-		select {
-		case <-serving:
-			return true
-		case <-n4.p.exited:
-			return true
-		default:
-		}
-		ns, err := f.netstats(n4)
-		if err != nil {
-			last = err.Error()
-			return false
-		}
-		last = ns.received()
-		var running bool
-		var bytes int64
-		for _, ss := range ns.Sessions {
-			if ss.Direction == "receiving" {
-				bytes += ss.BytesStreamed
-				running = running || ss.State == "running" && ss.BytesStreamed > 0
-			}
-		}
-		return running && bytes >= 256<<10
-	})
+	streaming, last := f.waitReceived(n4, serving, 256<<10, true)
 	select {
 	case <-serving:
 		l.stop()
