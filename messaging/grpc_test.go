@@ -145,7 +145,7 @@ func TestGRPCReplica(t *testing.T) {
 	// Data only one node has makes the digests differ.
 	extra := testMutations(2, 1)[0]
 	extra.Partition.Key = ms[0].Partition.Key
-	extra.Partition.Deletion = mutation.Deletion{Timestamp: time.Now().UnixMicro() + 1, LocalDeletionTime: 1}
+	extra.Partition.Deletion = mutation.Deletion{Timestamp: time.Now().UnixMicro() + 1, LocalDeletionTime: time.Now().Unix()}
 	if err := b.Apply(ctx, &extra); err != nil {
 		t.Fatal(err)
 	}

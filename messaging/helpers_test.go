@@ -7,6 +7,7 @@ import (
 	"net"
 	"reflect"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -105,8 +106,12 @@ func randTimestamp(r *rand.Rand) int64 {
 	}
 }
 
+// recentDeletion is a local deletion time that raw reads keep (within
+// gc_grace_seconds of now).
+var recentDeletion = time.Now().Unix() - 1000
+
 func randDeletion(r *rand.Rand) mutation.Deletion {
-	return mutation.Deletion{Timestamp: randTimestamp(r), LocalDeletionTime: 1_700_000_000 + int64(r.IntN(1000))}
+	return mutation.Deletion{Timestamp: randTimestamp(r), LocalDeletionTime: recentDeletion + int64(r.IntN(1000))}
 }
 
 func randCell(r *rand.Rand, col uint32, ts int64, path []byte) mutation.Cell {
@@ -152,7 +157,7 @@ func randRow(r *rand.Rand, clustering []byte) mutation.Row {
 		// A collection column: maybe a column deletion, then elements.
 		if r.IntN(2) == 0 {
 			row.Cells = append(row.Cells, mutation.Cell{Column: col, Flags: mutation.CellColumnDeletion,
-				Timestamp: ts - 1, LocalDeletionTime: 1_700_000_000})
+				Timestamp: ts - 1, LocalDeletionTime: recentDeletion})
 		}
 		var path []byte
 		for range 1 + r.IntN(4) {

@@ -219,7 +219,7 @@ func row(k mutation.Key, c int, v string, ts int64) mutation.Mutation {
 
 func rowDelete(k mutation.Key, c int, ts int64) mutation.Mutation {
 	r := mutation.NewRow(ck(c))
-	r.Deletion = mutation.Deletion{Timestamp: ts, LocalDeletionTime: 1}
+	r.Deletion = mutation.Deletion{Timestamp: ts, LocalDeletionTime: time.Now().Unix()} // recent: raw reads keep it
 	return mutation.Mutation{Table: tid, Partition: mutation.Partition{Key: k, Deletion: mutation.Live, Rows: []mutation.Row{r}}}
 }
 
