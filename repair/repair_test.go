@@ -440,3 +440,31 @@ func TestFailedRepairRecordsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlappingRepairsRefused: a replica in one repair session of a
+// range refuses another initiator's session of an overlapping range, and
+// takes it once the first is finished.
+func TestOverlappingRepairsRefused(t *testing.T) {
+	c := newCluster(t, "a")
+	a := c.nodes["a"]
+	ctx := context.Background()
+	prep := func(sid string, r ring.Range) error {
+		_, err := a.svc.Handle(ctx, MethodPrepare, prepareReq{session: sid, table: testTable, rng: r, depth: 2}.encode())
+		return err
+	}
+	if err := prep("one", ring.Range{Start: 0, End: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := prep("two", ring.Range{Start: 50, End: 150}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("an overlapping session: %v, want ErrBusy", err)
+	}
+	if err := prep("three", ring.Range{Start: 100, End: 150}); err != nil {
+		t.Fatalf("an adjacent session: %v", err)
+	}
+	if _, err := a.svc.Handle(ctx, MethodFinish, encodeFinish("one", false, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := prep("two", ring.Range{Start: 50, End: 99}); err != nil {
+		t.Fatalf("after the first finished: %v", err)
+	}
+}

@@ -139,6 +139,16 @@ func (s *Service) RepairRange(ctx context.Context, job RangeJob) (RangeStats, er
 		return st, err
 	}
 	st.Partitions, st.DataBytes = tree.Partitions(), tree.Bytes
+	// This replica's part is held as a session too, so that an overlapping
+	// repair another node starts meanwhile is refused here.
+	if err := s.hold(job.Session, job.Table, tree); err != nil {
+		return st, err
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.sessions, job.Session)
+		s.mu.Unlock()
+	}()
 	succeeded := false
 	defer func() { s.finishPeers(peers, job.Session, succeeded, start.Unix()) }()
 

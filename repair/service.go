@@ -26,6 +26,10 @@ const fetchRetries = 3
 // fails, and a rerun prepares again.
 var ErrNoSession = errors.New("repair: no such session")
 
+// ErrBusy is a prepare for a range another repair is working on at this
+// replica: that repair of the range fails, and is retried later.
+var ErrBusy = errors.New("repair: range already being repaired")
+
 // Peer is another replica as repair reaches it: messaging's Client.
 type Peer interface {
 	Call(ctx context.Context, method string, req []byte) ([]byte, error)
@@ -204,11 +208,26 @@ func (s *Service) prepare(ctx context.Context, r prepareReq) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.expireLocked()
-	s.sessions[r.session] = &session{tree: tree, table: r.table, lastUsed: s.cfg.Now()}
-	s.mu.Unlock()
+	if err := s.hold(r.session, r.table, tree); err != nil {
+		return nil, err
+	}
 	return prepareResp{root: tree.Root(), partitions: uint64(tree.Partitions()), bytes: uint64(tree.Bytes)}.encode(), nil
+}
+
+// hold keeps a session's tree, unless another session of an overlapping
+// range of the table holds this replica: no two repairs of a range at
+// once (Cassandra refuses so too).
+func (s *Service) hold(sid string, table mutation.TableID, tree *Tree) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked()
+	for id, o := range s.sessions {
+		if id != sid && o.table == table && len(Intersect(o.tree.Range, tree.Range)) > 0 {
+			return fmt.Errorf("%w: %v overlaps session %s", ErrBusy, tree.Range, id)
+		}
+	}
+	s.sessions[sid] = &session{tree: tree, table: table, lastUsed: s.cfg.Now()}
+	return nil
 }
 
 func (s *Service) session(id string) (*session, error) {
