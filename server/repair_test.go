@@ -204,7 +204,9 @@ func TestZombieRows(t *testing.T) {
 	compactAll(t, "ks", "timeout", n1, n2)
 	compactAll(t, "ks", "repair", n1, n2)
 	n3 := tc.add(t, 3, noHints)
-	waitFor(t, "node 1 to see node 3 back", 10*time.Second, func() bool { return aliveOf(n1) == 3 })
+	for _, n := range []*Node{n1, n2, n3} { // reads at ALL, through any of them
+		waitFor(t, "every node to see node 3 back", 10*time.Second, func() bool { return aliveOf(n) == 3 })
+	}
 	count := func(tbl string) int {
 		var n int
 		if err := s.Query("SELECT count(*) FROM ks." + tbl + " WHERE k = 1").Scan(&n); err != nil {
