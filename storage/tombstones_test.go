@@ -2,6 +2,7 @@ package storage
 
 import (
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,10 +43,12 @@ func TestTombstoneGCModes(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, chk := range c.checks {
-			now := int64(T)
+			var now atomic.Int64 // background work reads the clock too
+			now.Store(T)
 			e := openTest(t, vfs.NewMem(), func(o *Options) {
 				o.CommitLogSync = commitlog.Batch
-				o.Now = func() time.Time { return time.Unix(now, 0) }
+				o.DisableAutoCompaction = true // the test compacts when it checks
+				o.Now = func() time.Time { return time.Unix(now.Load(), 0) }
 				if c.horizon != nil {
 					o.RepairHorizon = func(_ mutation.TableID, tok int64) (int64, bool) { return c.horizon(tok) }
 				}
@@ -64,7 +67,7 @@ func TestTombstoneGCModes(t *testing.T) {
 			if err := tb.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			now = chk.now
+			now.Store(chk.now)
 			p, err := tb.Read(Query{Key: pk(1), Raw: true})
 			if err != nil {
 				t.Fatal(err)
