@@ -91,9 +91,11 @@ func (e *ddlEnv) open() {
 	e.t.Helper()
 	o := storage.DefaultOptions("/db")
 	o.FS = e.fs
-	// The engine's clock is the statements': tombstones are as old to it
-	// as to them (raw reads leave out those past gc_grace).
-	o.Now = func() time.Time { return time.UnixMicro(e.clock) }
+	// The engine's clock is the statements' era (fixed: background work
+	// reads it), so that tombstones are as old to it as to them (raw reads
+	// leave out those past gc_grace).
+	base := time.UnixMicro(e.clock)
+	o.Now = func() time.Time { return base }
 	o.BlockCacheSize = 1 << 20
 	o.CommitLogSegmentSize = 1 << 20
 	eng, err := storage.Open(o)
