@@ -14,12 +14,13 @@
 #     node 1 repairs ycsb over and over: throughput and p99 of each.
 #
 #   scripts/bench-repair.sh [--records N] [--updates N] [--target OPS] [--threads N] [--phase DURATION]
+#                           [--repair-throughput RATE]   (repair.throughput, 16MiB by default)
 #
 # Results go to ./bench-results/repair-*.{json,txt}; a summary is printed
 # at the end.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-RECORDS=1000000 UPDATES=20000 TARGET=2000 THREADS=16 PHASE=40s
+RECORDS=1000000 UPDATES=20000 TARGET=2000 THREADS=16 PHASE=40s RTHROUGHPUT=16MiB
 while [ $# -gt 0 ]; do
 	case $1 in
 	--records) RECORDS=$2; shift 2 ;;
@@ -27,7 +28,8 @@ while [ $# -gt 0 ]; do
 	--target) TARGET=$2; shift 2 ;;
 	--threads) THREADS=$2; shift 2 ;;
 	--phase) PHASE=$2; shift 2 ;;
-	*) echo "usage: $0 [--records N] [--updates N] [--target OPS] [--threads N] [--phase DURATION]" >&2; exit 2 ;;
+	--repair-throughput) RTHROUGHPUT=$2; shift 2 ;;
+	*) echo "usage: $0 [--records N] [--updates N] [--target OPS] [--threads N] [--phase DURATION] [--repair-throughput RATE]" >&2; exit 2 ;;
 	esac
 done
 WORK=$(mktemp -d /tmp/wcdb-bench-repair.XXXXXX)
@@ -39,6 +41,7 @@ cat >"$WORK/wcdb.yaml" <<EOF
 hinted_handoff_enabled: false
 repair:
   scheduler: false
+  throughput: $RTHROUGHPUT
 EOF
 PIDS=()
 stop_all() {
