@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+
+	"wcdb/schema/cqltime"
 )
 
 // emptyValue is the type of Empty.
@@ -267,7 +269,7 @@ func Validate(t Type, b []byte) error {
 }
 
 // maxTimeNanos is the last nanosecond of a day, the largest time value.
-const maxTimeNanos = 86399999999999
+const maxTimeNanos = cqltime.MaxTimeNanos
 
 // Normalize validates b as a value of t and returns its canonical form: the
 // elements of sets, and the entries of maps, sorted by Compare and without
@@ -366,11 +368,11 @@ func sortEntries(key Type, vals [][]byte, per int) [][]byte {
 //     decimal form) or a string as ParseDecimal takes;
 //   - boolean: bool; ascii, text: string; blob: []byte;
 //   - timestamp: time.Time (milliseconds, rounded down), an integer
-//     (milliseconds since the epoch) or a string as ParseTimestamp takes;
+//     (milliseconds since the epoch) or a string as cqltime.ParseTimestamp takes;
 //   - date: time.Time (its UTC date), an integer (the raw unsigned day number,
-//     epoch at 2^31) or a string as ParseDate takes;
+//     epoch at 2^31) or a string as cqltime.ParseDate takes;
 //   - time: time.Duration or an integer (nanoseconds since midnight) or a
-//     string as ParseTime takes;
+//     string as cqltime.ParseTime takes;
 //   - uuid, timeuuid: UUID, [16]byte or a string (timeuuid: version 1 only);
 //   - inet: net.IP, netip.Addr or a string;
 //   - duration: Duration or a string as ParseDuration takes;
@@ -481,8 +483,8 @@ func Encode(t Type, v any) ([]byte, error) {
 			ms = x.UnixMilli()
 		case string:
 			var err error
-			if ms, err = ParseTimestamp(x); err != nil {
-				return nil, err
+			if ms, err = cqltime.ParseTimestamp(x); err != nil {
+				return nil, literalError(err)
 			}
 		default:
 			n, ok := bigInteger(v)
@@ -506,8 +508,8 @@ func Encode(t Type, v any) ([]byte, error) {
 			days = uint32(d)
 		case string:
 			var err error
-			if days, err = ParseDate(x); err != nil {
-				return nil, err
+			if days, err = cqltime.ParseDate(x); err != nil {
+				return nil, literalError(err)
 			}
 		default:
 			n, ok := bigInteger(v)
@@ -527,8 +529,8 @@ func Encode(t Type, v any) ([]byte, error) {
 			ns = int64(x)
 		case string:
 			var err error
-			if ns, err = ParseTime(x); err != nil {
-				return nil, err
+			if ns, err = cqltime.ParseTime(x); err != nil {
+				return nil, literalError(err)
 			}
 		default:
 			n, ok := bigInteger(v)

@@ -1,6 +1,11 @@
 package schema
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"wcdb/schema/cqltime"
+)
 
 // ErrorCode says which native protocol error a schema error becomes when it
 // reaches a client.
@@ -35,4 +40,14 @@ func configf(format string, args ...any) error {
 
 func syntaxf(format string, args ...any) error {
 	return &Error{Code: CodeSyntax, Msg: fmt.Sprintf(format, args...)}
+}
+
+// literalError makes a literal's error (package cqltime) an invalid
+// request with Cassandra's message.
+func literalError(err error) error {
+	var e *cqltime.Error
+	if errors.As(err, &e) {
+		return &Error{Code: CodeInvalid, Msg: e.Msg}
+	}
+	return err
 }

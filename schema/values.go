@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"wcdb/schema/cqltime"
 )
 
 // Decimal is a CQL decimal: Unscaled × 10^-Scale. A nil Unscaled is zero.
@@ -116,125 +118,13 @@ func ParseDecimal(s string) (Decimal, error) {
 	return Decimal{Unscaled: u, Scale: int32(scale)}, nil
 }
 
-// Duration is a CQL duration: months, days and nanoseconds, all of the same
-// sign.
-type Duration struct {
-	Months int32
-	Days   int32
-	Nanos  int64
-}
+// Duration is a CQL duration (package cqltime has its literal form).
+type Duration = cqltime.Duration
 
-var durationUnits = []struct {
-	name  string
-	nanos int64
-}{
-	{"h", 3600e9}, {"m", 60e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1},
-}
-
-// String returns d in Cassandra's duration literal form ("1y2mo3d4h5m6s",
-// "-7ms"); the zero duration is "0s".
-func (d Duration) String() string {
-	var b strings.Builder
-	months, days, nanos := int64(d.Months), int64(d.Days), d.Nanos
-	if months < 0 || days < 0 || nanos < 0 {
-		b.WriteByte('-')
-		months, days = -months, -days
-		if nanos != math.MinInt64 {
-			nanos = -nanos
-		}
-	}
-	put := func(v uint64, unit string) {
-		if v != 0 {
-			b.WriteString(strconv.FormatUint(v, 10))
-			b.WriteString(unit)
-		}
-	}
-	put(uint64(months/12), "y")
-	put(uint64(months%12), "mo")
-	put(uint64(days), "d")
-	rest := uint64(nanos)
-	for _, u := range durationUnits {
-		put(rest/uint64(u.nanos), u.name)
-		rest %= uint64(u.nanos)
-	}
-	if b.Len() == 0 || b.String() == "-" {
-		return "0s"
-	}
-	return b.String()
-}
-
-// ParseDuration parses Cassandra's duration literal form: an optional '-',
-// then one or more <integer><unit> with units y, mo, w, d, h, m, s, ms,
-// us (or µs) and ns, case-insensitive ("1h30m", "2d", "-5mo"). The ISO 8601
-// forms are not supported.
+// ParseDuration parses Cassandra's duration literal form (cqltime.ParseDuration).
 func ParseDuration(s string) (Duration, error) {
-	bad := func() (Duration, error) {
-		return Duration{}, invalidf("Unable to convert '%s' to a duration", s)
-	}
-	str := strings.ToLower(s)
-	neg := strings.HasPrefix(str, "-")
-	if neg {
-		str = str[1:]
-	}
-	if str == "" {
-		return bad()
-	}
-	var months, days, nanos big.Int
-	for str != "" {
-		i := 0
-		for i < len(str) && str[i] >= '0' && str[i] <= '9' {
-			i++
-		}
-		if i == 0 {
-			return bad()
-		}
-		n, ok := new(big.Int).SetString(str[:i], 10)
-		if !ok {
-			return bad()
-		}
-		str = str[i:]
-		j := 0
-		for j < len(str) && (str[j] < '0' || str[j] > '9') {
-			j++
-		}
-		unit := str[:j]
-		str = str[j:]
-		mul := func(dst *big.Int, f int64) { dst.Add(dst, new(big.Int).Mul(n, big.NewInt(f))) }
-		switch unit {
-		case "y":
-			mul(&months, 12)
-		case "mo":
-			mul(&months, 1)
-		case "w":
-			mul(&days, 7)
-		case "d":
-			mul(&days, 1)
-		case "h":
-			mul(&nanos, 3600e9)
-		case "m":
-			mul(&nanos, 60e9)
-		case "s":
-			mul(&nanos, 1e9)
-		case "ms":
-			mul(&nanos, 1e6)
-		case "us", "µs":
-			mul(&nanos, 1e3)
-		case "ns":
-			mul(&nanos, 1)
-		default:
-			return Duration{}, invalidf("Unknown duration symbol '%s'", unit)
-		}
-	}
-	if neg {
-		months.Neg(&months)
-		days.Neg(&days)
-		nanos.Neg(&nanos)
-	}
-	in32 := func(x *big.Int) bool { return x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 }
-	if !in32(&months) || !in32(&days) || !nanos.IsInt64() {
-		return Duration{}, invalidf("Invalid duration. The total number of months, days or nanoseconds must be smaller than the maximum values: '%s'", s)
-	}
-	return Duration{Months: int32(months.Int64()), Days: int32(days.Int64()), Nanos: nanos.Int64()}, nil
+	d, err := cqltime.ParseDuration(s)
+	return d, literalError(err)
 }
 
 // Cassandra's variable-length integers (VIntCoding): the number of leading

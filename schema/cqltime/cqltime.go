@@ -1,11 +1,26 @@
-package schema
+// Package cqltime parses CQL's temporal literals as Cassandra does:
+// timestamps, dates, times and durations (and prints durations). It knows
+// nothing of types or serializations: package schema builds on it.
+package cqltime
 
 import (
+	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// Error is a literal that does not parse, with the message Cassandra gives.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func errorf(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
+
+// MaxTimeNanos is the last nanosecond of a day, the largest time value.
+const MaxTimeNanos = 86399999999999
 
 // ParseTimestamp parses a timestamp literal as Cassandra does and returns
 // milliseconds since the epoch: "now", an integer (milliseconds), or
@@ -16,7 +31,7 @@ import (
 // up to 9 digits and is rounded down to the millisecond.
 func ParseTimestamp(s string) (int64, error) {
 	bad := func() (int64, error) {
-		return 0, invalidf("Unable to coerce '%s' to a formatted date (long)", s)
+		return 0, errorf("Unable to coerce '%s' to a formatted date (long)", s)
 	}
 	if strings.EqualFold(s, "now") {
 		return time.Now().UnixMilli(), nil
@@ -24,7 +39,7 @@ func ParseTimestamp(s string) (int64, error) {
 	if isInteger(s) {
 		ms, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return 0, invalidf("Unable to make long (for date) from: '%s'", s)
+			return 0, errorf("Unable to make long (for date) from: '%s'", s)
 		}
 		return ms, nil
 	}
@@ -61,7 +76,7 @@ func ParseTimestamp(s string) (int64, error) {
 		return bad()
 	}
 	if year > 292000000 || year < -292000000 {
-		return 0, invalidf("Timestamp '%s' out of range", s)
+		return 0, errorf("Timestamp '%s' out of range", s)
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC)
 	if t.Year() != year || int(t.Month()) != month || t.Day() != day {
@@ -77,22 +92,22 @@ func ParseDate(s string) (uint32, error) {
 	if isInteger(s) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 || n > math.MaxUint32 {
-			return 0, invalidf("Input date %s is out of bounds", s)
+			return 0, errorf("Input date %s is out of bounds", s)
 		}
 		return uint32(n), nil
 	}
 	p := litParser{s: s}
 	year, month, day, ok := p.date()
 	if !ok || p.pos != len(s) {
-		return 0, invalidf("Unable to coerce '%s' to a formatted date (long)", s)
+		return 0, errorf("Unable to coerce '%s' to a formatted date (long)", s)
 	}
 	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
 	if t.Year() != year || int(t.Month()) != month || t.Day() != day {
-		return 0, invalidf("Unable to coerce '%s' to a formatted date (long)", s)
+		return 0, errorf("Unable to coerce '%s' to a formatted date (long)", s)
 	}
-	days := floorDiv(t.Unix(), 86400) + 1<<31
+	days := t.Unix()/86400 + 1<<31 // midnight UTC: the division is exact
 	if days < 0 || days > math.MaxUint32 {
-		return 0, invalidf("Input date %s is out of bounds", s)
+		return 0, errorf("Input date %s is out of bounds", s)
 	}
 	return uint32(days), nil
 }
@@ -103,13 +118,13 @@ func ParseDate(s string) (uint32, error) {
 func ParseTime(s string) (int64, error) {
 	if isInteger(s) {
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 || n > maxTimeNanos {
-			return 0, invalidf("Input long out of bounds: %s", s)
+		if err != nil || n < 0 || n > MaxTimeNanos {
+			return 0, errorf("Input long out of bounds: %s", s)
 		}
 		return n, nil
 	}
 	bad := func() (int64, error) {
-		return 0, invalidf("Timestamp format must be hh:mm:ss[.fffffffff]")
+		return 0, errorf("Timestamp format must be hh:mm:ss[.fffffffff]")
 	}
 	p := litParser{s: s}
 	h, ok1 := p.upTo(2)
@@ -132,11 +147,11 @@ func ParseTime(s string) (int64, error) {
 	}
 	switch {
 	case h > 23:
-		return 0, invalidf("Hour out of bounds.")
+		return 0, errorf("Hour out of bounds.")
 	case m > 59:
-		return 0, invalidf("Minute out of bounds.")
+		return 0, errorf("Minute out of bounds.")
 	case sec > 59:
-		return 0, invalidf("Second out of bounds.")
+		return 0, errorf("Second out of bounds.")
 	}
 	return ((int64(h)*60+int64(m))*60+int64(sec))*1e9 + int64(nanos), nil
 }
@@ -269,4 +284,125 @@ func (p *litParser) zone() (int, bool) {
 		off = -off
 	}
 	return off, true
+}
+
+// Duration is a CQL duration: months, days and nanoseconds, all of the same
+// sign.
+type Duration struct {
+	Months int32
+	Days   int32
+	Nanos  int64
+}
+
+var durationUnits = []struct {
+	name  string
+	nanos int64
+}{
+	{"h", 3600e9}, {"m", 60e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1},
+}
+
+// String returns d in Cassandra's duration literal form ("1y2mo3d4h5m6s",
+// "-7ms"); the zero duration is "0s".
+func (d Duration) String() string {
+	var b strings.Builder
+	months, days, nanos := int64(d.Months), int64(d.Days), d.Nanos
+	if months < 0 || days < 0 || nanos < 0 {
+		b.WriteByte('-')
+		months, days = -months, -days
+		if nanos != math.MinInt64 {
+			nanos = -nanos
+		}
+	}
+	put := func(v uint64, unit string) {
+		if v != 0 {
+			b.WriteString(strconv.FormatUint(v, 10))
+			b.WriteString(unit)
+		}
+	}
+	put(uint64(months/12), "y")
+	put(uint64(months%12), "mo")
+	put(uint64(days), "d")
+	rest := uint64(nanos)
+	for _, u := range durationUnits {
+		put(rest/uint64(u.nanos), u.name)
+		rest %= uint64(u.nanos)
+	}
+	if b.Len() == 0 || b.String() == "-" {
+		return "0s"
+	}
+	return b.String()
+}
+
+// ParseDuration parses Cassandra's duration literal form: an optional '-',
+// then one or more <integer><unit> with units y, mo, w, d, h, m, s, ms,
+// us (or µs) and ns, case-insensitive ("1h30m", "2d", "-5mo"). The ISO 8601
+// forms are not supported.
+func ParseDuration(s string) (Duration, error) {
+	bad := func() (Duration, error) {
+		return Duration{}, errorf("Unable to convert '%s' to a duration", s)
+	}
+	str := strings.ToLower(s)
+	neg := strings.HasPrefix(str, "-")
+	if neg {
+		str = str[1:]
+	}
+	if str == "" {
+		return bad()
+	}
+	var months, days, nanos big.Int
+	for str != "" {
+		i := 0
+		for i < len(str) && str[i] >= '0' && str[i] <= '9' {
+			i++
+		}
+		if i == 0 {
+			return bad()
+		}
+		n, ok := new(big.Int).SetString(str[:i], 10)
+		if !ok {
+			return bad()
+		}
+		str = str[i:]
+		j := 0
+		for j < len(str) && (str[j] < '0' || str[j] > '9') {
+			j++
+		}
+		unit := str[:j]
+		str = str[j:]
+		mul := func(dst *big.Int, f int64) { dst.Add(dst, new(big.Int).Mul(n, big.NewInt(f))) }
+		switch unit {
+		case "y":
+			mul(&months, 12)
+		case "mo":
+			mul(&months, 1)
+		case "w":
+			mul(&days, 7)
+		case "d":
+			mul(&days, 1)
+		case "h":
+			mul(&nanos, 3600e9)
+		case "m":
+			mul(&nanos, 60e9)
+		case "s":
+			mul(&nanos, 1e9)
+		case "ms":
+			mul(&nanos, 1e6)
+		case "us", "µs":
+			mul(&nanos, 1e3)
+		case "ns":
+			mul(&nanos, 1)
+		default:
+			return Duration{}, errorf("Unknown duration symbol '%s'", unit)
+		}
+	}
+	if neg {
+		months.Neg(&months)
+		days.Neg(&days)
+		nanos.Neg(&nanos)
+	}
+	in32 := func(x *big.Int) bool { return x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 }
+	if !in32(&months) || !in32(&days) || !nanos.IsInt64() {
+		return Duration{}, errorf("Invalid duration. The total number of months, days or nanoseconds must be smaller than the maximum values: '%s'", s)
+	}
+	return Duration{Months: int32(months.Int64()), Days: int32(days.Int64()), Nanos: nanos.Int64()}, nil
 }
