@@ -335,6 +335,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		st := *h.Static
 		st.Cells = append([]mutation.Cell(nil), st.Cells...)
 		st.Shadow(h.Deletion)
+		st.Expire(c.now)
 		purgeRow(&st, c.now, purgeable)
 		if !st.IsEmpty() {
 			out.Static = &st
@@ -421,8 +422,6 @@ func plainRow(r *mutation.Row) bool {
 	return true
 }
 
-// purgeRow turns expired cells into tombstones and drops tombstones that
-// are purgeable.
 func (c *compactor) newFile() error {
 	c.wnum = c.t.allocFile()
 	w, err := sstable.NewWriter(c.t.e.fs, filepath.Join(c.t.dir, sstName(c.wnum)), c.t.cfg.Load().wopts)

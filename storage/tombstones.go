@@ -47,9 +47,10 @@ func (t *Table) fileGCBefore(cfg *tableConfig, now int64) int64 {
 	return t.gcBefore(cfg, 0, now)
 }
 
-// purgeRow drops from a canonical row the deletions purgeable says may go:
-// its deletion, an expired row marker (a deletion at its write), cell
-// tombstones. The row may be left empty.
+// purgeRow drops from a canonical row (its expired cells already
+// tombstones) the deletions purgeable says may go: its deletion, an
+// expired row marker (a deletion at its write), cell tombstones. The row
+// may be left empty.
 func purgeRow(r *mutation.Row, now int64, purgeable func(mutation.Deletion) bool) {
 	if l := r.Liveness; !l.IsEmpty() && l.ExpiresAt != mutation.NoDeletionTime && l.ExpiresAt <= now {
 		// An expired row marker counts as deleted when it was written
@@ -61,7 +62,6 @@ func purgeRow(r *mutation.Row, now int64, purgeable func(mutation.Deletion) bool
 	if purgeable(r.Deletion) {
 		r.Deletion = mutation.Live
 	}
-	r.Expire(now)
 	out := r.Cells[:0]
 	for _, cell := range r.Cells {
 		if cell.IsTombstone() && purgeable(mutation.Deletion{Timestamp: cell.Timestamp, LocalDeletionTime: cell.LocalDeletionTime}) {

@@ -360,8 +360,9 @@ func missing(s *gocql.Session, cl gocql.Consistency, ops []*op) int {
 
 // verify reads every op's key at cl and checks it against the outcome:
 // an ok write is there with its value, a failed one is not, an unknown one
-// may be. where says through what the reads went, for messages.
-func verify(t *testing.T, s *gocql.Session, cl gocql.Consistency, where string, ops []*op) {
+// may be. where says through what the reads went, for messages. It returns
+// how many acknowledged writes were lost or changed.
+func verify(t *testing.T, s *gocql.Session, cl gocql.Consistency, where string, ops []*op) int {
 	t.Helper()
 	start := time.Now()
 	var lost, wrong, ghost, readErrs, unknownThere, unknownAbsent, okThere, failedAbsent int
@@ -403,6 +404,7 @@ func verify(t *testing.T, s *gocql.Session, cl gocql.Consistency, where string, 
 		t.Errorf("check at %s %s: %d acknowledged writes lost, %d with another value, %d failed writes present, %d reads failed:\n  %s",
 			cl, where, lost, wrong, ghost, readErrs, strings.Join(msgs, "\n  "))
 	}
+	return lost + wrong
 }
 
 // expectAll fails the test for every op in ops whose outcome is not in
