@@ -459,53 +459,34 @@ func (c *clusterState) untilQuit() (context.Context, context.CancelFunc) {
 	return ctx, cancel
 }
 
-// repairPlan is what the scheduler keeps repaired: every table of every
-// keyspace with more than one replica, its primary ranges on this node.
+// repairPlan is what the scheduler keeps repaired: what a repair -pr of
+// every keyspace covers, table by table, with each table's interval.
 func (c *clusterState) repairPlan() []repair.ScheduledTable {
-	m := c.m.Load()
-	if m == nil || c.exec == nil {
+	if c.m.Load() == nil || c.exec == nil {
+		return nil
+	}
+	tasks, _, err := c.planRepair(AdminRepairRequest{PrimaryRange: true})
+	if err != nil {
+		c.log.Warn("repair scheduler: no plan", "err", err)
 		return nil
 	}
 	rc := c.cfg.Repair
 	cat := c.exec.Catalog()
-	rm := m.Ring()
 	var out []repair.ScheduledTable
-	for _, ks := range cat.Keyspaces() {
-		if catalog.IsLocalSystemKeyspace(ks) {
-			continue
-		}
-		st, err := replication.ParseStrategy(cat.Keyspace(ks).Replication)
-		if err != nil {
-			continue
-		}
-		if _, local := st.(replication.LocalStrategy); local {
-			continue
-		}
-		var jobs []repair.RangeJob
-		for i := range rm.Len() {
-			r := rm.RangeAt(i)
-			reps := st.Replicas(rm, r.End)
-			if len(reps) < 2 || reps[0] != c.hostID {
-				continue
-			}
-			job := repair.RangeJob{Range: r}
-			for _, id := range reps[1:] {
-				job.Peers = append(job.Peers, string(id))
-			}
-			jobs = append(jobs, job)
-		}
-		if len(jobs) == 0 {
-			continue
-		}
-		for _, t := range cat.Tables(ks) {
-			st := repair.ScheduledTable{Keyspace: ks, Name: t.Name, ID: t.ID,
-				Interval: repair.IntervalFor(time.Duration(t.GCGrace)*time.Second, time.Duration(rc.MinInterval), time.Duration(rc.MaxInterval))}
-			for _, j := range jobs {
-				j.Table = t.ID
-				st.Ranges = append(st.Ranges, j)
+	for _, t := range tasks {
+		if n := len(out); n == 0 || out[n-1].ID != t.id {
+			st := repair.ScheduledTable{Keyspace: t.keyspace, Name: t.table, ID: t.id}
+			if tb := cat.TableByID(t.id); tb != nil {
+				st.Interval = repair.IntervalFor(time.Duration(tb.GCGrace)*time.Second,
+					time.Duration(rc.MinInterval), time.Duration(rc.MaxInterval))
 			}
 			out = append(out, st)
 		}
+		job := repair.RangeJob{Table: t.id, Range: t.rng}
+		for _, p := range t.peers {
+			job.Peers = append(job.Peers, string(p))
+		}
+		out[len(out)-1].Ranges = append(out[len(out)-1].Ranges, job)
 	}
 	return out
 }
