@@ -17,6 +17,7 @@ import (
 	"wcdb/repair"
 	"wcdb/replication"
 	"wcdb/ring"
+	"wcdb/schema"
 	"wcdb/storage"
 	"wcdb/streaming"
 )
@@ -61,6 +62,10 @@ type AdminRepair struct {
 	errReasons []string
 	errCount   []int
 	errFirst   []string
+	// HistoryID is the repair's parent_id in system_distributed's
+	// repair history; parentID the same, as a UUID.
+	HistoryID string `json:"history_id"`
+	parentID  schema.UUID
 	// Tables and Ranges count what the repair covers (a range of a table
 	// is one session); RangesDone and RangesFailed what has finished.
 	Tables       int `json:"tables"`
@@ -231,8 +236,9 @@ func (c *clusterState) startRepair(req AdminRepairRequest) (*AdminRepair, error)
 	c.reps.seq++
 	// Unique across restarts: the node, the time, a sequence number.
 	j := &AdminRepair{ID: fmt.Sprintf("%s-%s-%d", c.hostID[:8], time.Now().UTC().Format("20060102T150405"), c.reps.seq),
-		Request: req, State: "running",
+		Request: req, State: "running", parentID: schema.NewTimeuuid(),
 		Tables: tables, Ranges: len(tasks), Started: time.Now()}
+	j.HistoryID = j.parentID.String()
 	c.reps.jobs = append(c.reps.jobs, j)
 	if len(c.reps.jobs) > keptRepairs {
 		c.reps.jobs = slices.Delete(c.reps.jobs, 0, len(c.reps.jobs)-keptRepairs)
@@ -340,18 +346,23 @@ func (c *clusterState) planRepair(req AdminRepairRequest) ([]repairTask, int, er
 func (c *clusterState) runRepair(j *AdminRepair, tasks []repairTask, jobs int) {
 	ctx, cancel := c.untilQuit()
 	defer cancel()
+	c.startParentRecord(j.parentID, j.Request, tasks, j.Started)
+	// rangeDone counts the tables repaired in each range: a range whose
+	// every table was is a successful range.
+	rangeDone := map[ring.Range]int{}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Go(func() {
 			for i := range work {
-				st, err := c.repairTask(ctx, fmt.Sprintf("%s/%d", j.ID, i), tasks[i])
+				st, err := c.repairTask(ctx, fmt.Sprintf("%s/%d", j.ID, i), tasks[i], &j.parentID)
 				c.reps.mu.Lock()
 				if err != nil {
 					j.RangesFailed++
 					j.noteError(err.Error(), fmt.Sprintf("%s.%s %v", tasks[i].keyspace, tasks[i].table, tasks[i].rng))
 				} else {
 					j.RangesDone++
+					rangeDone[tasks[i].rng]++
 				}
 				j.Partitions += int64(st.Partitions)
 				j.DataBytes += st.DataBytes
@@ -382,7 +393,19 @@ func (c *clusterState) runRepair(j *AdminRepair, tasks []repairTask, jobs int) {
 		j.State = "failed"
 	}
 	snap := *j
+	rangeTasks := map[ring.Range]int{}
+	for _, t := range tasks {
+		rangeTasks[t.rng]++
+	}
+	var succeeded []any
+	for _, t := range tasks {
+		if n := rangeTasks[t.rng]; n > 0 && rangeDone[t.rng] == n {
+			rangeTasks[t.rng] = 0 // once
+			succeeded = append(succeeded, t.rng.String())
+		}
+	}
 	c.reps.mu.Unlock()
+	c.finishParentRecord(j.parentID, succeeded, snap.Errors)
 	c.log.Info("repair finished", "id", snap.ID, "state", snap.State, "ranges", snap.Ranges, "failed", snap.RangesFailed,
 		"differing", snap.Differing, "pulled", snap.Pulled, "pushed", snap.Pushed,
 		"tree_bytes", snap.TreeBytes, "stream_bytes", snap.StreamBytes, "seconds", snap.DurationSeconds)
@@ -428,7 +451,7 @@ func (c *clusterState) startRepairScheduler() {
 			for _, p := range job.Peers {
 				t.peers = append(t.peers, ring.NodeID(p))
 			}
-			return c.repairTask(ctx, job.Session, t)
+			return c.repairTask(ctx, job.Session, t, nil)
 		},
 		History:      c.history,
 		Check:        time.Duration(rc.CheckInterval),
@@ -513,7 +536,16 @@ func (c *clusterState) afterAbsence(id ring.NodeID) {
 
 // repairTask repairs one range of one table, refusing one whose replicas
 // are not all up or that another repair on this node is working on.
-func (c *clusterState) repairTask(ctx context.Context, session string, t repairTask) (repair.RangeStats, error) {
+// The attempt is recorded in system_distributed.repair_history, under
+// parent (a manual repair's id) if not nil.
+func (c *clusterState) repairTask(ctx context.Context, session string, t repairTask, parent *schema.UUID) (repair.RangeStats, error) {
+	rec := c.startRangeRecord(t, parent)
+	st, err := c.repairRange(ctx, session, t)
+	c.finishRangeRecord(rec, err)
+	return st, err
+}
+
+func (c *clusterState) repairRange(ctx context.Context, session string, t repairTask) (repair.RangeStats, error) {
 	m := c.m.Load()
 	for _, id := range t.peers {
 		if !m.Alive(id) {

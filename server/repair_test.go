@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +89,40 @@ func TestRepairBringsBackAReplica(t *testing.T) {
 		t.Errorf("repair found %d differing partitions and pulled %d, want %d", r.Differing, r.Pulled, want)
 	}
 
+	// The repair's record: a SUCCESS row per range, under the repair's
+	// parent row, coordinated by node 3 with nodes 1 and 2.
+	hist, err := repairHistory(s, gocql.All, "rf3", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != r.Ranges {
+		t.Fatalf("repair_history has %d rows for rf3.t, want %d (one per range)", len(hist), r.Ranges)
+	}
+	var parent gocql.UUID
+	for _, h := range hist {
+		if h.status != "SUCCESS" || h.finished.Before(h.started) || len(h.participants) != 2 ||
+			h.coordinator != n3.cfg.ListenAddress || h.parent == (gocql.UUID{}) {
+			t.Fatalf("repair_history row %+v", h)
+		}
+		parent = h.parent
+	}
+	if parent.String() != r.HistoryID {
+		t.Errorf("repair_history's parent_id %v, the repair's history_id %s", parent, r.HistoryID)
+	}
+	var ks string
+	var tables, requested, succeeded []string
+	var finished time.Time
+	if err := s.Query(`SELECT keyspace_name, columnfamily_names, requested_ranges, successful_ranges, finished_at
+		FROM system_distributed.parent_repair_history WHERE parent_id = ?`, parent).Consistency(gocql.All).
+		Scan(&ks, &tables, &requested, &succeeded, &finished); err != nil {
+		t.Fatal(err)
+	}
+	if ks != "rf3" || !slices.Equal(tables, []string{"t"}) || len(requested) != r.Ranges ||
+		len(succeeded) != r.Ranges || finished.IsZero() {
+		t.Errorf("parent_repair_history: %s %v, %d ranges requested, %d repaired, finished at %v", ks, tables,
+			len(requested), len(succeeded), finished)
+	}
+
 	// Node 3 alone answers exactly the live rows.
 	for i := range 2 {
 		tc.nodes[i].Close()
@@ -157,6 +193,65 @@ func TestRepairOfIdenticalReplicas(t *testing.T) {
 	if all := r.Ranges; total != all {
 		t.Errorf("-pr on every node repaired %d ranges, a full repair on one %d", total, all)
 	}
+
+	// A repair with a replica down fails, and the history says why.
+	tc.nodes[2].Close()
+	tc.nodes[2] = nil
+	waitFor(t, "node 1 to see node 3 down", 10*time.Second, func() bool { return aliveOf(tc.nodes[0]) == 2 })
+	down := runRepair(t, tc.nodes[0], AdminRepairRequest{Keyspace: "rf3"})
+	if down.State != "failed" || down.RangesFailed == 0 {
+		t.Fatalf("repair with a replica down: %+v", down)
+	}
+	// Nodes 1 and 2 hold the rows (node 3 a hint): QUORUM reads both,
+	// once the write at ONE has reached the second.
+	s = clusterSession(t, tc.nodes[0], gocql.Quorum)
+	var failed []repairRecord
+	waitFor(t, "the failed ranges in repair_history", 10*time.Second, func() bool {
+		failed = nil
+		hist, err := repairHistory(s, gocql.Quorum, "rf3", "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hist {
+			if h.status == "FAILED" {
+				failed = append(failed, h)
+			}
+		}
+		return len(failed) == down.RangesFailed
+	})
+	for _, h := range failed {
+		if !strings.Contains(h.message, "is down") || h.finished.IsZero() {
+			t.Errorf("failed range recorded as %+v", h)
+		}
+	}
+}
+
+// repairRecord is a row of system_distributed.repair_history.
+type repairRecord struct {
+	id, parent        gocql.UUID
+	status, message   string
+	coordinator       string
+	participants      []string
+	started, finished time.Time
+}
+
+// repairHistory reads a table's rows of system_distributed.repair_history
+// at cl. The rows are written at ONE: only ALL is sure to see them.
+func repairHistory(s *gocql.Session, cl gocql.Consistency, ks, table string) ([]repairRecord, error) {
+	iter := s.Query(`SELECT id, parent_id, status, exception_message, coordinator, participants_v2,
+		started_at, finished_at FROM system_distributed.repair_history
+		WHERE keyspace_name = ? AND columnfamily_name = ?`, ks, table).Consistency(cl).Iter()
+	var out []repairRecord
+	for {
+		var r repairRecord
+		var coord net.IP
+		if !iter.Scan(&r.id, &r.parent, &r.status, &r.message, &coord, &r.participants, &r.started, &r.finished) {
+			break
+		}
+		r.coordinator = coord.String()
+		out = append(out, r)
+	}
+	return out, iter.Close()
 }
 
 // compactAll flushes and major-compacts a table on the nodes given.
@@ -299,4 +394,24 @@ func TestRepairScheduler(t *testing.T) {
 		t.Fatalf("node 3's schedule after a restart: %+v", st)
 	}
 	t.Logf("node 3's schedule after a restart: %+v", st[i])
+
+	// The scheduler's ranges are in the history, without a parent (read
+	// at ALL once node 1 reaches the restarted node 3).
+	var hist []repairRecord
+	waitFor(t, "repair_history at ALL", 20*time.Second, func() bool {
+		hist, err = repairHistory(s, gocql.All, "ks", "t")
+		return err == nil
+	})
+	ok := 0
+	for _, h := range hist {
+		if h.parent != (gocql.UUID{}) {
+			t.Errorf("a scheduled repair recorded with parent %v", h.parent)
+		}
+		if h.status == "SUCCESS" {
+			ok++
+		}
+	}
+	if ok < st[i].Ranges {
+		t.Errorf("repair_history has %d successful ranges of ks.t, node 3 alone repaired %d", ok, st[i].Ranges)
+	}
 }

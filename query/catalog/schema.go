@@ -82,13 +82,24 @@ func (c *Catalog) OpenLocked(ctx context.Context, st Store, storage Storage, now
 			return fmt.Errorf("query: open table %s.%s: %w", t.Keyspace, t.Name, err)
 		}
 	}
-	// The replicated system keyspaces, on first start: at timestamp 0, so
-	// that any ALTER KEYSPACE of them wins (as Cassandra).
+	// The replicated system keyspaces and their tables, on first start: at
+	// timestamp 0, so that any ALTER KEYSPACE of them wins (as Cassandra)
+	// and every node writes the same rows.
 	first := NewBatch(0)
 	for _, ks := range sysTab.replicated {
 		if !slices.ContainsFunc(ld.keyspaces, func(k *schema.Keyspace) bool { return k.Name == ks.Name }) {
 			ld.keyspaces = append(ld.keyspaces, ks)
 			first.AddKeyspace(ks)
+		}
+	}
+	for i, t := range sysTab.replicatedTables {
+		if !slices.ContainsFunc(ld.tables, func(l *schema.Table) bool { return l.ID == t.ID }) {
+			if err := storage.CreateTable(t); err != nil {
+				return fmt.Errorf("query: create system table %s.%s: %w", t.Keyspace, t.Name, err)
+			}
+			ld.tables = append(ld.tables, t)
+			ld.params = append(ld.params, sysTab.replicatedParams[i])
+			first.AddTable(t, sysTab.replicatedParams[i])
 		}
 	}
 	if err := first.Apply(ctx, st, sysTab.schema); err != nil {

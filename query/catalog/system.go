@@ -6,8 +6,9 @@ package catalog
 // with Cassandra 4.0's tables (the columns, types and primary keys drivers
 // and cqlsh read) and ids derived from their names as Cassandra derives
 // them. system_auth, system_distributed and system_traces are replicated
-// keyspaces without tables, created on first start, so that keyspace
-// listings look like Cassandra's.
+// keyspaces, created on first start, so that keyspace listings look like
+// Cassandra's; of their tables system_distributed has the repair history
+// (replicatedTableDefs), also created on first start.
 
 import (
 	"crypto/md5"
@@ -133,14 +134,43 @@ var systemTableDefs = []struct {
 		PRIMARY KEY ((keyspace_name), table_name))`},
 }
 
+// replicatedTableDefs are the tables of the replicated system keyspaces,
+// as Cassandra 4.0 declares them (SystemDistributedKeyspace). Unlike the
+// local ones they are ordinary tables of the schema, created at timestamp
+// 0 on first start with the same id and column ids on every node (so
+// that all nodes agree on them), kept for 30 days (Cassandra's TTL of the
+// repair history, CASSANDRA-12701). The repair coordinator writes them.
+var replicatedTableDefs = []struct {
+	keyspace, comment, cql string
+}{
+	{distributedKeyspaceName, "Repair history", `CREATE TABLE repair_history (
+		keyspace_name text, columnfamily_name text, id timeuuid, parent_id timeuuid,
+		range_begin text, range_end text, coordinator inet, coordinator_port int,
+		participants set<inet>, participants_v2 set<text>, exception_message text,
+		exception_stacktrace text, status text, started_at timestamp, finished_at timestamp,
+		PRIMARY KEY ((keyspace_name, columnfamily_name), id))
+		WITH CLUSTERING ORDER BY (id DESC) AND default_time_to_live = 2592000`},
+	{distributedKeyspaceName, "Repair history", `CREATE TABLE parent_repair_history (
+		parent_id timeuuid, keyspace_name text, columnfamily_names set<text>,
+		started_at timestamp, finished_at timestamp, exception_message text,
+		exception_stacktrace text, requested_ranges set<text>, successful_ranges set<text>,
+		options map<text, text>,
+		PRIMARY KEY ((parent_id)))
+		WITH default_time_to_live = 2592000`},
+}
+
 // sysTab holds the system keyspaces and tables, built once from the
 // definitions above.
 var sysTab struct {
 	system, schema, virtual *schema.Keyspace
 	// replicated are the replicated system keyspaces as first created.
 	replicated []*schema.Keyspace
-	tables     []*schema.Table // all, in definition order
+	tables     []*schema.Table // all local ones, in definition order
 	params     []*Params       // params[i] for tables[i]
+	// replicatedTables are the replicated system keyspaces' tables as
+	// first created, and replicatedParams their parameters.
+	replicatedTables []*schema.Table
+	replicatedParams []*Params
 
 	local, peers, peersV2                                        *schema.Table
 	keyspaces, tablesT, columns, droppedColumns, wcdbColumns     *schema.Table
@@ -176,38 +206,27 @@ func buildSystemTables() error {
 		simple(tracesKeyspaceName, "2")}
 	byName := map[string]*schema.Table{}
 	for _, d := range systemTableDefs {
-		st, err := parser.Parse(d.cql)
+		t, params, err := buildSystemTable(d.keyspace, d.comment, d.cql)
 		if err != nil {
-			return fmt.Errorf("query: system table %q: %w", d.cql, err)
+			return err
 		}
-		ct, ok := st.(*ast.CreateTableStmt)
-		if !ok {
-			return fmt.Errorf("query: system table %q is not CREATE TABLE", d.cql)
-		}
-		t, params, _, err := BuildTable(d.keyspace, ct)
-		if err != nil {
-			return fmt.Errorf("query: system table %s.%s: %w", d.keyspace, ct.Table.Name, err)
-		}
-		// Ids by declaration order, so that appending a column to a
-		// definition keeps the ids of the others.
-		for i := range t.Columns {
-			t.Columns[i].ID = uint32(slices.IndexFunc(ct.Columns, func(c ast.ColumnDef) bool { return c.Name == t.Columns[i].Name }))
-		}
-		t.NextColumnID = uint32(len(ct.Columns))
-		t.ID = systemTableID(d.keyspace, t.Name)
-		t.Comment = d.comment
 		params.MemtableFlushPeriodMs = 3600000
 		if d.keyspace == systemKeyspaceName {
 			t.GCGrace = 0
 		} else {
 			t.GCGrace = 7 * 86400
 		}
-		if err := t.Validate(); err != nil {
-			return err
-		}
 		sysTab.tables = append(sysTab.tables, t)
 		sysTab.params = append(sysTab.params, params)
 		byName[d.keyspace+"."+t.Name] = t
+	}
+	for _, d := range replicatedTableDefs {
+		t, params, err := buildSystemTable(d.keyspace, d.comment, d.cql)
+		if err != nil {
+			return err
+		}
+		sysTab.replicatedTables = append(sysTab.replicatedTables, t)
+		sysTab.replicatedParams = append(sysTab.replicatedParams, params)
 	}
 	sysTab.local = byName["system.local"]
 	sysTab.peers = byName["system.peers"]
@@ -227,6 +246,34 @@ func buildSystemTables() error {
 	sysTab.vTables = byName["system_virtual_schema.tables"]
 	sysTab.vColumns = byName["system_virtual_schema.columns"]
 	return nil
+}
+
+// buildSystemTable builds a system table from its definition, with
+// Cassandra's id and column ids by declaration order (so that appending a
+// column to a definition keeps the ids of the others).
+func buildSystemTable(keyspace, comment, cql string) (*schema.Table, *Params, error) {
+	st, err := parser.Parse(cql)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query: system table %q: %w", cql, err)
+	}
+	ct, ok := st.(*ast.CreateTableStmt)
+	if !ok {
+		return nil, nil, fmt.Errorf("query: system table %q is not CREATE TABLE", cql)
+	}
+	t, params, _, err := BuildTable(keyspace, ct)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query: system table %s.%s: %w", keyspace, ct.Table.Name, err)
+	}
+	for i := range t.Columns {
+		t.Columns[i].ID = uint32(slices.IndexFunc(ct.Columns, func(c ast.ColumnDef) bool { return c.Name == t.Columns[i].Name }))
+	}
+	t.NextColumnID = uint32(len(ct.Columns))
+	t.ID = systemTableID(keyspace, t.Name)
+	t.Comment = comment
+	if err := t.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return t, params, nil
 }
 
 // SystemKeyspace returns the system keyspace (system.local, system.peers,
@@ -258,3 +305,7 @@ func schemaTables() []*schema.Table {
 		sysTab.wcdbColumns, sysTab.triggers, sysTab.views, sysTab.types, sysTab.functions, sysTab.aggregates,
 		sysTab.indexesTables}
 }
+
+// ReplicatedSystemTables returns the tables of the replicated system
+// keyspaces (system_distributed.repair_history, ...) as first created.
+func ReplicatedSystemTables() []*schema.Table { return slices.Clone(sysTab.replicatedTables) }
