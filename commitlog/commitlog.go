@@ -221,8 +221,10 @@ type Log struct {
 		// append creates a segment, and off the end of the last record.
 		seg uint64
 		off int64
-		// nextID is the id the next segment gets.
-		nextID uint64
+		// nextID is the id the next segment gets; firstNew the first id
+		// this process gave (the segments from it on have no file until
+		// the owner goroutine creates it).
+		nextID, firstNew uint64
 		// segs lists the live segment ids, ascending.
 		segs []uint64
 		// replay holds the segments found by Open, for Replay.
@@ -310,6 +312,7 @@ func Open(opts Options) (*Log, error) {
 	slices.Sort(l.mu.replay)
 	l.mu.segs = slices.Clone(l.mu.replay)
 	l.mu.nextID = max(maxID+1, opts.MinSegmentID)
+	l.mu.firstNew = l.mu.nextID
 
 	l.stop = make(chan struct{})
 	l.ownerDone = make(chan struct{})
@@ -592,6 +595,10 @@ func (l *Log) Release(upTo Position) error {
 	}
 	if ws := l.writerSeg.Load(); ws != 0 {
 		limit = min(limit, ws)
+	} else {
+		// The owner has created no segment yet: those placed so far
+		// exist only as ids (in Periodic mode appends run ahead of it).
+		limit = min(limit, l.mu.firstNew)
 	}
 	// Nor the newest segment: segment ids come from the files present, and
 	// the engine keeps positions (hence ids) across restarts, so ids must

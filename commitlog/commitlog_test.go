@@ -588,3 +588,45 @@ func splitRecordNumber(rec []byte) (w, i int, err error) {
 	}
 	return n / 10000, n % 10000, nil
 }
+
+// gatedFS holds the creation of files until gate is closed.
+type gatedFS struct {
+	vfs.FS
+	gate chan struct{}
+}
+
+func (g *gatedFS) Create(name string) (vfs.File, error) {
+	<-g.gate
+	return g.FS.Create(name)
+}
+
+// TestReleaseBeforeTheOwnerCreates: in Periodic mode appends place
+// records in segments the owner goroutine has not created yet; releasing
+// up to a later segment must leave those alone (it once removed a file
+// that did not exist yet, failing the flush, and the owner then wrote a
+// segment already released).
+func TestReleaseBeforeTheOwnerCreates(t *testing.T) {
+	g := &gatedFS{FS: vfs.NewMem(), gate: make(chan struct{})}
+	opts := Options{FS: g, Dir: testDir, SegmentSize: 1024, SyncPeriod: time.Hour}
+	l, _ := openReplay(t, opts)
+	var last Position
+	for i := 0; last.Segment < 3; i++ {
+		pos, err := l.Append(make([]byte, 100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = pos
+	}
+	if err := l.Release(last); err != nil {
+		t.Fatalf("Release while the owner has created nothing: %v", err)
+	}
+	close(g.gate)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2, got := openReplay(t, opts)
+	defer l2.Close()
+	if len(got) == 0 {
+		t.Fatal("nothing replayed: the segments were released before they were written")
+	}
+}
