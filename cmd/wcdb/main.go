@@ -8,6 +8,7 @@
 //	wcdb bench report FILE...   a Markdown report with charts from their results
 //	wcdb cluster up|down|status a local cluster of nodes on 127.0.0.1, 127.0.0.2, ...
 //	wcdb admin status|getendpoints  ask a node about the ring (as nodetool)
+//	wcdb tls gen [flags]        a CA and certificates for client and internode TLS
 package main
 
 import (
@@ -49,6 +50,9 @@ commands:
                  (--host HOST[:7000], --keyspace KS, --json)
   admin getendpoints KEYSPACE TABLE KEY
                  the replicas of a partition, as nodetool getendpoints
+  tls gen        make a CA and node, client and admin certificates for
+                 client and internode TLS, as PEM files in ./wcdb-tls
+                 (wcdb tls -h)
 `
 
 func main() {
@@ -81,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cluster(args[1:], stdout, stderr)
 	case "admin":
 		return admin(args[1:], stdout, stderr)
+	case "tls":
+		return tlsCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
