@@ -177,6 +177,15 @@ type Config struct {
 	// are dropped and counted (Membership.DroppedEvents). Default 4096.
 	EventBuffer int
 
+	// EncryptionKeys encrypt and authenticate gossip (memberlist's
+	// keyring: AES-GCM, with ClusterName as the packets' authenticated
+	// label). The first key encrypts what the node sends; every key is
+	// tried on what it receives, so a key is rotated by adding the new
+	// one second on every node, then moving it first, then dropping the
+	// old one. Each is 16, 24 or 32 bytes (AES-128, -192, -256). Empty:
+	// gossip travels in clear and anyone who reaches the port may join.
+	EncryptionKeys [][]byte
+
 	// Logger receives membership and memberlist logs. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -321,6 +330,11 @@ func (c *Config) Validate() error {
 		return bad("SettlePeriod and RingDelay must not be negative")
 	case c.EventBuffer < 1:
 		return bad("EventBuffer %d must be at least 1", c.EventBuffer)
+	}
+	for i, k := range c.EncryptionKeys {
+		if n := len(k); n != 16 && n != 24 && n != 32 {
+			return bad("encryption key %d is %d bytes, not 16, 24 or 32", i+1, n)
+		}
 	}
 	if err := hostPort("CQLAddress", c.CQLAddress, false); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"hash/fnv"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"wcdb/ring"
@@ -210,7 +211,13 @@ func (m *Membership) joinSeeds(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w among %v: %v (last error: %v)", ErrNoSeed, m.otherSeeds, ctx.Err(), err)
+			hint := ""
+			if e := fmt.Sprint(err); err != nil && (strings.Contains(e, "EOF") || strings.Contains(e, "crypt") || strings.Contains(e, "label")) {
+				// memberlist drops a stream whose label or key does not
+				// match, mostly without a word.
+				hint = "; a seed that closes the connection at once belongs to another cluster (cluster_name) or uses another gossip_encryption_key"
+			}
+			return fmt.Errorf("%w among %v: %v (last error: %v)%s", ErrNoSeed, m.otherSeeds, ctx.Err(), err, hint)
 		case <-t.C:
 		}
 		backoff = min(2*backoff, 5*time.Second)

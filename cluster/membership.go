@@ -171,6 +171,18 @@ func start(cfg Config) (*Membership, error) {
 	mlc.Alive = d
 	mlc.Merge = d
 	mlc.Logger = memberlistLogger(m.log)
+	// The cluster name labels every packet and stream: a node of another
+	// cluster is turned away before its gossip is read (and, with keys,
+	// the label is authenticated with the payload).
+	mlc.Label = cfg.ClusterName
+	if len(cfg.EncryptionKeys) > 0 {
+		kr, err := memberlist.NewKeyring(cfg.EncryptionKeys[1:], cfg.EncryptionKeys[0])
+		if err != nil {
+			return nil, fmt.Errorf("cluster: gossip encryption keys: %w", err)
+		}
+		mlc.Keyring = kr
+		mlc.GossipVerifyIncoming, mlc.GossipVerifyOutgoing = true, true
+	}
 	ml, err := memberlist.Create(mlc)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: start gossip on %s:%d: %w", cfg.BindAddr, cfg.GossipPort, err)

@@ -1,6 +1,7 @@
 package cql
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,13 @@ type Config struct {
 	// present in this map (user -> password) before anything else. Nil (the
 	// default) means no authentication.
 	Credentials map[string]string
+
+	// TLS, if set, serves the port over TLS (client_encryption_options):
+	// its ClientAuth says whether clients must present a certificate.
+	// TLSOptional also accepts plaintext clients on the same port. Nil:
+	// plaintext only.
+	TLS         *tls.Config
+	TLSOptional bool
 
 	// PreparedCacheSize is the most prepared statements the server keeps;
 	// the least recently used are evicted and clients re-prepare them on

@@ -155,6 +155,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 
 // accept starts serving nc, or turns it away when the server is full.
 func (s *Server) accept(nc net.Conn) {
+	nc = s.secure(nc)
 	s.mu.Lock()
 	if s.mu.closed {
 		s.mu.Unlock()

@@ -2,11 +2,13 @@ package messaging
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 
 	"wcdb/mutation"
@@ -48,6 +50,11 @@ type ServerOptions struct {
 	// server pings the client, and KeepaliveTimeout how long it waits for
 	// the answer before closing it. Defaults 30 s and 10 s.
 	KeepaliveTime, KeepaliveTimeout time.Duration
+	// TLS, if set, serves over TLS only; with ClientAuth
+	// RequireAndVerifyClientCert a caller without a certificate the config
+	// trusts is refused in the handshake, before any call. Nil:
+	// plaintext.
+	TLS *tls.Config
 
 	clock clock // nil: the real one
 }
@@ -103,7 +110,11 @@ func NewServer(local replication.Replica, opts ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	g := grpc.NewServer(
+	var creds []grpc.ServerOption
+	if opts.TLS != nil {
+		creds = append(creds, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	g := grpc.NewServer(append(creds,
 		grpc.MaxRecvMsgSize(opts.MaxMessageSize),
 		grpc.MaxSendMsgSize(opts.MaxMessageSize),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: opts.KeepaliveTime, Timeout: opts.KeepaliveTimeout}),
@@ -114,7 +125,7 @@ func NewServer(local replication.Replica, opts ServerOptions) (*Server, error) {
 		// buys nothing.
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
-	)
+	)...)
 	h := newHandler(local, &opts)
 	g.RegisterService(&serviceDesc, h)
 	return &Server{g: g, h: h}, nil

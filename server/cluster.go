@@ -11,6 +11,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,6 +61,9 @@ type clusterState struct {
 	exec  *query.Executor // set before the membership
 	cqlS  atomic.Pointer[cql.Server]
 	hints *hints.Store // nil: hinted handoff off
+	// peerTLS secures the calls to other nodes (nil: plaintext); set
+	// before the membership.
+	peerTLS *tls.Config
 
 	// streams lists the node's streaming sessions (netstats); throttle
 	// paces what it sends (stream_throughput_outbound).
@@ -172,7 +176,7 @@ func (c *clusterState) peer(id ring.NodeID) (*messaging.Client, error) {
 		p.c.Close()
 		delete(c.peers, id)
 	}
-	cl, err := messaging.Dial(info.InternodeAddr, messaging.DialOptions{Conns: 2,
+	cl, err := messaging.Dial(info.InternodeAddr, messaging.DialOptions{Conns: 2, TLS: c.peerTLS,
 		Timeout: time.Duration(max(c.cfg.WriteRequestTimeout, c.cfg.ReadRequestTimeout, c.cfg.RangeRequestTimeout))})
 	if err != nil {
 		return nil, fmt.Errorf("server: dial %s at %s: %w", id, info.InternodeAddr, err)
@@ -213,7 +217,7 @@ func (t clusterTopology) Local() query.Node {
 	n := query.Node{
 		HostID:         mustUUID(string(c.hostID)),
 		Address:        ipBytes(c.cfg.Advertised()),
-		RPCAddress:     ipBytes(c.cfg.Advertised()),
+		RPCAddress:     ipBytes(c.cfg.AdvertisedRPC()),
 		RPCPort:        c.cfg.CQLPort,
 		DataCenter:     c.cfg.DataCenter,
 		Rack:           c.cfg.Rack,
@@ -299,8 +303,13 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 	mc.GossipPort = c.cfg.GossipPort
 	mc.NumTokens = c.cfg.NumTokens
 	mc.RingDelay = time.Duration(c.cfg.RingDelay)
-	mc.CQLAddress = net.JoinHostPort(c.cfg.Advertised(), strconv.Itoa(cqlPort))
+	mc.CQLAddress = net.JoinHostPort(c.cfg.AdvertisedRPC(), strconv.Itoa(cqlPort))
 	mc.InternodeAddress = net.JoinHostPort(c.cfg.Advertised(), strconv.Itoa(internodePort))
+	keys, err := c.cfg.gossipKeys()
+	if err != nil {
+		return mc, err
+	}
+	mc.EncryptionKeys = keys
 	mc.ReleaseVersion = ReleaseVersion
 	mc.SchemaVersion = schemaVersion
 	mc.Logger = c.log

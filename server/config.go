@@ -34,6 +34,15 @@ type Config struct {
 	// differs from ListenAddress: required when that is 0.0.0.0 or ::.
 	// Empty means ListenAddress.
 	BroadcastAddress string `yaml:"broadcast_address"`
+	// RPCAddress is the address CQL listens on when it differs from
+	// listen_address (which then carries only internode calls and
+	// gossip): CQL can face applications while the internode port stays
+	// on a private network. Empty: listen_address. BroadcastRPCAddress is
+	// the CQL address drivers are told (system.local, system.peers),
+	// required when RPCAddress is 0.0.0.0 or ::; empty: RPCAddress, or the
+	// broadcast address.
+	RPCAddress          string `yaml:"rpc_address"`
+	BroadcastRPCAddress string `yaml:"broadcast_rpc_address"`
 	// CQLPort is the native protocol port; 0 picks a free one (tests).
 	CQLPort int `yaml:"cql_port"`
 	// DataCenter and Rack place the node for NetworkTopologyStrategy.
@@ -92,6 +101,17 @@ type Config struct {
 	WriteRequestTimeout Duration `yaml:"write_request_timeout"`
 	ReadRequestTimeout  Duration `yaml:"read_request_timeout"`
 	RangeRequestTimeout Duration `yaml:"range_request_timeout"`
+
+	// ClientEncryption is TLS on the CQL port; ServerEncryption mutual
+	// TLS on the internode port (EncryptionOptions).
+	ClientEncryption EncryptionOptions `yaml:"client_encryption_options"`
+	ServerEncryption EncryptionOptions `yaml:"server_encryption_options"`
+	// GossipEncryptionKey encrypts and authenticates gossip: base64 keys
+	// of 16, 24 or 32 bytes, the first used to send, all tried on what
+	// arrives (so that keys rotate: add the new one second everywhere,
+	// then first, then drop the old). Empty: WCDB_GOSSIP_ENCRYPTION_KEY,
+	// else gossip in clear.
+	GossipEncryptionKey []string `yaml:"gossip_encryption_key"`
 
 	CommitLog CommitLogConfig `yaml:"commitlog"`
 	Storage   StorageConfig   `yaml:"storage"`
@@ -196,6 +216,7 @@ func DefaultConfig() Config {
 		HintedHandoff:            true,
 		MaxHintWindow:            Duration(3 * time.Hour),
 		AutoBootstrap:            true,
+		ServerEncryption:         EncryptionOptions{InternodeEncryption: "none"},
 		StreamThroughputOutbound: 24 << 20,
 		WriteRequestTimeout:      Duration(2 * time.Second),
 		ReadRequestTimeout:       Duration(5 * time.Second),
@@ -393,6 +414,9 @@ func (c *Config) Validate() error {
 		if _, err := seedAddress(s, c.GossipPort); err != nil {
 			return bad("seeds", "%v", err)
 		}
+	}
+	if err := c.validateSecurity(); err != nil {
+		return err
 	}
 	switch c.CommitLog.Sync {
 	case "periodic", "batch", "group":

@@ -105,7 +105,16 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	// The ports are bound first, so that system.local and gossip tell the
 	// ports actually served (port 0 picks a free one).
-	n.ln, err = net.Listen("tcp", net.JoinHostPort(cfg.ListenAddress, strconv.Itoa(cfg.CQLPort)))
+	clientTLS, err := cfg.ClientEncryption.clientTLS(vfs.Default)
+	if err != nil {
+		return fail(fmt.Errorf("server: %w", err))
+	}
+	internodeTLS, peerTLS, err := cfg.ServerEncryption.internodeTLSConfig(vfs.Default)
+	if err != nil {
+		return fail(fmt.Errorf("server: %w", err))
+	}
+	n.cl.peerTLS = peerTLS
+	n.ln, err = net.Listen("tcp", net.JoinHostPort(cfg.CQLListen(), strconv.Itoa(cfg.CQLPort)))
 	if err != nil {
 		return fail(fmt.Errorf("server: CQL port: %w", err))
 	}
@@ -154,6 +163,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		Fetch:      n.cl.serveFetch,
 		Node:       string(n.cl.hostID),
 		Release:    ReleaseVersion,
+		TLS:        internodeTLS,
 	})
 	if err != nil {
 		return fail(err)
@@ -167,7 +177,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return fail(err)
 	}
 	ccfg := cql.DefaultConfig()
-	ccfg.ListenAddress = net.JoinHostPort(cfg.ListenAddress, strconv.Itoa(cfg.CQLPort))
+	ccfg.ListenAddress = net.JoinHostPort(cfg.CQLListen(), strconv.Itoa(cfg.CQLPort))
+	ccfg.TLS, ccfg.TLSOptional = clientTLS, cfg.ClientEncryption.Optional
 	ccfg.MaxFrameSize = int(cfg.Native.MaxFrameSize)
 	ccfg.MaxConnections = cfg.Native.MaxConnections
 	ccfg.MaxInFlight = cfg.Native.MaxRequestsPerConnection
@@ -184,6 +195,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	go func() { n.served <- n.cql.Serve(context.Background(), n.ln) }()
 	m := n.cl.m.Load()
 	log.Info("wcdb node started", "cql", n.ln.Addr().String(), "internode", n.iln.Addr().String(),
+		"client_tls", tlsMode(clientTLS != nil, cfg.ClientEncryption.Optional), "internode_tls", internodeTLS != nil,
+		"gossip_encrypted", len(mc.EncryptionKeys) > 0,
 		"gossip", m.Local().GossipAddr, "data_dir", cfg.DataDir, "commitlog_sync", cfg.CommitLog.Sync,
 		"host_id", n.cl.hostID, "datacenter", cfg.DataCenter, "rack", cfg.Rack, "nodes", len(m.Nodes()))
 	return n, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,12 +12,15 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"wcdb/internal/tlsgen"
+	"wcdb/internal/vfs"
 	"wcdb/messaging"
 	"wcdb/server"
 )
@@ -71,6 +75,11 @@ names another):
                  status lists the node's repairs, running and recent;
                  schedule shows the scheduler's tables: interval, primary
                  ranges, how many were repaired within it, the oldest
+
+With server_encryption_options' internode_encryption: all, the node takes
+only mutual TLS: WCDB_ADMIN_KEYSTORE names a PEM file with a key and
+certificate signed by the cluster's CA (admin.pem of wcdb tls gen) and
+WCDB_ADMIN_TRUSTSTORE the CA's certificate (ca.pem).
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is
@@ -239,7 +248,11 @@ func internodeAddress(host string) (string, error) {
 // words whether the node could not be reached, did not answer, or
 // refused the request (then the node's own message).
 func adminCall(ctx context.Context, addr string, req []string) ([]byte, error) {
-	c, err := messaging.Dial(addr, messaging.DialOptions{Timeout: adminTimeout})
+	tc, err := adminTLS()
+	if err != nil {
+		return nil, err
+	}
+	c, err := messaging.Dial(addr, messaging.DialOptions{Timeout: adminTimeout, TLS: tc})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", addr, err)
 	}
@@ -369,4 +382,25 @@ func percent(f float64) string {
 		return "?"
 	}
 	return fmt.Sprintf("%.1f%%", f*100)
+}
+
+// adminTLS is the client TLS of admin calls from WCDB_ADMIN_KEYSTORE and
+// WCDB_ADMIN_TRUSTSTORE, or nil when neither is set.
+func adminTLS() (*tls.Config, error) {
+	ks, ts := os.Getenv("WCDB_ADMIN_KEYSTORE"), os.Getenv("WCDB_ADMIN_TRUSTSTORE")
+	if ks == "" && ts == "" {
+		return nil, nil
+	}
+	if ks == "" || ts == "" {
+		return nil, errors.New("WCDB_ADMIN_KEYSTORE and WCDB_ADMIN_TRUSTSTORE go together (the admin's key and certificate, the cluster's CA)")
+	}
+	cert, err := tlsgen.LoadKeystore(vfs.Default, ks)
+	if err != nil {
+		return nil, fmt.Errorf("WCDB_ADMIN_KEYSTORE: %w", err)
+	}
+	pool, err := tlsgen.LoadTruststore(vfs.Default, ts)
+	if err != nil {
+		return nil, fmt.Errorf("WCDB_ADMIN_TRUSTSTORE: %w", err)
+	}
+	return server.PeerTLS(cert, pool, false), nil
 }

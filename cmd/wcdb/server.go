@@ -35,6 +35,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fromAny := fs.Bool("bootstrap-from-any", false, "a joining node may fetch a range from any live replica when the node giving it up is down (overrides bootstrap_from_any)")
 	replaceAddr := fs.String("replace-address", "", "on first start, take the place of the dead node at this address (overrides replace_address)")
 	autoBootstrap := fs.Bool("auto-bootstrap", true, "a node joining a cluster fetches the data of its ranges before serving (overrides auto_bootstrap)")
+	rpcAddr := fs.String("rpc-address", "", "address CQL listens on, when not the listen address (overrides rpc_address)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file (for performance work)")
 	if code, stop := parseFlags(fs, args, stderr); stop {
 		return code
@@ -81,6 +82,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			cfg.ReplaceAddress = *replaceAddr
 		case "auto-bootstrap":
 			cfg.AutoBootstrap = *autoBootstrap
+		case "rpc-address":
+			cfg.RPCAddress = *rpcAddr
 		}
 	})
 	if err := cfg.Validate(); err != nil {

@@ -1,0 +1,251 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"wcdb/internal/tlsgen"
+	"wcdb/internal/vfs"
+	"wcdb/messaging"
+)
+
+// genTLS makes a CA and certificates for n nodes in a new directory.
+func genTLS(t *testing.T, n int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tls")
+	if _, err := tlsgen.Generate(vfs.Default, dir, tlsgen.Options{Nodes: n}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// tlsSession connects gocql over TLS, checking the node's certificate
+// against the CA in dir; with client, it presents the client certificate.
+func tlsSession(n *Node, dir string, client bool) (*gocql.Session, error) {
+	host, port, _ := net.SplitHostPort(n.Addr().String())
+	c := gocql.NewCluster(host)
+	c.Port, _ = strconv.Atoi(port)
+	c.ProtoVersion = 4
+	c.Consistency = gocql.Quorum
+	c.Timeout, c.ConnectTimeout = 10*time.Second, 5*time.Second
+	c.HostFilter = gocql.WhiteListHostFilter(host)
+	c.SslOpts = &gocql.SslOptions{CaPath: filepath.Join(dir, tlsgen.CAFile), EnableHostVerification: true}
+	if client {
+		c.SslOpts.CertPath = filepath.Join(dir, tlsgen.ClientCertFile)
+		c.SslOpts.KeyPath = filepath.Join(dir, tlsgen.ClientKeyFile)
+	}
+	return c.CreateSession()
+}
+
+// plainSession connects gocql without TLS.
+func plainSession(n *Node) (*gocql.Session, error) {
+	host, port, _ := net.SplitHostPort(n.Addr().String())
+	c := gocql.NewCluster(host)
+	c.Port, _ = strconv.Atoi(port)
+	c.ProtoVersion = 4
+	c.Timeout, c.ConnectTimeout = 2*time.Second, 2*time.Second
+	c.HostFilter = gocql.WhiteListHostFilter(host)
+	c.DisableInitialHostLookup = true
+	return c.CreateSession()
+}
+
+// TestSecureCluster: three nodes with internode mutual TLS, encrypted
+// gossip and client TLS form a cluster and serve QUORUM reads and writes;
+// a caller without the cluster's certificate cannot call the internode
+// port, a node without the gossip key cannot join, a client without TLS
+// cannot connect, and one node requiring client certificates refuses a
+// client without one.
+func TestSecureCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes")
+	}
+	dir := genTLS(t, 3)
+	other := genTLS(t, 1)
+	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	secure := func(i int, cfg *Config) {
+		node := filepath.Join(dir, tlsgen.NodeFile(i))
+		ca := filepath.Join(dir, tlsgen.CAFile)
+		cfg.ServerEncryption = EncryptionOptions{InternodeEncryption: "all", Keystore: node, Truststore: ca}
+		cfg.ClientEncryption = EncryptionOptions{Enabled: true, Keystore: node, Truststore: ca, RequireClientAuth: i == 3}
+		cfg.GossipEncryptionKey = []string{key}
+	}
+	tc := startNodes(t, 3, secure)
+
+	s, err := tlsSession(tc.nodes[0], dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustExec(t, s,
+		"CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+		"CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	for k := range 100 {
+		mustExec(t, s, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v%d')", k, k))
+	}
+	var count int
+	if err := s.Query("SELECT count(*) FROM ks.t").Consistency(gocql.All).Scan(&count); err != nil || count != 100 {
+		t.Fatalf("count at ALL over TLS: %d, %v; want 100", count, err)
+	}
+
+	// Clients: plaintext is refused; node 3 wants a client certificate.
+	if ps, err := plainSession(tc.nodes[0]); err == nil {
+		ps.Close()
+		t.Error("a plaintext client connected to a TLS-only CQL port")
+	}
+	if cs, err := tlsSession(tc.nodes[2], dir, false); err == nil {
+		cs.Close()
+		t.Error("a client without a certificate connected to node 3, which requires one")
+	}
+	cs, err := tlsSession(tc.nodes[2], dir, true)
+	if err != nil {
+		t.Fatalf("a client with its certificate, to node 3: %v", err)
+	}
+	cs.Close()
+
+	// The internode port: a caller in plaintext, or with a certificate of
+	// another CA, gets nothing; the admin certificate gets an answer.
+	addr := tc.nodes[0].iln.Addr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call := func(what string, tlsDir, file string) error {
+		opts := messaging.DialOptions{Timeout: 2 * time.Second}
+		if tlsDir != "" {
+			cert, err := tlsgen.LoadKeystore(vfs.Default, filepath.Join(tlsDir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool, err := tlsgen.LoadTruststore(vfs.Default, filepath.Join(dir, tlsgen.CAFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.TLS = PeerTLS(cert, pool, false)
+		}
+		c, err := messaging.Dial(addr, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, err = c.Admin(ctx, []string{"status"})
+		t.Logf("%s: %v", what, err)
+		return err
+	}
+	if call("plaintext", "", "") == nil {
+		t.Error("a plaintext caller was answered on the internode port")
+	}
+	if call("another CA's node certificate", other, tlsgen.NodeFile(1)) == nil {
+		t.Error("a caller with another CA's certificate was answered on the internode port")
+	}
+	if err := call("the admin certificate", dir, tlsgen.AdminFile); err != nil {
+		t.Errorf("the admin certificate: %v", err)
+	}
+
+	// Gossip: a node without the key never joins.
+	cfg := tc.config(4)
+	cfg.ServerEncryption = EncryptionOptions{InternodeEncryption: "all",
+		Keystore: filepath.Join(dir, tlsgen.NodeFile(3)), Truststore: filepath.Join(dir, tlsgen.CAFile)}
+	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer scancel()
+	if n, err := Start(sctx, cfg, nil); err == nil {
+		n.Close()
+		t.Fatal("a node without the gossip key joined")
+	} else if !strings.Contains(err.Error(), "gossip_encryption_key") {
+		t.Errorf("a node without the gossip key: %v, want a hint at gossip_encryption_key", err)
+	}
+	if got := len(tc.nodes[0].cl.m.Load().Nodes()); got != 3 {
+		t.Errorf("node 1 knows %d nodes, want 3", got)
+	}
+}
+
+// TestRPCAddressApart: CQL on rpc_address, internode and gossip on
+// listen_address; drivers are told rpc_address.
+func TestRPCAddressApart(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.ListenAddress, cfg.RPCAddress = "127.0.0.5", "127.0.0.6"
+	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
+	cfg.GossipProfile = "local"
+	n := startConfigured(t, cfg)
+	defer n.Close()
+	if host, _, _ := net.SplitHostPort(n.Addr().String()); host != "127.0.0.6" {
+		t.Errorf("CQL listens on %s, want 127.0.0.6", n.Addr())
+	}
+	if host, _, _ := net.SplitHostPort(n.iln.Addr().String()); host != "127.0.0.5" {
+		t.Errorf("internode listens on %s, want 127.0.0.5", n.iln.Addr())
+	}
+	if host, _, _ := net.SplitHostPort(n.GossipAddr()); host != "127.0.0.5" {
+		t.Errorf("gossip on %s, want 127.0.0.5", n.GossipAddr())
+	}
+	s, err := plainSession(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var rpc, listen net.IP
+	if err := s.Query("SELECT rpc_address, listen_address FROM system.local").Scan(&rpc, &listen); err != nil {
+		t.Fatal(err)
+	}
+	if rpc.String() != "127.0.0.6" || listen.String() != "127.0.0.5" {
+		t.Errorf("system.local: rpc_address %s, listen_address %s; want 127.0.0.6 and 127.0.0.5", rpc, listen)
+	}
+}
+
+// TestOptionalClientTLS: with optional, plaintext and TLS clients share
+// the CQL port.
+func TestOptionalClientTLS(t *testing.T) {
+	dir := genTLS(t, 1)
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
+	cfg.GossipProfile = "local"
+	cfg.ClientEncryption = EncryptionOptions{Enabled: true, Optional: true, Keystore: filepath.Join(dir, tlsgen.NodeFile(1))}
+	n := startConfigured(t, cfg)
+	defer n.Close()
+	for _, secure := range []bool{false, true} {
+		var s *gocql.Session
+		var err error
+		if secure {
+			s, err = tlsSession(n, dir, false)
+		} else {
+			s, err = plainSession(n)
+		}
+		if err != nil {
+			t.Fatalf("TLS %v: %v", secure, err)
+		}
+		var v string
+		if err := s.Query("SELECT release_version FROM system.local").Scan(&v); err != nil {
+			t.Errorf("TLS %v: %v", secure, err)
+		}
+		s.Close()
+	}
+}
+
+func TestSecurityConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		mod  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.ServerEncryption.InternodeEncryption = "dc" }, "internode_encryption: dc is not supported"},
+		{func(c *Config) { c.ServerEncryption.InternodeEncryption = "all" }, "server_encryption_options.keystore: required"},
+		{func(c *Config) { c.ClientEncryption.Enabled = true }, "client_encryption_options.keystore: required"},
+		{func(c *Config) {
+			c.ClientEncryption = EncryptionOptions{Enabled: true, Keystore: "k", AcceptedProtocols: []string{"TLSv1.1"}}
+		}, "TLSv1.1 is not accepted"},
+		{func(c *Config) { c.GossipEncryptionKey = []string{"c2hvcnQ="} }, "key 1 is 5 bytes"},
+		{func(c *Config) { c.RPCAddress = "0.0.0.0" }, "broadcast_rpc_address: required"},
+	} {
+		cfg := DefaultConfig()
+		tc.mod(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
