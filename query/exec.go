@@ -113,6 +113,10 @@ type Result struct {
 	Keyspace string
 	// SchemaChange results.
 	Change *SchemaChange
+	// Warnings reach the client with the result (the protocol's warning
+	// flag): guardrails crossed, such as a large batch or many tombstones
+	// read.
+	Warnings []string
 }
 
 // Prepared is an analyzed statement, ready to execute with bound values.
