@@ -3,6 +3,7 @@ package mutation
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"wcdb/internal/bin"
 	"wcdb/internal/corrupt"
@@ -443,9 +444,17 @@ func DecodeHeader(b []byte, h *Header) error {
 	return nil
 }
 
+// presizeCells is the number of cells from which AppendMutation sizes the
+// encoding before it writes it: a mutation of a million cells (a list of a
+// million elements) grown by append would allocate five times its size.
+const presizeCells = 256
+
 // AppendMutation appends m's encoding (the commit log payload) to dst.
 func AppendMutation(dst []byte, m *Mutation) []byte {
 	p := &m.Partition
+	if cells(p) >= presizeCells {
+		dst = slices.Grow(dst, mutationSize(m))
+	}
 	dst = append(dst, EncodingVersion)
 	dst = append(dst, m.Table[:]...)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(p.Key.Token))
@@ -553,4 +562,102 @@ func DecodeMutation(b []byte) (Mutation, error) {
 		return nil
 	})
 	return m, err
+}
+
+// cells counts the cells of p's rows.
+func cells(p *Partition) int {
+	n := 0
+	if p.Static != nil {
+		n += len(p.Static.Cells)
+	}
+	for i := range p.Rows {
+		n += len(p.Rows[i].Cells)
+	}
+	return n
+}
+
+func uvarintSize(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
+func varintSize(v int64) int { return uvarintSize(uint64(v<<1) ^ uint64(v>>63)) }
+
+func bytesSize(b []byte) int { return uvarintSize(uint64(len(b))) + len(b) }
+
+// mutationSize returns len(AppendMutation(nil, m)).
+func mutationSize(m *Mutation) int {
+	p := &m.Partition
+	h := Header{Deletion: p.Deletion, RangeTombstones: p.RangeTombstones, Static: p.Static}
+	hs := headerSize(&h)
+	n := 1 + len(m.Table) + 8 + bytesSize(p.Key.Bytes) + uvarintSize(uint64(hs)) + hs + uvarintSize(uint64(len(p.Rows)))
+	for i := range p.Rows {
+		rs := rowSize(&p.Rows[i])
+		n += bytesSize(p.Rows[i].Clustering) + uvarintSize(uint64(rs)) + rs
+	}
+	return n
+}
+
+// headerSize returns len(AppendHeader(nil, h)).
+func headerSize(h *Header) int {
+	n := 1
+	if !h.Deletion.IsLive() {
+		n += varintSize(h.Deletion.Timestamp) + varintSize(h.Deletion.LocalDeletionTime)
+	}
+	if len(h.RangeTombstones) > 0 {
+		n += uvarintSize(uint64(len(h.RangeTombstones)))
+		for i := range h.RangeTombstones {
+			rt := &h.RangeTombstones[i]
+			n += bytesSize(rt.Start) + uvarintSize(uint64(len(rt.End))+1) + len(rt.End)
+			n += varintSize(rt.Deletion.Timestamp) + varintSize(rt.Deletion.LocalDeletionTime)
+		}
+	}
+	if h.Static != nil {
+		n += rowSize(h.Static)
+	}
+	return n
+}
+
+// rowSize returns len(AppendRow(nil, r)).
+func rowSize(r *Row) int {
+	base := int64(0)
+	switch {
+	case !r.Liveness.IsEmpty():
+		base = r.Liveness.Timestamp
+	case len(r.Cells) > 0:
+		base = r.Cells[0].Timestamp
+	case !r.Deletion.IsLive():
+		base = r.Deletion.Timestamp
+	}
+	n := 1 + varintSize(base)
+	if !r.Liveness.IsEmpty() {
+		n += varintSize(r.Liveness.Timestamp - base)
+		if r.Liveness.ExpiresAt != NoDeletionTime {
+			n += uvarintSize(uint64(uint32(r.Liveness.TTL))) + varintSize(r.Liveness.ExpiresAt)
+		}
+	}
+	if !r.Deletion.IsLive() {
+		n += varintSize(r.Deletion.Timestamp-base) + varintSize(r.Deletion.LocalDeletionTime)
+	}
+	n += uvarintSize(uint64(len(r.Cells)))
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		n += 1 + uvarintSize(uint64(c.Column)) + varintSize(c.Timestamp-base)
+		if len(c.Path) > 0 {
+			n += bytesSize(c.Path)
+		}
+		if c.Flags&CellExpiring != 0 {
+			n += uvarintSize(uint64(uint32(c.TTL)))
+		}
+		if c.Flags&(CellExpiring|CellTombstone|CellColumnDeletion) != 0 {
+			n += varintSize(c.LocalDeletionTime)
+		}
+		if c.Flags&(CellTombstone|CellColumnDeletion) == 0 {
+			n += bytesSize(c.Value)
+		}
+	}
+	return n
 }

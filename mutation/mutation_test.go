@@ -152,6 +152,9 @@ func TestMutationRoundTrip(t *testing.T) {
 			m.Partition.Rows = append(m.Partition.Rows, randRow(rng, []byte{byte(j), 1}))
 		}
 		enc := AppendMutation([]byte("prefix"), &m)
+		if got, want := mutationSize(&m), len(enc)-len("prefix"); got != want {
+			t.Fatalf("mutationSize = %d, want the encoding's %d", got, want)
+		}
 		got, err := DecodeMutation(enc[len("prefix"):])
 		if err != nil {
 			t.Fatalf("decode: %v", err)

@@ -49,8 +49,11 @@ func (u *updCtx) elementsOf(row *mutation.Row, c *schema.Column, v []byte, paths
 	if err != nil {
 		return qerr.Convert("", err)
 	}
-	for _, e := range elems {
-		row.Cells = append(row.Cells, u.live(c.ID, e.Path, e.Value))
+	// One cell per element, and no more: the slice grown once, the paths
+	// and values shared with elems.
+	row.Cells = slices.Grow(row.Cells, elems.Len())
+	for i := range elems.Len() {
+		row.Cells = append(row.Cells, u.live(c.ID, elems.Path(i), elems.Value(i)))
 	}
 	return nil
 }
@@ -214,8 +217,9 @@ func (o *subOp) apply(u *updCtx, row, cur *mutation.Row) error {
 		if err != nil {
 			return qerr.Convert("", err)
 		}
-		for _, e := range elems {
-			row.Cells = append(row.Cells, u.tombstone(c.ID, e.Path))
+		row.Cells = slices.Grow(row.Cells, elems.Len())
+		for i := range elems.Len() {
+			row.Cells = append(row.Cells, u.tombstone(c.ID, elems.Path(i)))
 		}
 	}
 	return nil

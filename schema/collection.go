@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"time"
 )
@@ -32,16 +33,20 @@ type Element struct {
 	Path, Value []byte
 }
 
+// ListPathSize is the size of a list path.
+const ListPathSize = 16
+
 // ListPaths makes n new, increasing list paths for elements being added to a
-// list. AppendListPaths and PrependListPaths are the two used by CQL.
-type ListPaths func(n int) [][]byte
+// list, one after the other in one slice (ListPathSize bytes each).
+// AppendListPaths and PrependListPaths are the two used by CQL.
+type ListPaths func(n int) []byte
 
 // ListPath returns the list path of the timeuuid u.
-func ListPath(u UUID) []byte { return appendTimeuuidBody(make([]byte, 0, 16), u[:]) }
+func ListPath(u UUID) []byte { return appendTimeuuidBody(make([]byte, 0, ListPathSize), u[:]) }
 
 // ListPathUUID returns the timeuuid a list path was made from.
 func ListPathUUID(p []byte) (UUID, error) {
-	if len(p) != 16 {
+	if len(p) != ListPathSize {
 		return UUID{}, invalidf("invalid list path of %d bytes", len(p))
 	}
 	var u UUID
@@ -51,13 +56,20 @@ func ListPathUUID(p []byte) (UUID, error) {
 }
 
 // AppendListPaths returns n increasing list paths later than every list path
-// made before by this process (the paths of NewTimeuuid timeuuids).
-func AppendListPaths(n int) [][]byte {
-	out := make([][]byte, n)
-	for i := range out {
-		out[i] = ListPath(NewTimeuuid())
+// made before by this process (the paths of NewTimeuuid timeuuids, n
+// consecutive timestamps reserved at once).
+func AppendListPaths(n int) []byte {
+	return appendListPaths(make([]byte, 0, n*ListPathSize), reserveTicks(n), n)
+}
+
+// appendListPaths appends the paths of n timeuuids of consecutive
+// timestamps from base.
+func appendListPaths(dst []byte, base uint64, n int) []byte {
+	for i := range n {
+		u := timeuuid(base+uint64(i), gen.lsb)
+		dst = appendTimeuuidBody(dst, u[:])
 	}
-	return out
+	return dst
 }
 
 // prependReference is Cassandra's reference time for prepends, 2010-01-01,
@@ -68,7 +80,7 @@ var prependReference = ticksAt(time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC))
 // list path made before by this process and before every appended one:
 // their timestamps mirror the current time around 2010-01-01, and each batch
 // lies below the previous one.
-func PrependListPaths(n int) [][]byte {
+func PrependListPaths(n int) []byte {
 	initGen()
 	now := ticksAt(time.Now())
 	base := prependReference
@@ -86,11 +98,7 @@ func PrependListPaths(n int) [][]byte {
 			break
 		}
 	}
-	out := make([][]byte, n)
-	for i := range out {
-		out[i] = ListPath(timeuuid(base+uint64(i), gen.lsb))
-	}
-	return out
+	return appendListPaths(make([]byte, 0, n*ListPathSize), base, n)
 }
 
 // ElementPath returns the cell path of a set element or map key k of the
@@ -106,12 +114,64 @@ func ElementPath(t Type, k []byte) ([]byte, error) {
 	return AppendComparable(nil, t.Elems[0], nk, false), nil
 }
 
+// Elements are the cells of a non-frozen collection value, as
+// CollectionElements splits it, held compactly: the paths one after the
+// other in one slice, the values where they are in the serialized value.
+// A value so decoded takes at most a few times its serialized size (a
+// list<int> element: 8 bytes serialized, then a 16-byte path and a 4-byte
+// offset), where a slice of Element took over 100 bytes and two
+// allocations per element: a client binding a million-element list made
+// the node allocate 70 times its size.
+type Elements struct {
+	n     int
+	paths []byte
+	// pathEnds are where each path ends in paths; nil for a list, whose
+	// paths are ListPathSize bytes each.
+	pathEnds []uint32
+	// vals is the serialized (normalized) collection; valOffs are where
+	// each element's value starts in it, after its 4-byte length. nil for
+	// a set, whose cells have no value.
+	vals    []byte
+	valOffs []uint32
+}
+
+// Len returns the number of elements.
+func (e *Elements) Len() int { return e.n }
+
+// Path returns the cell path of element i.
+func (e *Elements) Path(i int) []byte {
+	if e.pathEnds == nil {
+		p := e.paths[i*ListPathSize : (i+1)*ListPathSize]
+		return p[:len(p):len(p)]
+	}
+	start := uint32(0)
+	if i > 0 {
+		start = e.pathEnds[i-1]
+	}
+	end := e.pathEnds[i]
+	return e.paths[start:end:end]
+}
+
+// Value returns the cell value of element i: empty for a set element.
+func (e *Elements) Value(i int) []byte {
+	if e.valOffs == nil {
+		return []byte{}
+	}
+	off := e.valOffs[i]
+	end := off + binary.BigEndian.Uint32(e.vals[off-4:off])
+	return e.vals[off:end:end]
+}
+
+// Element returns element i.
+func (e *Elements) Element(i int) Element { return Element{Path: e.Path(i), Value: e.Value(i)} }
+
 // CollectionElements splits a serialized list, set or map value into the
 // cells of a non-frozen collection: sets and maps sorted by path without
 // duplicates (for maps the last entry of a key wins), lists in order with
 // paths from paths (AppendListPaths if nil). The value is validated and its
-// elements normalized.
-func CollectionElements(t Type, b []byte, paths ListPaths) ([]Element, error) {
+// elements normalized. The values returned alias b, or the normalized copy
+// of it that sets and maps need.
+func CollectionElements(t Type, b []byte, paths ListPaths) (*Elements, error) {
 	if !t.IsCollection() {
 		return nil, invalidf("%s is not a collection", t)
 	}
@@ -119,36 +179,50 @@ func CollectionElements(t Type, b []byte, paths ListPaths) ([]Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := splitCollection(t, nb)
-	if err != nil {
-		return nil, err
-	}
+	n := collectionSize(t, nb) / perEntry(t)
+	e := &Elements{n: n, vals: nb}
+	var walk func(i, off int, v []byte) error
 	switch t.Kind {
 	case KindList:
 		if paths == nil {
 			paths = AppendListPaths
 		}
-		ps := paths(len(vals))
-		if len(ps) != len(vals) {
-			return nil, invalidf("got %d list paths for %d elements", len(ps), len(vals))
+		if e.paths = paths(n); len(e.paths) != n*ListPathSize {
+			return nil, invalidf("got %d bytes of list paths for %d elements", len(e.paths), n)
 		}
-		out := make([]Element, len(vals))
-		for i, v := range vals {
-			out[i] = Element{Path: ps[i], Value: v}
+		e.valOffs = make([]uint32, 0, n)
+		walk = func(_, off int, _ []byte) error {
+			e.valOffs = append(e.valOffs, uint32(off))
+			return nil
 		}
-		return out, nil
 	case KindSet:
-		out := make([]Element, len(vals))
-		for i, v := range vals {
-			out[i] = Element{Path: AppendComparable(nil, t.Elems[0], v, false), Value: []byte{}}
+		// A path is about its element's size: room for all, less the
+		// elements' lengths.
+		e.paths = make([]byte, 0, len(nb)-4-4*n+n)
+		e.pathEnds = make([]uint32, 0, n)
+		walk = func(_, _ int, v []byte) error {
+			e.paths = AppendComparable(e.paths, t.Elems[0], v, false)
+			e.pathEnds = append(e.pathEnds, uint32(len(e.paths)))
+			return nil
 		}
-		return out, nil
+	default:
+		e.paths = make([]byte, 0, (len(nb)-4-8*n)/2+n)
+		e.pathEnds = make([]uint32, 0, n)
+		e.valOffs = make([]uint32, 0, n)
+		walk = func(i, off int, v []byte) error {
+			if i%2 == 1 {
+				e.valOffs = append(e.valOffs, uint32(off))
+				return nil
+			}
+			e.paths = AppendComparable(e.paths, t.Elems[0], v, false)
+			e.pathEnds = append(e.pathEnds, uint32(len(e.paths)))
+			return nil
+		}
 	}
-	out := make([]Element, len(vals)/2)
-	for i := range out {
-		out[i] = Element{Path: AppendComparable(nil, t.Elems[0], vals[2*i], false), Value: vals[2*i+1]}
+	if err := walkCollection(t, nb, walk); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return e, nil
 }
 
 // CollectionFromElements assembles the serialized value of a non-frozen

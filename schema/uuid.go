@@ -160,13 +160,17 @@ func initGen() {
 }
 
 // nextTicks returns a timestamp later than every one returned before.
-func nextTicks() uint64 {
+func nextTicks() uint64 { return reserveTicks(1) }
+
+// reserveTicks returns the first of n consecutive timestamps (n > 0), later
+// than every one returned before; later calls return later ones.
+func reserveTicks(n int) uint64 {
 	initGen()
 	for {
 		now := ticksAt(time.Now())
 		last := gen.last.Load()
 		next := max(now, last+1)
-		if gen.last.CompareAndSwap(last, next) {
+		if gen.last.CompareAndSwap(last, next+uint64(max(n, 1))-1) {
 			return next
 		}
 	}

@@ -176,9 +176,9 @@ func (b *Batch) write(t *schema.Table, key []any, values map[string]any, marker,
 			b.fail(err)
 			return
 		}
-		for _, e := range elems {
-			row.Cells = append(row.Cells, mutation.Cell{Column: c.ID, Path: e.Path, Timestamp: b.ts,
-				LocalDeletionTime: mutation.NoDeletionTime, Value: e.Value})
+		for i := range elems.Len() {
+			row.Cells = append(row.Cells, mutation.Cell{Column: c.ID, Path: elems.Path(i), Timestamp: b.ts,
+				LocalDeletionTime: mutation.NoDeletionTime, Value: elems.Value(i)})
 		}
 	}
 	sortCells(row.Cells)
