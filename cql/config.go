@@ -1,6 +1,7 @@
 package cql
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -64,6 +65,10 @@ type Config struct {
 	// present in this map (user -> password) before anything else. Nil (the
 	// default) means no authentication.
 	Credentials map[string]string
+
+	// Authenticator, when set, turns on password authentication through
+	// it instead of Credentials (the node's roles).
+	Authenticator Authenticator
 
 	// TLS, if set, serves the port over TLS (client_encryption_options):
 	// its ClientAuth says whether clients must present a certificate.
@@ -132,3 +137,17 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// Authenticator checks a login (Cassandra's PasswordAuthenticator): host
+// is the client's address, for throttling guesses. It returns the role the
+// connection then acts as, or an error whose message the client gets as
+// BadCredentials (or a server error when the check itself failed).
+type Authenticator interface {
+	Authenticate(ctx context.Context, host, user, password string) (role string, err error)
+}
+
+// BadCredentials is the error an Authenticator returns for a wrong user
+// or password: it reaches the client as BadCredentials (0x0100) with Msg.
+type BadCredentials struct{ Msg string }
+
+func (e *BadCredentials) Error() string { return e.Msg }

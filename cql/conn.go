@@ -86,6 +86,7 @@ type conn struct {
 	mu struct {
 		sync.Mutex
 		keyspace string
+		user     string // the role logged in as ("" without authentication)
 		events   uint8
 	}
 
@@ -120,7 +121,7 @@ func (c *conn) serve() {
 func (c *conn) session() query.Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return query.Session{Keyspace: c.mu.keyspace}
+	return query.Session{Keyspace: c.mu.keyspace, User: c.mu.user}
 }
 
 func (c *conn) setKeyspace(ks string) {
@@ -416,7 +417,7 @@ func (c *conn) startup(h header, r *reader) {
 		c.driver += " " + v
 	}
 	// The answer to STARTUP goes uncompressed; everything after may not.
-	if c.srv.cfg.Credentials != nil {
+	if c.srv.cfg.Credentials != nil || c.srv.cfg.Authenticator != nil {
 		w := getWriter()
 		w.string(passwordAuthenticator)
 		c.reply(h.stream, opAuthenticate, w)
@@ -458,7 +459,15 @@ func (c *conn) authResponse(h header, r *reader) {
 		return
 	}
 	user, pass, err := decodePlain(token)
-	if err == nil {
+	role := user
+	if a := c.srv.cfg.Authenticator; err == nil && a != nil {
+		host, _, _ := net.SplitHostPort(c.nc.RemoteAddr().String())
+		role, err = a.Authenticate(c.srv.baseCtx, host, user, pass)
+		var bc *BadCredentials
+		if errors.As(err, &bc) {
+			err = &authError{msg: bc.Msg}
+		}
+	} else if err == nil {
 		want, ok := c.srv.cfg.Credentials[user]
 		// Compare even for unknown users so timing does not tell them apart.
 		match := subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
@@ -470,6 +479,9 @@ func (c *conn) authResponse(h header, r *reader) {
 		c.reply(h.stream, opError, errorBody(err, 0))
 		return
 	}
+	c.mu.Lock()
+	c.mu.user = role
+	c.mu.Unlock()
 	w := getWriter()
 	w.bytes(nil)
 	c.reply(h.stream, opAuthSuccess, w)

@@ -293,6 +293,9 @@ func (x *Executor) Batch(ctx context.Context, s *Session, typ ast.BatchType, ent
 		if !ok {
 			return nil, qerr.Invalidf("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
 		}
+		if err := x.authorize(ctx, s, a.needs); err != nil {
+			return nil, err
+		}
 		if err := checkBatchStatement(typ, false, m); err != nil {
 			return nil, err
 		}

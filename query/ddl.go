@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 
+	"wcdb/auth"
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/query/catalog"
@@ -28,6 +29,41 @@ import (
 // prepareSchemaStatement analyzes a statement other than SELECT, INSERT,
 // UPDATE, DELETE and BATCH.
 func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executable, error) {
+	if pl := prepareAccessStatement(st); pl != nil {
+		return pl, nil
+	}
+	pl, err := x.prepareSchemaPlan(s, st)
+	if err != nil {
+		return nil, err
+	}
+	keyspace := ""
+	if s != nil {
+		keyspace = s.Keyspace
+	}
+	switch st := st.(type) {
+	case *ast.CreateTableStmt:
+		keyspace, _ = ddlKeyspace(s, st.Table)
+	case *ast.AlterTableStmt:
+		keyspace, _ = ddlKeyspace(s, st.Table)
+	case *ast.DropTableStmt:
+		keyspace, _ = ddlKeyspace(s, st.Table)
+	case *ast.TruncateStmt:
+		keyspace, _ = ddlKeyspace(s, st.Table)
+	}
+	g := &guardedPlan{inner: pl}
+	g.needs, g.created = schemaNeeds(keyspace, st)
+	switch st := st.(type) {
+	case *ast.DropKeyspaceStmt:
+		g.dropped = auth.KeyspaceResource(st.Name)
+	case *ast.DropTableStmt:
+		g.dropped = auth.TableResource(keyspace, st.Table.Name)
+	}
+	return g, nil
+}
+
+// prepareSchemaPlan analyzes a schema statement (keyspaces, tables,
+// TRUNCATE, USE, DESCRIBE).
+func (x *Executor) prepareSchemaPlan(s *Session, st ast.Statement) (executable, error) {
 	switch st := st.(type) {
 	case *ast.UseStmt:
 		return &useKeyspacePlan{keyspace: st.Keyspace}, nil

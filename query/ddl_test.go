@@ -61,6 +61,7 @@ type ddlEnv struct {
 	topo    *ddlTopology
 	clock   int64
 	session Session
+	access  *AccessConfig
 }
 
 func newDDLEnv(t testing.TB) *ddlEnv {
@@ -108,6 +109,7 @@ func (e *ddlEnv) open() {
 		Backend:     localnode.Backend{E: eng},
 		Topology:    e.topo,
 		Now:         e.now,
+		Access:      e.access,
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -296,10 +298,40 @@ func TestSystemDataDriven(t *testing.T) { datadriven.Walk(t, "testdata/system", 
 //	    address dc rack host-id schema-version token...
 //	refresh: RefreshTopology
 //	version: print the schema version
+//	authorizer: restart with permissions checked (CassandraAuthorizer)
+//	setup: create the default superuser (SetupRoles)
+//	login [user=R] [password=P]: act as role R (checking P if given);
+//	    no user: as the node itself
 func runDDLFile(t *testing.T, path string) {
 	e := newDDLEnv(t)
 	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
+		case "authorizer":
+			e.access = &AccessConfig{Authorize: true}
+			e.restart()
+			return "ok\n"
+		case "setup":
+			def, err := e.x.SetupRoles(context.Background(), map[string]string{"cassandra": "cassandra"})
+			if err != nil {
+				return formatDDLError(err) + "\n"
+			}
+			return fmt.Sprintf("default password in use: %v\n", def)
+		case "login":
+			var user, pw string
+			if d.HasArg("user") {
+				d.ScanArgs(t, "user", &user)
+			}
+			if d.HasArg("password") {
+				d.ScanArgs(t, "password", &pw)
+				role, err := e.x.Authenticate(context.Background(), user, pw)
+				if err != nil {
+					return "login refused: " + err.Error() + "\n"
+				}
+				user = role
+			}
+			e.session.User = user
+			return "ok\n"
+
 		case "peers":
 			var ps []Node
 			for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {

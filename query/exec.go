@@ -46,6 +46,9 @@ type Config struct {
 	// each schema change made by a statement on this node, for the node to
 	// send its schema to the others (SchemaMutations).
 	SchemaChanged func()
+	// Access configures roles and permissions; nil: roles may be managed
+	// but permissions are not checked (AllowAllAuthorizer).
+	Access *AccessConfig
 }
 
 // Session is one client connection's state. Not safe for concurrent use
@@ -54,6 +57,10 @@ type Config struct {
 type Session struct {
 	// Keyspace is the current keyspace (USE), "" for none.
 	Keyspace string
+	// User is the role the client logged in as; "" means no login (no
+	// authentication configured, or the node's own statements), which
+	// permissions do not restrict.
+	User string
 }
 
 // Unset is the bound value that leaves a column as it is (protocol v4's
@@ -153,6 +160,7 @@ type Executor struct {
 	cfg     Config
 	catalog *catalog.Catalog
 	clk     clockState
+	acc     *access
 }
 
 // Catalog returns the executor's schema.

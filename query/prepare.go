@@ -86,6 +86,9 @@ func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Op
 		if err != nil {
 			return nil, err
 		}
+		if err := x.authorize(ctx, s, a.needs); err != nil {
+			return nil, err
+		}
 		return a.run.run(ctx, x, s, opts, values)
 	}
 	pl, err := x.prepareSchemaStatement(s, st)
@@ -104,6 +107,7 @@ type analyzed struct {
 	keyspace  string
 	version   [16]byte
 	run       runner
+	needs     []need // the permissions it needs
 }
 
 // runner executes an analyzed statement with its values in marker order.
@@ -126,6 +130,9 @@ func (p *preparedStmt) execute(ctx context.Context, x *Executor, s *Session, opt
 	}
 	values, err := orderValues(a.specs, opts, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := x.authorize(ctx, s, a.needs); err != nil {
 		return nil, err
 	}
 	return a.run.run(ctx, x, s, opts, values)
@@ -207,6 +214,7 @@ func (x *Executor) analyze(keyspace string, st ast.Statement) (*analyzed, error)
 		return nil, err
 	}
 	a.version = version
+	a.needs = statementNeeds(keyspace, st)
 	return a, nil
 }
 

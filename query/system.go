@@ -23,6 +23,7 @@ func New(ctx context.Context, cfg Config) (*Executor, error) {
 		return nil, errors.New("query: Config needs a Coordinator, a Backend and a Topology")
 	}
 	x := &Executor{cfg: cfg, catalog: catalog.New()}
+	x.initAccess()
 	x.catalog.LockDDL()
 	defer x.catalog.UnlockDDL()
 	if err := x.catalog.OpenLocked(ctx, cfg.Coordinator, cfg.Backend, x.now); err != nil {

@@ -188,12 +188,34 @@ type NativeConfig struct {
 	MaxRequestsPerConnection int `yaml:"max_requests_per_connection"`
 }
 
-// AuthConfig configures client authentication.
+// AuthConfig configures authentication and authorization (Cassandra's
+// authenticator, authorizer, role_manager; flat names in a pasted
+// cassandra.yaml are read as these).
 type AuthConfig struct {
 	// Authenticator is AllowAllAuthenticator (no login, the default) or
-	// PasswordAuthenticator (SASL PLAIN user and password from Users).
+	// PasswordAuthenticator: clients log in (SASL PLAIN) as a role of
+	// system_auth.roles that may log in, checked against its bcrypt hash.
 	Authenticator string `yaml:"authenticator"`
-	// Users maps user names to passwords for PasswordAuthenticator.
+	// Authorizer is AllowAllAuthorizer (every logged-in role may do
+	// everything, the default) or CassandraAuthorizer: statements need the
+	// permissions GRANT gives (it requires PasswordAuthenticator).
+	Authorizer string `yaml:"authorizer"`
+	// RoleManager is CassandraRoleManager, the only one: roles in
+	// system_auth, managed with CREATE/ALTER/DROP ROLE and GRANT.
+	RoleManager string `yaml:"role_manager"`
+	// RolesValidity is how long roles and permissions read from
+	// system_auth serve logins and checks on a node (Cassandra's
+	// roles_validity and permissions_validity): a change made on another
+	// node applies here within it.
+	RolesValidity Duration `yaml:"roles_validity"`
+	// SuperuserPasswordFile holds the password of the superuser a new
+	// cluster gets ("cassandra"), so that a node never runs with the
+	// default password; WCDB_SUPERUSER_PASSWORD does the same. Neither:
+	// the password is "cassandra" and every node warns at start while it
+	// is in use, as Cassandra's.
+	SuperuserPasswordFile string `yaml:"superuser_password_file"`
+	// Users, if set, are the superusers (name: password) a new cluster
+	// gets instead of "cassandra"; later, roles are managed in CQL only.
 	Users map[string]string `yaml:"users"`
 }
 
@@ -238,7 +260,8 @@ func DefaultConfig() Config {
 			RequestTimeout:           Duration(10 * time.Second),
 			MaxRequestsPerConnection: 128,
 		},
-		Auth: AuthConfig{Authenticator: "AllowAllAuthenticator"},
+		Auth: AuthConfig{Authenticator: "AllowAllAuthenticator", Authorizer: "AllowAllAuthorizer",
+			RoleManager: "CassandraRoleManager", RolesValidity: Duration(2 * time.Second)},
 		Repair: RepairConfig{
 			Scheduler:     true,
 			Throughput:    16 << 20,
@@ -263,6 +286,9 @@ func LoadConfig(path string) (Config, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return cfg, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+	}
+	if err := applyAliases(doc); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
 	if err := setFields(reflect.ValueOf(&cfg).Elem(), doc, ""); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
@@ -457,16 +483,7 @@ func (c *Config) Validate() error {
 	case c.Repair.InitialDelay < 0:
 		return bad("repair.initial_delay", "must not be negative")
 	}
-	switch c.Auth.Authenticator {
-	case "AllowAllAuthenticator", "":
-	case "PasswordAuthenticator":
-		if len(c.Auth.Users) == 0 {
-			return bad("auth.users", "PasswordAuthenticator needs at least one user")
-		}
-	default:
-		return bad("auth.authenticator", "%q is not AllowAllAuthenticator or PasswordAuthenticator", c.Auth.Authenticator)
-	}
-	return nil
+	return c.validateAuth()
 }
 
 // ByteSize is a size in bytes, written in YAML as a number of bytes or

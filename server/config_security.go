@@ -9,7 +9,9 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 
+	"wcdb/auth"
 	"wcdb/internal/tlsgen"
 	"wcdb/internal/vfs"
 )
@@ -294,4 +296,101 @@ func tlsMode(on, optional bool) string {
 		return "required"
 	}
 	return "off"
+}
+
+// validateAuth checks the auth section, taking Cassandra's class names
+// with or without their package.
+func (c *Config) validateAuth() error {
+	bad := func(setting string, format string, args ...any) error {
+		return fmt.Errorf("config: auth.%s: %s", setting, fmt.Sprintf(format, args...))
+	}
+	a := &c.Auth
+	a.Authenticator = strings.TrimPrefix(a.Authenticator, "org.apache.cassandra.auth.")
+	a.Authorizer = strings.TrimPrefix(a.Authorizer, "org.apache.cassandra.auth.")
+	a.RoleManager = strings.TrimPrefix(a.RoleManager, "org.apache.cassandra.auth.")
+	switch a.Authenticator {
+	case "", "AllowAllAuthenticator", "PasswordAuthenticator":
+	default:
+		return bad("authenticator", "%q is not AllowAllAuthenticator or PasswordAuthenticator", a.Authenticator)
+	}
+	switch a.Authorizer {
+	case "", "AllowAllAuthorizer":
+	case "CassandraAuthorizer":
+		if a.Authenticator != "PasswordAuthenticator" {
+			return bad("authorizer", "CassandraAuthorizer needs authenticator: PasswordAuthenticator (permissions belong to logged-in roles)")
+		}
+	default:
+		return bad("authorizer", "%q is not AllowAllAuthorizer or CassandraAuthorizer", a.Authorizer)
+	}
+	if a.RoleManager != "" && a.RoleManager != "CassandraRoleManager" {
+		return bad("role_manager", "%q is not CassandraRoleManager", a.RoleManager)
+	}
+	if a.RolesValidity <= 0 {
+		return bad("roles_validity", "must be positive")
+	}
+	for u := range a.Users {
+		if u == "" {
+			return bad("users", "empty user name")
+		}
+	}
+	return nil
+}
+
+// superusers are the superusers a new cluster gets: auth.users, or
+// "cassandra" with the password of superuser_password_file,
+// WCDB_SUPERUSER_PASSWORD, or "cassandra".
+func (c *Config) superusers() (map[string]string, error) {
+	if len(c.Auth.Users) > 0 {
+		return c.Auth.Users, nil
+	}
+	pw := os.Getenv("WCDB_SUPERUSER_PASSWORD")
+	if f := c.Auth.SuperuserPasswordFile; f != "" {
+		b, err := vfs.ReadFile(vfs.Default, f)
+		if err != nil {
+			return nil, fmt.Errorf("config: auth.superuser_password_file: %w", err)
+		}
+		pw = strings.TrimRight(string(b), "\r\n")
+		if pw == "" {
+			return nil, fmt.Errorf("config: auth.superuser_password_file: %s is empty", f)
+		}
+	}
+	if pw == "" {
+		pw = auth.DefaultSuperuser
+	}
+	return map[string]string{auth.DefaultSuperuser: pw}, nil
+}
+
+// flatAliases are the flat cassandra.yaml names of sectioned settings
+// (DESIGN's configuration rule): pasted from a cassandra.yaml, they set
+// the setting they name.
+var flatAliases = map[string][2]string{
+	"authenticator":  {"auth", "authenticator"},
+	"authorizer":     {"auth", "authorizer"},
+	"role_manager":   {"auth", "role_manager"},
+	"roles_validity": {"auth", "roles_validity"},
+}
+
+// applyAliases moves aliased flat settings of a YAML document into their
+// sections; one set both ways is an error.
+func applyAliases(doc map[string]any) error {
+	for flat, to := range flatAliases {
+		v, ok := doc[flat]
+		if !ok {
+			continue
+		}
+		sec, _ := doc[to[0]].(map[string]any)
+		if sec == nil {
+			if doc[to[0]] != nil {
+				continue // setFields reports the section's error
+			}
+			sec = map[string]any{}
+			doc[to[0]] = sec
+		}
+		if _, both := sec[to[1]]; both {
+			return fmt.Errorf("%s and %s.%s both set", flat, to[0], to[1])
+		}
+		sec[to[1]] = v
+		delete(doc, flat)
+	}
+	return nil
 }

@@ -149,6 +149,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		Backend:       clusterBackend{localnode.Backend{E: e}, n.cl},
 		Topology:      clusterTopology{n.cl},
 		SchemaChanged: n.cl.schemaChanged,
+		Access: &query.AccessConfig{Authorize: cfg.Auth.Authorizer == "CassandraAuthorizer",
+			Validity: time.Duration(cfg.Auth.RolesValidity)},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("server: loading the schema: %w", err))
@@ -185,7 +187,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	ccfg.RequestTimeout = time.Duration(cfg.Native.RequestTimeout)
 	ccfg.Logger = log
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
-		ccfg.Credentials = cfg.Auth.Users
+		ccfg.Authenticator = newAuthenticator(n.exec)
+		if err := n.cl.setupRoles(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	n.cql, err = cql.New(ccfg, n.exec)
 	if err != nil {

@@ -30,7 +30,8 @@ func genTLS(t *testing.T, n int) string {
 
 // tlsSession connects gocql over TLS, checking the node's certificate
 // against the CA in dir; with client, it presents the client certificate.
-func tlsSession(n *Node, dir string, client bool) (*gocql.Session, error) {
+// login is user and password, if any.
+func tlsSession(n *Node, dir string, client bool, login ...string) (*gocql.Session, error) {
 	host, port, _ := net.SplitHostPort(n.Addr().String())
 	c := gocql.NewCluster(host)
 	c.Port, _ = strconv.Atoi(port)
@@ -42,6 +43,9 @@ func tlsSession(n *Node, dir string, client bool) (*gocql.Session, error) {
 	if client {
 		c.SslOpts.CertPath = filepath.Join(dir, tlsgen.ClientCertFile)
 		c.SslOpts.KeyPath = filepath.Join(dir, tlsgen.ClientKeyFile)
+	}
+	if len(login) == 2 {
+		c.Authenticator = gocql.PasswordAuthenticator{Username: login[0], Password: login[1]}
 	}
 	return c.CreateSession()
 }
@@ -77,10 +81,12 @@ func TestSecureCluster(t *testing.T) {
 		cfg.ServerEncryption = EncryptionOptions{InternodeEncryption: "all", Keystore: node, Truststore: ca}
 		cfg.ClientEncryption = EncryptionOptions{Enabled: true, Keystore: node, Truststore: ca, RequireClientAuth: i == 3}
 		cfg.GossipEncryptionKey = []string{key}
+		cfg.Auth.Authenticator, cfg.Auth.Authorizer = "PasswordAuthenticator", "CassandraAuthorizer"
+		cfg.Auth.Users = map[string]string{"admin": "admin-pw"}
 	}
 	tc := startNodes(t, 3, secure)
 
-	s, err := tlsSession(tc.nodes[0], dir, false)
+	s, err := tlsSession(tc.nodes[0], dir, false, "admin", "admin-pw")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,17 +101,31 @@ func TestSecureCluster(t *testing.T) {
 	if err := s.Query("SELECT count(*) FROM ks.t").Consistency(gocql.All).Scan(&count); err != nil || count != 100 {
 		t.Fatalf("count at ALL over TLS: %d, %v; want 100", count, err)
 	}
+	// A role made through node 1 logs in on node 2 and has its grant there.
+	mustExec(t, s, "CREATE ROLE app WITH PASSWORD = 'app-pw' AND LOGIN = true", "GRANT SELECT ON ks.t TO app")
+	var app *gocql.Session
+	waitFor(t, "node 2 to know the role (roles_validity)", 10*time.Second, func() bool {
+		app, err = tlsSession(tc.nodes[1], dir, false, "app", "app-pw")
+		return err == nil
+	})
+	if err := app.Query("SELECT count(*) FROM ks.t").Scan(&count); err != nil || count != 100 {
+		t.Errorf("app on node 2: %d, %v", count, err)
+	}
+	if err := app.Query("INSERT INTO ks.t (k, v) VALUES (1000, 'x')").Exec(); errCode(err) != gocql.ErrCodeUnauthorized {
+		t.Errorf("app inserting on node 2: %v, want Unauthorized", err)
+	}
+	app.Close()
 
 	// Clients: plaintext is refused; node 3 wants a client certificate.
 	if ps, err := plainSession(tc.nodes[0]); err == nil {
 		ps.Close()
 		t.Error("a plaintext client connected to a TLS-only CQL port")
 	}
-	if cs, err := tlsSession(tc.nodes[2], dir, false); err == nil {
+	if cs, err := tlsSession(tc.nodes[2], dir, false, "admin", "admin-pw"); err == nil {
 		cs.Close()
 		t.Error("a client without a certificate connected to node 3, which requires one")
 	}
-	cs, err := tlsSession(tc.nodes[2], dir, true)
+	cs, err := tlsSession(tc.nodes[2], dir, true, "admin", "admin-pw")
 	if err != nil {
 		t.Fatalf("a client with its certificate, to node 3: %v", err)
 	}

@@ -326,6 +326,21 @@ func (r Row) Text(name string) string {
 	return s
 }
 
+// TextSet returns a set<text> (or list<text>) value, nil if null.
+func (r Row) TextSet(name string) []string {
+	v, ok := r[name].([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(v))
+	for _, e := range v {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Int32 returns an int value, def if null.
 func (r Row) Int32(name string, def int32) int32 {
 	if v, ok := r[name].(int32); ok {

@@ -7,8 +7,8 @@ package catalog
 // and cqlsh read) and ids derived from their names as Cassandra derives
 // them. system_auth, system_distributed and system_traces are replicated
 // keyspaces, created on first start, so that keyspace listings look like
-// Cassandra's; of their tables system_distributed has the repair history
-// (replicatedTableDefs), also created on first start.
+// Cassandra's, with their tables (replicatedTableDefs: roles and
+// permissions, the repair history), also created on first start.
 
 import (
 	"crypto/md5"
@@ -135,14 +135,32 @@ var systemTableDefs = []struct {
 }
 
 // replicatedTableDefs are the tables of the replicated system keyspaces,
-// as Cassandra 4.0 declares them (SystemDistributedKeyspace). Unlike the
+// as Cassandra 4.0 declares them (AuthKeyspace, with its own spelling of
+// resource_role_permissons_index; SystemDistributedKeyspace). Unlike the
 // local ones they are ordinary tables of the schema, created at timestamp
 // 0 on first start with the same id and column ids on every node (so
-// that all nodes agree on them), kept for 30 days (Cassandra's TTL of the
-// repair history, CASSANDRA-12701). The repair coordinator writes them.
+// that all nodes agree on them). The repair history is kept for 30 days
+// (Cassandra's TTL, CASSANDRA-12701); the repair coordinator writes it,
+// the role statements the auth tables.
 var replicatedTableDefs = []struct {
 	keyspace, comment, cql string
 }{
+	{authKeyspaceName, "role definitions", `CREATE TABLE roles (
+		role text, can_login boolean, is_superuser boolean, member_of set<text>, salted_hash text,
+		PRIMARY KEY ((role)))
+		WITH gc_grace_seconds = 7776000`},
+	{authKeyspaceName, "role memberships lookup table", `CREATE TABLE role_members (
+		role text, member text,
+		PRIMARY KEY ((role), member))
+		WITH gc_grace_seconds = 7776000`},
+	{authKeyspaceName, "permissions granted to db roles", `CREATE TABLE role_permissions (
+		role text, resource text, permissions set<text>,
+		PRIMARY KEY ((role), resource))
+		WITH gc_grace_seconds = 7776000`},
+	{authKeyspaceName, "index of db roles with permissions granted on a resource", `CREATE TABLE resource_role_permissons_index (
+		resource text, role text,
+		PRIMARY KEY ((resource), role))
+		WITH gc_grace_seconds = 7776000`},
 	{distributedKeyspaceName, "Repair history", `CREATE TABLE repair_history (
 		keyspace_name text, columnfamily_name text, id timeuuid, parent_id timeuuid,
 		range_begin text, range_end text, coordinator inet, coordinator_port int,

@@ -57,9 +57,12 @@ func (p *parser) createStmt() ast.Statement {
 		if n := p.peek(2); n.kind == tIdent && (n.kw == kwFunction || n.kw == kwAggregate) {
 			p.unsupported(start, "CREATE "+keywordNames[n.kw])
 		}
+	case isKwTok(t, kwRole), isKwTok(t, kwUser):
+		p.advance()
+		return p.createRole(t.kw == kwUser)
 	case t.kind == tIdent:
 		switch t.kw {
-		case kwType, kwFunction, kwAggregate, kwTrigger, kwRole, kwUser:
+		case kwType, kwFunction, kwAggregate, kwTrigger:
 			p.unsupported(start, "CREATE "+keywordNames[t.kw])
 		}
 	}
@@ -281,7 +284,10 @@ func (p *parser) alterStmt() ast.Statement {
 		return p.alterTable()
 	case isKwTok(t, kwMaterialized):
 		p.unsupported(start, "ALTER MATERIALIZED VIEW")
-	case t.kind == tIdent && (t.kw == kwType || t.kw == kwRole || t.kw == kwUser):
+	case isKwTok(t, kwRole), isKwTok(t, kwUser):
+		p.advance()
+		return p.alterRole(t.kw == kwUser)
+	case isKwTok(t, kwType):
 		p.unsupported(start, "ALTER "+keywordNames[t.kw])
 	}
 	p.noViable()
@@ -384,9 +390,12 @@ func (p *parser) dropStmt() ast.Statement {
 		p.unsupported(start, "DROP INDEX")
 	case isKwTok(t, kwMaterialized):
 		p.unsupported(start, "DROP MATERIALIZED VIEW")
+	case isKwTok(t, kwRole), isKwTok(t, kwUser):
+		p.advance()
+		return p.dropRole(t.kw == kwUser)
 	case t.kind == tIdent:
 		switch t.kw {
-		case kwType, kwFunction, kwAggregate, kwTrigger, kwRole, kwUser:
+		case kwType, kwFunction, kwAggregate, kwTrigger:
 			p.unsupported(start, "DROP "+keywordNames[t.kw])
 		}
 		if strings.EqualFold(p.src[t.start:t.end], "identity") {

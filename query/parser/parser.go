@@ -480,13 +480,12 @@ func (p *parser) statementBody() ast.Statement {
 	case kwDescribe, kwDesc:
 		return p.describeStmt()
 	case kwGrant, kwRevoke:
-		p.unsupported(p.pos, keywordNames[t.kw])
+		return p.grantStmt(t.kw == kwRevoke)
 	case kwList:
-		what := "LIST PERMISSIONS"
-		if n := p.peek(1); n.kind == tIdent && (n.kw == kwRoles || n.kw == kwUsers || strings.EqualFold(p.src[n.start:n.end], "superusers")) {
-			what = "LIST " + strings.ToUpper(p.src[n.start:n.end])
+		if n := p.peek(1); n.kind == tIdent && strings.EqualFold(p.src[n.start:n.end], "superusers") {
+			p.unsupported(p.pos, "LIST SUPERUSERS")
 		}
-		p.unsupported(p.pos, what)
+		return p.listStmt()
 	case kwAdd:
 		if n := p.peek(1); n.kind == tIdent && strings.EqualFold(p.src[n.start:n.end], "identity") {
 			p.unsupported(p.pos, "ADD IDENTITY")

@@ -400,8 +400,8 @@ func TestErrorKinds(t *testing.T) {
 		{"CREATE TYPE ks.addr (street text)", true},
 		{"CREATE MATERIALIZED VIEW v AS SELECT * FROM t WHERE a IS NOT NULL PRIMARY KEY (a)", true},
 		{"CREATE OR REPLACE FUNCTION f (a int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return a;'", true},
-		{"GRANT SELECT ON ALL KEYSPACES TO bob", true},
-		{"LIST ROLES", true},
+		{"GRANT SELECT ON ALL FUNCTIONS TO bob", true},
+		{"LIST SUPERUSERS", true},
 		{"DROP INDEX ks.i", true},
 		{"ALTER TYPE ks.addr ADD zip text", true},
 	} {
