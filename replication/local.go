@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"wcdb/mutation"
@@ -64,7 +65,21 @@ func (l *Local) Read(ctx context.Context, cmd ReadCommand, cl Consistency) (*mut
 	if err := l.check(cmd.Keyspace, cl); err != nil {
 		return nil, err
 	}
-	return l.replica.Read(ctx, cmd)
+	p, err := l.replica.Read(ctx, cmd)
+	if err != nil {
+		return nil, l.readErr(err, cl)
+	}
+	return p, nil
+}
+
+// readErr is the coordinator's answer to the replica's read error: a
+// replica that refused the read (too many tombstones) failed it, as the
+// distributed coordinator answers when every replica it asked failed.
+func (l *Local) readErr(err error, cl Consistency) error {
+	if errors.Is(err, ErrTooManyTombstones) {
+		return &ReadFailureError{Consistency: cl, BlockFor: 1, Failures: 1, Err: err}
+	}
+	return err
 }
 
 // ReadRange reads a range from the replica.
@@ -75,5 +90,9 @@ func (l *Local) ReadRange(ctx context.Context, cmd RangeCommand, cl Consistency)
 	if err := l.check(cmd.Keyspace, cl); err != nil {
 		return RangeResult{}, err
 	}
-	return l.replica.ReadRange(ctx, cmd)
+	res, err := l.replica.ReadRange(ctx, cmd)
+	if err != nil {
+		return res, l.readErr(err, cl)
+	}
+	return res, nil
 }

@@ -342,6 +342,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		}
 	}
 	started := false
+	size := int64(0) // what the partition takes in the file, less the index
 	start := func() error {
 		if started {
 			return nil
@@ -356,6 +357,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		if err := c.st.header(c.buf); err != nil {
 			return err
 		}
+		size += int64(len(key.Bytes) + len(c.buf))
 		return c.w.StartPartition(key, c.buf)
 	}
 	if !out.IsEmpty() {
@@ -388,6 +390,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 		c.st.stats.Rows++
 		c.st.rowStats(row)
 		c.bytes += int64(len(enc) + len(row.Clustering))
+		size += int64(len(enc) + len(row.Clustering))
 		if err := c.t.e.limiter.Wait(context.Background(), len(enc)+len(row.Clustering)); err != nil {
 			return true, err
 		}
@@ -401,6 +404,9 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 	}
 	if err := c.w.FinishPartition(); err != nil {
 		return err
+	}
+	if limit := c.t.e.opts.LargePartitionWarningThreshold; limit > 0 && size > limit {
+		c.t.e.opts.LargePartition(c.t.id, key, size, filepath.Join(c.t.dir, sstName(c.wnum)))
 	}
 	if c.task.MaxOutputBytes > 0 && c.bytes >= c.task.MaxOutputBytes {
 		return c.finishFile()

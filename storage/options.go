@@ -68,6 +68,16 @@ type Options struct {
 	// Logf receives notable events (torn log tails, corrupt files,
 	// flushes and compactions). Default: discarded.
 	Logf func(format string, args ...any)
+	// LargePartitionWarningThreshold is the size (bytes written) from
+	// which a compaction reports a partition it writes to LargePartition
+	// (Cassandra's compaction_large_partition_warning_threshold): a
+	// partition that large makes every read, repair and compaction of it
+	// slow. 0: never.
+	LargePartitionWarningThreshold int64
+	// LargePartition is told of each partition over the threshold a
+	// compaction of table wrote, with its size and the SSTable's path.
+	// Default: Logf.
+	LargePartition func(table mutation.TableID, key mutation.Key, size int64, sstable string)
 }
 
 // DefaultOptions returns the defaults for an engine in dir.
@@ -106,6 +116,12 @@ func (o Options) withDefaults() Options {
 	if o.Logf == nil {
 		o.Logf = d.Logf
 	}
+	if o.LargePartition == nil {
+		logf := o.Logf
+		o.LargePartition = func(table mutation.TableID, key mutation.Key, size int64, sstable string) {
+			logf("storage: writing large partition %x of table %x (%d bytes) to %s", key.Bytes, table, size, sstable)
+		}
+	}
 	return o
 }
 
@@ -132,6 +148,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("storage: BlockSize %d is negative", o.BlockSize)
 	case o.CommitLogSegmentSize < 0:
 		return fmt.Errorf("storage: CommitLogSegmentSize %d is negative", o.CommitLogSegmentSize)
+	case o.LargePartitionWarningThreshold < 0:
+		return fmt.Errorf("storage: LargePartitionWarningThreshold %d is negative", o.LargePartitionWarningThreshold)
 	}
 	return nil
 }

@@ -37,6 +37,95 @@ type Query struct {
 	// tombstone is old enough for compaction to purge). Limit then counts
 	// rows of any kind.
 	Raw bool
+	// Stats, if set, has what the read went through added to it.
+	Stats *ReadStats
+	// MaxTombstones, if positive, aborts the read with
+	// ErrTombstoneOverwhelming once it has gone through more tombstones
+	// than that (Cassandra's tombstone_failure_threshold): a partition of
+	// deleted rows costs the read as much as live ones, and returns
+	// nothing for it.
+	MaxTombstones int
+}
+
+// ReadStats count what reads went through, as Cassandra counts for its
+// tombstone thresholds. Tombstones are the deletions and dead cells of the
+// partition's merged versions within the slice read, whether or not they
+// shadow anything: the partition deletion, each range tombstone
+// overlapping the slice, each row deletion, each cell tombstone (a
+// collection's column deletion or element deletion too) and each expired
+// cell, in the rows read and the static row. Data they shadow is not
+// counted (Cassandra's merge drops it too). LiveRows are the rows
+// returned.
+type ReadStats struct {
+	LiveRows, Tombstones int
+}
+
+// ErrTombstoneOverwhelming aborts a read that went through more
+// tombstones than its MaxTombstones.
+var ErrTombstoneOverwhelming = errors.New("storage: too many tombstones")
+
+// tombstones counts a read's tombstones into stats and checks its limit.
+type tombstones struct {
+	stats *ReadStats
+	max   int
+	key   mutation.Key
+}
+
+// newTombstones returns the counter of a read, nil when it neither counts
+// nor limits.
+func newTombstones(stats *ReadStats, max int) *tombstones {
+	if stats == nil && max <= 0 {
+		return nil
+	}
+	if stats == nil {
+		stats = new(ReadStats)
+	}
+	return &tombstones{stats: stats, max: max}
+}
+
+// add counts n tombstones of partition key.
+func (t *tombstones) add(n int, key mutation.Key) error {
+	t.stats.Tombstones += n
+	if t.max > 0 && t.stats.Tombstones > t.max {
+		return fmt.Errorf("%w: scanned over %d tombstones (more than %d), the last in partition %x; query aborted",
+			ErrTombstoneOverwhelming, t.stats.Tombstones, t.max, key.Bytes)
+	}
+	return nil
+}
+
+// deadInRow counts the tombstones of a merged row (not yet shadowed by
+// the partition's deletions).
+func deadInRow(r *mutation.Row, now int64) int {
+	n := 0
+	if !r.Deletion.IsLive() {
+		n++
+	}
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.IsTombstone() || c.Flags&mutation.CellExpiring != 0 && c.LocalDeletionTime <= now {
+			n++
+		}
+	}
+	return n
+}
+
+// deadInHeader counts the tombstones of a merged partition header that a
+// read of the slice [start, end) goes through.
+func deadInHeader(h *mutation.Header, start, end []byte, now int64) int {
+	n := 0
+	if !h.Deletion.IsLive() {
+		n++
+	}
+	for i := range h.RangeTombstones {
+		rt := &h.RangeTombstones[i]
+		if (end == nil || bytes.Compare(rt.Start, end) < 0) && (rt.End == nil || bytes.Compare(rt.End, start) > 0) {
+			n++
+		}
+	}
+	if h.Static != nil {
+		n += deadInRow(h.Static, now)
+	}
+	return n
 }
 
 // rowIter is what memtable and SSTable row iterators share.
@@ -102,7 +191,7 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) {
 	if q.Raw {
 		gcBefore = t.gcBefore(t.cfg.Load(), q.Key.Token, now)
 	}
-	return mergePartition(q, srcs, now, gcBefore)
+	return mergePartition(q, srcs, now, gcBefore, newTombstones(q.Stats, q.MaxTombstones))
 }
 
 // ReadFunc is Read without building the result, for callers that turn rows
@@ -212,11 +301,18 @@ func staticRow(h *mutation.Header, q Query, now int64) *mutation.Row {
 
 // mergePartition reconciles the versions of one partition. A raw read
 // leaves out the tombstones whose local deletion time is before gcBefore
-// (what compaction may purge), after they shadowed what they delete.
-func mergePartition(q Query, srcs []partSource, now, gcBefore int64) (*mutation.Partition, error) {
+// (what compaction may purge), after they shadowed what they delete. tc,
+// if not nil, counts the tombstones and rows (ReadStats) and aborts the
+// read past its limit.
+func mergePartition(q Query, srcs []partSource, now, gcBefore int64, tc *tombstones) (*mutation.Partition, error) {
 	h, err := mergeHeaders(srcs)
 	if err != nil {
 		return nil, err
+	}
+	if tc != nil {
+		if err := tc.add(deadInHeader(&h, q.Start, q.End, now), q.Key); err != nil {
+			return nil, err
+		}
 	}
 	var purgeable func(mutation.Deletion) bool
 	if q.Raw && gcBefore != math.MinInt64 {
@@ -240,6 +336,13 @@ func mergePartition(q Query, srcs []partSource, now, gcBefore int64) (*mutation.
 	// allocation per chunk, not per row.
 	var cells []mutation.Cell
 	err = mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
+		if tc != nil {
+			if n := deadInRow(row, now); n > 0 {
+				if err := tc.add(n, q.Key); err != nil {
+					return true, err
+				}
+			}
+		}
 		if q.Raw {
 			if !canonicalRow(row, &h, now) {
 				return false, nil
@@ -276,8 +379,14 @@ func mergePartition(q Query, srcs []partSource, now, gcBefore int64) (*mutation.
 			p.Rows = append(make([]mutation.Row, 0, min(q.Limit, 1024)), p.Rows[0])
 		}
 		p.Rows = append(p.Rows, r)
+		if tc != nil {
+			tc.stats.LiveRows++
+		}
 		return q.Limit > 0 && len(p.Rows) >= q.Limit, nil
 	})
+	if errors.Is(err, ErrTombstoneOverwhelming) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: partition %x: %w", q.Key.Bytes, err)
 	}

@@ -25,6 +25,11 @@ type ScanQuery struct {
 	// per partition.
 	Limit             int
 	PerPartitionLimit int
+	// Stats and MaxTombstones are as in Query, for the whole scan: a
+	// scan through many deleted partitions returns nothing for them,
+	// however long it takes.
+	Stats         *ReadStats
+	MaxTombstones int
 }
 
 // ScanPosition is where a paged scan stopped: the last partition returned
@@ -103,6 +108,7 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 	}
 	now := t.e.opts.Now().Unix()
 	cfg := t.cfg.Load()
+	tc := newTombstones(q.Stats, q.MaxTombstones)
 	rows := 0
 	var cur []int
 	var srcs []partSource
@@ -137,7 +143,7 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 			if q.Raw {
 				gcBefore = t.gcBefore(cfg, key.Token, now)
 			}
-			p, err := mergePartition(pq, srcs, now, gcBefore)
+			p, err := mergePartition(pq, srcs, now, gcBefore, tc)
 			if err != nil {
 				return nil, err
 			}

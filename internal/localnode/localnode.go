@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"wcdb/mutation"
@@ -18,7 +19,82 @@ import (
 )
 
 // Replica serves the coordinator's reads and writes from the local engine.
-type Replica struct{ E *storage.Engine }
+type Replica struct {
+	E *storage.Engine
+	// Guardrails limit the reads of clients' tables; nil: no limits.
+	Guardrails *Guardrails
+}
+
+// Guardrails are the limits a replica puts on reads, with Cassandra's
+// settings. They apply to every read of a table but the node's own
+// (keyspaces system and system_schema, which Cassandra leaves out too).
+type Guardrails struct {
+	// TombstoneWarnThreshold: a read (of a partition, or a page of a range
+	// read) that goes through more tombstones than this (as
+	// storage.ReadStats counts them) is logged, and the client warned
+	// when the read ran on its coordinator (a remote replica's warning
+	// stays in that node's log). Cassandra's tombstone_warn_threshold; 0:
+	// none.
+	TombstoneWarnThreshold int
+	// TombstoneFailureThreshold: a read going through more tombstones than
+	// this is aborted with replication.ErrTooManyTombstones, which the
+	// client gets as ReadFailure. Cassandra's tombstone_failure_threshold;
+	// 0: none.
+	TombstoneFailureThreshold int
+	// Describe, if set, names a table and formats one of its partition
+	// keys for messages; otherwise they show as hex.
+	Describe func(table mutation.TableID, key []byte) (name, keyText string)
+	// Log receives the reads over a threshold, at WARN; nil: not logged.
+	Log *slog.Logger
+}
+
+// guard returns the guardrails of a read of keyspace ks (nil when a
+// remote coordinator asks), or nil for none.
+func (r Replica) guard(ks *schema.Keyspace) *Guardrails {
+	if g := r.Guardrails; g != nil && (ks == nil || ks.Name != "system" && ks.Name != "system_schema") {
+		return g
+	}
+	return nil
+}
+
+// describe names the table and formats key ("" for a range read).
+func (g *Guardrails) describe(table mutation.TableID, key []byte) (string, string) {
+	if g.Describe != nil {
+		return g.Describe(table, key)
+	}
+	return fmt.Sprintf("table %x", table), fmt.Sprintf("%x", key)
+}
+
+// finish returns a read's error as the coordinator must see it, and warns
+// of a read over the warn threshold. key is the partition read, nil for a
+// range read.
+func (g *Guardrails) finish(ctx context.Context, table mutation.TableID, key []byte, st *storage.ReadStats, err error) error {
+	over := errors.Is(err, storage.ErrTombstoneOverwhelming)
+	if !over && (err != nil || g.TombstoneWarnThreshold <= 0 || st.Tombstones <= g.TombstoneWarnThreshold) {
+		return err
+	}
+	name, what := g.describe(table, key)
+	if key == nil {
+		what = "a range read of " + name
+	} else {
+		what = name + ", partition " + what
+	}
+	if over {
+		if g.Log != nil {
+			g.Log.Warn("read aborted: too many tombstones (tombstone_failure_threshold)", "read", what,
+				"tombstones", st.Tombstones, "live_rows", st.LiveRows, "threshold", g.TombstoneFailureThreshold)
+		}
+		return fmt.Errorf("%w: scanned over %d tombstones in %s; query aborted (see tombstone_failure_threshold)",
+			replication.ErrTooManyTombstones, g.TombstoneFailureThreshold, what)
+	}
+	if g.Log != nil {
+		g.Log.Warn("read over tombstone_warn_threshold", "read", what,
+			"tombstones", st.Tombstones, "live_rows", st.LiveRows, "threshold", g.TombstoneWarnThreshold)
+	}
+	replication.Warn(ctx, fmt.Sprintf("Read %d live rows and %d tombstone cells in %s (see tombstone_warn_threshold)",
+		st.LiveRows, st.Tombstones, what))
+	return nil
+}
 
 var _ replication.Replica = Replica{}
 
@@ -44,8 +120,19 @@ func (r Replica) Read(ctx context.Context, cmd replication.ReadCommand) (*mutati
 	if err != nil {
 		return nil, err
 	}
-	return t.Read(storage.Query{Key: cmd.Key, Start: cmd.Start, End: cmd.End, Reverse: cmd.Reverse,
-		Limit: cmd.Limit, Columns: cmd.Columns, Raw: cmd.Raw})
+	q := storage.Query{Key: cmd.Key, Start: cmd.Start, End: cmd.End, Reverse: cmd.Reverse,
+		Limit: cmd.Limit, Columns: cmd.Columns, Raw: cmd.Raw}
+	g := r.guard(cmd.Keyspace)
+	if g == nil {
+		return t.Read(q)
+	}
+	var st storage.ReadStats
+	q.Stats, q.MaxTombstones = &st, g.TombstoneFailureThreshold
+	p, err := t.Read(q)
+	if err = g.finish(ctx, cmd.Table, cmd.Key.Bytes, &st, err); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Digest hashes what Read returns.
@@ -68,11 +155,19 @@ func (r Replica) ReadRange(ctx context.Context, cmd replication.RangeCommand) (r
 	if cmd.After != nil {
 		q.After = &storage.ScanPosition{Key: cmd.After.Key, Clustering: cmd.After.Clustering}
 	}
+	g := r.guard(cmd.Keyspace)
+	var st storage.ReadStats
+	if g != nil {
+		q.Stats, q.MaxTombstones = &st, g.TombstoneFailureThreshold
+	}
 	var res replication.RangeResult
 	next, err := t.Scan(q, func(p *mutation.Partition) bool {
 		res.Partitions = append(res.Partitions, p)
 		return ctx.Err() == nil
 	})
+	if g != nil {
+		err = g.finish(ctx, cmd.Table, nil, &st, err)
+	}
 	if err != nil {
 		return res, err
 	}
