@@ -30,6 +30,12 @@ options:
   -p, --password PASS      password of USER
   -e, --execute STMTS      run the statements and exit
   -f, --file FILE          run the statements of FILE and exit
+  --ssl                    connect with TLS: the cqlshrc's [ssl] certfile is the
+                           CA the node's certificate must chain to (unless
+                           validate = false), usercert and userkey a client
+                           certificate ($SSL_CERTFILE, $SSL_VALIDATE override)
+  --cqlshrc FILE           settings file (default ~/.cassandra/cqlshrc, else
+                           ~/.cqlshrc); read: [connection] ssl, the [ssl] section
   --connect-timeout SECS   give up connecting after SECS seconds (default 5)
   --request-timeout SECS   give up on a request after SECS seconds (default 10)
   -h, --help               show this help
@@ -48,6 +54,7 @@ type options struct {
 	conn            connConfig
 	keyspace        string
 	execute, file   string
+	cqlshrc         string
 	connectTimeout  int
 	requestTimeout  int
 	executeGiven    bool
@@ -77,6 +84,9 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 	for _, name := range []string{"f", "file"} {
 		fs.StringVar(&o.file, name, "", "")
 	}
+	var ssl bool
+	fs.BoolVar(&ssl, "ssl", false, "")
+	fs.StringVar(&o.cqlshrc, "cqlshrc", defaultCqlshrc(), "")
 	fs.IntVar(&o.connectTimeout, "connect-timeout", 5, "")
 	fs.IntVar(&o.requestTimeout, "request-timeout", 10, "")
 	bad := func(format string, a ...any) (*options, int, bool) {
@@ -138,6 +148,17 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 		return bad("%q is not a valid port number", port)
 	}
 	o.conn.host, o.conn.port = host, n
+	rc, err := readCqlshrc(o.cqlshrc)
+	if err != nil {
+		return bad("cqlshrc: %v", err)
+	}
+	st, err := sslFrom(rc, ssl)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if o.conn.tls, err = st.tlsConfig(); err != nil {
+		return bad("ssl: %v", err)
+	}
 	return o, 0, true
 }
 

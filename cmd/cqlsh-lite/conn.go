@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ type connConfig struct {
 	user, password string
 	connectTimeout time.Duration // dialing and the connection's startup
 	requestTimeout time.Duration // each request
+	tls            *tls.Config   // nil: plaintext
 }
 
 func (c connConfig) addr() string { return net.JoinHostPort(c.host, strconv.Itoa(c.port)) }
@@ -55,6 +57,10 @@ func (c connConfig) connect(keyspace string) (*gocql.Session, error) {
 	cl.Events.DisableSchemaEvents = true
 	cl.MaxWaitSchemaAgreement = 10 * time.Second
 	cl.Logger = quietLogger{}
+	if c.tls != nil {
+		// The config checks the node's certificate itself (sslSettings).
+		cl.SslOpts = &gocql.SslOptions{Config: c.tls.Clone()}
+	}
 	if c.user != "" {
 		cl.Authenticator = gocql.PasswordAuthenticator{Username: c.user, Password: c.password}
 	}

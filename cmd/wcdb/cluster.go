@@ -19,6 +19,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -41,7 +42,7 @@ import (
 	"wcdb/server"
 )
 
-const clusterUsage = `usage: wcdb cluster up --nodes N [--dcs 1|2] [--dir DIR] [flags]
+const clusterUsage = `usage: wcdb cluster up --nodes N [--dcs 1|2] [--dir DIR] [--tls] [flags]
        wcdb cluster down [--dir DIR] [--wipe]
        wcdb cluster status [--dir DIR]
        wcdb cluster remove --node I [--dir DIR] [--force]
@@ -52,7 +53,10 @@ ports, its data and log in DIR/nodeI; DIR is ./wcdb-cluster unless given):
            before serves CQL; with --dcs 2, odd nodes are in dc1 and even
            ones in dc2 (wcdb cluster up -h for flags); the nodes share the
            machine's cores: each runs with GOMAXPROCS = cores / N, rounded
-           up (unless GOMAXPROCS is set)
+           up (unless GOMAXPROCS is set); --tls secures the cluster:
+           certificates and a gossip key made in DIR/tls (wcdb tls gen),
+           TLS for clients, mutual TLS between nodes, encrypted gossip
+           (cqlsh-lite --ssl --cqlshrc DIR/tls/cqlshrc connects)
   down     stop the nodes (SIGTERM, SIGKILL after --timeout); the data
            stays unless --wipe
   status   each node's process and CQL port, and the ring as a running
@@ -94,6 +98,8 @@ type clusterState struct {
 	GossipPort    int           `json:"gossip_port"`
 	InternodePort int           `json:"internode_port"`
 	Nodes         []clusterNode `json:"nodes"`
+	// TLS: the cluster was started with --tls (cluster_tls.go).
+	TLS bool `json:"tls,omitempty"`
 }
 
 const clusterStateVersion = 1
@@ -143,7 +149,7 @@ func planCluster(n, dcs int, first netip.Addr) ([]clusterNode, error) {
 // delay, so that a local cluster forms in seconds.
 func (st *clusterState) serverArgs(dir string, i int) []string {
 	n := st.Nodes[i]
-	return []string{"server",
+	args := []string{"server",
 		"--data-dir", filepath.Join(dir, n.Name, "data"),
 		"--listen-address", n.Address,
 		"--cql-port", strconv.Itoa(st.CQLPort),
@@ -156,6 +162,10 @@ func (st *clusterState) serverArgs(dir string, i int) []string {
 		"--rack", n.Rack,
 		"--num-tokens", strconv.Itoa(st.NumTokens),
 	}
+	if st.TLS {
+		args = append(args, "--config", nodeConfigPath(dir, n))
+	}
+	return args
 }
 
 func (st *clusterState) cqlAddress(i int) string {
@@ -188,6 +198,11 @@ func readClusterState(dir string) (*clusterState, error) {
 	}
 	if st.Version != clusterStateVersion {
 		return nil, fmt.Errorf("%s: version %d, this wcdb reads version %d", filepath.Join(dir, "cluster.json"), st.Version, clusterStateVersion)
+	}
+	if st.TLS {
+		if err := useClusterTLS(dir); err != nil {
+			return nil, fmt.Errorf("the cluster's certificates: %w", err)
+		}
 	}
 	return &st, nil
 }
@@ -245,6 +260,7 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 	gossipPort := fs.Int("gossip-port", 7946, "gossip port of every node")
 	internodePort := fs.Int("internode-port", 7000, "internode port of every node")
 	firstAddr := fs.String("first-address", "127.0.0.1", "node 1's address; the others follow it")
+	withTLS := fs.Bool("tls", false, "client TLS, internode mutual TLS and gossip encryption, with certificates and a key made in DIR/tls")
 	hideFlags(fs, "usage: wcdb cluster up --nodes N [flags]\n", "cql-port", "gossip-port", "internode-port", "first-address")
 	if code, stop := parseFlags(fs, args, stderr); stop {
 		return code
@@ -290,7 +306,7 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	st := &clusterState{Version: clusterStateVersion, Binary: bin, NumTokens: *numTokens,
-		CQLPort: *cqlPort, GossipPort: *gossipPort, InternodePort: *internodePort, Nodes: plan}
+		CQLPort: *cqlPort, GossipPort: *gossipPort, InternodePort: *internodePort, Nodes: plan, TLS: *withTLS}
 
 	// Check all that can be checked before starting anything, so that a
 	// failure leaves nothing behind. Nodes still running are left as they
@@ -314,6 +330,7 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 			// places and ports, and the new ones join it one at a time,
 			// each fetching the data of the ranges it takes.
 			st.NumTokens, st.CQLPort, st.GossipPort, st.InternodePort = old.NumTokens, old.CQLPort, old.GossipPort, old.InternodePort
+			st.TLS = old.TLS
 			ports = []int{st.CQLPort, st.GossipPort, st.InternodePort}
 			copy(st.Nodes, old.Nodes)
 		}
@@ -336,6 +353,16 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 	if err := writeClusterState(dir, st); err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
+	}
+	if st.TLS {
+		err := setupClusterTLS(dir, st)
+		if err == nil {
+			err = useClusterTLS(dir)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb: --tls:", err)
+			return 1
+		}
 	}
 
 	for i, n := range st.Nodes {
@@ -372,6 +399,9 @@ func clusterUp(args []string, stdout, stderr io.Writer) int {
 		dirArg = " --dir " + *dirFlag
 	}
 	fmt.Fprintf(stdout, "wcdb: %d nodes up; data and logs in %s/nodeI\n", len(st.Nodes), dir)
+	if st.TLS {
+		connect += " --ssl --cqlshrc " + filepath.Join(clusterTLSDir(dir), "cqlshrc")
+	}
 	fmt.Fprintf(stdout, "  connect: cqlsh-lite %s\n", connect)
 	fmt.Fprintf(stdout, "  status:  wcdb cluster status%s\n", dirArg)
 	fmt.Fprintf(stdout, "  stop:    wcdb cluster down%s (--wipe deletes the data too)\n", dirArg)
@@ -560,6 +590,9 @@ func cqlAnswers(addr string, timeout time.Duration) error {
 	c, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return err
+	}
+	if cqlTLS != nil {
+		c = tls.Client(c, cqlTLS)
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"wcdb/internal/tlsgen"
+)
+
+// TestClusterTLS: cluster up --tls starts nodes that speak TLS to clients
+// and mutual TLS to each other with encrypted gossip; status reaches them
+// through the cluster's certificates; a driver needs the CA to connect.
+func TestClusterTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds wcdb and starts processes")
+	}
+	skipUnlessAddresses(t, "127.0.0.2", "127.0.0.3")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build wcdb with")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "wcdb")
+	if b, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	dir := filepath.Join(tmp, "cluster")
+	t.Cleanup(func() {
+		pids, _ := pidFiles(dir)
+		for _, p := range pids {
+			if alive, ours := nodeProcess(p.pid, p.dataDir); alive && ours {
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+		// The cluster commands' TLS is process-wide: later tests speak
+		// plaintext.
+		cqlTLS = nil
+		os.Unsetenv("WCDB_ADMIN_KEYSTORE")
+		os.Unsetenv("WCDB_ADMIN_TRUSTSTORE")
+	})
+	code, out, errOut := runCmd(append([]string{"cluster", "up", "--nodes", "2", "--tls", "--dir", dir, "--binary", bin, "--wait", "20s"}, testClusterFlags...)...)
+	if code != 0 {
+		t.Fatalf("cluster up --tls: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "--ssl --cqlshrc "+filepath.Join(dir, "tls", "cqlshrc")) {
+		t.Errorf("cluster up --tls does not say how to connect with TLS:\n%s", out)
+	}
+	code, out, errOut = runCmd("cluster", "status", "--dir", dir)
+	if code != 0 || strings.Count(out, "19142 reachable") != 2 || !strings.Contains(out, "Datacenter: datacenter1") {
+		t.Errorf("cluster status of a --tls cluster: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	connect := func(ca string) error {
+		c := gocql.NewCluster("127.0.0.2")
+		c.Port = 19142
+		c.ProtoVersion = 4
+		c.ConnectTimeout, c.Timeout = 3*time.Second, 5*time.Second
+		if ca != "" {
+			c.SslOpts = &gocql.SslOptions{CaPath: ca, EnableHostVerification: true}
+		}
+		s, err := c.CreateSession()
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		var n int
+		return s.Query("SELECT count(*) FROM system.peers").Scan(&n)
+	}
+	if err := connect(filepath.Join(dir, "tls", tlsgen.CAFile)); err != nil {
+		t.Errorf("gocql with the cluster's CA: %v", err)
+	}
+	if err := connect(""); err == nil {
+		t.Error("gocql in plaintext connected to a --tls cluster")
+	}
+	if code, out, errOut := runCmd("cluster", "down", "--dir", dir, "--wipe", "--timeout", "20s"); code != 0 {
+		t.Errorf("cluster down: exit %d\n%s%s", code, out, errOut)
+	}
+}
