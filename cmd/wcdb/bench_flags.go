@@ -38,6 +38,7 @@ func addBenchFlags(fs *flag.FlagSet, rfHelp string) *benchFlags {
 	fs.IntVar(&b.cd.RF, "rf", b.cd.RF, "CQL: "+rfHelp)
 	fs.IntVar(&b.cd.Connections, "connections", b.cd.Connections, "CQL: connections per host")
 	fs.StringVar(&b.cd.Keyspace, "keyspace", b.cd.Keyspace, "CQL: keyspace")
+	fs.StringVar(&b.cd.CAFile, "ssl-ca", "", "CQL: connect with TLS, checking the nodes' certificates against this CA (PEM)")
 	fs.StringVar(&b.pd.DSN, "dsn", b.pd.DSN, "PostgreSQL: connection string or URL")
 	fs.StringVar(&b.rd.Addr, "addr", b.rd.Addr, "Redis: host:port")
 	fs.IntVar(&b.rd.DB, "redis-db", b.rd.DB, "Redis: logical database")
