@@ -148,3 +148,43 @@ func TestThrottle(t *testing.T) {
 		t.Errorf("delay after a success: %v", d)
 	}
 }
+
+// TestCacheUpdateInterval: past the update interval and within the
+// validity, Get answers at once with the snapshot it has and reloads in
+// the background.
+func TestCacheUpdateInterval(t *testing.T) {
+	var loads atomic.Int32
+	release := make(chan struct{})
+	now := time.Unix(1000, 0)
+	var clock atomic.Pointer[time.Time]
+	clock.Store(&now)
+	c := NewCache(func(ctx context.Context) (*Snapshot, error) {
+		if loads.Add(1) > 1 {
+			<-release
+		}
+		return NewSnapshot(nil, nil), nil
+	}, 10*time.Second, func() time.Time { return *clock.Load() })
+	c.SetUpdateInterval(time.Second)
+	ctx := context.Background()
+	s1, _ := c.Get(ctx)
+	later := now.Add(2 * time.Second)
+	clock.Store(&later)
+	s2, err := c.Get(ctx) // must not wait for the held reload
+	if err != nil || s2 != s1 {
+		t.Fatalf("a get past the update interval: %v, same snapshot %v", err, s2 == s1)
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if s3, _ := c.Get(ctx); s3 != s1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background reload never landed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := loads.Load(); n != 2 {
+		t.Errorf("%d loads, want 2", n)
+	}
+}

@@ -8,10 +8,13 @@ import (
 
 // Cache holds the latest Snapshot, reloaded when it is older than its
 // validity (Cassandra's roles_validity and permissions_validity, one
-// setting here since one snapshot holds both). Safe for concurrent use.
+// setting here since one snapshot holds both); past the update interval
+// (roles_update_interval) but within the validity, Get returns the
+// snapshot it has and reloads in the background. Safe for concurrent use.
 type Cache struct {
 	load     func(ctx context.Context) (*Snapshot, error)
 	validity time.Duration
+	update   time.Duration
 	now      func() time.Time
 
 	mu      sync.Mutex
@@ -27,8 +30,23 @@ func NewCache(load func(ctx context.Context) (*Snapshot, error), validity time.D
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{load: load, validity: validity, now: now}
+	return &Cache{load: load, validity: validity, update: validity, now: now}
 }
+
+// SetUpdateInterval sets the age past which a snapshot is reloaded in the
+// background (at most the validity; 0: the validity, no background
+// reload).
+func (c *Cache) SetUpdateInterval(d time.Duration) {
+	c.mu.Lock()
+	c.update = c.validity
+	if d > 0 && d < c.validity {
+		c.update = d
+	}
+	c.mu.Unlock()
+}
+
+// asyncTimeout bounds a background reload.
+const asyncTimeout = 10 * time.Second
 
 // Get returns a snapshot no older than the validity. One load runs at a
 // time; the others wait for it. When a load fails, the last snapshot is
@@ -37,8 +55,12 @@ func NewCache(load func(ctx context.Context) (*Snapshot, error), validity time.D
 func (c *Cache) Get(ctx context.Context) (*Snapshot, error) {
 	for {
 		c.mu.Lock()
-		if c.snap != nil && !c.stale && c.now().Sub(c.at) < c.validity {
+		age := c.now().Sub(c.at)
+		if c.snap != nil && !c.stale && age < c.validity {
 			s := c.snap
+			if age >= c.update && c.loading == nil {
+				c.reloadLocked()
+			}
 			c.mu.Unlock()
 			return s, nil
 		}
@@ -73,6 +95,25 @@ func (c *Cache) Get(ctx context.Context) (*Snapshot, error) {
 		}
 		return nil, err
 	}
+}
+
+// reloadLocked loads a new snapshot in the background; Gets meanwhile
+// return the current one.
+func (c *Cache) reloadLocked() {
+	ch := make(chan struct{})
+	c.loading = ch
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), asyncTimeout)
+		defer cancel()
+		s, err := c.load(ctx)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.loading = nil
+		close(ch)
+		if err == nil {
+			c.snap, c.at = s, c.now()
+		}
+	}()
 }
 
 // Invalidate makes the next Get load a new snapshot: after a change made

@@ -10,6 +10,6 @@
 // role_permissions) live in the schema and are read and written by the
 // query layer, through the coordinator; this package only sees their
 // contents as a Snapshot, loaded by a function the query layer gives the
-// Cache. It has no goroutines of its own: a Snapshot is immutable and
-// answers every question purely.
+// Cache. A Snapshot is immutable and answers every question purely; the
+// Cache's only goroutine is a background reload past its update interval.
 package auth

@@ -36,6 +36,9 @@ type AccessConfig struct {
 	// serve logins and checks (Cassandra's roles_validity and
 	// permissions_validity). Default 2 s.
 	Validity time.Duration
+	// UpdateInterval, when shorter than Validity, reloads in the
+	// background past it (roles_update_interval); 0: Validity.
+	UpdateInterval time.Duration
 	// Now is the clock of the cache (nil: time.Now).
 	Now func() time.Time
 }
@@ -59,6 +62,7 @@ func (x *Executor) initAccess() {
 	}
 	x.acc = &access{cfg: cfg}
 	x.acc.cache = auth.NewCache(x.loadAuth, cfg.Validity, cfg.Now)
+	x.acc.cache.SetUpdateInterval(cfg.UpdateInterval)
 }
 
 // loadAuth reads system_auth's roles and permissions.

@@ -208,6 +208,11 @@ type AuthConfig struct {
 	// roles_validity and permissions_validity): a change made on another
 	// node applies here within it.
 	RolesValidity Duration `yaml:"roles_validity"`
+	// RolesUpdateInterval, when shorter than RolesValidity, has a node
+	// reload roles and permissions in the background once they are that
+	// old, serving what it has meanwhile (Cassandra's
+	// roles_update_interval); 0: RolesValidity, no background reload.
+	RolesUpdateInterval Duration `yaml:"roles_update_interval"`
 	// SuperuserPasswordFile holds the password of the superuser a new
 	// cluster gets ("cassandra"), so that a node never runs with the
 	// default password; WCDB_SUPERUSER_PASSWORD does the same. Neither:

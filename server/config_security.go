@@ -328,6 +328,9 @@ func (c *Config) validateAuth() error {
 	if a.RolesValidity <= 0 {
 		return bad("roles_validity", "must be positive")
 	}
+	if a.RolesUpdateInterval < 0 || a.RolesUpdateInterval > a.RolesValidity {
+		return bad("roles_update_interval", "must be between 0 and roles_validity")
+	}
 	for u := range a.Users {
 		if u == "" {
 			return bad("users", "empty user name")
@@ -364,10 +367,11 @@ func (c *Config) superusers() (map[string]string, error) {
 // (DESIGN's configuration rule): pasted from a cassandra.yaml, they set
 // the setting they name.
 var flatAliases = map[string][2]string{
-	"authenticator":  {"auth", "authenticator"},
-	"authorizer":     {"auth", "authorizer"},
-	"role_manager":   {"auth", "role_manager"},
-	"roles_validity": {"auth", "roles_validity"},
+	"authenticator":         {"auth", "authenticator"},
+	"authorizer":            {"auth", "authorizer"},
+	"role_manager":          {"auth", "role_manager"},
+	"roles_validity":        {"auth", "roles_validity"},
+	"roles_update_interval": {"auth", "roles_update_interval"},
 }
 
 // applyAliases moves aliased flat settings of a YAML document into their

@@ -150,7 +150,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		Topology:      clusterTopology{n.cl},
 		SchemaChanged: n.cl.schemaChanged,
 		Access: &query.AccessConfig{Authorize: cfg.Auth.Authorizer == "CassandraAuthorizer",
-			Validity: time.Duration(cfg.Auth.RolesValidity)},
+			Validity: time.Duration(cfg.Auth.RolesValidity), UpdateInterval: time.Duration(cfg.Auth.RolesUpdateInterval)},
 	})
 	if err != nil {
 		return fail(fmt.Errorf("server: loading the schema: %w", err))
