@@ -135,6 +135,7 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 			ts = x.writeTimestamp()
 		}
 	}
+	ctx, w := replication.WithWarnings(ctx)
 	type group struct {
 		ks    *schema.Keyspace
 		order []string
@@ -170,16 +171,22 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 			bp.add(&ms[i].Partition)
 		}
 	}
-	for _, g := range groups {
-		ms := make([]mutation.Mutation, 0, len(g.order))
+	merged := make([][]mutation.Mutation, len(groups))
+	for i, g := range groups {
+		merged[i] = make([]mutation.Mutation, 0, len(g.order))
 		for _, id := range g.order {
-			ms = append(ms, g.parts[id].finish())
+			merged[i] = append(merged[i], g.parts[id].finish())
 		}
-		if err := x.cfg.Coordinator.Write(ctx, g.ks, ms, opts.Consistency); err != nil {
+	}
+	if err := x.cfg.Guardrails.checkBatch(merged, stmts, w); err != nil {
+		return nil, err
+	}
+	for i, g := range groups {
+		if err := x.cfg.Coordinator.Write(ctx, g.ks, merged[i], opts.Consistency); err != nil {
 			return nil, err
 		}
 	}
-	return &Result{Kind: ResultVoid}, nil
+	return &Result{Kind: ResultVoid, Warnings: w.List()}, nil
 }
 
 // batchPartition gathers the updates of one partition by the statements of

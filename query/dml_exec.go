@@ -167,6 +167,7 @@ func evalTTL(b *plan.Binder, t plan.Term, def int32) (int32, error) {
 type modScratch struct {
 	b   plan.Binder
 	u   updCtx
+	ctx replication.RequestContext
 	res Result
 	out [1]mutation.Mutation
 	row [1]mutation.Row
@@ -182,7 +183,7 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 	} else {
 		u = new(updCtx)
 	}
-	*u = updCtx{b: b, nowSec: plan.FloorDiv(x.now(), 1e6)}
+	*u = updCtx{b: b, nowSec: plan.FloorDiv(x.now(), 1e6), t: m.t, guard: &x.cfg.Guardrails, warn: replication.WarningsFrom(ctx)}
 	ts, ok, err := evalTimestamp(b, m.ts)
 	if err != nil {
 		return nil, err
@@ -231,6 +232,13 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 		out = make([]mutation.Mutation, 0, len(keys))
 	}
 	for i, k := range keys {
+		// An IN on the partition key writes (and may read) partition
+		// after partition: the request's deadline ends it.
+		if i > 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		pb := newPartBuilder(k.Key)
 		if sc != nil && i == 0 {
 			pb.p.Rows = sc.row[:0]
@@ -336,6 +344,8 @@ func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Option
 		return nil, err
 	}
 	sc := &modScratch{b: plan.Binder{Clock: x.clock(), Values: values}}
+	sc.ctx.Init(ctx)
+	ctx = &sc.ctx
 	ms, err := m.mutations(ctx, x, &sc.b, opts, mutation.NoTimestamp, sc)
 	if err != nil {
 		return nil, err
@@ -345,6 +355,6 @@ func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Option
 			return nil, err
 		}
 	}
-	sc.res = Result{Kind: ResultVoid}
+	sc.res = Result{Kind: ResultVoid, Warnings: sc.ctx.Warnings.List()}
 	return &sc.res, nil
 }

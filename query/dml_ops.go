@@ -11,6 +11,7 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
+	"wcdb/replication"
 	"wcdb/schema"
 )
 
@@ -20,6 +21,9 @@ type updCtx struct {
 	ts     int64
 	ttl    int32
 	nowSec int64
+	t      *schema.Table
+	guard  *Guardrails
+	warn   *replication.Warnings // the request's, nil for none
 }
 
 func (u *updCtx) live(col uint32, path, v []byte) mutation.Cell {
@@ -87,6 +91,11 @@ func (o *setOp) apply(u *updCtx, row, _ *mutation.Row) error {
 		return err
 	}
 	c := o.col
+	if v != nil && c.Type.IsCollection() {
+		if err := u.guard.checkCollection(u.t, c, v, u.warn); err != nil {
+			return err
+		}
+	}
 	if c.Type.IsMultiCell() {
 		if v == nil {
 			row.Cells = append(row.Cells, u.columnDeletion(c.ID, u.ts))
@@ -174,6 +183,9 @@ func (o *addOp) column() *schema.Column { return o.col }
 func (o *addOp) apply(u *updCtx, row, _ *mutation.Row) error {
 	v, err := o.v.Eval(u.b)
 	if err != nil || v == nil || IsUnset(v) {
+		return err
+	}
+	if err := u.guard.checkCollection(u.t, o.col, v, u.warn); err != nil {
 		return err
 	}
 	paths := schema.AppendListPaths

@@ -46,6 +46,9 @@ type Config struct {
 	// each schema change made by a statement on this node, for the node to
 	// send its schema to the others (SchemaMutations).
 	SchemaChanged func()
+	// Guardrails limit what a request may write (guardrails.go); the zero
+	// value, none.
+	Guardrails Guardrails
 	// Access configures roles and permissions; nil: roles may be managed
 	// but permissions are not checked (AllowAllAuthorizer).
 	Access *AccessConfig

@@ -67,6 +67,7 @@ type selectExec struct {
 	// the executor and little else: the binder, the result, the first
 	// row's slot, the partition's state and its cursor.
 	bnd    plan.Binder
+	rctx   replication.RequestContext
 	res    Result
 	row1   [1][][]byte
 	vals1  [16][]byte
@@ -130,8 +131,11 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	if err := checkReadConsistency(opts.Consistency); err != nil {
 		return nil, err
 	}
-	e := &selectExec{p: p, x: x, ctx: ctx, bnd: plan.Binder{Clock: x.clock(), Values: values}, cl: opts.Consistency,
+	e := &selectExec{p: p, x: x, bnd: plan.Binder{Clock: x.clock(), Values: values}, cl: opts.Consistency,
 		env: plan.Env{NowSec: plan.FloorDiv(x.now(), 1e6)}, limitLeft: -1}
+	// The replicas' warnings (tombstones) gather in the request's context.
+	e.rctx.Init(ctx)
+	e.ctx = &e.rctx
 	e.b = &e.bnd
 	e.env.Select, e.env.Binder = p, e.b
 	e.rows = e.row1[:0]
@@ -201,7 +205,7 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 			return nil, err
 		}
 	}
-	e.res = Result{Kind: ResultRows, Columns: p.Columns, Rows: e.rows}
+	e.res = Result{Kind: ResultRows, Columns: p.Columns, Rows: e.rows, Warnings: e.rctx.Warnings.List()}
 	res := &e.res
 	if p.Aggregate {
 		row := make([][]byte, len(p.Selectors))
@@ -472,6 +476,9 @@ func (c *partCursor) next() (*mutation.Row, error) {
 			c.ri++
 			c.open = true
 		}
+		if err := e.ctx.Err(); err != nil {
+			return nil, err
+		}
 		n := e.chunk(c.ps, c.reads)
 		c.reads++
 		cmd := replication.ReadCommand{Keyspace: e.p.Keyspace, Table: e.p.Table.ID, Key: c.ps.Key,
@@ -618,6 +625,11 @@ func (e *selectExec) runScan(resume *position) error {
 	}
 	var cur *partState
 	for reads := 0; ; reads++ {
+		// An aggregate or a filtering scan reads page after page within
+		// one request: it ends at the request's deadline.
+		if err := e.ctx.Err(); err != nil {
+			return err
+		}
 		n := e.chunk(nil, reads)
 		cmd := replication.RangeCommand{Keyspace: p.Keyspace, Table: p.Table.ID, From: from, To: to, After: after,
 			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL}

@@ -33,17 +33,45 @@ func WithWarnings(ctx context.Context) (context.Context, *Warnings) {
 	return context.WithValue(ctx, warningsKey{}, w), w
 }
 
+// RequestContext is a request's context carrying its Warnings, in one value
+// a caller can keep with its other per-request state (no allocation of its
+// own): Init it, then pass its address as the request's context.
+type RequestContext struct {
+	context.Context
+	Warnings Warnings
+}
+
+// Init makes c a child of parent with no warnings.
+func (c *RequestContext) Init(parent context.Context) {
+	c.Context = parent
+	c.Warnings = Warnings{}
+}
+
+// Value implements context.Context.
+func (c *RequestContext) Value(key any) any {
+	if key == (warningsKey{}) {
+		return &c.Warnings
+	}
+	return c.Context.Value(key)
+}
+
+// WarningsFrom returns the Warnings ctx carries, nil for none.
+func WarningsFrom(ctx context.Context) *Warnings {
+	w, _ := ctx.Value(warningsKey{}).(*Warnings)
+	return w
+}
+
 // Warn adds msg to the warnings of ctx's request, once (a replica read
 // twice for one request warns once); without Warnings in ctx it does
 // nothing.
-func Warn(ctx context.Context, msg string) {
-	if w, ok := ctx.Value(warningsKey{}).(*Warnings); ok {
-		w.Add(msg)
-	}
-}
+func Warn(ctx context.Context, msg string) { WarningsFrom(ctx).Add(msg) }
 
-// Add adds msg unless it is there already.
+// Add adds msg unless it is there already; on a nil Warnings it does
+// nothing.
 func (w *Warnings) Add(msg string) {
+	if w == nil {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !slices.Contains(w.list, msg) {
@@ -51,8 +79,12 @@ func (w *Warnings) Add(msg string) {
 	}
 }
 
-// List returns the warnings added so far, nil for none.
+// List returns the warnings added so far, nil for none (or a nil
+// Warnings).
 func (w *Warnings) List() []string {
+	if w == nil {
+		return nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.list)

@@ -71,19 +71,19 @@ func TestReadCountsTombstones(t *testing.T) {
 			}
 		}
 		var st ReadStats
-		if _, err := tb.Read(Query{Key: pk(1), Stats: &st}); err != nil || st != (ReadStats{LiveRows: 5, Tombstones: 50}) {
+		if _, err := tb.ReadCounted(Query{Key: pk(1)}, &st); err != nil || st != (ReadStats{LiveRows: 5, Tombstones: 50}) {
 			t.Errorf("flushed %v: partition 1: got %+v, %v; want 5 live rows, 50 tombstones", flushed, st, err)
 		}
 		st = ReadStats{}
-		if _, err := tb.Read(Query{Key: pk(1), Start: ck(10), Stats: &st}); err != nil || st != (ReadStats{LiveRows: 5, Tombstones: 40}) {
+		if _, err := tb.ReadCounted(Query{Key: pk(1), Start: ck(10)}, &st); err != nil || st != (ReadStats{LiveRows: 5, Tombstones: 40}) {
 			t.Errorf("flushed %v: partition 1 from row 10: got %+v, %v; want 5 live rows, 40 tombstones", flushed, st, err)
 		}
 		st = ReadStats{}
-		if _, err := tb.Read(Query{Key: pk(2), Stats: &st}); err != nil || st != (ReadStats{LiveRows: 1, Tombstones: 4}) {
+		if _, err := tb.ReadCounted(Query{Key: pk(2)}, &st); err != nil || st != (ReadStats{LiveRows: 1, Tombstones: 4}) {
 			t.Errorf("flushed %v: partition 2: got %+v, %v; want 1 live row, 4 tombstones", flushed, st, err)
 		}
 		st = ReadStats{}
-		if _, err := tb.Read(Query{Key: pk(2), Start: ck(10), Stats: &st}); err != nil || st != (ReadStats{LiveRows: 0, Tombstones: 1}) {
+		if _, err := tb.ReadCounted(Query{Key: pk(2), Start: ck(10)}, &st); err != nil || st != (ReadStats{LiveRows: 0, Tombstones: 1}) {
 			t.Errorf("flushed %v: partition 2 past the range tombstone: got %+v, %v; want the partition deletion only", flushed, st, err)
 		}
 		// The limit: 50 is fine, 49 is not.

@@ -37,8 +37,6 @@ type Query struct {
 	// tombstone is old enough for compaction to purge). Limit then counts
 	// rows of any kind.
 	Raw bool
-	// Stats, if set, has what the read went through added to it.
-	Stats *ReadStats
 	// MaxTombstones, if positive, aborts the read with
 	// ErrTombstoneOverwhelming once it has gone through more tombstones
 	// than that (Cassandra's tombstone_failure_threshold): a partition of
@@ -64,31 +62,36 @@ type ReadStats struct {
 // tombstones than its MaxTombstones.
 var ErrTombstoneOverwhelming = errors.New("storage: too many tombstones")
 
-// tombstones counts a read's tombstones into stats and checks its limit.
+// tombstones counts what a read goes through and checks its limit.
 type tombstones struct {
-	stats *ReadStats
-	max   int
-	key   mutation.Key
+	ReadStats
+	max int
 }
 
-// newTombstones returns the counter of a read, nil when it neither counts
-// nor limits.
-func newTombstones(stats *ReadStats, max int) *tombstones {
-	if stats == nil && max <= 0 {
+// counter sets t up for a read and returns it, or nil when the read
+// neither counts nor limits.
+func (t *tombstones) counter(count bool, max int) *tombstones {
+	if !count && max <= 0 {
 		return nil
 	}
-	if stats == nil {
-		stats = new(ReadStats)
+	t.max = max
+	return t
+}
+
+// addTo adds what was counted to st, if not nil.
+func (t *tombstones) addTo(st *ReadStats) {
+	if st != nil {
+		st.LiveRows += t.LiveRows
+		st.Tombstones += t.Tombstones
 	}
-	return &tombstones{stats: stats, max: max}
 }
 
 // add counts n tombstones of partition key.
 func (t *tombstones) add(n int, key mutation.Key) error {
-	t.stats.Tombstones += n
-	if t.max > 0 && t.stats.Tombstones > t.max {
+	t.Tombstones += n
+	if t.max > 0 && t.Tombstones > t.max {
 		return fmt.Errorf("%w: scanned over %d tombstones (more than %d), the last in partition %x; query aborted",
-			ErrTombstoneOverwhelming, t.stats.Tombstones, t.max, key.Bytes)
+			ErrTombstoneOverwhelming, t.Tombstones, t.max, key.Bytes)
 	}
 	return nil
 }
@@ -178,7 +181,11 @@ func mergeHeaders(srcs []partSource) (mutation.Header, error) {
 
 // Read returns the partition's visible content at the engine's current
 // time, or nil if there is none.
-func (t *Table) Read(q Query) (*mutation.Partition, error) {
+func (t *Table) Read(q Query) (*mutation.Partition, error) { return t.ReadCounted(q, nil) }
+
+// ReadCounted is Read that adds what the read went through to st, if not
+// nil. (st is not in Query so that a read keeps it on the caller's stack.)
+func (t *Table) ReadCounted(q Query, st *ReadStats) (*mutation.Partition, error) {
 	s := t.acquire(true)
 	defer s.release()
 	var buf [8]partSource
@@ -191,7 +198,10 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) {
 	if q.Raw {
 		gcBefore = t.gcBefore(t.cfg.Load(), q.Key.Token, now)
 	}
-	return mergePartition(q, srcs, now, gcBefore, newTombstones(q.Stats, q.MaxTombstones))
+	var tc tombstones
+	p, err := mergePartition(q, srcs, now, gcBefore, tc.counter(st != nil, q.MaxTombstones))
+	tc.addTo(st)
+	return p, err
 }
 
 // ReadFunc is Read without building the result, for callers that turn rows
@@ -380,7 +390,7 @@ func mergePartition(q Query, srcs []partSource, now, gcBefore int64, tc *tombsto
 		}
 		p.Rows = append(p.Rows, r)
 		if tc != nil {
-			tc.stats.LiveRows++
+			tc.LiveRows++
 		}
 		return q.Limit > 0 && len(p.Rows) >= q.Limit, nil
 	})

@@ -25,9 +25,10 @@ type ScanQuery struct {
 	// per partition.
 	Limit             int
 	PerPartitionLimit int
-	// Stats and MaxTombstones are as in Query, for the whole scan: a
-	// scan through many deleted partitions returns nothing for them,
-	// however long it takes.
+	// Stats, if set, has what the scan went through added to it (as
+	// ReadCounted); MaxTombstones is as in Query, for the whole scan: a
+	// scan through deleted partitions returns nothing for them, however
+	// many it goes through.
 	Stats         *ReadStats
 	MaxTombstones int
 }
@@ -108,7 +109,9 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosit
 	}
 	now := t.e.opts.Now().Unix()
 	cfg := t.cfg.Load()
-	tc := newTombstones(q.Stats, q.MaxTombstones)
+	var tcs tombstones
+	tc := tcs.counter(q.Stats != nil, q.MaxTombstones)
+	defer tcs.addTo(q.Stats)
 	rows := 0
 	var cur []int
 	var srcs []partSource

@@ -127,8 +127,8 @@ func (r Replica) Read(ctx context.Context, cmd replication.ReadCommand) (*mutati
 		return t.Read(q)
 	}
 	var st storage.ReadStats
-	q.Stats, q.MaxTombstones = &st, g.TombstoneFailureThreshold
-	p, err := t.Read(q)
+	q.MaxTombstones = g.TombstoneFailureThreshold
+	p, err := t.ReadCounted(q, &st)
 	if err = g.finish(ctx, cmd.Table, cmd.Key.Bytes, &st, err); err != nil {
 		return nil, err
 	}
