@@ -31,7 +31,11 @@ func (d *Distributed) ReadRange(ctx context.Context, cmd RangeCommand, cl Consis
 	defer cancel()
 	m := d.c.Ring()
 	if _, ok := st.(LocalStrategy); ok || m.Len() == 0 {
-		return d.c.Replica(d.c.Local()).ReadRange(ctx, cmd)
+		res, err := d.c.Replica(d.c.Local()).ReadRange(ctx, cmd)
+		if err != nil {
+			return res, localReadErr(err, cl)
+		}
+		return res, nil
 	}
 	var out RangeResult
 	rows := 0

@@ -68,7 +68,11 @@ func (d *Distributed) Read(ctx context.Context, cmd ReadCommand, cl Consistency)
 	if len(first) == 1 && len(spare) == 0 && first[0] == d.c.Local() && !cmd.Raw {
 		// This node is the one replica to ask and there is no other to
 		// speculate on: a local read, as the local coordinator does it.
-		return d.c.Replica(first[0]).Read(ctx, cmd)
+		r, err := d.c.Replica(first[0]).Read(ctx, cmd)
+		if err != nil {
+			return nil, localReadErr(err, cl)
+		}
+		return r, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.ReadTimeout)
 	defer cancel()

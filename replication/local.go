@@ -67,15 +67,16 @@ func (l *Local) Read(ctx context.Context, cmd ReadCommand, cl Consistency) (*mut
 	}
 	p, err := l.replica.Read(ctx, cmd)
 	if err != nil {
-		return nil, l.readErr(err, cl)
+		return nil, localReadErr(err, cl)
 	}
 	return p, nil
 }
 
-// readErr is the coordinator's answer to the replica's read error: a
-// replica that refused the read (too many tombstones) failed it, as the
-// distributed coordinator answers when every replica it asked failed.
-func (l *Local) readErr(err error, cl Consistency) error {
+// localReadErr is a coordinator's answer to the error of the one replica
+// it read from, this node: a replica that refused the read (too many
+// tombstones) failed it, as the distributed coordinator answers when every
+// replica it asked failed.
+func localReadErr(err error, cl Consistency) error {
 	if errors.Is(err, ErrTooManyTombstones) {
 		return &ReadFailureError{Consistency: cl, BlockFor: 1, Failures: 1, Err: err}
 	}
@@ -92,7 +93,7 @@ func (l *Local) ReadRange(ctx context.Context, cmd RangeCommand, cl Consistency)
 	}
 	res, err := l.replica.ReadRange(ctx, cmd)
 	if err != nil {
-		return res, l.readErr(err, cl)
+		return res, localReadErr(err, cl)
 	}
 	return res, nil
 }

@@ -102,6 +102,26 @@ type Config struct {
 	ReadRequestTimeout  Duration `yaml:"read_request_timeout"`
 	RangeRequestTimeout Duration `yaml:"range_request_timeout"`
 
+	// Guardrails, flat at the top as in Cassandra's cassandra.yaml (see
+	// guardrails.go; 0 turns a threshold off). BatchSizeWarnThreshold and
+	// BatchSizeFailThreshold bound the data of a batch spanning several
+	// partitions (warned of; refused, "Batch too large"); a
+	// single-partition batch is exempt.
+	BatchSizeWarnThreshold ByteSize `yaml:"batch_size_warn_threshold"`
+	BatchSizeFailThreshold ByteSize `yaml:"batch_size_fail_threshold"`
+	// TombstoneWarnThreshold and TombstoneFailureThreshold bound the
+	// tombstones one read (a partition, or a page of a range read) goes
+	// through on a replica: warned of; aborted, ReadFailure.
+	TombstoneWarnThreshold    int `yaml:"tombstone_warn_threshold"`
+	TombstoneFailureThreshold int `yaml:"tombstone_failure_threshold"`
+	// CollectionSizeWarnThreshold and CollectionSizeFailThreshold bound
+	// the serialized size of a collection value a statement writes.
+	CollectionSizeWarnThreshold ByteSize `yaml:"collection_size_warn_threshold"`
+	CollectionSizeFailThreshold ByteSize `yaml:"collection_size_fail_threshold"`
+	// CompactionLargePartitionWarningThreshold: a compaction writing a
+	// partition larger than this logs it at WARN.
+	CompactionLargePartitionWarningThreshold ByteSize `yaml:"compaction_large_partition_warning_threshold"`
+
 	// ClientEncryption is TLS on the CQL port; ServerEncryption mutual
 	// TLS on the internode port (EncryptionOptions).
 	ClientEncryption EncryptionOptions `yaml:"client_encryption_options"`
@@ -248,6 +268,14 @@ func DefaultConfig() Config {
 		WriteRequestTimeout:      Duration(2 * time.Second),
 		ReadRequestTimeout:       Duration(5 * time.Second),
 		RangeRequestTimeout:      Duration(10 * time.Second),
+
+		BatchSizeWarnThreshold:                   5 << 10,
+		BatchSizeFailThreshold:                   50 << 10,
+		TombstoneWarnThreshold:                   1000,
+		TombstoneFailureThreshold:                100000,
+		CollectionSizeWarnThreshold:              1 << 20,
+		CompactionLargePartitionWarningThreshold: 100 << 20,
+
 		CommitLog: CommitLogConfig{
 			Sync:        "periodic",
 			SyncPeriod:  Duration(10 * time.Second),
@@ -440,6 +468,9 @@ func (c *Config) Validate() error {
 		return bad("read_request_timeout", "must be positive")
 	case c.RangeRequestTimeout <= 0:
 		return bad("range_request_timeout", "must be positive")
+	}
+	if err := c.validateGuardrails(); err != nil {
+		return err
 	}
 	for _, s := range c.Seeds {
 		if _, err := seedAddress(s, c.GossipPort); err != nil {

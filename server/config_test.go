@@ -65,6 +65,12 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"hinted_handoff_enabled: maybe", "hinted_handoff_enabled"},
 		{"max_hint_window: 0s", "max_hint_window"},
 		{"write_request_timeout: 0s", "write_request_timeout"},
+		{"batch_size_warn_threshold: 100KiB", "batch_size_warn_threshold"},
+		{"batch_size_fail_threshold: -1", "batch_size_fail_threshold"},
+		{"tombstone_failure_threshold: 10", "tombstone_warn_threshold"},
+		{"tombstone_warn_threshold: lots", "tombstone_warn_threshold"},
+		{"collection_size_fail_threshold: 512KiB", "collection_size_warn_threshold"},
+		{"compaction_large_partition_warning_threshold: -1", "compaction_large_partition_warning_threshold"},
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {

@@ -72,7 +72,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	// Compaction may ask before the cluster state exists: no range is
 	// repaired then.
 	var clp atomic.Pointer[clusterState]
+	names := new(tableNames) // for the guardrails' messages, once the schema is loaded
 	so := storageOptions(&cfg, log)
+	so.LargePartition = names.largePartition(log, so.LargePartitionWarningThreshold)
 	so.RepairHorizon = func(table mutation.TableID, token int64) (int64, bool) {
 		if c := clp.Load(); c != nil {
 			return c.repairHorizon(table, token)
@@ -84,7 +86,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1)}
-	local := localnode.Replica{E: e}
+	local := localnode.Replica{E: e, Guardrails: cfg.replicaGuardrails(log, names)}
 	n.cl = newClusterState(&n.cfg, log, hostID, e, local, hist)
 	fail := func(err error) (*Node, error) {
 		if n.cql != nil {
@@ -149,6 +151,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		Backend:       clusterBackend{localnode.Backend{E: e}, n.cl},
 		Topology:      clusterTopology{n.cl},
 		SchemaChanged: n.cl.schemaChanged,
+		Guardrails:    cfg.queryGuardrails(log),
 		Access: &query.AccessConfig{Authorize: cfg.Auth.Authorizer == "CassandraAuthorizer",
 			Validity: time.Duration(cfg.Auth.RolesValidity), UpdateInterval: time.Duration(cfg.Auth.RolesUpdateInterval)},
 	})
@@ -156,6 +159,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return fail(fmt.Errorf("server: loading the schema: %w", err))
 	}
 	n.cl.exec = n.exec
+	names.exec.Store(n.exec)
 	clp.Store(n.cl) // the schema known: repair mode's horizons can be told
 	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{
 		SchemaPull: n.exec.SchemaMutations,
@@ -277,6 +281,7 @@ func storageOptions(cfg *Config, log *slog.Logger) storage.Options {
 	if o.CompactionThroughput == 0 {
 		o.CompactionThroughput = -1 // unlimited
 	}
+	o.LargePartitionWarningThreshold = int64(cfg.CompactionLargePartitionWarningThreshold)
 	o.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
 	return o
 }
