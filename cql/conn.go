@@ -364,7 +364,7 @@ func (c *conn) reply(stream int16, op opcode, w *writer) {
 // frame fills w's header, compressing its body first when the connection
 // negotiated compression.
 func (c *conn) frame(w *writer, stream int16, op opcode) *writer {
-	var flags byte
+	flags := w.flags
 	if c.comp != nil && len(w.b)-headerSize >= minCompressSize {
 		cw := getWriter()
 		if b, ok := c.comp.compress(cw.b, w.b[headerSize:]); ok {
@@ -583,6 +583,7 @@ func (c *conn) query(ctx context.Context, r *reader) (*writer, replication.Consi
 	}
 	c.applied(res)
 	w := getWriter()
+	w.warnings(res)
 	w.resultBody(res, p.skipMetadata)
 	return w, p.opts.Consistency, nil
 }
@@ -626,6 +627,7 @@ func (c *conn) execute(ctx context.Context, r *reader) (*writer, replication.Con
 	// metadata describes these rows.
 	skip := p.skipMetadata && res != nil && len(res.Columns) == len(prep.Columns)
 	w := getWriter()
+	w.warnings(res)
 	w.resultBody(res, skip)
 	return w, p.opts.Consistency, nil
 }
@@ -654,6 +656,7 @@ func (c *conn) batch(ctx context.Context, r *reader) (*writer, replication.Consi
 	}
 	c.applied(res)
 	w := getWriter()
+	w.warnings(res)
 	w.resultBody(res, false)
 	return w, b.opts.Consistency, nil
 }
@@ -787,6 +790,7 @@ var writerPool = sync.Pool{New: func() any { return &writer{b: make([]byte, head
 func getWriter() *writer {
 	w := writerPool.Get().(*writer)
 	w.b = w.b[:headerSize]
+	w.flags = 0
 	return w
 }
 

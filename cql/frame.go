@@ -372,6 +372,9 @@ func (r *reader) option() schema.Type {
 // writer appends body primitives to a byte slice.
 type writer struct {
 	b []byte
+	// flags are frame flags the body calls for (flagWarning: it opens
+	// with warnings); the frame's header gets them.
+	flags byte
 }
 
 func (w *writer) byte(v byte) { w.b = append(w.b, v) }

@@ -200,6 +200,22 @@ func TestGocqlAuth(t *testing.T) {
 	}
 }
 
+func TestGocqlWarnings(t *testing.T) {
+	_, addr := startServer(t, testConfig(), newFakeExec())
+	s, err := gocqlSession(t, addr, func(c *gocql.ClusterConfig) { c.Compressor = &gocql.SnappyCompressor{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	iter := s.Query("WARN Read 1001 live rows and 5000 tombstone cells|two").Iter()
+	got := iter.Warnings() // (Close forgets them)
+	if err := iter.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "Read 1001 live rows and 5000 tombstone cells" || got[1] != "two" {
+		t.Fatalf("gocql's warnings: got %q", got)
+	}
+}
+
 func (f *fakeExec) queries() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -33,6 +33,7 @@ import (
 //	SLEEP <ms>                     waits (honouring ctx), then Void
 //	BLOCK                          signals started, waits for release or ctx
 //	PANIC                          panics
+//	WARN <w1>|<w2>...              ECHO's row, with those warnings
 //	FAIL <kind>                    returns an error of that kind
 //	CREATE TABLE <ks>.<t>          schema change CREATED TABLE
 //	DROP KEYSPACE <ks>             schema change DROPPED KEYSPACE
@@ -144,6 +145,10 @@ func (f *fakeExec) run(ctx context.Context, s *query.Session, q string, opts *qu
 		}}, nil
 	case word == "ECHO":
 		return echo(s, opts), nil
+	case word == "WARN":
+		res := echo(s, opts)
+		res.Warnings = strings.Split(rest, "|")
+		return res, nil
 	case word == "SLEEP":
 		ms, _ := strconv.Atoi(rest)
 		select {

@@ -224,6 +224,21 @@ func (w *writer) rowsMetadata(cols []query.ColumnSpec, pagingState []byte, noMet
 	}
 }
 
+// warnings opens a response body with res's warnings, a [string list],
+// and flags the frame for them (spec section 2.2, flag 0x08): drivers
+// log them or hand them to the application (gocql's Iter.Warnings).
+func (w *writer) warnings(res *query.Result) {
+	if res == nil || len(res.Warnings) == 0 {
+		return
+	}
+	l := res.Warnings
+	if len(l) > math.MaxUint16 {
+		l = l[:math.MaxUint16]
+	}
+	w.stringList(l)
+	w.flags |= flagWarning
+}
+
 // resultBody writes a RESULT body for res. noMetadata asks for a Rows
 // result without column specs.
 func (w *writer) resultBody(res *query.Result, noMetadata bool) {

@@ -792,3 +792,26 @@ func hexByte(b byte) string {
 	const digits = "0123456789abcdef"
 	return string([]byte{digits[b>>4], digits[b&15]})
 }
+
+// TestWarnings: a result's warnings open the response body, flagged, also
+// compressed.
+func TestWarnings(t *testing.T) {
+	_, addr := startServer(t, testConfig(), newFakeExec())
+	for _, comp := range []string{"", "lz4"} {
+		c := dial(t, addr)
+		c.startup(comp)
+		f := c.query(1, "WARN Batch for [ks.t] is of size 6.0KiB, exceeding specified threshold of 5.0KiB by 1.0KiB.|second")
+		if f.flags&flagWarning == 0 {
+			t.Fatalf("%q: flags %#x, want the warning flag", comp, f.flags)
+		}
+		r := &reader{b: f.body}
+		got := r.stringList()
+		if len(got) != 2 || !strings.HasPrefix(got[0], "Batch for [ks.t]") || got[1] != "second" {
+			t.Fatalf("%q: warnings %q", comp, got)
+		}
+		echoRow(t, frame{f.header, r.b})
+		if f := c.query(2, "ECHO"); f.flags&flagWarning != 0 {
+			t.Fatalf("%q: a result without warnings has the warning flag", comp)
+		}
+	}
+}
