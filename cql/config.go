@@ -77,10 +77,15 @@ type Config struct {
 	TLS         *tls.Config
 	TLSOptional bool
 
-	// PreparedCacheSize is the most prepared statements the server keeps;
-	// the least recently used are evicted and clients re-prepare them on
-	// the Unprepared error. Default 10000.
-	PreparedCacheSize int
+	// PreparedCacheBytes bounds the prepared statements the server keeps,
+	// in bytes of the memory they hold (query text and analyzed plan,
+	// measured by walking them, as Cassandra's measureDeep does); the least
+	// recently used are evicted and clients re-prepare them on the
+	// Unprepared error. A statement larger than the whole cache is refused
+	// with an Invalid error. Default 4 MiB, 1/256 of a 1 GiB heap, as
+	// Cassandra's prepared_statements_cache_size; the node sets 1/256 of
+	// its memory budget.
+	PreparedCacheBytes int64
 
 	// Logger receives connection and request failures worth an operator's
 	// attention (panics, protocol violations). Nil means slog.Default().
@@ -90,15 +95,15 @@ type Config struct {
 // DefaultConfig returns the configuration a single local node needs.
 func DefaultConfig() Config {
 	return Config{
-		ListenAddress:     "127.0.0.1:9042",
-		MaxFrameSize:      256 << 20,
-		MaxConnections:    1024,
-		MaxInFlight:       128,
-		RequestTimeout:    12 * time.Second,
-		FrameTimeout:      30 * time.Second,
-		DrainTimeout:      10 * time.Second,
-		Compression:       []string{CompressionLZ4, CompressionSnappy},
-		PreparedCacheSize: 10000,
+		ListenAddress:      "127.0.0.1:9042",
+		MaxFrameSize:       256 << 20,
+		MaxConnections:     1024,
+		MaxInFlight:        128,
+		RequestTimeout:     12 * time.Second,
+		FrameTimeout:       30 * time.Second,
+		DrainTimeout:       10 * time.Second,
+		Compression:        []string{CompressionLZ4, CompressionSnappy},
+		PreparedCacheBytes: 4 << 20,
 	}
 }
 
@@ -122,8 +127,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("cql: frame timeout %v must be positive", c.FrameTimeout)
 	case c.DrainTimeout < 0:
 		return fmt.Errorf("cql: negative drain timeout %v", c.DrainTimeout)
-	case c.PreparedCacheSize < 1:
-		return fmt.Errorf("cql: prepared statement cache size %d must be at least 1", c.PreparedCacheSize)
+	case c.PreparedCacheBytes < 1:
+		return fmt.Errorf("cql: prepared statement cache size %d bytes must be positive", c.PreparedCacheBytes)
 	}
 	for _, name := range c.Compression {
 		if _, ok := compressors[name]; !ok {

@@ -601,7 +601,9 @@ func (c *conn) prepare(r *reader) (*writer, error) {
 	if p == nil {
 		return nil, errors.New("cql: executor prepared no statement")
 	}
-	c.srv.prepared.put(p)
+	if err := c.srv.prepared.put(p); err != nil {
+		return nil, err
+	}
 	w := getWriter()
 	w.preparedBody(p)
 	return w, nil

@@ -538,30 +538,68 @@ func TestDecodePlain(t *testing.T) {
 }
 
 func TestPreparedCache(t *testing.T) {
-	c := newPreparedCache(preparedShards) // one per shard
-	p := func(first byte, ks string) *query.Prepared {
-		return &query.Prepared{ID: [16]byte{0: first, 1: byte(len(ks))}, Keyspace: ks}
+	p := func(first byte, ks, q string) *query.Prepared {
+		return &query.Prepared{ID: [16]byte{0: first, 1: byte(len(ks)), 2: byte(len(q))}, Keyspace: ks, Query: q}
 	}
-	a, b := p(0, "ks"), p(preparedShards, "other") // same shard
-	c.put(a)
+	one, _ := preparedSize(p(0, "ks", strings.Repeat("x", 1000)), math.MaxInt64)
+	// Room for three statements of 1000 bytes of text.
+	c := newPreparedCache(3*one + one/2)
+	// a, b and d in different shards, e in a's: the least recently used
+	// is evicted whatever its shard.
+	a, b, d := p(0, "ks", strings.Repeat("a", 1000)), p(1, "other", strings.Repeat("b", 1000)), p(2, "ks", strings.Repeat("d", 1000))
+	for _, s := range []*query.Prepared{a, b, d} {
+		if err := c.put(s); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if got := c.get(a.ID[:]); got != a {
 		t.Fatalf("get: got %v, want a", got)
 	}
-	c.put(b)
-	if c.get(a.ID[:]) != nil || c.get(b.ID[:]) != b {
-		t.Fatal("the least recently used statement of a full shard was not evicted")
+	e := p(preparedShards, "ks", strings.Repeat("e", 1000))
+	if err := c.put(e); err != nil {
+		t.Fatal(err)
+	}
+	if c.get(b.ID[:]) != nil || c.get(a.ID[:]) != a || c.get(d.ID[:]) != d || c.get(e.ID[:]) != e {
+		t.Fatal("the least recently used statement (b) was not the one evicted")
+	}
+	if got, want := c.bytes(), 3*one; got != want {
+		t.Fatalf("bytes: got %d, want %d", got, want)
+	}
+	// One statement of twice the size takes the place of the two oldest.
+	big := p(3, "ks", strings.Repeat("B", 2000))
+	if err := c.put(big); err != nil {
+		t.Fatal(err)
+	}
+	if c.get(a.ID[:]) != nil || c.get(d.ID[:]) != nil || c.get(e.ID[:]) != e || c.get(big.ID[:]) != big {
+		t.Fatal("a big statement did not evict the two least recently used")
+	}
+	if c.bytes() > c.limit {
+		t.Fatalf("bytes: %d over the limit %d", c.bytes(), c.limit)
 	}
 	if c.get([]byte{1, 2, 3}) != nil {
 		t.Fatal("a short id found a statement")
 	}
-	d := p(1, "ks")
-	c.put(d)
-	c.invalidateKeyspace("ks")
-	if c.get(d.ID[:]) != nil || c.get(b.ID[:]) != b {
-		t.Fatal("invalidateKeyspace dropped the wrong statements")
+	// A statement larger than the whole cache is refused, naming the setting.
+	err := c.put(p(4, "ks", strings.Repeat("H", 8000)))
+	var qe *query.Error
+	if !errors.As(err, &qe) || qe.Kind != query.KindInvalid || !strings.Contains(qe.Msg, "prepared_statements_cache_size") {
+		t.Fatalf("a statement larger than the cache: got %v, want an Invalid error naming the setting", err)
 	}
-	if got := c.len(); got != 1 {
-		t.Fatalf("len: got %d, want 1", got)
+	c.invalidateKeyspace("ks")
+	if c.get(e.ID[:]) != nil || c.get(big.ID[:]) != nil || c.len() != 0 || c.bytes() != 0 {
+		t.Fatalf("invalidateKeyspace left %d statements of %d bytes", c.len(), c.bytes())
+	}
+	// Replacing a statement charges the difference.
+	if err := c.put(b); err != nil {
+		t.Fatal(err)
+	}
+	b2 := *b
+	b2.Columns = make([]query.ColumnSpec, 10)
+	if err := c.put(&b2); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := preparedSize(&b2, math.MaxInt64); c.len() != 1 || c.bytes() != want || c.get(b.ID[:]) != &b2 {
+		t.Fatalf("after a re-prepare: %d statements of %d bytes, want 1 of %d", c.len(), c.bytes(), want)
 	}
 }
 
@@ -584,7 +622,7 @@ func TestConfigValidate(t *testing.T) {
 		{"drain", func(c *Config) { c.DrainTimeout = -1 }, "drain"},
 		{"compression", func(c *Config) { c.Compression = []string{"zstd"} }, "unknown compression"},
 		{"credentials", func(c *Config) { c.Credentials = map[string]string{"": "x"} }, "empty user"},
-		{"prepared", func(c *Config) { c.PreparedCacheSize = 0 }, "prepared"},
+		{"prepared", func(c *Config) { c.PreparedCacheBytes = 0 }, "prepared"},
 	} {
 		c := DefaultConfig()
 		tc.mod(&c)

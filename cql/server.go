@@ -74,7 +74,7 @@ func New(cfg Config, exec Executor) (*Server, error) {
 		cfg:      cfg,
 		exec:     exec,
 		log:      cfg.Logger,
-		prepared: newPreparedCache(cfg.PreparedCacheSize),
+		prepared: newPreparedCache(cfg.PreparedCacheBytes),
 		done:     make(chan struct{}),
 		work:     make(chan task),
 		closed:   make(chan struct{}),
@@ -406,6 +406,7 @@ func (s *Server) push(bit uint8, body []byte) {
 type Stats struct {
 	Connections        int    // open client connections
 	PreparedStatements int    // statements in the prepared cache
+	PreparedBytes      int64  // the memory they hold, as the cache counts it
 	Requests           uint64 // requests run since the server started
 }
 
@@ -414,5 +415,6 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	n := len(s.mu.conns)
 	s.mu.Unlock()
-	return Stats{Connections: n, PreparedStatements: s.prepared.len(), Requests: s.requests.Load()}
+	return Stats{Connections: n, PreparedStatements: s.prepared.len(), PreparedBytes: s.prepared.bytes(),
+		Requests: s.requests.Load()}
 }
