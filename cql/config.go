@@ -28,8 +28,47 @@ type Config struct {
 
 	// MaxConnections is the most client connections open at once. One over
 	// it is answered (its first request) with an Overloaded error and
-	// closed. Default 1024.
+	// closed, unless the oldest connection that has not authenticated
+	// gives up its place (see IdleUnauthenticatedTimeout). Default 1024.
 	MaxConnections int
+
+	// MaxConnectionsPerIP is the most connections open at once from one
+	// client address (Cassandra's
+	// native_transport_max_concurrent_connections_per_ip); one over it is
+	// answered as one over MaxConnections. 0 or less: no limit. Default -1
+	// (no limit), as Cassandra's: set it on a node that faces clients it
+	// does not trust, so one host cannot take all MaxConnections.
+	MaxConnectionsPerIP int
+
+	// IdleUnauthenticatedTimeout closes a connection that has not finished
+	// its handshake this long after it was accepted: the TLS handshake on
+	// an encrypted port, STARTUP, and the login when authentication is on.
+	// A connection that has finished it may then stay idle for ever (drivers
+	// keep pools of them). When the server is full, a new connection takes
+	// the place of the oldest connection still unauthenticated after a
+	// tenth of this, so sockets that never send a byte cannot lock clients
+	// out. 0: no timeout (and no replacement). Default 10 s. This is
+	// wcdb's own setting: Cassandra has native_transport_idle_timeout,
+	// which closes any idle connection, authenticated or not, and is off
+	// by default.
+	IdleUnauthenticatedTimeout time.Duration
+
+	// MaxRequestDataInFlight bounds the bytes of requests received and
+	// executing across all connections (Cassandra's
+	// native_transport_max_request_data_in_flight; a frame counts its body
+	// as sent, compressed or not). A frame takes its share when its header
+	// arrives, before its body is read, and gives it back once it has been
+	// executed. Over the bound, the connection's reader waits: it reads
+	// nothing more of that client, whose writes then stall in TCP
+	// (backpressure, as Cassandra 4.1 and later do with
+	// native_transport_throw_on_overload false, their default; true answers
+	// Overloaded at once). After RequestTimeout of waiting (never, if that
+	// is 0) the frame's body is skipped and the request answered
+	// Overloaded; the connection stays. A frame larger than the whole bound
+	// waits until nothing else is in flight. Default 100 MiB, a tenth of a
+	// 1 GiB heap, as Cassandra's; the node sets a tenth of its memory
+	// budget.
+	MaxRequestDataInFlight int64
 
 	// MaxInFlight is the most requests of one connection executing at
 	// once; beyond it the connection's reader waits for one to finish, so a
@@ -95,15 +134,18 @@ type Config struct {
 // DefaultConfig returns the configuration a single local node needs.
 func DefaultConfig() Config {
 	return Config{
-		ListenAddress:      "127.0.0.1:9042",
-		MaxFrameSize:       256 << 20,
-		MaxConnections:     1024,
-		MaxInFlight:        128,
-		RequestTimeout:     12 * time.Second,
-		FrameTimeout:       30 * time.Second,
-		DrainTimeout:       10 * time.Second,
-		Compression:        []string{CompressionLZ4, CompressionSnappy},
-		PreparedCacheBytes: 4 << 20,
+		ListenAddress:              "127.0.0.1:9042",
+		MaxFrameSize:               256 << 20,
+		MaxConnections:             1024,
+		MaxConnectionsPerIP:        -1,
+		IdleUnauthenticatedTimeout: 10 * time.Second,
+		MaxRequestDataInFlight:     100 << 20,
+		MaxInFlight:                128,
+		RequestTimeout:             12 * time.Second,
+		FrameTimeout:               30 * time.Second,
+		DrainTimeout:               10 * time.Second,
+		Compression:                []string{CompressionLZ4, CompressionSnappy},
+		PreparedCacheBytes:         4 << 20,
 	}
 }
 
@@ -129,6 +171,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("cql: negative drain timeout %v", c.DrainTimeout)
 	case c.PreparedCacheBytes < 1:
 		return fmt.Errorf("cql: prepared statement cache size %d bytes must be positive", c.PreparedCacheBytes)
+	case c.MaxRequestDataInFlight < 1:
+		return fmt.Errorf("cql: max request data in flight %d bytes must be positive", c.MaxRequestDataInFlight)
+	case c.IdleUnauthenticatedTimeout < 0:
+		return fmt.Errorf("cql: negative idle unauthenticated timeout %v", c.IdleUnauthenticatedTimeout)
 	}
 	for _, name := range c.Compression {
 		if _, ok := compressors[name]; !ok {

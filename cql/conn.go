@@ -9,12 +9,14 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/netip"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"wcdb/query"
@@ -68,6 +70,22 @@ type conn struct {
 	br  *bufio.Reader
 	bw  *bufio.Writer
 
+	// raw is the accepted socket under nc's TLS (or nc): closing it ends
+	// the connection even in the middle of a TLS handshake. ip is the
+	// client's address and accepted the time the server took it; evicted
+	// (under srv.mu) marks a connection closed to make room for another.
+	raw      net.Conn
+	ip       netip.Addr
+	accepted time.Time
+	evicted  bool
+	// authed is set once the handshake is done (stateReady); stopWatch
+	// stops the handshake timeout.
+	authed    atomic.Bool
+	stopWatch func() bool
+	// charge is the frame being dispatched's share of the server's
+	// in-flight budget, handed to its handler or released by the reader.
+	charge int64
+
 	state       connState
 	comp        compressor // nil until STARTUP chose one
 	deadlineSet bool
@@ -95,21 +113,26 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	return &conn{
-		srv:    s,
-		nc:     nc,
-		br:     bufio.NewReaderSize(nc, readBufferSize),
-		bw:     bufio.NewWriterSize(nc, writeBufferSize),
-		slots:  make(chan struct{}, s.cfg.MaxInFlight),
-		out:    make(chan *writer, s.cfg.MaxInFlight),
-		events: make(chan *writer, eventQueue),
-		finish: make(chan struct{}),
-		done:   make(chan struct{}),
+		srv:      s,
+		nc:       nc,
+		raw:      nc,
+		ip:       remoteIP(nc),
+		accepted: time.Now(),
+		br:       bufio.NewReaderSize(nc, readBufferSize),
+		bw:       bufio.NewWriterSize(nc, writeBufferSize),
+		slots:    make(chan struct{}, s.cfg.MaxInFlight),
+		out:      make(chan *writer, s.cfg.MaxInFlight),
+		events:   make(chan *writer, eventQueue),
+		finish:   make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 }
 
 // serve runs the connection to its end: reading, then waiting for the
 // requests in flight, then letting the writer flush and close.
 func (c *conn) serve() {
+	c.stopWatch = c.watchHandshake()
+	defer c.stopWatch()
 	go c.writeLoop()
 	c.readLoop()
 	c.handlers.Wait()
@@ -152,6 +175,14 @@ func (c *conn) readLoop() {
 	for {
 		h, body, err := c.readFrame()
 		if err != nil {
+			var oe *overloadError
+			if errors.As(err, &oe) {
+				if !c.acquire() {
+					return
+				}
+				c.reply(oe.stream, opError, errorBody(oe.err, 0))
+				continue
+			}
 			var fe *frameError
 			if errors.As(err, &fe) && c.acquire() {
 				c.srv.log.Debug("cql: closing connection after a frame error", "remote", c.nc.RemoteAddr(), "err", fe.err)
@@ -161,9 +192,16 @@ func (c *conn) readLoop() {
 			return
 		}
 		if !c.acquire() {
+			c.srv.inflight.release(c.charge)
 			return
 		}
 		c.dispatch(h, body)
+		// A statement's handler took the charge; the other messages are done.
+		c.srv.inflight.release(c.charge)
+		c.charge = 0
+		if c.state == stateReady {
+			c.noteReady()
+		}
 	}
 }
 
@@ -236,8 +274,43 @@ func (c *conn) readFrame() (header, []byte, error) {
 			msg: fmt.Sprintf("Request is too big: length %d exceeds maximum allowed length %d.", h.length, c.srv.cfg.MaxFrameSize),
 		}}
 	}
+	// The body's bytes are taken from the in-flight budget before they
+	// are read: over it, the client waits.
+	charge, err := c.srv.admitRequest(int64(h.length))
+	if err != nil {
+		var oe *overloadedError
+		if errors.As(err, &oe) {
+			if err := c.discardBody(int(h.length)); err != nil {
+				return h, nil, err
+			}
+			return h, nil, &overloadError{h.stream, oe}
+		}
+		return h, nil, err
+	}
 	body, err := c.readBody(int(h.length))
-	return h, body, err
+	if err != nil {
+		c.srv.inflight.release(charge)
+		return h, nil, err
+	}
+	c.charge = charge
+	return h, body, nil
+}
+
+// discardBody reads n body bytes and drops them.
+func (c *conn) discardBody(n int) error {
+	for n > 0 {
+		if c.br.Buffered() == 0 {
+			if err := c.armDeadline(); err != nil {
+				return err
+			}
+		}
+		m, err := c.br.Discard(min(n, max(c.br.Buffered(), 1)))
+		n -= m
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // versionError answers a frame whose version byte is not a v4 request.
@@ -352,7 +425,8 @@ func (c *conn) dispatch(h header, body []byte) {
 		return
 	}
 	c.handlers.Add(1)
-	c.srv.submit(task{c: c, h: h, r: r})
+	c.srv.submit(task{c: c, h: h, r: r, charge: c.charge})
+	c.charge = 0
 }
 
 // reply queues a response built from body (a pooled writer holding the
@@ -535,9 +609,10 @@ func (c *conn) register(h header, r *reader) {
 }
 
 // handle runs a QUERY, PREPARE, EXECUTE or BATCH and queues its response.
-func (c *conn) handle(h header, r reader) {
+func (c *conn) handle(h header, r reader, charge int64) {
 	defer c.handlers.Done()
 	w, cl, err := c.run(h, &r)
+	c.srv.inflight.release(charge)
 	if err != nil {
 		c.reply(h.stream, opError, errorBody(err, cl))
 		return

@@ -46,4 +46,16 @@
 // stream unreadable (a bad version or opcode, an oversize length) are
 // answered with a protocol error and the connection is closed; a bad body
 // is answered and the connection kept.
+//
+// # Limits
+//
+// No client can exhaust the server (limits.go). Connections are bounded
+// in number, overall and per client address (Config.MaxConnections,
+// MaxConnectionsPerIP); one that has not finished its handshake (TLS,
+// STARTUP, login) within IdleUnauthenticatedTimeout is closed, and gives
+// its place to a new connection sooner when the server is full. The bytes
+// of requests being received and executed are bounded across connections
+// (MaxRequestDataInFlight: over it readers wait, then answer Overloaded),
+// the requests of one connection by MaxInFlight, and the prepared
+// statements by the bytes they hold (PreparedCacheBytes).
 package cql

@@ -623,6 +623,8 @@ func TestConfigValidate(t *testing.T) {
 		{"compression", func(c *Config) { c.Compression = []string{"zstd"} }, "unknown compression"},
 		{"credentials", func(c *Config) { c.Credentials = map[string]string{"": "x"} }, "empty user"},
 		{"prepared", func(c *Config) { c.PreparedCacheBytes = 0 }, "prepared"},
+		{"data in flight", func(c *Config) { c.MaxRequestDataInFlight = 0 }, "data in flight"},
+		{"idle", func(c *Config) { c.IdleUnauthenticatedTimeout = -1 }, "idle unauthenticated"},
 	} {
 		c := DefaultConfig()
 		tc.mod(&c)

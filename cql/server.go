@@ -36,10 +36,13 @@ type Server struct {
 	exec      Executor
 	log       *slog.Logger
 	prepared  *preparedCache
-	supported []byte // the SUPPORTED body
+	inflight  *byteBudget // bytes of requests received and executing
+	supported []byte      // the SUPPORTED body
 
 	baseCtx    context.Context // parent of request contexts
 	cancelBase context.CancelFunc
+	stopCtx    context.Context // done when Close begins
+	cancelStop context.CancelFunc
 	done       chan struct{} // closed when Close begins
 	closing    atomic.Bool   // set when Close begins (read by readers)
 	closeOnce  sync.Once
@@ -58,6 +61,8 @@ type Server struct {
 		closed    bool
 		listeners map[net.Listener]struct{}
 		conns     map[*conn]struct{}
+		perIP     map[netip.Addr]int // open connections by client address
+		evicted   int                // conns closed to make room, not yet gone
 	}
 }
 
@@ -75,6 +80,7 @@ func New(cfg Config, exec Executor) (*Server, error) {
 		exec:     exec,
 		log:      cfg.Logger,
 		prepared: newPreparedCache(cfg.PreparedCacheBytes),
+		inflight: newByteBudget(cfg.MaxRequestDataInFlight),
 		done:     make(chan struct{}),
 		work:     make(chan task),
 		closed:   make(chan struct{}),
@@ -83,8 +89,10 @@ func New(cfg Config, exec Executor) (*Server, error) {
 		s.log = slog.Default()
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+	s.stopCtx, s.cancelStop = context.WithCancel(context.Background())
 	s.mu.listeners = make(map[net.Listener]struct{})
 	s.mu.conns = make(map[*conn]struct{})
+	s.mu.perIP = make(map[netip.Addr]int)
 	var w writer
 	w.stringMultimap([]string{"CQL_VERSION", "COMPRESSION", "PROTOCOL_VERSIONS"}, map[string][]string{
 		"CQL_VERSION": {CQLVersion},
@@ -153,8 +161,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 }
 
-// accept starts serving nc, or turns it away when the server is full.
+// accept starts serving nc, or turns it away when the server (or the
+// client's address) has as many connections as it takes.
 func (s *Server) accept(nc net.Conn) {
+	raw, ip := nc, remoteIP(nc)
 	nc = s.secure(nc)
 	s.mu.Lock()
 	if s.mu.closed {
@@ -162,27 +172,29 @@ func (s *Server) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	if len(s.mu.conns) >= s.cfg.MaxConnections {
+	if why := s.admitLocked(ip); why != "" {
 		s.mu.Unlock()
-		s.reject(nc)
+		s.reject(nc, why)
 		return
 	}
 	c := newConn(s, nc)
+	c.raw, c.ip = raw, ip
 	s.mu.conns[c] = struct{}{}
+	s.mu.perIP[ip]++
 	s.conns.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.conns.Done()
 		c.serve()
 		s.mu.Lock()
-		delete(s.mu.conns, c)
+		s.forgetLocked(c)
 		s.mu.Unlock()
 	}()
 }
 
-// reject answers a connection over MaxConnections: its first request gets
-// an Overloaded error, then it is closed.
-func (s *Server) reject(nc net.Conn) {
+// reject answers a connection the server does not take: its first
+// request gets an Overloaded error saying why, then it is closed.
+func (s *Server) reject(nc net.Conn, why string) {
 	if s.rejecting.Add(1) > maxRejecting {
 		s.rejecting.Add(-1)
 		nc.Close()
@@ -214,8 +226,7 @@ func (s *Server) reject(nc net.Conn) {
 			errors.As(versionError(hb[:hlen]), &fe)
 			w = encodeError(fe.version, fe.stream, fe.err)
 		} else {
-			w = encodeError(responseFlag|protoVersion, streamOf(hb[:]), &overloadedError{
-				msg: fmt.Sprintf("Too many connections (the server accepts at most %d)", s.cfg.MaxConnections)})
+			w = encodeError(responseFlag|protoVersion, streamOf(hb[:]), &overloadedError{msg: why})
 		}
 		nc.SetDeadline(time.Now().Add(min(rejectTimeout, s.cfg.FrameTimeout)))
 		_, err := nc.Write(w.b)
@@ -266,6 +277,7 @@ func (s *Server) shutdown() error {
 
 	s.closing.Store(true)
 	close(s.done)
+	s.cancelStop()
 	for _, l := range listeners {
 		l.Close()
 	}
@@ -302,9 +314,10 @@ func (s *Server) shutdown() error {
 
 // task is a statement request for a worker.
 type task struct {
-	c *conn
-	h header
-	r reader
+	c      *conn
+	h      header
+	r      reader
+	charge int64 // the request's share of the in-flight budget
 }
 
 // workerIdle is how long an idle worker waits for another statement.
@@ -328,7 +341,7 @@ func (s *Server) worker(t task) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		t.c.handle(t.h, t.r)
+		t.c.handle(t.h, t.r, t.charge)
 		t = task{}
 		idle.Reset(workerIdle)
 		select {
@@ -407,6 +420,7 @@ type Stats struct {
 	Connections        int    // open client connections
 	PreparedStatements int    // statements in the prepared cache
 	PreparedBytes      int64  // the memory they hold, as the cache counts it
+	RequestBytes       int64  // bytes of requests received and executing
 	Requests           uint64 // requests run since the server started
 }
 
@@ -416,5 +430,5 @@ func (s *Server) Stats() Stats {
 	n := len(s.mu.conns)
 	s.mu.Unlock()
 	return Stats{Connections: n, PreparedStatements: s.prepared.len(), PreparedBytes: s.prepared.bytes(),
-		Requests: s.requests.Load()}
+		RequestBytes: s.inflight.inUse(), Requests: s.requests.Load()}
 }
