@@ -206,6 +206,26 @@ type NativeConfig struct {
 	// MaxRequestsPerConnection is how many requests of one connection run
 	// at once; more wait.
 	MaxRequestsPerConnection int `yaml:"max_requests_per_connection"`
+	// MaxConcurrentConnectionsPerIP is the most connections from one client
+	// address (Cassandra's native_transport_max_concurrent_connections_per_ip,
+	// also read flat); -1 (or 0): no limit, Cassandra's default.
+	MaxConcurrentConnectionsPerIP int `yaml:"max_concurrent_connections_per_ip"`
+	// IdleUnauthenticatedTimeout closes a connection that has not finished
+	// its TLS handshake, STARTUP and login this long after it connected;
+	// when the server is full, a new connection replaces the oldest such
+	// one after a tenth of it. 0: never. wcdb's own setting (Cassandra's
+	// native_transport_idle_timeout closes idle connections of any kind).
+	IdleUnauthenticatedTimeout Duration `yaml:"idle_unauthenticated_timeout"`
+	// MaxRequestDataInFlight bounds the bytes of requests received and
+	// executing across all connections; over it, readers wait, then answer
+	// Overloaded (Cassandra's native_transport_max_request_data_in_flight,
+	// also read flat). 0: a tenth of the memory budget, as Cassandra's
+	// default is a tenth of the heap.
+	MaxRequestDataInFlight ByteSize `yaml:"max_request_data_in_flight"`
+	// PreparedStatementsCacheSize bounds the prepared statements by the
+	// memory they hold (Cassandra's prepared_statements_cache_size). 0:
+	// 1/256 of the memory budget, at least 1MiB.
+	PreparedStatementsCacheSize ByteSize `yaml:"prepared_statements_cache_size"`
 }
 
 // AuthConfig configures authentication and authorization (Cassandra's
@@ -292,6 +312,9 @@ func DefaultConfig() Config {
 			MaxConnections:           1024,
 			RequestTimeout:           Duration(10 * time.Second),
 			MaxRequestsPerConnection: 128,
+
+			MaxConcurrentConnectionsPerIP: -1,
+			IdleUnauthenticatedTimeout:    Duration(10 * time.Second),
 		},
 		Auth: AuthConfig{Authenticator: "AllowAllAuthenticator", Authorizer: "AllowAllAuthorizer",
 			RoleManager: "CassandraRoleManager", RolesValidity: Duration(2 * time.Second)},
@@ -506,6 +529,15 @@ func (c *Config) Validate() error {
 		return bad("native_transport.request_timeout", "must be positive")
 	case c.Native.MaxRequestsPerConnection <= 0:
 		return bad("native_transport.max_requests_per_connection", "must be positive")
+	case c.Native.MaxConcurrentConnectionsPerIP < -1:
+		return bad("native_transport.max_concurrent_connections_per_ip", "%d is below -1 (no limit)", c.Native.MaxConcurrentConnectionsPerIP)
+	case c.Native.IdleUnauthenticatedTimeout < 0:
+		return bad("native_transport.idle_unauthenticated_timeout", "must not be negative")
+	case c.Native.MaxRequestDataInFlight != 0 && c.Native.MaxRequestDataInFlight < c.Native.MaxFrameSize:
+		return bad("native_transport.max_request_data_in_flight", "%s is below native_transport.max_frame_size (%s): one frame would take all of it",
+			c.Native.MaxRequestDataInFlight, c.Native.MaxFrameSize)
+	case c.Native.PreparedStatementsCacheSize != 0 && c.Native.PreparedStatementsCacheSize < 1<<20:
+		return bad("native_transport.prepared_statements_cache_size", "%s is below 1MiB (0: 1/256 of the memory budget)", c.Native.PreparedStatementsCacheSize)
 	case c.Repair.Throughput < 0:
 		return bad("repair.throughput", "must not be negative")
 	case c.Repair.MinInterval <= 0:

@@ -372,6 +372,9 @@ var flatAliases = map[string][2]string{
 	"role_manager":          {"auth", "role_manager"},
 	"roles_validity":        {"auth", "roles_validity"},
 	"roles_update_interval": {"auth", "roles_update_interval"},
+
+	"native_transport_max_request_data_in_flight":        {"native_transport", "max_request_data_in_flight"},
+	"native_transport_max_concurrent_connections_per_ip": {"native_transport", "max_concurrent_connections_per_ip"},
 }
 
 // applyAliases moves aliased flat settings of a YAML document into their

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wcdb/cql"
 )
 
 // TestExampleConfigIsDefaults keeps deploy/wcdb.example.yaml, which
@@ -50,6 +52,11 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"commitlog:\n  sync_period: soon", "sync_period"},
 		{"storage:\n  memtable_flush_size: 1KiB", "storage.memtable_flush_size"},
 		{"native_transport:\n  max_connections: 0", "native_transport.max_connections"},
+		{"native_transport:\n  max_concurrent_connections_per_ip: -2", "native_transport.max_concurrent_connections_per_ip"},
+		{"native_transport:\n  idle_unauthenticated_timeout: -1s", "native_transport.idle_unauthenticated_timeout"},
+		{"native_transport:\n  max_request_data_in_flight: 1MiB", "native_transport.max_request_data_in_flight"},
+		{"native_transport_max_request_data_in_flight: 1MiB", "native_transport.max_request_data_in_flight"},
+		{"native_transport:\n  prepared_statements_cache_size: 512KiB", "native_transport.prepared_statements_cache_size"},
 		{"auth:\n  authorizer: CassandraAuthorizer", "auth.authorizer"},
 		{"authorizer: CassandraAuthorizer", "auth.authorizer"},
 		{"authorizer: AllowAllAuthorizer\nauth:\n  authorizer: AllowAllAuthorizer", "both set"},
@@ -137,5 +144,43 @@ func TestDefaultMemoryLimit(t *testing.T) {
 	}
 	if totalMemory() <= 0 {
 		t.Error("totalMemory: unknown on this machine")
+	}
+}
+
+// TestNativeLimits checks what the CQL server gets from native_transport:
+// the settings as written, and the budget's shares for those left 0.
+func TestNativeLimits(t *testing.T) {
+	const gib = 1 << 30
+	def := DefaultConfig()
+	c := cql.DefaultConfig()
+	def.Native.applyTo(&c, 2*gib)
+	if c.PreparedCacheBytes != 8<<20 || c.MaxRequestDataInFlight != 2*gib/10 {
+		t.Errorf("budget 2GiB: prepared cache %d, in flight %d; want 8MiB and a tenth (%d)", c.PreparedCacheBytes, c.MaxRequestDataInFlight, 2*gib/10)
+	}
+	if c.MaxConnectionsPerIP != -1 || c.IdleUnauthenticatedTimeout != 10*time.Second || c.MaxConnections != 1024 {
+		t.Errorf("defaults: %+v", c)
+	}
+	def.Native.applyTo(&c, 64<<20)
+	if c.PreparedCacheBytes != 1<<20 || c.MaxRequestDataInFlight != int64(def.Native.MaxFrameSize) {
+		t.Errorf("budget 64MiB: prepared cache %d, in flight %d; want the floors 1MiB and a frame", c.PreparedCacheBytes, c.MaxRequestDataInFlight)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("the CQL config: %v", err)
+	}
+
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("native_transport_max_concurrent_connections_per_ip: 10\nnative_transport:\n"+
+		"  idle_unauthenticated_timeout: 3s\n  max_request_data_in_flight: 64MiB\n  prepared_statements_cache_size: 2MiB\n"), 0o644)
+	cfg, err := LoadConfig(path)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Native.applyTo(&c, 2*gib)
+	if c.MaxConnectionsPerIP != 10 || c.IdleUnauthenticatedTimeout != 3*time.Second ||
+		c.MaxRequestDataInFlight != 64<<20 || c.PreparedCacheBytes != 2<<20 {
+		t.Errorf("as set: %+v", c)
 	}
 }

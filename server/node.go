@@ -61,6 +61,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if limit > 0 {
 		debug.SetMemoryLimit(limit)
 	}
+	// The budget caches and buffers take their shares of, even with no
+	// limit set.
+	budget := limit
+	if budget <= 0 {
+		budget = defaultMemoryLimit(&cfg, totalMemory())
+	}
 	hostID, err := loadHostID(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -185,10 +191,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	ccfg := cql.DefaultConfig()
 	ccfg.ListenAddress = net.JoinHostPort(cfg.CQLListen(), strconv.Itoa(cfg.CQLPort))
 	ccfg.TLS, ccfg.TLSOptional = clientTLS, cfg.ClientEncryption.Optional
-	ccfg.MaxFrameSize = int(cfg.Native.MaxFrameSize)
-	ccfg.MaxConnections = cfg.Native.MaxConnections
-	ccfg.MaxInFlight = cfg.Native.MaxRequestsPerConnection
-	ccfg.RequestTimeout = time.Duration(cfg.Native.RequestTimeout)
+	cfg.Native.applyTo(&ccfg, budget)
 	ccfg.Logger = log
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
 		ccfg.Authenticator = newAuthenticator(n.exec)
@@ -300,6 +303,27 @@ func defaultMemoryLimit(cfg *Config, ram int64) int64 {
 	}
 	heap := max(min(ram/2, 1<<30), min(ram/4, 8<<30))
 	return max(heap, floor)
+}
+
+// applyTo sets the protocol server's limits from native_transport. The
+// settings left 0 take their shares of the memory budget, as Cassandra's
+// take theirs of the heap: prepared statements 1/256 (at least 1 MiB),
+// requests in flight 1/10 (at least a frame).
+func (nc *NativeConfig) applyTo(c *cql.Config, budget int64) {
+	c.MaxFrameSize = int(nc.MaxFrameSize)
+	c.MaxConnections = nc.MaxConnections
+	c.MaxInFlight = nc.MaxRequestsPerConnection
+	c.RequestTimeout = time.Duration(nc.RequestTimeout)
+	c.MaxConnectionsPerIP = nc.MaxConcurrentConnectionsPerIP
+	c.IdleUnauthenticatedTimeout = time.Duration(nc.IdleUnauthenticatedTimeout)
+	c.PreparedCacheBytes = int64(nc.PreparedStatementsCacheSize)
+	if c.PreparedCacheBytes == 0 {
+		c.PreparedCacheBytes = max(budget/256, 1<<20)
+	}
+	c.MaxRequestDataInFlight = int64(nc.MaxRequestDataInFlight)
+	if c.MaxRequestDataInFlight == 0 {
+		c.MaxRequestDataInFlight = max(budget/10, int64(nc.MaxFrameSize))
+	}
 }
 
 // totalMemory returns the machine's RAM in bytes (Linux's MemTotal), or 0

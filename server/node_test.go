@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/binary"
+	"io"
 	"net"
 	"strconv"
 	"testing"
@@ -148,5 +149,58 @@ func TestBroadcastAddress(t *testing.T) {
 	}
 	if rpc.String() != "127.0.0.1" || listen.String() != "127.0.0.1" {
 		t.Fatalf("system.local: rpc_address %s, listen_address %s; want 127.0.0.1", rpc, listen)
+	}
+}
+
+// TestNodeNativeGuardrails checks that native_transport's guardrails reach
+// the CQL server: one connection per address, closed unless it logs in
+// within the timeout.
+func TestNodeNativeGuardrails(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.CQLPort = 0
+	cfg.GossipPort, cfg.InternodePort = 0, 0
+	cfg.Native.MaxConcurrentConnectionsPerIP = 1
+	cfg.Native.IdleUnauthenticatedTimeout = Duration(300 * time.Millisecond)
+	n, err := Start(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	options := []byte{4, 0, 0, 1, 5, 0, 0, 0, 0} // OPTIONS on stream 1
+	ask := func() (byte, error) {
+		nc, err := net.DialTimeout("tcp", n.Addr().String(), 5*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		t.Cleanup(func() { nc.Close() })
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := nc.Write(options); err != nil {
+			return 0, err
+		}
+		var hdr [9]byte
+		if _, err := io.ReadFull(nc, hdr[:]); err != nil {
+			return 0, err
+		}
+		return hdr[4], nil // the opcode
+	}
+	if op, err := ask(); err != nil || op != 0x06 {
+		t.Fatalf("first connection: opcode %#x, %v; want SUPPORTED", op, err)
+	}
+	if op, err := ask(); err != nil || op != 0x00 {
+		t.Fatalf("second connection from the address: opcode %#x, %v; want ERROR (Overloaded)", op, err)
+	}
+	// The first never sent STARTUP: it is closed, and the address has its
+	// place back.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		op, err := ask()
+		if err == nil && op == 0x06 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the unauthenticated connection kept its place: opcode %#x, %v", op, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
