@@ -91,7 +91,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestMaxRequestDataInFlight(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxRequestDataInFlight = 1000
-	cfg.RequestTimeout = 300 * time.Millisecond
+	cfg.RequestTimeout = time.Second
 	srv, addr := startServer(t, cfg, newFakeExec())
 	a, b := dial(t, addr), dial(t, addr)
 	a.startup("")
@@ -340,7 +340,7 @@ func TestIdleConnectionLockout(t *testing.T) {
 	t.Run("replacement", func(t *testing.T) {
 		cfg := testConfig()
 		cfg.MaxConnections = full
-		cfg.IdleUnauthenticatedTimeout = 5 * time.Second // replacement after 500 ms
+		cfg.IdleUnauthenticatedTimeout = 10 * time.Second // replacement after 1 s
 		srv, addr := startServer(t, cfg, newFakeExec())
 		idle := openIdle(t, addr)
 		waitFor(t, "the idle connections", func() bool { return srv.Stats().Connections == full })
