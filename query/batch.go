@@ -6,6 +6,9 @@ package query
 // timestamp, or one server timestamp) unless they set their own; the
 // mutations of a batch are merged per partition, so each partition is
 // updated atomically, and written per keyspace through the coordinator.
+// The merge is linear in the statements, and the request's deadline is
+// checked between them. A batch spanning several partitions is held to the
+// batch size guardrails (guardrails.go); one of a single partition is not.
 //
 // There is no batch log: a logged batch spanning several partitions is
 // applied partition by partition, as an unlogged one.
