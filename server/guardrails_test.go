@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gocql/gocql"
+
 	"wcdb/query"
 	"wcdb/replication"
 )
@@ -96,6 +98,32 @@ func TestGuardrailsWired(t *testing.T) {
 	var rf *replication.ReadFailureError
 	if !errors.As(err, &rf) {
 		t.Errorf("60 tombstones: got %v, want ReadFailure", err)
+	}
+	// Through a driver: warnings with the result, ReadFailure as such.
+	cs := connect(t, n, "ks")
+	defer cs.Close()
+	iter := cs.Query("INSERT INTO t (k, c, l) VALUES (6, 1, [1,2,3,4,5,6,7,8,9,10,11,12,13])").Iter()
+	if w := iter.Warnings(); len(w) != 1 || !strings.Contains(w[0], "collection l of size 108B") {
+		t.Errorf("gocql: collection warnings %q", w)
+	}
+	if err := iter.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for c := range 15 {
+		if err := cs.Query("DELETE FROM t WHERE k = 7 AND c = ?", c).Exec(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	iter = cs.Query("SELECT * FROM t WHERE k = 7").Iter()
+	if w := iter.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0], "Read 0 live rows and 15 tombstone cells in ks.t, partition 7") {
+		t.Errorf("gocql: tombstone warnings %q", w)
+	}
+	if err := iter.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var rfe *gocql.RequestErrReadFailure
+	if err := cs.Query("SELECT * FROM t WHERE k = 4").Exec(); !errors.As(err, &rfe) || rfe.NumFailures != 1 {
+		t.Errorf("gocql: 60 tombstones: got %v (%T), want a ReadFailure", err, err)
 	}
 	// A large partition, compacted.
 	for c := range 10 {
