@@ -84,19 +84,23 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st ast.Statement,
 		return nil, err
 	}
 	m := &modStmt{ks: ks, t: t}
-	// Markers may be a batch's: size the analyzer for the highest index.
-	n := 0
-	for _, mk := range markers {
-		n = max(n, mk.Index+1)
+	// Markers may be a statement's share of a batch's: the analyzer covers
+	// their range of indexes only.
+	lo, hi := 0, -1
+	for i, mk := range markers {
+		if i == 0 || mk.Index < lo {
+			lo = mk.Index
+		}
+		hi = max(hi, mk.Index)
 	}
-	all := make([]*ast.BindMarker, n)
+	all := make([]*ast.BindMarker, hi-lo+1)
 	for _, mk := range markers {
-		all[mk.Index] = mk
+		all[mk.Index-lo] = mk
 	}
-	m.an = plan.NewAnalyzer(x.clock(), t.Keyspace, t.Name, all)
+	m.an = plan.NewAnalyzerAt(x.clock(), t.Keyspace, t.Name, all, lo)
 	for i, mk := range all {
 		if mk == nil {
-			m.an.Skip(i) // another statement's marker
+			m.an.Skip(lo + i) // another statement's marker
 		}
 	}
 	switch st := st.(type) {

@@ -223,10 +223,13 @@ func (t *tokenTerm) Eval(b *Binder) ([]byte, error) {
 type Analyzer struct {
 	clock     Clock
 	ks, table string
-	markers   []*ast.BindMarker
-	Specs     []ColumnSpec
-	set       []bool
-	// targets[i] is the column marker i stands for directly, or "".
+	// markers, Specs, set and targets are indexed by marker index - base:
+	// a statement of a batch holds only its own markers' range.
+	base    int
+	markers []*ast.BindMarker
+	Specs   []ColumnSpec
+	set     []bool
+	// targets[i] is the column marker base+i stands for directly, or "".
 	targets []string
 }
 
@@ -234,7 +237,15 @@ type Analyzer struct {
 // for a batch) with the given bind markers; c is the clock of the
 // functions it evaluates at analysis (constant arguments).
 func NewAnalyzer(c Clock, ks, table string, markers []*ast.BindMarker) *Analyzer {
-	return &Analyzer{clock: c, ks: ks, table: table, markers: markers,
+	return NewAnalyzerAt(c, ks, table, markers, 0)
+}
+
+// NewAnalyzerAt is NewAnalyzer for markers base, base+1, ... (markers[i]
+// has index base+i): a statement of a batch sizes its analyzer for its
+// own markers, not the whole batch's (which made a batch's analysis
+// quadratic in its statements).
+func NewAnalyzerAt(c Clock, ks, table string, markers []*ast.BindMarker, base int) *Analyzer {
+	return &Analyzer{clock: c, ks: ks, table: table, markers: markers, base: base,
 		Specs: make([]ColumnSpec, len(markers)), set: make([]bool, len(markers)), targets: make([]string, len(markers))}
 }
 
@@ -245,11 +256,11 @@ func (a *Analyzer) marker(m *ast.BindMarker, r Receiver) Term {
 	if m.Name != "" {
 		name = m.Name
 	}
-	if m.Index < len(a.Specs) {
-		a.Specs[m.Index] = ColumnSpec{Keyspace: a.ks, Table: a.table, Name: name, Type: r.Type}
-		a.set[m.Index] = true
+	if j := m.Index - a.base; j >= 0 && j < len(a.Specs) {
+		a.Specs[j] = ColumnSpec{Keyspace: a.ks, Table: a.table, Name: name, Type: r.Type}
+		a.set[j] = true
 		if r.Column != nil {
-			a.targets[m.Index] = r.Column.Name
+			a.targets[j] = r.Column.Name
 		}
 	}
 	return &markerTerm{idx: m.Index, name: r.Name, typ: r.Type}
@@ -257,21 +268,22 @@ func (a *Analyzer) marker(m *ast.BindMarker, r Receiver) Term {
 
 // Skip exempts marker i from specification (checkMarkers): it is another
 // statement's, in a batch.
-func (a *Analyzer) Skip(i int) { a.set[i] = true }
+func (a *Analyzer) Skip(i int) { a.set[i-a.base] = true }
 
 // Adopt takes the specification of marker i from another analysis of the
 // same markers (a batch's statement's).
 func (a *Analyzer) Adopt(i int, from *Analyzer) {
-	a.Specs[i] = from.Specs[i]
-	a.targets[i] = from.targets[i]
-	a.set[i] = true
+	j, k := i-a.base, i-from.base
+	a.Specs[j] = from.Specs[k]
+	a.targets[j] = from.targets[k]
+	a.set[j] = true
 }
 
 // CheckMarkers verifies every marker got a specification.
 func (a *Analyzer) CheckMarkers() error {
 	for i, ok := range a.set {
 		if !ok {
-			return qerr.Invalidf("bind marker %d (%s) is not supported here", i, a.markers[i])
+			return qerr.Invalidf("bind marker %d (%s) is not supported here", a.base+i, a.markers[i])
 		}
 	}
 	return nil
@@ -609,7 +621,7 @@ func (a *Analyzer) PKIndexes(t *schema.Table) []uint16 {
 		found := false
 		for j, tg := range a.targets {
 			if tg == pk[i].Name {
-				out[i] = uint16(j)
+				out[i] = uint16(a.base + j)
 				found = true
 				break
 			}
