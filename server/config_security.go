@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -192,29 +191,10 @@ func PeerTLS(cert tls.Certificate, pool *x509.CertPool, verifyName bool) *tls.Co
 	if verifyName {
 		return cfg
 	}
-	// The chain is checked here instead of by crypto/tls, which would
-	// also check the name.
+	// The chain is checked by VerifyChain: crypto/tls would also check
+	// the name.
 	cfg.InsecureSkipVerify = true
-	cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-		if len(raw) == 0 {
-			return errors.New("tls: the peer presented no certificate")
-		}
-		certs := make([]*x509.Certificate, len(raw))
-		for i, r := range raw {
-			c, err := x509.ParseCertificate(r)
-			if err != nil {
-				return err
-			}
-			certs[i] = c
-		}
-		inter := x509.NewCertPool()
-		for _, c := range certs[1:] {
-			inter.AddCert(c)
-		}
-		_, err := certs[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-		return err
-	}
+	cfg.VerifyPeerCertificate = tlsgen.VerifyChain(pool, x509.ExtKeyUsageServerAuth)
 	return cfg
 }
 

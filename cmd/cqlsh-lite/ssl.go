@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"wcdb/internal/tlsgen"
 	"wcdb/internal/vfs"
 )
 
@@ -156,24 +157,6 @@ func (s sslSettings) tlsConfig() (*tls.Config, error) {
 	if !pool.AppendCertsFromPEM(ca) {
 		return nil, fmt.Errorf("certfile %s: no PEM certificate", s.certfile)
 	}
-	cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-		if len(raw) == 0 {
-			return errors.New("the node presented no certificate")
-		}
-		certs := make([]*x509.Certificate, len(raw))
-		for i, r := range raw {
-			c, err := x509.ParseCertificate(r)
-			if err != nil {
-				return err
-			}
-			certs[i] = c
-		}
-		inter := x509.NewCertPool()
-		for _, c := range certs[1:] {
-			inter.AddCert(c)
-		}
-		_, err := certs[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter})
-		return err
-	}
+	cfg.VerifyPeerCertificate = tlsgen.VerifyChain(pool, x509.ExtKeyUsageServerAuth)
 	return cfg, nil
 }

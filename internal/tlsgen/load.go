@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 
 	"wcdb/internal/vfs"
@@ -102,4 +103,32 @@ func LoadTruststore(fsys vfs.FS, path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("tlsgen: no certificate in %s", path)
 	}
 	return pool, nil
+}
+
+// VerifyChain returns a tls.Config.VerifyPeerCertificate that checks the
+// peer's chain against pool (for usage: x509.ExtKeyUsageServerAuth when
+// the peer is a server), not its name: for configs that set
+// InsecureSkipVerify because crypto/tls's own check would also require the
+// name to match (Cassandra's require_endpoint_verification off, cqlsh's
+// validate).
+func VerifyChain(pool *x509.CertPool, usage x509.ExtKeyUsage) func(raw [][]byte, _ [][]*x509.Certificate) error {
+	return func(raw [][]byte, _ [][]*x509.Certificate) error {
+		if len(raw) == 0 {
+			return errors.New("tls: the peer presented no certificate")
+		}
+		certs := make([]*x509.Certificate, len(raw))
+		for i, r := range raw {
+			c, err := x509.ParseCertificate(r)
+			if err != nil {
+				return err
+			}
+			certs[i] = c
+		}
+		inter := x509.NewCertPool()
+		for _, c := range certs[1:] {
+			inter.AddCert(c)
+		}
+		_, err := certs[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage}})
+		return err
+	}
 }

@@ -643,3 +643,33 @@ func TestTLSGenerateErrorInjection(t *testing.T) {
 		},
 	}.Do(t)
 }
+
+func TestVerifyChain(t *testing.T) {
+	fsys := vfs.NewMem()
+	if _, err := Generate(fsys, "/a", Options{Nodes: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(fsys, "/b", Options{Nodes: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := LoadTruststore(fsys, "/a/"+CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := VerifyChain(pool, x509.ExtKeyUsageServerAuth)
+	for _, tc := range []struct {
+		keystore string
+		ok       bool
+	}{{"/a/" + NodeFile(1), true}, {"/b/" + NodeFile(1), false}, {"/a/" + ClientFile, false}} {
+		cert, err := LoadKeystore(fsys, tc.keystore)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verify(cert.Certificate, nil); (err == nil) != tc.ok {
+			t.Errorf("%s: %v, want ok %v", tc.keystore, err, tc.ok)
+		}
+	}
+	if verify(nil, nil) == nil {
+		t.Error("no certificate passed")
+	}
+}
