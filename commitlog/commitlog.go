@@ -7,11 +7,17 @@
 // Append, Sync, Current and Release from any number of goroutines, then Close.
 // Appends always go to a segment created by this process: the segments found
 // by Open are only replayed and, once released, deleted.
+//
+// A failed write or fsync (a full disk, an I/O error) fails the appends it
+// covers and is reported to Options.OnError; the log then recovers by
+// itself: the next Append closes the damaged segment cleanly (cut back to
+// its last whole write and synced) and starts a fresh one. See Append.
 package commitlog
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -116,6 +122,13 @@ type Options struct {
 	MinSegmentID uint64
 	// Logf receives notices such as a torn tail being cut; nil discards them.
 	Logf func(format string, args ...any)
+	// OnError is told of every failed write or fsync of a segment file
+	// (ENOSPC, EIO), with an error naming the file; the node applies its
+	// commit_failure_policy there. It is called from the log's own
+	// goroutine, which waits for it: it must return quickly and call no
+	// method of the Log. Nil: nothing is told (the appenders still get
+	// the error).
+	OnError func(err error)
 }
 
 // withDefaults returns o with zero fields set to their defaults, or an
@@ -158,6 +171,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+	if o.OnError == nil {
+		o.OnError = func(error) {}
 	}
 	return o, nil
 }
@@ -202,6 +218,14 @@ type Log struct {
 	w struct {
 		f   vfs.File
 		seg uint64
+		// size is the file's length after its last successful write;
+		// failed says a write or fsync of it failed since: a write may
+		// have left part of a record past size.
+		size   int64
+		failed bool
+		// orphan names a segment file created without its header having
+		// been written, still to remove (see closeSegment).
+		orphan string
 	}
 
 	// Appenders fill mu.pending and poke wake; run writes (and, for a
@@ -212,9 +236,17 @@ type Log struct {
 
 	mu struct {
 		sync.Mutex
-		// err poisons the log: once a write or fsync has failed nothing more is
-		// acknowledged.
-		err      error
+		// err is the failure of the last write or fsync, nil once a write
+		// has succeeded again. While it is set, Appends wait for their
+		// write in every mode (see Append).
+		err error
+		// restart is set by a failure: the next Append starts a fresh
+		// segment, headed by the retained records.
+		restart bool
+		// retained holds, in Periodic mode, the chunks of records that
+		// were acknowledged but whose write failed: they are written
+		// again, at new positions, when the log restarts.
+		retained []chunk
 		closed   bool
 		replayed bool
 		// seg and off are where the next record goes: seg is 0 until the first
@@ -253,6 +285,9 @@ type batch struct {
 type chunk struct {
 	seg uint64
 	buf []byte
+	// acked says the records were acknowledged before being written
+	// (Periodic mode): if the write fails they are retained.
+	acked bool
 }
 
 // chunkSize is the capacity of a batch's chunks (a larger record gets a
@@ -263,10 +298,11 @@ const (
 	maxSpareChunks = 32
 )
 
-// appendLocked encodes rec, placed at pos, into the pending batch b.
-func (l *Log) appendLocked(b *batch, pos Position, rec []byte) {
+// appendLocked encodes rec, placed at pos, into the pending batch b;
+// acked says its appender does not wait for the write.
+func (l *Log) appendLocked(b *batch, pos Position, rec []byte, acked bool) {
 	n := recordHeaderSize + len(rec)
-	if k := len(b.chunks); k == 0 || b.chunks[k-1].seg != pos.Segment || len(b.chunks[k-1].buf)+n > cap(b.chunks[k-1].buf) {
+	if k := len(b.chunks); k == 0 || b.chunks[k-1].seg != pos.Segment || b.chunks[k-1].acked != acked || len(b.chunks[k-1].buf)+n > cap(b.chunks[k-1].buf) {
 		var buf []byte
 		if n > chunkSize {
 			buf = make([]byte, 0, n)
@@ -276,7 +312,7 @@ func (l *Log) appendLocked(b *batch, pos Position, rec []byte) {
 		} else {
 			buf = make([]byte, 0, chunkSize)
 		}
-		b.chunks = append(b.chunks, chunk{seg: pos.Segment, buf: buf})
+		b.chunks = append(b.chunks, chunk{seg: pos.Segment, buf: buf, acked: acked})
 	}
 	c := &b.chunks[len(b.chunks)-1]
 	c.buf = appendRecord(c.buf, pos.Segment, rec)
@@ -326,8 +362,23 @@ func (l *Log) path(seg uint64) string { return filepath.Join(l.opts.Dir, segment
 // Append adds rec to the log and returns its position once it is durable as
 // the sync mode promises: in Batch and Group modes after an fsync covering
 // it, in Periodic mode once it is queued for the owner goroutine. rec is not
-// retained. After a failed write or fsync the log is poisoned: this and every
-// later Append return an error, and nothing more is acknowledged.
+// retained.
+//
+// A failed write or fsync fails the Appends waiting for it (in Periodic
+// mode, the next Sync) and is reported to Options.OnError. The log
+// recovers by itself, on the next Append: that one starts a fresh segment,
+// which the owner goroutine opens after cutting the failed one back to its
+// last whole write, syncing and closing it, so that a segment that is not
+// the last never holds part of a record (replay would call that
+// corruption). Until a write has succeeded again, Appends wait for their
+// write in every mode, so nothing is acknowledged that did not reach the
+// file; in Periodic mode, the records acknowledged before the failure whose
+// write failed are written again first, at new (later) positions. So once
+// the disk has room again, writes go on with no restart and no operator
+// command: with commit_failure_policy ignore that is what the operator
+// asked for, and with stop or die no write arrives anyway (the transports
+// are stopped, the process gone). An admin command to resume would only
+// add a step to forget.
 func (l *Log) Append(rec []byte) (Position, error) {
 	if len(rec) > l.opts.MaxRecordSize {
 		return Position{}, fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, len(rec), l.opts.MaxRecordSize)
@@ -340,8 +391,6 @@ func (l *Log) checkLocked() error {
 	switch {
 	case l.mu.closed:
 		return ErrClosed
-	case l.mu.err != nil:
-		return l.mu.err
 	case !l.mu.replayed:
 		return ErrNotReplayed
 	}
@@ -362,59 +411,167 @@ func (l *Log) placeLocked(n int64) Position {
 	return pos
 }
 
-// poisonLocked records err as the reason the log accepts nothing more, and
-// returns the poison error.
-func (l *Log) poisonLocked(err error) error {
-	if l.mu.err == nil {
-		l.mu.err = fmt.Errorf("%w (the log takes no more appends)", err)
+// failLocked records err, the failure of batch b's write or fsync (its
+// first written chunks reached the file), and fails the batch queued
+// behind it; it keeps the acknowledged records of both that were not
+// written for the restart, and returns the chunks that may be reused.
+func (l *Log) failLocked(err error, b *batch, written int) (recycle []chunk) {
+	l.mu.err = err
+	l.mu.restart = true
+	keep := func(cs []chunk) {
+		for _, c := range cs {
+			if c.acked {
+				l.mu.retained = append(l.mu.retained, c)
+			} else {
+				recycle = append(recycle, c)
+			}
+		}
 	}
-	return l.mu.err
+	recycle = append(recycle, b.chunks[:written]...)
+	keep(b.chunks[written:])
+	b.chunks = nil
+	// The batch filling meanwhile has positions in the failed segment (or
+	// after it); its waiting appenders fail too, and the next Append
+	// places its acknowledged records again.
+	if p := l.mu.pending; p != nil {
+		l.mu.pending = nil
+		keep(p.chunks)
+		p.chunks = nil
+		p.err = err
+		close(p.done)
+	}
+	return recycle
 }
 
-// openSegment syncs and closes the current segment file, then creates
-// segment seg, makes its name durable and writes its header. Only the owner
-// goroutine calls it.
+// restartLocked starts the recovery after a failure: the next record goes
+// to a fresh segment, after the retained records, re-encoded for it.
+func (l *Log) restartLocked() {
+	l.mu.restart = false
+	l.mu.seg = 0
+	retained := l.mu.retained
+	l.mu.retained = nil
+	if len(retained) == 0 {
+		return
+	}
+	b := l.pendingLocked()
+	for _, c := range retained {
+		for off := 0; off < len(c.buf); {
+			rec, n, ok := decodeRecord(c.buf[off:], c.seg)
+			if !ok {
+				panic("commitlog: retained chunk does not decode") // encoded by appendLocked
+			}
+			l.appendLocked(b, l.placeLocked(int64(n)), rec, true)
+			off += n
+		}
+	}
+	l.recycleLocked(retained)
+}
+
+// recycleLocked keeps the buffers of written chunks for reuse.
+func (l *Log) recycleLocked(chunks []chunk) {
+	for _, c := range chunks {
+		// Chunks of oversized records are not kept.
+		if cap(c.buf) == chunkSize && len(l.mu.spare) < maxSpareChunks {
+			l.mu.spare = append(l.mu.spare, c.buf[:0])
+		}
+	}
+}
+
+// openSegment closes the current segment file (see closeSegment), then
+// creates segment seg, makes its name durable and writes its header. Only
+// the owner goroutine calls it.
 func (l *Log) openSegment(seg uint64) error {
-	if l.w.f != nil {
-		// Sync before moving on: a segment that is not the last is always
-		// whole, so replay may treat any damage in it as corruption.
-		if err := l.w.f.Sync(); err != nil {
-			return fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err)
-		}
-		if err := l.w.f.Close(); err != nil {
-			return fmt.Errorf("commitlog: close %s: %w", l.path(l.w.seg), err)
-		}
-		l.w.f = nil
+	if err := l.closeSegment(); err != nil {
+		return err
 	}
 	name := l.path(seg)
 	f, err := l.opts.FS.Create(name)
 	if err != nil {
+		l.w.orphan = name // in case the failed create left a file
 		return fmt.Errorf("commitlog: create %s: %w", name, err)
 	}
-	l.w.f, l.w.seg = f, seg
+	l.w.f, l.w.seg, l.w.size, l.w.failed = f, seg, 0, false
 	l.writerSeg.Store(seg)
 	if err := l.opts.FS.SyncDir(l.opts.Dir); err != nil {
+		l.w.failed = true
 		return fmt.Errorf("commitlog: sync dir %s: %w", l.opts.Dir, err)
 	}
 	if _, err := f.Write(appendSegmentHeader(nil, seg)); err != nil {
+		l.w.failed = true
 		return fmt.Errorf("commitlog: write %s: %w", name, err)
 	}
+	l.w.size = segmentHeaderSize
 	return nil
 }
 
-// appendQueued is Append in Batch and Group modes: encode into the pending
-// batch, wake the owner, wait for the batch's fsync.
+// closeSegment syncs and closes the current segment file before the owner
+// moves on to the next: a segment that is not the last is always whole, so
+// replay may treat any damage in it as corruption. After a failed write it
+// first cuts the file back to its last whole write; a file whose header was
+// never written is removed instead. On error the file stays current, and
+// the next segment change tries again.
+func (l *Log) closeSegment() error {
+	if l.w.f != nil {
+		name := l.path(l.w.seg)
+		if l.w.size < segmentHeaderSize {
+			l.w.f.Close() // removed next: what it holds does not matter
+			l.w.f, l.w.orphan = nil, name
+		} else {
+			if l.w.failed {
+				if err := l.w.f.Truncate(l.w.size); err != nil {
+					return fmt.Errorf("commitlog: truncate %s: %w", name, err)
+				}
+			}
+			if err := l.w.f.Sync(); err != nil {
+				return fmt.Errorf("commitlog: sync %s: %w", name, err)
+			}
+			// The contents are durable: whatever Close says, the file is
+			// done with (its descriptor is released either way).
+			err := l.w.f.Close()
+			l.w.f, l.w.failed = nil, false
+			if err != nil {
+				return fmt.Errorf("commitlog: close %s: %w", name, err)
+			}
+		}
+	}
+	if l.w.orphan == "" {
+		return nil
+	}
+	if err := l.opts.FS.Remove(l.w.orphan); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("commitlog: remove %s: %w", l.w.orphan, err)
+	}
+	if err := l.opts.FS.SyncDir(l.opts.Dir); err != nil {
+		return fmt.Errorf("commitlog: sync dir %s: %w", l.opts.Dir, err)
+	}
+	id, _, _ := parseSegmentName(filepath.Base(l.w.orphan))
+	l.w.orphan = ""
+	l.mu.Lock()
+	if i := slices.Index(l.mu.segs, id); i >= 0 {
+		l.mu.segs = slices.Delete(l.mu.segs, i, i+1)
+	}
+	l.mu.Unlock()
+	return nil
+}
+
+// appendQueued encodes rec into the pending batch, wakes the owner and,
+// but in Periodic mode with the log healthy, waits for the batch's write
+// (and fsync, in Batch and Group modes).
 func (l *Log) appendQueued(rec []byte) (Position, error) {
 	l.mu.Lock()
 	if err := l.checkLocked(); err != nil {
 		l.mu.Unlock()
 		return Position{}, err
 	}
+	failed := l.mu.err != nil
+	if l.mu.restart {
+		l.restartLocked()
+	}
 	pos := l.placeLocked(int64(recordHeaderSize + len(rec)))
 	b := l.pendingLocked()
-	l.appendLocked(b, pos, rec)
+	acked := l.opts.Sync == Periodic && !failed
+	l.appendLocked(b, pos, rec, acked)
 	l.mu.Unlock()
-	if l.opts.Sync == Periodic {
+	if acked {
 		// Acknowledged once queued: the owner hands it to the OS at once and
 		// fsyncs every SyncPeriod. A process killed within those
 		// microseconds loses it, a power loss up to a period: what Periodic
@@ -490,65 +647,75 @@ func (l *Log) run() {
 }
 
 // flushPending writes and fsyncs the pending batch, if any, and releases
-// its appenders.
+// its appenders. A failure is recorded (see failLocked) and reported.
 func (l *Log) flushPending() {
 	l.mu.Lock()
 	b := l.mu.pending
 	l.mu.pending = nil
-	err := l.mu.err
 	l.mu.Unlock()
 	if b == nil {
 		return
 	}
-	if err == nil {
-		if werr := l.writeBatch(b); werr != nil {
-			l.mu.Lock()
-			err = l.poisonLocked(werr)
-			l.mu.Unlock()
-		}
-	}
-	chunks := b.chunks
-	b.chunks = nil
-	b.err = err
-	close(b.done)
-
+	written, werr := l.writeBatch(b)
 	l.mu.Lock()
-	for _, c := range chunks {
-		// Chunks of oversized records are not kept.
-		if cap(c.buf) == chunkSize && len(l.mu.spare) < maxSpareChunks {
-			l.mu.spare = append(l.mu.spare, c.buf[:0])
-		}
+	var recycle []chunk
+	recovered := false
+	if werr != nil {
+		recycle = l.failLocked(werr, b, written)
+	} else {
+		recycle, b.chunks = b.chunks, nil
+		recovered = l.mu.err != nil
+		l.mu.err = nil
 	}
+	b.err = werr
+	close(b.done)
+	l.recycleLocked(recycle)
 	l.mu.Unlock()
+	if werr != nil {
+		l.opts.OnError(werr)
+	} else if recovered {
+		l.opts.Logf("commitlog: writing again, to %s, after a failure", l.path(l.w.seg))
+	}
 }
 
-// writeBatch writes b with one write per chunk and one fsync.
-func (l *Log) writeBatch(b *batch) error {
-	for _, c := range b.chunks {
-		if c.seg != l.w.seg {
+// writeBatch writes b with one write per chunk and one fsync. It returns
+// how many chunks reached the file whole.
+func (l *Log) writeBatch(b *batch) (written int, err error) {
+	for i, c := range b.chunks {
+		if c.seg != l.w.seg || l.w.f == nil {
 			if err := l.openSegment(c.seg); err != nil {
-				return err
+				return i, err
 			}
 		}
-		if _, err := l.w.f.Write(c.buf); err != nil {
-			return fmt.Errorf("commitlog: write %s: %w", l.path(c.seg), err)
+		n, err := l.w.f.Write(c.buf)
+		if err != nil {
+			// Part of the chunk may be in the file: closeSegment cuts it.
+			l.w.failed = true
+			return i, fmt.Errorf("commitlog: write %s: %w", l.path(c.seg), err)
 		}
+		l.w.size += int64(n)
 	}
 	if l.w.f == nil || !b.sync {
-		return nil
+		return len(b.chunks), nil
 	}
 	if err := l.w.f.Sync(); err != nil {
-		return fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err)
+		l.w.failed = true
+		return len(b.chunks), fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err)
 	}
-	return nil
+	return len(b.chunks), nil
 }
 
-// Sync makes every record appended before the call durable.
+// Sync makes every record appended before the call durable. After a
+// failure it tries again as Append does (the acknowledged records whose
+// write failed go to a fresh segment first).
 func (l *Log) Sync() error {
 	l.mu.Lock()
 	if err := l.checkLocked(); err != nil {
 		l.mu.Unlock()
 		return err
+	}
+	if l.mu.restart {
+		l.restartLocked()
 	}
 	// An empty batch still gets an fsync of the current file, after every
 	// batch queued before it.
@@ -616,7 +783,9 @@ func (l *Log) Release(upTo Position) error {
 
 	var err error
 	for j, id := range victims {
-		if rerr := l.opts.FS.Remove(l.path(id)); rerr != nil {
+		// A segment placed but never created (its write failed) has no
+		// file.
+		if rerr := l.opts.FS.Remove(l.path(id)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			err = fmt.Errorf("commitlog: remove %s: %w", l.path(id), rerr)
 			// Keep the ones not removed live, so a later Release retries.
 			l.mu.Lock()
@@ -641,8 +810,10 @@ func (l *Log) Segments() []uint64 {
 }
 
 // Close flushes and fsyncs what was appended, stops the background
-// goroutine and closes the segment file. It returns the poison error if the
-// log had failed.
+// goroutine and closes the segment file. If the log had failed, it tries
+// once more to write the acknowledged records whose write failed, and
+// returns the failure if that does not succeed. A segment left with part
+// of a record at its end is the last one: replay cuts its torn tail.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	if l.mu.closed {
@@ -650,6 +821,9 @@ func (l *Log) Close() error {
 		return ErrClosed
 	}
 	l.mu.closed = true
+	if l.mu.restart && len(l.mu.retained) > 0 {
+		l.restartLocked() // the owner's last flush writes them
+	}
 	l.mu.Unlock()
 
 	close(l.stop)
@@ -660,10 +834,11 @@ func (l *Log) Close() error {
 	defer l.mu.Unlock()
 	err := l.mu.err
 	if l.w.f != nil {
-		if err == nil {
-			if serr := l.w.f.Sync(); serr != nil {
-				err = l.poisonLocked(fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), serr))
-			}
+		// Synced even after a failure: the whole records before it were
+		// acknowledged in Periodic mode.
+		if serr := l.w.f.Sync(); serr != nil && err == nil {
+			err = fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), serr)
+			l.mu.err = err
 		}
 		if cerr := l.w.f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("commitlog: close %s: %w", l.path(l.w.seg), cerr)

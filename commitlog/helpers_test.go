@@ -141,18 +141,4 @@ func (c *syncCounter) MaybeError(op vfs.Op) error {
 	return nil
 }
 
-// failSwitch is an ErrorFS injector that fails every operation of a kind
-// once armed.
-type failSwitch struct {
-	kind  vfs.OpKind
-	armed atomic.Bool
-}
-
-func (f *failSwitch) MaybeError(op vfs.Op) error {
-	if f.armed.Load() && op.Kind == f.kind {
-		return fmt.Errorf("%w: %s", vfs.ErrInjected, op)
-	}
-	return nil
-}
-
 var allModes = []SyncMode{Periodic, Batch, Group}
