@@ -1,7 +1,10 @@
 package storage
 
 import (
+	"errors"
+	"slices"
 	"sync"
+	"time"
 )
 
 // bgWork runs flushes and compactions in two goroutines: flushes must not
@@ -67,13 +70,33 @@ func (b *bgWork) stopping() bool {
 	}
 }
 
+// Flush retry backoff: a failed flush (a full disk) is tried again after
+// flushRetryMin, doubling up to flushRetryMax while it keeps failing.
+const (
+	flushRetryMin = time.Second
+	flushRetryMax = time.Minute
+)
+
 func (b *bgWork) flushLoop() {
 	defer b.wg.Done()
+	// failed are the tables whose last flush failed, tried again when
+	// retry fires: writers wait for their frozen memtables, so nothing
+	// else would ask.
+	var failed []*Table
+	var backoff time.Duration
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
 	for {
 		select {
 		case <-b.stopCh:
 			return
 		case <-b.flushWake:
+		case <-retry.C:
+			b.mu.Lock()
+			b.mu.flushQ = append(b.mu.flushQ, failed...)
+			b.mu.Unlock()
+			failed = nil
 		}
 		for !b.stopping() {
 			b.mu.Lock()
@@ -85,9 +108,17 @@ func (b *bgWork) flushLoop() {
 			b.mu.flushQ = b.mu.flushQ[1:]
 			b.mu.Unlock()
 			if err := t.flush(); err != nil {
-				// The data stays in the commit log and the memtable; the next
-				// request retries.
-				b.e.opts.Logf("storage: flush of table %s failed: %v", t, err)
+				// The data stays in the commit log and the memtable.
+				if len(failed) == 0 {
+					backoff = min(max(2*backoff, flushRetryMin), flushRetryMax)
+					retry.Reset(backoff)
+				}
+				if !slices.Contains(failed, t) {
+					failed = append(failed, t)
+				}
+				b.e.opts.Warnf("storage: flush of table %s failed (tried again in %v): %v", t, backoff, err)
+			} else if len(failed) == 0 {
+				backoff = 0
 			}
 		}
 	}
@@ -111,8 +142,8 @@ func (b *bgWork) compactLoop() {
 					return
 				}
 				ok, err := t.compactOnce(b.stopCh)
-				if err != nil {
-					b.e.opts.Logf("storage: compaction of table %s failed: %v", t, err)
+				if err != nil && !errors.Is(err, errCompactionStopped) {
+					b.e.opts.Warnf("storage: compaction of table %s failed: %v", t, err)
 				}
 				did = did || (ok && err == nil)
 			}

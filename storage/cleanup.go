@@ -72,7 +72,8 @@ func (t *Table) Cleanup(ctx context.Context, owned func(token int64) bool) (Clea
 	}()
 	for _, f := range files {
 		if err := t.cleanupFile(ctx, f, owned, &st); err != nil {
-			t.e.opts.Logf("storage: cleanup of table %s stopped after %d of %d files: %v", t, st.Files, len(files), err)
+			t.diskFailure(OpCleanup, err)
+			t.e.opts.Warnf("storage: cleanup of table %s stopped after %d of %d files: %v", t, st.Files, len(files), err)
 			return st, fmt.Errorf("storage: cleanup of table %s: %w", t, err)
 		}
 	}
@@ -341,7 +342,7 @@ func (c *fileCleaner) removeOutput(path string) {
 		return
 	}
 	if err := c.t.e.fs.Remove(path); err != nil {
-		c.t.e.opts.Logf("storage: remove %s: %v", path, err)
+		c.t.e.opts.Warnf("storage: remove %s: %v", path, err)
 	}
 }
 

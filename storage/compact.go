@@ -143,7 +143,9 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 		var ce corruptInput
 		if errors.As(err, &ce) {
 			ce.f.corrupt.Store(true)
-			t.e.opts.Logf("storage: %v; the file is excluded from compaction", err)
+			t.e.opts.Warnf("storage: %v; the file is excluded from compaction", err)
+		} else {
+			t.diskFailure(OpCompaction, err)
 		}
 		return err
 	}
@@ -177,6 +179,7 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 		// The in-memory set is already switched; the old manifest still
 		// names the inputs, which are kept on disk until a manifest without
 		// them is durable (the next successful rewrite).
+		t.diskFailure(OpCompaction, err)
 		return fmt.Errorf("storage: compaction manifest: %w", err)
 	}
 	var outBytes int64
@@ -233,7 +236,10 @@ func (c *compactor) run(inputs []*sstFile) ([]*sstFile, error) {
 	advance := func(i int) error {
 		valid[i] = iters[i].Next()
 		if !valid[i] {
-			if err := iters[i].Err(); err != nil {
+			if err := iters[i].Err(); isIOError(err) {
+				// The disk's failure, not the file's: it stays input.
+				return fmt.Errorf("storage: compaction input %s: %w", inputs[i].path, err)
+			} else if err != nil {
 				return corruptInput{inputs[i], err}
 			}
 		}
@@ -250,7 +256,7 @@ func (c *compactor) run(inputs []*sstFile) ([]*sstFile, error) {
 			select {
 			case <-c.stop:
 				c.abort()
-				return c.outs, errors.New("storage: compaction stopped")
+				return c.outs, errCompactionStopped
 			default:
 			}
 		}

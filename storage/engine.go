@@ -149,7 +149,10 @@ func Open(opts Options) (*Engine, error) {
 		SyncPeriod:   opts.CommitLogSyncPeriod,
 		GroupWindow:  opts.CommitLogGroupWindow,
 		SkipCorrupt:  opts.SkipCorruptCommitLog,
-		Logf:         opts.Logf,
+		// The log's notices are all of damage: torn tails cut, corrupt
+		// records skipped, writes again after a failure.
+		Logf:    opts.Warnf,
+		OnError: opts.CommitFailure,
 	})
 	if err != nil {
 		e.closeTables()

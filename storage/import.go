@@ -249,6 +249,6 @@ func (t *Table) isDropped() bool {
 func (t *Table) removeUnpublished(num uint64) {
 	path := filepath.Join(t.dir, sstName(num))
 	if err := t.e.fs.Remove(path); err != nil {
-		t.e.opts.Logf("storage: remove %s: %v", path, err)
+		t.e.opts.Warnf("storage: remove %s: %v", path, err)
 	}
 }

@@ -65,9 +65,26 @@ type Options struct {
 	// one replica, which no repair concerns (gc_grace_seconds applies).
 	// Nil: no range was ever repaired.
 	RepairHorizon func(table mutation.TableID, token int64) (repairedAt int64, single bool)
-	// Logf receives notable events (torn log tails, corrupt files,
-	// flushes and compactions). Default: discarded.
+	// Logf receives notable events (flushes, compactions, replay).
+	// Default: discarded.
 	Logf func(format string, args ...any)
+	// Warnf receives what went wrong but was dealt with: a flush or
+	// compaction that failed (and is tried again), a corrupt file set
+	// aside, a file that could not be removed, a torn commit log tail
+	// cut. Default: Logf.
+	Warnf func(format string, args ...any)
+	// CommitFailure is told of every failed commit log write or fsync,
+	// with an error naming the segment (the node's
+	// commit_failure_policy). The appends it covers fail; the log writes
+	// again by itself once it can (see commitlog.Log.Append). It runs on
+	// the commit log's goroutine: it must return quickly and must not
+	// write. Default: Warnf.
+	CommitFailure func(err error)
+	// DiskFailure is told of every I/O error of a flush, compaction,
+	// cleanup or read of SSTables (OpFlush...), with the table's
+	// directory (the node's disk_failure_policy); corruption is not one
+	// (see failure.go). It must return quickly. Default: Warnf.
+	DiskFailure func(op, dir string, err error)
 	// LargePartitionWarningThreshold is the size (bytes written) from
 	// which a compaction reports a partition it writes to LargePartition
 	// (Cassandra's compaction_large_partition_warning_threshold): a
@@ -116,10 +133,21 @@ func (o Options) withDefaults() Options {
 	if o.Logf == nil {
 		o.Logf = d.Logf
 	}
+	if o.Warnf == nil {
+		o.Warnf = o.Logf
+	}
+	if o.CommitFailure == nil {
+		warnf := o.Warnf
+		o.CommitFailure = func(err error) { warnf("storage: commit log failure: %v", err) }
+	}
+	if o.DiskFailure == nil {
+		warnf := o.Warnf
+		o.DiskFailure = func(op, dir string, err error) { warnf("storage: %s failure in %s: %v", op, dir, err) }
+	}
 	if o.LargePartition == nil {
-		logf := o.Logf
+		warnf := o.Warnf
 		o.LargePartition = func(table mutation.TableID, key mutation.Key, size int64, sstable string) {
-			logf("storage: writing large partition %x of table %x (%d bytes) to %s", key.Bytes, table, size, sstable)
+			warnf("storage: writing large partition %x of table %x (%d bytes) to %s", key.Bytes, table, size, sstable)
 		}
 	}
 	return o

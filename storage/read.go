@@ -185,7 +185,8 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) { return t.ReadCounte
 
 // ReadCounted is Read that adds what the read went through to st, if not
 // nil. (st is not in Query so that a read keeps it on the caller's stack.)
-func (t *Table) ReadCounted(q Query, st *ReadStats) (*mutation.Partition, error) {
+func (t *Table) ReadCounted(q Query, st *ReadStats) (_ *mutation.Partition, err error) {
+	defer t.readFailed(&err)
 	s := t.acquire(true)
 	defer s.release()
 	var buf [8]partSource
@@ -211,6 +212,7 @@ func (t *Table) ReadCounted(q Query, st *ReadStats) (*mutation.Partition, error)
 // are valid only during the call. The partition's visible static row is
 // returned (a copy). q.Raw is not supported.
 func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation.Row, err error) {
+	defer t.readFailed(&err)
 	if q.Raw {
 		return nil, errors.New("storage: ReadFunc reads visible data only")
 	}

@@ -65,7 +65,8 @@ const (
 // Scan calls fn with each partition that has visible content (any content,
 // with Raw) in order, until fn returns false or the limit is reached. It
 // returns the position to resume from, nil when the scan reached the end.
-func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (*ScanPosition, error) {
+func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (_ *ScanPosition, err error) {
+	defer t.readFailed(&err)
 	s := t.acquire(true)
 	defer s.release()
 	from := q.From

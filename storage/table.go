@@ -157,7 +157,7 @@ func (f *sstFile) unref() {
 	f.r.Close()
 	if f.obsolete.Load() {
 		if err := f.t.e.fs.Remove(f.path); err != nil {
-			f.t.e.opts.Logf("storage: remove %s: %v", f.path, err)
+			f.t.e.opts.Warnf("storage: remove %s: %v", f.path, err)
 		}
 	}
 }
@@ -403,6 +403,7 @@ func (t *Table) flush() error {
 		ms := t.mu.imm[0]
 		t.mu.Unlock()
 		if err := t.flushMemtable(ms); err != nil {
+			t.diskFailure(OpFlush, err)
 			return err
 		}
 	}
