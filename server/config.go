@@ -158,6 +158,14 @@ type CommitLogConfig struct {
 	GroupWindow Duration `yaml:"group_window"`
 	// SegmentSize is the size of a commit log segment file.
 	SegmentSize ByteSize `yaml:"segment_size"`
+	// FailurePolicy is what the node does when a commit log write or
+	// fsync fails (a full disk, an I/O error), as Cassandra's
+	// commit_failure_policy (the flat name is accepted): stop (stop the
+	// CQL server and gossip, so that clients and coordinators go
+	// elsewhere and hint, and keep the process up for inspection), die
+	// (exit the process) or ignore (log and go on). Every failure is
+	// logged at ERROR; the commit log writes again by itself once it can.
+	FailurePolicy string `yaml:"failure_policy"`
 }
 
 // StorageConfig configures the storage engine.
@@ -170,6 +178,12 @@ type StorageConfig struct {
 	// CompactionThroughput limits compaction reads per second (0: no
 	// limit).
 	CompactionThroughput ByteSize `yaml:"compaction_throughput"`
+	// DiskFailurePolicy is what the node does when a flush, compaction,
+	// cleanup or read of SSTables fails with an I/O error, as Cassandra's
+	// disk_failure_policy (the flat name is accepted): stop, die or
+	// ignore, as commitlog.failure_policy. A corrupt SSTable is not a
+	// disk failure: it is set aside and reads of it fail.
+	DiskFailurePolicy string `yaml:"disk_failure_policy"`
 }
 
 // RepairConfig configures anti-entropy repair.
@@ -297,15 +311,17 @@ func DefaultConfig() Config {
 		CompactionLargePartitionWarningThreshold: 100 << 20,
 
 		CommitLog: CommitLogConfig{
-			Sync:        "periodic",
-			SyncPeriod:  Duration(10 * time.Second),
-			GroupWindow: Duration(2 * time.Millisecond),
-			SegmentSize: 32 << 20,
+			Sync:          "periodic",
+			SyncPeriod:    Duration(10 * time.Second),
+			GroupWindow:   Duration(2 * time.Millisecond),
+			SegmentSize:   32 << 20,
+			FailurePolicy: "stop",
 		},
 		Storage: StorageConfig{
 			MemtableFlushSize:    64 << 20,
 			BlockCacheSize:       256 << 20,
 			CompactionThroughput: 64 << 20,
+			DiskFailurePolicy:    "stop",
 		},
 		Native: NativeConfig{
 			MaxFrameSize:             16 << 20,
@@ -501,6 +517,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateSecurity(); err != nil {
+		return err
+	}
+	if err := c.validateFailurePolicies(); err != nil {
 		return err
 	}
 	switch c.CommitLog.Sync {

@@ -355,6 +355,9 @@ var flatAliases = map[string][2]string{
 
 	"native_transport_max_request_data_in_flight":        {"native_transport", "max_request_data_in_flight"},
 	"native_transport_max_concurrent_connections_per_ip": {"native_transport", "max_concurrent_connections_per_ip"},
+
+	"commit_failure_policy": {"commitlog", "failure_policy"},
+	"disk_failure_policy":   {"storage", "disk_failure_policy"},
 }
 
 // applyAliases moves aliased flat settings of a YAML document into their

@@ -43,6 +43,8 @@ type Node struct {
 	iln     net.Listener // internode
 	msrv    *messaging.Server
 	mserved chan error
+
+	fail *failureHandler // commit_failure_policy, disk_failure_policy
 }
 
 // Start opens the node's storage, loads its schema and starts serving CQL.
@@ -80,6 +82,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	var clp atomic.Pointer[clusterState]
 	names := new(tableNames) // for the guardrails' messages, once the schema is loaded
 	so := storageOptions(&cfg, log)
+	fh := newFailureHandler(&cfg, log)
+	fh.set(&so)
 	so.LargePartition = names.largePartition(log, so.LargePartitionWarningThreshold)
 	so.RepairHorizon = func(table mutation.TableID, token int64) (int64, bool) {
 		if c := clp.Load(); c != nil {
@@ -91,7 +95,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1)}
+	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1), fail: fh}
 	local := localnode.Replica{E: e, Guardrails: cfg.replicaGuardrails(log, names)}
 	n.cl = newClusterState(&n.cfg, log, hostID, e, local, hist)
 	fail := func(err error) (*Node, error) {
@@ -211,6 +215,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		"gossip_encrypted", len(mc.EncryptionKeys) > 0,
 		"gossip", m.Local().GossipAddr, "data_dir", cfg.DataDir, "commitlog_sync", cfg.CommitLog.Sync,
 		"host_id", n.cl.hostID, "datacenter", cfg.DataCenter, "rack", cfg.Rack, "nodes", len(m.Nodes()))
+	fh.attach(n) // a failure meanwhile stops the node now
 	return n, nil
 }
 
@@ -243,7 +248,9 @@ func (n *Node) Executor() *query.Executor { return n.exec }
 // (so the next start has no commit log to replay) and closes the storage.
 func (n *Node) Close() error {
 	err := n.cql.Close()
-	if serr := <-n.served; serr != nil && !errors.Is(serr, net.ErrClosed) && err == nil {
+	// ErrServerClosed: a failure policy closed the server before it
+	// served (see failure.go).
+	if serr := <-n.served; serr != nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, cql.ErrServerClosed) && err == nil {
 		err = serr
 	}
 	// Gossip stops first, so that peers see the node down and hint
@@ -286,6 +293,7 @@ func storageOptions(cfg *Config, log *slog.Logger) storage.Options {
 	}
 	o.LargePartitionWarningThreshold = int64(cfg.CompactionLargePartitionWarningThreshold)
 	o.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
+	o.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
 	return o
 }
 

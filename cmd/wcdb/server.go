@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"wcdb/server"
 )
@@ -116,6 +117,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	case <-ctx.Done():
 	case <-n.Done():
 		fmt.Fprintln(stdout, "wcdb: the node was decommissioned and left the cluster")
+	case <-n.Fatal():
+		return die(n, stderr)
 	}
 	fmt.Fprintln(stdout, "wcdb: stopping: draining clients, flushing memtables")
 	if err := n.Close(); err != nil {
@@ -123,4 +126,26 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// dieCloseTimeout bounds the clean close a node tries before its process
+// exits under a failure policy of die: flushing memtables may save writes
+// the commit log could not take, but a failing disk may also hang it.
+const dieCloseTimeout = 10 * time.Second
+
+// die ends a node whose commit_failure_policy or disk_failure_policy is
+// die: it tries to close it for a while, and returns the exit status 1.
+func die(n *server.Node, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "wcdb: %v; exiting\n", n.FatalError())
+	closed := make(chan error, 1)
+	go func() { closed <- n.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			fmt.Fprintln(stderr, "wcdb: closing the node:", err)
+		}
+	case <-time.After(dieCloseTimeout):
+		fmt.Fprintf(stderr, "wcdb: the node did not close within %v\n", dieCloseTimeout)
+	}
+	return 1
 }

@@ -1,0 +1,236 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"wcdb/storage"
+)
+
+// This file applies commit_failure_policy (commitlog.failure_policy) and
+// disk_failure_policy (storage.disk_failure_policy) to the failures the
+// storage engine reports, as Cassandra does:
+//
+//   - stop: log at ERROR, stop the CQL server (clients are disconnected and
+//     the port refuses connections) and gossip (memberlist shuts down
+//     without leaving, so the other nodes see this one DOWN, keep its
+//     tokens, and hint the writes meant for it), and keep the process up
+//     so that an operator can look at it (wcdb admin still answers on the
+//     internode port). A stopped node stays stopped until it is restarted.
+//   - die: log at ERROR, stop the transports as stop does, and ask the
+//     process to exit (Node.Fatal; the server package never exits itself).
+//   - ignore: log at ERROR and go on: the commit log writes again, and
+//     failed flushes are tried again, once the disk allows.
+//
+// Cassandra's best_effort and stop_paranoid (disk_failure_policy) and
+// stop_commit (commit_failure_policy) are refused by Validate: wcdb keeps
+// its data in one directory, so there is no other disk to go on with, and
+// corrupt SSTables are set aside rather than counted as disk failures.
+
+// The failure policies.
+const (
+	policyStop   = "stop"
+	policyDie    = "die"
+	policyIgnore = "ignore"
+)
+
+// failureLogInterval spaces the ERROR lines of repeated failures of one
+// kind (a full disk fails every write): the first is logged at once, the
+// next at most one per interval with a count of those left out.
+const failureLogInterval = 10 * time.Second
+
+// validateFailurePolicies checks commitlog.failure_policy and
+// storage.disk_failure_policy.
+func (c *Config) validateFailurePolicies() error {
+	check := func(setting, flat, policy string, others map[string]string) error {
+		switch policy {
+		case policyStop, policyDie, policyIgnore:
+			return nil
+		}
+		if why, ok := others[policy]; ok {
+			return fmt.Errorf("config: %s (%s): %s is not supported: %s; supported: stop, die, ignore", setting, flat, policy, why)
+		}
+		return fmt.Errorf("config: %s (%s): %q is not a policy; supported: stop, die, ignore", setting, flat, policy)
+	}
+	if err := check("commitlog.failure_policy", "commit_failure_policy", c.CommitLog.FailurePolicy, map[string]string{
+		"stop_commit": "a node whose commit log fails cannot take writes; stop stops it as a whole",
+	}); err != nil {
+		return err
+	}
+	return check("storage.disk_failure_policy", "disk_failure_policy", c.Storage.DiskFailurePolicy, map[string]string{
+		"best_effort":   "wcdb keeps its data in one directory, there is no other disk to go on with",
+		"stop_paranoid": "a corrupt SSTable is set aside (reads of it fail), not counted as a disk failure",
+	})
+}
+
+// failureHandler applies the policies. It exists before the node it stops
+// (the engine reports failures from its replay on), which attach gives it
+// once started; a stop asked before is carried out then.
+type failureHandler struct {
+	log          *slog.Logger
+	commitPolicy string
+	diskPolicy   string
+	// fatal is closed when a die policy fires; fatalErr says why.
+	fatal    chan struct{}
+	fatalErr error
+
+	mu struct {
+		sync.Mutex
+		node     *Node
+		stop     bool // a stop (or die) was asked for
+		stopped  bool // the transports are stopped
+		lastLog  map[string]time.Time
+		unlogged map[string]int
+		dieOnce  bool
+	}
+}
+
+func newFailureHandler(cfg *Config, log *slog.Logger) *failureHandler {
+	h := &failureHandler{log: log, commitPolicy: cfg.CommitLog.FailurePolicy, diskPolicy: cfg.Storage.DiskFailurePolicy,
+		fatal: make(chan struct{})}
+	h.mu.lastLog = map[string]time.Time{}
+	h.mu.unlogged = map[string]int{}
+	return h
+}
+
+// set makes the engine report its failures to h.
+func (h *failureHandler) set(o *storage.Options) {
+	o.CommitFailure = h.commitFailure
+	o.DiskFailure = h.diskFailure
+}
+
+// commitFailure is storage.Options.CommitFailure.
+func (h *failureHandler) commitFailure(err error) {
+	h.apply("commit_failure_policy", h.commitPolicy, "commit log write", failedPath(err, ""), err)
+}
+
+// diskFailure is storage.Options.DiskFailure.
+func (h *failureHandler) diskFailure(op, dir string, err error) {
+	h.apply("disk_failure_policy", h.diskPolicy, "SSTable "+op, failedPath(err, dir), err)
+}
+
+// failedPath is the file an error names, or def.
+func failedPath(err error, def string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path
+	}
+	return def
+}
+
+// apply logs a failure at ERROR and does what policy says. It returns at
+// once: the engine calls it from its own goroutines (the commit log's
+// waits for it).
+func (h *failureHandler) apply(setting, policy, what, path string, err error) {
+	h.mu.Lock()
+	now := time.Now()
+	key := setting + " " + what
+	logIt := now.Sub(h.mu.lastLog[key]) >= failureLogInterval
+	unlogged := h.mu.unlogged[key]
+	if logIt {
+		h.mu.lastLog[key] = now
+		h.mu.unlogged[key] = 0
+	} else {
+		h.mu.unlogged[key]++
+	}
+	first := !h.mu.stop && policy != policyIgnore
+	if policy != policyIgnore {
+		h.mu.stop = true
+	}
+	die := policy == policyDie && !h.mu.dieOnce
+	if die {
+		h.mu.dieOnce = true
+		h.fatalErr = fmt.Errorf("%s failed (%s: die): %s: %w", what, setting, path, err)
+	}
+	n := h.mu.node
+	h.mu.Unlock()
+
+	if logIt {
+		args := []any{"setting", setting, "policy", policy, "path", path, "err", err}
+		if unlogged > 0 {
+			args = append(args, "not_logged_since_last", unlogged)
+		}
+		h.log.Error(what+" failed", args...)
+	}
+	if first {
+		switch policy {
+		case policyStop:
+			h.log.Error("stopping the node's transports ("+setting+"=stop): the CQL server and gossip stop, the other nodes see this one down and hint its writes; the process stays up for inspection (wcdb admin answers); restart it once the disk is fixed",
+				"cause", what, "path", path)
+		case policyDie:
+			h.log.Error("stopping the node's transports and exiting ("+setting+"=die)", "cause", what, "path", path)
+		}
+		if n != nil {
+			go h.stopTransports(n)
+		}
+	}
+	if die {
+		close(h.fatal)
+	}
+}
+
+// attach gives h the started node, and stops it if a failure asked for it
+// meanwhile.
+func (h *failureHandler) attach(n *Node) {
+	h.mu.Lock()
+	h.mu.node = n
+	stop := h.mu.stop
+	h.mu.Unlock()
+	if stop {
+		h.stopTransports(n)
+	}
+}
+
+// stopped reports whether the node's transports were stopped.
+func (h *failureHandler) stopped() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.mu.stopped
+}
+
+// stopTransports stops the CQL server (clients are disconnected, the port
+// refuses connections) and gossip, without leaving the cluster: the other
+// nodes see this one DOWN, keep its tokens and hint its writes (a LEFT
+// node would lose its tokens). The internode service stays up, for wcdb
+// admin and the calls in flight.
+func (h *failureHandler) stopTransports(n *Node) {
+	h.mu.Lock()
+	if h.mu.stopped {
+		h.mu.Unlock()
+		return
+	}
+	h.mu.stopped = true
+	h.mu.Unlock()
+	if err := n.cql.Close(); err != nil {
+		h.log.Warn("stopping the CQL server", "err", err)
+	}
+	if m := n.cl.m.Load(); m != nil {
+		if err := m.Shutdown(); err != nil {
+			h.log.Warn("stopping gossip", "err", err)
+		}
+	}
+	h.log.Error("node stopped after a disk failure: CQL and gossip are down; restart the process once the disk is fixed")
+}
+
+// Fatal is closed when a failure policy of die fires: the process should
+// exit with a non-zero status (cmd/wcdb tries Close first, for a while).
+// FatalError tells why.
+func (n *Node) Fatal() <-chan struct{} { return n.fail.fatal }
+
+// FatalError is why Fatal was closed, nil before.
+func (n *Node) FatalError() error {
+	select {
+	case <-n.fail.fatal:
+		return n.fail.fatalErr
+	default:
+		return nil
+	}
+}
+
+// Stopped reports whether a failure policy of stop (or die) stopped the
+// node's transports.
+func (n *Node) Stopped() bool { return n.fail.stopped() }
