@@ -510,6 +510,13 @@ func (l *Log) openSegment(seg uint64) error {
 // first cuts the file back to its last whole write; a file whose header was
 // never written is removed instead. On error the file stays current, and
 // the next segment change tries again.
+//
+// After a failed fsync the file is synced again here, but Linux may have
+// dropped the pages it could not write (it marks them clean): the records
+// written since the last good fsync are then only in the memtables, safe
+// once flushed. A full disk fails the write, not the fsync, on ext4, xfs
+// and tmpfs (they reserve space at write time); NFS or a thin-provisioned
+// volume may fail the fsync instead.
 func (l *Log) closeSegment() error {
 	if l.w.f != nil {
 		name := l.path(l.w.seg)
