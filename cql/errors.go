@@ -132,7 +132,7 @@ func (w *writer) errorBody(err error, cl replication.Consistency) {
 		w.byte(boolByte(rt.DataPresent))
 	case errors.As(err, &wf):
 		w.int(int32(codeWriteFailure))
-		w.string(err.Error())
+		w.string(wf.Message())
 		w.consistency(wf.Consistency)
 		w.int(int32(wf.Received))
 		w.int(int32(wf.BlockFor))
@@ -144,7 +144,7 @@ func (w *writer) errorBody(err error, cl replication.Consistency) {
 		w.string(typ)
 	case errors.As(err, &rf):
 		w.int(int32(codeReadFailure))
-		w.string(err.Error())
+		w.string(rf.Message())
 		w.consistency(rf.Consistency)
 		w.int(int32(rf.Received))
 		w.int(int32(rf.BlockFor))

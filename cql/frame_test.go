@@ -195,15 +195,16 @@ func TestGoldenMessages(t *testing.T) {
 			w.errorBody(&replication.ReadTimeoutError{Consistency: replication.All, Received: 2, BlockFor: 3, DataPresent: true}, 0)
 		}, `00001200 0042 "Operation timed out - received only 2 responses (ALL, block for 3)"` +
 			` 0005 00000002 00000003 01`},
+		// The replica's error ("x") stays on the node: it may name files.
 		{"write failure", func(w *writer) {
 			w.errorBody(&replication.WriteFailureError{Consistency: replication.All, Received: 2, BlockFor: 3, Failures: 1,
 				WriteType: replication.WriteSimple, Err: errors.New("x")}, 0)
-		}, `00001500 004c "Operation failed - received 2 responses and 1 failures (ALL, block for 3): x"` +
+		}, `00001500 0049 "Operation failed - received 2 responses and 1 failures (ALL, block for 3)"` +
 			` 0005 00000002 00000003 00000001 0006 "SIMPLE"`},
 		{"read failure", func(w *writer) {
 			w.errorBody(&replication.ReadFailureError{Consistency: replication.Quorum, Received: 1, BlockFor: 2, Failures: 1,
 				DataPresent: false, Err: errors.New("x")}, 0)
-		}, `00001300 004f "Operation failed - received 1 responses and 1 failures (QUORUM, block for 2): x"` +
+		}, `00001300 004c "Operation failed - received 1 responses and 1 failures (QUORUM, block for 2)"` +
 			` 0004 00000001 00000002 00000001 00`},
 		{"already exists", func(w *writer) {
 			w.errorBody(&query.Error{Kind: query.KindAlreadyExists, Msg: "x", Keyspace: "ks", Table: "t"}, 0)

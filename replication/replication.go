@@ -208,9 +208,14 @@ type WriteFailureError struct {
 	Err error
 }
 
-func (e *WriteFailureError) Error() string {
-	return fmt.Sprintf("Operation failed - received %d responses and %d failures (%s, block for %d): %v",
-		e.Received, e.Failures, e.Consistency, e.BlockFor, e.Err)
+func (e *WriteFailureError) Error() string { return e.Message() + ": " + fmt.Sprint(e.Err) }
+
+// Message is what a client is told: Cassandra's words, without the
+// replica's error (which may name the node's files); Error adds it, for
+// the node's own logs.
+func (e *WriteFailureError) Message() string {
+	return fmt.Sprintf("Operation failed - received %d responses and %d failures (%s, block for %d)",
+		e.Received, e.Failures, e.Consistency, e.BlockFor)
 }
 
 func (e *WriteFailureError) Unwrap() error { return e.Err }
@@ -225,9 +230,12 @@ type ReadFailureError struct {
 	Err                error
 }
 
-func (e *ReadFailureError) Error() string {
-	return fmt.Sprintf("Operation failed - received %d responses and %d failures (%s, block for %d): %v",
-		e.Received, e.Failures, e.Consistency, e.BlockFor, e.Err)
+func (e *ReadFailureError) Error() string { return e.Message() + ": " + fmt.Sprint(e.Err) }
+
+// Message is what a client is told (WriteFailureError.Message).
+func (e *ReadFailureError) Message() string {
+	return fmt.Sprintf("Operation failed - received %d responses and %d failures (%s, block for %d)",
+		e.Received, e.Failures, e.Consistency, e.BlockFor)
 }
 
 func (e *ReadFailureError) Unwrap() error { return e.Err }
