@@ -350,12 +350,7 @@ func TestErrorInjectionRecovers(t *testing.T) {
 					t.Fatal("workload never ran without an injected error")
 				}
 				mem := vfs.NewMem()
-				efs := vfs.NewErrorFS(mem, vfs.WritesOnly(vfs.InjectorFunc(func(op vfs.Op) error {
-					if op.Index == i {
-						return syscall.ENOSPC
-					}
-					return nil
-				})))
+				efs := vfs.NewErrorFS(mem, vfs.WritesOnly(vfs.OnIndexErr(i, syscall.ENOSPC)))
 				var told errorLog
 				opts := Options{FS: efs, Dir: testDir, SegmentSize: 512, Sync: mode, GroupWindow: time.Nanosecond, OnError: told.onError}
 				acked, err := retryingWorkload(opts)

@@ -143,13 +143,19 @@ func TestBroadcastAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var rpc, listen net.IP
-	if err := s.Query("SELECT rpc_address, listen_address FROM system.local").Scan(&rpc, &listen); err != nil {
-		t.Fatal(err)
-	}
-	if rpc.String() != "127.0.0.1" || listen.String() != "127.0.0.1" {
+	if rpc, listen := localAddresses(t, s); rpc != "127.0.0.1" || listen != "127.0.0.1" {
 		t.Fatalf("system.local: rpc_address %s, listen_address %s; want 127.0.0.1", rpc, listen)
 	}
+}
+
+// localAddresses reads system.local's rpc_address and listen_address.
+func localAddresses(t *testing.T, s *gocql.Session) (rpc, listen string) {
+	t.Helper()
+	var r, l net.IP
+	if err := s.Query("SELECT rpc_address, listen_address FROM system.local").Scan(&r, &l); err != nil {
+		t.Fatal(err)
+	}
+	return r.String(), l.String()
 }
 
 // TestNodeNativeGuardrails checks that native_transport's guardrails reach

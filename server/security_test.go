@@ -209,11 +209,7 @@ func TestRPCAddressApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var rpc, listen net.IP
-	if err := s.Query("SELECT rpc_address, listen_address FROM system.local").Scan(&rpc, &listen); err != nil {
-		t.Fatal(err)
-	}
-	if rpc.String() != "127.0.0.6" || listen.String() != "127.0.0.5" {
+	if rpc, listen := localAddresses(t, s); rpc != "127.0.0.6" || listen != "127.0.0.5" {
 		t.Errorf("system.local: rpc_address %s, listen_address %s; want 127.0.0.6 and 127.0.0.5", rpc, listen)
 	}
 }

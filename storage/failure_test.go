@@ -330,12 +330,7 @@ func TestENOSPCEveryWrite(t *testing.T) {
 			t.Fatal("workload never ran without an injected error")
 		}
 		mem := vfs.NewMem()
-		efs := vfs.NewErrorFS(mem, vfs.WritesOnly(vfs.InjectorFunc(func(op vfs.Op) error {
-			if op.Index == i {
-				return syscall.ENOSPC
-			}
-			return nil
-		})))
+		efs := vfs.NewErrorFS(mem, vfs.WritesOnly(vfs.OnIndexErr(i, syscall.ENOSPC)))
 		var told failures
 		o := faultOptions(efs)
 		told.set(&o)

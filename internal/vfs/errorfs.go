@@ -113,6 +113,17 @@ func OnIndex(i int64) Injector {
 	})
 }
 
+// OnIndexErr is OnIndex failing with err (ENOSPC, say), which callers can
+// test for with errors.Is beside ErrInjected.
+func OnIndexErr(i int64, err error) Injector {
+	return InjectorFunc(func(op Op) error {
+		if op.Index == i {
+			return err
+		}
+		return nil
+	})
+}
+
 // WritesOnly returns an Injector that lets every non-mutating operation
 // through without consulting inj, and shows inj the mutating ones (see
 // OpKind.Mutating) with Index renumbered to count only those. So
