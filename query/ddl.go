@@ -20,6 +20,7 @@ import (
 
 	"wcdb/auth"
 	"wcdb/mutation"
+	"wcdb/query/access"
 	"wcdb/query/ast"
 	"wcdb/query/catalog"
 	"wcdb/query/qerr"
@@ -29,8 +30,8 @@ import (
 // prepareSchemaStatement analyzes a statement other than SELECT, INSERT,
 // UPDATE, DELETE and BATCH.
 func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executable, error) {
-	if pl := prepareAccessStatement(st); pl != nil {
-		return pl, nil
+	if access.IsStatement(st) {
+		return &accessPlan{st: st}, nil
 	}
 	pl, err := x.prepareSchemaPlan(s, st)
 	if err != nil {
@@ -51,7 +52,7 @@ func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executa
 		keyspace, _ = ddlKeyspace(s, st.Table)
 	}
 	g := &guardedPlan{inner: pl}
-	g.needs, g.created = schemaNeeds(keyspace, st)
+	g.needs, g.created = access.SchemaNeeds(keyspace, st)
 	switch st := st.(type) {
 	case *ast.DropKeyspaceStmt:
 		g.dropped = auth.KeyspaceResource(st.Name)

@@ -10,6 +10,7 @@ import (
 	"context"
 
 	"wcdb/mutation"
+	"wcdb/query/access"
 	"wcdb/query/catalog"
 	"wcdb/query/plan"
 	"wcdb/query/systables"
@@ -163,7 +164,7 @@ type Executor struct {
 	cfg     Config
 	catalog *catalog.Catalog
 	clk     clockState
-	acc     *access
+	acc     *access.Control
 }
 
 // Catalog returns the executor's schema.

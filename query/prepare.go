@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"wcdb/mutation"
+	"wcdb/query/access"
 	"wcdb/query/ast"
 	"wcdb/query/parser"
 	"wcdb/query/qerr"
@@ -107,7 +108,7 @@ type analyzed struct {
 	keyspace  string
 	version   [16]byte
 	run       runner
-	needs     []need // the permissions it needs
+	needs     []access.Need // the permissions it needs
 }
 
 // runner executes an analyzed statement with its values in marker order.
@@ -214,7 +215,7 @@ func (x *Executor) analyze(keyspace string, st ast.Statement) (*analyzed, error)
 		return nil, err
 	}
 	a.version = version
-	a.needs = statementNeeds(keyspace, st)
+	a.needs = access.StatementNeeds(keyspace, st)
 	return a, nil
 }
 

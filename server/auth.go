@@ -51,7 +51,7 @@ func (a *authenticator) Authenticate(ctx context.Context, host, user, password s
 // read yet (its replica down), it tries again in the background every
 // setupRolesRetry until it can or the node stops.
 func (c *clusterState) setupRoles(ctx context.Context) error {
-	supers, err := c.cfg.superusers()
+	supers, err := c.cfg.Superusers()
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"wcdb/server/config"
 
 	"wcdb/cluster"
 	"wcdb/cql"
@@ -305,7 +306,7 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 	mc.RingDelay = time.Duration(c.cfg.RingDelay)
 	mc.CQLAddress = net.JoinHostPort(c.cfg.AdvertisedRPC(), strconv.Itoa(cqlPort))
 	mc.InternodeAddress = net.JoinHostPort(c.cfg.Advertised(), strconv.Itoa(internodePort))
-	keys, err := c.cfg.gossipKeys()
+	keys, err := c.cfg.GossipKeys()
 	if err != nil {
 		return mc, err
 	}
@@ -314,7 +315,7 @@ func (c *clusterState) membershipConfig(cqlPort, internodePort int, schemaVersio
 	mc.SchemaVersion = schemaVersion
 	mc.Logger = c.log
 	for _, s := range c.cfg.Seeds {
-		addr, err := seedAddress(s, c.cfg.GossipPort)
+		addr, err := config.SeedAddress(s, c.cfg.GossipPort)
 		if err != nil {
 			return mc, fmt.Errorf("config: seeds: %w", err)
 		}

@@ -153,14 +153,14 @@ func TestNativeLimits(t *testing.T) {
 	const gib = 1 << 30
 	def := DefaultConfig()
 	c := cql.DefaultConfig()
-	def.Native.applyTo(&c, 2*gib)
+	applyNative(&def.Native, &c, 2*gib)
 	if c.PreparedCacheBytes != 8<<20 || c.MaxRequestDataInFlight != 2*gib/10 {
 		t.Errorf("budget 2GiB: prepared cache %d, in flight %d; want 8MiB and a tenth (%d)", c.PreparedCacheBytes, c.MaxRequestDataInFlight, 2*gib/10)
 	}
 	if c.MaxConnectionsPerIP != -1 || c.IdleUnauthenticatedTimeout != 10*time.Second || c.MaxConnections != 1024 {
 		t.Errorf("defaults: %+v", c)
 	}
-	def.Native.applyTo(&c, 64<<20)
+	applyNative(&def.Native, &c, 64<<20)
 	if c.PreparedCacheBytes != 1<<20 || c.MaxRequestDataInFlight != int64(def.Native.MaxFrameSize) {
 		t.Errorf("budget 64MiB: prepared cache %d, in flight %d; want the floors 1MiB and a frame", c.PreparedCacheBytes, c.MaxRequestDataInFlight)
 	}
@@ -178,7 +178,7 @@ func TestNativeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Native.applyTo(&c, 2*gib)
+	applyNative(&cfg.Native, &c, 2*gib)
 	if c.MaxConnectionsPerIP != 10 || c.IdleUnauthenticatedTimeout != 3*time.Second ||
 		c.MaxRequestDataInFlight != 64<<20 || c.PreparedCacheBytes != 2<<20 {
 		t.Errorf("as set: %+v", c)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"wcdb/server/config"
 	"wcdb/storage"
 )
 
@@ -31,41 +32,10 @@ import (
 // its data in one directory, so there is no other disk to go on with, and
 // corrupt SSTables are set aside rather than counted as disk failures.
 
-// The failure policies.
-const (
-	policyStop   = "stop"
-	policyDie    = "die"
-	policyIgnore = "ignore"
-)
-
 // failureLogInterval spaces the ERROR lines of repeated failures of one
 // kind (a full disk fails every write): the first is logged at once, the
 // next at most one per interval with a count of those left out.
 const failureLogInterval = 10 * time.Second
-
-// validateFailurePolicies checks commitlog.failure_policy and
-// storage.disk_failure_policy.
-func (c *Config) validateFailurePolicies() error {
-	check := func(setting, flat, policy string, others map[string]string) error {
-		switch policy {
-		case policyStop, policyDie, policyIgnore:
-			return nil
-		}
-		if why, ok := others[policy]; ok {
-			return fmt.Errorf("config: %s (%s): %s is not supported: %s; supported: stop, die, ignore", setting, flat, policy, why)
-		}
-		return fmt.Errorf("config: %s (%s): %q is not a policy; supported: stop, die, ignore", setting, flat, policy)
-	}
-	if err := check("commitlog.failure_policy", "commit_failure_policy", c.CommitLog.FailurePolicy, map[string]string{
-		"stop_commit": "a node whose commit log fails cannot take writes; stop stops it as a whole",
-	}); err != nil {
-		return err
-	}
-	return check("storage.disk_failure_policy", "disk_failure_policy", c.Storage.DiskFailurePolicy, map[string]string{
-		"best_effort":   "wcdb keeps its data in one directory, there is no other disk to go on with",
-		"stop_paranoid": "a corrupt SSTable is set aside (reads of it fail), not counted as a disk failure",
-	})
-}
 
 // failureHandler applies the policies. It exists before the node it stops
 // (the engine reports failures from its replay on), which attach gives it
@@ -137,11 +107,11 @@ func (h *failureHandler) apply(setting, policy, what, path string, err error) {
 	} else {
 		h.mu.unlogged[key]++
 	}
-	first := !h.mu.stop && policy != policyIgnore
-	if policy != policyIgnore {
+	first := !h.mu.stop && policy != config.PolicyIgnore
+	if policy != config.PolicyIgnore {
 		h.mu.stop = true
 	}
-	die := policy == policyDie && !h.mu.dieOnce
+	die := policy == config.PolicyDie && !h.mu.dieOnce
 	if die {
 		h.mu.dieOnce = true
 		h.fatalErr = fmt.Errorf("%s failed (%s: die): %s: %w", what, setting, path, err)
@@ -158,10 +128,10 @@ func (h *failureHandler) apply(setting, policy, what, path string, err error) {
 	}
 	if first {
 		switch policy {
-		case policyStop:
+		case config.PolicyStop:
 			h.log.Error("stopping the node's transports ("+setting+"=stop): the CQL server and gossip stop, the other nodes see this one down and hint its writes; the process stays up for inspection (wcdb admin answers); restart it once the disk is fixed",
 				"cause", what, "path", path)
-		case policyDie:
+		case config.PolicyDie:
 			h.log.Error("stopping the node's transports and exiting ("+setting+"=die)", "cause", what, "path", path)
 		}
 		if n != nil {

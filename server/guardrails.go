@@ -30,34 +30,8 @@ import (
 	"wcdb/schema"
 )
 
-// validateGuardrails checks the guardrail settings: none negative, no
-// warn threshold above its fail threshold (when both are on).
-func (c *Config) validateGuardrails() error {
-	for _, g := range []struct {
-		warn, fail         string
-		warnValue, failVal int64
-	}{
-		{"batch_size_warn_threshold", "batch_size_fail_threshold", int64(c.BatchSizeWarnThreshold), int64(c.BatchSizeFailThreshold)},
-		{"tombstone_warn_threshold", "tombstone_failure_threshold", int64(c.TombstoneWarnThreshold), int64(c.TombstoneFailureThreshold)},
-		{"collection_size_warn_threshold", "collection_size_fail_threshold", int64(c.CollectionSizeWarnThreshold), int64(c.CollectionSizeFailThreshold)},
-	} {
-		switch {
-		case g.warnValue < 0:
-			return fmt.Errorf("config: %s: must not be negative (0 turns it off)", g.warn)
-		case g.failVal < 0:
-			return fmt.Errorf("config: %s: must not be negative (0 turns it off)", g.fail)
-		case g.warnValue > 0 && g.failVal > 0 && g.warnValue > g.failVal:
-			return fmt.Errorf("config: %s: %d is above %s (%d)", g.warn, g.warnValue, g.fail, g.failVal)
-		}
-	}
-	if c.CompactionLargePartitionWarningThreshold < 0 {
-		return fmt.Errorf("config: compaction_large_partition_warning_threshold: must not be negative (0 turns it off)")
-	}
-	return nil
-}
-
 // queryGuardrails returns the executor's guardrails.
-func (c *Config) queryGuardrails(log *slog.Logger) query.Guardrails {
+func queryGuardrails(c *Config, log *slog.Logger) query.Guardrails {
 	return query.Guardrails{
 		BatchSizeWarnThreshold:      int64(c.BatchSizeWarnThreshold),
 		BatchSizeFailThreshold:      int64(c.BatchSizeFailThreshold),
@@ -68,7 +42,7 @@ func (c *Config) queryGuardrails(log *slog.Logger) query.Guardrails {
 }
 
 // replicaGuardrails returns the local replica's guardrails.
-func (c *Config) replicaGuardrails(log *slog.Logger, names *tableNames) *localnode.Guardrails {
+func replicaGuardrails(c *Config, log *slog.Logger, names *tableNames) *localnode.Guardrails {
 	return &localnode.Guardrails{
 		TombstoneWarnThreshold:    c.TombstoneWarnThreshold,
 		TombstoneFailureThreshold: c.TombstoneFailureThreshold,

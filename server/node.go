@@ -96,7 +96,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1), fail: fh}
-	local := localnode.Replica{E: e, Guardrails: cfg.replicaGuardrails(log, names)}
+	local := localnode.Replica{E: e, Guardrails: replicaGuardrails(&cfg, log, names)}
 	n.cl = newClusterState(&n.cfg, log, hostID, e, local, hist)
 	fail := func(err error) (*Node, error) {
 		if n.cql != nil {
@@ -117,11 +117,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	// The ports are bound first, so that system.local and gossip tell the
 	// ports actually served (port 0 picks a free one).
-	clientTLS, err := cfg.ClientEncryption.clientTLS(vfs.Default)
+	clientTLS, err := cfg.ClientEncryption.ClientTLS(vfs.Default)
 	if err != nil {
 		return fail(fmt.Errorf("server: %w", err))
 	}
-	internodeTLS, peerTLS, err := cfg.ServerEncryption.internodeTLSConfig(vfs.Default)
+	internodeTLS, peerTLS, err := cfg.ServerEncryption.InternodeTLSConfig(vfs.Default)
 	if err != nil {
 		return fail(fmt.Errorf("server: %w", err))
 	}
@@ -161,7 +161,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		Backend:       clusterBackend{localnode.Backend{E: e}, n.cl},
 		Topology:      clusterTopology{n.cl},
 		SchemaChanged: n.cl.schemaChanged,
-		Guardrails:    cfg.queryGuardrails(log),
+		Guardrails:    queryGuardrails(&cfg, log),
 		Access: &query.AccessConfig{Authorize: cfg.Auth.Authorizer == "CassandraAuthorizer",
 			Validity: time.Duration(cfg.Auth.RolesValidity), UpdateInterval: time.Duration(cfg.Auth.RolesUpdateInterval)},
 	})
@@ -195,7 +195,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	ccfg := cql.DefaultConfig()
 	ccfg.ListenAddress = net.JoinHostPort(cfg.CQLListen(), strconv.Itoa(cfg.CQLPort))
 	ccfg.TLS, ccfg.TLSOptional = clientTLS, cfg.ClientEncryption.Optional
-	cfg.Native.applyTo(&ccfg, budget)
+	applyNative(&cfg.Native, &ccfg, budget)
 	ccfg.Logger = log
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
 		ccfg.Authenticator = newAuthenticator(n.exec)
@@ -313,11 +313,11 @@ func defaultMemoryLimit(cfg *Config, ram int64) int64 {
 	return max(heap, floor)
 }
 
-// applyTo sets the protocol server's limits from native_transport. The
+// applyNative sets the protocol server's limits from native_transport. The
 // settings left 0 take their shares of the memory budget, as Cassandra's
 // take theirs of the heap: prepared statements 1/256 (at least 1 MiB),
 // requests in flight 1/10 (at least a frame).
-func (nc *NativeConfig) applyTo(c *cql.Config, budget int64) {
+func applyNative(nc *NativeConfig, c *cql.Config, budget int64) {
 	c.MaxFrameSize = int(nc.MaxFrameSize)
 	c.MaxConnections = nc.MaxConnections
 	c.MaxInFlight = nc.MaxRequestsPerConnection
@@ -352,4 +352,15 @@ func totalMemory() int64 {
 		}
 	}
 	return 0
+}
+
+// tlsMode names a port's TLS for the start-up log.
+func tlsMode(on, optional bool) string {
+	switch {
+	case on && optional:
+		return "optional"
+	case on:
+		return "required"
+	}
+	return "off"
 }

@@ -1,7 +1,8 @@
-// Package server wires one wcdb node: configuration, the storage engine,
-// the coordinator, the query executor and the native-protocol server, and
-// their lifecycle.
-package server
+// Package config is a wcdb node's configuration: the settings with their
+// defaults (DefaultConfig), the YAML file that sets them (LoadConfig, with
+// cassandra.yaml's flat names as aliases), and their checks (Validate).
+// Package server applies them.
+package config
 
 import (
 	"errors"
@@ -512,7 +513,7 @@ func (c *Config) Validate() error {
 		return err
 	}
 	for _, s := range c.Seeds {
-		if _, err := seedAddress(s, c.GossipPort); err != nil {
+		if _, err := SeedAddress(s, c.GossipPort); err != nil {
 			return bad("seeds", "%v", err)
 		}
 	}
@@ -673,9 +674,9 @@ func SplitList(s string) []string {
 	return out
 }
 
-// seedAddress returns a seed as host:port, the port defaulting to the
+// SeedAddress returns a seed as host:port, the port defaulting to the
 // gossip port (or 7946 when that is 0: a seed's port cannot be "any").
-func seedAddress(seed string, gossipPort int) (string, error) {
+func SeedAddress(seed string, gossipPort int) (string, error) {
 	if gossipPort == 0 {
 		gossipPort = 7946
 	}

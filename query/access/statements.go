@@ -1,4 +1,4 @@
-package query
+package access
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"wcdb/auth"
 	"wcdb/query/ast"
+	"wcdb/query/plan"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
@@ -15,32 +16,43 @@ import (
 // Cassandra's rules and messages (CreateRoleStatement ... ListPermissions-
 // Statement).
 
-// prepareAccessStatement returns the plan of an access-control statement,
-// or nil if st is not one.
-func prepareAccessStatement(st ast.Statement) executable {
+// IsStatement reports whether st is an access-control statement, which
+// Execute runs.
+func IsStatement(st ast.Statement) bool {
+	switch st.(type) {
+	case *ast.CreateRoleStmt, *ast.AlterRoleStmt, *ast.DropRoleStmt, *ast.GrantRoleStmt, *ast.ListRolesStmt,
+		*ast.GrantPermStmt, *ast.ListPermsStmt:
+		return true
+	}
+	return false
+}
+
+// Execute runs an access-control statement for a: nil rows for the
+// statements without a result.
+func (c *Control) Execute(ctx context.Context, a Actor, st ast.Statement) (*Rows, error) {
 	switch st := st.(type) {
 	case *ast.CreateRoleStmt:
-		return &createRolePlan{st}
+		return c.createRole(ctx, &a, st)
 	case *ast.AlterRoleStmt:
-		return &alterRolePlan{st}
+		return c.alterRole(ctx, &a, st)
 	case *ast.DropRoleStmt:
-		return &dropRolePlan{st}
+		return c.dropRole(ctx, &a, st)
 	case *ast.GrantRoleStmt:
-		return &grantRolePlan{st}
+		return c.grantRole(ctx, &a, st)
 	case *ast.ListRolesStmt:
-		return &listRolesPlan{st}
+		return c.listRoles(ctx, &a, st)
 	case *ast.GrantPermStmt:
-		return &grantPermPlan{st}
+		return c.grantPerm(ctx, &a, st)
 	case *ast.ListPermsStmt:
-		return &listPermsPlan{st}
+		return c.listPerms(ctx, &a, st)
 	}
-	return nil
+	return nil, qerr.Invalidf("access: %T is not an access-control statement", st)
 }
 
 // require checks that the session may do p on r (any session may when
 // there is no login or no authorizer).
-func (x *Executor) require(s *Session, snap *auth.Snapshot, r auth.Resource, p auth.Permission) error {
-	if s == nil || s.User == "" || !x.acc.cfg.Authorize || snap.Authorized(s.User, r, p) {
+func (c *Control) require(s *Actor, snap *auth.Snapshot, r auth.Resource, p auth.Permission) error {
+	if s == nil || s.User == "" || !c.cfg.Authorize || snap.Authorized(s.User, r, p) {
 		return nil
 	}
 	return qerr.Unauthorizedf("User %s has no %s permission on %s or any of its parents", s.User, p, r.Display())
@@ -48,7 +60,7 @@ func (x *Executor) require(s *Session, snap *auth.Snapshot, r auth.Resource, p a
 
 // isSuper reports whether the session acts as a superuser (or has no
 // login at all).
-func isSuper(s *Session, snap *auth.Snapshot) bool {
+func isSuper(s *Actor, snap *auth.Snapshot) bool {
 	return s == nil || s.User == "" || snap.IsSuper(s.User)
 }
 
@@ -60,15 +72,12 @@ func roleExists(snap *auth.Snapshot, name string) error {
 	return nil
 }
 
-type createRolePlan struct{ st *ast.CreateRoleStmt }
-
-func (p *createRolePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
-	st := p.st
-	snap, err := x.snapshot(ctx)
+func (c *Control) createRole(ctx context.Context, s *Actor, st *ast.CreateRoleStmt) (*Rows, error) {
+	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := x.require(s, snap, auth.AllRoles, auth.Create); err != nil {
+	if err := c.require(s, snap, auth.AllRoles, auth.Create); err != nil {
 		return nil, err
 	}
 	o := st.Options
@@ -77,7 +86,7 @@ func (p *createRolePlan) execute(ctx context.Context, x *Executor, s *Session, o
 	}
 	if _, ok := snap.Role(st.Name); ok {
 		if st.IfNotExists {
-			return &Result{Kind: ResultVoid}, nil
+			return nil, nil
 		}
 		return nil, qerr.Invalidf("%s already exists", st.Name)
 	}
@@ -97,32 +106,29 @@ func (p *createRolePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		hash = h
 	}
 	super := o.Superuser != nil && *o.Superuser
-	if err := x.internal(ctx, `INSERT INTO system_auth.roles (role, is_superuser, can_login, salted_hash)
+	if err := c.host.Internal(ctx, `INSERT INTO system_auth.roles (role, is_superuser, can_login, salted_hash)
 		VALUES (?, ?, ?, ?)`, st.Name, super, login, hash); err != nil {
 		return nil, err
 	}
-	x.acc.cache.Invalidate()
+	c.cache.Invalidate()
 	// The creator may alter, drop and grant the role it made.
-	if s != nil && s.User != "" && x.acc.cfg.Authorize {
+	if s != nil && s.User != "" && c.cfg.Authorize {
 		r := auth.RoleResource(st.Name)
-		if err := x.grant(ctx, s.User, r, r.Applicable()); err != nil {
+		if err := c.grant(ctx, s.User, r, r.Applicable()); err != nil {
 			return nil, err
 		}
 	}
-	return &Result{Kind: ResultVoid}, nil
+	return nil, nil
 }
 
-type alterRolePlan struct{ st *ast.AlterRoleStmt }
-
-func (p *alterRolePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
-	st := p.st
-	snap, err := x.snapshot(ctx)
+func (c *Control) alterRole(ctx context.Context, s *Actor, st *ast.AlterRoleStmt) (*Rows, error) {
+	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if _, ok := snap.Role(st.Name); !ok {
 		if st.IfExists {
-			return &Result{Kind: ResultVoid}, nil
+			return nil, nil
 		}
 		return nil, qerr.Invalidf("%s doesn't exist", st.Name)
 	}
@@ -139,45 +145,42 @@ func (p *alterRolePlan) execute(ctx context.Context, x *Executor, s *Session, op
 	// A role may change its own password; anything else needs ALTER.
 	own := s != nil && s.User == st.Name && o.Superuser == nil && o.Login == nil
 	if !own {
-		if err := x.require(s, snap, auth.RoleResource(st.Name), auth.Alter); err != nil {
+		if err := c.require(s, snap, auth.RoleResource(st.Name), auth.Alter); err != nil {
 			return nil, err
 		}
 	}
 	if o.Password == nil && o.Login == nil && o.Superuser == nil {
-		return &Result{Kind: ResultVoid}, nil
+		return nil, nil
 	}
 	if o.Password != nil {
 		h, err := auth.HashPassword(*o.Password)
 		if err != nil {
 			return nil, qerr.Invalidf("Invalid password: %v", err)
 		}
-		if err := x.internal(ctx, `UPDATE system_auth.roles SET salted_hash = ? WHERE role = ?`, h, st.Name); err != nil {
+		if err := c.host.Internal(ctx, `UPDATE system_auth.roles SET salted_hash = ? WHERE role = ?`, h, st.Name); err != nil {
 			return nil, err
 		}
 	}
 	if o.Login != nil {
-		if err := x.internal(ctx, `UPDATE system_auth.roles SET can_login = ? WHERE role = ?`, *o.Login, st.Name); err != nil {
+		if err := c.host.Internal(ctx, `UPDATE system_auth.roles SET can_login = ? WHERE role = ?`, *o.Login, st.Name); err != nil {
 			return nil, err
 		}
 	}
 	if o.Superuser != nil {
-		if err := x.internal(ctx, `UPDATE system_auth.roles SET is_superuser = ? WHERE role = ?`, *o.Superuser, st.Name); err != nil {
+		if err := c.host.Internal(ctx, `UPDATE system_auth.roles SET is_superuser = ? WHERE role = ?`, *o.Superuser, st.Name); err != nil {
 			return nil, err
 		}
 	}
-	x.acc.cache.Invalidate()
-	return &Result{Kind: ResultVoid}, nil
+	c.cache.Invalidate()
+	return nil, nil
 }
 
-type dropRolePlan struct{ st *ast.DropRoleStmt }
-
-func (p *dropRolePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
-	st := p.st
-	snap, err := x.snapshot(ctx)
+func (c *Control) dropRole(ctx context.Context, s *Actor, st *ast.DropRoleStmt) (*Rows, error) {
+	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := x.require(s, snap, auth.RoleResource(st.Name), auth.Drop); err != nil {
+	if err := c.require(s, snap, auth.RoleResource(st.Name), auth.Drop); err != nil {
 		return nil, err
 	}
 	if s != nil && s.User == st.Name {
@@ -186,7 +189,7 @@ func (p *dropRolePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 	r, ok := snap.Role(st.Name)
 	if !ok {
 		if st.IfExists {
-			return &Result{Kind: ResultVoid}, nil
+			return nil, nil
 		}
 		return nil, qerr.Invalidf("%s doesn't exist", st.Name)
 	}
@@ -196,7 +199,7 @@ func (p *dropRolePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 	// The roles it was granted to lose it; its memberships and grants go.
 	for _, other := range snap.Roles() {
 		if slices.Contains(other.MemberOf, st.Name) {
-			if err := x.internal(ctx, `UPDATE system_auth.roles SET member_of = member_of - ? WHERE role = ?`,
+			if err := c.host.Internal(ctx, `UPDATE system_auth.roles SET member_of = member_of - ? WHERE role = ?`,
 				[]any{st.Name}, other.Name); err != nil {
 				return nil, err
 			}
@@ -207,31 +210,28 @@ func (p *dropRolePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 		`DELETE FROM system_auth.role_permissions WHERE role = ?`,
 		`DELETE FROM system_auth.roles WHERE role = ?`,
 	} {
-		if err := x.internal(ctx, q, st.Name); err != nil {
+		if err := c.host.Internal(ctx, q, st.Name); err != nil {
 			return nil, err
 		}
 	}
 	for _, m := range r.MemberOf {
-		if err := x.internal(ctx, `DELETE FROM system_auth.role_members WHERE role = ? AND member = ?`, m, st.Name); err != nil {
+		if err := c.host.Internal(ctx, `DELETE FROM system_auth.role_members WHERE role = ? AND member = ?`, m, st.Name); err != nil {
 			return nil, err
 		}
 	}
-	if err := x.revokeAllOn(ctx, auth.RoleResource(st.Name)); err != nil {
+	if err := c.RevokeAllOn(ctx, auth.RoleResource(st.Name)); err != nil {
 		return nil, err
 	}
-	x.acc.cache.Invalidate()
-	return &Result{Kind: ResultVoid}, nil
+	c.cache.Invalidate()
+	return nil, nil
 }
 
-type grantRolePlan struct{ st *ast.GrantRoleStmt }
-
-func (p *grantRolePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
-	st := p.st
-	snap, err := x.snapshot(ctx)
+func (c *Control) grantRole(ctx context.Context, s *Actor, st *ast.GrantRoleStmt) (*Rows, error) {
+	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := x.require(s, snap, auth.RoleResource(st.Role), auth.Authorize); err != nil {
+	if err := c.require(s, snap, auth.RoleResource(st.Role), auth.Authorize); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{st.Role, st.Grantee} {
@@ -244,16 +244,16 @@ func (p *grantRolePlan) execute(ctx context.Context, x *Executor, s *Session, op
 		if !slices.Contains(grantee.MemberOf, st.Role) {
 			return nil, qerr.Invalidf("%s is not a member of %s", st.Grantee, st.Role)
 		}
-		if err := x.internal(ctx, `UPDATE system_auth.roles SET member_of = member_of - ? WHERE role = ?`,
+		if err := c.host.Internal(ctx, `UPDATE system_auth.roles SET member_of = member_of - ? WHERE role = ?`,
 			[]any{st.Role}, st.Grantee); err != nil {
 			return nil, err
 		}
-		if err := x.internal(ctx, `DELETE FROM system_auth.role_members WHERE role = ? AND member = ?`,
+		if err := c.host.Internal(ctx, `DELETE FROM system_auth.role_members WHERE role = ? AND member = ?`,
 			st.Role, st.Grantee); err != nil {
 			return nil, err
 		}
-		x.acc.cache.Invalidate()
-		return &Result{Kind: ResultVoid}, nil
+		c.cache.Invalidate()
+		return nil, nil
 	}
 	if slices.Contains(grantee.MemberOf, st.Role) {
 		return nil, qerr.Invalidf("%s is a member of %s", st.Grantee, st.Role)
@@ -261,23 +261,23 @@ func (p *grantRolePlan) execute(ctx context.Context, x *Executor, s *Session, op
 	if slices.Contains(snap.Effective(st.Role), st.Grantee) {
 		return nil, qerr.Invalidf("%s is a member of %s", st.Role, st.Grantee)
 	}
-	if err := x.internal(ctx, `UPDATE system_auth.roles SET member_of = member_of + ? WHERE role = ?`,
+	if err := c.host.Internal(ctx, `UPDATE system_auth.roles SET member_of = member_of + ? WHERE role = ?`,
 		[]any{st.Role}, st.Grantee); err != nil {
 		return nil, err
 	}
-	if err := x.internal(ctx, `INSERT INTO system_auth.role_members (role, member) VALUES (?, ?)`,
+	if err := c.host.Internal(ctx, `INSERT INTO system_auth.role_members (role, member) VALUES (?, ?)`,
 		st.Role, st.Grantee); err != nil {
 		return nil, err
 	}
-	x.acc.cache.Invalidate()
-	return &Result{Kind: ResultVoid}, nil
+	c.cache.Invalidate()
+	return nil, nil
 }
 
 // accessColumns are the result columns of a LIST statement.
-func accessColumns(table string, cols ...any) []ColumnSpec {
-	out := make([]ColumnSpec, 0, len(cols)/2)
+func accessColumns(table string, cols ...any) []plan.ColumnSpec {
+	out := make([]plan.ColumnSpec, 0, len(cols)/2)
 	for i := 0; i < len(cols); i += 2 {
-		out = append(out, ColumnSpec{Keyspace: "system_auth", Table: table, Name: cols[i].(string), Type: cols[i+1].(schema.Type)})
+		out = append(out, plan.ColumnSpec{Keyspace: "system_auth", Table: table, Name: cols[i].(string), Type: cols[i+1].(schema.Type)})
 	}
 	return out
 }
@@ -293,7 +293,7 @@ var (
 )
 
 // addRow appends a row of Go values encoded as the columns say.
-func addRow(res *Result, vals ...any) error {
+func addRow(res *Rows, vals ...any) error {
 	row := make([][]byte, len(vals))
 	for i, v := range vals {
 		b, err := schema.Encode(res.Columns[i].Type, v)
@@ -306,16 +306,13 @@ func addRow(res *Result, vals ...any) error {
 	return nil
 }
 
-type listRolesPlan struct{ st *ast.ListRolesStmt }
-
-func (p *listRolesPlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
-	st := p.st
-	snap, err := x.snapshot(ctx)
+func (c *Control) listRoles(ctx context.Context, s *Actor, st *ast.ListRolesStmt) (*Rows, error) {
+	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if st.Users {
-		res := &Result{Kind: ResultRows, Columns: usersColumns}
+		res := &Rows{Columns: usersColumns}
 		for _, r := range snap.Roles() {
 			if r.Login {
 				if err := addRow(res, r.Name, snap.IsSuper(r.Name)); err != nil {
@@ -326,7 +323,7 @@ func (p *listRolesPlan) execute(ctx context.Context, x *Executor, s *Session, op
 		return res, nil
 	}
 	// Without DESCRIBE on ALL ROLES a role lists only the roles it has.
-	mayDescribe := s == nil || s.User == "" || !x.acc.cfg.Authorize || snap.Authorized(s.User, auth.AllRoles, auth.Describe)
+	mayDescribe := s == nil || s.User == "" || !c.cfg.Authorize || snap.Authorized(s.User, auth.AllRoles, auth.Describe)
 	var names []string
 	switch {
 	case st.Of != "":
@@ -350,7 +347,7 @@ func (p *listRolesPlan) execute(ctx context.Context, x *Executor, s *Session, op
 		names = snap.Effective(s.User)
 	}
 	slices.Sort(names)
-	res := &Result{Kind: ResultRows, Columns: rolesColumns}
+	res := &Rows{Columns: rolesColumns}
 	for _, n := range slices.Compact(names) {
 		r, ok := snap.Role(n)
 		if !ok {
@@ -364,12 +361,12 @@ func (p *listRolesPlan) execute(ctx context.Context, x *Executor, s *Session, op
 }
 
 // resourceOf converts a statement's resource, checking that it exists.
-func (x *Executor) resourceOf(s *Session, r ast.Resource, snap *auth.Snapshot) (auth.Resource, error) {
+func (c *Control) resourceOf(s *Actor, r ast.Resource, snap *auth.Snapshot) (auth.Resource, error) {
 	switch r.Kind {
 	case ast.AllKeyspaces:
 		return auth.AllKeyspaces, nil
 	case ast.KeyspaceResource:
-		if x.catalog.Keyspace(r.Table.Keyspace) == nil {
+		if c.host.Catalog().Keyspace(r.Table.Keyspace) == nil {
 			return "", qerr.Invalidf("Resource <keyspace %s> doesn't exist", r.Table.Keyspace)
 		}
 		return auth.KeyspaceResource(r.Table.Keyspace), nil
@@ -381,7 +378,7 @@ func (x *Executor) resourceOf(s *Session, r ast.Resource, snap *auth.Snapshot) (
 		if ks == "" {
 			return "", qerr.Invalidf("No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename")
 		}
-		if x.catalog.Table(ks, r.Table.Name) == nil {
+		if c.host.Catalog().Table(ks, r.Table.Name) == nil {
 			return "", qerr.Invalidf("Resource <table %s.%s> doesn't exist", ks, r.Table.Name)
 		}
 		return auth.TableResource(ks, r.Table.Name), nil
@@ -422,22 +419,19 @@ func resourceType(r auth.Resource) string {
 	return "RoleResource"
 }
 
-type grantPermPlan struct{ st *ast.GrantPermStmt }
-
-func (p *grantPermPlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
-	st := p.st
+func (c *Control) grantPerm(ctx context.Context, s *Actor, st *ast.GrantPermStmt) (*Rows, error) {
 	op := "GRANT"
 	if st.Revoke {
 		op = "REVOKE"
 	}
-	if !x.acc.cfg.Authorize {
+	if !c.cfg.Authorize {
 		return nil, qerr.Invalidf("%s operation is not supported by AllowAllAuthorizer", op)
 	}
-	snap, err := x.snapshot(ctx)
+	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := x.resourceOf(s, st.Resource, snap)
+	res, err := c.resourceOf(s, st.Resource, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -449,34 +443,31 @@ func (p *grantPermPlan) execute(ctx context.Context, x *Executor, s *Session, op
 		return nil, err
 	}
 	// The grantor needs AUTHORIZE, and every permission it hands out.
-	if err := x.require(s, snap, res, auth.Authorize); err != nil {
+	if err := c.require(s, snap, res, auth.Authorize); err != nil {
 		return nil, err
 	}
 	for _, name := range perms.Names() {
 		q, _ := auth.ParsePermission(name)
-		if err := x.require(s, snap, res, q); err != nil {
+		if err := c.require(s, snap, res, q); err != nil {
 			return nil, err
 		}
 	}
 	if st.Revoke {
-		err = x.revoke(ctx, st.Role, res, perms)
+		err = c.revoke(ctx, st.Role, res, perms)
 	} else {
-		err = x.grant(ctx, st.Role, res, perms)
+		err = c.grant(ctx, st.Role, res, perms)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Kind: ResultVoid}, nil
+	return nil, nil
 }
 
-type listPermsPlan struct{ st *ast.ListPermsStmt }
-
-func (p *listPermsPlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
-	st := p.st
-	if !x.acc.cfg.Authorize {
+func (c *Control) listPerms(ctx context.Context, s *Actor, st *ast.ListPermsStmt) (*Rows, error) {
+	if !c.cfg.Authorize {
 		return nil, qerr.Invalidf("LIST PERMISSIONS operation is not supported by AllowAllAuthorizer")
 	}
-	snap, err := x.snapshot(ctx)
+	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -503,7 +494,7 @@ func (p *listPermsPlan) execute(ctx context.Context, x *Executor, s *Session, op
 	}
 	var on []auth.Resource // the resource and, unless NORECURSIVE, its parents
 	if st.Resource != nil {
-		r, err := x.resourceOf(s, *st.Resource, snap)
+		r, err := c.resourceOf(s, *st.Resource, snap)
 		if err != nil {
 			return nil, err
 		}
@@ -520,7 +511,7 @@ func (p *listPermsPlan) execute(ctx context.Context, x *Executor, s *Session, op
 			want |= q
 		}
 	}
-	res := &Result{Kind: ResultRows, Columns: permsColumns}
+	res := &Rows{Columns: permsColumns}
 	slices.Sort(roles)
 	for _, role := range roles {
 		grants := snap.Grants(role)

@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"crypto/tls"
@@ -132,9 +132,9 @@ func tlsVersions(names []string) ([2]uint16, error) {
 	return v, nil
 }
 
-// clientTLS is the TLS configuration of the CQL port, or nil without
+// ClientTLS is the TLS configuration of the CQL port, or nil without
 // client encryption.
-func (o *EncryptionOptions) clientTLS(fsys vfs.FS) (*tls.Config, error) {
+func (o *EncryptionOptions) ClientTLS(fsys vfs.FS) (*tls.Config, error) {
 	if !o.Enabled {
 		return nil, nil
 	}
@@ -158,10 +158,10 @@ func (o *EncryptionOptions) clientTLS(fsys vfs.FS) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// internodeTLS is the TLS configuration of the internode port, as server
+// InternodeTLSConfig is the TLS configuration of the internode port, as server
 // and as client: both sides present their certificate and require the
 // other's, signed by the truststore's CAs.
-func (o *EncryptionOptions) internodeTLSConfig(fsys vfs.FS) (server, client *tls.Config, err error) {
+func (o *EncryptionOptions) InternodeTLSConfig(fsys vfs.FS) (server, client *tls.Config, err error) {
 	if !o.internodeTLS() {
 		return nil, nil, nil
 	}
@@ -198,10 +198,10 @@ func PeerTLS(cert tls.Certificate, pool *x509.CertPool, verifyName bool) *tls.Co
 	return cfg
 }
 
-// gossipKeys decodes gossip_encryption_key (base64 keys, the first the
+// GossipKeys decodes gossip_encryption_key (base64 keys, the first the
 // one the node encrypts with), or WCDB_GOSSIP_ENCRYPTION_KEY when the
 // setting is empty.
-func (c *Config) gossipKeys() ([][]byte, error) {
+func (c *Config) GossipKeys() ([][]byte, error) {
 	keys := c.GossipEncryptionKey
 	if len(keys) == 0 {
 		keys = SplitList(os.Getenv("WCDB_GOSSIP_ENCRYPTION_KEY"))
@@ -243,7 +243,7 @@ func (c *Config) validateSecurity() error {
 	if err := c.ServerEncryption.validateServer(); err != nil {
 		return err
 	}
-	_, err := c.gossipKeys()
+	_, err := c.GossipKeys()
 	return err
 }
 
@@ -265,17 +265,6 @@ func (c *Config) AdvertisedRPC() string {
 		return c.RPCAddress
 	}
 	return c.Advertised()
-}
-
-// tlsMode names a port's TLS for the start-up log.
-func tlsMode(on, optional bool) string {
-	switch {
-	case on && optional:
-		return "optional"
-	case on:
-		return "required"
-	}
-	return "off"
 }
 
 // validateAuth checks the auth section, taking Cassandra's class names
@@ -319,10 +308,10 @@ func (c *Config) validateAuth() error {
 	return nil
 }
 
-// superusers are the superusers a new cluster gets: auth.users, or
+// Superusers are the superusers a new cluster gets: auth.users, or
 // "cassandra" with the password of superuser_password_file,
 // WCDB_SUPERUSER_PASSWORD, or "cassandra".
-func (c *Config) superusers() (map[string]string, error) {
+func (c *Config) Superusers() (map[string]string, error) {
 	if len(c.Auth.Users) > 0 {
 		return c.Auth.Users, nil
 	}
