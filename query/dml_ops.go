@@ -49,6 +49,9 @@ func (u *updCtx) columnDeletion(col uint32, ts int64) mutation.Cell {
 
 // elementsOf appends the cells of the elements of a collection value.
 func (u *updCtx) elementsOf(row *mutation.Row, c *schema.Column, v []byte, paths schema.ListPaths) error {
+	if err := u.guard.checkMutationSize(u.t, c, v); err != nil {
+		return err
+	}
 	elems, err := schema.CollectionElements(c.Type, v, paths)
 	if err != nil {
 		return qerr.Convert("", err)

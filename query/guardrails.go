@@ -9,6 +9,7 @@ package query
 // request's context (replication.Warnings).
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -44,6 +45,12 @@ type Guardrails struct {
 	// over the fail threshold is refused before it is expanded into cells.
 	CollectionSizeWarnThreshold int64
 	CollectionSizeFailThreshold int64
+	// MaxMutationSize refuses a write whose collection alone would encode
+	// larger, before its elements are expanded into cells (Cassandra's
+	// max_mutation_size, half a commit log segment): a bound list of a
+	// million ints is 8 MB as a value but a million cells, which the
+	// commit log would refuse only after they were built. 0: no check.
+	MaxMutationSize int64
 	// Log, if set, receives the guardrails crossed: at WARN those warned
 	// of, at ERROR batches refused.
 	Log *slog.Logger
@@ -58,7 +65,37 @@ func DefaultGuardrails() Guardrails {
 		BatchSizeWarnThreshold:      5 << 10,
 		BatchSizeFailThreshold:      50 << 10,
 		CollectionSizeWarnThreshold: 1 << 20,
+		MaxMutationSize:             16 << 20, // the commit log's record limit
 	}
+}
+
+// checkMutationSize refuses a non-frozen collection value v of column c
+// whose cells would encode larger than MaxMutationSize. It counts a lower
+// bound of their encoding from v's element count (its first 4 bytes) and
+// size, without decoding it: each element becomes a cell of at least 3
+// bytes of header plus its path (a list's 16-byte timeuuid, a set's
+// element, a map's key) and value, and sheds v's 4-byte length prefixes.
+func (g *Guardrails) checkMutationSize(t *schema.Table, c *schema.Column, v []byte) error {
+	if g == nil || g.MaxMutationSize <= 0 || len(v) < 4 {
+		return nil
+	}
+	n := int64(binary.BigEndian.Uint32(v))
+	if n < 0 || n > int64(len(v))/4 {
+		return nil // malformed: the decoder says why
+	}
+	prefixes := 4 * n
+	if c.Type.Kind == schema.KindMap {
+		prefixes *= 2
+	}
+	est := int64(len(v)) - 4 - prefixes + 3*n
+	if c.Type.Kind == schema.KindList {
+		est += 16 * n
+	}
+	if est > g.MaxMutationSize {
+		return qerr.Invalidf("Rejected an oversized mutation (%d/%d) for keyspace: %s. Top keys are: %s.%s (column %s, %d elements)",
+			est, g.MaxMutationSize, t.Keyspace, t.Keyspace, t.Name, c.Name, n)
+	}
+	return nil
 }
 
 // checkCollection applies the collection size thresholds to the

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"wcdb/commitlog"
 	"wcdb/internal/localnode"
 	"wcdb/mutation"
 	"wcdb/query"
@@ -37,7 +38,10 @@ func queryGuardrails(c *Config, log *slog.Logger) query.Guardrails {
 		BatchSizeFailThreshold:      int64(c.BatchSizeFailThreshold),
 		CollectionSizeWarnThreshold: int64(c.CollectionSizeWarnThreshold),
 		CollectionSizeFailThreshold: int64(c.CollectionSizeFailThreshold),
-		Log:                         log,
+		// What the commit log takes in one record (Cassandra's
+		// max_mutation_size is half a segment; ours is the record limit).
+		MaxMutationSize: commitlog.DefaultMaxRecordSize,
+		Log:             log,
 	}
 }
 
