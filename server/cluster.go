@@ -95,7 +95,12 @@ type clusterState struct {
 	// everything from the membership instead.
 	resync atomic.Bool
 	quit   chan struct{}
-	wg     sync.WaitGroup
+	// halted is closed when a disk failure stopped the node (its policy
+	// stop or die): the background work (repair, hint replay) stops with
+	// its transports.
+	halted   chan struct{}
+	haltOnce sync.Once
+	wg       sync.WaitGroup
 }
 
 type peerConn struct {
@@ -105,7 +110,7 @@ type peerConn struct {
 
 func newClusterState(cfg *Config, log *slog.Logger, hostID [16]byte, e *storage.Engine, local replication.Replica, hist *repair.History) *clusterState {
 	c := &clusterState{cfg: cfg, log: log, hostID: ring.NodeID(schema.UUID(hostID).String()), local: local,
-		engine: e, peers: map[ring.NodeID]*peerConn{}, events: make(chan cluster.Event, 1024), quit: make(chan struct{}),
+		engine: e, peers: map[ring.NodeID]*peerConn{}, events: make(chan cluster.Event, 1024), quit: make(chan struct{}), halted: make(chan struct{}),
 		exit: make(chan struct{}), streams: streaming.NewRegistry(), throttle: streaming.NewThrottle(int64(cfg.StreamThroughputOutbound))}
 	c.history = hist
 	c.repair = newRepairService(c)
@@ -645,7 +650,7 @@ func (c *clusterState) schemaChanged() {
 // replay sends a node its hints, if it has any and is alive; the hints of
 // a node replaced by another go to its replacement.
 func (c *clusterState) replay(ctx context.Context, id ring.NodeID) {
-	if c.hints == nil {
+	if c.hints == nil || c.isHalted() {
 		return
 	}
 	if n, _ := c.hints.Pending(string(id)); n == 0 {
@@ -715,5 +720,17 @@ func (c *clusterState) close() {
 		if err := c.hints.Close(); err != nil {
 			c.log.Warn("closing the hint store", "err", err)
 		}
+	}
+}
+
+// halt stops the node's background work after a disk failure (halted).
+func (c *clusterState) halt() { c.haltOnce.Do(func() { close(c.halted) }) }
+
+func (c *clusterState) isHalted() bool {
+	select {
+	case <-c.halted:
+		return true
+	default:
+		return false
 	}
 }

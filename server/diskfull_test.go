@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,8 +57,9 @@ func diskFullValue(k int) []byte {
 // ERROR, node 1's CQL port stops answering, node 2 sees it DOWN (and still
 // NORMAL), and once the tmpfs is made larger and node 1 restarted, every
 // acknowledged write reads back. With 1 MiB memtables an SSTable write
-// (flush or compaction) meets the full disk first; with memtables larger
-// than the disk, the commit log does.
+// (flush or compaction) mostly meets the full disk first (on a slow run,
+// under the race detector say, the commit log may: either is accepted
+// there); with memtables larger than the disk, the commit log does.
 func TestDiskFullStopsNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two nodes and fills a disk")
@@ -65,16 +67,16 @@ func TestDiskFullStopsNode(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		memtable ByteSize
-		failure  string // what the ERROR line names
+		failure  []string // what the ERROR line names, one of
 	}{
-		{"sstables", 1 << 20, "SSTable "},
-		{"commitlog", 64 << 20, "commit log write failed"},
+		{"sstables", 1 << 20, []string{"SSTable ", "commit log write failed"}},
+		{"commitlog", 64 << 20, []string{"commit log write failed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { testDiskFull(t, tc.memtable, tc.failure) })
 	}
 }
 
-func testDiskFull(t *testing.T, memtable ByteSize, failure string) {
+func testDiskFull(t *testing.T, memtable ByteSize, failure []string) {
 	small := mountTmpfs(t, "8m")
 	root := t.TempDir()
 	var n1, n2 *Node
@@ -148,7 +150,8 @@ func testDiskFull(t *testing.T, memtable ByteSize, failure string) {
 
 	var errLine string
 	for _, l := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(l, "level=ERROR") && strings.Contains(l, failure) && strings.Contains(l, "no space left on device") && strings.Contains(l, small) {
+		named := slices.ContainsFunc(failure, func(f string) bool { return strings.Contains(l, f) })
+		if strings.Contains(l, "level=ERROR") && named && strings.Contains(l, "no space left on device") && strings.Contains(l, small) {
 			errLine = l
 			break
 		}

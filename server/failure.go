@@ -183,7 +183,8 @@ func (h *failureHandler) stopTransports(n *Node) {
 			h.log.Warn("stopping gossip", "err", err)
 		}
 	}
-	h.log.Error("node stopped after a disk failure: CQL and gossip are down; restart the process once the disk is fixed")
+	n.cl.halt()
+	h.log.Error("node stopped after a disk failure: CQL, gossip, repair and hint replay are down; restart the process once the disk is fixed")
 }
 
 // Fatal is closed when a failure policy of die fires: the process should

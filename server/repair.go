@@ -468,13 +468,16 @@ func (c *clusterState) startRepairScheduler() {
 	}()
 }
 
-// untilQuit returns a context done when the node stops (or cancel is
-// called), for background work.
+// untilQuit returns a context done when the node stops, or a disk
+// failure stops its work (halted), or cancel is called: for background
+// work.
 func (c *clusterState) untilQuit() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		select {
 		case <-c.quit:
+			cancel()
+		case <-c.halted:
 			cancel()
 		case <-ctx.Done():
 		}
