@@ -1,10 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -262,6 +265,48 @@ func TestSecurityConfigErrors(t *testing.T) {
 		tc.mod(&cfg)
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// TestPythonDriverTLS: the DataStax Python driver connects over TLS,
+// checking the node's certificate and name, and with a client certificate
+// when the node requires one; in plaintext, or without the certificate
+// the node requires, it cannot.
+func TestPythonDriverTLS(t *testing.T) {
+	checkPythonDriver(t)
+	dir := genTLS(t, 1)
+	for _, require := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.DataDir = t.TempDir()
+		cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
+		cfg.GossipProfile = "local"
+		cfg.ClientEncryption = EncryptionOptions{Enabled: true, Keystore: filepath.Join(dir, tlsgen.NodeFile(1)),
+			Truststore: filepath.Join(dir, tlsgen.CAFile), RequireClientAuth: require}
+		n := startConfigured(t, cfg)
+		host, port, _ := net.SplitHostPort(n.Addr().String())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		script, _ := filepath.Abs(filepath.Join("testdata", "python", "tls_connect.py"))
+		cmd := exec.CommandContext(ctx, pythonDriver, script, host, port, filepath.Join(dir, tlsgen.CAFile),
+			filepath.Join(dir, tlsgen.ClientCertFile), filepath.Join(dir, tlsgen.ClientKeyFile))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		cancel()
+		n.Close()
+		if err != nil {
+			t.Fatalf("python: %v\n%s", err, stderr.String())
+		}
+		var r map[string]string
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("python output %q: %v", stdout.String(), err)
+		}
+		t.Logf("require_client_auth %v: %v", require, r)
+		want := map[string]bool{"plaintext": false, "tls": !require, "tls_client_cert": true}
+		for k, ok := range want {
+			if got := !strings.HasPrefix(r[k], "error") && r[k] != ""; got != ok {
+				t.Errorf("require_client_auth %v, %s: %q, want connected %v", require, k, r[k], ok)
+			}
 		}
 	}
 }
