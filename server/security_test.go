@@ -186,6 +186,23 @@ func TestSecureCluster(t *testing.T) {
 	if got := len(tc.nodes[0].cl.m.Load().Nodes()); got != 3 {
 		t.Errorf("node 1 knows %d nodes, want 3", got)
 	}
+
+	// A node with the gossip key but no certificate reaches gossip, but
+	// cannot call the others (it cannot even take the schema): it never
+	// starts, and the ring never has its tokens.
+	cfg = tc.config(4)
+	cfg.GossipEncryptionKey = []string{key}
+	nctx, ncancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer ncancel()
+	if n, err := Start(nctx, cfg, nil); err == nil {
+		n.Close()
+		t.Fatal("a node without a certificate joined a cluster with internode TLS")
+	} else {
+		t.Logf("a node with the gossip key and no certificate: %v", err)
+	}
+	if got := tc.nodes[0].cl.m.Load().Ring().NumNodes(); got != 3 {
+		t.Errorf("node 1's ring has %d nodes, want 3", got)
+	}
 }
 
 // TestRPCAddressApart: CQL on rpc_address, internode and gossip on
