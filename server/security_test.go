@@ -66,7 +66,8 @@ func plainSession(n *Node) (*gocql.Session, error) {
 }
 
 // TestSecureCluster: three nodes with internode mutual TLS, encrypted
-// gossip and client TLS form a cluster and serve QUORUM reads and writes;
+// gossip, client TLS and roles form a cluster and serve QUORUM reads and
+// writes; a fourth joins (streaming over TLS) and repairs;
 // a caller without the cluster's certificate cannot call the internode
 // port, a node without the gossip key cannot join, a client without TLS
 // cannot connect, and one node requiring client certificates refuses a
@@ -75,7 +76,7 @@ func TestSecureCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")
 	}
-	dir := genTLS(t, 3)
+	dir := genTLS(t, 4)
 	other := genTLS(t, 1)
 	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	secure := func(i int, cfg *Config) {
@@ -118,6 +119,18 @@ func TestSecureCluster(t *testing.T) {
 		t.Errorf("app inserting on node 2: %v, want Unauthorized", err)
 	}
 	app.Close()
+
+	// A fourth node joins: it streams the data of its ranges over mutual
+	// TLS, and ALL (now counting its replicas) still sees every row.
+	tc.add(t, 4, secure)
+	waitFor(t, "node 1 to see node 4", 10*time.Second, func() bool { return aliveOf(tc.nodes[0]) == 4 })
+	if err := s.Query("SELECT count(*) FROM ks.t").Consistency(gocql.All).Scan(&count); err != nil || count != 100 {
+		t.Fatalf("count at ALL after node 4 joined: %d, %v; want 100", count, err)
+	}
+	// Repair runs over mutual TLS too.
+	if r := runRepair(t, tc.nodes[3], AdminRepairRequest{Keyspace: "ks"}); r.State != "done" || r.Differing != 0 {
+		t.Errorf("repair from node 4 over TLS: %+v", r)
+	}
 
 	// Clients: plaintext is refused; node 3 wants a client certificate.
 	if ps, err := plainSession(tc.nodes[0]); err == nil {
@@ -172,7 +185,7 @@ func TestSecureCluster(t *testing.T) {
 	}
 
 	// Gossip: a node without the key never joins.
-	cfg := tc.config(4)
+	cfg := tc.config(5)
 	cfg.ServerEncryption = EncryptionOptions{InternodeEncryption: "all",
 		Keystore: filepath.Join(dir, tlsgen.NodeFile(3)), Truststore: filepath.Join(dir, tlsgen.CAFile)}
 	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -183,14 +196,14 @@ func TestSecureCluster(t *testing.T) {
 	} else if !strings.Contains(err.Error(), "gossip_encryption_key") {
 		t.Errorf("a node without the gossip key: %v, want a hint at gossip_encryption_key", err)
 	}
-	if got := len(tc.nodes[0].cl.m.Load().Nodes()); got != 3 {
-		t.Errorf("node 1 knows %d nodes, want 3", got)
+	if got := len(tc.nodes[0].cl.m.Load().Nodes()); got != 4 {
+		t.Errorf("node 1 knows %d nodes, want 4", got)
 	}
 
 	// A node with the gossip key but no certificate reaches gossip, but
 	// cannot call the others (it cannot even take the schema): it never
 	// starts, and the ring never has its tokens.
-	cfg = tc.config(4)
+	cfg = tc.config(5)
 	cfg.GossipEncryptionKey = []string{key}
 	nctx, ncancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer ncancel()
@@ -200,8 +213,8 @@ func TestSecureCluster(t *testing.T) {
 	} else {
 		t.Logf("a node with the gossip key and no certificate: %v", err)
 	}
-	if got := tc.nodes[0].cl.m.Load().Ring().NumNodes(); got != 3 {
-		t.Errorf("node 1's ring has %d nodes, want 3", got)
+	if got := tc.nodes[0].cl.m.Load().Ring().NumNodes(); got != 4 {
+		t.Errorf("node 1's ring has %d nodes, want 4", got)
 	}
 }
 
