@@ -50,7 +50,6 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -388,42 +387,13 @@ func sign(tmpl *x509.Certificate, parent *keyPair) (*keyPair, error) {
 	}, nil
 }
 
-// chmodder is the optional method through which private files are made
-// 0600 (vfs.FS has no Chmod; an *os.File has).
-type chmodder interface{ Chmod(os.FileMode) error }
-
-// writeFile writes data to path through path.tmp, synced and renamed into
-// place, as vfs.WriteFileAtomic does but for the mode (the caller syncs
-// the directory). A private file is made 0600 before its first byte.
-func writeFile(fsys vfs.FS, path string, data []byte, private bool) (err error) {
-	tmp := path + ".tmp"
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return err
+// writeFile writes a file atomically, a private one 0600 from its first
+// byte (vfs.WriteFileAtomicPrivate).
+func writeFile(fsys vfs.FS, path string, data []byte, private bool) error {
+	if private {
+		return vfs.WriteFileAtomicPrivate(fsys, path, data)
 	}
-	defer func() {
-		if err != nil {
-			fsys.Remove(tmp) // best effort: don't leave a key lying about
-		}
-	}()
-	if c, ok := f.(chmodder); ok && private {
-		if err := c.Chmod(0o600); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return fsys.Rename(tmp, path)
+	return vfs.WriteFileAtomic(fsys, path, data)
 }
 
 // mkdirPrivate creates dir 0700 (it will hold private keys) and any

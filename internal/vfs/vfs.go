@@ -156,12 +156,38 @@ func (osFS) SyncDir(dir string) error {
 }
 
 // WriteFileAtomic writes data to name through a temporary file: write, fsync,
-// rename, fsync the directory. A crash leaves either the old file or the new.
+// rename, fsync the directory. A crash leaves either the old file or the new;
+// a failed write removes the temporary file.
 func WriteFileAtomic(fs FS, name string, data []byte) error {
+	return writeFileAtomic(fs, name, data, false)
+}
+
+// WriteFileAtomicPrivate is WriteFileAtomic for a secret (a private key):
+// the temporary file is made 0600 before its first byte where the FS's
+// files can change their mode (Default's can; FS has no Chmod of its
+// own).
+func WriteFileAtomicPrivate(fs FS, name string, data []byte) error {
+	return writeFileAtomic(fs, name, data, true)
+}
+
+func writeFileAtomic(fs FS, name string, data []byte, private bool) (err error) {
 	tmp := name + ".tmp"
 	f, err := fs.Create(tmp)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		if err != nil {
+			fs.Remove(tmp) // best effort: no half-written file (or key) left
+		}
+	}()
+	if private {
+		if c, ok := f.(interface{ Chmod(os.FileMode) error }); ok {
+			if err := c.Chmod(0o600); err != nil {
+				f.Close()
+				return err
+			}
+		}
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
