@@ -89,6 +89,15 @@ while read -r pkg name; do
 	t0=$SECONDS
 	if ! go test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" "$pkg" </dev/null 2>&1 | tee "$out"; then
 		input=$(sed -n 's/.*Failing input written to \(.*\)$/\1/p' "$out" | tail -n 1)
+		# Go before 1.27 may fail a target with a bare "context deadline
+		# exceeded" as -fuzztime ends (a race in its fuzzing coordinator,
+		# golang/go#75804, fixed in Go 1.27): no input failed, so it is not
+		# a finding. Anything else, or a saved input, is.
+		if [ -z "$input" ] && grep -q '^    context deadline exceeded$' "$out" &&
+			[ "$(grep -c -- '--- FAIL' "$out")" = 1 ] && ! grep -qE 'panic:|Failing input|_test.go:[0-9]+:' "$out"; then
+			echo "   $pkg $name: stopped by Go's fuzzing deadline race (golang/go#75804), no failing input: not a failure"
+			continue
+		fi
 		echo
 		echo "FAIL: $pkg $name"
 		if [ -n "$input" ]; then
