@@ -420,6 +420,38 @@ func (m *MemFS) Crash() *MemFS { return m.crash(nil) }
 // reproducible result.
 func (m *MemFS) CrashTorn(rng *rand.Rand) *MemFS { return m.crash(rng) }
 
+// Kill returns a new, independent MemFS holding what a killed process
+// leaves of m (kill -9, not a power loss): every entry and every byte
+// written so far, synced or not, as the OS has them. Reading it never
+// disturbs m's writers, as a second process opening m's own files would.
+func (m *MemFS) Kill() *MemFS {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	seen := map[*memNode]*memNode{}
+	var cp func(n *memNode) *memNode
+	cp = func(n *memNode) *memNode {
+		if c, ok := seen[n]; ok {
+			return c
+		}
+		if n.dir {
+			c := newDirNode()
+			seen[n] = c
+			for name, child := range n.entries {
+				c.entries[name] = cp(child)
+			}
+			c.durable = maps.Clone(c.entries)
+			return c
+		}
+		data := bytes.Clone(n.data)
+		c := &memNode{data: data, synced: data[:len(data):len(data)], shared: true}
+		seen[n] = c
+		return c
+	}
+	out := &MemFS{}
+	out.mu.root = cp(m.mu.root)
+	return out
+}
+
 func (m *MemFS) crash(rng *rand.Rand) *MemFS {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

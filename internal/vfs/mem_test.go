@@ -706,3 +706,42 @@ func TestMemConcurrentReadAt(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestKill: a killed process leaves every written byte, synced or not,
+// and the copy is independent of the original.
+func TestKill(t *testing.T) {
+	m := vfs.NewMem()
+	if err := m.MkdirAll("/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.Create("/d/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("synced")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte(" and not")); err != nil {
+		t.Fatal(err)
+	}
+	k := m.Kill()
+	if b, err := vfs.ReadFile(k, "/d/f"); err != nil || string(b) != "synced and not" {
+		t.Fatalf("after a kill: %q, %v", b, err)
+	}
+	if b, _ := vfs.ReadFile(m.Crash(), "/d/f"); b != nil {
+		t.Fatalf("after a power loss the unsynced directory entry is gone, got %q", b)
+	}
+	if _, err := f.Write([]byte("!")); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Remove("/d/f"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := vfs.ReadFile(m, "/d/f"); err != nil || string(b) != "synced and not!" {
+		t.Fatalf("the original after changes to the copy: %q, %v", b, err)
+	}
+	f.Close()
+}
