@@ -181,7 +181,7 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 			merged[i] = append(merged[i], g.parts[id].finish())
 		}
 	}
-	if err := x.cfg.Guardrails.checkBatch(merged, stmts, w); err != nil {
+	if err := x.cfg.Guardrails.CheckBatch(merged, func() []string { return batchTables(stmts) }, w); err != nil {
 		return nil, err
 	}
 	for i, g := range groups {
@@ -315,4 +315,17 @@ func (x *Executor) Batch(ctx context.Context, s *Session, typ ast.BatchType, ent
 		stmts = append(stmts, boundMod{m: m, b: &plan.Binder{Clock: x.clock(), Values: e.Values}})
 	}
 	return x.applyBatch(ctx, stmts, mutation.NoTimestamp, opts)
+}
+
+// batchTables names a batch's tables (ks.t), sorted, for the guardrails'
+// messages.
+func batchTables(stmts []boundMod) []string {
+	var names []string
+	for _, s := range stmts {
+		if n := s.m.t.Keyspace + "." + s.m.t.Name; !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
 }

@@ -49,7 +49,7 @@ func (u *updCtx) columnDeletion(col uint32, ts int64) mutation.Cell {
 
 // elementsOf appends the cells of the elements of a collection value.
 func (u *updCtx) elementsOf(row *mutation.Row, c *schema.Column, v []byte, paths schema.ListPaths) error {
-	if err := u.guard.checkMutationSize(u.t, c, v); err != nil {
+	if err := u.guard.CheckMutationSize(u.t, c, v); err != nil {
 		return err
 	}
 	elems, err := schema.CollectionElements(c.Type, v, paths)
@@ -95,7 +95,7 @@ func (o *setOp) apply(u *updCtx, row, _ *mutation.Row) error {
 	}
 	c := o.col
 	if v != nil && c.Type.IsCollection() {
-		if err := u.guard.checkCollection(u.t, c, v, u.warn); err != nil {
+		if err := u.guard.CheckCollection(u.t, c, v, u.warn); err != nil {
 			return err
 		}
 	}
@@ -188,7 +188,7 @@ func (o *addOp) apply(u *updCtx, row, _ *mutation.Row) error {
 	if err != nil || v == nil || IsUnset(v) {
 		return err
 	}
-	if err := u.guard.checkCollection(u.t, o.col, v, u.warn); err != nil {
+	if err := u.guard.CheckCollection(u.t, o.col, v, u.warn); err != nil {
 		return err
 	}
 	paths := schema.AppendListPaths
