@@ -171,31 +171,7 @@ func skipUnlessAddresses(t *testing.T, addrs ...string) {
 // TestClusterUpStatusDown runs a two-node cluster of real wcdb processes
 // (the binary built from this package) through up, status and down.
 func TestClusterUpStatusDown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds wcdb and starts processes")
-	}
-	skipUnlessAddresses(t, "127.0.0.2", "127.0.0.3")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build wcdb with")
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wcdb")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	dir := filepath.Join(tmp, "cluster")
-	// Whatever happens, no node outlives the test.
-	t.Cleanup(func() {
-		pids, _ := pidFiles(dir)
-		for _, p := range pids {
-			if alive, ours := nodeProcess(p.pid, p.dataDir); alive && ours {
-				t.Logf("killing %s (pid %d) left running", p.name, p.pid)
-				syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-		}
-	})
+	bin, dir := localClusterTest(t)
 
 	began := time.Now()
 	code, out, errOut := runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", dir, "--binary", bin, "--wait", "20s"}, testClusterFlags...)...)
@@ -314,4 +290,37 @@ func TestNodeEnv(t *testing.T) {
 	if env := nodeEnv([]string{"GOMAXPROCS=4"}, 3, 2); len(env) != 1 || env[0] != "GOMAXPROCS=4" {
 		t.Errorf("GOMAXPROCS set by the user: %q", env)
 	}
+}
+
+// localClusterTest prepares a test of a local cluster of real wcdb
+// processes on 127.0.0.2-3: it builds the binary from this package and
+// returns it with the cluster's directory; whatever happens, no node
+// outlives the test. It skips under -short, without those addresses or
+// without a go command.
+func localClusterTest(t *testing.T) (bin, dir string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds wcdb and starts processes")
+	}
+	skipUnlessAddresses(t, "127.0.0.2", "127.0.0.3")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build wcdb with")
+	}
+	tmp := t.TempDir()
+	bin = filepath.Join(tmp, "wcdb")
+	if b, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	dir = filepath.Join(tmp, "cluster")
+	t.Cleanup(func() {
+		pids, _ := pidFiles(dir)
+		for _, p := range pids {
+			if alive, ours := nodeProcess(p.pid, p.dataDir); alive && ours {
+				t.Logf("killing %s (pid %d) left running", p.name, p.pid)
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+	})
+	return bin, dir
 }

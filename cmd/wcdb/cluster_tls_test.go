@@ -2,10 +2,8 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,27 +16,8 @@ import (
 // and mutual TLS to each other with encrypted gossip; status reaches them
 // through the cluster's certificates; a driver needs the CA to connect.
 func TestClusterTLS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds wcdb and starts processes")
-	}
-	skipUnlessAddresses(t, "127.0.0.2", "127.0.0.3")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build wcdb with")
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wcdb")
-	if b, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	dir := filepath.Join(tmp, "cluster")
+	bin, dir := localClusterTest(t)
 	t.Cleanup(func() {
-		pids, _ := pidFiles(dir)
-		for _, p := range pids {
-			if alive, ours := nodeProcess(p.pid, p.dataDir); alive && ours {
-				syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-		}
 		// The cluster commands' TLS is process-wide: later tests speak
 		// plaintext.
 		cqlTLS = nil
