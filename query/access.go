@@ -32,7 +32,7 @@ func (x *Executor) initAccess() {
 type accessHost struct{ x *Executor }
 
 func (h accessHost) Internal(ctx context.Context, stmt string, values ...any) error {
-	return h.x.internal(ctx, stmt, values...)
+	return h.x.Internal(ctx, authConsistency, stmt, values...)
 }
 func (h accessHost) Catalog() *catalog.Catalog { return h.x.catalog }
 func (h accessHost) Store() catalog.Store      { return h.x.cfg.Coordinator }
@@ -59,9 +59,10 @@ func (x *Executor) SetupRoles(ctx context.Context, superusers map[string]string)
 // a login must not depend on one replica.
 const authConsistency = replication.Quorum
 
-// internal runs a DML statement of the node's own (no permission check)
-// with Go values for its markers, at authConsistency.
-func (x *Executor) internal(ctx context.Context, stmt string, values ...any) error {
+// Internal runs a DML statement of the node's own (no permission check)
+// at cl, with Go values for its markers, as schema.Encode takes them
+// (nil: null): the node's writes of system_auth and of its repair history.
+func (x *Executor) Internal(ctx context.Context, cl replication.Consistency, stmt string, values ...any) error {
 	st, err := parser.Parse(stmt)
 	if err != nil {
 		return err
@@ -82,7 +83,7 @@ func (x *Executor) internal(ctx context.Context, stmt string, values ...any) err
 			return err
 		}
 	}
-	opts := &Options{Consistency: authConsistency, Timestamp: mutation.NoTimestamp}
+	opts := &Options{Consistency: cl, Timestamp: mutation.NoTimestamp}
 	_, err = a.run.run(ctx, x, &Session{}, opts, vals)
 	return err
 }

@@ -2,14 +2,11 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
-	"wcdb/mutation"
-	"wcdb/query"
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/schema"
@@ -51,38 +48,14 @@ const (
 const repairRecordTimeout = 10 * time.Second
 
 // recordRepair runs a statement of the repair history with its values
-// (Go values as schema.Encode takes them, typed by the statement's
-// markers), logging a failure.
+// (query.Executor.Internal), logging a failure.
 func (c *clusterState) recordRepair(stmt string, values ...any) {
 	if c.exec == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), repairRecordTimeout)
 	defer cancel()
-	err := func() error {
-		s := &query.Session{}
-		p, err := c.exec.Prepare(s, stmt)
-		if err != nil {
-			return err
-		}
-		if len(p.Bind) != len(values) {
-			return fmt.Errorf("%d values for %d markers", len(values), len(p.Bind))
-		}
-		opts := &query.Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
-		for i, v := range values {
-			if v == nil {
-				opts.Values = append(opts.Values, nil)
-				continue
-			}
-			b, err := schema.Encode(p.Bind[i].Type, v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", p.Bind[i].Name, err)
-			}
-			opts.Values = append(opts.Values, b)
-		}
-		_, err = c.exec.Execute(ctx, s, p, opts)
-		return err
-	}()
+	err := c.exec.Internal(ctx, replication.One, stmt, values...)
 	if err != nil {
 		c.log.Warn("repair history not recorded", "err", err)
 	}
