@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
-	"time"
+	"wcdb/schema/timeuuid"
 )
 
 // Non-frozen collections are stored as one cell per element
@@ -59,46 +59,24 @@ func ListPathUUID(p []byte) (UUID, error) {
 // made before by this process (the paths of NewTimeuuid timeuuids, n
 // consecutive timestamps reserved at once).
 func AppendListPaths(n int) []byte {
-	return appendListPaths(make([]byte, 0, n*ListPathSize), reserveTicks(n), n)
+	return appendListPaths(make([]byte, 0, n*ListPathSize), timeuuid.Reserve(n), n)
 }
 
 // appendListPaths appends the paths of n timeuuids of consecutive
 // timestamps from base.
 func appendListPaths(dst []byte, base uint64, n int) []byte {
 	for i := range n {
-		u := timeuuid(base+uint64(i), gen.lsb)
+		u := timeuuid.FromTicks(base + uint64(i))
 		dst = appendTimeuuidBody(dst, u[:])
 	}
 	return dst
 }
 
-// prependReference is Cassandra's reference time for prepends, 2010-01-01,
-// as a UUID timestamp.
-var prependReference = ticksAt(time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC))
-
 // PrependListPaths returns n increasing list paths that sort before every
-// list path made before by this process and before every appended one:
-// their timestamps mirror the current time around 2010-01-01, and each batch
-// lies below the previous one.
+// list path made before by this process and before every appended one
+// (timeuuid.ReservePrepend).
 func PrependListPaths(n int) []byte {
-	initGen()
-	now := ticksAt(time.Now())
-	base := prependReference
-	if now > prependReference {
-		base -= min(now-prependReference, prependReference)
-	}
-	for {
-		last := gen.prepend.Load()
-		b := base
-		if last != 0 && b+uint64(n) > last {
-			b = last - uint64(n)
-		}
-		if gen.prepend.CompareAndSwap(last, b) {
-			base = b
-			break
-		}
-	}
-	return appendListPaths(make([]byte, 0, n*ListPathSize), base, n)
+	return appendListPaths(make([]byte, 0, n*ListPathSize), timeuuid.ReservePrepend(n), n)
 }
 
 // ElementPath returns the cell path of a set element or map key k of the

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"wcdb/schema/timeuuid"
 )
 
 func mustType(t *testing.T, s string) Type {
@@ -242,7 +243,7 @@ func TestTimeuuidFunctions(t *testing.T) {
 	if u.String() != "50554d6e-29bb-11e5-b345-feff819cdc9f" {
 		t.Errorf("String = %s", u)
 	}
-	ticks := int64(0x1e529bb50554d6e) - uuidEpochOffset
+	ticks := int64(0x1e529bb50554d6e) - testEpochOffset
 	want := time.Unix(ticks/1e7, ticks%1e7*100).UTC()
 	if got := TimeuuidTime(u); !got.Equal(want) {
 		t.Errorf("TimeuuidTime = %v, want %v", got, want)
@@ -292,7 +293,7 @@ func TestTimeuuidFunctions(t *testing.T) {
 	if Compare(tu, lo[:], u[:]) >= 0 || Compare(tu, u[:], hi[:]) >= 0 {
 		t.Errorf("not %v < %v < %v", lo, u, hi)
 	}
-	for _, x := range []UUID{timeuuid(ticksAt(ms), 0), timeuuid(ticksAt(ms), ^uint64(0)), timeuuid(ticksAt(ms)+9999, 0x7f80000000000000)} {
+	for _, x := range []UUID{testTimeuuid(testTicks(ms), 0), testTimeuuid(testTicks(ms), ^uint64(0)), testTimeuuid(testTicks(ms)+9999, 0x7f80000000000000)} {
 		if Compare(tu, lo[:], x[:]) > 0 || Compare(tu, x[:], hi[:]) > 0 {
 			t.Errorf("%v outside [%v, %v]", x, lo, hi)
 		}
@@ -301,7 +302,7 @@ func TestTimeuuidFunctions(t *testing.T) {
 	if Compare(tu, hi[:], next[:]) >= 0 {
 		t.Errorf("maxTimeuuid %v not before the next millisecond's minTimeuuid %v", hi, next)
 	}
-	if timeuuidMillis(lo) != want.UnixMilli() || timeuuidMillis(hi) != want.UnixMilli() {
+	if timeuuid.Millis(lo) != want.UnixMilli() || timeuuid.Millis(hi) != want.UnixMilli() {
 		t.Errorf("minTimeuuid %v and maxTimeuuid %v are not at %d ms", lo, hi, want.UnixMilli())
 	}
 	if hi.String()[19:] != "7f7f-7f7f7f7f7f7f" || lo.String()[19:] != "8080-808080808080" {
@@ -391,4 +392,20 @@ func TestNormalizeEntries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// testEpochOffset is the number of 100 ns intervals between the UUID epoch
+// (1582-10-15) and the Unix epoch (RFC 4122).
+const testEpochOffset = 0x01B21DD213814000
+
+// testTicks is t as a version 1 UUID timestamp.
+func testTicks(t time.Time) uint64 { return uint64(t.UnixNano()/100 + testEpochOffset) }
+
+// testTimeuuid builds a version 1 UUID from its timestamp and low 8 bytes,
+// by RFC 4122's layout (an oracle apart from package timeuuid's).
+func testTimeuuid(ticks, lsb uint64) UUID {
+	var u UUID
+	binary.BigEndian.PutUint64(u[:8], ticks<<32|(ticks>>16)&0xFFFF0000|ticks>>48|0x1000)
+	binary.BigEndian.PutUint64(u[8:], lsb)
+	return u
 }
