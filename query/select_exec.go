@@ -14,6 +14,7 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/query/catalog"
+	"wcdb/query/paging"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
 	"wcdb/replication"
@@ -56,7 +57,7 @@ type selectExec struct {
 	accs      []plan.Accumulator
 	first     [][]byte
 	anyRow    bool
-	pos       position
+	pos       paging.Position
 	full      bool // the page is full
 	done      bool // LIMIT is reached
 	err       error
@@ -159,15 +160,15 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	if !p.Aggregate && opts.PageSize > 0 {
 		e.pageSize = opts.PageSize
 	}
-	var resume *position
+	var resume *paging.Position
 	if len(opts.PagingState) > 0 && !p.Aggregate {
-		st, err := decodePagingState(p.Table.ID, opts.PagingState)
+		st, err := paging.Decode(p.Table.ID, opts.PagingState)
 		if err != nil {
 			return nil, err
 		}
-		resume = &st.pos
-		if st.limitLeft >= 0 && p.Limit != nil {
-			e.limitLeft = st.limitLeft
+		resume = &st.Pos
+		if st.LimitLeft >= 0 && p.Limit != nil {
+			e.limitLeft = st.LimitLeft
 		}
 		if e.limitLeft == 0 {
 			return &Result{Kind: ResultRows, Columns: p.Columns}, nil
@@ -224,7 +225,7 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 		return res, nil
 	}
 	if e.full && !e.done {
-		res.PagingState = encodePagingState(p.Table.ID, pagingState{pos: e.pos, limitLeft: e.limitLeft})
+		res.PagingState = paging.Encode(p.Table.ID, paging.State{Pos: e.pos, LimitLeft: e.limitLeft})
 	}
 	if len(res.Rows) == 0 {
 		res.Rows = [][][]byte{}
@@ -371,15 +372,15 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 		v.Row = nil
 		e.emit(v)
 		ps.done = true
-		e.pos = position{keyIdx: ps.idx, key: ps.Key.Bytes, partDone: true}
+		e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, PartDone: true}
 		return true
 	}
 	e.emit(v)
 	ps.emitted++
-	e.pos = position{keyIdx: ps.idx, key: ps.Key.Bytes, clustering: slices.Clone(row.Clustering), inPart: ps.emitted}
+	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, Clustering: slices.Clone(row.Clustering), InPart: ps.emitted}
 	if e.ppl > 0 && ps.emitted >= e.ppl {
 		ps.done = true
-		e.pos.partDone = true
+		e.pos.PartDone = true
 		return true
 	}
 	return e.stop()
@@ -406,7 +407,7 @@ func (e *selectExec) staticRow(ps *partState) {
 	}
 	e.emit(v)
 	ps.done = true
-	e.pos = position{keyIdx: ps.idx, key: ps.Key.Bytes, partDone: true}
+	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, PartDone: true}
 }
 
 func inRanges(rs []plan.Range, c []byte) bool {
@@ -539,7 +540,7 @@ func (e *selectExec) readPartition(ps *partState, rs []plan.Range) error {
 
 // runKeys reads the partitions the key restrictions name, in key order
 // (or merged in ORDER BY order).
-func (e *selectExec) runKeys(resume *position) error {
+func (e *selectExec) runKeys(resume *paging.Position) error {
 	keys, err := e.p.Where.PartitionKeys(e.b)
 	if err != nil {
 		return err
@@ -555,10 +556,10 @@ func (e *selectExec) runKeys(resume *position) error {
 	}
 	start := 0
 	if resume != nil {
-		if resume.keyIdx >= len(keys) || !bytes.Equal(keys[resume.keyIdx].Key.Bytes, resume.key) {
-			return badPagingState()
+		if resume.KeyIdx >= len(keys) || !bytes.Equal(keys[resume.KeyIdx].Key.Bytes, resume.Key) {
+			return paging.BadState()
 		}
-		start = resume.keyIdx
+		start = resume.KeyIdx
 	}
 	if e.p.OrderCols > 0 && len(keys) > 1 {
 		return e.runMerged(keys, resume)
@@ -569,12 +570,12 @@ func (e *selectExec) runKeys(resume *position) error {
 		ps := &e.ps1
 		rs := e.ranges
 		if resume != nil && i == start {
-			if resume.partDone {
+			if resume.PartDone {
 				continue
 			}
-			ps.resumed, ps.emitted = true, resume.inPart
-			if resume.clustering != nil {
-				rs = e.resumeRanges(rs, resume.clustering)
+			ps.resumed, ps.emitted = true, resume.InPart
+			if resume.Clustering != nil {
+				rs = e.resumeRanges(rs, resume.Clustering)
 			}
 		}
 		if err := e.readPartition(ps, rs); err != nil {
@@ -586,7 +587,7 @@ func (e *selectExec) runKeys(resume *position) error {
 
 // runScan reads partitions in ring order over the token range (or the
 // whole ring), filtering partition keys when needed.
-func (e *selectExec) runScan(resume *position) error {
+func (e *selectExec) runScan(resume *paging.Position) error {
 	p := e.p
 	var from, to *mutation.Key
 	if p.Where.HasToken() {
@@ -602,16 +603,16 @@ func (e *selectExec) runScan(resume *position) error {
 	}
 	var after *replication.Position
 	if resume != nil {
-		key := catalog.DecoratedKey(resume.key)
-		if !resume.partDone {
+		key := catalog.DecoratedKey(resume.Key)
+		if !resume.PartDone {
 			vals, err := p.PartitionValues(key.Bytes)
 			if err != nil {
-				return badPagingState()
+				return paging.BadState()
 			}
-			ps := &partState{Partition: plan.Partition{Key: key, PK: vals}, resumed: true, emitted: resume.inPart}
+			ps := &partState{Partition: plan.Partition{Key: key, PK: vals}, resumed: true, emitted: resume.InPart}
 			rs := e.ranges
-			if resume.clustering != nil {
-				rs = e.resumeRanges(rs, resume.clustering)
+			if resume.Clustering != nil {
+				rs = e.resumeRanges(rs, resume.Clustering)
 			}
 			if err := e.readPartition(ps, rs); err != nil || e.stop() {
 				return err
@@ -683,7 +684,7 @@ func (e *selectExec) runScan(resume *position) error {
 // order; rows that tie on the ordering columns come partition by
 // partition, as Cassandra's stable post-query sort leaves them. Resuming
 // a page clips each partition to what follows the last row returned.
-func (e *selectExec) runMerged(keys []plan.PartKey, resume *position) error {
+func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) error {
 	if e.pageSize > 0 && e.ppl > 0 {
 		return qerr.Invalidf("Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query")
 	}
@@ -698,7 +699,7 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *position) error {
 	var lastIdx int
 	var lastCk, lastPrefix []byte
 	if resume != nil {
-		lastIdx, lastCk = resume.keyIdx, resume.clustering
+		lastIdx, lastCk = resume.KeyIdx, resume.Clustering
 		if lastCk != nil {
 			var err error
 			if lastPrefix, err = e.p.OrderPrefix(lastCk); err != nil {

@@ -545,25 +545,6 @@ func TestPagingStateErrors(t *testing.T) {
 	}
 }
 
-func FuzzPagingState(f *testing.F) {
-	id := mutation.TableID{1}
-	f.Add(encodePagingState(id, pagingState{pos: position{keyIdx: 2, key: []byte("k"), clustering: []byte{3, 1}, inPart: 4}, limitLeft: 7}))
-	f.Add(encodePagingState(id, pagingState{pos: position{key: []byte("k"), partDone: true}, limitLeft: -1}))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := decodePagingState(id, b)
-		if err != nil {
-			if c, _ := ErrorKindOf(err); c != KindProtocol {
-				t.Fatalf("got %v", err)
-			}
-			return
-		}
-		again := encodePagingState(id, st)
-		if string(again) != string(b) {
-			t.Fatalf("round trip: %x, want %x", again, b)
-		}
-	})
-}
-
 // FuzzStatement prepares and runs arbitrary statements, with values cut
 // from arbitrary bytes, on a small schema: analysis and execution must
 // answer with an error, never panic.

@@ -1,4 +1,5 @@
-package query
+// Package paging encodes the paging state of a SELECT.
+package paging
 
 // Paging state.
 //
@@ -50,52 +51,56 @@ const (
 	pageFlagLimit      = 1 << 2
 )
 
-// position is the last row a page returned.
-type position struct {
-	keyIdx int
-	key    []byte
-	// clustering is the row's clustering key; nil for a static-only row or
+// Position is the last row a page returned.
+type Position struct {
+	// KeyIdx is the partition's position in the sorted IN list (0 for scans).
+	KeyIdx int
+	Key    []byte
+	// Clustering is the row's clustering key; nil for a static-only row or
 	// a DISTINCT row.
-	clustering []byte
-	partDone   bool
-	inPart     int
+	Clustering []byte
+	// PartDone: the partition is finished.
+	PartDone bool
+	// InPart counts the rows returned from the partition so far.
+	InPart int
 }
 
-// pagingState is what a paging state holds.
-type pagingState struct {
-	pos position
-	// limitLeft is what LIMIT still allows, -1 for no limit.
-	limitLeft int
+// State is what a paging state holds.
+type State struct {
+	Pos Position
+	// LimitLeft is what LIMIT still allows, -1 for no limit.
+	LimitLeft int
 }
 
-func badPagingState() error {
+// BadState is the error of a paging state that cannot be used.
+func BadState() error {
 	return &qerr.Error{Kind: qerr.KindProtocol, Msg: "Invalid value for the paging state"}
 }
 
-// encodePagingState encodes a paging state for a query on table id.
-func encodePagingState(id mutation.TableID, st pagingState) []byte {
+// Encode encodes a paging state for a query on table id.
+func Encode(id mutation.TableID, st State) []byte {
 	var flags byte
-	if st.pos.partDone {
+	if st.Pos.PartDone {
 		flags |= pageFlagPartDone
 	}
-	if st.pos.clustering != nil {
+	if st.Pos.Clustering != nil {
 		flags |= pageFlagClustering
 	}
-	if st.limitLeft >= 0 {
+	if st.LimitLeft >= 0 {
 		flags |= pageFlagLimit
 	}
-	b := make([]byte, 0, 16+len(st.pos.key)+len(st.pos.clustering))
+	b := make([]byte, 0, 16+len(st.Pos.Key)+len(st.Pos.Clustering))
 	b = append(b, pagingStateVersion, flags)
-	b = binary.AppendUvarint(b, uint64(st.pos.keyIdx))
-	b = binary.AppendUvarint(b, uint64(len(st.pos.key)))
-	b = append(b, st.pos.key...)
-	if st.pos.clustering != nil {
-		b = binary.AppendUvarint(b, uint64(len(st.pos.clustering)))
-		b = append(b, st.pos.clustering...)
+	b = binary.AppendUvarint(b, uint64(st.Pos.KeyIdx))
+	b = binary.AppendUvarint(b, uint64(len(st.Pos.Key)))
+	b = append(b, st.Pos.Key...)
+	if st.Pos.Clustering != nil {
+		b = binary.AppendUvarint(b, uint64(len(st.Pos.Clustering)))
+		b = append(b, st.Pos.Clustering...)
 	}
-	b = binary.AppendUvarint(b, uint64(st.pos.inPart))
-	if st.limitLeft >= 0 {
-		b = binary.AppendUvarint(b, uint64(st.limitLeft))
+	b = binary.AppendUvarint(b, uint64(st.Pos.InPart))
+	if st.LimitLeft >= 0 {
+		b = binary.AppendUvarint(b, uint64(st.LimitLeft))
 	}
 	return binary.BigEndian.AppendUint32(b, pagingChecksum(id, b))
 }
@@ -107,19 +112,19 @@ func pagingChecksum(id mutation.TableID, b []byte) uint32 {
 	return h.Sum32()
 }
 
-// decodePagingState decodes and checks a paging state for table id.
-func decodePagingState(id mutation.TableID, b []byte) (pagingState, error) {
-	var st pagingState
+// Decode decodes and checks a paging state for table id.
+func Decode(id mutation.TableID, b []byte) (State, error) {
+	var st State
 	if len(b) < 6 || b[0] != pagingStateVersion {
-		return st, badPagingState()
+		return st, BadState()
 	}
 	body := b[:len(b)-4]
 	if binary.BigEndian.Uint32(b[len(b)-4:]) != pagingChecksum(id, body) {
-		return st, badPagingState()
+		return st, BadState()
 	}
 	flags := body[1]
 	if flags&^(pageFlagPartDone|pageFlagClustering|pageFlagLimit) != 0 {
-		return st, badPagingState()
+		return st, BadState()
 	}
 	r := body[2:]
 	uv := func() (int, bool) {
@@ -140,29 +145,29 @@ func decodePagingState(id mutation.TableID, b []byte) (pagingState, error) {
 		return out, true
 	}
 	var ok bool
-	if st.pos.keyIdx, ok = uv(); !ok {
-		return st, badPagingState()
+	if st.Pos.KeyIdx, ok = uv(); !ok {
+		return st, BadState()
 	}
-	if st.pos.key, ok = bs(); !ok || len(st.pos.key) == 0 {
-		return st, badPagingState()
+	if st.Pos.Key, ok = bs(); !ok || len(st.Pos.Key) == 0 {
+		return st, BadState()
 	}
 	if flags&pageFlagClustering != 0 {
-		if st.pos.clustering, ok = bs(); !ok {
-			return st, badPagingState()
+		if st.Pos.Clustering, ok = bs(); !ok {
+			return st, BadState()
 		}
 	}
-	st.pos.partDone = flags&pageFlagPartDone != 0
-	if st.pos.inPart, ok = uv(); !ok {
-		return st, badPagingState()
+	st.Pos.PartDone = flags&pageFlagPartDone != 0
+	if st.Pos.InPart, ok = uv(); !ok {
+		return st, BadState()
 	}
-	st.limitLeft = -1
+	st.LimitLeft = -1
 	if flags&pageFlagLimit != 0 {
-		if st.limitLeft, ok = uv(); !ok {
-			return st, badPagingState()
+		if st.LimitLeft, ok = uv(); !ok {
+			return st, BadState()
 		}
 	}
 	if len(r) != 0 {
-		return st, badPagingState()
+		return st, BadState()
 	}
 	return st, nil
 }
