@@ -31,6 +31,10 @@ const (
 	OpCompaction = "compaction"
 	OpCleanup    = "cleanup"
 	OpRead       = "read"
+	// OpImport: writing an SSTable streamed from another node (bootstrap,
+	// decommission, repair, rebuild), as Cassandra applies the policy to
+	// a stream's file writes.
+	OpImport = "import"
 )
 
 // isIOError reports whether err is the file system's failure (ENOSPC, EIO,
@@ -53,6 +57,13 @@ func (t *Table) diskFailure(op string, err error) {
 	if isIOError(err) {
 		t.e.opts.DiskFailure(op, t.dir, err)
 	}
+}
+
+// importFailed tells DiskFailure of an import's err if it is an I/O
+// error, and returns it.
+func (t *Table) importFailed(err error) error {
+	t.diskFailure(OpImport, err)
+	return err
 }
 
 // readFailed is deferred by the reads with their error: an I/O error is a

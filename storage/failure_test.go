@@ -252,6 +252,82 @@ func TestDiskFailureCompaction(t *testing.T) {
 	}
 }
 
+// TestDiskFailureImport fills the disk under a streamed import, of
+// partitions and of a whole file: the import fails with ENOSPC and
+// DiskFailure is told (import, the table's directory), as for a flush; the
+// table is unchanged and imports work again once the disk has room.
+func TestDiskFailureImport(t *testing.T) {
+	mem := vfs.NewMem()
+	inj := &full{err: syscall.ENOSPC, match: isSSTable}
+	var told failures
+	e := openTest(t, vfs.NewErrorFS(mem, inj), func(o *Options) { told.set(o) })
+	defer e.Close()
+	tb, _ := e.CreateTable(testTable, TableOptions{})
+	row := mutation.NewRow(ck(1))
+	row.Cells = []mutation.Cell{cellv(1, 5, "value")}
+	enc := mutation.AppendRow(nil, &row)
+	importRows := func() error {
+		im, err := tb.NewImport()
+		if err != nil {
+			return err
+		}
+		defer im.Abort()
+		for i := range 20 {
+			if err := im.StartPartition(mutation.Key{Token: int64(i), Bytes: ck(i)}, nil); err != nil {
+				return err
+			}
+			if err := im.AddRow(ck(1), enc); err != nil {
+				return err
+			}
+			if err := im.FinishPartition(); err != nil {
+				return err
+			}
+		}
+		_, err = im.Commit()
+		return err
+	}
+	importFile := func() error {
+		fi, err := tb.NewFileImport()
+		if err != nil {
+			return err
+		}
+		defer fi.Abort()
+		if err := fi.Write([]byte("not reached")); err != nil {
+			return err
+		}
+		_, err = fi.Commit(nil)
+		return err
+	}
+	for _, imp := range []struct {
+		name string
+		run  func() error
+	}{{"partitions", importRows}, {"whole file", importFile}} {
+		inj.armed.Store(true)
+		err := imp.run()
+		inj.armed.Store(false)
+		if !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("import of %s with the disk full: got %v, want ENOSPC", imp.name, err)
+		}
+		_, disk := told.get()
+		if len(disk) == 0 {
+			t.Fatalf("import of %s: DiskFailure not told", imp.name)
+		}
+		if d := disk[len(disk)-1]; d.op != OpImport || d.dir != tb.dir || !errors.Is(d.err, syscall.ENOSPC) {
+			t.Fatalf("import of %s: DiskFailure told %s in %s: %v; want import in %s: ENOSPC", imp.name, d.op, d.dir, d.err, tb.dir)
+		}
+		if n := len(tb.Files()); n != 0 {
+			t.Fatalf("import of %s: %d files after a failed import, want 0", imp.name, n)
+		}
+	}
+	if err := importRows(); err != nil {
+		t.Fatalf("import once the disk has room: %v", err)
+	}
+	n := 0
+	if _, err := tb.Scan(ScanQuery{}, func(*mutation.Partition) bool { n++; return true }); err != nil || n != 20 {
+		t.Fatalf("after the import: %d partitions, %v; want 20", n, err)
+	}
+}
+
 // TestDiskFailureRead fails SSTable reads with EIO: the read fails and
 // DiskFailure is told; a corrupt file is not a disk failure.
 func TestDiskFailureRead(t *testing.T) {

@@ -39,7 +39,7 @@ func (t *Table) NewImport() (*Import, error) {
 	num := t.allocFile()
 	w, err := sstable.NewWriter(t.e.fs, filepath.Join(t.dir, sstName(num)), t.cfg.Load().wopts)
 	if err != nil {
-		return nil, err
+		return nil, t.importFailed(err)
 	}
 	im := &Import{t: t, num: num, w: w}
 	im.st.init()
@@ -63,7 +63,7 @@ func (im *Import) fail(err error) error {
 		im.err = err
 	}
 	im.w.Abort()
-	return err
+	return im.t.importFailed(err)
 }
 
 // StartPartition begins the partition key with the given encoded header
@@ -177,7 +177,7 @@ func (im *Import) Commit() (sstable.Meta, error) {
 		return sstable.Meta{}, errDropped(t)
 	}
 	if _, err := im.w.Finish(im.st.stats); err != nil {
-		return sstable.Meta{}, err
+		return sstable.Meta{}, t.importFailed(err)
 	}
 	return t.publishImport(im.num, nil)
 }
@@ -193,7 +193,7 @@ func (t *Table) publishImport(num uint64, check func(sstable.Meta) error) (sstab
 	f, err := t.openFile(num, 0, t.e.opts.Now().Unix())
 	if err != nil {
 		t.removeUnpublished(num)
-		return sstable.Meta{}, err
+		return sstable.Meta{}, t.importFailed(err)
 	}
 	meta := f.meta
 	if check != nil {
@@ -222,7 +222,7 @@ func (t *Table) publishImport(num uint64, check func(sstable.Meta) error) (sstab
 	err = writeEnvelope(t.e.fs, t.manifestPath(), manifestMagic, &man)
 	t.manifestMu.Unlock()
 	if err != nil {
-		return meta, fmt.Errorf("storage: import into %x: manifest: %w", t.id, err)
+		return meta, t.importFailed(fmt.Errorf("storage: import into %x: manifest: %w", t.id, err))
 	}
 	t.e.opts.Logf("storage: imported %s into table %s (%d partitions, %d bytes)", sstName(num), t, meta.Partitions, meta.FileSize)
 	t.e.bg.requestCompaction()

@@ -38,7 +38,7 @@ func (t *Table) NewFileImport() (*FileImport, error) {
 	tmp := filepath.Join(t.dir, sstName(num)) + ".tmp"
 	f, err := t.e.fs.Create(tmp)
 	if err != nil {
-		return nil, fmt.Errorf("storage: import: create %s: %w", tmp, err)
+		return nil, t.importFailed(fmt.Errorf("storage: import: create %s: %w", tmp, err))
 	}
 	return &FileImport{t: t, num: num, tmp: tmp, f: f}, nil
 }
@@ -54,7 +54,7 @@ func (fi *FileImport) Write(p []byte) error {
 	if _, err := fi.f.Write(p); err != nil {
 		fi.err = fmt.Errorf("storage: import: write %s: %w", fi.tmp, err)
 		fi.Abort()
-		return fi.err
+		return fi.t.importFailed(fi.err)
 	}
 	fi.n += int64(len(p))
 	return nil
@@ -88,16 +88,16 @@ func (fi *FileImport) Commit(check func(sstable.Meta) error) (sstable.Meta, erro
 	fi.f = nil
 	if err != nil {
 		t.e.fs.Remove(fi.tmp)
-		return sstable.Meta{}, fmt.Errorf("storage: import: sync %s: %w", fi.tmp, err)
+		return sstable.Meta{}, t.importFailed(fmt.Errorf("storage: import: sync %s: %w", fi.tmp, err))
 	}
 	path := filepath.Join(t.dir, sstName(fi.num))
 	if err := t.e.fs.Rename(fi.tmp, path); err != nil {
 		t.e.fs.Remove(fi.tmp)
-		return sstable.Meta{}, fmt.Errorf("storage: import: publish %s: %w", path, err)
+		return sstable.Meta{}, t.importFailed(fmt.Errorf("storage: import: publish %s: %w", path, err))
 	}
 	if err := t.e.fs.SyncDir(t.dir); err != nil {
 		t.removeUnpublished(fi.num)
-		return sstable.Meta{}, fmt.Errorf("storage: import: sync dir of %s: %w", path, err)
+		return sstable.Meta{}, t.importFailed(fmt.Errorf("storage: import: sync dir of %s: %w", path, err))
 	}
 	return t.publishImport(fi.num, check)
 }
