@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+)
+
+// lockedBuffer is a bytes.Buffer written by the node's goroutines and read
+// by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeDiesOnDiskFailure runs `wcdb server` with commit_failure_policy
+// and disk_failure_policy die on a 4 MiB tmpfs and writes until the disk is
+// full: the failure is logged at ERROR and serve returns the exit status 1
+// (main passes it to os.Exit), having said why.
+func TestServeDiesOnDiskFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a disk")
+	}
+	dir := filepath.Join(t.TempDir(), "tmpfs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (the test needs root and mount(8)): %v: %s", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	config := filepath.Join(t.TempDir(), "wcdb.yaml")
+	yaml := fmt.Sprintf(`data_dir: %s
+listen_address: 127.0.0.1
+cql_port: 0
+gossip_port: 0
+internode_port: 0
+commitlog:
+  sync: batch
+  segment_size: 1MiB
+  failure_policy: die
+storage:
+  memtable_flush_size: 1MiB
+  disk_failure_policy: die
+`, filepath.Join(dir, "data"))
+	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr lockedBuffer
+	code := make(chan int, 1)
+	go func() { code <- serve([]string{"--config", config}, &stdout, &stderr) }()
+
+	serving := regexp.MustCompile(`serving CQL on (\S+) `)
+	var addr string
+	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(20 * time.Millisecond) {
+		if m := serving.FindStringSubmatch(stdout.String()); m != nil {
+			addr = m[1]
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("serve returned %d before serving: %s", c, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not start: %s", stderr.String())
+		}
+	}
+	cl := gocql.NewCluster(addr)
+	cl.DisableInitialHostLookup = true
+	cl.Timeout = 5 * time.Second
+	cl.Logger = log.New(io.Discard, "", 0) // the node going away is the point
+	s, err := cl.CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, q := range []string{
+		"CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+		"CREATE TABLE ks.t (k int PRIMARY KEY, v blob)",
+	} {
+		if err := s.Query(q).Exec(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// Incompressible values, until the node exits.
+	v := make([]byte, 8<<10)
+	deadline := time.Now().Add(60 * time.Second)
+	for k := 0; ; k++ {
+		select {
+		case c := <-code:
+			if c != 1 {
+				t.Errorf("serve returned %d after the disk failure, want 1", c)
+			}
+			log := stderr.String()
+			if !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "=die") || !strings.Contains(log, "; exiting") {
+				t.Errorf("the log does not say, at ERROR, that the node dies:\n%s", log)
+			}
+			t.Logf("exited after %d writes; last lines:\n%s", k, lastLines(log, 4))
+			return
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node still runs after %d writes of 8 KiB on a 4 MiB disk: %s", k, stderr.String())
+		}
+		rand.Read(v)
+		s.Query("INSERT INTO ks.t (k, v) VALUES (?, ?)", k, v).Exec()
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
