@@ -343,6 +343,14 @@ func (e *Engine) writeCatalog() error {
 	return writeEnvelope(e.fs, e.catalogPath(), catalogMagic, &cat)
 }
 
+// CompactionThroughput returns the cap on compaction's reading, bytes per
+// second (0: none).
+func (e *Engine) CompactionThroughput() int64 { return e.limiter.Rate() }
+
+// SetCompactionThroughput changes the cap at once, for the compactions
+// running too (nodetool setcompactionthroughput).
+func (e *Engine) SetCompactionThroughput(bytesPerSec int64) { e.limiter.SetRate(bytesPerSec) }
+
 // Table returns the table with id, or nil.
 func (e *Engine) Table(id mutation.TableID) *Table {
 	e.mu.Lock()

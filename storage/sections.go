@@ -28,6 +28,10 @@ func (f FileSection) OpenRaw() (vfs.File, error) {
 	return f.t.e.fs.Open(f.path)
 }
 
+// Path returns the file's path: stable while WithFiles holds it (a
+// snapshot hard-links it).
+func (f FileSection) Path() string { return f.path }
+
 // WithFiles calls fn with a consistent set of the table's live SSTables,
 // in ascending number, each held (reference-counted, as a read holds its
 // files) until fn returns: a compaction that finishes meanwhile deletes its
