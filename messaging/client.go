@@ -22,6 +22,9 @@ import (
 // and a Network's links (in memory) are Peers. Methods are safe for
 // concurrent use; a call whose ctx has no deadline gets the transport's
 // default timeout. Errors are *Error values (KindOf tells them apart).
+// The client warnings a peer's read raises (a read over its
+// tombstone_warn_threshold) are added to the warnings of ctx's request
+// (replication.Warn), as a local replica's would be.
 type Peer interface {
 	replication.Replica
 	// ApplyHints applies the mutations in order (hint replay), stopping at
@@ -268,6 +271,7 @@ func (c *Client) Read(ctx context.Context, cmd replication.ReadCommand) (*mutati
 	if err := c.stream(ctx, opRead, &readMsg{cmd: cmd}, &resp); err != nil {
 		return nil, err
 	}
+	passWarnings(ctx, resp.warnings)
 	return resp.p, nil
 }
 
@@ -277,15 +281,17 @@ func (c *Client) Digest(ctx context.Context, cmd replication.ReadCommand) ([]byt
 	if err := c.stream(ctx, opDigest, &readMsg{cmd: cmd}, &resp); err != nil {
 		return nil, err
 	}
+	passWarnings(ctx, resp.warnings)
 	return resp.digest, nil
 }
 
 // ReadRange reads a page of partitions on the peer.
 func (c *Client) ReadRange(ctx context.Context, cmd replication.RangeCommand) (replication.RangeResult, error) {
 	var resp rangeResultMsg
-	if err := c.invoke(ctx, opReadRange, &rangeMsg{cmd: cmd}, &resp); err != nil {
+	if err := c.invoke(announceFeatures(ctx), opReadRange, &rangeMsg{cmd: cmd}, &resp); err != nil {
 		return replication.RangeResult{}, err
 	}
+	passWarnings(ctx, resp.warnings)
 	return resp.res, nil
 }
 

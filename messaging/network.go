@@ -340,7 +340,7 @@ func (n *Network) deliver(ctx context.Context, from, to, op string, reqb []byte)
 	req, _ := newRequest(op)
 	if err := decodeMessage(reqb, req); err != nil {
 		out.code, out.msg = codes.Internal, err.Error()
-	} else if resp, err := h.serve(ctx, op, req); err != nil {
+	} else if resp, err := h.serve(ctx, op, req, true /* the nodes of a Network run one version */); err != nil {
 		out.code, out.msg = errorCode(err), err.Error()
 	} else {
 		out.resp = encodeMessage(nil, resp)
@@ -360,6 +360,7 @@ func (p *netPeer) Read(ctx context.Context, cmd replication.ReadCommand) (*mutat
 	if err := p.call(ctx, opRead, &readMsg{cmd: cmd}, &resp); err != nil {
 		return nil, err
 	}
+	passWarnings(ctx, resp.warnings)
 	return resp.p, nil
 }
 
@@ -368,6 +369,7 @@ func (p *netPeer) Digest(ctx context.Context, cmd replication.ReadCommand) ([]by
 	if err := p.call(ctx, opDigest, &readMsg{cmd: cmd}, &resp); err != nil {
 		return nil, err
 	}
+	passWarnings(ctx, resp.warnings)
 	return resp.digest, nil
 }
 
@@ -376,6 +378,7 @@ func (p *netPeer) ReadRange(ctx context.Context, cmd replication.RangeCommand) (
 	if err := p.call(ctx, opReadRange, &rangeMsg{cmd: cmd}, &resp); err != nil {
 		return replication.RangeResult{}, err
 	}
+	passWarnings(ctx, resp.warnings)
 	return resp.res, nil
 }
 

@@ -3,10 +3,12 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -49,6 +51,49 @@ func fullMethod(op string) string {
 	return "/" + ServiceName + "/" + op
 }
 
+// featuresKey is the gRPC metadata key in which a caller names the
+// optional wire fields it reads (wire.go, Features); featureWarnings is the
+// warnings field of read answers.
+const (
+	featuresKey     = "wcdb-features"
+	featureWarnings = "warnings"
+)
+
+// readsWarnings reports whether the caller of the call or stream served
+// with ctx announced it reads the warnings of read answers.
+func readsWarnings(ctx context.Context) bool {
+	return slices.Contains(metadata.ValueFromIncomingContext(ctx, featuresKey), featureWarnings)
+}
+
+// announceFeatures adds to ctx the optional fields this node reads.
+func announceFeatures(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, featuresKey, featureWarnings)
+}
+
+// collectWarnings gives a read the Warnings its answer carries back, when
+// the caller reads them (warn); otherwise ctx is returned as it is (a
+// replica's warnings then stay in its log, as before the field) and the
+// Warnings are nil.
+func collectWarnings(ctx context.Context, warn bool) (context.Context, *replication.Warnings) {
+	if !warn {
+		return ctx, nil
+	}
+	// One allocation rather than WithWarnings' two: reads are hot.
+	rc := new(replication.RequestContext)
+	rc.Init(ctx)
+	return rc, &rc.Warnings
+}
+
+// passWarnings adds a replica's warnings to the caller's request, where
+// the coordinator's client gets them. Warn drops a text the request has
+// already: several replicas (or one read twice, by a read repair) often
+// report the same read alike, and the client needs it once.
+func passWarnings(ctx context.Context, ws []string) {
+	for _, w := range ws {
+		replication.Warn(ctx, w)
+	}
+}
+
 // handler serves requests from a node's local replica; the gRPC server and
 // the in-memory network share it, so both answer alike.
 type handler struct {
@@ -88,8 +133,9 @@ func newHandler(local replication.Replica, opts *ServerOptions) *handler {
 
 // serve runs one request: requests whose deadline passed on the way are
 // dropped unserved (the caller has given up), and requests beyond the
-// in-flight limit are refused as overloaded.
-func (h *handler) serve(ctx context.Context, op string, req message) (message, error) {
+// in-flight limit are refused as overloaded. warn says the caller reads
+// the warnings of read answers.
+func (h *handler) serve(ctx context.Context, op string, req message, warn bool) (message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -106,14 +152,17 @@ func (h *handler) serve(ctx context.Context, op string, req message) (message, e
 		h.applyCalls.Add(1)
 		return &emptyMsg{}, h.local.Apply(ctx, req.(*mutationMsg).m)
 	case opRead:
+		ctx, w := collectWarnings(ctx, warn)
 		p, err := h.local.Read(ctx, req.(*readMsg).cmd)
-		return &partitionMsg{p: p}, err
+		return &partitionMsg{p: p, warnings: w.List()}, err
 	case opDigest:
+		ctx, w := collectWarnings(ctx, warn)
 		d, err := h.local.Digest(ctx, req.(*readMsg).cmd)
-		return &digestMsg{digest: d}, err
+		return &digestMsg{digest: d, warnings: w.List()}, err
 	case opReadRange:
+		ctx, w := collectWarnings(ctx, warn)
 		res, err := h.local.ReadRange(ctx, req.(*rangeMsg).cmd)
-		return &rangeResultMsg{res: res}, err
+		return &rangeResultMsg{res: res, warnings: w.List()}, err
 	case opApplyHints, opApplyBatch:
 		if op == opApplyBatch {
 			h.applyCalls.Add(1)
@@ -205,7 +254,7 @@ func method(op string) grpc.MethodDesc {
 				return nil, err
 			}
 			call := func(ctx context.Context, req any) (any, error) {
-				resp, err := h.serve(ctx, op, req.(message))
+				resp, err := h.serve(ctx, op, req.(message), readsWarnings(ctx))
 				if err != nil {
 					return nil, toStatus(err)
 				}

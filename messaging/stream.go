@@ -93,6 +93,7 @@ func streamDesc() grpc.StreamDesc {
 // each request to a worker, which answers when done.
 func serveStream(srv any, stream grpc.ServerStream) error {
 	h := srv.(*handler)
+	warn := readsWarnings(stream.Context())
 	var (
 		sendMu sync.Mutex
 		failed error
@@ -119,7 +120,7 @@ func serveStream(srv any, stream grpc.ServerStream) error {
 			mu.Unlock()
 			h.submit(func() {
 				defer wg.Done()
-				out := h.serveFrame(stream.Context(), f)
+				out := h.serveFrame(stream.Context(), f, warn)
 				sendMu.Lock()
 				defer sendMu.Unlock()
 				if failed == nil {
@@ -176,8 +177,9 @@ func (h *handler) worker(fn func()) {
 	}
 }
 
-// serveFrame runs one request frame and returns its answer.
-func (h *handler) serveFrame(ctx context.Context, f *frameMsg) *frameMsg {
+// serveFrame runs one request frame and returns its answer; warn says the
+// caller reads the warnings of read answers.
+func (h *handler) serveFrame(ctx context.Context, f *frameMsg, warn bool) *frameMsg {
 	out := &frameMsg{id: f.id, op: f.op}
 	fail := func(code codes.Code, err error) *frameMsg {
 		out.code, out.msg = byte(code), err.Error()
@@ -196,7 +198,7 @@ func (h *handler) serveFrame(ctx context.Context, f *frameMsg) *frameMsg {
 		ctx, cancel = h.clock.WithDeadline(ctx, h.clock.Now().Add(f.timeout))
 		defer cancel()
 	}
-	resp, err := h.serve(ctx, op, req)
+	resp, err := h.serve(ctx, op, req, warn)
 	if err != nil {
 		return fail(errorCode(err), err)
 	}
@@ -242,7 +244,8 @@ func (s *streamConn) open() (*clientStream, error) {
 			return s.cur, nil
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The features travel once, with the stream: its requests share them.
+	ctx, cancel := context.WithCancel(announceFeatures(context.Background()))
 	desc := streamDesc()
 	st, err := s.cc.NewStream(ctx, &desc, fullMethod(opStream))
 	if err != nil {

@@ -12,7 +12,10 @@ import (
 
 // WireVersion is the version of the message format below. A node rejects
 // messages of another version, so a change to any layout (or to the
-// mutation encoding the messages embed) must bump it.
+// mutation encoding the messages embed) must bump it — all but one kind:
+// an optional field at the end of a body, sent only to a caller that
+// announced it reads it (Features, below), so that a node which predates
+// it never receives it and the nodes of a rolling upgrade keep talking.
 const WireVersion = 1
 
 // ErrCorrupt marks bytes that do not decode as a message.
@@ -43,6 +46,13 @@ Shared pieces:
 	partition    key; uv len, header; uv nrows;
 	             nrows × (uv len, clustering; uv len, row)
 	position     key; optbytes clustering
+	warnings     uv n (n ≥ 1); n × (uv len, text): the client warnings a
+	             replica's read raised (one over tombstone_warn_threshold,
+	             say), for the coordinator to pass on to its client.
+	             Optional, at the end of a read answer: absent when there
+	             are none (the answer is then byte for byte the one of
+	             before the field), and sent only to a caller that announced
+	             the "warnings" feature
 
 Bodies, by kind:
 
@@ -53,14 +63,15 @@ Bodies, by kind:
 	4 read       table (16 bytes); key; flags u8 (0x01 reverse, 0x02 raw,
 	             0x04 columns follow); optbytes start; optbytes end;
 	             v limit; [columns] — Read and Digest requests
-	5 partition  u8 0 (none) or 1 followed by a partition — Read response
-	6 digest     uv len, bytes — Digest response
+	5 partition  u8 0 (none) or 1 followed by a partition; [warnings] —
+	             Read response
+	6 digest     uv len, bytes; [warnings] — Digest response
 	7 range      table (16 bytes); flags u8 (0x01 from, 0x02 to, 0x04 after,
 	             0x08 columns, 0x10 raw); [from key]; [to key];
 	             [after position]; optbytes start; optbytes end; v limit;
 	             v per-partition limit; [columns] — ReadRange request
 	8 rangeres   uv n; n × partition; u8 0, or 1 followed by the next
-	             position — ReadRange response
+	             position; [warnings] — ReadRange response
 	9 version    u8 wire version; uv len, node; uv len, release — Ping
 	             response
 	10 args      uv n; n × (uv len, bytes) — Admin request; Call request
@@ -73,6 +84,13 @@ Bodies, by kind:
 	             envelope included: the request or the answer (empty for
 	             an error) — a request or answer on the Stream method
 	             (stream.go)
+
+Features. A caller names the optional fields it reads in the gRPC metadata
+key "wcdb-features" (one value per feature) of the Stream it opens and of
+its ReadRange calls. A node ignores features it does not know, and one that
+predates the key ignores it, so either side of a call may be the older:
+
+	warnings     the warnings field of Read, Digest and ReadRange answers
 
 Commands' Keyspace does not cross the wire: replicas read by table id, and
 only the coordinator, which holds the schema, uses it. A decoded command's
@@ -246,15 +264,20 @@ func (x *readMsg) decodeBody(b []byte) error {
 }
 
 // partitionMsg is a Read response: a partition or none.
-type partitionMsg struct{ p *mutation.Partition }
+type partitionMsg struct {
+	p        *mutation.Partition
+	warnings []string
+}
 
 func (*partitionMsg) kind() byte { return kindPartition }
 
 func (x *partitionMsg) appendBody(dst []byte) []byte {
 	if x.p == nil {
-		return append(dst, 0)
+		dst = append(dst, 0)
+	} else {
+		dst = appendPartition(append(dst, 1), x.p)
 	}
-	return appendPartition(append(dst, 1), x.p)
+	return appendWarnings(dst, x.warnings)
 }
 
 func (x *partitionMsg) decodeBody(b []byte) error {
@@ -268,19 +291,26 @@ func (x *partitionMsg) decodeBody(b []byte) error {
 	default:
 		d.Fail()
 	}
+	x.warnings = d.warnings()
 	return d.finish()
 }
 
 // digestMsg is a Digest response.
-type digestMsg struct{ digest []byte }
+type digestMsg struct {
+	digest   []byte
+	warnings []string
+}
 
 func (*digestMsg) kind() byte { return kindDigest }
 
-func (x *digestMsg) appendBody(dst []byte) []byte { return appendBytes(dst, x.digest) }
+func (x *digestMsg) appendBody(dst []byte) []byte {
+	return appendWarnings(appendBytes(dst, x.digest), x.warnings)
+}
 
 func (x *digestMsg) decodeBody(b []byte) error {
 	d := newDecoder(b)
 	x.digest = d.Bytes()
+	x.warnings = d.warnings()
 	return d.finish()
 }
 
@@ -368,7 +398,10 @@ func (x *rangeMsg) decodeBody(b []byte) error {
 }
 
 // rangeResultMsg is a ReadRange response.
-type rangeResultMsg struct{ res replication.RangeResult }
+type rangeResultMsg struct {
+	res      replication.RangeResult
+	warnings []string
+}
 
 func (*rangeResultMsg) kind() byte { return kindRangeRes }
 
@@ -379,9 +412,11 @@ func (x *rangeResultMsg) appendBody(dst []byte) []byte {
 		dst = appendPartition(dst, p)
 	}
 	if r.Next == nil {
-		return append(dst, 0)
+		dst = append(dst, 0)
+	} else {
+		dst = appendPosition(append(dst, 1), r.Next)
 	}
-	return appendPosition(append(dst, 1), r.Next)
+	return appendWarnings(dst, x.warnings)
 }
 
 func (x *rangeResultMsg) decodeBody(b []byte) error {
@@ -409,6 +444,7 @@ func (x *rangeResultMsg) decodeBody(b []byte) error {
 	default:
 		d.Fail()
 	}
+	x.warnings = d.warnings()
 	if d.Failed() {
 		r.Partitions = nil
 	}
@@ -454,6 +490,19 @@ func appendOptBytes(dst, b []byte) []byte {
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(b))+1)
 	return append(dst, b...)
+}
+
+// appendWarnings appends the optional warnings field: nothing for none.
+func appendWarnings(dst []byte, ws []string) []byte {
+	if len(ws) == 0 {
+		return dst
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(ws)))
+	for _, w := range ws {
+		dst = binary.AppendUvarint(dst, uint64(len(w)))
+		dst = append(dst, w...)
+	}
+	return dst
 }
 
 func appendKey(dst []byte, k mutation.Key) []byte {
@@ -546,6 +595,28 @@ func (d *decoder) key() mutation.Key {
 		return mutation.Key{}
 	}
 	return mutation.Key{Token: tok, Bytes: d.Bytes()}
+}
+
+// warnings reads the optional warnings field that ends a read answer:
+// none if the body ends here. A count of 0 is corrupt, so that each list
+// has one encoding.
+func (d *decoder) warnings() []string {
+	if d.Failed() || d.Len() == 0 {
+		return nil
+	}
+	n := d.Count()
+	if n == 0 {
+		d.Fail()
+		return nil
+	}
+	ws := make([]string, 0, min(n, maxPrealloc))
+	for i := 0; i < n && !d.Failed(); i++ {
+		ws = append(ws, string(d.Bytes()))
+	}
+	if d.Failed() {
+		return nil
+	}
+	return ws
 }
 
 func (d *decoder) position() *replication.Position {

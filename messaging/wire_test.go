@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -19,8 +20,31 @@ import (
 
 const roundTrips = 300
 
+// warningsOf returns a read answer's warnings.
+func warningsOf(m message) []string {
+	switch m := m.(type) {
+	case *partitionMsg:
+		return m.warnings
+	case *digestMsg:
+		return m.warnings
+	case *rangeResultMsg:
+		return m.warnings
+	}
+	return nil
+}
+
+// randWarnings returns none half the time, else one to three texts.
+func randWarnings(r *rand.Rand) []string {
+	var ws []string
+	for i := range r.IntN(4) * r.IntN(2) {
+		ws = append(ws, fmt.Sprintf("Read %d live rows and %d tombstone cells (%d)", r.IntN(100), r.IntN(1000), i))
+	}
+	return ws
+}
+
 // roundTrip encodes in, decodes it into out, and checks that out encodes
-// to the same bytes and that truncations of them fail to decode.
+// to the same bytes and that truncations of them fail to decode, but for
+// the one that cuts off a read answer's optional warnings whole.
 func roundTrip(t *testing.T, in, out message, fresh func() message) {
 	t.Helper()
 	b := encodeMessage(nil, in)
@@ -37,7 +61,9 @@ func roundTrip(t *testing.T, in, out message, fresh func() message) {
 		if i+8 >= len(b) {
 			step = 1
 		}
-		if err := decodeMessage(b[:i], fresh()); err == nil {
+		m := fresh()
+		if err := decodeMessage(b[:i], m); err == nil &&
+			(warningsOf(in) == nil || warningsOf(m) != nil || !bytes.Equal(encodeMessage(nil, m), b[:i])) {
 			t.Fatalf("decoding %d of %d bytes: got nil error, want one", i, len(b))
 		}
 	}
@@ -118,10 +144,14 @@ func TestRoundTripPartition(t *testing.T) {
 		if i > 0 {
 			p = randPartition(r)
 		}
+		ws := randWarnings(r)
 		var out partitionMsg
-		roundTrip(t, &partitionMsg{p: p}, &out, func() message { return &partitionMsg{} })
+		roundTrip(t, &partitionMsg{p: p, warnings: ws}, &out, func() message { return &partitionMsg{} })
 		if (out.p == nil) != (p == nil) || !samePartition(out.p, p) {
 			t.Fatalf("got %+v, want %+v", out.p, p)
+		}
+		if !reflect.DeepEqual(out.warnings, ws) {
+			t.Fatalf("warnings: got %q, want %q", out.warnings, ws)
 		}
 	}
 }
@@ -129,9 +159,12 @@ func TestRoundTripPartition(t *testing.T) {
 func TestRoundTripRangeResult(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 2))
 	for range roundTrips / 3 {
-		res := randRangeResult(r)
+		res, ws := randRangeResult(r), randWarnings(r)
 		var out rangeResultMsg
-		roundTrip(t, &rangeResultMsg{res: res}, &out, func() message { return &rangeResultMsg{} })
+		roundTrip(t, &rangeResultMsg{res: res, warnings: ws}, &out, func() message { return &rangeResultMsg{} })
+		if !reflect.DeepEqual(out.warnings, ws) {
+			t.Fatalf("warnings: got %q, want %q", out.warnings, ws)
+		}
 		if len(out.res.Partitions) != len(res.Partitions) {
 			t.Fatalf("got %d partitions, want %d", len(out.res.Partitions), len(res.Partitions))
 		}
@@ -156,6 +189,11 @@ func TestRoundTripSmall(t *testing.T) {
 	roundTrip(t, &digestMsg{digest: sum}, &d, func() message { return &digestMsg{} })
 	if !bytes.Equal(d.digest, sum) {
 		t.Fatalf("digest: got %x, want %x", d.digest, sum)
+	}
+	ws := []string{"over the threshold", ""}
+	roundTrip(t, &digestMsg{digest: sum, warnings: ws}, &d, func() message { return &digestMsg{} })
+	if !bytes.Equal(d.digest, sum) || !reflect.DeepEqual(d.warnings, ws) {
+		t.Fatalf("digest with warnings: got %x %q, want %x %q", d.digest, d.warnings, sum, ws)
 	}
 	var v versionMsg
 	want := Version{Wire: WireVersion, Node: "node-1", Release: "0.1.0"}
@@ -207,6 +245,34 @@ func TestWireExample(t *testing.T) {
 	want := "010104" + strings.Repeat("01", 16) + "0000000000000005016b" + "00" + "0000" + "14"
 	if got != want {
 		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+// TestWarningsField checks the read answers' optional warnings field:
+// without warnings an answer is the bytes a node that predates the field
+// sends and reads, with them the field follows, and a count of 0 is
+// corrupt (each list has one encoding).
+func TestWarningsField(t *testing.T) {
+	for _, c := range []struct {
+		m    message
+		want string
+	}{
+		{&digestMsg{digest: []byte{0xaa}}, "010106" + "01aa"},
+		{&partitionMsg{}, "010105" + "00"},
+		{&rangeResultMsg{}, "010108" + "00" + "00"},
+		{&digestMsg{digest: []byte{0xaa}, warnings: []string{"w", "xy"}}, "010106" + "01aa" + "02" + "0177" + "027879"},
+		{&partitionMsg{warnings: []string{"w"}}, "010105" + "00" + "01" + "0177"},
+		{&rangeResultMsg{warnings: []string{"w"}}, "010108" + "00" + "00" + "01" + "0177"},
+	} {
+		if got := hex.EncodeToString(encodeMessage(nil, c.m)); got != c.want {
+			t.Errorf("%T %q: got %s, want %s", c.m, warningsOf(c.m), got, c.want)
+		}
+	}
+	for _, m := range []message{&digestMsg{}, &partitionMsg{}, &rangeResultMsg{}} {
+		b := append(encodeMessage(nil, m), 0)
+		if err := decodeMessage(b, m); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%T with 0 warnings: got %v, want ErrCorrupt", m, err)
+		}
 	}
 }
 
@@ -279,10 +345,11 @@ func FuzzDecode(f *testing.F) {
 		f.Add(encodeMessage(nil, &mutationsMsg{ms: []mutation.Mutation{m}}))
 		f.Add(encodeMessage(nil, &readMsg{cmd: randReadCommand(r)}))
 		f.Add(encodeMessage(nil, &rangeMsg{cmd: randRangeCommand(r)}))
-		f.Add(encodeMessage(nil, &partitionMsg{p: randPartition(r)}))
-		f.Add(encodeMessage(nil, &rangeResultMsg{res: randRangeResult(r)}))
+		f.Add(encodeMessage(nil, &partitionMsg{p: randPartition(r), warnings: randWarnings(r)}))
+		f.Add(encodeMessage(nil, &rangeResultMsg{res: randRangeResult(r), warnings: randWarnings(r)}))
 	}
 	f.Add(encodeMessage(nil, &digestMsg{digest: []byte{1, 2, 3}}))
+	f.Add(encodeMessage(nil, &digestMsg{digest: []byte{1, 2, 3}, warnings: []string{"w", ""}}))
 	f.Add(encodeMessage(nil, &versionMsg{v: Version{Wire: 1, Node: "n"}}))
 	f.Add(encodeMessage(nil, &emptyMsg{}))
 	fresh := []func() message{

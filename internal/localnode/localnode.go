@@ -32,9 +32,9 @@ type Guardrails struct {
 	// TombstoneWarnThreshold: a read (of a partition, or a page of a range
 	// read) that goes through more tombstones than this (as
 	// storage.ReadStats counts them) is logged, and the client warned
-	// when the read ran on its coordinator (a remote replica's warning
-	// stays in that node's log). Cassandra's tombstone_warn_threshold; 0:
-	// none.
+	// through the read's context (replication.Warn; for a remote
+	// coordinator, messaging carries the warning back in the answer).
+	// Cassandra's tombstone_warn_threshold; 0: none.
 	TombstoneWarnThreshold int
 	// TombstoneFailureThreshold: a read going through more tombstones than
 	// this is aborted with replication.ErrTooManyTombstones, which the
