@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wcdb/internal/histogram"
 	"wcdb/internal/vfs"
 )
 
@@ -207,7 +208,8 @@ var (
 // Log is an open commit log. Its methods are safe for concurrent use, except
 // Replay, which must run alone before the first Append.
 type Log struct {
-	opts Options
+	opts    Options
+	metrics Metrics
 
 	// writerSeg is the segment the file owner writes to (0 before the
 	// first); Release never deletes it or anything after it.
@@ -701,16 +703,33 @@ func (l *Log) writeBatch(b *batch) (written int, err error) {
 			return i, fmt.Errorf("commitlog: write %s: %w", l.path(c.seg), err)
 		}
 		l.w.size += int64(n)
+		l.metrics.BytesWritten.Add(int64(n))
 	}
 	if l.w.f == nil || !b.sync {
 		return len(b.chunks), nil
 	}
-	if err := l.w.f.Sync(); err != nil {
+	start := time.Now()
+	err = l.w.f.Sync()
+	l.metrics.SyncLatency.Since(start)
+	if err != nil {
 		l.w.failed = true
 		return len(b.chunks), fmt.Errorf("commitlog: sync %s: %w", l.path(l.w.seg), err)
 	}
 	return len(b.chunks), nil
 }
+
+// Metrics are the log's counters since Open.
+type Metrics struct {
+	// BytesWritten counts the bytes of records written to segment files
+	// (headers included).
+	BytesWritten atomic.Int64
+	// SyncLatency times the fsyncs of the owner goroutine, in
+	// microseconds: what a write waits for in Batch and Group modes.
+	SyncLatency histogram.Histogram
+}
+
+// Metrics returns the log's counters.
+func (l *Log) Metrics() *Metrics { return &l.metrics }
 
 // Sync makes every record appended before the call durable. After a
 // failure it tries again as Append does (the acknowledged records whose

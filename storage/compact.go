@@ -65,6 +65,7 @@ func (t *Table) compactOnce(stop <-chan struct{}) (bool, error) {
 		return true, t.runCompaction(&compaction.Task{Inputs: ids, Drop: true, Reason: "fully expired"}, stop)
 	}
 	task := cfg.strategy.Pick(tables, now)
+	t.metrics.compactionPending.Store(task != nil)
 	if task == nil {
 		return false, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
 
 	"wcdb/memtable"
 	"wcdb/mutation"
@@ -186,11 +187,12 @@ func (t *Table) Read(q Query) (*mutation.Partition, error) { return t.ReadCounte
 // ReadCounted is Read that adds what the read went through to st, if not
 // nil. (st is not in Query so that a read keeps it on the caller's stack.)
 func (t *Table) ReadCounted(q Query, st *ReadStats) (_ *mutation.Partition, err error) {
+	defer t.metrics.ReadLatency.Since(time.Now())
 	defer t.readFailed(&err)
 	s := t.acquire(true)
 	defer s.release()
 	var buf [8]partSource
-	srcs, err := s.sources(q.Key, buf[:0])
+	srcs, err := s.sources(q.Key, buf[:0], &t.metrics)
 	if err != nil || len(srcs) == 0 {
 		return nil, err
 	}
@@ -200,7 +202,11 @@ func (t *Table) ReadCounted(q Query, st *ReadStats) (_ *mutation.Partition, err 
 		gcBefore = t.gcBefore(t.cfg.Load(), q.Key.Token, now)
 	}
 	var tc tombstones
-	p, err := mergePartition(q, srcs, now, gcBefore, tc.counter(st != nil, q.MaxTombstones))
+	counter := tc.counter(st != nil, q.MaxTombstones)
+	p, err := mergePartition(q, srcs, now, gcBefore, counter)
+	if counter != nil {
+		t.metrics.TombstonesPerRead.Observe(uint64(tc.Tombstones))
+	}
 	tc.addTo(st)
 	return p, err
 }
@@ -212,6 +218,7 @@ func (t *Table) ReadCounted(q Query, st *ReadStats) (_ *mutation.Partition, err 
 // are valid only during the call. The partition's visible static row is
 // returned (a copy). q.Raw is not supported.
 func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation.Row, err error) {
+	defer t.metrics.ReadLatency.Since(time.Now())
 	defer t.readFailed(&err)
 	if q.Raw {
 		return nil, errors.New("storage: ReadFunc reads visible data only")
@@ -219,7 +226,7 @@ func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation
 	s := t.acquire(true)
 	defer s.release()
 	var buf [8]partSource
-	srcs, err := s.sources(q.Key, buf[:0])
+	srcs, err := s.sources(q.Key, buf[:0], &t.metrics)
 	if err != nil || len(srcs) == 0 {
 		return nil, err
 	}
@@ -244,7 +251,9 @@ func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation
 
 // sources returns the versions of the partition key in the snapshot:
 // memtables newest first, then SSTables newest first; appended to srcs.
-func (s snapshot) sources(key mutation.Key, srcs []partSource) ([]partSource, error) {
+// It counts the SSTables looked into, and bloom false positives, in tm.
+func (s snapshot) sources(key mutation.Key, srcs []partSource, tm *TableMetrics) ([]partSource, error) {
+	looked := 0
 	for _, m := range s.mems {
 		if p := m.Get(key); p != nil {
 			srcs = append(srcs, memSource(p))
@@ -255,14 +264,18 @@ func (s snapshot) sources(key mutation.Key, srcs []partSource) ([]partSource, er
 		if key.Compare(f.meta.MinKey) < 0 || key.Compare(f.meta.MaxKey) > 0 || !f.r.MayContain(key) {
 			continue
 		}
+		looked++
 		p, err := f.r.Get(key)
 		if err != nil {
 			return nil, err
 		}
 		if p != nil {
 			srcs = append(srcs, sstSource(p))
+		} else {
+			tm.BloomFalsePositives.Add(1)
 		}
 	}
+	tm.SSTablesPerRead.Observe(uint64(looked))
 	return srcs, nil
 }
 

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"math"
+	"time"
 
 	"wcdb/mutation"
 )
@@ -66,6 +67,7 @@ const (
 // with Raw) in order, until fn returns false or the limit is reached. It
 // returns the position to resume from, nil when the scan reached the end.
 func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (_ *ScanPosition, err error) {
+	defer t.metrics.RangeLatency.Since(time.Now())
 	defer t.readFailed(&err)
 	s := t.acquire(true)
 	defer s.release()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"wcdb/commitlog"
 	"wcdb/compaction"
@@ -41,6 +42,8 @@ type Table struct {
 	// readState is what reads see; republished (under mu) whenever the
 	// memtables or files change, so that a read takes no lock.
 	readState atomic.Pointer[readState]
+
+	metrics TableMetrics
 
 	manifestMu sync.Mutex // serializes manifest rewrites (flush, compaction)
 	compactMu  sync.Mutex // one compaction at a time per table
@@ -312,6 +315,7 @@ func (t *Table) Apply(m *mutation.Mutation) error {
 	if m.Table != t.id {
 		return fmt.Errorf("storage: mutation for table %x applied to %x", m.Table, t.id)
 	}
+	defer t.metrics.WriteLatency.Since(time.Now())
 	e := t.e
 	bp, _ := e.encPool.Get().(*[]byte)
 	if bp == nil {
