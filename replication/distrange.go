@@ -271,6 +271,7 @@ func (d *Distributed) repairAll(ctx context.Context, cl Consistency, p *placemen
 	var firstErr error
 	for i, m := range ms {
 		for _, id := range targets[i] {
+			d.counters.readRepairs.Add(1)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

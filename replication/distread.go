@@ -128,6 +128,7 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 			failures++
 		case <-spec:
 			spec = nil
+			d.counters.speculativeRetries.Add(1)
 			ask(spare[0])
 			pending++
 		case <-ctx.Done():
@@ -281,6 +282,7 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 		case <-spec:
 			spec = nil
 			if len(spare) > 0 {
+				d.counters.speculativeRetries.Add(1)
 				ask(spare[0], data == nil)
 				spare = spare[1:]
 				pending++
@@ -371,6 +373,7 @@ func (d *Distributed) repair(ctx context.Context, cmd ReadCommand, cl Consistenc
 		if string(PartitionDigest(cmd.Table, a.p)) == string(want) {
 			continue
 		}
+		d.counters.readRepairs.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

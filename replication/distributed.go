@@ -93,9 +93,10 @@ func (c *DistributedConfig) setDefaults() {
 // reads from as few replicas as the level needs, comparing digests and
 // repairing stale replicas before it answers.
 type Distributed struct {
-	c   Cluster
-	cfg DistributedConfig
-	lat latencies
+	c        Cluster
+	cfg      DistributedConfig
+	lat      latencies
+	counters counters
 
 	// strategies memoizes each keyspace's Strategy (read on every
 	// request: a sync.Map, read without a lock); nStrategies counts them.

@@ -432,6 +432,10 @@ func TestReadRepair(t *testing.T) {
 			t.Errorf("after read repair %s holds %v, want [1=new]", n.id, got)
 		}
 	}
+	// Replica 1 was stale; replica 2 had the newest data.
+	if got := coord.Metrics().ReadRepairs; got != 1 {
+		t.Errorf("read repairs counted: got %d, want 1", got)
+	}
 }
 
 // TestShortReadProtection: one replica's newer deletions shadow the first
