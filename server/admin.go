@@ -197,6 +197,9 @@ func (c *clusterState) admin(ctx context.Context, args []string) ([]byte, error)
 		}
 		return json.Marshal(ep)
 	}
+	if b, ok, err := c.ops.Handle(ctx, args); ok {
+		return b, err
+	}
 	return nil, fmt.Errorf("unknown admin request %q", args[0])
 }
 

@@ -23,7 +23,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"wcdb/server/config"
 
 	"wcdb/cluster"
 	"wcdb/cql"
@@ -35,6 +34,8 @@ import (
 	"wcdb/replication"
 	"wcdb/ring"
 	"wcdb/schema"
+	"wcdb/server/config"
+	"wcdb/server/nodeops"
 	"wcdb/storage"
 	"wcdb/streaming"
 )
@@ -62,6 +63,7 @@ type clusterState struct {
 	exec  *query.Executor // set before the membership
 	cqlS  atomic.Pointer[cql.Server]
 	hints *hints.Store // nil: hinted handoff off
+	ops   *nodeops.Ops // the admin requests about the node's own storage
 	// peerTLS secures the calls to other nodes (nil: plaintext); set
 	// before the membership.
 	peerTLS *tls.Config

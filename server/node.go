@@ -25,6 +25,7 @@ import (
 	"wcdb/query"
 	"wcdb/repair"
 	"wcdb/replication"
+	"wcdb/server/nodeops"
 	"wcdb/storage"
 )
 
@@ -169,6 +170,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return fail(fmt.Errorf("server: loading the schema: %w", err))
 	}
 	n.cl.exec = n.exec
+	n.cl.ops = &nodeops.Ops{FS: vfs.Default, Root: filepath.Clean(cfg.DataDir), Engine: e,
+		Catalog: n.exec.Catalog, Log: log, Version: ReleaseVersion}
 	names.exec.Store(n.exec)
 	clp.Store(n.cl) // the schema known: repair mode's horizons can be told
 	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{
@@ -364,3 +367,10 @@ func tlsMode(on, optional bool) string {
 	}
 	return "off"
 }
+
+// InternodeAddr is where the node serves other nodes and wcdb admin.
+func (n *Node) InternodeAddr() string { return n.iln.Addr().String() }
+
+// SetLogLevel lets wcdb admin setlogginglevel change the level of the
+// logger the node was started with, which lv controls.
+func (n *Node) SetLogLevel(lv *slog.LevelVar) { n.cl.ops.Level.Store(lv) }

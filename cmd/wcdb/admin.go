@@ -23,6 +23,7 @@ import (
 	"wcdb/internal/vfs"
 	"wcdb/messaging"
 	"wcdb/server"
+	"wcdb/server/nodeops"
 )
 
 const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS] [--json]
@@ -36,6 +37,7 @@ const adminUsage = `usage: wcdb admin status [--host HOST[:PORT]] [--keyspace KS
        wcdb admin repair [--host HOST[:PORT]] [-pr] [-local] [-st TOKEN -et TOKEN] [-j N] [--json] [KEYSPACE [TABLE...]]
        wcdb admin repair status [--host HOST[:PORT]] [--json] [ID]
        wcdb admin repair schedule [--host HOST[:PORT]] [--json]
+       wcdb admin COMMAND [--host HOST[:PORT]] [--json] [ARGS] (COMMAND below the list)
 
 commands (they ask one node over its internode port, 7000 unless --host
 names another):
@@ -80,6 +82,8 @@ With server_encryption_options' internode_encryption: all, the node takes
 only mutual TLS: WCDB_ADMIN_KEYSTORE names a PEM file with a key and
 certificate signed by the cluster's CA (admin.pem of wcdb tls gen) and
 WCDB_ADMIN_TRUSTSTORE the CA's certificate (ca.pem).
+
+more commands (wcdb admin COMMAND -h for its arguments):
 `
 
 // adminTimeout bounds a request to a node: a node that takes longer is
@@ -89,7 +93,7 @@ const adminTimeout = 5 * time.Second
 // admin runs wcdb admin status|getendpoints.
 func admin(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, adminUsage)
+		fmt.Fprint(stderr, adminUsage, adminOpsUsage())
 		return 2
 	}
 	switch args[0] {
@@ -112,10 +116,13 @@ func admin(args []string, stdout, stderr io.Writer) int {
 	case "repair":
 		return adminRepairCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, adminUsage)
+		fmt.Fprint(stdout, adminUsage, adminOpsUsage())
 		return 0
 	}
-	fmt.Fprintf(stderr, "wcdb: unknown admin command %q\n\n%s", args[0], adminUsage)
+	if c, ok := nodeops.Lookup(args[0]); ok {
+		return adminOpsCmd(c, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "wcdb: unknown admin command %q\n\n%s%s", args[0], adminUsage, adminOpsUsage())
 	return 2
 }
 

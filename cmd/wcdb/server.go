@@ -91,7 +91,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	level := new(slog.LevelVar) // wcdb admin setlogginglevel changes it
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -112,6 +113,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 1
 	}
+	n.SetLogLevel(level)
 	fmt.Fprintf(stdout, "wcdb: serving CQL on %s (data in %s); Ctrl-C stops\n", n.Addr(), cfg.DataDir)
 	select {
 	case <-ctx.Done():

@@ -402,3 +402,14 @@ func writeCanonicalKeyspace(b *strings.Builder, e catalogEntry) {
 		fmt.Fprintf(b, " next=%d\n", t.NextColumnID)
 	}
 }
+
+// TableCQL returns a table's CREATE TABLE statement with its id and dropped
+// columns (what a snapshot's schema.cql holds, so that a restore recreates
+// the same table), or "" if there is no such table.
+func (c *Catalog) TableCQL(keyspace, name string) string {
+	t, p := c.Table(keyspace, name), c.TableParams(keyspace, name)
+	if t == nil || p == nil {
+		return ""
+	}
+	return tableCQL(t, p, true)
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"wcdb/server"
+	"wcdb/storage/snapshot"
+)
+
+// TestAdminNodeOps runs the node-local admin commands against a real
+// node: flush, snapshot, listsnapshots (true size growing once compaction
+// replaced the files), compact, clearsnapshot, the compaction throughput,
+// the log level and the version, and their errors.
+func TestAdminNodeOps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	cfg := server.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.ListenAddress = "127.0.0.1"
+	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
+	cfg.CommitLog.Sync = "batch"
+	var logs lockedBuffer
+	level := new(slog.LevelVar)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := server.Start(ctx, cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	n.SetLogLevel(level)
+	host := n.InternodeAddr()
+
+	cl := gocql.NewCluster(n.Addr().String())
+	cl.DisableInitialHostLookup = true
+	cl.Timeout = 10 * time.Second
+	s, err := cl.CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if err := s.Query(q, args...).Exec(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	exec("CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	for k := range 100 {
+		exec("INSERT INTO ks.t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k))
+	}
+	admin := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errOut := runCmd(append([]string{"admin"}, append(args, "--host", host)...)...)
+		if code != want {
+			t.Fatalf("admin %v: exit %d, want %d; stdout %q stderr %q", args, code, want, out, errOut)
+		}
+		return out + errOut
+	}
+	if out := admin(0, "flush", "ks"); !strings.Contains(out, "flushed 1 tables") {
+		t.Errorf("flush: %q", out)
+	}
+	for k := 100; k < 200; k++ {
+		exec("INSERT INTO ks.t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k))
+	}
+	if out := admin(0, "snapshot", "-t", "before", "ks"); !strings.Contains(out, "Snapshot directory: before (1 tables, 2 files)") {
+		t.Errorf("snapshot: %q", out)
+	}
+	if out := admin(1, "snapshot", "-t", "before", "ks"); !strings.Contains(out, "already exists") {
+		t.Errorf("a second snapshot before: %q", out)
+	}
+	if out := admin(1, "snapshot", "nosuch"); !strings.Contains(out, `keyspace "nosuch" does not exist`) {
+		t.Errorf("snapshot of a missing keyspace: %q", out)
+	}
+	list := func() []snapshot.Info {
+		t.Helper()
+		var infos []snapshot.Info
+		if err := json.Unmarshal([]byte(admin(0, "listsnapshots", "--json")), &infos); err != nil {
+			t.Fatal(err)
+		}
+		return infos
+	}
+	if infos := list(); len(infos) != 1 || infos[0].Table != "t" || infos[0].TrueSize != 0 || infos[0].Size == 0 {
+		t.Errorf("listsnapshots: %+v; want ks.t sharing every byte", infos)
+	}
+	if out := admin(0, "compact", "ks", "t"); !strings.Contains(out, "compacted 1 tables") {
+		t.Errorf("compact: %q", out)
+	}
+	if infos := list(); len(infos) != 1 || infos[0].TrueSize != infos[0].Size {
+		t.Errorf("listsnapshots after compaction: %+v; want the snapshot the only owner of its bytes", infos)
+	}
+	out := admin(0, "listsnapshots")
+	for _, w := range []string{"Snapshot name", "before", "ks", "Total TrueDiskSpaceUsed"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("listsnapshots lacks %q:\n%s", w, out)
+		}
+	}
+	schema, err := filepath.Glob(filepath.Join(cfg.DataDir, "snapshots", "before", "ks", "t-*", "schema.cql"))
+	if err != nil || len(schema) != 1 {
+		t.Errorf("schema.cql of the snapshot: %v, %v", schema, err)
+	}
+	if out := admin(2, "clearsnapshot"); !strings.Contains(out, "-t TAG or --all") {
+		t.Errorf("clearsnapshot without a tag: %q", out)
+	}
+	if out := admin(0, "clearsnapshot", "-t", "before"); !strings.Contains(out, "Cleared snapshots: [before]") {
+		t.Errorf("clearsnapshot: %q", out)
+	}
+	if out := admin(0, "listsnapshots"); !strings.Contains(out, "There are no snapshots") {
+		t.Errorf("listsnapshots after clearing: %q", out)
+	}
+	var count int
+	if err := s.Query("SELECT count(*) FROM ks.t").Scan(&count); err != nil || count != 200 {
+		t.Errorf("count after the operations: %d, %v", count, err)
+	}
+
+	if out := admin(0, "setcompactionthroughput", "16"); !strings.Contains(out, "16 MiB/s") {
+		t.Errorf("setcompactionthroughput: %q", out)
+	}
+	if out := admin(0, "getcompactionthroughput"); out != "Current compaction throughput: 16 MiB/s\n" {
+		t.Errorf("getcompactionthroughput: %q", out)
+	}
+	if out := admin(1, "setlogginglevel", "loud"); !strings.Contains(out, "is not a level") {
+		t.Errorf("setlogginglevel loud: %q", out)
+	}
+	admin(0, "setlogginglevel", "debug")
+	if out := admin(0, "getlogginglevel"); out != "Log level: DEBUG\n" {
+		t.Errorf("getlogginglevel: %q", out)
+	}
+	if out := admin(0, "version"); out != "ReleaseVersion: "+server.ReleaseVersion+"\n" {
+		t.Errorf("version: %q", out)
+	}
+	if !strings.Contains(logs.String(), `msg="snapshot taken"`) {
+		t.Errorf("the node did not log the snapshot")
+	}
+}

@@ -1,0 +1,265 @@
+// Package nodeops serves the operator's requests about one node's own
+// storage and process (wcdb admin flush, compact, snapshot, listsnapshots,
+// clearsnapshot, get/setcompactionthroughput, get/setlogginglevel,
+// version), as nodetool does for Cassandra. The server hands it the admin
+// requests it does not serve itself; answers are JSON of the types below,
+// which the command line also uses to print them.
+package nodeops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"wcdb/internal/vfs"
+	"wcdb/query/catalog"
+	"wcdb/schema"
+	"wcdb/storage"
+	"wcdb/storage/snapshot"
+)
+
+// Ops serves the requests of one node.
+type Ops struct {
+	FS vfs.FS
+	// Root is the node's data directory (storage's Options.Dir).
+	Root    string
+	Engine  *storage.Engine
+	Catalog func() *catalog.Catalog
+	Log     *slog.Logger
+	// Level is the node's log level, nil if it cannot change (the
+	// process that made the logger sets it).
+	Level atomic.Pointer[slog.LevelVar]
+	// Version is the node's release.
+	Version string
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+}
+
+// Requests lists the requests Ops serves.
+var Requests = []string{"flush", "compact", "snapshot", "listsnapshots", "clearsnapshot",
+	"getcompactionthroughput", "setcompactionthroughput", "getlogginglevel", "setlogginglevel", "version"}
+
+// TableResult is what flush and compact did to each table.
+type TableResult struct {
+	Tables []string `json:"tables"`
+	Millis int64    `json:"millis"`
+}
+
+// SnapshotResult answers snapshot.
+type SnapshotResult struct {
+	Tag    string   `json:"tag"`
+	Tables []string `json:"tables"`
+	Files  int      `json:"files"`
+}
+
+// Throughput answers get/setcompactionthroughput: bytes per second, 0 for
+// unlimited.
+type Throughput struct {
+	BytesPerSec int64 `json:"bytes_per_sec"`
+}
+
+// Version answers version.
+type Version struct {
+	Release string `json:"release"`
+}
+
+// Handle serves args if it is one of Requests; handled is false otherwise.
+func (o *Ops) Handle(ctx context.Context, args []string) (answer []byte, handled bool, err error) {
+	if len(args) == 0 || !slices.Contains(Requests, args[0]) {
+		return nil, false, nil
+	}
+	v, err := o.serve(ctx, args[0], args[1:])
+	if err != nil {
+		return nil, true, err
+	}
+	b, err := json.Marshal(v)
+	return b, true, err
+}
+
+func (o *Ops) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error) {
+	switch req {
+	case "flush", "compact":
+		return o.eachTable(ctx, req, args)
+	case "snapshot":
+		return o.snapshot(ctx, args)
+	case "listsnapshots":
+		if len(args) != 0 {
+			return nil, errors.New("usage: listsnapshots")
+		}
+		infos, err := snapshot.List(o.FS, o.Root)
+		if infos == nil {
+			infos = []snapshot.Info{}
+		}
+		return infos, err
+	case "clearsnapshot":
+		// clearsnapshot TAG|"" [KEYSPACE...]: "" clears every snapshot.
+		if len(args) == 0 {
+			return nil, errors.New("usage: clearsnapshot TAG|'' [KEYSPACE...]")
+		}
+		removed, err := snapshot.Clear(o.FS, o.Root, args[0], args[1:])
+		if err == nil {
+			o.Log.Info("snapshots cleared", "tags", removed, "keyspaces", args[1:])
+		}
+		if removed == nil {
+			removed = []string{}
+		}
+		return removed, err
+	case "getcompactionthroughput":
+		return Throughput{o.Engine.CompactionThroughput()}, nil
+	case "setcompactionthroughput":
+		if len(args) != 1 {
+			return nil, errors.New("usage: setcompactionthroughput BYTES_PER_SECOND")
+		}
+		n, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("setcompactionthroughput: %q is not a non-negative number of bytes per second", args[0])
+		}
+		o.Engine.SetCompactionThroughput(n)
+		o.Log.Info("compaction throughput changed", "bytes_per_sec", n)
+		return Throughput{n}, nil
+	case "getlogginglevel":
+		lv := o.Level.Load()
+		if lv == nil {
+			return "", errors.New("this node's log level is fixed")
+		}
+		return lv.Level().String(), nil
+	case "setlogginglevel":
+		if len(args) != 1 {
+			return nil, errors.New("usage: setlogginglevel DEBUG|INFO|WARN|ERROR")
+		}
+		lv := o.Level.Load()
+		if lv == nil {
+			return nil, errors.New("this node's log level is fixed")
+		}
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(strings.ToUpper(args[0]))); err != nil {
+			return nil, fmt.Errorf("setlogginglevel: %q is not a level (DEBUG, INFO, WARN, ERROR)", args[0])
+		}
+		lv.Set(l)
+		o.Log.Log(ctx, max(l, slog.LevelInfo), "log level changed", "level", l.String())
+		return l.String(), nil
+	case "version":
+		return Version{o.Version}, nil
+	}
+	return nil, fmt.Errorf("unknown request %q", req)
+}
+
+// tableRef is a table named by an operator, with its storage.
+type tableRef struct {
+	ks, name string
+	t        *storage.Table
+}
+
+// tables resolves [KEYSPACE [TABLE...]] to the tables with storage on
+// this node: every keyspace's when none is named, system ones included
+// (as nodetool flush and snapshot do).
+func (o *Ops) tables(args []string) ([]tableRef, error) {
+	cat := o.Catalog()
+	keyspaces := cat.Keyspaces()
+	if len(args) > 0 {
+		if cat.Keyspace(args[0]) == nil {
+			return nil, fmt.Errorf("keyspace %q does not exist", args[0])
+		}
+		keyspaces = args[:1]
+	}
+	var out []tableRef
+	for _, ks := range keyspaces {
+		var tables []*schema.Table
+		if len(args) > 1 {
+			for _, name := range args[1:] {
+				t := cat.Table(ks, name)
+				if t == nil {
+					return nil, fmt.Errorf("table %s.%s does not exist", ks, name)
+				}
+				tables = append(tables, t)
+			}
+		} else {
+			tables = cat.Tables(ks)
+		}
+		for _, t := range tables {
+			if st := o.Engine.Table(t.ID); st != nil {
+				out = append(out, tableRef{ks: ks, name: t.Name, t: st})
+			}
+		}
+	}
+	return out, nil
+}
+
+// eachTable flushes or major-compacts the tables named.
+func (o *Ops) eachTable(ctx context.Context, req string, args []string) (*TableResult, error) {
+	refs, err := o.tables(args)
+	if err != nil {
+		return nil, err
+	}
+	start := o.now()
+	res := &TableResult{Tables: []string{}}
+	for _, r := range refs {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if req == "flush" {
+			err = r.t.Flush()
+		} else {
+			err = r.t.Compact()
+		}
+		if err != nil {
+			return res, fmt.Errorf("%s of %s.%s: %w", req, r.ks, r.name, err)
+		}
+		res.Tables = append(res.Tables, r.ks+"."+r.name)
+	}
+	res.Millis = o.now().Sub(start).Milliseconds()
+	o.Log.Info(req+" done", "tables", len(res.Tables), "millis", res.Millis)
+	return res, nil
+}
+
+// snapshot serves snapshot TAG [KEYSPACE [TABLE...]]: the tables are
+// flushed, then linked (nodetool snapshot; "" for the tag takes the
+// current time in milliseconds, as nodetool does).
+func (o *Ops) snapshot(ctx context.Context, args []string) (*SnapshotResult, error) {
+	if len(args) == 0 {
+		return nil, errors.New("usage: snapshot TAG|'' [KEYSPACE [TABLE...]]")
+	}
+	tag := args[0]
+	if tag == "" {
+		tag = strconv.FormatInt(o.now().UnixMilli(), 10)
+	}
+	if err := snapshot.CheckTag(tag); err != nil {
+		return nil, err
+	}
+	refs, err := o.tables(args[1:])
+	if err != nil {
+		return nil, err
+	}
+	cat := o.Catalog()
+	tables := make([]snapshot.Table, 0, len(refs))
+	res := &SnapshotResult{Tag: tag, Tables: []string{}}
+	for _, r := range refs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := r.t.Flush(); err != nil {
+			return nil, fmt.Errorf("flush of %s.%s: %w", r.ks, r.name, err)
+		}
+		tables = append(tables, snapshot.Table{Keyspace: r.ks, Name: r.name, Schema: cat.TableCQL(r.ks, r.name), T: r.t})
+		res.Tables = append(res.Tables, r.ks+"."+r.name)
+	}
+	if res.Files, err = snapshot.Take(o.FS, o.Root, tag, tables, o.now()); err != nil {
+		return nil, err
+	}
+	o.Log.Info("snapshot taken", "tag", tag, "tables", len(tables), "files", res.Files)
+	return res, nil
+}
