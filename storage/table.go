@@ -574,35 +574,6 @@ func (t *Table) Truncate() error {
 	return t.e.releaseLog()
 }
 
-// Snapshot hard-links the table's live SSTables and manifest into
-// snapshots/<name>/ inside the table directory.
-func (t *Table) Snapshot(name string) (string, error) {
-	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return "", fmt.Errorf("storage: bad snapshot name %q", name)
-	}
-	if err := t.Flush(); err != nil {
-		return "", err
-	}
-	s := t.acquire(false)
-	defer s.release()
-	dir := filepath.Join(t.dir, "snapshots", name)
-	if err := vfs.MkdirAllSynced(t.e.fs, dir); err != nil {
-		return "", err
-	}
-	var man manifestFile
-	for _, f := range s.files {
-		if err := t.e.fs.Link(f.path, filepath.Join(dir, sstName(f.num))); err != nil {
-			return "", err
-		}
-		man.Files = append(man.Files, manifestSSTable{Num: f.num, Level: f.level, CreatedAt: f.createdAt})
-		man.NextFile = max(man.NextFile, f.num+1)
-	}
-	if err := writeEnvelope(t.e.fs, filepath.Join(dir, "MANIFEST"), manifestMagic, &man); err != nil {
-		return "", err
-	}
-	return dir, nil
-}
-
 // readState is a published view of a table's memtables and files.
 // Immutable once published; it holds a reference on each file, dropped
 // when the last read using it (and the table, until it publishes the
