@@ -92,13 +92,16 @@ func (s *screen) waitFor(t *testing.T, want string, n int) {
 }
 
 // TestTerminal drives the shell through a pseudo-terminal as a user
-// would: a statement typed over two lines, USE changing the prompt, the
-// up arrow recalling the statement from history, ---MORE--- waiting for
-// Enter, and Ctrl-D leaving; the history is saved to the home directory.
+// would: a statement typed over two lines, USE changing the prompt, the up
+// arrow recalling the statement from history, batches typed over several
+// lines (each one request: all of it applied, or nothing when one of its
+// statements is wrong), ---MORE--- waiting for Enter, and Ctrl-D leaving;
+// the history is saved to the home directory.
 func TestTerminal(t *testing.T) {
 	addr := startNode(t, nil)
 	mustRun(t, `CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};
 CREATE TABLE ks.t (k int PRIMARY KEY, v text);
+CREATE TABLE ks.b (k int PRIMARY KEY, v text);
 INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b'); INSERT INTO ks.t (k, v) VALUES (3, 'c');`, addr)
 
 	master, slave := openPTY(t)
@@ -146,6 +149,29 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 	scr.waitFor(t, "(3 rows)", 2)
 	scr.waitFor(t, "cqlsh:ks> ", 3)
 
+	// A batch typed over several lines goes to the node as one request when
+	// APPLY BATCH; is typed, and the node applies all of it or, when one of
+	// its statements is wrong, none of it.
+	typeLines := func(lines ...string) {
+		t.Helper()
+		for _, line := range lines {
+			n := strings.Count(scr.text(), line+"\n")
+			typeKeys(line + "\r")
+			scr.waitFor(t, line+"\n", n+1)
+		}
+	}
+	typeLines("BEGIN BATCH", "  INSERT INTO b (k, v) VALUES (4, 'd;');", "  INSERT INTO b (k, v) VALUES (5, 'e');", "APPLY BATCH;")
+	scr.waitFor(t, "cqlsh:ks> ", 4)
+	typeLines("BEGIN BATCH", "  DELETE FROM b WHERE k = 4;", "  INSERT INTO b (k, v) VALUES ('six', 'f');", "APPLY BATCH;")
+	scr.waitFor(t, `message="Invalid STRING constant (six) for "k" of type int"`, 1)
+	scr.waitFor(t, "cqlsh:ks> ", 5)
+	if got := strings.Count(scr.text(), "Error"); got != 1 {
+		t.Fatalf("got %d errors from two batches, want 1; the screen:\n%s", got, scr.text())
+	}
+	typeKeys("SELECT * FROM b WHERE k IN (4, 5, 6);\r")
+	scr.waitFor(t, "\n k | v\n---+----\n 4 | d;\n 5 |  e\n\n(2 rows)\n", 1)
+	scr.waitFor(t, "cqlsh:ks> ", 6)
+
 	typeKeys("PAGING 2\r")
 	scr.waitFor(t, "Page size: 2\n", 1)
 	typeKeys("SELECT * FROM t;\r")
@@ -180,7 +206,11 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "USE ks;\nSELECT k, v FROM t;\nPAGING 2\nSELECT * FROM t;\nSELECT * FROM nosuch;\n"
+	want := "USE ks;\nSELECT k, v FROM t;\n" +
+		"BEGIN BATCH INSERT INTO b (k, v) VALUES (4, 'd;'); INSERT INTO b (k, v) VALUES (5, 'e'); APPLY BATCH;\n" +
+		"BEGIN BATCH DELETE FROM b WHERE k = 4; INSERT INTO b (k, v) VALUES ('six', 'f'); APPLY BATCH;\n" +
+		"SELECT * FROM b WHERE k IN (4, 5, 6);\n" +
+		"PAGING 2\nSELECT * FROM t;\nSELECT * FROM nosuch;\n"
 	if string(history) != want {
 		t.Errorf("history file: got %q, want %q", history, want)
 	}

@@ -195,7 +195,7 @@ func (s *Shell) run(r lineReader, tty bool, src string) {
 func (s *Shell) runString(text string) {
 	s.tty, s.src, s.lineNo = false, "<stdin>", 1
 	if !strings.HasSuffix(strings.TrimSpace(text), ";") {
-		text += ";"
+		text += "\n;" // on a line of its own, so a trailing -- comment cannot swallow it
 	}
 	stmts, _, open := splitStatements(text)
 	for _, st := range stmts {

@@ -12,24 +12,80 @@ var newlineCommands = map[string]bool{
 	"quit": true, "clear": true, "cls": true, "history": true,
 }
 
-// splitState is where the scanner is: in plain text, or inside a string, a
-// quoted identifier, a $$ string or a comment.
-type splitState int
+// batchPhase is how far a statement has got through BEGIN [UNLOGGED |
+// COUNTER] BATCH … APPLY BATCH, whose inner ';' do not end it.
+type batchPhase int
 
 const (
-	inText splitState = iota
-	inString
-	inIdent
-	inDollar
-	inLineComment
-	inBlockComment
+	notBatch     batchPhase = iota
+	batchBegin              // BEGIN: BATCH, UNLOGGED or COUNTER may follow
+	batchKind               // BEGIN UNLOGGED or COUNTER: BATCH must follow
+	inBatch                 // inside the batch: ';' separates its statements
+	batchApply              // APPLY inside the batch: BATCH would close it
+	batchApplied            // APPLY BATCH: the next ';' ends the statement
 )
 
-// splitStatements cuts src into complete statements. A statement ends at a
-// ';' outside strings (a quote doubled inside), quoted identifiers, $$ strings
-// and comments (--, //, /* */); a shell command of newlineCommands also
-// ends at a newline. Comments are dropped from the statements, which come
-// back trimmed and without their ';'; empty ones are skipped.
+// stmtState follows the significant tokens of the statement being read,
+// enough to tell where it ends.
+type stmtState struct {
+	n     int    // significant tokens so far
+	first string // the first one, lower-cased
+	batch batchPhase
+}
+
+func (s *stmtState) see(t token) {
+	s.n++
+	if s.n == 1 {
+		s.first = strings.ToLower(t.text)
+		if t.is("begin") {
+			s.batch = batchBegin
+		}
+		return
+	}
+	switch s.batch {
+	case batchBegin:
+		switch {
+		case t.is("unlogged"), t.is("counter"):
+			s.batch = batchKind
+		case t.is("batch"):
+			s.batch = inBatch
+		default:
+			s.batch = notBatch
+		}
+	case batchKind:
+		if t.is("batch") {
+			s.batch = inBatch
+		} else {
+			s.batch = notBatch
+		}
+	case inBatch, batchApply:
+		switch {
+		case t.is("apply"):
+			s.batch = batchApply
+		case s.batch == batchApply && t.is("batch"):
+			s.batch = batchApplied
+		default:
+			s.batch = inBatch
+		}
+	}
+}
+
+// semicolonEnds reports whether a ';' here ends the statement: anywhere
+// but inside a batch.
+func (s *stmtState) semicolonEnds() bool { return s.batch != inBatch && s.batch != batchApply }
+
+// newlineEnds reports whether a newline here ends the statement: after
+// a shell command of newlineCommands.
+func (s *stmtState) newlineEnds() bool { return s.n > 0 && newlineCommands[s.first] }
+
+// splitStatements cuts src into complete statements, by the tokens of lex.
+// A statement ends at a ';' outside strings, quoted identifiers, $$ strings
+// and comments, except inside BEGIN [UNLOGGED | COUNTER] BATCH … APPLY
+// BATCH: a batch is one statement, inner ';' and all, which the node
+// applies as a whole or not at all; the ';' after APPLY BATCH ends it. A
+// shell command of newlineCommands also ends at a newline. Comments are
+// dropped from the statements (a block comment leaves a space), which come
+// back trimmed and without their final ';'; empty ones are skipped.
 //
 // rest is the raw text after the last complete statement, to be given back
 // with the next line; open reports whether it holds the start of a
@@ -40,85 +96,39 @@ const (
 // front of the next line, and the scan starts again at a statement start.
 func splitStatements(src string) (stmts []string, rest string, open bool) {
 	var cur strings.Builder
-	state := inText
+	var st stmtState
 	start := 0 // index in src where the current statement began
 	emit := func(end int) {
 		if s := strings.TrimSpace(cur.String()); s != "" {
 			stmts = append(stmts, s)
 		}
 		cur.Reset()
+		st = stmtState{}
 		start = end
 	}
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		next := byte(0)
-		if i+1 < len(src) {
-			next = src[i+1]
+	for _, t := range lex(src) {
+		switch {
+		case t.open:
+			return stmts, src[start:], true
+		case t.kind == tokComment:
+			if strings.HasPrefix(t.text, "/*") {
+				cur.WriteByte(' ') // keeps the words on either side apart
+			}
+			continue
+		case t.kind == tokPunct && t.text == ";" && st.semicolonEnds():
+			emit(t.pos + 1)
+			continue
+		case t.kind == tokSpace && st.newlineEnds():
+			if nl := strings.IndexByte(t.text, '\n'); nl >= 0 {
+				emit(t.pos + nl + 1)
+				continue
+			}
+		case t.significant():
+			st.see(t)
 		}
-		switch state {
-		case inString, inIdent:
-			cur.WriteByte(c)
-			quote := byte('\'')
-			if state == inIdent {
-				quote = '"'
-			}
-			if c == quote {
-				if next == quote { // doubled quote: an escaped one
-					cur.WriteByte(next)
-					i++
-				} else {
-					state = inText
-				}
-			}
-		case inDollar:
-			cur.WriteByte(c)
-			if c == '$' && next == '$' {
-				cur.WriteByte(next)
-				i++
-				state = inText
-			}
-		case inLineComment:
-			if c == '\n' {
-				state = inText
-				i-- // the newline may end a shell command
-			}
-		case inBlockComment:
-			if c == '*' && next == '/' {
-				i++
-				state = inText
-				cur.WriteByte(' ')
-			}
-		case inText:
-			switch {
-			case c == '\'':
-				state = inString
-				cur.WriteByte(c)
-			case c == '"':
-				state = inIdent
-				cur.WriteByte(c)
-			case c == '$' && next == '$':
-				state = inDollar
-				cur.WriteString("$$")
-				i++
-			case c == '-' && next == '-', c == '/' && next == '/':
-				state = inLineComment
-				i++
-			case c == '/' && next == '*':
-				state = inBlockComment
-				i++
-			case c == ';':
-				emit(i + 1)
-			case c == '\n' && newlineCommands[firstWord(cur.String())]:
-				emit(i + 1)
-			default:
-				cur.WriteByte(c)
-			}
-		}
+		cur.WriteString(t.text)
 	}
-	switch {
-	case state == inString, state == inIdent, state == inDollar, state == inBlockComment:
-		return stmts, src[start:], true
-	case strings.TrimSpace(cur.String()) != "":
+	if strings.TrimSpace(cur.String()) != "" {
 		return stmts, src[start:], true
 	}
 	return stmts, "", false
@@ -136,8 +146,4 @@ func firstWord(s string) string {
 		end++
 	}
 	return strings.ToLower(s[:end])
-}
-
-func isWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }

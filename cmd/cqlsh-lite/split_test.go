@@ -48,3 +48,42 @@ func TestSplit(t *testing.T) {
 		return b.String()
 	})
 }
+
+// FuzzSplit checks the tokenizer and splitter on any input: the tokens
+// put back together are the input, and reading it line by line (as the
+// shell does) yields the statements of reading it whole.
+func FuzzSplit(f *testing.F) {
+	for _, seed := range []string{
+		"SELECT 1; SELECT 'a;b' FROM t;\n",
+		"BEGIN BATCH INSERT INTO t (k) VALUES (1);\nINSERT INTO t (k) VALUES (2);\nAPPLY BATCH;\n",
+		"BEGIN UNLOGGED BATCH\n-- c\nUPDATE t SET v = $$x;\n$$ WHERE k = 1; APPLY /* */ BATCH; EXIT\n",
+		"EXPAND ON\nSELECT \"a\"\"b\" FROM t /* open\n",
+		"PAGING 2 -- two\n? topics\nINSERT INTO t (k) VALUES ('it''s');\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		var b strings.Builder
+		for _, tok := range lex(src) {
+			b.WriteString(tok.text)
+		}
+		if b.String() != src {
+			t.Fatalf("tokens of %q put together: got %q", src, b.String())
+		}
+		if !strings.HasSuffix(src, "\n") {
+			src += "\n"
+		}
+		whole, _, wholeOpen := splitStatements(src)
+		var fed []string
+		pending := ""
+		lines := strings.SplitAfter(src, "\n")
+		for _, line := range lines[:len(lines)-1] {
+			stmts, rest, _ := splitStatements(pending + line)
+			fed = append(fed, stmts...)
+			pending = rest
+		}
+		if strings.Join(fed, "\x00") != strings.Join(whole, "\x00") || (pending != "") != wholeOpen {
+			t.Fatalf("%q: line by line got %q, open %v; whole got %q, open %v", src, fed, pending != "", whole, wholeOpen)
+		}
+	})
+}
