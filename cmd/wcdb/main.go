@@ -9,6 +9,7 @@
 //	wcdb cluster up|down|status a local cluster of nodes on 127.0.0.1, 127.0.0.2, ...
 //	wcdb admin status|getendpoints  ask a node about the ring (as nodetool)
 //	wcdb tls gen [flags]        a CA and certificates for client and internode TLS
+//	wcdb sstable dump|verify|metadata FILE  read SSTable files offline (as sstabledump)
 package main
 
 import (
@@ -53,6 +54,9 @@ commands:
   tls gen        make a CA and node, client and admin certificates for
                  client and internode TLS, as PEM files in ./wcdb-tls
                  (wcdb tls -h)
+  sstable dump|verify|metadata FILE
+                 read SSTable files offline, as Cassandra's sstabledump,
+                 sstableverify and sstablemetadata (wcdb sstable -h)
 `
 
 func main() {
@@ -87,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return admin(args[1:], stdout, stderr)
 	case "tls":
 		return tlsCmd(args[1:], stdout, stderr)
+	case "sstable":
+		return sstableCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
