@@ -86,7 +86,7 @@ type Engine struct {
 // mid-flush or mid-compaction), replays the commit log into memtables and
 // flushes them, then starts background flushing and compaction.
 func Open(opts Options) (*Engine, error) {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}

@@ -179,12 +179,12 @@ type tableConfig struct {
 }
 
 func newTableConfig(e *Engine, given TableOptions) (*tableConfig, error) {
-	opts := given.withDefaults()
+	opts := given.WithDefaults()
 	strat, err := compaction.New(opts.Compaction, opts.CompactionOptions)
 	if err != nil {
 		return nil, err
 	}
-	comp, err := opts.compression()
+	comp, err := opts.Codec()
 	if err != nil {
 		return nil, err
 	}
