@@ -134,7 +134,9 @@ func (t *Table) runCompaction(task *compaction.Task, stop <-chan struct{}) error
 	var outs []*sstFile
 	var err error
 	if !task.Drop {
+		c.prog = t.startRun(task.Reason, inputs)
 		outs, err = c.run(inputs)
+		t.e.running.remove(c.prog)
 	}
 	if err != nil {
 		for _, o := range outs {
@@ -213,6 +215,7 @@ type compactor struct {
 	now    int64
 	cfg    *tableConfig
 	stop   <-chan struct{}
+	prog   *running // nil: not listed (cleanup's rewrites list themselves)
 
 	w     *sstable.Writer
 	wnum  uint64
@@ -265,6 +268,9 @@ func (c *compactor) run(inputs []*sstFile) ([]*sstFile, error) {
 		cur, key = smallestKeys(cur, valid, func(i int) mutation.Key { return iters[i].Partition().Key() })
 		if len(cur) == 0 {
 			break
+		}
+		if c.prog != nil {
+			c.prog.pos.Store(key.Token)
 		}
 		// Newest file first, as reads merge.
 		slices.SortFunc(cur, func(a, b int) int { return int(inputs[b].num - inputs[a].num) })

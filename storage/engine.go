@@ -65,6 +65,7 @@ type Engine struct {
 	log     *commitlog.Log
 	cache   *sstable.Cache
 	limiter *compaction.Limiter
+	running compactions // the compactions running now (Compactions)
 	metrics Metrics
 
 	encPool sync.Pool
