@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -46,12 +47,6 @@ var helpTopics = map[string]string{
           Runs the statements of a file. Errors do not stop it; they are
           reported with the file's name and line.
 `,
-	"USE": `
-        USE <keyspace>;
-
-          Makes a keyspace the default for later statements; the prompt shows
-          it.
-`,
 	"SHOW": `
         SHOW VERSION | HOST
 
@@ -75,35 +70,47 @@ var helpTopics = map[string]string{
 `,
 }
 
-func init() {
-	helpTopics["DESC"] = helpTopics["DESCRIBE"]
-	helpTopics["QUIT"] = helpTopics["EXIT"]
-	helpTopics["CLS"] = helpTopics["CLEAR"]
+// helpDoc returns the help on a topic (upper case, words joined by '_'):
+// a shell command's or a CQL statement's.
+func helpDoc(topic string) (string, bool) {
+	if alias, ok := helpAliases[topic]; ok {
+		topic = alias
+	}
+	if doc, ok := helpTopics[topic]; ok {
+		return doc, true
+	}
+	doc, ok := cqlTopics[topic]
+	return doc, ok
 }
 
-// help prints the list of topics, or the help on each topic asked for.
-func (s *Shell) help(topics []string) {
-	if len(topics) == 0 {
-		var names []string
-		for t := range helpTopics {
-			if t != "DESC" && t != "QUIT" && t != "CLS" {
-				names = append(names, t)
-			}
-		}
-		slices.Sort(names)
+// help prints the lists of topics, or the help on each topic asked for. A
+// topic may be given in words (HELP CREATE TABLE) as well as joined
+// (HELP CREATE_TABLE).
+func (s *Shell) help(args []string) {
+	if len(args) == 0 {
 		var b strings.Builder
 		b.WriteString("\nDocumented shell commands:\n===========================\n")
-		columnize(&b, names)
-		b.WriteString("\nCQL statements (CREATE, ALTER, DROP, INSERT, UPDATE, DELETE, SELECT, BATCH,\n" +
-			"TRUNCATE, ...) end with ';' and go to the node as they are.\n\n")
+		columnize(&b, slices.Sorted(maps.Keys(helpTopics)))
+		b.WriteString("\nCQL help topics:\n================\n")
+		columnize(&b, slices.Sorted(maps.Keys(cqlTopics)))
+		b.WriteString("\n")
 		s.printf("%s", b.String())
 		return
 	}
-	for _, t := range topics {
-		if doc, ok := helpTopics[strings.ToUpper(t)]; ok {
-			s.printf("%s\n", doc)
-		} else {
-			s.printErr("*** No help on " + t)
+	for i := 0; i < len(args); {
+		n := 0
+		// The longest run of words that names a topic.
+		for k := min(3, len(args)-i); k >= 1 && n == 0; k-- {
+			topic := strings.ToUpper(strings.Join(args[i:i+k], "_"))
+			if doc, ok := helpDoc(topic); ok {
+				s.printf("%s\n", doc)
+				n = k
+			}
 		}
+		if n == 0 {
+			s.printErr("*** No help on " + args[i])
+			n = 1
+		}
+		i += n
 	}
 }
