@@ -415,6 +415,10 @@ func (s *Server) push(bit uint8, body []byte) {
 	}
 }
 
+// Closing reports whether Close has begun: the server accepts no more
+// connections (a node's readiness check reads it).
+func (s *Server) Closing() bool { return s.closing.Load() }
+
 // Stats is a snapshot of the server's state.
 type Stats struct {
 	Connections        int    // open client connections

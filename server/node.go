@@ -46,6 +46,7 @@ type Node struct {
 	mserved chan error
 
 	fail *failureHandler // commit_failure_policy, disk_failure_policy
+	mon  *monitor        // metrics and health HTTP (metrics.go)
 }
 
 // Start opens the node's storage, loads its schema and starts serving CQL.
@@ -113,6 +114,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 			n.iln.Close()
 		}
 		n.cl.close()
+		n.mon.stop()
 		e.Close()
 		return nil, err
 	}
@@ -156,7 +158,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if n.cl.hints != nil {
 		dcfg.Hints = hintSink{n.cl.hints}
 	}
-	coord := replication.NewDistributed(n.cl, dcfg)
+	coord := n.startMonitor(replication.NewDistributed(n.cl, dcfg), names)
 	n.exec, err = query.New(ctx, query.Config{
 		Coordinator:   coord,
 		Backend:       clusterBackend{localnode.Backend{E: e}, n.cl},
@@ -265,6 +267,7 @@ func (n *Node) Close() error {
 	}
 	cancel()
 	<-n.mserved
+	n.mon.stop()
 	if ferr := n.engine.FlushAll(); ferr != nil && err == nil {
 		err = ferr
 	}

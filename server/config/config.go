@@ -139,6 +139,7 @@ type Config struct {
 	Native    NativeConfig    `yaml:"native_transport"`
 	Auth      AuthConfig      `yaml:"auth"`
 	Repair    RepairConfig    `yaml:"repair"`
+	Metrics   MetricsConfig   `yaml:"metrics"`
 
 	// MemoryLimit is the Go runtime's soft memory limit (as -Xmx is a JVM
 	// node's heap): 0 means Cassandra's default heap size for the
@@ -208,6 +209,19 @@ type RepairConfig struct {
 	CheckInterval Duration `yaml:"check_interval"`
 	RetryAfter    Duration `yaml:"retry_after"`
 	InitialDelay  Duration `yaml:"initial_delay"`
+}
+
+// MetricsConfig configures the node's HTTP listener of /metrics
+// (Prometheus), /healthz and /readyz. Cassandra has no such setting (its
+// metrics go through JMX): these are wcdb's own names.
+type MetricsConfig struct {
+	// Port is the listener's port; 0 turns the listener off.
+	Port int `yaml:"port"`
+	// Address is the address it listens on. Empty: the address CQL
+	// listens on (rpc_address, else listen_address), the one a load
+	// balancer sending CQL to the node can reach, and one per node when
+	// several share a host on their own addresses (wcdb cluster).
+	Address string `yaml:"address"`
 }
 
 // NativeConfig configures the native-protocol (CQL) server.
@@ -335,6 +349,7 @@ func DefaultConfig() Config {
 		},
 		Auth: AuthConfig{Authenticator: "AllowAllAuthenticator", Authorizer: "AllowAllAuthorizer",
 			RoleManager: "CassandraRoleManager", RolesValidity: Duration(2 * time.Second)},
+		Metrics: MetricsConfig{Port: 9180},
 		Repair: RepairConfig{
 			Scheduler:     true,
 			Throughput:    16 << 20,
@@ -558,6 +573,10 @@ func (c *Config) Validate() error {
 			c.Native.MaxRequestDataInFlight, c.Native.MaxFrameSize)
 	case c.Native.PreparedStatementsCacheSize != 0 && c.Native.PreparedStatementsCacheSize < 1<<20:
 		return bad("native_transport.prepared_statements_cache_size", "%s is below 1MiB (0: 1/256 of the memory budget)", c.Native.PreparedStatementsCacheSize)
+	case c.Metrics.Port < 0 || c.Metrics.Port > 65535:
+		return bad("metrics.port", "%d is not a port number (0-65535; 0 turns the listener off)", c.Metrics.Port)
+	case c.Metrics.Address != "" && net.ParseIP(c.Metrics.Address) == nil:
+		return bad("metrics.address", "%q is not an IP address", c.Metrics.Address)
 	case c.Repair.Throughput < 0:
 		return bad("repair.throughput", "must not be negative")
 	case c.Repair.MinInterval <= 0:

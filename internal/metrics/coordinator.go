@@ -1,0 +1,101 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"wcdb/internal/histogram"
+	"wcdb/mutation"
+	"wcdb/replication"
+	"wcdb/schema"
+)
+
+// Request is a kind of client request, as Cassandra's ClientRequest
+// metrics split them.
+type Request int
+
+// The kinds of client request.
+const (
+	Read Request = iota
+	Write
+	Range
+	numRequests
+)
+
+var requestNames = [numRequests]string{"read", "write", "range"}
+
+func (r Request) String() string { return requestNames[r] }
+
+// numLevels bounds the consistency levels counted apart; others count as
+// ANY (they cannot reach the coordinator: the protocol layer refuses them).
+const numLevels = 11
+
+// ClientRequests are the coordinator's request metrics: latency by kind
+// and consistency level, and the errors clients see. The zero value is
+// ready; its methods are safe for concurrent use.
+type ClientRequests struct {
+	latency                          [numRequests][numLevels]histogram.Histogram
+	timeouts, unavailables, failures [numRequests]atomic.Int64
+}
+
+// observe counts one request: its latency, and its error's kind.
+func (c *ClientRequests) observe(r Request, cl replication.Consistency, start time.Time, err error) {
+	lvl := int(cl)
+	if lvl >= numLevels {
+		lvl = 0
+	}
+	c.latency[r][lvl].Since(start)
+	if err == nil {
+		return
+	}
+	var (
+		ue *replication.UnavailableError
+		wt *replication.WriteTimeoutError
+		rt *replication.ReadTimeoutError
+	)
+	switch {
+	case errors.As(err, &ue):
+		c.unavailables[r].Add(1)
+	case errors.As(err, &wt), errors.As(err, &rt), errors.Is(err, context.DeadlineExceeded):
+		c.timeouts[r].Add(1)
+	default:
+		// WriteFailure, ReadFailure, and whatever else fails a request
+		// at the coordinator (a replica's error, a cancelled request).
+		c.failures[r].Add(1)
+	}
+}
+
+// Coordinator is a replication.Coordinator that counts every request in
+// its ClientRequests: two clock reads and a few atomic adds each.
+type Coordinator struct {
+	C replication.Coordinator
+	M *ClientRequests
+}
+
+var _ replication.Coordinator = Coordinator{}
+
+// Write implements replication.Coordinator.
+func (c Coordinator) Write(ctx context.Context, ks *schema.Keyspace, ms []mutation.Mutation, cl replication.Consistency) error {
+	start := time.Now()
+	err := c.C.Write(ctx, ks, ms, cl)
+	c.M.observe(Write, cl, start, err)
+	return err
+}
+
+// Read implements replication.Coordinator.
+func (c Coordinator) Read(ctx context.Context, cmd replication.ReadCommand, cl replication.Consistency) (*mutation.Partition, error) {
+	start := time.Now()
+	p, err := c.C.Read(ctx, cmd, cl)
+	c.M.observe(Read, cl, start, err)
+	return p, err
+}
+
+// ReadRange implements replication.Coordinator.
+func (c Coordinator) ReadRange(ctx context.Context, cmd replication.RangeCommand, cl replication.Consistency) (replication.RangeResult, error) {
+	start := time.Now()
+	res, err := c.C.ReadRange(ctx, cmd, cl)
+	c.M.observe(Range, cl, start, err)
+	return res, err
+}
