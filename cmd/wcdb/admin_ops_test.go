@@ -124,6 +124,32 @@ func TestAdminNodeOps(t *testing.T) {
 		t.Errorf("count after the operations: %d, %v", count, err)
 	}
 
+	for range 10 {
+		var v string
+		if err := s.Query("SELECT v FROM ks.t WHERE k = 7").Scan(&v); err != nil || v != "v7" {
+			t.Fatalf("read k=7: %q, %v", v, err)
+		}
+	}
+	out = admin(0, "tablestats", "ks")
+	for _, w := range []string{"Total number of tables: 1", "Keyspace : ks", "\t\tTable: t", "SSTable count: 1",
+		"Number of partitions (estimate): 200", "Local read count: 10", "Local write count: 200"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("tablestats lacks %q:\n%s", w, out)
+		}
+	}
+	out = admin(0, "tablehistograms", "ks.t")
+	for _, w := range []string{"ks/t histograms", "Read Latency", "50%", "Max"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("tablehistograms lacks %q:\n%s", w, out)
+		}
+	}
+	if out := admin(1, "tablehistograms", "ks", "nosuch"); !strings.Contains(out, "table ks.nosuch does not exist") {
+		t.Errorf("tablehistograms of a missing table: %q", out)
+	}
+	if out := admin(0, "compactionstats"); !strings.HasPrefix(out, "pending tasks: ") || !strings.Contains(out, "Compaction throughput: 64 MiB/s") {
+		t.Errorf("compactionstats: %q", out)
+	}
+
 	if out := admin(0, "setcompactionthroughput", "16"); !strings.Contains(out, "16 MiB/s") {
 		t.Errorf("setcompactionthroughput: %q", out)
 	}

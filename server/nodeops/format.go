@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 
@@ -30,7 +31,10 @@ type Command struct {
 const mib = 1 << 20
 
 // Commands are the commands of this package, in the order help lists them.
-var Commands = []Command{
+var Commands = slices.Concat(storageCommands, statsCommands)
+
+// storageCommands act on the node's storage and process.
+var storageCommands = []Command{
 	{Name: "flush", Args: "[KEYSPACE [TABLE...]]", MaxArgs: -1, Long: true,
 		Help:    "write the memtables of the tables (all unless named) to SSTables",
 		Request: plain("flush"), Print: printTables("flushed")},

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -42,10 +41,6 @@ type Ops struct {
 	Now func() time.Time
 }
 
-// Requests lists the requests Ops serves.
-var Requests = []string{"flush", "compact", "snapshot", "listsnapshots", "clearsnapshot",
-	"getcompactionthroughput", "setcompactionthroughput", "getlogginglevel", "setlogginglevel", "version"}
-
 // TableResult is what flush and compact did to each table.
 type TableResult struct {
 	Tables []string `json:"tables"`
@@ -70,9 +65,13 @@ type Version struct {
 	Release string `json:"release"`
 }
 
-// Handle serves args if it is one of Requests; handled is false otherwise.
+// Handle serves args if it is the request of one of Commands; handled is
+// false otherwise.
 func (o *Ops) Handle(ctx context.Context, args []string) (answer []byte, handled bool, err error) {
-	if len(args) == 0 || !slices.Contains(Requests, args[0]) {
+	if len(args) == 0 {
+		return nil, false, nil
+	}
+	if _, ok := Lookup(args[0]); !ok {
 		return nil, false, nil
 	}
 	v, err := o.serve(ctx, args[0], args[1:])
@@ -154,6 +153,12 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 		return l.String(), nil
 	case "version":
 		return Version{o.Version}, nil
+	case "tablestats":
+		return o.tablestats(args)
+	case "tablehistograms":
+		return o.tablehistograms(args)
+	case "compactionstats":
+		return o.compactionstats()
 	}
 	return nil, fmt.Errorf("unknown request %q", req)
 }
