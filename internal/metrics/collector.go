@@ -18,9 +18,8 @@ import (
 	"wcdb/storage"
 )
 
-// Sources are what the collector reads. Engine and Requests are required;
-// a nil func, or one that returns false, leaves its metrics out (hinted
-// handoff off, the CQL server not yet started).
+// Sources are what the collector reads. Engine, Requests and TableName
+// are required; the metrics of a nil source are left out.
 type Sources struct {
 	Engine *storage.Engine
 	// TableName names a table; tables it does not know (being created or
@@ -30,8 +29,10 @@ type Sources struct {
 	Requests *ClientRequests
 	// Coordinator returns the coordinator's counters.
 	Coordinator func() replication.Metrics
-	Hints       func() (hints.Metrics, bool)
-	CQL         func() (cql.Stats, bool)
+	// Hints is the hint store, nil when hinted handoff is off.
+	Hints *hints.Store
+	// CQL returns the CQL server, nil before it starts.
+	CQL func() *cql.Server
 }
 
 // Latency histograms export the buckets from 16 µs to 2^24 µs (16.8 s):
@@ -155,18 +156,18 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.tables(ch)
 	c.engine(ch)
 	if c.s.Hints != nil {
-		if m, ok := c.s.Hints(); ok {
-			counter(ch, descHintsStored, m.Written)
-			counter(ch, descHintsReplayed, m.Replayed)
-			counter(ch, descHintsDropped, m.Expired, "expired")
-			counter(ch, descHintsDropped, m.Dropped, "target_left")
-			counter(ch, descHintsDropped, m.Lost, "lost")
-			counter(ch, descHintsDropped, m.Corrupt, "corrupt")
-			gauge(ch, descHintsBytes, float64(m.DiskBytes))
-		}
+		m := c.s.Hints.Metrics()
+		counter(ch, descHintsStored, m.Written)
+		counter(ch, descHintsReplayed, m.Replayed)
+		counter(ch, descHintsDropped, m.Expired, "expired")
+		counter(ch, descHintsDropped, m.Dropped, "target_left")
+		counter(ch, descHintsDropped, m.Lost, "lost")
+		counter(ch, descHintsDropped, m.Corrupt, "corrupt")
+		gauge(ch, descHintsBytes, float64(m.DiskBytes))
 	}
 	if c.s.CQL != nil {
-		if st, ok := c.s.CQL(); ok {
+		if srv := c.s.CQL(); srv != nil {
+			st := srv.Stats()
 			gauge(ch, descConnections, float64(st.Connections))
 			counter(ch, descCQLRequests, int64(st.Requests))
 			gauge(ch, descPrepared, float64(st.PreparedStatements))

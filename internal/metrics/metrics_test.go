@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"wcdb/cluster"
+	"wcdb/cql"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -128,5 +130,32 @@ func TestHandler(t *testing.T) {
 	// Hints and CQL are left out when their sources are nil.
 	if strings.Contains(body, "wcdb_hints_stored_total") || strings.Contains(body, "wcdb_client_connections") {
 		t.Error("/metrics has hint or connection metrics with no source")
+	}
+}
+
+// TestReadinessBeforeJoin: a node starting (no CQL server, no membership)
+// is not ready, and says why.
+func TestReadinessBeforeJoin(t *testing.T) {
+	stopped := false
+	checks := Readiness(Node{
+		CQL:           func() *cql.Server { return nil },
+		Membership:    func() *cluster.Membership { return nil },
+		SchemaVersion: func() [16]byte { t.Error("schema version read before the node joined"); return [16]byte{} },
+		Leaving:       func() bool { return false },
+		Stopped:       func() bool { return stopped },
+	})
+	var got []string
+	for _, c := range checks {
+		if err := c.Check(); err != nil {
+			got = append(got, c.Name+": "+err.Error())
+		}
+	}
+	want := "cql: not serving yet; ring: not joined yet; schema: not joined yet"
+	if strings.Join(got, "; ") != want {
+		t.Errorf("got %q, want %q", strings.Join(got, "; "), want)
+	}
+	stopped = true
+	if err := checks[3].Check(); err == nil {
+		t.Error("failure_policy: a stopped node passes")
 	}
 }
