@@ -135,7 +135,7 @@ func (h *failureHandler) apply(setting, policy, what, path string, err error) {
 			h.log.Error("stopping the node's transports and exiting ("+setting+"=die)", "cause", what, "path", path)
 		}
 		if n != nil {
-			go h.stopTransports(n)
+			go h.stopAfterFailure(n)
 		}
 	}
 	if die {
@@ -151,7 +151,14 @@ func (h *failureHandler) attach(n *Node) {
 	stop := h.mu.stop
 	h.mu.Unlock()
 	if stop {
-		h.stopTransports(n)
+		h.stopAfterFailure(n)
+	}
+}
+
+// stopAfterFailure stops the transports for a failure policy.
+func (h *failureHandler) stopAfterFailure(n *Node) {
+	if h.stopTransports(n) {
+		h.log.Error("node stopped after a disk failure: CQL, gossip, repair and hint replay are down; restart the process once the disk is fixed")
 	}
 }
 
@@ -166,12 +173,13 @@ func (h *failureHandler) stopped() bool {
 // refuses connections) and gossip, without leaving the cluster: the other
 // nodes see this one DOWN, keep its tokens and hint its writes (a LEFT
 // node would lose its tokens). The internode service stays up, for wcdb
-// admin and the calls in flight.
-func (h *failureHandler) stopTransports(n *Node) {
+// admin and the calls in flight. wcdb admin drain stops them so too. It
+// reports whether it stopped them (false: they were already).
+func (h *failureHandler) stopTransports(n *Node) bool {
 	h.mu.Lock()
 	if h.mu.stopped {
 		h.mu.Unlock()
-		return
+		return false
 	}
 	h.mu.stopped = true
 	h.mu.Unlock()
@@ -184,7 +192,7 @@ func (h *failureHandler) stopTransports(n *Node) {
 		}
 	}
 	n.cl.halt()
-	h.log.Error("node stopped after a disk failure: CQL, gossip, repair and hint replay are down; restart the process once the disk is fixed")
+	return true
 }
 
 // Fatal is closed when a failure policy of die fires: the process should

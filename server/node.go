@@ -173,7 +173,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.cl.exec = n.exec
 	n.cl.ops = &nodeops.Ops{FS: vfs.Default, Root: filepath.Clean(cfg.DataDir), Engine: e,
-		Catalog: n.exec.Catalog, Log: log, Version: ReleaseVersion}
+		Catalog: n.exec.Catalog, Log: log, Version: ReleaseVersion,
+		HostID: string(n.cl.hostID), ClusterName: cfg.ClusterName, Started: time.Now(), MemoryLimit: budget,
+		Membership: n.cl.m.Load, Stopped: n.fail.stopped,
+		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.stopped() },
+		StopTransports: func() { n.fail.stopTransports(n) }}
 	names.exec.Store(n.exec)
 	clp.Store(n.cl) // the schema known: repair mode's horizons can be told
 	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{

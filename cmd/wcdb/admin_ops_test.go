@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -44,6 +46,7 @@ func TestAdminNodeOps(t *testing.T) {
 	cl := gocql.NewCluster(n.Addr().String())
 	cl.DisableInitialHostLookup = true
 	cl.Timeout = 10 * time.Second
+	cl.Logger = log.New(io.Discard, "", 0) // the drained node refuses it at the end
 	s, err := cl.CreateSession()
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +113,19 @@ func TestAdminNodeOps(t *testing.T) {
 	if err != nil || len(schema) != 1 {
 		t.Errorf("schema.cql of the snapshot: %v, %v", schema, err)
 	}
+	// A snapshot restores through import, after a TRUNCATE.
+	exec("TRUNCATE ks.t")
+	snapDir := filepath.Dir(schema[0])
+	if out := admin(0, "import", "ks", "t", snapDir); !strings.Contains(out, "imported 2 files") {
+		t.Errorf("import: %q", out)
+	}
+	var restored int
+	if err := s.Query("SELECT count(*) FROM ks.t").Scan(&restored); err != nil || restored != 200 {
+		t.Errorf("after TRUNCATE and import of the snapshot: %d rows, %v; want 200", restored, err)
+	}
+	if out := admin(1, "import", "ks", "t", "relative/dir"); !strings.Contains(out, "absolute path") {
+		t.Errorf("import of a relative directory: %q", out)
+	}
 	if out := admin(2, "clearsnapshot"); !strings.Contains(out, "-t TAG or --all") {
 		t.Errorf("clearsnapshot without a tag: %q", out)
 	}
@@ -131,7 +147,7 @@ func TestAdminNodeOps(t *testing.T) {
 		}
 	}
 	out = admin(0, "tablestats", "ks")
-	for _, w := range []string{"Total number of tables: 1", "Keyspace : ks", "\t\tTable: t", "SSTable count: 1",
+	for _, w := range []string{"Total number of tables: 1", "Keyspace : ks", "\t\tTable: t", "SSTable count: 2",
 		"Number of partitions (estimate): 200", "Local read count: 10", "Local write count: 200"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("tablestats lacks %q:\n%s", w, out)
@@ -168,5 +184,38 @@ func TestAdminNodeOps(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `msg="snapshot taken"`) {
 		t.Errorf("the node did not log the snapshot")
+	}
+
+	// The node in its cluster (of one).
+	out = admin(0, "info")
+	for _, w := range []string{"ID                      : " + n.HostID(), "Gossip active           : true",
+		"Native Transport active : true", "Token                   : (node has 16 tokens)", "State                   : NORMAL"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("info lacks %q:\n%s", w, out)
+		}
+	}
+	if out := admin(0, "ring"); !strings.Contains(out, "Datacenter: datacenter1") || strings.Count(out, "127.0.0.1  rack1  Up") != 16 {
+		t.Errorf("ring: want 16 tokens of 127.0.0.1, up:\n%s", out)
+	}
+	if out := admin(0, "describecluster"); !strings.Contains(out, "Partitioner: org.apache.cassandra.dht.Murmur3Partitioner") ||
+		!strings.Contains(out, ": [127.0.0.1]") {
+		t.Errorf("describecluster:\n%s", out)
+	}
+	if out := admin(0, "gossipinfo"); !strings.Contains(out, "/127.0.0.1\n  STATUS:NORMAL") || !strings.Contains(out, "HOST_ID:"+n.HostID()) {
+		t.Errorf("gossipinfo:\n%s", out)
+	}
+
+	// Drain: clients are refused, every table flushed, once only.
+	if out := admin(0, "drain"); !strings.Contains(out, "drained: flushed") {
+		t.Errorf("drain: %q", out)
+	}
+	if out := admin(0, "info"); !strings.Contains(out, "Native Transport active : false") || !strings.Contains(out, "Drained                 : true") {
+		t.Errorf("info after drain:\n%s", out)
+	}
+	if _, err := cl.CreateSession(); err == nil {
+		t.Error("a new CQL session connected to a drained node")
+	}
+	if out := admin(1, "drain"); !strings.Contains(out, "already drained") {
+		t.Errorf("a second drain: %q", out)
 	}
 }

@@ -31,7 +31,7 @@ type Command struct {
 const mib = 1 << 20
 
 // Commands are the commands of this package, in the order help lists them.
-var Commands = slices.Concat(storageCommands, statsCommands)
+var Commands = slices.Concat(storageCommands, statsCommands, clusterCommands)
 
 // storageCommands act on the node's storage and process.
 var storageCommands = []Command{

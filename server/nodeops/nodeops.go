@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wcdb/cluster"
 	"wcdb/internal/vfs"
 	"wcdb/query/catalog"
 	"wcdb/schema"
@@ -39,6 +40,21 @@ type Ops struct {
 	Version string
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+
+	// The node in its cluster, for info, ring, describecluster,
+	// gossipinfo and drain.
+	HostID, ClusterName string
+	Started             time.Time
+	MemoryLimit         int64 // the memory budget (memory_limit)
+	// Membership is the node's view of the cluster (nil before it joins).
+	Membership func() *cluster.Membership
+	// NativeActive reports whether the CQL server serves; Stopped whether
+	// a disk failure policy stopped the transports.
+	NativeActive, Stopped func() bool
+	// StopTransports stops the CQL server and gossip (drain).
+	StopTransports func()
+
+	drained atomic.Bool
 }
 
 // TableResult is what flush and compact did to each table.
@@ -159,6 +175,18 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 		return o.tablehistograms(args)
 	case "compactionstats":
 		return o.compactionstats()
+	case "info":
+		return o.info()
+	case "gossipinfo":
+		return o.nodes()
+	case "describecluster":
+		return o.describecluster()
+	case "ring":
+		return o.ring()
+	case "drain":
+		return o.drain(ctx)
+	case "import":
+		return o.importDir(args)
 	}
 	return nil, fmt.Errorf("unknown request %q", req)
 }
