@@ -281,6 +281,18 @@ func (t *termReader) ReadLine(prompt string) (string, error) {
 	return line, err
 }
 
+// ReadPassword asks for a password without echoing it.
+func (t *termReader) ReadPassword(prompt string) (string, error) {
+	if t.plain != nil {
+		return "", liner.ErrNotTerminalOutput
+	}
+	pw, err := t.l.PasswordPrompt(prompt)
+	if errors.Is(err, liner.ErrPromptAborted) {
+		return "", errInterrupted
+	}
+	return pw, err
+}
+
 func (t *termReader) AddHistory(entry string) {
 	if entry != "" {
 		t.l.AppendHistory(entry)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,7 +150,7 @@ func TestConnectErrors(t *testing.T) {
 func TestLogin(t *testing.T) {
 	addr := startNode(t, func(c *server.Config) {
 		c.Auth.Authenticator = "PasswordAuthenticator"
-		c.Auth.Users = map[string]string{"ann": "secret"}
+		c.Auth.Users = map[string]string{"ann": "secret", "bob": "hunter2"}
 	})
 	out := mustRun(t, "", addr, "-u", "ann", "-p", "secret", "-e", "SELECT key FROM system.local")
 	if !strings.Contains(out, "(1 rows)") {
@@ -162,6 +163,54 @@ func TestLogin(t *testing.T) {
 	_, errOut, code = runShell(t, "", addr, "-u", "ann", "-e", "SELECT key FROM system.local")
 	if want := "cqlsh-lite: -u needs -p when stdin is not a terminal\n"; code != 2 || errOut != want {
 		t.Errorf("no password, no terminal: got exit %d, stderr %q, want exit 2, %q", code, errOut, want)
+	}
+
+	// LOGIN as another user: a wrong password keeps the session; the right
+	// one changes the prompt, and USE reconnects as the new user; without a
+	// password the terminal asks for it. Passwords stay out of the history.
+	var transcript strings.Builder
+	conn := connConfig{host: "127.0.0.1", port: portOf(t, addr), user: "ann", password: "secret",
+		connectTimeout: 5 * time.Second, requestTimeout: 5 * time.Second}
+	session, err := conn.connect("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := newShell(conn, session, &transcript, &transcript)
+	defer sh.close()
+	term := &scriptedTerminal{out: &transcript, lines: []string{
+		"LOGIN bob 'wrong'",
+		"LOGIN bob 'hunter2'",
+		"USE system;",
+		"SELECT count(*) FROM local;",
+		"LOGIN ann",
+		"secret",
+		"LOGIN",
+	}}
+	sh.term = term
+	sh.run(term, true, "<stdin>")
+	want := `ann@cqlsh> LOGIN bob 'wrong'
+Connection error: unable to connect to ` + addr + `: Provided username bob and/or password are incorrect
+ann@cqlsh> LOGIN bob 'hunter2'
+bob@cqlsh> USE system;
+bob@cqlsh:system> SELECT count(*) FROM local;
+
+ count
+-------
+     1
+
+(1 rows)
+bob@cqlsh:system> LOGIN ann
+Password: 
+ann@cqlsh:system> LOGIN
+Improper LOGIN command.
+ann@cqlsh:system> 
+`
+	if got := transcript.String(); got != want {
+		t.Errorf("transcript: got\n%s\nwant\n%s", got, want)
+	}
+	wantHistory := []string{"USE system;", "SELECT count(*) FROM local;", "LOGIN ann", "LOGIN"}
+	if !slices.Equal(term.history, wantHistory) {
+		t.Errorf("history: got %q, want %q", term.history, wantHistory)
 	}
 }
 
@@ -190,6 +239,17 @@ func (s *scriptedTerminal) ReadLine(prompt string) (string, error) {
 }
 
 func (s *scriptedTerminal) AddHistory(entry string) { s.history = append(s.history, entry) }
+
+// ReadPassword takes the next line, which the screen does not show.
+func (s *scriptedTerminal) ReadPassword(prompt string) (string, error) {
+	io.WriteString(s.out, prompt+"\n")
+	if len(s.lines) == 0 {
+		return "", io.EOF
+	}
+	line := s.lines[0]
+	s.lines = s.lines[1:]
+	return line, nil
+}
 
 // TestInteractiveSession runs the shell as at a terminal, with the lines a
 // user types: prompts that follow USE, a statement over several lines,

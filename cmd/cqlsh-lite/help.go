@@ -48,10 +48,25 @@ var helpTopics = map[string]string{
           reported with the file's name and line.
 `,
 	"SHOW": `
-        SHOW VERSION | HOST
+        SHOW VERSION | HOST | SESSION <trace id>
 
-          Shows the versions of the shell and the node, or where the shell is
-          connected.
+          Shows the versions of the shell and the node, where the shell is
+          connected, or a trace the node recorded in system_traces: its
+          events with their times and sources.
+`,
+	"CAPTURE": `
+        CAPTURE ['<file>' | OFF]
+
+          Appends the results of queries to a file instead of showing them
+          (the shell's messages and errors still show), until CAPTURE OFF.
+          Without an argument, shows whether output is being captured.
+`,
+	"LOGIN": `
+        LOGIN <user> ['<password>']
+
+          Connects again as another user, in the same keyspace; asks for
+          the password when it is not given. The session stays as it was
+          when the login fails.
 `,
 	"CLEAR": `
         CLEAR (or CLS)

@@ -95,8 +95,8 @@ func (s *screen) waitFor(t *testing.T, want string, n int) {
 // would: a statement typed over two lines, USE changing the prompt, the up
 // arrow recalling the statement from history, batches typed over several
 // lines (each one request: all of it applied, or nothing when one of its
-// statements is wrong), ---MORE--- waiting for Enter, and Ctrl-D leaving;
-// the history is saved to the home directory.
+// statements is wrong), ---MORE--- waiting for Enter, LOGIN asking for the
+// password, and Ctrl-D leaving; the history is saved to the home directory.
 func TestTerminal(t *testing.T) {
 	addr := startNode(t, nil)
 	mustRun(t, `CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};
@@ -186,6 +186,15 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 	typeKeys("SELECT * FROM nosuch;\r")
 	scr.waitFor(t, "InvalidRequest: Error from server: code=2200 [Invalid query]", 1)
 
+	// LOGIN without a password asks for it, without showing it.
+	typeKeys("LOGIN ann\r")
+	scr.waitFor(t, "Password: ", 1)
+	typeKeys("hidden\r")
+	scr.waitFor(t, "ann@cqlsh:ks> ", 1)
+	if strings.Contains(scr.text(), "hidden") {
+		t.Fatalf("the password showed; the screen:\n%s", scr.text())
+	}
+
 	typeKeys("\x04") // Ctrl-D
 	select {
 	case err := <-exited:
@@ -210,7 +219,7 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 		"BEGIN BATCH INSERT INTO b (k, v) VALUES (4, 'd;'); INSERT INTO b (k, v) VALUES (5, 'e'); APPLY BATCH;\n" +
 		"BEGIN BATCH DELETE FROM b WHERE k = 4; INSERT INTO b (k, v) VALUES ('six', 'f'); APPLY BATCH;\n" +
 		"SELECT * FROM b WHERE k IN (4, 5, 6);\n" +
-		"PAGING 2\nSELECT * FROM t;\nSELECT * FROM nosuch;\n"
+		"PAGING 2\nSELECT * FROM t;\nSELECT * FROM nosuch;\nLOGIN ann\n"
 	if string(history) != want {
 		t.Errorf("history file: got %q, want %q", history, want)
 	}

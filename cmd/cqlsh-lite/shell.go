@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gocql/gocql"
 )
@@ -82,6 +83,13 @@ type Shell struct {
 
 	failed bool // an error was reported (the exit status is 2 when not interactive)
 	stop   bool // EXIT, QUIT or the end of the input
+
+	// capture, when not nil, receives the results of queries instead of
+	// out (CAPTURE 'file'); captureName is the file's name.
+	capture     io.WriteCloser
+	captureName string
+	// loc is the time zone of traces' times (the local one but in tests).
+	loc *time.Location
 }
 
 // newShell returns a shell on an open session.
@@ -90,17 +98,37 @@ func newShell(conn connConfig, session *gocql.Session, out, errOut io.Writer) *S
 		conn: conn, session: session, out: out, errOut: errOut,
 		paging: true, pageSize: defaultPageSize,
 		consistency: gocql.One, serial: gocql.Serial,
+		loc: time.Local,
 	}
 }
 
-// close ends the session.
+// close ends the session and the capture.
 func (s *Shell) close() {
 	if s.session != nil {
 		s.session.Close()
 	}
+	if s.capture != nil {
+		s.capture.Close()
+		s.capture = nil
+	}
 }
 
 func (s *Shell) printf(format string, args ...any) { fmt.Fprintf(s.out, format, args...) }
+
+// results is where the results of queries go: the CAPTURE file, if any,
+// else out. The shell's own messages and errors always go to the screen.
+func (s *Shell) results() io.Writer {
+	if s.capture != nil {
+		return s.capture
+	}
+	return s.out
+}
+
+func (s *Shell) rprintf(format string, args ...any) { fmt.Fprintf(s.results(), format, args...) }
+
+// pausing reports whether results stop at ---MORE--- between pages: at a
+// terminal, when they are shown on it.
+func (s *Shell) pausing() bool { return s.tty && s.term != nil && s.capture == nil }
 
 // printErr reports an error as cqlsh does: on stderr, prefixed with the
 // input's name and line when not interactive.
@@ -175,7 +203,7 @@ func (s *Shell) run(r lineReader, tty bool, src string) {
 		hist = append(hist, strings.TrimSpace(line))
 		stmts, rest, open := splitStatements(pending)
 		pending = rest
-		if len(stmts) > 0 {
+		if len(stmts) > 0 && !slices.ContainsFunc(stmts, hasPassword) {
 			r.AddHistory(strings.Join(hist, " "))
 		}
 		if len(stmts) > 0 || !open {
@@ -212,10 +240,7 @@ func (s *Shell) runString(text string) {
 // execute runs one statement: a shell command, or CQL sent to the node.
 func (s *Shell) execute(stmt string) {
 	word := firstWord(stmt)
-	args := strings.Fields(stmt)[1:]
-	if word == "?" {
-		args = strings.Fields(strings.TrimPrefix(stmt, "?"))
-	}
+	args := commandArgs(stmt)
 	switch word {
 	case "exit", "quit":
 		if len(args) > 0 {
@@ -241,11 +266,15 @@ func (s *Shell) execute(stmt string) {
 		s.source(strings.TrimSpace(stmt[len("source"):]))
 	case "show":
 		s.show(args)
+	case "capture":
+		s.captureCommand(args)
+	case "login":
+		s.login(args)
 	case "clear", "cls":
 		if s.tty {
 			s.printf("\033[H\033[2J")
 		}
-	case "tracing", "capture", "login", "copy", "debug", "history":
+	case "tracing", "copy", "debug", "history":
 		s.printErr(fmt.Sprintf("%s is not supported by cqlsh-lite.", strings.ToUpper(word)))
 	default:
 		s.perform(stmt)
@@ -367,20 +396,6 @@ func (s *Shell) serialCommand(args []string) {
 	s.improper("serial")
 }
 
-func (s *Shell) show(args []string) {
-	if len(args) == 1 {
-		switch strings.ToLower(args[0]) {
-		case "version":
-			s.printf("%s\n", s.versionLine())
-			return
-		case "host":
-			s.printf("%s\n", s.hostLine())
-			return
-		}
-	}
-	s.improper("show")
-}
-
 // requestError is an error the shell makes up in the server's form.
 type requestError struct {
 	code int
@@ -468,11 +483,7 @@ func (s *Shell) source(arg string) {
 		s.improper("source")
 		return
 	}
-	if rest, ok := strings.CutPrefix(name, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			name = filepath.Join(home, rest)
-		}
-	}
+	name = expandHome(name)
 	f, err := os.Open(name)
 	if err != nil {
 		s.printErr(fmt.Sprintf("Could not open '%s': %v", name, err))
@@ -596,27 +607,27 @@ func (s *Shell) perform(stmt string) {
 		warnings = append(warnings, p.warnings...)
 		if !isSelect {
 			if len(p.names) > 0 && len(p.rows) > 0 {
-				s.printf("\n")
+				s.rprintf("\n")
 				s.printRows(p, true, 0)
 			}
 			break
 		}
 		if first {
-			s.printf("\n")
+			s.rprintf("\n")
 		}
 		if len(p.rows) > 0 || first {
-			s.printRows(p, first || s.tty, total)
+			s.printRows(p, first || s.pausing(), total)
 			total += len(p.rows)
 		}
 		if len(p.state) == 0 {
-			if !s.tty {
-				s.printf("\n")
+			if !s.pausing() {
+				s.rprintf("\n")
 			}
-			s.printf("(%d rows)\n", total)
+			s.rprintf("(%d rows)\n", total)
 			break
 		}
 		state = p.state
-		if s.tty && s.term != nil {
+		if s.pausing() {
 			if _, err := s.term.ReadLine("---MORE---"); err != nil {
 				if !errors.Is(err, errInterrupted) { // the terminal echoed ^C and a newline
 					s.printf("\n")
@@ -626,9 +637,9 @@ func (s *Shell) perform(stmt string) {
 		}
 	}
 	if len(warnings) > 0 {
-		s.printf("\nWarnings :\n")
+		s.rprintf("\nWarnings :\n")
 		for _, w := range warnings {
-			s.printf("%s\n\n", w)
+			s.rprintf("%s\n\n", w)
 		}
 	}
 }
@@ -641,11 +652,11 @@ func (s *Shell) printRows(p *page, header bool, offset int) {
 	}
 	switch {
 	case len(p.rows) == 0:
-		writeTable(s.out, p.names, nil, true, s.tty)
+		writeTable(s.results(), p.names, nil, true, s.pausing())
 	case s.expand:
-		writeExpanded(s.out, p.names, p.rows, offset)
+		writeExpanded(s.results(), p.names, p.rows, offset)
 	default:
-		writeTable(s.out, p.names, p.rows, header, s.tty)
+		writeTable(s.results(), p.names, p.rows, header, s.pausing())
 	}
 }
 
@@ -724,5 +735,5 @@ func (s *Shell) describe(stmt string) {
 			b.WriteString("\n")
 		}
 	}
-	io.WriteString(s.out, b.String())
+	io.WriteString(s.results(), b.String())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,9 +19,10 @@ import (
 //	a file run with -f (f); prints stdout, then stderr and the exit status
 //	when there are.
 //	write name=FILE: writes the input to FILE in a temporary directory.
+//	cat name=FILE: prints FILE of that directory.
 //
 // $TMP in the input and the arguments stands for that directory, and in
-// the output replaces it.
+// the output replaces it; $ADDR in the output replaces the node's address.
 func TestShell(t *testing.T) {
 	addr := startNode(t, nil)
 	dir := t.TempDir()
@@ -34,6 +36,14 @@ func TestShell(t *testing.T) {
 				t.Fatal(err)
 			}
 			return ""
+		case "cat":
+			var name string
+			d.ScanArgs(t, "name", &name)
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				return fmt.Sprintf("error: %v\n", errors.Unwrap(err))
+			}
+			return string(b)
 		case "exec":
 			args := []string{addr}
 			stdin := input + "\n"
@@ -65,7 +75,7 @@ func TestShell(t *testing.T) {
 			if code != 0 {
 				fmt.Fprintf(&b, "exit %d\n", code)
 			}
-			return strings.ReplaceAll(b.String(), dir, "$TMP")
+			return strings.NewReplacer(dir, "$TMP", addr, "$ADDR").Replace(b.String())
 		}
 		t.Fatalf("unknown command %q", d.Cmd)
 		return ""
