@@ -126,6 +126,10 @@ type Config struct {
 	// its memory budget.
 	PreparedCacheBytes int64
 
+	// SlowQueryLogTimeout: a QUERY, EXECUTE or BATCH taking longer is
+	// logged at WARN with its statement (slowlog.go). 0: none.
+	SlowQueryLogTimeout time.Duration
+
 	// Logger receives connection and request failures worth an operator's
 	// attention (panics, protocol violations). Nil means slog.Default().
 	Logger *slog.Logger

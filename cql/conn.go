@@ -631,27 +631,33 @@ func (c *conn) run(h header, r *reader) (w *writer, cl replication.Consistency, 
 	}()
 	ctx, cancel := c.srv.requestContext()
 	defer cancel()
+	var info reqInfo
+	start := time.Now()
 	switch h.op {
 	case opQuery:
-		return c.query(ctx, r)
+		w, cl, err = c.query(ctx, r, &info)
 	case opPrepare:
 		w, err = c.prepare(r)
 		return w, 0, err
 	case opExecute:
-		return c.execute(ctx, r)
+		w, cl, err = c.execute(ctx, r, &info)
 	case opBatch:
-		return c.batch(ctx, r)
+		w, cl, err = c.batch(ctx, r, &info)
+	default:
+		return nil, 0, fmt.Errorf("cql: no handler for %s", h.op)
 	}
-	return nil, 0, fmt.Errorf("cql: no handler for %s", h.op)
+	c.logSlow(&info, time.Since(start), err)
+	return w, cl, err
 }
 
-func (c *conn) query(ctx context.Context, r *reader) (*writer, replication.Consistency, error) {
+func (c *conn) query(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	q := r.longString()
 	p := r.queryParams()
 	if r.err != nil {
 		return nil, 0, r.err
 	}
 	s := c.session()
+	*info = reqInfo{stmt: q, cl: p.opts.Consistency, keyspace: s.Keyspace}
 	res, err := c.srv.exec.Query(ctx, &s, q, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
@@ -684,7 +690,7 @@ func (c *conn) prepare(r *reader) (*writer, error) {
 	return w, nil
 }
 
-func (c *conn) execute(ctx context.Context, r *reader) (*writer, replication.Consistency, error) {
+func (c *conn) execute(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	id := r.shortBytes()
 	p := r.queryParams()
 	if r.err != nil {
@@ -695,6 +701,7 @@ func (c *conn) execute(ctx context.Context, r *reader) (*writer, replication.Con
 		return nil, p.opts.Consistency, &unpreparedError{id: id}
 	}
 	s := c.session()
+	*info = reqInfo{stmt: prep.Query, cl: p.opts.Consistency, keyspace: s.Keyspace}
 	res, err := c.srv.exec.Execute(ctx, &s, prep, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
@@ -709,7 +716,7 @@ func (c *conn) execute(ctx context.Context, r *reader) (*writer, replication.Con
 	return w, p.opts.Consistency, nil
 }
 
-func (c *conn) batch(ctx context.Context, r *reader) (*writer, replication.Consistency, error) {
+func (c *conn) batch(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	b := r.batch()
 	if r.err != nil {
 		return nil, 0, r.err
@@ -727,6 +734,10 @@ func (c *conn) batch(ctx context.Context, r *reader) (*writer, replication.Consi
 		}
 	}
 	s := c.session()
+	if len(entries) > 0 {
+		*info = reqInfo{stmt: fmt.Sprintf("BATCH of %d statements, the first: %s", len(entries), entries[0].Query),
+			cl: b.opts.Consistency, keyspace: s.Keyspace}
+	}
 	res, err := c.srv.exec.Batch(ctx, &s, b.typ, entries, &b.opts)
 	if err != nil {
 		return nil, b.opts.Consistency, err
@@ -750,6 +761,7 @@ func (c *conn) applied(res *query.Result) {
 		c.setKeyspace(res.Keyspace)
 	case query.ResultSchemaChange:
 		if res.Change != nil {
+			c.logSchemaChange(res.Change)
 			c.srv.PushSchemaChange(*res.Change)
 		}
 	}

@@ -50,6 +50,7 @@ type Server struct {
 	closeErr   error
 	rejecting  atomic.Int32
 	requests   atomic.Uint64  // statements submitted, for Stats
+	slow       slowLog        // rate of the slow query lines
 	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
 
 	// work hands statements to idle workers; workers counts them.

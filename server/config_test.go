@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -78,6 +79,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"tombstone_warn_threshold: lots", "tombstone_warn_threshold"},
 		{"collection_size_fail_threshold: 512KiB", "collection_size_warn_threshold"},
 		{"compaction_large_partition_warning_threshold: -1", "compaction_large_partition_warning_threshold"},
+		{"logging:\n  format: xml", "logging.format"},
+		{"log_level: loud", "logging.level"},
+		{"slow_query_log_timeout: -1s", "native_transport.slow_query_log_timeout"},
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
@@ -124,6 +128,31 @@ func TestConfigValues(t *testing.T) {
 	}
 	if s := ByteSize(64 << 20).String(); s != "64MiB" {
 		t.Errorf("ByteSize(64MiB).String() = %q", s)
+	}
+}
+
+// TestLogging: log_format json makes a JSON logger, at the level set,
+// which the returned LevelVar changes.
+func TestLogging(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("log_format: json\nlog_level: warn\n"), 0o644)
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	log, level, err := cfg.NewLogger(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("hidden")
+	log.Warn("shown", "k", 1)
+	level.Set(slog.LevelDebug)
+	log.Debug("now shown")
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], `{"time":`) || !strings.Contains(lines[0], `"msg":"shown","k":1`) ||
+		!strings.Contains(lines[1], `"msg":"now shown"`) {
+		t.Errorf("got %q", lines)
 	}
 }
 

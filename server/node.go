@@ -334,6 +334,7 @@ func applyNative(nc *NativeConfig, c *cql.Config, budget int64) {
 	c.RequestTimeout = time.Duration(nc.RequestTimeout)
 	c.MaxConnectionsPerIP = nc.MaxConcurrentConnectionsPerIP
 	c.IdleUnauthenticatedTimeout = time.Duration(nc.IdleUnauthenticatedTimeout)
+	c.SlowQueryLogTimeout = time.Duration(nc.SlowQueryLogTimeout)
 	c.PreparedCacheBytes = int64(nc.PreparedStatementsCacheSize)
 	if c.PreparedCacheBytes == 0 {
 		c.PreparedCacheBytes = max(budget/256, 1<<20)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -91,8 +90,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 2
 	}
-	level := new(slog.LevelVar) // wcdb admin setlogginglevel changes it
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// wcdb admin setlogginglevel changes level.
+	log, level, err := cfg.NewLogger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 2
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -140,6 +140,7 @@ type Config struct {
 	Auth      AuthConfig      `yaml:"auth"`
 	Repair    RepairConfig    `yaml:"repair"`
 	Metrics   MetricsConfig   `yaml:"metrics"`
+	Logging   LoggingConfig   `yaml:"logging"`
 
 	// MemoryLimit is the Go runtime's soft memory limit (as -Xmx is a JVM
 	// node's heap): 0 means Cassandra's default heap size for the
@@ -255,6 +256,10 @@ type NativeConfig struct {
 	// memory they hold (Cassandra's prepared_statements_cache_size). 0:
 	// 1/256 of the memory budget, at least 1MiB.
 	PreparedStatementsCacheSize ByteSize `yaml:"prepared_statements_cache_size"`
+	// SlowQueryLogTimeout: a request that takes longer is logged at WARN
+	// with its statement, consistency level, keyspace and client
+	// (Cassandra's slow_query_log_timeout, also read flat). 0: none.
+	SlowQueryLogTimeout Duration `yaml:"slow_query_log_timeout"`
 }
 
 // AuthConfig configures authentication and authorization (Cassandra's
@@ -346,10 +351,12 @@ func DefaultConfig() Config {
 
 			MaxConcurrentConnectionsPerIP: -1,
 			IdleUnauthenticatedTimeout:    Duration(10 * time.Second),
+			SlowQueryLogTimeout:           Duration(500 * time.Millisecond),
 		},
 		Auth: AuthConfig{Authenticator: "AllowAllAuthenticator", Authorizer: "AllowAllAuthorizer",
 			RoleManager: "CassandraRoleManager", RolesValidity: Duration(2 * time.Second)},
 		Metrics: MetricsConfig{Port: 9180},
+		Logging: LoggingConfig{Format: "text", Level: "info"},
 		Repair: RepairConfig{
 			Scheduler:     true,
 			Throughput:    16 << 20,
@@ -573,6 +580,8 @@ func (c *Config) Validate() error {
 			c.Native.MaxRequestDataInFlight, c.Native.MaxFrameSize)
 	case c.Native.PreparedStatementsCacheSize != 0 && c.Native.PreparedStatementsCacheSize < 1<<20:
 		return bad("native_transport.prepared_statements_cache_size", "%s is below 1MiB (0: 1/256 of the memory budget)", c.Native.PreparedStatementsCacheSize)
+	case c.Native.SlowQueryLogTimeout < 0:
+		return bad("native_transport.slow_query_log_timeout", "must not be negative (0: no slow query log)")
 	case c.Metrics.Port < 0 || c.Metrics.Port > 65535:
 		return bad("metrics.port", "%d is not a port number (0-65535; 0 turns the listener off)", c.Metrics.Port)
 	case c.Metrics.Address != "" && net.ParseIP(c.Metrics.Address) == nil:
@@ -589,6 +598,9 @@ func (c *Config) Validate() error {
 		return bad("repair.retry_after", "must be positive")
 	case c.Repair.InitialDelay < 0:
 		return bad("repair.initial_delay", "must not be negative")
+	}
+	if err := c.Logging.validate(); err != nil {
+		return err
 	}
 	return c.validateAuth()
 }

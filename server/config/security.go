@@ -344,6 +344,10 @@ var flatAliases = map[string][2]string{
 
 	"native_transport_max_request_data_in_flight":        {"native_transport", "max_request_data_in_flight"},
 	"native_transport_max_concurrent_connections_per_ip": {"native_transport", "max_concurrent_connections_per_ip"},
+	"slow_query_log_timeout":                             {"native_transport", "slow_query_log_timeout"},
+
+	"log_format": {"logging", "format"},
+	"log_level":  {"logging", "level"},
 
 	"commit_failure_policy": {"commitlog", "failure_policy"},
 	"disk_failure_policy":   {"storage", "disk_failure_policy"},
