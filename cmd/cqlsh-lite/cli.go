@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/peterh/liner"
@@ -34,8 +35,12 @@ options:
                            CA the node's certificate must chain to (unless
                            validate = false), usercert and userkey a client
                            certificate ($SSL_CERTFILE, $SSL_VALIDATE override)
+  -C, --color              colour results and errors even when not at a terminal
+  --no-color               never colour (default: colour at a terminal, as the
+                           cqlshrc's [ui] color = on | off says otherwise)
   --cqlshrc FILE           settings file (default ~/.cassandra/cqlshrc, else
-                           ~/.cqlshrc); read: [connection] ssl, the [ssl] section
+                           ~/.cqlshrc); read: [connection] ssl, the [ssl]
+                           section, [ui] color
   --connect-timeout SECS   give up connecting after SECS seconds (default 5)
   --request-timeout SECS   give up on a request after SECS seconds (default 10)
   -h, --help               show this help
@@ -60,6 +65,7 @@ type options struct {
 	executeGiven    bool
 	passwordGiven   bool
 	positionalHosts []string
+	color           colorMode
 }
 
 // parseArgs reads the command line. Flags may come before or after the
@@ -84,8 +90,11 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 	for _, name := range []string{"f", "file"} {
 		fs.StringVar(&o.file, name, "", "")
 	}
-	var ssl bool
+	var ssl, color, noColor bool
 	fs.BoolVar(&ssl, "ssl", false, "")
+	fs.BoolVar(&color, "C", false, "")
+	fs.BoolVar(&color, "color", false, "")
+	fs.BoolVar(&noColor, "no-color", false, "")
 	fs.StringVar(&o.cqlshrc, "cqlshrc", defaultCqlshrc(), "")
 	fs.IntVar(&o.connectTimeout, "connect-timeout", 5, "")
 	fs.IntVar(&o.requestTimeout, "request-timeout", 10, "")
@@ -117,6 +126,9 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 	})
 	if o.executeGiven && o.file != "" {
 		return bad("-e and -f exclude each other")
+	}
+	if color && noColor {
+		return bad("--color and --no-color exclude each other")
 	}
 	if o.connectTimeout <= 0 || o.requestTimeout <= 0 {
 		return bad("timeouts must be positive")
@@ -151,6 +163,16 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 	rc, err := readCqlshrc(o.cqlshrc)
 	if err != nil {
 		return bad("cqlshrc: %v", err)
+	}
+	switch v, set := rc["ui"]["color"]; {
+	case color:
+		o.color = colorOn
+	case noColor:
+		o.color = colorOff
+	case set && isTrue(v):
+		o.color = colorOn
+	case set:
+		o.color = colorOff
 	}
 	st, err := sslFrom(rc, ssl)
 	if err != nil {
@@ -207,6 +229,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	sh := newShell(o.conn, session, stdout, stderr)
 	defer sh.close()
+	sh.color = useColor(o.color, tty)
 	sh.loadVersions()
 	if o.keyspace != "" {
 		if err := sh.switchKeyspace(o.keyspace); err != nil {
@@ -248,19 +271,38 @@ func stdinIsTerminal() bool {
 type termReader struct {
 	l    *liner.State
 	path string
-	// plain reads stdin once line editing turned out impossible (stdout
-	// is not a terminal).
+	// in is what liner reads: stdin through pasteFilter.
+	in io.Reader
+	// plain reads in once line editing turned out impossible (stdout is
+	// not a terminal).
 	plain *plainReader
+	// pasting is whether bracketed paste was switched on, to switch off.
+	pasting bool
 }
 
 func newTermReader() *termReader {
-	t := &termReader{l: liner.NewLiner()}
+	t := &termReader{in: os.Stdin}
+	// liner reads os.Stdin as it starts (and sets the terminal's modes on
+	// file descriptor 0 itself): hand it the filtered pipe instead.
+	if in, err := pasteFilter(os.Stdin); err == nil {
+		stdin := os.Stdin
+		os.Stdin, t.in = in, in
+		t.l = liner.NewLiner()
+		os.Stdin = stdin
+		if isTerminalOutput(os.Stdout) {
+			io.WriteString(os.Stdout, bracketedPasteOn)
+			t.pasting = true
+		}
+	} else {
+		t.l = liner.NewLiner()
+	}
 	t.l.SetCtrlCAborts(true)
+	// Long lines wrap onto the next rows rather than scroll sideways.
+	t.l.SetMultiLineMode(true)
 	if home, err := os.UserHomeDir(); err == nil {
 		t.path = filepath.Join(home, historyFile)
-		if f, err := os.Open(t.path); err == nil {
-			t.l.ReadHistory(f)
-			f.Close()
+		if b, err := os.ReadFile(t.path); err == nil {
+			t.l.ReadHistory(strings.NewReader(toEditor(string(b))))
 		}
 	}
 	return t
@@ -275,10 +317,10 @@ func (t *termReader) ReadLine(prompt string) (string, error) {
 	case errors.Is(err, liner.ErrPromptAborted):
 		return "", errInterrupted
 	case errors.Is(err, liner.ErrNotTerminalOutput):
-		t.plain = newPlainReader(os.Stdin)
+		t.plain = newPlainReader(t.in)
 		return t.plain.ReadLine(prompt)
 	}
-	return line, err
+	return fromEditor(line), err
 }
 
 // ReadPassword asks for a password without echoing it.
@@ -290,22 +332,25 @@ func (t *termReader) ReadPassword(prompt string) (string, error) {
 	if errors.Is(err, liner.ErrPromptAborted) {
 		return "", errInterrupted
 	}
-	return pw, err
+	return fromEditor(pw), err
 }
 
 func (t *termReader) AddHistory(entry string) {
 	if entry != "" {
-		t.l.AppendHistory(entry)
+		t.l.AppendHistory(toEditor(entry))
 	}
 }
 
 // close saves the history and gives the terminal back its mode.
 func (t *termReader) close() {
 	if t.path != "" {
-		if f, err := os.OpenFile(t.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
-			t.l.WriteHistory(f)
-			f.Close()
+		var b strings.Builder
+		if _, err := t.l.WriteHistory(&b); err == nil {
+			os.WriteFile(t.path, []byte(fromEditor(b.String())), 0o600)
 		}
 	}
 	t.l.Close()
+	if t.pasting {
+		io.WriteString(os.Stdout, bracketedPasteOff)
+	}
 }

@@ -123,7 +123,11 @@ func (s *Shell) showSession(id gocql.UUID) {
 		s.printErr(errorText(err))
 		return
 	}
-	s.rprintf("\nTracing session: %s\n\n", id)
+	heading := "Tracing session: "
+	if s.color && s.capture == nil {
+		heading = paint(colorName, heading)
+	}
+	s.rprintf("\n%s%s\n\n", heading, id)
 	writeTable(s.results(), traceColumns, traceRows(ts, events, s.loc), true, true)
 }
 

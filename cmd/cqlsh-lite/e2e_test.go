@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -403,7 +404,26 @@ func TestParseArgs(t *testing.T) {
 	if o, _, _ := parseArgs(nil, io.Discard, io.Discard); o.conn.host != "envhost" || o.conn.port != 7000 {
 		t.Errorf("from the environment: got %s:%d, want envhost:7000", o.conn.host, o.conn.port)
 	}
-	for _, args := range [][]string{{"a", "b", "c"}, {"h:notaport"}, {"--nosuch"}, {"-e", "x", "-f", "y"}, {"--connect-timeout", "0"}} {
+	// Colour: the flags, else the cqlshrc's [ui] color, else automatic.
+	rc := filepath.Join(t.TempDir(), "cqlshrc")
+	if err := os.WriteFile(rc, []byte("[ui]\ncolor = off\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want colorMode
+	}{
+		{[]string{"--cqlshrc", ""}, colorAuto},
+		{[]string{"--cqlshrc", "", "-C"}, colorOn},
+		{[]string{"--cqlshrc", "", "--no-color"}, colorOff},
+		{[]string{"--cqlshrc", rc}, colorOff},
+		{[]string{"--cqlshrc", rc, "--color"}, colorOn},
+	} {
+		if o, code, ok := parseArgs(tc.args, io.Discard, io.Discard); !ok || o.color != tc.want {
+			t.Errorf("%q: got ok %v (exit %d), colour %v, want %v", tc.args, ok, code, o.color, tc.want)
+		}
+	}
+	for _, args := range [][]string{{"a", "b", "c"}, {"h:notaport"}, {"--nosuch"}, {"-e", "x", "-f", "y"}, {"--connect-timeout", "0"}, {"--color", "--no-color"}} {
 		if _, code, ok := parseArgs(args, io.Discard, io.Discard); ok || code != 2 {
 			t.Errorf("%q: got ok %v, exit %d, want a usage error (2)", args, ok, code)
 		}

@@ -68,15 +68,28 @@ func readScreen(master *os.File) *screen {
 	return s
 }
 
-// escapes are the terminal control sequences line editing draws with.
-var escapes = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+// escapes are the terminal control sequences line editing draws with;
+// redraw is how it starts to redraw the line (to its first column, erase
+// to the end), wiping what the row showed.
+var (
+	escapes = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+	redraw  = regexp.MustCompile(`[^\n]*(\x1b\[1G|\r)\x1b\[0K`)
+)
 
-// text is the output so far without control sequences and carriage
-// returns.
+// text is the output so far as the screen shows it, roughly: each redrawn
+// row as last drawn, without control sequences and carriage returns.
 func (s *screen) text() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return strings.ReplaceAll(escapes.ReplaceAllString(string(s.raw), ""), "\r", "")
+	t := redraw.ReplaceAllString(string(s.raw), "")
+	return strings.ReplaceAll(escapes.ReplaceAllString(t, ""), "\r", "")
+}
+
+// rawText is the output so far as written, control sequences and all.
+func (s *screen) rawText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.raw)
 }
 
 // waitFor waits until want has appeared n times on the screen.
@@ -95,8 +108,9 @@ func (s *screen) waitFor(t *testing.T, want string, n int) {
 // would: a statement typed over two lines, USE changing the prompt, the up
 // arrow recalling the statement from history, batches typed over several
 // lines (each one request: all of it applied, or nothing when one of its
-// statements is wrong), ---MORE--- waiting for Enter, LOGIN asking for the
-// password, and Ctrl-D leaving; the history is saved to the home directory.
+// statements is wrong), ---MORE--- waiting for Enter, pasted tabs kept,
+// long lines wrapped, LOGIN asking for the password, and Ctrl-D leaving;
+// the history is saved to the home directory.
 func TestTerminal(t *testing.T) {
 	addr := startNode(t, nil)
 	mustRun(t, `CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};
@@ -141,6 +155,11 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 	typeKeys("FROM t;\r")
 	scr.waitFor(t, "\n k | v\n---+---\n 1 | a\n 2 | b\n 3 | c\n\n(3 rows)\n", 1)
 	scr.waitFor(t, "cqlsh:ks> ", 2)
+	// At a terminal, in colour: column names magenta, ints green, text yellow.
+	if raw := scr.rawText(); !strings.Contains(raw, "\x1b[0;1;35mk\x1b[0m | \x1b[0;1;35mv\x1b[0m\r\n") ||
+		!strings.Contains(raw, " \x1b[0;1;32m1\x1b[0m | \x1b[0;1;33ma\x1b[0m\r\n") {
+		t.Errorf("got the result without cqlsh's colours: %q", raw)
+	}
 
 	// The up arrow brings back the statement, on one line.
 	typeKeys("\x1b[A")
@@ -171,6 +190,21 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 	typeKeys("SELECT * FROM b WHERE k IN (4, 5, 6);\r")
 	scr.waitFor(t, "\n k | v\n---+----\n 4 | d;\n 5 |  e\n\n(2 rows)\n", 1)
 	scr.waitFor(t, "cqlsh:ks> ", 6)
+
+	// Pasted text keeps its tabs (bracketed paste: the markers around it
+	// tell it from typed tabs), over several lines.
+	typeKeys(pasteStart + "INSERT INTO b (k, v)\r\tVALUES (9, 'tab\there');\r" + pasteEnd)
+	scr.waitFor(t, "cqlsh:ks> ", 7)
+	typeKeys("SELECT v FROM b WHERE k = 9;\r")
+	scr.waitFor(t, "\n v\n-----------\n tab\\there\n\n(1 rows)\n", 1)
+
+	// A line longer than the terminal is wide (120 columns) is drawn whole,
+	// the terminal wrapping it onto the next row, rather than a window of
+	// it scrolling sideways between { and }.
+	long := "SELECT k FROM b WHERE k IN (" + strings.Repeat("4, ", 50) + "5);"
+	typeKeys(long + "\r")
+	scr.waitFor(t, "cqlsh:ks> "+long+"\n", 1)
+	scr.waitFor(t, " 4\n 5\n\n(2 rows)\n", 1)
 
 	typeKeys("PAGING 2\r")
 	scr.waitFor(t, "Page size: 2\n", 1)
@@ -219,6 +253,7 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 		"BEGIN BATCH INSERT INTO b (k, v) VALUES (4, 'd;'); INSERT INTO b (k, v) VALUES (5, 'e'); APPLY BATCH;\n" +
 		"BEGIN BATCH DELETE FROM b WHERE k = 4; INSERT INTO b (k, v) VALUES ('six', 'f'); APPLY BATCH;\n" +
 		"SELECT * FROM b WHERE k IN (4, 5, 6);\n" +
+		"INSERT INTO b (k, v) VALUES (9, 'tab\there');\nSELECT v FROM b WHERE k = 9;\n" + long + "\n" +
 		"PAGING 2\nSELECT * FROM t;\nSELECT * FROM nosuch;\nLOGIN ann\n"
 	if string(history) != want {
 		t.Errorf("history file: got %q, want %q", history, want)

@@ -90,6 +90,8 @@ type Shell struct {
 	captureName string
 	// loc is the time zone of traces' times (the local one but in tests).
 	loc *time.Location
+	// color paints results and errors (not captured results), as cqlsh.
+	color bool
 }
 
 // newShell returns a shell on an open session.
@@ -136,6 +138,9 @@ func (s *Shell) printErr(msg string) {
 	s.failed = true
 	if !s.tty {
 		msg = fmt.Sprintf("%s:%d:%s", s.src, s.lineNo, msg)
+	}
+	if s.color {
+		msg = paint(colorRed, msg)
 	}
 	fmt.Fprintln(s.errOut, msg)
 }
@@ -519,6 +524,7 @@ func (s *Shell) queryContext() (context.Context, func()) {
 type page struct {
 	names    []string
 	rows     [][]string
+	colors   [][]string   // the colour of each value, when the shell has colour
 	raw      [][]rawValue // the values as received (DESCRIBE reads them)
 	state    []byte       // paging state of the next page, nil at the end
 	warnings []string
@@ -558,6 +564,13 @@ func (s *Shell) fetch(ctx context.Context, stmt string, cons gocql.Consistency, 
 			row[i] = formatValue(c, vals[i])
 		}
 		p.rows = append(p.rows, row)
+		if s.color {
+			colors := make([]string, len(cols))
+			for i, c := range columns {
+				colors[i] = valueColor(c, vals[i])
+			}
+			p.colors = append(p.colors, colors)
+		}
 		if keepRaw {
 			raw := make([]rawValue, len(vals))
 			for i, v := range vals {
@@ -601,7 +614,7 @@ func (s *Shell) perform(stmt string) {
 				s.printErr(errorText(err))
 				return
 			}
-			p.rows, p.state = append(p.rows, next.rows...), next.state
+			p.rows, p.colors, p.state = append(p.rows, next.rows...), append(p.colors, next.colors...), next.state
 			p.warnings = append(p.warnings, next.warnings...)
 		}
 		warnings = append(warnings, p.warnings...)
@@ -650,13 +663,19 @@ func (s *Shell) printRows(p *page, header bool, offset int) {
 	if len(p.names) == 0 {
 		return
 	}
+	colors := p.colors
+	if s.capture != nil { // a file gets no colour, as with cqlsh
+		colors = nil
+	} else if s.color && colors == nil {
+		colors = [][]string{} // the header is coloured even without rows
+	}
 	switch {
 	case len(p.rows) == 0:
-		writeTable(s.results(), p.names, nil, true, s.pausing())
+		writeColoredTable(s.results(), p.names, nil, colors, true, s.pausing())
 	case s.expand:
-		writeExpanded(s.results(), p.names, p.rows, offset)
+		writeColoredExpanded(s.results(), p.names, p.rows, colors, offset)
 	default:
-		writeTable(s.results(), p.names, p.rows, header, s.pausing())
+		writeColoredTable(s.results(), p.names, p.rows, colors, header, s.pausing())
 	}
 }
 

@@ -22,7 +22,8 @@ import (
 //	cat name=FILE: prints FILE of that directory.
 //
 // $TMP in the input and the arguments stands for that directory, and in
-// the output replaces it; $ADDR in the output replaces the node's address.
+// the output replaces it; $ADDR in the output replaces the node's address,
+// \e the escape character of colours.
 func TestShell(t *testing.T) {
 	addr := startNode(t, nil)
 	dir := t.TempDir()
@@ -75,7 +76,7 @@ func TestShell(t *testing.T) {
 			if code != 0 {
 				fmt.Fprintf(&b, "exit %d\n", code)
 			}
-			return strings.NewReplacer(dir, "$TMP", addr, "$ADDR").Replace(b.String())
+			return strings.NewReplacer(dir, "$TMP", addr, "$ADDR", "\x1b", `\e`).Replace(b.String())
 		}
 		t.Fatalf("unknown command %q", d.Cmd)
 		return ""

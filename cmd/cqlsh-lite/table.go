@@ -30,6 +30,16 @@ func pad(n int) string {
 // header false (a later page when not on a terminal) prints only the rows;
 // tty adds an empty line after the rows.
 func writeTable(w io.Writer, names []string, rows [][]string, header, tty bool) {
+	writeColoredTable(w, names, rows, nil, header, tty)
+}
+
+// writeColoredTable is writeTable with colours: colors[r][c] is the colour
+// of rows[r][c], column names get colorName; nil colors is no colour.
+func writeColoredTable(w io.Writer, names []string, rows, colors [][]string, header, tty bool) {
+	nameColor := ""
+	if colors != nil {
+		nameColor = colorName
+	}
 	widths := make([]int, len(names))
 	for i, n := range names {
 		widths[i] = width(n)
@@ -46,11 +56,13 @@ func writeTable(w io.Writer, names []string, rows [][]string, header, tty bool) 
 			if i > 0 {
 				h.WriteString(" | ")
 			}
-			h.WriteString(n)
-			h.WriteString(pad(widths[i] - width(n)))
+			h.WriteString(paint(nameColor, n))
+			if i < len(names)-1 {
+				h.WriteString(pad(widths[i] - width(n)))
+			}
 		}
 		b.WriteString(" ")
-		b.WriteString(strings.TrimRight(h.String(), " "))
+		b.WriteString(h.String())
 		b.WriteString("\n-")
 		for i, wd := range widths {
 			if i > 0 {
@@ -65,14 +77,14 @@ func writeTable(w io.Writer, names []string, rows [][]string, header, tty bool) 
 		io.WriteString(w, b.String())
 		return
 	}
-	for _, r := range rows {
+	for j, r := range rows {
 		b.WriteString(" ")
 		for i, c := range r {
 			if i > 0 {
 				b.WriteString(" | ")
 			}
 			b.WriteString(pad(widths[i] - width(c)))
-			b.WriteString(c)
+			b.WriteString(paint(cellColor(colors, j, i), c))
 		}
 		b.WriteString("\n")
 	}
@@ -91,6 +103,11 @@ func writeTable(w io.Writer, names []string, rows [][]string, header, tty bool) 
 //
 // numbering from offset+1; every row is followed by an empty line.
 func writeExpanded(w io.Writer, names []string, rows [][]string, offset int) {
+	writeColoredExpanded(w, names, rows, nil, offset)
+}
+
+// writeColoredExpanded is writeExpanded with colours, as writeColoredTable.
+func writeColoredExpanded(w io.Writer, names []string, rows, colors [][]string, offset int) {
 	nameWidth, valueWidth := 0, 0
 	for _, n := range names {
 		nameWidth = max(nameWidth, width(n))
@@ -109,7 +126,12 @@ func writeExpanded(w io.Writer, names []string, rows [][]string, offset int) {
 		b.WriteString(sep)
 		for j, c := range r {
 			b.WriteString(" ")
-			b.WriteString(names[j])
+			if colors != nil {
+				b.WriteString(paint(colorName, names[j]))
+			} else {
+				b.WriteString(names[j])
+			}
+			c = paint(cellColor(colors, i, j), c)
 			b.WriteString(pad(nameWidth - width(names[j])))
 			b.WriteString(" | ")
 			b.WriteString(c)
@@ -180,4 +202,12 @@ func columnize(w io.Writer, names []string) {
 		b.WriteString("\n")
 	}
 	io.WriteString(w, b.String())
+}
+
+// cellColor is the colour of row r, column c: none when colors has none.
+func cellColor(colors [][]string, r, c int) string {
+	if r < len(colors) && c < len(colors[r]) {
+		return colors[r][c]
+	}
+	return ""
 }
