@@ -53,6 +53,26 @@ func tlsSession(n *Node, dir string, client bool, login ...string) (*gocql.Sessi
 	return c.CreateSession()
 }
 
+// testGossipKey is the gossip key of the secure test clusters.
+var testGossipKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
+// secureConfig configures node i of a secure test cluster, for startNodes
+// and add: internode mutual TLS and client TLS with the certificates of
+// dir (genTLS), gossip encrypted with testGossipKey, passwords and roles
+// with the superuser admin (password admin-pw). Node 3 also requires a
+// client certificate.
+func secureConfig(dir string) func(i int, cfg *Config) {
+	return func(i int, cfg *Config) {
+		node := filepath.Join(dir, tlsgen.NodeFile(i))
+		ca := filepath.Join(dir, tlsgen.CAFile)
+		cfg.ServerEncryption = EncryptionOptions{InternodeEncryption: "all", Keystore: node, Truststore: ca}
+		cfg.ClientEncryption = EncryptionOptions{Enabled: true, Keystore: node, Truststore: ca, RequireClientAuth: i == 3}
+		cfg.GossipEncryptionKey = []string{testGossipKey}
+		cfg.Auth.Authenticator, cfg.Auth.Authorizer = "PasswordAuthenticator", "CassandraAuthorizer"
+		cfg.Auth.Users = map[string]string{"admin": "admin-pw"}
+	}
+}
+
 // plainSession connects gocql without TLS.
 func plainSession(n *Node) (*gocql.Session, error) {
 	host, port, _ := net.SplitHostPort(n.Addr().String())
@@ -78,16 +98,7 @@ func TestSecureCluster(t *testing.T) {
 	}
 	dir := genTLS(t, 4)
 	other := genTLS(t, 1)
-	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
-	secure := func(i int, cfg *Config) {
-		node := filepath.Join(dir, tlsgen.NodeFile(i))
-		ca := filepath.Join(dir, tlsgen.CAFile)
-		cfg.ServerEncryption = EncryptionOptions{InternodeEncryption: "all", Keystore: node, Truststore: ca}
-		cfg.ClientEncryption = EncryptionOptions{Enabled: true, Keystore: node, Truststore: ca, RequireClientAuth: i == 3}
-		cfg.GossipEncryptionKey = []string{key}
-		cfg.Auth.Authenticator, cfg.Auth.Authorizer = "PasswordAuthenticator", "CassandraAuthorizer"
-		cfg.Auth.Users = map[string]string{"admin": "admin-pw"}
-	}
+	secure := secureConfig(dir)
 	tc := startNodes(t, 3, secure)
 
 	s, err := tlsSession(tc.nodes[0], dir, false, "admin", "admin-pw")
@@ -204,7 +215,7 @@ func TestSecureCluster(t *testing.T) {
 	// cannot call the others (it cannot even take the schema): it never
 	// starts, and the ring never has its tokens.
 	cfg = tc.config(5)
-	cfg.GossipEncryptionKey = []string{key}
+	cfg.GossipEncryptionKey = []string{testGossipKey}
 	nctx, ncancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer ncancel()
 	if n, err := Start(nctx, cfg, nil); err == nil {
