@@ -70,5 +70,8 @@ func (n *Node) MetricsAddr() string {
 	return n.mon.ln.Addr().String()
 }
 
+// ClientRequests are the node's client request metrics (as a coordinator).
+func (n *Node) ClientRequests() *metrics.ClientRequests { return &n.mon.requests }
+
 // MetricsHandler serves /metrics, /healthz and /readyz as the listener does.
 func (n *Node) MetricsHandler() http.Handler { return n.mon.handler }

@@ -40,6 +40,21 @@ type ClientRequests struct {
 	timeouts, unavailables, failures [numRequests]atomic.Int64
 }
 
+// Latency returns the latency histogram of a kind of request at every
+// consistency level (for wcdb admin proxyhistograms).
+func (c *ClientRequests) Latency(r Request) histogram.Snapshot {
+	var all histogram.Snapshot
+	for lvl := range c.latency[r] {
+		s := c.latency[r][lvl].Snapshot()
+		for i, n := range s.Counts {
+			all.Counts[i] += n
+		}
+		all.Count += s.Count
+		all.Sum += s.Sum
+	}
+	return all
+}
+
 // observe counts one request: its latency, and its error's kind.
 func (c *ClientRequests) observe(r Request, cl replication.Consistency, start time.Time, err error) {
 	lvl := int(cl)

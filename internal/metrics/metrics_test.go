@@ -69,6 +69,9 @@ func TestCoordinatorCounts(t *testing.T) {
 		if got := m.latency[c.r][c.cl].Snapshot().Count; got != uint64(c.out) {
 			t.Errorf("%v at %v: %d timed, want %d", c.r, c.cl, got, c.out)
 		}
+		if got := m.Latency(c.r).Count; got != uint64(c.out) {
+			t.Errorf("%v at every level: %d timed, want %d", c.r, got, c.out)
+		}
 	}
 }
 
