@@ -246,6 +246,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer signal.Stop(interrupts)
 		sh.interrupts = interrupts
 		sh.term = term
+		term.l.SetWordCompleter(sh.completeWord)
+		// A first tab completes what all candidates share, a second
+		// lists them, as readline (and so cqlsh) does.
+		term.l.SetTabCompletionStyle(liner.TabPrints)
 		sh.run(term, true, "<stdin>")
 		return 0
 	case o.executeGiven:

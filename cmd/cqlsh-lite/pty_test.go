@@ -109,8 +109,8 @@ func (s *screen) waitFor(t *testing.T, want string, n int) {
 // arrow recalling the statement from history, batches typed over several
 // lines (each one request: all of it applied, or nothing when one of its
 // statements is wrong), ---MORE--- waiting for Enter, pasted tabs kept,
-// long lines wrapped, LOGIN asking for the password, and Ctrl-D leaving;
-// the history is saved to the home directory.
+// long lines wrapped, tab completion, LOGIN asking for the password, and
+// Ctrl-D leaving; the history is saved to the home directory.
 func TestTerminal(t *testing.T) {
 	addr := startNode(t, nil)
 	mustRun(t, `CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};
@@ -220,6 +220,19 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 	typeKeys("SELECT * FROM nosuch;\r")
 	scr.waitFor(t, "InvalidRequest: Error from server: code=2200 [Invalid query]", 1)
 
+	// Tab completes keywords by their place, and the schema's names.
+	typeKeys("sel\t")
+	scr.waitFor(t, "cqlsh:ks> select ", 1)
+	typeKeys("v fr\t")
+	scr.waitFor(t, "cqlsh:ks> select v from ", 1)
+	typeKeys("b\t")
+	scr.waitFor(t, "cqlsh:ks> select v from b ", 1)
+	typeKeys("wh\t")
+	scr.waitFor(t, "cqlsh:ks> select v from b where ", 1)
+	typeKeys("k\t= 9;\r")
+	scr.waitFor(t, "cqlsh:ks> select v from b where k = 9;\n", 1)
+	scr.waitFor(t, "\n tab\\there\n\n(1 rows)\n", 2)
+
 	// LOGIN without a password asks for it, without showing it.
 	typeKeys("LOGIN ann\r")
 	scr.waitFor(t, "Password: ", 1)
@@ -254,7 +267,7 @@ INSERT INTO ks.t (k, v) VALUES (1, 'a'); INSERT INTO ks.t (k, v) VALUES (2, 'b')
 		"BEGIN BATCH DELETE FROM b WHERE k = 4; INSERT INTO b (k, v) VALUES ('six', 'f'); APPLY BATCH;\n" +
 		"SELECT * FROM b WHERE k IN (4, 5, 6);\n" +
 		"INSERT INTO b (k, v) VALUES (9, 'tab\there');\nSELECT v FROM b WHERE k = 9;\n" + long + "\n" +
-		"PAGING 2\nSELECT * FROM t;\nSELECT * FROM nosuch;\nLOGIN ann\n"
+		"PAGING 2\nSELECT * FROM t;\nSELECT * FROM nosuch;\nselect v from b where k = 9;\nLOGIN ann\n"
 	if string(history) != want {
 		t.Errorf("history file: got %q, want %q", history, want)
 	}

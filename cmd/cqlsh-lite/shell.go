@@ -92,16 +92,23 @@ type Shell struct {
 	loc *time.Location
 	// color paints results and errors (not captured results), as cqlsh.
 	color bool
+
+	// partial is the statement read so far when a line is being read, for
+	// completion; schema gives completion the schema's names.
+	partial string
+	schema  *liveSchema
 }
 
 // newShell returns a shell on an open session.
 func newShell(conn connConfig, session *gocql.Session, out, errOut io.Writer) *Shell {
-	return &Shell{
+	s := &Shell{
 		conn: conn, session: session, out: out, errOut: errOut,
 		paging: true, pageSize: defaultPageSize,
 		consistency: gocql.One, serial: gocql.Serial,
 		loc: time.Local,
 	}
+	s.schema = &liveSchema{sh: s}
+	return s
 }
 
 // close ends the session and the capture.
@@ -189,6 +196,7 @@ func (s *Shell) run(r lineReader, tty bool, src string) {
 	var pending string
 	var hist []string
 	for !s.stop {
+		s.partial = pending
 		line, err := r.ReadLine(s.prompt(pending != ""))
 		if errors.Is(err, errInterrupted) {
 			pending, hist = "", nil
@@ -283,6 +291,10 @@ func (s *Shell) execute(stmt string) {
 		s.printErr(fmt.Sprintf("%s is not supported by cqlsh-lite.", strings.ToUpper(word)))
 	default:
 		s.perform(stmt)
+		switch word {
+		case "create", "alter", "drop":
+			s.schema.forget() // completion offers the new names at once
+		}
 	}
 }
 
