@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 
 	"wcdb/internal/metrics"
 	"wcdb/mutation"
@@ -16,8 +15,7 @@ import (
 type monitor struct {
 	requests metrics.ClientRequests
 	handler  http.Handler
-	srv      *http.Server // nil: metrics.port 0, or the port was taken
-	ln       net.Listener
+	srv      *metrics.Server // nil: metrics.port 0, or the port was taken
 }
 
 // startMonitor starts the node's metrics and health listener and returns
@@ -46,29 +44,22 @@ func (n *Node) startMonitor(coord *replication.Distributed, names *tableNames) r
 			host = n.cfg.CQLListen()
 		}
 		addr := net.JoinHostPort(host, strconv.Itoa(port))
-		if ln, err := net.Listen("tcp", addr); err != nil {
+		var err error
+		if mon.srv, err = metrics.Listen(addr, mon.handler); err != nil {
 			n.log.Error("metrics and health listener not started: /metrics, /healthz and /readyz are not served (set metrics.port)", "addr", addr, "err", err)
-		} else {
-			mon.ln, mon.srv = ln, &http.Server{Handler: mon.handler, ReadHeaderTimeout: 10 * time.Second}
-			go mon.srv.Serve(ln)
 		}
 	}
 	return metrics.Coordinator{C: coord, M: &mon.requests}
 }
 
 func (m *monitor) stop() {
-	if m != nil && m.srv != nil {
+	if m != nil {
 		m.srv.Close()
 	}
 }
 
 // MetricsAddr is the metrics and health listener's address, "" if none.
-func (n *Node) MetricsAddr() string {
-	if n.mon == nil || n.mon.ln == nil {
-		return ""
-	}
-	return n.mon.ln.Addr().String()
-}
+func (n *Node) MetricsAddr() string { return n.mon.srv.Addr() }
 
 // ClientRequests are the node's client request metrics (as a coordinator).
 func (n *Node) ClientRequests() *metrics.ClientRequests { return &n.mon.requests }

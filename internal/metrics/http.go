@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -46,4 +48,36 @@ func Handler(c prometheus.Collector, checks []Check) http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	return mux
+}
+
+// Server is an HTTP listener serving a Handler.
+type Server struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Listen starts serving h on addr.
+func Listen(addr string, h http.Handler) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Addr is the address served, "" for a nil Server.
+func (s *Server) Addr() string {
+	if s == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops serving (nothing for a nil Server).
+func (s *Server) Close() {
+	if s != nil {
+		s.srv.Close()
+	}
 }
