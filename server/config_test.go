@@ -156,6 +156,26 @@ func TestLogging(t *testing.T) {
 	}
 }
 
+// TestStorageFitsBudget: a memory budget below the block cache and
+// memtable settings shrinks them to a quarter and a sixteenth of it; the
+// defaults' budget leaves them as they are.
+func TestStorageFitsBudget(t *testing.T) {
+	cfg := DefaultConfig()
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	o := storageOptions(&cfg, log, 512<<20)
+	if o.BlockCacheSize != 128<<20 || o.MemtableFlushSize != 32<<20 {
+		t.Errorf("512MiB budget: block cache %d, memtable %d; want 128MiB and 32MiB", o.BlockCacheSize, o.MemtableFlushSize)
+	}
+	if !strings.Contains(logs.String(), "storage.block_cache_size is over a quarter") {
+		t.Errorf("the shrinking is not logged:\n%s", logs.String())
+	}
+	o = storageOptions(&cfg, log, defaultMemoryLimit(&cfg, 0))
+	if o.BlockCacheSize != int64(cfg.Storage.BlockCacheSize) || o.MemtableFlushSize != int64(cfg.Storage.MemtableFlushSize) {
+		t.Errorf("the default budget changed the settings: %d, %d", o.BlockCacheSize, o.MemtableFlushSize)
+	}
+}
+
 // TestDefaultMemoryLimit checks Cassandra's heap sizing and the floor.
 func TestDefaultMemoryLimit(t *testing.T) {
 	cfg := DefaultConfig()
@@ -164,9 +184,9 @@ func TestDefaultMemoryLimit(t *testing.T) {
 		{24 * gib, 6 * gib},      // a quarter
 		{64 * gib, 16 * gib / 2}, // a quarter, capped at 8 GiB
 		{2 * gib, 1 * gib},       // half, capped at 1 GiB
-		{0, int64(cfg.Storage.MemtableFlushSize + cfg.Storage.BlockCacheSize + 512<<20)},
+		{0, 4 * int64(cfg.Storage.BlockCacheSize)}, // the floor: a quarter for the block cache
 	} {
-		want := max(c.want, int64(cfg.Storage.MemtableFlushSize+cfg.Storage.BlockCacheSize+512<<20))
+		want := max(c.want, 4*int64(cfg.Storage.BlockCacheSize))
 		if got := defaultMemoryLimit(&cfg, c.ram); got != want {
 			t.Errorf("RAM %d: limit %d, want %d", c.ram, got, want)
 		}

@@ -83,7 +83,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	// repaired then.
 	var clp atomic.Pointer[clusterState]
 	names := new(tableNames) // for the guardrails' messages, once the schema is loaded
-	so := storageOptions(&cfg, log)
+	so := storageOptions(&cfg, log, budget)
 	fh := newFailureHandler(&cfg, log)
 	fh.set(&so)
 	so.LargePartition = names.largePartition(log, so.LargePartitionWarningThreshold)
@@ -282,7 +282,12 @@ func (n *Node) Close() error {
 	return err
 }
 
-func storageOptions(cfg *Config, log *slog.Logger) storage.Options {
+// storageOptions are the engine's options from the configuration. The
+// block cache and the memtables (each table's active one and up to two
+// being flushed) take at most a quarter and three sixteenths of the memory
+// budget: with a memory_limit below their settings, they shrink to fit
+// (logged), as Cassandra sizes its memtable space from the heap.
+func storageOptions(cfg *Config, log *slog.Logger, budget int64) storage.Options {
 	o := storage.DefaultOptions(filepath.Clean(cfg.DataDir))
 	switch cfg.CommitLog.Sync {
 	case "batch":
@@ -297,6 +302,15 @@ func storageOptions(cfg *Config, log *slog.Logger) storage.Options {
 	o.CommitLogSegmentSize = int64(cfg.CommitLog.SegmentSize)
 	o.MemtableFlushSize = int64(cfg.Storage.MemtableFlushSize)
 	o.BlockCacheSize = int64(cfg.Storage.BlockCacheSize)
+	fit := func(setting string, v *int64, share int64, what string) {
+		if limit := max(budget/share, 1<<20); budget > 0 && *v > limit {
+			log.Info(setting+" is over "+what+" of the memory budget (memory_limit): using "+what,
+				"configured", ByteSize(*v).String(), "using", ByteSize(limit).String(), "memory_budget", ByteSize(budget).String())
+			*v = limit
+		}
+	}
+	fit("storage.block_cache_size", &o.BlockCacheSize, 4, "a quarter")
+	fit("storage.memtable_flush_size", &o.MemtableFlushSize, 16, "a sixteenth")
 	o.CompactionThroughput = int64(cfg.Storage.CompactionThroughput)
 	if o.CompactionThroughput == 0 {
 		o.CompactionThroughput = -1 // unlimited
@@ -315,7 +329,10 @@ func storageOptions(cfg *Config, log *slog.Logger) storage.Options {
 // node holds (a memtable per table, the cache) makes it collect all the
 // time.
 func defaultMemoryLimit(cfg *Config, ram int64) int64 {
-	floor := int64(cfg.Storage.MemtableFlushSize + cfg.Storage.BlockCacheSize + 512<<20)
+	// At least room for the block cache and memtables as set, at the
+	// shares storageOptions gives them, and for the rest.
+	floor := max(int64(cfg.Storage.MemtableFlushSize+cfg.Storage.BlockCacheSize+512<<20),
+		4*int64(cfg.Storage.BlockCacheSize), 16*int64(cfg.Storage.MemtableFlushSize))
 	if ram <= 0 {
 		return floor
 	}

@@ -107,7 +107,7 @@ func (b *bgWork) flushLoop() {
 			t := b.mu.flushQ[0]
 			b.mu.flushQ = b.mu.flushQ[1:]
 			b.mu.Unlock()
-			if err := t.flush(); err != nil {
+			if err := t.flushAll(false); err != nil {
 				// The data stays in the commit log and the memtable.
 				if len(failed) == 0 {
 					backoff = min(max(2*backoff, flushRetryMin), flushRetryMax)

@@ -136,9 +136,10 @@ func TestCommitFailureRecovers(t *testing.T) {
 }
 
 // TestDiskFailureFlush fills the disk under a background flush:
-// DiskFailure is told (flush, the table's directory, ENOSPC), writes go
-// on, and the flush is tried again by itself and succeeds once the disk
-// has room.
+// DiskFailure is told (flush, the table's directory, ENOSPC); writers wait
+// once MaxFlushingMemtables memtables are waiting (memory stays bounded
+// while the disk is full), the flush is tried again by itself, and once
+// the disk has room it succeeds and the writes go on, none lost.
 func TestDiskFailureFlush(t *testing.T) {
 	mem := vfs.NewMem()
 	inj := &full{err: syscall.ENOSPC, match: isSSTable}
@@ -154,34 +155,57 @@ func TestDiskFailureFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	inj.armed.Store(true)
-	var acked []int
-	for i := 0; ; i++ {
-		if err := e.Apply(rowMut(i, i, 1, strings.Repeat("x", 200))); err != nil {
-			t.Fatalf("Apply %d: %v", i, err)
+	const rows = 500 // about 25 memtables' worth
+	var acked atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for i := range rows {
+			if err := e.Apply(rowMut(i, i, 1, strings.Repeat("x", 200))); err != nil {
+				done <- fmt.Errorf("Apply %d: %w", i, err)
+				return
+			}
+			acked.Store(int64(i + 1))
 		}
-		acked = append(acked, i)
-		if _, d := told.get(); len(d) > 0 {
-			break
-		}
-		if i > 10000 {
-			t.Fatal("no flush failed")
-		}
-	}
+		done <- nil
+	}()
+	waitUntil(t, "a flush to fail", func() bool { _, d := told.get(); return len(d) > 0 })
 	_, disk := told.get()
 	if d := disk[0]; d.op != OpFlush || d.dir != tb.dir || !errors.Is(d.err, syscall.ENOSPC) {
 		t.Fatalf("DiskFailure told %s in %s: %v; want flush in %s: ENOSPC", d.op, d.dir, d.err, tb.dir)
 	}
+	// The writer stalls behind the memtables waiting for flush.
+	waitUntil(t, "the writer to stall", func() bool { return e.Metrics().WriteStalls.Load() > 0 })
+	if n := acked.Load(); n == rows {
+		t.Fatalf("all %d writes went through with the disk full", n)
+	}
+	// Two frozen memtables and the active one, each a write past the flush
+	// size at most (a memtable counts its first 256 KiB slab whole).
+	if got, limit := tb.Status().MemtableBytes, int64(3*(256<<10+8<<10)); got > limit {
+		t.Errorf("memtables hold %d bytes with the disk full, want at most %d", got, limit)
+	}
 	inj.armed.Store(false)
-	waitUntil(t, "the flush tried again", func() bool { return len(tb.Files()) > 0 })
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the writes did not go on once the disk had room (%d acknowledged)", acked.Load())
+	}
+	if len(tb.Files()) == 0 {
+		t.Fatal("no SSTable after the flushes were tried again")
+	}
 	if err := tb.Verify(); err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range acked {
+	all := make([]int, rows)
+	for i := range all {
+		all[i] = i
 		if got := readVals(t, tb, i); got == "<none>" {
 			t.Fatalf("row %d lost", i)
 		}
 	}
-	checkAcked(t, mem.Crash(), acked)
+	checkAcked(t, mem.Crash(), all)
 }
 
 // TestFlushRetried: a background flush that failed is tried again by

@@ -37,7 +37,6 @@ type Table struct {
 	mem     atomic.Pointer[memState]
 	// immCount mirrors len(mu.imm) for the write-stall check.
 	immCount atomic.Int32
-	flushReq atomic.Bool
 
 	// readState is what reads see; republished (under mu) whenever the
 	// memtables or files change, so that a read takes no lock.
@@ -354,10 +353,26 @@ func (t *Table) applyEncoded(enc []byte, minTS int64) error {
 		return err
 	}
 	t.e.metrics.BytesWritten.Add(int64(len(enc)))
-	if ms.m.Size() >= t.e.opts.MemtableFlushSize && t.flushReq.CompareAndSwap(false, true) {
+	// The writer that fills the memtable freezes it, at once: were it left
+	// to the flush goroutine, it would grow for as long as the flush before
+	// takes, and the stall above (MaxFlushingMemtables) would never bound
+	// the memory writers hold.
+	if ms.m.Size() >= t.e.opts.MemtableFlushSize && t.freezeFull(ms) {
 		t.e.bg.requestFlush(t)
 	}
 	return nil
+}
+
+// freezeFull freezes ms if it is still the active memtable; false if
+// another writer did.
+func (t *Table) freezeFull(ms *memState) bool {
+	t.applyMu.Lock()
+	defer t.applyMu.Unlock()
+	if t.mem.Load() != ms {
+		return false
+	}
+	t.freezeLocked(ms)
+	return true
 }
 
 // waitForFlush slows a writer while the table has too many memtables
@@ -382,22 +397,34 @@ func (t *Table) freeze() bool {
 	if ms.first.Load() == nil {
 		return false
 	}
+	t.freezeLocked(ms)
+	return true
+}
+
+// freezeLocked queues ms, the active memtable, for flush. Caller holds
+// applyMu for writing.
+func (t *Table) freezeLocked(ms *memState) {
 	t.mu.Lock()
 	t.mu.imm = append(t.mu.imm, ms)
 	t.immCount.Store(int32(len(t.mu.imm)))
 	t.mem.Store(newMemState())
 	t.publishLocked()
 	t.mu.Unlock()
-	return true
 }
 
 // flush freezes the active memtable and writes every frozen memtable to
 // SSTables, oldest first.
-func (t *Table) flush() error {
+func (t *Table) flush() error { return t.flushAll(true) }
+
+// flushAll flushes the frozen memtables, after freezing the active one if
+// active is set or none is frozen (the background flush of a memtable a
+// writer froze leaves the one that took its place alone).
+func (t *Table) flushAll(active bool) error {
 	t.flushMu.Lock()
 	defer t.flushMu.Unlock()
-	t.flushReq.Store(false)
-	t.freeze()
+	if active || t.immCount.Load() == 0 {
+		t.freeze()
+	}
 	for {
 		t.mu.Lock()
 		if len(t.mu.imm) == 0 || t.mu.dropped {

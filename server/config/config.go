@@ -144,7 +144,9 @@ type Config struct {
 
 	// MemoryLimit is the Go runtime's soft memory limit (as -Xmx is a JVM
 	// node's heap): 0 means Cassandra's default heap size for the
-	// machine's RAM (see defaultMemoryLimit); negative, none.
+	// machine's RAM (see defaultMemoryLimit); negative, none. The block
+	// cache and memtables shrink to a quarter and a sixteenth of it when
+	// set above (storageOptions).
 	MemoryLimit ByteSize `yaml:"memory_limit"`
 }
 
