@@ -181,9 +181,9 @@ func TestDefaultMemoryLimit(t *testing.T) {
 	cfg := DefaultConfig()
 	const gib = 1 << 30
 	for _, c := range []struct{ ram, want int64 }{
-		{24 * gib, 6 * gib},      // a quarter
-		{64 * gib, 16 * gib / 2}, // a quarter, capped at 8 GiB
-		{2 * gib, 1 * gib},       // half, capped at 1 GiB
+		{24 * gib, 6 * gib},                        // a quarter
+		{64 * gib, 16 * gib / 2},                   // a quarter, capped at 8 GiB
+		{2 * gib, 1 * gib},                         // half, capped at 1 GiB
 		{0, 4 * int64(cfg.Storage.BlockCacheSize)}, // the floor: a quarter for the block cache
 	} {
 		want := max(c.want, 4*int64(cfg.Storage.BlockCacheSize))
