@@ -43,7 +43,9 @@ const (
 const (
 	readBufferSize  = 64 << 10
 	writeBufferSize = 64 << 10
-	bodyChunk       = 1 << 20
+	// firstBodyChunk is the buffer a frame body is first read into (and
+	// takes from the in-flight budget); it doubles as the body arrives.
+	firstBodyChunk = 64 << 10
 	// eventQueue is how many pushed events may wait for the writer; more
 	// are dropped (drivers also poll for schema agreement).
 	eventQueue = 64
@@ -82,9 +84,9 @@ type conn struct {
 	// stops the handshake timeout.
 	authed    atomic.Bool
 	stopWatch func() bool
-	// charge is the frame being dispatched's share of the server's
+	// charge is the frame being dispatched's claim on the server's
 	// in-flight budget, handed to its handler or released by the reader.
-	charge int64
+	charge *claim
 
 	state       connState
 	comp        compressor // nil until STARTUP chose one
@@ -198,7 +200,7 @@ func (c *conn) readLoop() {
 		c.dispatch(h, body)
 		// A statement's handler took the charge; the other messages are done.
 		c.srv.inflight.release(c.charge)
-		c.charge = 0
+		c.charge = nil
 		if c.state == stateReady {
 			c.noteReady()
 		}
@@ -274,25 +276,20 @@ func (c *conn) readFrame() (header, []byte, error) {
 			msg: fmt.Sprintf("Request is too big: length %d exceeds maximum allowed length %d.", h.length, c.srv.cfg.MaxFrameSize),
 		}}
 	}
-	// The body's bytes are taken from the in-flight budget before they
-	// are read: over it, the client waits.
-	charge, err := c.srv.admitRequest(int64(h.length))
+	// The body's bytes are taken from the in-flight budget as they are
+	// read (byteBudget): over it, the client waits.
+	cl := c.srv.inflight.begin(int64(h.length))
+	body, err := c.readBody(int(h.length), cl)
 	if err != nil {
+		c.srv.inflight.release(cl)
 		var oe *overloadedError
 		if errors.As(err, &oe) {
-			if err := c.discardBody(int(h.length)); err != nil {
-				return h, nil, err
-			}
 			return h, nil, &overloadError{h.stream, oe}
 		}
 		return h, nil, err
 	}
-	body, err := c.readBody(int(h.length))
-	if err != nil {
-		c.srv.inflight.release(charge)
-		return h, nil, err
-	}
-	c.charge = charge
+	c.srv.inflight.read(cl)
+	c.charge = cl
 	return h, body, nil
 }
 
@@ -346,16 +343,33 @@ func streamOf(hb []byte) int16 {
 
 // readBody reads n body bytes. The buffer grows as bytes arrive, so a
 // header announcing a huge body costs nothing until the body comes.
-func (c *conn) readBody(n int) ([]byte, error) {
-	body := make([]byte, min(n, bodyChunk))
+func (c *conn) readBody(n int, cl *claim) ([]byte, error) {
+	// The buffer grows as the body arrives, and takes its bytes from the
+	// budget before reading into them. Over the budget for RequestTimeout,
+	// the request is answered Overloaded; the rest of its body is read and
+	// dropped, so the connection goes on.
+	grow := func(done, size int) error {
+		if err := c.srv.growBody(cl, int64(size)); err != nil {
+			if derr := c.discardBody(n - done); derr != nil {
+				return derr
+			}
+			return err
+		}
+		return nil
+	}
+	if err := grow(0, min(n, firstBodyChunk)); err != nil {
+		return nil, err
+	}
+	body := make([]byte, min(n, firstBodyChunk))
 	off := 0
 	for off < n {
 		if off == len(body) {
-			body = slices.Grow(body, min(n, 2*len(body))-len(body))
-			body = body[:cap(body)]
-			if len(body) > n {
-				body = body[:n]
+			size := min(n, 2*len(body))
+			if err := grow(off, size); err != nil {
+				return nil, err
 			}
+			body = slices.Grow(body, size-len(body))
+			body = body[:size]
 		}
 		if c.br.Buffered() == 0 {
 			if err := c.armDeadline(); err != nil {
@@ -426,7 +440,7 @@ func (c *conn) dispatch(h header, body []byte) {
 	}
 	c.handlers.Add(1)
 	c.srv.submit(task{c: c, h: h, r: r, charge: c.charge})
-	c.charge = 0
+	c.charge = nil
 }
 
 // reply queues a response built from body (a pooled writer holding the
@@ -609,7 +623,7 @@ func (c *conn) register(h header, r *reader) {
 }
 
 // handle runs a QUERY, PREPARE, EXECUTE or BATCH and queues its response.
-func (c *conn) handle(h header, r reader, charge int64) {
+func (c *conn) handle(h header, r reader, charge *claim) {
 	defer c.handlers.Done()
 	w, cl, err := c.run(h, &r)
 	c.srv.inflight.release(charge)

@@ -19,102 +19,145 @@ import (
 //     is full, a new connection takes the place of the oldest such one, so
 //     sockets that never send a byte cannot lock clients out.
 //   - MaxRequestDataInFlight bounds the bytes of requests received and
-//     executing across all connections (inflightBudget); MaxInFlight bounds
+//     executing across all connections (byteBudget); MaxInFlight bounds
 //     the requests of one connection.
 //   - PreparedCacheBytes bounds the prepared statements in bytes
 //     (preparedCache).
 
-// byteBudget is a counting semaphore over bytes: acquire waits, first
-// come first served, until its bytes fit. Safe for concurrent use.
+// byteBudget bounds the bytes of requests received and executing. A frame
+// body claims its bytes as its buffer grows while it is read (claim), so
+// that a client announcing a large frame and sending it slowly holds what
+// it sent, not what it announced: with the announced size taken up front,
+// three slow 16 MiB frames locked every other client out.
+//
+// Claims that grow could deadlock (every body half read, waiting for more
+// budget). The oldest body still being read is kept able to finish: a
+// grant to any other claim must leave free at least what the oldest still
+// needs, and the oldest may take what fits. Once it is read, the next
+// oldest is protected so, so bodies finish one after the other at worst.
+// A claim that may be granted is, even with others waiting (a large body
+// waiting for room does not hold up small ones; it waits up to the request
+// timeout at worst); waiters are served in arrival order among those a
+// grant may go to. Safe for concurrent use.
 type byteBudget struct {
 	limit int64
 	mu    struct {
 		sync.Mutex
 		used    int64
+		reading list.List // of *claim whose body is being read, oldest first
 		waiters list.List // of *budgetWaiter, in arrival order
 	}
 }
 
+// claim is one frame body's share of the budget.
+type claim struct {
+	need, held int64
+	elem       *list.Element // in reading; nil once read
+}
+
 type budgetWaiter struct {
+	c     *claim
 	n     int64
 	ready chan struct{} // closed when granted
 }
 
 func newByteBudget(limit int64) *byteBudget { return &byteBudget{limit: limit} }
 
-// tryAcquire takes n bytes (at most the whole budget) if they fit now and
-// no one is waiting; it returns the bytes taken, for release.
-func (b *byteBudget) tryAcquire(n int64) (int64, bool) {
-	n = min(n, b.limit)
-	if n <= 0 {
-		return 0, true
-	}
+// begin registers a body of n bytes about to be read (at most the whole
+// budget: a larger one waits until nothing else holds any).
+func (b *byteBudget) begin(n int64) *claim {
+	c := &claim{need: min(n, b.limit)}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.mu.waiters.Len() == 0 && b.mu.used+n <= b.limit {
-		b.mu.used += n
-		return n, true
-	}
-	return 0, false
+	c.elem = b.mu.reading.PushBack(c)
+	b.mu.Unlock()
+	return c
 }
 
-// acquire takes n bytes (at most the whole budget: a larger request waits
-// until nothing else holds any), waiting until they fit or ctx is done.
-// It returns the bytes taken, for release.
-func (b *byteBudget) acquire(ctx context.Context, n int64) (int64, error) {
-	if got, ok := b.tryAcquire(n); ok {
-		return got, nil
+// grantableLocked reports whether n more bytes may go to c now.
+func (b *byteBudget) grantableLocked(c *claim, n int64) bool {
+	if b.mu.used+n > b.limit {
+		return false
 	}
-	n = min(n, b.limit)
+	front := b.mu.reading.Front()
+	if front == nil || front.Value.(*claim) == c {
+		return true
+	}
+	oldest := front.Value.(*claim)
+	return b.limit-(b.mu.used+n) >= oldest.need-oldest.held
+}
+
+// grow takes what c needs to hold upTo bytes (at most its need), waiting
+// until the grant may be made or ctx is done.
+func (b *byteBudget) grow(ctx context.Context, c *claim, upTo int64) error {
+	n := min(upTo, c.need) - c.held
+	if n <= 0 {
+		return nil
+	}
 	b.mu.Lock()
-	if b.mu.waiters.Len() == 0 && b.mu.used+n <= b.limit {
+	if b.grantableLocked(c, n) {
 		b.mu.used += n
+		c.held += n
 		b.mu.Unlock()
-		return n, nil
+		return nil
 	}
-	w := &budgetWaiter{n: n, ready: make(chan struct{})}
+	w := &budgetWaiter{c: c, n: n, ready: make(chan struct{})}
 	e := b.mu.waiters.PushBack(w)
 	b.mu.Unlock()
 	select {
 	case <-w.ready:
-		return n, nil
+		return nil
 	case <-ctx.Done():
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	select {
 	case <-w.ready:
-		return n, nil // granted meanwhile
+		return nil // granted meanwhile
 	default:
 	}
-	front := b.mu.waiters.Front() == e
 	b.mu.waiters.Remove(e)
-	if front {
-		b.grantLocked() // those behind may fit now
-	}
-	return 0, ctx.Err()
+	b.grantLocked() // those behind may be grantable now
+	return ctx.Err()
 }
 
-// release gives back n bytes taken by acquire.
-func (b *byteBudget) release(n int64) {
-	if n <= 0 {
+// read marks c's body as read: it no longer needs protecting.
+func (b *byteBudget) read(c *claim) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c.elem != nil {
+		b.mu.reading.Remove(c.elem)
+		c.elem = nil
+		b.grantLocked() // the next oldest may take what fits
+	}
+}
+
+// release gives back what c holds and ends it.
+func (b *byteBudget) release(c *claim) {
+	if c == nil {
 		return
 	}
 	b.mu.Lock()
-	b.mu.used -= n
+	defer b.mu.Unlock()
+	if c.elem != nil {
+		b.mu.reading.Remove(c.elem)
+		c.elem = nil
+	}
+	b.mu.used -= c.held
+	c.held = 0
 	b.grantLocked()
-	b.mu.Unlock()
 }
 
 func (b *byteBudget) grantLocked() {
-	for e := b.mu.waiters.Front(); e != nil; e = b.mu.waiters.Front() {
+	for e := b.mu.waiters.Front(); e != nil; {
+		next := e.Next()
 		w := e.Value.(*budgetWaiter)
-		if b.mu.used+w.n > b.limit {
-			return
+		if b.grantableLocked(w.c, w.n) {
+			b.mu.used += w.n
+			w.c.held += w.n
+			b.mu.waiters.Remove(e)
+			close(w.ready)
 		}
-		b.mu.used += w.n
-		b.mu.waiters.Remove(e)
-		close(w.ready)
+		e = next
 	}
 }
 
@@ -134,30 +177,27 @@ type overloadError struct {
 
 func (e *overloadError) Error() string { return e.err.Error() }
 
-// admitRequest takes a request's n bytes from the in-flight budget,
-// waiting for up to RequestTimeout (0: for as long as the server runs).
-// It fails with errClosing when the server shuts down meanwhile, and with
-// an *overloadedError when the wait times out.
-func (s *Server) admitRequest(n int64) (int64, error) {
-	if got, ok := s.inflight.tryAcquire(n); ok {
-		return got, nil
-	}
+// growBody takes from the in-flight budget what body claim c needs to
+// hold upTo bytes, waiting for up to RequestTimeout (0: for as long as the
+// server runs). It fails with errClosing when the server shuts down
+// meanwhile, and with an *overloadedError when the wait times out.
+func (s *Server) growBody(c *claim, upTo int64) error {
 	ctx := s.stopCtx
 	if d := s.cfg.RequestTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	got, err := s.inflight.acquire(ctx, n)
+	err := s.inflight.grow(ctx, c, upTo)
 	if err == nil {
-		return got, nil
+		return nil
 	}
 	if s.stopCtx.Err() != nil {
-		return 0, errClosing
+		return errClosing
 	}
-	return 0, &overloadedError{msg: fmt.Sprintf(
+	return &overloadedError{msg: fmt.Sprintf(
 		"Server is overloaded: requests of %d bytes in all are in flight, over the %d of native_transport.max_request_data_in_flight, and this one of %d bytes waited %v",
-		s.inflight.inUse(), s.inflight.limit, n, s.cfg.RequestTimeout)}
+		s.inflight.inUse(), s.inflight.limit, c.need, s.cfg.RequestTimeout)}
 }
 
 // remoteIP returns the client's IP address (the zero Addr if nc is not a

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -19,41 +20,102 @@ import (
 	"wcdb/replication"
 )
 
+// TestByteBudget: claims take what fits; a claim waits when its bytes do
+// not fit, or when they would leave less free than the oldest body being
+// read still needs (which may always take what fits); a claim that may
+// be granted is, with others waiting; a larger claim than the budget waits
+// for all of it.
 func TestByteBudget(t *testing.T) {
 	b := newByteBudget(1000)
 	ctx := context.Background()
-	a, _ := b.acquire(ctx, 600)
-	if got, ok := b.tryAcquire(500); ok {
-		t.Fatalf("tryAcquire(500) with 600 of 1000 taken: took %d", got)
+	short := func() context.Context {
+		c, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		t.Cleanup(cancel)
+		return c
 	}
-	// A request larger than the budget waits for all of it, and those
-	// after it wait behind it (first come, first served).
-	big := make(chan int64)
-	go func() {
-		n, _ := b.acquire(ctx, 5000)
-		big <- n
-	}()
+	// The oldest body: 600 announced, 100 read so far.
+	old := b.begin(600)
+	if err := b.grow(ctx, old, 100); err != nil || b.inUse() != 100 {
+		t.Fatalf("first claim: %v, %d in use", err, b.inUse())
+	}
+	// A younger one may take 300, which leaves 600 free, at least the 500
+	// the oldest still needs; not 200 more, which would leave 400.
+	young := b.begin(800)
+	if err := b.grow(ctx, young, 300); err != nil {
+		t.Fatalf("a younger claim within the reserve: %v", err)
+	}
+	if err := b.grow(short(), young, 500); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a younger claim into the oldest's reserve: %v; want it to wait", err)
+	}
+	// The oldest may take the rest it needs.
+	if err := b.grow(ctx, old, 600); err != nil || b.inUse() != 900 {
+		t.Fatalf("the oldest: %v, %d in use", err, b.inUse())
+	}
+	// The younger claim waits for room; a small one arriving after it,
+	// which fits, is not held up by it.
+	grown := make(chan error, 1)
+	go func() { grown <- b.grow(ctx, young, 800) }()
 	for waiting := 0; waiting != 1; {
 		b.mu.Lock()
 		waiting = b.mu.waiters.Len()
 		b.mu.Unlock()
 		time.Sleep(time.Millisecond)
 	}
-	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	if n, err := b.acquire(short, 100); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("acquire(100) behind a waiting request: took %d, %v; want to time out", n, err)
+	small := b.begin(50)
+	if err := b.grow(ctx, small, 50); err != nil {
+		t.Fatalf("a small claim that fits, behind a waiting one: %v", err)
 	}
-	b.release(a)
-	if n := <-big; n != 1000 {
-		t.Fatalf("a request over the budget took %d, want the whole budget (1000)", n)
+	b.read(old)
+	b.release(old)
+	b.release(small)
+	if err := <-grown; err != nil || b.inUse() != 800 {
+		t.Fatalf("the waiting claim once room was made: %v, %d in use", err, b.inUse())
 	}
-	if got := b.inUse(); got != 1000 {
-		t.Fatalf("in use: %d, want 1000", got)
+	b.release(young)
+	// A claim larger than the budget takes all of it.
+	huge := b.begin(5000)
+	if err := b.grow(ctx, huge, 5000); err != nil || huge.held != 1000 {
+		t.Fatalf("a claim over the budget: %v, held %d; want the whole budget", err, huge.held)
 	}
-	b.release(1000)
-	if n, err := b.acquire(ctx, 100); n != 100 || err != nil || b.inUse() != 100 {
-		t.Fatalf("acquire after release: %d, %v, %d in use", n, err, b.inUse())
+	b.release(huge)
+	if b.inUse() != 0 {
+		t.Fatalf("in use after every release: %d", b.inUse())
+	}
+}
+
+// TestByteBudgetNoDeadlock: bodies read at once, each growing in steps,
+// with far more announced than the budget, all finish: the oldest is
+// always able to.
+func TestByteBudgetNoDeadlock(t *testing.T) {
+	b := newByteBudget(1 << 20)
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			c := b.begin(512 << 10)
+			defer b.release(c)
+			for size := int64(64 << 10); ; size *= 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := b.grow(ctx, c, size)
+				cancel()
+				if err != nil {
+					errs <- err
+					return
+				}
+				if size >= c.need {
+					break
+				}
+			}
+			b.read(c)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a body could not finish: %v", err)
+	}
+	if b.inUse() != 0 {
+		t.Fatalf("in use after every release: %d", b.inUse())
 	}
 }
 
@@ -97,8 +159,8 @@ func TestMaxRequestDataInFlight(t *testing.T) {
 	a.startup("")
 	b.startup("")
 
-	// a's request takes 900 bytes as its header arrives, and keeps them
-	// while its body trickles in.
+	// a's request takes 900 bytes (its whole body fits the first chunk) as
+	// its header arrives, and keeps them while its body trickles in.
 	big := paddedQuery(t, 900)
 	hdr := make([]byte, headerSize)
 	putHeader(hdr, header{version: protoVersion, stream: 1, op: opQuery, length: uint32(len(big))})
@@ -129,6 +191,51 @@ func TestMaxRequestDataInFlight(t *testing.T) {
 	}
 	waitFor(t, "no bytes in flight", func() bool { return srv.Stats().RequestBytes == 0 })
 	echoRow(t, b.query(3, "ECHO"))
+}
+
+// TestSlowBodiesHoldWhatTheySent: connections that announce large frames
+// and send their bodies slowly hold in the in-flight budget what has
+// arrived (the first chunk), not the size announced: they no longer lock
+// every other client out. Once their bodies arrive they run.
+func TestSlowBodiesHoldWhatTheySent(t *testing.T) {
+	const frame = 512 << 10
+	cfg := testConfig()
+	cfg.MaxFrameSize = frame + 1<<10
+	cfg.MaxRequestDataInFlight = 2 * frame // two announced frames fill it
+	cfg.RequestTimeout = 5 * time.Second
+	srv, addr := startServer(t, cfg, newFakeExec())
+	big := paddedQuery(t, frame)
+	hdr := make([]byte, headerSize)
+	putHeader(hdr, header{version: protoVersion, stream: 1, op: opQuery, length: uint32(len(big))})
+	const slow = 8
+	var slowConns []*rawClient
+	for range slow {
+		c := dial(t, addr)
+		c.startup("")
+		c.write(append(slices.Clone(hdr), big[:10]...))
+		slowConns = append(slowConns, c)
+	}
+	waitFor(t, "the slow requests' first chunks", func() bool { return srv.Stats().RequestBytes == slow*firstBodyChunk })
+
+	// Another client is answered at once.
+	b := dial(t, addr)
+	b.startup("")
+	start := time.Now()
+	echoRow(t, b.query(1, "ECHO"))
+	if d := time.Since(start); d > cfg.RequestTimeout/2 {
+		t.Errorf("a small query took %v behind the slow bodies", d)
+	}
+
+	// The slow bodies arrive: each request runs.
+	for _, c := range slowConns {
+		c.write(big[10:])
+	}
+	for i, c := range slowConns {
+		if f := c.recv(); f.op != opResult || f.stream != 1 {
+			t.Fatalf("slow request %d: %s", i, describe(f))
+		}
+	}
+	waitFor(t, "no bytes in flight", func() bool { return srv.Stats().RequestBytes == 0 })
 }
 
 // testTLS returns a server TLS configuration and a client one trusting it.

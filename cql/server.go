@@ -318,7 +318,7 @@ type task struct {
 	c      *conn
 	h      header
 	r      reader
-	charge int64 // the request's share of the in-flight budget
+	charge *claim // the request's claim on the in-flight budget
 }
 
 // workerIdle is how long an idle worker waits for another statement.

@@ -73,6 +73,11 @@ type memState struct {
 	// first is the log position (or a lower bound of it) before the first
 	// write to this memtable; nil while it holds nothing.
 	first atomic.Pointer[commitlog.Position]
+	// taken counts the encoded bytes of the writes given to this
+	// memtable, including those being applied: what the writer path
+	// freezes it by, so that writers applying at once cannot all pass the
+	// size check before any of them is counted.
+	taken atomic.Int64
 }
 
 func newMemState() *memState {
@@ -330,15 +335,29 @@ func (t *Table) Apply(m *mutation.Mutation) error {
 // applyEncoded applies an encoded mutation whose oldest timestamp is minTS
 // (math.MinInt64 if unknown).
 func (t *Table) applyEncoded(enc []byte, minTS int64) error {
-	if int(t.immCount.Load()) >= t.e.opts.MaxFlushingMemtables {
-		t.waitForFlush()
-	}
 	v, err := mutation.DecodeView(enc)
 	if err != nil {
 		return err
 	}
-	t.applyMu.RLock()
-	ms := t.mem.Load()
+	var ms *memState
+	for {
+		if int(t.immCount.Load()) >= t.e.opts.MaxFlushingMemtables {
+			t.waitForFlush()
+		}
+		t.applyMu.RLock()
+		ms = t.mem.Load()
+		// A write that would take the memtable past the flush size goes
+		// to the next one (unless it is the first: a mutation larger
+		// than the flush size has a memtable of its own).
+		n := int64(len(enc))
+		if after := ms.taken.Add(n); after <= t.e.opts.MemtableFlushSize || after == n {
+			break
+		}
+		t.applyMu.RUnlock()
+		if t.freezeFull(ms) {
+			t.e.bg.requestFlush(t)
+		}
+	}
 	if ms.first.Load() == nil {
 		ms.markDirty(t.e.log.Current())
 	}
