@@ -29,7 +29,7 @@ func TestAdminNodeOps(t *testing.T) {
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.ListenAddress = "127.0.0.1"
-	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
+	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort, cfg.Metrics.Port = 0, 0, 0, 0
 	cfg.CommitLog.Sync = "batch"
 	var logs lockedBuffer
 	level := new(slog.LevelVar)

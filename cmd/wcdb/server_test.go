@@ -63,6 +63,8 @@ listen_address: 127.0.0.1
 cql_port: 0
 gossip_port: 0
 internode_port: 0
+metrics:
+  port: 0
 commitlog:
   sync: batch
   segment_size: 1MiB
@@ -120,7 +122,8 @@ storage:
 				t.Errorf("serve returned %d after the disk failure, want 1", c)
 			}
 			log := stderr.String()
-			if !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "=die") || !strings.Contains(log, "; exiting") {
+			if !regexp.MustCompile(`level=ERROR msg="[^"]* failed" setting=\w+_failure_policy policy=die`).MatchString(log) ||
+				!strings.Contains(log, "; exiting") {
 				t.Errorf("the log does not say, at ERROR, that the node dies:\n%s", log)
 			}
 			t.Logf("exited after %d writes; last lines:\n%s", k, lastLines(log, 4))
