@@ -1,41 +1,23 @@
 package cql
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/internal/testutil"
 )
-
-// logBuffer is a log destination the server's goroutines write to.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRequestLogs: with a threshold every request passes, a query, an
 // execution and a batch are logged at WARN with their statement and
 // consistency level, no more than slowLogBurst a second; a schema change
 // is logged at INFO; with the threshold off, nothing slow is logged.
 func TestRequestLogs(t *testing.T) {
-	var logs logBuffer
+	var logs testutil.SyncBuffer
 	cfg := testConfig()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	cfg.SlowQueryLogTimeout = time.Nanosecond
@@ -90,7 +72,7 @@ func TestRequestLogs(t *testing.T) {
 
 // TestSlowLogOff: with no threshold, nothing is logged as slow.
 func TestSlowLogOff(t *testing.T) {
-	var logs logBuffer
+	var logs testutil.SyncBuffer
 	cfg := testConfig()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	_, addr := startServer(t, cfg, realExecutor(t))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -18,28 +17,9 @@ import (
 	"github.com/gocql/gocql"
 
 	"wcdb/cluster"
+	"wcdb/internal/testutil"
 	"wcdb/ring"
 )
-
-// mountTmpfs mounts a tmpfs of size (mount's syntax: 8m) at a new
-// directory and unmounts it at the end of the test; it skips the test if
-// the mount fails (it needs root).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tmpfs")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs (the test needs root and mount(8)): %v: %s", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
 
 // diskFullValue is key k's value: incompressible, so that the disk fills.
 func diskFullValue(k int) []byte {
@@ -77,7 +57,7 @@ func TestDiskFullStopsNode(t *testing.T) {
 }
 
 func testDiskFull(t *testing.T, memtable ByteSize, failure []string) {
-	small := mountTmpfs(t, "8m")
+	small := testutil.MountTmpfs(t, "8m")
 	root := t.TempDir()
 	var n1, n2 *Node
 	t.Cleanup(func() {
@@ -105,7 +85,7 @@ func testDiskFull(t *testing.T, memtable ByteSize, failure []string) {
 		cfg.Storage.MemtableFlushSize = memtable
 		return cfg
 	}
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	n1 = start(config1(), slog.New(slog.NewTextHandler(&logs, nil)))
 	n2 = start(clusterConfig(root, 2, n1.GossipAddr()), nil)
 	for _, n := range []*Node{n1, n2} {
@@ -207,14 +187,14 @@ func TestDiskFullIgnoreResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a disk")
 	}
-	small := mountTmpfs(t, "8m")
+	small := testutil.MountTmpfs(t, "8m")
 	cfg := DefaultConfig()
 	cfg.DataDir = filepath.Join(small, "node")
 	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
 	cfg.CommitLog.FailurePolicy = "ignore"
 	cfg.CommitLog.SegmentSize = 1 << 20
 	cfg.Storage.MemtableFlushSize = 64 << 20 // the commit log fills the disk
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	n, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

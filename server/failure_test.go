@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"wcdb/cluster"
+	"wcdb/internal/testutil"
 	"wcdb/ring"
 	"wcdb/storage"
 )
@@ -98,7 +99,7 @@ func TestFailurePolicies(t *testing.T) {
 				} else {
 					cfg.Storage.DiskFailurePolicy = policy
 				}
-				var logs syncBuffer
+				var logs testutil.SyncBuffer
 				n, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 				if err != nil {
 					t.Fatal(err)

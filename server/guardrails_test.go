@@ -1,38 +1,19 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gocql/gocql"
 
+	"wcdb/internal/testutil"
 	"wcdb/query"
 	"wcdb/replication"
 )
-
-// syncBuffer is a log destination safe for the node's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestGuardrailsWired starts a node with small thresholds and checks that
 // each guardrail setting reaches what applies it: batch size and
@@ -48,7 +29,7 @@ func TestGuardrailsWired(t *testing.T) {
 	cfg.TombstoneWarnThreshold, cfg.TombstoneFailureThreshold = 10, 50
 	cfg.CollectionSizeWarnThreshold, cfg.CollectionSizeFailThreshold = 100, 1000
 	cfg.CompactionLargePartitionWarningThreshold = 4 << 10
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	n, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"wcdb/internal/testutil"
 )
 
 // freePort returns a port nothing listens on now (for a listener whose
@@ -205,7 +207,7 @@ func TestMetricsPortTaken(t *testing.T) {
 		cfg.DataDir = t.TempDir()
 		cfg.CQLPort, cfg.GossipPort, cfg.InternodePort = 0, 0, 0
 		cfg.Metrics.Port = port
-		var logs syncBuffer
+		var logs testutil.SyncBuffer
 		n, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 		if err != nil {
 			t.Fatal(err)

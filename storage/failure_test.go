@@ -71,6 +71,27 @@ func (f *full) MaybeError(op vfs.Op) error {
 func inCommitLog(op vfs.Op) bool { return strings.Contains(op.Path, "/commitlog/") }
 func isSSTable(op vfs.Op) bool   { return strings.Contains(op.Path, ".sst") }
 
+// fullDisk opens an engine, with mod's options, whose SSTable writes fail
+// with ENOSPC while the injector is armed, and a table of it; told
+// records the failures the engine reports.
+func fullDisk(t *testing.T, mod func(*Options)) (mem *vfs.MemFS, inj *full, told *failures, e *Engine, tb *Table) {
+	mem = vfs.NewMem()
+	inj = &full{err: syscall.ENOSPC, match: isSSTable}
+	told = &failures{}
+	e = openTest(t, vfs.NewErrorFS(mem, inj), func(o *Options) {
+		if mod != nil {
+			mod(o)
+		}
+		told.set(o)
+	})
+	t.Cleanup(func() { e.Close() })
+	tb, err := e.CreateTable(testTable, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mem, inj, told, e, tb
+}
+
 // TestCommitFailureRecovers fills the disk under the commit log: Apply
 // fails with ENOSPC, CommitFailure is told with the segment's path, and
 // once the disk has room Apply works again with no reopen; after a power
@@ -141,19 +162,10 @@ func TestCommitFailureRecovers(t *testing.T) {
 // while the disk is full), the flush is tried again by itself, and once
 // the disk has room it succeeds and the writes go on, none lost.
 func TestDiskFailureFlush(t *testing.T) {
-	mem := vfs.NewMem()
-	inj := &full{err: syscall.ENOSPC, match: isSSTable}
-	var told failures
-	e := openTest(t, vfs.NewErrorFS(mem, inj), func(o *Options) {
+	mem, inj, told, e, tb := fullDisk(t, func(o *Options) {
 		o.CommitLogSync = commitlog.Batch
 		o.MemtableFlushSize = 4 << 10
-		told.set(o)
 	})
-	defer e.Close()
-	tb, err := e.CreateTable(testTable, TableOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	inj.armed.Store(true)
 	const rows = 500 // about 25 memtables' worth
 	var acked atomic.Int64
@@ -211,12 +223,7 @@ func TestDiskFailureFlush(t *testing.T) {
 // TestFlushRetried: a background flush that failed is tried again by
 // itself, with nothing else asking.
 func TestFlushRetried(t *testing.T) {
-	mem := vfs.NewMem()
-	inj := &full{err: syscall.ENOSPC, match: isSSTable}
-	var told failures
-	e := openTest(t, vfs.NewErrorFS(mem, inj), func(o *Options) { told.set(o) })
-	defer e.Close()
-	tb, _ := e.CreateTable(testTable, TableOptions{})
+	_, inj, told, e, tb := fullDisk(t, nil)
 	for i := range 10 {
 		if err := e.Apply(rowMut(i, i, 1, "v")); err != nil {
 			t.Fatal(err)
@@ -237,15 +244,7 @@ func TestFlushRetried(t *testing.T) {
 // is told, and the inputs stay inputs (an I/O error is not corruption): the
 // compaction succeeds once the disk has room.
 func TestDiskFailureCompaction(t *testing.T) {
-	mem := vfs.NewMem()
-	inj := &full{err: syscall.ENOSPC, match: isSSTable}
-	var told failures
-	e := openTest(t, vfs.NewErrorFS(mem, inj), func(o *Options) {
-		o.DisableAutoCompaction = true
-		told.set(o)
-	})
-	defer e.Close()
-	tb, _ := e.CreateTable(testTable, TableOptions{})
+	_, inj, told, e, tb := fullDisk(t, func(o *Options) { o.DisableAutoCompaction = true })
 	for round := range 3 {
 		for i := range 10 {
 			if err := e.Apply(rowMut(i, round, 1, fmt.Sprint("v", round))); err != nil {
@@ -281,12 +280,7 @@ func TestDiskFailureCompaction(t *testing.T) {
 // DiskFailure is told (import, the table's directory), as for a flush; the
 // table is unchanged and imports work again once the disk has room.
 func TestDiskFailureImport(t *testing.T) {
-	mem := vfs.NewMem()
-	inj := &full{err: syscall.ENOSPC, match: isSSTable}
-	var told failures
-	e := openTest(t, vfs.NewErrorFS(mem, inj), func(o *Options) { told.set(o) })
-	defer e.Close()
-	tb, _ := e.CreateTable(testTable, TableOptions{})
+	_, inj, told, _, tb := fullDisk(t, nil)
 	row := mutation.NewRow(ck(1))
 	row.Cells = []mutation.Cell{cellv(1, 5, "value")}
 	enc := mutation.AppendRow(nil, &row)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gocql/gocql"
 
+	"wcdb/internal/testutil"
 	"wcdb/server"
 	"wcdb/storage/snapshot"
 )
@@ -31,7 +32,7 @@ func TestAdminNodeOps(t *testing.T) {
 	cfg.ListenAddress = "127.0.0.1"
 	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort, cfg.Metrics.Port = 0, 0, 0, 0
 	cfg.CommitLog.Sync = "batch"
-	var logs lockedBuffer
+	var logs testutil.SyncBuffer
 	level := new(slog.LevelVar)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -1,41 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/internal/testutil"
 )
-
-// lockedBuffer is a bytes.Buffer written by the node's goroutines and read
-// by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestServeDiesOnDiskFailure runs `wcdb server` with commit_failure_policy
 // and disk_failure_policy die on a 4 MiB tmpfs and writes until the disk is
@@ -45,18 +25,7 @@ func TestServeDiesOnDiskFailure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a disk")
 	}
-	dir := filepath.Join(t.TempDir(), "tmpfs")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs (the test needs root and mount(8)): %v: %s", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
+	dir := testutil.MountTmpfs(t, "4m")
 	config := filepath.Join(t.TempDir(), "wcdb.yaml")
 	yaml := fmt.Sprintf(`data_dir: %s
 listen_address: 127.0.0.1
@@ -76,7 +45,7 @@ storage:
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testutil.SyncBuffer
 	code := make(chan int, 1)
 	go func() { code <- serve([]string{"--config", config}, &stdout, &stderr) }()
 
