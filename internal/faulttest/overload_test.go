@@ -165,7 +165,6 @@ func startOverloadNode(t *testing.T) overloadNode {
 		cqlAddr: net.JoinHostPort(n.addr, strconv.Itoa(f.ports.cql)), s: s}
 }
 
-
 // checkNormal fails the test if the normal client got an error, completed
 // no request, or went longer than maxNormalStall without a request completing (the longest a
 // request took, or the longest it waited to send one: what an
