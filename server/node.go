@@ -177,7 +177,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		HostID: string(n.cl.hostID), ClusterName: cfg.ClusterName, Started: time.Now(), MemoryLimit: budget,
 		Membership: n.cl.m.Load, Stopped: n.fail.stopped,
 		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.stopped() },
-		StopTransports: func() { n.fail.stopTransports(n) }}
+		StopTransports: func() { n.fail.stopTransports(n) }, Requests: &n.mon.requests}
 	names.exec.Store(n.exec)
 	clp.Store(n.cl) // the schema known: repair mode's horizons can be told
 	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{

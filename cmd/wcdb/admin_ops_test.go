@@ -16,6 +16,7 @@ import (
 
 	"wcdb/internal/testutil"
 	"wcdb/server"
+	"wcdb/server/nodeops"
 	"wcdb/storage/snapshot"
 )
 
@@ -159,6 +160,17 @@ func TestAdminNodeOps(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("tablehistograms lacks %q:\n%s", w, out)
 		}
+	}
+	out = admin(0, "proxyhistograms")
+	for _, w := range []string{"proxy histograms", "Range Latency", "99%"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("proxyhistograms lacks %q:\n%s", w, out)
+		}
+	}
+	var ph nodeops.ProxyHistograms
+	if err := json.Unmarshal([]byte(admin(0, "proxyhistograms", "--json")), &ph); err != nil || ph.ReadUS[len(ph.ReadUS)-1] == 0 ||
+		ph.WriteUS[len(ph.WriteUS)-1] == 0 || ph.RangeUS[len(ph.RangeUS)-1] == 0 {
+		t.Errorf("proxyhistograms: %+v, %v; want reads, writes and range reads counted", ph, err)
 	}
 	if out := admin(1, "tablehistograms", "ks", "nosuch"); !strings.Contains(out, "table ks.nosuch does not exist") {
 		t.Errorf("tablehistograms of a missing table: %q", out)

@@ -16,6 +16,9 @@ var statsCommands = []Command{
 	{Name: "tablehistograms", Args: "KEYSPACE TABLE | KEYSPACE.TABLE", MinArgs: 1, MaxArgs: 2,
 		Help:    "percentiles of a table's local read and write latency, SSTables and tombstones per read",
 		Request: plain("tablehistograms"), Print: printHistograms},
+	{Name: "proxyhistograms", MaxArgs: 0,
+		Help:    "percentiles of the latency of the client requests the node coordinated: reads, writes, range reads",
+		Request: plain("proxyhistograms"), Print: printProxyHistograms},
 	{Name: "compactionstats", MaxArgs: 0,
 		Help:    "the tables with compactions waiting, and the compactions running with their progress",
 		Request: plain("compactionstats"), Print: printCompactionStats},
@@ -85,13 +88,32 @@ func printHistograms(w io.Writer, b []byte) error {
 	fmt.Fprintln(tw, "Percentile\tRead Latency\tWrite Latency\tSSTables\tTombstones\t")
 	fmt.Fprintln(tw, "\t(micros)\t(micros)\t\t\t")
 	for i, p := range h.Percentiles {
-		name := fmt.Sprintf("%g%%", 100*p)
-		if p == 1 {
-			name = "Max"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", name, h.ReadUS[i], h.WriteUS[i], h.SSTables[i], h.Tombstones[i])
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", percentName(p), h.ReadUS[i], h.WriteUS[i], h.SSTables[i], h.Tombstones[i])
 	}
 	return tw.Flush()
+}
+
+func printProxyHistograms(w io.Writer, b []byte) error {
+	var h ProxyHistograms
+	if err := json.Unmarshal(b, &h); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "proxy histograms")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "Percentile\tRead Latency\tWrite Latency\tRange Latency\t")
+	fmt.Fprintln(tw, "\t(micros)\t(micros)\t(micros)\t")
+	for i, p := range h.Percentiles {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", percentName(p), h.ReadUS[i], h.WriteUS[i], h.RangeUS[i])
+	}
+	return tw.Flush()
+}
+
+// percentName names a percentile row as nodetool does: 50%, ..., Max.
+func percentName(p float64) string {
+	if p == 1 {
+		return "Max"
+	}
+	return fmt.Sprintf("%g%%", 100*p)
 }
 
 func printCompactionStats(w io.Writer, b []byte) error {

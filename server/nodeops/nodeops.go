@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"wcdb/cluster"
+	"wcdb/internal/metrics"
 	"wcdb/internal/vfs"
 	"wcdb/query/catalog"
 	"wcdb/schema"
@@ -53,6 +54,8 @@ type Ops struct {
 	NativeActive, Stopped func() bool
 	// StopTransports stops the CQL server and gossip (drain).
 	StopTransports func()
+	// Requests are the client requests the node coordinated.
+	Requests *metrics.ClientRequests
 
 	drained atomic.Bool
 }
@@ -175,6 +178,8 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 		return o.tablehistograms(args)
 	case "compactionstats":
 		return o.compactionstats()
+	case "proxyhistograms":
+		return o.proxyhistograms()
 	case "info":
 		return o.info()
 	case "gossipinfo":

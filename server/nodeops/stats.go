@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"wcdb/internal/histogram"
+	"wcdb/internal/metrics"
 )
 
 // TableStats is one table in tablestats (nodetool tablestats' fields that
@@ -167,4 +168,31 @@ func (o *Ops) compactionstats() (*CompactionStats, error) {
 			Bytes: c.Bytes, Done: c.Done, Seconds: now.Sub(c.Started).Seconds()})
 	}
 	return out, nil
+}
+
+// ProxyHistograms answers proxyhistograms: percentiles of the latency of
+// the client requests this node coordinated (microseconds), as nodetool
+// proxyhistograms; bucket bounds, at most twice the true value.
+type ProxyHistograms struct {
+	Percentiles []float64 `json:"percentiles"`
+	ReadUS      []uint64  `json:"read_latency_us"`
+	WriteUS     []uint64  `json:"write_latency_us"`
+	RangeUS     []uint64  `json:"range_latency_us"`
+}
+
+func (o *Ops) proxyhistograms() (*ProxyHistograms, error) {
+	if o.Requests == nil {
+		return nil, errors.New("this node keeps no client request metrics")
+	}
+	h := &ProxyHistograms{Percentiles: percentiles}
+	for _, p := range []struct {
+		dst *[]uint64
+		r   metrics.Request
+	}{{&h.ReadUS, metrics.Read}, {&h.WriteUS, metrics.Write}, {&h.RangeUS, metrics.Range}} {
+		s := o.Requests.Latency(p.r)
+		for _, q := range percentiles {
+			*p.dst = append(*p.dst, s.Quantile(q))
+		}
+	}
+	return h, nil
 }
