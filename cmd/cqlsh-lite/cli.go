@@ -39,8 +39,11 @@ options:
   --no-color               never colour (default: colour at a terminal, as the
                            cqlshrc's [ui] color = on | off says otherwise)
   --cqlshrc FILE           settings file (default ~/.cassandra/cqlshrc, else
-                           ~/.cqlshrc); read: [connection] ssl, the [ssl]
-                           section, [ui] color
+                           ~/.cqlshrc); read, where the command line says
+                           nothing: [connection] hostname, port, ssl,
+                           connect_timeout, request_timeout; [authentication]
+                           username, password, keyspace; the [ssl] section;
+                           [ui] color
   --connect-timeout SECS   give up connecting after SECS seconds (default 5)
   --request-timeout SECS   give up on a request after SECS seconds (default 10)
   -h, --help               show this help
@@ -116,7 +119,9 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 		o.positionalHosts = append(o.positionalHosts, args[0])
 		args = args[1:]
 	}
+	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) {
+		given[f.Name] = true
 		switch f.Name {
 		case "e", "execute":
 			o.executeGiven = true
@@ -124,6 +129,36 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 			o.passwordGiven = true
 		}
 	})
+	rc, err := readCqlshrc(o.cqlshrc)
+	if err != nil {
+		return bad("cqlshrc: %v", err)
+	}
+	// The cqlshrc's settings, as cqlsh reads them, where the command line
+	// says nothing: [authentication] username, password, keyspace;
+	// [connection] connect_timeout, request_timeout (hostname and port
+	// below, under $CQLSH_HOST and $CQLSH_PORT).
+	if u, ok := rc["authentication"]["username"]; ok && !given["u"] && !given["username"] {
+		o.conn.user = u
+		if pw, ok := rc["authentication"]["password"]; ok && !o.passwordGiven {
+			o.conn.password, o.passwordGiven = pw, true
+		}
+	}
+	if ks, ok := rc["authentication"]["keyspace"]; ok && !given["k"] && !given["keyspace"] {
+		o.keyspace = ks
+	}
+	for _, t := range []struct {
+		key  string
+		dst  *int
+		flag string
+	}{{"connect_timeout", &o.connectTimeout, "connect-timeout"}, {"request_timeout", &o.requestTimeout, "request-timeout"}} {
+		if v, ok := rc["connection"][t.key]; ok && !given[t.flag] {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return bad("cqlshrc: [connection] %s = %q is not a number of seconds", t.key, v)
+			}
+			*t.dst = n
+		}
+	}
 	if o.executeGiven && o.file != "" {
 		return bad("-e and -f exclude each other")
 	}
@@ -136,6 +171,12 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 	o.conn.connectTimeout = time.Duration(o.connectTimeout) * time.Second
 	o.conn.requestTimeout = time.Duration(o.requestTimeout) * time.Second
 	host, port := "127.0.0.1", "9042"
+	if h, ok := rc["connection"]["hostname"]; ok && h != "" {
+		host = h
+	}
+	if p, ok := rc["connection"]["port"]; ok && p != "" {
+		port = p
+	}
 	if h := os.Getenv("CQLSH_HOST"); h != "" {
 		host = h
 	}
@@ -160,10 +201,6 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*options, int, bool) {
 		return bad("%q is not a valid port number", port)
 	}
 	o.conn.host, o.conn.port = host, n
-	rc, err := readCqlshrc(o.cqlshrc)
-	if err != nil {
-		return bad("cqlshrc: %v", err)
-	}
 	switch v, set := rc["ui"]["color"]; {
 	case color:
 		o.color = colorOn
