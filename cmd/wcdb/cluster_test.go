@@ -1,61 +1,24 @@
 package main
 
 import (
-	"net"
-	"net/netip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"wcdb/internal/localcluster"
+	"wcdb/server"
+	"wcdb/streaming"
 )
 
-// The cluster test's nodes listen on 127.0.0.2 and 127.0.0.3 with ports
-// beside the defaults, so that a wcdb on the defaults, and other tests,
-// are left alone.
-var testClusterFlags = []string{"--first-address", "127.0.0.2",
-	"--cql-port", "19142", "--gossip-port", "17946", "--internode-port", "17100"}
-
-func TestClusterPlan(t *testing.T) {
-	first := netip.MustParseAddr("127.0.0.1")
-	nodes, err := planCluster(3, 2, first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []clusterNode{
-		{Name: "node1", Address: "127.0.0.1", DataCenter: "dc1", Rack: "rack1"},
-		{Name: "node2", Address: "127.0.0.2", DataCenter: "dc2", Rack: "rack1"},
-		{Name: "node3", Address: "127.0.0.3", DataCenter: "dc1", Rack: "rack1"},
-	}
-	if !slices.Equal(nodes, want) {
-		t.Errorf("planCluster(3, 2) = %v, want %v", nodes, want)
-	}
-	nodes, _ = planCluster(2, 1, first)
-	if nodes[0].DataCenter != "datacenter1" || nodes[1].DataCenter != "datacenter1" {
-		t.Errorf("planCluster(2, 1): datacenters %v, want datacenter1 for all", nodes)
-	}
-	for _, tc := range []struct {
-		n, dcs int
-		first  string
-	}{{0, 1, "127.0.0.1"}, {10, 1, "127.0.0.1"}, {1, 2, "127.0.0.1"}, {3, 3, "127.0.0.1"},
-		{2, 1, "127.0.0.9"}, {1, 1, "10.0.0.1"}, {1, 1, "127.0.1.1"}, {1, 1, "127.0.0.0"}, {1, 1, "::1"}} {
-		if _, err := planCluster(tc.n, tc.dcs, netip.MustParseAddr(tc.first)); err == nil {
-			t.Errorf("planCluster(%d, %d, %s): no error", tc.n, tc.dcs, tc.first)
-		}
-	}
-
-	st := &clusterState{NumTokens: 8, CQLPort: 9042, GossipPort: 7946, InternodePort: 7000, Nodes: want}
-	got := strings.Join(st.serverArgs("/c", 1), " ")
-	wantArgs := "server --data-dir /c/node2/data --listen-address 127.0.0.2 --cql-port 9042 --gossip-port 7946 " +
-		"--internode-port 7000 --seeds 127.0.0.1:7946 --gossip-profile local --ring-delay 1s --dc dc2 --rack rack1 --num-tokens 8"
-	if got != wantArgs {
-		t.Errorf("serverArgs:\ngot  %s\nwant %s", got, wantArgs)
-	}
-}
+// The cluster itself is tested in internal/localcluster; these tests
+// check the commands' flags, exit codes and admin client.
 
 func TestClusterUsage(t *testing.T) {
 	code, out, errOut := runCmd("cluster", "up", "-h")
@@ -94,233 +57,61 @@ func TestClusterUsage(t *testing.T) {
 	}
 }
 
-// TestClusterStalePidFile checks that down and up leave alone a process
-// whose pid a node's stale pid file happens to hold (this test's own).
-func TestClusterStalePidFile(t *testing.T) {
-	dir := t.TempDir()
-	st := &clusterState{Version: clusterStateVersion, NumTokens: 16, CQLPort: 19142, GossipPort: 17946, InternodePort: 17100,
-		Nodes: []clusterNode{{Name: "node1", Address: "127.0.0.2", DataCenter: "datacenter1", Rack: "rack1"}}}
-	if err := os.MkdirAll(filepath.Join(dir, "node1", "data"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeClusterState(dir, st); err != nil {
-		t.Fatal(err)
-	}
-	pidPath := filepath.Join(dir, "node1", "pid")
-	if err := os.WriteFile(pidPath, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if running, err := runningNodes(dir); (err != nil || len(running) > 0) && isLinux() {
-		t.Errorf("runningNodes with a pid file naming another program: %v, %v", running, err)
-	}
-	code, out, errOut := runCmd("cluster", "status", "--dir", dir)
-	if code != 0 || (isLinux() && !strings.Contains(out, "stale pid file")) {
-		t.Errorf("cluster status: exit %d, stderr %q, got\n%s", code, errOut, out)
-	}
-	if !isLinux() {
-		t.Skip("telling our nodes from other programs needs /proc")
-	}
-	code, out, errOut = runCmd("cluster", "down", "--dir", dir)
-	if code != 0 || !strings.Contains(out, "is another program now") {
-		t.Errorf("cluster down: exit %d, stderr %q, got\n%s", code, errOut, out)
-	}
-	if _, err := os.Stat(pidPath); !os.IsNotExist(err) {
-		t.Errorf("stale pid file still there: %v", err)
+// TestClusterExit checks how the cluster's errors become messages and
+// exit codes.
+func TestClusterExit(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code int
+		msg  string
+	}{
+		{nil, 0, ""},
+		{&localcluster.UsageError{Msg: "--dcs 3: want 1 or 2"}, 2, "wcdb: --dcs 3: want 1 or 2\n"},
+		{errors.New("no cluster in x"), 1, "wcdb: no cluster in x\n"},
+		{errors.Join(errors.New("node2: failed"), errors.New("node1 to node1 are running")), 1,
+			"wcdb: node2: failed\nwcdb: node1 to node1 are running\n"},
+		{fmt.Errorf("decommission: %w", exitCode(2)), 2, ""},
+	} {
+		var errOut bytes.Buffer
+		if code := clusterExit(tc.err, &errOut); code != tc.code || errOut.String() != tc.msg {
+			t.Errorf("clusterExit(%v) = %d, %q; want %d, %q", tc.err, code, errOut.String(), tc.code, tc.msg)
+		}
 	}
 }
 
-func isLinux() bool {
-	_, err := os.Stat("/proc/self/stat")
-	return err == nil
-}
-
-// TestClusterFailedStart checks that a node that exits at once fails
-// cluster up with its log's end, and leaves no pid file.
-func TestClusterFailedStart(t *testing.T) {
-	skipUnlessAddresses(t, "127.0.0.2")
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "broken")
-	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho cannot start: $2 >&2\nexit 3\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cdir := filepath.Join(dir, "c")
-	code, out, errOut := runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", cdir, "--binary", bin}, testClusterFlags...)...)
-	if code != 1 || !strings.Contains(out, "starting node1") || strings.Contains(out, "node2") ||
-		!strings.Contains(errOut, "exited before serving CQL (exit status 3)") ||
-		!strings.Contains(errOut, "cannot start: --data-dir") {
-		t.Errorf("cluster up with a broken binary: exit %d, stdout\n%s\nstderr\n%s", code, out, errOut)
-	}
-	if _, err := os.Stat(filepath.Join(cdir, "node1", "pid")); !os.IsNotExist(err) {
-		t.Errorf("pid file of a node that failed to start: %v", err)
-	}
-}
-
-// skipUnlessAddresses skips the test where the loopback addresses cannot
-// be bound (macOS without lo0 aliases).
-func skipUnlessAddresses(t *testing.T, addrs ...string) {
-	t.Helper()
-	for _, a := range addrs {
-		l, err := net.Listen("tcp", net.JoinHostPort(a, "0"))
-		if err != nil {
-			t.Skipf("cannot bind %s: %v", a, err)
+// TestClusterAdmin runs the cluster's admin client against a node that
+// answers as a real one would.
+func TestClusterAdmin(t *testing.T) {
+	n := startAdminNode(t, func(args []string) ([]byte, error) {
+		switch args[0] {
+		case "status":
+			return testNodeAnswers(args)
+		case "netstats":
+			return json.Marshal(server.AdminNetstats{Mode: "JOINING", Sessions: []streaming.SessionInfo{
+				{ID: "s1", Direction: streaming.Receiving, State: streaming.Running, FilesTotal: 4, FilesDone: 1,
+					BytesTotal: 4 << 20, BytesDone: 1 << 20, BytesStreamed: 1 << 20, Rate: 1 << 20, Start: time.Now()},
+				{ID: "s2", Direction: streaming.Sending, FilesTotal: 9, BytesTotal: 9 << 20}}})
+		case "decommission":
+			return json.Marshal("ok")
 		}
-		l.Close()
-	}
-}
-
-// TestClusterUpStatusDown runs a two-node cluster of real wcdb processes
-// (the binary built from this package) through up, status and down.
-func TestClusterUpStatusDown(t *testing.T) {
-	bin, dir := localClusterTest(t)
-
-	began := time.Now()
-	code, out, errOut := runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", dir, "--binary", bin, "--wait", "20s"}, testClusterFlags...)...)
-	if code != 0 {
-		t.Fatalf("cluster up: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	t.Logf("cluster up in %v:\n%s", time.Since(began).Round(time.Millisecond), out)
-	if !strings.Contains(out, "connect: cqlsh-lite 127.0.0.2:19142") {
-		t.Errorf("cluster up does not say how to connect:\n%s", out)
-	}
-	pids, err := pidFiles(dir)
-	if err != nil || len(pids) != 2 {
-		t.Fatalf("pid files: %v, %v; want two", pids, err)
-	}
-	for i, p := range pids {
-		if alive, ours := nodeProcess(p.pid, p.dataDir); !alive || !ours {
-			t.Errorf("%s (pid %d): alive %v, ours %v", p.name, p.pid, alive, ours)
-		}
-		addr := net.JoinHostPort("127.0.0."+strconv.Itoa(i+2), "19142")
-		if err := cqlAnswers(addr, 2*time.Second); err != nil {
-			t.Errorf("%s: CQL on %s: %v", p.name, addr, err)
-		}
-	}
-
-	// A killed node: up again restarts it and leaves the other alone.
-	if err := syscall.Kill(pids[1].pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		alive, _ := nodeProcess(pids[1].pid, pids[1].dataDir)
-		if !alive && checkFree("127.0.0.3", []int{19142, 17946, 17100}) == nil || time.Now().After(deadline) {
-			break
-		}
-	}
-	code, out, errOut = runCmd(append([]string{"cluster", "up", "--nodes", "2", "--dir", dir, "--binary", bin}, testClusterFlags...)...)
-	if code != 0 || !strings.Contains(out, "node1 on 127.0.0.2 is running") || !strings.Contains(out, "starting node2") {
-		t.Errorf("cluster up with node2 killed: exit %d, stderr %q, stdout\n%s", code, errOut, out)
-	}
-	if pids, err = pidFiles(dir); err != nil || len(pids) != 2 {
-		t.Fatalf("pid files after the restart: %v, %v", pids, err)
-	}
-	if err := cqlAnswers(net.JoinHostPort("127.0.0.3", "19142"), 2*time.Second); err != nil {
-		t.Errorf("restarted node2: CQL: %v", err)
-	}
-
-	code, out, errOut = runCmd("cluster", "status", "--dir", dir)
-	if code != 0 {
-		t.Errorf("cluster status: exit %d, stderr %q", code, errOut)
-	}
-	for i, p := range pids {
-		addr := "127.0.0." + strconv.Itoa(i+2)
-		line := lineWith(out, p.name+" ")
-		if !strings.Contains(line, addr) || !strings.Contains(line, strconv.Itoa(p.pid)) ||
-			!strings.Contains(line, "running") || !strings.Contains(line, "19142 reachable") {
-			t.Errorf("cluster status: %s's line %q lacks its address, pid, running or reachable:\n%s", p.name, line, out)
-		}
-	}
-	// The ring view comes from node1's admin status, or a warning.
-	if !strings.Contains(out, "Datacenter: datacenter1") && !strings.Contains(errOut, "warning: admin status") {
-		t.Errorf("cluster status: neither the ring nor a warning:\nstdout:\n%s\nstderr:\n%s", out, errOut)
-	}
-	t.Logf("cluster status:\n%s%s", out, errOut)
-
-	began = time.Now()
-	code, out, errOut = runCmd("cluster", "down", "--dir", dir, "--timeout", "20s")
-	if code != 0 || strings.Contains(errOut, "killing") || strings.Count(out, "stopped after") != 2 {
-		t.Errorf("cluster down: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	if d := time.Since(began); d > 20*time.Second {
-		t.Errorf("cluster down took %v", d)
-	}
-	for _, p := range pids {
-		if alive, _ := nodeProcess(p.pid, p.dataDir); alive {
-			t.Errorf("%s (pid %d) still running after cluster down", p.name, p.pid)
-		}
-		if _, err := os.Stat(p.path); !os.IsNotExist(err) {
-			t.Errorf("%s: pid file left: %v", p.name, err)
-		}
-		if _, err := os.Stat(p.dataDir); err != nil {
-			t.Errorf("%s: data gone without --wipe: %v", p.name, err)
-		}
-	}
-	code, out, _ = runCmd("cluster", "status", "--dir", dir)
-	if code != 0 || strings.Count(out, "stopped") != 2 || !strings.Contains(out, "no node serves CQL") {
-		t.Errorf("cluster status after down: exit %d, got\n%s", code, out)
-	}
-	if code, out, errOut := runCmd("cluster", "down", "--dir", dir, "--wipe"); code != 0 {
-		t.Errorf("cluster down --wipe: exit %d\n%s%s", code, out, errOut)
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("cluster directory after --wipe: %v", err)
-	}
-}
-
-// lineWith returns the first line of s that starts with prefix.
-func lineWith(s, prefix string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			return l
-		}
-	}
-	return ""
-}
-
-// TestNodeEnv checks how local nodes split the cores.
-func TestNodeEnv(t *testing.T) {
-	for _, c := range []struct {
-		n, cpus int
-		want    string
-	}{{3, 2, "GOMAXPROCS=1"}, {3, 8, "GOMAXPROCS=3"}, {1, 8, "GOMAXPROCS=8"}, {9, 4, "GOMAXPROCS=1"}} {
-		env := nodeEnv([]string{"PATH=/bin"}, c.n, c.cpus)
-		if len(env) != 2 || env[1] != c.want {
-			t.Errorf("%d nodes on %d cores: %q, want %s", c.n, c.cpus, env, c.want)
-		}
-	}
-	if env := nodeEnv([]string{"GOMAXPROCS=4"}, 3, 2); len(env) != 1 || env[0] != "GOMAXPROCS=4" {
-		t.Errorf("GOMAXPROCS set by the user: %q", env)
-	}
-}
-
-// localClusterTest prepares a test of a local cluster of real wcdb
-// processes on 127.0.0.2-3: it builds the binary from this package and
-// returns it with the cluster's directory; whatever happens, no node
-// outlives the test. It skips under -short, without those addresses or
-// without a go command.
-func localClusterTest(t *testing.T) (bin, dir string) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds wcdb and starts processes")
-	}
-	skipUnlessAddresses(t, "127.0.0.2", "127.0.0.3")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build wcdb with")
-	}
-	tmp := t.TempDir()
-	bin = filepath.Join(tmp, "wcdb")
-	if b, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	dir = filepath.Join(tmp, "cluster")
-	t.Cleanup(func() {
-		pids, _ := pidFiles(dir)
-		for _, p := range pids {
-			if alive, ours := nodeProcess(p.pid, p.dataDir); alive && ours {
-				t.Logf("killing %s (pid %d) left running", p.name, p.pid)
-				syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-		}
+		return nil, fmt.Errorf("bad request %q", args)
 	})
-	return bin, dir
+	a := clusterAdmin{stderr: &bytes.Buffer{}}
+	ring, err := a.Ring(context.Background(), n.addr)
+	if err != nil || ring != wantStatus {
+		t.Errorf("Ring: %v, got\n%s\nwant\n%s", err, ring, wantStatus)
+	}
+	s, err := a.Receiving(context.Background(), n.addr)
+	want := localcluster.Streams{Mode: "JOINING", Sessions: 2, Running: 1, Rate: 1 << 20, Files: 4, FilesDone: 1,
+		Bytes: 4 << 20, BytesDone: 1 << 20, BytesStreamed: 1 << 20}
+	if err != nil || s != want {
+		t.Errorf("Receiving: %+v, %v; want %+v", s, err, want)
+	}
+	var out bytes.Buffer
+	if err := a.Decommission(n.addr, true, &out); err != nil || !strings.Contains(out.String(), "left the cluster") {
+		t.Errorf("Decommission: %v, out %q", err, out.String())
+	}
+	if reqs := n.requests(); !slices.ContainsFunc(reqs, func(r []string) bool { return slices.Equal(r, []string{"decommission", "force"}) }) {
+		t.Errorf("requests %q lack decommission force", reqs)
+	}
 }

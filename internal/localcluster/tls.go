@@ -1,8 +1,9 @@
-package main
+package localcluster
 
 import (
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -14,37 +15,35 @@ import (
 
 	"wcdb/internal/tlsgen"
 	"wcdb/internal/vfs"
-	"wcdb/server"
 )
 
-// A local cluster started with --tls: DIR/tls holds what wcdb tls gen
+// A local cluster started with TLS: DIR/tls holds what wcdb tls gen
 // makes (a CA, certificates for the nine addresses a local cluster may
 // use), gossip.key (the gossip encryption key) and cqlshrc (for
 // cqlsh-lite --ssl); every node runs with DIR/nodeI/wcdb.yaml, which turns
 // on client TLS, internode mutual TLS and gossip encryption. The cluster
 // commands reach the nodes through the same certificates.
 
-// clusterTLSDir is where a --tls cluster keeps its certificates.
-func clusterTLSDir(dir string) string { return filepath.Join(dir, "tls") }
+// tlsDir is where a TLS cluster keeps its certificates.
+func tlsDir(dir string) string { return filepath.Join(dir, "tls") }
 
-// nodeConfigPath is node i's configuration file of a --tls cluster.
-func nodeConfigPath(dir string, n clusterNode) string { return filepath.Join(dir, n.Name, "wcdb.yaml") }
+// nodeConfigPath is node n's configuration file of a TLS cluster.
+func nodeConfigPath(dir string, n Node) string { return filepath.Join(dir, n.Name, "wcdb.yaml") }
 
-// setupClusterTLS makes the cluster's certificates and key unless they
-// exist (a cluster that grows keeps its CA), and every node's
-// configuration file.
-func setupClusterTLS(dir string, st *clusterState) error {
-	td := clusterTLSDir(dir)
+// setupTLS makes the cluster's certificates and key unless they exist (a
+// cluster that grows keeps its CA), and every node's configuration file.
+func setupTLS(dir string, st *State) error {
+	td := tlsDir(dir)
 	if _, err := vfs.Default.Stat(filepath.Join(td, tlsgen.CAFile)); errors.Is(err, fs.ErrNotExist) {
 		first, err := netip.ParseAddr(st.Nodes[0].Address)
 		if err != nil {
 			return err
 		}
 		var ips []string
-		for a, i := first, 0; i < maxClusterNodes; a, i = a.Next(), i+1 {
+		for a, i := first, 0; i < MaxNodes; a, i = a.Next(), i+1 {
 			ips = append(ips, a.String())
 		}
-		if _, err := tlsgen.Generate(vfs.Default, td, tlsgen.Options{Nodes: maxClusterNodes, IPs: ips}); err != nil {
+		if _, err := tlsgen.Generate(vfs.Default, td, tlsgen.Options{Nodes: MaxNodes, IPs: ips}); err != nil {
 			return err
 		}
 	} else if err != nil {
@@ -90,10 +89,11 @@ gossip_encryption_key: [%[3]s]
 	return nil
 }
 
-// useClusterTLS makes the cluster commands reach a --tls cluster: CQL
-// probes over TLS, admin calls with the admin certificate.
-func useClusterTLS(dir string) error {
-	td := clusterTLSDir(dir)
+// useTLS makes this process reach a TLS cluster: CQL probes over TLS,
+// admin calls (the Admin's client) with the admin certificate, named by
+// WCDB_ADMIN_KEYSTORE and WCDB_ADMIN_TRUSTSTORE.
+func useTLS(dir string) error {
+	td := tlsDir(dir)
 	cert, err := tlsgen.LoadKeystore(vfs.Default, filepath.Join(td, tlsgen.ClientFile))
 	if err != nil {
 		return err
@@ -102,11 +102,11 @@ func useClusterTLS(dir string) error {
 	if err != nil {
 		return err
 	}
-	cqlTLS = server.PeerTLS(cert, pool, false)
+	// As the nodes' own peer TLS: the chain is checked against the
+	// cluster's CA, not the name (the certificates name addresses).
+	cqlTLS = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12,
+		InsecureSkipVerify: true, VerifyPeerCertificate: tlsgen.VerifyChain(pool, x509.ExtKeyUsageServerAuth)}
 	os.Setenv("WCDB_ADMIN_KEYSTORE", filepath.Join(td, tlsgen.AdminFile))
 	os.Setenv("WCDB_ADMIN_TRUSTSTORE", filepath.Join(td, tlsgen.CAFile))
 	return nil
 }
-
-// cqlTLS, when set, is the TLS cqlAnswers speaks (a --tls cluster).
-var cqlTLS *tls.Config

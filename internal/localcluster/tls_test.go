@@ -1,4 +1,4 @@
-package main
+package localcluster
 
 import (
 	"os"
@@ -12,11 +12,12 @@ import (
 	"wcdb/internal/tlsgen"
 )
 
-// TestClusterTLS: cluster up --tls starts nodes that speak TLS to clients
+// TestClusterTLS: Up with TLS starts nodes that speak TLS to clients
 // and mutual TLS to each other with encrypted gossip; status reaches them
 // through the cluster's certificates; a driver needs the CA to connect.
 func TestClusterTLS(t *testing.T) {
 	bin, dir := localClusterTest(t)
+	admin := binAdmin{bin}
 	t.Cleanup(func() {
 		// The cluster commands' TLS is process-wide: later tests speak
 		// plaintext.
@@ -24,14 +25,16 @@ func TestClusterTLS(t *testing.T) {
 		os.Unsetenv("WCDB_ADMIN_KEYSTORE")
 		os.Unsetenv("WCDB_ADMIN_TRUSTSTORE")
 	})
-	code, out, errOut := runCmd(append([]string{"cluster", "up", "--nodes", "2", "--tls", "--dir", dir, "--binary", bin, "--wait", "20s"}, testClusterFlags...)...)
+	o := testOptions(2, dir, bin)
+	o.TLS, o.Wait = true, 20*time.Second
+	code, out, errOut := up(o, admin)
 	if code != 0 {
 		t.Fatalf("cluster up --tls: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if !strings.Contains(out, "--ssl --cqlshrc "+filepath.Join(dir, "tls", "cqlshrc")) {
 		t.Errorf("cluster up --tls does not say how to connect with TLS:\n%s", out)
 	}
-	code, out, errOut = runCmd("cluster", "status", "--dir", dir)
+	code, out, errOut = status(dir, admin)
 	if code != 0 || strings.Count(out, "19142 reachable") != 2 || !strings.Contains(out, "Datacenter: datacenter1") {
 		t.Errorf("cluster status of a --tls cluster: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -58,7 +61,7 @@ func TestClusterTLS(t *testing.T) {
 	if err := connect(""); err == nil {
 		t.Error("gocql in plaintext connected to a --tls cluster")
 	}
-	if code, out, errOut := runCmd("cluster", "down", "--dir", dir, "--wipe", "--timeout", "20s"); code != 0 {
+	if code, out, errOut := down(DownOptions{Dir: dir, Wipe: true, Timeout: 20 * time.Second}); code != 0 {
 		t.Errorf("cluster down: exit %d\n%s%s", code, out, errOut)
 	}
 }
