@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"wcdb/bench/ycsb/cqldb"
 	"wcdb/bench/ycsb/pgdb"
 	"wcdb/bench/ycsb/redisdb"
-	"wcdb/server"
 )
 
 const benchTimelineUsage = `usage: wcdb bench timeline [flags]
@@ -31,8 +30,9 @@ the same result format.
 
 `
 
-// benchTimeline runs wcdb bench timeline.
-func benchTimeline(args []string, stdout, stderr io.Writer) int {
+// Timeline runs wcdb bench timeline with args (its flags) and returns the
+// exit status.
+func Timeline(args []string, stdout, stderr io.Writer) int {
 	d := timeline.DefaultConfig()
 	fs := flag.NewFlagSet("wcdb bench timeline", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -65,7 +65,7 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 	if code, stop := parseFlags(fs, args, stderr); stop {
 		return code
 	}
-	cfg.Phases = server.SplitList(*phases)
+	cfg.Phases = splitList(*phases)
 	pids, err := bf.pids()
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
@@ -87,7 +87,7 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 	var db timeline.DB
 	switch *dbName {
 	case "wcdb", "cassandra":
-		cd.Hosts, cd.Fresh = server.SplitList(*bf.hosts), *fresh
+		cd.Hosts, cd.Fresh = splitList(*bf.hosts), *fresh
 		if cfg.OpTimeout > 0 {
 			cd.Timeout = cfg.OpTimeout
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"flag"
@@ -9,7 +9,6 @@ import (
 	"wcdb/bench/ycsb/cqldb"
 	"wcdb/bench/ycsb/pgdb"
 	"wcdb/bench/ycsb/redisdb"
-	"wcdb/server"
 )
 
 // benchFlags are the flags wcdb bench ycsb and wcdb bench timeline share:
@@ -48,7 +47,7 @@ func addBenchFlags(fs *flag.FlagSet, rfHelp string) *benchFlags {
 // pids returns the --server-pids, or an error naming the flag.
 func (b *benchFlags) pids() ([]int, error) {
 	var out []int
-	for _, p := range server.SplitList(*b.serverPIDs) {
+	for _, p := range splitList(*b.serverPIDs) {
 		pid, err := strconv.Atoi(p)
 		if err != nil {
 			return nil, fmt.Errorf("--server-pids: %q is not a PID", p)

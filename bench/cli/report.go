@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -29,8 +29,9 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, "; ") }
 func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
-// benchReport runs wcdb bench report.
-func benchReport(args []string, stdout, stderr io.Writer) int {
+// Report runs wcdb bench report with args (its flags and files) and returns
+// the exit status.
+func Report(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wcdb bench report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

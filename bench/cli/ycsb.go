@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,7 +16,6 @@ import (
 	"wcdb/bench/ycsb/cqldb"
 	"wcdb/bench/ycsb/pgdb"
 	"wcdb/bench/ycsb/redisdb"
-	"wcdb/server"
 )
 
 const benchYCSBUsage = `usage: wcdb bench ycsb [flags]
@@ -29,8 +28,9 @@ included. Interrupting (Ctrl-C) stops the current phase and still reports.
 
 `
 
-// benchYCSB runs wcdb bench ycsb.
-func benchYCSB(args []string, stdout, stderr io.Writer) int {
+// YCSB runs wcdb bench ycsb with args (its flags) and returns the exit
+// status.
+func YCSB(args []string, stdout, stderr io.Writer) int {
 	d := ycsb.DefaultConfig()
 	fs := flag.NewFlagSet("wcdb bench ycsb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -62,7 +62,7 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 	if code, stop := parseFlags(fs, args, stderr); stop {
 		return code
 	}
-	cfg.Workloads = server.SplitList(*workloads)
+	cfg.Workloads = splitList(*workloads)
 	if *peakFrom != "" {
 		t, err := peakTarget(*peakFrom, cfg.Workloads, *peakFraction)
 		if err != nil {
@@ -92,7 +92,7 @@ func benchYCSB(args []string, stdout, stderr io.Writer) int {
 	var db ycsb.DB
 	switch *dbName {
 	case "wcdb", "cassandra":
-		cd.Hosts, cd.Fields, cd.Fresh = server.SplitList(*bf.hosts), cfg.Fields, *fresh
+		cd.Hosts, cd.Fields, cd.Fresh = splitList(*bf.hosts), cfg.Fields, *fresh
 		if cfg.OpTimeout > 0 {
 			cd.Timeout = cfg.OpTimeout
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ func TestBenchReport(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(md), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fixtures := "../../bench/report/testdata/"
+	fixtures := "../report/testdata/"
 	var out, errOut bytes.Buffer
 	code := run([]string{"bench", "report", "--out", md, fixtures + "wcdb-ycsb.json", "--charts", charts,
 		fixtures + "postgres-ycsb.json", "--fact", "wcdb:commitlog_sync=periodic", "--commands", cmds,

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"io"
+
+	"wcdb/bench/cli"
+)
+
+// wcdb bench ycsb, timeline and report: bench/cli runs them.
+
+func benchYCSB(args []string, stdout, stderr io.Writer) int { return cli.YCSB(args, stdout, stderr) }
+
+func benchTimeline(args []string, stdout, stderr io.Writer) int {
+	return cli.Timeline(args, stdout, stderr)
+}
+
+func benchReport(args []string, stdout, stderr io.Writer) int {
+	return cli.Report(args, stdout, stderr)
+}
