@@ -207,7 +207,7 @@ func TestAdminErrors(t *testing.T) {
 		inStderr string
 	}{
 		{[]string{"admin"}, 2, "usage: wcdb admin status"},
-		{[]string{"admin", "compactionstats"}, 2, `unknown admin command "compactionstats"`},
+		{[]string{"admin", "frobnicate"}, 2, `unknown admin command "frobnicate"`},
 		{[]string{"admin", "status", "extra"}, 2, "unexpected arguments"},
 		{[]string{"admin", "status", "--host", "127.0.0.1:http"}, 2, "not a port number"},
 		{[]string{"admin", "status", "--bogus"}, 2, "flag provided but not defined"},
