@@ -290,6 +290,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sh.run(term, true, "<stdin>")
 		return 0
 	case o.executeGiven:
+		sh.input = newPlainReader(stdin) // for COPY FROM STDIN
 		sh.runString(o.execute)
 	case file != nil:
 		sh.run(newPlainReader(file), false, o.file)

@@ -20,6 +20,7 @@ type connConfig struct {
 	connectTimeout time.Duration // dialing and the connection's startup
 	requestTimeout time.Duration // each request
 	tls            *tls.Config   // nil: plaintext
+	numConns       int           // connections to the node; 0 is 1
 }
 
 func (c connConfig) addr() string { return net.JoinHostPort(c.host, strconv.Itoa(c.port)) }
@@ -47,7 +48,7 @@ func (c connConfig) connect(keyspace string) (*gocql.Session, error) {
 	// Talk to the node given, as cqlsh does (its whitelist policy), rather
 	// than to the addresses the node lists in system.peers.
 	cl.DisableInitialHostLookup = true
-	cl.NumConns = 1
+	cl.NumConns = max(c.numConns, 1)
 	// Rows are read with their metadata from each response: the shell
 	// adjusts the column types it scans with (see opaqueType), which must
 	// not be the prepared statement's cached ones.

@@ -68,6 +68,39 @@ var helpTopics = map[string]string{
           the password when it is not given. The session stays as it was
           when the login fails.
 `,
+	"COPY": `
+        COPY [ks.]table [(col, ...)] TO '<file>' | STDOUT
+             [WITH opt = value [AND ...]]
+        COPY [ks.]table [(col, ...)] FROM '<file>' | STDIN
+             [WITH opt = value [AND ...]]
+
+          Exports a table's rows to a CSV file, or imports them from one
+          (STDIN: the lines that follow, up to \. on a line of its own).
+          Without columns, all of them: the primary key, then the others
+          by name. Values are written as the shell shows them (text as it
+          is, floats with every digit, collections as CQL literals).
+
+          Options of both:
+            HEADER = false       the first line names the columns
+            DELIMITER = ','      between fields
+            QUOTE = '"'          around fields holding one, a quote or a newline
+            ESCAPE = '\'         before a quote (or escape) inside quotes
+            NULL = ''            a null; the null string in quotes is a string
+          TO:
+            PAGESIZE = 1000      rows per page of the export query
+          FROM:
+            MAXBATCHSIZE = 20    rows per unlogged batch of prepared INSERTs
+            CHUNKSIZE = 5000     rows a worker takes at a time
+            NUMPROCESSES = 4     concurrent workers
+            MAXATTEMPTS = 5      tries of a row the node timed out on
+            MAXPARSEERRORS = -1  unreadable rows borne before stopping (-1: all)
+            MAXINSERTERRORS = -1 rows the node refused borne before stopping
+            MAXERRORS = -1       both together
+            ERRFILE = ''         a file to write the failed rows to
+
+          Each failed row is reported with its line and why; the others are
+          imported. Progress is printed as it goes, then the rows and time.
+`,
 	"CLEAR": `
         CLEAR (or CLS)
 

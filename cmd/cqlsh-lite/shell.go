@@ -65,6 +65,8 @@ type Shell struct {
 	out, errOut io.Writer
 	// term is the terminal when the shell is interactive, for ---MORE---.
 	term lineReader
+	// input is where statements are being read from, for COPY FROM STDIN.
+	input lineReader
 	// interrupts, when not nil, delivers Ctrl-C while a statement runs.
 	interrupts <-chan os.Signal
 
@@ -190,9 +192,9 @@ func (s *Shell) versionLine() string {
 // tty makes it interactive: prompts, a pause between pages of results, and
 // errors without a location; src names r in errors otherwise.
 func (s *Shell) run(r lineReader, tty bool, src string) {
-	prevTTY, prevSrc, prevLine := s.tty, s.src, s.lineNo
-	s.tty, s.src, s.lineNo = tty, src, 0
-	defer func() { s.tty, s.src, s.lineNo = prevTTY, prevSrc, prevLine }()
+	prevTTY, prevSrc, prevLine, prevInput := s.tty, s.src, s.lineNo, s.input
+	s.tty, s.src, s.lineNo, s.input = tty, src, 0, r
+	defer func() { s.tty, s.src, s.lineNo, s.input = prevTTY, prevSrc, prevLine, prevInput }()
 	var pending string
 	var hist []string
 	for !s.stop {
@@ -287,7 +289,9 @@ func (s *Shell) execute(stmt string) {
 		if s.tty {
 			s.printf("\033[H\033[2J")
 		}
-	case "tracing", "copy", "debug", "history":
+	case "copy":
+		s.copyStatement(stmt)
+	case "tracing", "debug", "history":
 		s.printErr(fmt.Sprintf("%s is not supported by cqlsh-lite.", strings.ToUpper(word)))
 	default:
 		s.perform(stmt)
@@ -548,12 +552,46 @@ func (s *Shell) fetch(ctx context.Context, stmt string, cons gocql.Consistency, 
 	q := s.session.Query(stmt).WithContext(ctx).Consistency(cons).SerialConsistency(s.serial).
 		PageSize(size).PageState(state)
 	iter := q.Iter()
+	p := &page{}
+	p.names = scanRows(iter, func(columns []column, vals []rawValue) {
+		row := make([]string, len(columns))
+		for i, c := range columns {
+			row[i] = formatValue(c, vals[i])
+		}
+		p.rows = append(p.rows, row)
+		if s.color {
+			colors := make([]string, len(columns))
+			for i, c := range columns {
+				colors[i] = valueColor(c, vals[i])
+			}
+			p.colors = append(p.colors, colors)
+		}
+		if keepRaw {
+			raw := make([]rawValue, len(vals))
+			for i, v := range vals {
+				raw[i] = rawValue{b: append([]byte(nil), v.b...), null: v.null}
+			}
+			p.raw = append(p.raw, raw)
+		}
+	})
+	p.state = iter.PageState()
+	p.warnings = iter.Warnings()
+	if err := iter.Close(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// scanRows reads the rows of a page as the node serialized them, handing
+// each to fn with the columns' types (vals is reused from row to row); it
+// returns the columns' names.
+func scanRows(iter *gocql.Iter, fn func(columns []column, vals []rawValue)) []string {
 	cols := iter.Columns()
-	p := &page{names: make([]string, len(cols))}
+	names := make([]string, len(cols))
 	columns := make([]column, len(cols))
 	ndest := 0
 	for i := range cols {
-		p.names[i] = cols[i].Name
+		names[i] = cols[i].Name
 		typ, ok := cqlType(cols[i].TypeInfo)
 		columns[i] = column{name: cols[i].Name, typ: typ, known: ok}
 		if tuple, ok := cols[i].TypeInfo.(gocql.TupleTypeInfo); ok {
@@ -571,32 +609,9 @@ func (s *Shell) fetch(ctx context.Context, stmt string, cons gocql.Consistency, 
 		dest[i] = &vals[i]
 	}
 	for iter.Scan(dest...) {
-		row := make([]string, len(cols))
-		for i, c := range columns {
-			row[i] = formatValue(c, vals[i])
-		}
-		p.rows = append(p.rows, row)
-		if s.color {
-			colors := make([]string, len(cols))
-			for i, c := range columns {
-				colors[i] = valueColor(c, vals[i])
-			}
-			p.colors = append(p.colors, colors)
-		}
-		if keepRaw {
-			raw := make([]rawValue, len(vals))
-			for i, v := range vals {
-				raw[i] = rawValue{b: append([]byte(nil), v.b...), null: v.null}
-			}
-			p.raw = append(p.raw, raw)
-		}
+		fn(columns, vals)
 	}
-	p.state = iter.PageState()
-	p.warnings = iter.Warnings()
-	if err := iter.Close(); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return names
 }
 
 // perform sends a CQL statement to the node and prints its result as
