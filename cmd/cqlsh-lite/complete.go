@@ -36,7 +36,7 @@ var (
 		"SELECT", "INSERT", "UPDATE", "DELETE", "BEGIN", "CREATE", "ALTER", "DROP",
 		"TRUNCATE", "USE", "GRANT", "REVOKE", "LIST", "DESCRIBE", "DESC",
 		"CONSISTENCY", "SERIAL", "PAGING", "EXPAND", "SHOW", "CAPTURE", "LOGIN",
-		"SOURCE", "HELP", "CLEAR", "EXIT", "QUIT",
+		"SOURCE", "HELP", "CLEAR", "EXIT", "QUIT", "COPY",
 	}
 	batchStarts    = []string{"INSERT", "UPDATE", "DELETE", "APPLY"}
 	consistencyLvs = []string{"ANY", "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM", "SERIAL", "LOCAL_SERIAL"}
@@ -73,7 +73,7 @@ var (
 		"list":        {"ROLES", "USERS", "ALL"},
 	}
 	// tableWords are the words a table name follows.
-	tableWords = map[string]bool{"from": true, "into": true, "update": true, "truncate": true, "table": true, "columnfamily": true}
+	tableWords = map[string]bool{"from": true, "into": true, "update": true, "truncate": true, "table": true, "columnfamily": true, "copy": true}
 	// columnWords are the words a column name follows, once the table is
 	// known.
 	columnWords = map[string]bool{"where": true, "and": true, "set": true, "by": true, "if": true, "select": true, "distinct": true, "delete": true}
@@ -84,6 +84,7 @@ var (
 		"delete":   {"USING", "WHERE", "IF"},
 		"insert":   {"(", "JSON"},
 		"alter":    {"ADD", "DROP", "RENAME", "WITH"},
+		"copy":     {"(", "TO", "FROM"},
 		"describe": nil, "desc": nil, "truncate": nil, "drop": nil, "create": nil,
 	}
 )
@@ -142,6 +143,13 @@ func (c completion) complete() (cands []string, wordLen int) {
 		keywords(batchStarts)
 	case len(words) == 0:
 		keywords(statementStarts)
+	case first == "copy" && (last(1) == "with" || last(1) == "and"):
+		keywords(copyOptionNames[slices.Contains(words, "from")])
+	case first == "copy" && last(1) == ")":
+		keywords([]string{"TO", "FROM"})
+	case first == "copy" && (last(1) == "to" || last(1) == "from"):
+		// A file name in quotes, or the terminal.
+		keywords([]string{map[string]string{"to": "STDOUT", "from": "STDIN"}[last(1)]})
 	case last(1) == "use" || last(1) == "keyspace" && first != "create":
 		names(c.schema.keyspaces(), " ")
 	case last(1) == "help" || first == "help" || first == "?":
@@ -167,8 +175,8 @@ func (c completion) complete() (cands []string, wordLen int) {
 		case table == "":
 		case at == len(toks): // just after the table's name
 			keywords(clauses[first])
-		case first == "insert":
-			// The column list, between the table and VALUES.
+		case first == "insert" || first == "copy":
+			// The column list, between the table and VALUES (or TO/FROM).
 			if (last(1) == "(" && at == len(toks)-1 || last(1) == ",") && !slices.Contains(words, "values") {
 				names(c.schema.columns(ks, table), " ")
 			}

@@ -111,6 +111,22 @@ CREATE TABLE ks.t (k int PRIMARY KEY, v int, s set<int>);`, addr)
 		t.Errorf("error file: got %q", got)
 	}
 
+	// Rows the node refuses (an empty partition key) fail the batch; the
+	// rows are then tried one by one, and only the bad ones fail.
+	mustRun(t, "CREATE TABLE ks.s (k text PRIMARY KEY, v int);", addr)
+	if err := os.WriteFile(file, []byte("a,1\n\"\",2\nb,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, _ = runShell(t, "", addr, "-e", "COPY ks.s FROM '"+file+"'")
+	if !strings.Contains(errOut, "Failed to import 1 rows (line 2): InvalidRequest: Error from server: code=2200 [Invalid query] message=") ||
+		!strings.Contains(errOut, ",  given up after 2 attempts\n") || !strings.Contains(out, "\n2 rows imported") {
+		t.Errorf("a row the node refuses: got stdout %q, stderr\n%s", out, errOut)
+	}
+	_, errOut, _ = runShell(t, "", addr, "-e", "COPY ks.s FROM '"+file+"' WITH MAXINSERTERRORS = 0")
+	if !strings.Contains(errOut, "Exceeded maximum number of insert errors 0\n") {
+		t.Errorf("MAXINSERTERRORS = 0: got stderr\n%s", errOut)
+	}
+
 	// Three bad rows then many good ones, one chunk of ten at a time: the
 	// second error stops it, long before the end.
 	var b strings.Builder
