@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"wcdb/schema"
 	"wcdb/server"
 )
 
@@ -200,6 +201,40 @@ SELECT * FROM t;
 			t.Errorf("got\n%s\nwant it to contain %q", out, want)
 		}
 	}
+
+	// At the terminal, each line is asked for with cqlsh's [copy] prompt.
+	var transcript strings.Builder
+	conn := connConfig{host: "127.0.0.1", port: portOf(t, addr), connectTimeout: 5 * time.Second, requestTimeout: 5 * time.Second}
+	session, err := conn.connect("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := newShell(conn, session, &transcript, &transcript)
+	defer sh.close()
+	term := &scriptedTerminal{out: &transcript, lines: []string{"COPY ks.t FROM STDIN;", "3,three", `\.`, "SELECT count(*) FROM ks.t;"}}
+	sh.term = term
+	sh.run(term, true, "<stdin>")
+	got := regexp.MustCompile(`Rate: +\d+ rows/s; Avg. rate: +\d+ rows/s|[0-9.]+ seconds`).ReplaceAllString(transcript.String(), "…")
+	want := `cqlsh> COPY ks.t FROM STDIN;
+
+Starting copy of ks.t with columns ['k', 'v'].
+[Use \. on a line by itself to end input]
+[copy] 3,three
+[copy] \.
+Processed: 1 rows; …` + "\r" + `
+1 rows imported from 1 files in … (0 skipped).
+cqlsh> SELECT count(*) FROM ks.t;
+
+ count
+-------
+     3
+
+(1 rows)
+cqlsh> 
+`
+	if got != want {
+		t.Errorf("at the terminal: got\n%s\nwant\n%s", got, want)
+	}
 }
 
 func TestParseCopy(t *testing.T) {
@@ -267,6 +302,71 @@ func TestDescribeInterval(t *testing.T) {
 	} {
 		if got := describeInterval(d); got != want {
 			t.Errorf("%v: got %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestCopyValues reads values of many types as COPY FROM does and writes
+// them back as COPY TO does: the canonical forms come back unchanged.
+func TestCopyValues(t *testing.T) {
+	for _, tc := range []struct{ typ, text string }{
+		{"text", `it's "quoted", back\slash`},
+		{"text", ""},
+		{"int", "-2147483648"},
+		{"varint", "-123456789012345678901234567890"},
+		{"decimal", "-0.0000012345"},
+		{"float", "3.1415927"},
+		{"double", "0.1"},
+		{"double", "-Infinity"},
+		{"boolean", "False"},
+		{"blob", "0x00ff"},
+		{"timestamp", "2024-02-29 12:34:56.789000+0000"},
+		{"date", "1900-01-01"},
+		{"time", "00:00:01.000000001"},
+		{"duration", "1mo2d3h"},
+		{"inet", "10.0.0.1"},
+		{"uuid", "5a1f1a8e-0d2e-4a37-9a40-21ad0c1fd2a1"},
+		{"list<text>", `['a, b', 'it''s', '']`},
+		{"set<timestamp>", `{'1970-01-01 00:00:00.000000+0000'}`},
+		{"map<time, frozen<list<int>>>", `{01:02:03.000000000: [1, 2], 04:05:06.000000000: []}`},
+		{"frozen<tuple<int, text, inet>>", `(1, null, '::1')`},
+		{"map<text, frozen<tuple<int, boolean>>>", `{'k': (1, True)}`},
+	} {
+		typ, err := schema.ParseType(tc.typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := parseCopyValue(typ, tc.text)
+		if err != nil {
+			t.Errorf("%s %q: %v", tc.typ, tc.text, err)
+			continue
+		}
+		b, err := schema.Encode(typ, v)
+		if err != nil {
+			t.Errorf("%s %q: %v", tc.typ, tc.text, err)
+			continue
+		}
+		var out strings.Builder
+		writeCopyValue(&out, typ, b, false)
+		if out.String() != tc.text {
+			t.Errorf("%s: got %q, want %q", tc.typ, out.String(), tc.text)
+		}
+	}
+	for _, tc := range []struct{ typ, text, want string }{
+		{"int", "1.5", `"1.5" is not an integer of type int`},
+		{"boolean", "yes", `"yes" is not True or False`},
+		{"blob", "ff", `blob "ff" does not start with 0x`},
+		{"list<int>", "1, 2", `expected '[' for list<int> at position 1 of "1, 2"`},
+		{"list<int>", "[1, 2", `expected ',' at position 6 of "[1, 2"`},
+		{"set<text>", "{'a}", `unterminated string in "{'a}"`},
+		{"frozen<tuple<int>>", "(1, 2)", `too many fields for frozen<tuple<int>> in "(1, 2)"`},
+	} {
+		typ, err := schema.ParseType(tc.typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parseCopyValue(typ, tc.text); err == nil || err.Error() != tc.want {
+			t.Errorf("%s %q: got %v, want %q", tc.typ, tc.text, err, tc.want)
 		}
 	}
 }

@@ -108,6 +108,7 @@ func (s *Shell) copyFrom(c *copyCommand, all, cols []copyColumn) {
 			return
 		}
 	}
+	s.printf("\nStarting copy of %s.%s with columns %s.\n", c.keyspace, c.table, columnList(cols))
 	var src io.Reader
 	if c.file == "" {
 		src = s.readCopyInput()
@@ -139,7 +140,6 @@ func (s *Shell) copyFrom(c *copyCommand, all, cols []copyColumn) {
 	}
 	defer session.Close()
 
-	s.printf("\nStarting copy of %s.%s with columns %s.\n", c.keyspace, c.table, columnList(cols))
 	ctx, done := s.queryContext()
 	defer done()
 	ctx, cancel := context.WithCancel(ctx)
