@@ -48,7 +48,7 @@ func TestDockerCluster(t *testing.T) {
 
 	// Compiling is the slow, machine-dependent part; it has its own bound,
 	// so that the cluster's bound below measures the cluster.
-	buildCtx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	buildCtx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	start := time.Now()
 	buildImage(t, buildCtx, root)
