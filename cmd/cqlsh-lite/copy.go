@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -358,6 +359,11 @@ func (s *Shell) copyStatement(stmt string) {
 		}
 	}
 	all, err := s.tableColumns(c.keyspace, c.table)
+	var ce *copyError
+	if errors.As(err, &ce) {
+		s.printErr(ce.msg)
+		return
+	}
 	if err != nil {
 		s.printErr(errorText(err))
 		return

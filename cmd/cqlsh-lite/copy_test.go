@@ -112,6 +112,21 @@ CREATE TABLE ks.t (k int PRIMARY KEY, v int, s set<int>);`, addr)
 		t.Errorf("error file: got %q", got)
 	}
 
+	// Statements that cannot run.
+	for stmt, want := range map[string]string{
+		"COPY ks.nosuch TO STDOUT":               "Table 'ks.nosuch' not found",
+		"COPY t TO STDOUT":                       "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename",
+		"COPY ks.t (k, nosuch) TO STDOUT":        "Column 'nosuch' not found in table ks.t",
+		"COPY ks.t (v, s) FROM STDIN":            "Primary key column 'k' missing or skipped",
+		"COPY ks.t FROM '/nonexistent/x.csv'":    "Can't open '/nonexistent/x.csv' for reading: open /nonexistent/x.csv: no such file or directory",
+		"COPY ks.t TO '/nonexistent/x.csv'":      "Can't open '/nonexistent/x.csv' for writing: open /nonexistent/x.csv: no such file or directory",
+		"COPY ks.t FROM STDIN WITH PAGESIZE = 1": "Unrecognized COPY FROM options: pagesize",
+	} {
+		if _, errOut, _ := runShell(t, "", addr, "-e", stmt); errOut != "<stdin>:1:"+want+"\n" {
+			t.Errorf("%s: got stderr %q, want %q", stmt, errOut, want)
+		}
+	}
+
 	// Rows the node refuses (an empty partition key) fail the batch; the
 	// rows are then tried one by one, and only the bad ones fail.
 	mustRun(t, "CREATE TABLE ks.s (k text PRIMARY KEY, v int);", addr)
