@@ -385,3 +385,22 @@ func TestCopyValues(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorCounts(t *testing.T) {
+	o := defaultCopyOptions()
+	o.maxParseErrors, o.maxErrors = 1, 2
+	var n errorCounts
+	for i, tc := range []struct {
+		insert bool
+		want   string
+	}{
+		{false, ""},
+		{true, ""},
+		{true, "Exceeded maximum number of errors 2"},
+		{false, "Exceeded maximum number of parse errors 1"},
+	} {
+		if got := n.add(rowError{insert: tc.insert}, o); got != tc.want {
+			t.Errorf("error %d: got %q, want %q", i+1, got, tc.want)
+		}
+	}
+}

@@ -131,6 +131,8 @@ func (s *Shell) copyFrom(c *copyCommand, all, cols []copyColumn) {
 		defer errFile.Close()
 	}
 
+	// gocql sends many requests over a connection at once: a few
+	// connections carry the workers' requests to one node.
 	conn := s.conn
 	conn.numConns = min(c.opts.workers, 8)
 	session, err := conn.connect("")
@@ -174,46 +176,37 @@ func (s *Shell) copyFrom(c *copyCommand, all, cols []copyColumn) {
 	}()
 
 	meter := newRateMeter(s.printf)
-	var parseErrs, insertErrs, failed int
+	var errs errorCounts
 	stopped := false
-	var errRecs strings.Builder
+	var errRec strings.Builder
+	var errFileErr error
 	for rep := range reports {
 		meter.increment(rep.imported)
 		for _, e := range rep.errs {
 			if stopped {
 				break
 			}
-			failed++
 			if e.insert {
-				insertErrs++
 				s.printErr(fmt.Sprintf("Failed to import 1 rows (line %d): %s,  given up after %d attempts", e.line, e.msg, e.attempts))
 			} else {
-				parseErrs++
 				s.printErr(fmt.Sprintf("Failed to import 1 rows (line %d): ParseError - %s,  given up without retries", e.line, e.msg))
 			}
-			if errFile != nil && e.rec.fields != nil {
-				c.opts.dialect.appendRecord(&errRecs, e.rec.fields, e.rec.quoted)
+			if errFile != nil && e.rec.fields != nil && errFileErr == nil {
+				errRec.Reset()
+				c.opts.dialect.appendRecord(&errRec, e.rec.fields, e.rec.quoted)
+				_, errFileErr = io.WriteString(errFile, errRec.String())
 			}
-			switch {
-			case exceeds(insertErrs, c.opts.maxInsertErrors):
-				s.printErr(fmt.Sprintf("Exceeded maximum number of insert errors %d", c.opts.maxInsertErrors))
-			case exceeds(parseErrs, c.opts.maxParseErrors):
-				s.printErr(fmt.Sprintf("Exceeded maximum number of parse errors %d", c.opts.maxParseErrors))
-			case exceeds(failed, c.opts.maxErrors):
-				s.printErr(fmt.Sprintf("Exceeded maximum number of errors %d", c.opts.maxErrors))
-			default:
-				continue
+			if msg := errs.add(e, c.opts); msg != "" {
+				s.printErr(msg)
+				stopped = true
+				cancel() // the reader and the workers stop; their reports are drained
 			}
-			stopped = true
-			cancel() // the reader and the workers stop; their reports are drained
 		}
 	}
-	if errFile != nil {
-		if _, err := io.WriteString(errFile, errRecs.String()); err != nil {
-			s.printErr(fmt.Sprintf("Can't write '%s': %v", c.opts.errFile, err))
-		}
+	if errFileErr != nil {
+		s.printErr(fmt.Sprintf("Can't write '%s': %v", c.opts.errFile, errFileErr))
 	}
-	if failed > 0 {
+	if failed := errs.all; failed > 0 {
 		if errFile != nil {
 			s.printErr(fmt.Sprintf("Failed to process %d rows; failed rows written to %s", failed, c.opts.errFile))
 		} else {
@@ -224,8 +217,30 @@ func (s *Shell) copyFrom(c *copyCommand, all, cols []copyColumn) {
 	s.printf("\n%d rows imported from 1 files in %s (0 skipped).\n", total, describeInterval(time.Since(start)))
 }
 
-// exceeds reports whether n errors are more than limit (-1: none).
-func exceeds(n, limit int) bool { return limit >= 0 && n > limit }
+// errorCounts counts the rows that failed, against MAXINSERTERRORS,
+// MAXPARSEERRORS and MAXERRORS.
+type errorCounts struct{ insert, parse, all int }
+
+// add counts a failed row; it returns the message that stops the import
+// when the row is one more than a maximum allows, else "".
+func (n *errorCounts) add(e rowError, o copyOptions) string {
+	n.all++
+	if e.insert {
+		n.insert++
+	} else {
+		n.parse++
+	}
+	exceeds := func(n, limit int) bool { return limit >= 0 && n > limit }
+	switch {
+	case exceeds(n.insert, o.maxInsertErrors):
+		return fmt.Sprintf("Exceeded maximum number of insert errors %d", o.maxInsertErrors)
+	case exceeds(n.parse, o.maxParseErrors):
+		return fmt.Sprintf("Exceeded maximum number of parse errors %d", o.maxParseErrors)
+	case exceeds(n.all, o.maxErrors):
+		return fmt.Sprintf("Exceeded maximum number of errors %d", o.maxErrors)
+	}
+	return ""
+}
 
 func containsColumn(cols []copyColumn, name string) bool {
 	for _, c := range cols {
