@@ -182,6 +182,7 @@ func (c *conn) readLoop() {
 				if !c.acquire() {
 					return
 				}
+				c.srv.overloaded.Add(1)
 				c.reply(oe.stream, opError, errorBody(oe.err, 0))
 				continue
 			}
@@ -210,6 +211,13 @@ func (c *conn) readLoop() {
 // acquire takes an in-flight slot, waiting for one; false if the server
 // is closing.
 func (c *conn) acquire() bool {
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	default:
+	}
+	c.srv.waiting.Add(1)
+	defer c.srv.waiting.Add(-1)
 	select {
 	case c.slots <- struct{}{}:
 		return true

@@ -46,6 +46,7 @@ type byteBudget struct {
 		used    int64
 		reading list.List // of *claim whose body is being read, oldest first
 		waiters list.List // of *budgetWaiter, in arrival order
+		waits   int64     // claims that ever waited, for Stats
 	}
 }
 
@@ -102,6 +103,7 @@ func (b *byteBudget) grow(ctx context.Context, c *claim, upTo int64) error {
 	}
 	w := &budgetWaiter{c: c, n: n, ready: make(chan struct{})}
 	e := b.mu.waiters.PushBack(w)
+	b.mu.waits++
 	b.mu.Unlock()
 	select {
 	case <-w.ready:
@@ -166,6 +168,13 @@ func (b *byteBudget) inUse() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.mu.used
+}
+
+// blocked returns the claims waiting now and those that ever waited.
+func (b *byteBudget) blocked() (now int, total int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.mu.waiters.Len(), b.mu.waits
 }
 
 // overloadError is a request the server did not take: answered on its

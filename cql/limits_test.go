@@ -178,10 +178,13 @@ func TestMaxRequestDataInFlight(t *testing.T) {
 	if waited := time.Since(start); waited < cfg.RequestTimeout {
 		t.Fatalf("answered Overloaded after %v, want at least the request timeout %v", waited, cfg.RequestTimeout)
 	}
+	if st := srv.Stats(); st.Overloaded != 1 || st.Blocked != 0 || st.BlockedTotal != 1 {
+		t.Errorf("stats after the Overloaded answer: %+v; want 1 overloaded, 1 blocked once, none now", st)
+	}
 
 	// Backpressure: b's next request waits until a's is done, then runs.
 	b.send(2, opQuery, paddedQuery(t, 200))
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "b's request blocked", func() bool { return srv.Stats().Blocked == 1 })
 	a.write(big[10:])
 	if f := a.recv(); f.op != opResult || f.stream != 1 {
 		t.Fatalf("a's request: %s", describe(f))

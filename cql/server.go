@@ -53,6 +53,10 @@ type Server struct {
 	slow       slowLog        // rate of the slow query lines
 	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
 
+	// For Stats: statements executing, requests read and waiting for a
+	// slot of their connection, and requests answered Overloaded.
+	active, waiting, overloaded atomic.Int64
+
 	// work hands statements to idle workers; workers counts them.
 	work    chan task
 	workers sync.WaitGroup
@@ -228,6 +232,7 @@ func (s *Server) reject(nc net.Conn, why string) {
 			w = encodeError(fe.version, fe.stream, fe.err)
 		} else {
 			w = encodeError(responseFlag|protoVersion, streamOf(hb[:]), &overloadedError{msg: why})
+			s.overloaded.Add(1)
 		}
 		nc.SetDeadline(time.Now().Add(min(rejectTimeout, s.cfg.FrameTimeout)))
 		_, err := nc.Write(w.b)
@@ -329,6 +334,7 @@ const workerIdle = 10 * time.Second
 // reused: a goroutine per statement grew (copied) its stack every time.
 func (s *Server) submit(t task) {
 	s.requests.Add(1)
+	s.active.Add(1)
 	select {
 	case s.work <- t:
 	default:
@@ -343,6 +349,7 @@ func (s *Server) worker(t task) {
 	defer idle.Stop()
 	for {
 		t.c.handle(t.h, t.r, t.charge)
+		s.active.Add(-1)
 		t = task{}
 		idle.Reset(workerIdle)
 		select {
@@ -427,6 +434,16 @@ type Stats struct {
 	PreparedBytes      int64  // the memory they hold, as the cache counts it
 	RequestBytes       int64  // bytes of requests received and executing
 	Requests           uint64 // requests run since the server started
+	// Active counts the statements executing; Waiting the requests read
+	// and waiting for a slot of their connection (MaxInFlight).
+	Active, Waiting int64
+	// Blocked counts the request bodies waiting now for room in
+	// max_request_data_in_flight, BlockedTotal the waits since the start.
+	Blocked      int
+	BlockedTotal int64
+	// Overloaded counts the requests answered Overloaded (refused
+	// connections' first requests included).
+	Overloaded int64
 }
 
 // Stats returns the server's current state.
@@ -434,6 +451,9 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	n := len(s.mu.conns)
 	s.mu.Unlock()
-	return Stats{Connections: n, PreparedStatements: s.prepared.len(), PreparedBytes: s.prepared.bytes(),
-		RequestBytes: s.inflight.inUse(), Requests: s.requests.Load()}
+	st := Stats{Connections: n, PreparedStatements: s.prepared.len(), PreparedBytes: s.prepared.bytes(),
+		RequestBytes: s.inflight.inUse(), Requests: s.requests.Load(),
+		Active: s.active.Load(), Waiting: s.waiting.Load(), Overloaded: s.overloaded.Load()}
+	st.Blocked, st.BlockedTotal = s.inflight.blocked()
+	return st
 }

@@ -481,7 +481,7 @@ func TestInFlightLimit(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxInFlight = 4
 	ex := newFakeExec()
-	_, addr := startServer(t, cfg, ex)
+	srv, addr := startServer(t, cfg, ex)
 	c := dial(t, addr)
 	c.startup("")
 	var buf []byte
@@ -505,6 +505,7 @@ func TestInFlightLimit(t *testing.T) {
 	if _, err := c.tryRecv(100 * time.Millisecond); err == nil {
 		t.Fatal("got a response while all slots were taken")
 	}
+	waitFor(t, "4 requests active, 1 waiting for a slot", func() bool { st := srv.Stats(); return st.Active == 4 && st.Waiting == 1 })
 	close(ex.release)
 	got := map[int16]bool{}
 	for range 5 {
@@ -513,6 +514,7 @@ func TestInFlightLimit(t *testing.T) {
 	if len(got) != 5 {
 		t.Fatalf("responses for streams %v, want 0..4", got)
 	}
+	waitFor(t, "no request active", func() bool { st := srv.Stats(); return st.Active == 0 && st.Waiting == 0 && st.Requests == 5 })
 }
 
 func TestVersionNegotiation(t *testing.T) {

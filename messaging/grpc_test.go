@@ -345,7 +345,7 @@ func TestGRPCErrorKinds(t *testing.T) {
 	}
 
 	started := make(chan struct{}, 1)
-	_, addr = startServer(t, blocking(started), ServerOptions{MaxInFlight: 1})
+	srv, addr := startServer(t, blocking(started), ServerOptions{MaxInFlight: 1})
 	c = dial(t, addr, DialOptions{})
 	ctx1, cancel := context.WithTimeout(ctx, 2*time.Second)
 	done := make(chan error, 1)
@@ -353,6 +353,9 @@ func TestGRPCErrorKinds(t *testing.T) {
 	<-started
 	if err := c.Apply(ctx, m); KindOf(err) != KindOverloaded || !errors.Is(err, ErrOverloaded) {
 		t.Fatalf("apply beyond the in-flight limit: got %v, want overloaded", err)
+	}
+	if got, want := srv.Stats(), (Stats{Active: 1, Dropped: 1}); got != want {
+		t.Errorf("stats with one apply blocked and one refused: got %+v, want %+v", got, want)
 	}
 	cancel()
 	<-done

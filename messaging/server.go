@@ -131,6 +131,16 @@ func NewServer(local replication.Replica, opts ServerOptions) (*Server, error) {
 	return &Server{g: g, h: h}, nil
 }
 
+// Stats counts the requests a Server served: Active now, Completed
+// since it started, and Dropped (their deadline passed on the way, or
+// refused over MaxInFlight).
+type Stats struct{ Active, Completed, Dropped int64 }
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{Active: s.h.active.Load(), Completed: s.h.served.Load(), Dropped: s.h.dropped.Load()}
+}
+
 // Serve accepts connections on l until Stop or GracefulStop, and then
 // returns nil; it returns an error if accepting fails otherwise.
 func (s *Server) Serve(l net.Listener) error {

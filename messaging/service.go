@@ -108,6 +108,8 @@ type handler struct {
 	inflight chan struct{}
 	// applyCalls counts Apply and ApplyBatch calls served (tests).
 	applyCalls atomic.Int64
+	// For Stats: requests being served, served, and dropped.
+	active, served, dropped atomic.Int64
 	// stopping is closed when the server stops gracefully: streams end
 	// once their requests are answered.
 	stopping chan struct{}
@@ -131,12 +133,18 @@ func newHandler(local replication.Replica, opts *ServerOptions) *handler {
 	return h
 }
 
+func (h *handler) finished() {
+	h.active.Add(-1)
+	h.served.Add(1)
+}
+
 // serve runs one request: requests whose deadline passed on the way are
 // dropped unserved (the caller has given up), and requests beyond the
 // in-flight limit are refused as overloaded. warn says the caller reads
 // the warnings of read answers.
 func (h *handler) serve(ctx context.Context, op string, req message, warn bool) (message, error) {
 	if err := ctx.Err(); err != nil {
+		h.dropped.Add(1)
 		return nil, err
 	}
 	if h.inflight != nil {
@@ -144,9 +152,12 @@ func (h *handler) serve(ctx context.Context, op string, req message, warn bool) 
 		case h.inflight <- struct{}{}:
 			defer func() { <-h.inflight }()
 		default:
+			h.dropped.Add(1)
 			return nil, fmt.Errorf("%w: %d requests in flight", ErrOverloaded, cap(h.inflight))
 		}
 	}
+	h.active.Add(1)
+	defer h.finished()
 	switch op {
 	case opApply:
 		h.applyCalls.Add(1)

@@ -98,7 +98,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1), fail: fh}
-	local := localnode.Replica{E: e, Guardrails: replicaGuardrails(&cfg, log, names)}
+	local := localnode.Replica{E: e, Guardrails: replicaGuardrails(&cfg, log, names), Pools: new(localnode.Pools)}
 	n.cl = newClusterState(&n.cfg, log, hostID, e, local, hist)
 	fail := func(err error) (*Node, error) {
 		if n.cql != nil {
@@ -177,7 +177,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		HostID: string(n.cl.hostID), ClusterName: cfg.ClusterName, Started: time.Now(), MemoryLimit: budget,
 		Membership: n.cl.m.Load, Stopped: n.fail.stopped,
 		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.stopped() },
-		StopTransports: func() { n.fail.stopTransports(n) }, Requests: &n.mon.requests}
+		StopTransports: func() { n.fail.stopTransports(n) }, Requests: &n.mon.requests,
+		Pools: nodeops.PoolSources{CQL: n.cl.cqlS.Load, Replica: local.Pools, Hints: n.cl.hints, Streams: n.cl.streams,
+			Internode: func() messaging.Stats { return n.msrv.Stats() }}} // msrv serves the admin requests
 	names.exec.Store(n.exec)
 	clp.Store(n.cl) // the schema known: repair mode's horizons can be told
 	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{

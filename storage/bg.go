@@ -51,6 +51,13 @@ func (b *bgWork) requestFlush(t *Table) {
 	}
 }
 
+// PendingFlushes returns the flushes queued for the background flusher.
+func (e *Engine) PendingFlushes() int {
+	e.bg.mu.Lock()
+	defer e.bg.mu.Unlock()
+	return len(e.bg.mu.flushQ)
+}
+
 func (b *bgWork) requestCompaction() {
 	if b.compWake == nil {
 		return

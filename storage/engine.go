@@ -47,8 +47,11 @@ var (
 type Metrics struct {
 	// WriteStalls counts writes that waited for a flush to catch up.
 	WriteStalls atomic.Int64
-	Flushes     atomic.Int64
-	Compactions atomic.Int64
+	// Stalled counts the writers waiting for a flush now; Flushing the
+	// memtables being written to SSTables now.
+	Stalled, Flushing atomic.Int64
+	Flushes           atomic.Int64
+	Compactions       atomic.Int64
 	// BytesWritten counts user bytes applied (encoded mutations); the
 	// flushed and compacted counters are SSTable bytes written, so
 	// (BytesFlushed+BytesCompacted)/BytesWritten is the write

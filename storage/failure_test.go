@@ -186,7 +186,7 @@ func TestDiskFailureFlush(t *testing.T) {
 		t.Fatalf("DiskFailure told %s in %s: %v; want flush in %s: ENOSPC", d.op, d.dir, d.err, tb.dir)
 	}
 	// The writer stalls behind the memtables waiting for flush.
-	waitUntil(t, "the writer to stall", func() bool { return e.Metrics().WriteStalls.Load() > 0 })
+	waitUntil(t, "the writer to stall", func() bool { return e.Metrics().WriteStalls.Load() > 0 && e.Metrics().Stalled.Load() == 1 })
 	if n := acked.Load(); n == rows {
 		t.Fatalf("all %d writes went through with the disk full", n)
 	}
@@ -203,6 +203,9 @@ func TestDiskFailureFlush(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the writes did not go on once the disk had room (%d acknowledged)", acked.Load())
+	}
+	if n := e.Metrics().Stalled.Load(); n != 0 {
+		t.Errorf("%d writers stalled once the writes went on, want 0", n)
 	}
 	if len(tb.Files()) == 0 {
 		t.Fatal("no SSTable after the flushes were tried again")

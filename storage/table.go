@@ -400,6 +400,8 @@ func (t *Table) waitForFlush() {
 	t.mu.Lock()
 	if len(t.mu.imm) >= t.e.opts.MaxFlushingMemtables && !t.mu.dropped {
 		t.e.metrics.WriteStalls.Add(1)
+		t.e.metrics.Stalled.Add(1)
+		defer t.e.metrics.Stalled.Add(-1)
 	}
 	for len(t.mu.imm) >= t.e.opts.MaxFlushingMemtables && !t.mu.dropped {
 		t.mu.flushed.Wait()
@@ -471,6 +473,8 @@ func (t *Table) allocFile() uint64 {
 func (t *Table) flushMemtable(ms *memState) error {
 	var out *sstFile
 	if ms.m.Len() > 0 {
+		t.e.metrics.Flushing.Add(1)
+		defer t.e.metrics.Flushing.Add(-1)
 		num := t.allocFile()
 		path := filepath.Join(t.dir, sstName(num))
 		t.e.opts.Logf("storage: flushing table %s: %d partitions, %d bytes of memtable to %s", t, ms.m.Len(), ms.m.Size(), sstName(num))

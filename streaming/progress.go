@@ -252,7 +252,7 @@ func (p *Progress) Finish(err error) {
 	p.mu.Unlock()
 	p.endCurrent()
 	if p.reg != nil {
-		p.reg.finished(p)
+		p.reg.finished(p, err != nil)
 	}
 }
 
@@ -295,6 +295,8 @@ type Registry struct {
 		sync.Mutex
 		active []*Progress
 		done   []*Progress // oldest first, at most keep
+		// finished and failed count the sessions ended since the start.
+		finished, failed int64
 	}
 }
 
@@ -314,16 +316,28 @@ func (r *Registry) Start(id, peer string, dir Direction, keyspace, table string)
 	return p
 }
 
-func (r *Registry) finished(p *Progress) {
+func (r *Registry) finished(p *Progress, failed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if i := slices.Index(r.mu.active, p); i >= 0 {
 		r.mu.active = slices.Delete(r.mu.active, i, i+1)
 	}
 	r.mu.done = append(r.mu.done, p)
+	r.mu.finished++
+	if failed {
+		r.mu.failed++
+	}
 	if n := len(r.mu.done) - r.keep; n > 0 {
 		r.mu.done = slices.Delete(r.mu.done, 0, n)
 	}
+}
+
+// Counts returns the sessions running now, and those finished and failed
+// since the registry was made.
+func (r *Registry) Counts() (running int, finished, failed int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.mu.active), r.mu.finished, r.mu.failed
 }
 
 // Snapshot returns the running sessions, oldest first, then the recently

@@ -81,6 +81,10 @@ func TestRegistry(t *testing.T) {
 	if len(snap) != 2 || snap[0].ID != "s2" || snap[1].ID != "s3" {
 		t.Fatalf("snapshot %+v, want s2 and s3", snap)
 	}
+	// The counts outlive the sessions remembered.
+	if running, finished, failed := reg.Counts(); running != 0 || finished != 3 || failed != 1 {
+		t.Fatalf("counts: %d running, %d finished, %d failed; want 0, 3, 1", running, finished, failed)
+	}
 	var none *Progress
 	none.plan(1, 1)
 	none.Finish(nil)

@@ -23,7 +23,8 @@ import (
 // TestAdminNodeOps runs the node-local admin commands against a real
 // node: flush, snapshot, listsnapshots (true size growing once compaction
 // replaced the files), compact, clearsnapshot, the compaction throughput,
-// the log level and the version, and their errors.
+// the log level and the version, the statistics (tablestats, tpstats, ...),
+// and their errors.
 func TestAdminNodeOps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
@@ -174,6 +175,34 @@ func TestAdminNodeOps(t *testing.T) {
 	}
 	if out := admin(1, "tablehistograms", "ks", "nosuch"); !strings.Contains(out, "table ks.nosuch does not exist") {
 		t.Errorf("tablehistograms of a missing table: %q", out)
+	}
+	out = admin(0, "tpstats")
+	for _, w := range []string{"Pool Name", "All time blocked", "RequestWorkers", "MemtableFlush", "Message type", "NATIVE_REQUEST"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("tpstats lacks %q:\n%s", w, out)
+		}
+	}
+	var tp nodeops.TPStats
+	if err := json.Unmarshal([]byte(admin(0, "tpstats", "--json")), &tp); err != nil {
+		t.Fatal(err)
+	}
+	pools := map[string]nodeops.Pool{}
+	for _, p := range tp.Pools {
+		pools[p.Name] = p
+	}
+	// The writes and reads above, the flushes and compaction the commands
+	// ran, and this very request, in progress on the internode server.
+	for name, least := range map[string]int64{"RequestWorkers": 200, "MutationApply": 200, "Reads": 10,
+		"MemtableFlush": 2, "Compaction": 1, "Internode": 10} {
+		if p, ok := pools[name]; !ok || p.Completed < least {
+			t.Errorf("tpstats %s: %+v; want at least %d completed", name, p, least)
+		}
+	}
+	if p := pools["Internode"]; p.Active < 1 {
+		t.Errorf("tpstats Internode: %+v; want the tpstats request active", p)
+	}
+	if len(tp.Dropped) != 6 || tp.Dropped[0].Type != "NATIVE_REQUEST" || tp.Dropped[0].Dropped != 0 {
+		t.Errorf("tpstats dropped: %+v", tp.Dropped)
 	}
 	if out := admin(0, "compactionstats"); !strings.HasPrefix(out, "pending tasks: ") || !strings.Contains(out, "Compaction throughput: 64 MiB/s") {
 		t.Errorf("compactionstats: %q", out)

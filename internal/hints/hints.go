@@ -179,6 +179,7 @@ type Metrics struct {
 	Lost      int64 // hints lost to failed writes, fsyncs or file creations
 	Dropped   int64 // hints discarded by Drop
 	DiskBytes int64 // bytes of hint files on disk
+	Replaying int64 // replays sending now
 }
 
 // Store is an open hint store.
@@ -194,7 +195,7 @@ type Store struct {
 	closed   atomic.Bool
 
 	m struct {
-		written, replayed, expired, corrupt, lost, dropped, disk atomic.Int64
+		written, replayed, expired, corrupt, lost, dropped, disk, replaying atomic.Int64
 	}
 
 	stop    chan struct{}
@@ -819,6 +820,7 @@ func (s *Store) Metrics() Metrics {
 		Lost:      s.m.lost.Load(),
 		Dropped:   s.m.dropped.Load(),
 		DiskBytes: s.m.disk.Load(),
+		Replaying: s.m.replaying.Load(),
 	}
 }
 

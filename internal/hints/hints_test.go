@@ -90,8 +90,16 @@ func TestReplayWithoutRestart(t *testing.T) {
 	addRange(t, s, "a", 0, 10)
 	checkIDs(t, "a", replayIDs(t, s, "a"), seq(0, 10))
 	checkIDs(t, "unknown", replayIDs(t, s, "unknown"), nil)
-	if m := s.Metrics(); m.Written != 10 || m.Replayed != 10 {
-		t.Fatalf("metrics %+v: want Written 10, Replayed 10", m)
+	if m := s.Metrics(); m.Written != 10 || m.Replayed != 10 || m.Replaying != 0 {
+		t.Fatalf("metrics %+v: want Written 10, Replayed 10, none replaying", m)
+	}
+	addRange(t, s, "a", 10, 11)
+	var during Metrics
+	if _, err := s.Replay(context.Background(), "a", func(context.Context, []*mutation.Mutation) error {
+		during = s.Metrics()
+		return nil
+	}); err != nil || during.Replaying != 1 {
+		t.Fatalf("metrics while replaying %+v, %v: want one replaying", during, err)
 	}
 }
 

@@ -51,6 +51,8 @@ func (s *Store) Replay(ctx context.Context, target string, send SendFunc) (sent 
 		return 0, ctx.Err()
 	}
 	defer func() { <-t.replay }()
+	s.m.replaying.Add(1)
+	defer s.m.replaying.Add(-1)
 
 	if err := s.replayCheck(ctx, t); err != nil {
 		return 0, err

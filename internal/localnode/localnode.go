@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -23,6 +24,62 @@ type Replica struct {
 	E *storage.Engine
 	// Guardrails limit the reads of clients' tables; nil: no limits.
 	Guardrails *Guardrails
+	// Pools count the work served, for wcdb admin tpstats; nil: not
+	// counted.
+	Pools *Pools
+}
+
+// Pools count the mutations applied and the reads served (Digest's
+// included) by a Replica: the coordinator's local calls and the internode
+// ones alike. Reads and mutations run on their callers' goroutines, so
+// nothing queues: a call whose deadline passed before it began is
+// dropped, as Cassandra drops a message that timed out in its queue.
+type Pools struct{ Mutations, Reads Stage }
+
+// Stage counts one kind of call. Safe for concurrent use.
+type Stage struct{ active, completed, dropped atomic.Int64 }
+
+// StageStats is a snapshot of a Stage.
+type StageStats struct{ Active, Completed, Dropped int64 }
+
+// Stats returns the stage's counters.
+func (s *Stage) Stats() StageStats {
+	return StageStats{Active: s.active.Load(), Completed: s.completed.Load(), Dropped: s.dropped.Load()}
+}
+
+func (p *Pools) mutations() *Stage {
+	if p == nil {
+		return nil
+	}
+	return &p.Mutations
+}
+
+func (p *Pools) reads() *Stage {
+	if p == nil {
+		return nil
+	}
+	return &p.Reads
+}
+
+// start begins a call, unless ctx is done (the call is dropped). s may be
+// nil.
+func (s *Stage) start(ctx context.Context) error {
+	err := ctx.Err()
+	if s != nil {
+		if err != nil {
+			s.dropped.Add(1)
+		} else {
+			s.active.Add(1)
+		}
+	}
+	return err
+}
+
+func (s *Stage) done() {
+	if s != nil {
+		s.active.Add(-1)
+		s.completed.Add(1)
+	}
 }
 
 // Guardrails are the limits a replica puts on reads, with Cassandra's
@@ -108,14 +165,21 @@ func (r Replica) table(id mutation.TableID) (*storage.Table, error) {
 
 // Apply writes the mutation.
 func (r Replica) Apply(ctx context.Context, m *mutation.Mutation) error {
-	if err := ctx.Err(); err != nil {
+	sg := r.Pools.mutations()
+	if err := sg.start(ctx); err != nil {
 		return err
 	}
+	defer sg.done()
 	return r.E.Apply(m)
 }
 
 // Read reads one partition.
 func (r Replica) Read(ctx context.Context, cmd replication.ReadCommand) (*mutation.Partition, error) {
+	sg := r.Pools.reads()
+	if err := sg.start(ctx); err != nil {
+		return nil, err
+	}
+	defer sg.done()
 	t, err := r.table(cmd.Table)
 	if err != nil {
 		return nil, err
@@ -146,6 +210,11 @@ func (r Replica) Digest(ctx context.Context, cmd replication.ReadCommand) ([]byt
 
 // ReadRange reads a page of partitions.
 func (r Replica) ReadRange(ctx context.Context, cmd replication.RangeCommand) (replication.RangeResult, error) {
+	sg := r.Pools.reads()
+	if err := sg.start(ctx); err != nil {
+		return replication.RangeResult{}, err
+	}
+	defer sg.done()
 	t, err := r.table(cmd.Table)
 	if err != nil {
 		return replication.RangeResult{}, err

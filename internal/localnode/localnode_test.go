@@ -86,3 +86,37 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("raw read after partition deletion: %+v, %v; want the deletion at 20", p, err)
 	}
 }
+
+// TestPools counts the calls served, Digest's read once, and drops the
+// calls whose deadline passed before they began.
+func TestPools(t *testing.T) {
+	r := openReplica(t)
+	r.Pools = new(Pools)
+	write(t, r, "a", 1, "x")
+	write(t, r, "b", 1, "y")
+	ctx := context.Background()
+	cmd := replication.ReadCommand{Table: tid, Key: key("a")}
+	if _, err := r.Read(ctx, cmd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Digest(ctx, cmd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadRange(ctx, replication.RangeCommand{Table: tid}); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := r.Apply(done, &mutation.Mutation{Table: tid, Partition: mutation.Partition{Key: key("c")}}); err == nil {
+		t.Error("an apply after its deadline succeeded")
+	}
+	if _, err := r.Read(done, cmd); err == nil {
+		t.Error("a read after its deadline succeeded")
+	}
+	if got, want := r.Pools.Mutations.Stats(), (StageStats{Completed: 2, Dropped: 1}); got != want {
+		t.Errorf("mutations: got %+v, want %+v", got, want)
+	}
+	if got, want := r.Pools.Reads.Stats(), (StageStats{Completed: 3, Dropped: 1}); got != want {
+		t.Errorf("reads: got %+v, want %+v", got, want)
+	}
+}

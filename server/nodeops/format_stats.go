@@ -19,6 +19,10 @@ var statsCommands = []Command{
 	{Name: "proxyhistograms", MaxArgs: 0,
 		Help:    "percentiles of the latency of the client requests the node coordinated: reads, writes, range reads",
 		Request: plain("proxyhistograms"), Print: printProxyHistograms},
+	{Name: "tpstats", MaxArgs: 0,
+		Help: "the node's pools of work (CQL request workers, mutation apply, reads, flush, compaction, hint replay, " +
+			"internode, streaming): active, pending, completed, blocked; and the work dropped, by kind",
+		Request: plain("tpstats"), Print: printTPStats},
 	{Name: "compactionstats", MaxArgs: 0,
 		Help:    "the tables with compactions waiting, and the compactions running with their progress",
 		Request: plain("compactionstats"), Print: printCompactionStats},

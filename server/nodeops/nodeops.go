@@ -1,7 +1,7 @@
 // Package nodeops serves the operator's requests about one node's own
 // storage and process (wcdb admin flush, compact, snapshot, listsnapshots,
 // clearsnapshot, get/setcompactionthroughput, get/setlogginglevel,
-// version), as nodetool does for Cassandra. The server hands it the admin
+// version, and the statistics: tablestats, tpstats, ...), as nodetool does for Cassandra. The server hands it the admin
 // requests it does not serve itself; answers are JSON of the types below,
 // which the command line also uses to print them.
 package nodeops
@@ -56,6 +56,8 @@ type Ops struct {
 	StopTransports func()
 	// Requests are the client requests the node coordinated.
 	Requests *metrics.ClientRequests
+	// Pools are the counters of tpstats.
+	Pools PoolSources
 
 	drained atomic.Bool
 }
@@ -180,6 +182,8 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 		return o.compactionstats()
 	case "proxyhistograms":
 		return o.proxyhistograms()
+	case "tpstats":
+		return o.tpstats()
 	case "info":
 		return o.info()
 	case "gossipinfo":
