@@ -1,50 +1,6 @@
 package main
 
-import (
-	"os"
-
-	"wcdb/schema"
-)
-
-// Colours as cqlsh's (formatting.py): column names magenta, text yellow,
-// numbers, times, uuids, addresses and booleans green, blobs dark
-// magenta, collections and tuples blue, null and errors red.
-const (
-	ansiReset   = "\x1b[0m"
-	colorRed    = "\x1b[0;1;31m"
-	colorGreen  = "\x1b[0;1;32m"
-	colorYellow = "\x1b[0;1;33m"
-	colorBlue   = "\x1b[0;1;34m"
-	colorName   = "\x1b[0;1;35m" // magenta
-	colorBlob   = "\x1b[0;35m"   // dark magenta
-)
-
-// valueColor is the colour of a value of column c.
-func valueColor(c column, v rawValue) string {
-	switch {
-	case v.null:
-		return colorRed
-	case !c.known:
-		return colorBlob
-	}
-	switch c.typ.Kind {
-	case schema.KindAscii, schema.KindText:
-		return colorYellow
-	case schema.KindBlob:
-		return colorBlob
-	case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple:
-		return colorBlue
-	}
-	return colorGreen
-}
-
-// paint wraps s in colour; no colour leaves it as it is.
-func paint(color, s string) string {
-	if color == "" {
-		return s
-	}
-	return color + s + ansiReset
-}
+import "os"
 
 // colorMode is the colour setting before the terminal is looked at.
 type colorMode int

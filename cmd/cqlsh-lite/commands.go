@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/cmd/cqlsh-lite/internal/cqllex"
+	"wcdb/cmd/cqlsh-lite/internal/render"
 )
 
 // The shell commands about the session: SHOW, CAPTURE and LOGIN.
@@ -31,16 +34,16 @@ func commandArgs(stmt string) []string {
 		cur.Reset()
 		word = false
 	}
-	for _, t := range lex(stmt) {
-		if !t.significant() {
+	for _, t := range cqllex.Lex(stmt) {
+		if !t.Significant() {
 			flush()
 			continue
 		}
-		if first && !word && t.text == "?" { // "? topic" is HELP's short form
+		if first && !word && t.Text == "?" { // "? topic" is HELP's short form
 			first = false
 			continue
 		}
-		cur.WriteString(t.text)
+		cur.WriteString(t.Text)
 		word = true
 	}
 	flush()
@@ -50,7 +53,7 @@ func commandArgs(stmt string) []string {
 // hasPassword reports whether a statement gives a password, which the
 // shell keeps out of its history: LOGIN user password.
 func hasPassword(stmt string) bool {
-	return firstWord(stmt) == "login" && len(commandArgs(stmt)) > 1
+	return cqllex.FirstWord(stmt) == "login" && len(commandArgs(stmt)) > 1
 }
 
 // passwordReader is a lineReader that can ask for a password without
@@ -125,10 +128,10 @@ func (s *Shell) showSession(id gocql.UUID) {
 	}
 	heading := "Tracing session: "
 	if s.color && s.capture == nil {
-		heading = paint(colorName, heading)
+		heading = render.Paint(render.ColorName, heading)
 	}
 	s.rprintf("\n%s%s\n\n", heading, id)
-	writeTable(s.results(), traceColumns, traceRows(ts, events, s.loc), true, true)
+	render.Table(s.results(), traceColumns, traceRows(ts, events, s.loc), true, true)
 }
 
 var traceColumns = []string{"activity", "timestamp", "source", "source_elapsed", "client"}

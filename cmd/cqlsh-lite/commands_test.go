@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/cmd/cqlsh-lite/internal/render"
 )
 
 func TestCommandArgs(t *testing.T) {
@@ -48,7 +50,7 @@ func TestTraceRows(t *testing.T) {
 		{id: event(time.Millisecond), activity: "Read 1 live rows", source: "127.0.0.3"},
 	}
 	var b strings.Builder
-	writeTable(&b, traceColumns, traceRows(ts, events, time.UTC), true, true)
+	render.Table(&b, traceColumns, traceRows(ts, events, time.UTC), true, true)
 	want := ` activity                | timestamp                  | source    | source_elapsed | client
 -------------------------+----------------------------+-----------+----------------+-----------
       Execute CQL3 query | 2024-01-31 13:45:00.000000 | 127.0.0.1 |              0 | 127.0.0.2

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/cmd/cqlsh-lite/internal/cqllex"
 )
 
 // Tab completion: CQL keywords by their place in the statement, and the
@@ -99,14 +101,14 @@ func (c completion) complete() (cands []string, wordLen int) {
 	// The statement starts afresh after a ';' inside a batch.
 	start := 0
 	for i, t := range toks {
-		if t.text == ";" {
+		if t.Text == ";" {
 			start = i + 1
 		}
 	}
 	toks = toks[start:]
 	words := make([]string, len(toks))
 	for i, t := range toks {
-		words[i] = strings.ToLower(t.text)
+		words[i] = strings.ToLower(t.Text)
 	}
 	last := func(n int) string {
 		if n >= 1 && len(words) >= n {
@@ -203,18 +205,18 @@ func (c completion) complete() (cands []string, wordLen int) {
 // statementTable finds the table a statement names (after FROM, INTO,
 // UPDATE or TABLE): its keyspace (the current one if not given), its name,
 // and the index of the token after it.
-func (c completion) statementTable(toks []token) (ks, table string, after int) {
+func (c completion) statementTable(toks []cqllex.Token) (ks, table string, after int) {
 	for i := 0; i < len(toks); i++ {
-		if !tableWords[strings.ToLower(toks[i].text)] || i+1 >= len(toks) {
+		if !tableWords[strings.ToLower(toks[i].Text)] || i+1 >= len(toks) {
 			continue
 		}
 		j := i + 1
 		ks, table = c.keyspace, identName(toks[j])
-		if j+2 < len(toks) && toks[j+1].text == "." {
+		if j+2 < len(toks) && toks[j+1].Text == "." {
 			ks, table = table, identName(toks[j+2])
 			j += 2
 		}
-		if toks[j].kind == tokWord || toks[j].kind == tokIdent {
+		if toks[j].Kind == cqllex.Word || toks[j].Kind == cqllex.Ident {
 			return ks, table, j + 1
 		}
 	}
@@ -224,21 +226,21 @@ func (c completion) statementTable(toks []token) (ks, table string, after int) {
 // trailingWord is the word the cursor is at the end of: letters, digits
 // and _, or a quoted identifier begun and not closed.
 func trailingWord(s string) string {
-	toks := lex(s)
+	toks := cqllex.Lex(s)
 	if len(toks) == 0 {
 		return ""
 	}
 	t := toks[len(toks)-1]
-	if t.kind == tokWord || t.kind == tokIdent && t.open {
-		return t.text
+	if t.Kind == cqllex.Word || t.Kind == cqllex.Ident && t.Open {
+		return t.Text
 	}
 	return ""
 }
 
-func significantTokens(s string) []token {
-	var out []token
-	for _, t := range lex(s) {
-		if t.significant() {
+func significantTokens(s string) []cqllex.Token {
+	var out []cqllex.Token
+	for _, t := range cqllex.Lex(s) {
+		if t.Significant() {
 			out = append(out, t)
 		}
 	}
@@ -247,13 +249,13 @@ func significantTokens(s string) []token {
 
 // identName is the name a token stands for: a quoted identifier as
 // written, a bare one lower-cased.
-func identName(t token) string {
-	if t.kind == tokIdent {
-		if n, ok := parseIdent(t.text); ok {
+func identName(t cqllex.Token) string {
+	if t.Kind == cqllex.Ident {
+		if n, ok := parseIdent(t.Text); ok {
 			return n
 		}
 	}
-	return strings.ToLower(t.text)
+	return strings.ToLower(t.Text)
 }
 
 // quoteName writes a name as CQL needs it: bare when it is lower case

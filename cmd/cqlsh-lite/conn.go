@@ -50,7 +50,7 @@ func (c connConfig) connect(keyspace string) (*gocql.Session, error) {
 	cl.DisableInitialHostLookup = true
 	cl.NumConns = max(c.numConns, 1)
 	// Rows are read with their metadata from each response: the shell
-	// adjusts the column types it scans with (see opaqueType), which must
+	// adjusts the column types it scans with (see cqlvalue.Opaque), which must
 	// not be the prepared statement's cached ones.
 	cl.DisableSkipMetadata = true
 	cl.Events.DisableNodeStatusEvents = true

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gocql/gocql"
 
+	"wcdb/cmd/cqlsh-lite/internal/cqllex"
+	"wcdb/cmd/cqlsh-lite/internal/cqlvalue"
 	"wcdb/schema"
 )
 
@@ -33,7 +35,7 @@ type copyCommand struct {
 // copyOptions are the WITH options, with cqlsh's defaults.
 type copyOptions struct {
 	header   bool
-	dialect  csvDialect
+	dialect  cqlvalue.CSVDialect
 	null     string
 	pageSize int // TO: rows per page of the export query
 	// FROM: rows per batch, rows handed to a worker at a time, workers
@@ -47,7 +49,7 @@ type copyOptions struct {
 
 func defaultCopyOptions() copyOptions {
 	return copyOptions{
-		dialect:  csvDialect{delim: ',', quote: '"', escape: '\\'},
+		dialect:  cqlvalue.CSVDialect{Delim: ',', Quote: '"', Escape: '\\'},
 		pageSize: 1000,
 		maxBatch: 20, chunkSize: 5000, maxAttempts: 5,
 		// Goroutines, not processes as cqlsh's: the node, not the client,
@@ -77,23 +79,23 @@ var copyOptionNames = map[bool][]string{
 
 // parseCopy reads a COPY statement.
 func parseCopy(stmt string) (*copyCommand, error) {
-	var toks []token
-	for _, t := range lex(stmt) {
-		if t.significant() {
+	var toks []cqllex.Token
+	for _, t := range cqllex.Lex(stmt) {
+		if t.Significant() {
 			toks = append(toks, t)
 		}
 	}
 	i := 1 // past COPY
-	next := func() (token, bool) {
+	next := func() (cqllex.Token, bool) {
 		if i >= len(toks) {
-			return token{}, false
+			return cqllex.Token{}, false
 		}
 		i++
 		return toks[i-1], true
 	}
 	name := func() (string, bool) {
 		t, ok := next()
-		if !ok || t.kind != tokWord && t.kind != tokIdent {
+		if !ok || t.Kind != cqllex.Word && t.Kind != cqllex.Ident {
 			return "", false
 		}
 		return identName(t), true
@@ -104,14 +106,14 @@ func parseCopy(stmt string) (*copyCommand, error) {
 	if c.table, ok = name(); !ok {
 		return nil, bad
 	}
-	if i < len(toks) && toks[i].text == "." {
+	if i < len(toks) && toks[i].Text == "." {
 		i++
 		c.keyspace = c.table
 		if c.table, ok = name(); !ok {
 			return nil, bad
 		}
 	}
-	if i < len(toks) && toks[i].text == "(" {
+	if i < len(toks) && toks[i].Text == "(" {
 		i++
 		for {
 			col, ok := name()
@@ -120,72 +122,72 @@ func parseCopy(stmt string) (*copyCommand, error) {
 			}
 			c.columns = append(c.columns, col)
 			t, ok := next()
-			if ok && t.text == ")" {
+			if ok && t.Text == ")" {
 				break
 			}
-			if !ok || t.text != "," {
+			if !ok || t.Text != "," {
 				return nil, bad
 			}
 		}
 	}
 	dir, ok := next()
 	switch {
-	case ok && dir.is("to"):
-	case ok && dir.is("from"):
+	case ok && dir.Is("to"):
+	case ok && dir.Is("from"):
 		c.from = true
 	default:
 		return nil, bad
 	}
 	file, ok := next()
 	switch {
-	case ok && file.kind == tokString:
-		c.file, _ = parseString(file.text)
+	case ok && file.Kind == cqllex.String:
+		c.file, _ = parseString(file.Text)
 		c.file = expandHome(c.file)
 		if c.file == "" {
 			return nil, copyErrorf("COPY needs a file name, STDIN or STDOUT")
 		}
-	case ok && !c.from && file.is("stdout"), ok && c.from && file.is("stdin"):
+	case ok && !c.from && file.Is("stdout"), ok && c.from && file.Is("stdin"):
 	default:
 		return nil, bad
 	}
 	if i == len(toks) {
 		return c, nil
 	}
-	if t, _ := next(); !t.is("with") {
+	if t, _ := next(); !t.Is("with") {
 		return nil, bad
 	}
 	var unknown []string
 	for {
 		opt, ok := next()
-		if !ok || opt.kind != tokWord {
+		if !ok || opt.Kind != cqllex.Word {
 			return nil, bad
 		}
-		if t, ok := next(); !ok || t.text != "=" {
+		if t, ok := next(); !ok || t.Text != "=" {
 			return nil, bad
 		}
 		val, ok := next()
-		if ok && val.text == "-" { // a negative number
+		if ok && val.Text == "-" { // a negative number
 			num, ok2 := next()
-			val.text, ok = "-"+num.text, ok2 && num.kind == tokWord
+			val.Text, ok = "-"+num.Text, ok2 && num.Kind == cqllex.Word
 		}
 		if !ok {
 			return nil, bad
 		}
-		v := val.text
-		if val.kind == tokString {
+		v := val.Text
+		if val.Kind == cqllex.String {
 			v, _ = parseString(v)
 			v = unescapeOption(v)
 		}
-		name := strings.ToUpper(opt.text)
+		name := strings.ToUpper(opt.Text)
 		if !containsString(copyOptionNames[c.from], name) {
-			unknown = append(unknown, strings.ToLower(opt.text))
+			unknown = append(unknown, strings.ToLower(opt.Text))
 		} else if err := c.opts.set(name, v); err != nil {
 			return nil, err
 		}
 		if i == len(toks) {
 			break
 		}
-		if t, _ := next(); !t.is("and") {
+		if t, _ := next(); !t.Is("and") {
 			return nil, bad
 		}
 	}
@@ -260,11 +262,11 @@ func (o *copyOptions) set(name, v string) error {
 			return fmt.Errorf("HEADER must be true or false, not '%s'", v)
 		}
 	case "DELIMITER":
-		o.dialect.delim, err = char()
+		o.dialect.Delim, err = char()
 	case "QUOTE":
-		o.dialect.quote, err = char()
+		o.dialect.Quote, err = char()
 	case "ESCAPE":
-		o.dialect.escape, err = char()
+		o.dialect.Escape, err = char()
 	case "NULL":
 		o.null = v
 	case "PAGESIZE":
@@ -439,7 +441,7 @@ func (s *Shell) copyTo(c *copyCommand, cols []copyColumn) {
 		for i, col := range cols {
 			names[i] = col.name
 		}
-		d.appendRecord(&b, names, make([]bool, len(cols)))
+		d.AppendRecord(&b, names, make([]bool, len(cols)))
 	}
 	msg("\nStarting copy of %s.%s with columns %s.\n", c.keyspace, c.table, columnList(cols))
 	meter := newRateMeter(msg)
@@ -454,25 +456,25 @@ func (s *Shell) copyTo(c *copyCommand, cols []copyColumn) {
 		iter := s.session.Query(stmt).WithContext(ctx).Consistency(s.consistency).
 			PageSize(c.opts.pageSize).PageState(state).Iter()
 		n := 0
-		scanRows(iter, func(columns []column, vals []rawValue) {
+		scanRows(iter, func(columns []cqlvalue.Column, vals []cqlvalue.Raw) {
 			for i, v := range vals {
 				fields[i], quote[i] = "", false
-				if v.null {
+				if v.Null {
 					fields[i] = c.opts.null
 					continue
 				}
 				var fb strings.Builder
-				if columns[i].known {
-					writeCopyValue(&fb, columns[i].typ, v.b, false)
+				if columns[i].Known {
+					cqlvalue.WriteCopy(&fb, columns[i].Type, v.Bytes, false)
 				} else {
-					fb.WriteString(formatValue(columns[i], v))
+					fb.WriteString(cqlvalue.Format(columns[i], v))
 				}
 				fields[i] = fb.String()
 				// A value written as the null string would read back as
 				// a null: quoted, it reads back as itself.
 				quote[i] = fields[i] == c.opts.null
 			}
-			d.appendRecord(&b, fields, quote)
+			d.AppendRecord(&b, fields, quote)
 			n++
 		})
 		state = iter.PageState()

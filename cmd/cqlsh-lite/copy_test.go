@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"wcdb/schema"
 	"wcdb/server"
 )
 
@@ -258,7 +257,7 @@ func TestParseCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.keyspace != "ks" || c.table != "T" || strings.Join(c.columns, ",") != "a,B" || !c.from || c.file != "f.csv" ||
-		!c.opts.header || c.opts.dialect.delim != '\t' || c.opts.maxErrors != -1 || c.opts.workers != 3 || c.opts.null != "n" {
+		!c.opts.header || c.opts.dialect.Delim != '\t' || c.opts.maxErrors != -1 || c.opts.workers != 3 || c.opts.null != "n" {
 		t.Errorf("got %+v", c)
 	}
 	if doc, ok := helpDoc("COPY"); !ok || !strings.Contains(doc, "MAXBATCHSIZE = 20") {
@@ -280,34 +279,6 @@ func TestParseCopy(t *testing.T) {
 	}
 }
 
-// TestCSV checks the dialect's writer against its reader: delimiters,
-// quotes, escapes and line breaks inside fields, empty strings apart from
-// empty fields, and a quote used as its own escape.
-func TestCSV(t *testing.T) {
-	fields := []string{"a", "", "b,c", `say "hi"`, `back\slash`, "two\nlines", "cr\r\n", "x"}
-	quote := []bool{false, true, false, false, false, false, false, false}
-	for _, d := range []csvDialect{{',', '"', '\\'}, {'|', '\'', '\''}, {'\t', '"', '"'}} {
-		var b strings.Builder
-		d.appendRecord(&b, fields, quote)
-		d.appendRecord(&b, []string{"", "z"}, []bool{false, false})
-		r := newCSVReader(strings.NewReader(b.String()+"\n"), d)
-		rec, err := r.read()
-		if err != nil || strings.Join(rec.fields, "|") != strings.Join(fields, "|") || rec.line != 1 || !rec.quoted[1] {
-			t.Errorf("%q: got %q %v (line %d), %v, want %q", b.String(), rec.fields, rec.quoted, rec.line, err, fields)
-		}
-		rec, err = r.read()
-		if err != nil || strings.Join(rec.fields, "|") != "|z" || rec.quoted[0] || rec.line != 4 {
-			t.Errorf("%q: second record: got %q %v (line %d), %v", b.String(), rec.fields, rec.quoted, rec.line, err)
-		}
-		if _, err := r.read(); err == nil {
-			t.Errorf("%q: got a third record", b.String())
-		}
-	}
-	if _, err := newCSVReader(strings.NewReader(`1,"open`), csvDialect{',', '"', '\\'}).read(); err != errBadCSV {
-		t.Errorf("unterminated quote: got %v, want %v", err, errBadCSV)
-	}
-}
-
 func TestDescribeInterval(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		1500 * time.Millisecond:             "1.500 seconds",
@@ -317,71 +288,6 @@ func TestDescribeInterval(t *testing.T) {
 	} {
 		if got := describeInterval(d); got != want {
 			t.Errorf("%v: got %q, want %q", d, got, want)
-		}
-	}
-}
-
-// TestCopyValues reads values of many types as COPY FROM does and writes
-// them back as COPY TO does: the canonical forms come back unchanged.
-func TestCopyValues(t *testing.T) {
-	for _, tc := range []struct{ typ, text string }{
-		{"text", `it's "quoted", back\slash`},
-		{"text", ""},
-		{"int", "-2147483648"},
-		{"varint", "-123456789012345678901234567890"},
-		{"decimal", "-0.0000012345"},
-		{"float", "3.1415927"},
-		{"double", "0.1"},
-		{"double", "-Infinity"},
-		{"boolean", "False"},
-		{"blob", "0x00ff"},
-		{"timestamp", "2024-02-29 12:34:56.789000+0000"},
-		{"date", "1900-01-01"},
-		{"time", "00:00:01.000000001"},
-		{"duration", "1mo2d3h"},
-		{"inet", "10.0.0.1"},
-		{"uuid", "5a1f1a8e-0d2e-4a37-9a40-21ad0c1fd2a1"},
-		{"list<text>", `['a, b', 'it''s', '']`},
-		{"set<timestamp>", `{'1970-01-01 00:00:00.000000+0000'}`},
-		{"map<time, frozen<list<int>>>", `{01:02:03.000000000: [1, 2], 04:05:06.000000000: []}`},
-		{"frozen<tuple<int, text, inet>>", `(1, null, '::1')`},
-		{"map<text, frozen<tuple<int, boolean>>>", `{'k': (1, True)}`},
-	} {
-		typ, err := schema.ParseType(tc.typ)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := parseCopyValue(typ, tc.text)
-		if err != nil {
-			t.Errorf("%s %q: %v", tc.typ, tc.text, err)
-			continue
-		}
-		b, err := schema.Encode(typ, v)
-		if err != nil {
-			t.Errorf("%s %q: %v", tc.typ, tc.text, err)
-			continue
-		}
-		var out strings.Builder
-		writeCopyValue(&out, typ, b, false)
-		if out.String() != tc.text {
-			t.Errorf("%s: got %q, want %q", tc.typ, out.String(), tc.text)
-		}
-	}
-	for _, tc := range []struct{ typ, text, want string }{
-		{"int", "1.5", `"1.5" is not an integer of type int`},
-		{"boolean", "yes", `"yes" is not True or False`},
-		{"blob", "ff", `blob "ff" does not start with 0x`},
-		{"list<int>", "1, 2", `expected '[' for list<int> at position 1 of "1, 2"`},
-		{"list<int>", "[1, 2", `expected ',' at position 6 of "[1, 2"`},
-		{"set<text>", "{'a}", `unterminated string in "{'a}"`},
-		{"frozen<tuple<int>>", "(1, 2)", `too many fields for frozen<tuple<int>> in "(1, 2)"`},
-	} {
-		typ, err := schema.ParseType(tc.typ)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := parseCopyValue(typ, tc.text); err == nil || err.Error() != tc.want {
-			t.Errorf("%s %q: got %v, want %q", tc.typ, tc.text, err, tc.want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocql/gocql"
 
+	"wcdb/cmd/cqlsh-lite/internal/cqlvalue"
 	"wcdb/schema"
 )
 
@@ -27,7 +28,7 @@ func (v serialized) MarshalCQL(gocql.TypeInfo) ([]byte, error) { return v, nil }
 type copyRow struct {
 	line int
 	vals []any
-	rec  csvRecord
+	rec  cqlvalue.CSVRecord
 }
 
 // rowError is a row that could not be imported.
@@ -36,7 +37,7 @@ type rowError struct {
 	insert   bool // rejected by the node, else not parsed
 	msg      string
 	attempts int
-	rec      csvRecord
+	rec      cqlvalue.CSVRecord
 }
 
 // copyReport is what the reader and the workers tell the COPY FROM loop.
@@ -51,13 +52,13 @@ type rowConverter struct {
 	null string
 }
 
-func (c rowConverter) convert(rec csvRecord) ([]any, error) {
-	if len(rec.fields) != len(c.cols) {
-		return nil, copyErrorf("Invalid row length %d should be %d", len(rec.fields), len(c.cols))
+func (c rowConverter) convert(rec cqlvalue.CSVRecord) ([]any, error) {
+	if len(rec.Fields) != len(c.cols) {
+		return nil, copyErrorf("Invalid row length %d should be %d", len(rec.Fields), len(c.cols))
 	}
 	vals := make([]any, len(c.cols))
 	for i, col := range c.cols {
-		f, quoted := rec.fields[i], rec.quoted[i]
+		f, quoted := rec.Fields[i], rec.Quoted[i]
 		text := col.typ.Kind == schema.KindText || col.typ.Kind == schema.KindAscii
 		// A bare field that is the null string is a null; a quoted one is a
 		// string, or a null for types that have no empty form.
@@ -67,7 +68,7 @@ func (c rowConverter) convert(rec csvRecord) ([]any, error) {
 			}
 			continue
 		}
-		v, err := parseCopyValue(col.typ, f)
+		v, err := cqlvalue.ParseCopy(col.typ, f)
 		if err == nil {
 			var b []byte
 			if b, err = schema.Encode(col.typ, v); err == nil {
@@ -156,13 +157,13 @@ func (s *Shell) copyFrom(c *copyCommand, all, cols []copyColumn) {
 		// own and then cannot bind it; such rows go as CQL literals.
 		w.literal = w.literal || col.typ.Kind == schema.KindTuple
 	}
-	chunks := make(chan []csvRecord, c.opts.workers)
+	chunks := make(chan []cqlvalue.CSVRecord, c.opts.workers)
 	reports := make(chan copyReport, 4*c.opts.workers)
 	var wg sync.WaitGroup
 	wg.Add(1 + c.opts.workers)
 	go func() {
 		defer wg.Done()
-		readChunks(ctx, newCSVReader(src, c.opts.dialect), c.opts, chunks, reports)
+		readChunks(ctx, cqlvalue.NewCSVReader(src, c.opts.dialect), c.opts, chunks, reports)
 	}()
 	for range c.opts.workers {
 		go func() {
@@ -191,9 +192,9 @@ func (s *Shell) copyFrom(c *copyCommand, all, cols []copyColumn) {
 			} else {
 				s.printErr(fmt.Sprintf("Failed to import 1 rows (line %d): ParseError - %s,  given up without retries", e.line, e.msg))
 			}
-			if errFile != nil && e.rec.fields != nil && errFileErr == nil {
+			if errFile != nil && e.rec.Fields != nil && errFileErr == nil {
 				errRec.Reset()
-				c.opts.dialect.appendRecord(&errRec, e.rec.fields, e.rec.quoted)
+				c.opts.dialect.AppendRecord(&errRec, e.rec.Fields, e.rec.Quoted)
 				_, errFileErr = io.WriteString(errFile, errRec.String())
 			}
 			if msg := errs.add(e, c.opts); msg != "" {
@@ -273,9 +274,9 @@ func (s *Shell) readCopyInput() io.Reader {
 
 // readChunks reads the file's records into chunks of CHUNKSIZE. A record
 // the reader cannot make out ends the reading, reported as a parse error.
-func readChunks(ctx context.Context, r *csvReader, opts copyOptions, chunks chan<- []csvRecord, reports chan<- copyReport) {
+func readChunks(ctx context.Context, r *cqlvalue.CSVReader, opts copyOptions, chunks chan<- []cqlvalue.CSVRecord, reports chan<- copyReport) {
 	defer close(chunks)
-	send := func(chunk []csvRecord) bool {
+	send := func(chunk []cqlvalue.CSVRecord) bool {
 		select {
 		case chunks <- chunk:
 			return true
@@ -283,15 +284,15 @@ func readChunks(ctx context.Context, r *csvReader, opts copyOptions, chunks chan
 			return false
 		}
 	}
-	var chunk []csvRecord
+	var chunk []cqlvalue.CSVRecord
 	header := opts.header
 	for ctx.Err() == nil {
-		rec, err := r.read()
+		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			reports <- copyReport{errs: []rowError{{line: rec.line, msg: err.Error()}}}
+			reports <- copyReport{errs: []rowError{{line: rec.Line, msg: err.Error()}}}
 			break
 		}
 		if header {
@@ -323,7 +324,7 @@ type copyWorker struct {
 	conv    rowConverter
 }
 
-func (w *copyWorker) run(ctx context.Context, chunks <-chan []csvRecord, reports chan<- copyReport) {
+func (w *copyWorker) run(ctx context.Context, chunks <-chan []cqlvalue.CSVRecord, reports chan<- copyReport) {
 	for chunk := range chunks {
 		if ctx.Err() != nil {
 			continue // stopped: drain what the reader has sent
@@ -333,10 +334,10 @@ func (w *copyWorker) run(ctx context.Context, chunks <-chan []csvRecord, reports
 		for _, rec := range chunk {
 			vals, err := w.conv.convert(rec)
 			if err != nil {
-				rep.errs = append(rep.errs, rowError{line: rec.line, msg: err.Error(), rec: rec})
+				rep.errs = append(rep.errs, rowError{line: rec.Line, msg: err.Error(), rec: rec})
 				continue
 			}
-			rows = append(rows, copyRow{line: rec.line, vals: vals, rec: rec})
+			rows = append(rows, copyRow{line: rec.Line, vals: vals, rec: rec})
 		}
 		if len(rep.errs) > 0 {
 			reports <- rep

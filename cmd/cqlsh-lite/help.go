@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"wcdb/cmd/cqlsh-lite/internal/render"
 )
 
 // helpTopics documents the shell's own commands; HELP <topic> prints one.
@@ -138,9 +140,9 @@ func (s *Shell) help(args []string) {
 	if len(args) == 0 {
 		var b strings.Builder
 		b.WriteString("\nDocumented shell commands:\n===========================\n")
-		columnize(&b, slices.Sorted(maps.Keys(helpTopics)))
+		render.Columnize(&b, slices.Sorted(maps.Keys(helpTopics)))
 		b.WriteString("\nCQL help topics:\n================\n")
-		columnize(&b, slices.Sorted(maps.Keys(cqlTopics)))
+		render.Columnize(&b, slices.Sorted(maps.Keys(cqlTopics)))
 		b.WriteString("\n")
 		s.printf("%s", b.String())
 		return

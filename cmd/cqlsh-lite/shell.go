@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/cmd/cqlsh-lite/internal/cqllex"
+	"wcdb/cmd/cqlsh-lite/internal/cqlvalue"
+	"wcdb/cmd/cqlsh-lite/internal/render"
 )
 
 // defaultPageSize is the rows per page while paging is on, as cqlsh.
@@ -149,7 +153,7 @@ func (s *Shell) printErr(msg string) {
 		msg = fmt.Sprintf("%s:%d:%s", s.src, s.lineNo, msg)
 	}
 	if s.color {
-		msg = paint(colorRed, msg)
+		msg = render.Paint(render.ColorRed, msg)
 	}
 	fmt.Fprintln(s.errOut, msg)
 }
@@ -161,7 +165,7 @@ func (s *Shell) prompt(continued bool) string {
 		if s.keyspace == "" {
 			return "   ... "
 		}
-		return strings.Repeat(" ", width(s.keyspace)) + "    ... "
+		return strings.Repeat(" ", render.Width(s.keyspace)) + "    ... "
 	}
 	p := "cqlsh> "
 	if s.keyspace != "" {
@@ -216,7 +220,7 @@ func (s *Shell) run(r lineReader, tty bool, src string) {
 		s.lineNo++
 		pending += line + "\n"
 		hist = append(hist, strings.TrimSpace(line))
-		stmts, rest, open := splitStatements(pending)
+		stmts, rest, open := cqllex.Split(pending)
 		pending = rest
 		if len(stmts) > 0 && !slices.ContainsFunc(stmts, hasPassword) {
 			r.AddHistory(strings.Join(hist, " "))
@@ -240,7 +244,7 @@ func (s *Shell) runString(text string) {
 	if !strings.HasSuffix(strings.TrimSpace(text), ";") {
 		text += "\n;" // on a line of its own, so a trailing -- comment cannot swallow it
 	}
-	stmts, _, open := splitStatements(text)
+	stmts, _, open := cqllex.Split(text)
 	for _, st := range stmts {
 		s.execute(st)
 		if s.stop {
@@ -254,7 +258,7 @@ func (s *Shell) runString(text string) {
 
 // execute runs one statement: a shell command, or CQL sent to the node.
 func (s *Shell) execute(stmt string) {
-	word := firstWord(stmt)
+	word := cqllex.FirstWord(stmt)
 	args := commandArgs(stmt)
 	switch word {
 	case "exit", "quit":
@@ -477,7 +481,7 @@ func parseIdent(s string) (string, bool) {
 		return "", false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isWordByte(s[i]) {
+		if !cqllex.IsWordByte(s[i]) {
 			return "", false
 		}
 	}
@@ -540,9 +544,9 @@ func (s *Shell) queryContext() (context.Context, func()) {
 type page struct {
 	names    []string
 	rows     [][]string
-	colors   [][]string   // the colour of each value, when the shell has colour
-	raw      [][]rawValue // the values as received (DESCRIBE reads them)
-	state    []byte       // paging state of the next page, nil at the end
+	colors   [][]string       // the colour of each value, when the shell has colour
+	raw      [][]cqlvalue.Raw // the values as received (DESCRIBE reads them)
+	state    []byte           // paging state of the next page, nil at the end
 	warnings []string
 }
 
@@ -553,23 +557,23 @@ func (s *Shell) fetch(ctx context.Context, stmt string, cons gocql.Consistency, 
 		PageSize(size).PageState(state)
 	iter := q.Iter()
 	p := &page{}
-	p.names = scanRows(iter, func(columns []column, vals []rawValue) {
+	p.names = scanRows(iter, func(columns []cqlvalue.Column, vals []cqlvalue.Raw) {
 		row := make([]string, len(columns))
 		for i, c := range columns {
-			row[i] = formatValue(c, vals[i])
+			row[i] = cqlvalue.Format(c, vals[i])
 		}
 		p.rows = append(p.rows, row)
 		if s.color {
 			colors := make([]string, len(columns))
 			for i, c := range columns {
-				colors[i] = valueColor(c, vals[i])
+				colors[i] = render.ValueColor(c, vals[i])
 			}
 			p.colors = append(p.colors, colors)
 		}
 		if keepRaw {
-			raw := make([]rawValue, len(vals))
+			raw := make([]cqlvalue.Raw, len(vals))
 			for i, v := range vals {
-				raw[i] = rawValue{b: append([]byte(nil), v.b...), null: v.null}
+				raw[i] = cqlvalue.Raw{Bytes: append([]byte(nil), v.Bytes...), Null: v.Null}
 			}
 			p.raw = append(p.raw, raw)
 		}
@@ -585,25 +589,25 @@ func (s *Shell) fetch(ctx context.Context, stmt string, cons gocql.Consistency, 
 // scanRows reads the rows of a page as the node serialized them, handing
 // each to fn with the columns' types (vals is reused from row to row); it
 // returns the columns' names.
-func scanRows(iter *gocql.Iter, fn func(columns []column, vals []rawValue)) []string {
+func scanRows(iter *gocql.Iter, fn func(columns []cqlvalue.Column, vals []cqlvalue.Raw)) []string {
 	cols := iter.Columns()
 	names := make([]string, len(cols))
-	columns := make([]column, len(cols))
+	columns := make([]cqlvalue.Column, len(cols))
 	ndest := 0
 	for i := range cols {
 		names[i] = cols[i].Name
-		typ, ok := cqlType(cols[i].TypeInfo)
-		columns[i] = column{name: cols[i].Name, typ: typ, known: ok}
+		typ, ok := cqlvalue.TypeOf(cols[i].TypeInfo)
+		columns[i] = cqlvalue.Column{Name: cols[i].Name, Type: typ, Known: ok}
 		if tuple, ok := cols[i].TypeInfo.(gocql.TupleTypeInfo); ok {
 			// Columns is this response's own metadata (the session never
 			// skips metadata, see connect), so the change stays here.
 			ndest += len(tuple.Elems)
-			cols[i].TypeInfo = opaqueType{cols[i].TypeInfo}
+			cols[i].TypeInfo = cqlvalue.Opaque{TypeInfo: cols[i].TypeInfo}
 		} else {
 			ndest++
 		}
 	}
-	vals := make([]rawValue, len(cols))
+	vals := make([]cqlvalue.Raw, len(cols))
 	dest := make([]any, ndest)
 	for i := range vals {
 		dest[i] = &vals[i]
@@ -621,7 +625,7 @@ func scanRows(iter *gocql.Iter, fn func(columns []column, vals []rawValue)) []st
 func (s *Shell) perform(stmt string) {
 	ctx, done := s.queryContext()
 	defer done()
-	isSelect := firstWord(stmt) == "select"
+	isSelect := cqllex.FirstWord(stmt) == "select"
 	size := s.pageSize
 	if !s.paging {
 		size = fetchSize
@@ -698,11 +702,11 @@ func (s *Shell) printRows(p *page, header bool, offset int) {
 	}
 	switch {
 	case len(p.rows) == 0:
-		writeColoredTable(s.results(), p.names, nil, colors, true, s.pausing())
+		render.ColoredTable(s.results(), p.names, nil, colors, true, s.pausing())
 	case s.expand:
-		writeColoredExpanded(s.results(), p.names, p.rows, colors, offset)
+		render.ColoredExpanded(s.results(), p.names, p.rows, colors, offset)
 	default:
-		writeColoredTable(s.results(), p.names, p.rows, colors, header, s.pausing())
+		render.ColoredTable(s.results(), p.names, p.rows, colors, header, s.pausing())
 	}
 }
 
@@ -725,7 +729,7 @@ func (s *Shell) describe(stmt string) {
 		for _, raw := range p.raw {
 			row := make(map[string]string, len(raw))
 			for i, v := range raw {
-				row[p.names[i]] = string(v.b)
+				row[p.names[i]] = string(v.Bytes)
 			}
 			rows = append(rows, row)
 		}
@@ -761,7 +765,7 @@ func (s *Shell) describe(stmt string) {
 			list[i] = r["name"]
 		}
 		b.WriteString("\n")
-		columnize(&b, list)
+		render.Columnize(&b, list)
 		b.WriteString("\n")
 	default:
 		// Names grouped by keyspace, under a heading unless in a keyspace.
@@ -775,7 +779,7 @@ func (s *Shell) describe(stmt string) {
 			if s.keyspace == "" {
 				fmt.Fprintf(&b, "Keyspace %s\n---------%s\n", ks, strings.Repeat("-", len(ks)))
 			}
-			columnize(&b, list)
+			render.Columnize(&b, list)
 		}
 		if len(rows) > 0 {
 			b.WriteString("\n")

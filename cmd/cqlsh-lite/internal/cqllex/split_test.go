@@ -1,4 +1,4 @@
-package main
+package cqllex
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ func TestSplit(t *testing.T) {
 		var b strings.Builder
 		switch d.Cmd {
 		case "split":
-			stmts, rest, open := splitStatements(d.Input)
+			stmts, rest, open := Split(d.Input)
 			for _, s := range stmts {
 				fmt.Fprintf(&b, "[%s]\n", s)
 			}
@@ -31,7 +31,7 @@ func TestSplit(t *testing.T) {
 		case "feed":
 			pending := ""
 			for i, line := range strings.Split(d.Input, "\n") {
-				stmts, rest, open := splitStatements(pending + line + "\n")
+				stmts, rest, open := Split(pending + line + "\n")
 				pending = rest
 				fmt.Fprintf(&b, "%d:", i+1)
 				for _, s := range stmts {
@@ -64,8 +64,8 @@ func FuzzSplit(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		var b strings.Builder
-		for _, tok := range lex(src) {
-			b.WriteString(tok.text)
+		for _, tok := range Lex(src) {
+			b.WriteString(tok.Text)
 		}
 		if b.String() != src {
 			t.Fatalf("tokens of %q put together: got %q", src, b.String())
@@ -73,12 +73,12 @@ func FuzzSplit(f *testing.F) {
 		if !strings.HasSuffix(src, "\n") {
 			src += "\n"
 		}
-		whole, _, wholeOpen := splitStatements(src)
+		whole, _, wholeOpen := Split(src)
 		var fed []string
 		pending := ""
 		lines := strings.SplitAfter(src, "\n")
 		for _, line := range lines[:len(lines)-1] {
-			stmts, rest, _ := splitStatements(pending + line)
+			stmts, rest, _ := Split(pending + line)
 			fed = append(fed, stmts...)
 			pending = rest
 		}

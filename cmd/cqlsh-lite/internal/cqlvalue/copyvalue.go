@@ -1,4 +1,4 @@
-package main
+package cqlvalue
 
 import (
 	"encoding/binary"
@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"wcdb/cmd/cqlsh-lite/internal/cqllex"
 	"wcdb/schema"
 )
 
@@ -21,9 +22,9 @@ import (
 // cqlsh's files: collections and tuples in CQL literal syntax, strings
 // quoted inside them.
 
-// writeCopyValue writes the serialized value v of type t for a file;
+// WriteCopy writes the serialized value v of type t for a file;
 // nested is set inside collections and tuples.
-func writeCopyValue(b *strings.Builder, t schema.Type, v []byte, nested bool) {
+func WriteCopy(b *strings.Builder, t schema.Type, v []byte, nested bool) {
 	if schema.Validate(t, v) != nil || len(v) == 0 && t.Kind != schema.KindAscii && t.Kind != schema.KindText {
 		writeValue(b, t, v, nested) // a blob, or nothing for an empty value
 		return
@@ -50,12 +51,12 @@ func writeCopyValue(b *strings.Builder, t schema.Type, v []byte, nested bool) {
 			switch {
 			case t.Kind == schema.KindMap && i%2 == 1:
 				b.WriteString(": ")
-				writeCopyValue(b, t.Elems[1], e, true)
+				WriteCopy(b, t.Elems[1], e, true)
 				continue
 			case i > 0:
 				b.WriteString(", ")
 			}
-			writeCopyValue(b, t.Elems[0], e, true)
+			WriteCopy(b, t.Elems[0], e, true)
 		}
 		b.WriteString(close)
 	case schema.KindTuple:
@@ -68,7 +69,7 @@ func writeCopyValue(b *strings.Builder, t schema.Type, v []byte, nested bool) {
 			if f == nil {
 				b.WriteString("null")
 			} else {
-				writeCopyValue(b, t.Elems[i], f, true)
+				WriteCopy(b, t.Elems[i], f, true)
 			}
 		}
 		b.WriteString(")")
@@ -91,9 +92,9 @@ func exactFloat(f float64, bits int) string {
 	return strconv.FormatFloat(f, 'g', -1, bits)
 }
 
-// parseCopyValue reads the text of a field as a value of type t, in the
+// ParseCopy reads the text of a field as a value of type t, in the
 // form schema.Encode takes.
-func parseCopyValue(t schema.Type, s string) (any, error) {
+func ParseCopy(t schema.Type, s string) (any, error) {
 	if t.Kind.IsNative() {
 		return parseScalar(t, strings.TrimSpace(s))
 	}
@@ -155,7 +156,7 @@ type literalParser struct {
 }
 
 func (p *literalParser) space() {
-	for p.pos < len(p.s) && isSpaceByte(p.s[p.pos]) {
+	for p.pos < len(p.s) && cqllex.IsSpaceByte(p.s[p.pos]) {
 		p.pos++
 	}
 }

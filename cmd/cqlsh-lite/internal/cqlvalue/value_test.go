@@ -1,4 +1,4 @@
-package main
+package cqlvalue
 
 import (
 	"testing"
@@ -83,24 +83,24 @@ func TestFormatValue(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %v: %v", tc.typ, tc.v, err)
 		}
-		if got := formatValue(column{typ: typ, known: true}, rawValue{b: b}); got != tc.want {
+		if got := Format(Column{Type: typ, Known: true}, Raw{Bytes: b}); got != tc.want {
 			t.Errorf("%s %v: got %q, want %q", tc.typ, tc.v, got, tc.want)
 		}
 	}
 }
 
 func TestFormatValueNullUnknownAndInvalid(t *testing.T) {
-	if got := formatValue(column{typ: mustType(t, "int"), known: true}, rawValue{null: true}); got != "null" {
+	if got := Format(Column{Type: mustType(t, "int"), Known: true}, Raw{Null: true}); got != "null" {
 		t.Errorf("null: got %q, want %q", got, "null")
 	}
-	if got := formatValue(column{}, rawValue{b: []byte{1, 2}}); got != "0x0102" {
+	if got := Format(Column{}, Raw{Bytes: []byte{1, 2}}); got != "0x0102" {
 		t.Errorf("unknown type: got %q, want %q", got, "0x0102")
 	}
 	// Bytes that are no int (3 of them) are shown as a blob, not dropped.
-	if got := formatValue(column{typ: mustType(t, "int"), known: true}, rawValue{b: []byte{1, 2, 3}}); got != "0x010203" {
+	if got := Format(Column{Type: mustType(t, "int"), Known: true}, Raw{Bytes: []byte{1, 2, 3}}); got != "0x010203" {
 		t.Errorf("invalid int: got %q, want %q", got, "0x010203")
 	}
-	if got := formatValue(column{typ: mustType(t, "list<int>"), known: true}, rawValue{b: []byte{0, 0, 0, 9}}); got != "0x00000009" {
+	if got := Format(Column{Type: mustType(t, "list<int>"), Known: true}, Raw{Bytes: []byte{0, 0, 0, 9}}); got != "0x00000009" {
 		t.Errorf("truncated list: got %q, want %q", got, "0x00000009")
 	}
 }
@@ -128,7 +128,7 @@ func TestCQLType(t *testing.T) {
 		{gocql.NewNativeType(4, gocql.TypeCustom, "com.example.Custom"), ""},
 		{coll(gocql.TypeList, nil, gocql.NewNativeType(4, gocql.TypeCustom, "x")), ""},
 	} {
-		typ, ok := cqlType(tc.in)
+		typ, ok := TypeOf(tc.in)
 		got := ""
 		if ok {
 			got = typ.String()

@@ -1,4 +1,9 @@
-package main
+// Package cqlvalue holds the values of cqlsh-lite: column values as the
+// shell shows them in results (Format), as COPY writes and reads them in
+// files (WriteCopy, ParseCopy), and COPY's CSV dialect (CSVDialect,
+// CSVReader). It decodes serialized values itself, from the bytes gocql
+// hands over (Raw), and talks to no node.
+package cqlvalue
 
 import (
 	"encoding/binary"
@@ -13,29 +18,29 @@ import (
 	"wcdb/schema"
 )
 
-// rawValue receives a column's serialized value as gocql reads it from the
+// Raw receives a column's serialized value as gocql reads it from the
 // RESULT frame, so that the shell formats the bytes itself (gocql's Go
 // values lose what cqlsh shows: empty versus null, a tuple's null fields).
-type rawValue struct {
-	b    []byte
-	null bool
+type Raw struct {
+	Bytes []byte
+	Null  bool
 }
 
 // UnmarshalCQL implements gocql.Unmarshaler; data is nil for a null and
 // belongs to the frame, hence the copy.
-func (v *rawValue) UnmarshalCQL(_ gocql.TypeInfo, data []byte) error {
-	v.null = data == nil
-	v.b = append(v.b[:0], data...)
+func (v *Raw) UnmarshalCQL(_ gocql.TypeInfo, data []byte) error {
+	v.Null = data == nil
+	v.Bytes = append(v.Bytes[:0], data...)
 	return nil
 }
 
-// opaqueType stands in for a column's type while rows are scanned: gocql
+// Opaque stands in for a column's type while rows are scanned: gocql
 // spreads a tuple column over one scan destination per field, and would
-// hand rawValue the fields one by one; as a custom type, the tuple comes
+// hand Raw the fields one by one; as a custom type, the tuple comes
 // whole.
-type opaqueType struct{ gocql.TypeInfo }
+type Opaque struct{ gocql.TypeInfo }
 
-func (opaqueType) Type() gocql.Type { return gocql.TypeCustom }
+func (Opaque) Type() gocql.Type { return gocql.TypeCustom }
 
 // nativeKinds maps gocql's native type codes to ours.
 var nativeKinds = map[gocql.Type]schema.Kind{
@@ -52,16 +57,16 @@ var nativeKinds = map[gocql.Type]schema.Kind{
 	gocql.TypeDuration: schema.KindDuration,
 }
 
-// cqlType converts a column type as gocql decoded it from the result
+// TypeOf converts a column type as gocql decoded it from the result
 // metadata; ok is false for types the shell cannot show other than as
 // bytes (user-defined and custom types).
-func cqlType(t gocql.TypeInfo) (typ schema.Type, ok bool) {
+func TypeOf(t gocql.TypeInfo) (typ schema.Type, ok bool) {
 	if k, ok := nativeKinds[t.Type()]; ok {
 		return schema.Native(k), true
 	}
 	switch t := t.(type) {
 	case gocql.CollectionType:
-		elem, ok := cqlType(t.Elem)
+		elem, ok := TypeOf(t.Elem)
 		if !ok {
 			return schema.Type{}, false
 		}
@@ -71,7 +76,7 @@ func cqlType(t gocql.TypeInfo) (typ schema.Type, ok bool) {
 		case gocql.TypeSet:
 			return schema.SetOf(elem), true
 		case gocql.TypeMap:
-			key, ok := cqlType(t.Key)
+			key, ok := TypeOf(t.Key)
 			if !ok {
 				return schema.Type{}, false
 			}
@@ -80,7 +85,7 @@ func cqlType(t gocql.TypeInfo) (typ schema.Type, ok bool) {
 	case gocql.TupleTypeInfo:
 		fields := make([]schema.Type, len(t.Elems))
 		for i, e := range t.Elems {
-			f, ok := cqlType(e)
+			f, ok := TypeOf(e)
 			if !ok {
 				return schema.Type{}, false
 			}
@@ -91,28 +96,28 @@ func cqlType(t gocql.TypeInfo) (typ schema.Type, ok bool) {
 	return schema.Type{}, false
 }
 
-// column is a result column: its name and the type its values are shown
-// as (known false: shown as a blob).
-type column struct {
-	name  string
-	typ   schema.Type
-	known bool
+// Column is a result column: its name and the type its values are shown
+// as (Known false: shown as a blob).
+type Column struct {
+	Name  string
+	Type  schema.Type
+	Known bool
 }
 
-// formatValue returns a value as cqlsh shows it in results: null as
+// Format returns a value as cqlsh shows it in results: null as
 // "null", text bare (quoted inside collections and tuples), blobs as 0x…,
 // booleans True/False, timestamps as 2024-01-01 00:00:00.000000+0000,
 // floats and doubles with cqlsh's 5 significant digits, collections as
 // [1, 2], {'a', 'b'}, {'k': 1} and tuples as (1, 'a').
-func formatValue(c column, v rawValue) string {
-	if v.null {
+func Format(c Column, v Raw) string {
+	if v.Null {
 		return "null"
 	}
-	if !c.known {
-		return "0x" + hex.EncodeToString(v.b)
+	if !c.Known {
+		return "0x" + hex.EncodeToString(v.Bytes)
 	}
 	var b strings.Builder
-	writeValue(&b, c.typ, v.b, false)
+	writeValue(&b, c.Type, v.Bytes, false)
 	return b.String()
 }
 

@@ -1,4 +1,4 @@
-package main
+package cqlvalue
 
 import (
 	"bufio"
@@ -14,84 +14,85 @@ import (
 // is the quote, the quote doubled). encoding/csv knows no escape
 // character, hence this one.
 
-// csvDialect is COPY's DELIMITER, QUOTE and ESCAPE.
-type csvDialect struct {
-	delim, quote, escape rune
+// CSVDialect is COPY's DELIMITER, QUOTE and ESCAPE.
+type CSVDialect struct {
+	Delim, Quote, Escape rune
 }
 
 // needsQuotes reports whether a field must be written in quotes.
-func (d csvDialect) needsQuotes(f string) bool {
-	return strings.ContainsAny(f, string([]rune{d.delim, d.quote, d.escape, '\r', '\n'}))
+func (d CSVDialect) needsQuotes(f string) bool {
+	return strings.ContainsAny(f, string([]rune{d.Delim, d.Quote, d.Escape, '\r', '\n'}))
 }
 
-// appendRecord appends a record and its line break to b. force quotes the
+// AppendRecord appends a record and its line break to b. force quotes the
 // fields it is true for even when they need no quotes: a value written as
 // the null string (an empty string, say), told apart from a null.
-func (d csvDialect) appendRecord(b *strings.Builder, fields []string, force []bool) {
+func (d CSVDialect) AppendRecord(b *strings.Builder, fields []string, force []bool) {
 	for i, f := range fields {
 		if i > 0 {
-			b.WriteRune(d.delim)
+			b.WriteRune(d.Delim)
 		}
 		if !d.needsQuotes(f) && !force[i] {
 			b.WriteString(f)
 			continue
 		}
-		b.WriteRune(d.quote)
+		b.WriteRune(d.Quote)
 		for _, r := range f {
-			if r == d.quote || r == d.escape {
-				b.WriteRune(d.escape)
+			if r == d.Quote || r == d.Escape {
+				b.WriteRune(d.Escape)
 			}
 			b.WriteRune(r)
 		}
-		b.WriteRune(d.quote)
+		b.WriteRune(d.Quote)
 	}
 	b.WriteByte('\n')
 }
 
-// csvRecord is a record read from a file: its fields, which of them were
+// CSVRecord is a record read from a file: its fields, which of them were
 // quoted, and the line it starts on.
-type csvRecord struct {
-	fields []string
-	quoted []bool
-	line   int
+type CSVRecord struct {
+	Fields []string
+	Quoted []bool
+	Line   int
 }
 
-// errBadCSV is a record the reader cannot make out; it stops the reading.
-var errBadCSV = errors.New("unterminated quoted field at the end of the input")
+// ErrBadCSV is a record the reader cannot make out; it stops the reading.
+var ErrBadCSV = errors.New("unterminated quoted field at the end of the input")
 
-// csvReader reads records in a csvDialect. Empty lines are skipped, as
+// CSVReader reads records in a CSVDialect. Empty lines are skipped, as
 // cqlsh skips them.
-type csvReader struct {
-	d    csvDialect
+type CSVReader struct {
+	d    CSVDialect
 	r    *bufio.Reader
 	line int // lines read so far
 }
 
-func newCSVReader(r io.Reader, d csvDialect) *csvReader {
-	return &csvReader{d: d, r: bufio.NewReaderSize(r, 64<<10)}
+// NewCSVReader returns a reader of the records of r in dialect d.
+func NewCSVReader(r io.Reader, d CSVDialect) *CSVReader {
+	return &CSVReader{d: d, r: bufio.NewReaderSize(r, 64<<10)}
 }
 
-// read returns the next record, io.EOF at the end.
-func (c *csvReader) read() (csvRecord, error) {
+// Read returns the next record, io.EOF at the end.
+func (c *CSVReader) Read() (CSVRecord, error) {
 	for {
 		rec, err := c.readRecord()
 		if err != nil {
 			return rec, err
 		}
-		if len(rec.fields) == 1 && rec.fields[0] == "" && !rec.quoted[0] {
+		if len(rec.Fields) == 1 && rec.Fields[0] == "" && !rec.Quoted[0] {
 			continue // an empty line
 		}
 		return rec, nil
 	}
 }
 
-func (c *csvReader) readRecord() (csvRecord, error) {
-	rec := csvRecord{line: c.line + 1}
+func (c *CSVReader) readRecord() (CSVRecord, error) {
+	rec := CSVRecord{Line: c.line + 1}
 	var f strings.Builder
 	quoted, inQuotes, seen := false, false, false
 	end := func() {
-		rec.fields = append(rec.fields, f.String())
-		rec.quoted = append(rec.quoted, quoted)
+		rec.Fields = append(rec.Fields, f.String())
+		rec.Quoted = append(rec.Quoted, quoted)
 		f.Reset()
 		quoted = false
 	}
@@ -99,7 +100,7 @@ func (c *csvReader) readRecord() (csvRecord, error) {
 		r, _, err := c.r.ReadRune()
 		if err == io.EOF {
 			if inQuotes {
-				return rec, errBadCSV
+				return rec, ErrBadCSV
 			}
 			if !seen {
 				return rec, io.EOF
@@ -113,7 +114,7 @@ func (c *csvReader) readRecord() (csvRecord, error) {
 		}
 		seen = true
 		switch {
-		case r == c.d.escape && c.d.escape != c.d.quote:
+		case r == c.d.Escape && c.d.Escape != c.d.Quote:
 			// The escaped character stands for itself, quoted or not.
 			next, _, err := c.r.ReadRune()
 			if err != nil {
@@ -124,23 +125,23 @@ func (c *csvReader) readRecord() (csvRecord, error) {
 				c.line++
 			}
 			f.WriteRune(next)
-		case r == c.d.quote && inQuotes:
+		case r == c.d.Quote && inQuotes:
 			if next, _, err := c.r.ReadRune(); err == nil {
-				if next == c.d.quote && c.d.escape == c.d.quote {
+				if next == c.d.Quote && c.d.Escape == c.d.Quote {
 					f.WriteRune(r) // doubled: a quote inside
 					continue
 				}
 				c.r.UnreadRune()
 			}
 			inQuotes = false
-		case r == c.d.quote && f.Len() == 0 && !quoted:
+		case r == c.d.Quote && f.Len() == 0 && !quoted:
 			inQuotes, quoted = true, true
 		case inQuotes:
 			if r == '\n' {
 				c.line++
 			}
 			f.WriteRune(r)
-		case r == c.d.delim:
+		case r == c.d.Delim:
 			end()
 		case r == '\n' || r == '\r':
 			if r == '\r' {

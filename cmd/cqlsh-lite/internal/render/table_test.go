@@ -1,4 +1,4 @@
-package main
+package render
 
 import (
 	"strings"
@@ -11,8 +11,8 @@ import (
 // names, the others the formatted values, cells separated by '|' (spaces
 // around them trimmed).
 //
-//	table [tty] [noheader] [norows]: writeTable
-//	expanded [offset=N]: writeExpanded
+//	table [tty] [noheader] [norows]: Table
+//	expanded [offset=N]: Expanded
 //	columnize: the input's lines as names
 func TestTable(t *testing.T) {
 	datadriven.RunTest(t, "testdata/table", func(t *testing.T, d *datadriven.TestData) string {
@@ -35,15 +35,15 @@ func TestTable(t *testing.T) {
 			if d.HasArg("norows") {
 				rows = nil
 			}
-			writeTable(&b, names, rows, !d.HasArg("noheader"), d.HasArg("tty"))
+			Table(&b, names, rows, !d.HasArg("noheader"), d.HasArg("tty"))
 		case "expanded":
 			offset := 0
 			if d.HasArg("offset") {
 				d.ScanArgs(t, "offset", &offset)
 			}
-			writeExpanded(&b, names, rows, offset)
+			Expanded(&b, names, rows, offset)
 		case "columnize":
-			columnize(&b, lines)
+			Columnize(&b, lines)
 		default:
 			t.Fatalf("unknown command %q", d.Cmd)
 		}

@@ -1,4 +1,4 @@
-package main
+package cqllex
 
 import "strings"
 
@@ -33,11 +33,11 @@ type stmtState struct {
 	batch batchPhase
 }
 
-func (s *stmtState) see(t token) {
+func (s *stmtState) see(t Token) {
 	s.n++
 	if s.n == 1 {
-		s.first = strings.ToLower(t.text)
-		if t.is("begin") {
+		s.first = strings.ToLower(t.Text)
+		if t.Is("begin") {
 			s.batch = batchBegin
 		}
 		return
@@ -45,24 +45,24 @@ func (s *stmtState) see(t token) {
 	switch s.batch {
 	case batchBegin:
 		switch {
-		case t.is("unlogged"), t.is("counter"):
+		case t.Is("unlogged"), t.Is("counter"):
 			s.batch = batchKind
-		case t.is("batch"):
+		case t.Is("batch"):
 			s.batch = inBatch
 		default:
 			s.batch = notBatch
 		}
 	case batchKind:
-		if t.is("batch") {
+		if t.Is("batch") {
 			s.batch = inBatch
 		} else {
 			s.batch = notBatch
 		}
 	case inBatch, batchApply:
 		switch {
-		case t.is("apply"):
+		case t.Is("apply"):
 			s.batch = batchApply
-		case s.batch == batchApply && t.is("batch"):
+		case s.batch == batchApply && t.Is("batch"):
 			s.batch = batchApplied
 		default:
 			s.batch = inBatch
@@ -78,7 +78,7 @@ func (s *stmtState) semicolonEnds() bool { return s.batch != inBatch && s.batch 
 // a shell command of newlineCommands.
 func (s *stmtState) newlineEnds() bool { return s.n > 0 && newlineCommands[s.first] }
 
-// splitStatements cuts src into complete statements, by the tokens of lex.
+// Split cuts src into complete statements, by the tokens of Lex.
 // A statement ends at a ';' outside strings, quoted identifiers, $$ strings
 // and comments, except inside BEGIN [UNLOGGED | COUNTER] BATCH … APPLY
 // BATCH: a batch is one statement, inner ';' and all, which the node
@@ -94,7 +94,7 @@ func (s *stmtState) newlineEnds() bool { return s.n > 0 && newlineCommands[s.fir
 //
 // The scanner keeps no state between calls: the caller hands rest back in
 // front of the next line, and the scan starts again at a statement start.
-func splitStatements(src string) (stmts []string, rest string, open bool) {
+func Split(src string) (stmts []string, rest string, open bool) {
 	var cur strings.Builder
 	var st stmtState
 	start := 0 // index in src where the current statement began
@@ -106,27 +106,27 @@ func splitStatements(src string) (stmts []string, rest string, open bool) {
 		st = stmtState{}
 		start = end
 	}
-	for _, t := range lex(src) {
+	for _, t := range Lex(src) {
 		switch {
-		case t.open:
+		case t.Open:
 			return stmts, src[start:], true
-		case t.kind == tokComment:
-			if strings.HasPrefix(t.text, "/*") {
+		case t.Kind == Comment:
+			if strings.HasPrefix(t.Text, "/*") {
 				cur.WriteByte(' ') // keeps the words on either side apart
 			}
 			continue
-		case t.kind == tokPunct && t.text == ";" && st.semicolonEnds():
-			emit(t.pos + 1)
+		case t.Kind == Punct && t.Text == ";" && st.semicolonEnds():
+			emit(t.Pos + 1)
 			continue
-		case t.kind == tokSpace && st.newlineEnds():
-			if nl := strings.IndexByte(t.text, '\n'); nl >= 0 {
-				emit(t.pos + nl + 1)
+		case t.Kind == Space && st.newlineEnds():
+			if nl := strings.IndexByte(t.Text, '\n'); nl >= 0 {
+				emit(t.Pos + nl + 1)
 				continue
 			}
-		case t.significant():
+		case t.Significant():
 			st.see(t)
 		}
-		cur.WriteString(t.text)
+		cur.WriteString(t.Text)
 	}
 	if strings.TrimSpace(cur.String()) != "" {
 		return stmts, src[start:], true
@@ -134,15 +134,15 @@ func splitStatements(src string) (stmts []string, rest string, open bool) {
 	return stmts, "", false
 }
 
-// firstWord returns the lower-cased leading word of s (letters, digits, _,
+// FirstWord returns the lower-cased leading word of s (letters, digits, _,
 // or a lone "?"), skipping leading space.
-func firstWord(s string) string {
+func FirstWord(s string) string {
 	s = strings.TrimLeft(s, " \t\r\n")
 	if strings.HasPrefix(s, "?") {
 		return "?"
 	}
 	end := 0
-	for end < len(s) && isWordByte(s[end]) {
+	for end < len(s) && IsWordByte(s[end]) {
 		end++
 	}
 	return strings.ToLower(s[:end])

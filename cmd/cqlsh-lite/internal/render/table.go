@@ -1,4 +1,8 @@
-package main
+// Package render writes cqlsh-lite's results as cqlsh lays them out:
+// tables (Table), rows one under another (Expanded), lists of names in
+// columns (Columnize), and the colours cqlsh gives values (ValueColor,
+// Paint).
+package render
 
 import (
 	"io"
@@ -8,9 +12,9 @@ import (
 	"github.com/mattn/go-runewidth"
 )
 
-// width is the number of terminal columns s takes (wide characters count
+// Width is the number of terminal columns s takes (wide characters count
 // two), as cqlsh measures values with wcwidth.
-func width(s string) int { return runewidth.StringWidth(s) }
+func Width(s string) int { return runewidth.StringWidth(s) }
 
 func pad(n int) string {
 	if n <= 0 {
@@ -19,7 +23,7 @@ func pad(n int) string {
 	return strings.Repeat(" ", n)
 }
 
-// writeTable writes one page of a result the way cqlsh does:
+// Table writes one page of a result the way cqlsh does:
 //
 //	 name | n
 //	------+---
@@ -29,24 +33,24 @@ func pad(n int) string {
 // its widest cell. rows nil (no rows) prints the header and an empty line;
 // header false (a later page when not on a terminal) prints only the rows;
 // tty adds an empty line after the rows.
-func writeTable(w io.Writer, names []string, rows [][]string, header, tty bool) {
-	writeColoredTable(w, names, rows, nil, header, tty)
+func Table(w io.Writer, names []string, rows [][]string, header, tty bool) {
+	ColoredTable(w, names, rows, nil, header, tty)
 }
 
-// writeColoredTable is writeTable with colours: colors[r][c] is the colour
-// of rows[r][c], column names get colorName; nil colors is no colour.
-func writeColoredTable(w io.Writer, names []string, rows, colors [][]string, header, tty bool) {
+// ColoredTable is Table with colours: colors[r][c] is the colour
+// of rows[r][c], column names get ColorName; nil colors is no colour.
+func ColoredTable(w io.Writer, names []string, rows, colors [][]string, header, tty bool) {
 	nameColor := ""
 	if colors != nil {
-		nameColor = colorName
+		nameColor = ColorName
 	}
 	widths := make([]int, len(names))
 	for i, n := range names {
-		widths[i] = width(n)
+		widths[i] = Width(n)
 	}
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], width(c))
+			widths[i] = max(widths[i], Width(c))
 		}
 	}
 	var b strings.Builder
@@ -56,9 +60,9 @@ func writeColoredTable(w io.Writer, names []string, rows, colors [][]string, hea
 			if i > 0 {
 				h.WriteString(" | ")
 			}
-			h.WriteString(paint(nameColor, n))
+			h.WriteString(Paint(nameColor, n))
 			if i < len(names)-1 {
-				h.WriteString(pad(widths[i] - width(n)))
+				h.WriteString(pad(widths[i] - Width(n)))
 			}
 		}
 		b.WriteString(" ")
@@ -83,8 +87,8 @@ func writeColoredTable(w io.Writer, names []string, rows, colors [][]string, hea
 			if i > 0 {
 				b.WriteString(" | ")
 			}
-			b.WriteString(pad(widths[i] - width(c)))
-			b.WriteString(paint(cellColor(colors, j, i), c))
+			b.WriteString(pad(widths[i] - Width(c)))
+			b.WriteString(Paint(cellColor(colors, j, i), c))
 		}
 		b.WriteString("\n")
 	}
@@ -94,7 +98,7 @@ func writeColoredTable(w io.Writer, names []string, rows, colors [][]string, hea
 	io.WriteString(w, b.String())
 }
 
-// writeExpanded writes rows vertically, as cqlsh's EXPAND ON:
+// Expanded writes rows vertically, as cqlsh's EXPAND ON:
 //
 //	@ Row 1
 //	------+-----
@@ -102,19 +106,19 @@ func writeColoredTable(w io.Writer, names []string, rows, colors [][]string, hea
 //	 n    | 1
 //
 // numbering from offset+1; every row is followed by an empty line.
-func writeExpanded(w io.Writer, names []string, rows [][]string, offset int) {
-	writeColoredExpanded(w, names, rows, nil, offset)
+func Expanded(w io.Writer, names []string, rows [][]string, offset int) {
+	ColoredExpanded(w, names, rows, nil, offset)
 }
 
-// writeColoredExpanded is writeExpanded with colours, as writeColoredTable.
-func writeColoredExpanded(w io.Writer, names []string, rows, colors [][]string, offset int) {
+// ColoredExpanded is Expanded with colours, as ColoredTable.
+func ColoredExpanded(w io.Writer, names []string, rows, colors [][]string, offset int) {
 	nameWidth, valueWidth := 0, 0
 	for _, n := range names {
-		nameWidth = max(nameWidth, width(n))
+		nameWidth = max(nameWidth, Width(n))
 	}
 	for _, r := range rows {
 		for _, c := range r {
-			valueWidth = max(valueWidth, width(c))
+			valueWidth = max(valueWidth, Width(c))
 		}
 	}
 	sep := "-" + strings.Repeat("-", nameWidth) + "-+-" + strings.Repeat("-", valueWidth) + "-\n"
@@ -127,12 +131,12 @@ func writeColoredExpanded(w io.Writer, names []string, rows, colors [][]string, 
 		for j, c := range r {
 			b.WriteString(" ")
 			if colors != nil {
-				b.WriteString(paint(colorName, names[j]))
+				b.WriteString(Paint(ColorName, names[j]))
 			} else {
 				b.WriteString(names[j])
 			}
-			c = paint(cellColor(colors, i, j), c)
-			b.WriteString(pad(nameWidth - width(names[j])))
+			c = Paint(cellColor(colors, i, j), c)
+			b.WriteString(pad(nameWidth - Width(names[j])))
 			b.WriteString(" | ")
 			b.WriteString(c)
 			b.WriteString("\n")
@@ -142,11 +146,11 @@ func writeColoredExpanded(w io.Writer, names []string, rows, colors [][]string, 
 	io.WriteString(w, b.String())
 }
 
-// columnize lays names out in columns two spaces apart within 80
+// Columnize lays names out in columns two spaces apart within 80
 // terminal columns, filling column by column with as few rows as fit, as
 // Python's cmd.Cmd.columnize (which cqlsh's DESCRIBE KEYSPACES and TABLES
 // use).
-func columnize(w io.Writer, names []string) {
+func Columnize(w io.Writer, names []string) {
 	const displayWidth = 80
 	switch len(names) {
 	case 0:
@@ -166,7 +170,7 @@ func columnize(w io.Writer, names []string) {
 			cw := 0
 			for row := range nrows {
 				if i := row + nrows*col; i < len(names) {
-					cw = max(cw, width(names[i]))
+					cw = max(cw, Width(names[i]))
 				}
 			}
 			colWidths = append(colWidths, cw)
@@ -196,7 +200,7 @@ func columnize(w io.Writer, names []string) {
 			texts = texts[:len(texts)-1]
 		}
 		for i := range texts {
-			texts[i] += pad(colWidths[i] - width(texts[i]))
+			texts[i] += pad(colWidths[i] - Width(texts[i]))
 		}
 		b.WriteString(strings.Join(texts, "  "))
 		b.WriteString("\n")
