@@ -109,9 +109,9 @@ func TestFailurePolicies(t *testing.T) {
 				if commit {
 					path = filepath.Join(cfg.DataDir, "commitlog", "CommitLog-1-0000000000000003.log")
 					enospc.Path = path
-					n.fail.commitFailure(enospc)
+					n.fail.CommitFailure(enospc)
 				} else {
-					n.fail.diskFailure(storage.OpFlush, filepath.Dir(path), enospc)
+					n.fail.DiskFailure(storage.OpFlush, filepath.Dir(path), enospc)
 				}
 				if policy == "ignore" {
 					time.Sleep(100 * time.Millisecond)
@@ -164,7 +164,7 @@ func TestStopPolicySeenDown(t *testing.T) {
 	}
 	c := startNodes(t, 2, nil)
 	n1, n2 := c.nodes[0], c.nodes[1]
-	n1.fail.diskFailure(storage.OpFlush, n1.cfg.DataDir, &fs.PathError{Op: "write", Path: "x.sst", Err: syscall.ENOSPC})
+	n1.fail.DiskFailure(storage.OpFlush, n1.cfg.DataDir, &fs.PathError{Op: "write", Path: "x.sst", Err: syscall.ENOSPC})
 	waitFor(t, "node 1 to stop", 15*time.Second, n1.Stopped)
 	id := ring.NodeID(n1.HostID())
 	waitFor(t, "node 2 to see node 1 down", 10*time.Second, func() bool { return !n2.cl.Alive(id) })

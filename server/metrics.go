@@ -35,7 +35,7 @@ func (n *Node) startMonitor(coord *replication.Distributed, names *tableNames) r
 			return "", "", false
 		}}
 	ready := metrics.Readiness(metrics.Node{CQL: cl.cqlS.Load, Membership: cl.m.Load, Leaving: cl.leaving.Load,
-		SchemaVersion: func() [16]byte { return cl.exec.SchemaVersion() }, Stopped: n.fail.stopped})
+		SchemaVersion: func() [16]byte { return cl.exec.SchemaVersion() }, Stopped: n.fail.Stopped})
 	mon.handler = metrics.Handler(metrics.NewCollector(src), ready)
 	n.mon = mon
 	if port := n.cfg.Metrics.Port; port != 0 {

@@ -25,6 +25,7 @@ import (
 	"wcdb/query"
 	"wcdb/repair"
 	"wcdb/replication"
+	"wcdb/server/failpolicy"
 	"wcdb/server/nodeops"
 	"wcdb/storage"
 )
@@ -45,8 +46,8 @@ type Node struct {
 	msrv    *messaging.Server
 	mserved chan error
 
-	fail *failureHandler // commit_failure_policy, disk_failure_policy
-	mon  *monitor        // metrics and health HTTP (metrics.go)
+	fail *failpolicy.Handler // commit_failure_policy, disk_failure_policy
+	mon  *monitor            // metrics and health HTTP (metrics.go)
 }
 
 // Start opens the node's storage, loads its schema and starts serving CQL.
@@ -84,8 +85,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	var clp atomic.Pointer[clusterState]
 	names := new(tableNames) // for the guardrails' messages, once the schema is loaded
 	so := storageOptions(&cfg, log, budget)
-	fh := newFailureHandler(&cfg, log)
-	fh.set(&so)
+	fh := failpolicy.New(cfg.CommitLog.FailurePolicy, cfg.Storage.DiskFailurePolicy, log)
+	fh.Set(&so)
 	so.LargePartition = names.largePartition(log, so.LargePartitionWarningThreshold)
 	so.RepairHorizon = func(table mutation.TableID, token int64) (int64, bool) {
 		if c := clp.Load(); c != nil {
@@ -175,9 +176,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	n.cl.ops = &nodeops.Ops{FS: vfs.Default, Root: filepath.Clean(cfg.DataDir), Engine: e,
 		Catalog: n.exec.Catalog, Log: log, Version: ReleaseVersion,
 		HostID: string(n.cl.hostID), ClusterName: cfg.ClusterName, Started: time.Now(), MemoryLimit: budget,
-		Membership: n.cl.m.Load, Stopped: n.fail.stopped,
-		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.stopped() },
-		StopTransports: func() { n.fail.stopTransports(n) }, Requests: &n.mon.requests,
+		Membership: n.cl.m.Load, Stopped: n.fail.Stopped,
+		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.Stopped() },
+		StopTransports: func() { n.fail.StopTransports() }, Requests: &n.mon.requests,
 		Pools: nodeops.PoolSources{CQL: n.cl.cqlS.Load, Replica: local.Pools, Hints: n.cl.hints, Streams: n.cl.streams,
 			Internode: func() messaging.Stats { return n.msrv.Stats() }}} // msrv serves the admin requests
 	names.exec.Store(n.exec)
@@ -226,7 +227,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		"gossip_encrypted", len(mc.EncryptionKeys) > 0,
 		"gossip", m.Local().GossipAddr, "data_dir", cfg.DataDir, "commitlog_sync", cfg.CommitLog.Sync,
 		"host_id", n.cl.hostID, "datacenter", cfg.DataCenter, "rack", cfg.Rack, "nodes", len(m.Nodes()))
-	fh.attach(n) // a failure meanwhile stops the node now
+	fh.Attach(n.stopTransports) // a failure meanwhile stops the node now
 	return n, nil
 }
 
