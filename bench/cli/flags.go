@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -55,4 +56,34 @@ func (b *benchFlags) pids() ([]int, error) {
 		out = append(out, pid)
 	}
 	return out, nil
+}
+
+// result is what a run of ycsb or timeline returns.
+type result interface {
+	WriteText(io.Writer) error
+	WriteJSONFile(path string) error
+}
+
+// finish prints a run's result and writes its JSON file (jsonPath, if
+// set), says how many operations failed, and returns the exit status: 1
+// if anything went wrong, the run itself included.
+func finish(stdout, stderr io.Writer, res result, failed int64, runErr error, jsonPath string) int {
+	if err := res.WriteText(stdout); err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return 1
+	}
+	if jsonPath != "" {
+		if err := res.WriteJSONFile(jsonPath); err != nil {
+			fmt.Fprintln(stderr, "wcdb:", err)
+			return 1
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "wcdb: %d operations failed (counted by kind above)\n", failed)
+	}
+	if runErr != nil {
+		fmt.Fprintln(stderr, "wcdb:", runErr)
+		return 1
+	}
+	return 0
 }

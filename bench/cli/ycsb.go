@@ -142,28 +142,11 @@ func YCSB(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wcdb:", runErr)
 		return 1
 	}
-	if err := res.WriteText(stdout); err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 1
-	}
-	if *bf.json != "" {
-		if err := res.WriteJSONFile(*bf.json); err != nil {
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		}
-	}
 	var failed int64
 	for _, ph := range res.Phases {
 		failed += ph.Failed
 	}
-	if failed > 0 {
-		fmt.Fprintf(stderr, "wcdb: %d operations failed (counted by kind above)\n", failed)
-	}
-	if runErr != nil {
-		fmt.Fprintln(stderr, "wcdb:", runErr)
-		return 1
-	}
-	return 0
+	return finish(stdout, stderr, res, failed, runErr, *bf.json)
 }
 
 // peakTarget returns fraction of the throughput the result in path

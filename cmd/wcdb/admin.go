@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"wcdb/internal/tlsgen"
+	"wcdb/internal/units"
 	"wcdb/internal/vfs"
 	"wcdb/messaging"
 	"wcdb/server"
@@ -317,7 +318,7 @@ func writeStatus(w io.Writer, st *server.AdminStatus) error {
 		fmt.Fprintf(tw, "--\tAddress\tLoad\tTokens\t%s\tHost ID\tRack\n", owns)
 		for _, n := range nodes[i:j] {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", statusCode(n.Up, n.State), n.Address,
-				humanBytes(n.LoadBytes), n.Tokens, percent(n.Ownership), n.HostID, n.Rack)
+				units.Bytes(n.LoadBytes), n.Tokens, percent(n.Ownership), n.HostID, n.Rack)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -362,24 +363,6 @@ func statusCode(up bool, state string) string {
 		return s + "M"
 	}
 	return s + "?"
-}
-
-// humanBytes prints a load in binary units with two decimals (as nodetool
-// does), "?" for an unknown (negative) load.
-func humanBytes(n int64) string {
-	if n < 0 {
-		return "?"
-	}
-	if n < 1024 {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB"}
-	v, u := float64(n)/1024, 0
-	for v >= 1024 && u < len(units)-1 {
-		v /= 1024
-		u++
-	}
-	return fmt.Sprintf("%.2f %s", v, units[u])
 }
 
 // percent prints an ownership fraction as a percentage, "?" when the node

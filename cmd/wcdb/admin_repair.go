@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"wcdb/internal/units"
 	"wcdb/server"
 )
 
@@ -134,7 +135,7 @@ func repairProgress(r *server.AdminRepair) string {
 	}
 	return fmt.Sprintf("[%s%s] %d/%d ranges%s, %d partitions differed, %d pulled, %d pushed, %s streamed, %s of trees, %.1fs %s",
 		strings.Repeat("#", fill), strings.Repeat(".", width-fill), done, r.Ranges, failed, r.Differing, r.Pulled, r.Pushed,
-		humanBytes(r.StreamBytes), humanBytes(r.TreeBytes), r.DurationSeconds, r.State)
+		units.Bytes(r.StreamBytes), units.Bytes(r.TreeBytes), r.DurationSeconds, r.State)
 }
 
 // adminRepairStatusCmd lists the node's repairs, running and recent.
@@ -153,7 +154,7 @@ func adminRepairStatusCmd(args []string, stdout, stderr io.Writer) int {
 			ks = "(all)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%s\t%s\t%.1f\n", r.ID, ks, r.State, r.RangesDone+r.RangesFailed, r.Ranges,
-			r.RangesFailed, r.Differing, humanBytes(r.StreamBytes), r.Started.Format(time.RFC3339), r.DurationSeconds)
+			r.RangesFailed, r.Differing, units.Bytes(r.StreamBytes), r.Started.Format(time.RFC3339), r.DurationSeconds)
 	}
 	tw.Flush()
 	return 0

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"wcdb/internal/units"
 	"wcdb/server"
 	"wcdb/streaming"
 )
@@ -47,7 +48,7 @@ func adminNetstatsCmd(args []string, stdout, stderr io.Writer) int {
 func writeNetstats(w io.Writer, ns *server.AdminNetstats) error {
 	limit := "unlimited"
 	if ns.ThroughputOutbound > 0 {
-		limit = humanBytes(ns.ThroughputOutbound) + "/s"
+		limit = units.Bytes(ns.ThroughputOutbound) + "/s"
 	}
 	fmt.Fprintf(w, "Mode: %s\nStream throughput outbound: %s\n", ns.Mode, limit)
 	if len(ns.Sessions) == 0 {
@@ -62,8 +63,8 @@ func writeNetstats(w io.Writer, ns *server.AdminNetstats) error {
 			state += ": " + s.Error
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s.%s\t%d/%d\t%s/%s\t%.0f%%\t%s/s\t%s\n", s.ID, s.Direction, s.Peer,
-			s.Keyspace, s.Table, s.FilesDone, s.FilesTotal, humanBytes(s.BytesDone), humanBytes(s.BytesTotal),
-			s.Percent(), humanBytes(int64(s.Rate)), state)
+			s.Keyspace, s.Table, s.FilesDone, s.FilesTotal, units.Bytes(s.BytesDone), units.Bytes(s.BytesTotal),
+			s.Percent(), units.Bytes(int64(s.Rate)), state)
 	}
 	return tw.Flush()
 }
@@ -203,7 +204,7 @@ func adminRebuildCmd(args []string, stdout, stderr io.Writer) int {
 	if !decodeAnswer(stderr, addr, b, "a byte count", &n) {
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s rebuilt from %s: %s received\n", addr, rest[0], humanBytes(n))
+	fmt.Fprintf(stdout, "%s rebuilt from %s: %s received\n", addr, rest[0], units.Bytes(n))
 	return 0
 }
 
@@ -230,10 +231,10 @@ func adminCleanupCmd(args []string, stdout, stderr io.Writer) int {
 		before += t.BytesBefore
 		after += t.BytesAfter
 		fmt.Fprintf(tw, "%s.%s\t%d\t%d\t%d\t%s\t%s\t%d\n", t.Keyspace, t.Table, t.Files, t.FilesRewritten, t.FilesDropped,
-			humanBytes(t.BytesBefore), humanBytes(t.BytesAfter), t.PartitionsDropped)
+			units.Bytes(t.BytesBefore), units.Bytes(t.BytesAfter), t.PartitionsDropped)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "%s: %s -> %s\n", addr, humanBytes(before), humanBytes(after))
+	fmt.Fprintf(stdout, "%s: %s -> %s\n", addr, units.Bytes(before), units.Bytes(after))
 	return 0
 }
 

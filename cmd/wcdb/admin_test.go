@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"wcdb/internal/units"
 	"wcdb/messaging"
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -252,8 +253,8 @@ func TestAdminFormatting(t *testing.T) {
 		{-1, "?"}, {0, "0 bytes"}, {1023, "1023 bytes"}, {1024, "1.00 KiB"}, {1536, "1.50 KiB"},
 		{5 << 20, "5.00 MiB"}, {3 << 30, "3.00 GiB"}, {2 << 40, "2.00 TiB"}, {2048 << 40, "2048.00 TiB"},
 	} {
-		if got := humanBytes(tc.n); got != tc.want {
-			t.Errorf("humanBytes(%d) = %q, want %q", tc.n, got, tc.want)
+		if got := units.Bytes(tc.n); got != tc.want {
+			t.Errorf("units.Bytes(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 	for _, tc := range []struct {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"wcdb/internal/units"
 	"wcdb/internal/vfs"
 )
 
@@ -88,8 +89,8 @@ func (b *bootstrapBar) poll() bool {
 	const width = 30
 	fill := min(width, int(pct/100*width))
 	fmt.Fprintf(b.out, "\n  bootstrap [%s%s] %3.0f%%  %s of %s, %d/%d files, %d streams running, %s/s",
-		strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, humanBytes(s.BytesDone), humanBytes(s.Bytes),
-		s.FilesDone, s.Files, s.Running, humanBytes(int64(s.Rate)))
+		strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, units.Bytes(s.BytesDone), units.Bytes(s.Bytes),
+		s.FilesDone, s.Files, s.Running, units.Bytes(int64(s.Rate)))
 	b.shown = true
 	return moved
 }
@@ -99,24 +100,6 @@ func (b *bootstrapBar) end() {
 	if b.shown {
 		fmt.Fprint(b.out, "\n  ")
 	}
-}
-
-// humanBytes prints a size in binary units with two decimals, as wcdb
-// admin does.
-func humanBytes(n int64) string {
-	if n < 0 {
-		return "?"
-	}
-	if n < 1024 {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB"}
-	v, u := float64(n)/1024, 0
-	for v >= 1024 && u < len(units)-1 {
-		v /= 1024
-		u++
-	}
-	return fmt.Sprintf("%.2f %s", v, units[u])
 }
 
 // RemoveOptions are what Remove decommissions.

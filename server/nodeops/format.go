@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"wcdb/internal/units"
 	"wcdb/storage/snapshot"
 )
 
@@ -181,26 +182,12 @@ func printSnapshots(w io.Writer, b []byte) error {
 			created = "(incomplete)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", in.Tag, in.Keyspace, in.Table, in.Files,
-			byteSize(in.TrueSize), byteSize(in.Size), created)
+			units.Bytes(in.TrueSize), units.Bytes(in.Size), created)
 		trueTotal += in.TrueSize
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nTotal TrueDiskSpaceUsed: %s\n", byteSize(trueTotal))
+	_, err := fmt.Fprintf(w, "\nTotal TrueDiskSpaceUsed: %s\n", units.Bytes(trueTotal))
 	return err
-}
-
-// byteSize prints n as nodetool does: 1.5 KiB, 3 MiB.
-func byteSize(n int64) string {
-	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
-	f, i := float64(n), 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	return fmt.Sprintf("%.2f %s", f, units[i])
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"text/tabwriter"
 	"time"
+
+	"wcdb/internal/units"
 )
 
 // clusterCommands show the node in its cluster, drain it and import
@@ -33,7 +35,7 @@ var clusterCommands = []Command{
 			if err := json.Unmarshal(b, &r); err != nil {
 				return err
 			}
-			_, err := fmt.Fprintf(w, "imported %d files (%s, %d partitions)\n", r.Files, byteSize(r.Bytes), r.Partitions)
+			_, err := fmt.Fprintf(w, "imported %d files (%s, %d partitions)\n", r.Files, units.Bytes(r.Bytes), r.Partitions)
 			return err
 		}},
 }
@@ -56,7 +58,7 @@ func printInfo(w io.Writer, b []byte) error {
 		{"ID", in.HostID},
 		{"Gossip active", fmt.Sprint(in.GossipActive)},
 		{"Native Transport active", fmt.Sprint(in.NativeActive)},
-		{"Load", byteSize(in.LoadBytes)},
+		{"Load", units.Bytes(in.LoadBytes)},
 		{"Uptime (seconds)", fmt.Sprintf("%.0f", in.UptimeSeconds)},
 		{"Heap Memory (MB)", fmt.Sprintf("%.2f / %s", float64(in.HeapUsedBytes)/mib, limit)},
 		{"Data Center", in.DataCenter},
@@ -66,8 +68,8 @@ func printInfo(w io.Writer, b []byte) error {
 		{"Drained", fmt.Sprint(in.Drained)},
 		{"Live SSTables", fmt.Sprint(in.LiveSSTables)},
 		{"Pending compactions", fmt.Sprint(in.PendingCompacts)},
-		{"Block Cache", fmt.Sprintf("size %s, %d hits, %d misses, %s recent hit rate", byteSize(in.CacheBytes), in.CacheHits, in.CacheMisses, ratio)},
-		{"Commit log written", byteSize(in.CommitLogBytes)},
+		{"Block Cache", fmt.Sprintf("size %s, %d hits, %d misses, %s recent hit rate", units.Bytes(in.CacheBytes), in.CacheHits, in.CacheMisses, ratio)},
+		{"Commit log written", units.Bytes(in.CommitLogBytes)},
 		{"Release version", in.ReleaseVersion},
 	} {
 		fmt.Fprintf(tw, "%s\t: %s\n", l[0], l[1])
