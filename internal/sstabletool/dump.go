@@ -134,6 +134,12 @@ func decodePartition(p *sstable.Partition) (*decoded, error) {
 
 func (d *dumper) enumerate(p *sstable.Partition, n int) error {
 	b, err := json.Marshal(d.dec.key(p.Key().Bytes))
+	return d.element(b, n, err)
+}
+
+// element writes the n-th element of the dump's array, JSON b (unless
+// err, which it returns).
+func (d *dumper) element(b []byte, n int, err error) error {
 	if err != nil {
 		return err
 	}
@@ -239,15 +245,7 @@ func (d *dumper) json(p *sstable.Partition, n int) error {
 		jp.Rows = append(jp.Rows, d.rangeTombstone(&rts[i]))
 	}
 	b, err := json.MarshalIndent(jp, "  ", "  ")
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		d.w.WriteString(",")
-	}
-	d.w.WriteString("\n  ")
-	d.w.Write(b)
-	return nil
+	return d.element(b, n, err)
 }
 
 func (d *dumper) expiry(ttl int32, expiresAt int64) (int32, any, *bool) {
