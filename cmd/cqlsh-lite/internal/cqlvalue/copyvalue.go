@@ -40,39 +40,14 @@ func WriteCopy(b *strings.Builder, t schema.Type, v []byte, nested bool) {
 		b.WriteString(exactFloat(float64(math.Float32frombits(binary.BigEndian.Uint32(v))), 32))
 	case schema.KindDouble:
 		b.WriteString(exactFloat(math.Float64frombits(binary.BigEndian.Uint64(v)), 64))
-	case schema.KindList, schema.KindSet, schema.KindMap:
-		elems, _ := splitCollection(v, t.Kind == schema.KindMap)
-		open, close := "{", "}"
-		if t.Kind == schema.KindList {
-			open, close = "[", "]"
-		}
-		b.WriteString(open)
-		for i, e := range elems {
-			switch {
-			case t.Kind == schema.KindMap && i%2 == 1:
-				b.WriteString(": ")
-				WriteCopy(b, t.Elems[1], e, true)
-				continue
-			case i > 0:
-				b.WriteString(", ")
-			}
-			WriteCopy(b, t.Elems[0], e, true)
-		}
-		b.WriteString(close)
-	case schema.KindTuple:
-		fields, _ := splitTuple(v, len(t.Elems))
-		b.WriteString("(")
-		for i, f := range fields {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if f == nil {
+	case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple:
+		writeComposite(b, t, v, func(et schema.Type, e []byte) {
+			if e == nil {
 				b.WriteString("null")
 			} else {
-				WriteCopy(b, t.Elems[i], f, true)
+				WriteCopy(b, et, e, true)
 			}
-		}
-		b.WriteString(")")
+		})
 	default:
 		writeValue(b, t, v, nested)
 	}

@@ -147,44 +147,58 @@ func writeValue(b *strings.Builder, t schema.Type, v []byte, nested bool) {
 			s = "'" + s + "'"
 		}
 		b.WriteString(s)
-	case schema.KindList, schema.KindSet, schema.KindMap:
-		elems, ok := splitCollection(v, t.Kind == schema.KindMap)
-		if !ok {
+	case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple:
+		if !writeComposite(b, t, v, func(et schema.Type, e []byte) { writeElem(b, et, e) }) {
 			b.WriteString("0x" + hex.EncodeToString(v))
-			return
 		}
-		open, close := "{", "}"
-		if t.Kind == schema.KindList {
-			open, close = "[", "]"
-		}
-		b.WriteString(open)
-		for i, e := range elems {
-			switch {
-			case t.Kind == schema.KindMap && i%2 == 1:
-				b.WriteString(": ")
-				writeElem(b, t.Elems[1], e)
-				continue
-			case i > 0:
-				b.WriteString(", ")
-			}
-			writeElem(b, t.Elems[0], e)
-		}
-		b.WriteString(close)
-	case schema.KindTuple:
-		b.WriteString("(")
-		fields, _ := splitTuple(v, len(t.Elems))
-		for i, f := range fields {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeElem(b, t.Elems[i], f)
-		}
-		b.WriteString(")")
 	default:
 		// Integers, varint, decimal, blob, boolean, date, time, uuids and
 		// durations print as cqlsh prints them, nested or not.
 		b.WriteString(escapeControl(schema.Display(t, v)))
 	}
+}
+
+// writeComposite writes a collection or tuple v of type t in CQL literal
+// syntax, each element (nil: a null tuple field) by elem; false if v does
+// not split.
+func writeComposite(b *strings.Builder, t schema.Type, v []byte, elem func(t schema.Type, e []byte)) bool {
+	if t.Kind == schema.KindTuple {
+		fields, ok := splitTuple(v, len(t.Elems))
+		if !ok {
+			return false
+		}
+		b.WriteString("(")
+		for i, f := range fields {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			elem(t.Elems[i], f)
+		}
+		b.WriteString(")")
+		return true
+	}
+	elems, ok := splitCollection(v, t.Kind == schema.KindMap)
+	if !ok {
+		return false
+	}
+	open, close := "{", "}"
+	if t.Kind == schema.KindList {
+		open, close = "[", "]"
+	}
+	b.WriteString(open)
+	for i, e := range elems {
+		switch {
+		case t.Kind == schema.KindMap && i%2 == 1:
+			b.WriteString(": ")
+			elem(t.Elems[1], e)
+			continue
+		case i > 0:
+			b.WriteString(", ")
+		}
+		elem(t.Elems[0], e)
+	}
+	b.WriteString(close)
+	return true
 }
 
 // writeElem writes an element of a collection or tuple; nil is a null.
