@@ -4,8 +4,10 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 
 	"wcdb/internal/metrics"
+	"wcdb/messaging"
 	"wcdb/mutation"
 	"wcdb/replication"
 )
@@ -13,9 +15,10 @@ import (
 // monitor is the node's HTTP listener of /metrics, /healthz and /readyz
 // (internal/metrics).
 type monitor struct {
-	requests metrics.ClientRequests
-	handler  http.Handler
-	srv      *metrics.Server // nil: metrics.port 0, or the port was taken
+	requests  metrics.ClientRequests
+	handler   http.Handler
+	srv       *metrics.Server                  // nil: metrics.port 0, or the port was taken
+	internode atomic.Pointer[messaging.Server] // set once the internode service exists
 }
 
 // startMonitor starts the node's metrics and health listener and returns
@@ -26,6 +29,12 @@ func (n *Node) startMonitor(coord *replication.Distributed, names *tableNames) r
 	cl, mon := n.cl, &monitor{}
 	src := metrics.Sources{Engine: n.engine, Requests: &mon.requests, Coordinator: coord.Metrics,
 		Hints: cl.hints, CQL: cl.cqlS.Load,
+		Internode: func() (messaging.Stats, bool) {
+			if s := mon.internode.Load(); s != nil {
+				return s.Stats(), true
+			}
+			return messaging.Stats{}, false
+		},
 		TableName: func(id mutation.TableID) (string, string, bool) {
 			if x := names.exec.Load(); x != nil {
 				if t := x.Catalog().TableByID(id); t != nil {

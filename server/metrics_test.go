@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"wcdb/internal/testutil"
+	"wcdb/messaging"
 )
 
 // freePort returns a port nothing listens on now (for a listener whose
@@ -128,6 +129,18 @@ func TestMetricsAndHealth(t *testing.T) {
 	if addr == "" {
 		t.Fatal("no metrics listener")
 	}
+	// One internode request: wcdb admin's.
+	mc, err := messaging.Dial(n.InternodeAddr(), messaging.DialOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, err = mc.Admin(actx, []string{"version"})
+	cancel()
+	mc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	fams := scrape(t, addr)
 	table := map[string]string{"keyspace": "ks", "table": "t"}
 	for _, c := range []struct {
@@ -155,6 +168,9 @@ func TestMetricsAndHealth(t *testing.T) {
 		{"wcdb_hints_dropped_total", map[string]string{"reason": "expired"}, 0},
 		{"wcdb_read_repairs_total", nil, 0},
 		{"wcdb_client_connections", nil, 1},
+		{"wcdb_internode_requests_total", nil, 1},
+		{"wcdb_internode_requests_active", nil, 0},
+		{"wcdb_internode_dropped_total", nil, 0},
 		{"go_goroutines", nil, 1},
 	} {
 		m := find(fams[c.name], c.labels)

@@ -196,6 +196,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
+	n.mon.internode.Store(n.msrv)
 	go func() { n.mserved <- n.msrv.Serve(n.iln) }()
 	mc, err := n.cl.membershipConfig(cfg.CQLPort, cfg.InternodePort, n.exec.SchemaVersion())
 	if err != nil {

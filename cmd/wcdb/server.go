@@ -36,6 +36,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	replaceAddr := fs.String("replace-address", "", "on first start, take the place of the dead node at this address (overrides replace_address)")
 	autoBootstrap := fs.Bool("auto-bootstrap", true, "a node joining a cluster fetches the data of its ranges before serving (overrides auto_bootstrap)")
 	rpcAddr := fs.String("rpc-address", "", "address CQL listens on, when not the listen address (overrides rpc_address)")
+	metricsPort := fs.Int("metrics-port", 0, "port of /metrics, /healthz and /readyz; 0 turns the listener off (overrides metrics.port)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the node's whole run to this file (for performance work)")
 	if code, stop := parseFlags(fs, args, stderr); stop {
 		return code
@@ -84,6 +85,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			cfg.AutoBootstrap = *autoBootstrap
 		case "rpc-address":
 			cfg.RPCAddress = *rpcAddr
+		case "metrics-port":
+			cfg.Metrics.Port = *metricsPort
 		}
 	})
 	if err := cfg.Validate(); err != nil {

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +50,16 @@ storage:
 	}
 	var stdout, stderr testutil.SyncBuffer
 	code := make(chan int, 1)
-	go func() { code <- serve([]string{"--config", config}, &stdout, &stderr) }()
+	// --metrics-port overrides the file's metrics.port 0.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsPort := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	go func() {
+		code <- serve([]string{"--config", config, "--metrics-port", strconv.Itoa(metricsPort)}, &stdout, &stderr)
+	}()
 
 	serving := regexp.MustCompile(`serving CQL on (\S+) `)
 	var addr string
@@ -63,6 +75,14 @@ storage:
 		if time.Now().After(deadline) {
 			t.Fatalf("the node did not start: %s", stderr.String())
 		}
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", metricsPort))
+	if err != nil {
+		t.Fatalf("--metrics-port %d: %v", metricsPort, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz on --metrics-port: %s", resp.Status)
 	}
 	cl := gocql.NewCluster(addr)
 	cl.DisableInitialHostLookup = true

@@ -13,6 +13,7 @@ import (
 	"wcdb/cql"
 	"wcdb/internal/hints"
 	"wcdb/internal/histogram"
+	"wcdb/messaging"
 	"wcdb/mutation"
 	"wcdb/replication"
 	"wcdb/storage"
@@ -33,6 +34,9 @@ type Sources struct {
 	Hints *hints.Store
 	// CQL returns the CQL server, nil before it starts.
 	CQL func() *cql.Server
+	// Internode returns the internode service's counters; false before it
+	// starts.
+	Internode func() (messaging.Stats, bool)
 }
 
 // Latency histograms export the buckets from 16 µs to 2^24 µs (16.8 s):
@@ -117,6 +121,12 @@ var (
 	descHintsBytes = prometheus.NewDesc("wcdb_hints_disk_bytes",
 		"Bytes of hint files on disk.", nil, nil)
 
+	descInternodeServed = prometheus.NewDesc("wcdb_internode_requests_total",
+		"Requests of other nodes (and wcdb admin) the internode service answered.", nil, nil)
+	descInternodeActive = prometheus.NewDesc("wcdb_internode_requests_active",
+		"Requests of other nodes being served now.", nil, nil)
+	descInternodeDropped = prometheus.NewDesc("wcdb_internode_dropped_total",
+		"Requests of other nodes dropped: their deadline passed before they were served, or over the service's limit of calls in flight (Cassandra's dropped messages).", nil, nil)
 	descConnections = prometheus.NewDesc("wcdb_client_connections",
 		"Open native protocol (CQL) client connections (Cassandra's connectedNativeClients).", nil, nil)
 	descCQLRequests = prometheus.NewDesc("wcdb_cql_requests_total",
@@ -141,6 +151,7 @@ var allDescs = []*prometheus.Desc{
 	descCommitLogBytes, descCommitLogSync, descCommitLogSegments, descCacheHits, descCacheMisses, descCacheBytes,
 	descHintsStored, descHintsReplayed, descHintsDropped, descHintsBytes,
 	descConnections, descCQLRequests, descPrepared, descInFlight,
+	descInternodeServed, descInternodeActive, descInternodeDropped,
 }
 
 // Describe implements prometheus.Collector.
@@ -172,6 +183,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(ch, descCQLRequests, int64(st.Requests))
 			gauge(ch, descPrepared, float64(st.PreparedStatements))
 			gauge(ch, descInFlight, float64(st.RequestBytes))
+		}
+	}
+	if c.s.Internode != nil {
+		if st, ok := c.s.Internode(); ok {
+			counter(ch, descInternodeServed, st.Completed)
+			gauge(ch, descInternodeActive, float64(st.Active))
+			counter(ch, descInternodeDropped, st.Dropped)
 		}
 	}
 }
