@@ -204,18 +204,21 @@ func TestAddBlockMisuse(t *testing.T) {
 // FuzzOpenBlock: a stored block from anywhere (a stream) never panics
 // OpenBlock, Entry or AddBlock; what OpenBlock refuses is ErrCorrupt.
 func FuzzOpenBlock(f *testing.F) {
-	fs := vfs.NewMem()
-	writeTable(f, fs, "/seed.sst", genTable(rand.New(rand.NewSource(5)), 30), WriterOptions{BlockSize: 200})
-	r, err := Open(fs, "/seed.sst", ReaderOptions{})
-	if err != nil {
-		f.Fatal(err)
+	// Seeds: blocks of every codec.
+	for _, comp := range []Compression{Snappy, None, LZ4, Zstd, Deflate} {
+		fs := vfs.NewMem()
+		writeTable(f, fs, "/seed.sst", genTable(rand.New(rand.NewSource(5)), 30), WriterOptions{BlockSize: 200, Compression: comp})
+		r, err := Open(fs, "/seed.sst", ReaderOptions{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		it := r.Blocks(mutation.Key{Token: math.MinInt64})
+		for it.Next() {
+			f.Add(append([]byte(nil), it.Block().Stored()...), false)
+		}
+		it.Close()
+		r.Close()
 	}
-	it := r.Blocks(mutation.Key{Token: math.MinInt64})
-	for it.Next() {
-		f.Add(append([]byte(nil), it.Block().Stored()...), false)
-	}
-	it.Close()
-	r.Close()
 	f.Fuzz(func(t *testing.T, stored []byte, fixCRC bool) {
 		if fixCRC && len(stored) > trailerSize {
 			n := len(stored) - 4

@@ -7,8 +7,9 @@
 // key and opaque row bytes. The package never interprets headers or rows.
 //
 // A Writer streams partitions into data blocks of about BlockSize bytes,
-// cut at entry boundaries and compressed with snappy when that saves space,
-// and writes alongside them a partition index (one entry per partition),
+// cut at entry boundaries and compressed with the table's codec
+// (sstable/codec: snappy, lz4, zstd, deflate) when that saves space, and
+// writes alongside them a partition index (one entry per partition),
 // a row index for every partition spanning several blocks (the first
 // clustering and handle of each of its blocks), a summary of the index, a
 // bloom filter on partition keys, a stats block and a fixed-size footer.

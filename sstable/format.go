@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"hash/crc32"
 
-	"github.com/golang/snappy"
-
 	"wcdb/internal/bin"
 	"wcdb/internal/corrupt"
 	"wcdb/mutation"
+	"wcdb/sstable/codec"
 )
 
 // The SSTable file format, version 2.
@@ -30,7 +29,13 @@ import (
 //	+-----------------------+------+-------------------------------+
 //	| payload (length n)    | type | crc32c(payload, type) uint32LE |
 //	+-----------------------+------+-------------------------------+
-//	type: 0 = stored as is, 1 = snappy (used only when it saves space).
+//	type: the codec id (sstable/codec, whose comment draws each payload):
+//	      0 = stored as is, 1 = snappy, 2 = lz4, 3 = zstd, 4 = deflate.
+//	      Version 2 files from before codecs 2-4 hold only 0 and 1, and
+//	      read unchanged. A block is stored as is when compressing does not
+//	      reach WriterOptions.MinCompressRatio (or does not shrink it), so
+//	      one file may mix type 0 with its codec; a reader needs nothing
+//	      but the type byte.
 //
 // Data, partition-index, row-index and summary blocks decompress to a list
 // of entries with an offset table, so an entry can be found by binary search
@@ -97,15 +102,10 @@ const (
 	footerSize  = 64
 	trailerSize = 5
 
-	compNone   = 0
-	compSnappy = 1
+	compNone = byte(codec.None)
 
 	tagPartition = 'P'
 	tagRow       = 'R'
-
-	// maxBlockLen bounds a decompressed block so that a corrupt length
-	// cannot make us allocate without limit.
-	maxBlockLen = 1 << 30
 )
 
 // ErrCorrupt marks every error caused by a damaged or malformed file. Test
@@ -218,26 +218,35 @@ func parseBlock(data []byte) (*block, bool) {
 	return &block{data: data, n: int(n), tab: tab}, true
 }
 
-// frame compresses (when it pays) and frames contents into dst.
-func frame(dst, contents []byte, comp Compression) []byte {
-	typ := byte(compNone)
+// frame compresses contents with enc (keeping the result only when it
+// reaches minRatio, or saves an eighth if minRatio is 0) and frames it
+// into dst.
+func frame(dst, contents []byte, enc *codec.Encoder, minRatio float64) ([]byte, error) {
+	typ := compNone
 	dst = dst[:0]
-	if comp == Snappy {
-		// Compress straight into dst (snappy.Encode uses it when it is
-		// large enough), keeping it only when it pays.
-		if n := snappy.MaxEncodedLen(len(contents)) + trailerSize; cap(dst) < n {
-			dst = make([]byte, 0, n)
+	if enc.ID() != codec.None && len(contents) > 0 {
+		c, err := enc.Encode(dst, contents)
+		if err != nil {
+			return nil, err
 		}
-		c := snappy.Encode(dst[:cap(dst)], contents)
-		if len(c) < len(contents)-len(contents)/8 {
-			dst, typ = c, compSnappy
+		// Without a ratio, compression must save an eighth (as this
+		// format always required of snappy): below that the CPU of decoding
+		// buys too little.
+		keep := len(c) <= len(contents)-len(contents)/8
+		if minRatio > 0 {
+			keep = len(c) < len(contents) && float64(len(contents)) >= minRatio*float64(len(c))
+		}
+		if keep {
+			dst, typ = c, byte(enc.ID())
+		} else {
+			dst = c[:0]
 		}
 	}
 	if typ == compNone {
-		dst = append(dst[:0], contents...)
+		dst = append(dst, contents...)
 	}
 	dst = append(dst, typ)
-	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst, crcTable))
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst, crcTable)), nil
 }
 
 // unframe checks the trailer of raw (payload + trailer) and returns the
@@ -254,25 +263,15 @@ func unframeTo(dst, raw []byte) ([]byte, error) {
 	if got := crc32.Checksum(raw[:n+1], crcTable); got != want {
 		return nil, fmt.Errorf("block checksum mismatch: got %08x, want %08x", got, want)
 	}
-	switch raw[n] {
-	case compNone:
-		return raw[:n], nil
-	case compSnappy:
-		l, err := snappy.DecodedLen(raw[:n])
-		if err != nil || l > maxBlockLen {
-			return nil, errors.New("bad snappy block")
-		}
-		if cap(dst) < l {
-			dst = make([]byte, l)
-		}
-		out, err := snappy.Decode(dst[:l], raw[:n])
-		if err != nil {
-			return nil, errors.New("bad snappy block")
-		}
-		return out, nil
-	default:
+	id := codec.ID(raw[n])
+	if !id.Known() {
 		return nil, fmt.Errorf("unknown compression type %d", raw[n])
 	}
+	out, err := codec.Decode(id, dst, raw[:n])
+	if err != nil {
+		return nil, fmt.Errorf("bad %s block", id)
+	}
+	return out, nil
 }
 
 // decodeHandle reads a block handle (uvarint off, uvarint n).

@@ -3,6 +3,8 @@ package sstable
 import (
 	"encoding/binary"
 	"fmt"
+
+	"wcdb/sstable/codec"
 )
 
 // Layout is where a table's bytes go, for tools (wcdb sstable metadata).
@@ -49,8 +51,12 @@ func (r *Reader) Layout() (Layout, error) {
 	return l, nil
 }
 
-// Compressed reports whether the block is stored snappy-compressed.
-func (b *Block) Compressed() bool { return b.stored[len(b.stored)-trailerSize] == compSnappy }
+// Compressed reports whether the block is stored compressed.
+func (b *Block) Compressed() bool { return b.stored[len(b.stored)-trailerSize] != compNone }
+
+// Codec returns the codec the block is stored with (codec.None when it is
+// stored as is).
+func (b *Block) Codec() codec.ID { return codec.ID(b.stored[len(b.stored)-trailerSize]) }
 
 // Size is the size of the block's contents once decompressed (entries and
 // offset table); len(Stored()) is what it takes in the file.

@@ -14,17 +14,52 @@ import (
 	"wcdb/internal/bin"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
+	"wcdb/sstable/codec"
 )
 
-// Compression selects how blocks are compressed.
+// Compression selects how blocks are compressed. Each block records its
+// codec (sstable/codec's ids), so a reader needs no option to read it.
 type Compression uint8
 
 const (
-	// Snappy compresses blocks with snappy when that saves space (the default).
+	// Snappy compresses blocks with snappy (the zero value's default).
 	Snappy Compression = iota
 	// None stores blocks uncompressed.
 	None
+	// LZ4 compresses blocks with LZ4 (fast, or high with LZ4High).
+	LZ4
+	// Zstd compresses blocks with zstd at CompressionLevel.
+	Zstd
+	// Deflate compresses blocks with deflate at CompressionLevel.
+	Deflate
 )
+
+// Codec returns the codec id c stores blocks with.
+func (c Compression) Codec() (codec.ID, error) {
+	switch c {
+	case Snappy:
+		return codec.Snappy, nil
+	case None:
+		return codec.None, nil
+	case LZ4:
+		return codec.LZ4, nil
+	case Zstd:
+		return codec.Zstd, nil
+	case Deflate:
+		return codec.Deflate, nil
+	}
+	return 0, fmt.Errorf("sstable: unknown compression %d", c)
+}
+
+// CompressionOf returns the Compression that writes blocks with id.
+func CompressionOf(id codec.ID) (Compression, error) {
+	for c := Snappy; c <= Deflate; c++ {
+		if got, _ := c.Codec(); got == id {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("sstable: unknown codec %d", id)
+}
 
 // WriterOptions configure a Writer. The zero value gives the defaults.
 type WriterOptions struct {
@@ -33,6 +68,16 @@ type WriterOptions struct {
 	BlockSize int
 	// Compression of blocks. Default Snappy.
 	Compression Compression
+	// CompressionLevel is zstd's or deflate's level, or with LZ4High the
+	// LZ4 high compressor's (see codec.Options); 0 is the codec's default.
+	CompressionLevel int
+	// LZ4High selects LZ4's high-compression encoder.
+	LZ4High bool
+	// MinCompressRatio is Cassandra's min_compress_ratio: a block is stored
+	// compressed only when its size divided by the compressed size is at
+	// least this (and it is smaller). 0 keeps a compressed block when it
+	// saves at least an eighth.
+	MinCompressRatio float64
 	// BloomFPChance is the bloom filter's target false-positive rate.
 	// Default 0.01.
 	BloomFPChance float64
@@ -59,8 +104,11 @@ func (o *WriterOptions) withDefaults() (WriterOptions, error) {
 		return r, fmt.Errorf("sstable: BloomFPChance %v not in (0, 1)", r.BloomFPChance)
 	case r.SummaryInterval < 0:
 		return r, fmt.Errorf("sstable: SummaryInterval %d is negative", r.SummaryInterval)
-	case r.Compression != Snappy && r.Compression != None:
-		return r, fmt.Errorf("sstable: unknown compression %d", r.Compression)
+	case r.MinCompressRatio < 0:
+		return r, fmt.Errorf("sstable: MinCompressRatio %v is negative", r.MinCompressRatio)
+	}
+	if _, err := r.Compression.Codec(); err != nil {
+		return r, err
 	}
 	return r, nil
 }
@@ -109,6 +157,7 @@ type Writer struct {
 	done bool
 
 	frameBuf []byte
+	enc      *codec.Encoder
 	data     blockBuilder // current data block
 	index    blockBuilder // current partition-index block
 	indexN   int
@@ -148,13 +197,18 @@ func NewWriter(fs vfs.FS, path string, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	id, _ := o.Compression.Codec() // checked by withDefaults
+	enc, err := codec.NewEncoder(id, codec.Options{Level: o.CompressionLevel, High: o.LZ4High})
+	if err != nil {
+		return nil, fmt.Errorf("sstable: %w", err)
+	}
 	tmp := path + ".tmp"
 	f, err := fs.Create(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("sstable: create %s: %w", tmp, err)
 	}
 	// Blocks are small; one write syscall per block would dominate flushes.
-	return &Writer{fs: fs, path: path, tmp: tmp, f: f, bw: bufio.NewWriterSize(f, writeBufferSize), opts: o}, nil
+	return &Writer{fs: fs, path: path, tmp: tmp, f: f, bw: bufio.NewWriterSize(f, writeBufferSize), opts: o, enc: enc}, nil
 }
 
 func (w *Writer) check() error {
@@ -290,7 +344,10 @@ func (w *Writer) maybeFlush() error {
 
 // writeBlock frames contents and appends it to the file.
 func (w *Writer) writeBlock(contents []byte) (handle, error) {
-	w.frameBuf = frame(w.frameBuf, contents, w.opts.Compression)
+	var err error
+	if w.frameBuf, err = frame(w.frameBuf, contents, w.enc, w.opts.MinCompressRatio); err != nil {
+		return handle{}, fmt.Errorf("sstable: compress block of %s: %w", w.tmp, err)
+	}
 	if _, err := w.bw.Write(w.frameBuf); err != nil {
 		return handle{}, fmt.Errorf("sstable: write %s: %w", w.tmp, err)
 	}

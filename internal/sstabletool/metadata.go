@@ -79,11 +79,13 @@ type KeyInfo struct {
 
 // Compression describes the data blocks as stored.
 type Compression struct {
-	// Codec is snappy when any block is compressed, else none.
+	// Codec names the codec of the compressed blocks (several joined by
+	// "+" when blocks copied unchanged from other files differ), else none.
 	Codec  string `json:"codec"`
 	Blocks int    `json:"blocks"`
 	// Compressed counts the blocks stored compressed (the writer keeps a
-	// block uncompressed when snappy does not save an eighth).
+	// block uncompressed when compressing does not save an eighth, or
+	// does not reach the table's min_compress_ratio).
 	Compressed int `json:"compressed_blocks"`
 	// Stored and Uncompressed are the blocks' bytes on disk and
 	// decompressed; Ratio is Stored/Uncompressed.
@@ -160,12 +162,16 @@ func ReadMetadata(r *sstable.Reader, t *schema.Table, gcGrace, now int64) (*Meta
 
 func (m *Metadata) scanBlocks(r *sstable.Reader) error {
 	c := &m.Compression
+	var codecs []string
 	it := r.Blocks(mutation.Key{Token: math.MinInt64})
 	for it.Next() {
 		b := it.Block()
 		c.Blocks++
 		if b.Compressed() {
 			c.Compressed++
+			if name := b.Codec().String(); !slices.Contains(codecs, name) {
+				codecs = append(codecs, name)
+			}
 		}
 		c.Stored += int64(len(b.Stored()))
 		c.Uncompressed += int64(b.Size())
@@ -174,8 +180,9 @@ func (m *Metadata) scanBlocks(r *sstable.Reader) error {
 		return err
 	}
 	c.Codec = "none"
-	if c.Compressed > 0 {
-		c.Codec = "snappy"
+	if len(codecs) > 0 {
+		slices.Sort(codecs)
+		c.Codec = strings.Join(codecs, "+")
 	}
 	if c.Uncompressed > 0 {
 		c.Ratio = float64(c.Stored) / float64(c.Uncompressed)
