@@ -130,6 +130,12 @@ type Config struct {
 	// logged at WARN with its statement (slowlog.go). 0: none.
 	SlowQueryLogTimeout time.Duration
 
+	// Traces, when set, receives each traced request's trace when its
+	// response is ready (a request with the tracing flag, spec section
+	// 2.2); it must not block. Nil: the flag is honoured in the response
+	// (a session id) but nothing is recorded.
+	Traces TraceRecorder
+
 	// Logger receives connection and request failures worth an operator's
 	// attention (panics, protocol violations). Nil means slog.Default().
 	Logger *slog.Logger

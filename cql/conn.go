@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wcdb/internal/tracing"
 	"wcdb/query"
 	"wcdb/replication"
 )
@@ -412,7 +413,6 @@ func (c *conn) dispatch(h header, body []byte) {
 	if h.flags&flagCustomPayload != 0 {
 		r.bytesMap() // for custom query handlers; ignored, as Cassandra's default one does
 	}
-	// The tracing flag is ignored: responses come without a trace.
 	switch h.op {
 	case opOptions:
 		w := getWriter()
@@ -633,18 +633,31 @@ func (c *conn) register(h header, r *reader) {
 // handle runs a QUERY, PREPARE, EXECUTE or BATCH and queues its response.
 func (c *conn) handle(h header, r reader, charge *claim) {
 	defer c.handlers.Done()
-	w, cl, err := c.run(h, &r)
-	c.srv.inflight.release(charge)
-	if err != nil {
-		c.reply(h.stream, opError, errorBody(err, cl))
-		return
+	var tr *tracing.Trace
+	if h.flags&flagTracing != 0 {
+		tr = c.newTrace()
 	}
-	c.reply(h.stream, opResult, w)
+	w, cl, err := c.run(h, &r, tr)
+	c.srv.inflight.release(charge)
+	op := opResult
+	if err != nil {
+		w, op = errorBody(err, cl), opError
+	}
+	if tr != nil {
+		// The session id opens the body, before any warnings (spec
+		// section 2.2), on errors as on results.
+		w.b = slices.Insert(w.b, headerSize, tr.ID[:]...)
+		w.flags |= flagTracing
+		if c.srv.cfg.Traces != nil {
+			c.srv.cfg.Traces.Record(tr)
+		}
+	}
+	c.reply(h.stream, op, w)
 }
 
 // run executes a statement request and encodes its result; a panic in the
 // executor or the encoding becomes a Server error.
-func (c *conn) run(h header, r *reader) (w *writer, cl replication.Consistency, err error) {
+func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replication.Consistency, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.srv.log.Error("cql: request panicked", "op", h.op, "driver", c.driver, "panic", v, "stack", string(debug.Stack()))
@@ -653,13 +666,15 @@ func (c *conn) run(h header, r *reader) (w *writer, cl replication.Consistency, 
 	}()
 	ctx, cancel := c.srv.requestContext()
 	defer cancel()
+	ctx = tracing.With(ctx, tr)
 	var info reqInfo
 	start := time.Now()
 	switch h.op {
 	case opQuery:
 		w, cl, err = c.query(ctx, r, &info)
 	case opPrepare:
-		w, err = c.prepare(r)
+		w, err = c.prepare(ctx, r, &info)
+		traceRequest(tr, h.op, &info, err)
 		return w, 0, err
 	case opExecute:
 		w, cl, err = c.execute(ctx, r, &info)
@@ -668,6 +683,7 @@ func (c *conn) run(h header, r *reader) (w *writer, cl replication.Consistency, 
 	default:
 		return nil, 0, fmt.Errorf("cql: no handler for %s", h.op)
 	}
+	traceRequest(tr, h.op, &info, err)
 	c.logSlow(&info, time.Since(start), err)
 	return w, cl, err
 }
@@ -691,12 +707,16 @@ func (c *conn) query(ctx context.Context, r *reader, info *reqInfo) (*writer, re
 	return w, p.opts.Consistency, nil
 }
 
-func (c *conn) prepare(r *reader) (*writer, error) {
+func (c *conn) prepare(ctx context.Context, r *reader, info *reqInfo) (*writer, error) {
 	q := r.longString()
 	if r.err != nil {
 		return nil, r.err
 	}
 	s := c.session()
+	*info = reqInfo{stmt: q, keyspace: s.Keyspace}
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Native, "Preparing statement")
+	}
 	p, err := c.srv.exec.Prepare(&s, q)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package cql
 import (
 	"context"
 
+	"wcdb/internal/tracing"
 	"wcdb/query"
 	"wcdb/query/ast"
 )
@@ -38,3 +39,10 @@ type Executor interface {
 
 // The query package's executor is the one the node serves.
 var _ Executor = (*query.Executor)(nil)
+
+// TraceRecorder keeps the traces of traced requests (*tracing.Writer,
+// which writes them to system_traces). Record is called once per trace,
+// from the request's goroutine, and must return at once.
+type TraceRecorder interface {
+	Record(t *tracing.Trace)
+}

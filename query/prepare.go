@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/query/access"
 	"wcdb/query/ast"
@@ -65,14 +66,31 @@ func (x *Executor) Execute(ctx context.Context, s *Session, p *Prepared, opts *O
 	if opts == nil {
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
 	}
-	return p.plan.execute(ctx, x, s, opts)
+	res, err := p.plan.execute(ctx, x, s, opts)
+	traceResult(ctx, res)
+	return res, err
+}
+
+// traceResult records the size of a traced request's result.
+func traceResult(ctx context.Context, res *Result) {
+	if res != nil && res.Kind == ResultRows && tracing.From(ctx) != nil {
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Native, "Returning %d rows of %d columns", len(res.Rows), len(res.Columns))
+		}
+	}
 }
 
 // Query parses, analyzes and runs a statement once.
 func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Options) (*Result, error) {
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Native, "Parsing %s", query)
+	}
 	st, err := parser.Parse(query)
 	if err != nil {
 		return nil, err
+	}
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Native, "Preparing statement")
 	}
 	if opts == nil {
 		opts = &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp}
@@ -90,7 +108,9 @@ func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Op
 		if err := x.authorize(ctx, s, a.needs); err != nil {
 			return nil, err
 		}
-		return a.run.run(ctx, x, s, opts, values)
+		res, err := a.run.run(ctx, x, s, opts, values)
+		traceResult(ctx, res)
+		return res, err
 	}
 	pl, err := x.prepareSchemaStatement(s, st)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/ring"
 )
@@ -31,6 +32,9 @@ func (d *Distributed) ReadRange(ctx context.Context, cmd RangeCommand, cl Consis
 	defer cancel()
 	m := d.c.Ring()
 	if _, ok := st.(LocalStrategy); ok || m.Len() == 0 {
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Read, "Executing range read locally")
+		}
 		res, err := d.c.Replica(d.c.Local()).ReadRange(ctx, cmd)
 		if err != nil {
 			return res, localReadErr(err, cl)
@@ -39,6 +43,9 @@ func (d *Distributed) ReadRange(ctx context.Context, cmd RangeCommand, cl Consis
 	}
 	var out RangeResult
 	rows := 0
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Read, "Executing range read at consistency %s", cl)
+	}
 	for _, pc := range pieces(m, cmd) {
 		sub := cmd
 		sub.From, sub.To = pc.from, pc.to
@@ -145,13 +152,29 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 		return RangeResult{}, err
 	}
 	first, spare := p.targets()
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Read, "Range of token %d: asking %v (%d needed), spare %v", token, first, p.req.need, spare)
+	}
 	if len(first) == 1 && !cmd.Raw {
-		return d.c.Replica(first[0]).ReadRange(ctx, cmd)
+		res, err := d.c.Replica(first[0]).ReadRange(ctx, cmd)
+		if err != nil {
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "RANGE_SLICE from %s failed: %v", first[0], err)
+			}
+		} else {
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "RANGE_SLICE response from %s: %d partitions", first[0], len(res.Partitions))
+			}
+		}
+		return res, err
 	}
 	raw := cmd
 	raw.Raw = true
 	ch := make(chan rangeAnswer, len(first)+len(spare))
 	ask := func(id ring.NodeID) {
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Read, "Sending RANGE_SLICE message to %s", id)
+		}
 		go func() {
 			res, err := d.c.Replica(id).ReadRange(ctx, raw)
 			ch <- rangeAnswer{id, res, err}
@@ -182,14 +205,23 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 		case a := <-ch:
 			pending--
 			if a.err != nil {
+				if tr := tracing.From(ctx); tr != nil {
+					tr.Eventf(tracing.Read, "RANGE_SLICE from %s failed: %v", a.id, a.err)
+				}
 				if firstErr == nil {
 					firstErr = a.err
 				}
 				continue
 			}
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "RANGE_SLICE response from %s: %d partitions", a.id, len(a.res.Partitions))
+			}
 			t.add(p.dcOf(a.id))
 			answers = append(answers, a)
 		case <-ctx.Done():
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "Timed out waiting for replicas: %d of %d answered", t.got, p.req.need)
+			}
 			return RangeResult{}, d.readErr(ctx, cl, t.got, p.req.need, len(answers) > 0)
 		}
 	}
@@ -272,10 +304,16 @@ func (d *Distributed) repairAll(ctx context.Context, cl Consistency, p *placemen
 	for i, m := range ms {
 		for _, id := range targets[i] {
 			d.counters.readRepairs.Add(1)
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Repair, "Sending READ_REPAIR message to %s", id)
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				if err := d.c.Replica(id).Apply(ctx, m); err != nil {
+					if tr := tracing.From(ctx); tr != nil {
+						tr.Eventf(tracing.Repair, "READ_REPAIR of %s failed: %v", id, err)
+					}
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/ring"
 )
@@ -65,13 +66,23 @@ func (d *Distributed) Read(ctx context.Context, cmd ReadCommand, cl Consistency)
 		return nil, err
 	}
 	first, spare := p.targets()
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Read, "Reading at consistency %s (%d needed of %d replicas) from %v, spare %v", cl, p.req.need, len(first)+len(spare), first, spare)
+	}
 	if len(first) == 1 && len(spare) == 0 && first[0] == d.c.Local() && !cmd.Raw {
 		// This node is the one replica to ask and there is no other to
 		// speculate on: a local read, as the local coordinator does it.
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Read, "Executing single-partition query locally")
+		}
 		r, err := d.c.Replica(first[0]).Read(ctx, cmd)
 		if err != nil {
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "Local read failed: %v", err)
+			}
 			return nil, localReadErr(err, cl)
 		}
+		traceRows(ctx, "this node", r)
 		return r, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.ReadTimeout)
@@ -100,6 +111,9 @@ func (d *Distributed) speculateAfter() time.Duration {
 func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *placement, cl Consistency, id ring.NodeID, spare []ring.NodeID) (*mutation.Partition, error) {
 	ch := make(chan answer, 2)
 	ask := func(id ring.NodeID) {
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Read, "Sending READ message to %s", id)
+		}
 		go func() {
 			r, err := d.c.Replica(id).Read(ctx, cmd)
 			ch <- answer{id: id, data: true, p: r, err: err}
@@ -120,7 +134,11 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 		case a := <-ch:
 			pending--
 			if a.err == nil {
+				traceRows(ctx, string(a.id), a.p)
 				return a.p, nil
+			}
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "READ from %s failed: %v", a.id, a.err)
 			}
 			if firstErr == nil {
 				firstErr = a.err
@@ -129,9 +147,15 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 		case <-spec:
 			spec = nil
 			d.counters.speculativeRetries.Add(1)
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "Speculative retry after %v", d.speculateAfter())
+			}
 			ask(spare[0])
 			pending++
 		case <-ctx.Done():
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "Timed out waiting for READ responses")
+			}
 			return nil, d.readErr(ctx, cl, 0, p.req.need, false)
 		}
 	}
@@ -211,6 +235,15 @@ func (d *Distributed) readResolved(ctx context.Context, cmd ReadCommand, p *plac
 func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placement, cl Consistency, first, spare []ring.NodeID) (*mutation.Partition, []byte, bool, error) {
 	ch := make(chan answer, len(first)+len(spare))
 	askNow := func(id ring.NodeID, data bool) {
+		if data {
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "Sending READ message for data to %s", id)
+			}
+		} else {
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "Sending READ message for a digest to %s", id)
+			}
+		}
 		a := answer{id: id, data: data}
 		if data {
 			a.p, a.err = d.c.Replica(id).Read(ctx, cmd)
@@ -264,11 +297,21 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 		case a := <-ch:
 			pending--
 			if a.err != nil {
+				if tr := tracing.From(ctx); tr != nil {
+					tr.Eventf(tracing.Read, "READ from %s failed: %v", a.id, a.err)
+				}
 				if firstErr == nil {
 					firstErr = a.err
 				}
 				failures++
 				continue
+			}
+			if a.data {
+				traceRows(ctx, string(a.id), a.p)
+			} else {
+				if tr := tracing.From(ctx); tr != nil {
+					tr.Eventf(tracing.Read, "Digest response from %s", a.id)
+				}
 			}
 			t.add(p.dcOf(a.id))
 			if a.data && data == nil {
@@ -283,11 +326,17 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 			spec = nil
 			if len(spare) > 0 {
 				d.counters.speculativeRetries.Add(1)
+				if tr := tracing.From(ctx); tr != nil {
+					tr.Eventf(tracing.Read, "Speculative retry on %s", spare[0])
+				}
 				ask(spare[0], data == nil)
 				spare = spare[1:]
 				pending++
 			}
 		case <-ctx.Done():
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Read, "Timed out waiting for replicas: %d of %d answered", t.got, p.req.need)
+			}
 			return nil, nil, false, d.readErr(ctx, cl, t.got, p.req.need, data != nil)
 		}
 	}
@@ -305,6 +354,9 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 		return data.p, cut, truncated, nil
 	}
 	// Mismatch: data from every replica that answered with a digest.
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Read, "Digest mismatch: reading data from all %d replicas that answered", len(answers))
+	}
 	if err := d.fetchData(ctx, cmd, cl, p, answers); err != nil {
 		return nil, nil, false, err
 	}
@@ -374,6 +426,9 @@ func (d *Distributed) repair(ctx context.Context, cmd ReadCommand, cl Consistenc
 			continue
 		}
 		d.counters.readRepairs.Add(1)
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Repair, "Sending READ_REPAIR message to %s", a.id)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -381,8 +436,11 @@ func (d *Distributed) repair(ctx context.Context, cmd ReadCommand, cl Consistenc
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
+	for i, err := range errs {
 		if err != nil {
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Repair, "READ_REPAIR of %s failed: %v", answers[i].id, err)
+			}
 			if ctx.Err() != nil || isTimeout(err) {
 				return &ReadTimeoutError{Consistency: cl, Received: len(answers), BlockFor: p.req.need, DataPresent: true}
 			}
@@ -448,4 +506,18 @@ func (l *latencies) p99() time.Duration {
 		l.stale = 0
 	}
 	return l.cache
+}
+
+// traceRows records a replica's data answer in the request's trace.
+func traceRows(ctx context.Context, from string, p *mutation.Partition) {
+	if tracing.From(ctx) == nil {
+		return
+	}
+	n := 0
+	if p != nil {
+		n = len(p.Rows)
+	}
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Read, "Read %d rows from %s", n, from)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/ring"
 	"wcdb/schema"
@@ -360,14 +361,27 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		}
 	}
 	local := d.c.Local()
+	if tr := tracing.From(ctx); tr != nil {
+		tr.Eventf(tracing.Mutation, "Writing at consistency %s (%d needed) to %v, pending %v, down %v (%d hinted)",
+			cl, p.req.need, p.live, p.pending, p.dead, hinted)
+	}
 	if p.localOnly(local) {
 		// The only replica is this node: applied in place, with no
 		// goroutine or timer (a single node, RF 1 on the token-aware path).
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Mutation, "Appending mutation locally")
+		}
 		if err := d.c.Replica(p.live[0]).Apply(ctx, m); err != nil {
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Mutation, "Local mutation failed: %v", err)
+			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				return &WriteTimeoutError{Consistency: cl, BlockFor: p.req.need, WriteType: WriteSimple}
 			}
 			return &WriteFailureError{Consistency: cl, BlockFor: p.req.need, Failures: 1, WriteType: WriteSimple, Err: err}
+		}
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Mutation, "Mutation applied locally")
 		}
 		return nil
 	}
@@ -397,6 +411,9 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 				}
 				acks <- ack{id, err}
 			}
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Mutation, "Sending MUTATION message to %s", id)
+			}
 			rep := d.c.Replica(id)
 			if a, ok := rep.(AsyncReplica); ok {
 				a.ApplyAsync(sendCtx, m, done)
@@ -408,6 +425,9 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 	// This node's copy is written here, while the others travel: a
 	// goroutine for it would only grow a new stack in the storage engine.
 	if toLocal {
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Mutation, "Appending mutation locally")
+		}
 		err := d.c.Replica(local).Apply(sendCtx, m)
 		if err != nil {
 			d.hint(local, m)
@@ -423,6 +443,9 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		case a := <-acks:
 			answered++
 			if a.err != nil {
+				if tr := tracing.From(ctx); tr != nil {
+					tr.Eventf(tracing.Mutation, "MUTATION to %s failed: %v", a.id, a.err)
+				}
 				if errors.Is(a.err, ErrNotDelivered) && slices.Contains(p.pending, a.id) {
 					// As if the failure detector had it down: not
 					// waited for (it is hinted).
@@ -439,11 +462,17 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 				}
 				continue
 			}
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Mutation, "MUTATION response from %s", a.id)
+			}
 			if t.add(p.dcOf(a.id)) {
 				go drain(acks, n-answered, cancel)
 				return nil
 			}
 		case <-timer.C:
+			if tr := tracing.From(ctx); tr != nil {
+				tr.Eventf(tracing.Mutation, "Timed out waiting for MUTATION responses: %d of %d", t.got, p.req.need)
+			}
 			go drain(acks, n-answered, cancel)
 			return &WriteTimeoutError{Consistency: cl, Received: t.got, BlockFor: p.req.need, WriteType: WriteSimple}
 		case <-ctx.Done():

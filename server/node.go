@@ -19,6 +19,7 @@ import (
 	"wcdb/cql"
 	"wcdb/internal/hints"
 	"wcdb/internal/localnode"
+	"wcdb/internal/tracing"
 	"wcdb/internal/vfs"
 	"wcdb/messaging"
 	"wcdb/mutation"
@@ -210,6 +211,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	ccfg.TLS, ccfg.TLSOptional = clientTLS, cfg.ClientEncryption.Optional
 	applyNative(&cfg.Native, &ccfg, budget)
 	ccfg.Logger = log
+	ccfg.Traces = tracing.NewWriter(func(ctx context.Context, stmt string, values ...any) error {
+		return n.exec.Internal(ctx, replication.One, stmt, values...)
+	}, log)
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
 		ccfg.Authenticator = newAuthenticator(n.exec)
 		if err := n.cl.setupRoles(ctx); err != nil {

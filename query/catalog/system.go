@@ -136,12 +136,13 @@ var systemTableDefs = []struct {
 
 // replicatedTableDefs are the tables of the replicated system keyspaces,
 // as Cassandra 4.0 declares them (AuthKeyspace, with its own spelling of
-// resource_role_permissons_index; SystemDistributedKeyspace). Unlike the
+// resource_role_permissons_index; SystemDistributedKeyspace; TraceKeyspace). Unlike the
 // local ones they are ordinary tables of the schema, created at timestamp
 // 0 on first start with the same id and column ids on every node (so
 // that all nodes agree on them). The repair history is kept for 30 days
-// (Cassandra's TTL, CASSANDRA-12701); the repair coordinator writes it,
-// the role statements the auth tables.
+// (Cassandra's TTL, CASSANDRA-12701), traces for 24 hours (TraceKeyspace's
+// TTL); the repair coordinator writes the history, the role statements the
+// auth tables, tracing.Writer the traces.
 var replicatedTableDefs = []struct {
 	keyspace, comment, cql string
 }{
@@ -175,6 +176,16 @@ var replicatedTableDefs = []struct {
 		options map<text, text>,
 		PRIMARY KEY ((parent_id)))
 		WITH default_time_to_live = 2592000`},
+	{tracesKeyspaceName, "tracing sessions", `CREATE TABLE sessions (
+		session_id uuid, command text, client inet, coordinator inet, coordinator_port int,
+		duration int, parameters map<text, text>, request text, started_at timestamp,
+		PRIMARY KEY ((session_id)))
+		WITH default_time_to_live = 86400`},
+	{tracesKeyspaceName, "tracing events", `CREATE TABLE events (
+		session_id uuid, event_id timeuuid, activity text, source inet, source_elapsed int,
+		thread text, source_port int,
+		PRIMARY KEY ((session_id), event_id))
+		WITH default_time_to_live = 86400`},
 }
 
 // sysTab holds the system keyspaces and tables, built once from the
