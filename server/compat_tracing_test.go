@@ -1,0 +1,110 @@
+package server
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+)
+
+// settledTracer hands a trace to gocql's TraceWriter once the node has
+// written it: traces are recorded in the background after the response,
+// so it first waits, as cqlsh does, for the session row's duration.
+type settledTracer struct {
+	t   *testing.T
+	s   *gocql.Session
+	w   gocql.Tracer
+	mu  sync.Mutex
+	ids [][]byte
+}
+
+func (st *settledTracer) Trace(id []byte) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var dur *int
+		err := st.s.Query("SELECT duration FROM system_traces.sessions WHERE session_id = ?", gocql.UUID(id)).
+			Consistency(gocql.One).Scan(&dur)
+		if err == nil && dur != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			st.t.Errorf("trace %x not recorded after 10 s (last error %v)", id, err)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	st.mu.Lock()
+	st.ids = append(st.ids, id)
+	st.mu.Unlock()
+	st.w.Trace(id)
+}
+
+// TestCompatGocqlTracing: gocql's Query.Trace with its own TraceWriter
+// reads back what a traced write and read did on the node, from
+// system_traces, which has Cassandra's schema.
+func TestCompatGocqlTracing(t *testing.T) {
+	n := compatNode(t)
+	s := compatSession(t, n, nil)
+	mustExec(t, s,
+		"CREATE KEYSPACE tr WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+		"CREATE TABLE tr.t (k int PRIMARY KEY, v text)")
+	var out bytes.Buffer
+	tracer := &settledTracer{t: t, s: s, w: gocql.NewTraceWriter(s, &out)}
+
+	if err := s.Query("INSERT INTO tr.t (k, v) VALUES (1, 'one')").Trace(tracer).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := s.Query("SELECT v FROM tr.t WHERE k = ?", 1).Trace(tracer).Consistency(gocql.One).Scan(&v); err != nil || v != "one" {
+		t.Fatalf("got %q, %v", v, err)
+	}
+	// gocql prepares each statement first, traced too: a PREPARE and an
+	// EXECUTE each.
+	if len(tracer.ids) != 4 {
+		t.Fatalf("got %d traces, want 4:\n%s", len(tracer.ids), out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"Tracing session " + strings.ReplaceAll(gocql.UUID(tracer.ids[0]).String(), "-", ""),
+		"Preparing statement",
+		"Writing at consistency ONE",
+		"Mutation applied locally",
+		"Reading at consistency ONE",
+		"Read 1 rows from this node",
+		"Returning 1 rows of 1 columns",
+		"[MutationStage]",
+		"(source: 127.0.0.1, elapsed: ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("trace lacks %q:\n%s", want, text)
+		}
+	}
+
+	// The session row, as drivers and cqlsh read it.
+	var (
+		command, request, client, coord string
+		params                          map[string]string
+		started                         time.Time
+		dur                             int
+	)
+	err := s.Query(`SELECT command, request, client, coordinator, parameters, started_at, duration
+		FROM system_traces.sessions WHERE session_id = ?`, gocql.UUID(tracer.ids[3])).
+		Scan(&command, &request, &client, &coord, &params, &started, &dur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if command != "EXECUTE" || request != "Execute CQL3 prepared query" || client != "127.0.0.1" || coord != "127.0.0.1" ||
+		params["consistency_level"] != "ONE" || params["query"] != "SELECT v FROM tr.t WHERE k = ?" ||
+		time.Since(started) > time.Minute || dur <= 0 {
+		t.Errorf("session: %q %q client %s coordinator %s %v started %v duration %d", command, request, client, coord, params, started, dur)
+	}
+	// Rows expire after a day: the tables' default TTL.
+	var ttl int
+	if err := s.Query("SELECT TTL(activity) FROM system_traces.events WHERE session_id = ? LIMIT 1",
+		gocql.UUID(tracer.ids[3])).Scan(&ttl); err != nil || ttl <= 86000 || ttl > 86400 {
+		t.Errorf("event TTL %d (%v), want about 86400", ttl, err)
+	}
+}
