@@ -188,7 +188,7 @@ func newTableConfig(e *Engine, given TableOptions) (*tableConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	comp, err := opts.Codec()
+	wopts, err := opts.WriterOptions(e.opts.BlockSize)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func newTableConfig(e *Engine, given TableOptions) (*tableConfig, error) {
 		return nil, fmt.Errorf("storage: unknown tombstone_gc mode %q", opts.TombstoneGC)
 	}
 	return &tableConfig{given: given, opts: opts, strategy: strat,
-		wopts: sstable.WriterOptions{BlockSize: e.opts.BlockSize, Compression: comp, BloomFPChance: opts.BloomFPChance}}, nil
+		wopts: wopts}, nil
 }
 
 func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error) {

@@ -6,11 +6,14 @@
 package localnode
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"wcdb/mutation"
@@ -273,25 +276,60 @@ func StorageOptions(t *schema.Table) storage.TableOptions {
 			o.CompactionOptions[k] = v
 		}
 	}
-	// Blocks are compressed with snappy whatever compressor CQL names
-	// (LZ4 is Cassandra's default; the engine has one block codec), and
-	// not at all when compression is disabled.
-	o.Compression = "snappy"
-	if enabled, ok := t.Compression["enabled"]; ok {
-		if b, err := strconv.ParseBool(enabled); err == nil && !b {
-			o.Compression = "none"
-		}
-	}
-	if t.Compression["class"] == "" && len(t.Compression) > 0 {
-		o.Compression = "none"
-	}
+	compressionOptions(&o, t.Compression)
 	return o
 }
 
-// CreateTable creates the table's storage unless it exists.
+// compressionOptions maps CQL's compression map (as the catalog validated
+// and stored it: class in full, chunk_length_in_kb, the class's options)
+// to the engine's: the SSTable blocks are written with what it names.
+func compressionOptions(o *storage.TableOptions, m map[string]string) {
+	if enabled, ok := m["enabled"]; ok {
+		if b, err := strconv.ParseBool(enabled); err == nil && !b {
+			o.Compression = "none"
+			return
+		}
+	}
+	if m["class"] == "" {
+		o.Compression = "none"
+		if len(m) == 0 {
+			o.Compression = "" // the engine's default, LZ4
+		}
+		return
+	}
+	o.Compression = m["class"]
+	atoi := func(k string) int {
+		n, _ := strconv.Atoi(strings.TrimSpace(m[k]))
+		return n
+	}
+	o.ChunkLengthKB = atoi("chunk_length_in_kb")
+	if f, err := strconv.ParseFloat(strings.TrimSpace(m["min_compress_ratio"]), 64); err == nil && f > 0 {
+		o.MinCompressRatio = f
+	}
+	switch strings.TrimPrefix(m["class"], "org.apache.cassandra.io.compress.") {
+	case "ZstdCompressor":
+		o.CompressionLevel = atoi("compression_level")
+	case "LZ4Compressor":
+		if strings.EqualFold(strings.TrimSpace(m["lz4_compressor_type"]), "high") {
+			o.LZ4High = true
+			o.CompressionLevel = atoi("lz4_high_compressor_level")
+		}
+	}
+}
+
+// CreateTable creates the table's storage unless it exists. A table that
+// exists (a node restarting) takes the schema's options if they changed:
+// the schema says what new SSTables are written with (an engine that
+// wrote snappy whatever CQL named now writes the schema's compressor).
 func (b Backend) CreateTable(t *schema.Table) error {
-	if b.E.Table(t.ID) != nil {
-		return nil
+	if st := b.E.Table(t.ID); st != nil {
+		want := StorageOptions(t)
+		a, err1 := json.Marshal(st.Options())
+		w, err2 := json.Marshal(want)
+		if err1 == nil && err2 == nil && bytes.Equal(a, w) {
+			return nil
+		}
+		return b.E.AlterTable(t.ID, want)
 	}
 	_, err := b.E.CreateTable(t.ID, StorageOptions(t))
 	if errors.Is(err, storage.ErrTableExists) {

@@ -724,6 +724,7 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 	}
 	out := map[string]string{"class": full, "chunk_length_in_kb": "16"}
 	var unknown []string
+	var err error
 	for k, v := range m {
 		switch k {
 		case "class":
@@ -748,7 +749,9 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 			}
 		default:
 			if slices.Contains(own, k) {
-				out[k] = v
+				if out[k], err = compressorOption(k, v); err != nil {
+					return nil, nil, err
+				}
 			} else {
 				unknown = append(unknown, k)
 			}
@@ -759,6 +762,33 @@ func normalizeCompression(m map[string]string) (map[string]string, *float64, err
 		return nil, nil, qerr.Configf("Unknown compression options [%s]", strings.Join(unknown, ", "))
 	}
 	return out, crc, nil
+}
+
+// compressorOption validates a compressor's own option as Cassandra's
+// compressor does when it is created, and returns it as stored; the
+// engine writes SSTable blocks with it.
+func compressorOption(k, v string) (string, error) {
+	t := strings.TrimSpace(v)
+	intIn := func(lo, hi int64) (string, error) {
+		n, err := strconv.ParseInt(t, 10, 32)
+		if err != nil || n < lo || n > hi {
+			return "", qerr.Configf("Invalid value [%s] for parameter '%s'. Value must be between %d and %d.", v, k, lo, hi)
+		}
+		return strconv.FormatInt(n, 10), nil
+	}
+	switch k {
+	case "lz4_compressor_type":
+		switch strings.ToLower(t) {
+		case "fast", "high":
+			return strings.ToLower(t), nil
+		}
+		return "", qerr.Configf("Invalid compressor type '%s' specified for LZ4 parameter '%s'. Valid options are [fast, high].", v, k)
+	case "lz4_high_compressor_level":
+		return intIn(1, 17)
+	case "compression_level":
+		return intIn(-131072, 22)
+	}
+	return v, nil
 }
 
 // Speculative retry.

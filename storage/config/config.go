@@ -4,12 +4,14 @@ package config
 
 import (
 	"fmt"
+	"math/bits"
 	"time"
 
 	"wcdb/commitlog"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
 	"wcdb/sstable"
+	"wcdb/sstable/codec"
 )
 
 // Options configure an Engine. The zero value of every field means its
@@ -193,8 +195,25 @@ type TableOptions struct {
 	Compaction string `json:"compaction,omitempty"`
 	// CompactionOptions are the strategy's other options.
 	CompactionOptions map[string]string `json:"compaction_options,omitempty"`
-	// Compression of SSTable blocks: "snappy" (default) or "none".
+	// Compression of SSTable blocks: "lz4" (the default for new tables,
+	// as Cassandra's), "snappy", "zstd", "deflate" or "none"; Cassandra's
+	// class names (LZ4Compressor, NoopCompressor, ...) are accepted too.
+	// Every block records its codec, so a change applies to SSTables
+	// written from then on (flushes, compactions, recompress).
 	Compression string `json:"compression,omitempty"`
+	// ChunkLengthKB is chunk_length_in_kb: the SSTable data block size in
+	// KiB, a power of 2; 0 means the engine's Options.BlockSize.
+	ChunkLengthKB int `json:"chunk_length_in_kb,omitempty"`
+	// CompressionLevel is zstd's compression_level (0: 3, Cassandra's
+	// default), or with LZ4High lz4_high_compressor_level (0: 9), or
+	// deflate's level (0: 6).
+	CompressionLevel int `json:"compression_level,omitempty"`
+	// LZ4High is lz4_compressor_type: high.
+	LZ4High bool `json:"lz4_high,omitempty"`
+	// MinCompressRatio is min_compress_ratio: a block is stored compressed
+	// only when its size over its compressed size reaches it; 0 keeps
+	// compressed blocks that save at least an eighth.
+	MinCompressRatio float64 `json:"min_compress_ratio,omitempty"`
 	// BloomFPChance is the bloom filter false-positive chance; default 0.01.
 	BloomFPChance float64 `json:"bloom_filter_fp_chance,omitempty"`
 	// GCGraceSeconds is how long tombstones are kept before compaction may
@@ -225,7 +244,7 @@ const (
 // WithDefaults returns o with every zero field set to its default.
 func (o TableOptions) WithDefaults() TableOptions {
 	orDefault(&o.Compaction, "SizeTieredCompactionStrategy")
-	orDefault(&o.Compression, "snappy")
+	orDefault(&o.Compression, "lz4")
 	orDefault(&o.BloomFPChance, 0.01)
 	orDefault(&o.GCGraceSeconds, 864000)
 	if o.GCGraceSeconds < 0 {
@@ -241,11 +260,34 @@ func (o TableOptions) WithDefaults() TableOptions {
 
 // Codec returns the SSTable compression o names.
 func (o TableOptions) Codec() (sstable.Compression, error) {
-	switch o.Compression {
-	case "snappy", "SnappyCompressor", "org.apache.cassandra.io.compress.SnappyCompressor":
-		return sstable.Snappy, nil
-	case "none", "":
-		return sstable.None, nil
+	id, err := codec.Parse(o.Compression)
+	if err != nil {
+		return 0, fmt.Errorf("storage: %w", err)
 	}
-	return 0, fmt.Errorf("storage: unknown compression %q (want snappy or none)", o.Compression)
+	return sstable.CompressionOf(id)
+}
+
+// WriterOptions returns the SSTable writer options o gives, with
+// blockSize (the engine's) when o sets no chunk length.
+func (o TableOptions) WriterOptions(blockSize int) (sstable.WriterOptions, error) {
+	comp, err := o.Codec()
+	if err != nil {
+		return sstable.WriterOptions{}, err
+	}
+	switch {
+	case o.ChunkLengthKB < 0 || bits.OnesCount(uint(o.ChunkLengthKB)) > 1:
+		return sstable.WriterOptions{}, fmt.Errorf("storage: chunk_length_in_kb %d is not a positive power of 2", o.ChunkLengthKB)
+	case o.ChunkLengthKB > 0:
+		blockSize = o.ChunkLengthKB << 10
+	}
+	if o.MinCompressRatio < 0 {
+		return sstable.WriterOptions{}, fmt.Errorf("storage: min_compress_ratio %v is negative", o.MinCompressRatio)
+	}
+	w := sstable.WriterOptions{BlockSize: blockSize, Compression: comp, BloomFPChance: o.BloomFPChance,
+		CompressionLevel: o.CompressionLevel, LZ4High: o.LZ4High, MinCompressRatio: o.MinCompressRatio}
+	id, _ := comp.Codec()
+	if _, err := codec.NewEncoder(id, codec.Options{Level: w.CompressionLevel, High: w.LZ4High}); err != nil {
+		return sstable.WriterOptions{}, fmt.Errorf("storage: %w", err)
+	}
+	return w, nil
 }
