@@ -106,6 +106,32 @@ func (t *Table) Compact() error {
 	return nil
 }
 
+// Recompress rewrites every live SSTable with the table's current options
+// (compression, chunk length, bloom filter), one file at a time: each is a
+// compaction of that file alone into its own level, so no data is merged
+// across files (nodetool recompress_sstables). Memtables are flushed first.
+// Files held by a cleanup or found corrupt are left as they are. It returns
+// the number of files rewritten.
+func (t *Table) Recompress() (int, error) {
+	if err := t.Flush(); err != nil {
+		return 0, err
+	}
+	t.compactMu.Lock()
+	defer t.compactMu.Unlock()
+	n := 0
+	for _, ct := range t.compactionTables() {
+		if ct.Compacting {
+			continue
+		}
+		task := &compaction.Task{Inputs: []uint64{ct.ID}, OutputLevel: ct.Level, Reason: "recompress"}
+		if err := t.runCompaction(task, nil); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // runCompaction merges the task's inputs into new files and swaps them in.
 // Tombstones (and expired cells) are purged only once older than
 // gc_grace_seconds and only if no file outside the compaction, nor a

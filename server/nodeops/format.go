@@ -42,6 +42,18 @@ var storageCommands = []Command{
 	{Name: "compact", Args: "[KEYSPACE [TABLE...]]", MaxArgs: -1, Long: true,
 		Help:    "major compaction: merge each table's SSTables into one (all tables unless named)",
 		Request: plain("compact"), Print: printTables("compacted")},
+	{Name: "recompress_sstables", Args: "[KEYSPACE [TABLE...]]", MaxArgs: -1, Long: true,
+		Help: "rewrite each SSTable of the tables (all unless named), one file at a time, " +
+			"with the table's current compression (after ALTER TABLE ... WITH compression)",
+		Request: plain("recompress_sstables"),
+		Print: func(w io.Writer, b []byte) error {
+			var r TableResult
+			if err := json.Unmarshal(b, &r); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(w, "recompressed %d SSTables of %d tables in %.1fs\n", r.Files, len(r.Tables), float64(r.Millis)/1000)
+			return err
+		}},
 	{Name: "snapshot", Args: "[-t TAG] [KEYSPACE [TABLE...]]", Tag: true, MaxArgs: -1, Long: true,
 		Help: "flush the tables, then hard-link their SSTables under DATA/snapshots/TAG " +
 			"(TAG: the time in milliseconds unless given), with each table's schema.cql",

@@ -66,6 +66,8 @@ type Ops struct {
 type TableResult struct {
 	Tables []string `json:"tables"`
 	Millis int64    `json:"millis"`
+	// Files counts the SSTables rewritten (recompress_sstables).
+	Files int `json:"files,omitempty"`
 }
 
 // SnapshotResult answers snapshot.
@@ -112,7 +114,7 @@ func (o *Ops) now() time.Time {
 
 func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error) {
 	switch req {
-	case "flush", "compact":
+	case "flush", "compact", "recompress_sstables":
 		return o.eachTable(ctx, req, args)
 	case "snapshot":
 		return o.snapshot(ctx, args)
@@ -253,9 +255,14 @@ func (o *Ops) eachTable(ctx context.Context, req string, args []string) (*TableR
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		if req == "flush" {
+		switch req {
+		case "flush":
 			err = r.t.Flush()
-		} else {
+		case "recompress_sstables":
+			var n int
+			n, err = r.t.Recompress()
+			res.Files += n
+		default:
 			err = r.t.Compact()
 		}
 		if err != nil {
