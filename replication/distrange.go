@@ -153,17 +153,17 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 	}
 	first, spare := p.targets()
 	if tr := tracing.From(ctx); tr != nil {
-		tr.Eventf(tracing.Read, "Range of token %d: asking %v (%d needed), spare %v", token, first, p.req.need, spare)
+		tr.Eventf(tracing.Read, "Range of token %d: asking %v (%d needed), spare %v", token, d.names(first), p.req.need, d.names(spare))
 	}
 	if len(first) == 1 && !cmd.Raw {
 		res, err := d.c.Replica(first[0]).ReadRange(ctx, cmd)
 		if err != nil {
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Read, "RANGE_SLICE from %s failed: %v", first[0], err)
+				tr.Eventf(tracing.Read, "RANGE_SLICE from %s failed: %v", d.name(first[0]), err)
 			}
 		} else {
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Read, "RANGE_SLICE response from %s: %d partitions", first[0], len(res.Partitions))
+				tr.Eventf(tracing.Read, "RANGE_SLICE response from %s: %d partitions", d.name(first[0]), len(res.Partitions))
 			}
 		}
 		return res, err
@@ -173,7 +173,7 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 	ch := make(chan rangeAnswer, len(first)+len(spare))
 	ask := func(id ring.NodeID) {
 		if tr := tracing.From(ctx); tr != nil {
-			tr.Eventf(tracing.Read, "Sending RANGE_SLICE message to %s", id)
+			tr.Eventf(tracing.Read, "Sending RANGE_SLICE message to %s", d.name(id))
 		}
 		go func() {
 			res, err := d.c.Replica(id).ReadRange(ctx, raw)
@@ -206,7 +206,7 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 			pending--
 			if a.err != nil {
 				if tr := tracing.From(ctx); tr != nil {
-					tr.Eventf(tracing.Read, "RANGE_SLICE from %s failed: %v", a.id, a.err)
+					tr.Eventf(tracing.Read, "RANGE_SLICE from %s failed: %v", d.name(a.id), a.err)
 				}
 				if firstErr == nil {
 					firstErr = a.err
@@ -214,7 +214,7 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 				continue
 			}
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Read, "RANGE_SLICE response from %s: %d partitions", a.id, len(a.res.Partitions))
+				tr.Eventf(tracing.Read, "RANGE_SLICE response from %s: %d partitions", d.name(a.id), len(a.res.Partitions))
 			}
 			t.add(p.dcOf(a.id))
 			answers = append(answers, a)
@@ -305,14 +305,14 @@ func (d *Distributed) repairAll(ctx context.Context, cl Consistency, p *placemen
 		for _, id := range targets[i] {
 			d.counters.readRepairs.Add(1)
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Repair, "Sending READ_REPAIR message to %s", id)
+				tr.Eventf(tracing.Repair, "Sending READ_REPAIR message to %s", d.name(id))
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				if err := d.c.Replica(id).Apply(ctx, m); err != nil {
 					if tr := tracing.From(ctx); tr != nil {
-						tr.Eventf(tracing.Repair, "READ_REPAIR of %s failed: %v", id, err)
+						tr.Eventf(tracing.Repair, "READ_REPAIR of %s failed: %v", d.name(id), err)
 					}
 					mu.Lock()
 					if firstErr == nil {

@@ -67,7 +67,7 @@ func (d *Distributed) Read(ctx context.Context, cmd ReadCommand, cl Consistency)
 	}
 	first, spare := p.targets()
 	if tr := tracing.From(ctx); tr != nil {
-		tr.Eventf(tracing.Read, "Reading at consistency %s (%d needed of %d replicas) from %v, spare %v", cl, p.req.need, len(first)+len(spare), first, spare)
+		tr.Eventf(tracing.Read, "Reading at consistency %s (%d needed of %d replicas) from %v, spare %v", cl, p.req.need, len(first)+len(spare), d.names(first), d.names(spare))
 	}
 	if len(first) == 1 && len(spare) == 0 && first[0] == d.c.Local() && !cmd.Raw {
 		// This node is the one replica to ask and there is no other to
@@ -82,7 +82,7 @@ func (d *Distributed) Read(ctx context.Context, cmd ReadCommand, cl Consistency)
 			}
 			return nil, localReadErr(err, cl)
 		}
-		traceRows(ctx, "this node", r)
+		d.traceRows(ctx, d.c.Local(), r)
 		return r, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.ReadTimeout)
@@ -112,7 +112,7 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 	ch := make(chan answer, 2)
 	ask := func(id ring.NodeID) {
 		if tr := tracing.From(ctx); tr != nil {
-			tr.Eventf(tracing.Read, "Sending READ message to %s", id)
+			tr.Eventf(tracing.Read, "Sending READ message to %s", d.name(id))
 		}
 		go func() {
 			r, err := d.c.Replica(id).Read(ctx, cmd)
@@ -134,11 +134,11 @@ func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *place
 		case a := <-ch:
 			pending--
 			if a.err == nil {
-				traceRows(ctx, string(a.id), a.p)
+				d.traceRows(ctx, a.id, a.p)
 				return a.p, nil
 			}
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Read, "READ from %s failed: %v", a.id, a.err)
+				tr.Eventf(tracing.Read, "READ from %s failed: %v", d.name(a.id), a.err)
 			}
 			if firstErr == nil {
 				firstErr = a.err
@@ -237,11 +237,11 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 	askNow := func(id ring.NodeID, data bool) {
 		if data {
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Read, "Sending READ message for data to %s", id)
+				tr.Eventf(tracing.Read, "Sending READ message for data to %s", d.name(id))
 			}
 		} else {
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Read, "Sending READ message for a digest to %s", id)
+				tr.Eventf(tracing.Read, "Sending READ message for a digest to %s", d.name(id))
 			}
 		}
 		a := answer{id: id, data: data}
@@ -298,7 +298,7 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 			pending--
 			if a.err != nil {
 				if tr := tracing.From(ctx); tr != nil {
-					tr.Eventf(tracing.Read, "READ from %s failed: %v", a.id, a.err)
+					tr.Eventf(tracing.Read, "READ from %s failed: %v", d.name(a.id), a.err)
 				}
 				if firstErr == nil {
 					firstErr = a.err
@@ -307,10 +307,10 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 				continue
 			}
 			if a.data {
-				traceRows(ctx, string(a.id), a.p)
+				d.traceRows(ctx, a.id, a.p)
 			} else {
 				if tr := tracing.From(ctx); tr != nil {
-					tr.Eventf(tracing.Read, "Digest response from %s", a.id)
+					tr.Eventf(tracing.Read, "Digest response from %s", d.name(a.id))
 				}
 			}
 			t.add(p.dcOf(a.id))
@@ -327,7 +327,7 @@ func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placeme
 			if len(spare) > 0 {
 				d.counters.speculativeRetries.Add(1)
 				if tr := tracing.From(ctx); tr != nil {
-					tr.Eventf(tracing.Read, "Speculative retry on %s", spare[0])
+					tr.Eventf(tracing.Read, "Speculative retry on %s", d.name(spare[0]))
 				}
 				ask(spare[0], data == nil)
 				spare = spare[1:]
@@ -427,7 +427,7 @@ func (d *Distributed) repair(ctx context.Context, cmd ReadCommand, cl Consistenc
 		}
 		d.counters.readRepairs.Add(1)
 		if tr := tracing.From(ctx); tr != nil {
-			tr.Eventf(tracing.Repair, "Sending READ_REPAIR message to %s", a.id)
+			tr.Eventf(tracing.Repair, "Sending READ_REPAIR message to %s", d.name(a.id))
 		}
 		wg.Add(1)
 		go func() {
@@ -439,7 +439,7 @@ func (d *Distributed) repair(ctx context.Context, cmd ReadCommand, cl Consistenc
 	for i, err := range errs {
 		if err != nil {
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Repair, "READ_REPAIR of %s failed: %v", answers[i].id, err)
+				tr.Eventf(tracing.Repair, "READ_REPAIR of %s failed: %v", d.name(answers[i].id), err)
 			}
 			if ctx.Err() != nil || isTimeout(err) {
 				return &ReadTimeoutError{Consistency: cl, Received: len(answers), BlockFor: p.req.need, DataPresent: true}
@@ -506,18 +506,4 @@ func (l *latencies) p99() time.Duration {
 		l.stale = 0
 	}
 	return l.cache
-}
-
-// traceRows records a replica's data answer in the request's trace.
-func traceRows(ctx context.Context, from string, p *mutation.Partition) {
-	if tracing.From(ctx) == nil {
-		return
-	}
-	n := 0
-	if p != nil {
-		n = len(p.Rows)
-	}
-	if tr := tracing.From(ctx); tr != nil {
-		tr.Eventf(tracing.Read, "Read %d rows from %s", n, from)
-	}
 }

@@ -64,6 +64,8 @@ type DistributedConfig struct {
 	Now func() time.Time
 	// Logf receives background failures (hints that could not be written).
 	Logf func(format string, args ...any)
+	// NodeName names a node in request traces ("" or nil: its host id).
+	NodeName func(ring.NodeID) string
 }
 
 func (c *DistributedConfig) setDefaults() {
@@ -363,7 +365,7 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 	local := d.c.Local()
 	if tr := tracing.From(ctx); tr != nil {
 		tr.Eventf(tracing.Mutation, "Writing at consistency %s (%d needed) to %v, pending %v, down %v (%d hinted)",
-			cl, p.req.need, p.live, p.pending, p.dead, hinted)
+			cl, p.req.need, d.names(p.live), d.names(p.pending), d.names(p.dead), hinted)
 	}
 	if p.localOnly(local) {
 		// The only replica is this node: applied in place, with no
@@ -412,7 +414,7 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 				acks <- ack{id, err}
 			}
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Mutation, "Sending MUTATION message to %s", id)
+				tr.Eventf(tracing.Mutation, "Sending MUTATION message to %s", d.name(id))
 			}
 			rep := d.c.Replica(id)
 			if a, ok := rep.(AsyncReplica); ok {
@@ -444,7 +446,7 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 			answered++
 			if a.err != nil {
 				if tr := tracing.From(ctx); tr != nil {
-					tr.Eventf(tracing.Mutation, "MUTATION to %s failed: %v", a.id, a.err)
+					tr.Eventf(tracing.Mutation, "MUTATION to %s failed: %v", d.name(a.id), a.err)
 				}
 				if errors.Is(a.err, ErrNotDelivered) && slices.Contains(p.pending, a.id) {
 					// As if the failure detector had it down: not
@@ -463,7 +465,7 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 				continue
 			}
 			if tr := tracing.From(ctx); tr != nil {
-				tr.Eventf(tracing.Mutation, "MUTATION response from %s", a.id)
+				tr.Eventf(tracing.Mutation, "MUTATION response from %s", d.name(a.id))
 			}
 			if t.add(p.dcOf(a.id)) {
 				go drain(acks, n-answered, cancel)

@@ -26,6 +26,7 @@ import (
 	"wcdb/query"
 	"wcdb/repair"
 	"wcdb/replication"
+	"wcdb/ring"
 	"wcdb/server/failpolicy"
 	"wcdb/server/nodeops"
 	"wcdb/storage"
@@ -156,6 +157,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		RangeTimeout:  time.Duration(cfg.RangeRequestTimeout),
 		MaxHintWindow: time.Duration(cfg.MaxHintWindow),
 		Logf:          func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+		NodeName: func(id ring.NodeID) string {
+			if ip, port := n.cl.internodeAddr(id); ip != nil {
+				return "/" + net.JoinHostPort(ip.String(), strconv.Itoa(port))
+			}
+			return ""
+		},
 	}
 	if n.cl.hints != nil {
 		dcfg.Hints = hintSink{n.cl.hints}

@@ -90,9 +90,9 @@ type traceSession struct {
 }
 
 type traceEvent struct {
-	id               gocql.UUID // a timeuuid: when it happened
-	activity, source string
-	elapsed          *int // microseconds since the request reached source
+	id                       gocql.UUID // a timeuuid: when it happened
+	activity, source, thread string
+	elapsed                  *int // microseconds since the request reached source
 }
 
 // showSession prints a trace recorded in system_traces, as cqlsh does.
@@ -114,11 +114,11 @@ func (s *Shell) showSession(id gocql.UUID) {
 		s.printErr(errorText(err))
 		return
 	}
-	iter := s.session.Query("SELECT event_id, activity, source, source_elapsed FROM system_traces.events WHERE session_id = ?", id).
+	iter := s.session.Query("SELECT event_id, activity, source, source_elapsed, thread FROM system_traces.events WHERE session_id = ?", id).
 		WithContext(ctx).Consistency(gocql.One).Iter()
 	var events []traceEvent
 	var e traceEvent
-	for iter.Scan(&e.id, &e.activity, &e.source, &e.elapsed) {
+	for iter.Scan(&e.id, &e.activity, &e.source, &e.elapsed, &e.thread) {
 		events = append(events, e)
 		e = traceEvent{}
 	}
@@ -137,7 +137,8 @@ func (s *Shell) showSession(id gocql.UUID) {
 var traceColumns = []string{"activity", "timestamp", "source", "source_elapsed", "client"}
 
 // traceRows lays a trace out as cqlsh prints it: a row for the request,
-// one per event, and "Request complete" with the duration; times in loc,
+// one per event ("activity [thread]"), and "Request complete" with the
+// duration; times in loc,
 // elapsed times in microseconds, "--" where not known yet.
 func traceRows(ts traceSession, events []traceEvent, loc *time.Location) [][]string {
 	const layout = "2006-01-02 15:04:05.000000"
@@ -149,7 +150,11 @@ func traceRows(ts traceSession, events []traceEvent, loc *time.Location) [][]str
 	}
 	rows := [][]string{{ts.request, ts.started.In(loc).Format(layout), ts.coordinator, "0", ts.client}}
 	for _, e := range events {
-		rows = append(rows, []string{e.activity, e.id.Time().In(loc).Format(layout), e.source, micros(e.elapsed), ts.client})
+		activity := e.activity
+		if e.thread != "" {
+			activity += " [" + e.thread + "]"
+		}
+		rows = append(rows, []string{activity, e.id.Time().In(loc).Format(layout), e.source, micros(e.elapsed), ts.client})
 	}
 	finished := "--"
 	if ts.duration != nil {

@@ -46,17 +46,18 @@ func TestTraceRows(t *testing.T) {
 	event := func(after time.Duration) gocql.UUID { return gocql.UUIDFromTime(started.Add(after)) }
 	ts := traceSession{request: "Execute CQL3 query", coordinator: "127.0.0.1", client: "127.0.0.2", started: started, duration: micros(1500)}
 	events := []traceEvent{
-		{id: event(200 * time.Microsecond), activity: "Parsing SELECT * FROM t", source: "127.0.0.1", elapsed: micros(200)},
+		{id: event(200 * time.Microsecond), activity: "Parsing SELECT * FROM t", source: "127.0.0.1", elapsed: micros(200),
+			thread: "Native-Transport-Requests"},
 		{id: event(time.Millisecond), activity: "Read 1 live rows", source: "127.0.0.3"},
 	}
 	var b strings.Builder
 	render.Table(&b, traceColumns, traceRows(ts, events, time.UTC), true, true)
-	want := ` activity                | timestamp                  | source    | source_elapsed | client
--------------------------+----------------------------+-----------+----------------+-----------
-      Execute CQL3 query | 2024-01-31 13:45:00.000000 | 127.0.0.1 |              0 | 127.0.0.2
- Parsing SELECT * FROM t | 2024-01-31 13:45:00.000200 | 127.0.0.1 |            200 | 127.0.0.2
-        Read 1 live rows | 2024-01-31 13:45:00.001000 | 127.0.0.3 |             -- | 127.0.0.2
-        Request complete | 2024-01-31 13:45:00.001500 | 127.0.0.1 |           1500 | 127.0.0.2
+	want := ` activity                                            | timestamp                  | source    | source_elapsed | client
+-----------------------------------------------------+----------------------------+-----------+----------------+-----------
+                                  Execute CQL3 query | 2024-01-31 13:45:00.000000 | 127.0.0.1 |              0 | 127.0.0.2
+ Parsing SELECT * FROM t [Native-Transport-Requests] | 2024-01-31 13:45:00.000200 | 127.0.0.1 |            200 | 127.0.0.2
+                                    Read 1 live rows | 2024-01-31 13:45:00.001000 | 127.0.0.3 |             -- | 127.0.0.2
+                                    Request complete | 2024-01-31 13:45:00.001500 | 127.0.0.1 |           1500 | 127.0.0.2
 
 `
 	if got := b.String(); got != want {

@@ -98,6 +98,8 @@ type Shell struct {
 	loc *time.Location
 	// color paints results and errors (not captured results), as cqlsh.
 	color bool
+	// tracing: TRACING ON, each statement traced and its trace shown.
+	tracing bool
 
 	// partial is the statement read so far when a line is being read, for
 	// completion; schema gives completion the schema's names.
@@ -295,7 +297,9 @@ func (s *Shell) execute(stmt string) {
 		}
 	case "copy":
 		s.copyStatement(stmt)
-	case "tracing", "debug", "history":
+	case "tracing":
+		s.tracingCommand(args)
+	case "debug", "history":
 		s.printErr(fmt.Sprintf("%s is not supported by cqlsh-lite.", strings.ToUpper(word)))
 	default:
 		s.perform(stmt)
@@ -553,8 +557,16 @@ type page struct {
 // fetch runs stmt for one page of at most size rows (0: no limit) from
 // paging state state.
 func (s *Shell) fetch(ctx context.Context, stmt string, cons gocql.Consistency, size int, state []byte, keepRaw bool) (*page, error) {
+	return s.fetchTraced(ctx, stmt, cons, size, state, keepRaw, nil)
+}
+
+// fetchTraced is fetch, traced when trace is not nil.
+func (s *Shell) fetchTraced(ctx context.Context, stmt string, cons gocql.Consistency, size int, state []byte, keepRaw bool, trace gocql.Tracer) (*page, error) {
 	q := s.session.Query(stmt).WithContext(ctx).Consistency(cons).SerialConsistency(s.serial).
 		PageSize(size).PageState(state)
+	if trace != nil {
+		q = q.Trace(trace)
+	}
 	iter := q.Iter()
 	p := &page{}
 	p.names = scanRows(iter, func(columns []cqlvalue.Column, vals []cqlvalue.Raw) {
@@ -633,8 +645,13 @@ func (s *Shell) perform(stmt string) {
 	var state []byte
 	total := 0
 	var warnings []string
+	var tracer gocql.Tracer
+	ids := &traceIDs{}
+	if s.tracing {
+		tracer = ids
+	}
 	for first := true; ; first = false {
-		p, err := s.fetch(ctx, stmt, s.consistency, size, state, false)
+		p, err := s.fetchTraced(ctx, stmt, s.consistency, size, state, false, tracer)
 		if err != nil {
 			s.printErr(errorText(err))
 			return
@@ -685,6 +702,9 @@ func (s *Shell) perform(stmt string) {
 		for _, w := range warnings {
 			s.rprintf("%s\n\n", w)
 		}
+	}
+	if s.tracing {
+		s.printTrace(ctx, ids)
 	}
 }
 
