@@ -73,7 +73,7 @@ func TestCompatGocqlTracing(t *testing.T) {
 		"Writing at consistency ONE",
 		"Mutation applied locally",
 		"Reading at consistency ONE",
-		"Read 1 rows from this node",
+		"Read 1 rows from /127.0.0.1:",
 		"Returning 1 rows of 1 columns",
 		"[MutationStage]",
 		"(source: 127.0.0.1, elapsed: ",
