@@ -2,12 +2,16 @@ package server
 
 import (
 	"bytes"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/ring"
 )
 
 // settledTracer hands a trace to gocql's TraceWriter once the node has
@@ -106,5 +110,46 @@ func TestCompatGocqlTracing(t *testing.T) {
 	if err := s.Query("SELECT TTL(activity) FROM system_traces.events WHERE session_id = ? LIMIT 1",
 		gocql.UUID(tracer.ids[3])).Scan(&ttl); err != nil || ttl <= 86000 || ttl > 86400 {
 		t.Errorf("event TTL %d (%v), want about 86400", ttl, err)
+	}
+}
+
+// TestTracingReplicas: on two nodes with RF 2, the trace of a write and a
+// read at ALL names the other replica the coordinator contacted and its
+// answers.
+func TestTracingReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two nodes")
+	}
+	c := startNodes(t, 2, nil)
+	coord, other := c.nodes[0], c.nodes[1]
+	host, _, _ := strings.Cut(coord.Addr().String(), ":")
+	s := compatSession(t, coord, func(cc *gocql.ClusterConfig) {
+		cc.HostFilter = gocql.WhiteListHostFilter(host) // node 1 coordinates
+	})
+	mustExec(t, s,
+		"CREATE KEYSPACE tr2 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}",
+		"CREATE TABLE tr2.t (k int PRIMARY KEY, v text)")
+	var out bytes.Buffer
+	tracer := &settledTracer{t: t, s: s, w: gocql.NewTraceWriter(s, &out)}
+	if err := s.Query("INSERT INTO tr2.t (k, v) VALUES (1, 'one')").Consistency(gocql.All).Trace(tracer).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := s.Query("SELECT v FROM tr2.t WHERE k = 1").Consistency(gocql.All).Trace(tracer).Scan(&v); err != nil || v != "one" {
+		t.Fatalf("got %q, %v", v, err)
+	}
+	ip, port := coord.cl.internodeAddr(ring.NodeID(other.HostID()))
+	peer := "/" + net.JoinHostPort(ip.String(), strconv.Itoa(port))
+	text := out.String()
+	for _, want := range []string{
+		"Writing at consistency ALL (2 needed)",
+		"Sending MUTATION message to " + peer,
+		"MUTATION response from " + peer,
+		"Reading at consistency ALL (2 needed of 2 replicas)",
+		"from " + peer,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("traces lack %q:\n%s", want, text)
+		}
 	}
 }
