@@ -40,6 +40,7 @@ type Node struct {
 	engine *storage.Engine
 	exec   *query.Executor
 	cql    *cql.Server
+	traces *tracing.Writer // writes the traces of traced requests
 	ln     net.Listener
 	served chan error
 
@@ -218,9 +219,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	ccfg.TLS, ccfg.TLSOptional = clientTLS, cfg.ClientEncryption.Optional
 	applyNative(&cfg.Native, &ccfg, budget)
 	ccfg.Logger = log
-	ccfg.Traces = tracing.NewWriter(func(ctx context.Context, stmt string, values ...any) error {
+	n.traces = tracing.NewWriter(func(ctx context.Context, stmt string, values ...any) error {
 		return n.exec.Internal(ctx, replication.One, stmt, values...)
 	}, log)
+	ccfg.Traces = n.traces
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
 		ccfg.Authenticator = newAuthenticator(n.exec)
 		if err := n.cl.setupRoles(ctx); err != nil {
@@ -277,6 +279,7 @@ func (n *Node) Close() error {
 	if serr := <-n.served; serr != nil && !errors.Is(serr, net.ErrClosed) && !errors.Is(serr, cql.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	n.traces.Close()
 	// Gossip stops first, so that peers see the node down and hint
 	// rather than time out; internode calls in flight finish.
 	n.cl.close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"wcdb/schema"
@@ -31,6 +32,12 @@ type Writer struct {
 	exec    Exec
 	log     *slog.Logger
 	pending chan struct{}
+
+	mu struct {
+		sync.Mutex
+		closed bool
+		wg     sync.WaitGroup // the writes in progress
+	}
 }
 
 // maxPending bounds the traces being written at once.
@@ -52,18 +59,35 @@ func NewWriter(exec Exec, log *slog.Logger) *Writer {
 // the duration (as cqlsh does) finds every event.
 func (w *Writer) Record(t *Trace) {
 	t.Finish()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.mu.closed {
+		return
+	}
 	select {
 	case w.pending <- struct{}{}:
 	default:
 		w.log.Warn("tracing: too many traces being written; one dropped", "session", schema.UUID(t.ID).String())
 		return
 	}
+	w.mu.wg.Add(1)
 	go func() {
+		defer w.mu.wg.Done()
 		defer func() { <-w.pending }()
 		if err := w.write(t); err != nil {
 			w.log.Warn("tracing: trace not recorded", "session", schema.UUID(t.ID).String(), "err", err)
 		}
 	}()
+}
+
+// Close waits for the traces being written (each bounded by
+// writeTimeout); later ones are dropped. The node closes it once its CQL
+// server has stopped and before its storage closes.
+func (w *Writer) Close() {
+	w.mu.Lock()
+	w.mu.closed = true
+	w.mu.Unlock()
+	w.mu.wg.Wait()
 }
 
 // write writes t's rows.
