@@ -133,14 +133,19 @@ func TestQueryValuesAndOptions(t *testing.T) {
 		t.Fatalf("named: %v", m)
 	}
 
-	// A custom payload is skipped; tracing is not done (and not claimed).
+	// A custom payload is skipped; tracing opens the response with a
+	// session id (trace_test.go).
 	var w writer
 	w.bytesMap(map[string][]byte{"k": {1}})
 	c.sendRaw(protoVersion, flagCustomPayload|flagTracing, 6, opQuery,
 		append(w.b, queryBody("ECHO", query.Options{Consistency: replication.Three}, false)...))
 	f := c.recv()
-	if m := echoRow(t, f); m["consistency"] != "THREE" || f.flags != 0 {
-		t.Fatalf("with custom payload and tracing: flags %x, %v", f.flags, m)
+	if f.flags != flagTracing || len(f.body) < 16 {
+		t.Fatalf("with custom payload and tracing: flags %x", f.flags)
+	}
+	f.body = f.body[16:]
+	if m := echoRow(t, f); m["consistency"] != "THREE" {
+		t.Fatalf("with custom payload and tracing: %v", m)
 	}
 
 	// A bad body is answered and the connection kept.
