@@ -38,7 +38,7 @@ var (
 		"SELECT", "INSERT", "UPDATE", "DELETE", "BEGIN", "CREATE", "ALTER", "DROP",
 		"TRUNCATE", "USE", "GRANT", "REVOKE", "LIST", "DESCRIBE", "DESC",
 		"CONSISTENCY", "SERIAL", "PAGING", "EXPAND", "SHOW", "CAPTURE", "LOGIN",
-		"SOURCE", "HELP", "CLEAR", "EXIT", "QUIT", "COPY",
+		"SOURCE", "HELP", "CLEAR", "EXIT", "QUIT", "COPY", "TRACING",
 	}
 	batchStarts    = []string{"INSERT", "UPDATE", "DELETE", "APPLY"}
 	consistencyLvs = []string{"ANY", "ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM", "SERIAL", "LOCAL_SERIAL"}
@@ -61,6 +61,7 @@ var (
 		"serial":      {"CONSISTENCY"},
 		"paging":      {"ON", "OFF"},
 		"expand":      {"ON", "OFF"},
+		"tracing":     {"ON", "OFF"},
 		"show":        {"VERSION", "HOST", "SESSION"},
 		"capture":     {"OFF"},
 		"if":          {"NOT", "EXISTS"},

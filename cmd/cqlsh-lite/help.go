@@ -56,6 +56,14 @@ var helpTopics = map[string]string{
           connected, or a trace the node recorded in system_traces: its
           events with their times and sources.
 `,
+	"TRACING": `
+        TRACING [ON | OFF]
+
+          Shows or switches request tracing. When on, each statement is
+          traced by the node and its trace printed after the result, read
+          from system_traces once the node has recorded it: each step with
+          its time, source and microseconds since the request arrived.
+`,
 	"CAPTURE": `
         CAPTURE ['<file>' | OFF]
 
