@@ -70,6 +70,30 @@ func (t *Trace) SetRequest(command, request string, params map[string]string) {
 	t.mu.Unlock()
 }
 
+// requestNames are the sessions table's request column by command,
+// Cassandra's.
+var requestNames = map[string]string{
+	"QUERY": "Execute CQL3 query", "EXECUTE": "Execute CQL3 prepared query",
+	"PREPARE": "Preparing CQL3 query", "BATCH": "Execute batch of CQL3 queries",
+}
+
+// Done records what a request was and how it ended: command is the
+// protocol's message (QUERY, EXECUTE, PREPARE, BATCH), query its
+// statement, consistency its level ("" for PREPARE).
+func (t *Trace) Done(command, query, consistency string, err error) {
+	params := map[string]string{}
+	if query != "" {
+		params["query"] = query
+	}
+	if consistency != "" {
+		params["consistency_level"] = consistency
+	}
+	if err != nil {
+		t.Event(Native, "Request failed: "+err.Error())
+	}
+	t.SetRequest(command, requestNames[command], params)
+}
+
 // Event records an activity now.
 func (t *Trace) Event(thread, activity string) {
 	e := Event{ID: timeuuid.New(), Activity: activity, Elapsed: time.Since(t.Started), Thread: thread}
