@@ -1,6 +1,7 @@
 // Package engine benchmarks the storage engine in-process with YCSB-shaped
 // work, against Pebble in the same run and with equivalent settings: the
-// same memtable size, block cache size, block size, snappy compression, a
+// same memtable size, block cache size, block size, compression (snappy
+// unless Config.Compression says otherwise), a
 // bloom filter of about 1% false positives, and a write-ahead log written
 // on every write but not synced per write.
 //
@@ -82,6 +83,10 @@ type Config struct {
 	CacheSize    int64
 	MemtableSize int64
 	BlockSize    int
+	// Compression of SSTable blocks, for both engines: snappy (the
+	// default), lz4, zstd, deflate or none (Pebble has snappy, zstd and
+	// none).
+	Compression string
 
 	Seed uint64
 	// Rounds is how many times every engine runs the workloads (default 1).
@@ -114,6 +119,7 @@ func DefaultConfig() Config {
 		CacheSize:       64 << 20,
 		MemtableSize:    64 << 20,
 		BlockSize:       16 << 10,
+		Compression:     "snappy",
 		Seed:            1,
 		Rounds:          1,
 	}
@@ -203,6 +209,9 @@ type Result struct {
 	// WriteAmp is the engine's write amplification so far (SSTable bytes
 	// written over user bytes written, write-ahead log excluded).
 	WriteAmp float64 `json:"write_amp"`
+	// SpaceAmp is the live SSTables' bytes over user bytes written, when
+	// the workload ended (after load's settle: what compression saved).
+	SpaceAmp float64 `json:"space_amp"`
 	// PeakRSS is the process's VmHWM when the workload ended; see
 	// Report.PeakRSSPerEngine.
 	PeakRSS int64 `json:"peak_rss_bytes"`
@@ -267,7 +276,7 @@ func runEngine(cfg Config, name string, round int, dir string, vs *valueSource, 
 		rep.PeakRSSPerEngine = false
 	}
 	scfg := storeConfig{dir: dir, cacheSize: cfg.CacheSize,
-		memtableSize: cfg.MemtableSize, blockSize: cfg.BlockSize, fields: cfg.Fields}
+		memtableSize: cfg.MemtableSize, blockSize: cfg.BlockSize, fields: cfg.Fields, compression: cfg.Compression}
 	var st store
 	var err error
 	switch name {
@@ -313,6 +322,7 @@ func (b *bench) runAll(want map[string]bool, rep *Report) error {
 		}
 		r.Round = b.round
 		r.WriteAmp = b.st.writeAmp()
+		r.SpaceAmp = b.st.spaceAmp()
 		r.PeakRSS = peakRSS()
 		rep.Results = append(rep.Results, r)
 		if b.cfg.Progress != nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,10 +12,10 @@ import (
 // WriteTable prints the results as a table, with notes on what they mean.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tengine\tworkload\tops\tops/s\tp50 µs\tp99 µs\tnot found\twrite amp\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "round\tengine\tworkload\tops\tops/s\tp50 µs\tp99 µs\tnot found\twrite amp\tspace amp\tpeak RSS MiB\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%d\t%.2f\t%.0f\t\n",
-			x.Round, x.Engine, x.Workload, x.Ops, x.OpsPerS, x.P50us, x.P99us, x.NotFound, x.WriteAmp, float64(x.PeakRSS)/(1<<20))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%d\t%.2f\t%.2f\t%.0f\t\n",
+			x.Round, x.Engine, x.Workload, x.Ops, x.OpsPerS, x.P50us, x.P99us, x.NotFound, x.WriteAmp, x.SpaceAmp, float64(x.PeakRSS)/(1<<20))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -23,14 +24,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	c := r.Config
-	fmt.Fprintf(w, "\nrecords %d, operations %d, threads %d, %d fields x %d B; memtable %d MiB, block cache %d MiB, block %d KiB, snappy, bloom ~1%% fp, WAL unsynced per write\n",
-		c.Records, c.Operations, c.Threads, c.Fields, c.FieldLength, c.MemtableSize>>20, c.CacheSize>>20, c.BlockSize>>10)
+	fmt.Fprintf(w, "\nrecords %d, operations %d, threads %d, %d fields x %d B; memtable %d MiB, block cache %d MiB, block %d KiB, %s, bloom ~1%% fp, WAL unsynced per write\n",
+		c.Records, c.Operations, c.Threads, c.Fields, c.FieldLength, c.MemtableSize>>20, c.CacheSize>>20, c.BlockSize>>10, cmp.Or(c.Compression, "snappy"))
 	if c.MemoryLimit > 0 {
 		fmt.Fprintf(w, "Go soft memory limit %d MiB (memtable + cache + 256 MiB unless set)\n", c.MemoryLimit>>20)
 	} else {
 		fmt.Fprintln(w, "no Go memory limit")
 	}
-	fmt.Fprintf(w, "%d round(s); engines ran one after the other, the order reversed every other round; write amp = SSTable bytes (flush+compaction) / user bytes, WAL excluded, cumulative\n", c.Rounds)
+	fmt.Fprintf(w, "%d round(s); engines ran one after the other, the order reversed every other round; write amp = SSTable bytes (flush+compaction) / user bytes, WAL excluded, cumulative; space amp = live SSTable bytes / user bytes\n", c.Rounds)
 	if r.PeakRSSPerEngine {
 		fmt.Fprintln(w, "peak RSS = process VmHWM, reset before each engine started (so per engine), cumulative over its workloads")
 	} else {

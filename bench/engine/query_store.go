@@ -168,6 +168,8 @@ func (s *queryStore) readNewest(part []byte, n int) (int, error) {
 
 func (s *queryStore) writeAmp() float64 { return engineWriteAmp(s.e) }
 
+func (s *queryStore) spaceAmp() float64 { return engineSpaceAmp(s.e) }
+
 func (s *queryStore) close() error { return s.e.Close() }
 
 func (s *queryStore) settle(timeout time.Duration) error { return settleEngine(s.e, timeout) }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,6 +34,8 @@ type store interface {
 	// writeAmp is SSTable bytes written (flushes and compactions) over user
 	// bytes written; the write-ahead log is not counted, for either engine.
 	writeAmp() float64
+	// spaceAmp is the live SSTables' bytes over user bytes written.
+	spaceAmp() float64
 	// settle flushes and waits until no compaction is pending, so that read
 	// workloads start from the same kind of state on both engines.
 	settle(timeout time.Duration) error
@@ -46,6 +49,7 @@ type storeConfig struct {
 	memtableSize int64
 	blockSize    int
 	fields       int
+	compression  string
 }
 
 // clock hands out strictly increasing microsecond timestamps.
@@ -91,7 +95,7 @@ func openWCDB(cfg storeConfig) (*wcdbStore, error) {
 		return nil, err
 	}
 	s := &wcdbStore{e: e, clock: newClock(), fields: cfg.fields}
-	tOpts := storage.TableOptions{Compression: "snappy", BloomFPChance: 0.01}
+	tOpts := storage.TableOptions{Compression: cmp.Or(cfg.compression, "snappy"), BloomFPChance: 0.01}
 	if s.records, err = e.CreateTable(recordsTableID, tOpts); err == nil {
 		s.wide, err = e.CreateTable(wideTableID, tOpts)
 	}
@@ -161,6 +165,18 @@ func (s *wcdbStore) readNewest(part []byte, n int) (int, error) {
 
 func (s *wcdbStore) writeAmp() float64 { return engineWriteAmp(s.e) }
 
+func (s *wcdbStore) spaceAmp() float64 { return engineSpaceAmp(s.e) }
+
+func engineSpaceAmp(e *storage.Engine) float64 {
+	var live int64
+	for _, tb := range e.Tables() {
+		for _, f := range tb.Files() {
+			live += f.Meta.FileSize
+		}
+	}
+	return ratio(live, e.Metrics().BytesWritten.Load())
+}
+
 func engineWriteAmp(e *storage.Engine) float64 {
 	m := e.Metrics()
 	return ratio(m.BytesFlushed.Load()+m.BytesCompacted.Load(), m.BytesWritten.Load())
@@ -215,7 +231,16 @@ func openPebble(cfg storeConfig) (*pebbleStore, error) {
 		l.FilterPolicy = bloom.FilterPolicy(10)
 		l.FilterType = pebble.TableFilter
 		l.BlockSize = cfg.blockSize
-		l.Compression = pebble.SnappyCompression
+		switch cfg.compression {
+		case "", "snappy":
+			l.Compression = pebble.SnappyCompression
+		case "zstd":
+			l.Compression = pebble.ZstdCompression
+		case "none":
+			l.Compression = pebble.NoCompression
+		default:
+			return nil, fmt.Errorf("bench: pebble has no %s compression (snappy, zstd, none)", cfg.compression)
+		}
 	}
 	db, err := pebble.Open(cfg.dir, opts)
 	if err != nil {
@@ -311,6 +336,15 @@ func (s *pebbleStore) writeAmp() float64 {
 		out += l.BytesFlushed + l.BytesCompacted
 	}
 	return ratio(int64(out), int64(m.WAL.BytesIn))
+}
+
+func (s *pebbleStore) spaceAmp() float64 {
+	m := s.db.Metrics()
+	var live int64
+	for _, l := range m.Levels {
+		live += l.Size
+	}
+	return ratio(live, int64(m.WAL.BytesIn))
 }
 
 func (s *pebbleStore) close() error { return s.db.Close() }

@@ -120,6 +120,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.CacheSize, "cache", d.CacheSize, "block cache bytes (both engines)")
 	fs.Int64Var(&cfg.MemtableSize, "memtable", d.MemtableSize, "memtable bytes (both engines)")
 	fs.IntVar(&cfg.BlockSize, "block-size", d.BlockSize, "SSTable block bytes (both engines)")
+	fs.StringVar(&cfg.Compression, "compression", d.Compression, "SSTable block compression (both engines): snappy, lz4, zstd, deflate or none (pebble: snappy, zstd, none)")
 	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed")
 	fs.Int64Var(&cfg.MemoryLimit, "memory-limit", 0, "Go soft memory limit in bytes for the run (0: memtable + cache + 256 MiB; negative: none)")
 	fs.IntVar(&cfg.Rounds, "rounds", d.Rounds, "times each engine runs the workloads (order reversed every other round; the summary gives medians)")
