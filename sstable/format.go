@@ -12,7 +12,12 @@ import (
 	"wcdb/sstable/codec"
 )
 
-// The SSTable file format, version 2.
+// The SSTable file format, version 3.
+//
+// Version 3 is version 2 with more block codecs (types 2-4 below). Readers
+// read both; the writer writes 3, so that a node of version 2, which
+// cannot decode those blocks, is streamed rows rather than whole blocks
+// (streaming sends blocks only to a node of the file's version).
 //
 // A table is one file, a sequence of blocks followed by a fixed-size footer.
 // Blocks of different kinds are interleaved: the writer streams data blocks
@@ -31,8 +36,7 @@ import (
 //	+-----------------------+------+-------------------------------+
 //	type: the codec id (sstable/codec, whose comment draws each payload):
 //	      0 = stored as is, 1 = snappy, 2 = lz4, 3 = zstd, 4 = deflate.
-//	      Version 2 files from before codecs 2-4 hold only 0 and 1, and
-//	      read unchanged. A block is stored as is when compressing does not
+//	      Version 2 files hold only 0 and 1, and read unchanged. A block is stored as is when compressing does not
 //	      reach WriterOptions.MinCompressRatio (or does not shrink it), so
 //	      one file may mix type 0 with its codec; a reader needs nothing
 //	      but the type byte.
@@ -95,7 +99,7 @@ import (
 //	| format version u32LE | magic u64LE | crc32c of the preceding 60 bytes u32LE
 
 // FormatVersion is the version written in the footer of new tables.
-const FormatVersion = 2
+const FormatVersion = 3
 
 const (
 	magic       = 0x3174737763626477 // "wdbcwst1" little-endian

@@ -84,8 +84,9 @@ func (r *Reader) load() error {
 	if m := binary.LittleEndian.Uint64(foot[52:]); m != magic {
 		return corruptf(r.path, footOff, "bad magic %016x", m)
 	}
-	if v := binary.LittleEndian.Uint32(foot[48:]); v != FormatVersion {
-		return corruptf(r.path, footOff, "unsupported format version %d", v)
+	version := binary.LittleEndian.Uint32(foot[48:])
+	if version != FormatVersion && version != 2 {
+		return corruptf(r.path, footOff, "unsupported format version %d", version)
 	}
 	r.dataEnd = uint64(footOff)
 	var hs [3]handle
@@ -101,7 +102,7 @@ func (r *Reader) load() error {
 		return corruptf(r.path, int64(hs[2].off), "malformed stats block")
 	}
 	r.meta.FileSize = size
-	r.meta.FormatVersion = FormatVersion
+	r.meta.FormatVersion = version
 
 	sb, err := r.readBlock(hs[0], "summary", false)
 	if err != nil {
