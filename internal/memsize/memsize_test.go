@@ -12,6 +12,7 @@ type node struct {
 	share *shared
 }
 
+// shared holds what nodes share: a big array behind a pointer.
 type shared struct{ big [1 << 16]byte }
 
 // TestMeasure: allocations counted once at their size class, substrings
@@ -20,6 +21,7 @@ type shared struct{ big [1 << 16]byte }
 func TestMeasure(t *testing.T) {
 	text := "SELECT a FROM t"
 	sh := &shared{}
+	sh.big[0] = 1
 	b := &node{name: text[7:8], data: make([]byte, 1000), share: sh}
 	a := &node{name: "x", data: make([]byte, 10), next: b, share: sh}
 	b.next = a // a cycle: each counted once
