@@ -129,6 +129,9 @@ func TestCommitFailureRecovers(t *testing.T) {
 			if err := e.Apply(rowMut(6, 6, 1, "refused")); !errors.Is(err, syscall.ENOSPC) {
 				t.Fatalf("Apply with the disk full: got %v, want ENOSPC", err)
 			}
+			// The commit log's goroutine tells CommitFailure; the refused
+			// Apply may return first.
+			waitUntil(t, "CommitFailure to be told", func() bool { c, _ := told.get(); return len(c) > 0 })
 			commit, disk := told.get()
 			if len(commit) == 0 || !errors.Is(commit[0], syscall.ENOSPC) || !strings.Contains(commit[0].Error(), "/db/commitlog/CommitLog-") {
 				t.Fatalf("CommitFailure told %v, want ENOSPC naming the segment", commit)
