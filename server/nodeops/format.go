@@ -70,7 +70,7 @@ var storageCommands = []Command{
 		}},
 	{Name: "listsnapshots", MaxArgs: 0,
 		Help:    "the node's snapshots: size, and true size (bytes no live SSTable shares)",
-		Request: plain("listsnapshots"), Print: printSnapshots},
+		Request: plain("listsnapshots"), Print: decoded(printSnapshots)},
 	{Name: "clearsnapshot", Args: "-t TAG | --all [KEYSPACE...]", Tag: true, All: true, MaxArgs: -1,
 		Help: "delete snapshot TAG (or, with --all, every snapshot), of the keyspaces named or all",
 		Request: func(tag string, all bool, args []string) ([]string, error) {
@@ -134,6 +134,17 @@ func Lookup(name string) (*Command, bool) {
 	return nil, false
 }
 
+// decoded makes a printer of the answer's JSON from one of its Go value.
+func decoded[T any](print func(io.Writer, T) error) func(io.Writer, []byte) error {
+	return func(w io.Writer, b []byte) error {
+		var v T
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		return print(w, v)
+	}
+}
+
 func plain(req string) func(string, bool, []string) ([]string, error) {
 	return func(_ string, _ bool, args []string) ([]string, error) { return append([]string{req}, args...), nil }
 }
@@ -175,11 +186,7 @@ func printString(what string) func(io.Writer, []byte) error {
 	}
 }
 
-func printSnapshots(w io.Writer, b []byte) error {
-	var infos []snapshot.Info
-	if err := json.Unmarshal(b, &infos); err != nil {
-		return err
-	}
+func printSnapshots(w io.Writer, infos []snapshot.Info) error {
 	if len(infos) == 0 {
 		_, err := fmt.Fprintln(w, "There are no snapshots")
 		return err

@@ -15,13 +15,13 @@ import (
 // SSTables.
 var clusterCommands = []Command{
 	{Name: "info", MaxArgs: 0, Help: "the node: host id, transports, load, uptime, heap, datacenter and rack, tokens, block cache",
-		Request: plain("info"), Print: printInfo},
+		Request: plain("info"), Print: decoded(printInfo)},
 	{Name: "ring", MaxArgs: 0, Help: "every token of the ring with its node, state and ownership, as nodetool ring",
-		Request: plain("ring"), Print: printRing},
+		Request: plain("ring"), Print: decoded(printRing)},
 	{Name: "describecluster", MaxArgs: 0, Help: "the cluster's name, snitch, partitioner and the schema versions of its live nodes",
-		Request: plain("describecluster"), Print: printDescribeCluster},
+		Request: plain("describecluster"), Print: decoded(printDescribeCluster)},
 	{Name: "gossipinfo", MaxArgs: 0, Help: "what gossip says of each node: status, schema, versions, addresses, tokens",
-		Request: plain("gossipinfo"), Print: printGossipInfo},
+		Request: plain("gossipinfo"), Print: decoded(printGossipInfo)},
 	{Name: "drain", MaxArgs: 0, Long: true,
 		Help: "stop serving clients and gossip (the other nodes see this one down) and flush every table, " +
 			"before a stop or an upgrade; the node serves again once restarted",
@@ -40,11 +40,7 @@ var clusterCommands = []Command{
 		}},
 }
 
-func printInfo(w io.Writer, b []byte) error {
-	var in Info
-	if err := json.Unmarshal(b, &in); err != nil {
-		return err
-	}
+func printInfo(w io.Writer, in Info) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	limit := "none"
 	if in.HeapLimitBytes > 0 {
@@ -77,11 +73,7 @@ func printInfo(w io.Writer, b []byte) error {
 	return tw.Flush()
 }
 
-func printRing(w io.Writer, b []byte) error {
-	var ring []RingEntry
-	if err := json.Unmarshal(b, &ring); err != nil {
-		return err
-	}
+func printRing(w io.Writer, ring []RingEntry) error {
 	// A block per datacenter, in token order, as nodetool ring.
 	dcs := []string{}
 	for _, e := range ring {
@@ -111,11 +103,7 @@ func printRing(w io.Writer, b []byte) error {
 	return nil
 }
 
-func printDescribeCluster(w io.Writer, b []byte) error {
-	var d ClusterDescription
-	if err := json.Unmarshal(b, &d); err != nil {
-		return err
-	}
+func printDescribeCluster(w io.Writer, d ClusterDescription) error {
 	fmt.Fprintf(w, "Cluster Information:\n\tName: %s\n\tSnitch: %s\n\tPartitioner: %s\n\tSchema versions:\n", d.Name, d.Snitch, d.Partitioner)
 	versions := make([]string, 0, len(d.SchemaVersions))
 	for v := range d.SchemaVersions {
@@ -135,11 +123,7 @@ func printDescribeCluster(w io.Writer, b []byte) error {
 	return nil
 }
 
-func printGossipInfo(w io.Writer, b []byte) error {
-	var nodes []NodeState
-	if err := json.Unmarshal(b, &nodes); err != nil {
-		return err
-	}
+func printGossipInfo(w io.Writer, nodes []NodeState) error {
 	for _, n := range nodes {
 		fmt.Fprintf(w, "/%s\n", n.Address)
 		status := n.Status

@@ -1,7 +1,6 @@
 package nodeops
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -12,27 +11,23 @@ import (
 var statsCommands = []Command{
 	{Name: "tablestats", Args: "[KEYSPACE [TABLE...]]", MaxArgs: -1,
 		Help:    "each table's SSTables, space, partitions, local read and write counts and latencies, bloom filter and tombstones",
-		Request: plain("tablestats"), Print: printTableStats},
+		Request: plain("tablestats"), Print: decoded(printTableStats)},
 	{Name: "tablehistograms", Args: "KEYSPACE TABLE | KEYSPACE.TABLE", MinArgs: 1, MaxArgs: 2,
 		Help:    "percentiles of a table's local read and write latency, SSTables and tombstones per read",
-		Request: plain("tablehistograms"), Print: printHistograms},
+		Request: plain("tablehistograms"), Print: decoded(printHistograms)},
 	{Name: "proxyhistograms", MaxArgs: 0,
 		Help:    "percentiles of the latency of the client requests the node coordinated: reads, writes, range reads",
-		Request: plain("proxyhistograms"), Print: printProxyHistograms},
+		Request: plain("proxyhistograms"), Print: decoded(printProxyHistograms)},
 	{Name: "tpstats", MaxArgs: 0,
 		Help: "the node's pools of work (CQL request workers, mutation apply, reads, flush, compaction, hint replay, " +
 			"internode, streaming): active, pending, completed, blocked; and the work dropped, by kind",
 		Request: plain("tpstats"), Print: printTPStats},
 	{Name: "compactionstats", MaxArgs: 0,
 		Help:    "the tables with compactions waiting, and the compactions running with their progress",
-		Request: plain("compactionstats"), Print: printCompactionStats},
+		Request: plain("compactionstats"), Print: decoded(printCompactionStats)},
 }
 
-func printTableStats(w io.Writer, b []byte) error {
-	var tables []TableStats
-	if err := json.Unmarshal(b, &tables); err != nil {
-		return err
-	}
+func printTableStats(w io.Writer, tables []TableStats) error {
 	fmt.Fprintf(w, "Total number of tables: %d\n----------------\n", len(tables))
 	ks := ""
 	for _, t := range tables {
@@ -82,11 +77,7 @@ func latencyMS(us float64, n uint64) string {
 	return fmt.Sprintf("%.3f ms", us/1000)
 }
 
-func printHistograms(w io.Writer, b []byte) error {
-	var h Histograms
-	if err := json.Unmarshal(b, &h); err != nil {
-		return err
-	}
+func printHistograms(w io.Writer, h Histograms) error {
 	fmt.Fprintf(w, "%s/%s histograms\n", h.Keyspace, h.Table)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "Percentile\tRead Latency\tWrite Latency\tSSTables\tTombstones\t")
@@ -97,11 +88,7 @@ func printHistograms(w io.Writer, b []byte) error {
 	return tw.Flush()
 }
 
-func printProxyHistograms(w io.Writer, b []byte) error {
-	var h ProxyHistograms
-	if err := json.Unmarshal(b, &h); err != nil {
-		return err
-	}
+func printProxyHistograms(w io.Writer, h ProxyHistograms) error {
 	fmt.Fprintln(w, "proxy histograms")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "Percentile\tRead Latency\tWrite Latency\tRange Latency\t")
@@ -120,11 +107,7 @@ func percentName(p float64) string {
 	return fmt.Sprintf("%g%%", 100*p)
 }
 
-func printCompactionStats(w io.Writer, b []byte) error {
-	var cs CompactionStats
-	if err := json.Unmarshal(b, &cs); err != nil {
-		return err
-	}
+func printCompactionStats(w io.Writer, cs CompactionStats) error {
 	fmt.Fprintf(w, "pending tasks: %d\n", cs.PendingTables)
 	if len(cs.Running) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
