@@ -130,6 +130,11 @@ type Config struct {
 	// logged at WARN with its statement (slowlog.go). 0: none.
 	SlowQueryLogTimeout time.Duration
 
+	// NodeName names a node in the slow query log's list of the replicas a
+	// request contacted, from its host id (the internode address, as
+	// traces name nodes). Nil or "": the host id.
+	NodeName func(hostID string) string
+
 	// Traces, when set, receives each traced request's trace when its
 	// response is ready (a request with the tracing flag, spec section
 	// 2.2); it must not block. Nil: the flag is honoured in the response

@@ -668,6 +668,8 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 	defer cancel()
 	ctx = tracing.With(ctx, tr)
 	var info reqInfo
+	reps := new(tracing.Replicas)
+	ctx = tracing.WithReplicas(ctx, reps)
 	start := time.Now()
 	switch h.op {
 	case opQuery:
@@ -684,7 +686,7 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 		return nil, 0, fmt.Errorf("cql: no handler for %s", h.op)
 	}
 	traceRequest(tr, h.op, &info, err)
-	c.logSlow(&info, time.Since(start), err)
+	c.logSlow(&info, reps, time.Since(start), err)
 	return w, cl, err
 }
 

@@ -2,9 +2,11 @@ package cql
 
 import (
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
+	"wcdb/internal/tracing"
 	"wcdb/query"
 	"wcdb/replication"
 )
@@ -39,7 +41,7 @@ type slowLog struct {
 }
 
 // logSlow logs a request that took d, if over the threshold.
-func (c *conn) logSlow(info *reqInfo, d time.Duration, err error) {
+func (c *conn) logSlow(info *reqInfo, reps *tracing.Replicas, d time.Duration, err error) {
 	limit := c.srv.cfg.SlowQueryLogTimeout
 	if limit <= 0 || d < limit || info.stmt == "" {
 		return
@@ -67,7 +69,8 @@ func (c *conn) logSlow(info *reqInfo, d time.Duration, err error) {
 		stmt = stmt[:maxLoggedStatement] + "..."
 	}
 	args := []any{"millis", d.Milliseconds(), "statement", stmt, "consistency", info.cl.String(),
-		"keyspace", info.keyspace, "client", c.nc.RemoteAddr().String(), "threshold", limit.String()}
+		"keyspace", info.keyspace, "replicas", c.replicaNames(reps), "client", c.nc.RemoteAddr().String(),
+		"threshold", limit.String()}
 	if err != nil {
 		args = append(args, "err", err)
 	}
@@ -75,6 +78,20 @@ func (c *conn) logSlow(info *reqInfo, d time.Duration, err error) {
 		args = append(args, "slow_queries_not_logged", left)
 	}
 	c.srv.log.Warn("slow query (slow_query_log_timeout)", args...)
+}
+
+// replicaNames lists the nodes a request contacted, named by
+// Config.NodeName.
+func (c *conn) replicaNames(reps *tracing.Replicas) string {
+	ids := reps.List()
+	for i, id := range ids {
+		if c.srv.cfg.NodeName != nil {
+			if n := c.srv.cfg.NodeName(id); n != "" {
+				ids[i] = n
+			}
+		}
+	}
+	return "[" + strings.Join(ids, ", ") + "]"
 }
 
 // logSchemaChange logs a schema change made through this connection.

@@ -172,6 +172,7 @@ func (d *Distributed) readPiece(ctx context.Context, cmd RangeCommand, cl Consis
 	raw.Raw = true
 	ch := make(chan rangeAnswer, len(first)+len(spare))
 	ask := func(id ring.NodeID) {
+		tracing.NoteReplica(ctx, string(id))
 		if tr := tracing.From(ctx); tr != nil {
 			tr.Eventf(tracing.Read, "Sending RANGE_SLICE message to %s", d.name(id))
 		}

@@ -72,6 +72,7 @@ func (d *Distributed) Read(ctx context.Context, cmd ReadCommand, cl Consistency)
 	if len(first) == 1 && len(spare) == 0 && first[0] == d.c.Local() && !cmd.Raw {
 		// This node is the one replica to ask and there is no other to
 		// speculate on: a local read, as the local coordinator does it.
+		tracing.NoteReplica(ctx, string(first[0]))
 		if tr := tracing.From(ctx); tr != nil {
 			tr.Eventf(tracing.Read, "Executing single-partition query locally")
 		}
@@ -111,6 +112,7 @@ func (d *Distributed) speculateAfter() time.Duration {
 func (d *Distributed) readNearest(ctx context.Context, cmd ReadCommand, p *placement, cl Consistency, id ring.NodeID, spare []ring.NodeID) (*mutation.Partition, error) {
 	ch := make(chan answer, 2)
 	ask := func(id ring.NodeID) {
+		tracing.NoteReplica(ctx, string(id))
 		if tr := tracing.From(ctx); tr != nil {
 			tr.Eventf(tracing.Read, "Sending READ message to %s", d.name(id))
 		}
@@ -235,6 +237,7 @@ func (d *Distributed) readResolved(ctx context.Context, cmd ReadCommand, p *plac
 func (d *Distributed) readRound(ctx context.Context, cmd ReadCommand, p *placement, cl Consistency, first, spare []ring.NodeID) (*mutation.Partition, []byte, bool, error) {
 	ch := make(chan answer, len(first)+len(spare))
 	askNow := func(id ring.NodeID, data bool) {
+		tracing.NoteReplica(ctx, string(id))
 		if data {
 			if tr := tracing.From(ctx); tr != nil {
 				tr.Eventf(tracing.Read, "Sending READ message for data to %s", d.name(id))

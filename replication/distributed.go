@@ -363,6 +363,11 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 		}
 	}
 	local := d.c.Local()
+	for _, ids := range [...][]ring.NodeID{p.live, p.pending} {
+		for _, id := range ids {
+			tracing.NoteReplica(ctx, string(id))
+		}
+	}
 	if tr := tracing.From(ctx); tr != nil {
 		tr.Eventf(tracing.Mutation, "Writing at consistency %s (%d needed) to %v, pending %v, down %v (%d hinted)",
 			cl, p.req.need, d.names(p.live), d.names(p.pending), d.names(p.dead), hinted)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gocql/gocql"
 
+	"wcdb/internal/testutil"
 	"wcdb/ring"
 )
 
@@ -150,6 +153,66 @@ func TestTracingReplicas(t *testing.T) {
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("traces lack %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestSlowQueryLogNamesReplicas: the slow query log line of a write and a
+// read at ALL on two nodes with RF 2 names both replicas the coordinator
+// contacted, untraced.
+func TestSlowQueryLogNamesReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two nodes")
+	}
+	dir := t.TempDir()
+	var logs testutil.SyncBuffer
+	cfg := clusterConfig(dir, 1)
+	cfg.Native.SlowQueryLogTimeout = Duration(time.Nanosecond)
+	coord, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coord.Close()
+	other := startConfigured(t, clusterConfig(dir, 2, coord.GossipAddr()))
+	defer other.Close()
+	for _, n := range []*Node{coord, other} {
+		waitFor(t, "two nodes alive", 10*time.Second, func() bool { return aliveOf(n) == 2 })
+	}
+	host, _, _ := strings.Cut(coord.Addr().String(), ":")
+	s := compatSession(t, coord, func(cc *gocql.ClusterConfig) {
+		cc.HostFilter = gocql.WhiteListHostFilter(host) // node 1 coordinates
+	})
+	mustExec(t, s,
+		"CREATE KEYSPACE sl WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}",
+		"CREATE TABLE sl.t (k int PRIMARY KEY, v text)")
+	// The log takes slowLogBurst lines a second, and the driver's own
+	// queries took this second's.
+	time.Sleep(time.Second)
+	if err := s.Query("INSERT INTO sl.t (k, v) VALUES (1, 'one')").Consistency(gocql.All).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := s.Query("SELECT v FROM sl.t WHERE k = 1").Consistency(gocql.All).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	name := func(n *Node) string {
+		ip, port := coord.cl.internodeAddr(ring.NodeID(n.HostID()))
+		return "/" + net.JoinHostPort(ip.String(), strconv.Itoa(port))
+	}
+	both := []string{"replicas=\"[" + name(coord) + ", " + name(other) + "]\"", "replicas=\"[" + name(other) + ", " + name(coord) + "]\""}
+	for _, stmt := range []string{"INSERT INTO sl.t", "SELECT v FROM sl.t"} {
+		var line string
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "slow query") && strings.Contains(l, stmt) {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Errorf("no slow query line for %q:\n%s", stmt, logs.String())
+			continue
+		}
+		if !strings.Contains(line, "consistency=ALL") || !(strings.Contains(line, both[0]) || strings.Contains(line, both[1])) {
+			t.Errorf("slow query line lacks the consistency or both replicas %v:\n%s", both, line)
 		}
 	}
 }

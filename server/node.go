@@ -223,6 +223,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return n.exec.Internal(ctx, replication.One, stmt, values...)
 	}, log)
 	ccfg.Traces = n.traces
+	ccfg.NodeName = func(id string) string { return dcfg.NodeName(ring.NodeID(id)) }
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
 		ccfg.Authenticator = newAuthenticator(n.exec)
 		if err := n.cl.setupRoles(ctx); err != nil {
