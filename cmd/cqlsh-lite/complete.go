@@ -12,7 +12,8 @@ import (
 )
 
 // Tab completion: CQL keywords by their place in the statement, and the
-// live schema's names (keyspaces, tables, columns) where a name goes. The
+// live schema's names (keyspaces, tables, columns, types, functions) where
+// a name goes (complete_ddl.go: types, functions and WITH options). The
 // rules read the tokens before the cursor (the statement's earlier lines
 // included); they know the common statements' shapes, not the whole
 // grammar, and offer nothing rather than something wrong.
@@ -22,6 +23,8 @@ type schemaNames interface {
 	keyspaces() []string
 	tables(keyspace string) []string
 	columns(keyspace, table string) []string
+	types(keyspace string) []string
+	functions(keyspace string) []string
 }
 
 // completion is one request: the statement before the cursor, what follows
@@ -141,6 +144,9 @@ func (c completion) complete() (cands []string, wordLen int) {
 		names(c.schema.keyspaces(), ".")
 	}
 	first := last(len(words))
+	ddl, isDDL := c.ddlCandidates(toks, words)
+	valueAt := last(1) == "=" || last(1) == "<" || last(1) == ">" ||
+		first == "insert" && slices.Contains(words, "values") && (last(1) == "(" || last(1) == ",")
 	switch {
 	case len(words) == 0 && start > 0:
 		keywords(batchStarts)
@@ -170,6 +176,10 @@ func (c completion) complete() (cands []string, wordLen int) {
 		tableRef()
 	case last(2) == "serial" && last(1) == "consistency":
 		keywords([]string{"SERIAL", "LOCAL_SERIAL"})
+	case isDDL:
+		out = ddl
+	case first != "create" && first != "alter" && valueAt:
+		out = c.functionNames()
 	case afterWord[last(1)] != nil:
 		keywords(afterWord[last(1)])
 	default:
@@ -194,6 +204,10 @@ func (c completion) complete() (cands []string, wordLen int) {
 			}
 			if last(1) == "select" {
 				keywords([]string{"*", "DISTINCT", "JSON"})
+			}
+			if first == "select" {
+				out = append(out, c.functionNames()...)
+				out = append(out, selectorFunctions...)
 			}
 		}
 		if table == "" && first == "select" && !columnWords[last(1)] && last(1) != "," && last(1) != "(" {
@@ -232,7 +246,7 @@ func trailingWord(s string) string {
 		return ""
 	}
 	t := toks[len(toks)-1]
-	if t.Kind == cqllex.Word || t.Kind == cqllex.Ident && t.Open {
+	if t.Kind == cqllex.Word || (t.Kind == cqllex.Ident || t.Kind == cqllex.String) && t.Open {
 		return t.Text
 	}
 	return ""
@@ -358,6 +372,14 @@ func (l *liveSchema) tables(ks string) []string {
 
 func (l *liveSchema) columns(ks, table string) []string {
 	return l.list("SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?", ks, table)
+}
+
+func (l *liveSchema) types(ks string) []string {
+	return l.list("SELECT type_name FROM system_schema.types WHERE keyspace_name = ?", ks)
+}
+
+func (l *liveSchema) functions(ks string) []string {
+	return l.list("SELECT function_name FROM system_schema.functions WHERE keyspace_name = ?", ks)
 }
 
 // completeWord is liner's word completer: the line, the cursor's place in

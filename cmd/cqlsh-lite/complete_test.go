@@ -21,6 +21,21 @@ func (f fakeSchema) tables(ks string) []string { return slices.Sorted(maps.Keys(
 
 func (f fakeSchema) columns(ks, t string) []string { return f[ks][t] }
 
+// types and functions: one of each in keyspace app.
+func (f fakeSchema) types(ks string) []string {
+	if ks == "app" {
+		return []string{"address"}
+	}
+	return nil
+}
+
+func (f fakeSchema) functions(ks string) []string {
+	if ks == "app" {
+		return []string{"fLog"}
+	}
+	return nil
+}
+
 // TestComplete runs testdata/complete:
 //
 //	complete [ks=KEYSPACE]: the input is the statement so far, '|' the
@@ -86,4 +101,10 @@ CREATE TABLE shop.orders (id int PRIMARY KEY, "Total" decimal);`, addr)
 	check("SELECT * FROM shop.orders WHERE ", "SELECT * FROM shop.orders WHERE ", "\"Total\" ", "id ")
 	sh.execute("CREATE TABLE shop.items (sku text PRIMARY KEY)")
 	check("SELECT * FROM shop.", "SELECT * FROM shop.", "items ", "orders ")
+	// Types and classes need no schema query that could fail; the
+	// keyspace's types and functions come from system_schema.
+	sh.execute("USE shop")
+	check("CREATE TABLE t (a tinyi", "CREATE TABLE t (a ", "tinyint ")
+	check("CREATE KEYSPACE k WITH replication = {'class': 'Sim", "CREATE KEYSPACE k WITH replication = {'class': ", "'SimpleStrategy' ")
+	check("INSERT INTO orders (id, \"Total\") VALUES (1, toU", "INSERT INTO orders (id, \"Total\") VALUES (1, ", "toUnixTimestamp(")
 }
