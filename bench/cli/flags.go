@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"wcdb/bench/ycsb/cqldb"
 	"wcdb/bench/ycsb/pgdb"
@@ -56,6 +58,50 @@ func (b *benchFlags) pids() ([]int, error) {
 		out = append(out, pid)
 	}
 	return out, nil
+}
+
+// setup checks the flags both commands share once parsed: the server
+// processes whose CPU is sampled, and where progress lines go (nil with
+// --quiet).
+func (b *benchFlags) setup(stderr io.Writer) (pids []int, progress io.Writer, err error) {
+	pids, err = b.pids()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !*b.quiet {
+		progress = stderr
+	}
+	return pids, progress, nil
+}
+
+// openers open the database --db names, each returning it with the
+// settings the report shows.
+type openers[D io.Closer] struct {
+	cql, postgres, redis func(ctx context.Context) (D, map[string]string, error)
+}
+
+// openDB opens the database named (wcdb and cassandra both speak CQL),
+// giving it a minute; code is the exit status when it fails: 2 for a name
+// it does not know, 1 for a failure to connect.
+func openDB[D io.Closer](ctx context.Context, name string, o openers[D]) (db D, settings map[string]string, code int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var open func(context.Context) (D, map[string]string, error)
+	switch name {
+	case "wcdb", "cassandra":
+		open = o.cql
+	case "postgres":
+		open = o.postgres
+	case "redis":
+		open = o.redis
+	default:
+		return db, nil, 2, fmt.Errorf("--db %q: want wcdb, cassandra, postgres or redis", name)
+	}
+	db, settings, err = open(ctx)
+	if err != nil {
+		return db, nil, 1, err
+	}
+	return db, settings, 0, nil
 }
 
 // result is what a run of ycsb or timeline returns.

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"time"
 
 	"wcdb/bench/timeline"
 	"wcdb/bench/ycsb/cqldb"
@@ -66,71 +65,58 @@ func Timeline(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	cfg.Phases = splitList(*phases)
-	pids, err := bf.pids()
+	var err error
+	cfg.ServerPIDs, cfg.Progress, err = bf.setup(stderr)
+	if err == nil {
+		err = cfg.Validate()
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 2
-	}
-	cfg.ServerPIDs = pids
-	if !*bf.quiet {
-		cfg.Progress = stderr
-	}
-	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 2
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	var db timeline.DB
-	switch *dbName {
-	case "wcdb", "cassandra":
-		cd.Hosts, cd.Fresh = splitList(*bf.hosts), *fresh
-		if cfg.OpTimeout > 0 {
-			cd.Timeout = cfg.OpTimeout
-		}
-		c, err := cqldb.OpenTimeline(openCtx, *cd)
-		if err != nil {
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		}
-		db = c
-		cfg.DBSettings = map[string]string{
-			"hosts": strings.Join(cd.Hosts, ","), "port": strconv.Itoa(cd.Port), "consistency": cd.Consistency,
-			"rf": strconv.Itoa(cd.RF), "connections_per_host": strconv.Itoa(cd.Connections), "keyspace": cd.Keyspace,
-			"post":     fmt.Sprintf("read the followers partition, then unlogged batches of %d (%d in flight)", cqldb.FanoutBatch, cqldb.FanoutParallel),
-			"timeline": "SELECT ... FROM timeline WHERE user_id = ? LIMIT n (clustering order post_id DESC, TimeWindowCompactionStrategy)",
-		}
-	case "postgres":
-		pd.Fresh = *fresh
-		p, err := pgdb.OpenTimeline(openCtx, *pd)
-		if err != nil {
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		}
-		db = p
-		cfg.DBSettings = p.Settings()
-		cfg.DBSettings["post"] = "one statement: INSERT INTO posts, INSERT INTO timeline SELECT ... FROM followers"
-		cfg.DBSettings["timeline"] = "index (user_id, post_id DESC) range scan, LIMIT n"
-	case "redis":
-		rd.PoolSize, rd.Fresh = cfg.Threads+cfg.PostThreads, *fresh
-		r, err := redisdb.OpenTimeline(openCtx, *rd)
-		if err != nil {
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		}
-		db = r
-		cfg.DBSettings = map[string]string{
-			"addr": rd.Addr, "db": strconv.Itoa(rd.DB), "pool": strconv.Itoa(rd.PoolSize),
-			"post":     "SMEMBERS followers, then LPUSH to each timeline list (pipelined)",
-			"timeline": "LRANGE 0 n-1 of the timeline list",
-		}
-	default:
-		fmt.Fprintf(stderr, "wcdb: --db %q: want wcdb, cassandra, postgres or redis\n", *dbName)
-		return 2
+	db, settings, code, err := openDB(ctx, *dbName, openers[timeline.DB]{
+		cql: func(ctx context.Context) (timeline.DB, map[string]string, error) {
+			cd.Hosts, cd.Fresh = splitList(*bf.hosts), *fresh
+			if cfg.OpTimeout > 0 {
+				cd.Timeout = cfg.OpTimeout
+			}
+			c, err := cqldb.OpenTimeline(ctx, *cd)
+			return c, map[string]string{
+				"hosts": strings.Join(cd.Hosts, ","), "port": strconv.Itoa(cd.Port), "consistency": cd.Consistency,
+				"rf": strconv.Itoa(cd.RF), "connections_per_host": strconv.Itoa(cd.Connections), "keyspace": cd.Keyspace,
+				"post":     fmt.Sprintf("read the followers partition, then unlogged batches of %d (%d in flight)", cqldb.FanoutBatch, cqldb.FanoutParallel),
+				"timeline": "SELECT ... FROM timeline WHERE user_id = ? LIMIT n (clustering order post_id DESC, TimeWindowCompactionStrategy)",
+			}, err
+		},
+		postgres: func(ctx context.Context) (timeline.DB, map[string]string, error) {
+			pd.Fresh = *fresh
+			p, err := pgdb.OpenTimeline(ctx, *pd)
+			if err != nil {
+				return nil, nil, err
+			}
+			set := p.Settings()
+			set["post"] = "one statement: INSERT INTO posts, INSERT INTO timeline SELECT ... FROM followers"
+			set["timeline"] = "index (user_id, post_id DESC) range scan, LIMIT n"
+			return p, set, nil
+		},
+		redis: func(ctx context.Context) (timeline.DB, map[string]string, error) {
+			rd.PoolSize, rd.Fresh = cfg.Threads+cfg.PostThreads, *fresh
+			r, err := redisdb.OpenTimeline(ctx, *rd)
+			return r, map[string]string{
+				"addr": rd.Addr, "db": strconv.Itoa(rd.DB), "pool": strconv.Itoa(rd.PoolSize),
+				"post":     "SMEMBERS followers, then LPUSH to each timeline list (pipelined)",
+				"timeline": "LRANGE 0 n-1 of the timeline list",
+			}, err
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return code
 	}
+	cfg.DBSettings = settings
 	defer db.Close()
 	cfg.DBName, cfg.Label = *dbName, *bf.label
 

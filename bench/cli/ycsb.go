@@ -10,12 +10,12 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"time"
 
 	"wcdb/bench/ycsb"
 	"wcdb/bench/ycsb/cqldb"
 	"wcdb/bench/ycsb/pgdb"
 	"wcdb/bench/ycsb/redisdb"
+	"wcdb/internal/vfs"
 )
 
 const benchYCSBUsage = `usage: wcdb bench ycsb [flags]
@@ -71,69 +71,56 @@ func YCSB(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Target = t
 	}
-	pids, err := bf.pids()
+	var err error
+	cfg.ServerPIDs, cfg.Progress, err = bf.setup(stderr)
+	if err == nil {
+		err = cfg.Validate()
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "wcdb:", err)
-		return 2
-	}
-	cfg.ServerPIDs = pids
-	if !*bf.quiet {
-		cfg.Progress = stderr
-	}
-	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)
 		return 2
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	var db ycsb.DB
-	switch *dbName {
-	case "wcdb", "cassandra":
-		cd.Hosts, cd.Fields, cd.Fresh = splitList(*bf.hosts), cfg.Fields, *fresh
-		if cfg.OpTimeout > 0 {
-			cd.Timeout = cfg.OpTimeout
-		}
-		c, err := cqldb.Open(openCtx, *cd)
-		if err != nil {
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		}
-		db = c
-		cfg.DBSettings = map[string]string{
-			"hosts": strings.Join(cd.Hosts, ","), "port": strconv.Itoa(cd.Port), "consistency": cd.Consistency,
-			"rf": strconv.Itoa(cd.RF), "connections_per_host": strconv.Itoa(cd.Connections),
-			"keyspace": cd.Keyspace, "table": cd.Table, "routing": "token-aware, round robin fallback",
-			"scan": "token(y_id) >= token(?) LIMIT n",
-		}
-	case "postgres":
-		pd.Fields, pd.Fresh = cfg.Fields, *fresh
-		p, err := pgdb.Open(openCtx, *pd)
-		if err != nil {
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		}
-		db = p
-		cfg.DBSettings = p.Settings()
-		cfg.DBSettings["scan"] = "y_id >= $1 ORDER BY y_id LIMIT n"
-	case "redis":
-		rd.PoolSize, rd.Fresh = cfg.Threads, *fresh
-		r, err := redisdb.Open(openCtx, *rd)
-		if err != nil {
-			fmt.Fprintln(stderr, "wcdb:", err)
-			return 1
-		}
-		db = r
-		cfg.DBSettings = map[string]string{
-			"addr": rd.Addr, "db": strconv.Itoa(rd.DB), "pool": strconv.Itoa(rd.PoolSize),
-			"scan": "ZRANGE " + redisdb.Index + " [key + BYLEX LIMIT 0 n, then HGETALL each (pipelined)",
-		}
-	default:
-		fmt.Fprintf(stderr, "wcdb: --db %q: want wcdb, cassandra, postgres or redis\n", *dbName)
-		return 2
+	db, settings, code, err := openDB(ctx, *dbName, openers[ycsb.DB]{
+		cql: func(ctx context.Context) (ycsb.DB, map[string]string, error) {
+			cd.Hosts, cd.Fields, cd.Fresh = splitList(*bf.hosts), cfg.Fields, *fresh
+			if cfg.OpTimeout > 0 {
+				cd.Timeout = cfg.OpTimeout
+			}
+			c, err := cqldb.Open(ctx, *cd)
+			return c, map[string]string{
+				"hosts": strings.Join(cd.Hosts, ","), "port": strconv.Itoa(cd.Port), "consistency": cd.Consistency,
+				"rf": strconv.Itoa(cd.RF), "connections_per_host": strconv.Itoa(cd.Connections),
+				"keyspace": cd.Keyspace, "table": cd.Table, "routing": "token-aware, round robin fallback",
+				"scan": "token(y_id) >= token(?) LIMIT n",
+			}, err
+		},
+		postgres: func(ctx context.Context) (ycsb.DB, map[string]string, error) {
+			pd.Fields, pd.Fresh = cfg.Fields, *fresh
+			p, err := pgdb.Open(ctx, *pd)
+			if err != nil {
+				return nil, nil, err
+			}
+			set := p.Settings()
+			set["scan"] = "y_id >= $1 ORDER BY y_id LIMIT n"
+			return p, set, nil
+		},
+		redis: func(ctx context.Context) (ycsb.DB, map[string]string, error) {
+			rd.PoolSize, rd.Fresh = cfg.Threads, *fresh
+			r, err := redisdb.Open(ctx, *rd)
+			return r, map[string]string{
+				"addr": rd.Addr, "db": strconv.Itoa(rd.DB), "pool": strconv.Itoa(rd.PoolSize),
+				"scan": "ZRANGE " + redisdb.Index + " [key + BYLEX LIMIT 0 n, then HGETALL each (pipelined)",
+			}, err
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "wcdb:", err)
+		return code
 	}
+	cfg.DBSettings = settings
 	defer db.Close()
 	cfg.DBName, cfg.Label = *dbName, *bf.label
 
@@ -158,7 +145,7 @@ func peakTarget(path string, workloads []string, fraction float64) (float64, err
 	if fraction <= 0 || fraction > 1 {
 		return 0, fmt.Errorf("--peak-fraction %v: want (0, 1]", fraction)
 	}
-	b, err := os.ReadFile(path)
+	b, err := vfs.ReadFile(vfs.Default, path)
 	if err != nil {
 		return 0, fmt.Errorf("--peak-from: %w", err)
 	}
