@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"wcdb/mutation"
 	"wcdb/schema"
+	"wcdb/schema/timeuuid"
 )
 
 // Local is the coordinator of a single-node cluster: the node is the only
@@ -16,6 +19,10 @@ import (
 type Local struct {
 	replica Replica
 	dc      string
+	// casLocks serialize lightweight transactions by partition token;
+	// lastCAS keeps their timestamps increasing.
+	casLocks [64]sync.Mutex
+	lastCAS  atomic.Int64
 }
 
 // NewLocal returns a coordinator that sends everything to replica, the
@@ -96,4 +103,39 @@ func (l *Local) ReadRange(ctx context.Context, cmd RangeCommand, cl Consistency)
 		return res, localReadErr(err, cl)
 	}
 	return res, nil
+}
+
+// CAS runs a lightweight transaction on the one replica: under the
+// partition's lock, read, decide, write. There is no other proposer to
+// agree with, and the replica's writes are as durable as its commit log.
+func (l *Local) CAS(ctx context.Context, req CASRequest, serial, commit Consistency) (CASResult, error) {
+	if serial != Serial && serial != LocalSerial {
+		return CASResult{}, fmt.Errorf("replication: %s is not a serial consistency level", serial)
+	}
+	if err := l.check(req.Keyspace, serial); err != nil {
+		return CASResult{}, err
+	}
+	if err := l.check(req.Keyspace, commit); err != nil {
+		return CASResult{}, err
+	}
+	mu := &l.casLocks[uint64(req.Read.Key.Token)%uint64(len(l.casLocks))]
+	mu.Lock()
+	defer mu.Unlock()
+	cur, err := l.replica.Read(ctx, req.Read)
+	if err != nil {
+		return CASResult{}, localReadErr(err, serial)
+	}
+	ts := timeuuid.Micros(timeuuid.New())
+	if l.lastCAS.Load() >= ts {
+		ts = l.lastCAS.Load() + 1
+	}
+	l.lastCAS.Store(ts)
+	upd, err := req.Decide(cur, ts)
+	if err != nil || upd == nil {
+		return CASResult{Current: cur, RoundTrips: 1}, err
+	}
+	if err := l.replica.Apply(ctx, upd); err != nil {
+		return CASResult{}, err
+	}
+	return CASResult{Applied: true, Current: cur, RoundTrips: 2}, nil
 }

@@ -141,6 +141,28 @@ func Reserve(n int) uint64 {
 	}
 }
 
+// ReserveFrom is Reserve(1) for a timestamp no earlier than from: a
+// Paxos ballot must be later than every ballot a replica has promised.
+func ReserveFrom(from uint64) uint64 {
+	initGen()
+	for {
+		last := gen.last.Load()
+		next := max(ticksAt(time.Now()), last+1, from)
+		if gen.last.CompareAndSwap(last, next) {
+			return next
+		}
+	}
+}
+
+// Ticks returns the 60-bit timestamp of a version 1 UUID, in 100 ns units
+// since 1582-10-15.
+func Ticks(u UUID) uint64 { return ticksOf(u) }
+
+// Micros returns the time of a version 1 UUID as microseconds since the
+// Unix epoch, rounded down: the write timestamp of a Paxos ballot's
+// update.
+func Micros(u UUID) int64 { return floorDiv(int64(ticksOf(u))-uuidEpochOffset, 10) }
+
 // New returns a new version 1 UUID for the current time, as CQL's
 // now(): the clock sequence and node are random per process, and each UUID
 // made by a process is later than the one before, even within one 100 ns
