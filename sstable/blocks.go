@@ -258,7 +258,7 @@ func (w *Writer) AddBlock(b *Block) error {
 	if err := w.flushData(); err != nil {
 		return w.fail(err)
 	}
-	w.copying, w.copyEnd = b, false
+	w.copying, w.copyEnd, w.copied = b, false, true
 	defer func() { w.copying = nil }()
 	var e BlockEntry
 	for i := 0; i < b.b.n; i++ {

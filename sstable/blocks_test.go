@@ -135,6 +135,11 @@ func TestCopyBlocks(t *testing.T) {
 						t.Fatalf("Get %v: %v, %v", p.key, g, err)
 					}
 				}
+				// A file with copied blocks says so: its options are not
+				// only those of its writer.
+				if cp := c.Meta().Codec; cp == nil || cp.Copied != (mode != "entries") {
+					t.Errorf("copied table records codec %+v, want Copied %v", cp, mode != "entries")
+				}
 				if mode == "whole" && start.Token == math.MinInt64 && m.DataSize != src.DataSize {
 					t.Errorf("data blocks copied whole take %d bytes, the source's %d", m.DataSize, src.DataSize)
 				}

@@ -12,12 +12,14 @@ import (
 	"wcdb/sstable/codec"
 )
 
-// The SSTable file format, version 3.
+// The SSTable file format, version 4.
 //
-// Version 3 is version 2 with more block codecs (types 2-4 below). Readers
-// read both; the writer writes 3, so that a node of version 2, which
-// cannot decode those blocks, is streamed rows rather than whole blocks
-// (streaming sends blocks only to a node of the file's version).
+// Version 3 is version 2 with more block codecs (types 2-4 below); version
+// 4 is version 3 with the compression options recorded at the end of the
+// stats block. Readers read all three; the writer writes 4, so that a node
+// of an older version, which could not read the stats block (or decode the
+// blocks), is streamed rows rather than whole blocks or files (streaming
+// sends blocks only to a node of the file's version).
 //
 // A table is one file, a sequence of blocks followed by a fixed-size footer.
 // Blocks of different kinds are interleaved: the writer streams data blocks
@@ -92,6 +94,25 @@ import (
 // Stats block (not entry-structured), varints: MinTimestamp, MaxTimestamp,
 // MaxLocalDeletionTime, MaxTombstoneTime, Rows, Tombstones (zigzag), Partitions, DataSize
 // (uvarint), then MinKey and MaxKey (zigzag token, uvarint len, bytes).
+// Version 4 appends the options the blocks were written with (CodecParams),
+// so that a file can be told to match a table's compression without
+// reading its blocks (recompress_sstables skips those that do):
+//
+//	codec id byte | uvarint block size | zigzag level | flags byte
+//	| min_compress_ratio float64LE bits
+//
+//	codec id:   the codec of WriterOptions.Compression (a block may still be
+//	            stored as is, type 0, when it does not shrink enough)
+//	block size: WriterOptions.BlockSize, the data block target in bytes
+//	level:      the codec's level with its default filled in (zstd 3,
+//	            deflate 5, LZ4 high 9); 0 for a codec without levels
+//	flags:      bit 0 = LZ4's high compressor; bit 1 = some data blocks
+//	            were copied as stored from another file (Writer.AddBlock,
+//	            streaming), so may have been written with other options;
+//	            other bits are 0
+//
+// For example zstd at level 3 in 4 KiB blocks, no min_compress_ratio:
+// 03 80 20 06 00 00 00 00 00 00 00 00 00. Versions 2 and 3 end at MaxKey.
 //
 // Footer, 64 bytes:
 //
@@ -99,7 +120,7 @@ import (
 //	| format version u32LE | magic u64LE | crc32c of the preceding 60 bytes u32LE
 
 // FormatVersion is the version written in the footer of new tables.
-const FormatVersion = 3
+const FormatVersion = 4
 
 const (
 	magic       = 0x3174737763626477 // "wdbcwst1" little-endian

@@ -85,7 +85,7 @@ func (r *Reader) load() error {
 		return corruptf(r.path, footOff, "bad magic %016x", m)
 	}
 	version := binary.LittleEndian.Uint32(foot[48:])
-	if version != FormatVersion && version != 2 {
+	if version < 2 || version > FormatVersion {
 		return corruptf(r.path, footOff, "unsupported format version %d", version)
 	}
 	r.dataEnd = uint64(footOff)
@@ -98,7 +98,7 @@ func (r *Reader) load() error {
 	if err != nil {
 		return err
 	}
-	if !decodeStats(stats, &r.meta) {
+	if !decodeStats(stats, version, &r.meta) {
 		return corruptf(r.path, int64(hs[2].off), "malformed stats block")
 	}
 	r.meta.FileSize = size

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math/rand"
 	"os"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
+	"wcdb/sstable/codec"
 )
 
 type testRow struct{ c, v []byte }
@@ -740,35 +740,65 @@ func TestScanUncached(t *testing.T) {
 	}
 }
 
-// TestReadsVersion2: a table of format version 2 (snappy blocks, written
-// before the other codecs) opens and reads as before.
+// TestReadsVersion2: tables of format versions 2 (snappy blocks, written
+// before the other codecs) and 3 (no compression record) open and read as
+// before, and say they do not record their codec options.
 func TestReadsVersion2(t *testing.T) {
 	fs := vfs.NewMem()
 	parts := genTable(rand.New(rand.NewSource(3)), 40)
-	writeTable(t, fs, "/v3.sst", parts, WriterOptions{BlockSize: 256, Compression: Snappy})
-	b, err := vfs.ReadFile(fs, "/v3.sst")
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range []uint32{2, 3} {
+		path := fmt.Sprintf("/v%d.sst", v)
+		writeTable(t, fs, path, parts, WriterOptions{BlockSize: 256, Compression: Snappy, version: v})
+		r, err := Open(fs, path, ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if m := r.Meta(); m.FormatVersion != v || m.Codec != nil {
+			t.Fatalf("version %d: got FormatVersion %d, Codec %+v; want %d, nil", v, m.FormatVersion, m.Codec, v)
+		}
+		if err := r.Verify(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := scanAll(r, nil, nil)
+		if err != nil || !partsEqual(got, parts) {
+			t.Fatalf("version %d: scan: got %d partitions, %v; want %d", v, len(got), err, len(parts))
+		}
 	}
-	foot := b[len(b)-footerSize:]
-	binary.LittleEndian.PutUint32(foot[48:], 2)
-	binary.LittleEndian.PutUint32(foot[60:], crc32.Checksum(foot[:60], crcTable))
-	if err := vfs.WriteFileAtomic(fs, "/v2.sst", b); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(fs, "/v2.sst", ReaderOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if v := r.Meta().FormatVersion; v != 2 {
-		t.Fatalf("FormatVersion: got %d, want 2", v)
-	}
-	if err := r.Verify(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := scanAll(r, nil, nil)
-	if err != nil || !partsEqual(got, parts) {
-		t.Fatalf("scan: got %d partitions, %v; want %d", len(got), err, len(parts))
+}
+
+// TestCodecParamsRecorded: a table records the options its blocks were
+// written with, resolved, and reads them back at Open.
+func TestCodecParamsRecorded(t *testing.T) {
+	fs := vfs.NewMem()
+	parts := genTable(rand.New(rand.NewSource(4)), 10)
+	for i, c := range []struct {
+		opts WriterOptions
+		want CodecParams
+	}{
+		{WriterOptions{}, CodecParams{Codec: codec.Snappy, BlockSize: 16 << 10}},
+		{WriterOptions{Compression: Zstd, BlockSize: 4 << 10}, CodecParams{Codec: codec.Zstd, BlockSize: 4 << 10, Level: 3}},
+		{WriterOptions{Compression: Zstd, CompressionLevel: -7, MinCompressRatio: 1.5},
+			CodecParams{Codec: codec.Zstd, BlockSize: 16 << 10, Level: -7, MinCompressRatio: 1.5}},
+		{WriterOptions{Compression: LZ4, CompressionLevel: 12}, CodecParams{Codec: codec.LZ4, BlockSize: 16 << 10}},
+		{WriterOptions{Compression: LZ4, LZ4High: true}, CodecParams{Codec: codec.LZ4, BlockSize: 16 << 10, Level: 9, LZ4High: true}},
+		{WriterOptions{Compression: Deflate, BlockSize: 64 << 10}, CodecParams{Codec: codec.Deflate, BlockSize: 64 << 10, Level: 5}},
+		{WriterOptions{Compression: None, CompressionLevel: 4}, CodecParams{Codec: codec.None, BlockSize: 16 << 10}},
+	} {
+		if got, err := c.opts.CodecParams(); err != nil || got != c.want {
+			t.Errorf("%+v: CodecParams: got %+v, %v; want %+v", c.opts, got, err, c.want)
+		}
+		path := fmt.Sprintf("/%d.sst", i)
+		if m := writeTable(t, fs, path, parts, c.opts); m.Codec == nil || *m.Codec != c.want {
+			t.Errorf("%+v: Finish's Meta.Codec: got %+v, want %+v", c.opts, m.Codec, c.want)
+		}
+		r, err := Open(fs, path, ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := r.Meta(); m.Codec == nil || *m.Codec != c.want || m.FormatVersion != 4 {
+			t.Errorf("%+v: Open's Meta: got codec %+v, version %d; want %+v, 4", c.opts, m.Codec, m.FormatVersion, c.want)
+		}
+		r.Close()
 	}
 }

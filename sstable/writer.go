@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"path/filepath"
 
 	"github.com/bits-and-blooms/bloom/v3"
@@ -84,6 +85,63 @@ type WriterOptions struct {
 	// SummaryInterval is the number of entries per partition-index block,
 	// hence per in-memory summary entry. Default 128.
 	SummaryInterval int
+
+	// version is the format version written (FormatVersion when 0); tests
+	// set an older one to make files of that version.
+	version uint32
+}
+
+// CodecParams are the compression options a table's blocks were written
+// with, resolved (see codec.Options.Resolved) so that options that write
+// alike compare equal. Files of format version 4 on record them.
+type CodecParams struct {
+	Codec codec.ID
+	// BlockSize is WriterOptions.BlockSize (chunk_length_in_kb).
+	BlockSize int
+	// Level and LZ4High are the encoder's resolved options.
+	Level   int
+	LZ4High bool
+	// MinCompressRatio is WriterOptions.MinCompressRatio.
+	MinCompressRatio float64
+	// Copied is set when data blocks were added as stored (AddBlock:
+	// streamed from another file), whose options the file cannot vouch
+	// for: such a file never equals options a Writer is given.
+	Copied bool
+}
+
+// String describes p as "zstd level 3, 16 KiB blocks".
+func (p CodecParams) String() string {
+	s := p.Codec.String()
+	if p.LZ4High {
+		s += " high"
+	}
+	if p.Level != 0 {
+		s += fmt.Sprintf(" level %d", p.Level)
+	}
+	if p.BlockSize%1024 == 0 {
+		s += fmt.Sprintf(", %d KiB blocks", p.BlockSize>>10)
+	} else {
+		s += fmt.Sprintf(", %d-byte blocks", p.BlockSize)
+	}
+	if p.MinCompressRatio != 0 {
+		s += fmt.Sprintf(", min_compress_ratio %g", p.MinCompressRatio)
+	}
+	if p.Copied {
+		s += ", and blocks copied from other files"
+	}
+	return s
+}
+
+// CodecParams returns the compression options a Writer with o records.
+func (o WriterOptions) CodecParams() (CodecParams, error) {
+	r, err := o.withDefaults()
+	if err != nil {
+		return CodecParams{}, err
+	}
+	id, _ := r.Compression.Codec() // checked by withDefaults
+	co := codec.Options{Level: r.CompressionLevel, High: r.LZ4High}.Resolved(id)
+	return CodecParams{Codec: id, BlockSize: r.BlockSize, Level: co.Level, LZ4High: co.High,
+		MinCompressRatio: r.MinCompressRatio}, nil
 }
 
 func (o *WriterOptions) withDefaults() (WriterOptions, error) {
@@ -96,6 +154,9 @@ func (o *WriterOptions) withDefaults() (WriterOptions, error) {
 	}
 	if r.SummaryInterval == 0 {
 		r.SummaryInterval = 128
+	}
+	if r.version == 0 {
+		r.version = FormatVersion
 	}
 	switch {
 	case r.BlockSize < 0:
@@ -136,6 +197,9 @@ type Meta struct {
 	// FileSize is the whole file; DataSize the data blocks as stored.
 	FileSize, DataSize int64
 	FormatVersion      uint32
+	// Codec is what the blocks were written with; nil for files of format
+	// versions 2 and 3, which do not record it.
+	Codec *CodecParams
 }
 
 // writeBufferSize is how much the writer buffers before a write syscall.
@@ -189,6 +253,7 @@ type Writer struct {
 	// entries are: the open data block is then written as that block.
 	copying *Block
 	copyEnd bool
+	copied  bool // AddBlock was used
 }
 
 // NewWriter creates path+".tmp" and returns a Writer for it.
@@ -459,7 +524,12 @@ func (w *Writer) finish(stats Stats) (Meta, error) {
 	}
 	w.meta.Stats = stats
 	w.meta.MaxKey = w.lastKey
-	w.meta.FormatVersion = FormatVersion
+	w.meta.FormatVersion = w.opts.version
+	if w.opts.version >= 4 {
+		cp, _ := w.opts.CodecParams() // the options were checked by NewWriter
+		cp.Copied = w.copied
+		w.meta.Codec = &cp
+	}
 
 	var hs [3]handle
 	var err error
@@ -488,7 +558,7 @@ func (w *Writer) finish(stats Stats) (Meta, error) {
 		binary.LittleEndian.PutUint64(foot[16*i:], h.off)
 		binary.LittleEndian.PutUint64(foot[16*i+8:], h.n)
 	}
-	binary.LittleEndian.PutUint32(foot[48:], FormatVersion)
+	binary.LittleEndian.PutUint32(foot[48:], w.opts.version)
 	binary.LittleEndian.PutUint64(foot[52:], magic)
 	binary.LittleEndian.PutUint32(foot[60:], crc32.Checksum(foot[:60], crcTable))
 	if _, err := w.bw.Write(foot[:]); err != nil {
@@ -545,10 +615,33 @@ func encodeStats(m *Meta) []byte {
 	b = binary.AppendUvarint(b, uint64(m.Partitions))
 	b = binary.AppendUvarint(b, uint64(m.DataSize))
 	b = appendStatsKey(b, m.MinKey)
-	return appendStatsKey(b, m.MaxKey)
+	b = appendStatsKey(b, m.MaxKey)
+	if c := m.Codec; c != nil {
+		b = append(b, byte(c.Codec))
+		b = binary.AppendUvarint(b, uint64(c.BlockSize))
+		b = binary.AppendVarint(b, int64(c.Level))
+		var flags byte
+		if c.LZ4High {
+			flags |= statsLZ4High
+		}
+		if c.Copied {
+			flags |= statsCopied
+		}
+		b = append(b, flags)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.MinCompressRatio))
+	}
+	return b
 }
 
-func decodeStats(b []byte, m *Meta) bool {
+// The flags of the stats block's compression record.
+const (
+	statsLZ4High = 1 << iota // CodecParams.LZ4High
+	statsCopied              // CodecParams.Copied
+)
+
+// decodeStats decodes a stats block of the given format version: from
+// version 4 on it ends with the compression record, before it at MaxKey.
+func decodeStats(b []byte, version uint32, m *Meta) bool {
 	d := bin.NewDecoder(b)
 	m.MinTimestamp = d.Varint()
 	m.MaxTimestamp = d.Varint()
@@ -561,6 +654,23 @@ func decodeStats(b []byte, m *Meta) bool {
 	m.MinKey.Bytes = append([]byte(nil), d.Bytes()...)
 	m.MaxKey.Token = d.Varint()
 	m.MaxKey.Bytes = append([]byte(nil), d.Bytes()...)
+	m.Codec = nil
+	if version >= 4 {
+		c := &CodecParams{Codec: codec.ID(d.Byte())}
+		bs, lvl := d.Uvarint(), d.Varint()
+		flags := d.Byte()
+		var ratio float64
+		if rb := d.Take(8); len(rb) == 8 {
+			ratio = math.Float64frombits(binary.LittleEndian.Uint64(rb))
+		}
+		if !c.Codec.Known() || bs > 1<<31 || lvl < math.MinInt32 || lvl > math.MaxInt32 || flags&^(statsLZ4High|statsCopied) != 0 ||
+			!(ratio >= 0) {
+			return false
+		}
+		c.BlockSize, c.Level, c.MinCompressRatio = int(bs), int(lvl), ratio
+		c.LZ4High, c.Copied = flags&statsLZ4High != 0, flags&statsCopied != 0
+		m.Codec = c
+	}
 	if !d.Done() || p > 1<<62 || ds > 1<<62 {
 		return false
 	}

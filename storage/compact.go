@@ -106,30 +106,46 @@ func (t *Table) Compact() error {
 	return nil
 }
 
-// Recompress rewrites every live SSTable with the table's current options
-// (compression, chunk length, bloom filter), one file at a time: each is a
+// Recompress rewrites every live SSTable not written with the table's
+// current compression options (codec, level, chunk length and
+// min_compress_ratio, as the file records them; a file of a format that
+// does not record them is rewritten), one file at a time: each is a
 // compaction of that file alone into its own level, so no data is merged
 // across files (nodetool recompress_sstables). Memtables are flushed first.
 // Files held by a cleanup or found corrupt are left as they are. It returns
-// the number of files rewritten.
-func (t *Table) Recompress() (int, error) {
+// the number of files rewritten and of those skipped as already current.
+func (t *Table) Recompress() (rewritten, current int, err error) {
 	if err := t.Flush(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	t.compactMu.Lock()
 	defer t.compactMu.Unlock()
-	n := 0
-	for _, ct := range t.compactionTables() {
+	want, err := t.cfg.Load().wopts.CodecParams()
+	if err != nil {
+		return 0, 0, err
+	}
+	tables := t.compactionTables()
+	same := map[uint64]bool{}
+	t.mu.Lock()
+	for _, f := range t.mu.files {
+		same[f.num] = f.meta.Codec != nil && *f.meta.Codec == want
+	}
+	t.mu.Unlock()
+	for _, ct := range tables {
 		if ct.Compacting {
+			continue
+		}
+		if same[ct.ID] {
+			current++
 			continue
 		}
 		task := &compaction.Task{Inputs: []uint64{ct.ID}, OutputLevel: ct.Level, Reason: "recompress"}
 		if err := t.runCompaction(task, nil); err != nil {
-			return n, err
+			return rewritten, current, err
 		}
-		n++
+		rewritten++
 	}
-	return n, nil
+	return rewritten, current, nil
 }
 
 // runCompaction merges the task's inputs into new files and swaps them in.

@@ -155,12 +155,14 @@ func TestAlterCompressionRecompress(t *testing.T) {
 	if got, want := strings.Join(fileCodecs(t, fs, tb), ","), "snappy,zstd"; got != want {
 		t.Fatalf("after ALTER and a flush: codecs %s, want %s", got, want)
 	}
-	n, err := tb.Recompress()
+	// The zstd file was written at level 5 in 16 KiB blocks, as the table
+	// says: only the snappy one is rewritten.
+	n, current, err := tb.Recompress()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Fatalf("Recompress rewrote %d files, want 2", n)
+	if n != 1 || current != 1 {
+		t.Fatalf("Recompress rewrote %d files and left %d, want 1 and 1", n, current)
 	}
 	if got, want := strings.Join(fileCodecs(t, fs, tb), ","), "zstd,zstd"; got != want {
 		t.Fatalf("after Recompress: codecs %s, want %s", got, want)
@@ -168,5 +170,74 @@ func TestAlterCompressionRecompress(t *testing.T) {
 	checkCompressible(t, tb, parts, rows, 1)
 	if err := tb.Verify(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRecompressSkipsCurrent: Recompress rewrites only the files whose
+// recorded options differ from the table's: none when all are current,
+// then each file once the codec, the level or the chunk length changes.
+func TestRecompressSkipsCurrent(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, nil)
+	defer e.Close()
+	opts := TableOptions{Compression: "ZstdCompressor", CompressionLevel: 3, ChunkLengthKB: 4}
+	tb, err := e.CreateTable(testTable, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := 0; f < 3; f++ {
+		for p := 0; p < 5; p++ {
+			if err := e.Apply(compressibleMut(f*5+p, 0, 1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tb.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := func() []uint64 {
+		var nums []uint64
+		for _, f := range tb.Files() {
+			nums = append(nums, f.Num)
+		}
+		return nums
+	}
+	recompress := func(wantN, wantCurrent int) {
+		t.Helper()
+		before := files()
+		n, current, err := tb.Recompress()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != wantN || current != wantCurrent {
+			t.Fatalf("Recompress rewrote %d files and left %d, want %d and %d", n, current, wantN, wantCurrent)
+		}
+		if after := files(); wantN == 0 && fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatalf("files %v became %v though nothing was rewritten", before, after)
+		}
+		checkCompressible(t, tb, 15, 1, 1)
+	}
+	recompress(0, 3)
+	// The level written when none is named is 3: the same options.
+	opts.CompressionLevel = 0
+	if err := e.AlterTable(testTable, opts); err != nil {
+		t.Fatal(err)
+	}
+	recompress(0, 3)
+	for _, change := range []func(o *TableOptions){
+		func(o *TableOptions) { o.CompressionLevel = 9 },
+		func(o *TableOptions) { o.ChunkLengthKB = 16 },
+		func(o *TableOptions) { o.MinCompressRatio = 1.1 },
+		func(o *TableOptions) { o.Compression = "SnappyCompressor" },
+	} {
+		change(&opts)
+		if err := e.AlterTable(testTable, opts); err != nil {
+			t.Fatal(err)
+		}
+		recompress(3, 0)
+		recompress(0, 3)
+	}
+	if got, want := strings.Join(fileCodecs(t, fs, tb), ","), "snappy,snappy,snappy"; got != want {
+		t.Fatalf("codecs %s, want %s", got, want)
 	}
 }

@@ -81,8 +81,12 @@ type KeyInfo struct {
 type Compression struct {
 	// Codec names the codec of the compressed blocks (several joined by
 	// "+" when blocks copied unchanged from other files differ), else none.
-	Codec  string `json:"codec"`
-	Blocks int    `json:"blocks"`
+	Codec string `json:"codec"`
+	// Options are the compression options the file records it was written
+	// with (sstable.CodecParams), or "not recorded" for a file of format
+	// version 2 or 3.
+	Options string `json:"options"`
+	Blocks  int    `json:"blocks"`
 	// Compressed counts the blocks stored compressed (the writer keeps a
 	// block uncompressed when compressing does not save an eighth, or
 	// does not reach the table's min_compress_ratio).
@@ -180,6 +184,10 @@ func (m *Metadata) scanBlocks(r *sstable.Reader) error {
 		return err
 	}
 	c.Codec = "none"
+	c.Options = "not recorded"
+	if p := r.Meta().Codec; p != nil {
+		c.Options = p.String()
+	}
 	if len(codecs) > 0 {
 		slices.Sort(codecs)
 		c.Codec = strings.Join(codecs, "+")
@@ -376,8 +384,8 @@ func (m *Metadata) WriteText(w io.Writer) error {
 	p("First key", "token %d, key %s", m.FirstKey.Token, m.FirstKey.Key)
 	p("Last key", "token %d, key %s", m.LastKey.Token, m.LastKey.Key)
 	c := m.Compression
-	p("Compression", "%s: %d of %d data blocks compressed, ratio %.3f (%d of %d bytes)",
-		c.Codec, c.Compressed, c.Blocks, c.Ratio, c.Stored, c.Uncompressed)
+	p("Compression", "%s: %d of %d data blocks compressed, ratio %.3f (%d of %d bytes); written with %s",
+		c.Codec, c.Compressed, c.Blocks, c.Ratio, c.Stored, c.Uncompressed, c.Options)
 	s := m.Sizes
 	p("Sizes (bytes)", "file %d: data %d, index %d (partition-index blocks: %d), summary %d, bloom filter %d (bits: %d, hashes: %d), stats %d, footer %d",
 		s.FileSize, s.Data, s.Index, s.IndexBlocks, s.Summary, s.Bloom, s.BloomBits, s.BloomHashes, s.Stats, s.Footer)

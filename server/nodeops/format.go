@@ -43,15 +43,16 @@ var storageCommands = []Command{
 		Help:    "major compaction: merge each table's SSTables into one (all tables unless named)",
 		Request: plain("compact"), Print: printTables("compacted")},
 	{Name: "recompress_sstables", Args: "[KEYSPACE [TABLE...]]", MaxArgs: -1, Long: true,
-		Help: "rewrite each SSTable of the tables (all unless named), one file at a time, " +
-			"with the table's current compression (after ALTER TABLE ... WITH compression)",
+		Help: "rewrite each SSTable of the tables (all unless named) not written with the table's current " +
+			"compression (after ALTER TABLE ... WITH compression), one file at a time",
 		Request: plain("recompress_sstables"),
 		Print: func(w io.Writer, b []byte) error {
 			var r TableResult
 			if err := json.Unmarshal(b, &r); err != nil {
 				return err
 			}
-			_, err := fmt.Fprintf(w, "recompressed %d SSTables of %d tables in %.1fs\n", r.Files, len(r.Tables), float64(r.Millis)/1000)
+			_, err := fmt.Fprintf(w, "recompressed %d SSTables of %d tables in %.1fs (%d already in their table's compression)\n",
+				r.Files, len(r.Tables), float64(r.Millis)/1000, r.Current)
 			return err
 		}},
 	{Name: "snapshot", Args: "[-t TAG] [KEYSPACE [TABLE...]]", Tag: true, MaxArgs: -1, Long: true,

@@ -66,8 +66,10 @@ type Ops struct {
 type TableResult struct {
 	Tables []string `json:"tables"`
 	Millis int64    `json:"millis"`
-	// Files counts the SSTables rewritten (recompress_sstables).
-	Files int `json:"files,omitempty"`
+	// Files counts the SSTables rewritten (recompress_sstables); Current
+	// those left as they were, already in the table's compression.
+	Files   int `json:"files,omitempty"`
+	Current int `json:"current,omitempty"`
 }
 
 // SnapshotResult answers snapshot.
@@ -259,9 +261,10 @@ func (o *Ops) eachTable(ctx context.Context, req string, args []string) (*TableR
 		case "flush":
 			err = r.t.Flush()
 		case "recompress_sstables":
-			var n int
-			n, err = r.t.Recompress()
+			var n, current int
+			n, current, err = r.t.Recompress()
 			res.Files += n
+			res.Current += current
 		default:
 			err = r.t.Compact()
 		}

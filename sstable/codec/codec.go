@@ -25,6 +25,7 @@ package codec
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -97,13 +98,33 @@ func Parse(s string) (ID, error) {
 // Options tune an encoder. Zero values are the defaults.
 type Options struct {
 	// Level: zstd's compression_level (Cassandra's default 3; negative
-	// levels are the fastest), deflate's 1..9 (default 6), and for LZ4 with
+	// levels are the fastest), deflate's 1..9 (default 5, klauspost's), and for LZ4 with
 	// High the lz4_high_compressor_level 1..17 (default 9; levels past 9
 	// compress as 9). Ignored otherwise.
 	Level int
 	// High selects LZ4's high-compression encoder (lz4_compressor_type:
 	// high); the blocks decode as any LZ4 block.
 	High bool
+}
+
+// Resolved returns o as an encoder of id applies it: the default level
+// filled in and what id ignores cleared, so that two Options that compress
+// alike compare equal (an SSTable records its codec's options this way).
+func (o Options) Resolved(id ID) Options {
+	switch id {
+	case Zstd:
+		return Options{Level: cmp.Or(o.Level, 3)}
+	case Deflate:
+		if o.Level == 0 || o.Level == flate.DefaultCompression {
+			return Options{Level: 5}
+		}
+		return Options{Level: o.Level}
+	case LZ4:
+		if o.High {
+			return Options{High: true, Level: cmp.Or(o.Level, 9)}
+		}
+	}
+	return Options{}
 }
 
 // Encoder compresses blocks with one codec. An Encoder is not safe for
