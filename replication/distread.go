@@ -58,6 +58,9 @@ func (d *Distributed) Read(ctx context.Context, cmd ReadCommand, cl Consistency)
 	if cl == Any {
 		return nil, errors.New("replication: ANY ConsistencyLevel is only supported for writes")
 	}
+	if cl == Serial || cl == LocalSerial {
+		return d.serialRead(ctx, cmd, cl)
+	}
 	p, err := d.place(cmd.Keyspace, cmd.Key.Token, cl)
 	if err != nil {
 		return nil, err

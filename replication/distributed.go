@@ -66,6 +66,10 @@ type DistributedConfig struct {
 	Logf func(format string, args ...any)
 	// NodeName names a node in request traces ("" or nil: its host id).
 	NodeName func(ring.NodeID) string
+	// CASContentionTimeout bounds the Paxos rounds of a lightweight
+	// transaction or serial read that lose to other proposers (1 s,
+	// Cassandra's cas_contention_timeout).
+	CASContentionTimeout time.Duration
 }
 
 func (c *DistributedConfig) setDefaults() {
@@ -80,6 +84,9 @@ func (c *DistributedConfig) setDefaults() {
 	}
 	if c.MaxHintWindow == 0 {
 		c.MaxHintWindow = 3 * time.Hour
+	}
+	if c.CASContentionTimeout == 0 {
+		c.CASContentionTimeout = time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

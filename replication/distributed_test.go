@@ -140,10 +140,13 @@ func newCluster(t *testing.T, dcs ...string) *testCluster {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { e.Close() })
-		if _, err := e.CreateTable(tid, storage.TableOptions{}); err != nil {
-			t.Fatal(err)
+		for _, id := range []mutation.TableID{tid, paxosTID} {
+			if _, err := e.CreateTable(id, storage.TableOptions{}); err != nil {
+				t.Fatal(err)
+			}
 		}
-		n := &testNode{id: ring.NodeID(fmt.Sprintf("n%d", i+1)), dc: dc, rack: "r1", local: localnode.Replica{E: e}}
+		n := &testNode{id: ring.NodeID(fmt.Sprintf("n%d", i+1)), dc: dc, rack: "r1",
+			local: localnode.Replica{E: e, Paxos: localnode.NewPaxos(paxosTID)}}
 		c.nodes = append(c.nodes, n)
 		c.byID[n.id] = n
 		rn := ring.Node{ID: n.id, DC: dc, Rack: "r1"}

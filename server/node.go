@@ -24,6 +24,7 @@ import (
 	"wcdb/messaging"
 	"wcdb/mutation"
 	"wcdb/query"
+	"wcdb/query/catalog"
 	"wcdb/repair"
 	"wcdb/replication"
 	"wcdb/ring"
@@ -102,7 +103,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1), fail: fh}
-	local := localnode.Replica{E: e, Guardrails: replicaGuardrails(&cfg, log, names), Pools: new(localnode.Pools)}
+	local := localnode.Replica{E: e, Guardrails: replicaGuardrails(&cfg, log, names), Pools: new(localnode.Pools),
+		Paxos: localnode.NewPaxos(catalog.SystemTable("system", "paxos").ID)}
 	n.cl = newClusterState(&n.cfg, log, hostID, e, local, hist)
 	fail := func(err error) (*Node, error) {
 		if n.cql != nil {
@@ -153,11 +155,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		}
 	}
 	dcfg := replication.DistributedConfig{
-		WriteTimeout:  time.Duration(cfg.WriteRequestTimeout),
-		ReadTimeout:   time.Duration(cfg.ReadRequestTimeout),
-		RangeTimeout:  time.Duration(cfg.RangeRequestTimeout),
-		MaxHintWindow: time.Duration(cfg.MaxHintWindow),
-		Logf:          func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+		WriteTimeout:         time.Duration(cfg.WriteRequestTimeout),
+		ReadTimeout:          time.Duration(cfg.ReadRequestTimeout),
+		RangeTimeout:         time.Duration(cfg.RangeRequestTimeout),
+		CASContentionTimeout: time.Duration(cfg.CASContentionTimeout),
+		MaxHintWindow:        time.Duration(cfg.MaxHintWindow),
+		Logf:                 func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
 		NodeName: func(id ring.NodeID) string {
 			if ip, port := n.cl.internodeAddr(id); ip != nil {
 				return "/" + net.JoinHostPort(ip.String(), strconv.Itoa(port))
@@ -196,7 +199,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		SchemaPull: n.exec.SchemaMutations,
 		SchemaPush: n.cl.mergeSchema,
 		Admin:      n.cl.admin,
-		Call:       n.cl.repair.Handle,
+		Call:       internodeCalls(local, n.cl.repair.Handle),
 		Fetch:      n.cl.serveFetch,
 		Node:       string(n.cl.hostID),
 		Release:    ReleaseVersion,
@@ -418,3 +421,14 @@ func (n *Node) InternodeAddr() string { return n.iln.Addr().String() }
 // SetLogLevel lets wcdb admin setlogginglevel change the level of the
 // logger the node was started with, which lv controls.
 func (n *Node) SetLogLevel(lv *slog.LevelVar) { n.cl.ops.Level.Store(lv) }
+
+// internodeCalls answers peers' calls of services above messaging: Paxos
+// messages with the node's replica, the rest (repair) with other.
+func internodeCalls(local localnode.Replica, other func(ctx context.Context, method string, req []byte) ([]byte, error)) func(ctx context.Context, method string, req []byte) ([]byte, error) {
+	return func(ctx context.Context, method string, req []byte) ([]byte, error) {
+		if strings.HasPrefix(method, "paxos.") {
+			return replication.ServePaxos(ctx, local, method, req)
+		}
+		return other(ctx, method, req)
+	}
+}

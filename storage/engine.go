@@ -406,6 +406,10 @@ func (e *Engine) releaseLog() error {
 // log's sync mode: an fsync of the log, after the records before it.
 func (e *Engine) SyncLog() error { return e.log.Sync() }
 
+// SyncsEachWrite reports whether Apply returns only once the write is
+// synced (the batch and group modes): SyncLog after it would add nothing.
+func (e *Engine) SyncsEachWrite() bool { return e.opts.CommitLogSync != commitlog.Periodic }
+
 // FlushAll flushes every table's memtable.
 func (e *Engine) FlushAll() error {
 	for _, t := range e.Tables() {

@@ -30,6 +30,9 @@ type Replica struct {
 	// Pools count the work served, for wcdb admin tpstats; nil: not
 	// counted.
 	Pools *Pools
+	// Paxos keeps lightweight transactions' state (paxos.go); nil: the
+	// replica takes no part in them.
+	Paxos *Paxos
 }
 
 // Pools count the mutations applied and the reads served (Digest's

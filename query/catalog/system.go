@@ -68,6 +68,11 @@ var systemTableDefs = []struct {
 		peer inet, data_center text, host_id uuid, preferred_ip inet, rack text, release_version text,
 		rpc_address inet, schema_version uuid, tokens set<varchar>,
 		PRIMARY KEY ((peer)))`},
+	{systemKeyspaceName, "in-progress paxos proposals", `CREATE TABLE paxos (
+		row_key blob, cf_id uuid, in_progress_ballot timeuuid, most_recent_commit blob,
+		most_recent_commit_at timeuuid, most_recent_commit_version int, proposal blob,
+		proposal_ballot timeuuid, proposal_version int,
+		PRIMARY KEY ((row_key), cf_id))`},
 	{systemKeyspaceName, "information about known peers in the cluster", `CREATE TABLE peers_v2 (
 		peer inet, peer_port int, data_center text, host_id uuid, preferred_ip inet, preferred_port int,
 		rack text, release_version text, native_address inet, native_port int, schema_version uuid,

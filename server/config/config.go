@@ -102,6 +102,10 @@ type Config struct {
 	WriteRequestTimeout Duration `yaml:"write_request_timeout"`
 	ReadRequestTimeout  Duration `yaml:"read_request_timeout"`
 	RangeRequestTimeout Duration `yaml:"range_request_timeout"`
+	// CASContentionTimeout bounds the Paxos rounds a lightweight
+	// transaction or a SERIAL read retries while other proposers win
+	// (Cassandra's cas_contention_timeout); then WriteTimeout of type CAS.
+	CASContentionTimeout Duration `yaml:"cas_contention_timeout"`
 
 	// Guardrails, flat at the top as in Cassandra's cassandra.yaml (see
 	// guardrails.go; 0 turns a threshold off). BatchSizeWarnThreshold and
@@ -322,6 +326,7 @@ func DefaultConfig() Config {
 		ServerEncryption:         EncryptionOptions{InternodeEncryption: "none"},
 		StreamThroughputOutbound: 24 << 20,
 		WriteRequestTimeout:      Duration(2 * time.Second),
+		CASContentionTimeout:     Duration(time.Second),
 		ReadRequestTimeout:       Duration(5 * time.Second),
 		RangeRequestTimeout:      Duration(10 * time.Second),
 
@@ -532,6 +537,8 @@ func (c *Config) Validate() error {
 		return bad("read_request_timeout", "must be positive")
 	case c.RangeRequestTimeout <= 0:
 		return bad("range_request_timeout", "must be positive")
+	case c.CASContentionTimeout <= 0:
+		return bad("cas_contention_timeout", "must be positive")
 	}
 	if err := c.validateGuardrails(); err != nil {
 		return err
