@@ -338,9 +338,9 @@ func (d *Distributed) paxosBegin(ctx context.Context, g *paxosGroup, serial, com
 
 // paxosPropose asks the participants to accept p; accepted is whether a
 // quorum did. Short of a quorum it waits for every answer: a proposal
-// that any participant accepted may be completed by a later round, so the
-// outcome is unknown (a CAS WriteTimeout); only one refused by all may be
-// retried.
+// that any participant accepted, or may have (a call that failed), may be
+// completed by a later round, so the outcome is unknown (a CAS
+// WriteTimeout); only one refused by all may be retried.
 func (d *Distributed) paxosPropose(ctx context.Context, g *paxosGroup, serial Consistency, p *Proposal, res *CASResult) (bool, error) {
 	res.RoundTrips++
 	count := func(as []paxosAnswer) (acc int) {
@@ -351,16 +351,24 @@ func (d *Distributed) paxosPropose(ctx context.Context, g *paxosGroup, serial Co
 		}
 		return acc
 	}
-	answers, timedOut := d.paxosAsk(ctx, g, func(ctx context.Context, pr PaxosReplica) paxosAnswer {
+	answers, _ := d.paxosAsk(ctx, g, func(ctx context.Context, pr PaxosReplica) paxosAnswer {
 		ok, err := pr.PaxosPropose(ctx, g.key, *p)
 		return paxosAnswer{ok: ok, err: err}
 	}, func(as []paxosAnswer) bool { return count(as) >= g.need })
-	acc := count(answers)
+	acc, refused := count(answers), 0
+	for _, a := range answers {
+		if !a.ok && (a.err == nil || errors.Is(a.err, ErrNotDelivered)) {
+			refused++
+		}
+	}
 	switch {
 	case acc >= g.need:
 		return true, nil
-	case acc == 0 && !timedOut:
-		return false, nil // refused or failed everywhere: nothing of ours stands
+	case refused == len(g.participants):
+		// Refused by every participant (or never delivered): nothing of
+		// ours stands. A failed call may have been accepted before its
+		// answer was lost, so it leaves the outcome unknown.
+		return false, nil
 	}
 	return false, &WriteTimeoutError{Consistency: serial, Received: acc, BlockFor: g.need, WriteType: WriteCAS}
 }
