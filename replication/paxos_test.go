@@ -202,3 +202,58 @@ func readOne(t *testing.T, n *testNode, k mutation.Key) *mutation.Partition {
 	}
 	return p
 }
+
+// TestPaxosIncludesPendingReplicas: while n4 joins, it takes part in the
+// Paxos of the ranges it is taking, as Cassandra's pending endpoints do:
+// it promises, accepts and gets the commit, and the round needs one
+// answer more (RF 2: 2 of the natural replicas plus the pending one), so
+// with a natural replica down it is Unavailable.
+func TestPaxosIncludesPendingReplicas(t *testing.T) {
+	c := newCluster(t, "dc1", "dc1", "dc1", "dc1")
+	n4 := c.join("n4")
+	ks := simple(2)
+	k := c.keyPendingOn(ks, "n4")
+	reps := c.replicasOf(ks, k)
+	coord := c.coordinator(string(reps[0].id), replication.DistributedConfig{})
+	res, err := coord.CAS(context.Background(), casIncrement(ks, k, 0), replication.Serial, replication.Quorum)
+	if err != nil || !res.Applied {
+		t.Fatalf("CAS while n4 joins: %+v, %v", res, err)
+	}
+	if got := counterValue(readOne(t, n4, k)); got != 1 {
+		t.Errorf("pending n4 holds %d, want the committed 1", got)
+	}
+	reps[1].down.Store(true)
+	_, err = coord.CAS(context.Background(), casIncrement(ks, k, 1), replication.Serial, replication.Quorum)
+	var un *replication.UnavailableError
+	if !errors.As(err, &un) || un.Required != 3 || un.Alive != 2 {
+		t.Errorf("a natural replica down while n4 joins: %v, want Unavailable, 3 required, 2 alive", err)
+	}
+}
+
+// TestLocalSerial: LOCAL_SERIAL runs Paxos among the local datacenter's
+// replicas: with the other datacenter down it applies, where SERIAL,
+// which needs a quorum of all replicas, is Unavailable.
+func TestLocalSerial(t *testing.T) {
+	c := newCluster(t, "dc1", "dc1", "dc2", "dc2")
+	ks := &schema.Keyspace{Name: "ks", Replication: map[string]string{"class": schema.NetworkTopologyStrategy, "dc1": "2", "dc2": "2"}}
+	for _, n := range c.nodes {
+		if n.dc == "dc2" {
+			n.down.Store(true)
+		}
+	}
+	coord := c.coordinator("n1", replication.DistributedConfig{})
+	k := pkey(5)
+	res, err := coord.CAS(context.Background(), casIncrement(ks, k, 0), replication.LocalSerial, replication.LocalQuorum)
+	if err != nil || !res.Applied {
+		t.Fatalf("LOCAL_SERIAL with dc2 down: %+v, %v", res, err)
+	}
+	p, err := coord.Read(context.Background(), replication.ReadCommand{Keyspace: ks, Table: tid, Key: k}, replication.LocalSerial)
+	if err != nil || counterValue(p) != 1 {
+		t.Errorf("LOCAL_SERIAL read: %d, %v", counterValue(p), err)
+	}
+	_, err = coord.CAS(context.Background(), casIncrement(ks, k, 1), replication.Serial, replication.Quorum)
+	var un *replication.UnavailableError
+	if !errors.As(err, &un) || un.Required != 3 || un.Alive != 2 {
+		t.Errorf("SERIAL with dc2 down: %v, want Unavailable, 3 required, 2 alive", err)
+	}
+}
