@@ -14,13 +14,13 @@ package query
 // applied partition by partition, as an unlogged one.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/merge"
 	"wcdb/query/parser"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
@@ -101,6 +101,9 @@ func checkBatchStatement(typ ast.BatchType, batchTS bool, m *modStmt) error {
 	if batchTS && m.ts != nil {
 		return qerr.Invalidf("Timestamp must be set either on BATCH or individual statements")
 	}
+	if batchTS && m.cond != nil {
+		return qerr.Invalidf("Cannot provide custom timestamp for conditional BATCH")
+	}
 	return nil
 }
 
@@ -128,6 +131,11 @@ type boundMod struct {
 
 // applyBatch evaluates the statements and writes their merged mutations.
 func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, opts *Options) (*Result, error) {
+	for _, s := range stmts {
+		if s.m.cond != nil {
+			return x.runCAS(ctx, stmts, true, opts)
+		}
+	}
 	if err := checkWriteConsistency(opts.Consistency); err != nil {
 		return nil, err
 	}
@@ -142,7 +150,7 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 	type group struct {
 		ks    *schema.Keyspace
 		order []string
-		parts map[string]*batchPartition
+		parts map[string]*merge.Partition
 	}
 	var groups []*group
 	byKS := map[string]*group{}
@@ -152,13 +160,13 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("query: batch stopped at statement %d of %d: %w", n+1, len(stmts), err)
 		}
-		ms, err := s.m.mutations(ctx, x, s.b, opts, ts, nil)
+		ms, err := s.m.mutations(ctx, x, s.b, opts, ts, nil, nil)
 		if err != nil {
 			return nil, err
 		}
 		g := byKS[s.m.ks.Name]
 		if g == nil {
-			g = &group{ks: s.m.ks, parts: map[string]*batchPartition{}}
+			g = &group{ks: s.m.ks, parts: map[string]*merge.Partition{}}
 			byKS[s.m.ks.Name] = g
 			groups = append(groups, g)
 		}
@@ -166,19 +174,19 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 			id := string(ms[i].Table[:]) + string(ms[i].Partition.Key.Bytes)
 			bp := g.parts[id]
 			if bp == nil {
-				bp = &batchPartition{m: mutation.Mutation{Table: ms[i].Table,
+				bp = &merge.Partition{M: mutation.Mutation{Table: ms[i].Table,
 					Partition: mutation.Partition{Key: ms[i].Partition.Key, Deletion: mutation.Live}}}
 				g.order = append(g.order, id)
 				g.parts[id] = bp
 			}
-			bp.add(&ms[i].Partition)
+			bp.Add(&ms[i].Partition)
 		}
 	}
 	merged := make([][]mutation.Mutation, len(groups))
 	for i, g := range groups {
 		merged[i] = make([]mutation.Mutation, 0, len(g.order))
 		for _, id := range g.order {
-			merged[i] = append(merged[i], g.parts[id].finish())
+			merged[i] = append(merged[i], g.parts[id].Finish())
 		}
 	}
 	if err := x.cfg.Guardrails.CheckBatch(merged, func() []string { return batchTables(stmts) }, w); err != nil {
@@ -190,80 +198,6 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 		}
 	}
 	return &Result{Kind: ResultVoid, Warnings: w.List()}, nil
-}
-
-// batchPartition gathers the updates of one partition by the statements of
-// a batch, and merges them once at the end (finish): merging each
-// statement's update into the ones before would copy the rows gathered so
-// far every time, quadratic in the statements (a batch of 50,000 inserts
-// into one partition took minutes).
-type batchPartition struct {
-	m       mutation.Mutation
-	statics []mutation.Row
-	rows    []mutation.Row
-}
-
-// add gathers p, another update of the partition.
-func (bp *batchPartition) add(p *mutation.Partition) {
-	a := &bp.m.Partition
-	a.Deletion = a.Deletion.Max(p.Deletion)
-	a.RangeTombstones = append(a.RangeTombstones, p.RangeTombstones...)
-	if p.Static != nil {
-		bp.statics = append(bp.statics, *p.Static)
-	}
-	bp.rows = append(bp.rows, p.Rows...)
-}
-
-// finish returns the partition's merged mutation: its rows sorted by
-// clustering, the versions of a row merged into one.
-func (bp *batchPartition) finish() mutation.Mutation {
-	p := &bp.m.Partition
-	if len(bp.statics) > 0 {
-		st := mergeRowVersions(bp.statics)
-		p.Static = &st
-	}
-	byClustering := func(a, b mutation.Row) int { return bytes.Compare(a.Clustering, b.Clustering) }
-	if !slices.IsSortedFunc(bp.rows, byClustering) {
-		slices.SortStableFunc(bp.rows, byClustering)
-	}
-	rows := bp.rows[:0]
-	for i := 0; i < len(bp.rows); {
-		j := i + 1
-		for j < len(bp.rows) && bytes.Equal(bp.rows[j].Clustering, bp.rows[i].Clustering) {
-			j++
-		}
-		rows = append(rows, mergeRowVersions(bp.rows[i:j]))
-		i = j
-	}
-	p.Rows = rows
-	return bp.m
-}
-
-// mergeRowVersions merges versions of one row, as mutation.MergeRows would
-// two at a time, in time linear in their cells (less the sort): the newest
-// marker and deletion, the cells in order with one version of each (the
-// one reconciliation picks), then what the deletions shadow dropped.
-func mergeRowVersions(vs []mutation.Row) mutation.Row {
-	if len(vs) == 1 {
-		return vs[0]
-	}
-	r := mutation.Row{Clustering: vs[0].Clustering, Liveness: mutation.NoLiveness, Deletion: mutation.Live}
-	n := 0
-	for i := range vs {
-		n += len(vs[i].Cells)
-	}
-	r.Cells = make([]mutation.Cell, 0, n)
-	for i := range vs {
-		v := &vs[i]
-		if v.Liveness.Supersedes(r.Liveness) {
-			r.Liveness = v.Liveness
-		}
-		r.Deletion = r.Deletion.Max(v.Deletion)
-		r.Cells = append(r.Cells, v.Cells...)
-	}
-	finishRow(&r)
-	r.Shadow(mutation.Live)
-	return r
 }
 
 // Batch executes a protocol BATCH message: each entry's statement (an

@@ -21,14 +21,15 @@ package query
 //   - List discards (l = l - [...]), l[i] = v and DELETE l[i] read the list
 //     first, through the coordinator, as Cassandra does.
 //
-// Lightweight transactions (IF, IF EXISTS, IF NOT EXISTS) are not
-// implemented and are refused.
+// A statement with IF, IF EXISTS or IF NOT EXISTS is a lightweight
+// transaction: package cas analyzes its conditions, lwt.go runs it.
 
 import (
 	"strings"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/cas"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
 	"wcdb/schema"
@@ -53,6 +54,8 @@ type modStmt struct {
 	deleteRows bool
 	// needsRead: some operation reads the row first.
 	needsRead bool
+	// cond is the IF clause, nil for none.
+	cond *cas.Conditions
 }
 
 // op is one assignment of an UPDATE (or INSERT value) or one target of a
@@ -63,8 +66,6 @@ type op interface {
 	// before the write (for the operations that read), or nil.
 	apply(u *updCtx, row *mutation.Row, cur *mutation.Row) error
 }
-
-const liveConditionsMsg = "Conditional updates are not supported: lightweight transactions (IF, IF EXISTS, IF NOT EXISTS) are not implemented"
 
 // analyzeModification analyzes INSERT, UPDATE or DELETE; markers are the
 // statement's bind markers (a batch's statement gets its own share, which
@@ -103,6 +104,9 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st ast.Statement,
 			m.an.Skip(lo + i) // another statement's marker
 		}
 	}
+	if m.cond, err = cas.AnalyzeStatement(m.an, t, st); err != nil {
+		return nil, err
+	}
 	switch st := st.(type) {
 	case *ast.InsertStmt:
 		m.kind = plan.KindInsert
@@ -139,9 +143,6 @@ func (m *modStmt) using(u ast.Using) error {
 }
 
 func (m *modStmt) analyzeInsert(st *ast.InsertStmt) error {
-	if st.IfNotExists {
-		return qerr.Invalidf(liveConditionsMsg)
-	}
 	if st.JSON != nil {
 		return m.analyzeInsertJSON(st)
 	}
@@ -197,10 +198,17 @@ func (m *modStmt) checkKeys(insert bool) error {
 			return qerr.Invalidf("Only EQ and IN relation are supported on the partition key (unless you use the token() function) for %s statements", m.kind)
 		}
 	}
-	m.staticOnly = len(m.ops) > 0
+	// As Cassandra: static only when neither the operations nor the
+	// conditions touch a row (a DELETE of rows does).
+	m.staticOnly = (len(m.ops) > 0 || m.cond.OnKind(schema.StaticColumn)) && !m.deleteRows && !m.cond.OnKind(schema.RegularColumn)
 	for _, o := range m.ops {
 		if o.column().Kind != schema.StaticColumn {
 			m.staticOnly = false
+		}
+	}
+	if m.cond != nil {
+		if err := cas.CheckWhere(w, m.kind, m.deleteRows, m.hasRegularOps(), m.cond); err != nil {
+			return err
 		}
 	}
 	ck := m.t.Clustering()
@@ -254,9 +262,6 @@ func (m *modStmt) checkKeys(insert bool) error {
 }
 
 func (m *modStmt) analyzeUpdate(st *ast.UpdateStmt) error {
-	if st.IfExists || len(st.If) > 0 {
-		return qerr.Invalidf(liveConditionsMsg)
-	}
 	if err := m.using(st.Using); err != nil {
 		return err
 	}
@@ -361,9 +366,6 @@ func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 }
 
 func (m *modStmt) analyzeDelete(st *ast.DeleteStmt) error {
-	if st.IfExists || len(st.If) > 0 {
-		return qerr.Invalidf(liveConditionsMsg)
-	}
 	if err := m.using(st.Using); err != nil {
 		return err
 	}

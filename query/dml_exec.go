@@ -6,109 +6,17 @@ package query
 // batch first).
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"slices"
 
 	"wcdb/mutation"
+	"wcdb/query/merge"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
 	"wcdb/replication"
 	"wcdb/schema"
 )
-
-// partBuilder assembles one partition's mutation.
-type partBuilder struct {
-	p    mutation.Partition
-	rows map[string]int
-}
-
-func newPartBuilder(k mutation.Key) *partBuilder {
-	return &partBuilder{p: mutation.Partition{Key: k, Deletion: mutation.Live}}
-}
-
-// row returns the row ck of the partition, added if new. Rows are found by
-// a scan while few (a statement usually writes one), by a map beyond.
-func (pb *partBuilder) row(ck []byte) *mutation.Row {
-	if pb.rows != nil {
-		if i, ok := pb.rows[string(ck)]; ok {
-			return &pb.p.Rows[i]
-		}
-		pb.rows[string(ck)] = len(pb.p.Rows)
-	} else {
-		for i := range pb.p.Rows {
-			if bytes.Equal(pb.p.Rows[i].Clustering, ck) {
-				return &pb.p.Rows[i]
-			}
-		}
-		if len(pb.p.Rows) == 8 {
-			pb.rows = make(map[string]int, 16)
-			for i := range pb.p.Rows {
-				pb.rows[string(pb.p.Rows[i].Clustering)] = i
-			}
-			pb.rows[string(ck)] = len(pb.p.Rows)
-		}
-	}
-	pb.p.Rows = append(pb.p.Rows, mutation.NewRow(ck))
-	return &pb.p.Rows[len(pb.p.Rows)-1]
-}
-
-func (pb *partBuilder) static() *mutation.Row {
-	if pb.p.Static == nil {
-		r := mutation.NewRow([]byte{})
-		pb.p.Static = &r
-	}
-	return pb.p.Static
-}
-
-// finishRow sorts a row's cells in the order mutation requires and keeps
-// one version of a cell written twice (the winner, as reconciliation would).
-func finishRow(r *mutation.Row) {
-	cmp := func(a, b mutation.Cell) int {
-		switch {
-		case a.Column != b.Column:
-			if a.Column < b.Column {
-				return -1
-			}
-			return 1
-		case a.IsColumnDeletion() != b.IsColumnDeletion():
-			if a.IsColumnDeletion() {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.Path, b.Path)
-	}
-	if !slices.IsSortedFunc(r.Cells, cmp) { // usually they come in column order
-		slices.SortStableFunc(r.Cells, cmp)
-	}
-	out := r.Cells[:0]
-	for i := range r.Cells {
-		c := r.Cells[i]
-		if n := len(out); n > 0 {
-			last := &out[n-1]
-			if last.Column == c.Column && last.IsColumnDeletion() == c.IsColumnDeletion() && bytes.Equal(last.Path, c.Path) {
-				*last = *mutation.Reconcile(last, &c)
-				continue
-			}
-		}
-		out = append(out, c)
-	}
-	r.Cells = out
-}
-
-// finish returns the mutation, its rows sorted by clustering.
-func (pb *partBuilder) finish(id mutation.TableID) mutation.Mutation {
-	slices.SortFunc(pb.p.Rows, func(a, b mutation.Row) int { return bytes.Compare(a.Clustering, b.Clustering) })
-	for i := range pb.p.Rows {
-		finishRow(&pb.p.Rows[i])
-	}
-	if pb.p.Static != nil {
-		finishRow(pb.p.Static)
-	}
-	return mutation.Mutation{Table: id, Partition: pb.p}
-}
 
 // evalTimestamp evaluates USING TIMESTAMP; ok is false when it is absent or
 // unset.
@@ -175,8 +83,10 @@ type modScratch struct {
 
 // mutations evaluates the statement into one mutation per partition.
 // batchTS is the batch's timestamp, or mutation.NoTimestamp. sc, if not
-// nil, provides the storage of the first partition and row.
-func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, opts *Options, batchTS int64, sc *modScratch) ([]mutation.Mutation, error) {
+// nil, provides the storage of the first partition and row. pre, if not
+// nil, holds the partition as a lightweight transaction read it, which
+// the operations that read see instead of reading.
+func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, opts *Options, batchTS int64, sc *modScratch, pre *prefetched) ([]mutation.Mutation, error) {
 	var u *updCtx
 	if sc != nil {
 		u = &sc.u
@@ -239,41 +149,46 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 				return nil, err
 			}
 		}
-		pb := newPartBuilder(k.Key)
+		pb := merge.NewBuilder(k.Key)
 		if sc != nil && i == 0 {
-			pb.p.Rows = sc.row[:0]
+			pb.P.Rows = sc.row[:0]
 		}
 		var cur map[string]*mutation.Row
 		var curStatic *mutation.Row
 		if m.needsRead {
-			if cur, curStatic, err = m.readCurrent(ctx, x, k.Key, rows, opts.Consistency); err != nil {
-				return nil, err
+			if pre == nil {
+				pre = &prefetched{}
+				if pre.p, err = m.readCurrent(ctx, x, k.Key, rows, opts.Consistency); err != nil {
+					return nil, err
+				}
 			}
+			cur, curStatic = pre.rows()
+			pre = nil
 		}
 		del := mutation.Deletion{Timestamp: u.ts, LocalDeletionTime: u.nowSec}
 		if m.deleteRows {
 			switch {
 			case partitionDelete:
-				pb.p.Deletion = del
+				pb.P.Deletion = del
 			case ranges != nil:
 				for _, r := range ranges {
 					start := r.Start
 					if start == nil {
 						start = []byte{}
 					}
-					pb.p.RangeTombstones = append(pb.p.RangeTombstones, mutation.RangeTombstone{Start: start, End: r.End, Deletion: del})
+					pb.P.RangeTombstones = append(pb.P.RangeTombstones, mutation.RangeTombstone{Start: start, End: r.End, Deletion: del})
 				}
 			default:
 				for _, c := range rows {
-					pb.row(c).Deletion = del
+					pb.Row(c).Deletion = del
 				}
 			}
-			out = append(out, pb.finish(m.t.ID))
+			out = append(out, pb.Finish(m.t.ID))
 			continue
 		}
 		for _, o := range m.ops {
 			if o.column().Kind == schema.StaticColumn {
-				if err := o.apply(u, pb.static(), curStatic); err != nil {
+				if err := o.apply(u, pb.Static(), curStatic); err != nil {
 					return nil, err
 				}
 			}
@@ -282,7 +197,7 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 			if !m.marker && !m.hasRegularOps() {
 				break
 			}
-			row := pb.row(c)
+			row := pb.Row(c)
 			if row.Cells == nil {
 				row.Cells = make([]mutation.Cell, 0, len(m.ops))
 			}
@@ -301,7 +216,7 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 				}
 			}
 		}
-		mu := pb.finish(m.t.ID)
+		mu := pb.Finish(m.t.ID)
 		if mu.Partition.Static != nil && mu.Partition.Static.IsEmpty() {
 			mu.Partition.Static = nil
 		}
@@ -314,9 +229,24 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 	return out, nil
 }
 
+// prefetched is a partition as read before writing.
+type prefetched struct{ p *mutation.Partition }
+
+// rows returns the partition's rows by clustering and its static row.
+func (pre *prefetched) rows() (map[string]*mutation.Row, *mutation.Row) {
+	if pre.p == nil {
+		return nil, nil
+	}
+	cur := make(map[string]*mutation.Row, len(pre.p.Rows))
+	for i := range pre.p.Rows {
+		cur[string(pre.p.Rows[i].Clustering)] = &pre.p.Rows[i]
+	}
+	return cur, pre.p.Static
+}
+
 // readCurrent reads the rows (and static row) an operation needs to see
 // before writing: list discards and list element assignments.
-func (m *modStmt) readCurrent(ctx context.Context, x *Executor, key mutation.Key, rows [][]byte, cl replication.Consistency) (map[string]*mutation.Row, *mutation.Row, error) {
+func (m *modStmt) readCurrent(ctx context.Context, x *Executor, key mutation.Key, rows [][]byte, cl replication.Consistency) (*mutation.Partition, error) {
 	if cl == replication.Any {
 		cl = replication.One
 	}
@@ -327,26 +257,21 @@ func (m *modStmt) readCurrent(ctx context.Context, x *Executor, key mutation.Key
 	} else {
 		cmd.Start, cmd.End = []byte{0}, []byte{0}
 	}
-	p, err := x.cfg.Coordinator.Read(ctx, cmd, cl)
-	if err != nil || p == nil {
-		return nil, nil, err
-	}
-	cur := make(map[string]*mutation.Row, len(p.Rows))
-	for i := range p.Rows {
-		cur[string(p.Rows[i].Clustering)] = &p.Rows[i]
-	}
-	return cur, p.Static, nil
+	return x.cfg.Coordinator.Read(ctx, cmd, cl)
 }
 
 // run executes the statement on its own.
 func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Options, values [][]byte) (*Result, error) {
+	if m.cond != nil {
+		return x.runCAS(ctx, []boundMod{{m: m, b: &plan.Binder{Clock: x.clock(), Values: values}}}, false, opts)
+	}
 	if err := checkWriteConsistency(opts.Consistency); err != nil {
 		return nil, err
 	}
 	sc := &modScratch{b: plan.Binder{Clock: x.clock(), Values: values}}
 	sc.ctx.Init(ctx)
 	ctx = &sc.ctx
-	ms, err := m.mutations(ctx, x, &sc.b, opts, mutation.NoTimestamp, sc)
+	ms, err := m.mutations(ctx, x, &sc.b, opts, mutation.NoTimestamp, sc, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -259,14 +259,12 @@ func (x *Executor) lookupTable(sessionKeyspace string, n ast.TableName) (*schema
 	return ks, t, nil
 }
 
-// checkReadConsistency refuses the levels Cassandra refuses for reads, and
-// the serial levels (lightweight transactions are not implemented).
+// checkReadConsistency refuses the levels Cassandra refuses for reads. A
+// read at SERIAL or LOCAL_SERIAL (of one partition) is the coordinator's
+// to run through Paxos.
 func checkReadConsistency(cl replication.Consistency) error {
-	switch cl {
-	case replication.Any:
+	if cl == replication.Any {
 		return qerr.Invalidf("ANY ConsistencyLevel is only supported for writes")
-	case replication.Serial, replication.LocalSerial:
-		return qerr.Invalidf("%s reads are not supported: lightweight transactions are not implemented", cl)
 	}
 	if !cl.Valid() {
 		return &qerr.Error{Kind: qerr.KindProtocol, Msg: fmt.Sprintf("Unknown consistency level %d", cl)}

@@ -132,7 +132,10 @@ func TestConsistency(t *testing.T) {
 		want string
 	}{
 		{"SELECT * FROM t", replication.Any, "ANY ConsistencyLevel is only supported for writes"},
-		{"SELECT * FROM t", replication.Serial, "SERIAL reads are not supported: lightweight transactions are not implemented"},
+		{"SELECT * FROM t", replication.Serial, "SERIAL/LOCAL_SERIAL consistency may only be requested for one partition at a time"},
+		{"SELECT * FROM t WHERE k IN (1, 2)", replication.Serial, "SERIAL/LOCAL_SERIAL consistency may only be requested for one partition at a time"},
+		{"SELECT * FROM t WHERE k = 1", replication.Serial, ""},
+		{"SELECT * FROM t WHERE k = 1", replication.LocalSerial, ""},
 		{"INSERT INTO t (k, v) VALUES (1, 1)", replication.LocalSerial, "You must use conditional updates for serializable writes"},
 		{"INSERT INTO t (k, v) VALUES (1, 1)", replication.Quorum, ""},
 		{"INSERT INTO t (k, v) VALUES (1, 1)", replication.Any, ""},
@@ -184,7 +187,8 @@ func TestProtocolBatch(t *testing.T) {
 		{{Prepared: sel}},
 		{{Query: "SELECT * FROM t"}},
 		{{Prepared: p, Values: [][]byte{int32Value(1)}}},
-		{{Query: "INSERT INTO t (k, c, v) VALUES (1, 1, 1) IF NOT EXISTS"}},
+		{{Query: "INSERT INTO t (k, c, v) VALUES (1, 1, 1) IF NOT EXISTS"}, {Query: "INSERT INTO t (k, c, v) VALUES (2, 1, 1) IF NOT EXISTS"}},
+		{{Query: "INSERT INTO t (k, c, v) VALUES (1, 1, 1) IF NOT EXISTS"}, {Query: "INSERT INTO t2 (k, v) VALUES (1, 1)"}},
 	} {
 		if _, err := h.x.Batch(ctx, h.s, ast.LoggedBatch, bad, nil); err == nil {
 			t.Errorf("batch %+v accepted", bad)

@@ -13,6 +13,7 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/cas"
 	"wcdb/query/catalog"
 	"wcdb/query/paging"
 	"wcdb/query/plan"
@@ -542,6 +543,9 @@ func (e *selectExec) readPartition(ps *partState, rs []plan.Range) error {
 // (or merged in ORDER BY order).
 func (e *selectExec) runKeys(resume *paging.Position) error {
 	keys, err := e.p.Where.PartitionKeys(e.b)
+	if err == nil {
+		err = cas.CheckSerialRead(e.cl, len(keys))
+	}
 	if err != nil {
 		return err
 	}
@@ -588,6 +592,9 @@ func (e *selectExec) runKeys(resume *paging.Position) error {
 // runScan reads partitions in ring order over the token range (or the
 // whole ring), filtering partition keys when needed.
 func (e *selectExec) runScan(resume *paging.Position) error {
+	if err := cas.CheckSerialRead(e.cl, -1); err != nil {
+		return err
+	}
 	p := e.p
 	var from, to *mutation.Key
 	if p.Where.HasToken() {
