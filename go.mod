@@ -76,3 +76,11 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// Pebble v1.1.5 (bench/engine's baseline) is written against DataDog/zstd
+// v1.4.5; hashicorp/go-msgpack's go.mod asks for v1.5.2 (its code we build
+// does not import it), whose Decompress no longer decodes into the
+// caller's buffer, so that every zstd block Pebble reads fails ("decompressed
+// into unexpected buffer", cockroachdb/pebble#1706, fixed in Pebble v2).
+// Nothing else imports it.
+replace github.com/DataDog/zstd => github.com/DataDog/zstd v1.4.5

@@ -5,8 +5,9 @@
 // bloom filter of about 1% false positives, and a write-ahead log written
 // on every write but not synced per write.
 //
-// Workloads (YCSB core, records of Fields fields of FieldLength random
-// bytes, keys "user"+FNV-hash of the insert sequence number):
+// Workloads (YCSB core, records of Fields fields of FieldLength bytes,
+// random or, with Values "text", compressible text; keys "user"+FNV-hash
+// of the insert sequence number):
 //
 //	load   insert Records records
 //	a      50% reads, 50% updates of one field, zipfian
@@ -87,6 +88,11 @@ type Config struct {
 	// default), lz4, zstd, deflate or none (Pebble has snappy, zstd and
 	// none).
 	Compression string
+	// Values is what field values hold, for both engines: RandomValues
+	// (the default; incompressible) or TextValues (words, compressible,
+	// so that space amp shows what each codec saves). Both are the same
+	// for a given Seed.
+	Values string
 
 	Seed uint64
 	// Rounds is how many times every engine runs the workloads (default 1).
@@ -120,6 +126,7 @@ func DefaultConfig() Config {
 		MemtableSize:    64 << 20,
 		BlockSize:       16 << 10,
 		Compression:     "snappy",
+		Values:          RandomValues,
 		Seed:            1,
 		Rounds:          1,
 	}
@@ -148,6 +155,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MemtableSize, d.MemtableSize)
 	setDefault(&c.BlockSize, d.BlockSize)
 	setDefault(&c.Rounds, d.Rounds)
+	setDefault(&c.Values, d.Values)
 	if c.MemoryLimit == 0 {
 		c.MemoryLimit = c.MemtableSize + c.CacheSize + 256<<20
 	}
@@ -174,6 +182,8 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.Values != "" && c.Values != RandomValues && c.Values != TextValues:
+		return fmt.Errorf("bench: unknown values %q (want %s or %s)", c.Values, RandomValues, TextValues)
 	case c.Records < 0 || c.Operations < 0:
 		return fmt.Errorf("bench: negative records or operations")
 	case c.Rounds < 0:
@@ -251,7 +261,7 @@ func Run(cfg Config) (*Report, error) {
 	if cfg.MemoryLimit > 0 {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
 	}
-	vs := newValueSource(cfg.Seed)
+	vs := newValueSource(cfg.Seed, cfg.Values)
 	for round := range cfg.Rounds {
 		order := slices.Clone(cfg.Engines)
 		if round%2 == 1 {

@@ -24,8 +24,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	c := r.Config
-	fmt.Fprintf(w, "\nrecords %d, operations %d, threads %d, %d fields x %d B; memtable %d MiB, block cache %d MiB, block %d KiB, %s, bloom ~1%% fp, WAL unsynced per write\n",
-		c.Records, c.Operations, c.Threads, c.Fields, c.FieldLength, c.MemtableSize>>20, c.CacheSize>>20, c.BlockSize>>10, cmp.Or(c.Compression, "snappy"))
+	fmt.Fprintf(w, "\nrecords %d, operations %d, threads %d, %d fields x %d B of %s; memtable %d MiB, block cache %d MiB, block %d KiB, %s, bloom ~1%% fp, WAL unsynced per write\n",
+		c.Records, c.Operations, c.Threads, c.Fields, c.FieldLength, cmp.Or(c.Values, RandomValues), c.MemtableSize>>20, c.CacheSize>>20, c.BlockSize>>10, cmp.Or(c.Compression, "snappy"))
 	if c.MemoryLimit > 0 {
 		fmt.Fprintf(w, "Go soft memory limit %d MiB (memtable + cache + 256 MiB unless set)\n", c.MemoryLimit>>20)
 	} else {

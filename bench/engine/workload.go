@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 )
 
 // fnvHash64 is YCSB's FNV-1a hash of a sequence number's eight bytes, low
@@ -103,16 +104,33 @@ func (s *scrambledZipfian) next(r *rand.Rand) int64 {
 	return fnvHash64(s.z.next(r)) % s.n
 }
 
-// valueSource hands out field values: slices of a pre-generated random
-// buffer at random offsets, so that generating values costs neither time
-// nor allocations during a measurement (and stays incompressible).
+// Value kinds (Config.Values).
+const (
+	// RandomValues are random bytes: incompressible, so that compression
+	// costs CPU and saves nothing (YCSB's default).
+	RandomValues = "random"
+	// TextValues are words of a fixed English vocabulary, drawn with a
+	// skew toward the common ones, with punctuation and now and then a
+	// number: field values as compressible as real text (about 2x with
+	// snappy or LZ4, more with zstd).
+	TextValues = "text"
+)
+
+// valueSource hands out field values: slices of a pre-generated buffer at
+// random offsets, so that generating values costs neither time nor
+// allocations during a measurement. The buffer is random bytes or text
+// (see RandomValues and TextValues), the same for every engine of a run.
 type valueSource struct {
 	buf []byte
 }
 
-func newValueSource(seed uint64) *valueSource {
+func newValueSource(seed uint64, kind string) *valueSource {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	buf := make([]byte, 1<<20)
+	if kind == TextValues {
+		fillText(r, buf)
+		return &valueSource{buf: buf}
+	}
 	for i := 0; i+8 <= len(buf); i += 8 {
 		v := r.Uint64()
 		for j := range 8 {
@@ -120,6 +138,40 @@ func newValueSource(seed uint64) *valueSource {
 		}
 	}
 	return &valueSource{buf: buf}
+}
+
+// vocabulary is TextValues' words, the most common first.
+var vocabulary = strings.Fields(`the of and to a in is that for it as was with be by on not he this are or
+his from at which but have an they you were her she there been one all we their has would when if so no
+will more can out other some what time only new about may first its two like then into over also after
+them these could any our than most made many people order customer account status active pending shipped
+delivered address street city country phone email name user session device payment card total price
+amount currency item product quantity description category review rating message comment update created
+modified deleted version region service request response error warning info debug event source target
+value result report summary detail note title content page link image video file document record entry`)
+
+// fillText fills buf with words of vocabulary, the k-th most common drawn
+// with a probability falling as a power of its rank, separated by spaces
+// and now and then by punctuation or a number.
+func fillText(r *rand.Rand, buf []byte) {
+	out := make([]byte, 0, len(buf)+64)
+	for len(out) < len(buf) {
+		switch u := r.Float64(); {
+		case u < 0.05:
+			out = strconv.AppendInt(out, r.Int64N(100000), 10)
+		default:
+			out = append(out, vocabulary[int(float64(len(vocabulary))*math.Pow(r.Float64(), 2.5))]...)
+		}
+		switch u := r.Float64(); {
+		case u < 0.06:
+			out = append(out, ". "...)
+		case u < 0.12:
+			out = append(out, ", "...)
+		default:
+			out = append(out, ' ')
+		}
+	}
+	copy(buf, out)
 }
 
 func (vs *valueSource) value(r *rand.Rand, n int) []byte {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/fnv"
 	"math/rand/v2"
@@ -67,5 +68,17 @@ func TestZipfianSkew(t *testing.T) {
 	}
 	if len(seen) < 25 {
 		t.Errorf("scrambled zipfian hit %d of 50 items, want most", len(seen))
+	}
+}
+
+// TestTextValues: text values are the same for a seed, differ between
+// seeds, and are words.
+func TestTextValues(t *testing.T) {
+	a, b, c := newValueSource(1, TextValues), newValueSource(1, TextValues), newValueSource(2, TextValues)
+	if !bytes.Equal(a.buf, b.buf) || bytes.Equal(a.buf, c.buf) {
+		t.Fatal("text values are not a function of the seed")
+	}
+	if n := bytes.Count(a.buf, []byte(" the ")); n < 1000 {
+		t.Errorf("%d \" the \" in 1 MiB of text, want words: %.80q", n, a.buf)
 	}
 }

@@ -121,6 +121,7 @@ func benchEngine(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.MemtableSize, "memtable", d.MemtableSize, "memtable bytes (both engines)")
 	fs.IntVar(&cfg.BlockSize, "block-size", d.BlockSize, "SSTable block bytes (both engines)")
 	fs.StringVar(&cfg.Compression, "compression", d.Compression, "SSTable block compression (both engines): snappy, lz4, zstd, deflate or none (pebble: snappy, zstd, none)")
+	fs.StringVar(&cfg.Values, "values", d.Values, "field values (both engines): random (incompressible bytes) or text (words of a fixed vocabulary, compressible as real text; deterministic by -seed)")
 	fs.Uint64Var(&cfg.Seed, "seed", d.Seed, "random seed")
 	fs.Int64Var(&cfg.MemoryLimit, "memory-limit", 0, "Go soft memory limit in bytes for the run (0: memtable + cache + 256 MiB; negative: none)")
 	fs.IntVar(&cfg.Rounds, "rounds", d.Rounds, "times each engine runs the workloads (order reversed every other round; the summary gives medians)")
