@@ -9,6 +9,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return YCSB(args[2:], stdout, stderr)
 	case "timeline":
 		return Timeline(args[2:], stdout, stderr)
+	case "lwt":
+		return LWT(args[2:], stdout, stderr)
 	case "report":
 		return Report(args[2:], stdout, stderr)
 	}

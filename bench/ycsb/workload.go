@@ -21,10 +21,16 @@ const (
 	OpFollow
 	OpPost
 	OpTimeline
+	// The LWT workload's (bench/lwt): a compare-and-set that applied, one
+	// that did not (the value had changed), a counter increment.
+	OpCAS
+	OpCASNotApplied
+	OpCounter
 	numOps
 )
 
-var opNames = [numOps]string{"READ", "UPDATE", "INSERT", "SCAN", "READ-MODIFY-WRITE", "FOLLOW", "POST", "TIMELINE"}
+var opNames = [numOps]string{"READ", "UPDATE", "INSERT", "SCAN", "READ-MODIFY-WRITE", "FOLLOW", "POST", "TIMELINE",
+	"CAS", "CAS-NOT-APPLIED", "COUNTER"}
 
 func (o Op) String() string { return opNames[o] }
 

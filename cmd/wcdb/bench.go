@@ -17,3 +17,5 @@ func benchTimeline(args []string, stdout, stderr io.Writer) int {
 func benchReport(args []string, stdout, stderr io.Writer) int {
 	return cli.Report(args, stdout, stderr)
 }
+
+func benchLWT(args []string, stdout, stderr io.Writer) int { return cli.LWT(args, stdout, stderr) }

@@ -5,6 +5,7 @@
 //	wcdb bench engine [flags]   benchmark the storage engine against Pebble
 //	wcdb bench ycsb [flags]     YCSB workloads against wcdb, PostgreSQL or Redis
 //	wcdb bench timeline [flags] the timeline (fan-out) workload against the same
+//	wcdb bench lwt [flags]      lightweight transactions and counters beside plain writes
 //	wcdb bench report FILE...   a Markdown report with charts from their results
 //	wcdb cluster up|down|status a local cluster of nodes on 127.0.0.1, 127.0.0.2, ...
 //	wcdb admin status|getendpoints  ask a node about the ring (as nodetool)
@@ -41,7 +42,10 @@ commands:
                  Cassandra, PostgreSQL or Redis (wcdb bench ycsb -h for flags)
   bench timeline run the timeline workload (posts fanned out to followers'
                  timelines, timeline reads) against the same databases
-  bench report   turn results (--json of the two above) into a Markdown
+  bench lwt      lightweight transactions (uncontended and on one key) and
+                 counter increments beside plain writes, over CQL
+                 (wcdb bench lwt -h for flags)
+  bench report   turn results (--json of the above) into a Markdown
                  report with PNG charts (wcdb bench report -h for flags)
   cluster up     start a local cluster: N nodes on 127.0.0.1 to 127.0.0.N
                  with the default ports (wcdb cluster -h)
@@ -75,11 +79,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(args) >= 2 && args[1] == "timeline" {
 			return benchTimeline(args[2:], stdout, stderr)
 		}
+		if len(args) >= 2 && args[1] == "lwt" {
+			return benchLWT(args[2:], stdout, stderr)
+		}
 		if len(args) >= 2 && args[1] == "report" {
 			return benchReport(args[2:], stdout, stderr)
 		}
 		if len(args) < 2 || args[1] != "engine" {
-			fmt.Fprint(stderr, "usage: wcdb bench engine|ycsb|timeline|report [flags]\n")
+			fmt.Fprint(stderr, "usage: wcdb bench engine|ycsb|timeline|lwt|report [flags]\n")
 			return 2
 		}
 		return benchEngine(args[2:], stdout, stderr)
