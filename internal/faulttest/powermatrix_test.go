@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,23 @@ import (
 var fullMatrix = os.Getenv("WCDB_POWERLOSS_FULL") != ""
 
 var syncModes = []string{"batch", "group", "periodic"}
+
+// matrixSeed returns the seed of the matrix's runs: each run's is
+// seed+i, i its place in the matrix, unless WCDB_POWERMATRIX_SEED=N is
+// set, which gives every run the seed N (a failing run logs "seed N"; run
+// its cell alone with that value to replay its random choices).
+func matrixSeed(t *testing.T) (seed uint64, fixed bool) {
+	t.Helper()
+	v := os.Getenv("WCDB_POWERMATRIX_SEED")
+	if v == "" {
+		return uint64(time.Now().UnixNano()), false
+	}
+	seed, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		t.Fatalf("WCDB_POWERMATRIX_SEED=%q: want an unsigned integer: %v", v, err)
+	}
+	return seed, true
+}
 
 // tally is one cell of the matrix: runs, how many of them lost power at
 // the moment aimed at (for targeted moments), acknowledged writes and
@@ -111,7 +129,13 @@ var moments = []moment{
 
 // TestPowerLossMatrix loses power at each moment in each sync mode (see
 // fullMatrix) and logs the matrix: runs, acknowledged writes and schema
-// changes, and what was lost.
+// changes, and what was lost. Each run logs its seed, which drives its
+// random choices (when the loss comes, how much a join streams first,
+// what a torn crash keeps); WCDB_POWERMATRIX_SEED=N (see matrixSeed)
+// replays them, though not the timing of the nodes and clients:
+//
+//	WCDB_POWERMATRIX_SEED=N go test ./internal/faulttest -count=1 -v \
+//		-run "TestPowerLossMatrix/during_a_join's_streaming/group"
 func TestPowerLossMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs wcdb processes")
@@ -122,7 +146,12 @@ func TestPowerLossMatrix(t *testing.T) {
 		rounds = 3
 	}
 	idx := 0
-	seed := uint64(time.Now().UnixNano())
+	seed, fixed := matrixSeed(t)
+	if fixed {
+		t.Logf("every run's seed is %d (WCDB_POWERMATRIX_SEED)", seed)
+	} else {
+		t.Logf("run i's seed is %d+i (set WCDB_POWERMATRIX_SEED to a run's seed to replay it)", seed)
+	}
 	for _, mo := range moments {
 		modes := mo.modes
 		if modes == nil || fullMatrix {
@@ -137,7 +166,10 @@ func TestPowerLossMatrix(t *testing.T) {
 				if rounds > 1 {
 					name += fmt.Sprint("/", round+1)
 				}
-				runSeed := seed + uint64(idx)
+				runSeed := seed
+				if !fixed {
+					runSeed += uint64(idx)
+				}
 				t.Run(name, func(t *testing.T) {
 					r := newPLRun(t, pt, mo.nodes, mode, torn, runSeed, mo.yaml...)
 					mo.run(r)
