@@ -249,11 +249,17 @@ func ofTable(table string) func(*op) bool {
 // acknowledged ones when no write had an unknown outcome).
 func checkEachNode(t *testing.T, f *fixture, h *history, nodes []*node, tables ...string) {
 	t.Helper()
+	checkEachNodeAt(t, f, h, gocql.One, nodes, tables...)
+}
+
+// checkEachNodeAt is checkEachNode with its reads at cl.
+func checkEachNodeAt(t *testing.T, f *fixture, h *history, cl gocql.Consistency, nodes []*node, tables ...string) {
+	t.Helper()
 	for _, n := range nodes {
 		s := f.session([]*node{n}, sessionOpts{only: []*node{n}})
 		for _, table := range tables {
 			ops := h.pick(ofTable(table))
-			verify(t, s, gocql.One, fmt.Sprintf("of %s through %s alone", table, n), ops)
+			verify(t, s, cl, fmt.Sprintf("of %s through %s alone", table, n), ops)
 			var okN, unknownN int64
 			for _, o := range ops {
 				switch o.res {
@@ -267,7 +273,7 @@ func checkEachNode(t *testing.T, f *fixture, h *history, nodes []*node, tables .
 			var err error
 			for try := 0; try < 3; try++ {
 				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-				err = s.Query("SELECT COUNT(*) FROM " + table).Consistency(gocql.One).WithContext(ctx).Scan(&count)
+				err = s.Query("SELECT COUNT(*) FROM " + table).Consistency(cl).WithContext(ctx).Scan(&count)
 				cancel()
 				if err == nil {
 					break
@@ -276,12 +282,12 @@ func checkEachNode(t *testing.T, f *fixture, h *history, nodes []*node, tables .
 			}
 			switch {
 			case err != nil:
-				t.Errorf("SELECT COUNT(*) FROM %s at ONE through %s alone: %v", table, n, err)
+				t.Errorf("SELECT COUNT(*) FROM %s at %s through %s alone: %v", table, cl, n, err)
 			case count < okN || count > okN+unknownN:
-				t.Errorf("SELECT COUNT(*) FROM %s at ONE through %s alone: got %d, want %d (%d acknowledged writes, %d unknown)",
-					table, n, count, okN, okN, unknownN)
+				t.Errorf("SELECT COUNT(*) FROM %s at %s through %s alone: got %d, want %d (%d acknowledged writes, %d unknown)",
+					table, cl, n, count, okN, okN, unknownN)
 			default:
-				t.Logf("SELECT COUNT(*) FROM %s at ONE through %s alone: %d rows (%d acknowledged writes)", table, n, count, okN)
+				t.Logf("SELECT COUNT(*) FROM %s at %s through %s alone: %d rows (%d acknowledged writes)", table, cl, n, count, okN)
 			}
 		}
 	}
