@@ -204,12 +204,14 @@ func StatementNeeds(sessionKeyspace string, st ast.Statement) []Need {
 	switch st := st.(type) {
 	case *ast.SelectStmt:
 		return []Need{{table(st.Table), auth.Select}}
+	// A conditional write also reads (its result shows the current
+	// values): Cassandra requires SELECT too.
 	case *ast.InsertStmt:
-		return []Need{{table(st.Table), auth.Modify}}
+		return modifyNeeds(table(st.Table), st.IfNotExists)
 	case *ast.UpdateStmt:
-		return []Need{{table(st.Table), auth.Modify}}
+		return modifyNeeds(table(st.Table), st.IfExists || len(st.If) > 0)
 	case *ast.DeleteStmt:
-		return []Need{{table(st.Table), auth.Modify}}
+		return modifyNeeds(table(st.Table), st.IfExists || len(st.If) > 0)
 	case *ast.BatchStmt:
 		var out []Need
 		for _, s := range st.Statements {
@@ -218,6 +220,15 @@ func StatementNeeds(sessionKeyspace string, st ast.Statement) []Need {
 		return out
 	}
 	return nil
+}
+
+// modifyNeeds are the permissions of an INSERT, UPDATE or DELETE on r, a
+// conditional one (cond) included.
+func modifyNeeds(r auth.Resource, cond bool) []Need {
+	if cond {
+		return []Need{{r, auth.Modify}, {r, auth.Select}}
+	}
+	return []Need{{r, auth.Modify}}
 }
 
 // readableKeyspaces are the system keyspaces every logged-in role may
