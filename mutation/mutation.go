@@ -87,7 +87,14 @@ const (
 	// (collection) column: it shadows the column's elements written at or
 	// before Timestamp. Path is empty; it sorts before the column's elements.
 	CellColumnDeletion
+	// CellCounter: the cell is a counter's context, a set of shards
+	// (counter.go); two live counter cells merge rather than one winning.
+	CellCounter
 )
+
+// CellCounterUpdate marks an increment not yet applied by a counter leader
+// (counter.go): Value is the delta. 0x10 is the encoding's has-path bit.
+const CellCounterUpdate uint8 = 0x20
 
 // Cell is one column value of a row, or one element of a collection column
 // (Path set), or a tombstone for either.
@@ -148,7 +155,15 @@ func compareCellPos(a, b *Cell) int {
 // Cassandra's rules: higher timestamp; on a tie, a tombstone or expiring cell
 // beats a live one, a tombstone beats an expiring cell, the later local
 // deletion time wins, then the greater value.
+//
+// Counter cells (CellCounter) follow their own rules (counter.go): two
+// live ones merge into a new cell, and a tombstone beats a live one.
 func Reconcile(a, b *Cell) *Cell {
+	if (a.Flags|b.Flags)&CellCounter != 0 {
+		if c := reconcileCounter(a, b); c != nil {
+			return c
+		}
+	}
 	if a.Timestamp != b.Timestamp {
 		if a.Timestamp > b.Timestamp {
 			return a
