@@ -151,6 +151,14 @@ func TestLWTLevels(t *testing.T) {
 			t.Errorf("serial %s, commit %s: got %q, want %q", c.serial, c.commit, got, c.want)
 		}
 	}
+	// A read at SERIAL sees the transaction (Local's Read serves it).
+	res, err := h.x.Query(ctx, h.s, "SELECT v FROM t WHERE k = 1", &Options{Consistency: replication.Serial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := formatRows(res.Columns, res.Rows); got != "v\n1\n" {
+		t.Errorf("SERIAL read: got %q", got)
+	}
 	h.x.cfg.Coordinator = noCAS{h.x.cfg.Coordinator}
 	if _, err := h.x.Query(ctx, h.s, q, nil); err == nil {
 		t.Errorf("a coordinator without CAS ran a conditional insert")

@@ -55,6 +55,11 @@ func Analyze(an *plan.Analyzer, t *schema.Table, exists, notExists bool, rels []
 	if !exists && !notExists && len(rels) == 0 {
 		return nil, nil
 	}
+	for i := range t.Columns {
+		if t.Columns[i].Type.Kind == schema.KindCounter {
+			return nil, qerr.Invalidf("Conditional updates are not supported on counter tables")
+		}
+	}
 	if timestamp {
 		return nil, qerr.Invalidf("Cannot provide custom timestamp for conditional updates")
 	}
