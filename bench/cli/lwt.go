@@ -71,7 +71,7 @@ func LWT(args []string, stdout, stderr io.Writer) int {
 		cd.Timeout = cfg.OpTimeout
 	}
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	s, err := cqldb.OpenSession(openCtx, cd, lwt.Tables, []string{"reg", "counts"})
+	s, err := cqldb.OpenSession(openCtx, cd, lwt.Tables(cfg.Phases), []string{"reg", "counts"})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(stderr, "wcdb:", err)

@@ -88,18 +88,25 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Tables are the workload's tables' definitions (in the session's
-// keyspace): reg for write, lwt and contention, counts for counter.
-var Tables = []string{
-	"CREATE TABLE IF NOT EXISTS reg (k int PRIMARY KEY, v int)",
-	"CREATE TABLE IF NOT EXISTS counts (k int PRIMARY KEY, c counter)",
+// Tables returns the definitions of the tables the phases use (in the
+// session's keyspace): reg for write, lwt and contention, counts for
+// counter.
+func Tables(phases []string) []string {
+	var out []string
+	if slices.ContainsFunc(phases, func(p string) bool { return p != PhaseCounter }) {
+		out = append(out, "CREATE TABLE IF NOT EXISTS reg (k int PRIMARY KEY, v int)")
+	}
+	if slices.Contains(phases, PhaseCounter) {
+		out = append(out, "CREATE TABLE IF NOT EXISTS counts (k int PRIMARY KEY, c counter)")
+	}
+	return out
 }
 
 // contendedKey is the key of the contention phase, apart from the
 // workers' own.
 const contendedKey = -1
 
-// Run runs the phases on s (whose keyspace holds Tables).
+// Run runs the phases on s (whose keyspace holds their Tables).
 func Run(ctx context.Context, s *gocql.Session, cfg Config) (*ycsb.Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -21,10 +21,13 @@ const (
 	Read Request = iota
 	Write
 	Range
+	// CASWrite is a lightweight transaction (Cassandra's CASWrite); a
+	// SERIAL read counts as a read at its level.
+	CASWrite
 	numRequests
 )
 
-var requestNames = [numRequests]string{"read", "write", "range"}
+var requestNames = [numRequests]string{"read", "write", "range", "cas_write"}
 
 func (r Request) String() string { return requestNames[r] }
 
@@ -112,5 +115,18 @@ func (c Coordinator) ReadRange(ctx context.Context, cmd replication.RangeCommand
 	start := time.Now()
 	res, err := c.C.ReadRange(ctx, cmd, cl)
 	c.M.observe(Range, cl, start, err)
+	return res, err
+}
+
+// CAS implements replication.CASCoordinator over a coordinator that runs
+// lightweight transactions.
+func (c Coordinator) CAS(ctx context.Context, req replication.CASRequest, serial, commit replication.Consistency) (replication.CASResult, error) {
+	cc, ok := c.C.(replication.CASCoordinator)
+	if !ok {
+		return replication.CASResult{}, errors.New("metrics: the coordinator runs no lightweight transactions")
+	}
+	start := time.Now()
+	res, err := cc.CAS(ctx, req, serial, commit)
+	c.M.observe(CASWrite, serial, start, err)
 	return res, err
 }

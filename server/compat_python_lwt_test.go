@@ -1,0 +1,69 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestCompatPythonLWT: the Python driver's was_applied and the rows of
+// conditional statements (single ones, prepared, a batch) are what it
+// expects, and a SERIAL read sees the last transaction.
+func TestCompatPythonLWT(t *testing.T) {
+	checkPythonDriver(t)
+	n := compatNode(t)
+	host, port, _ := net.SplitHostPort(n.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	script, err := filepath.Abs(filepath.Join("testdata", "python", "lwt.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, pythonDriver, script, host, port)
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("lwt.py: %v; stderr:\n%s", err, stderr.String())
+	}
+	type casResult struct {
+		Applied bool           `json:"applied"`
+		Row     map[string]any `json:"row"`
+	}
+	var r struct {
+		Insert        casResult `json:"insert"`
+		InsertAgain   casResult `json:"insert_again"`
+		UpdateStale   casResult `json:"update_stale"`
+		Update        casResult `json:"update"`
+		Batch         casResult `json:"batch"`
+		Delete        casResult `json:"delete"`
+		DeleteAgain   casResult `json:"delete_again"`
+		SerialBalance int       `json:"serial_balance"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("lwt.py output %q: %v", stdout.String(), err)
+	}
+	t.Logf("%s", stdout.String())
+	num := func(v any) float64 { f, _ := v.(float64); return f }
+	switch {
+	case !r.Insert.Applied:
+		t.Errorf("first IF NOT EXISTS: not applied")
+	case r.InsertAgain.Applied || num(r.InsertAgain.Row["balance"]) != 100 || r.InsertAgain.Row["owner"] != "ann":
+		t.Errorf("second IF NOT EXISTS: %+v, want not applied with the existing row", r.InsertAgain)
+	case r.UpdateStale.Applied || num(r.UpdateStale.Row["balance"]) != 100:
+		t.Errorf("UPDATE IF balance = 99: %+v, want not applied, balance 100", r.UpdateStale)
+	case !r.Update.Applied:
+		t.Errorf("UPDATE IF balance = 100: not applied")
+	case !r.Batch.Applied:
+		t.Errorf("conditional batch: %+v, want applied", r.Batch)
+	case r.SerialBalance != 40:
+		t.Errorf("SERIAL read: balance %d, want 40", r.SerialBalance)
+	case !r.Delete.Applied || r.DeleteAgain.Applied:
+		t.Errorf("DELETE IF EXISTS twice: %v then %v, want applied then not", r.Delete.Applied, r.DeleteAgain.Applied)
+	}
+}
