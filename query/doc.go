@@ -12,6 +12,10 @@
 //     and partition keys;
 //   - plan: the analysis of terms, WHERE clauses and SELECT statements
 //     into plans, and the evaluation of selectors and filters on rows;
+//   - merge: a statement's writes, and a batch's, into one partition's
+//     update;
+//   - cas: lightweight transactions (IF clauses, the CAS request the
+//     coordinator runs, the [applied] result);
 //   - systables: system.local and system.peers;
 //   - qerr: the request errors every part returns.
 package query

@@ -135,7 +135,7 @@ func NewRequest(ks *schema.Keyspace, stmts []Stmt, batch bool) (*Request, error)
 	}
 	r.read = replication.ReadCommand{Keyspace: ks, Table: r.t.ID, Key: r.key,
 		Columns: readColumns(r.t, updRegular, updStatic, append(condCols, reads...))}
-	if len(r.rows) == 0 {
+	if len(rowKeys) == 0 {
 		// Static conditions alone: the first row tells an existing
 		// partition without static data from one without data.
 		r.read.Limit = 1
@@ -337,8 +337,8 @@ func (r *Request) Result(res replication.CASResult) ([]plan.ColumnSpec, [][][]by
 			row := &p.Rows[i]
 			// Only the rows the conditions are on, as Cassandra's read
 			// of those rows by name returns (static conditions alone:
-			// the first row, which was all that was read).
-			if len(r.rows) == 0 || slices.ContainsFunc(r.rows, func(rc *rowConds) bool { return bytes.Equal(rc.ck, row.Clustering) }) {
+			// the partition's first row).
+			if len(r.rows) == 0 && i == 0 || slices.ContainsFunc(r.rows, func(rc *rowConds) bool { return bytes.Equal(rc.ck, row.Clustering) }) {
 				rows = append(rows, row)
 			}
 		}
