@@ -28,6 +28,8 @@ require (
 	gopkg.in/inf.v0 v0.9.1
 )
 
+require github.com/anishathalye/porcupine v1.3.1 // indirect
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect
