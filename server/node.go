@@ -104,7 +104,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1), fail: fh}
 	local := localnode.Replica{E: e, Guardrails: replicaGuardrails(&cfg, log, names), Pools: new(localnode.Pools),
-		Paxos: localnode.NewPaxos(catalog.SystemTable("system", "paxos").ID)}
+		Paxos: localnode.NewPaxos(catalog.SystemTable("system", "paxos").ID), Counters: localnode.NewCounters(hostID)}
 	n.cl = newClusterState(&n.cfg, log, hostID, e, local, hist)
 	fail := func(err error) (*Node, error) {
 		if n.cql != nil {
@@ -423,11 +423,15 @@ func (n *Node) InternodeAddr() string { return n.iln.Addr().String() }
 func (n *Node) SetLogLevel(lv *slog.LevelVar) { n.cl.ops.Level.Store(lv) }
 
 // internodeCalls answers peers' calls of services above messaging: Paxos
-// messages with the node's replica, the rest (repair) with other.
+// and counter messages with the node's replica, the rest (repair) with
+// other.
 func internodeCalls(local localnode.Replica, other func(ctx context.Context, method string, req []byte) ([]byte, error)) func(ctx context.Context, method string, req []byte) ([]byte, error) {
 	return func(ctx context.Context, method string, req []byte) ([]byte, error) {
 		if strings.HasPrefix(method, "paxos.") {
 			return replication.ServePaxos(ctx, local, method, req)
+		}
+		if strings.HasPrefix(method, "counter.") {
+			return replication.ServeCounter(ctx, local, method, req)
 		}
 		return other(ctx, method, req)
 	}

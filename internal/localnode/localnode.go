@@ -33,6 +33,10 @@ type Replica struct {
 	// Paxos keeps lightweight transactions' state (paxos.go); nil: the
 	// replica takes no part in them.
 	Paxos *Paxos
+	// Counters make the replica a counter leader (counter.go): its
+	// counter id (the host id) and its counter locks; nil: it leads no
+	// counter writes.
+	Counters *Counters
 }
 
 // Pools count the mutations applied and the reads served (Digest's
@@ -176,6 +180,9 @@ func (r Replica) Apply(ctx context.Context, m *mutation.Mutation) error {
 		return err
 	}
 	defer sg.done()
+	if m.HasCounterUpdates() {
+		return errors.New("localnode: counter updates are applied by a counter leader (ApplyCounter), not as a mutation")
+	}
 	return r.E.Apply(m)
 }
 
