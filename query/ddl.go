@@ -497,6 +497,9 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		if id != nil {
 			return nil, qerr.Configf("Cannot alter table id.")
 		}
+		if err := t.CheckCounterOptions(); err != nil {
+			return nil, qerr.FromSchema(err)
+		}
 		b.AddTableRow(t, params)
 		changed, storage = true, true
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"wcdb/schema/cqldecimal"
 	"wcdb/schema/cqltime"
 )
 
@@ -48,6 +49,10 @@ func literalError(err error) error {
 	var e *cqltime.Error
 	if errors.As(err, &e) {
 		return &Error{Code: CodeInvalid, Msg: e.Msg}
+	}
+	var de *cqldecimal.Error
+	if errors.As(err, &de) {
+		return &Error{Code: CodeInvalid, Msg: de.Msg}
 	}
 	return err
 }

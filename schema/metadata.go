@@ -279,9 +279,10 @@ type TableDef struct {
 // messages: columns declared once, a primary key of declared columns each
 // named once, no non-frozen collection, counter or duration in the primary
 // key, static columns only with clustering columns and not in the key, a
-// clustering order that names the clustering columns in order. Counter
-// columns are not supported. Column IDs are assigned 0, 1, ... in Columns
-// order.
+// clustering order that names the clustering columns in order, counter
+// columns only in a table whose non-key columns all are counters, and no
+// default_time_to_live on such a table. Column IDs are assigned 0, 1, ...
+// in Columns order.
 func NewTable(def TableDef) (*Table, error) {
 	if err := ValidName("Table", def.Name); err != nil {
 		return nil, err
@@ -338,9 +339,6 @@ func NewTable(def TableDef) (*Table, error) {
 	}
 	var statics, regulars []ColumnDef
 	for _, c := range def.Columns {
-		if c.Type.Kind == KindCounter {
-			return nil, invalidf("counter columns are not supported (column '%s')", c.Name)
-		}
 		if inKey[c.Name] {
 			continue
 		}
@@ -441,7 +439,44 @@ func (t *Table) Validate() error {
 	if nKey == 0 {
 		return invalidf("No PRIMARY KEY specifed for table '%s' (exactly one required)", t.Name)
 	}
+	if err := t.checkCounters(); err != nil {
+		return err
+	}
 	return t.TableOptions.Validate()
+}
+
+// IsCounter reports whether t is a counter table: its non-key columns are
+// counters (and there is at least one).
+func (t *Table) IsCounter() bool {
+	for _, c := range t.Columns {
+		if c.Type.Kind == KindCounter {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCounters checks Cassandra's rules of counter tables: counters and
+// other non-key columns do not mix, and rows cannot expire.
+func (t *Table) checkCounters() error {
+	if !t.IsCounter() {
+		return nil
+	}
+	for _, c := range t.Columns {
+		if (c.Kind == RegularColumn || c.Kind == StaticColumn) && c.Type.Kind != KindCounter {
+			return invalidf("Cannot mix counter and non counter columns in the same table")
+		}
+	}
+	return t.CheckCounterOptions()
+}
+
+// CheckCounterOptions refuses the options a counter table cannot have
+// (ALTER TABLE WITH checks them too).
+func (t *Table) CheckCounterOptions() error {
+	if t.IsCounter() && t.DefaultTTL != 0 {
+		return invalidf("Cannot set default_time_to_live on a table with counters")
+	}
+	return nil
 }
 
 // Clone returns a deep copy of t, for ALTER TABLE to change.
@@ -523,8 +558,11 @@ func (t *Table) AddColumn(name string, typ Type, static bool) error {
 	if err := typ.Check(); err != nil {
 		return err
 	}
-	if typ.Kind == KindCounter {
-		return invalidf("counter columns are not supported (column '%s')", name)
+	if counter := typ.Kind == KindCounter; counter != t.IsCounter() {
+		if counter {
+			return invalidf("Cannot add a counter column (%s) in a non counter column family", name)
+		}
+		return invalidf("Cannot add a non counter column (%s) in a counter column family", name)
 	}
 	if static && len(t.Clustering()) == 0 {
 		return invalidf("Static columns are only useful (and thus allowed) if the table has at least one clustering column")

@@ -167,7 +167,7 @@ func TestNewTable(t *testing.T) {
 		{"Column with name 'owner' already exists", func() error { return alt.AddColumn("owner", Native(KindInt), false) }},
 		{"Cannot drop PRIMARY KEY column at", func() error { return alt.DropColumn("at") }},
 		{"Column nope was not found in table events", func() error { return alt.DropColumn("nope") }},
-		{"counter columns are not supported (column 'c')", func() error { return alt.AddColumn("c", Native(KindCounter), false) }},
+		{"Cannot add a counter column (c) in a non counter column family", func() error { return alt.AddColumn("c", Native(KindCounter), false) }},
 	} {
 		if err := tc.do(); err == nil || err.(*Error).Msg != tc.err {
 			t.Errorf("got %v, want %q", err, tc.err)
@@ -201,7 +201,20 @@ func TestNewTableErrors(t *testing.T) {
 		{func(d *TableDef) { d.Columns[0].Static = true }, "Static column 'k' cannot be part of the PRIMARY KEY"},
 		{func(d *TableDef) { d.Columns[2].Static = true; d.Clustering = nil }, "Static columns are only useful (and thus allowed) if the table has at least one clustering column"},
 		{func(d *TableDef) { d.Columns[2].Static = true }, ""},
-		{func(d *TableDef) { d.Columns[2] = col(t, "v", "counter", false) }, "counter columns are not supported (column 'v')"},
+		{func(d *TableDef) { d.Columns[2] = col(t, "v", "counter", false) }, ""},
+		{func(d *TableDef) {
+			d.Columns[2] = col(t, "v", "counter", false)
+			d.Columns = append(d.Columns, col(t, "w", "int", false))
+		}, "Cannot mix counter and non counter columns in the same table"},
+		{func(d *TableDef) {
+			d.Columns[2] = col(t, "v", "counter", false)
+			d.Columns = append(d.Columns, col(t, "s", "text", true))
+		}, "Cannot mix counter and non counter columns in the same table"},
+		{func(d *TableDef) {
+			d.Columns[2] = col(t, "v", "counter", false)
+			d.Columns = append(d.Columns, col(t, "s", "counter", true))
+		}, ""},
+		{func(d *TableDef) { d.Columns[2] = col(t, "v", "counter", false); d.Options.DefaultTTL = 10 }, "Cannot set default_time_to_live on a table with counters"},
 		{func(d *TableDef) { d.ClusteringOrder = []ClusteringOrder{{Name: "v"}} }, "Only clustering columns can be defined in CLUSTERING ORDER directive"},
 		{func(d *TableDef) { d.ClusteringOrder = []ClusteringOrder{{Name: "c"}, {Name: "v"}} }, "Only clustering columns can be defined in CLUSTERING ORDER directive"},
 		{func(d *TableDef) {
@@ -257,5 +270,24 @@ func TestTableValidateCatchesCorruption(t *testing.T) {
 		if err := tbl.Validate(); err == nil {
 			t.Errorf("corruption %d not detected", i)
 		}
+	}
+}
+
+func TestCounterTableAddColumn(t *testing.T) {
+	tb, err := NewTable(TableDef{Keyspace: "ks", Name: "c",
+		Columns:      []ColumnDef{col(t, "k", "int", false), col(t, "n", "counter", false)},
+		PartitionKey: []string{"k"}, Options: DefaultTableOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tb.IsCounter() {
+		t.Fatal("IsCounter: false")
+	}
+	if err := tb.AddColumn("m", Native(KindCounter), false); err != nil {
+		t.Errorf("adding a counter to a counter table: %v", err)
+	}
+	const want = "Cannot add a non counter column (v) in a counter column family"
+	if err := tb.AddColumn("v", Native(KindInt), false); err == nil || err.(*Error).Msg != want {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }
