@@ -11,7 +11,9 @@ package query
 // batch size guardrails (guardrails.go); one of a single partition is not.
 //
 // There is no batch log: a logged batch spanning several partitions is
-// applied partition by partition, as an unlogged one.
+// applied partition by partition, as an unlogged one. A batch with
+// conditions is one lightweight transaction on its one partition
+// (lwt.go), its writes at the transaction's timestamp.
 
 import (
 	"context"
