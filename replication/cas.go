@@ -92,6 +92,11 @@ type Promise struct {
 	// (zero ballot: none).
 	Accepted         *Proposal
 	MostRecentCommit Proposal
+	// Data is the partition as the replica held it when it promised
+	// (raw, tombstones included), when the prepare asked for a read;
+	// HasData tells an empty partition from no read.
+	Data    *mutation.Partition
+	HasData bool
 }
 
 // PaxosKey names a partition's Paxos state: the table and the key.
@@ -106,8 +111,9 @@ type PaxosKey struct {
 // proposals win.
 type PaxosReplica interface {
 	// PaxosPrepare promises ballot if it is higher than any the replica
-	// has promised for the partition.
-	PaxosPrepare(ctx context.Context, k PaxosKey, ballot Ballot) (Promise, error)
+	// has promised for the partition; with a read (of k's partition, Raw),
+	// a promise carries the data read under the same lock.
+	PaxosPrepare(ctx context.Context, k PaxosKey, ballot Ballot, read *ReadCommand) (Promise, error)
 	// PaxosPropose accepts p unless the replica promised a higher ballot.
 	PaxosPropose(ctx context.Context, k PaxosKey, p Proposal) (bool, error)
 	// PaxosCommit applies p's update to the table and records p as the
@@ -142,22 +148,81 @@ func paxosOf(r Replica) (PaxosReplica, bool) {
 
 // Paxos messages, each the method's request or answer:
 //
-//	prepare request:  table[16] key ballot[16]
+//	prepare request:  table[16] key ballot[16] hasRead[1] [read]
 //	propose request:  table[16] key proposal
 //	commit request:   table[16] key proposal
 //	prepare answer:   promised[1] ballot[16] hasAccepted[1] [proposal] proposal(most recent commit)
+//	                  hasData[1] [mutation(the data)]
 //	propose answer:   accepted[1]
 //	commit answer:    empty
 //
 // key is the partition key: uvarint length, bytes, then the token as
-// 8 bytes big endian; proposal is ballot[16], then the update's mutation
-// encoding (mutation.AppendMutation) behind a uvarint length.
+// 8 bytes big endian; proposal is ballot[16], then the update's mutation;
+// a mutation is its encoding (mutation.AppendMutation) behind a uvarint
+// length. read is a slice of the partition: start and end (each a flag
+// byte, 1 for a bound, then uvarint length and bytes), reverse[1], and the
+// columns (uvarint count, uvarint each); its Limit is not sent (prepares
+// only read without one).
 
 func appendPaxosKey(b []byte, k PaxosKey) []byte {
 	b = append(b, k.Table[:]...)
 	b = binary.AppendUvarint(b, uint64(len(k.Key.Bytes)))
 	b = append(b, k.Key.Bytes...)
 	return binary.BigEndian.AppendUint64(b, uint64(k.Key.Token))
+}
+
+func appendRead(b []byte, r *ReadCommand) []byte {
+	for _, bound := range [][]byte{r.Start, r.End} {
+		if bound == nil {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(bound)))
+		b = append(b, bound...)
+	}
+	rev := byte(0)
+	if r.Reverse {
+		rev = 1
+	}
+	b = append(b, rev)
+	b = binary.AppendUvarint(b, uint64(len(r.Columns)))
+	for _, c := range r.Columns {
+		b = binary.AppendUvarint(b, uint64(c))
+	}
+	return b
+}
+
+func (d *paxosDecoder) read(k PaxosKey) *ReadCommand {
+	r := &ReadCommand{Table: k.Table, Key: k.Key, Raw: true}
+	for _, bound := range []*[]byte{&r.Start, &r.End} {
+		if f := d.take(1); f != nil && f[0] == 1 {
+			*bound = bytes.Clone(d.take(d.uvarint()))
+			if *bound == nil {
+				*bound = []byte{}
+			}
+		}
+	}
+	if f := d.take(1); f != nil {
+		r.Reverse = f[0] == 1
+	}
+	n := d.uvarint()
+	for range n {
+		v, w := binary.Uvarint(d.b)
+		if w <= 0 {
+			d.err = errors.New("replication: bad column in a Paxos read")
+			return r
+		}
+		d.b = d.b[w:]
+		r.Columns = append(r.Columns, uint32(v))
+	}
+	return r
+}
+
+func appendMutationBlob(b []byte, m *mutation.Mutation) []byte {
+	enc := mutation.AppendMutation(nil, m)
+	b = binary.AppendUvarint(b, uint64(len(enc)))
+	return append(b, enc...)
 }
 
 func appendProposal(b []byte, p *Proposal) []byte {
@@ -238,8 +303,14 @@ func (d *paxosDecoder) done() error {
 // remotePaxos sends Paxos messages through a Caller.
 type remotePaxos struct{ c Caller }
 
-func (r remotePaxos) PaxosPrepare(ctx context.Context, k PaxosKey, ballot Ballot) (Promise, error) {
-	b, err := r.c.Call(ctx, MethodPaxosPrepare, append(appendPaxosKey(nil, k), ballot[:]...))
+func (r remotePaxos) PaxosPrepare(ctx context.Context, k PaxosKey, ballot Ballot, read *ReadCommand) (Promise, error) {
+	req := append(appendPaxosKey(nil, k), ballot[:]...)
+	if read != nil {
+		req = appendRead(append(req, 1), read)
+	} else {
+		req = append(req, 0)
+	}
+	b, err := r.c.Call(ctx, MethodPaxosPrepare, req)
 	if err != nil {
 		return Promise{}, err
 	}
@@ -253,6 +324,17 @@ func (r remotePaxos) PaxosPrepare(ctx context.Context, k PaxosKey, ballot Ballot
 		pr.Accepted = &a
 	}
 	pr.MostRecentCommit = d.proposal()
+	if has := d.take(1); has != nil && has[0] == 1 {
+		pr.HasData = true
+		enc := d.take(d.uvarint())
+		if d.err == nil && len(enc) > 0 {
+			m, err := mutation.DecodeMutation(enc)
+			if err != nil {
+				return pr, fmt.Errorf("replication: Paxos promise data: %w", err)
+			}
+			pr.Data = &m.Partition
+		}
+	}
 	return pr, d.done()
 }
 
@@ -280,10 +362,14 @@ func ServePaxos(ctx context.Context, local PaxosReplica, method string, req []by
 	switch method {
 	case MethodPaxosPrepare:
 		ballot := d.ballot()
+		var read *ReadCommand
+		if has := d.take(1); has != nil && has[0] == 1 {
+			read = d.read(k)
+		}
 		if err := d.done(); err != nil {
 			return nil, err
 		}
-		pr, err := local.PaxosPrepare(ctx, k, ballot)
+		pr, err := local.PaxosPrepare(ctx, k, ballot, read)
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +383,16 @@ func ServePaxos(ctx context.Context, local PaxosReplica, method string, req []by
 		} else {
 			b = append(b, 0)
 		}
-		return appendProposal(b, &pr.MostRecentCommit), nil
+		b = appendProposal(b, &pr.MostRecentCommit)
+		switch {
+		case !pr.HasData:
+			b = append(b, 0)
+		case pr.Data == nil:
+			b = append(b, 1, 0) // an empty partition: a zero-length mutation
+		default:
+			b = appendMutationBlob(append(b, 1), &mutation.Mutation{Table: k.Table, Partition: *pr.Data})
+		}
+		return b, nil
 	case MethodPaxosPropose:
 		p := d.proposal()
 		if err := d.done(); err != nil {

@@ -97,16 +97,11 @@ func (d *Distributed) CAS(ctx context.Context, req CASRequest, serial, commit Co
 		if err != nil {
 			return res, err
 		}
-		ballot, ok, err := d.paxosBegin(ctx, g, serial, commit, &seen, &res)
+		ballot, ok, cur, err := d.paxosBegin(ctx, g, serial, commit, &seen, &res, &req.Read)
 		if err != nil {
 			return res, err
 		}
 		if ok {
-			res.RoundTrips++
-			cur, err := d.Read(ctx, req.Read, quorumOf(serial))
-			if err != nil {
-				return res, err
-			}
 			res.Current = cur
 			upd, err := req.Decide(cur, timeuuid.Micros(ballot))
 			if err != nil || upd == nil {
@@ -142,12 +137,12 @@ func (d *Distributed) serialRead(ctx context.Context, cmd ReadCommand, serial Co
 		if err != nil {
 			return nil, err
 		}
-		_, ok, err := d.paxosBegin(ctx, g, serial, quorumOf(serial), &seen, &res)
+		_, ok, cur, err := d.paxosBegin(ctx, g, serial, quorumOf(serial), &seen, &res, &cmd)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			return d.Read(ctx, cmd, quorumOf(serial))
+			return cur, nil
 		}
 		if err := d.paxosBackoff(ctx, deadline, g, serial); err != nil {
 			var wt *WriteTimeoutError
@@ -234,17 +229,49 @@ func (d *Distributed) paxosAsk(ctx context.Context, g *paxosGroup, ask func(cont
 	return answers, false
 }
 
-// paxosBegin runs the prepare phase and the repairs it calls for. ok is
-// false when the round lost to a higher ballot (seen is raised to it) or
-// repaired an in-progress proposal: the caller backs off and retries.
-func (d *Distributed) paxosBegin(ctx context.Context, g *paxosGroup, serial, commit Consistency, seen *Ballot, res *CASResult) (Ballot, bool, error) {
+// paxosBegin runs the prepare phase and the repairs it calls for, and
+// reads the partition as read says. ok is false when the round lost to a
+// higher ballot (seen is raised to it) or repaired an in-progress
+// proposal: the caller backs off and retries.
+//
+// The read rides on the prepare (as Cassandra's Paxos v2 does): each
+// promise carries the replica's data, read under the lock its Paxos state
+// is read under. When every promiser has seen the newest commit, their
+// data reconciled is the partition as of the ballot, and the round needs
+// no read of its own; otherwise (a promiser behind, which the round brings
+// up to date) it reads at the serial level's quorum after the repair.
+func (d *Distributed) paxosBegin(ctx context.Context, g *paxosGroup, serial, commit Consistency, seen *Ballot, res *CASResult,
+	read *ReadCommand) (ballot Ballot, ok bool, current *mutation.Partition, err error) {
+	ballot, ok, fresh, err := d.paxosPrepare(ctx, g, serial, commit, seen, res, read)
+	if err != nil || !ok {
+		return ballot, ok, nil, err
+	}
+	if fresh != nil {
+		return ballot, true, fresh.current, nil
+	}
+	res.RoundTrips++
+	current, err = d.Read(ctx, *read, quorumOf(serial))
+	return ballot, err == nil, current, err
+}
+
+// promisedRead is the partition as the promises carried it.
+type promisedRead struct{ current *mutation.Partition }
+
+// paxosPrepare is paxosBegin's prepare and repairs; fresh is the read the
+// promises carried, when it can stand for a quorum read.
+func (d *Distributed) paxosPrepare(ctx context.Context, g *paxosGroup, serial, commit Consistency, seen *Ballot, res *CASResult,
+	read *ReadCommand) (Ballot, bool, *promisedRead, error) {
+	withData := read
+	if read.Limit > 0 || read.Raw {
+		withData = nil // a short read would need the coordinator's rounds
+	}
 	ballot := timeuuid.FromTicks(timeuuid.ReserveFrom(timeuuid.Ticks(*seen) + 1))
 	if tr := tracing.From(ctx); tr != nil {
 		tr.Eventf(tracing.Mutation, "Preparing Paxos ballot %x with %d participants, %d needed", ballot, len(g.participants), g.need)
 	}
 	res.RoundTrips++
 	answers, timedOut := d.paxosAsk(ctx, g, func(ctx context.Context, pr PaxosReplica) paxosAnswer {
-		p, err := pr.PaxosPrepare(ctx, g.key, ballot)
+		p, err := pr.PaxosPrepare(ctx, g.key, ballot, withData)
 		return paxosAnswer{promise: p, ok: err == nil && p.Promised, err: err}
 	}, func(as []paxosAnswer) bool {
 		promised := 0
@@ -274,12 +301,12 @@ func (d *Distributed) paxosBegin(ctx context.Context, g *paxosGroup, serial, com
 	}
 	if len(promises) < g.need {
 		if len(promises)+failures < len(answers) {
-			return ballot, false, nil // refused by a higher ballot
+			return ballot, false, nil, nil // refused by a higher ballot
 		}
 		if timedOut || failures > len(g.participants)-g.need {
-			return ballot, false, &WriteTimeoutError{Consistency: serial, Received: len(promises), BlockFor: g.need, WriteType: WriteCAS}
+			return ballot, false, nil, &WriteTimeoutError{Consistency: serial, Received: len(promises), BlockFor: g.need, WriteType: WriteCAS}
 		}
-		return ballot, false, nil
+		return ballot, false, nil, nil
 	}
 	// The newest commit the promisers know of, and the newest proposal
 	// they accepted.
@@ -303,17 +330,17 @@ func (d *Distributed) paxosBegin(ctx context.Context, g *paxosGroup, serial, com
 		var wt *WriteTimeoutError
 		if errors.As(err, &wt) {
 			// Not this transaction's update: a round to come finishes it.
-			return ballot, false, nil
+			return ballot, false, nil, nil
 		}
 		if err != nil {
-			return ballot, false, err
+			return ballot, false, nil, err
 		}
 		if accepted {
 			if err := d.paxosCommit(ctx, g, commit, &redo, res); err != nil {
-				return ballot, false, err
+				return ballot, false, nil, err
 			}
 		}
-		return ballot, false, nil
+		return ballot, false, nil, nil
 	}
 	// Promisers behind the newest commit get it before the read.
 	if mrc.Ballot != (Ballot{}) {
@@ -329,11 +356,23 @@ func (d *Distributed) paxosBegin(ctx context.Context, g *paxosGroup, serial, com
 			}
 			sub := &paxosGroup{key: g.key, participants: behind, need: len(behind)}
 			if err := d.paxosCommit(ctx, sub, All, &mrc, res); err != nil {
-				return ballot, false, err
+				return ballot, false, nil, err
 			}
+			return ballot, true, nil, nil // their data is older than the commit
 		}
 	}
-	return ballot, true, nil
+	if withData == nil {
+		return ballot, true, nil, nil
+	}
+	datas := make([]*mutation.Partition, 0, len(promises))
+	for _, a := range promises {
+		if !a.promise.HasData {
+			return ballot, true, nil, nil
+		}
+		datas = append(datas, a.promise.Data)
+	}
+	merged := reconcile(datas, read.Reverse)
+	return ballot, true, &promisedRead{current: visible(merged, read.Columns, 0, d.cfg.Now().Unix())}, nil
 }
 
 // paxosPropose asks the participants to accept p; accepted is whether a

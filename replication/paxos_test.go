@@ -16,11 +16,11 @@ import (
 
 var paxosTID = mutation.TableID{'p'}
 
-func (n *testNode) PaxosPrepare(ctx context.Context, k replication.PaxosKey, b replication.Ballot) (replication.Promise, error) {
+func (n *testNode) PaxosPrepare(ctx context.Context, k replication.PaxosKey, b replication.Ballot, read *replication.ReadCommand) (replication.Promise, error) {
 	if err := n.wait(ctx); err != nil {
 		return replication.Promise{}, err
 	}
-	return n.local.PaxosPrepare(ctx, k, b)
+	return n.local.PaxosPrepare(ctx, k, b, read)
 }
 
 func (n *testNode) PaxosPropose(ctx context.Context, k replication.PaxosKey, p replication.Proposal) (bool, error) {
@@ -151,6 +151,10 @@ func TestCASWithReplicasDown(t *testing.T) {
 	if err != nil || !res.Applied {
 		t.Fatalf("one replica down: %+v, %v", res, err)
 	}
+	// Uncontended: prepare (with the read), propose, commit.
+	if res.RoundTrips != 3 {
+		t.Errorf("%d round trips, want 3", res.RoundTrips)
+	}
 	for _, n := range reps {
 		if n != other && n.id != "n1" {
 			n.down.Store(true)
@@ -176,7 +180,7 @@ func TestPaxosFinishesAnAcceptedProposal(t *testing.T) {
 	// A proposer that reached reps[0] alone.
 	coord := c.coordinator(string(reps[0].id), replication.DistributedConfig{})
 	ballot := timeuuid.New()
-	if pr, err := reps[0].local.PaxosPrepare(ctx, pk, ballot); err != nil || !pr.Promised {
+	if pr, err := reps[0].local.PaxosPrepare(ctx, pk, ballot, nil); err != nil || !pr.Promised {
 		t.Fatal(pr, err)
 	}
 	m := row(k, 0, "", 0)

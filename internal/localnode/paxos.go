@@ -172,7 +172,7 @@ func intValue(v int32) []byte {
 
 // PaxosPrepare promises ballot if it is the highest seen for the
 // partition.
-func (r Replica) PaxosPrepare(ctx context.Context, k replication.PaxosKey, ballot replication.Ballot) (replication.Promise, error) {
+func (r Replica) PaxosPrepare(ctx context.Context, k replication.PaxosKey, ballot replication.Ballot, read *replication.ReadCommand) (replication.Promise, error) {
 	if r.Paxos == nil {
 		return replication.Promise{}, errNoPaxos
 	}
@@ -195,6 +195,16 @@ func (r Replica) PaxosPrepare(ctx context.Context, k replication.PaxosKey, ballo
 		return replication.Promise{}, err
 	}
 	pr.Promised, pr.Ballot = true, ballot
+	if read != nil {
+		// Under the lock: no commit of this partition lands between the
+		// state read above and this data.
+		rc := *read
+		rc.Table, rc.Key, rc.Raw, rc.Limit = k.Table, k.Key, true, 0
+		if pr.Data, err = r.Read(ctx, rc); err != nil {
+			return replication.Promise{}, err
+		}
+		pr.HasData = true
+	}
 	return pr, nil
 }
 

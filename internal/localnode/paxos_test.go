@@ -46,12 +46,12 @@ func TestPaxosStateSurvivesPowerLoss(t *testing.T) {
 	r, _ := openPaxosReplica(t, fs)
 	k := replication.PaxosKey{Table: tid, Key: key("user")}
 	low, high := timeuuid.New(), timeuuid.New()
-	if pr, err := r.PaxosPrepare(ctx, k, high); err != nil || !pr.Promised {
+	if pr, err := r.PaxosPrepare(ctx, k, high, nil); err != nil || !pr.Promised {
 		t.Fatalf("prepare: %+v, %v", pr, err)
 	}
 	fs1 := fs.Crash()
 	r2, close2 := openPaxosReplica(t, fs1)
-	if pr, err := r2.PaxosPrepare(ctx, k, low); err != nil || pr.Promised || pr.Ballot != high {
+	if pr, err := r2.PaxosPrepare(ctx, k, low, nil); err != nil || pr.Promised || pr.Ballot != high {
 		t.Errorf("after a power loss, a lower ballot got %+v, %v; want refused for %x", pr, err, high)
 	}
 	upd := mutation.Mutation{Table: tid, Partition: mutation.Partition{Key: key("user"), Deletion: mutation.Live}}
@@ -68,7 +68,7 @@ func TestPaxosStateSurvivesPowerLoss(t *testing.T) {
 	close2()
 	r3, close3 := openPaxosReplica(t, fs2)
 	higher := timeuuid.New()
-	pr, err := r3.PaxosPrepare(ctx, k, higher)
+	pr, err := r3.PaxosPrepare(ctx, k, higher, nil)
 	if err != nil || !pr.Promised || pr.Accepted == nil || pr.Accepted.Ballot != high || len(pr.Accepted.Update.Partition.Rows) != 1 {
 		t.Fatalf("after a power loss the accepted proposal is %+v (%v)", pr, err)
 	}
@@ -80,7 +80,7 @@ func TestPaxosStateSurvivesPowerLoss(t *testing.T) {
 	close3()
 	r4, close4 := openPaxosReplica(t, fs3)
 	defer close4()
-	pr, err = r4.PaxosPrepare(ctx, k, timeuuid.New())
+	pr, err = r4.PaxosPrepare(ctx, k, timeuuid.New(), nil)
 	if err != nil || !pr.Promised || pr.Accepted != nil || pr.MostRecentCommit.Ballot != higher {
 		t.Errorf("after the commit and a power loss: %+v (%v); want no proposal and the commit %x", pr, err, higher)
 	}
