@@ -55,12 +55,7 @@ func Analyze(an *plan.Analyzer, t *schema.Table, exists, notExists bool, rels []
 	if !exists && !notExists && len(rels) == 0 {
 		return nil, nil
 	}
-	for i := range t.Columns {
-		if t.Columns[i].Type.Kind == schema.KindCounter {
-			return nil, qerr.Invalidf("Conditional updates are not supported on counter tables")
-		}
-	}
-	if timestamp {
+	if timestamp && len(rels) > 0 {
 		return nil, qerr.Invalidf("Cannot provide custom timestamp for conditional updates")
 	}
 	cs := &Conditions{Exists: exists, NotExists: notExists}
@@ -73,6 +68,15 @@ func Analyze(an *plan.Analyzer, t *schema.Table, exists, notExists bool, rels []
 			return nil, qerr.Invalidf("PRIMARY KEY column '%s' cannot have IF conditions", c.Col.Name)
 		}
 		cs.Conds = append(cs.Conds, c)
+	}
+	// Then the statement's checks, in Cassandra's order.
+	for i := range t.Columns {
+		if t.Columns[i].Type.Kind == schema.KindCounter {
+			return nil, qerr.Invalidf("Conditional updates are not supported on counter tables")
+		}
+	}
+	if timestamp {
+		return nil, qerr.Invalidf("Cannot provide custom timestamp for conditional updates")
 	}
 	return cs, nil
 }
