@@ -105,10 +105,12 @@ type PaxosKey struct {
 	Key   mutation.Key
 }
 
-// PaxosReplica is a replica's side of Paxos. Each answer is durable (on
-// disk, synced) before it is returned, whatever the commit log's sync
-// mode: a replica that forgot a promise after a power loss could let two
-// proposals win.
+// PaxosReplica is a replica's side of Paxos. A promise and an accept are
+// durable (on disk, synced) before they are answered, whatever the commit
+// log's sync mode: a replica that forgot one after a power loss could let
+// two proposals win. A commit is as durable as a write: the proposal it
+// completes stays accepted until it is, and a later round commits it
+// again.
 type PaxosReplica interface {
 	// PaxosPrepare promises ballot if it is higher than any the replica
 	// has promised for the partition; with a read (of k's partition, Raw),

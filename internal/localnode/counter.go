@@ -24,8 +24,8 @@ type Counters struct {
 	ID    [mutation.CounterIDLen]byte
 	seed  maphash.Seed
 	locks [256]sync.Mutex
-	// last is the timestamp of the last shard written (µs); shards'
-	// timestamps increase.
+	// last is the clock's last timestamp given to an update without one
+	// (µs): they increase.
 	last atomic.Int64
 }
 
@@ -40,7 +40,8 @@ var _ replication.CounterReplica = Replica{}
 // the counter's lock (partition, clustering, column), it reads this node's
 // shard of the counter from its storage, writes a counter cell holding the
 // shard alone, its clock one higher and its value plus the delta, at the
-// current time, and returns the mutation of those cells (the rest of m, a
+// update's timestamp (the statement's, as Cassandra's; the node's clock
+// when it has none), and returns the mutation of those cells (the rest of m, a
 // row deletion say, is carried as it is). Several updates of one counter
 // in m add up.
 func (r Replica) ApplyCounter(ctx context.Context, m *mutation.Mutation) (*mutation.Mutation, error) {
@@ -92,6 +93,7 @@ func (r Replica) ApplyCounter(ctx context.Context, m *mutation.Mutation) (*mutat
 			break
 		}
 	}
+	// ts is the timestamp of updates that have none.
 	out := &mutation.Mutation{Table: m.Table, Partition: mutation.Partition{Key: p.Key, Deletion: p.Deletion,
 		RangeTombstones: p.RangeTombstones}}
 	for _, row := range rows {
@@ -152,6 +154,7 @@ func (c *Counters) lead(t *storage.Table, key mutation.Key, row *mutation.Row, t
 			continue
 		}
 		var delta int64
+		cts := int64(0)
 		j := i
 		for ; j < len(row.Cells) && row.Cells[j].IsCounterUpdate() && row.Cells[j].Column == cell.Column; j++ {
 			d, err := row.Cells[j].CounterDelta()
@@ -159,6 +162,10 @@ func (c *Counters) lead(t *storage.Table, key mutation.Key, row *mutation.Row, t
 				return nil, err
 			}
 			delta += d
+			cts = max(cts, row.Cells[j].Timestamp)
+		}
+		if cts <= 0 {
+			cts = ts
 		}
 		i = j - 1
 		shard := mutation.Shard{ID: c.ID}
@@ -177,7 +184,7 @@ func (c *Counters) lead(t *storage.Table, key mutation.Key, row *mutation.Row, t
 		}
 		shard.Clock++
 		shard.Value += delta
-		nr.Cells = append(nr.Cells, mutation.CounterCell(cell.Column, ts, shard))
+		nr.Cells = append(nr.Cells, mutation.CounterCell(cell.Column, cts, shard))
 	}
 	return nr, nil
 }

@@ -30,7 +30,8 @@ import (
 // ballot's timestamp, so that a lower ballot's write never shadows a
 // higher one's, and a commit deletes the proposal at its own. A state
 // change is synced to disk before the replica answers, whatever the
-// commit log's sync mode.
+// commit log's sync mode (a commit is not: what it completes was
+// accepted, durably, by a quorum).
 
 // Column ids of system.paxos (their positions in the CREATE TABLE above,
 // which query/catalog declares; a server test checks they agree).
@@ -139,9 +140,9 @@ func (r Replica) paxosState(k replication.PaxosKey) (paxosState, error) {
 	return st, nil
 }
 
-// saveState writes cells of a partition's state row at ts and makes them
-// durable.
-func (r Replica) saveState(k replication.PaxosKey, ts int64, cells []mutation.Cell) error {
+// saveState writes cells of a partition's state row at ts, and with sync
+// makes them durable whatever the commit log's mode.
+func (r Replica) saveState(k replication.PaxosKey, ts int64, sync bool, cells []mutation.Cell) error {
 	key, ck, err := stateKey(k)
 	if err != nil {
 		return err
@@ -158,7 +159,7 @@ func (r Replica) saveState(k replication.PaxosKey, ts int64, cells []mutation.Ce
 	if err := r.E.Apply(m); err != nil {
 		return err
 	}
-	if r.E.SyncsEachWrite() {
+	if !sync || r.E.SyncsEachWrite() {
 		return nil
 	}
 	return r.E.SyncLog()
@@ -191,7 +192,7 @@ func (r Replica) PaxosPrepare(ctx context.Context, k replication.PaxosKey, ballo
 		pr.Ballot = st.promised
 		return pr, nil
 	}
-	if err := r.saveState(k, timeuuid.Micros(ballot), []mutation.Cell{valueCell(PaxosInProgressBallot, ballot[:])}); err != nil {
+	if err := r.saveState(k, timeuuid.Micros(ballot), true, []mutation.Cell{valueCell(PaxosInProgressBallot, ballot[:])}); err != nil {
 		return replication.Promise{}, err
 	}
 	pr.Promised, pr.Ballot = true, ballot
@@ -226,7 +227,7 @@ func (r Replica) PaxosPropose(ctx context.Context, k replication.PaxosKey, p rep
 	if replication.CompareBallots(p.Ballot, st.promised) < 0 {
 		return false, nil
 	}
-	err = r.saveState(k, timeuuid.Micros(p.Ballot), []mutation.Cell{
+	err = r.saveState(k, timeuuid.Micros(p.Ballot), true, []mutation.Cell{
 		valueCell(PaxosInProgressBallot, p.Ballot[:]),
 		valueCell(PaxosProposal, mutation.AppendMutation(nil, &p.Update)),
 		valueCell(PaxosProposalBallot, p.Ballot[:]),
@@ -250,7 +251,10 @@ func (r Replica) PaxosCommit(ctx context.Context, k replication.PaxosKey, p repl
 	tomb := func(col uint32) mutation.Cell {
 		return mutation.Cell{Column: col, Flags: mutation.CellTombstone, LocalDeletionTime: time.Now().Unix()}
 	}
-	return r.saveState(k, timeuuid.Micros(p.Ballot), []mutation.Cell{
+	// Not synced: a commit lost to a power loss leaves the proposal it
+	// completes accepted, synced, on a quorum, and the next round commits
+	// it again; the update itself is as durable as any write.
+	return r.saveState(k, timeuuid.Micros(p.Ballot), false, []mutation.Cell{
 		valueCell(PaxosMostRecentCommit, mutation.AppendMutation(nil, &p.Update)),
 		valueCell(PaxosMostRecentCommitAt, p.Ballot[:]),
 		valueCell(PaxosMostRecentCommitVersion, intValue(paxosVersion)),
