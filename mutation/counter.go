@@ -34,8 +34,9 @@ import (
 //
 // An increment travels from the client's coordinator to the leader replica
 // as a counter update (CellCounterUpdate): Value is the delta, 8 bytes big
-// endian. The leader turns it into a counter cell holding its own shard
-// alone; updates never reach storage.
+// endian; Timestamp the statement's write timestamp (as Cassandra's), or 0
+// for the leader's clock. The leader turns it into a counter cell holding
+// its own shard alone, at that timestamp; updates never reach storage.
 
 // CounterIDLen is the length of a counter id (a host id, a UUID).
 const CounterIDLen = 16
@@ -199,9 +200,10 @@ func (c *Cell) IsCounter() bool {
 // leader.
 func (c *Cell) IsCounterUpdate() bool { return c.Flags&CellCounterUpdate != 0 }
 
-// CounterUpdateCell returns an increment of column by delta.
-func CounterUpdateCell(column uint32, delta int64) Cell {
-	return Cell{Column: column, Flags: CellCounterUpdate, Timestamp: 0, LocalDeletionTime: NoDeletionTime,
+// CounterUpdateCell returns an increment of column by delta, written at ts
+// (0: at the leader's clock).
+func CounterUpdateCell(column uint32, ts, delta int64) Cell {
+	return Cell{Column: column, Flags: CellCounterUpdate, Timestamp: ts, LocalDeletionTime: NoDeletionTime,
 		Value: binary.BigEndian.AppendUint64(nil, uint64(delta))}
 }
 
@@ -246,8 +248,20 @@ func (m *Mutation) HasCounterUpdates() bool {
 // which at least one is flagged as a counter; nil when they do not apply
 // (the usual rules decide). Two live counter cells merge into a new cell
 // (or the one of them that already is the merge); a tombstone beats a live
-// counter cell whatever the timestamps.
+// counter cell whatever the timestamps. Two counter updates of one counter
+// (a statement or a batch incrementing it twice) add up: they are requests
+// to a leader, not data, and never reach storage.
 func reconcileCounter(a, b *Cell) *Cell {
+	if a.IsCounterUpdate() && b.IsCounterUpdate() {
+		x, err1 := a.CounterDelta()
+		y, err2 := b.CounterDelta()
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		c := CounterUpdateCell(a.Column, max(a.Timestamp, b.Timestamp), x+y)
+		c.Path = a.Path
+		return &c
+	}
 	ac, bc := a.IsCounter(), b.IsCounter()
 	switch {
 	case ac && bc:

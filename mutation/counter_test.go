@@ -154,7 +154,7 @@ func TestCounterMergeProperties(t *testing.T) {
 
 func TestCounterUpdateEncodes(t *testing.T) {
 	r := NewRow([]byte{1})
-	r.Cells = []Cell{CounterUpdateCell(3, -7)}
+	r.Cells = []Cell{CounterUpdateCell(3, 0, -7)}
 	var d Row
 	if err := DecodeRow(AppendRow(nil, &r), []byte{1}, &d); err != nil {
 		t.Fatal(err)
@@ -165,5 +165,12 @@ func TestCounterUpdateEncodes(t *testing.T) {
 	m := Mutation{Partition: Partition{Deletion: Live, Rows: []Row{r}}}
 	if !m.HasCounterUpdates() {
 		t.Fatal("HasCounterUpdates: false, want true")
+	}
+}
+
+func TestCounterUpdatesAddUp(t *testing.T) {
+	a, b := CounterUpdateCell(1, 1, 5), CounterUpdateCell(1, 2, -2)
+	if v, err := Reconcile(&a, &b).CounterDelta(); err != nil || v != 3 {
+		t.Fatalf("got %d %v, want 3", v, err)
 	}
 }

@@ -157,9 +157,10 @@ func compareCellPos(a, b *Cell) int {
 // deletion time wins, then the greater value.
 //
 // Counter cells (CellCounter) follow their own rules (counter.go): two
-// live ones merge into a new cell, and a tombstone beats a live one.
+// live ones merge into a new cell, and a tombstone beats a live one; two
+// counter updates (not yet applied by a leader) add up.
 func Reconcile(a, b *Cell) *Cell {
-	if (a.Flags|b.Flags)&CellCounter != 0 {
+	if (a.Flags|b.Flags)&(CellCounter|CellCounterUpdate) != 0 {
 		if c := reconcileCounter(a, b); c != nil {
 			return c
 		}

@@ -22,6 +22,7 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/counter"
 	"wcdb/query/merge"
 	"wcdb/query/parser"
 	"wcdb/query/plan"
@@ -97,8 +98,8 @@ func (x *Executor) analyzeBatch(keyspace string, st *ast.BatchStmt) (*analyzed, 
 // checkBatchStatement applies Cassandra's rules on the statements of a
 // batch.
 func checkBatchStatement(typ ast.BatchType, batchTS bool, m *modStmt) error {
-	if typ == ast.CounterBatch {
-		return qerr.Invalidf("Cannot include non-counter statement in a counter batch")
+	if err := counter.CheckBatchStatement(typ, batchTS, m.t); err != nil {
+		return err
 	}
 	if batchTS && m.ts != nil {
 		return qerr.Invalidf("Timestamp must be set either on BATCH or individual statements")
@@ -138,7 +139,15 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 			return x.runCAS(ctx, stmts, true, opts)
 		}
 	}
-	if err := checkWriteConsistency(opts.Consistency); err != nil {
+	tables := make([]*schema.Table, len(stmts))
+	for i, s := range stmts {
+		tables[i] = s.m.t
+	}
+	isCounter, err := counter.CheckBatch(tables, opts.Consistency)
+	if err == nil {
+		err = checkWriteConsistency(opts.Consistency)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if ts == mutation.NoTimestamp {
@@ -195,7 +204,7 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 		return nil, err
 	}
 	for i, g := range groups {
-		if err := x.cfg.Coordinator.Write(ctx, g.ks, merged[i], opts.Consistency); err != nil {
+		if err := x.writeMutations(ctx, g.ks, isCounter, merged[i], opts.Consistency); err != nil {
 			return nil, err
 		}
 	}

@@ -105,7 +105,7 @@ func (e *ddlEnv) open() {
 	}
 	e.engine = eng
 	x, err := New(context.Background(), Config{
-		Coordinator: replication.NewLocal(localnode.Replica{E: eng}, "datacenter1"),
+		Coordinator: replication.NewLocal(localnode.Replica{E: eng, Counters: localnode.NewCounters([16]byte{1})}, "datacenter1"),
 		Backend:     localnode.Backend{E: eng},
 		Topology:    e.topo,
 		Now:         e.now,

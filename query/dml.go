@@ -30,6 +30,7 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/query/cas"
+	"wcdb/query/counter"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
 	"wcdb/schema"
@@ -105,6 +106,9 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st ast.Statement,
 		}
 	}
 	if m.cond, err = cas.AnalyzeStatement(m.an, t, st); err != nil {
+		return nil, err
+	}
+	if err := counter.CheckStatement(t, st); err != nil {
 		return nil, err
 	}
 	switch st := st.(type) {
@@ -299,6 +303,12 @@ func (m *modStmt) analyzeUpdate(st *ast.UpdateStmt) error {
 func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 	t := c.Type
 	desc := func() string { return a.String() }
+	if t.Kind == schema.KindCounter && a.Op != ast.AssignSetElement {
+		if a.Op == ast.AssignSet {
+			return nil, qerr.Invalidf("Cannot set the value of counter column %s (counters can only be incremented/decremented, not set)", c.Name)
+		}
+		return m.counterAssignment(a, c) // counter.go
+	}
 	switch a.Op {
 	case ast.AssignSet:
 		v, err := m.an.Term(a.Value, plan.ColumnReceiver(c))
@@ -333,8 +343,6 @@ func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 		return &setElemOp{col: c, key: k, v: v}, nil
 	case ast.AssignAdd, ast.AssignSubtract, ast.AssignPrepend:
 		switch {
-		case t.Kind == schema.KindCounter:
-			return nil, qerr.Invalidf("Counter columns are not supported")
 		case !t.IsCollection():
 			return nil, qerr.Invalidf("Invalid operation (%s) for non counter column %s", desc(), c.Name)
 		case !t.IsMultiCell():

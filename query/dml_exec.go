@@ -265,7 +265,7 @@ func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Option
 	if m.cond != nil {
 		return x.runCAS(ctx, []boundMod{{m: m, b: &plan.Binder{Clock: x.clock(), Values: values}}}, false, opts)
 	}
-	if err := checkWriteConsistency(opts.Consistency); err != nil {
+	if err := m.checkConsistency(opts.Consistency); err != nil {
 		return nil, err
 	}
 	sc := &modScratch{b: plan.Binder{Clock: x.clock(), Values: values}}
@@ -276,7 +276,7 @@ func (m *modStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Option
 		return nil, err
 	}
 	if len(ms) > 0 {
-		if err := x.cfg.Coordinator.Write(ctx, m.ks, ms, opts.Consistency); err != nil {
+		if err := x.writeMutations(ctx, m.ks, m.t.IsCounter(), ms, opts.Consistency); err != nil {
 			return nil, err
 		}
 	}

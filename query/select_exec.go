@@ -244,7 +244,8 @@ func (e *selectExec) plainRow(v *plan.RowView, row [][]byte) {
 	}
 	at := 0
 	for i, c := range e.p.Plain {
-		if c.Kind != schema.RegularColumn {
+		// Counters read as the sum of their shards (v.Column).
+		if c.Kind != schema.RegularColumn || c.Type.Kind == schema.KindCounter {
 			val, err := v.Column(c)
 			if err != nil {
 				e.err = err

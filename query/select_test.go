@@ -50,7 +50,7 @@ func newQH(t testing.TB) *qh {
 	t.Cleanup(func() { e.Close() })
 	h.e = e
 	h.x = &Executor{cfg: Config{
-		Coordinator: replication.NewLocal(localnode.Replica{E: e}, "datacenter1"),
+		Coordinator: replication.NewLocal(localnode.Replica{E: e, Counters: localnode.NewCounters([16]byte{1})}, "datacenter1"),
 		Backend:     localnode.Backend{E: e},
 		Now:         func() int64 { return h.now.UnixMicro() },
 	}, catalog: catalog.New()}

@@ -33,7 +33,7 @@ func withCounters(c *testCluster) {
 // incr is an increment of the counter of column 1, row 0 of k.
 func incr(k mutation.Key, delta int64) *mutation.Mutation {
 	r := mutation.NewRow(ck(0))
-	r.Cells = []mutation.Cell{mutation.CounterUpdateCell(1, delta)}
+	r.Cells = []mutation.Cell{mutation.CounterUpdateCell(1, 0, delta)}
 	return &mutation.Mutation{Table: tid, Partition: mutation.Partition{Key: k, Deletion: mutation.Live, Rows: []mutation.Row{r}}}
 }
 

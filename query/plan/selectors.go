@@ -374,6 +374,13 @@ func cellValue(r *mutation.Row, c *schema.Column) ([]byte, error) {
 	if !c.Type.IsMultiCell() {
 		for i := range cells {
 			if len(cells[i].Path) == 0 && !cells[i].IsTombstone() {
+				if cells[i].IsCounter() { // a bigint: the sum of its shards
+					n, err := mutation.CounterTotal(cells[i].Value)
+					if err != nil {
+						return nil, err
+					}
+					return binary.BigEndian.AppendUint64(nil, uint64(n)), nil
+				}
 				return cells[i].Value, nil
 			}
 		}
