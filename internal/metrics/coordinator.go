@@ -130,3 +130,16 @@ func (c Coordinator) CAS(ctx context.Context, req replication.CASRequest, serial
 	c.M.observe(CASWrite, serial, start, err)
 	return res, err
 }
+
+// WriteCounter implements replication.CounterCoordinator over a
+// coordinator that writes counters; a counter write counts as a write.
+func (c Coordinator) WriteCounter(ctx context.Context, ks *schema.Keyspace, m *mutation.Mutation, cl replication.Consistency) error {
+	cc, ok := c.C.(replication.CounterCoordinator)
+	if !ok {
+		return errors.New("metrics: the coordinator writes no counters")
+	}
+	start := time.Now()
+	err := cc.WriteCounter(ctx, ks, m, cl)
+	c.M.observe(Write, cl, start, err)
+	return err
+}
