@@ -27,6 +27,8 @@ import (
 // (replication.Warn), as a local replica's would be.
 type Peer interface {
 	replication.Replica
+	// Paxos messages (paxos.go), answered by the peer's replica.
+	replication.PaxosReplica
 	// ApplyHints applies the mutations in order (hint replay), stopping at
 	// the first that fails; like Apply, replaying twice is harmless.
 	ApplyHints(ctx context.Context, ms []mutation.Mutation) error

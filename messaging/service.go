@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -208,6 +209,10 @@ func (h *handler) serve(ctx context.Context, op string, req message, warn bool) 
 		args := req.(*argsMsg).args
 		if len(args) != 2 {
 			return nil, fmt.Errorf("%w: a call of %d arguments", ErrCorrupt, len(args))
+		}
+		if pr, ok := h.local.(replication.PaxosReplica); ok && strings.HasPrefix(args[0], paxosMethodPrefix) {
+			b, err := servePaxos(ctx, pr, args[0], []byte(args[1]))
+			return &blobMsg{b: b}, err
 		}
 		if h.call == nil {
 			return nil, fmt.Errorf("messaging: node serves no %s calls", args[0])

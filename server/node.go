@@ -422,14 +422,11 @@ func (n *Node) InternodeAddr() string { return n.iln.Addr().String() }
 // logger the node was started with, which lv controls.
 func (n *Node) SetLogLevel(lv *slog.LevelVar) { n.cl.ops.Level.Store(lv) }
 
-// internodeCalls answers peers' calls of services above messaging: Paxos
-// and counter messages with the node's replica, the rest (repair) with
-// other.
+// internodeCalls answers peers' calls of services above messaging:
+// counter messages with the node's replica, the rest (repair) with other
+// (messaging answers Paxos messages itself).
 func internodeCalls(local localnode.Replica, other func(ctx context.Context, method string, req []byte) ([]byte, error)) func(ctx context.Context, method string, req []byte) ([]byte, error) {
 	return func(ctx context.Context, method string, req []byte) ([]byte, error) {
-		if strings.HasPrefix(method, "paxos.") {
-			return replication.ServePaxos(ctx, local, method, req)
-		}
 		if strings.HasPrefix(method, "counter.") {
 			return replication.ServeCounter(ctx, local, method, req)
 		}
