@@ -3,6 +3,7 @@ package sstabletool
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -277,7 +278,7 @@ func (d *dumper) row(typ string, r *mutation.Row) jsonRow {
 		case c.IsTombstone():
 			jc.Deletion = &jsonDeletion{LocalDeleteTime: d.seconds(c.LocalDeletionTime)}
 		default:
-			jc.Value = d.dec.value(c.Column, len(c.Path) > 0, c.Value)
+			jc.Value = d.dec.value(c.Column, len(c.Path) > 0, cellValue(c))
 			if c.Flags&mutation.CellExpiring != 0 {
 				jc.TTL, jc.ExpiresAt, jc.Expired = d.expiry(c.TTL, c.LocalDeletionTime)
 			}
@@ -370,7 +371,7 @@ func (d *dumper) rowLine(r *mutation.Row, clustering string) string {
 		case c.IsTombstone():
 			fmt.Fprintf(&s, "=<tombstone> ts=%v ldt=%v", d.micros(c.Timestamp), d.seconds(c.LocalDeletionTime))
 		default:
-			fmt.Fprintf(&s, "=%s ts=%v", d.dec.valueText(c.Column, len(c.Path) > 0, c.Value), d.micros(c.Timestamp))
+			fmt.Fprintf(&s, "=%s ts=%v", d.dec.valueText(c.Column, len(c.Path) > 0, cellValue(c)), d.micros(c.Timestamp))
 			if c.Flags&mutation.CellExpiring != 0 {
 				fmt.Fprintf(&s, " ttl=%d ldt=%v", c.TTL, d.seconds(c.LocalDeletionTime))
 			}
@@ -378,4 +379,16 @@ func (d *dumper) rowLine(r *mutation.Row, clustering string) string {
 		s.WriteString("]")
 	}
 	return s.String()
+}
+
+// cellValue is the value a cell shows: a counter's is its total, as a
+// bigint (the sum of its shards); a context that does not decode shows
+// as it is.
+func cellValue(c *mutation.Cell) []byte {
+	if c.IsCounter() {
+		if n, err := mutation.CounterTotal(c.Value); err == nil {
+			return binary.BigEndian.AppendUint64(nil, uint64(n))
+		}
+	}
+	return c.Value
 }

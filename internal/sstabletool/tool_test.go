@@ -54,7 +54,7 @@ func openNode(t *testing.T, fs *vfs.MemFS, dir string) *node {
 		t.Fatal(err)
 	}
 	x, err := query.New(context.Background(), query.Config{
-		Coordinator: replication.NewLocal(localnode.Replica{E: e}, "datacenter1"),
+		Coordinator: replication.NewLocal(localnode.Replica{E: e, Counters: localnode.NewCounters([16]byte{1})}, "datacenter1"),
 		Backend:     localnode.Backend{E: e},
 		Topology:    testTopology{},
 		Now:         func() int64 { return testNow * 1e6 },
