@@ -27,10 +27,14 @@ import (
 // (CASSANDRA-7346): a last-write-wins rule would not be associative, since
 // a merge of two counter cells takes the later timestamp of the two. So a
 // deleted counter cannot be used again: increments after a DELETE of the
-// column stay invisible until the tombstone is purged, and increments
-// after a row or partition deletion start over from shards whose old
-// clocks may still linger on a replica that missed the deletion. Cassandra
-// documents the same restriction; delete counters only for good.
+// column stay invisible until the tombstone is purged. Increments after a
+// row or partition deletion start a new shard, which a merge keeps apart
+// from the deleted ones only where the deletion takes part in it
+// (MergeRows drops what the row deletion shadows before reconciling): a
+// replica, a memtable or a compaction that merged old and new shards
+// without the deletion hands the old ones on under the new timestamp.
+// Cassandra documents the same restriction; delete counters only for
+// good.
 //
 // An increment travels from the client's coordinator to the leader replica
 // as a counter update (CellCounterUpdate): Value is the delta, 8 bytes big

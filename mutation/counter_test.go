@@ -174,3 +174,21 @@ func TestCounterUpdatesAddUp(t *testing.T) {
 		t.Fatalf("got %d %v, want 3", v, err)
 	}
 }
+
+// TestRowDeletionBeforeCounterMerge: a counter cell a row deletion shadows
+// does not merge into a later one (its shards would escape the deletion
+// under the later timestamp), whichever version holds the deletion.
+func TestRowDeletionBeforeCounterMerge(t *testing.T) {
+	old := NewRow([]byte{1})
+	old.Cells = []Cell{ccell(10, Shard{ID: cid(1), Clock: 5, Value: 50})}
+	upd := NewRow([]byte{1})
+	upd.Deletion = Deletion{Timestamp: 20, LocalDeletionTime: 1}
+	upd.Cells = []Cell{ccell(30, Shard{ID: cid(1), Clock: 1, Value: 1})}
+	for _, order := range [][2]*Row{{&old, &upd}, {&upd, &old}} {
+		var m Row
+		MergeRows(&m, order[0], order[1])
+		if len(m.Cells) != 1 || total(t, &m.Cells[0]) != 1 {
+			t.Errorf("got %+v, want the later increment alone (1)", m.Cells)
+		}
+	}
+}

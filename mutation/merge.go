@@ -23,8 +23,24 @@ func MergeRows(dst, a, b *Row) {
 	}
 	dst.Deletion = a.Deletion.Max(b.Deletion)
 	dst.Cells = dst.Cells[:0]
+	// Cells the merged row deletion shadows are dropped before they are
+	// reconciled, as Cassandra's merge does: for ordinary cells it is the
+	// same as dropping the winner after, but two counter cells merge into
+	// one with the later timestamp, which would carry a deleted cell's
+	// shards past the deletion.
+	del, shadowing := dst.Deletion, !dst.Deletion.IsLive()
 	i, j := 0, 0
 	for i < len(a.Cells) || j < len(b.Cells) {
+		if shadowing {
+			if i < len(a.Cells) && del.Shadows(a.Cells[i].Timestamp) {
+				i++
+				continue
+			}
+			if j < len(b.Cells) && del.Shadows(b.Cells[j].Timestamp) {
+				j++
+				continue
+			}
+		}
 		var c *Cell
 		switch {
 		case i == len(a.Cells):
