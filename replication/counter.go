@@ -45,14 +45,14 @@ const WriteCounter WriteType = "COUNTER"
 // (mutation.AppendMutation), the updates and the leader's shards.
 const MethodCounterApply = "counter.apply"
 
-// checkCounterLevel refuses the levels a counter write cannot use, with
-// Cassandra's words (the query layer names the table in its own check).
+// checkCounterLevel refuses the levels a counter write cannot use (the
+// query layer refuses them first, in Cassandra's words).
 func checkCounterLevel(cl Consistency) error {
 	switch cl {
 	case Any:
-		return errors.New("Consistency level ANY is not yet supported for counter table")
+		return errors.New("replication: consistency level ANY is not yet supported for counter writes")
 	case Serial, LocalSerial:
-		return errors.New("Counter operations are inherently non-serializable")
+		return errors.New("replication: counter operations are inherently non-serializable")
 	}
 	return nil
 }
