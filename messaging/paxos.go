@@ -28,19 +28,33 @@ type caller interface {
 	Call(ctx context.Context, method string, req []byte) ([]byte, error)
 }
 
+// streamCalls makes a client's Calls on its streams, as hot calls go (a
+// unary gRPC call costs a stream of its own): Paxos messages are three
+// round trips of every lightweight transaction. Only nodes that know
+// Paxos take these calls, and every such node serves Call on its streams.
+type streamCalls struct{ c *Client }
+
+func (s streamCalls) Call(ctx context.Context, method string, req []byte) ([]byte, error) {
+	var resp blobMsg
+	if err := s.c.stream(ctx, opCall, &argsMsg{args: []string{method, string(req)}}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.b, nil
+}
+
 // PaxosPrepare implements replication.PaxosReplica.
 func (c *Client) PaxosPrepare(ctx context.Context, k replication.PaxosKey, b replication.Ballot, read *replication.ReadCommand) (replication.Promise, error) {
-	return remotePaxos{c}.PaxosPrepare(ctx, k, b, read)
+	return remotePaxos{streamCalls{c}}.PaxosPrepare(ctx, k, b, read)
 }
 
 // PaxosPropose implements replication.PaxosReplica.
 func (c *Client) PaxosPropose(ctx context.Context, k replication.PaxosKey, p replication.Proposal) (bool, error) {
-	return remotePaxos{c}.PaxosPropose(ctx, k, p)
+	return remotePaxos{streamCalls{c}}.PaxosPropose(ctx, k, p)
 }
 
 // PaxosCommit implements replication.PaxosReplica.
 func (c *Client) PaxosCommit(ctx context.Context, k replication.PaxosKey, p replication.Proposal) error {
-	return remotePaxos{c}.PaxosCommit(ctx, k, p)
+	return remotePaxos{streamCalls{c}}.PaxosCommit(ctx, k, p)
 }
 
 // PaxosPrepare implements replication.PaxosReplica.

@@ -33,7 +33,7 @@ const opStream = "Stream"
 const maxFrameTimeout = 24 * time.Hour
 
 // streamOps number the ops a frame may carry.
-var streamOps = [...]string{1: opApply, 2: opRead, 3: opDigest, 4: opApplyBatch}
+var streamOps = [...]string{1: opApply, 2: opRead, 3: opDigest, 4: opApplyBatch, 5: opCall}
 
 func streamOpCode(op string) byte {
 	for i, o := range streamOps {

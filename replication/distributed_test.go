@@ -92,7 +92,7 @@ func (n *testNode) ReadRange(ctx context.Context, cmd replication.RangeCommand) 
 }
 
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	nodes []*testNode
 	byID  map[ring.NodeID]*testNode
 	ring  *ring.Metadata
@@ -127,7 +127,7 @@ func (h *memHints) count(id ring.NodeID) int {
 
 // newCluster makes nodes named n1, n2, ... placed in dcs (a dc per node),
 // each with 4 evenly spread tokens.
-func newCluster(t *testing.T, dcs ...string) *testCluster {
+func newCluster(t testing.TB, dcs ...string) *testCluster {
 	c := &testCluster{t: t, byID: map[ring.NodeID]*testNode{}, hints: &memHints{m: map[ring.NodeID][]*mutation.Mutation{}}}
 	var nodes []ring.Node
 	const perNode = 4

@@ -261,3 +261,30 @@ func TestLocalSerial(t *testing.T) {
 		t.Errorf("SERIAL with dc2 down: %v, want Unavailable, 3 required, 2 alive", err)
 	}
 }
+
+// BenchmarkCAS: uncontended compare-and-sets through one coordinator of
+// three in-process replicas (no network), beside plain QUORUM writes.
+func BenchmarkCAS(b *testing.B) {
+	c := newCluster(b, "dc1", "dc1", "dc1")
+	ks := simple(3)
+	coord := c.coordinator("n1", replication.DistributedConfig{WriteTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second})
+	ctx := context.Background()
+	b.Run("write", func(b *testing.B) {
+		for i := range b.N {
+			if err := coord.Write(ctx, ks, []mutation.Mutation{row(pkey(i%1000), 0, "v", int64(i+1))}, replication.Quorum); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	vals := map[int]uint64{} // across the runs the benchmark makes
+	b.Run("cas", func(b *testing.B) {
+		for i := range b.N {
+			k := 5000 + i%1000
+			res, err := coord.CAS(ctx, casIncrement(ks, pkey(k), vals[k]), replication.Serial, replication.Quorum)
+			if err != nil || !res.Applied {
+				b.Fatal(res, err)
+			}
+			vals[k]++
+		}
+	})
+}
