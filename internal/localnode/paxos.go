@@ -28,7 +28,9 @@ import (
 // most recent commit are updates in the mutation encoding
 // (mutation.AppendMutation), version 1. Every cell is written at its
 // ballot's timestamp, so that a lower ballot's write never shadows a
-// higher one's, and a commit deletes the proposal at its own. A state
+// higher one's, and a commit deletes the proposal at its own; cells
+// expire paxosTTL after they are written, so the table holds only the
+// partitions used by transactions recently. A state
 // change is synced to disk before the replica answers, whatever the
 // commit log's sync mode (a commit is not: what it completes was
 // accepted, durably, by a quorum).
@@ -47,6 +49,12 @@ const (
 
 // paxosVersion is the encoding version of the updates kept.
 const paxosVersion = 1
+
+// paxosTTL is how long a partition's Paxos state is kept after its last
+// change (seconds): Cassandra's max(3 hours, gc_grace_seconds) with the
+// default gc_grace_seconds, 10 days. A proposer delayed longer than that
+// is long gone; what it completed is in the table.
+const paxosTTL = 10 * 24 * 3600
 
 // Paxos is a node's Paxos state store: system.paxos's table id, and the
 // locks that make each partition's read-decide-write atomic.
@@ -147,10 +155,13 @@ func (r Replica) saveState(k replication.PaxosKey, ts int64, sync bool, cells []
 	if err != nil {
 		return err
 	}
+	now := time.Now().Unix()
 	for i := range cells {
 		cells[i].Timestamp = ts
 		if cells[i].Flags&mutation.CellTombstone == 0 {
-			cells[i].LocalDeletionTime = mutation.NoDeletionTime
+			cells[i].Flags |= mutation.CellExpiring
+			cells[i].TTL = paxosTTL
+			cells[i].LocalDeletionTime = now + paxosTTL
 		}
 	}
 	row := mutation.NewRow(ck)
