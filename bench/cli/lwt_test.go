@@ -2,16 +2,13 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"wcdb/bench/ycsb"
-	"wcdb/server"
 )
 
 // TestBenchLWT runs wcdb bench lwt's write, lwt and contention phases
@@ -19,17 +16,7 @@ import (
 // contended key the CAS that apply plus those that do not account for the
 // operations.
 func TestBenchLWT(t *testing.T) {
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.ListenAddress = "127.0.0.1"
-	cfg.CQLPort = 0
-	cfg.GossipPort, cfg.InternodePort = 0, 0
-	n, err := server.Start(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	host, port, _ := net.SplitHostPort(n.Addr().String())
+	host, port := startNode(t)
 	file := filepath.Join(t.TempDir(), "out.json")
 	var out, errOut bytes.Buffer
 	code := run([]string{"bench", "lwt", "--hosts", host, "--port", port, "--operations", "200", "--threads", "2",

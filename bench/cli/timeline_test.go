@@ -2,9 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,23 +10,12 @@ import (
 
 	"wcdb/bench/timeline"
 	"wcdb/bench/ycsb"
-	"wcdb/server"
 )
 
 // TestBenchTimeline runs wcdb bench timeline against a node started here
 // and reads back its JSON.
 func TestBenchTimeline(t *testing.T) {
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.ListenAddress = "127.0.0.1"
-	cfg.CQLPort = 0
-	cfg.GossipPort, cfg.InternodePort = 0, 0
-	n, err := server.Start(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	host, port, _ := net.SplitHostPort(n.Addr().String())
+	host, port := startNode(t)
 	file := filepath.Join(t.TempDir(), "out.json")
 	var out, errOut bytes.Buffer
 	code := run([]string{"bench", "timeline", "--hosts", host, "--port", port, "--users", "100", "--follows", "5",

@@ -2,32 +2,19 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"wcdb/bench/ycsb"
-	"wcdb/server"
 )
 
 // TestBenchYCSB runs wcdb bench ycsb against a node started here and
 // reads back its JSON.
 func TestBenchYCSB(t *testing.T) {
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.ListenAddress = "127.0.0.1"
-	cfg.CQLPort = 0
-	cfg.GossipPort, cfg.InternodePort = 0, 0
-	n, err := server.Start(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	host, port, _ := net.SplitHostPort(n.Addr().String())
+	host, port := startNode(t)
 	file := filepath.Join(t.TempDir(), "out.json")
 	var out, errOut bytes.Buffer
 	code := run([]string{"bench", "ycsb", "--hosts", host, "--port", port, "--records", "200", "--operations", "300",

@@ -102,40 +102,14 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if len(cfg.Hosts) == 0 || cfg.Fields < 1 || cfg.RF < 1 || cfg.Connections < 1 {
 		return nil, errors.New("cqldb: need hosts, fields, rf and connections")
 	}
-	cl, err := cfg.cluster("")
-	if err != nil {
-		return nil, err
-	}
-	setup, err := cl.CreateSession()
-	if err != nil {
-		return nil, fmt.Errorf("cqldb: connect %v: %w", cfg.Hosts, err)
-	}
 	var cols strings.Builder
 	for i := range cfg.Fields {
 		fmt.Fprintf(&cols, ", %s text", ycsb.FieldName(i))
 	}
-	table := cfg.Keyspace + "." + cfg.Table
-	stmts := []string{
-		fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}", cfg.Keyspace, cfg.RF),
-	}
-	if cfg.Fresh {
-		stmts = append(stmts, "DROP TABLE IF EXISTS "+table)
-	}
-	stmts = append(stmts, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (y_id text PRIMARY KEY%s)", table, cols.String()))
-	for _, s := range stmts {
-		if err := setup.Query(s).WithContext(ctx).Exec(); err != nil {
-			setup.Close()
-			return nil, fmt.Errorf("cqldb: %s: %w", s, err)
-		}
-	}
-	setup.Close()
-
-	if cl, err = cfg.cluster(cfg.Keyspace); err != nil {
-		return nil, err
-	}
-	s, err := cl.CreateSession()
+	s, err := OpenSession(ctx, cfg, []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (y_id text PRIMARY KEY%s)", cfg.Table, cols.String())},
+		[]string{cfg.Table})
 	if err != nil {
-		return nil, fmt.Errorf("cqldb: connect %v: %w", cfg.Hosts, err)
+		return nil, err
 	}
 	db := &DB{cfg: cfg, session: s}
 	names := make([]string, cfg.Fields)

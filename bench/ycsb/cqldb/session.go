@@ -8,10 +8,11 @@ import (
 	"github.com/gocql/gocql"
 )
 
-// OpenSession connects as Open does, creates the keyspace (RF cfg.RF)
-// and runs the tables' CREATE statements in it (cfg.Fresh: dropping each
-// table first), and returns a session on the keyspace, for workloads that
-// speak CQL themselves (bench/lwt). drop names the tables to drop.
+// OpenSession connects, creates the keyspace (RF cfg.RF) if missing, runs
+// the tables' CREATE statements in it (cfg.Fresh: dropping the tables
+// named in drop first), and returns a session on the keyspace. Open and
+// OpenTimeline build on it; workloads that speak CQL themselves (bench/lwt)
+// use it as it is.
 func OpenSession(ctx context.Context, cfg Config, tables, drop []string) (*gocql.Session, error) {
 	if len(cfg.Hosts) == 0 || cfg.RF < 1 || cfg.Connections < 1 {
 		return nil, errors.New("cqldb: need hosts, rf and connections")

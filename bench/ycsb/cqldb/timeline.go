@@ -58,39 +58,14 @@ var timelineTables = []struct{ name, def string }{
 // (cfg.Fresh: drops the tables first); cfg.Table and cfg.Fields are not
 // used.
 func OpenTimeline(ctx context.Context, cfg Config) (*TimelineDB, error) {
-	if len(cfg.Hosts) == 0 || cfg.RF < 1 || cfg.Connections < 1 {
-		return nil, errors.New("cqldb: need hosts, rf and connections")
-	}
-	cl, err := cfg.cluster("")
-	if err != nil {
-		return nil, err
-	}
-	setup, err := cl.CreateSession()
-	if err != nil {
-		return nil, fmt.Errorf("cqldb: connect %v: %w", cfg.Hosts, err)
-	}
-	stmts := []string{
-		fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}", cfg.Keyspace, cfg.RF),
-	}
+	var tables, names []string
 	for _, t := range timelineTables {
-		if cfg.Fresh {
-			stmts = append(stmts, "DROP TABLE IF EXISTS "+cfg.Keyspace+"."+t.name)
-		}
-		stmts = append(stmts, "CREATE TABLE IF NOT EXISTS "+cfg.Keyspace+"."+t.name+" "+t.def)
+		tables = append(tables, "CREATE TABLE IF NOT EXISTS "+t.name+" "+t.def)
+		names = append(names, t.name)
 	}
-	for _, s := range stmts {
-		if err := setup.Query(s).WithContext(ctx).Exec(); err != nil {
-			setup.Close()
-			return nil, fmt.Errorf("cqldb: %s: %w", s, err)
-		}
-	}
-	setup.Close()
-	if cl, err = cfg.cluster(cfg.Keyspace); err != nil {
-		return nil, err
-	}
-	s, err := cl.CreateSession()
+	s, err := OpenSession(ctx, cfg, tables, names)
 	if err != nil {
-		return nil, fmt.Errorf("cqldb: connect %v: %w", cfg.Hosts, err)
+		return nil, err
 	}
 	t := &TimelineDB{db: &DB{cfg: cfg, session: s}}
 	// A random clock sequence and node, as a version 1 UUID generator
