@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/schema"
 )
@@ -163,6 +164,9 @@ func (d *Distributed) WriteCounter(ctx context.Context, ks *schema.Keyspace, m *
 		cr, ok := counterOf(d.c.Replica(id))
 		if !ok {
 			continue
+		}
+		if tr := tracing.From(ctx); tr != nil {
+			tr.Eventf(tracing.Mutation, "Sending COUNTER_MUTATION to the leader %s", d.name(id))
 		}
 		lctx, cancel := context.WithTimeout(ctx, d.cfg.WriteTimeout)
 		res, err = cr.ApplyCounter(lctx, m)
