@@ -1,9 +1,9 @@
-"""Lightweight transactions through the DataStax Python driver.
+"""Lightweight transactions and counters through the DataStax Python driver.
 
 Usage: lwt.py HOST PORT
 Prints one JSON object: was_applied and the current row of each
-conditional statement, as the driver's LWT helpers give them, and a
-SERIAL read.
+conditional statement, as the driver's LWT helpers give them, a SERIAL
+read, and counters after increments (prepared, a counter batch).
 """
 import json
 import sys
@@ -11,7 +11,7 @@ import sys
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Cluster
 from cassandra.policies import WhiteListRoundRobinPolicy
-from cassandra.query import SimpleStatement, BatchStatement
+from cassandra.query import SimpleStatement, BatchStatement, BatchType
 
 host, port = sys.argv[1], int(sys.argv[2])
 cluster = Cluster([host], port=port, protocol_version=4,
@@ -42,5 +42,14 @@ serial = SimpleStatement("SELECT balance FROM lwtpy.accounts WHERE owner = 'ann'
 out["serial_balance"] = session.execute(serial).one().balance
 cas("delete", "DELETE FROM lwtpy.accounts WHERE owner = 'ann' AND id = 2 IF EXISTS")
 cas("delete_again", "DELETE FROM lwtpy.accounts WHERE owner = 'ann' AND id = 2 IF EXISTS")
+session.execute("CREATE TABLE lwtpy.likes (post int PRIMARY KEY, n counter, views counter)")
+inc = session.prepare("UPDATE lwtpy.likes SET n = n + ?, views = views + 1 WHERE post = ?")
+for i in range(5):
+    session.execute(inc, (2, 7))
+counters = BatchStatement(batch_type=BatchType.COUNTER)
+counters.add("UPDATE lwtpy.likes SET n = n - 1 WHERE post = 7")
+counters.add("UPDATE lwtpy.likes SET views = views + 10 WHERE post = 8")
+session.execute(counters)
+out["counters"] = sorted([r.post, r.n, r.views] for r in session.execute("SELECT post, n, views FROM lwtpy.likes"))
 cluster.shutdown()
 print(json.dumps(out, sort_keys=True))
