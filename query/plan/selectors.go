@@ -127,6 +127,9 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 		if c.Type.IsMultiCell() {
 			return nil, "", schema.Type{}, qerr.Invalidf("Cannot use selection function %s on non-frozen collection %s", fname, c.Name)
 		}
+		if c.Type.Kind == schema.KindCounter {
+			return nil, "", schema.Type{}, qerr.Invalidf("Cannot use selection function %s on counter column %s", fname, c.Name)
+		}
 		typ := typBigint
 		if e.TTL {
 			typ = typInt
