@@ -45,8 +45,12 @@ const (
 	// writes and fsyncs everything queued while the previous fsync ran, so
 	// concurrent appenders share fsyncs.
 	Batch
-	// Group is Batch with fsyncs at most once per GroupWindow: writers that
-	// arrive within a window share one fsync.
+	// Group is Batch with an adaptive window before each fsync, for fewer
+	// fsyncs under load: when the last fsync covered more records than are
+	// queued, the owner waits for that many, at most as long as the last
+	// flush took and at most GroupWindow; a lone writer, or one after an
+	// idle spell, is synced at once. Acknowledgement is as in Batch: after
+	// an fsync that covers the record. See groupWait.
 	Group
 )
 
@@ -107,10 +111,12 @@ type Options struct {
 	// SyncPeriod is the interval of the background fsync in Periodic mode
 	// (default 10 s, as Cassandra's commitlog_sync_period).
 	SyncPeriod time.Duration
-	// GroupWindow is, in Group mode, the least time between the starts of two
-	// fsyncs (default 2 ms): writers arriving meanwhile wait and share the
-	// next one. A writer arriving after a quiet spell longer than the window
-	// is synced at once.
+	// GroupWindow bounds, in Group mode, how long the owner holds a batch
+	// open for more writers before its fsync (default 2 ms). The window is
+	// adaptive: it ends once as many records are queued as the last fsync
+	// covered, lasts no longer than the last flush took, and is not held
+	// at all for a lone writer or after an idle spell; so it adds at most
+	// an fsync's time to a write, and the fsync rate falls as load rises.
 	GroupWindow time.Duration
 	// SkipCorrupt makes Replay log and skip a corrupt record (or a corrupt
 	// tail of a segment that is not the last) instead of failing.
@@ -233,6 +239,7 @@ type Log struct {
 	// Appenders fill mu.pending and poke wake; run writes (and, for a
 	// batch that asks, fsyncs) it and closes its done channel.
 	wake      chan struct{}
+	full      chan struct{}
 	stop      chan struct{}
 	ownerDone chan struct{}
 
@@ -267,6 +274,10 @@ type Log struct {
 		// chunks of batches already written, for reuse.
 		pending *batch
 		spare   [][]byte
+		// want is, while the owner holds a Group window open, the number
+		// of pending records that ends it early (0 otherwise): the
+		// appender whose record makes it so pokes full.
+		want int
 	}
 }
 
@@ -276,6 +287,7 @@ type batch struct {
 	// modes; in Periodic mode on Sync and every SyncPeriod.
 	sync   bool
 	chunks []chunk // encoded records, in order
+	n      int     // records in chunks
 	done   chan struct{}
 	err    error // set before done is closed
 }
@@ -318,6 +330,14 @@ func (l *Log) appendLocked(b *batch, pos Position, rec []byte, acked bool) {
 	}
 	c := &b.chunks[len(b.chunks)-1]
 	c.buf = appendRecord(c.buf, pos.Segment, rec)
+	b.n++
+	if b.n == l.mu.want {
+		// The owner waits for this many records (Group mode).
+		select {
+		case l.full <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Open opens the commit log in opts.Dir, creating the directory if needed,
@@ -355,6 +375,7 @@ func Open(opts Options) (*Log, error) {
 	l.stop = make(chan struct{})
 	l.ownerDone = make(chan struct{})
 	l.wake = make(chan struct{}, 1)
+	l.full = make(chan struct{}, 1)
 	go l.run()
 	return l, nil
 }
@@ -619,7 +640,9 @@ func (l *Log) run() {
 	defer close(l.ownerDone)
 	timer := time.NewTimer(0)
 	<-timer.C
-	var lastStart time.Time
+	// In Group mode, what the last flush covered, how long it took and
+	// when it ended.
+	var last groupFlush
 	var tick <-chan time.Time
 	if l.opts.Sync == Periodic {
 		t := time.NewTicker(l.opts.SyncPeriod)
@@ -640,31 +663,74 @@ func (l *Log) run() {
 			l.flushPending()
 			return
 		}
-		if l.opts.Sync == Group {
-			if d := time.Until(lastStart.Add(l.opts.GroupWindow)); d > 0 {
-				timer.Reset(d)
-				select {
-				case <-timer.C:
-				case <-l.stop:
-					timer.Stop()
-				}
-			}
-			lastStart = time.Now()
+		if l.opts.Sync != Group {
+			l.flushPending()
+			continue
 		}
-		l.flushPending()
+		l.groupWait(timer, last)
+		start := time.Now()
+		last.n = l.flushPending()
+		last.end = time.Now()
+		last.took = last.end.Sub(start)
 	}
 }
 
+// groupFlush describes a flush of the owner in Group mode.
+type groupFlush struct {
+	n    int           // records it covered
+	took time.Duration // from its start to its appenders' release
+	end  time.Time
+}
+
+// groupWait is Group mode's adaptive window, held open before a flush
+// while it is likely to gain records: the appenders released by the last
+// flush tend to come back, and one fsync for all of them costs less than
+// one each. It ends as soon as the pending batch holds as many records as
+// the last flush covered, and at the latest after as long as that flush
+// took (the disk is idle no longer than it was busy) or GroupWindow,
+// whichever is shorter. It is not held at all when the log was idle for
+// longer than the last flush took (a lone writer is synced at once), nor
+// after a flush of a single record.
+func (l *Log) groupWait(timer *time.Timer, last groupFlush) {
+	d := min(last.took, l.opts.GroupWindow)
+	if last.n <= 1 || d <= 0 || time.Since(last.end) > last.took {
+		return
+	}
+	l.mu.Lock()
+	if b := l.mu.pending; b == nil || b.n >= last.n {
+		l.mu.Unlock()
+		return
+	}
+	select {
+	case <-l.full: // a stale poke
+	default:
+	}
+	l.mu.want = last.n
+	l.mu.Unlock()
+	timer.Reset(d)
+	select {
+	case <-l.full:
+	case <-timer.C:
+	case <-l.stop:
+	}
+	timer.Stop()
+	l.mu.Lock()
+	l.mu.want = 0
+	l.mu.Unlock()
+}
+
 // flushPending writes and fsyncs the pending batch, if any, and releases
-// its appenders. A failure is recorded (see failLocked) and reported.
-func (l *Log) flushPending() {
+// its appenders; it returns the number of records it covered. A failure is
+// recorded (see failLocked) and reported.
+func (l *Log) flushPending() int {
 	l.mu.Lock()
 	b := l.mu.pending
 	l.mu.pending = nil
 	l.mu.Unlock()
 	if b == nil {
-		return
+		return 0
 	}
+	n := b.n
 	written, werr := l.writeBatch(b)
 	l.mu.Lock()
 	var recycle []chunk
@@ -685,6 +751,7 @@ func (l *Log) flushPending() {
 	} else if recovered {
 		l.opts.Logf("commitlog: writing again, to %s, after a failure", l.path(l.w.seg))
 	}
+	return n
 }
 
 // writeBatch writes b with one write per chunk and one fsync. It returns

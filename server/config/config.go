@@ -158,12 +158,13 @@ type Config struct {
 type CommitLogConfig struct {
 	// Sync is periodic (acknowledge at once, fsync every SyncPeriod, as
 	// Cassandra's default), batch (acknowledge after an fsync covering the
-	// write) or group (acknowledge after an fsync shared by the writes of a
-	// GroupWindow).
+	// write) or group (as batch, with an adaptive window that gathers
+	// writes for fewer fsyncs under load; see commitlog.Group).
 	Sync string `yaml:"sync"`
 	// SyncPeriod is the periodic mode's fsync interval.
 	SyncPeriod Duration `yaml:"sync_period"`
-	// GroupWindow is how long group mode gathers writes for one fsync.
+	// GroupWindow is the most group mode holds an fsync back to gather
+	// writes (the window ends early: see commitlog.Options.GroupWindow).
 	GroupWindow Duration `yaml:"group_window"`
 	// SegmentSize is the size of a commit log segment file.
 	SegmentSize ByteSize `yaml:"segment_size"`
