@@ -27,8 +27,10 @@ import (
 // (replication.Warn), as a local replica's would be.
 type Peer interface {
 	replication.Replica
-	// Paxos messages (paxos.go), answered by the peer's replica.
+	// Paxos messages (paxos.go) and counter writes the peer leads
+	// (counter.go), answered by the peer's replica.
 	replication.PaxosReplica
+	replication.CounterReplica
 	// ApplyHints applies the mutations in order (hint replay), stopping at
 	// the first that fails; like Apply, replaying twice is harmless.
 	ApplyHints(ctx context.Context, ms []mutation.Mutation) error

@@ -214,6 +214,10 @@ func (h *handler) serve(ctx context.Context, op string, req message, warn bool) 
 			b, err := servePaxos(ctx, pr, args[0], []byte(args[1]))
 			return &blobMsg{b: b}, err
 		}
+		if cr, ok := h.local.(replication.CounterReplica); ok && args[0] == methodCounterApply {
+			b, err := serveCounter(ctx, cr, []byte(args[1]))
+			return &blobMsg{b: b}, err
+		}
 		if h.call == nil {
 			return nil, fmt.Errorf("messaging: node serves no %s calls", args[0])
 		}

@@ -121,13 +121,6 @@ type PaxosReplica interface {
 	PaxosCommit(ctx context.Context, k PaxosKey, p Proposal) error
 }
 
-// Caller is a remote replica that carries requests of services above
-// messaging (messaging's Peer): counter increments travel through it
-// (counter.go).
-type Caller interface {
-	Call(ctx context.Context, method string, req []byte) ([]byte, error)
-}
-
 // paxosOf returns the Paxos side of a replica (messaging's peers and the
 // local replica implement it).
 func paxosOf(r Replica) (PaxosReplica, bool) {

@@ -3,7 +3,6 @@ package replication
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"wcdb/internal/tracing"
 	"wcdb/mutation"
@@ -41,11 +40,6 @@ type CounterCoordinator interface {
 // WriteCounter is the write type of a counter write's timeout or failure.
 const WriteCounter WriteType = "COUNTER"
 
-// MethodCounterApply is the method of a counter write sent to a remote
-// leader (Caller.Call): the request and the answer are mutation encodings
-// (mutation.AppendMutation), the updates and the leader's shards.
-const MethodCounterApply = "counter.apply"
-
 // checkCounterLevel refuses the levels a counter write cannot use (the
 // query layer refuses them first, in Cassandra's words).
 func checkCounterLevel(cl Consistency) error {
@@ -58,47 +52,11 @@ func checkCounterLevel(cl Consistency) error {
 	return nil
 }
 
-// counterOf returns the counter side of a replica: its own method, or a
-// message through Call.
+// counterOf returns the counter side of a replica (messaging's peers and
+// the local replica implement it).
 func counterOf(r Replica) (CounterReplica, bool) {
-	switch r := r.(type) {
-	case CounterReplica:
-		return r, true
-	case Caller:
-		return remoteCounter{r}, true
-	}
-	return nil, false
-}
-
-type remoteCounter struct{ c Caller }
-
-func (r remoteCounter) ApplyCounter(ctx context.Context, m *mutation.Mutation) (*mutation.Mutation, error) {
-	b, err := r.c.Call(ctx, MethodCounterApply, mutation.AppendMutation(nil, m))
-	if err != nil {
-		return nil, err
-	}
-	res, err := mutation.DecodeMutation(b)
-	if err != nil {
-		return nil, fmt.Errorf("replication: counter leader's answer: %w", err)
-	}
-	return &res, nil
-}
-
-// ServeCounter answers a counter message (a Caller.Call of
-// MethodCounterApply) with the node's own replica.
-func ServeCounter(ctx context.Context, local CounterReplica, method string, req []byte) ([]byte, error) {
-	if method != MethodCounterApply {
-		return nil, fmt.Errorf("replication: unknown counter method %q", method)
-	}
-	m, err := mutation.DecodeMutation(req)
-	if err != nil {
-		return nil, fmt.Errorf("replication: counter update: %w", err)
-	}
-	res, err := local.ApplyCounter(ctx, &m)
-	if err != nil {
-		return nil, err
-	}
-	return mutation.AppendMutation(nil, res), nil
+	cr, ok := r.(CounterReplica)
+	return cr, ok
 }
 
 // counterErr is a leader's failure as the client sees it.

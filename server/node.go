@@ -199,7 +199,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		SchemaPull: n.exec.SchemaMutations,
 		SchemaPush: n.cl.mergeSchema,
 		Admin:      n.cl.admin,
-		Call:       internodeCalls(local, n.cl.repair.Handle),
+		Call:       n.cl.repair.Handle, // messaging answers Paxos and counter calls itself
 		Fetch:      n.cl.serveFetch,
 		Node:       string(n.cl.hostID),
 		Release:    ReleaseVersion,
@@ -421,15 +421,3 @@ func (n *Node) InternodeAddr() string { return n.iln.Addr().String() }
 // SetLogLevel lets wcdb admin setlogginglevel change the level of the
 // logger the node was started with, which lv controls.
 func (n *Node) SetLogLevel(lv *slog.LevelVar) { n.cl.ops.Level.Store(lv) }
-
-// internodeCalls answers peers' calls of services above messaging:
-// counter messages with the node's replica, the rest (repair) with other
-// (messaging answers Paxos messages itself).
-func internodeCalls(local localnode.Replica, other func(ctx context.Context, method string, req []byte) ([]byte, error)) func(ctx context.Context, method string, req []byte) ([]byte, error) {
-	return func(ctx context.Context, method string, req []byte) ([]byte, error) {
-		if strings.HasPrefix(method, "counter.") {
-			return replication.ServeCounter(ctx, local, method, req)
-		}
-		return other(ctx, method, req)
-	}
-}
