@@ -397,6 +397,9 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 				return nil, qerr.Invalidf("Column with name '%s' already exists", c.Name)
 			}
 			typ, err := catalog.ColumnType(t.Keyspace, c.Type)
+			if err == nil {
+				err = catalog.CheckReAdd(params, t, c.Name, typ, c.Static)
+			}
 			if err != nil {
 				return nil, err
 			}
