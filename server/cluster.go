@@ -61,6 +61,9 @@ type clusterState struct {
 
 	m     atomic.Pointer[cluster.Membership]
 	exec  *query.Executor // set before the membership
+	// store is the node's coordinator, which writes the system tables
+	// (size estimates); set with exec.
+	store replication.Coordinator
 	cqlS  atomic.Pointer[cql.Server]
 	hints *hints.Store // nil: hinted handoff off
 	ops   *nodeops.Ops // the admin requests about the node's own storage
@@ -443,6 +446,8 @@ func (c *clusterState) loop() {
 	defer hintTick.Stop()
 	schemaTick := time.NewTicker(schemaCheckInterval)
 	defer schemaTick.Stop()
+	estimatesTick := time.NewTicker(sizeEstimatesInterval)
+	defer estimatesTick.Stop()
 	for {
 		select {
 		case <-c.quit:
@@ -463,6 +468,10 @@ func (c *clusterState) loop() {
 			}
 		case <-hintTick.C:
 			c.replayAll(ctx)
+		case <-estimatesTick.C:
+			if _, err := c.recordSizeEstimates(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("recording size estimates", "err", err)
+			}
 		case <-schemaTick.C:
 			if c.resync.Swap(false) {
 				if err := c.exec.RefreshTopology(ctx); err != nil && ctx.Err() == nil {

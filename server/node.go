@@ -172,6 +172,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		dcfg.Hints = hintSink{n.cl.hints}
 	}
 	coord := n.startMonitor(replication.NewDistributed(n.cl, dcfg), names)
+	n.cl.store = coord
 	n.exec, err = query.New(ctx, query.Config{
 		Coordinator:   coord,
 		Backend:       clusterBackend{localnode.Backend{E: e}, n.cl},
@@ -191,6 +192,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		Membership: n.cl.m.Load, Stopped: n.fail.Stopped,
 		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.Stopped() },
 		StopTransports: func() { n.fail.StopTransports() }, Requests: &n.mon.requests,
+		RefreshSizeEstimates: n.cl.recordSizeEstimates,
 		Pools: nodeops.PoolSources{CQL: n.cl.cqlS.Load, Replica: local.Pools, Hints: n.cl.hints, Streams: n.cl.streams,
 			Internode: func() messaging.Stats { return n.msrv.Stats() }}} // msrv serves the admin requests
 	names.exec.Store(n.exec)

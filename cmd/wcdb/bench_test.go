@@ -15,7 +15,7 @@ func TestBenchDispatch(t *testing.T) {
 		{[]string{"bench", "ycsb", "--db", "nosuch", "--records", "1"}, `--db "nosuch"`},
 		{[]string{"bench", "timeline", "--db", "nosuch"}, `--db "nosuch"`},
 		{[]string{"bench", "report"}, "no result files given"},
-		{[]string{"bench", "nosuch"}, "usage: wcdb bench engine|ycsb|timeline|report"},
+		{[]string{"bench", "nosuch"}, "usage: wcdb bench engine|ycsb|timeline|lwt|report"},
 	} {
 		if code, out, errOut := runCmd(tc.args...); code != 2 || out != "" || !strings.Contains(errOut, tc.inStderr) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errOut, tc.inStderr)

@@ -68,6 +68,14 @@ var systemTableDefs = []struct {
 		peer inet, data_center text, host_id uuid, preferred_ip inet, rack text, release_version text,
 		rpc_address inet, schema_version uuid, tokens set<varchar>,
 		PRIMARY KEY ((peer)))`},
+	{systemKeyspaceName, "per-table primary range size estimates, table is deprecated in favor of table_estimates", `CREATE TABLE size_estimates (
+		keyspace_name text, table_name text, range_start text, range_end text,
+		mean_partition_size bigint, partitions_count bigint,
+		PRIMARY KEY ((keyspace_name), table_name, range_start, range_end))`},
+	{systemKeyspaceName, "per-table range size estimates", `CREATE TABLE table_estimates (
+		keyspace_name text, table_name text, range_type text, range_start text, range_end text,
+		mean_partition_size bigint, partitions_count bigint,
+		PRIMARY KEY ((keyspace_name), table_name, range_type, range_start, range_end))`},
 	{systemKeyspaceName, "in-progress paxos proposals", `CREATE TABLE paxos (
 		row_key blob, cf_id uuid, in_progress_ballot timeuuid, most_recent_commit blob,
 		most_recent_commit_at timeuuid, most_recent_commit_version int, proposal blob,

@@ -105,6 +105,13 @@ var storageCommands = []Command{
 			return []string{"setcompactionthroughput", strconv.FormatInt(int64(n*mib), 10)}, nil
 		},
 		Print: printThroughput("Compaction throughput set to")},
+	{Name: "refreshsizeestimates", MaxArgs: 0,
+		Help:    "rewrite system.size_estimates and system.table_estimates now (every 5 minutes otherwise)",
+		Request: plain("refreshsizeestimates"),
+		Print: decoded(func(w io.Writer, c Count) error {
+			_, err := fmt.Fprintf(w, "Size estimates of %d tables recorded\n", c.Tables)
+			return err
+		})},
 	{Name: "getlogginglevel", MaxArgs: 0, Help: "the node's log level",
 		Request: plain("getlogginglevel"), Print: printString("Log level")},
 	{Name: "setlogginglevel", Args: "DEBUG|INFO|WARN|ERROR", MinArgs: 1, MaxArgs: 1,

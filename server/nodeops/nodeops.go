@@ -58,6 +58,9 @@ type Ops struct {
 	Requests *metrics.ClientRequests
 	// Pools are the counters of tpstats.
 	Pools PoolSources
+	// RefreshSizeEstimates rewrites system.size_estimates and
+	// system.table_estimates, returning how many tables they cover.
+	RefreshSizeEstimates func(ctx context.Context) (int, error)
 
 	drained atomic.Bool
 }
@@ -83,6 +86,11 @@ type SnapshotResult struct {
 // unlimited.
 type Throughput struct {
 	BytesPerSec int64 `json:"bytes_per_sec"`
+}
+
+// Count answers refreshsizeestimates: the tables covered.
+type Count struct {
+	Tables int `json:"tables"`
 }
 
 // Version answers version.
@@ -142,6 +150,12 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 			removed = []string{}
 		}
 		return removed, err
+	case "refreshsizeestimates":
+		if o.RefreshSizeEstimates == nil {
+			return nil, errors.New("this node records no size estimates")
+		}
+		n, err := o.RefreshSizeEstimates(ctx)
+		return Count{n}, err
 	case "getcompactionthroughput":
 		return Throughput{o.Engine.CompactionThroughput()}, nil
 	case "setcompactionthroughput":
