@@ -59,8 +59,8 @@ type clusterState struct {
 	local  replication.Replica
 	engine *storage.Engine
 
-	m     atomic.Pointer[cluster.Membership]
-	exec  *query.Executor // set before the membership
+	m    atomic.Pointer[cluster.Membership]
+	exec *query.Executor // set before the membership
 	// store is the node's coordinator, which writes the system tables
 	// (size estimates); set with exec.
 	store replication.Coordinator
