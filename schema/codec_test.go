@@ -192,17 +192,23 @@ func TestDurationString(t *testing.T) {
 		if got := tc.d.String(); got != tc.want {
 			t.Errorf("%+v = %s, want %s", tc.d, got, tc.want)
 		}
+		if tc.d.Nanos == math.MinInt64 {
+			continue // Cassandra's parser caps the magnitude at MaxInt64
+		}
 		if back, err := ParseDuration(tc.want); err != nil || back != tc.d {
 			t.Errorf("ParseDuration(%s) = %+v, %v; want %+v", tc.want, back, err, tc.d)
 		}
 	}
-	for _, bad := range []string{"", "-", "h", "1", "1h-2m", "99999999999y", "1H2X", "P1D"} {
+	for _, bad := range []string{"", "-", "h", "1", "1h-2m", "99999999999y", "1H2X", "PT1.5S", "P1H", "2W1MO"} {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded", bad)
 		}
 	}
-	if d, err := ParseDuration("2W1MO1µs"); err != nil || d != (Duration{Months: 1, Days: 14, Nanos: 1000}) {
-		t.Errorf("ParseDuration(2W1MO1µs) = %+v, %v", d, err)
+	if d, err := ParseDuration("1MO2W1µs"); err != nil || d != (Duration{Months: 1, Days: 14, Nanos: 1000}) {
+		t.Errorf("ParseDuration(1MO2W1µs) = %+v, %v", d, err)
+	}
+	if d, err := ParseDuration("P1D"); err != nil || d != (Duration{Days: 1}) {
+		t.Errorf("ParseDuration(P1D) = %+v, %v", d, err)
 	}
 }
 

@@ -22,7 +22,9 @@ func ParseDecimal(s string) (Decimal, error) {
 // Duration is a CQL duration (package cqltime has its literal form).
 type Duration = cqltime.Duration
 
-// ParseDuration parses Cassandra's duration literal form (cqltime.ParseDuration).
+// ParseDuration parses a duration in any of Cassandra's forms (units such as
+// 1h30m, ISO 8601 such as P1DT2H, P2W and P0001-02-03T04:05:06), as
+// cqltime.ParseDuration.
 func ParseDuration(s string) (Duration, error) {
 	d, err := cqltime.ParseDuration(s)
 	return d, literalError(err)

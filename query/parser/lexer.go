@@ -259,6 +259,9 @@ func (l *lexer) next() token {
 		if isUUIDAt(src, start) {
 			return l.single(t, tUUID, 36)
 		}
+		if isISOAlternativeAt(src, start) {
+			return l.single(t, tDuration, 20)
+		}
 		// Scan the word, hashing its lower-case form and noting capitals.
 		var h uint32
 		i := start
@@ -297,6 +300,9 @@ func (l *lexer) next() token {
 		if isUUIDAt(src, start) {
 			return l.single(t, tUUID, 36)
 		}
+		if isISOAlternativeAt(src, start) {
+			return l.single(t, tDuration, 20)
+		}
 		if c == '0' && (l.peekByte(1) == 'x' || l.peekByte(1) == 'X') {
 			i := start + 2
 			for i < len(src) && isHex(src[i]) {
@@ -327,6 +333,9 @@ func (l *lexer) next() token {
 			t.kind = l.scanNumber(start + 1)
 			t.end = int32(l.pos)
 			return t
+		}
+		if isISOAlternativeAt(src, start+1) {
+			return l.single(t, tDuration, 21)
 		}
 		if isLetter(next) {
 			i := start + 2
@@ -516,8 +525,8 @@ func matchDurationUnit(src string, i int) int {
 }
 
 // isISODuration reports whether word (starting with 'P') is an ISO 8601
-// duration in the designator format: P[nY][nM][nD][T[nH][nM][nS]] or PnW.
-// The "alternative format" P0001-02-03T04:05:06 is not supported.
+// duration in the designator format: P[nY][nM][nD][T[nH][nM][nS]] or PnW
+// (isISOAlternativeAt matches the alternative format).
 func isISODuration(word string) bool {
 	if len(word) < 2 || word[0] != 'P' {
 		return false
@@ -572,6 +581,21 @@ func isISODuration(word string) bool {
 		seen++
 	}
 	return seen > 0
+}
+
+// isISOAlternativeAt reports whether src has an ISO 8601 duration in the
+// alternative format, PYYYY-MM-DDThh:mm:ss, at offset i.
+func isISOAlternativeAt(src string, i int) bool {
+	const form = "P0000-00-00T00:00:00"
+	if i+len(form) > len(src) {
+		return false
+	}
+	for k := 0; k < len(form); k++ {
+		if c := src[i+k]; form[k] == '0' && !isDigit(c) || form[k] != '0' && c != form[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // isUUIDAt reports whether src has an unquoted UUID (8-4-4-4-12 hex digits)

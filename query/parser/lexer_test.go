@@ -54,6 +54,7 @@ func TestLex(t *testing.T) {
 		{"deadbeef-dead", "IDENT:deadbeef -:- IDENT:dead EOF"},
 		{"1h30m -2d 3mo 4ms 5us 6µs 7ns 8Y 9w 10s", "DURATION:1h30m DURATION:-2d DURATION:3mo DURATION:4ms DURATION:5us DURATION:6µs DURATION:7ns DURATION:8Y DURATION:9w DURATION:10s EOF"},
 		{"P1Y2M3DT4H5M6S PT1H P2W -P1D P pT1H P1H", "DURATION:P1Y2M3DT4H5M6S DURATION:PT1H DURATION:P2W DURATION:-P1D IDENT:P IDENT:pT1H IDENT:P1H EOF"},
+		{"P0001-02-03T04:05:06 -P0000-00-01T00:00:00 P0001-02-03", "DURATION:P0001-02-03T04:05:06 DURATION:-P0000-00-01T00:00:00 IDENT:P0001 INTEGER:-02 INTEGER:-03 EOF"},
 		{"? :name : = != < <= > >= + += - -= * / % ; , . ( ) [ ] { }", "QMARK:? ::: IDENT:name ::: =:= !=:!= <:< <=:<= >:> >=:>= +:+ +=:+= -:- -=:-= *:* /:/ %:% ;:; ,:, .:. (:( ):) [:[ ]:] {:{ }:} EOF"},
 		{"map<text,frozen<list<int>>>", "K_MAP:map <:< K_TEXT:text ,:, K_FROZEN:frozen <:< K_LIST:list <:< K_INT:int >:> >:> >:> EOF"},
 		{"a -- comment\nb // comment\nc /* multi\nline */ d", "IDENT:a IDENT:b IDENT:c IDENT:d EOF"},

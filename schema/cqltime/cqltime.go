@@ -6,7 +6,6 @@ package cqltime
 import (
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -331,78 +330,4 @@ func (d Duration) String() string {
 		return "0s"
 	}
 	return b.String()
-}
-
-// ParseDuration parses Cassandra's duration literal form: an optional '-',
-// then one or more <integer><unit> with units y, mo, w, d, h, m, s, ms,
-// us (or µs) and ns, case-insensitive ("1h30m", "2d", "-5mo"). The ISO 8601
-// forms are not supported.
-func ParseDuration(s string) (Duration, error) {
-	bad := func() (Duration, error) {
-		return Duration{}, errorf("Unable to convert '%s' to a duration", s)
-	}
-	str := strings.ToLower(s)
-	neg := strings.HasPrefix(str, "-")
-	if neg {
-		str = str[1:]
-	}
-	if str == "" {
-		return bad()
-	}
-	var months, days, nanos big.Int
-	for str != "" {
-		i := 0
-		for i < len(str) && str[i] >= '0' && str[i] <= '9' {
-			i++
-		}
-		if i == 0 {
-			return bad()
-		}
-		n, ok := new(big.Int).SetString(str[:i], 10)
-		if !ok {
-			return bad()
-		}
-		str = str[i:]
-		j := 0
-		for j < len(str) && (str[j] < '0' || str[j] > '9') {
-			j++
-		}
-		unit := str[:j]
-		str = str[j:]
-		mul := func(dst *big.Int, f int64) { dst.Add(dst, new(big.Int).Mul(n, big.NewInt(f))) }
-		switch unit {
-		case "y":
-			mul(&months, 12)
-		case "mo":
-			mul(&months, 1)
-		case "w":
-			mul(&days, 7)
-		case "d":
-			mul(&days, 1)
-		case "h":
-			mul(&nanos, 3600e9)
-		case "m":
-			mul(&nanos, 60e9)
-		case "s":
-			mul(&nanos, 1e9)
-		case "ms":
-			mul(&nanos, 1e6)
-		case "us", "µs":
-			mul(&nanos, 1e3)
-		case "ns":
-			mul(&nanos, 1)
-		default:
-			return Duration{}, errorf("Unknown duration symbol '%s'", unit)
-		}
-	}
-	if neg {
-		months.Neg(&months)
-		days.Neg(&days)
-		nanos.Neg(&nanos)
-	}
-	in32 := func(x *big.Int) bool { return x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 }
-	if !in32(&months) || !in32(&days) || !nanos.IsInt64() {
-		return Duration{}, errorf("Invalid duration. The total number of months, days or nanoseconds must be smaller than the maximum values: '%s'", s)
-	}
-	return Duration{Months: int32(months.Int64()), Days: int32(days.Int64()), Nanos: nanos.Int64()}, nil
 }
