@@ -634,7 +634,8 @@ func (c *conn) register(h header, r *reader) {
 func (c *conn) handle(h header, r reader, charge *claim) {
 	defer c.handlers.Done()
 	var tr *tracing.Trace
-	if h.flags&flagTracing != 0 {
+	asked := h.flags&flagTracing != 0
+	if asked || c.srv.sampled() {
 		tr = c.newTrace()
 	}
 	w, cl, err := c.run(h, &r, tr)
@@ -645,9 +646,12 @@ func (c *conn) handle(h header, r reader, charge *claim) {
 	}
 	if tr != nil {
 		// The session id opens the body, before any warnings (spec
-		// section 2.2), on errors as on results.
-		w.b = slices.Insert(w.b, headerSize, tr.ID[:]...)
-		w.flags |= flagTracing
+		// section 2.2), on errors as on results; a request traced by
+		// sampling did not ask for it.
+		if asked {
+			w.b = slices.Insert(w.b, headerSize, tr.ID[:]...)
+			w.flags |= flagTracing
+		}
 		if c.srv.cfg.Traces != nil {
 			c.srv.cfg.Traces.Record(tr)
 		}

@@ -51,6 +51,9 @@ type Server struct {
 	rejecting  atomic.Int32
 	requests   atomic.Uint64  // statements submitted, for Stats
 	slow       slowLog        // rate of the slow query lines
+	// traceProb is the share of requests traced without asking (nodetool
+	// settraceprobability), as math.Float64bits.
+	traceProb atomic.Uint64
 	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
 
 	// For Stats: statements executing, requests read and waiting for a

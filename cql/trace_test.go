@@ -110,3 +110,34 @@ func TestTracingFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceProbability: with a trace probability of 1 a request that did
+// not ask is traced, and its response carries no session id; at 0 nothing
+// is; values outside 0..1 are clamped.
+func TestTraceProbability(t *testing.T) {
+	sink := &traceSink{}
+	cfg := testConfig()
+	cfg.Traces = sink
+	srv, addr := startServer(t, cfg, newFakeExec())
+	c := dial(t, addr)
+	c.startup("")
+	srv.SetTraceProbability(1)
+	f := c.query(1, "SELECT")
+	if f.flags&flagTracing != 0 || f.op != opResult {
+		t.Fatalf("sampled request: got %s flags %#x, want a RESULT without the tracing flag", f.op, f.flags)
+	}
+	if n := len(sink.all()); n != 1 {
+		t.Fatalf("%d traces recorded at probability 1, want 1", n)
+	}
+	srv.SetTraceProbability(0)
+	if g := c.query(2, "SELECT"); !bytes.Equal(g.body, f.body) {
+		t.Errorf("a sampled request's body %x differs from an untraced one's %x", f.body, g.body)
+	}
+	if n := len(sink.all()); n != 1 {
+		t.Fatalf("%d traces recorded after probability 0, want still 1", n)
+	}
+	srv.SetTraceProbability(7)
+	if p := srv.TraceProbability(); p != 1 {
+		t.Errorf("probability 7 reads back %v, want 1", p)
+	}
+}

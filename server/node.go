@@ -193,6 +193,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.Stopped() },
 		StopTransports: func() { n.fail.StopTransports() }, Requests: &n.mon.requests,
 		RefreshSizeEstimates: n.cl.recordSizeEstimates,
+		TraceProbability: func() float64 {
+			if s := n.cl.cqlS.Load(); s != nil {
+				return s.TraceProbability()
+			}
+			return 0
+		},
+		SetTraceProbability: func(p float64) {
+			if s := n.cl.cqlS.Load(); s != nil {
+				s.SetTraceProbability(p)
+			}
+		},
 		Pools: nodeops.PoolSources{CQL: n.cl.cqlS.Load, Replica: local.Pools, Hints: n.cl.hints, Streams: n.cl.streams,
 			Internode: func() messaging.Stats { return n.msrv.Stats() }}} // msrv serves the admin requests
 	names.exec.Store(n.exec)

@@ -105,6 +105,19 @@ var storageCommands = []Command{
 			return []string{"setcompactionthroughput", strconv.FormatInt(int64(n*mib), 10)}, nil
 		},
 		Print: printThroughput("Compaction throughput set to")},
+	{Name: "gettraceprobability", MaxArgs: 0,
+		Help:    "the share of requests traced without asking (into system_traces)",
+		Request: plain("gettraceprobability"), Print: printProbability("Current trace probability")},
+	{Name: "settraceprobability", Args: "PROBABILITY", MinArgs: 1, MaxArgs: 1,
+		Help: "trace this share (0 to 1) of the requests that did not ask for it, into system_traces; " +
+			"0 (the default) stops it. Until the node restarts",
+		Request: func(_ string, _ bool, args []string) ([]string, error) {
+			if _, err := parseProbability(args); err != nil {
+				return nil, err
+			}
+			return []string{"settraceprobability", args[0]}, nil
+		},
+		Print: printProbability("Trace probability set to")},
 	{Name: "refreshsizeestimates", MaxArgs: 0,
 		Help:    "rewrite system.size_estimates and system.table_estimates now (every 5 minutes otherwise)",
 		Request: plain("refreshsizeestimates"),
@@ -217,4 +230,11 @@ func printSnapshots(w io.Writer, infos []snapshot.Info) error {
 	}
 	_, err := fmt.Fprintf(w, "\nTotal TrueDiskSpaceUsed: %s\n", units.Bytes(trueTotal))
 	return err
+}
+
+func printProbability(what string) func(io.Writer, []byte) error {
+	return decoded(func(w io.Writer, p Probability) error {
+		_, err := fmt.Fprintf(w, "%s: %g\n", what, p.Value)
+		return err
+	})
 }

@@ -58,6 +58,11 @@ type Ops struct {
 	Requests *metrics.ClientRequests
 	// Pools are the counters of tpstats.
 	Pools PoolSources
+	// TraceProbability and SetTraceProbability read and set the share of
+	// requests traced without asking (the CQL server's); nil before it
+	// serves.
+	TraceProbability    func() float64
+	SetTraceProbability func(float64)
 	// RefreshSizeEstimates rewrites system.size_estimates and
 	// system.table_estimates, returning how many tables they cover.
 	RefreshSizeEstimates func(ctx context.Context) (int, error)
@@ -86,6 +91,21 @@ type SnapshotResult struct {
 // unlimited.
 type Throughput struct {
 	BytesPerSec int64 `json:"bytes_per_sec"`
+}
+
+// Probability answers gettraceprobability and settraceprobability.
+type Probability struct {
+	Value float64 `json:"probability"`
+}
+
+// parseProbability reads settraceprobability's argument, 0 to 1.
+func parseProbability(args []string) (float64, error) {
+	if len(args) == 1 {
+		if p, err := strconv.ParseFloat(args[0], 64); err == nil && p >= 0 && p <= 1 {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("settraceprobability wants a probability from 0 to 1, got %q", args)
 }
 
 // Count answers refreshsizeestimates: the tables covered.
@@ -150,6 +170,19 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 			removed = []string{}
 		}
 		return removed, err
+	case "gettraceprobability", "settraceprobability":
+		if o.TraceProbability == nil || o.SetTraceProbability == nil {
+			return nil, errors.New("the node serves no CQL")
+		}
+		if req == "settraceprobability" {
+			p, err := parseProbability(args)
+			if err != nil {
+				return nil, err
+			}
+			o.SetTraceProbability(p)
+			o.Log.Info("trace probability set", "probability", p)
+		}
+		return Probability{o.TraceProbability()}, nil
 	case "refreshsizeestimates":
 		if o.RefreshSizeEstimates == nil {
 			return nil, errors.New("this node records no size estimates")
