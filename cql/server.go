@@ -49,12 +49,12 @@ type Server struct {
 	closed     chan struct{} // closed when Close has finished
 	closeErr   error
 	rejecting  atomic.Int32
-	requests   atomic.Uint64  // statements submitted, for Stats
-	slow       slowLog        // rate of the slow query lines
+	requests   atomic.Uint64 // statements submitted, for Stats
+	slow       slowLog       // rate of the slow query lines
 	// traceProb is the share of requests traced without asking (nodetool
 	// settraceprobability), as math.Float64bits.
 	traceProb atomic.Uint64
-	conns      sync.WaitGroup // connection goroutines, accepted or being rejected
+	conns     sync.WaitGroup // connection goroutines, accepted or being rejected
 
 	// For Stats: statements executing, requests read and waiting for a
 	// slot of their connection, and requests answered Overloaded.
