@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"wcdb/query/ast"
+	"wcdb/query/catalog"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
@@ -222,10 +223,10 @@ func (a *Analyzer) fitOf(t ast.Term, typ schema.Type) argFit {
 		return fitWeak
 	case *ast.TypeHint:
 		ht, err := TypeOf(t.Type)
-		if err != nil || !assignableType(ht, typ) {
+		if err != nil {
 			return fitNone
 		}
-		return fitExact
+		return typeFit(ht, typ)
 	case *ast.FunctionCall:
 		if strings.ToLower(t.Name) == "token" {
 			if typ.Kind == schema.KindBigint {
@@ -238,10 +239,10 @@ func (a *Analyzer) fitOf(t ast.Term, typ schema.Type) argFit {
 			return fitNone
 		}
 		sig, err := a.resolve(fn, t)
-		if err != nil || !assignableType(sig.ret, typ) {
+		if err != nil {
 			return fitNone
 		}
-		return fitExact
+		return typeFit(sig.ret, typ)
 	case *ast.ListLit:
 		if typ.Kind == schema.KindList {
 			return fitWeak
@@ -262,6 +263,20 @@ func (a *Analyzer) fitOf(t ast.Term, typ schema.Type) argFit {
 		if typ.Kind == schema.KindTuple {
 			return fitWeak
 		}
+	}
+	return fitNone
+}
+
+// typeFit tests a value of type from against a receiver of type to, as
+// Cassandra's AbstractType.testAssignment: the same type is exact, one
+// whose values the receiver reads (timeuuid for uuid, anything for blob,
+// ...) weak.
+func typeFit(from, to schema.Type) argFit {
+	switch {
+	case assignableType(from, to):
+		return fitExact
+	case catalog.ValueCompatible(to, from):
+		return fitWeak
 	}
 	return fitNone
 }

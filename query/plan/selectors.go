@@ -236,25 +236,31 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}
-	var matches []*signature
+	// An exact match wins, else the only compatible one (Cassandra's
+	// FunctionResolver).
+	var matches, exact []*signature
 	for i := range fn.sigs {
 		s := &fn.sigs[i]
 		if len(s.args) != len(f.Args) {
 			continue
 		}
-		ok := true
+		fit := fitExact
 		for j := range s.args {
 			if isTerm[j] {
-				if p.Analyzer.fitOf(f.Args[j], s.args[j]) == fitNone {
-					ok = false
-				}
-			} else if !assignableType(argTypes[j], s.args[j]) {
-				ok = false
+				fit = min(fit, p.Analyzer.fitOf(f.Args[j], s.args[j]))
+			} else {
+				fit = min(fit, typeFit(argTypes[j], s.args[j]))
 			}
 		}
-		if ok {
+		if fit != fitNone {
 			matches = append(matches, s)
 		}
+		if fit == fitExact {
+			exact = append(exact, s)
+		}
+	}
+	if len(exact) == 1 {
+		matches = exact
 	}
 	if len(matches) != 1 {
 		fc := *f

@@ -362,7 +362,7 @@ func (a *Analyzer) Term(t ast.Term, r Receiver) (Term, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !assignableType(ret, r.Type) {
+		if typeFit(ret, r.Type) == fitNone {
 			return nil, qerr.Invalidf("Type error: cannot assign result of function %s (type %s) to %s (type %s)",
 				functionDisplayName(t), ret, r.Name, r.Type)
 		}
@@ -372,7 +372,7 @@ func (a *Analyzer) Term(t ast.Term, r Receiver) (Term, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !assignableType(ht, r.Type) {
+		if typeFit(ht, r.Type) == fitNone {
 			return nil, qerr.Invalidf("Type error: %s cannot be assigned to %s of type %s", t, r.Name, r.Type)
 		}
 		return a.Term(t.Term, Receiver{Name: r.Name, Type: ht, Column: r.Column})
