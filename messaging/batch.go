@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 )
 
@@ -63,6 +64,11 @@ func (b *batcher) apply(ctx context.Context, m *mutation.Mutation) error {
 // error) exactly once. The batch is bounded by ctx's deadline, so done is
 // called by then.
 func (b *batcher) applyAsync(ctx context.Context, m *mutation.Mutation, done func(error)) {
+	if tracing.From(ctx) != nil {
+		// Alone, so that its frame carries the session id.
+		go func() { done(b.c.stream(ctx, opApply, &mutationMsg{m: m}, &emptyMsg{})) }()
+		return
+	}
 	r := &applyReq{m: m, size: mutationSize(m), done: done}
 	if d, ok := ctx.Deadline(); ok {
 		r.deadline = d

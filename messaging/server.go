@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/replication"
 )
@@ -55,6 +56,13 @@ type ServerOptions struct {
 	// trusts is refused in the handshake, before any call. Nil:
 	// plaintext.
 	TLS *tls.Config
+	// Traces, if set, receives the node's part of the traced requests that
+	// reach it (a request frame that carries its session id): its events,
+	// with TraceSource and TracePort (its internode address) as their
+	// source. It must not block.
+	Traces      interface{ Record(*tracing.Trace) }
+	TraceSource net.IP
+	TracePort   int
 
 	clock clock // nil: the real one
 }

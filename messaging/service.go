@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/replication"
 )
@@ -118,12 +120,17 @@ type handler struct {
 	// work hands stream requests to idle workers (stream.go).
 	work  chan func()
 	clock clock
+	// traces records the replica's part of traced requests (ServerOptions).
+	traces      interface{ Record(*tracing.Trace) }
+	traceSource net.IP
+	tracePort   int
 }
 
 func newHandler(local replication.Replica, opts *ServerOptions) *handler {
 	h := &handler{local: local, schema: opts.SchemaPull, push: opts.SchemaPush, admin: opts.Admin, call: opts.Call, fetch: opts.Fetch, stopping: make(chan struct{}),
 		work:    make(chan func()),
-		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release}}
+		version: Version{Wire: WireVersion, Node: opts.Node, Release: opts.Release},
+		traces:  opts.Traces, traceSource: opts.TraceSource, tracePort: opts.TracePort}
 	if opts.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.MaxInFlight)
 	}

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+
+	"wcdb/internal/tracing"
 )
 
 // The hot calls — Apply, ApplyBatch, Read and Digest — travel on one
@@ -49,7 +52,9 @@ type frameMsg struct {
 	id uint64
 	op byte
 	// code is an answer's status (codes.OK, or the error's code, as a
-	// unary call's), msg its error text.
+	// unary call's), msg its error text. A request's msg, empty unless the
+	// request is traced, is its session id (16 bytes): the replica records
+	// its part of the trace (older nodes ignore it).
 	code byte
 	// timeout is how long the caller waits (requests; 0: no deadline).
 	timeout time.Duration
@@ -198,6 +203,15 @@ func (h *handler) serveFrame(ctx context.Context, f *frameMsg, warn bool) *frame
 		ctx, cancel = h.clock.WithDeadline(ctx, h.clock.Now().Add(f.timeout))
 		defer cancel()
 	}
+	if len(f.msg) == 16 && h.traces != nil {
+		tr := tracing.NewRemote([16]byte([]byte(f.msg)), h.traceSource, h.tracePort)
+		tr.Eventf(tracing.Messaging, "%s message received", traceOpName(op))
+		ctx = tracing.With(ctx, tr)
+		defer func() {
+			tr.Event(tracing.Messaging, "Enqueuing response")
+			h.traces.Record(tr)
+		}()
+	}
 	resp, err := h.serve(ctx, op, req, warn)
 	if err != nil {
 		return fail(errorCode(err), err)
@@ -312,6 +326,9 @@ func (s *streamConn) call(ctx context.Context, op string, req, resp message) err
 	cs.pending[id] = ch
 	cs.mu.Unlock()
 	f := &frameMsg{id: id, op: streamOpCode(op), out: req}
+	if tr := tracing.From(ctx); tr != nil {
+		f.msg = string(tr.ID[:])
+	}
 	if d, ok := ctx.Deadline(); ok {
 		f.timeout = max(d.Sub(s.clock.Now()), time.Microsecond)
 	}
@@ -351,4 +368,17 @@ func (s *streamConn) close() {
 	if cur != nil {
 		cur.fail()
 	}
+}
+
+// traceOpName names a stream op in traces as Cassandra names its verbs.
+func traceOpName(op string) string {
+	switch op {
+	case opApply, opApplyBatch:
+		return "MUTATION"
+	case opRead:
+		return "READ"
+	case opDigest:
+		return "READ (digest)"
+	}
+	return strings.ToUpper(op)
 }

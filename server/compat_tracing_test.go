@@ -155,6 +155,17 @@ func TestTracingReplicas(t *testing.T) {
 			t.Errorf("traces lack %q:\n%s", want, text)
 		}
 	}
+	// The other replica's own events, with it as their source.
+	for _, want := range []string{"MUTATION message received", "Appending to commitlog", "Added to tr2.t memtable",
+		"Executing single-partition query on tr2.t", "Read 1 live rows and 0 tombstone cells", "Enqueuing response"} {
+		found := false
+		for _, line := range strings.Split(text, "\n") {
+			found = found || strings.Contains(line, want) && strings.Contains(line, ip.String())
+		}
+		if !found {
+			t.Errorf("traces lack %q from %s:\n%s", want, ip, text)
+		}
+	}
 }
 
 // TestSlowQueryLogNamesReplicas: the slow query log line of a write and a

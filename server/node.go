@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -208,6 +209,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 			Internode: func() messaging.Stats { return n.msrv.Stats() }}} // msrv serves the admin requests
 	names.exec.Store(n.exec)
 	clp.Store(n.cl) // the schema known: repair mode's horizons can be told
+	n.traces = tracing.NewWriter(func(ctx context.Context, stmt string, values ...any) error {
+		return n.exec.Internal(ctx, replication.One, stmt, values...)
+	}, log)
+	traceSource := net.ParseIP(cmp.Or(cfg.BroadcastAddress, cfg.ListenAddress))
+	if traceSource == nil || traceSource.IsUnspecified() {
+		traceSource = n.iln.Addr().(*net.TCPAddr).IP
+	}
 	n.msrv, err = messaging.NewServer(local, messaging.ServerOptions{
 		SchemaPull: n.exec.SchemaMutations,
 		SchemaPush: n.cl.mergeSchema,
@@ -217,6 +225,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		Node:       string(n.cl.hostID),
 		Release:    ReleaseVersion,
 		TLS:        internodeTLS,
+		Traces:     n.traces, TraceSource: traceSource, TracePort: cfg.InternodePort,
 	})
 	if err != nil {
 		return fail(err)
@@ -235,9 +244,6 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	ccfg.TLS, ccfg.TLSOptional = clientTLS, cfg.ClientEncryption.Optional
 	applyNative(&cfg.Native, &ccfg, budget)
 	ccfg.Logger = log
-	n.traces = tracing.NewWriter(func(ctx context.Context, stmt string, values ...any) error {
-		return n.exec.Internal(ctx, replication.One, stmt, values...)
-	}, log)
 	ccfg.Traces = n.traces
 	ccfg.NodeName = func(id string) string { return dcfg.NodeName(ring.NodeID(id)) }
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"wcdb/internal/tracing"
 	"wcdb/mutation"
 	"wcdb/replication"
 	"wcdb/schema"
@@ -183,7 +184,24 @@ func (r Replica) Apply(ctx context.Context, m *mutation.Mutation) error {
 	if m.HasCounterUpdates() {
 		return errors.New("localnode: counter updates are applied by a counter leader (ApplyCounter), not as a mutation")
 	}
-	return r.E.Apply(m)
+	tr := tracing.From(ctx)
+	if tr != nil {
+		tr.Eventf(tracing.Mutation, "Appending to commitlog")
+	}
+	err := r.E.Apply(m)
+	if tr != nil && err == nil {
+		tr.Eventf(tracing.Mutation, "Added to %s memtable", r.tableName(m.Table))
+	}
+	return err
+}
+
+// tableName names a table in traces.
+func (r Replica) tableName(id mutation.TableID) string {
+	if r.Guardrails != nil && r.Guardrails.Describe != nil {
+		name, _ := r.Guardrails.Describe(id, nil)
+		return name
+	}
+	return fmt.Sprintf("table %x", id)
 }
 
 // Read reads one partition.
@@ -200,13 +218,25 @@ func (r Replica) Read(ctx context.Context, cmd replication.ReadCommand) (*mutati
 	q := storage.Query{Key: cmd.Key, Start: cmd.Start, End: cmd.End, Reverse: cmd.Reverse,
 		Limit: cmd.Limit, Columns: cmd.Columns, Raw: cmd.Raw}
 	g := r.guard(cmd.Keyspace)
-	if g == nil {
+	tr := tracing.From(ctx)
+	if g == nil && tr == nil {
 		return t.Read(q)
 	}
+	if tr != nil {
+		tr.Eventf(tracing.Read, "Executing single-partition query on %s", r.tableName(cmd.Table))
+	}
 	var st storage.ReadStats
-	q.MaxTombstones = g.TombstoneFailureThreshold
+	if g != nil {
+		q.MaxTombstones = g.TombstoneFailureThreshold
+	}
 	p, err := t.ReadCounted(q, &st)
-	if err = g.finish(ctx, cmd.Table, cmd.Key.Bytes, &st, err); err != nil {
+	if tr != nil && err == nil {
+		tr.Eventf(tracing.Read, "Read %d live rows and %d tombstone cells", st.LiveRows, st.Tombstones)
+	}
+	if g != nil {
+		err = g.finish(ctx, cmd.Table, cmd.Key.Bytes, &st, err)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -8,7 +8,9 @@
 // A Trace travels in the request's context; Eventf on a context without
 // one costs a pointer lookup, so untraced requests pay nothing more. All
 // events are recorded on the coordinator: a replica's work appears as the
-// coordinator's message to it and its answer.
+// coordinator's message to it and its answer, and each replica a request
+// reaches records its own events under the same session (NewRemote),
+// with itself as their source.
 package tracing
 
 import (
@@ -33,6 +35,10 @@ type Trace struct {
 	// CoordinatorPort the node's native port.
 	Client, Coordinator net.IP
 	CoordinatorPort     int
+	// Remote marks a replica's part of another node's session: its
+	// events are written with Coordinator as their source (the replica's
+	// address), and no session row.
+	Remote bool
 
 	mu struct {
 		sync.Mutex
@@ -58,6 +64,12 @@ type Event struct {
 // New starts a trace for a request that arrived now.
 func New(client, coordinator net.IP, port int) *Trace {
 	return &Trace{ID: timeuuid.New(), Started: time.Now(), Client: client, Coordinator: coordinator, CoordinatorPort: port}
+}
+
+// NewRemote starts a replica's part of session id, which reached it now:
+// source and port are the replica's internode address.
+func NewRemote(id [16]byte, source net.IP, port int) *Trace {
+	return &Trace{ID: id, Started: time.Now(), Coordinator: source, CoordinatorPort: port, Remote: true}
 }
 
 // SetRequest records what was asked: command is QUERY, EXECUTE, PREPARE
@@ -153,4 +165,6 @@ const (
 	Read     = "ReadStage"
 	Mutation = "MutationStage"
 	Repair   = "ReadRepairStage"
+	// Messaging is the replica's receipt of a message and its answer.
+	Messaging = "MessagingService-Incoming"
 )

@@ -112,6 +112,9 @@ func (w *Writer) write(t *Trace) error {
 			return err
 		}
 	}
+	if t.Remote {
+		return nil // the coordinator writes the session row
+	}
 	var ps any
 	if len(params) > 0 {
 		keys := make([]string, 0, len(params))
