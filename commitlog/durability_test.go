@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,6 +75,90 @@ func TestGroupWindowAdaptive(t *testing.T) {
 	}
 	if got := counter.syncs.Load(); got != 20 {
 		t.Fatalf("got %d fsyncs for 20 sequential Group appends, want 20", got)
+	}
+}
+
+// TestGroupWindowGathers checks Group mode's window under load: after an
+// fsync that covered n records, the next waits for n records (and no longer
+// than the last flush took) and covers them all.
+func TestGroupWindowGathers(t *testing.T) {
+	const window = 10 * time.Second
+	const hold = 200 * time.Millisecond // each fsync of the first two flushes
+	var syncs atomic.Int64
+	entered := make(chan struct{}, 10)
+	inj := vfs.InjectorFunc(func(op vfs.Op) error {
+		if op.Kind == vfs.OpSync {
+			if syncs.Add(1) <= 2 {
+				entered <- struct{}{}
+				time.Sleep(hold)
+			}
+		}
+		return nil
+	})
+	opts := Options{FS: vfs.NewErrorFS(vfs.NewMem(), inj), Dir: testDir, Sync: Group, GroupWindow: window}
+	l, _ := openReplay(t, opts)
+	defer l.Close()
+	queued := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			l.mu.Lock()
+			got := 0
+			if b := l.mu.pending; b != nil {
+				got = b.n
+			}
+			l.mu.Unlock()
+			if got >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d records queued, want %d", got, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	appendAll := func(from, n int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if _, err := l.Append(payload(from + i)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+
+	// One record, then four queued behind its fsync: that flush covers
+	// four and takes the hold.
+	var first sync.WaitGroup
+	first.Go(func() { appendAll(0, 1) })
+	<-entered
+	second := make(chan struct{})
+	go func() { appendAll(1, 4); close(second) }()
+	queued(4)
+	first.Wait()
+	<-entered
+	<-second
+	if got := syncs.Load(); got != 2 {
+		t.Fatalf("got %d fsyncs for the first two flushes, want 2", got)
+	}
+
+	// Four writers coming back together share one fsync: the window waits
+	// for the fourth.
+	start := time.Now()
+	appendAll(5, 4)
+	if got := syncs.Load(); got != 3 {
+		t.Fatalf("got %d fsyncs after four writers came back, want 3 (one shared)", got)
+	}
+	// Two writers, fewer than the last flush covered: the window ends
+	// after as long as that flush took, not GroupWindow.
+	appendAll(9, 2)
+	if d := time.Since(start); d >= window {
+		t.Fatalf("the last two flushes took %v, want less than the window %v", d, window)
+	}
+	if got := syncs.Load(); got > 5 {
+		t.Fatalf("got %d fsyncs in all, want at most 5", got)
 	}
 }
 
