@@ -12,6 +12,8 @@
 //     and partition keys;
 //   - plan: the analysis of terms, WHERE clauses and SELECT statements
 //     into plans, and the evaluation of selectors and filters on rows;
+//   - funcs: what CQL computes on values with Java's semantics: CAST's
+//     conversions, arithmetic and its type promotion;
 //   - merge: a statement's writes, and a batch's, into one partition's
 //     update;
 //   - cas: lightweight transactions (IF clauses, the CAS request the

@@ -164,7 +164,7 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 		}
 		return &elemSel{inner: inner, typ: ityp, key: k}, iname + "[" + e.Key.String() + "]", typ, nil
 	case *ast.CastExpr:
-		return nil, "", schema.Type{}, qerr.Invalidf("CAST is not supported")
+		return p.castSelector(e)
 	}
 	return nil, "", schema.Type{}, qerr.Invalidf("Unsupported selector %s", e)
 }
