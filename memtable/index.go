@@ -7,66 +7,95 @@ import (
 	"wcdb/mutation"
 )
 
-// index finds a partition by key without descending the skiplist: a
-// chained hash table keyed by the partition's token (already a Murmur3
-// hash). Like the skiplist it has one writer (under the memtable's mutex)
-// and lock-free readers: an entry is complete before it is published, and
-// a resize publishes a whole new table.
+// index finds a partition by key without descending the skiplist: an
+// open-addressing hash table (linear probing) of partition node refs,
+// keyed by the partition's token (mixed again: tokens need not look
+// random). Its slots are a []uint64, which the garbage
+// collector does not scan. Like the skiplist it has one writer (under the
+// memtable's mutex) and lock-free readers: a slot is filled with a
+// complete node's ref by an atomic store, and a resize publishes a whole
+// new table.
 type index struct {
-	tab atomic.Pointer[itable]
+	tab  atomic.Pointer[itable]
+	size atomic.Int64 // bytes of the current table
 }
 
 type itable struct {
-	buckets []atomic.Pointer[ientry]
-	mask    uint64
-	n       int // entries; writer only
+	slots []uint64
+	shift uint // 64 - log2(len(slots))
+	n     int  // entries; writer only
 }
 
-type ientry struct {
-	node *slNode[mutation.Key, partition]
-	next *ientry
+const indexInitialSlots = 1 << 8
+
+// home returns the slot a token's probe starts at: the high bits of the
+// token after splitmix64's finalizer, which spreads any regular pattern of
+// tokens (test data's small integers, multiples of a constant).
+func (t *itable) home(token int64) uint64 {
+	h := uint64(token)
+	h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
+	h = (h ^ h>>27) * 0x94d049bb133111eb
+	return (h ^ h>>31) >> t.shift
 }
 
-const indexInitialBuckets = 1 << 10
-
-func newIndex() *index {
-	x := &index{}
-	x.tab.Store(&itable{buckets: make([]atomic.Pointer[ientry], indexInitialBuckets), mask: indexInitialBuckets - 1})
-	return x
-}
-
-// get returns the partition node with key k, or nil.
-func (x *index) get(k mutation.Key) *slNode[mutation.Key, partition] {
+// get returns the ref of the partition node with key k, or 0.
+func (x *index) get(a *arena, k mutation.Key) uint64 {
 	t := x.tab.Load()
-	for e := t.buckets[uint64(k.Token)&t.mask].Load(); e != nil; e = e.next {
-		if e.node.key.Token == k.Token && bytes.Equal(e.node.key.Bytes, k.Bytes) {
-			return e.node
+	if t == nil {
+		return 0
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := t.home(k.Token); ; i = (i + 1) & mask {
+		ref := atomic.LoadUint64(&t.slots[i])
+		if ref == 0 {
+			return 0
+		}
+		if int64(a.words(ref)[wToken]) == k.Token && bytes.Equal(a.nodeKey(ref, partTower), k.Bytes) {
+			return ref
 		}
 	}
-	return nil
 }
 
 // add indexes a new partition node. Writer only.
-func (x *index) add(n *slNode[mutation.Key, partition]) {
+func (x *index) add(a *arena, ref uint64) {
 	t := x.tab.Load()
-	if t.n >= len(t.buckets) {
-		t = t.grow()
-		x.tab.Store(t)
+	switch {
+	case t == nil:
+		t = newItable(indexInitialSlots)
+		x.publish(t)
+	case 2*(t.n+1) > len(t.slots):
+		nt := newItable(2 * len(t.slots))
+		for _, r := range t.slots {
+			if r != 0 {
+				nt.put(a, r)
+			}
+		}
+		t = nt
+		x.publish(t)
 	}
-	b := &t.buckets[uint64(n.key.Token)&t.mask]
-	b.Store(&ientry{node: n, next: b.Load()})
-	t.n++
+	t.put(a, ref)
 }
 
-// grow returns a table with twice the buckets holding the same entries
-// (new entries: readers may still be walking the old chains).
-func (t *itable) grow() *itable {
-	nt := &itable{buckets: make([]atomic.Pointer[ientry], 2*len(t.buckets)), mask: uint64(2*len(t.buckets) - 1), n: t.n}
-	for i := range t.buckets {
-		for e := t.buckets[i].Load(); e != nil; e = e.next {
-			b := &nt.buckets[uint64(e.node.key.Token)&nt.mask]
-			b.Store(&ientry{node: e.node, next: b.Load()})
-		}
+func newItable(n int) *itable {
+	shift := uint(64)
+	for s := n; s > 1; s >>= 1 {
+		shift--
 	}
-	return nt
+	return &itable{slots: make([]uint64, n), shift: shift}
+}
+
+func (x *index) publish(t *itable) {
+	x.tab.Store(t)
+	x.size.Store(int64(8 * len(t.slots)))
+}
+
+// put stores ref in its first free slot.
+func (t *itable) put(a *arena, ref uint64) {
+	mask := uint64(len(t.slots) - 1)
+	i := t.home(int64(a.words(ref)[wToken]))
+	for atomic.LoadUint64(&t.slots[i]) != 0 {
+		i = (i + 1) & mask
+	}
+	atomic.StoreUint64(&t.slots[i], ref)
+	t.n++
 }

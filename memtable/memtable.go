@@ -5,42 +5,37 @@
 // number of concurrent readers that take no lock: partitions and rows live in
 // skiplists whose nodes are never removed, and a row's encoded bytes are
 // immutable once written — an update stores a new, merged encoding and swaps
-// the pointer. Row bytes are carved out of large slabs so that a memtable of a
-// million rows is a few thousand objects for the garbage collector, not
-// millions.
+// the reference to it atomically. Nodes, keys, rows and headers all live in an
+// arena of large chunks that hold no Go pointers (see arena.go and
+// skiplist.go), so a memtable adds next to nothing to the garbage collector's
+// work however many rows it holds, and its Size is the memory the arena took.
 package memtable
 
 import (
 	"bytes"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 
 	"wcdb/mutation"
 )
 
-// slabSize is the size of the chunks row bytes are carved from; values larger
-// than a quarter of it get their own allocation.
-const slabSize = 256 << 10
-
-// Per-object overheads counted in Size: skiplist node, pointers, headers
-// (and for a partition its index entry and share of buckets).
-const (
-	partitionOverhead = 192
-	rowOverhead       = 96
-)
-
 // Memtable is a sorted in-memory set of partitions.
 type Memtable struct {
-	parts *skiplist[mutation.Key, partition]
+	arena arena
+	// parts is the head node of the partition list; 0 until the first
+	// write.
+	parts atomic.Uint64
 	// byKey finds partitions for point reads and for writes to existing
 	// partitions; the skiplist keeps the order scans need.
-	byKey *index
-	size  atomic.Int64
+	byKey index
+	len   atomic.Int64
 	rows  atomic.Int64
 
 	mu struct {
 		sync.Mutex
-		slab   []byte
+		rnd    uint64
+		prev   [maxHeight]uint64
 		decA   mutation.Row
 		decB   mutation.Row
 		merged mutation.Row
@@ -49,67 +44,33 @@ type Memtable struct {
 	}
 }
 
-// partition holds its rows in a skiplist once it has two; a partition of
-// one row (the common case for key-value use) keeps it in single, sparing
-// the skiplist's allocations.
-type partition struct {
-	header atomic.Pointer[[]byte] // encoded mutation.Header; nil when empty
-	single atomic.Pointer[rowEntry]
-	rows   atomic.Pointer[skiplist[[]byte, []byte]]
-}
-
-// rowEntry is an immutable (clustering, encoded row) pair.
-type rowEntry struct {
-	clustering, row []byte
-}
-
-// New returns an empty memtable.
+// New returns an empty memtable. It allocates its arena on the first write.
 func New() *Memtable {
-	return &Memtable{parts: newSkiplist[mutation.Key, partition](func(a, b mutation.Key) int { return a.Compare(b) }), byKey: newIndex()}
+	m := &Memtable{}
+	m.mu.rnd = 0x9e3779b97f4a7c15
+	return m
 }
 
-// Size returns the memory the memtable accounts for, in bytes.
-func (m *Memtable) Size() int64 { return m.size.Load() }
+// Size returns the memory the memtable accounts for, in bytes: its arena's
+// chunks and its index.
+func (m *Memtable) Size() int64 { return m.arena.Size() + m.byKey.size.Load() }
 
 // Len returns the number of partitions.
-func (m *Memtable) Len() int { return int(m.parts.len.Load()) }
+func (m *Memtable) Len() int { return int(m.len.Load()) }
 
 // Rows returns the number of distinct rows (static rows not counted).
 func (m *Memtable) Rows() int64 { return m.rows.Load() }
-
-// copyLocked copies b into the slab.
-func (m *Memtable) copyLocked(b []byte) []byte {
-	if len(b) > slabSize/4 {
-		m.size.Add(int64(len(b)))
-		return append([]byte(nil), b...)
-	}
-	if cap(m.mu.slab)-len(m.mu.slab) < len(b) {
-		m.mu.slab = make([]byte, 0, slabSize)
-		m.size.Add(slabSize)
-	}
-	n := len(m.mu.slab)
-	m.mu.slab = append(m.mu.slab, b...)
-	return m.mu.slab[n : n+len(b) : n+len(b)]
-}
 
 // Apply adds a mutation, reconciling it with what the memtable holds. The
 // view's bytes are copied; the caller may reuse them afterwards.
 func (m *Memtable) Apply(v *mutation.View) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	pn := m.byKey.get(v.Key)
-	if pn == nil {
-		var inserted bool
-		pn, inserted = m.parts.getOrInsert(v.Key, func() (mutation.Key, *partition) {
-			m.size.Add(partitionOverhead)
-			k := mutation.Key{Token: v.Key.Token, Bytes: m.copyLocked(v.Key.Bytes)}
-			return k, &partition{}
-		})
-		if inserted {
-			m.byKey.add(pn)
-		}
+	a := &m.arena
+	p := m.byKey.get(a, v.Key)
+	if p == 0 {
+		p = m.insertPartitionLocked(v.Key)
 	}
-	p := pn.val.Load()
 	if len(v.Header) > 1 || (len(v.Header) == 1 && v.Header[0] != 0) {
 		if err := m.mergeHeaderLocked(p, v.Header); err != nil {
 			return err
@@ -120,51 +81,71 @@ func (m *Memtable) Apply(v *mutation.View) error {
 		if err != nil {
 			return err
 		}
-		if rl := p.rows.Load(); rl != nil {
-			return m.applyRowLocked(rl, c, rb)
-		}
-		one := p.single.Load()
+		rows := a.load(p, wVal)
 		switch {
-		case one == nil:
-			m.size.Add(rowOverhead)
-			m.rows.Add(1)
-			p.single.Store(&rowEntry{clustering: m.copyLocked(c), row: m.copyLocked(rb)})
+		case rows == 0:
+			a.store(p, wVal, m.newRowLocked(c, rb)|singleRow)
 			return nil
-		case bytes.Equal(one.clustering, c):
-			merged, err := m.mergeRowLocked(one.row, c, rb)
-			if err != nil {
-				return err
-			}
-			p.single.Store(&rowEntry{clustering: one.clustering, row: merged})
-			return nil
+		case rows&singleRow == 0:
+			return m.applyRowLocked(rows, c, rb)
 		}
-		// A second row: move to a skiplist, published once it holds both.
-		rl := newSkiplist[[]byte, []byte](bytes.Compare)
-		rl.getOrInsert(one.clustering, func() ([]byte, *[]byte) { r := one.row; return one.clustering, &r })
-		if err := m.applyRowLocked(rl, c, rb); err != nil {
+		one := rows &^ singleRow
+		if bytes.Equal(a.nodeKey(one, rowTower), c) {
+			return m.mergeRowLocked(one, c, rb)
+		}
+		// A second row: move to a list, published once it holds both.
+		head := a.newHead(rowTower)
+		_, _ = a.findRow(head, a.nodeKey(one, rowTower), &m.mu.prev)
+		a.link(head, rowTower, &m.mu.prev, one)
+		if err := m.applyRowLocked(head, c, rb); err != nil {
 			return err
 		}
-		p.rows.Store(rl)
+		a.store(p, wVal, head)
 		return nil
 	})
 }
 
-func (m *Memtable) applyRowLocked(rl *skiplist[[]byte, []byte], c, rb []byte) error {
-	n, inserted := rl.getOrInsert(c, func() ([]byte, *[]byte) {
-		m.size.Add(rowOverhead)
-		m.rows.Add(1)
-		key := m.copyLocked(c)
-		val := m.copyLocked(rb)
-		return key, &val
-	})
-	if inserted {
-		return nil
+// insertPartitionLocked adds an empty partition with key k, absent from
+// the memtable, and returns its node.
+func (m *Memtable) insertPartitionLocked(k mutation.Key) uint64 {
+	a := &m.arena
+	head := m.parts.Load()
+	if head == 0 {
+		head = a.newHead(partTower)
+		m.parts.Store(head)
 	}
-	merged, err := m.mergeRowLocked(*n.val.Load(), c, rb)
-	if err != nil {
-		return err
+	a.findPart(head, k, &m.mu.prev)
+	n := a.newNode(partTower, m.randomHeightLocked(), k.Bytes, 0)
+	a.words(n)[wToken] = uint64(k.Token)
+	a.link(head, partTower, &m.mu.prev, n)
+	m.byKey.add(a, n)
+	m.len.Add(1)
+	return n
+}
+
+// newRowLocked allocates a row node for clustering c with encoding rb
+// after it, not yet linked, and counts the row.
+func (m *Memtable) newRowLocked(c, rb []byte) uint64 {
+	a := &m.arena
+	h := m.randomHeightLocked()
+	keyEnd := (8*(rowTower+h) + len(c) + 7) &^ 7
+	n := a.newNode(rowTower, h, c, keyEnd-8*(rowTower+h)-len(c)+4+len(rb))
+	val := n + uint64(keyEnd)
+	b := a.at(val)
+	binary.LittleEndian.PutUint32(b, uint32(len(rb)))
+	copy(b[4:], rb)
+	a.words(n)[wVal] = val
+	m.rows.Add(1)
+	return n
+}
+
+func (m *Memtable) applyRowLocked(head uint64, c, rb []byte) error {
+	a := &m.arena
+	_, at := a.findRow(head, c, &m.mu.prev)
+	if at != 0 && bytes.Equal(a.nodeKey(at, rowTower), c) {
+		return m.mergeRowLocked(at, c, rb)
 	}
-	n.val.Store(&merged)
+	a.link(head, rowTower, &m.mu.prev, m.newRowLocked(c, rb))
 	return nil
 }
 
@@ -190,29 +171,32 @@ func (m *Memtable) canonicalRowLocked(c, rb []byte) ([]byte, error) {
 	return m.mu.canon, nil
 }
 
-// mergeRowLocked reconciles an existing row encoding with a new one and
-// returns the merged encoding, in the slab.
-func (m *Memtable) mergeRowLocked(old, c, rb []byte) ([]byte, error) {
-	if err := mutation.DecodeRow(old, c, &m.mu.decA); err != nil {
-		return nil, err
+// mergeRowLocked reconciles the row node n with a new encoding of it and
+// stores the merged encoding in the arena, in place of n's.
+func (m *Memtable) mergeRowLocked(n uint64, c, rb []byte) error {
+	a := &m.arena
+	if err := mutation.DecodeRow(a.loadBytes(a.load(n, wVal)), c, &m.mu.decA); err != nil {
+		return err
 	}
 	if err := mutation.DecodeRow(rb, c, &m.mu.decB); err != nil {
-		return nil, err
+		return err
 	}
 	mutation.MergeRows(&m.mu.merged, &m.mu.decA, &m.mu.decB)
 	m.mu.buf = mutation.AppendRow(m.mu.buf[:0], &m.mu.merged)
-	return m.copyLocked(m.mu.buf), nil
+	a.store(n, wVal, a.appendBytes(m.mu.buf))
+	return nil
 }
 
-func (m *Memtable) mergeHeaderLocked(p *partition, hb []byte) error {
+func (m *Memtable) mergeHeaderLocked(p uint64, hb []byte) error {
+	a := &m.arena
 	var nh mutation.Header
 	if err := mutation.DecodeHeader(hb, &nh); err != nil {
 		return err
 	}
 	var merged mutation.Header
-	if cur := p.header.Load(); cur != nil {
+	if cur := a.load(p, wHeader); cur != 0 {
 		var oh mutation.Header
-		if err := mutation.DecodeHeader(*cur, &oh); err != nil {
+		if err := mutation.DecodeHeader(a.loadBytes(cur), &oh); err != nil {
 			return err
 		}
 		merged = mutation.MergeHeaders(&oh, &nh)
@@ -221,15 +205,16 @@ func (m *Memtable) mergeHeaderLocked(p *partition, hb []byte) error {
 		// it: a header applied once and twice must read alike.
 		merged = nh.Canonical()
 	}
-	enc := m.copyLocked(mutation.AppendHeader(nil, &merged))
-	p.header.Store(&enc)
+	m.mu.buf = mutation.AppendHeader(m.mu.buf[:0], &merged)
+	a.store(p, wHeader, a.appendBytes(m.mu.buf))
 	return nil
 }
 
 // Partition is a read view of one memtable partition.
 type Partition struct {
+	a   *arena
 	key mutation.Key
-	p   *partition
+	ref uint64
 	// it is the first iterator Rows hands out, in the partition's own
 	// allocation (a point read takes just one).
 	it     RowIter
@@ -238,11 +223,11 @@ type Partition struct {
 
 // Get returns the partition with key k, or nil.
 func (m *Memtable) Get(k mutation.Key) *Partition {
-	n := m.byKey.get(k)
-	if n == nil {
+	n := m.byKey.get(&m.arena, k)
+	if n == 0 {
 		return nil
 	}
-	return &Partition{key: n.key, p: n.val.Load()}
+	return &Partition{a: &m.arena, key: m.arena.partKey(n), ref: n}
 }
 
 // Key returns the partition's key.
@@ -250,8 +235,8 @@ func (p *Partition) Key() mutation.Key { return p.key }
 
 // Header returns the encoded partition header, or nil when it is empty.
 func (p *Partition) Header() []byte {
-	if h := p.p.header.Load(); h != nil {
-		return *h
+	if h := p.a.load(p.ref, wHeader); h != 0 {
+		return p.a.loadBytes(h)
 	}
 	return nil
 }
@@ -266,9 +251,11 @@ func (p *Partition) Rows(start, end []byte, reverse bool) *RowIter {
 	} else {
 		it = new(RowIter)
 	}
-	*it = RowIter{start: start, end: end, reverse: reverse}
-	if it.list = p.p.rows.Load(); it.list == nil {
-		it.single = p.p.single.Load()
+	*it = RowIter{a: p.a, start: start, end: end, reverse: reverse}
+	if rows := p.a.load(p.ref, wVal); rows&singleRow != 0 {
+		it.single = rows &^ singleRow
+	} else {
+		it.list = rows
 	}
 	return it
 }
@@ -276,64 +263,81 @@ func (p *Partition) Rows(start, end []byte, reverse bool) *RowIter {
 // RowIter iterates over a partition's rows. The slices it returns stay valid
 // for the life of the memtable.
 type RowIter struct {
-	list       *skiplist[[]byte, []byte]
-	single     *rowEntry // when list is nil
+	a          *arena
+	list       uint64 // the row list's head
+	single     uint64 // the only row's node, when list is 0
 	start, end []byte
 	reverse    bool
 	started    bool
-	cur        *slNode[[]byte, []byte]
+	cur        uint64
 	key, row   []byte
 }
 
 // Next advances to the next row and reports whether there is one.
 func (it *RowIter) Next() bool {
-	if it.list == nil {
-		if it.started || it.single == nil {
+	a := it.a
+	if it.list == 0 {
+		if it.started || it.single == 0 {
 			it.started = true
 			return false
 		}
 		it.started = true
-		c := it.single.clustering
+		c := a.nodeKey(it.single, rowTower)
 		if it.start != nil && bytes.Compare(c, it.start) < 0 || it.end != nil && bytes.Compare(c, it.end) >= 0 {
 			return false
 		}
-		it.key, it.row = c, it.single.row
+		it.key, it.row = c, a.loadBytes(a.load(it.single, wVal))
 		return true
 	}
 	if !it.reverse {
 		if !it.started {
 			it.started = true
 			if it.start == nil {
-				it.cur = it.list.first()
+				it.cur = a.load(it.list, rowTower)
 			} else {
-				it.cur = it.list.seekGE(it.start)
+				_, it.cur = a.findRow(it.list, it.start, nil)
 			}
-		} else if it.cur != nil {
-			it.cur = it.cur.next[0].Load()
+		} else if it.cur != 0 {
+			it.cur = a.load(it.cur, rowTower)
 		}
-		if it.cur != nil && it.end != nil && bytes.Compare(it.cur.key, it.end) >= 0 {
-			it.cur = nil
+		if it.cur != 0 {
+			it.key = a.nodeKey(it.cur, rowTower)
+			if it.end != nil && bytes.Compare(it.key, it.end) >= 0 {
+				it.cur = 0
+			}
 		}
 	} else {
 		if !it.started {
 			it.started = true
 			if it.end == nil {
-				it.cur = it.list.last()
+				it.cur = a.lastNode(it.list, rowTower)
 			} else {
-				it.cur = it.list.seekLT(it.end)
+				it.cur = a.seekRowLT(it.list, it.end)
 			}
-		} else if it.cur != nil {
-			it.cur = it.list.seekLT(it.cur.key)
+		} else if it.cur != 0 {
+			it.cur = a.seekRowLT(it.list, it.key)
 		}
-		if it.cur != nil && it.start != nil && bytes.Compare(it.cur.key, it.start) < 0 {
-			it.cur = nil
+		if it.cur != 0 {
+			it.key = a.nodeKey(it.cur, rowTower)
+			if it.start != nil && bytes.Compare(it.key, it.start) < 0 {
+				it.cur = 0
+			}
 		}
 	}
-	if it.cur == nil {
+	if it.cur == 0 {
+		it.key, it.row = nil, nil
 		return false
 	}
-	it.key, it.row = it.cur.key, *it.cur.val.Load()
+	it.row = a.loadBytes(a.load(it.cur, wVal))
 	return true
+}
+
+// seekRowLT returns the last row node with clustering < c, or 0.
+func (a *arena) seekRowLT(head uint64, c []byte) uint64 {
+	if x, _ := a.findRow(head, c, nil); x != head {
+		return x
+	}
+	return 0
 }
 
 // Clustering returns the current row's clustering key.
@@ -359,30 +363,35 @@ type PartitionIter struct {
 	m          *Memtable
 	start, end *mutation.Key
 	started    bool
-	cur        *slNode[mutation.Key, partition]
+	cur        uint64
 }
 
 // Next advances to the next partition.
 func (it *PartitionIter) Next() bool {
+	a := &it.m.arena
 	if !it.started {
 		it.started = true
-		if it.start == nil {
-			it.cur = it.m.parts.first()
-		} else {
-			it.cur = it.m.parts.seekGE(*it.start)
+		head := it.m.parts.Load()
+		switch {
+		case head == 0:
+		case it.start == nil:
+			it.cur = a.load(head, partTower)
+		default:
+			_, it.cur = a.findPart(head, *it.start, nil)
 		}
-	} else if it.cur != nil {
-		it.cur = it.cur.next[0].Load()
+	} else if it.cur != 0 {
+		it.cur = a.load(it.cur, partTower)
 	}
-	if it.cur != nil && it.end != nil && it.cur.key.Compare(*it.end) >= 0 {
-		it.cur = nil
+	if it.cur != 0 && it.end != nil && a.cmpPart(it.cur, *it.end) >= 0 {
+		it.cur = 0
 	}
-	return it.cur != nil
+	return it.cur != 0
 }
 
 // Partition returns the current partition.
 func (it *PartitionIter) Partition() *Partition {
-	return &Partition{key: it.cur.key, p: it.cur.val.Load()}
+	a := &it.m.arena
+	return &Partition{a: a, key: a.partKey(it.cur), ref: it.cur}
 }
 
 // Err returns nil: memtable iteration cannot fail.

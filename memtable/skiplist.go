@@ -1,139 +1,176 @@
 package memtable
 
-import "sync/atomic"
+import (
+	"bytes"
+
+	"wcdb/mutation"
+)
+
+// The memtable's skiplists live in its arena: a node is a run of words
+// whose links are refs, read and written atomically. There are two kinds,
+// the list of partitions and, per partition of more than one row, a list
+// of rows; they share the layout of their first words:
+//
+//	word 0      key length (low 32 bits) | tower height (high 32 bits)
+//	word 1      the value (atomic): a partition's rows, a row's encoding;
+//	            in a list's head node, the list's height
+//	partition:  word 2 its header (atomic ref, 0 when empty), word 3 its
+//	            token, words 4… its tower
+//	row:        words 2… its tower
+//	then        the key bytes (the partition key, the clustering)
+//
+// A tower is the node's forward links, one per level. One writer (under
+// the memtable's mutex) inserts; any number of readers search without a
+// lock. Nodes are never removed; a new node's links are set before it is
+// linked in, bottom-up, so a reader never sees a half-built node and one
+// that finds a node at a higher level can always continue below it.
 
 const maxHeight = 20
 
-// skiplist is an ordered map with one writer and any number of concurrent
-// lock-free readers. Nodes are never removed; a new node's forward pointers
-// are set before it is linked in, so readers never see a half-built node.
-// The writer must be serialized by the caller.
-type skiplist[K, V any] struct {
-	cmp    func(a, b K) int
-	head   *slNode[K, V]
-	height atomic.Int32
-	rnd    uint64
-	len    atomic.Int64
-	// towers is a chunk the nodes' forward pointers are carved from: one
-	// allocation per thousand nodes instead of one per node.
-	towers []atomic.Pointer[slNode[K, V]]
+const (
+	wMeta     = 0
+	wVal      = 1
+	wHeader   = 2
+	wToken    = 3
+	partTower = 4
+	rowTower  = 2
+)
+
+// singleRow tags a partition's value when it is its only row's node rather
+// than the head of a row list: a partition of one row (the common case for
+// key-value use) spares the head.
+const singleRow = 1
+
+// newNode allocates a node of height h with its tower at word tower and
+// key after it. Writer only.
+func (a *arena) newNode(tower, h int, key []byte, extra int) uint64 {
+	ref := a.alloc(8*(tower+h) + len(key) + extra)
+	w := a.words(ref)
+	w[wMeta] = uint64(len(key)) | uint64(h)<<32
+	copy(a.at(ref)[8*(tower+h):], key)
+	return ref
 }
 
-const towerChunk = 1024
-
-type slNode[K, V any] struct {
-	key  K
-	val  atomic.Pointer[V]
-	next []atomic.Pointer[slNode[K, V]]
-}
-
-func newSkiplist[K, V any](cmp func(a, b K) int) *skiplist[K, V] {
-	s := &skiplist[K, V]{cmp: cmp, rnd: 0x9e3779b97f4a7c15}
-	s.head = &slNode[K, V]{next: make([]atomic.Pointer[slNode[K, V]], maxHeight)}
-	s.height.Store(1)
-	return s
-}
-
-func (s *skiplist[K, V]) randomHeight() int {
-	// xorshift; a quarter of nodes go up each level.
-	s.rnd ^= s.rnd << 13
-	s.rnd ^= s.rnd >> 7
-	s.rnd ^= s.rnd << 17
-	h, r := 1, s.rnd
-	for h < maxHeight && r&3 == 0 {
-		h++
-		r >>= 2
-	}
+// newHead allocates a list's head node: full height, the list one level
+// high.
+func (a *arena) newHead(tower int) uint64 {
+	h := a.newNode(tower, maxHeight, nil, 0)
+	a.words(h)[wVal] = 1
 	return h
 }
 
-// lastBefore returns the last node with key < k, or the head.
-func (s *skiplist[K, V]) lastBefore(k K) *slNode[K, V] {
-	x := s.head
-	for lvl := int(s.height.Load()) - 1; lvl >= 0; lvl-- {
+func nodeHeight(w []uint64) int { return int(w[wMeta] >> 32) }
+
+// nodeKey returns the key of the node at ref whose tower is at word tower.
+func (a *arena) nodeKey(ref uint64, tower int) []byte {
+	w := a.words(ref)
+	off := 8 * (tower + nodeHeight(w))
+	n := off + int(uint32(w[wMeta]))
+	return asBytes(w)[off:n:n]
+}
+
+// partKey returns the partition node's key.
+func (a *arena) partKey(ref uint64) mutation.Key {
+	return mutation.Key{Token: int64(a.words(ref)[wToken]), Bytes: a.nodeKey(ref, partTower)}
+}
+
+// cmpPart compares the partition node at ref with k.
+func (a *arena) cmpPart(ref uint64, k mutation.Key) int {
+	if t := int64(a.words(ref)[wToken]); t != k.Token {
+		if t < k.Token {
+			return -1
+		}
+		return 1
+	}
+	return bytes.Compare(a.nodeKey(ref, partTower), k.Bytes)
+}
+
+// findPart returns the last partition node before k (or head) and the
+// first at or after it (or 0); with prev, it records the last node before
+// k at every level of the list.
+func (a *arena) findPart(head uint64, k mutation.Key, prev *[maxHeight]uint64) (before, at uint64) {
+	x := head
+	for lvl := int(a.load(head, wVal)) - 1; lvl >= 0; lvl-- {
 		for {
-			nx := x.next[lvl].Load()
-			if nx == nil || s.cmp(nx.key, k) >= 0 {
+			at = a.load(x, partTower+lvl)
+			if at == 0 || a.cmpPart(at, k) >= 0 {
+				break
+			}
+			x = at
+		}
+		if prev != nil {
+			prev[lvl] = x
+		}
+	}
+	return x, at
+}
+
+// findRow is findPart for a row list and a clustering.
+func (a *arena) findRow(head uint64, c []byte, prev *[maxHeight]uint64) (before, at uint64) {
+	x := head
+	for lvl := int(a.load(head, wVal)) - 1; lvl >= 0; lvl-- {
+		for {
+			at = a.load(x, rowTower+lvl)
+			if at == 0 || bytes.Compare(a.nodeKey(at, rowTower), c) >= 0 {
+				break
+			}
+			x = at
+		}
+		if prev != nil {
+			prev[lvl] = x
+		}
+	}
+	return x, at
+}
+
+// lastNode returns the list's last node, or 0.
+func (a *arena) lastNode(head uint64, tower int) uint64 {
+	x := head
+	for lvl := int(a.load(head, wVal)) - 1; lvl >= 0; lvl-- {
+		for {
+			nx := a.load(x, tower+lvl)
+			if nx == 0 {
 				break
 			}
 			x = nx
 		}
+	}
+	if x == head {
+		return 0
 	}
 	return x
 }
 
-// seekGE returns the first node with key >= k, or nil.
-func (s *skiplist[K, V]) seekGE(k K) *slNode[K, V] { return s.lastBefore(k).next[0].Load() }
-
-// seekLT returns the last node with key < k, or nil.
-func (s *skiplist[K, V]) seekLT(k K) *slNode[K, V] {
-	if x := s.lastBefore(k); x != s.head {
-		return x
-	}
-	return nil
-}
-
-// last returns the node with the greatest key, or nil.
-func (s *skiplist[K, V]) last() *slNode[K, V] {
-	x := s.head
-	for lvl := int(s.height.Load()) - 1; lvl >= 0; lvl-- {
-		for {
-			nx := x.next[lvl].Load()
-			if nx == nil {
-				break
-			}
-			x = nx
-		}
-	}
-	if x == s.head {
-		return nil
-	}
-	return x
-}
-
-func (s *skiplist[K, V]) first() *slNode[K, V] { return s.head.next[0].Load() }
-
-// getOrInsert returns the node for k, inserting one made by mk if absent.
-// Writer only.
-func (s *skiplist[K, V]) getOrInsert(k K, mk func() (K, *V)) (n *slNode[K, V], inserted bool) {
-	var prev [maxHeight]*slNode[K, V]
-	x := s.head
-	h := int(s.height.Load())
-	for lvl := h - 1; lvl >= 0; lvl-- {
-		for {
-			nx := x.next[lvl].Load()
-			if nx == nil || s.cmp(nx.key, k) >= 0 {
-				break
-			}
-			x = nx
-		}
-		prev[lvl] = x
-	}
-	if nx := x.next[0].Load(); nx != nil && s.cmp(nx.key, k) == 0 {
-		return nx, false
-	}
-	nh := s.randomHeight()
+// link inserts node n after prev (as findPart or findRow left it) in the
+// list at head. Writer only.
+func (a *arena) link(head uint64, tower int, prev *[maxHeight]uint64, n uint64) {
+	h := int(a.load(head, wVal))
+	nh := nodeHeight(a.words(n))
 	for lvl := h; lvl < nh; lvl++ {
-		prev[lvl] = s.head
+		prev[lvl] = head
 	}
-	key, val := mk()
-	if len(s.towers) < nh {
-		s.towers = make([]atomic.Pointer[slNode[K, V]], towerChunk)
-	}
-	n = &slNode[K, V]{key: key, next: s.towers[:nh:nh]}
-	s.towers = s.towers[nh:]
-	n.val.Store(val)
 	for lvl := 0; lvl < nh; lvl++ {
-		n.next[lvl].Store(prev[lvl].next[lvl].Load())
+		a.store(n, tower+lvl, a.load(prev[lvl], tower+lvl))
 	}
-	// Link bottom-up: a reader that finds the node at a higher level can
-	// always continue below it.
 	for lvl := 0; lvl < nh; lvl++ {
-		prev[lvl].next[lvl].Store(n)
+		a.store(prev[lvl], tower+lvl, n)
 	}
 	if nh > h {
-		s.height.Store(int32(nh))
+		a.store(head, wVal, uint64(nh))
 	}
-	s.len.Add(1)
-	return n, true
+}
+
+// randomHeight draws a node's height: a quarter of nodes go up each level.
+// Writer only.
+func (m *Memtable) randomHeightLocked() int {
+	r := &m.mu.rnd
+	*r ^= *r << 13
+	*r ^= *r >> 7
+	*r ^= *r << 17
+	h, x := 1, *r
+	for h < maxHeight && x&3 == 0 {
+		h++
+		x >>= 2
+	}
+	return h
 }
