@@ -33,16 +33,17 @@ const (
 
 // kindCodes are the codes query's kinds of error are sent with.
 var kindCodes = [...]errorCode{
-	query.KindServerError:   codeServerError,
-	query.KindProtocol:      codeProtocolError,
-	query.KindUnavailable:   codeUnavailable,
-	query.KindWriteTimeout:  codeWriteTimeout,
-	query.KindReadTimeout:   codeReadTimeout,
-	query.KindSyntax:        codeSyntax,
-	query.KindUnauthorized:  codeUnauthorized,
-	query.KindInvalid:       codeInvalid,
-	query.KindConfig:        codeConfig,
-	query.KindAlreadyExists: codeAlreadyExists,
+	query.KindServerError:     codeServerError,
+	query.KindProtocol:        codeProtocolError,
+	query.KindUnavailable:     codeUnavailable,
+	query.KindWriteTimeout:    codeWriteTimeout,
+	query.KindReadTimeout:     codeReadTimeout,
+	query.KindSyntax:          codeSyntax,
+	query.KindUnauthorized:    codeUnauthorized,
+	query.KindInvalid:         codeInvalid,
+	query.KindConfig:          codeConfig,
+	query.KindAlreadyExists:   codeAlreadyExists,
+	query.KindFunctionFailure: codeFunctionFailure,
 }
 
 // codeOf returns the code a kind of error is sent with.
@@ -193,7 +194,7 @@ func (w *writer) codedError(code errorCode, msg, ks, table string, cl replicatio
 		w.byte(0)
 	case codeFunctionFailure:
 		w.string(ks)
-		w.string("")
+		w.string(table)
 		w.stringList(nil)
 	case codeWriteFailure:
 		w.consistency(cl)

@@ -20,16 +20,17 @@ type ErrorKind = qerr.Kind
 
 // The kinds of request errors (see package qerr).
 const (
-	KindServerError   = qerr.KindServerError
-	KindProtocol      = qerr.KindProtocol
-	KindUnavailable   = qerr.KindUnavailable
-	KindWriteTimeout  = qerr.KindWriteTimeout
-	KindReadTimeout   = qerr.KindReadTimeout
-	KindSyntax        = qerr.KindSyntax
-	KindUnauthorized  = qerr.KindUnauthorized
-	KindInvalid       = qerr.KindInvalid
-	KindConfig        = qerr.KindConfig
-	KindAlreadyExists = qerr.KindAlreadyExists
+	KindServerError     = qerr.KindServerError
+	KindProtocol        = qerr.KindProtocol
+	KindUnavailable     = qerr.KindUnavailable
+	KindWriteTimeout    = qerr.KindWriteTimeout
+	KindReadTimeout     = qerr.KindReadTimeout
+	KindSyntax          = qerr.KindSyntax
+	KindUnauthorized    = qerr.KindUnauthorized
+	KindInvalid         = qerr.KindInvalid
+	KindConfig          = qerr.KindConfig
+	KindAlreadyExists   = qerr.KindAlreadyExists
+	KindFunctionFailure = qerr.KindFunctionFailure
 )
 
 // Error is a request error with the message a client sees (Cassandra's

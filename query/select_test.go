@@ -181,6 +181,8 @@ func codeName(c ErrorKind) string {
 		return "Config"
 	case KindServerError:
 		return "Server"
+	case KindFunctionFailure:
+		return "FunctionFailure"
 	}
 	return fmt.Sprintf("0x%04x", uint16(c))
 }

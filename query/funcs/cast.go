@@ -89,7 +89,7 @@ func Cast(from, to schema.Kind, v []byte) ([]byte, error) {
 		}
 		return []byte(s), nil
 	}
-	if isNumeric(from) {
+	if IsNumeric(from) {
 		n, ok, err := decodeNum(from, v)
 		if err != nil || !ok {
 			return nil, err

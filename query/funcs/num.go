@@ -24,8 +24,9 @@ type num struct {
 	d    schema.Decimal
 }
 
-// isNumeric reports whether k is one of CQL's numeric types.
-func isNumeric(k schema.Kind) bool {
+// IsNumeric reports whether k is one of CQL's numeric types (counter
+// included).
+func IsNumeric(k schema.Kind) bool {
 	switch k {
 	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindCounter,
 		schema.KindVarint, schema.KindFloat, schema.KindDouble, schema.KindDecimal:

@@ -13,6 +13,7 @@ import (
 
 	"wcdb/query/ast"
 	"wcdb/query/catalog"
+	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
@@ -243,6 +244,8 @@ func (a *Analyzer) fitOf(t ast.Term, typ schema.Type) argFit {
 			return fitNone
 		}
 		return typeFit(sig.ret, typ)
+	case *ast.BinaryExpr, *ast.Negate:
+		return a.opFit(t, typ)
 	case *ast.ListLit:
 		if typ.Kind == schema.KindList {
 			return fitWeak
@@ -380,12 +383,5 @@ func (a *Analyzer) tokenTermFor(f *ast.FunctionCall, pk []schema.Column) (Term, 
 	return tt, nil
 }
 
-// FloorDiv is a/b rounded toward negative infinity (Java's Math.floorDiv),
-// so that a time before the epoch falls in the right second or day.
-func FloorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
+// FloorDiv is funcs.FloorDiv.
+var FloorDiv = funcs.FloorDiv

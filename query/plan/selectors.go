@@ -7,12 +7,12 @@ package plan
 import (
 	"encoding/binary"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
+	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
@@ -165,6 +165,15 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 		return &elemSel{inner: inner, typ: ityp, key: k}, iname + "[" + e.Key.String() + "]", typ, nil
 	case *ast.CastExpr:
 		return p.castSelector(e)
+	case *ast.BinaryExpr, *ast.Negate:
+		return p.operationSelector(e)
+	case *ast.TypeHint:
+		return p.typeHintSelector(e)
+	case *ast.TupleLit:
+		if len(e.Elems) == 1 { // parentheses
+			s, name, typ, err := p.selector(e.Elems[0], top)
+			return s, "(" + name + ")", typ, err
+		}
 	}
 	return nil, "", schema.Type{}, qerr.Invalidf("Unsupported selector %s", e)
 }
@@ -227,7 +236,7 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 			return nil, "", schema.Type{}, qerr.Invalidf("Ambiguous call to function system.%s: use type casts to disambiguate", name)
 		}
 		t := argTypes[0]
-		if (name == "sum" || name == "avg") && !isNumeric(t) {
+		if (name == "sum" || name == "avg") && !funcs.IsNumeric(t.Kind) {
 			return nil, "", schema.Type{}, qerr.Invalidf("Invalid call to function system.%s, none of its type signatures match (known type signatures: numeric types)", name)
 		}
 		return &aggSel{fn: name, arg: argSels[0], typ: t}, colName, t, nil
@@ -285,15 +294,6 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 		}
 	}
 	return fs, colName, sig.ret, nil
-}
-
-func isNumeric(t schema.Type) bool {
-	switch t.Kind {
-	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindVarint,
-		schema.KindFloat, schema.KindDouble, schema.KindDecimal, schema.KindCounter:
-		return true
-	}
-	return false
 }
 
 // Rows.
@@ -593,16 +593,11 @@ type aggSel struct {
 
 func (s *aggSel) Columns(fn func(*schema.Column)) { s.arg.Columns(fn) }
 func (s *aggSel) Value(*RowView) ([]byte, error)  { return nil, nil }
-func (s *aggSel) NewAcc() Accumulator             { return &aggAcc{s: s} }
+func (s *aggSel) NewAcc() Accumulator             { return &aggAcc{s: s, agg: funcs.NewAggregate(s.fn, s.typ)} }
 
 type aggAcc struct {
-	s     *aggSel
-	best  []byte
-	n     int64
-	isum  *big.Int
-	fsum  float64
-	dsum  *big.Rat
-	valid bool
+	s   *aggSel
+	agg *funcs.Aggregate
 }
 
 func (a *aggAcc) Add(v *RowView) error {
@@ -610,118 +605,7 @@ func (a *aggAcc) Add(v *RowView) error {
 	if err != nil || x == nil {
 		return err
 	}
-	t := a.s.typ
-	switch a.s.fn {
-	case "min", "max":
-		if !a.valid {
-			a.best, a.valid = x, true
-			return nil
-		}
-		c := schema.Compare(t, x, a.best)
-		if (a.s.fn == "min" && c < 0) || (a.s.fn == "max" && c > 0) {
-			a.best = x
-		}
-		return nil
-	}
-	if len(x) == 0 {
-		return nil
-	}
-	a.n++
-	dv, err := schema.Decode(t, x)
-	if err != nil {
-		return qerr.Convert("", err)
-	}
-	switch d := dv.(type) {
-	case int8:
-		a.addInt(big.NewInt(int64(d)))
-	case int16:
-		a.addInt(big.NewInt(int64(d)))
-	case int32:
-		a.addInt(big.NewInt(int64(d)))
-	case int64:
-		a.addInt(big.NewInt(d))
-	case *big.Int:
-		a.addInt(d)
-	case float32:
-		a.fsum += float64(d)
-	case float64:
-		a.fsum += d
-	case schema.Decimal:
-		r, ok := new(big.Rat).SetString(d.String())
-		if ok {
-			if a.dsum == nil {
-				a.dsum = new(big.Rat)
-			}
-			a.dsum.Add(a.dsum, r)
-		}
-	}
-	return nil
+	return a.agg.Add(x)
 }
 
-func (a *aggAcc) addInt(x *big.Int) {
-	if a.isum == nil {
-		a.isum = new(big.Int)
-	}
-	a.isum.Add(a.isum, x)
-}
-
-func (a *aggAcc) Result() ([]byte, error) {
-	t := a.s.typ
-	switch a.s.fn {
-	case "min", "max":
-		if !a.valid {
-			return nil, nil
-		}
-		return a.best, nil
-	}
-	avg := a.s.fn == "avg"
-	var v any
-	switch t.Kind {
-	case schema.KindFloat, schema.KindDouble:
-		f := a.fsum
-		if avg && a.n > 0 {
-			f /= float64(a.n)
-		}
-		if t.Kind == schema.KindFloat {
-			v = float32(f)
-		} else {
-			v = f
-		}
-	case schema.KindDecimal:
-		r := a.dsum
-		if r == nil {
-			r = new(big.Rat)
-		}
-		if avg && a.n > 0 {
-			r = new(big.Rat).Quo(r, new(big.Rat).SetInt64(a.n))
-		}
-		d, err := schema.ParseDecimal(r.FloatString(10))
-		if err != nil {
-			return nil, qerr.Convert("", err)
-		}
-		v = d
-	default:
-		s := a.isum
-		if s == nil {
-			s = new(big.Int)
-		}
-		if avg && a.n > 0 {
-			s = new(big.Int).Quo(s, big.NewInt(a.n))
-		}
-		if t.Kind != schema.KindVarint {
-			// Cassandra accumulates in the type's Java width: wrap.
-			bits := map[schema.Kind]uint{schema.KindTinyint: 8, schema.KindSmallint: 16, schema.KindInt: 32}[t.Kind]
-			n := s.Int64()
-			if bits > 0 {
-				n = n << (64 - bits) >> (64 - bits)
-			}
-			s = big.NewInt(n)
-		}
-		v = s
-	}
-	out, err := schema.Encode(t, v)
-	if err != nil {
-		return nil, qerr.Convert("", err)
-	}
-	return out, nil
-}
+func (a *aggAcc) Result() ([]byte, error) { return a.agg.Result() }

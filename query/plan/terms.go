@@ -379,7 +379,8 @@ func (a *Analyzer) Term(t ast.Term, r Receiver) (Term, error) {
 	case *ast.CastExpr:
 		return nil, qerr.Invalidf("CAST is only supported in selection clauses")
 	case *ast.BinaryExpr, *ast.Negate:
-		return nil, qerr.Invalidf("Arithmetic operations in terms are not supported: %s", t)
+		ot, _, err := a.operation(t, &r.Type)
+		return ot, err
 	}
 	return nil, qerr.Invalidf("Invalid term %s for %s", t, r.Name)
 }

@@ -39,6 +39,9 @@ const (
 	KindConfig
 	// KindAlreadyExists: CREATE of a keyspace or table that exists.
 	KindAlreadyExists
+	// KindFunctionFailure: a function (an arithmetic operation) failed
+	// on its arguments; Keyspace and Table name the function.
+	KindFunctionFailure
 )
 
 // Error is a request error with the message a client sees (Cassandra's
