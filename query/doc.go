@@ -14,6 +14,10 @@
 //     into plans, and the evaluation of selectors and filters on rows;
 //   - funcs: what CQL computes on values with Java's semantics: CAST's
 //     conversions, arithmetic and its type promotion;
+//   - grouping: GROUP BY and aggregates over a SELECT's rows, groups
+//     whole on every page;
+//   - cursor: one partition's rows over clustering ranges, a chunk at a
+//     time through the coordinator;
 //   - merge: a statement's writes, and a batch's, into one partition's
 //     update;
 //   - cas: lightweight transactions (IF clauses, the CAS request the

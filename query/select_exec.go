@@ -8,13 +8,14 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"slices"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/query/cas"
 	"wcdb/query/catalog"
+	"wcdb/query/cursor"
+	"wcdb/query/grouping"
 	"wcdb/query/paging"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
@@ -33,7 +34,12 @@ type partState struct {
 	resumed bool
 	done    bool
 	skip    bool
+	e       *selectExec
 }
+
+// Chunk and SetStatic make a partState the cursor's cursor.Part.
+func (ps *partState) Chunk(reads int) int       { return ps.e.chunk(ps, reads) }
+func (ps *partState) SetStatic(r *mutation.Row) { ps.Static = r }
 
 // selectExec is one execution of a SELECT: one page of it.
 type selectExec struct {
@@ -55,26 +61,32 @@ type selectExec struct {
 	limitLeft int
 	ppl       int
 	rows      [][][]byte
-	accs      []plan.Accumulator
-	first     [][]byte
-	anyRow    bool
 	pos       paging.Position
 	full      bool // the page is full
 	done      bool // LIMIT is reached
 	err       error
-	view      plan.RowView
-	env       plan.Env // what rows are evaluated in: p, b and the time
+	// grp aggregates rows (aggregates, GROUP BY); grouped: by GROUP BY,
+	// a result row per group; cut: the page ended before a row that
+	// begins a group. prefixes are the ORDER BY prefixes of the groups'
+	// first rows when groups of several partitions are sorted.
+	grp      *grouping.Grouper
+	grouped  bool
+	cut      bool
+	sort     bool
+	prefixes [][]byte
+	view     plan.RowView
+	env      plan.Env // what rows are evaluated in: p, b and the time
 
 	// Storage for the common single-partition read, so that it allocates
 	// the executor and little else: the binder, the result, the first
 	// row's slot, the partition's state and its cursor.
-	bnd    plan.Binder
-	rctx   replication.RequestContext
-	res    Result
-	row1   [1][][]byte
-	vals1  [16][]byte
-	ps1    partState
-	cursor partCursor
+	bnd   plan.Binder
+	rctx  replication.RequestContext
+	res   Result
+	row1  [1][][]byte
+	vals1 [16][]byte
+	ps1   partState
+	cur   cursor.Cursor
 }
 
 func (e *selectExec) stop() bool { return e.full || e.done || e.err != nil }
@@ -82,7 +94,7 @@ func (e *selectExec) stop() bool { return e.full || e.done || e.err != nil }
 // wanted returns how many more rows the page and LIMIT take.
 func (e *selectExec) wanted() int {
 	n := 1 << 30
-	if e.p.Aggregate {
+	if e.p.Aggregate || e.grouped {
 		return n
 	}
 	if e.pageSize > 0 {
@@ -105,7 +117,7 @@ func (e *selectExec) chunk(ps *partState, reads int) int {
 		n = max(n, grow)
 	}
 	n = min(n, grow)
-	if !e.filtering && e.ppl > 0 && ps != nil {
+	if !e.filtering && !e.grouped && e.ppl > 0 && ps != nil {
 		n = min(n, e.ppl-ps.emitted)
 	}
 	return max(n, 1)
@@ -119,6 +131,9 @@ func (x *Executor) analyzeSelect(sessionKeyspace string, st *ast.SelectStmt) (*a
 		return nil, err
 	}
 	p, err := plan.AnalyzeSelect(x.clock(), ks, t, st)
+	if err == nil {
+		err = grouping.Analyze(p, st.GroupBy)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +158,12 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	e.rows = e.row1[:0]
 	var err error
 	if p.Limit != nil {
-		if e.limitLeft, err = evalLimit(e.b, p.Limit, "LIMIT"); err != nil {
+		if e.limitLeft, err = paging.EvalLimit(e.b, p.Limit, "LIMIT"); err != nil {
 			return nil, err
 		}
 	}
 	if p.PerPartitionLimit != nil {
-		if e.ppl, err = evalLimit(e.b, p.PerPartitionLimit, "PER PARTITION LIMIT"); err != nil {
+		if e.ppl, err = paging.EvalLimit(e.b, p.PerPartitionLimit, "PER PARTITION LIMIT"); err != nil {
 			return nil, err
 		}
 		if e.ppl < 0 {
@@ -158,11 +173,12 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	if p.Distinct {
 		e.ppl = 1
 	}
-	if !p.Aggregate && opts.PageSize > 0 {
+	paged := !p.Aggregate || p.GroupBy // an aggregate of everything is one row
+	if paged && opts.PageSize > 0 {
 		e.pageSize = opts.PageSize
 	}
 	var resume *paging.Position
-	if len(opts.PagingState) > 0 && !p.Aggregate {
+	if len(opts.PagingState) > 0 && paged {
 		st, err := paging.Decode(p.Table.ID, opts.PagingState)
 		if err != nil {
 			return nil, err
@@ -185,14 +201,8 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 		return nil, err
 	}
 	e.filtering = len(e.filters) > 0
-	if p.Aggregate {
-		for _, s := range p.Selectors {
-			if a, ok := s.(plan.AggSelector); ok {
-				e.accs = append(e.accs, a.NewAcc())
-			} else {
-				e.accs = append(e.accs, nil)
-			}
-		}
+	if p.Aggregate || p.GroupBy {
+		e.grp, e.grouped = grouping.New(p), p.GroupBy
 	}
 	if len(e.ranges) > 0 {
 		if p.KeysMode {
@@ -207,20 +217,20 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 			return nil, err
 		}
 	}
+	if e.grouped && !e.cut && e.grp.Open() {
+		// The data ended: the last group is complete, and no page follows.
+		e.closeGroup()
+		e.full = false
+		if e.err != nil {
+			return nil, e.err
+		}
+	}
 	e.res = Result{Kind: ResultRows, Columns: p.Columns, Rows: e.rows, Warnings: e.rctx.Warnings.List()}
 	res := &e.res
-	if p.Aggregate {
-		row := make([][]byte, len(p.Selectors))
-		for i, a := range e.accs {
-			if a != nil {
-				v, err := a.Result()
-				if err != nil {
-					return nil, err
-				}
-				row[i] = v
-			} else if e.anyRow {
-				row[i] = e.first[i]
-			}
+	if e.grp != nil && !e.grouped {
+		row, err := e.grp.Close()
+		if err != nil {
+			return nil, err
 		}
 		res.Rows = [][][]byte{row}
 		return res, nil
@@ -272,53 +282,13 @@ func (e *selectExec) plainRow(v *plan.RowView, row [][]byte) {
 	}
 }
 
-// evalLimit evaluates LIMIT or PER PARTITION LIMIT (-1: none, for unset).
-func evalLimit(b *plan.Binder, t plan.Term, what string) (int, error) {
-	v, err := t.Eval(b)
-	if err != nil {
-		return 0, err
-	}
-	switch {
-	case v == nil:
-		return 0, qerr.Invalidf("Invalid null value of limit")
-	case IsUnset(v):
-		return -1, nil
-	case len(v) != 4:
-		return 0, qerr.Invalidf("Invalid limit value")
-	}
-	n := int(int32(binary.BigEndian.Uint32(v)))
-	if n <= 0 {
-		return 0, qerr.Invalidf("%s must be strictly positive", what)
-	}
-	return n, nil
-}
-
-// emit adds a row to the result (or to the aggregates).
-func (e *selectExec) emit(v *plan.RowView) {
-	if e.p.Aggregate {
-		if !e.anyRow {
-			e.first = make([][]byte, len(e.p.Selectors))
-			for i, s := range e.p.Selectors {
-				if e.accs[i] == nil {
-					val, err := s.Value(v)
-					if err != nil {
-						e.err = err
-						return
-					}
-					e.first[i] = val
-				}
-			}
-			e.anyRow = true
-		}
-		for _, a := range e.accs {
-			if a != nil {
-				if err := a.Add(v); err != nil {
-					e.err = err
-					return
-				}
-			}
-		}
-		return
+// emit adds a row of partition ps to the result (or to its group); it
+// reports false when the row was not taken: the page ended before its
+// group, the partition's PER PARTITION LIMIT of groups is reached, or it
+// failed.
+func (e *selectExec) emit(ps *partState, v *plan.RowView) bool {
+	if e.grp != nil {
+		return e.group(ps, v)
 	}
 	var row [][]byte
 	if len(e.rows) == 0 && len(e.p.Selectors) <= len(e.vals1) {
@@ -333,11 +303,17 @@ func (e *selectExec) emit(v *plan.RowView) {
 			val, err := s.Value(v)
 			if err != nil {
 				e.err = err
-				return
+				return false
 			}
 			row[i] = val
 		}
 	}
+	e.addRow(row)
+	return true
+}
+
+// addRow adds a result row, counting it against LIMIT and the page.
+func (e *selectExec) addRow(row [][]byte) {
 	e.rows = append(e.rows, row)
 	if e.limitLeft > 0 {
 		e.limitLeft--
@@ -357,7 +333,7 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 	if ps.done || ps.skip {
 		return true
 	}
-	if e.multiScan && !inRanges(e.ranges, row.Clustering) {
+	if e.multiScan && !cursor.InRanges(e.ranges, row.Clustering) {
 		return false
 	}
 	e.view = plan.RowView{Env: &e.env, Part: &ps.Partition, Row: row}
@@ -372,15 +348,21 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 	}
 	if e.p.Distinct {
 		v.Row = nil
-		e.emit(v)
+		if !e.emit(ps, v) {
+			return true
+		}
 		ps.done = true
 		e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, PartDone: true}
 		return true
 	}
-	e.emit(v)
-	ps.emitted++
+	if !e.emit(ps, v) {
+		return true
+	}
+	if !e.grouped {
+		ps.emitted++ // a group counts when it begins (group)
+	}
 	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, Clustering: slices.Clone(row.Clustering), InPart: ps.emitted}
-	if e.ppl > 0 && ps.emitted >= e.ppl {
+	if !e.grouped && e.ppl > 0 && ps.emitted >= e.ppl {
 		ps.done = true
 		e.pos.PartDone = true
 		return true
@@ -404,116 +386,25 @@ func (e *selectExec) staticRow(ps *partState) {
 		e.err = err
 		return
 	}
-	if !ok {
+	if !ok || !e.emit(ps, v) {
 		return
 	}
-	e.emit(v)
 	ps.done = true
 	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, PartDone: true}
 }
 
-func inRanges(rs []plan.Range, c []byte) bool {
-	for _, r := range rs {
-		if r.Contains(c) {
-			return true
-		}
-	}
-	return false
-}
-
-// clipRanges intersects ranges with [lo, hi) (nil: open).
-func clipRanges(rs []plan.Range, lo, hi []byte) []plan.Range {
-	return plan.IntersectRanges(rs, []plan.Range{{Start: lo, End: hi}})
-}
-
-// resumeRanges clips ranges to what follows clustering c in read order.
-func (e *selectExec) resumeRanges(rs []plan.Range, c []byte) []plan.Range {
-	if e.p.Reversed {
-		return clipRanges(rs, nil, c)
-	}
-	return clipRanges(rs, append(slices.Clip(c), 0), nil)
-}
-
-// partCursor reads the rows of one partition over clustering ranges, in
-// read order, a chunk at a time.
-type partCursor struct {
-	e      *selectExec
-	ps     *partState
-	ranges []plan.Range // in read order
-	ri     int
-	cur    plan.Range
-	open   bool
-	buf    []mutation.Row
-	bi     int
-	read   bool // the first read was made (static row known)
-	reads  int
-}
-
-func (e *selectExec) newCursor(ps *partState, rs []plan.Range) *partCursor {
-	c := &partCursor{}
+// newCursor returns a cursor over partition ps's rows in ranges rs.
+func (e *selectExec) newCursor(ps *partState, rs []plan.Range) *cursor.Cursor {
+	c := &cursor.Cursor{}
 	e.initCursor(c, ps, rs)
 	return c
 }
 
-func (e *selectExec) initCursor(c *partCursor, ps *partState, rs []plan.Range) {
-	if e.p.Reversed {
-		rs = slices.Clone(rs)
-		slices.Reverse(rs)
-	}
-	*c = partCursor{e: e, ps: ps, ranges: rs}
-}
-
-// next returns the next row, or nil at the end.
-func (c *partCursor) next() (*mutation.Row, error) {
-	e := c.e
-	for {
-		if c.bi < len(c.buf) {
-			c.bi++
-			return &c.buf[c.bi-1], nil
-		}
-		if !c.open {
-			if c.ri >= len(c.ranges) {
-				return nil, nil
-			}
-			c.cur = c.ranges[c.ri]
-			c.ri++
-			c.open = true
-		}
-		if err := e.ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := e.chunk(c.ps, c.reads)
-		c.reads++
-		cmd := replication.ReadCommand{Keyspace: e.p.Keyspace, Table: e.p.Table.ID, Key: c.ps.Key,
-			Start: c.cur.Start, End: c.cur.End, Reverse: e.p.Reversed, Limit: n}
-		p, err := e.x.cfg.Coordinator.Read(e.ctx, cmd, e.cl)
-		if err != nil {
-			return nil, err
-		}
-		if !c.read {
-			c.read = true
-			if p != nil {
-				c.ps.Static = p.Static
-			}
-		}
-		c.buf, c.bi = nil, 0
-		if p != nil {
-			c.buf = p.Rows
-		}
-		if len(c.buf) < n {
-			c.open = false
-		} else {
-			last := c.buf[len(c.buf)-1].Clustering
-			if e.p.Reversed {
-				c.cur.End = slices.Clone(last)
-			} else {
-				c.cur.Start = append(slices.Clone(last), 0)
-			}
-			if c.cur.Empty() {
-				c.open = false
-			}
-		}
-	}
+func (e *selectExec) initCursor(c *cursor.Cursor, ps *partState, rs []plan.Range) {
+	*c = cursor.Cursor{Ctx: e.ctx, Coord: e.x.cfg.Coordinator, CL: e.cl, Keyspace: e.p.Keyspace, Table: e.p.Table.ID,
+		Key: ps.Key, Reversed: e.p.Reversed, Part: ps}
+	ps.e = e
+	c.Init(rs)
 }
 
 // readPartition reads one partition through a cursor.
@@ -522,10 +413,10 @@ func (e *selectExec) readPartition(ps *partState, rs []plan.Range) error {
 		return nil
 	}
 	// One partition is read at a time here: the executor's cursor serves.
-	c := &e.cursor
+	c := &e.cur
 	e.initCursor(c, ps, rs)
 	for !e.stop() {
-		row, err := c.next()
+		row, err := c.Next()
 		if err != nil {
 			return err
 		}
@@ -567,6 +458,9 @@ func (e *selectExec) runKeys(resume *paging.Position) error {
 		start = resume.KeyIdx
 	}
 	if e.p.OrderCols > 0 && len(keys) > 1 {
+		if e.grouped {
+			return e.runGroupsSorted(keys)
+		}
 		return e.runMerged(keys, resume)
 	}
 	for i := start; i < len(keys) && !e.stop(); i++ {
@@ -580,7 +474,7 @@ func (e *selectExec) runKeys(resume *paging.Position) error {
 			}
 			ps.resumed, ps.emitted = true, resume.InPart
 			if resume.Clustering != nil {
-				rs = e.resumeRanges(rs, resume.Clustering)
+				rs = cursor.Resume(rs, resume.Clustering, e.p.Reversed)
 			}
 		}
 		if err := e.readPartition(ps, rs); err != nil {
@@ -620,7 +514,7 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 			ps := &partState{Partition: plan.Partition{Key: key, PK: vals}, resumed: true, emitted: resume.InPart}
 			rs := e.ranges
 			if resume.Clustering != nil {
-				rs = e.resumeRanges(rs, resume.Clustering)
+				rs = cursor.Resume(rs, resume.Clustering, e.p.Reversed)
 			}
 			if err := e.readPartition(ps, rs); err != nil || e.stop() {
 				return err
@@ -629,7 +523,7 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 		after = &replication.Position{Key: key}
 	}
 	storagePPL := 0
-	if !e.filtering && e.ppl > 0 {
+	if !e.filtering && !e.grouped && e.ppl > 0 {
 		storagePPL = e.ppl
 	}
 	var cur *partState
@@ -697,7 +591,7 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 		return qerr.Invalidf("Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query")
 	}
 	type head struct {
-		c      *partCursor
+		c      *cursor.Cursor
 		ps     *partState
 		row    *mutation.Row
 		prefix []byte
@@ -731,20 +625,20 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 				staticOK = false
 				switch {
 				case i < lastIdx:
-					rs = clipRanges(rs, mutation.PrefixEnd(lastPrefix), nil)
+					rs = cursor.Clip(rs, mutation.PrefixEnd(lastPrefix), nil)
 				case i == lastIdx:
-					rs = clipRanges(rs, append(slices.Clip(lastCk), 0), nil)
+					rs = cursor.Clip(rs, append(slices.Clip(lastCk), 0), nil)
 				default:
-					rs = clipRanges(rs, lastPrefix, nil)
+					rs = cursor.Clip(rs, lastPrefix, nil)
 				}
 			default:
 				switch {
 				case i < lastIdx:
-					rs = clipRanges(rs, nil, lastPrefix)
+					rs = cursor.Clip(rs, nil, lastPrefix)
 				case i == lastIdx:
-					rs = clipRanges(rs, nil, lastCk)
+					rs = cursor.Clip(rs, nil, lastCk)
 				default:
-					rs = clipRanges(rs, nil, mutation.PrefixEnd(lastPrefix))
+					rs = cursor.Clip(rs, nil, mutation.PrefixEnd(lastPrefix))
 				}
 			}
 		}
@@ -754,7 +648,7 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 		}
 		if h.row == nil && staticOK && e.p.FullPartitions {
 			// No row (left): a static-only partition if it has no row at all.
-			static, rows, err := e.probe(ps)
+			static, rows, err := cursor.Probe(e.ctx, e.x.cfg.Coordinator, e.cl, e.p.Keyspace, e.p.Table.ID, ps.Key)
 			if err != nil {
 				return err
 			}
@@ -811,8 +705,8 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 }
 
 // advance moves a merged partition's head to its next row.
-func (e *selectExec) advance(c *partCursor, row **mutation.Row, prefix *[]byte) error {
-	r, err := c.next()
+func (e *selectExec) advance(c *cursor.Cursor, row **mutation.Row, prefix *[]byte) error {
+	r, err := c.Next()
 	if err != nil {
 		return err
 	}
@@ -821,14 +715,4 @@ func (e *selectExec) advance(c *partCursor, row **mutation.Row, prefix *[]byte) 
 		*prefix, err = e.p.OrderPrefix(r.Clustering)
 	}
 	return err
-}
-
-// probe reads whether a partition has any row, and its static row.
-func (e *selectExec) probe(ps *partState) (*mutation.Row, bool, error) {
-	cmd := replication.ReadCommand{Keyspace: e.p.Keyspace, Table: e.p.Table.ID, Key: ps.Key, Limit: 1}
-	p, err := e.x.cfg.Coordinator.Read(e.ctx, cmd, e.cl)
-	if err != nil || p == nil {
-		return nil, false, err
-	}
-	return p.Static, len(p.Rows) > 0, nil
 }

@@ -22,8 +22,9 @@ package paging
 //	clustering  uvarint length, bytes: the last row's clustering key
 //	                     (only with flag bit 1)
 //	in part     uvarint  rows returned from that partition so far (for
-//	                     PER PARTITION LIMIT)
-//	limit       uvarint  rows LIMIT still allows (only with flag bit 2)
+//	                     PER PARTITION LIMIT; groups with GROUP BY)
+//	limit       uvarint  rows (groups) LIMIT still allows (only with flag
+//	                     bit 2)
 //	checksum    4 bytes  CRC-32 (IEEE, big-endian) of the table id and all
 //	                     the bytes above
 //
@@ -40,6 +41,7 @@ import (
 	"hash/crc32"
 
 	"wcdb/mutation"
+	"wcdb/query/plan"
 	"wcdb/query/qerr"
 )
 
@@ -170,4 +172,26 @@ func Decode(id mutation.TableID, b []byte) (State, error) {
 		return st, BadState()
 	}
 	return st, nil
+}
+
+// EvalLimit evaluates LIMIT or PER PARTITION LIMIT (what): -1 for none
+// (an unset value), else a positive count.
+func EvalLimit(b *plan.Binder, t plan.Term, what string) (int, error) {
+	v, err := t.Eval(b)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case v == nil:
+		return 0, qerr.Invalidf("Invalid null value of limit")
+	case plan.IsUnset(v):
+		return -1, nil
+	case len(v) != 4:
+		return 0, qerr.Invalidf("Invalid limit value")
+	}
+	n := int(int32(binary.BigEndian.Uint32(v)))
+	if n <= 0 {
+		return 0, qerr.Invalidf("%s must be strictly positive", what)
+	}
+	return n, nil
 }

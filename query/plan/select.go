@@ -23,8 +23,13 @@ type Select struct {
 	Analyzer  *Analyzer
 	Selectors []Selector
 	Columns   []ColumnSpec
-	// Aggregate: the selection has aggregate functions (one result row).
-	Aggregate      bool
+	// Aggregate: the selection has aggregate functions (one result row,
+	// or one per group with GroupBy).
+	Aggregate bool
+	// GroupBy: GROUP BY groups rows by the partition key and the first
+	// GroupCols clustering columns (package grouping analyzes it).
+	GroupBy        bool
+	GroupCols      int
 	Distinct       bool
 	allowFiltering bool
 	// KeysMode: every partition key column is restricted by = or IN; else
@@ -77,9 +82,6 @@ func (p *Select) setPlain() {
 func AnalyzeSelect(c Clock, ks *schema.Keyspace, t *schema.Table, st *ast.SelectStmt) (*Select, error) {
 	if st.JSON {
 		return nil, qerr.Invalidf("SELECT JSON is not supported")
-	}
-	if len(st.GroupBy) > 0 {
-		return nil, qerr.Invalidf("GROUP BY is not supported")
 	}
 	p := &Select{Keyspace: ks, Table: t, Distinct: st.Distinct, allowFiltering: st.AllowFiltering,
 		Analyzer: NewAnalyzer(c, t.Keyspace, t.Name, st.BindMarkers())}

@@ -48,6 +48,9 @@ type elemEq struct{ key, val Term }
 // IsSlice reports whether the column has a lower or upper bound.
 func (r *Restriction) IsSlice() bool { return r.lo != nil || r.hi != nil }
 
+// IsEq reports whether the column is restricted by = (not IN).
+func (r *Restriction) IsEq() bool { return r != nil && r.Eq != nil && !r.isIn }
+
 // IsEqOrIn reports whether the column is restricted by = or IN.
 func (r *Restriction) IsEqOrIn() bool {
 	return r.Eq != nil || r.isIn
