@@ -13,20 +13,18 @@ import (
 	"wcdb/schema"
 )
 
-// Literal converts the text of a constant of a kind to a value of type t,
-// with Cassandra's messages (plan.LiteralValue).
-type Literal func(t schema.Type, kind ast.ConstKind, text string) ([]byte, error)
-
 // JSONValue converts a decoded JSON value (json.Number for numbers) to a
 // value of type t, as
 // Cassandra's fromJSONObject: strings for text, blobs (0x...), dates, times,
 // uuids, addresses and durations; numbers or numeric strings for numbers
 // and timestamps; arrays for lists, sets and tuples; objects for maps,
 // whose keys are decoded as JSON when the key type is not a string type.
-// lit converts a literal's text to a value of a type.
-func JSONValue(t schema.Type, v any, lit Literal) ([]byte, error) {
+func JSONValue(t schema.Type, v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil
+	}
+	lit := func(kind ast.ConstKind, text string) ([]byte, error) {
+		return LiteralValue(&ast.Constant{Kind: kind, Text: text}, "value", t)
 	}
 	switch t.Kind {
 	case schema.KindAscii, schema.KindText:
@@ -34,19 +32,19 @@ func JSONValue(t schema.Type, v any, lit Literal) ([]byte, error) {
 		if !ok {
 			return nil, qerr.Invalidf("Expected a string, but got %v", v)
 		}
-		return lit(t, ast.StringConst, s)
+		return lit(ast.StringConst, s)
 	case schema.KindBlob:
 		s, ok := v.(string)
 		if !ok || !strings.HasPrefix(s, "0x") {
 			return nil, qerr.Invalidf("Value '%v' is not a valid blob representation: String representation of blob is missing 0x prefix", v)
 		}
-		return lit(t, ast.HexConst, s)
+		return lit(ast.HexConst, s)
 	case schema.KindBoolean:
 		switch x := v.(type) {
 		case bool:
-			return lit(t, ast.BooleanConst, strconv.FormatBool(x))
+			return lit(ast.BooleanConst, strconv.FormatBool(x))
 		case string:
-			return lit(t, ast.BooleanConst, x)
+			return lit(ast.BooleanConst, x)
 		}
 	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindCounter,
 		schema.KindVarint, schema.KindFloat, schema.KindDouble, schema.KindDecimal, schema.KindTimestamp,
@@ -58,7 +56,7 @@ func JSONValue(t schema.Type, v any, lit Literal) ([]byte, error) {
 		case string:
 			text = x
 			if t.Kind == schema.KindTimestamp || t.Kind == schema.KindDate || t.Kind == schema.KindTime {
-				return lit(t, ast.StringConst, x)
+				return lit(ast.StringConst, x)
 			}
 		default:
 			return nil, qerr.Invalidf("Expected a number, but got %v", v)
@@ -67,18 +65,18 @@ func JSONValue(t schema.Type, v any, lit Literal) ([]byte, error) {
 		if strings.ContainsAny(text, ".eE") || text == "NaN" || strings.HasSuffix(text, "Infinity") {
 			kind = ast.FloatConst
 		}
-		return lit(t, kind, text)
+		return lit(kind, text)
 	case schema.KindUUID, schema.KindTimeuuid:
 		if s, ok := v.(string); ok {
-			return lit(t, ast.UUIDConst, s)
+			return lit(ast.UUIDConst, s)
 		}
 	case schema.KindInet:
 		if s, ok := v.(string); ok {
-			return lit(t, ast.StringConst, s)
+			return lit(ast.StringConst, s)
 		}
 	case schema.KindDuration:
 		if s, ok := v.(string); ok {
-			return lit(t, ast.DurationConst, s)
+			return lit(ast.DurationConst, s)
 		}
 	case schema.KindList, schema.KindSet, schema.KindTuple:
 		arr, ok := v.([]any)
@@ -94,7 +92,7 @@ func JSONValue(t schema.Type, v any, lit Literal) ([]byte, error) {
 			if t.Kind == schema.KindTuple {
 				et = t.Elems[i]
 			}
-			ev, err := JSONValue(et, e, lit)
+			ev, err := JSONValue(et, e)
 			if err != nil {
 				return nil, err
 			}
@@ -127,11 +125,11 @@ func JSONValue(t schema.Type, v any, lit Literal) ([]byte, error) {
 					kv = x
 				}
 			}
-			kb, err := JSONValue(t.Key(), kv, lit)
+			kb, err := JSONValue(t.Key(), kv)
 			if err != nil {
 				return nil, err
 			}
-			vb, err := JSONValue(t.Elem(), e, lit)
+			vb, err := JSONValue(t.Elem(), e)
 			if err != nil {
 				return nil, err
 			}

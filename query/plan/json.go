@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"strings"
 
-	"wcdb/query/ast"
 	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 	"wcdb/schema"
@@ -76,7 +75,7 @@ func (d *JSONDoc) values(b *Binder) (map[string][]byte, error) {
 		if c == nil {
 			return nil, qerr.Invalidf("JSON values map contains unrecognized column: %s", name)
 		}
-		v, err := funcs.JSONValue(c.Type, jv, jsonLiteral)
+		v, err := funcs.JSONValue(c.Type, jv)
 		if err != nil {
 			return nil, qerr.Invalidf("Error decoding JSON value for %s: %s", c.Name, qerr.Message(err))
 		}
@@ -87,10 +86,4 @@ func (d *JSONDoc) values(b *Binder) (map[string][]byte, error) {
 	}
 	b.json[d] = out
 	return out, nil
-}
-
-// jsonLiteral converts a JSON value's text, as a constant of kind, to type
-// t.
-func jsonLiteral(t schema.Type, kind ast.ConstKind, text string) ([]byte, error) {
-	return LiteralValue(&ast.Constant{Kind: kind, Text: text}, Receiver{Name: "value", Type: t})
 }
