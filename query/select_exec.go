@@ -202,7 +202,7 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	}
 	e.filtering = len(e.filters) > 0
 	if p.Aggregate || p.GroupBy {
-		e.grp, e.grouped = grouping.New(p), p.GroupBy
+		e.grp, e.grouped = grouping.New(p, &e.env), p.GroupBy
 	}
 	if len(e.ranges) > 0 {
 		if p.KeysMode {

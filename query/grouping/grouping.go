@@ -93,6 +93,7 @@ func restrictedByEq(w *plan.Where, c *schema.Column) bool {
 // Grouper aggregates rows into groups. Not safe for concurrent use.
 type Grouper struct {
 	p       *plan.Select
+	env     *plan.Env
 	ckTypes []schema.Type
 	ckDesc  []bool
 	accs    []plan.Accumulator
@@ -102,10 +103,10 @@ type Grouper struct {
 	next    []byte // the key Starts computed, for Add
 }
 
-// New returns the grouper of p's rows: by p's GROUP BY, or all in one
-// group.
-func New(p *plan.Select) *Grouper {
-	g := &Grouper{p: p}
+// New returns the grouper of p's rows in execution env: by p's GROUP BY,
+// or all in one group.
+func New(p *plan.Select, env *plan.Env) *Grouper {
+	g := &Grouper{p: p, env: env}
 	g.ckTypes, g.ckDesc = p.Table.ClusteringTypes()
 	return g
 }
@@ -155,7 +156,7 @@ func (g *Grouper) Add(v *plan.RowView) error {
 		for i, s := range g.p.Selectors {
 			a, ok := s.(plan.AggSelector)
 			if ok {
-				g.accs = append(g.accs, a.NewAcc())
+				g.accs = append(g.accs, plan.NewAccIn(a, g.env))
 				continue
 			}
 			g.accs = append(g.accs, nil)
@@ -187,7 +188,7 @@ func (g *Grouper) Close() ([][]byte, error) {
 		for _, s := range g.p.Selectors {
 			var acc plan.Accumulator
 			if a, ok := s.(plan.AggSelector); ok {
-				acc = a.NewAcc()
+				acc = plan.NewAccIn(a, g.env)
 			}
 			g.accs = append(g.accs, acc)
 		}

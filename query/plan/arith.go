@@ -182,7 +182,7 @@ func hasColumns(t ast.Term) bool {
 
 // operationSelector analyzes an operation in a SELECT clause; its name is
 // Cassandra's column name ("a + 1", "-(c - a) % d").
-func (p *Select) operationSelector(e ast.Term) (Selector, string, schema.Type, error) {
+func (p *Select) operationSelector(e ast.Term, top bool) (Selector, string, schema.Type, error) {
 	op, args, _ := opOf(e)
 	if !hasColumns(e) {
 		t, typ, err := p.Analyzer.operation(e, nil)
@@ -199,11 +199,14 @@ func (p *Select) operationSelector(e ast.Term) (Selector, string, schema.Type, e
 		if !hasColumns(a) {
 			continue
 		}
-		s, _, t, err := p.selector(unparen(a), false)
+		s, name, t, err := p.nested(unparen(a), top)
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
-		sels[i], types[i] = s, t
+		sels[i], types[i], names[i] = s, t, name
+		if unparen(a) != a {
+			names[i] = "(" + name + ")"
+		}
 	}
 	sig, err := resolveOp(op, args, func(i int, param schema.Type) argFit {
 		if sels[i] == nil {
@@ -225,7 +228,12 @@ func (p *Select) operationSelector(e ast.Term) (Selector, string, schema.Type, e
 		}
 		os.terms[i] = t
 	}
-	return os, selectorName(e), sig.Ret, nil
+	p.lift(os, os.args)
+	name := "-" + names[0]
+	if op != 'n' {
+		name = names[0] + " " + string(op) + " " + names[1]
+	}
+	return os, name, sig.Ret, nil
 }
 
 // selectorName is the column name Cassandra gives an operation or its
@@ -250,7 +258,7 @@ func selectorName(t ast.Term) string {
 
 // typeHintSelector is (type) x in a SELECT clause: a term of that type,
 // or a selector whose values the type reads.
-func (p *Select) typeHintSelector(e *ast.TypeHint) (Selector, string, schema.Type, error) {
+func (p *Select) typeHintSelector(e *ast.TypeHint, top bool) (Selector, string, schema.Type, error) {
 	typ, err := TypeOf(e.Type)
 	if err != nil {
 		return nil, "", schema.Type{}, err
@@ -262,7 +270,7 @@ func (p *Select) typeHintSelector(e *ast.TypeHint) (Selector, string, schema.Typ
 		}
 		return &termSel{t: t}, selectorName(e), typ, nil
 	}
-	s, _, st, err := p.selector(unparen(e.Term), false)
+	s, _, st, err := p.selector(unparen(e.Term), top)
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}

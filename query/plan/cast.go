@@ -12,8 +12,8 @@ import (
 	"wcdb/schema"
 )
 
-func (p *Select) castSelector(e *ast.CastExpr) (Selector, string, schema.Type, error) {
-	inner, iname, ityp, err := p.selector(e.Term, false)
+func (p *Select) castSelector(e *ast.CastExpr, top bool) (Selector, string, schema.Type, error) {
+	inner, iname, ityp, err := p.nested(e.Term, top)
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}
@@ -65,7 +65,9 @@ func (p *Select) castSelector(e *ast.CastExpr) (Selector, string, schema.Type, e
 		return nil, "", schema.Type{}, qerr.Invalidf("Ambiguous call to function %s (can be matched by following signatures: %s): use type casts to disambiguate",
 			fname, sigs(from))
 	}
-	return &castSel{inner: inner, from: from[0].Kind, to: to.Kind}, "cast(" + iname + " as " + to.String() + ")", to, nil
+	cs := &castSel{inner: inner, from: from[0].Kind, to: to.Kind}
+	p.lift(cs, []Selector{inner})
+	return cs, "cast(" + iname + " as " + to.String() + ")", to, nil
 }
 
 // castSel is CAST(inner AS to), inner's values read as type from.

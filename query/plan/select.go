@@ -56,6 +56,10 @@ type Select struct {
 	// ckTypes and ckDesc describe the clustering columns.
 	ckTypes []schema.Type
 	ckDesc  []bool
+	// leaves and withSlots are the aggregate expression being analyzed
+	// (aggexpr.go).
+	leaves    []AggSelector
+	withSlots map[Selector]bool
 	// Plain, when every selector is a column of a single-cell type, lists
 	// those columns: rows are then built in one pass over their cells.
 	Plain []*schema.Column

@@ -55,6 +55,7 @@ func (p *Select) analyzeSelection(sels []ast.Selector) error {
 		if err != nil {
 			return err
 		}
+		sel = p.wrapAggExpr(sel)
 		if _, ok := sel.(AggSelector); ok {
 			aggs++
 		}
@@ -143,7 +144,7 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 	case *ast.FunctionCall:
 		return p.functionSelector(e, top)
 	case *ast.ElementExpr:
-		inner, iname, ityp, err := p.selector(e.Term, false)
+		inner, iname, ityp, err := p.nested(e.Term, top)
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
@@ -162,13 +163,15 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 		if ityp.Kind == schema.KindSet {
 			typ = ityp.Key()
 		}
-		return &elemSel{inner: inner, typ: ityp, key: k}, iname + "[" + e.Key.String() + "]", typ, nil
+		es := &elemSel{inner: inner, typ: ityp, key: k}
+		p.lift(es, []Selector{inner})
+		return es, iname + "[" + e.Key.String() + "]", typ, nil
 	case *ast.CastExpr:
-		return p.castSelector(e)
+		return p.castSelector(e, top)
 	case *ast.BinaryExpr, *ast.Negate:
-		return p.operationSelector(e)
+		return p.operationSelector(e, top)
 	case *ast.TypeHint:
-		return p.typeHintSelector(e)
+		return p.typeHintSelector(e, top)
 	case *ast.TupleLit:
 		if len(e.Elems) == 1 { // parentheses
 			s, name, typ, err := p.selector(e.Elems[0], top)
@@ -195,7 +198,7 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 			argNames[i] = a.String()
 			continue
 		}
-		s, n, t, err := p.selector(a, false)
+		s, n, t, err := p.nested(a, top && !(qualified && aggregateNames[name]))
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
@@ -284,6 +287,7 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 	}
 	sig := matches[0]
 	fs := &fnSel{sig: sig, args: argSels, terms: make([]Term, len(f.Args))}
+	p.lift(fs, fs.args)
 	for j := range f.Args {
 		if isTerm[j] {
 			t, err := p.Analyzer.Term(f.Args[j], Receiver{Name: fmt.Sprintf("arg%d(%s)", j, fn.qualified()), Type: sig.args[j]})
@@ -319,6 +323,9 @@ type RowView struct {
 	Part *Partition
 	Row  *mutation.Row
 	ck   [][]byte
+	// slots are the results of an aggregate expression's leaves, when it
+	// is computed (aggexpr.go).
+	slots [][]byte
 }
 
 // clustering returns the row's clustering values, nil for a static-only
