@@ -13,6 +13,7 @@ package grouping
 import (
 	"bytes"
 	"sort"
+	"strings"
 
 	"wcdb/query/ast"
 	"wcdb/query/plan"
@@ -32,17 +33,24 @@ func Analyze(p *plan.Select, groupBy []ast.Term) error {
 	t := p.Table
 	pk := append(t.PartitionKey(), t.Clustering()...)
 	next, prefix := 0, 0
+	var fn plan.Selector
 	for _, g := range groupBy {
-		ref, ok := g.(*ast.ColumnRef)
-		if !ok {
-			return qerr.Invalidf("Functions are not supported in the GROUP BY clause, got %s", g)
+		if fn != nil {
+			return qerr.Invalidf("Functions are only supported on the last element of the GROUP BY clause")
 		}
-		c := t.Column(ref.Name)
-		if c == nil {
-			return qerr.Invalidf("Undefined column name %s", ref.Name)
-		}
-		if c.Kind != schema.PartitionKeyColumn && c.Kind != schema.ClusteringColumn {
-			return qerr.Invalidf("Group by is currently only supported on the columns of the PRIMARY KEY, got %s", c.Name)
+		var c *schema.Column
+		if ref, ok := g.(*ast.ColumnRef); ok {
+			if c = t.Column(ref.Name); c == nil {
+				return qerr.Invalidf("Undefined column name %s", ref.Name)
+			}
+			if c.Kind != schema.PartitionKeyColumn && c.Kind != schema.ClusteringColumn {
+				return qerr.Invalidf("Group by is currently only supported on the columns of the PRIMARY KEY, got %s", c.Name)
+			}
+		} else {
+			var err error
+			if fn, c, err = groupFunction(p, g); err != nil {
+				return err
+			}
 		}
 		for {
 			if next >= len(pk) {
@@ -67,9 +75,46 @@ func Analyze(p *plan.Select, groupBy []ast.Term) error {
 	if prefix > 0 && p.Distinct {
 		return qerr.Invalidf("Grouping on clustering columns is not allowed for SELECT DISTINCT queries")
 	}
-	p.GroupBy, p.GroupCols = true, prefix
+	p.GroupBy, p.GroupCols, p.GroupFn = true, prefix, fn
 	return nil
 }
+
+// groupFunction analyzes a function in GROUP BY (Cassandra 5): a scalar
+// function of one clustering column, whose value groups the rows.
+func groupFunction(p *plan.Select, g ast.Term) (plan.Selector, *schema.Column, error) {
+	switch f := g.(type) {
+	case *ast.CountRows:
+		return nil, nil, qerr.Invalidf("Aggregate functions are not supported within the GROUP BY clause, got: system.count")
+	case *ast.FunctionCall:
+		if name := strings.ToLower(f.Name); (f.Keyspace == "" || f.Keyspace == "system") && aggregates[name] {
+			return nil, nil, qerr.Invalidf("Aggregate functions are not supported within the GROUP BY clause, got: system.%s", name)
+		}
+	default:
+		return nil, nil, qerr.Invalidf("Only column names and functions are supported in the GROUP BY clause, got %s", g)
+	}
+	s, err := p.GroupSelector(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cols []*schema.Column
+	s.Columns(func(c *schema.Column) { cols = append(cols, c) })
+	switch {
+	case len(cols) == 0:
+		return nil, nil, qerr.Invalidf("GROUP BY functions must have one clustering column name as parameter")
+	case len(cols) > 1:
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		return nil, nil, qerr.Invalidf("GROUP BY functions accept only one clustering column as parameter, got: %s", strings.Join(names, ","))
+	case cols[0].Kind != schema.ClusteringColumn:
+		return nil, nil, qerr.Invalidf("Group by functions are only supported on clustering columns, got %s", cols[0].Name)
+	}
+	return s, cols[0], nil
+}
+
+// aggregates are the native aggregate functions.
+var aggregates = map[string]bool{"count": true, "min": true, "max": true, "sum": true, "avg": true}
 
 // restrictedByEq reports whether a primary key column is restricted by =
 // (alone, or in a multi-column equality).
@@ -114,8 +159,9 @@ func New(p *plan.Select, env *plan.Env) *Grouper {
 // Open reports whether a group is open.
 func (g *Grouper) Open() bool { return g.open }
 
-// key returns the group key of a row: its partition key and clustering
-// prefix (a static-only row is a group of its own).
+// keyOf returns the group key of a row: its partition key and clustering
+// prefix, the last column of which replaced by the GROUP BY function's
+// value if there is one (a static-only row is a group of its own).
 func (g *Grouper) keyOf(v *plan.RowView) ([]byte, error) {
 	if !g.p.GroupBy {
 		return nil, nil
@@ -124,15 +170,26 @@ func (g *Grouper) keyOf(v *plan.RowView) ([]byte, error) {
 	if v.Row == nil || g.p.GroupCols == 0 {
 		return append(k, 0), nil
 	}
-	rest := v.Row.Clustering
-	for i := 0; i < g.p.GroupCols && len(rest) > 0; i++ {
+	n := g.p.GroupCols
+	if g.p.GroupFn != nil {
+		n--
+	}
+	ck, rest := v.Row.Clustering, v.Row.Clustering
+	for i := 0; i < n && len(rest) > 0; i++ {
 		var err error
 		if _, rest, err = schema.DecodeComparable(g.ckTypes[i], rest, g.ckDesc[i]); err != nil {
 			return nil, qerr.Convert("", err)
 		}
 	}
-	k = append(k, 1)
-	return append(k, v.Row.Clustering[:len(v.Row.Clustering)-len(rest)]...), nil
+	k = append(append(k, 1), ck[:len(ck)-len(rest)]...)
+	if g.p.GroupFn == nil {
+		return k, nil
+	}
+	val, err := g.p.GroupFn.Value(v)
+	if err != nil || val == nil {
+		return k, err
+	}
+	return append(append(k, 1), val...), nil
 }
 
 // Starts reports whether row v begins a new group while one is open: the

@@ -39,6 +39,7 @@ var (
 	typInt       = schema.Native(schema.KindInt)
 	typBlob      = schema.Native(schema.KindBlob)
 	typUUID      = schema.Native(schema.KindUUID)
+	typDuration  = schema.Native(schema.KindDuration)
 )
 
 // function is a native CQL function: its name (lower case, in the system
@@ -150,6 +151,13 @@ func init() {
 		signature{args: []schema.Type{typDate}, ret: typBigint, impl: toTimestampOf(typDate)})
 	add("dateof", signature{args: []schema.Type{typTimeuuid}, ret: typTimestamp, impl: toTimestampOf(typTimeuuid)})
 	add("unixtimestampof", signature{args: []schema.Type{typTimeuuid}, ret: typBigint, impl: toTimestampOf(typTimeuuid)})
+	floor := func(in, ret schema.Type, start ...schema.Type) signature {
+		return signature{args: append([]schema.Type{in, typDuration}, start...), ret: ret,
+			impl: func(_ Clock, args [][]byte) ([]byte, error) { return funcs.Floor(in.Kind, args) }}
+	}
+	add("floor", floor(typTimestamp, typTimestamp), floor(typTimestamp, typTimestamp, typTimestamp),
+		floor(typTimeuuid, typTimestamp), floor(typTimeuuid, typTimestamp, typTimestamp),
+		floor(typDate, typDate), floor(typDate, typDate, typDate), floor(typTime, typTime))
 	add("mintimeuuid", signature{args: []schema.Type{typTimestamp}, ret: typTimeuuid, impl: timeuuidBound(false)})
 	add("maxtimeuuid", signature{args: []schema.Type{typTimestamp}, ret: typTimeuuid, impl: timeuuidBound(true)})
 	// typeAsBlob and blobAsType for every native type.

@@ -28,8 +28,11 @@ type Select struct {
 	Aggregate bool
 	// GroupBy: GROUP BY groups rows by the partition key and the first
 	// GroupCols clustering columns (package grouping analyzes it).
-	GroupBy        bool
-	GroupCols      int
+	GroupBy   bool
+	GroupCols int
+	// GroupFn, if set, is GROUP BY's last element, a function of the
+	// GroupCols-th clustering column: its value replaces the column's.
+	GroupFn        Selector
 	Distinct       bool
 	allowFiltering bool
 	// KeysMode: every partition key column is restricted by = or IN; else
@@ -326,4 +329,10 @@ func (p *Select) OrderPrefix(ck []byte) ([]byte, error) {
 		}
 	}
 	return ck[:len(ck)-len(rest)], nil
+}
+
+// GroupSelector analyzes a function of GROUP BY as a selector of rows.
+func (p *Select) GroupSelector(e ast.Term) (Selector, error) {
+	s, _, _, err := p.selector(e, false)
+	return s, err
 }
