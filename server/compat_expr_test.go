@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -108,6 +109,27 @@ func TestCompatGocqlExpressions(t *testing.T) {
 	}
 	if err := iter.Close(); err != nil || rows != 4 {
 		t.Errorf("GROUP BY k, c: %d groups, %v; want 4", rows, err)
+	}
+
+	// Time buckets: GROUP BY a function of the last clustering column.
+	mustExec(t, s, "CREATE TABLE ex.ev (k int, ts timestamp, v int, PRIMARY KEY (k, ts))")
+	for i := range 6 {
+		if err := s.Query("INSERT INTO ex.ev (k, ts, v) VALUES (1, ?, ?)",
+			time.Date(2024, 1, 1, 10, i*25, 0, 0, time.UTC), i).Exec(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	iter = s.Query("SELECT floor(ts, 1h), count(*), sum(v) FROM ex.ev WHERE k = 1 GROUP BY k, floor(ts, 1h)").PageSize(1).Iter()
+	var bucket time.Time
+	var buckets []string
+	for iter.Scan(&bucket, &cnt, &sum) {
+		buckets = append(buckets, fmt.Sprintf("%s:%d:%d", bucket.UTC().Format("15:04"), cnt, sum))
+	}
+	if err := iter.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(buckets, " "); got != "10:00:3:3 11:00:2:7 12:00:1:5" {
+		t.Errorf("hourly buckets: %s", got)
 	}
 
 	// Cassandra's errors.
