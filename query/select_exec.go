@@ -15,6 +15,7 @@ import (
 	"wcdb/query/cas"
 	"wcdb/query/catalog"
 	"wcdb/query/cursor"
+	"wcdb/query/funcs"
 	"wcdb/query/grouping"
 	"wcdb/query/paging"
 	"wcdb/query/plan"
@@ -233,10 +234,20 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 			return nil, err
 		}
 		res.Rows = [][][]byte{row}
+		if p.JSONColumns != nil {
+			if err := funcs.JSONRows(p.JSONKeys, p.JSONColumns, res.Rows); err != nil {
+				return nil, err
+			}
+		}
 		return res, nil
 	}
 	if e.full && !e.done {
 		res.PagingState = paging.Encode(p.Table.ID, paging.State{Pos: e.pos, LimitLeft: e.limitLeft})
+	}
+	if p.JSONColumns != nil {
+		if err := funcs.JSONRows(p.JSONKeys, p.JSONColumns, res.Rows); err != nil {
+			return nil, err
+		}
 	}
 	if len(res.Rows) == 0 {
 		res.Rows = [][][]byte{}

@@ -4,6 +4,7 @@ package funcs
 // as Cassandra's fromJSONObject.
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -145,4 +146,33 @@ func JSONValue(t schema.Type, v any) ([]byte, error) {
 		return out, nil
 	}
 	return nil, qerr.Invalidf("Unable to convert %v to %s", v, t)
+}
+
+// JSONDocValues decodes an INSERT JSON document into the values of t's
+// columns, by name: a key in double quotes names a case-sensitive column,
+// any other is lower-cased, as Cassandra reads them.
+func JSONDocValues(t *schema.Table, raw []byte) (map[string][]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, qerr.Invalidf("Could not decode JSON string as a map: %v. (String was: %s)", err, raw)
+	}
+	out := make(map[string][]byte, len(obj))
+	for k, jv := range obj {
+		name := strings.ToLower(k)
+		if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
+			name = strings.ReplaceAll(k[1:len(k)-1], `""`, `"`)
+		}
+		c := t.Column(name)
+		if c == nil {
+			return nil, qerr.Invalidf("JSON values map contains unrecognized column: %s", name)
+		}
+		v, err := JSONValue(c.Type, jv)
+		if err != nil {
+			return nil, qerr.Invalidf("Error decoding JSON value for %s: %s", c.Name, qerr.Message(err))
+		}
+		out[c.Name] = v
+	}
+	return out, nil
 }

@@ -3,10 +3,6 @@ package plan
 // INSERT JSON: the document's values as terms of the table's columns.
 
 import (
-	"bytes"
-	"encoding/json"
-	"strings"
-
 	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 	"wcdb/schema"
@@ -59,27 +55,9 @@ func (d *JSONDoc) values(b *Binder) (map[string][]byte, error) {
 	if raw == nil || IsUnset(raw) {
 		return nil, qerr.Invalidf("Got null for INSERT JSON values")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
-		return nil, qerr.Invalidf("Could not decode JSON string as a map: %v. (String was: %s)", err, raw)
-	}
-	out := make(map[string][]byte, len(obj))
-	for k, jv := range obj {
-		name := strings.ToLower(k)
-		if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
-			name = strings.ReplaceAll(k[1:len(k)-1], `""`, `"`)
-		}
-		c := d.t.Column(name)
-		if c == nil {
-			return nil, qerr.Invalidf("JSON values map contains unrecognized column: %s", name)
-		}
-		v, err := funcs.JSONValue(c.Type, jv)
-		if err != nil {
-			return nil, qerr.Invalidf("Error decoding JSON value for %s: %s", c.Name, qerr.Message(err))
-		}
-		out[c.Name] = v
+	out, err := funcs.JSONDocValues(d.t, raw)
+	if err != nil {
+		return nil, err
 	}
 	if b.json == nil {
 		b.json = map[*JSONDoc]map[string][]byte{}

@@ -23,6 +23,12 @@ type Select struct {
 	Analyzer  *Analyzer
 	Selectors []Selector
 	Columns   []ColumnSpec
+	// JSONColumns, for SELECT JSON, are the selection's columns: each
+	// result row is one JSON object of them (keys JSONKeys: a column
+	// whose name needs quotes in CQL keeps them, "\"Mixed\""), in the
+	// one column [json] that Columns then holds.
+	JSONColumns []ColumnSpec
+	JSONKeys    []string
 	// Aggregate: the selection has aggregate functions (one result row,
 	// or one per group with GroupBy).
 	Aggregate bool
@@ -87,14 +93,21 @@ func (p *Select) setPlain() {
 // AnalyzeSelect analyzes a SELECT of table t of keyspace ks with
 // Cassandra's rules and messages; c is the clock of its functions.
 func AnalyzeSelect(c Clock, ks *schema.Keyspace, t *schema.Table, st *ast.SelectStmt) (*Select, error) {
-	if st.JSON {
-		return nil, qerr.Invalidf("SELECT JSON is not supported")
-	}
 	p := &Select{Keyspace: ks, Table: t, Distinct: st.Distinct, allowFiltering: st.AllowFiltering,
 		Analyzer: NewAnalyzer(c, t.Keyspace, t.Name, st.BindMarkers())}
 	p.ckTypes, p.ckDesc = t.ClusteringTypes()
 	if err := p.analyzeSelection(st.Selectors); err != nil {
 		return nil, err
+	}
+	if st.JSON {
+		p.JSONColumns = p.Columns
+		for _, c := range p.Columns {
+			if t.Column(c.Name) != nil {
+				c.Name = ast.QuoteIdent(c.Name)
+			}
+			p.JSONKeys = append(p.JSONKeys, c.Name)
+		}
+		p.Columns = []ColumnSpec{{Keyspace: t.Keyspace, Table: t.Name, Name: "[json]", Type: schema.Native(schema.KindText)}}
 	}
 	w, err := AnalyzeWhere(p.Analyzer, t, st.Where, KindSelect)
 	if err != nil {

@@ -185,6 +185,9 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 var aggregateNames = map[string]bool{"count": true, "min": true, "max": true, "sum": true, "avg": true}
 
 func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, string, schema.Type, error) {
+	if isJSONFunction(f, "tojson") {
+		return p.toJSONSelector(f, top)
+	}
 	name := strings.ToLower(f.Name)
 	qualified := f.Keyspace == "" || f.Keyspace == "system"
 	argSels := make([]Selector, len(f.Args))

@@ -354,6 +354,12 @@ func (a *Analyzer) Term(t ast.Term, r Receiver) (Term, error) {
 		}
 		return tt, nil
 	case *ast.FunctionCall:
+		if isJSONFunction(t, "fromjson") {
+			return a.fromJSONTerm(t, r)
+		}
+		if isJSONFunction(t, "tojson") {
+			return nil, qerr.Invalidf("toJson() may only be used within the selection clause of SELECT statements")
+		}
 		ft, ret, err := a.function(t)
 		if err != nil {
 			return nil, err
@@ -484,3 +490,6 @@ func (a *Analyzer) PKIndexes(t *schema.Table) []uint16 {
 	}
 	return out
 }
+
+// JSONType is the column's type, for funcs.JSONRows.
+func (c ColumnSpec) JSONType() schema.Type { return c.Type }
