@@ -708,10 +708,14 @@ const groupSlack = 2
 // for longer than that (a lone writer is synced at once), nor after a
 // cycle of a single record.
 //
-// Measured on 2 shared cores, 32 client threads inserting through CQL:
-// it cut fsyncs by a third to a half against Batch and raised throughput
-// from about 0.4× to about 0.5–0.9× of Periodic's (the figures move with
-// the machine's other load); the fixed window before it reached 0.3–0.4×.
+// Measured on 2 shared cores, 32 client threads inserting through CQL
+// (wcdb bench ycsb, load; the figures move with the machine's other
+// load): Group ran at 0.45–0.86× of Periodic's throughput, against
+// 0.27–0.45× with the fixed window it replaced and 0.42–0.70× for Batch,
+// with fewer than half Batch's fsyncs. What keeps it from Periodic is
+// latency, not CPU: every writer waits for an fsync, and a flush cannot
+// overlap the requests of the writers it waits for. (Two fsyncs in flight
+// at once, tried to overlap them, doubled the fsyncs and ran slower.)
 func (l *Log) groupWait(timer *time.Timer, last groupFlush) {
 	d := min(groupSlack*last.took, l.opts.GroupWindow)
 	if last.n <= 1 || d <= 0 || time.Since(last.end) > d {
