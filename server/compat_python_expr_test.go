@@ -1,13 +1,8 @@
 package server
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,20 +16,7 @@ import (
 func TestCompatPythonExpressions(t *testing.T) {
 	checkPythonDriver(t)
 	n := compatNode(t)
-	host, port, _ := net.SplitHostPort(n.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	script, err := filepath.Abs(filepath.Join("testdata", "python", "expressions.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, pythonDriver, script, host, port)
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("expressions.py: %v; stderr:\n%s", err, stderr.String())
-	}
+	out := runPython(t, n, "expressions.py", time.Minute)
 	var r struct {
 		Names       []string  `json:"names"`
 		Values      []string  `json:"values"`
@@ -45,10 +27,10 @@ func TestCompatPythonExpressions(t *testing.T) {
 		DivZero     []string  `json:"div_zero"`
 		ReAdd       []string  `json:"readd"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("expressions.py output %q: %v", stdout.String(), err)
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("expressions.py output %q: %v", string(out), err)
 	}
-	t.Logf("%s", stdout.String())
+	t.Logf("%s", string(out))
 	check := func(what string, got, want any) {
 		t.Helper()
 		if fmt.Sprint(got) != fmt.Sprint(want) {

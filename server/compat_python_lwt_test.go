@@ -1,13 +1,8 @@
 package server
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -19,20 +14,7 @@ import (
 func TestCompatPythonLWT(t *testing.T) {
 	checkPythonDriver(t)
 	n := compatNode(t)
-	host, port, _ := net.SplitHostPort(n.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	script, err := filepath.Abs(filepath.Join("testdata", "python", "lwt.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, pythonDriver, script, host, port)
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("lwt.py: %v; stderr:\n%s", err, stderr.String())
-	}
+	out := runPython(t, n, "lwt.py", time.Minute)
 	type casResult struct {
 		Applied bool           `json:"applied"`
 		Row     map[string]any `json:"row"`
@@ -48,10 +30,10 @@ func TestCompatPythonLWT(t *testing.T) {
 		SerialBalance int       `json:"serial_balance"`
 		Counters      [][]any   `json:"counters"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("lwt.py output %q: %v", stdout.String(), err)
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("lwt.py output %q: %v", string(out), err)
 	}
-	t.Logf("%s", stdout.String())
+	t.Logf("%s", string(out))
 	num := func(v any) float64 { f, _ := v.(float64); return f }
 	switch {
 	case !r.Insert.Applied:

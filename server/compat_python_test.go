@@ -75,6 +75,28 @@ type driverReport struct {
 
 // checkPythonDriver skips the test when the DataStax Python driver is not
 // installed, or fails it when CI demands the driver.
+// runPython runs testdata/python/SCRIPT against node n (its host and
+// port as arguments) within timeout, and returns what it printed; a
+// failure ends the test with its stderr.
+func runPython(t *testing.T, n *Node, script string, timeout time.Duration) []byte {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(n.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	path, err := filepath.Abs(filepath.Join("testdata", "python", script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, pythonDriver, path, host, port)
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v; stderr:\n%s", script, err, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
 func checkPythonDriver(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
