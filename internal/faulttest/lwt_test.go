@@ -317,3 +317,65 @@ func TestRegisterModel(t *testing.T) {
 		}
 	}
 }
+
+// TestLWTUniqueNames: 16 clients, through three node processes (RF 3),
+// race INSERT ... IF NOT EXISTS for the same 100 names; each name is
+// applied at most once, the row holds the client it was applied for, and
+// a name nobody was told it got was taken by an outcome left unknown.
+func TestLWTUniqueNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs a cluster of three wcdb processes")
+	}
+	f := newFixture(t, ports{cql: 26050, gossip: 26954, internode: 26008}, loopback(3))
+	f.startAll()
+	all := f.nodes
+	admin := f.session(all, sessionOpts{})
+	for _, stmt := range []string{
+		"CREATE KEYSPACE ft WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+		"CREATE TABLE ft.names (name text PRIMARY KEY, owner int)",
+	} {
+		if err := admin.Query(stmt).Exec(); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	const clients, names = 16, 100
+	var mu sync.Mutex
+	won := map[string][]int{}
+	unknown := 0
+	var wg sync.WaitGroup
+	for c := range clients {
+		s := f.session([]*node{all[c%3]}, sessionOpts{only: []*node{all[c%3]}})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range names {
+				name := fmt.Sprintf("user%03d", (i+c*7)%names)
+				applied, err := s.Query("INSERT INTO ft.names (name, owner) VALUES (?, ?) IF NOT EXISTS", name, c).
+					SerialConsistency(gocql.Serial).ScanCAS(nil, nil)
+				mu.Lock()
+				switch {
+				case err != nil:
+					unknown++
+				case applied:
+					won[name] = append(won[name], c)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range names {
+		name := fmt.Sprintf("user%03d", i)
+		var owner int
+		err := admin.Query("SELECT owner FROM ft.names WHERE name = ?", name).Consistency(gocql.Consistency(gocql.Serial)).Scan(&owner)
+		switch w := won[name]; {
+		case len(w) > 1:
+			t.Errorf("%s applied for clients %v", name, w)
+		case len(w) == 1 && (err != nil || owner != w[0]):
+			t.Errorf("%s applied for client %d; the row says %d (%v)", name, w[0], owner, err)
+		case len(w) == 0 && unknown == 0:
+			t.Errorf("%s applied for nobody, with no unknown outcome (%d, %v)", name, owner, err)
+		}
+	}
+	t.Logf("%d names won by one client each, %d outcomes unknown", len(won), unknown)
+}

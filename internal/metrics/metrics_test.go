@@ -34,6 +34,10 @@ func (f fakeCoordinator) ReadRange(context.Context, replication.RangeCommand, re
 	return replication.RangeResult{}, f.err
 }
 
+func (f fakeCoordinator) CAS(context.Context, replication.CASRequest, replication.Consistency, replication.Consistency) (replication.CASResult, error) {
+	return replication.CASResult{}, f.err
+}
+
 func TestCoordinatorCounts(t *testing.T) {
 	var m ClientRequests
 	ctx := context.Background()
@@ -49,6 +53,7 @@ func TestCoordinatorCounts(t *testing.T) {
 		c.Write(ctx, nil, nil, replication.Quorum)
 		c.Read(ctx, replication.ReadCommand{}, replication.One)
 		c.ReadRange(ctx, replication.RangeCommand{}, replication.Consistency(99))
+		c.CAS(ctx, replication.CASRequest{}, replication.Serial, replication.Quorum)
 	}
 	for r := range numRequests {
 		if got := m.unavailables[r].Load(); got != 1 {
@@ -65,7 +70,7 @@ func TestCoordinatorCounts(t *testing.T) {
 		r   Request
 		cl  replication.Consistency
 		out int
-	}{{Write, replication.Quorum, 6}, {Read, replication.One, 6}, {Range, replication.Any, 6}} {
+	}{{Write, replication.Quorum, 6}, {Read, replication.One, 6}, {Range, replication.Any, 6}, {CASWrite, replication.Serial, 6}} {
 		if got := m.latency[c.r][c.cl].Snapshot().Count; got != uint64(c.out) {
 			t.Errorf("%v at %v: %d timed, want %d", c.r, c.cl, got, c.out)
 		}
