@@ -218,7 +218,7 @@ func (s *Shell) login(args []string) {
 		if v, ok := parseString(a); ok {
 			return v
 		}
-		if v, ok := parseIdent(a); ok && strings.HasPrefix(a, `"`) {
+		if v, ok := cqllex.ParseIdent(a); ok && strings.HasPrefix(a, `"`) {
 			return v
 		}
 		return a

@@ -10,26 +10,28 @@ import (
 	"time"
 
 	"github.com/cockroachdb/datadriven"
+
+	"wcdb/cmd/cqlsh-lite/internal/complete"
 )
 
 // fakeSchema is a schema for completion tests.
 type fakeSchema map[string]map[string][]string // keyspace → table → columns
 
-func (f fakeSchema) keyspaces() []string { return slices.Sorted(maps.Keys(f)) }
+func (f fakeSchema) Keyspaces() []string { return slices.Sorted(maps.Keys(f)) }
 
-func (f fakeSchema) tables(ks string) []string { return slices.Sorted(maps.Keys(f[ks])) }
+func (f fakeSchema) Tables(ks string) []string { return slices.Sorted(maps.Keys(f[ks])) }
 
-func (f fakeSchema) columns(ks, t string) []string { return f[ks][t] }
+func (f fakeSchema) Columns(ks, t string) []string { return f[ks][t] }
 
 // types and functions: one of each in keyspace app.
-func (f fakeSchema) types(ks string) []string {
+func (f fakeSchema) Types(ks string) []string {
 	if ks == "app" {
 		return []string{"address"}
 	}
 	return nil
 }
 
-func (f fakeSchema) functions(ks string) []string {
+func (f fakeSchema) Functions(ks string) []string {
 	if ks == "app" {
 		return []string{"fLog"}
 	}
@@ -51,16 +53,16 @@ func TestComplete(t *testing.T) {
 		"system_schema": {"tables": {"keyspace_name", "table_name"}},
 	}
 	datadriven.RunTest(t, "testdata/complete", func(t *testing.T, d *datadriven.TestData) string {
-		c := completion{schema: schema}
+		c := complete.Request{Schema: schema, Help: shellHelpTopics(), Copy: copyOptionNames}
 		if d.HasArg("ks") {
-			d.ScanArgs(t, "ks", &c.keyspace)
+			d.ScanArgs(t, "ks", &c.Keyspace)
 		}
 		before, after, ok := strings.Cut(d.Input, "|")
 		if !ok {
 			t.Fatalf("no cursor '|' in %q", d.Input)
 		}
-		c.before, c.after = before, after
-		cands, n := c.complete()
+		c.Before, c.After = before, after
+		cands, n := c.Complete()
 		var b strings.Builder
 		fmt.Fprintf(&b, "word %d\n", n)
 		for _, cand := range cands {

@@ -98,7 +98,7 @@ func parseCopy(stmt string) (*copyCommand, error) {
 		if !ok || t.Kind != cqllex.Word && t.Kind != cqllex.Ident {
 			return "", false
 		}
-		return identName(t), true
+		return cqllex.IdentName(t), true
 	}
 	bad := copyErrorf("Improper COPY command.")
 	c := &copyCommand{opts: defaultCopyOptions()}

@@ -439,7 +439,7 @@ func (e *requestError) Error() string   { return e.msg }
 // binds a keyspace to all of its connections), so the shell checks that
 // the keyspace exists, as the node would, and opens a session bound to it.
 func (s *Shell) use(arg string) {
-	name, ok := parseIdent(arg)
+	name, ok := cqllex.ParseIdent(arg)
 	if !ok {
 		s.improper("use")
 		return
@@ -466,30 +466,6 @@ func (s *Shell) switchKeyspace(name string) error {
 	s.session.Close()
 	s.session, s.keyspace = session, name
 	return nil
-}
-
-// parseIdent reads a CQL name: bare (folded to lower case) or in double
-// quotes ("" for a quote).
-func parseIdent(s string) (string, bool) {
-	if strings.HasPrefix(s, `"`) {
-		if len(s) < 2 || !strings.HasSuffix(s, `"`) {
-			return "", false
-		}
-		inner := s[1 : len(s)-1]
-		if strings.Contains(strings.ReplaceAll(inner, `""`, ""), `"`) || inner == "" {
-			return "", false
-		}
-		return strings.ReplaceAll(inner, `""`, `"`), true
-	}
-	if s == "" {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if !cqllex.IsWordByte(s[i]) {
-			return "", false
-		}
-	}
-	return strings.ToLower(s), true
 }
 
 // parseString reads a CQL string literal (a quote in it doubled).

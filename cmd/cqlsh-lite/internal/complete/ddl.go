@@ -1,4 +1,4 @@
-package main
+package complete
 
 import (
 	"slices"
@@ -60,7 +60,7 @@ var (
 // ddlCandidates returns what goes at the cursor of a CREATE or ALTER
 // statement (kind is its object: table, keyspace, type), and whether the
 // place is one it knows.
-func (c completion) ddlCandidates(toks []cqllex.Token, words []string) (out []string, ok bool) {
+func (c Request) ddlCandidates(toks []cqllex.Token, words []string) (out []string, ok bool) {
 	if len(words) < 2 || words[0] != "create" && words[0] != "alter" {
 		return nil, false
 	}
@@ -112,7 +112,7 @@ func (c completion) ddlCandidates(toks []cqllex.Token, words []string) (out []st
 // typePlace reports whether a type goes at the cursor: after a new
 // column's (or field's) name in CREATE TABLE/TYPE's parentheses, after
 // ALTER TABLE … ADD name, and inside a collection's or tuple's < >.
-func (c completion) typePlace(toks []cqllex.Token, words []string, kind string) bool {
+func (c Request) typePlace(toks []cqllex.Token, words []string, kind string) bool {
 	n := len(toks)
 	if n == 0 {
 		return false
@@ -153,11 +153,11 @@ func (c completion) typePlace(toks []cqllex.Token, words []string, kind string) 
 
 // typeNames are the native types, the type constructors and the current
 // keyspace's user-defined types.
-func (c completion) typeNames() []string {
+func (c Request) typeNames() []string {
 	out := withSuffix(cqlTypes, " ")
 	out = append(out, cqlTypeConstructors...)
-	if c.keyspace != "" {
-		for _, t := range c.schema.types(c.keyspace) {
+	if c.Keyspace != "" {
+		for _, t := range c.Schema.Types(c.Keyspace) {
 			out = append(out, quoteName(t)+" ")
 		}
 	}
@@ -166,10 +166,10 @@ func (c completion) typeNames() []string {
 
 // functionNames are the functions a value may call: the native ones, and
 // the current keyspace's user-defined ones.
-func (c completion) functionNames() []string {
+func (c Request) functionNames() []string {
 	out := slices.Clone(nativeFunctions)
-	if c.keyspace != "" {
-		for _, f := range c.schema.functions(c.keyspace) {
+	if c.Keyspace != "" {
+		for _, f := range c.Schema.Functions(c.Keyspace) {
 			out = append(out, quoteName(f)+"(")
 		}
 	}
