@@ -672,8 +672,12 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 	defer cancel()
 	ctx = tracing.With(ctx, tr)
 	var info reqInfo
-	reps := new(tracing.Replicas)
-	ctx = tracing.WithReplicas(ctx, reps)
+	var reps *tracing.Replicas
+	if c.srv.cfg.SlowQueryLogTimeout > 0 {
+		// Only the slow query log reads them: no allocation without it.
+		reps = new(tracing.Replicas)
+		ctx = tracing.WithReplicas(ctx, reps)
+	}
 	start := time.Now()
 	switch h.op {
 	case opQuery:
