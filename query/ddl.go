@@ -23,6 +23,7 @@ import (
 	"wcdb/query/access"
 	"wcdb/query/ast"
 	"wcdb/query/catalog"
+	"wcdb/query/ddl"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
@@ -379,136 +380,14 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		}
 		return nil, qerr.Invalidf("Table '%s.%s' doesn't exist", p.keyspace, name)
 	}
-	t := old.Clone()
-	params := x.catalog.TableParams(p.keyspace, name).Clone()
-	ts := x.ddlTimestampLocked(opts)
-	b := catalog.NewBatch(ts)
-	qualified := catalog.QualifiedName(t.Keyspace, t.Name)
-	changed := false
-	storage := false
-	switch st.Action {
-	case ast.AlterAdd:
-		var added []string
-		for _, c := range st.Add {
-			if t.Column(c.Name) != nil && st.IfColumnNotExists {
-				continue
-			}
-			if t.Column(c.Name) != nil {
-				return nil, qerr.Invalidf("Column with name '%s' already exists", c.Name)
-			}
-			typ, err := catalog.ColumnType(t.Keyspace, c.Type)
-			if err == nil {
-				err = catalog.CheckReAdd(params, t, c.Name, typ, c.Static)
-			}
-			if err != nil {
-				return nil, err
-			}
-			if err := t.AddColumn(c.Name, typ, c.Static); err != nil {
-				return nil, qerr.FromSchema(err)
-			}
-			added = append(added, c.Name)
-		}
-		if len(added) == 0 {
-			return voidSchema(), nil
-		}
-		// The ids first: a crash before the columns leaves an unused id.
-		b.AddColumnIDs(t)
-		// A column added again after a drop keeps its dropped_columns
-		// record, as in Cassandra (DESCRIBE ... WITH INTERNALS replays
-		// both); having a new id, it never sees the old column's data.
-		for _, n := range added {
-			b.AddColumn(t, t.Column(n))
-		}
-		changed = true
-	case ast.AlterDrop:
-		dropTime := ts
-		if st.DropTimestamp != nil {
-			if _, err := fmt.Sscan(catalog.PropText(st.DropTimestamp), &dropTime); err != nil {
-				return nil, qerr.Invalidf("Invalid timestamp %s", catalog.PropText(st.DropTimestamp))
-			}
-		}
-		var dropped []schema.Column
-		for _, n := range st.Drop {
-			c := t.Column(n)
-			if c == nil {
-				if st.IfColumnExists {
-					continue
-				}
-				return nil, qerr.Invalidf("Column %s was not found in table '%s'", n, qualified)
-			}
-			if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
-				return nil, qerr.Invalidf("Cannot drop PRIMARY KEY column %s", n)
-			}
-			cc := *c
-			if err := t.DropColumn(n); err != nil {
-				return nil, qerr.FromSchema(err)
-			}
-			// system_schema.dropped_columns keeps milliseconds: so does
-			// the catalog, so that the schema digest is the same after a
-			// restart.
-			params.AddDropped(&cc, dropTime/1000*1000)
-			dropped = append(dropped, cc)
-		}
-		if len(dropped) == 0 {
-			return voidSchema(), nil
-		}
-		for _, c := range dropped {
-			b.DeleteColumn(t, c.Name)
-		}
-		for _, c := range dropped {
-			i := slices.IndexFunc(params.Dropped, func(d catalog.DroppedColumn) bool { return d.Name == c.Name })
-			b.AddDroppedColumn(t, params.Dropped[i])
-		}
-		b.AddColumnIDs(t)
-		changed = true
-	case ast.AlterRename:
-		renamed := false
-		for _, r := range st.Renames {
-			i := slices.IndexFunc(t.Columns, func(c schema.Column) bool { return c.Name == r.From })
-			if i < 0 {
-				if st.IfColumnExists {
-					continue
-				}
-				return nil, qerr.Invalidf("Column %s was not found in table %s", r.From, qualified)
-			}
-			if k := t.Columns[i].Kind; k != schema.PartitionKeyColumn && k != schema.ClusteringColumn {
-				return nil, qerr.Invalidf("Cannot rename non PRIMARY KEY column %s", r.From)
-			}
-			if t.Column(r.To) != nil {
-				return nil, qerr.Invalidf("Cannot rename column %s to %s in table '%s'; another column with that name already exists", r.From, r.To, qualified)
-			}
-			t.Columns[i].Name = r.To
-			renamed = true
-			// One mutation of system_schema.columns (merged): the old row
-			// goes and the new one comes together.
-			b.DeleteColumn(t, r.From)
-			b.AddColumn(t, &t.Columns[i])
-		}
-		if !renamed {
-			return voidSchema(), nil
-		}
-		if err := t.Validate(); err != nil {
-			return nil, qerr.FromSchema(err)
-		}
-		b.AddColumnIDs(t)
-		changed = true
-	case ast.AlterWith:
-		id, err := catalog.ApplyTableProps(st.Properties, &t.TableOptions, params)
-		if err != nil {
-			return nil, qerr.FromSchema(err)
-		}
-		if id != nil {
-			return nil, qerr.Configf("Cannot alter table id.")
-		}
-		if err := t.CheckCounterOptions(); err != nil {
-			return nil, qerr.FromSchema(err)
-		}
-		b.AddTableRow(t, params)
-		changed, storage = true, true
+	ch, err := ddl.AlterTable(old, x.catalog.TableParams(p.keyspace, name), st, x.ddlTimestampLocked(opts))
+	if err != nil {
+		return nil, err
 	}
-	if !changed {
+	if ch == nil {
 		return voidSchema(), nil
 	}
+	t, params, b, storage := ch.Table, ch.Params, ch.Batch, ch.Storage
 	if storage {
 		if err := x.cfg.Backend.AlterTable(t); err != nil {
 			return nil, fmt.Errorf("query: alter storage of %s.%s: %w", t.Keyspace, t.Name, err)

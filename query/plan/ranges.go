@@ -9,145 +9,16 @@ import (
 	"bytes"
 	"slices"
 
-	"wcdb/mutation"
+	"wcdb/query/plan/keyrange"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
 // Range is a clustering range [start, end); a nil start or end is open.
-type Range struct{ Start, End []byte }
-
-func cmpStart(a, b []byte) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	}
-	return bytes.Compare(a, b)
-}
-
-func cmpEnd(a, b []byte) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return 1
-	case b == nil:
-		return -1
-	}
-	return bytes.Compare(a, b)
-}
-
-// Empty reports whether r holds no key.
-func (r Range) Empty() bool {
-	return r.Start != nil && r.End != nil && bytes.Compare(r.Start, r.End) >= 0
-}
-
-// Contains reports whether c lies in r.
-func (r Range) Contains(c []byte) bool {
-	return (r.Start == nil || bytes.Compare(c, r.Start) >= 0) && (r.End == nil || bytes.Compare(c, r.End) < 0)
-}
-
-// normalizeRanges sorts ranges and merges the overlapping and adjacent
-// ones, dropping empty ones.
-func normalizeRanges(rs []Range) []Range {
-	rs = slices.DeleteFunc(rs, Range.Empty)
-	slices.SortFunc(rs, func(a, b Range) int { return cmpStart(a.Start, b.Start) })
-	var out []Range
-	for _, r := range rs {
-		if n := len(out); n > 0 {
-			last := &out[n-1]
-			if last.End == nil || (r.Start != nil && bytes.Compare(r.Start, last.End) <= 0) {
-				if cmpEnd(r.End, last.End) > 0 {
-					last.End = r.End
-				}
-				continue
-			}
-		}
-		out = append(out, r)
-	}
-	return out
-}
+type Range = keyrange.Range
 
 // IntersectRanges intersects two normalized range lists.
-func IntersectRanges(a, b []Range) []Range {
-	var out []Range
-	for _, x := range a {
-		for _, y := range b {
-			r := Range{Start: x.Start, End: x.End}
-			if cmpStart(y.Start, r.Start) > 0 {
-				r.Start = y.Start
-			}
-			if cmpEnd(y.End, r.End) < 0 {
-				r.End = y.End
-			}
-			if !r.Empty() {
-				out = append(out, r)
-			}
-		}
-	}
-	return normalizeRanges(out)
-}
-
-// prefixRange is the range of keys with clustering prefix p.
-func prefixRange(p []byte) Range {
-	if len(p) == 0 {
-		return Range{}
-	}
-	return Range{Start: p, End: mutation.PrefixEnd(p)}
-}
-
-// sliceRange returns the range, inside prefix p, of the rows whose next
-// clustering column (type t, descending if desc) satisfies the bounds lo
-// and hi (either may be nil), by value as CQL compares.
-func sliceRange(p []byte, t schema.Type, desc bool, lo, hi []byte, loIncl, hiIncl bool, hasLo, hasHi bool) Range {
-	pr := prefixRange(p)
-	r := pr
-	enc := func(v []byte) []byte {
-		return schema.AppendComparable(slices.Clip(p), t, v, desc)
-	}
-	// In byte order an ascending column's lower bound is a start; a
-	// descending column's lower bound is an end.
-	if hasLo {
-		k := enc(lo)
-		if !desc {
-			if loIncl {
-				r.Start = k
-			} else {
-				r.Start = mutation.PrefixEnd(k)
-			}
-		} else {
-			if loIncl {
-				r.End = mutation.PrefixEnd(k)
-			} else {
-				r.End = k
-			}
-		}
-	}
-	if hasHi {
-		k := enc(hi)
-		if !desc {
-			if hiIncl {
-				r.End = mutation.PrefixEnd(k)
-			} else {
-				r.End = k
-			}
-		} else {
-			if hiIncl {
-				r.Start = k
-			} else {
-				r.Start = mutation.PrefixEnd(k)
-			}
-		}
-	}
-	if r.Start == nil && pr.Start != nil {
-		r.Start = pr.Start
-	}
-	return r
-}
+func IntersectRanges(a, b []Range) []Range { return keyrange.Intersect(a, b) }
 
 // ckValue evaluates a clustering value (null and unset refused) and
 // normalizes it.
@@ -306,7 +177,7 @@ func (w *Where) ClusteringRanges(b *Binder, sliceCols int) ([]Range, error) {
 	out := make([]Range, 0, len(enc))
 	for _, p := range enc {
 		if sr == nil {
-			out = append(out, prefixRange(p))
+			out = append(out, keyrange.Prefix(p))
 			continue
 		}
 		var lo, hi []byte
@@ -322,9 +193,9 @@ func (w *Where) ClusteringRanges(b *Binder, sliceCols int) ([]Range, error) {
 			}
 		}
 		loIncl, hiIncl := sr.lo != nil && sr.lo.incl, sr.hi != nil && sr.hi.incl
-		out = append(out, sliceRange(p, sr.col.Type, sr.col.Desc, lo, hi, loIncl, hiIncl, sr.lo != nil, sr.hi != nil))
+		out = append(out, keyrange.Slice(p, sr.col.Type, sr.col.Desc, lo, hi, loIncl, hiIncl, sr.lo != nil, sr.hi != nil))
 	}
-	return normalizeRanges(out), nil
+	return keyrange.Normalize(out), nil
 }
 
 // multiSliceRanges turns (c1, ..., cn) > (v1, ..., vn) (and <, <=, >=)
@@ -365,16 +236,16 @@ func (w *Where) multiSliceRanges(b *Binder) ([]Range, error) {
 		for i := 0; i < mb.n; i++ {
 			c := &ck[i]
 			if lower {
-				out = append(out, sliceRange(p, c.Type, c.Desc, fields[i], nil, false, false, true, false))
+				out = append(out, keyrange.Slice(p, c.Type, c.Desc, fields[i], nil, false, false, true, false))
 			} else {
-				out = append(out, sliceRange(p, c.Type, c.Desc, nil, fields[i], false, false, false, true))
+				out = append(out, keyrange.Slice(p, c.Type, c.Desc, nil, fields[i], false, false, false, true))
 			}
 			p = schema.AppendComparable(slices.Clip(p), c.Type, fields[i], c.Desc)
 		}
 		if mb.incl {
-			out = append(out, prefixRange(p))
+			out = append(out, keyrange.Prefix(p))
 		}
-		return normalizeRanges(out), nil
+		return keyrange.Normalize(out), nil
 	}
 	lo, err := side(m.lo, true)
 	if err != nil {

@@ -253,18 +253,18 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 	}
 	// An exact match wins, else the only compatible one (Cassandra's
 	// FunctionResolver).
-	var matches, exact []*signature
-	for i := range fn.sigs {
-		s := &fn.sigs[i]
-		if len(s.args) != len(f.Args) {
+	var matches, exact []*funcs.Signature
+	for i := range fn.Sigs {
+		s := &fn.Sigs[i]
+		if len(s.Args) != len(f.Args) {
 			continue
 		}
 		fit := fitExact
-		for j := range s.args {
+		for j := range s.Args {
 			if isTerm[j] {
-				fit = min(fit, p.Analyzer.fitOf(f.Args[j], s.args[j]))
+				fit = min(fit, p.Analyzer.fitOf(f.Args[j], s.Args[j]))
 			} else {
-				fit = min(fit, typeFit(argTypes[j], s.args[j]))
+				fit = min(fit, typeFit(argTypes[j], s.Args[j]))
 			}
 		}
 		if fit != fitNone {
@@ -281,10 +281,10 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 		fc := *f
 		_, err := p.Analyzer.resolve(fn, &fc)
 		if err == nil {
-			err = qerr.Invalidf("Invalid call to function %s, none of its type signatures match", fn.qualified())
+			err = qerr.Invalidf("Invalid call to function %s, none of its type signatures match", fn.Qualified())
 		}
 		if len(matches) > 1 {
-			err = qerr.Invalidf("Ambiguous call to function %s: use type casts to disambiguate", fn.qualified())
+			err = qerr.Invalidf("Ambiguous call to function %s: use type casts to disambiguate", fn.Qualified())
 		}
 		return nil, "", schema.Type{}, err
 	}
@@ -293,14 +293,14 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 	p.lift(fs, fs.args)
 	for j := range f.Args {
 		if isTerm[j] {
-			t, err := p.Analyzer.Term(f.Args[j], Receiver{Name: fmt.Sprintf("arg%d(%s)", j, fn.qualified()), Type: sig.args[j]})
+			t, err := p.Analyzer.Term(f.Args[j], Receiver{Name: fmt.Sprintf("arg%d(%s)", j, fn.Qualified()), Type: sig.Args[j]})
 			if err != nil {
 				return nil, "", schema.Type{}, err
 			}
 			fs.terms[j] = t
 		}
 	}
-	return fs, colName, sig.ret, nil
+	return fs, colName, sig.Ret, nil
 }
 
 // Rows.
@@ -526,7 +526,7 @@ func splitMap(b []byte) ([][]byte, error) {
 }
 
 type fnSel struct {
-	sig   *signature
+	sig   *funcs.Signature
 	args  []Selector
 	terms []Term
 }
@@ -557,7 +557,7 @@ func (s *fnSel) Value(v *RowView) ([]byte, error) {
 		}
 		args[i] = a
 	}
-	return s.sig.impl(v.Env.Binder.Clock, args)
+	return s.sig.Impl(v.Env.Binder.Clock, args)
 }
 
 // countSel is COUNT(*), COUNT(1) (arg nil) or count(expr), which counts

@@ -171,8 +171,8 @@ func (t *tupleTerm) Eval(b *Binder) ([]byte, error) {
 
 // funcTerm is a call of a native scalar function.
 type funcTerm struct {
-	fn   *function
-	sig  *signature
+	fn   *funcs.Function
+	sig  *funcs.Signature
 	args []Term
 }
 
@@ -184,11 +184,11 @@ func (f *funcTerm) Eval(b *Binder) ([]byte, error) {
 			return nil, err
 		}
 		if IsUnset(v) {
-			return nil, qerr.Invalidf("Invalid unset value for argument in call to function %s", f.fn.qualified())
+			return nil, qerr.Invalidf("Invalid unset value for argument in call to function %s", f.fn.Qualified())
 		}
 		args[i] = v
 	}
-	return f.sig.impl(b.Clock, args)
+	return f.sig.Impl(b.Clock, args)
 }
 
 // tokenTerm is token(v1, ...) of values of the partition key columns: the
