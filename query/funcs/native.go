@@ -23,7 +23,7 @@ type Clock interface {
 	NewTimeuuid() schema.UUID
 }
 
-// Native types of function signatures and of pseudo columns ([limit],
+// Native types of function signatures.
 // [ttl], [timestamp], [json]).
 var (
 	typTimestamp = schema.Native(schema.KindTimestamp)
@@ -31,7 +31,6 @@ var (
 	typDate      = schema.Native(schema.KindDate)
 	typTime      = schema.Native(schema.KindTime)
 	typBigint    = schema.Native(schema.KindBigint)
-	typInt       = schema.Native(schema.KindInt)
 	typBlob      = schema.Native(schema.KindBlob)
 	typUUID      = schema.Native(schema.KindUUID)
 	typDuration  = schema.Native(schema.KindDuration)
