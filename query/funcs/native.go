@@ -24,7 +24,6 @@ type Clock interface {
 }
 
 // Native types of function signatures.
-// [ttl], [timestamp], [json]).
 var (
 	typTimestamp = schema.Native(schema.KindTimestamp)
 	typTimeuuid  = schema.Native(schema.KindTimeuuid)
