@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+	"wcdb/schema/cqldecimal"
 
 	"wcdb/schema/cqltime"
 )
@@ -544,19 +545,19 @@ func Encode(t Type, v any) ([]byte, error) {
 			if !ok {
 				return nil, invalidf("unable to make varint from '%s'", s)
 			}
-			return bigToVarint(n), nil
+			return cqldecimal.BigToVarint(n), nil
 		}
 		n, ok := bigInteger(v)
 		if !ok {
 			return nil, typeMismatch(t, v)
 		}
-		return bigToVarint(n), nil
+		return cqldecimal.BigToVarint(n), nil
 	case KindDecimal:
 		d, err := toDecimal(t, v)
 		if err != nil {
 			return nil, err
 		}
-		return decimalBytes(d), nil
+		return d.Bytes(), nil
 	case KindFloat, KindDouble:
 		var f float64
 		switch x := v.(type) {
@@ -695,14 +696,14 @@ func Encode(t Type, v any) ([]byte, error) {
 	case KindDuration:
 		switch x := v.(type) {
 		case Duration:
-			b := encodeDuration(x)
+			b := cqltime.AppendDuration(nil, x)
 			return b, Validate(t, b)
 		case string:
 			d, err := ParseDuration(x)
 			if err != nil {
 				return nil, err
 			}
-			return encodeDuration(d), nil
+			return cqltime.AppendDuration(nil, d), nil
 		}
 		return nil, typeMismatch(t, v)
 	case KindList, KindSet, KindTuple:
@@ -893,9 +894,9 @@ func decode(t Type, b []byte) any {
 	case KindBigint, KindCounter:
 		return int64(binary.BigEndian.Uint64(b))
 	case KindVarint:
-		return varintToBig(b)
+		return cqldecimal.VarintToBig(b)
 	case KindDecimal:
-		return decimalFromBytes(b)
+		return cqldecimal.FromBytes(b)
 	case KindFloat:
 		return math.Float32frombits(binary.BigEndian.Uint32(b))
 	case KindDouble:

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"wcdb/schema/cqldecimal"
 )
 
 // The byte-comparable encoding.
@@ -278,7 +279,7 @@ func appendLength(dst []byte, n int) []byte {
 
 // appendVarintBody encodes a serialized varint (any length >= 1).
 func appendVarintBody(dst, v []byte) []byte {
-	v = minimalVarint(v)
+	v = cqldecimal.MinimalVarint(v)
 	neg := v[0]&0x80 != 0
 	if !neg {
 		m := v
@@ -291,7 +292,7 @@ func appendVarintBody(dst, v []byte) []byte {
 		dst = appendLength(append(dst, 0x81), len(m))
 		return append(dst, m...)
 	}
-	m := new(big.Int).Neg(varintToBig(v)).Bytes()
+	m := new(big.Int).Neg(cqldecimal.VarintToBig(v)).Bytes()
 	dst = append(dst, 0x7f)
 	start := len(dst)
 	dst = appendLength(dst, len(m))
@@ -640,7 +641,7 @@ func (r *creader) varint() ([]byte, error) {
 		if err != nil || n == 0 || m[0] == 0 {
 			return nil, errComparable
 		}
-		return bigToVarint(new(big.Int).Neg(new(big.Int).SetBytes(m))), nil
+		return cqldecimal.BigToVarint(new(big.Int).Neg(new(big.Int).SetBytes(m))), nil
 	}
 	return nil, errComparable
 }
@@ -724,7 +725,7 @@ func (r *creader) decimal() ([]byte, error) {
 			unscaled.Neg(unscaled)
 		}
 	}
-	return decimalBytes(Decimal{Unscaled: unscaled, Scale: scale}), nil
+	return Decimal{Unscaled: unscaled, Scale: scale}.Bytes(), nil
 }
 
 // ClusteringKey returns the clustering key of a row: the concatenation of

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"wcdb/schema/cqldecimal"
 
 	"wcdb/mutation"
 )
@@ -210,7 +211,7 @@ func randVarint(r *rand.Rand) []byte {
 		n = 300
 	}
 	b := randBytes(r, make([]byte, n))
-	return append([]byte{}, minimalVarint(b)...)
+	return append([]byte{}, cqldecimal.MinimalVarint(b)...)
 }
 
 // oracleCompare compares two values of a numeric or uuid type through

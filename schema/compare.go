@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/big"
+	"wcdb/schema/cqldecimal"
 )
 
 // Compare orders two values of type t as Cassandra does: an empty value
@@ -129,7 +130,7 @@ func compareVarint(a, b []byte) int {
 	if len(a) <= 8 && len(b) <= 8 {
 		return cmpInt(signedBE(a), signedBE(b))
 	}
-	a, b = minimalVarint(a), minimalVarint(b)
+	a, b = cqldecimal.MinimalVarint(a), cqldecimal.MinimalVarint(b)
 	na, nb := a[0]&0x80 != 0, b[0]&0x80 != 0
 	if na != nb {
 		if na {
@@ -157,7 +158,7 @@ type decimalParts struct {
 }
 
 func splitDecimal(b []byte) decimalParts {
-	d := decimalFromBytes(b)
+	d := cqldecimal.FromBytes(b)
 	p := decimalParts{sign: d.Unscaled.Sign(), scale: d.Scale}
 	if p.sign == 0 {
 		return p

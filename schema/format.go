@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wcdb/schema/cqldecimal"
 )
 
 // Format returns a serialized value of type t as a CQL literal, as
@@ -75,9 +76,9 @@ func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 	case KindTinyint, KindSmallint, KindInt, KindBigint, KindCounter:
 		s.WriteString(strconv.FormatInt(signedBE(b), 10))
 	case KindVarint:
-		s.WriteString(varintToBig(b).String())
+		s.WriteString(cqldecimal.VarintToBig(b).String())
 	case KindDecimal:
-		s.WriteString(decimalFromBytes(b).String())
+		s.WriteString(cqldecimal.FromBytes(b).String())
 	case KindFloat:
 		f := float64(math.Float32frombits(binary.BigEndian.Uint32(b)))
 		if literal {
