@@ -273,7 +273,7 @@ func Validate(t Type, b []byte) error {
 			}
 			return Validate(et, v)
 		})
-	case KindTuple:
+	case KindTuple, KindUDT:
 		fields, err := splitTuple(t, b)
 		if err != nil {
 			return err
@@ -336,7 +336,7 @@ func normalize(t Type, b []byte) []byte {
 		}
 		vals = sortEntries(t.Elems[0], vals, per)
 		return buildCollection(vals, per)
-	case KindTuple:
+	case KindTuple, KindUDT:
 		fields, err := splitTuple(t, b)
 		if err != nil {
 			return b
@@ -485,7 +485,8 @@ func sortEntries(key Type, vals [][]byte, per int) [][]byte {
 //   - inet: net.IP, netip.Addr or a string;
 //   - duration: Duration or a string as ParseDuration takes;
 //   - list, set, tuple: []any of element values (tuple: nil is a null field,
-//     and fewer values than fields are allowed); map: []MapEntry.
+//     and fewer values than fields are allowed); map: []MapEntry;
+//   - user type: as a tuple, or map[string]any by field name.
 //
 // Sets and maps come out sorted and without duplicates (Normalize).
 func Encode(t Type, v any) ([]byte, error) {
@@ -706,12 +707,15 @@ func Encode(t Type, v any) ([]byte, error) {
 			return cqltime.AppendDuration(nil, d), nil
 		}
 		return nil, typeMismatch(t, v)
-	case KindList, KindSet, KindTuple:
+	case KindList, KindSet, KindTuple, KindUDT:
 		elems, ok := v.([]any)
+		if m, isMap := v.(map[string]any); isMap && t.Kind == KindUDT {
+			elems, ok = udtElems(t, m)
+		}
 		if !ok {
 			return nil, typeMismatch(t, v)
 		}
-		if t.Kind == KindTuple {
+		if t.Kind == KindTuple || t.Kind == KindUDT {
 			if len(elems) > len(t.Elems) {
 				return nil, invalidf("Invalid tuple literal: too many elements. Type %s expects %d but got %d", t, len(t.Elems), len(elems))
 			}
@@ -861,6 +865,7 @@ func floorDiv(a, b int64) int64 {
 //	list, set              []any
 //	map                    []MapEntry
 //	tuple                  []any, nil for a null field, only the fields present
+//	user type              as a tuple
 //
 // and Empty for the empty value of the other types than text, ascii and
 // blob. Decode validates b first.
@@ -928,7 +933,7 @@ func decode(t Type, b []byte) any {
 			out[i] = MapEntry{Key: decode(t.Elems[0], vals[2*i]), Value: decode(t.Elems[1], vals[2*i+1])}
 		}
 		return out
-	case KindTuple:
+	case KindTuple, KindUDT:
 		fields, _ := splitTuple(t, b)
 		out := make([]any, len(fields))
 		for i, f := range fields {

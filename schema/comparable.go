@@ -228,7 +228,7 @@ func appendBody(dst []byte, t Type, v []byte) ([]byte, bool) {
 			return dst, false
 		}
 		return append(dst, tagEnd), true
-	case KindTuple:
+	case KindTuple, KindUDT:
 		rest := v
 		for i := 0; len(rest) > 0; i++ {
 			if i >= len(t.Elems) {
@@ -567,7 +567,7 @@ func (r *creader) body(t Type, depth int) ([]byte, error) {
 			vals = append(vals, e)
 		}
 		return buildCollection(vals, per), nil
-	case KindTuple:
+	case KindTuple, KindUDT:
 		var fields [][]byte
 		for i := 0; ; i++ {
 			c, err := r.peek()

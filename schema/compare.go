@@ -58,7 +58,7 @@ func Compare(t Type, a, b []byte) int {
 		if c, ok := compareCollection(t, a, b); ok {
 			return c
 		}
-	case KindTuple:
+	case KindTuple, KindUDT:
 		if c, ok := compareTuple(t, a, b); ok {
 			return c
 		}

@@ -152,12 +152,23 @@ func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 			format(s, t.Elems[0], v, literal, true)
 		}
 		s.WriteString(close)
-	case KindTuple:
+	case KindTuple, KindUDT:
 		fields, _ := splitTuple(t, b)
-		s.WriteString("(")
+		open, close := "(", ")"
+		if t.Kind == KindUDT {
+			open, close = "{", "}"
+			for len(fields) < len(t.Elems) {
+				fields = append(fields, nil)
+			}
+		}
+		s.WriteString(open)
 		for i, f := range fields {
 			if i > 0 {
 				s.WriteString(", ")
+			}
+			if t.Kind == KindUDT {
+				s.WriteString(QuoteName(t.User.Fields[i]))
+				s.WriteString(": ")
 			}
 			if f == nil {
 				s.WriteString("null")
@@ -165,7 +176,7 @@ func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 				format(s, t.Elems[i], f, literal, true)
 			}
 		}
-		s.WriteString(")")
+		s.WriteString(close)
 	}
 }
 

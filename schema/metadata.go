@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"wcdb/mutation"
@@ -14,8 +13,8 @@ import (
 // Keyspace is a keyspace definition.
 type Keyspace struct {
 	Name string
-	// Replication holds "class" (the full class name, see
-	// NormalizeReplication) and the strategy's options.
+	// Replication holds "class" (the full class name) and the
+	// strategy's options.
 	Replication   map[string]string
 	DurableWrites bool
 }
@@ -26,73 +25,6 @@ const (
 	NetworkTopologyStrategy = "org.apache.cassandra.locator.NetworkTopologyStrategy"
 	LocalStrategy           = "org.apache.cassandra.locator.LocalStrategy"
 )
-
-const locatorPackage = "org.apache.cassandra.locator."
-
-// NormalizeReplication validates the replication options of CREATE or
-// ALTER KEYSPACE with Cassandra's rules and messages, and returns them with
-// the class name in full ("SimpleStrategy" becomes
-// "org.apache.cassandra.locator.SimpleStrategy"). SimpleStrategy takes
-// exactly replication_factor; NetworkTopologyStrategy takes datacenter:
-// factor pairs (and replication_factor, a default for every datacenter).
-// Factors are non-negative integers. LocalStrategy is reserved for system
-// keyspaces, which are defined directly, not through this function.
-func NormalizeReplication(keyspace string, opts map[string]string) (map[string]string, error) {
-	class, ok := opts["class"]
-	if !ok || class == "" {
-		return nil, configf("Missing replication strategy class")
-	}
-	full := class
-	if !strings.Contains(class, ".") {
-		full = locatorPackage + class
-	}
-	out := map[string]string{"class": full}
-	switch full {
-	case SimpleStrategy:
-		rf, ok := opts["replication_factor"]
-		if !ok {
-			return nil, configf("SimpleStrategy requires a replication_factor strategy option.")
-		}
-		for k := range opts {
-			if k != "class" && k != "replication_factor" {
-				return nil, configf("Unrecognized strategy option {%s} passed to SimpleStrategy for keyspace %s", k, keyspace)
-			}
-		}
-		if err := checkReplicationFactor(rf); err != nil {
-			return nil, err
-		}
-		out["replication_factor"] = strings.TrimSpace(rf)
-	case NetworkTopologyStrategy:
-		if len(opts) == 1 {
-			return nil, configf("Configuration for at least one datacenter must be present")
-		}
-		for k, v := range opts {
-			if k == "class" {
-				continue
-			}
-			if err := checkReplicationFactor(v); err != nil {
-				return nil, err
-			}
-			out[k] = strings.TrimSpace(v)
-		}
-	case LocalStrategy:
-		return nil, configf("Unable to use given strategy class: LocalStrategy is reserved for internal use.")
-	default:
-		return nil, configf("Unable to find replication strategy class '%s'", full)
-	}
-	return out, nil
-}
-
-func checkReplicationFactor(rf string) error {
-	n, err := strconv.Atoi(strings.TrimSpace(rf))
-	if err != nil {
-		return configf("Replication factor must be numeric; found %s", rf)
-	}
-	if n < 0 {
-		return configf("Replication factor must be non-negative; found %s", rf)
-	}
-	return nil
-}
 
 // MaxNameLength is the longest keyspace or table name.
 const MaxNameLength = 48

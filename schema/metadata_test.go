@@ -1,57 +1,9 @@
 package schema
 
 import (
-	"errors"
-	"maps"
 	"strings"
 	"testing"
 )
-
-func TestNormalizeReplication(t *testing.T) {
-	for _, tc := range []struct {
-		opts map[string]string
-		want map[string]string
-		err  string
-	}{
-		{
-			opts: map[string]string{"class": "SimpleStrategy", "replication_factor": "3"},
-			want: map[string]string{"class": SimpleStrategy, "replication_factor": "3"},
-		},
-		{
-			opts: map[string]string{"class": "org.apache.cassandra.locator.SimpleStrategy", "replication_factor": " 1 "},
-			want: map[string]string{"class": SimpleStrategy, "replication_factor": "1"},
-		},
-		{
-			opts: map[string]string{"class": "NetworkTopologyStrategy", "dc1": "3", "dc2": "0"},
-			want: map[string]string{"class": NetworkTopologyStrategy, "dc1": "3", "dc2": "0"},
-		},
-		{
-			opts: map[string]string{"class": "NetworkTopologyStrategy", "replication_factor": "2"},
-			want: map[string]string{"class": NetworkTopologyStrategy, "replication_factor": "2"},
-		},
-		{opts: map[string]string{"replication_factor": "3"}, err: "Missing replication strategy class"},
-		{opts: map[string]string{"class": "SimpleStrategy"}, err: "SimpleStrategy requires a replication_factor strategy option."},
-		{opts: map[string]string{"class": "SimpleStrategy", "replication_factor": "3", "dc1": "1"}, err: "Unrecognized strategy option {dc1} passed to SimpleStrategy for keyspace ks"},
-		{opts: map[string]string{"class": "SimpleStrategy", "replication_factor": "three"}, err: "Replication factor must be numeric; found three"},
-		{opts: map[string]string{"class": "SimpleStrategy", "replication_factor": "-1"}, err: "Replication factor must be non-negative; found -1"},
-		{opts: map[string]string{"class": "NetworkTopologyStrategy", "dc1": "x"}, err: "Replication factor must be numeric; found x"},
-		{opts: map[string]string{"class": "NetworkTopologyStrategy"}, err: "Configuration for at least one datacenter must be present"},
-		{opts: map[string]string{"class": "FooStrategy"}, err: "Unable to find replication strategy class 'org.apache.cassandra.locator.FooStrategy'"},
-		{opts: map[string]string{"class": "LocalStrategy"}, err: "Unable to use given strategy class: LocalStrategy is reserved for internal use."},
-	} {
-		got, err := NormalizeReplication("ks", tc.opts)
-		if tc.err != "" {
-			var se *Error
-			if !errors.As(err, &se) || se.Msg != tc.err || se.Code != CodeConfig {
-				t.Errorf("NormalizeReplication(%v) = %v, want config error %q", tc.opts, err, tc.err)
-			}
-			continue
-		}
-		if err != nil || !maps.Equal(got, tc.want) {
-			t.Errorf("NormalizeReplication(%v) = %v, %v; want %v", tc.opts, got, err, tc.want)
-		}
-	}
-}
 
 func TestValidName(t *testing.T) {
 	for name, ok := range map[string]bool{

@@ -4,7 +4,8 @@ import (
 	"strings"
 )
 
-// Kind is a CQL type constructor: a native type, or list, set, map, tuple.
+// Kind is a CQL type constructor: a native type, or list, set, map, tuple,
+// user-defined type.
 type Kind uint8
 
 // The CQL kinds. KindInvalid is the zero value and names no type.
@@ -34,6 +35,7 @@ const (
 	KindSet
 	KindMap
 	KindTuple
+	KindUDT
 	numKinds
 )
 
@@ -63,6 +65,7 @@ var kindNames = [numKinds]string{
 	KindSet:       "set",
 	KindMap:       "map",
 	KindTuple:     "tuple",
+	KindUDT:       "udt",
 }
 
 // String returns the CQL name of k.
@@ -77,17 +80,20 @@ func (k Kind) String() string {
 func (k Kind) IsNative() bool { return k > KindInvalid && k < KindList }
 
 // Type is a CQL type. Native types have no Elems; a list or set has one (the
-// element type), a map two (key, value), a tuple one per field.
+// element type), a map two (key, value), a tuple one per field, a
+// user-defined type one per field (User names the type and its fields).
 //
-// Frozen is meaningful for collections: a non-frozen collection is stored as
-// one cell per element (it is "multi-cell"), a frozen one as a single value.
-// Tuples are always frozen, and so is every collection or tuple nested in
-// another type; ParseType, DecodeOption and the constructors below keep to
-// that, and Check verifies it.
+// Frozen is meaningful for collections and user-defined types: a non-frozen
+// one is stored as one cell per element or field (it is "multi-cell"), a
+// frozen one as a single value. Tuples are always frozen, and so is every
+// collection, tuple or user type nested in another type; ParseType,
+// DecodeOption and the constructors below keep to that, and Check verifies
+// it.
 type Type struct {
 	Kind   Kind
 	Elems  []Type
 	Frozen bool
+	User   *UserType // KindUDT only; shared, never changed
 }
 
 // Native returns the native type of kind k.
@@ -120,7 +126,7 @@ func (t Type) Freeze() Type {
 	if t.Kind.IsNative() || t.Kind == KindInvalid {
 		return t
 	}
-	f := Type{Kind: t.Kind, Elems: make([]Type, len(t.Elems)), Frozen: true}
+	f := Type{Kind: t.Kind, Elems: make([]Type, len(t.Elems)), Frozen: true, User: t.User}
 	for i, e := range t.Elems {
 		f.Elems[i] = e.Freeze()
 	}
@@ -133,8 +139,8 @@ func (t Type) IsCollection() bool {
 }
 
 // IsMultiCell reports whether values of t are stored as one cell per
-// element: a non-frozen collection.
-func (t Type) IsMultiCell() bool { return t.IsCollection() && !t.Frozen }
+// element or field: a non-frozen collection or user-defined type.
+func (t Type) IsMultiCell() bool { return (t.IsCollection() || t.Kind == KindUDT) && !t.Frozen }
 
 // Elem returns the element type of a list or set, or the value type of a map.
 func (t Type) Elem() Type {
@@ -163,6 +169,9 @@ func (t Type) Equal(o Type) bool {
 		return false
 	}
 	if !t.Kind.IsNative() && t.Frozen != o.Frozen {
+		return false
+	}
+	if t.Kind == KindUDT && !t.User.Equal(o.User) {
 		return false
 	}
 	for i := range t.Elems {
@@ -208,6 +217,13 @@ func (t Type) write(b *strings.Builder, raw bool) {
 	}
 	if frozen {
 		b.WriteString("frozen<")
+	}
+	if t.Kind == KindUDT {
+		b.WriteString(QuoteName(t.User.Name))
+		if frozen {
+			b.WriteByte('>')
+		}
+		return
 	}
 	b.WriteString(t.Kind.String())
 	b.WriteByte('<')
@@ -259,6 +275,13 @@ func (t Type) check(nested bool, depth int) error {
 		if !t.Frozen {
 			return invalidf("tuple types are always frozen: %s", t.rawString())
 		}
+	case t.Kind == KindUDT:
+		if t.User == nil || len(t.User.Fields) != len(t.Elems) || len(t.Elems) == 0 {
+			return invalidf("user type without matching field names")
+		}
+		if nested && !t.Frozen {
+			return invalidf("Non-frozen UDTs are not allowed inside collections: %s", t.rawString())
+		}
 	default:
 		return invalidf("invalid type kind %d", t.Kind)
 	}
@@ -267,6 +290,9 @@ func (t Type) check(nested bool, depth int) error {
 	}
 	for i, e := range t.Elems {
 		if e.Kind == KindCounter {
+			if t.Kind == KindUDT {
+				return invalidf("A user type cannot contain counters")
+			}
 			if t.Kind == KindTuple {
 				return invalidf("Counters are not allowed inside tuples")
 			}
@@ -297,8 +323,19 @@ const maxTypeDepth = 32
 // be frozen, frozen<> only applies to collections and tuples, no counters in
 // collections or tuples, no durations in sets or as map keys. Inside a frozen
 // type, and inside tuples, every nested type is frozen implicitly.
-func ParseType(s string) (Type, error) {
-	p := typeParser{s: s}
+func ParseType(s string) (Type, error) { return ParseTypeIn(s, nil) }
+
+// Resolver finds a user-defined type named in a type being parsed: keyspace
+// is the qualifier as written ("" if none). It returns the type (as
+// UDTOf builds it) or an error to report.
+type Resolver func(keyspace, name string) (Type, error)
+
+// ParseTypeIn is ParseType with user-defined types, found by resolve:
+// names (quoted or not, keyspace-qualified or not) that are not native
+// types. frozen<udt> freezes it; a non-frozen one may only be the type
+// itself, not nested.
+func ParseTypeIn(s string, resolve Resolver) (Type, error) {
+	p := typeParser{s: s, resolve: resolve}
 	raw, err := p.parse(0)
 	if err != nil {
 		return Type{}, err
@@ -313,6 +350,12 @@ func ParseType(s string) (Type, error) {
 // the rules on the type as written, as Cassandra's CQL3Type.Raw.prepare.
 func prepare(t Type, depth int) (Type, error) {
 	if t.Kind.IsNative() {
+		return t, nil
+	}
+	if t.Kind == KindUDT {
+		if t.Frozen {
+			return t.Freeze(), nil
+		}
 		return t, nil
 	}
 	if t.Kind == KindTuple {
@@ -341,6 +384,9 @@ func prepare(t Type, depth int) (Type, error) {
 	for i, e := range t.Elems {
 		if !t.Frozen && e.IsCollection() && !e.Frozen {
 			return Type{}, invalidf("Non-frozen collections are not allowed inside collections: %s", t.rawString())
+		}
+		if !t.Frozen && e.Kind == KindUDT && !e.Frozen {
+			return Type{}, invalidf("Non-frozen UDTs are not allowed inside collections: %s", t.rawString())
 		}
 		if e.Kind == KindCounter {
 			return Type{}, invalidf("Counters are not allowed inside collections: %s", t.rawString())
@@ -373,8 +419,9 @@ var nativeByName = map[string]Kind{
 }
 
 type typeParser struct {
-	s   string
-	pos int
+	s       string
+	pos     int
+	resolve Resolver
 }
 
 // next returns the next token: an identifier (lower-cased), one of "<>,",
@@ -390,6 +437,23 @@ func (p *typeParser) next() string {
 	if c == '<' || c == '>' || c == ',' {
 		p.pos++
 		return string(c)
+	}
+	if c == '"' {
+		// A quoted name comes back with its opening quote, unescaped.
+		var b strings.Builder
+		b.WriteByte('"')
+		for p.pos++; p.pos < len(p.s); p.pos++ {
+			if p.s[p.pos] == '"' {
+				if p.pos+1 < len(p.s) && p.s[p.pos+1] == '"' {
+					p.pos++
+				} else {
+					p.pos++
+					return b.String()
+				}
+			}
+			b.WriteByte(p.s[p.pos])
+		}
+		return "" // unterminated
 	}
 	start := p.pos
 	for p.pos < len(p.s) && isIdentChar(p.s[p.pos]) {
@@ -457,10 +521,19 @@ func (p *typeParser) parse(depth int) (Type, error) {
 	case "tuple":
 		t.Kind = KindTuple
 	default:
-		if len(name) == 1 && !isIdentChar(name[0]) {
+		quoted := name[0] == '"'
+		if len(name) == 1 && !isIdentChar(name[0]) && !quoted {
 			return Type{}, syntaxf("unexpected %q in type %q", name, p.s)
 		}
-		return Type{}, invalidf("Unknown type %s", name)
+		if p.resolve == nil {
+			return Type{}, invalidf("Unknown type %s", name)
+		}
+		ks, tn := "", strings.TrimPrefix(name, `"`)
+		if p.pos < len(p.s) && p.s[p.pos] == '.' {
+			p.pos++
+			ks, tn = tn, strings.TrimPrefix(p.next(), `"`)
+		}
+		return p.resolve(ks, tn)
 	}
 	if err := p.expect("<"); err != nil {
 		return Type{}, err

@@ -254,7 +254,7 @@ func ParseKeyspaceProps(ps []ast.Property) (KeyspaceProps, error) {
 // every known datacenter (dcs) not named explicitly (and to those of
 // previous, for ALTER), and every datacenter checked to be known.
 func NormalizeReplication(ks string, opts map[string]string, dcs []string, previous map[string]string) (map[string]string, error) {
-	out, err := schema.NormalizeReplication(ks, opts)
+	out, err := normalizeStrategy(ks, opts)
 	if err != nil {
 		return nil, err
 	}

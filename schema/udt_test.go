@@ -1,0 +1,148 @@
+package schema
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// udtResolver knows ks.address (street text, zip int) and ks."Geo"
+// (lat double, addr frozen<address>).
+func udtResolver(t *testing.T) Resolver {
+	addr := UDTOf("ks", "address", []string{"street", "zip"}, []Type{Native(KindText), Native(KindInt)})
+	geo := UDTOf("ks", "Geo", []string{"lat", "addr"}, []Type{Native(KindDouble), addr})
+	return func(ks, name string) (Type, error) {
+		if ks != "" && ks != "ks" {
+			return Type{}, invalidf("wrong keyspace %s", ks)
+		}
+		switch name {
+		case "address":
+			return addr, nil
+		case "Geo":
+			return geo, nil
+		}
+		return Type{}, invalidf("Unknown type %s", name)
+	}
+}
+
+func TestParseTypeUDT(t *testing.T) {
+	r := udtResolver(t)
+	for _, tc := range []struct{ in, want, err string }{
+		{in: "address", want: "address"},
+		{in: "frozen<address>", want: "frozen<address>"},
+		{in: "ks.address", want: "address"},
+		{in: `frozen<"Geo">`, want: `frozen<"Geo">`},
+		{in: "list<frozen<address>>", want: "list<frozen<address>>"},
+		{in: "map<text, frozen<address>>", want: "map<text, frozen<address>>"},
+		{in: "tuple<int, address>", want: "frozen<tuple<int, frozen<address>>>"},
+		{in: "frozen<list<address>>", want: "frozen<list<frozen<address>>>"},
+		{in: "list<address>", err: "Non-frozen UDTs are not allowed inside collections: list<address>"},
+		{in: "set<address>", err: "Non-frozen UDTs are not allowed inside collections: set<address>"},
+		{in: "nope", err: "Unknown type nope"},
+		{in: "other.address", err: "wrong keyspace other"},
+	} {
+		got, err := ParseTypeIn(tc.in, r)
+		if tc.err != "" {
+			var se *Error
+			if !errors.As(err, &se) || se.Msg != tc.err {
+				t.Errorf("ParseTypeIn(%q) = %v, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got.String() != tc.want {
+			t.Errorf("ParseTypeIn(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+			continue
+		}
+		if err := got.Check(); err != nil {
+			t.Errorf("ParseTypeIn(%q).Check() = %v", tc.in, err)
+		}
+		// Printed types parse back to the same type.
+		back, err := ParseTypeIn(got.String(), r)
+		if err != nil || !back.Equal(got) {
+			t.Errorf("ParseTypeIn(%q) round trip = %v, %v; want %v", got.String(), back, err, got)
+		}
+	}
+	if _, err := ParseType("address"); err == nil {
+		t.Errorf("ParseType(address) without a resolver succeeded")
+	}
+}
+
+func TestUDTValues(t *testing.T) {
+	r := udtResolver(t)
+	addr, _ := r("", "address")
+	faddr := addr.Freeze()
+	if !addr.IsMultiCell() || faddr.IsMultiCell() {
+		t.Fatalf("IsMultiCell: non-frozen %v, frozen %v", addr.IsMultiCell(), faddr.IsMultiCell())
+	}
+	v, err := Encode(faddr, map[string]any{"zip": int32(1), "street": "a'b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Format(faddr, v), "{street: 'a''b', zip: 1}"; got != want {
+		t.Errorf("Format = %s, want %s", got, want)
+	}
+	// A value written before a field was added has fewer fields.
+	short, _ := Encode(faddr, []any{"x"})
+	if got, want := Format(faddr, short), "{street: 'x', zip: null}"; got != want {
+		t.Errorf("Format(short) = %s, want %s", got, want)
+	}
+	if got, want := Display(faddr, short), "{street: 'x', zip: null}"; got != want {
+		t.Errorf("Display(short) = %s, want %s", got, want)
+	}
+	if c := Compare(faddr, short, v); c <= 0 {
+		t.Errorf("Compare({x}, {a'b, 1}) = %d, want > 0", c)
+	}
+	if _, err := Encode(faddr, map[string]any{"nope": 1}); err == nil {
+		t.Errorf("Encode with an unknown field succeeded")
+	}
+	if err := Validate(faddr, append(v, 0, 0, 0, 0)); err == nil {
+		t.Errorf("Validate accepted a value with too many fields")
+	}
+	// Comparable encoding orders as Compare and decodes back.
+	for _, pair := range [][2][]byte{{short, v}, {v, short}} {
+		ka, kb := AppendComparable(nil, faddr, pair[0], false), AppendComparable(nil, faddr, pair[1], false)
+		if sign(bytes.Compare(ka, kb)) != sign(Compare(faddr, pair[0], pair[1])) {
+			t.Errorf("comparable order of %x, %x disagrees with Compare", pair[0], pair[1])
+		}
+		back, _, err := DecodeComparable(faddr, ka, false)
+		if err != nil || Compare(faddr, back, pair[0]) != 0 {
+			t.Errorf("DecodeComparable = %x, %v; want %x", back, err, pair[0])
+		}
+	}
+	// Non-frozen: cells per field, in any order, absent fields null.
+	fields, err := UDTFields(addr, short)
+	if err != nil || len(fields) != 2 || string(fields[0]) != "x" || fields[1] != nil {
+		t.Fatalf("UDTFields = %q, %v", fields, err)
+	}
+	got, err := UDTFromFields(addr, []Element{{Path: FieldPath(1), Value: []byte{0, 0, 0, 7}}})
+	if err != nil || Format(faddr, got) != "{street: null, zip: 7}" {
+		t.Errorf("UDTFromFields = %s, %v", Format(faddr, got), err)
+	}
+	if got, _ := UDTFromFields(addr, nil); got != nil {
+		t.Errorf("UDTFromFields(no cells) = %x, want nil", got)
+	}
+	if _, err := FieldOfPath([]byte{1}); err == nil {
+		t.Errorf("FieldOfPath accepted a 1-byte path")
+	}
+}
+
+func TestWithUDT(t *testing.T) {
+	r := udtResolver(t)
+	col, _ := ParseTypeIn("map<text, frozen<address>>", r)
+	geo, _ := r("", "Geo")
+	grown := UDTOf("ks", "address", []string{"street", "zip", "city"}, []Type{Native(KindText), Native(KindInt), Native(KindText)})
+	got := col.WithUDT(grown)
+	if want := "map<text, frozen<address>>"; got.String() != want || len(got.Elems[1].Elems) != 3 || !got.Elems[1].Frozen {
+		t.Errorf("WithUDT = %v (%d fields)", got, len(got.Elems[1].Elems))
+	}
+	if len(col.Elems[1].Elems) != 2 {
+		t.Errorf("WithUDT changed its receiver")
+	}
+	if g := geo.WithUDT(grown); len(g.Elems[1].User.Fields) != 3 || !geo.ReferencesUDT("ks", "address") || grown.ReferencesUDT("ks", "Geo") {
+		t.Errorf("WithUDT on a nesting type = %v", g)
+	}
+	if err := UDTOf("ks", "c", []string{"n"}, []Type{Native(KindCounter)}).Check(); err == nil {
+		t.Errorf("Check accepted a user type with a counter")
+	}
+}
+
