@@ -55,7 +55,20 @@ var optionByKind = map[schema.Kind]uint16{
 	schema.KindVarint: optVarint, schema.KindTimeuuid: optTimeuuid, schema.KindInet: optInet,
 	schema.KindDate: optDate, schema.KindTime: optTime, schema.KindSmallint: optSmallint,
 	schema.KindTinyint: optTinyint, schema.KindList: optList, schema.KindMap: optMap,
-	schema.KindSet: optSet, schema.KindTuple: optTuple,
+	schema.KindSet: optSet, schema.KindTuple: optTuple, schema.KindUDT: optUDT,
+}
+
+func appendShortString(dst []byte, s string) []byte {
+	return append(binary.BigEndian.AppendUint16(dst, uint16(len(s))), s...)
+}
+
+// readShortString reads a [string].
+func readShortString(b []byte) (string, []byte, bool) {
+	if len(b) < 2 || len(b) < 2+int(binary.BigEndian.Uint16(b)) {
+		return "", nil, false
+	}
+	n := 2 + int(binary.BigEndian.Uint16(b))
+	return string(b[2:n]), b[n:], true
 }
 
 // appendOption appends the [option] describing t to dst: a [short] id,
@@ -69,6 +82,15 @@ func appendOption(dst []byte, t schema.Type) []byte {
 		return append(dst, durationClass...)
 	}
 	dst = binary.BigEndian.AppendUint16(dst, optionByKind[t.Kind])
+	if t.Kind == schema.KindUDT {
+		// keyspace, type name, [short] n, then n (field name, option).
+		dst = appendShortString(appendShortString(dst, t.User.Keyspace), t.User.Name)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(len(t.Elems)))
+		for i, e := range t.Elems {
+			dst = appendOption(appendShortString(dst, t.User.Fields[i]), e)
+		}
+		return dst
+	}
 	if t.Kind == schema.KindTuple {
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(t.Elems)))
 	}
@@ -93,8 +115,8 @@ var kindByOption = map[uint16]schema.Kind{
 // decodeOption reads an [option] from b and returns the type and the bytes
 // after it. The protocol does not say whether a collection is frozen: a
 // top-level collection comes back non-frozen, nested collections and tuples
-// frozen (the only legal reading). User-defined types and custom types
-// other than durationClass are not supported.
+// frozen (the only legal reading); so do user types. Custom types other
+// than durationClass are not supported.
 func decodeOption(b []byte) (schema.Type, []byte, error) {
 	t, rest, err := decodeOptionAt(b, 0)
 	if err == nil {
@@ -172,7 +194,31 @@ func decodeOptionAt(b []byte, depth int) (schema.Type, []byte, error) {
 		}
 		return t, b, nil
 	case optUDT:
-		return schema.Type{}, nil, fmt.Errorf("user-defined types are not supported")
+		ks, b, ok1 := readShortString(b)
+		name, b, ok2 := readShortString(b)
+		if !ok1 || !ok2 || len(b) < 2 {
+			return schema.Type{}, nil, fmt.Errorf("truncated user type option")
+		}
+		n := int(binary.BigEndian.Uint16(b))
+		b = b[2:]
+		if n == 0 || n > len(b)/4 {
+			return schema.Type{}, nil, fmt.Errorf("invalid user type option with %d fields", n)
+		}
+		fields, types := make([]string, n), make([]schema.Type, n)
+		for i := range n {
+			f, rest, ok := readShortString(b)
+			if !ok {
+				return schema.Type{}, nil, fmt.Errorf("truncated user type option")
+			}
+			e, rest, err := decodeOptionAt(rest, depth+1)
+			if err != nil {
+				return schema.Type{}, nil, err
+			}
+			fields[i], types[i], b = f, e, rest
+		}
+		t := schema.UDTOf(ks, name, fields, types)
+		t.Frozen = depth > 0
+		return t, b, nil
 	}
 	return schema.Type{}, nil, fmt.Errorf("unknown type option id 0x%04x", id)
 }

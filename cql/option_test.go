@@ -74,10 +74,39 @@ func TestOption(t *testing.T) {
 	}
 }
 
+// TestOptionUDT: a user type's option carries its keyspace, name and
+// fields (protocol v4 section 4.2.5.2); nested, it reads back frozen.
+func TestOptionUDT(t *testing.T) {
+	addr := schema.UDTOf("ks", "addr", []string{"s", "z"}, []schema.Type{schema.Native(schema.KindText), schema.Native(schema.KindInt)})
+	udt := "0030" + "00026b73" + "000461646472" + "0002" + "000173" + "000d" + "00017a" + "0009"
+	for _, c := range []struct {
+		typ schema.Type
+		hex string
+	}{
+		{addr, udt},
+		{addr.Freeze(), udt},
+		{schema.ListOf(addr), "0020" + udt},
+	} {
+		got := appendOption(nil, c.typ)
+		if hex.EncodeToString(got) != c.hex {
+			t.Errorf("%s: option %x, want %s", c.typ, got, c.hex)
+		}
+		want := c.typ
+		if want.Kind == schema.KindUDT {
+			want.Frozen = false
+		}
+		dec, rest, err := decodeOption(append(got, 0xEE))
+		if err != nil || !bytes.Equal(rest, []byte{0xEE}) || !dec.Equal(want) {
+			t.Errorf("%s: decodeOption(%x) = %v, rest %x, %v; want %v", c.typ, got, dec, rest, err, want)
+		}
+	}
+}
+
 func TestOptionRejects(t *testing.T) {
 	for _, h := range []string{
 		"", "00", "0099", // truncated, unknown id
-		"0030",             // user-defined types are not supported
+		"0030",             // user type cut short
+		"0030000000000000", // user type of no fields
 		"0000000561626364", // custom class cut short
 		"00000003616263",   // unknown custom class
 		"0020", "00210009", // list and map without their elements

@@ -145,4 +145,3 @@ func TestWithUDT(t *testing.T) {
 		t.Errorf("Check accepted a user type with a counter")
 	}
 }
-
