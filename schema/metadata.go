@@ -243,6 +243,8 @@ func NewTable(def TableDef) (*Table, error) {
 		}
 		inKey[name] = true
 		switch {
+		case c.Type.IsMultiCell() && c.Type.Kind == KindUDT:
+			return nil, invalidf("Invalid non-frozen user-defined type %s for PRIMARY KEY column '%s'", c.Type, name)
 		case c.Type.IsMultiCell():
 			return nil, invalidf("Invalid non-frozen collection type %s for PRIMARY KEY column '%s'", c.Type, name)
 		case c.Type.Kind == KindCounter:

@@ -300,13 +300,16 @@ const (
 	AssignSubtract
 	// AssignPrepend is col = value + col (list prepend).
 	AssignPrepend
+	// AssignField is col.field = value (a field of a non-frozen user type).
+	AssignField
 )
 
 // Assignment is one item of UPDATE's SET clause.
 type Assignment struct {
 	Column string
 	Op     AssignOp
-	Key    Term // AssignSetElement only
+	Key    Term   // AssignSetElement only
+	Field  string // AssignField only
 	Value  Term
 }
 
@@ -327,6 +330,11 @@ func (a *Assignment) writeTo(b *strings.Builder) {
 		b.WriteByte('[')
 		a.Key.writeTo(b)
 		b.WriteString("] = ")
+		a.Value.writeTo(b)
+	case AssignField:
+		b.WriteByte('.')
+		writeIdent(b, a.Field)
+		b.WriteString(" = ")
 		a.Value.writeTo(b)
 	case AssignAdd, AssignSubtract:
 		b.WriteString(" = ")
@@ -389,6 +397,7 @@ func writeIf(b *strings.Builder, ifExists bool, conds []Relation) {
 type DeleteTarget struct {
 	Column string
 	Key    Term
+	Field  string // DELETE col.field: a field of a non-frozen user type
 }
 
 // DeleteStmt is DELETE.
@@ -416,6 +425,10 @@ func (s *DeleteStmt) writeTo(b *strings.Builder) {
 			b.WriteByte('[')
 			c.Key.writeTo(b)
 			b.WriteByte(']')
+		}
+		if c.Field != "" {
+			b.WriteByte('.')
+			writeIdent(b, c.Field)
 		}
 	}
 	if len(s.Columns) > 0 {

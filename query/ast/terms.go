@@ -62,11 +62,7 @@ func (t TypeExpr) writeTo(b *strings.Builder) {
 		}
 		b.WriteByte('>')
 	case TypeUser:
-		if t.Keyspace != "" {
-			writeIdent(b, t.Keyspace)
-			b.WriteByte('.')
-		}
-		writeIdent(b, t.Name)
+		writeUserTypeName(b, TableName{Keyspace: t.Keyspace, Name: t.Name})
 	case TypeCustom:
 		writeString(b, t.Name)
 	}

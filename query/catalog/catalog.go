@@ -43,6 +43,8 @@ type catalogKeyspace struct {
 	// params holds, per table name, the table options schema.Table does
 	// not carry (caching, speculative_retry, ..., dropped columns).
 	params map[string]*Params
+	// types are the keyspace's user types (non-frozen) by name.
+	types map[string]schema.Type
 }
 
 // New returns an empty catalog.
@@ -138,7 +140,8 @@ func (c *Catalog) SetKeyspace(ks *schema.Keyspace) {
 }
 
 func newCatalogKeyspace(ks *schema.Keyspace) *catalogKeyspace {
-	return &catalogKeyspace{ks: ks, tables: make(map[string]*schema.Table), params: make(map[string]*Params)}
+	return &catalogKeyspace{ks: ks, tables: make(map[string]*schema.Table), params: make(map[string]*Params),
+		types: make(map[string]schema.Type)}
 }
 
 // SetTable installs or replaces a table of an existing keyspace and
@@ -195,10 +198,12 @@ func (c *Catalog) TableByID(id mutation.TableID) *schema.Table {
 	return nil
 }
 
-// catalogEntry is one keyspace of a snapshot: its definition, and its
-// tables sorted by name with their other options.
+// catalogEntry is one keyspace of a snapshot: its definition, its user
+// types (sortedTypes), and its tables sorted by name with their other
+// options.
 type catalogEntry struct {
 	ks     *schema.Keyspace
+	types  []schema.Type
 	tables []*schema.Table
 	params []*Params
 }
@@ -214,7 +219,7 @@ func (c *Catalog) snapshot() ([16]byte, []catalogEntry) {
 func (c *Catalog) entriesLocked() []catalogEntry {
 	out := make([]catalogEntry, 0, len(c.mu.keyspaces))
 	for _, k := range c.mu.keyspaces {
-		e := catalogEntry{ks: k.ks}
+		e := catalogEntry{ks: k.ks, types: sortedTypes(k.types)}
 		for _, t := range k.tables {
 			e.tables = append(e.tables, t)
 		}
@@ -234,15 +239,24 @@ func (c *Catalog) entriesLocked() []catalogEntry {
 
 // install adds keyspaces and tables (with their other options, params[i]
 // for tables[i]; nil for defaults) in one step, changing the version once:
-// start-up uses it to load the schema.
-func (c *Catalog) install(keyspaces []*schema.Keyspace, tables []*schema.Table, params []*Params) {
+// start-up uses it to load the schema. Unless types is nil, it also sets
+// the user types of every keyspace given (types[keyspace], by name).
+func (c *Catalog) install(keyspaces []*schema.Keyspace, tables []*schema.Table, params []*Params, types map[string]map[string]schema.Type) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ks := range keyspaces {
-		if k := c.mu.keyspaces[ks.Name]; k != nil {
+		k := c.mu.keyspaces[ks.Name]
+		if k != nil {
 			k.ks = ks
 		} else {
-			c.mu.keyspaces[ks.Name] = newCatalogKeyspace(ks)
+			k = newCatalogKeyspace(ks)
+			c.mu.keyspaces[ks.Name] = k
+		}
+		if types != nil {
+			k.types = make(map[string]schema.Type, len(types[ks.Name]))
+			for n, t := range types[ks.Name] {
+				k.types[n] = t
+			}
 		}
 	}
 	for i, t := range tables {

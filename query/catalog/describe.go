@@ -97,7 +97,16 @@ func describeElements(st *ast.DescribeStmt, sessionKS string, entries []catalogE
 			}
 		}
 		return out, true, nil
-	case ast.DescribeTypes, ast.DescribeFunctions, ast.DescribeAggregates:
+	case ast.DescribeTypes:
+		es, err := listed()
+		var out []describeElement
+		for i := range es {
+			for _, t := range es[i].types {
+				out = append(out, typeElement(t))
+			}
+		}
+		return out, true, err
+	case ast.DescribeFunctions, ast.DescribeAggregates:
 		_, err := listed()
 		return nil, true, err
 	case ast.DescribeSchema:
@@ -135,6 +144,9 @@ func describeElements(st *ast.DescribeStmt, sessionKS string, entries []catalogE
 		case ast.DescribeView:
 			return nil, false, qerr.Invalidf("Materialized view '%s' not found in '%s'", st.Name, e.ks.Name)
 		case ast.DescribeType:
+			if i := slices.IndexFunc(e.types, func(t schema.Type) bool { return t.User.Name == st.Name }); i >= 0 {
+				return []describeElement{typeElement(e.types[i])}, false, nil
+			}
 			return nil, false, qerr.Invalidf("User defined type '%s' not found in '%s'", st.Name, e.ks.Name)
 		case ast.DescribeFunction:
 			return nil, false, qerr.Invalidf("User defined function '%s' not found in '%s'", st.Name, e.ks.Name)
@@ -160,6 +172,9 @@ func describeElements(st *ast.DescribeStmt, sessionKS string, entries []catalogE
 		if i := slices.IndexFunc(e.tables, func(t *schema.Table) bool { return t.Name == st.Name }); i >= 0 {
 			return []describeElement{tableElement(e.tables[i], e.params[i], st.WithInternals)}, false, nil
 		}
+		if i := slices.IndexFunc(e.types, func(t schema.Type) bool { return t.User.Name == st.Name }); i >= 0 {
+			return []describeElement{typeElement(e.types[i])}, false, nil
+		}
 		return nil, false, qerr.Invalidf("'%s' not found in keyspace '%s'", st.Name, ks)
 	}
 	return nil, false, qerr.Invalidf("DESCRIBE %s is not supported", st.Kind)
@@ -174,10 +189,14 @@ func tableElement(t *schema.Table, p *Params, internals bool) describeElement {
 	return describeElement{keyspace: t.Keyspace, typ: "table", name: t.Name, cql: func() string { return tableCQL(t, p, internals) }}
 }
 
-// keyspaceElements is a keyspace followed (unless only) by its tables.
+// keyspaceElements is a keyspace followed (unless only) by its types and
+// tables.
 func keyspaceElements(e *catalogEntry, only, internals bool) []describeElement {
 	out := []describeElement{keyspaceElement(e)}
 	if !only {
+		for _, t := range e.types {
+			out = append(out, typeElement(t))
+		}
 		for i, t := range e.tables {
 			out = append(out, tableElement(t, e.params[i], internals))
 		}
@@ -393,6 +412,10 @@ func MapLiteral(m map[string]string, quoteValues bool) string {
 func writeCanonicalKeyspace(b *strings.Builder, e catalogEntry) {
 	b.WriteString(keyspaceCQL(e.ks))
 	b.WriteByte('\n')
+	for _, t := range e.types {
+		b.WriteString(userTypeCQL(t))
+		b.WriteByte('\n')
+	}
 	for i, t := range e.tables {
 		b.WriteString(tableCQL(t, e.params[i], true))
 		b.WriteString("\nids")

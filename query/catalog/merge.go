@@ -23,9 +23,9 @@ import (
 // and the SCHEMA_CHANGE event.
 type Change struct {
 	Change   string // "CREATED", "UPDATED" or "DROPPED"
-	Target   string // "KEYSPACE" or "TABLE"
+	Target   string // "KEYSPACE", "TABLE" or "TYPE"
 	Keyspace string
-	Name     string // the table; "" for a keyspace
+	Name     string // the table or type; "" for a keyspace
 }
 
 // SchemaMutations returns the node's schema as mutations of the
@@ -174,7 +174,8 @@ func (c *Catalog) applyLoadedLocked(ld *loadedSchema, storage Storage) ([]Change
 			changes = append(changes, Change{Change: "DROPPED", Target: "KEYSPACE", Keyspace: ksName})
 		}
 	}
-	c.install(ld.keyspaces, ld.tables, ld.params)
+	changes = append(changes, typeChanges(c, ld)...)
+	c.install(ld.keyspaces, ld.tables, ld.params, ld.types)
 	slices.SortStableFunc(changes, func(a, b Change) int {
 		// Keyspaces created before their tables, for event listeners.
 		return changeOrder(a) - changeOrder(b)
@@ -186,8 +187,36 @@ func changeOrder(c Change) int {
 	switch {
 	case c.Target == "KEYSPACE" && c.Change != "DROPPED":
 		return 0
+	case c.Target == "TYPE" && c.Change != "DROPPED":
+		return 1 // before the tables that use them
 	case c.Target == "TABLE":
-		return 1
+		return 2
 	}
-	return 2
+	return 3
+}
+
+// typeChanges lists the user types a loaded schema creates, changes and
+// drops in the keyspaces it has.
+func typeChanges(c *Catalog, ld *loadedSchema) []Change {
+	var out []Change
+	for _, ks := range ld.keyspaces {
+		old := map[string]schema.Type{}
+		for _, t := range c.UserTypes(ks.Name) {
+			old[t.User.Name] = t
+		}
+		for _, t := range sortedTypes(ld.types[ks.Name]) {
+			o, ok := old[t.User.Name]
+			switch {
+			case !ok:
+				out = append(out, Change{Change: "CREATED", Target: "TYPE", Keyspace: ks.Name, Name: t.User.Name})
+			case !o.Equal(t):
+				out = append(out, Change{Change: "UPDATED", Target: "TYPE", Keyspace: ks.Name, Name: t.User.Name})
+			}
+			delete(old, t.User.Name)
+		}
+		for n := range old {
+			out = append(out, Change{Change: "DROPPED", Target: "TYPE", Keyspace: ks.Name, Name: n})
+		}
+	}
+	return out
 }

@@ -70,7 +70,7 @@ func (c *Catalog) OpenLocked(ctx context.Context, st Store, storage Storage, now
 			return fmt.Errorf("query: create system table %s.%s: %w", t.Keyspace, t.Name, err)
 		}
 	}
-	c.install([]*schema.Keyspace{sysTab.system, sysTab.schema, sysTab.virtual}, sysTab.tables, sysTab.params)
+	c.install([]*schema.Keyspace{sysTab.system, sysTab.schema, sysTab.virtual}, sysTab.tables, sysTab.params, nil)
 
 	ld, err := loadSchema(ctx, st)
 	if err != nil {
@@ -119,7 +119,7 @@ func (c *Catalog) OpenLocked(ctx context.Context, st Store, storage Storage, now
 			return fmt.Errorf("query: record column ids: %w", err)
 		}
 	}
-	c.install(ld.keyspaces, ld.tables, ld.params)
+	c.install(ld.keyspaces, ld.tables, ld.params, ld.types)
 	return c.saveSystemSchemaLocked(ctx, st, now)
 }
 
@@ -282,7 +282,7 @@ func (b *Batch) AddDroppedColumn(t *schema.Table, d DroppedColumn) {
 	b.Upsert(sysTab.droppedColumns, []any{t.Keyspace, t.Name, d.Name}, map[string]any{
 		"dropped_time": d.Time / 1000,
 		"kind":         d.Kind.String(),
-		"type":         d.Type.String(),
+		"type":         ExpandUDTs(d.Type).String(),
 	}, true)
 }
 
@@ -323,6 +323,7 @@ func (b *Batch) DropKeyspace(name string) {
 // loadedSchema is the user schema read from system_schema.
 type loadedSchema struct {
 	keyspaces []*schema.Keyspace
+	types     map[string]map[string]schema.Type // by keyspace, name
 	tables    []*schema.Table
 	params    []*Params
 	// repaired are tables some of whose columns had no recorded id and
@@ -364,6 +365,11 @@ func loadSchema(ctx context.Context, st Store) (*loadedSchema, error) {
 		ld.keyspaces = append(ld.keyspaces, ks)
 		known[ks.Name] = true
 	}
+	typeRows, err := read(sysTab.types)
+	if err != nil {
+		return nil, err
+	}
+	ld.types = loadTypes(typeRows)
 	tableRows, err := read(sysTab.tablesT)
 	if err != nil {
 		return nil, err
@@ -411,7 +417,7 @@ func loadSchema(ctx context.Context, st Store) (*loadedSchema, error) {
 		if rs := ids[k]; len(rs) > 0 {
 			idRow = rs[0]
 		}
-		t, p, repaired, err := tableFromRows(r, columns[k], dropped[k], idRow)
+		t, p, repaired, err := tableFromRows(r, columns[k], dropped[k], idRow, mapResolver(k.ks, ld.types[k.ks]))
 		if err != nil {
 			return nil, fmt.Errorf("query: load table %s.%s: %w", k.ks, k.table, err)
 		}
@@ -443,7 +449,7 @@ func loadSchema(ctx context.Context, st Store) (*loadedSchema, error) {
 // tableFromRows rebuilds a table from its rows in system_schema.tables,
 // columns, dropped_columns and wcdb_columns. A column without a recorded
 // id gets a new one (repaired).
-func tableFromRows(tr Row, cols, dropped []Row, idRow Row) (*schema.Table, *Params, bool, error) {
+func tableFromRows(tr Row, cols, dropped []Row, idRow Row, resolve schema.Resolver) (*schema.Table, *Params, bool, error) {
 	id, ok := tr["id"].(schema.UUID)
 	if !ok {
 		return nil, nil, false, errors.New("no id")
@@ -494,7 +500,7 @@ func tableFromRows(tr Row, cols, dropped []Row, idRow Row) (*schema.Table, *Para
 		}
 	}
 	for _, d := range dropped {
-		typ, err := schema.ParseType(d.Text("type"))
+		typ, err := schema.ParseTypeIn(d.Text("type"), resolve)
 		if err != nil {
 			return nil, nil, false, err
 		}
@@ -526,7 +532,7 @@ func tableFromRows(tr Row, cols, dropped []Row, idRow Row) (*schema.Table, *Para
 	}
 	var missing []int
 	for _, r := range cols {
-		typ, err := schema.ParseType(r.Text("type"))
+		typ, err := schema.ParseTypeIn(r.Text("type"), resolve)
 		if err != nil {
 			return nil, nil, false, err
 		}

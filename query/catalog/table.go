@@ -12,6 +12,11 @@ import (
 // an id) and its other options, with Cassandra's checks in Cassandra's
 // order (options, then columns and key); it returns the WITH ID option.
 func BuildTable(ks string, st *ast.CreateTableStmt) (*schema.Table, *Params, *schema.UUID, error) {
+	return BuildTableIn(ks, st, nil)
+}
+
+// BuildTableIn is BuildTable with the user types of resolve (Catalog.Resolver).
+func BuildTableIn(ks string, st *ast.CreateTableStmt, resolve schema.Resolver) (*schema.Table, *Params, *schema.UUID, error) {
 	opts := schema.DefaultTableOptions()
 	params := defaultTableParams()
 	id, err := ApplyTableProps(st.Properties, &opts, params)
@@ -21,7 +26,7 @@ func BuildTable(ks string, st *ast.CreateTableStmt) (*schema.Table, *Params, *sc
 	def := schema.TableDef{Keyspace: ks, Name: st.Table.Name, PartitionKey: st.PartitionKey,
 		Clustering: st.Clustering, Options: opts}
 	for _, c := range st.Columns {
-		typ, err := ColumnType(ks, c.Type)
+		typ, err := ColumnTypeIn(ks, c.Type, resolve)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -39,11 +44,18 @@ func BuildTable(ks string, st *ast.CreateTableStmt) (*schema.Table, *Params, *sc
 
 // ColumnType converts a type as written into a schema type. User-defined and
 // custom types are not supported.
-func ColumnType(ks string, te ast.TypeExpr) (schema.Type, error) {
+func ColumnType(ks string, te ast.TypeExpr) (schema.Type, error) { return ColumnTypeIn(ks, te, nil) }
+
+// ColumnTypeIn converts a type as written into a schema type, its user
+// types found by resolve (none if nil). Custom types are not supported.
+func ColumnTypeIn(ks string, te ast.TypeExpr, resolve schema.Resolver) (schema.Type, error) {
 	var check func(te ast.TypeExpr) error
 	check = func(te ast.TypeExpr) error {
 		switch te.Kind {
 		case ast.TypeUser:
+			if resolve != nil {
+				return nil
+			}
 			k := te.Keyspace
 			if k == "" {
 				k = ks
@@ -62,7 +74,7 @@ func ColumnType(ks string, te ast.TypeExpr) (schema.Type, error) {
 	if err := check(te); err != nil {
 		return schema.Type{}, err
 	}
-	t, err := schema.ParseType(te.String())
+	t, err := schema.ParseTypeIn(te.String(), resolve)
 	if err != nil {
 		return schema.Type{}, qerr.FromSchema(err)
 	}

@@ -60,9 +60,12 @@ func (p *parser) createStmt() ast.Statement {
 	case isKwTok(t, kwRole), isKwTok(t, kwUser):
 		p.advance()
 		return p.createRole(t.kw == kwUser)
+	case isKwTok(t, kwType):
+		p.advance()
+		return p.createType()
 	case t.kind == tIdent:
 		switch t.kw {
-		case kwType, kwFunction, kwAggregate, kwTrigger:
+		case kwFunction, kwAggregate, kwTrigger:
 			p.unsupported(start, "CREATE "+keywordNames[t.kw])
 		}
 	}
@@ -288,7 +291,8 @@ func (p *parser) alterStmt() ast.Statement {
 		p.advance()
 		return p.alterRole(t.kw == kwUser)
 	case isKwTok(t, kwType):
-		p.unsupported(start, "ALTER "+keywordNames[t.kw])
+		p.advance()
+		return p.alterType()
 	}
 	p.noViable()
 	return nil
@@ -393,9 +397,12 @@ func (p *parser) dropStmt() ast.Statement {
 	case isKwTok(t, kwRole), isKwTok(t, kwUser):
 		p.advance()
 		return p.dropRole(t.kw == kwUser)
+	case isKwTok(t, kwType):
+		p.advance()
+		return p.dropType()
 	case t.kind == tIdent:
 		switch t.kw {
-		case kwType, kwFunction, kwAggregate, kwTrigger:
+		case kwFunction, kwAggregate, kwTrigger:
 			p.unsupported(start, "DROP "+keywordNames[t.kw])
 		}
 		if strings.EqualFold(p.src[t.start:t.end], "identity") {

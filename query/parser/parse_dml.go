@@ -194,7 +194,6 @@ func (p *parser) updateStmt() *ast.UpdateStmt {
 
 // assignment parses one SET item (Parser.g columnOperation).
 func (p *parser) assignment() ast.Assignment {
-	colTok := p.pos
 	a := ast.Assignment{Column: p.cident()}
 	switch {
 	case p.accept(tEq):
@@ -210,8 +209,11 @@ func (p *parser) assignment() ast.Assignment {
 		p.expect(tEq)
 		a.Value = p.expr(false)
 		return a
-	case p.is(tDot):
-		p.unsupported(colTok, "Setting a field of a user-defined type")
+	case p.accept(tDot):
+		a.Op, a.Field = ast.AssignField, p.ident()
+		p.expect(tEq)
+		a.Value = p.expr(false)
+		return a
 	default:
 		p.mismatch("'='")
 	}
@@ -476,13 +478,12 @@ func (p *parser) deleteStmt() *ast.DeleteStmt {
 	s := &ast.DeleteStmt{}
 	if !p.isKw(kwFrom) {
 		for {
-			colTok := p.pos
 			d := ast.DeleteTarget{Column: p.cident()}
 			if p.accept(tLBracket) {
 				d.Key = p.expr(false)
 				p.expect(tRBracket)
-			} else if p.is(tDot) {
-				p.unsupported(colTok, "Deleting a field of a user-defined type")
+			} else if p.accept(tDot) {
+				d.Field = p.ident()
 			}
 			s.Columns = append(s.Columns, d)
 			if !p.accept(tComma) {

@@ -220,8 +220,8 @@ func (p *parser) simple(sel bool) ast.Term {
 				}
 			}
 			p.expect(tRBracket)
-		case p.is(tDot):
-			p.unsupported(p.pos, "Selecting a field of a user-defined type")
+		case p.accept(tDot):
+			e = &ast.FieldExpr{Term: e, Field: p.ident()}
 		default:
 			return e
 		}
@@ -340,16 +340,26 @@ func (p *parser) cast(sel bool) *ast.CastExpr {
 	return c
 }
 
-// braces parses {}, a set literal, a map literal; a user-type literal is
-// reported as unsupported.
+// braces parses {}, a set literal, a map literal, or (outside selectors,
+// where {a: b} is a map of columns) a user type literal {field: term, ...}.
 func (p *parser) braces(sel bool) ast.Term {
-	start := p.pos
 	p.advance() // {
 	if p.accept(tRBrace) {
 		return &ast.EmptyCollection{}
 	}
 	if !sel && (identTok(p.tok()) || p.is(tQuoted)) && p.peek(1).kind == tColon {
-		p.unsupported(start, "A user-defined type literal")
+		l := &ast.UDTLit{}
+		for {
+			f := ast.UDTField{Name: p.ident()}
+			p.expect(tColon)
+			f.Value = p.expr(false)
+			l.Fields = append(l.Fields, f)
+			if !p.accept(tComma) {
+				break
+			}
+		}
+		p.expect(tRBrace)
+		return l
 	}
 	first := p.expr(sel)
 	if p.accept(tColon) {
