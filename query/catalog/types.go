@@ -73,19 +73,21 @@ func sortedTypes(m map[string]schema.Type) []schema.Type {
 	return out
 }
 
-// SetUserType installs or replaces a user type of an existing keyspace,
-// and with it the tables given (those using it, rewritten by
-// schema.Type.WithUDT), in one step; it changes the version.
-func (c *Catalog) SetUserType(t schema.Type, tables ...*schema.Table) {
+// SetUserTypes installs or replaces user types of an existing keyspace,
+// and with them the tables given (those using them, rewritten by
+// Dependents), in one step; it changes the version.
+func (c *Catalog) SetUserTypes(types []schema.Type, tables []*schema.Table) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := c.mu.keyspaces[t.User.Keyspace]
-	if k == nil {
-		return
+	for _, t := range types {
+		if k := c.mu.keyspaces[t.User.Keyspace]; k != nil {
+			k.types[t.User.Name] = t
+		}
 	}
-	k.types[t.User.Name] = t
 	for _, tb := range tables {
-		k.tables[tb.Name] = tb
+		if k := c.mu.keyspaces[tb.Keyspace]; k != nil {
+			k.tables[tb.Name] = tb
+		}
 	}
 	c.bumpLocked()
 }
