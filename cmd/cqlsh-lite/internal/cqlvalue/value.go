@@ -59,7 +59,7 @@ var nativeKinds = map[gocql.Type]schema.Kind{
 
 // TypeOf converts a column type as gocql decoded it from the result
 // metadata; ok is false for types the shell cannot show other than as
-// bytes (user-defined and custom types).
+// bytes (custom types).
 func TypeOf(t gocql.TypeInfo) (typ schema.Type, ok bool) {
 	if k, ok := nativeKinds[t.Type()]; ok {
 		return schema.Native(k), true
@@ -92,6 +92,17 @@ func TypeOf(t gocql.TypeInfo) (typ schema.Type, ok bool) {
 			fields[i] = f
 		}
 		return schema.TupleOf(fields...), true
+	case gocql.UDTTypeInfo:
+		names := make([]string, len(t.Elements))
+		fields := make([]schema.Type, len(t.Elements))
+		for i, e := range t.Elements {
+			f, ok := TypeOf(e.Type)
+			if !ok {
+				return schema.Type{}, false
+			}
+			names[i], fields[i] = e.Name, f
+		}
+		return schema.UDTOf(t.KeySpace, t.Name, names, fields).Freeze(), true
 	}
 	return schema.Type{}, false
 }
@@ -147,7 +158,7 @@ func writeValue(b *strings.Builder, t schema.Type, v []byte, nested bool) {
 			s = "'" + s + "'"
 		}
 		b.WriteString(s)
-	case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple:
+	case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple, schema.KindUDT:
 		if !writeComposite(b, t, v, func(et schema.Type, e []byte) { writeElem(b, et, e) }) {
 			b.WriteString("0x" + hex.EncodeToString(v))
 		}
@@ -162,19 +173,27 @@ func writeValue(b *strings.Builder, t schema.Type, v []byte, nested bool) {
 // syntax, each element (nil: a null tuple field) by elem; false if v does
 // not split.
 func writeComposite(b *strings.Builder, t schema.Type, v []byte, elem func(t schema.Type, e []byte)) bool {
-	if t.Kind == schema.KindTuple {
+	if t.Kind == schema.KindTuple || t.Kind == schema.KindUDT {
 		fields, ok := splitTuple(v, len(t.Elems))
 		if !ok {
 			return false
 		}
-		b.WriteString("(")
+		open, close := "(", ")"
+		if t.Kind == schema.KindUDT {
+			open, close = "{", "}" // {field: value, ...}, as cqlsh
+		}
+		b.WriteString(open)
 		for i, f := range fields {
 			if i > 0 {
 				b.WriteString(", ")
 			}
+			if t.Kind == schema.KindUDT {
+				b.WriteString(schema.QuoteName(t.User.Fields[i]))
+				b.WriteString(": ")
+			}
 			elem(t.Elems[i], f)
 		}
-		b.WriteString(")")
+		b.WriteString(close)
 		return true
 	}
 	elems, ok := splitCollection(v, t.Kind == schema.KindMap)

@@ -124,7 +124,10 @@ func TestCQLType(t *testing.T) {
 		{coll(gocql.TypeSet, nil, native(gocql.TypeAscii)), "set<ascii>"},
 		{coll(gocql.TypeMap, native(gocql.TypeText), coll(gocql.TypeList, nil, native(gocql.TypeBlob))), "map<text, frozen<list<blob>>>"},
 		{gocql.TupleTypeInfo{NativeType: native(gocql.TypeTuple), Elems: []gocql.TypeInfo{native(gocql.TypeInt), native(gocql.TypeDate)}}, "frozen<tuple<int, date>>"},
-		{gocql.UDTTypeInfo{NativeType: native(gocql.TypeUDT), Name: "address"}, ""},
+		{gocql.UDTTypeInfo{NativeType: native(gocql.TypeUDT), KeySpace: "ks", Name: "address", Elements: []gocql.UDTField{
+			{Name: "street", Type: native(gocql.TypeText)}, {Name: "Zip", Type: native(gocql.TypeInt)}}}, "frozen<address>"},
+		{gocql.UDTTypeInfo{NativeType: native(gocql.TypeUDT), Name: "bad", Elements: []gocql.UDTField{
+			{Name: "c", Type: gocql.NewNativeType(4, gocql.TypeCustom, "x")}}}, ""},
 		{gocql.NewNativeType(4, gocql.TypeCustom, "com.example.Custom"), ""},
 		{coll(gocql.TypeList, nil, gocql.NewNativeType(4, gocql.TypeCustom, "x")), ""},
 	} {
@@ -136,5 +139,24 @@ func TestCQLType(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%v: got %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestFormatUDT: user type values as cqlsh shows them, {field: value}, a
+// null or missing (added later) field as null, quoted names quoted.
+func TestFormatUDT(t *testing.T) {
+	addr := schema.UDTOf("ks", "address", []string{"street", "Zip", "city"},
+		[]schema.Type{schema.Native(schema.KindText), schema.Native(schema.KindInt), schema.Native(schema.KindText)}).Freeze()
+	v, err := schema.Encode(addr, []any{"it's", int32(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Format(Column{Type: addr, Known: true}, Raw{Bytes: v}), `{street: 'it''s', "Zip": 7, city: null}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	list := schema.ListOf(addr)
+	lv, _ := schema.Encode(list, []any{schema.Serialized(v)})
+	if got, want := Format(Column{Type: list, Known: true}, Raw{Bytes: lv}), `[{street: 'it''s', "Zip": 7, city: null}]`; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }

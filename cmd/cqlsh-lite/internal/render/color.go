@@ -31,7 +31,7 @@ func ValueColor(c cqlvalue.Column, v cqlvalue.Raw) string {
 		return ColorYellow
 	case schema.KindBlob:
 		return ColorBlob
-	case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple:
+	case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple, schema.KindUDT:
 		return ColorBlue
 	}
 	return ColorGreen
