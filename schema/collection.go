@@ -144,18 +144,22 @@ func (e *Elements) Value(i int) []byte {
 func (e *Elements) Element(i int) Element { return Element{Path: e.Path(i), Value: e.Value(i)} }
 
 // CollectionElements splits a serialized list, set or map value into the
-// cells of a non-frozen collection: sets and maps sorted by path without
+// cells of a non-frozen collection (a user type value: a cell per non-null
+// field, path FieldPath): sets and maps sorted by path without
 // duplicates (for maps the last entry of a key wins), lists in order with
 // paths from paths (AppendListPaths if nil). The value is validated and its
 // elements normalized. The values returned alias b, or the normalized copy
 // of it that sets and maps need.
 func CollectionElements(t Type, b []byte, paths ListPaths) (*Elements, error) {
-	if !t.IsCollection() {
+	if !t.IsCollection() && t.Kind != KindUDT {
 		return nil, invalidf("%s is not a collection", t)
 	}
 	nb, err := Normalize(t, b)
 	if err != nil {
 		return nil, err
+	}
+	if t.Kind == KindUDT {
+		return udtElements(nb), nil
 	}
 	n := collectionSize(t, nb) / perEntry(t)
 	e := &Elements{n: n, vals: nb}
@@ -204,10 +208,13 @@ func CollectionElements(t Type, b []byte, paths ListPaths) (*Elements, error) {
 }
 
 // CollectionFromElements assembles the serialized value of a non-frozen
-// list, set or map from its live cells. Elements are taken in path order
+// list, set, map or user type from its live cells. Elements are taken in path order
 // (they are sorted if they are not). No elements gives nil: Cassandra shows
 // an empty non-frozen collection as null.
 func CollectionFromElements(t Type, elems []Element) ([]byte, error) {
+	if t.Kind == KindUDT {
+		return udtFromFields(t, elems)
+	}
 	if !t.IsCollection() {
 		return nil, invalidf("%s is not a collection", t)
 	}

@@ -97,24 +97,29 @@ func FieldOfPath(p []byte) (int, error) {
 	return int(binary.BigEndian.Uint16(p)), nil
 }
 
-// UDTFields splits a serialized value of user type t into its fields
-// (nil for a null or missing field), one per field of t, validating it.
-func UDTFields(t Type, b []byte) ([][]byte, error) {
-	if err := Validate(t, b); err != nil {
-		return nil, err
+// udtElements splits a (normalized) user type value into the cells of a
+// non-frozen one: a cell per non-null field, path FieldPath(i).
+func udtElements(nb []byte) *Elements {
+	e := &Elements{vals: nb}
+	for i, off := 0, 0; off < len(nb); i++ {
+		n := int32(binary.BigEndian.Uint32(nb[off:]))
+		off += 4
+		if n >= 0 {
+			e.paths = append(e.paths, FieldPath(i)...)
+			e.pathEnds = append(e.pathEnds, uint32(len(e.paths)))
+			e.valOffs = append(e.valOffs, uint32(off))
+			e.n++
+			off += int(n)
+		}
 	}
-	fields, _ := splitTuple(t, b)
-	for len(fields) < len(t.Elems) {
-		fields = append(fields, nil)
-	}
-	return fields, nil
+	return e
 }
 
-// UDTFromFields assembles the serialized value of a non-frozen user type
+// udtFromFields assembles the serialized value of a non-frozen user type
 // from its live cells (elements whose paths are FieldPaths), any order.
 // No cells gives nil: the value is null. Cells of positions beyond the type
 // are ignored.
-func UDTFromFields(t Type, cells []Element) ([]byte, error) {
+func udtFromFields(t Type, cells []Element) ([]byte, error) {
 	if len(cells) == 0 {
 		return nil, nil
 	}

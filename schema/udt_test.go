@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -110,16 +111,29 @@ func TestUDTValues(t *testing.T) {
 		}
 	}
 	// Non-frozen: cells per field, in any order, absent fields null.
-	fields, err := UDTFields(addr, short)
-	if err != nil || len(fields) != 2 || string(fields[0]) != "x" || fields[1] != nil {
-		t.Fatalf("UDTFields = %q, %v", fields, err)
+	withNull, _ := Encode(faddr, []any{nil, int32(7)})
+	for _, v := range [][]byte{short, withNull, v} {
+		elems, err := CollectionElements(addr, v, nil)
+		if err != nil {
+			t.Fatalf("CollectionElements(%s) = %v", Format(faddr, v), err)
+		}
+		var cells []Element
+		for i := range elems.Len() {
+			cells = append(cells, elems.Element(i))
+		}
+		// Cells in any order assemble the same value, missing fields null.
+		slices.Reverse(cells)
+		got, err := CollectionFromElements(addr, cells)
+		want := Format(faddr, v)
+		if err != nil || Format(faddr, got) != want {
+			t.Errorf("CollectionFromElements(CollectionElements(%s)) = %s, %v", want, Format(faddr, got), err)
+		}
 	}
-	got, err := UDTFromFields(addr, []Element{{Path: FieldPath(1), Value: []byte{0, 0, 0, 7}}})
-	if err != nil || Format(faddr, got) != "{street: null, zip: 7}" {
-		t.Errorf("UDTFromFields = %s, %v", Format(faddr, got), err)
+	if elems, _ := CollectionElements(addr, withNull, nil); elems.Len() != 1 || !bytes.Equal(elems.Path(0), FieldPath(1)) {
+		t.Errorf("CollectionElements({null, 7}) has %d cells", elems.Len())
 	}
-	if got, _ := UDTFromFields(addr, nil); got != nil {
-		t.Errorf("UDTFromFields(no cells) = %x, want nil", got)
+	if got, _ := CollectionFromElements(addr, nil); got != nil {
+		t.Errorf("CollectionFromElements(no cells) = %x, want nil", got)
 	}
 	if _, err := FieldOfPath([]byte{1}); err == nil {
 		t.Errorf("FieldOfPath accepted a 1-byte path")
