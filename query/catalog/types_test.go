@@ -1,150 +1,42 @@
 package catalog
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
-	"github.com/cockroachdb/datadriven"
-
-	"wcdb/mutation"
-	"wcdb/query/ast"
-	"wcdb/query/parser"
-	"wcdb/query/qerr"
 	"wcdb/schema"
 )
 
-// TestUserTypesDDL runs type and table DDL against a catalog with keyspace
-// ks, as the executor does with the same catalog functions (without
-// storage): "exec" prints the change or the error, "describe" DESCRIBE
-// KEYSPACE ks, "rows" the system_schema.types rows the types write.
-func TestUserTypesDDL(t *testing.T) {
-	datadriven.RunTest(t, "testdata/types", func(t *testing.T, d *datadriven.TestData) string {
-		c := typesCatalog
-		switch d.Cmd {
-		case "reset":
-			typesCatalog = New()
-			typesCatalog.SetKeyspace(&schema.Keyspace{Name: "ks", Replication: map[string]string{"class": schema.SimpleStrategy, "replication_factor": "1"}})
-			return ""
-		case "exec":
-			var out strings.Builder
-			for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {
-				msg, err := execTypeDDL(c, line)
-				if err != nil {
-					msg = "error: " + qerr.Message(err)
-				}
-				fmt.Fprintf(&out, "%s\n", msg)
-			}
-			return out.String()
-		case "describe":
-			_, rows, _, err := c.Describe(&ast.DescribeStmt{Kind: ast.DescribeKeyspace, Keyspace: "ks"}, "")
-			if err != nil {
-				return "error: " + err.Error()
-			}
-			var out strings.Builder
-			for _, r := range rows {
-				fmt.Fprintf(&out, "%s\n", r[3])
-			}
-			return out.String()
-		case "rows":
-			var out strings.Builder
-			for _, ut := range c.UserTypes("ks") {
-				b := NewBatch(1)
-				b.AddUserType(ut)
-				rows, _, err := decodeSysPartition(sysTab.types, &b.ms[0].Partition)
-				if err != nil {
-					return err.Error()
-				}
-				for _, r := range rows {
-					fmt.Fprintf(&out, "%s %s %v %v\n", r.Text("keyspace_name"), r.Text("type_name"), r.TextSet("field_names"), r.TextSet("field_types"))
-				}
-			}
-			// The rows load back to the same types.
-			var all []Row
-			for _, ut := range c.UserTypes("ks") {
-				b := NewBatch(1)
-				b.AddUserType(ut)
-				rows, _, _ := decodeSysPartition(sysTab.types, &b.ms[0].Partition)
-				all = append(all, rows...)
-			}
-			loaded := loadTypes(all)["ks"]
-			for _, ut := range c.UserTypes("ks") {
-				if l, ok := loaded[ut.User.Name]; !ok || !l.Equal(ut) {
-					fmt.Fprintf(&out, "loads back as %v, want %v\n", l, ut)
-				}
-			}
-			return out.String()
+// TestUserTypeRows: user types written as system_schema.types rows load
+// back as the same types, a type before the types that nest it whatever
+// the order of the rows, and a type whose field names a missing type is
+// left out.
+func TestUserTypeRows(t *testing.T) {
+	addr := schema.UDTOf("ks", "address", []string{"street", "Zip"}, []schema.Type{schema.Native(schema.KindText), schema.Native(schema.KindInt)})
+	person := schema.UDTOf("ks", "person", []string{"name", "homes"}, []schema.Type{schema.Native(schema.KindText), schema.ListOf(addr.Freeze())})
+	orphan := schema.UDTOf("ks", "orphan", []string{"g"}, []schema.Type{schema.UDTOf("ks", "gone", []string{"x"}, []schema.Type{schema.Native(schema.KindInt)}).Freeze()})
+	var rows []Row
+	for _, ut := range []schema.Type{person, orphan, addr} {
+		b := NewBatch(1)
+		b.AddUserType(ut)
+		rs, _, err := decodeSysPartition(sysTab.types, &b.ms[0].Partition)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return "unknown command " + d.Cmd
-	})
-}
-
-var typesCatalog *Catalog
-
-// execTypeDDL applies one statement to the catalog as the executor does.
-func execTypeDDL(c *Catalog, src string) (string, error) {
-	st, err := parser.Parse(src)
-	if err != nil {
-		return "", err
+		rows = append(rows, rs...)
 	}
-	ks := "ks"
-	switch s := st.(type) {
-	case *ast.CreateTypeStmt:
-		if _, ok := c.UserType(ks, s.Name.Name); ok {
-			if s.IfNotExists {
-				return "no change", nil
-			}
-			return "", qerr.Invalidf("A user type with name '%s' already exists", s.Name.Name)
-		}
-		ut, err := BuildUserType(ks, s, c.Resolver(ks))
-		if err != nil {
-			return "", err
-		}
-		c.SetUserTypes([]schema.Type{ut}, nil)
-		return "CREATED TYPE " + ut.User.Name, nil
-	case *ast.AlterTypeStmt:
-		old, ok := c.UserType(ks, s.Name.Name)
-		if !ok {
-			return "", qerr.Invalidf("Type %s.%s doesn't exist", ks, s.Name.Name)
-		}
-		ut, err := AlterUserType(old, s, c.Resolver(ks), c.Tables(ks))
-		if err != nil {
-			return "", err
-		}
-		if ut.Equal(old) {
-			return "no change", nil
-		}
-		types, tables := c.Dependents(ut)
-		c.SetUserTypes(append(types, ut), tables)
-		names := []string{}
-		for _, tb := range tables {
-			names = append(names, tb.Name)
-		}
-		return fmt.Sprintf("UPDATED TYPE %s (tables %v)", ut.User.Name, names), nil
-	case *ast.DropTypeStmt:
-		if _, ok := c.UserType(ks, s.Name.Name); !ok {
-			return "", qerr.Invalidf("Type '%s.%s' doesn't exist", ks, s.Name.Name)
-		}
-		tables, types := c.TypesUsing(ks, s.Name.Name)
-		if len(types) > 0 {
-			return "", qerr.Invalidf("Cannot drop user type '%s.%s' as it is still used by user types %s", ks, s.Name.Name, strings.Join(types, ", "))
-		}
-		if len(tables) > 0 {
-			return "", qerr.Invalidf("Cannot drop user type '%s.%s' as it is still used by tables %s", ks, s.Name.Name, strings.Join(tables, ", "))
-		}
-		c.DropUserType(ks, s.Name.Name)
-		return "DROPPED TYPE " + s.Name.Name, nil
-	case *ast.DropTableStmt:
-		c.DropTable(ks, s.Table.Name)
-		return "DROPPED TABLE " + s.Table.Name, nil
-	case *ast.CreateTableStmt:
-		tb, _, _, err := BuildTableIn(ks, s, c.Resolver(ks))
-		if err != nil {
-			return "", err
-		}
-		tb.ID = mutation.TableID(schema.NewRandomUUID())
-		c.SetTable(tb)
-		return "CREATED TABLE " + tb.Name, nil
+	if got := rows[0].TextSet("field_types"); len(got) != 2 || got[1] != "frozen<list<frozen<address>>>" {
+		t.Errorf("person's field_types = %q", got)
 	}
-	return "", fmt.Errorf("unexpected statement %T", st)
+	loaded := loadTypes(rows)["ks"]
+	for _, want := range []schema.Type{addr, person} {
+		if got, ok := loaded[want.User.Name]; !ok || !got.Equal(want) {
+			t.Errorf("%s loads back as %v, want %v", want.User.Name, got, want)
+		}
+	}
+	if _, ok := loaded["orphan"]; ok || len(loaded) != 2 {
+		t.Errorf("loaded %d types, want address and person only", len(loaded))
+	}
+	if got := ExpandUDTs(schema.MapOf(schema.Native(schema.KindInt), person.Freeze())).String(); got != "map<int, frozen<tuple<text, frozen<list<frozen<tuple<text, int>>>>>>>" {
+		t.Errorf("ExpandUDTs = %s", got)
+	}
 }

@@ -1,15 +1,16 @@
-package catalog
+package ddl
 
-// The analysis of CREATE and ALTER TYPE: pure functions of the statement
-// and the schema, with Cassandra's checks and messages (its
-// CreateTypeStatement and AlterTypeStatement, including the misspelt
-// "Unkown field"). The executor writes what they return.
+// CREATE and ALTER TYPE: pure functions of the statement and the schema,
+// with Cassandra's checks and messages (its CreateTypeStatement and
+// AlterTypeStatement, including the misspelt "Unkown field"). The executor
+// writes what they return.
 
 import (
 	"slices"
 	"strings"
 
 	"wcdb/query/ast"
+	"wcdb/query/catalog"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
@@ -44,7 +45,7 @@ func fieldType(ks string, te ast.TypeExpr, resolve schema.Resolver) (schema.Type
 	if te.Kind == ast.TypeUser && !te.Frozen {
 		return schema.Type{}, qerr.Invalidf("A user type cannot contain non-frozen UDTs")
 	}
-	t, err := ColumnTypeIn(ks, te, resolve)
+	t, err := catalog.ColumnTypeIn(ks, te, resolve)
 	if err != nil {
 		return schema.Type{}, err
 	}
@@ -59,7 +60,7 @@ func fieldType(ks string, te ast.TypeExpr, resolve schema.Resolver) (schema.Type
 // EXISTS makes the statement a no-op.
 func AlterUserType(old schema.Type, st *ast.AlterTypeStmt, resolve schema.Resolver, tables []*schema.Table) (schema.Type, error) {
 	u := old.User
-	qualified := QualifiedName(u.Keyspace, u.Name)
+	qualified := catalog.QualifiedName(u.Keyspace, u.Name)
 	switch st.Action {
 	case ast.AlterTypeAdd:
 		f := st.Add
@@ -79,7 +80,7 @@ func AlterUserType(old schema.Type, st *ast.AlterTypeStmt, resolve schema.Resolv
 		var inKey []string
 		for _, tb := range tables {
 			if slices.ContainsFunc(tb.PartitionKey(), func(c schema.Column) bool { return c.Type.ReferencesUDT(u.Keyspace, u.Name) }) {
-				inKey = append(inKey, QualifiedName(tb.Keyspace, tb.Name))
+				inKey = append(inKey, catalog.QualifiedName(tb.Keyspace, tb.Name))
 			}
 		}
 		if len(inKey) > 0 {
@@ -111,10 +112,10 @@ func AlterUserType(old schema.Type, st *ast.AlterTypeStmt, resolve schema.Resolv
 	return schema.Type{}, qerr.Invalidf("Altering field types is no longer supported")
 }
 
-// Dependents returns what uses the user type t (by keyspace and name)
+// TypeDependents returns what uses the user type t (by keyspace and name)
 // rewritten for its new definition: the other types of its keyspace that
 // nest it and the tables with a column of a type that does.
-func (c *Catalog) Dependents(t schema.Type) ([]schema.Type, []*schema.Table) {
+func TypeDependents(c *catalog.Catalog, t schema.Type) ([]schema.Type, []*schema.Table) {
 	ks, name := t.User.Keyspace, t.User.Name
 	var types []schema.Type
 	for _, o := range c.UserTypes(ks) {
