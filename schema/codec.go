@@ -139,6 +139,9 @@ func splitTuple(t Type, b []byte) ([][]byte, error) {
 	var fields [][]byte
 	for i := 0; len(b) > 0; i++ {
 		if i >= len(t.Elems) {
+			if t.Kind == KindUDT {
+				return nil, invalidf("Invalid remaining data after end of UDT value")
+			}
 			return nil, invalidf("Invalid remaining data after end of tuple value")
 		}
 		v, rest, ok := readValue(b)

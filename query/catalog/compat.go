@@ -53,7 +53,7 @@ func compatible(typ, prev schema.Type) bool {
 			return compatible(typ.Elems[0], prev.Elems[0])
 		}
 		return compatible(typ.Elems[0], prev.Elems[0]) && ValueCompatible(typ.Elems[1], prev.Elems[1])
-	case schema.KindTuple:
+	case schema.KindTuple, schema.KindUDT:
 		return tupleCompatible(typ, prev, compatible)
 	}
 	return false
@@ -88,7 +88,7 @@ func ValueCompatible(typ, prev schema.Type) bool {
 			return false
 		}
 		return frozenCompatible(typ, prev, ValueCompatible)
-	case schema.KindTuple:
+	case schema.KindTuple, schema.KindUDT:
 		return tupleCompatible(typ, prev, ValueCompatible)
 	}
 	return compatible(typ, prev)
@@ -108,9 +108,10 @@ func frozenCompatible(typ, prev schema.Type, elem func(a, b schema.Type) bool) b
 }
 
 // tupleCompatible: typ may add fields after prev's, each of prev's being
-// compatible by elem.
+// compatible by elem (a user type is a tuple with names: a dropped user
+// type column is recorded as one, see ExpandUDTs).
 func tupleCompatible(typ, prev schema.Type, elem func(a, b schema.Type) bool) bool {
-	if prev.Kind != schema.KindTuple || len(typ.Elems) < len(prev.Elems) {
+	if prev.Kind != schema.KindTuple && prev.Kind != schema.KindUDT || len(typ.Elems) < len(prev.Elems) {
 		return false
 	}
 	for i := range prev.Elems {
