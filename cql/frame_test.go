@@ -125,7 +125,7 @@ func TestReaderErrors(t *testing.T) {
 		{"huge map count", "7f ff", func(r *reader) { r.stringMap() }, "truncated"},
 		{"bad inet size", "05 01 02 03 04 05 00 00 00 01", func(r *reader) { r.inet() }, "address size 5"},
 		{"bad consistency", "00 0b", func(r *reader) { r.consistency() }, "unknown code 11"},
-		{"bad option", "00 30", func(r *reader) { r.option() }, "user-defined"},
+		{"bad option", "00 30", func(r *reader) { r.option() }, "truncated user type option"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := reader{b: unhex(t, tc.in)}
