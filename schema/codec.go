@@ -489,7 +489,7 @@ func sortEntries(key Type, vals [][]byte, per int) [][]byte {
 //   - duration: Duration or a string as ParseDuration takes;
 //   - list, set, tuple: []any of element values (tuple: nil is a null field,
 //     and fewer values than fields are allowed); map: []MapEntry;
-//   - user type: as a tuple, or map[string]any by field name.
+//   - user type: as a tuple (fields in the type's order).
 //
 // Sets and maps come out sorted and without duplicates (Normalize).
 func Encode(t Type, v any) ([]byte, error) {
@@ -712,9 +712,6 @@ func Encode(t Type, v any) ([]byte, error) {
 		return nil, typeMismatch(t, v)
 	case KindList, KindSet, KindTuple, KindUDT:
 		elems, ok := v.([]any)
-		if m, isMap := v.(map[string]any); isMap && t.Kind == KindUDT {
-			elems, ok = udtElems(t, m)
-		}
 		if !ok {
 			return nil, typeMismatch(t, v)
 		}

@@ -229,7 +229,7 @@ func appendBody(dst []byte, t Type, v []byte) ([]byte, bool) {
 		}
 		return append(dst, tagEnd), true
 	case KindTuple, KindUDT:
-		rest := v
+		rest, end := v, len(dst)
 		for i := 0; len(rest) > 0; i++ {
 			if i >= len(t.Elems) {
 				return dst, false
@@ -242,8 +242,12 @@ func appendBody(dst []byte, t Type, v []byte) ([]byte, bool) {
 				dst = append(dst, tagNull)
 			} else {
 				dst = appendComparable(dst, t.Elems[i], e)
+				end = len(dst)
 			}
 			rest = r
+		}
+		if t.Kind == KindUDT {
+			dst = dst[:end] // trailing null fields are absent ones (Compare)
 		}
 		return append(dst, tagEnd), true
 	}

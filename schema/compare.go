@@ -293,5 +293,8 @@ func compareTuple(t Type, a, b []byte) (int, bool) {
 		}
 		a, b = ra, rb
 	}
+	if t.Kind == KindUDT && nullFields(a) && nullFields(b) {
+		return 0, true // a value written before ALTER TYPE ADD equals one with the new fields null
+	}
 	return cmpInt(len(a), len(b)), true
 }

@@ -151,16 +151,14 @@ func QuoteName(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// udtElems orders the fields of a user type value given by name (Encode's
-// map[string]any form); false if a name is not a field.
-func udtElems(t Type, m map[string]any) ([]any, bool) {
-	elems := make([]any, len(t.Elems))
-	for k, v := range m {
-		i := t.FieldIndex(k)
-		if i < 0 {
-			return nil, false
+// nullFields reports whether b holds only null fields.
+func nullFields(b []byte) bool {
+	for len(b) > 0 {
+		v, rest, ok := readValue(b)
+		if !ok || v != nil {
+			return false
 		}
-		elems[i] = v
+		b = rest
 	}
-	return elems, true
+	return true
 }
