@@ -242,6 +242,8 @@ func appendBody(dst []byte, t Type, v []byte) ([]byte, bool) {
 				dst = append(dst, tagNull)
 			} else {
 				dst = appendComparable(dst, t.Elems[i], e)
+			}
+			if e != nil || i == 0 { // all null: one null field stays
 				end = len(dst)
 			}
 			rest = r

@@ -84,6 +84,32 @@ func (p *litScanner) value(t Type) (any, error) {
 			}
 			b.WriteByte(ch)
 		}
+	case c == '{' && t.Kind == KindUDT:
+		// {field: value, ...}, fields by name, the others null.
+		p.pos++
+		out := make([]any, len(t.Elems))
+		for first := true; p.peek() != '}'; first = false {
+			if !first {
+				if err := p.expect(','); err != nil {
+					return nil, err
+				}
+			}
+			name := strings.Trim(p.word(), `"`)
+			i := t.FieldIndex(name)
+			if i < 0 {
+				return nil, fmt.Errorf("no field %q in %v", name, t)
+			}
+			if err := p.expect(':'); err != nil {
+				return nil, err
+			}
+			v, err := p.value(t.Elems[i])
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		p.pos++
+		return out, nil
 	case c == '[' || c == '{' && t.Kind != KindMap || c == '(':
 		closing := map[byte]byte{'[': ']', '{': '}', '(': ')'}[c]
 		p.pos++

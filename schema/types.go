@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -306,7 +307,7 @@ func (t Type) check(nested bool, depth int) error {
 				return invalidf("Durations are not allowed as map keys: %s", t.rawString())
 			}
 		}
-		if err := e.check(true, depth+1); err != nil {
+		if err := e.check(t.Kind != KindUDT, depth+1); err != nil { // a user type's fields may be non-frozen
 			return err
 		}
 	}
@@ -353,6 +354,9 @@ func prepare(t Type, depth int) (Type, error) {
 		return t, nil
 	}
 	if t.Kind == KindUDT {
+		if !t.Frozen && slices.ContainsFunc(t.Elems, Type.IsMultiCell) {
+			return Type{}, invalidf("Non-frozen UDTs with nested non-frozen collections are not supported")
+		}
 		if t.Frozen {
 			return t.Freeze(), nil
 		}

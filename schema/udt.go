@@ -22,14 +22,12 @@ type UserType struct {
 }
 
 // UDTOf returns the non-frozen user type keyspace.name with the given
-// fields and field types; the field types are frozen, as Cassandra's.
+// fields and field types, as ParseType builds them: as in Cassandra, a
+// field may be a non-frozen collection (frozen with the type; a column of
+// the type non-frozen is then refused).
 func UDTOf(keyspace, name string, fields []string, types []Type) Type {
-	t := Type{Kind: KindUDT, Elems: make([]Type, len(types)),
+	return Type{Kind: KindUDT, Elems: slices.Clone(types),
 		User: &UserType{Keyspace: keyspace, Name: name, Fields: slices.Clone(fields)}}
-	for i, e := range types {
-		t.Elems[i] = e.Freeze()
-	}
-	return t
 }
 
 // Equal reports whether u and o are the same type with the same fields.
@@ -138,9 +136,11 @@ func udtFromFields(t Type, cells []Element) ([]byte, error) {
 
 // QuoteName returns a keyspace, table, type or field name as CQL writes it:
 // bare if it is lower-case letters, digits and underscores starting with a
-// letter, else double-quoted (with " doubled).
+// letter and not a type's name (a user type "date" is not the date type),
+// else double-quoted (with " doubled).
 func QuoteName(s string) string {
-	bare := s != "" && s[0] >= 'a' && s[0] <= 'z'
+	_, native := nativeByName[s]
+	bare := s != "" && s[0] >= 'a' && s[0] <= 'z' && !native && !strings.Contains(" frozen list set map tuple ", " "+s+" ")
 	for i := 0; bare && i < len(s); i++ {
 		c := s[i]
 		bare = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'

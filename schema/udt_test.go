@@ -21,6 +21,8 @@ func udtResolver(t *testing.T) Resolver {
 			return addr, nil
 		case "Geo":
 			return geo, nil
+		case "date", "list":
+			return UDTOf("ks", name, []string{"d"}, []Type{Native(KindDate)}), nil
 		}
 		return Type{}, invalidf("Unknown type %s", name)
 	}
@@ -39,6 +41,8 @@ func TestParseTypeUDT(t *testing.T) {
 		{in: "frozen<list<address>>", want: "frozen<list<frozen<address>>>"},
 		{in: "list<address>", err: "Non-frozen UDTs are not allowed inside collections: list<address>"},
 		{in: "set<address>", err: "Non-frozen UDTs are not allowed inside collections: set<address>"},
+		{in: `"date"`, want: `"date"`},
+		{in: `frozen<"list">`, want: `frozen<"list">`},
 		{in: "nope", err: "Unknown type nope"},
 		{in: "other.address", err: "wrong keyspace other"},
 	} {
