@@ -51,6 +51,10 @@ func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executa
 		keyspace, _ = ddlKeyspace(s, st.Table)
 	case *ast.TruncateStmt:
 		keyspace, _ = ddlKeyspace(s, st.Table)
+	default:
+		if n, _, ok := ddl.TypeStatement(st); ok {
+			keyspace, _ = ddlKeyspace(s, n)
+		}
 	}
 	g := &guardedPlan{inner: pl}
 	g.needs, g.created = access.SchemaNeeds(keyspace, st)
@@ -66,6 +70,10 @@ func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executa
 // prepareSchemaPlan analyzes a schema statement (keyspaces, tables,
 // TRUNCATE, USE, DESCRIBE).
 func (x *Executor) prepareSchemaPlan(s *Session, st ast.Statement) (executable, error) {
+	if n, perm, ok := ddl.TypeStatement(st); ok { // ddl_type.go
+		ks, err := ddlKeyspace(s, n)
+		return &typePlan{keyspace: ks, perm: perm, st: st}, err
+	}
 	switch st := st.(type) {
 	case *ast.UseStmt:
 		return &useKeyspacePlan{keyspace: st.Keyspace}, nil
@@ -333,7 +341,7 @@ func (p *createTablePlan) execute(ctx context.Context, x *Executor, s *Session, 
 		return nil, &qerr.Error{Kind: qerr.KindAlreadyExists, Keyspace: p.keyspace, Table: st.Table.Name,
 			Msg: fmt.Sprintf("Cannot add already existing table \"%s\" to keyspace \"%s\"", st.Table.Name, p.keyspace)}
 	}
-	t, params, id, err := catalog.BuildTable(p.keyspace, st)
+	t, params, id, err := catalog.BuildTableIn(p.keyspace, st, x.catalog.Resolver(p.keyspace))
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +388,7 @@ func (p *alterTablePlan) execute(ctx context.Context, x *Executor, s *Session, o
 		}
 		return nil, qerr.Invalidf("Table '%s.%s' doesn't exist", p.keyspace, name)
 	}
-	ch, err := ddl.AlterTable(old, x.catalog.TableParams(p.keyspace, name), st, x.ddlTimestampLocked(opts))
+	ch, err := ddl.AlterTable(old, x.catalog.TableParams(p.keyspace, name), st, x.ddlTimestampLocked(opts), x.catalog.Resolver(p.keyspace))
 	if err != nil {
 		return nil, err
 	}

@@ -296,6 +296,12 @@ func SchemaNeeds(keyspace string, st ast.Statement) ([]Need, auth.Resource) {
 		return []Need{{auth.TableResource(keyspace, st.Table.Name), auth.Drop}}, ""
 	case *ast.TruncateStmt:
 		return []Need{{auth.TableResource(keyspace, st.Table.Name), auth.Modify}}, ""
+	case *ast.CreateTypeStmt: // on all the keyspace's tables, as Cassandra
+		return []Need{{auth.KeyspaceResource(keyspace), auth.Create}}, ""
+	case *ast.AlterTypeStmt:
+		return []Need{{auth.KeyspaceResource(keyspace), auth.Alter}}, ""
+	case *ast.DropTypeStmt:
+		return []Need{{auth.KeyspaceResource(keyspace), auth.Drop}}, ""
 	}
 	return nil, ""
 }

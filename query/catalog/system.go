@@ -302,7 +302,7 @@ func buildSystemTable(keyspace, comment, cql string) (*schema.Table, *Params, er
 	if !ok {
 		return nil, nil, fmt.Errorf("query: system table %q is not CREATE TABLE", cql)
 	}
-	t, params, _, err := BuildTable(keyspace, ct)
+	t, params, _, err := BuildTableIn(keyspace, ct, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("query: system table %s.%s: %w", keyspace, ct.Table.Name, err)
 	}

@@ -8,14 +8,10 @@ import (
 	"wcdb/schema"
 )
 
-// BuildTable analyzes CREATE TABLE in keyspace ks into a table (without
+// BuildTableIn analyzes CREATE TABLE in keyspace ks, its user types
+// found by resolve (Catalog.Resolver), into a table (without
 // an id) and its other options, with Cassandra's checks in Cassandra's
 // order (options, then columns and key); it returns the WITH ID option.
-func BuildTable(ks string, st *ast.CreateTableStmt) (*schema.Table, *Params, *schema.UUID, error) {
-	return BuildTableIn(ks, st, nil)
-}
-
-// BuildTableIn is BuildTable with the user types of resolve (Catalog.Resolver).
 func BuildTableIn(ks string, st *ast.CreateTableStmt, resolve schema.Resolver) (*schema.Table, *Params, *schema.UUID, error) {
 	opts := schema.DefaultTableOptions()
 	params := defaultTableParams()
@@ -41,10 +37,6 @@ func BuildTableIn(ks string, st *ast.CreateTableStmt, resolve schema.Resolver) (
 	}
 	return t, params, id, nil
 }
-
-// ColumnType converts a type as written into a schema type. User-defined and
-// custom types are not supported.
-func ColumnType(ks string, te ast.TypeExpr) (schema.Type, error) { return ColumnTypeIn(ks, te, nil) }
 
 // ColumnTypeIn converts a type as written into a schema type, its user
 // types found by resolve (none if nil). Custom types are not supported.

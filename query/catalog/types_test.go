@@ -24,7 +24,7 @@ func TestUserTypeRows(t *testing.T) {
 		}
 		rows = append(rows, rs...)
 	}
-	if got := rows[0].TextSet("field_types"); len(got) != 2 || got[1] != "frozen<list<frozen<address>>>" {
+	if got := rows[0].TextSet("field_types"); len(got) != 2 || got[1] != "list<frozen<address>>" {
 		t.Errorf("person's field_types = %q", got)
 	}
 	loaded := loadTypes(rows)["ks"]

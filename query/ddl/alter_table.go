@@ -26,9 +26,9 @@ type TableChange struct {
 }
 
 // AlterTable computes ALTER TABLE st on old, whose parameters are params,
-// at timestamp ts. A nil change (and nil error) is a no-op: IF [NOT]
-// EXISTS matched nothing to do.
-func AlterTable(old *schema.Table, params *catalog.Params, st *ast.AlterTableStmt, ts int64) (*TableChange, error) {
+// at timestamp ts, with the keyspace's user types (resolve). A nil change
+// (and nil error) is a no-op: IF [NOT] EXISTS matched nothing to do.
+func AlterTable(old *schema.Table, params *catalog.Params, st *ast.AlterTableStmt, ts int64, resolve schema.Resolver) (*TableChange, error) {
 	t := old.Clone()
 	params = params.Clone()
 	b := catalog.NewBatch(ts)
@@ -45,7 +45,7 @@ func AlterTable(old *schema.Table, params *catalog.Params, st *ast.AlterTableStm
 			if t.Column(c.Name) != nil {
 				return nil, qerr.Invalidf("Column with name '%s' already exists", c.Name)
 			}
-			typ, err := catalog.ColumnType(t.Keyspace, c.Type)
+			typ, err := catalog.ColumnTypeIn(t.Keyspace, c.Type, resolve)
 			if err == nil {
 				err = catalog.CheckReAdd(params, t, c.Name, typ, c.Static)
 			}

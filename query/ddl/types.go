@@ -52,7 +52,7 @@ func fieldType(ks string, te ast.TypeExpr, resolve schema.Resolver) (schema.Type
 	if t.References(schema.KindCounter) {
 		return schema.Type{}, qerr.Invalidf("A user type cannot contain counters")
 	}
-	return t.Freeze(), nil
+	return t, nil
 }
 
 // AlterUserType analyzes ALTER TYPE on the user type old, given the tables
@@ -79,6 +79,13 @@ func AlterUserType(old schema.Type, st *ast.AlterTypeStmt, resolve schema.Resolv
 		}
 		var inKey []string
 		for _, tb := range tables {
+			// A column of the type non-frozen cannot take a non-frozen
+			// collection field (as CREATE TABLE refuses it).
+			if t.IsMultiCell() && slices.ContainsFunc(tb.Columns, func(c schema.Column) bool {
+				return c.Type.Kind == schema.KindUDT && !c.Type.Frozen && c.Type.User.Name == u.Name
+			}) {
+				return schema.Type{}, qerr.Invalidf("Non-frozen UDTs with nested non-frozen collections are not supported")
+			}
 			if slices.ContainsFunc(tb.PartitionKey(), func(c schema.Column) bool { return c.Type.ReferencesUDT(u.Keyspace, u.Name) }) {
 				inKey = append(inKey, catalog.QualifiedName(tb.Keyspace, tb.Name))
 			}
@@ -139,4 +146,110 @@ func TypeDependents(c *catalog.Catalog, t schema.Type) ([]schema.Type, []*schema
 		}
 	}
 	return types, tables
+}
+
+// TypeChange is what a type statement changes: the types to install (a
+// new one, or an altered one and the types nesting it) and the tables
+// rewritten, or the type dropped; the system_schema rows; the change to
+// report (CREATED, UPDATED, DROPPED) on Name.
+type TypeChange struct {
+	Types  []schema.Type
+	Tables []*schema.Table
+	Drop   bool
+	Batch  *catalog.Batch
+	Change string
+	Name   string
+}
+
+// CreateType computes CREATE TYPE st in keyspace ks at timestamp ts; nil
+// (and nil error) is a no-op (IF NOT EXISTS).
+func CreateType(c *catalog.Catalog, ks string, st *ast.CreateTypeStmt, ts int64) (*TypeChange, error) {
+	if c.Keyspace(ks) == nil {
+		return nil, qerr.Invalidf("Keyspace '%s' doesn't exist", ks)
+	}
+	if _, ok := c.UserType(ks, st.Name.Name); ok {
+		if st.IfNotExists {
+			return nil, nil
+		}
+		return nil, qerr.Invalidf("A user type with name '%s' already exists", st.Name.Name)
+	}
+	t, err := BuildUserType(ks, st, c.Resolver(ks))
+	if err != nil {
+		return nil, err
+	}
+	b := catalog.NewBatch(ts)
+	b.AddUserType(t)
+	return &TypeChange{Types: []schema.Type{t}, Batch: b, Change: "CREATED", Name: t.User.Name}, nil
+}
+
+// AlterType computes ALTER TYPE st; nil is a no-op (IF EXISTS, or nothing
+// to change).
+func AlterType(c *catalog.Catalog, ks string, st *ast.AlterTypeStmt, ts int64) (*TypeChange, error) {
+	old, ok := c.UserType(ks, st.Name.Name)
+	if !ok {
+		if st.IfExists {
+			return nil, nil
+		}
+		return nil, qerr.Invalidf("Type %s.%s doesn't exist", ks, st.Name.Name)
+	}
+	t, err := AlterUserType(old, st, c.Resolver(ks), c.Tables(ks))
+	if err != nil || t.Equal(old) {
+		return nil, err
+	}
+	types, tables := TypeDependents(c, t)
+	types = append(types, t)
+	b := catalog.NewBatch(ts)
+	for _, o := range types {
+		b.AddUserType(o)
+	}
+	return &TypeChange{Types: types, Tables: tables, Batch: b, Change: "UPDATED", Name: t.User.Name}, nil
+}
+
+// DropType computes DROP TYPE st; nil is a no-op (IF EXISTS).
+func DropType(c *catalog.Catalog, ks string, st *ast.DropTypeStmt, ts int64) (*TypeChange, error) {
+	name := st.Name.Name
+	if _, ok := c.UserType(ks, name); !ok {
+		if st.IfExists {
+			return nil, nil
+		}
+		return nil, qerr.Invalidf("Type '%s.%s' doesn't exist", ks, name)
+	}
+	tables, types := c.TypesUsing(ks, name)
+	if len(types) > 0 {
+		return nil, qerr.Invalidf("Cannot drop user type '%s.%s' as it is still used by user types %s", ks, name, strings.Join(types, ", "))
+	}
+	if len(tables) > 0 {
+		return nil, qerr.Invalidf("Cannot drop user type '%s.%s' as it is still used by tables %s", ks, name, strings.Join(tables, ", "))
+	}
+	b := catalog.NewBatch(ts)
+	b.DropUserType(ks, name)
+	return &TypeChange{Drop: true, Batch: b, Change: "DROPPED", Name: name}, nil
+}
+
+// TypeStatement returns the type a CREATE, ALTER or DROP TYPE names and
+// the permission it needs on its keyspace (CREATE, ALTER, DROP); false
+// for other statements.
+func TypeStatement(st ast.Statement) (ast.TableName, string, bool) {
+	switch st := st.(type) {
+	case *ast.CreateTypeStmt:
+		return st.Name, "CREATE", true
+	case *ast.AlterTypeStmt:
+		return st.Name, "ALTER", true
+	case *ast.DropTypeStmt:
+		return st.Name, "DROP", true
+	}
+	return ast.TableName{}, "", false
+}
+
+// ChangeType computes a type statement (CreateType, AlterType, DropType).
+func ChangeType(c *catalog.Catalog, ks string, st ast.Statement, ts int64) (*TypeChange, error) {
+	switch st := st.(type) {
+	case *ast.CreateTypeStmt:
+		return CreateType(c, ks, st, ts)
+	case *ast.AlterTypeStmt:
+		return AlterType(c, ks, st, ts)
+	case *ast.DropTypeStmt:
+		return DropType(c, ks, st, ts)
+	}
+	return nil, qerr.Invalidf("query: statement %T is not a type statement", st)
 }

@@ -16,9 +16,9 @@ import (
 )
 
 // TestUserTypesDDL runs type and table DDL against a catalog with keyspace
-// ks, as the executor does with the same catalog functions (without
-// storage): "exec" prints the change or the error, "describe" DESCRIBE
-// KEYSPACE ks.
+// ks as the executor does (ChangeType, the catalog's table analysis;
+// without storage): "exec" prints the change or the error, "describe"
+// DESCRIBE KEYSPACE ks.
 func TestUserTypesDDL(t *testing.T) {
 	datadriven.RunTest(t, "testdata/types", func(t *testing.T, d *datadriven.TestData) string {
 		c := typesCatalog
@@ -61,52 +61,25 @@ func execTypeDDL(c *catalog.Catalog, src string) (string, error) {
 		return "", err
 	}
 	ks := "ks"
+	if n, _, ok := TypeStatement(st); ok && n.Keyspace != "" {
+		ks = n.Keyspace
+	}
 	switch s := st.(type) {
-	case *ast.CreateTypeStmt:
-		if _, ok := c.UserType(ks, s.Name.Name); ok {
-			if s.IfNotExists {
-				return "no change", nil
-			}
-			return "", qerr.Invalidf("A user type with name '%s' already exists", s.Name.Name)
+	case *ast.CreateTypeStmt, *ast.AlterTypeStmt, *ast.DropTypeStmt:
+		ch, err := ChangeType(c, ks, st, 1)
+		if err != nil || ch == nil {
+			return "no change", err
 		}
-		ut, err := BuildUserType(ks, s, c.Resolver(ks))
-		if err != nil {
-			return "", err
+		if ch.Drop {
+			c.DropUserType(ks, ch.Name)
+		} else {
+			c.SetUserTypes(ch.Types, ch.Tables)
 		}
-		c.SetUserTypes([]schema.Type{ut}, nil)
-		return "CREATED TYPE " + ut.User.Name, nil
-	case *ast.AlterTypeStmt:
-		old, ok := c.UserType(ks, s.Name.Name)
-		if !ok {
-			return "", qerr.Invalidf("Type %s.%s doesn't exist", ks, s.Name.Name)
-		}
-		ut, err := AlterUserType(old, s, c.Resolver(ks), c.Tables(ks))
-		if err != nil {
-			return "", err
-		}
-		if ut.Equal(old) {
-			return "no change", nil
-		}
-		types, tables := TypeDependents(c, ut)
-		c.SetUserTypes(append(types, ut), tables)
 		names := []string{}
-		for _, tb := range tables {
+		for _, tb := range ch.Tables {
 			names = append(names, tb.Name)
 		}
-		return fmt.Sprintf("UPDATED TYPE %s (tables %v)", ut.User.Name, names), nil
-	case *ast.DropTypeStmt:
-		if _, ok := c.UserType(ks, s.Name.Name); !ok {
-			return "", qerr.Invalidf("Type '%s.%s' doesn't exist", ks, s.Name.Name)
-		}
-		tables, types := c.TypesUsing(ks, s.Name.Name)
-		if len(types) > 0 {
-			return "", qerr.Invalidf("Cannot drop user type '%s.%s' as it is still used by user types %s", ks, s.Name.Name, strings.Join(types, ", "))
-		}
-		if len(tables) > 0 {
-			return "", qerr.Invalidf("Cannot drop user type '%s.%s' as it is still used by tables %s", ks, s.Name.Name, strings.Join(tables, ", "))
-		}
-		c.DropUserType(ks, s.Name.Name)
-		return "DROPPED TYPE " + s.Name.Name, nil
+		return fmt.Sprintf("%s TYPE %s (tables %v)", ch.Change, ch.Name, names), nil
 	case *ast.DropTableStmt:
 		c.DropTable(ks, s.Table.Name)
 		return "DROPPED TABLE " + s.Table.Name, nil
