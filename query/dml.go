@@ -303,6 +303,13 @@ func (m *modStmt) analyzeUpdate(st *ast.UpdateStmt) error {
 func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 	t := c.Type
 	desc := func() string { return a.String() }
+	if a.Op == ast.AssignField {
+		path, v, err := m.an.FieldAssignment(a, c)
+		if err != nil {
+			return nil, err
+		}
+		return &fieldOp{col: c, path: path, v: v}, nil // dml_udt.go
+	}
 	if t.Kind == schema.KindCounter && a.Op != ast.AssignSetElement {
 		if a.Op == ast.AssignSet {
 			return nil, qerr.Invalidf("Cannot set the value of counter column %s (counters can only be incremented/decremented, not set)", c.Name)
@@ -385,6 +392,14 @@ func (m *modStmt) analyzeDelete(st *ast.DeleteStmt) error {
 		}
 		if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
 			return qerr.Invalidf("Invalid identifier %s for deletion (should not be a PRIMARY KEY part)", c.Name)
+		}
+		if d.Field != "" {
+			path, err := plan.FieldDeletion(d, c)
+			if err != nil {
+				return err
+			}
+			m.ops = append(m.ops, &fieldOp{col: c, path: path}) // dml_udt.go
+			continue
 		}
 		if d.Key == nil {
 			m.ops = append(m.ops, &deleteOp{col: c})

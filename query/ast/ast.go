@@ -227,7 +227,7 @@ func (k RelationKind) String() string {
 // String names the operation.
 func (op AssignOp) String() string {
 	return enumName([]string{AssignSet: "set", AssignSetElement: "set-element", AssignAdd: "add",
-		AssignSubtract: "subtract", AssignPrepend: "prepend"}, int(op))
+		AssignSubtract: "subtract", AssignPrepend: "prepend", AssignField: "field"}, int(op))
 }
 
 // String names the batch type.

@@ -79,6 +79,7 @@ type Relation struct {
 	Column   string   // RelColumn, RelElement
 	Columns  []string // RelTuple, RelToken
 	Key      Term     // RelElement
+	Field    string   // RelColumn in IF: col.field op value (a user type's field)
 	Op       Operator
 	Value    Term
 	InValues []Term
@@ -91,6 +92,10 @@ func (r *Relation) writeTo(b *strings.Builder) {
 	switch r.Kind {
 	case RelColumn:
 		writeIdent(b, r.Column)
+		if r.Field != "" {
+			b.WriteByte('.')
+			writeIdent(b, r.Field)
+		}
 	case RelElement:
 		writeIdent(b, r.Column)
 		b.WriteByte('[')

@@ -116,13 +116,18 @@ var reservedTypeNames = map[string]bool{
 	"macaddr": true, "bitstring": true,
 }
 
+// typeWords name native and parameterised types: a user type of one of
+// these names is printed quoted, so that the type string reads back as it.
+const typeWords = " ascii bigint blob boolean counter decimal double duration float inet int smallint text" +
+	" time timestamp timeuuid tinyint uuid varchar varint list set map tuple frozen "
+
 // writeUserTypeName prints [ks.]name, quoting a reserved type name.
 func writeUserTypeName(b *strings.Builder, n TableName) {
 	if n.Keyspace != "" {
 		writeIdent(b, n.Keyspace)
 		b.WriteByte('.')
 	}
-	if reservedTypeNames[n.Name] {
+	if reservedTypeNames[n.Name] || strings.Contains(typeWords, " "+n.Name+" ") {
 		b.WriteByte('"')
 		b.WriteString(n.Name)
 		b.WriteByte('"')

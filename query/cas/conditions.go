@@ -34,7 +34,11 @@ type Condition struct {
 	// Elem is the list index or map key of col[elem] op value; nil for a
 	// condition on the whole column.
 	Elem plan.Term
-	Op   ast.Operator
+	// Field is the position of the field of col.field op value (a user
+	// type's), when HasField.
+	Field    int
+	HasField bool
+	Op       ast.Operator
 	// Vals are the values: one, or IN's list written out.
 	Vals []plan.Term
 	// InList is the bound list of IN ?; Vals is empty then.
@@ -109,6 +113,16 @@ func analyzeCondition(an *plan.Analyzer, t *schema.Table, r *ast.Relation) (Cond
 			return c, err
 		}
 		recv = plan.Receiver{Name: "value(" + col.Name + ")", Type: typ.Elem()}
+	}
+	if r.Field != "" {
+		if typ.Kind != schema.KindUDT {
+			return c, qerr.Invalidf("Invalid field selection: %s of type %s is not a user type", col.Name, typ)
+		}
+		if c.Field, c.HasField = typ.FieldIndex(r.Field), true; c.Field < 0 {
+			return c, qerr.Invalidf("Unknown field %s for column %s", r.Field, col.Name)
+		}
+		typ = typ.Elems[c.Field]
+		recv = plan.Receiver{Name: col.Name + "." + r.Field, Type: typ}
 	}
 	if err := checkDurations(recv.Type, r.Op); err != nil {
 		return c, err

@@ -96,6 +96,12 @@ func (bc *bound) applies(r *mutation.Row) (bool, error) {
 	if op == ast.OpIn {
 		op = ast.OpEq
 	}
+	if bc.c.HasField {
+		t = t.Elems[bc.c.Field]
+		if cur != nil {
+			cur = plan.UDTField(cur, bc.c.Field)
+		}
+	}
 	if bc.elem != nil {
 		v, err := element(t, cur, bc.elem)
 		if err != nil {
@@ -117,7 +123,7 @@ func (bc *bound) applies(r *mutation.Row) (bool, error) {
 		}
 		return slices.ContainsFunc(in, func(x []byte) bool { return schema.Compare(et, x, bc.vals[0]) == 0 }), nil
 	}
-	multi := t.IsMultiCell()
+	multi := t.IsMultiCell() && t.IsCollection() // a user type's cells are not a collection
 	if multi && cur == nil {
 		cur = []byte{0, 0, 0, 0} // no elements: the empty collection
 	}

@@ -79,6 +79,8 @@ func JSONValue(t schema.Type, v any) ([]byte, error) {
 		if s, ok := v.(string); ok {
 			return lit(ast.DurationConst, s)
 		}
+	case schema.KindUDT:
+		return udtFromJSON(t, v)
 	case schema.KindList, schema.KindSet, schema.KindTuple:
 		arr, ok := v.([]any)
 		if !ok {

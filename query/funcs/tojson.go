@@ -81,6 +81,10 @@ func writeJSON(s *strings.Builder, t schema.Type, v any) {
 	case schema.Duration:
 		s.WriteString(`"` + x.String() + `"`)
 	case []any:
+		if t.Kind == schema.KindUDT {
+			writeUDTJSON(s, t, x)
+			return
+		}
 		s.WriteByte('[')
 		for i, e := range x {
 			if i > 0 {

@@ -277,14 +277,13 @@ func (p *parser) ifClause() (exists bool, conds []ast.Relation) {
 
 // condition parses one IF condition (Parser.g columnCondition).
 func (p *parser) condition() ast.Relation {
-	colTok := p.pos
 	r := ast.Relation{Kind: ast.RelColumn, Column: p.cident()}
 	if p.accept(tLBracket) {
 		r.Kind = ast.RelElement
 		r.Key = p.expr(false)
 		p.expect(tRBracket)
-	} else if p.is(tDot) {
-		p.unsupported(colTok, "A condition on a field of a user-defined type")
+	} else if p.accept(tDot) {
+		r.Field = p.ident()
 	}
 	switch {
 	case p.relOp(&r.Op):

@@ -158,6 +158,8 @@ func hasColumns(t ast.Term) bool {
 	switch t := t.(type) {
 	case *ast.ColumnRef, *ast.CountRows, *ast.WritetimeExpr, *ast.ElementExpr, *ast.SliceExpr, *ast.CastExpr:
 		return true
+	case *ast.FieldExpr:
+		return hasColumns(t.Term)
 	case *ast.FunctionCall:
 		for _, a := range t.Args {
 			if hasColumns(a) {

@@ -166,6 +166,8 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 		es := &elemSel{inner: inner, typ: ityp, key: k}
 		p.lift(es, []Selector{inner})
 		return es, iname + "[" + e.Key.String() + "]", typ, nil
+	case *ast.FieldExpr:
+		return p.fieldSelector(e, top)
 	case *ast.CastExpr:
 		return p.castSelector(e, top)
 	case *ast.BinaryExpr, *ast.Negate:

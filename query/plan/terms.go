@@ -325,6 +325,8 @@ func (a *Analyzer) Term(t ast.Term, r Receiver) (Term, error) {
 			return nil, qerr.Invalidf("Invalid set literal for %s of type %s", r.Name, r.Type)
 		}
 		return constTerm{[]byte{0, 0, 0, 0}}, nil
+	case *ast.UDTLit:
+		return a.udtLiteral(t, r)
 	case *ast.TupleLit:
 		if r.Type.Kind != schema.KindTuple {
 			return nil, qerr.Invalidf("Invalid tuple type literal for %s of type %s", r.Name, r.Type)
