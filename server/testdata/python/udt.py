@@ -49,10 +49,10 @@ for k in (2, 3):
 out["registered"] = got
 out["field"] = list(session.execute("SELECT a.street, a.zip FROM udtpy.t WHERE k = 2").one())
 
-cluster.refresh_schema_metadata()
+# the driver refreshes its metadata from the Schema_change result
 out["fields"] = cluster.metadata.keyspaces["udtpy"].user_types["address"].field_names
 session.execute("ALTER TYPE udtpy.address ADD city text")
-cluster.refresh_schema_metadata()
+# the driver refreshes its metadata from the Schema_change result
 out["fields_after"] = cluster.metadata.keyspaces["udtpy"].user_types["address"].field_names
 out["describe"] = cluster.metadata.keyspaces["udtpy"].user_types["person"].as_cql_query()
 
