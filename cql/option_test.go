@@ -135,6 +135,8 @@ func FuzzDecodeOption(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte{0, 0x31, 0xff, 0xff})
+	udt, _ := hex.DecodeString("0020" + "0030" + "00026b73" + "000461646472" + "0002" + "000173" + "000d" + "00017a" + "0030000000000001000178" + "0009")
+	f.Add(udt) // list<frozen<ks.addr (s text, z frozen<.x (x int)>)>>
 	f.Fuzz(func(t *testing.T, b []byte) {
 		typ, rest, err := decodeOption(b)
 		if err != nil {
