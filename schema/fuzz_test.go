@@ -11,7 +11,12 @@ var fuzzTypes = append(append([]Type{}, orderedTypes...),
 	Native(KindDuration), Native(KindCounter),
 	MapOf(Native(KindText), ListOf(SetOf(Native(KindDecimal)))),
 	ListOf(TupleOf(Native(KindInt), Native(KindText), TupleOf(Native(KindBoolean)))),
+	fuzzUDT.Freeze(), SetOf(fuzzUDT), fuzzUDT,
 )
+
+// fuzzUDT is a user type nesting another, with a collection field.
+var fuzzUDT = UDTOf("ks", "u", []string{"a", "b", "c"}, []Type{Native(KindText),
+	UDTOf("ks", "v", []string{"x"}, []Type{Native(KindInt)}).Freeze(), ListOf(Native(KindInt))})
 
 func fuzzType(b []byte) (Type, []byte) {
 	if len(b) == 0 {
@@ -115,18 +120,19 @@ func FuzzDecodeComparable(f *testing.F) {
 // FuzzParseType: no panic; a parsed type prints as a string that parses
 // back to it and passes Check.
 func FuzzParseType(f *testing.F) {
-	for _, s := range []string{"int", "map<text, frozen<list<int>>>", "frozen<tuple<int, set<text>>>", "list<list<int>>", "frozen<map<frozen<set<int>>,text>>"} {
+	for _, s := range []string{"int", "map<text, frozen<list<int>>>", "frozen<tuple<int, set<text>>>", "list<list<int>>", "frozen<map<frozen<set<int>>,text>>",
+		`map<frozen<address>, frozen<"Geo">>`, "tuple<ks.address, int>"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		typ, err := ParseType(s)
+		typ, err := ParseTypeIn(s, testTypes)
 		if err != nil {
 			return
 		}
 		if err := typ.Check(); err != nil {
 			t.Fatalf("ParseType(%q) = %v, which fails Check: %v", s, typ, err)
 		}
-		again, err := ParseType(typ.String())
+		again, err := ParseTypeIn(typ.String(), testTypes)
 		if err != nil || !again.Equal(typ) {
 			t.Fatalf("ParseType(%q) = %v, %v; want %v", typ.String(), again, err, typ)
 		}
