@@ -83,10 +83,11 @@ func (p *Params) Clone() *Params {
 	return &c
 }
 
-// AddDropped records the drop of column c at time (microseconds).
+// AddDropped records the drop of column c at time (microseconds), its user
+// types expanded to tuples (ExpandUDTs), as system_schema records it.
 func (p *Params) AddDropped(c *schema.Column, time int64) {
 	p.Dropped = slices.DeleteFunc(p.Dropped, func(d DroppedColumn) bool { return d.Name == c.Name })
-	p.Dropped = append(p.Dropped, DroppedColumn{Name: c.Name, Type: c.Type, Kind: c.Kind, Time: time})
+	p.Dropped = append(p.Dropped, DroppedColumn{Name: c.Name, Type: ExpandUDTs(c.Type), Kind: c.Kind, Time: time})
 	sort.Slice(p.Dropped, func(i, j int) bool { return p.Dropped[i].Name < p.Dropped[j].Name })
 }
 

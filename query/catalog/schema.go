@@ -282,7 +282,7 @@ func (b *Batch) AddDroppedColumn(t *schema.Table, d DroppedColumn) {
 	b.Upsert(sysTab.droppedColumns, []any{t.Keyspace, t.Name, d.Name}, map[string]any{
 		"dropped_time": d.Time / 1000,
 		"kind":         d.Kind.String(),
-		"type":         ExpandUDTs(d.Type).String(),
+		"type":         d.Type.String(),
 	}, true)
 }
 
