@@ -427,12 +427,19 @@ func writeCanonicalKeyspace(b *strings.Builder, e catalogEntry) {
 }
 
 // TableCQL returns a table's CREATE TABLE statement with its id and dropped
-// columns (what a snapshot's schema.cql holds, so that a restore recreates
-// the same table), or "" if there is no such table.
+// columns, after CREATE TYPE IF NOT EXISTS of the user types it uses (what
+// a snapshot's schema.cql holds, so that a restore recreates the same
+// table), or "" if there is no such table.
 func (c *Catalog) TableCQL(keyspace, name string) string {
 	t, p := c.Table(keyspace, name), c.TableParams(keyspace, name)
 	if t == nil || p == nil {
 		return ""
 	}
-	return tableCQL(t, p, true)
+	var b strings.Builder
+	for _, ut := range c.UserTypes(keyspace) {
+		if slices.ContainsFunc(t.Columns, func(col schema.Column) bool { return col.Type.ReferencesUDT(keyspace, ut.User.Name) }) {
+			b.WriteString(strings.Replace(userTypeCQL(ut), "CREATE TYPE ", "CREATE TYPE IF NOT EXISTS ", 1) + "\n")
+		}
+	}
+	return b.String() + tableCQL(t, p, true)
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"strings"
 	"testing"
 
 	"wcdb/schema"
@@ -38,5 +39,27 @@ func TestUserTypeRows(t *testing.T) {
 	}
 	if got := ExpandUDTs(schema.MapOf(schema.Native(schema.KindInt), person.Freeze())).String(); got != "map<int, frozen<tuple<text, frozen<list<frozen<tuple<text, int>>>>>>>" {
 		t.Errorf("ExpandUDTs = %s", got)
+	}
+}
+
+// TestTableCQLTypes: a snapshot's schema of a table creates the user types
+// it uses, nested ones first, and only those.
+func TestTableCQLTypes(t *testing.T) {
+	c := New()
+	c.SetKeyspace(&schema.Keyspace{Name: "ks", Replication: map[string]string{"class": schema.SimpleStrategy, "replication_factor": "1"}})
+	addr := schema.UDTOf("ks", "zaddr", []string{"street"}, []schema.Type{schema.Native(schema.KindText)})
+	person := schema.UDTOf("ks", "person", []string{"home"}, []schema.Type{addr.Freeze()})
+	other := schema.UDTOf("ks", "other", []string{"x"}, []schema.Type{schema.Native(schema.KindInt)})
+	c.SetUserTypes([]schema.Type{addr, person, other}, nil)
+	tb, err := schema.NewTable(schema.TableDef{Keyspace: "ks", Name: "t", PartitionKey: []string{"k"}, Options: schema.DefaultTableOptions(),
+		Columns: []schema.ColumnDef{{Name: "k", Type: schema.Native(schema.KindInt)}, {Name: "p", Type: schema.ListOf(person.Freeze())}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetTable(tb)
+	got := c.TableCQL("ks", "t")
+	want := "CREATE TYPE IF NOT EXISTS ks.zaddr (\n    street text\n);\nCREATE TYPE IF NOT EXISTS ks.person (\n    home frozen<zaddr>\n);\nCREATE TABLE ks.t ("
+	if !strings.HasPrefix(got, want) || strings.Contains(got, "other") {
+		t.Errorf("TableCQL =\n%s\nwant it to start with\n%s", got, want)
 	}
 }
