@@ -1,0 +1,95 @@
+package localnode
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"wcdb/mutation"
+	"wcdb/replication"
+	"wcdb/schema"
+	"wcdb/schema/indexing"
+	"wcdb/storage"
+	"wcdb/storage/sai"
+)
+
+// setIndexes gives the table's storage its secondary indexes as the schema
+// has them: a new one is built in the background, a dropped one goes.
+func (b Backend) setIndexes(t *schema.Table) {
+	st := b.E.Table(t.ID)
+	if st == nil {
+		return
+	}
+	st.SetIndexes(IndexDefs(t))
+}
+
+// IndexDefs are the storage definitions of t's indexes. The target
+// carries the column's id: a column dropped and added again under the
+// same name is another column, whose index must be built anew.
+func IndexDefs(t *schema.Table) []sai.Def {
+	var defs []sai.Def
+	for _, ix := range t.Indexes {
+		tg := indexing.ParseTarget(ix.Options["target"])
+		c := t.Column(tg.Column)
+		terms, err := indexing.Terms(t, tg)
+		if c == nil || err != nil {
+			continue // refused by CREATE INDEX; a column since dropped drops its index
+		}
+		defs = append(defs, sai.Def{Name: ix.Name, Target: fmt.Sprintf("%s#%d", tg, c.ID), Terms: terms})
+	}
+	return defs
+}
+
+// readIndexed answers a range read through the table's local index: the
+// partitions in the range the index lists, each read as the range read
+// would (a scan of that one partition, so Start, End, Columns, Raw, After
+// and the limits mean what they mean there), in ring order. The rows are
+// candidates; the caller re-checks them against its restriction.
+func readIndexed(ctx context.Context, t *storage.Table, cmd replication.RangeCommand, q storage.ScanQuery) (replication.RangeResult, error) {
+	ix := cmd.Index
+	hits, err := t.IndexSearch(ix.Name, sai.Query{Lo: ix.Lo, Hi: ix.Hi, LoExclusive: ix.LoExclusive, HiExclusive: ix.HiExclusive}, cmd.From, cmd.To)
+	if err != nil {
+		return replication.RangeResult{}, err
+	}
+	var res replication.RangeResult
+	rows := 0
+	for i, h := range hits {
+		k := h.Key
+		if i > 0 && hits[i-1].Key.Equal(k) || cmd.After != nil && k.Compare(cmd.After.Key) < 0 {
+			continue
+		}
+		pq := q
+		to := mutation.Key{Token: k.Token, Bytes: append(bytes.Clone(k.Bytes), 0)}
+		pq.From, pq.To = &k, &to
+		if pq.After != nil && !pq.After.Key.Equal(k) {
+			pq.After = nil
+		}
+		if cmd.Limit > 0 {
+			pq.Limit = cmd.Limit - rows
+		}
+		var lastRow []byte
+		next, err := t.Scan(pq, func(p *mutation.Partition) bool {
+			res.Partitions = append(res.Partitions, p)
+			rows += max(len(p.Rows), 1)
+			if n := len(p.Rows); n > 0 {
+				lastRow = p.Rows[n-1].Clustering
+			}
+			return ctx.Err() == nil
+		})
+		if err != nil {
+			return res, err
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if next != nil {
+			res.Next = &replication.Position{Key: next.Key, Clustering: next.Clustering}
+			return res, nil
+		}
+		if cmd.Limit > 0 && rows >= cmd.Limit {
+			res.Next = &replication.Position{Key: k, Clustering: lastRow}
+			return res, nil
+		}
+	}
+	return res, nil
+}
