@@ -51,6 +51,10 @@ func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executa
 		keyspace, _ = ddlKeyspace(s, st.Table)
 	case *ast.TruncateStmt:
 		keyspace, _ = ddlKeyspace(s, st.Table)
+	case *ast.CreateIndexStmt:
+		keyspace, _ = ddlKeyspace(s, st.Table)
+	case *ast.DropIndexStmt:
+		keyspace, _ = ddlKeyspace(s, ast.TableName{Keyspace: st.Keyspace})
 	}
 	g := &guardedPlan{inner: pl}
 	g.needs, g.created = access.SchemaNeeds(keyspace, st)
@@ -101,6 +105,8 @@ func (x *Executor) prepareSchemaPlan(s *Session, st ast.Statement) (executable, 
 		return &truncatePlan{keyspace: ks, table: st.Table.Name}, nil
 	case *ast.DescribeStmt:
 		return prepareDescribe(s, st)
+	case *ast.CreateIndexStmt, *ast.DropIndexStmt:
+		return prepareIndexPlan(s, st)
 	}
 	return nil, qerr.Invalidf("query: statement %T is not supported", st)
 }
