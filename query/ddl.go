@@ -105,8 +105,12 @@ func (x *Executor) prepareSchemaPlan(s *Session, st ast.Statement) (executable, 
 		return &truncatePlan{keyspace: ks, table: st.Table.Name}, nil
 	case *ast.DescribeStmt:
 		return prepareDescribe(s, st)
-	case *ast.CreateIndexStmt, *ast.DropIndexStmt:
-		return prepareIndexPlan(s, st)
+	case *ast.CreateIndexStmt:
+		ks, err := ddlKeyspace(s, st.Table)
+		return &indexPlan{keyspace: ks, table: st.Table.Name, st: st}, err
+	case *ast.DropIndexStmt:
+		ks, err := ddlKeyspace(s, ast.TableName{Keyspace: st.Keyspace})
+		return &indexPlan{keyspace: ks, st: st}, err
 	}
 	return nil, qerr.Invalidf("query: statement %T is not supported", st)
 }

@@ -137,10 +137,7 @@ func (x *Executor) analyzeSelect(sessionKeyspace string, st *ast.SelectStmt) (*a
 		return nil, err
 	}
 	p, err := plan.AnalyzeSelect(x.clock(), ks, t, st)
-	var ix *indexplan.Choice
-	if len(t.Indexes) > 0 {
-		p, ix, err = withIndexes(x.clock(), ks, t, st, p, err)
-	}
+	p, ix, err := indexplan.Analyze(x.clock(), ks, t, st, p, err)
 	if err == nil {
 		err = grouping.Analyze(p, st.GroupBy)
 	}

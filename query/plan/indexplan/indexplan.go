@@ -7,6 +7,9 @@
 package indexplan
 
 import (
+	"strings"
+
+	"wcdb/query/ast"
 	"wcdb/query/catalog"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
@@ -164,4 +167,37 @@ func (c *Choice) Query(p *plan.Select, b *plan.Binder, fs plan.Filters) (*replic
 		}
 	}
 	return q, nil
+}
+
+// Analyze takes plan.AnalyzeSelect's answer (p, err) for st on table t of
+// keyspace ks and returns the plan to run and the index its scans read
+// (nil if none): a statement refused for filtering is analyzed as with
+// ALLOW FILTERING when indexes serve every restriction that needs it.
+func Analyze(c plan.Clock, ks *schema.Keyspace, t *schema.Table, st *ast.SelectStmt, p *plan.Select, err error) (*plan.Select, *Choice, error) {
+	if len(t.Indexes) == 0 {
+		return p, nil, err
+	}
+	var ix *Choice
+	switch {
+	case err == nil:
+		ix, _ = Choose(p)
+	case st.AllowFiltering || !strings.Contains(err.Error(), "ALLOW FILTERING"):
+		return p, nil, err
+	default:
+		filtering := *st
+		filtering.AllowFiltering = true
+		p2, err2 := plan.AnalyzeSelect(c, ks, t, &filtering)
+		if err2 != nil {
+			return p, nil, err
+		}
+		var all bool
+		if ix, all = Choose(p2); !all {
+			return p, nil, err
+		}
+		p = p2
+	}
+	if p.KeysMode {
+		ix = nil // a partition read filters its rows; no scan to narrow
+	}
+	return p, ix, nil
 }
