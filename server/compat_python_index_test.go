@@ -18,8 +18,8 @@ func TestCompatPythonIndexes(t *testing.T) {
 	out := runPython(t, n, "indexes.py", time.Minute)
 	var r struct {
 		Color, SizeRange, Tags, PropsKey, PropsEntry, ColorAndSize, Prepared []int
-		Indexes                                                            []string
-		Refused                                                            *string
+		Indexes                                                              []string
+		Refused                                                              *string
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(out, &raw); err != nil {
