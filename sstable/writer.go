@@ -213,7 +213,7 @@ const writeBufferSize = 256 << 10
 // written, before the table is published, and its error fails the table;
 // Abort when the table is abandoned.
 type Observer interface {
-	StartPartition(key mutation.Key, header []byte)
+	StartPartition(key mutation.Key, header []byte) error
 	AddRow(clustering, row []byte) error
 	Finish() error
 	Abort()
@@ -332,7 +332,9 @@ func (w *Writer) StartPartition(key mutation.Key, header []byte) error {
 	w.data.buf = appendKey(w.data.buf, key)
 	w.data.buf = appendBytes(w.data.buf, header)
 	if w.obs != nil {
-		w.obs.StartPartition(key, header)
+		if err := w.obs.StartPartition(key, header); err != nil {
+			return w.fail(err)
+		}
 	}
 	return w.maybeFlush()
 }

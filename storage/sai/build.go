@@ -37,9 +37,35 @@ func (o *observer) init(defs []*Def) {
 	}
 }
 
-// StartPartition implements sstable.Observer.
-func (o *observer) StartPartition(key mutation.Key, _ []byte) {
+// StartPartition implements sstable.Observer. The partition's static row
+// is in its header.
+func (o *observer) StartPartition(key mutation.Key, header []byte) error {
 	o.key = mutation.Key{Token: key.Token, Bytes: append(o.key.Bytes[:0], key.Bytes...)}
+	static, err := staticRow(header)
+	if static == nil || err != nil {
+		return err
+	}
+	o.row = *static
+	for i, d := range o.defs {
+		o.cur = i
+		d.Terms(o.key.Bytes, &o.row, o.emit)
+	}
+	return nil
+}
+
+// staticRow returns the static row a partition header holds, or nil.
+func staticRow(header []byte) (*mutation.Row, error) {
+	if len(header) <= 1 {
+		return nil, nil // the empty header (a single 0) has none
+	}
+	var h mutation.Header
+	if err := mutation.DecodeHeader(header, &h); err != nil {
+		return nil, err
+	}
+	if h.Static != nil {
+		h.Static.Clustering = nil
+	}
+	return h.Static, nil
 }
 
 // AddRow implements sstable.Observer.
@@ -141,22 +167,29 @@ func (s *Set) Apply(m *memtable.Memtable, v *mutation.View) error {
 	var r mutation.Row
 	mi.mu.Lock()
 	defer mi.mu.Unlock()
-	return v.Rows(func(clustering, row []byte) error {
-		if err := mutation.DecodeRow(row, clustering, &r); err != nil {
-			return err
-		}
+	index := func(clustering []byte, r *mutation.Row) {
 		var c []byte
 		for _, d := range defs {
-			d.Terms(key.Bytes, &r, func(term []byte) {
+			d.Terms(key.Bytes, r, func(term []byte) {
 				if c == nil {
-					c = bytes.Clone(clustering)
-					if c == nil {
-						c = []byte{}
-					}
+					c = append([]byte{}, clustering...)
 				}
 				mi.add(d.Name, term, Hit{Key: key, Clustering: c})
 			})
 		}
+	}
+	static, err := staticRow(v.Header)
+	if err != nil {
+		return err
+	}
+	if static != nil {
+		index(nil, static)
+	}
+	return v.Rows(func(clustering, row []byte) error {
+		if err := mutation.DecodeRow(row, clustering, &r); err != nil {
+			return err
+		}
+		index(clustering, &r)
 		return nil
 	})
 }
@@ -170,6 +203,13 @@ func (s *Set) indexMemtable(d *Def, m *memtable.Memtable) {
 		p := it.Partition()
 		k := p.Key()
 		key := mutation.Key{Token: k.Token, Bytes: bytes.Clone(k.Bytes)}
+		if static, err := staticRow(p.Header()); err == nil && static != nil {
+			d.Terms(key.Bytes, static, func(term []byte) {
+				mi.mu.Lock()
+				mi.add(d.Name, term, Hit{Key: key, Clustering: []byte{}})
+				mi.mu.Unlock()
+			})
+		}
 		ri := p.Rows(nil, nil, false)
 		for ri.Next() {
 			if mutation.DecodeRow(ri.Row(), ri.Clustering(), &r) != nil {

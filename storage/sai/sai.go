@@ -346,7 +346,10 @@ func (s *Set) component(d *Def, f File) (*component, error) {
 		it := f.R.ScanUncached(nil, nil)
 		for it.Next() {
 			p := it.Partition()
-			ob.StartPartition(p.Key(), p.Header())
+			if err := ob.StartPartition(p.Key(), p.Header()); err != nil {
+				it.Close()
+				return nil, err
+			}
 			ri := p.Rows(nil, nil, false)
 			for ri.Next() {
 				if err := ob.AddRow(ri.Clustering(), ri.Row()); err != nil {

@@ -201,3 +201,14 @@ func Analyze(c plan.Clock, ks *schema.Keyspace, t *schema.Table, st *ast.SelectS
 	}
 	return p, ix, nil
 }
+
+var opNames = [...]string{opEq: "=", opEntry: "[key] =", opContains: "CONTAINS", opContainsKey: "CONTAINS KEY", opRange: "range"}
+
+// String describes the choice: the index, the operator and the column.
+func (c *Choice) String() string {
+	s := c.Name + ": " + c.col.Name + " " + opNames[c.op]
+	if c.sliced {
+		s += " (a clustering restriction)"
+	}
+	return s
+}
