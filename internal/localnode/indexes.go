@@ -58,6 +58,32 @@ func readIndexed(ctx context.Context, t *storage.Table, cmd replication.RangeCom
 		if i > 0 && hits[i-1].Key.Equal(k) || cmd.After != nil && k.Compare(cmd.After.Key) < 0 {
 			continue
 		}
+		if cmd.After == nil || !cmd.After.Key.Equal(k) {
+			// Not resuming inside this partition: a point read (bloom
+			// filters first) costs less than a scan of one key.
+			lim := cmd.PerPartitionLimit
+			if cmd.Limit > 0 && (lim == 0 || cmd.Limit-rows < lim) {
+				lim = cmd.Limit - rows
+			}
+			p, err := t.Read(storage.Query{Key: k, Start: cmd.Start, End: cmd.End, Columns: cmd.Columns, Limit: lim, Raw: cmd.Raw})
+			if err != nil {
+				return res, err
+			}
+			if p == nil {
+				continue
+			}
+			res.Partitions = append(res.Partitions, p)
+			rows += max(len(p.Rows), 1)
+			if cmd.Limit > 0 && rows >= cmd.Limit {
+				var last []byte
+				if n := len(p.Rows); n > 0 {
+					last = p.Rows[n-1].Clustering
+				}
+				res.Next = &replication.Position{Key: k, Clustering: last}
+				return res, nil
+			}
+			continue
+		}
 		pq := q
 		to := mutation.Key{Token: k.Token, Bytes: append(bytes.Clone(k.Bytes), 0)}
 		pq.From, pq.To = &k, &to
