@@ -1,13 +1,18 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/server/nodeops"
 )
 
 // indexModelRow is one row of the index tests' table, kept in Go to
@@ -96,6 +101,7 @@ func TestCompatGocqlIndexes(t *testing.T) {
 		"CREATE INDEX attr_keys ON idx.users (keys(attrs))",
 		"CREATE INDEX attr_entries ON idx.users (entries(attrs))",
 		"CREATE INDEX IF NOT EXISTS tags_idx ON idx.users (tags)")
+	checkIndexStats(t, n, 5)
 	insertIndexRows(t, s, model, 40, 60)
 	if err := n.engine.FlushAll(); err != nil {
 		t.Fatal(err)
@@ -197,5 +203,33 @@ func TestCompatGocqlIndexes(t *testing.T) {
 	mustExec(t, s, "DROP INDEX idx.users_name_idx", "DROP INDEX IF EXISTS idx.users_name_idx")
 	if err := s.Query(sel + "name = 'n1'").Exec(); err == nil || !strings.Contains(err.Error(), "ALLOW FILTERING") {
 		t.Errorf("after DROP INDEX: got %v, want the ALLOW FILTERING refusal", err)
+	}
+}
+
+// checkIndexStats waits until the node's admin indexstats lists want
+// indexes, each built over the SSTables that existed when it was created.
+func checkIndexStats(t *testing.T, n *Node, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _, err := n.cl.ops.Handle(context.Background(), []string{"indexstats"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st []nodeops.IndexStat
+		if err := json.Unmarshal(b, &st); err != nil {
+			t.Fatal(err)
+		}
+		done := len(st) == want
+		for _, s := range st {
+			done = done && s.Done && s.Built == s.Total && s.Total > 0 && s.Error == ""
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("indexstats: %+v, want %d indexes built", st, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

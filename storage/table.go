@@ -732,6 +732,7 @@ func (t *Table) Verify() error {
 }
 
 func (t *Table) drop() {
+	t.sai.Close()
 	t.applyMu.Lock()
 	t.mu.Lock()
 	t.mu.dropped = true

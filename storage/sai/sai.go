@@ -113,6 +113,9 @@ type Set struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// buildMu serializes the building of components, so that a search
+	// and the background build never write the same file at once.
+	buildMu sync.Mutex
 
 	mu struct {
 		sync.Mutex
@@ -332,6 +335,14 @@ func (s *Set) component(d *Def, f File) (*component, error) {
 	s.mu.Unlock()
 	if c != nil && c.target == d.Target {
 		return c, nil
+	}
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	s.mu.Lock()
+	c = s.mu.comps[path]
+	s.mu.Unlock()
+	if c != nil && c.target == d.Target {
+		return c, nil // built while this waited
 	}
 	b, err := vfs.ReadFile(s.opts.FS, path)
 	if err == nil {
