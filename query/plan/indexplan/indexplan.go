@@ -57,8 +57,10 @@ func indexesOn(t *schema.Table, c *schema.Column) []usable {
 	return out
 }
 
-// serving returns the index serving operator op on column c, or "".
-func serving(ixs []usable, c *schema.Column, op int) string {
+// serving returns the index serving operator op on column c ("" if
+// none), an SAI one if there is, and whether it is SAI.
+func serving(ixs []usable, c *schema.Column, op int) (string, bool) {
+	name, sai := "", false
 	for _, u := range ixs {
 		ok := false
 		switch op {
@@ -73,28 +75,42 @@ func serving(ixs []usable, c *schema.Column, op int) string {
 		case opEntry:
 			ok = u.tg.Kind == indexing.Entries
 		}
-		if ok {
-			return u.name
+		if ok && (name == "" || u.sai && !sai) {
+			name, sai = u.name, u.sai
 		}
 	}
-	return ""
+	return name, sai
 }
 
 // Choose returns the index a scan of p should read (nil if none serves a
 // restriction) and whether indexes serve every filtering restriction, so
-// that the query needs no ALLOW FILTERING. A clustering restriction the
-// clustering ranges serve may be chosen, but need not be served: as in
-// Cassandra, an indexed query may restrict the clustering columns.
+// that the query needs no ALLOW FILTERING. As in Cassandra 5, SAI indexes
+// serve restrictions ANDed together, a plain (legacy) index only the one
+// the scan reads. A clustering restriction the clustering ranges serve may
+// be chosen, but need not be served: an indexed query may restrict the
+// clustering columns.
 func Choose(p *plan.Select) (*Choice, bool) {
 	all := true
 	var best *Choice
-	consider(p.Table, p.FilterOps(), false, &best, &all)
+	var legacy []Choice
+	consider(p.Table, p.FilterOps(), false, &best, &all, &legacy)
 	sliceAll := true
-	consider(p.Table, p.SlicedOps(), true, &best, &sliceAll)
+	var ignored []Choice
+	consider(p.Table, p.SlicedOps(), true, &best, &sliceAll, &ignored)
+	switch len(legacy) {
+	case 0:
+	case 1:
+		best = &legacy[0] // the scan reads the one legacy index
+	default:
+		all = false
+	}
 	return best, all && best != nil
 }
 
-func consider(t *schema.Table, ops []plan.FilterOp, sliced bool, best **Choice, all *bool) {
+// consider looks at restrictions ops for the best index to read; all is
+// cleared if one is not served, and legacy gets those only a legacy index
+// serves.
+func consider(t *schema.Table, ops []plan.FilterOp, sliced bool, best **Choice, all *bool, legacy *[]Choice) {
 	for i, f := range ops {
 		ixs := indexesOn(t, f.Col)
 		var wanted []int
@@ -118,13 +134,17 @@ func consider(t *schema.Table, ops []plan.FilterOp, sliced bool, best **Choice, 
 			continue
 		}
 		for _, op := range wanted {
-			name := serving(ixs, f.Col, op)
+			name, sai := serving(ixs, f.Col, op)
 			if name == "" {
 				*all = false
 				continue
 			}
+			c := Choice{Name: name, filter: i, sliced: sliced, op: op, col: f.Col}
+			if !sai {
+				*legacy = append(*legacy, c)
+			}
 			if *best == nil || op < (*best).op {
-				*best = &Choice{Name: name, filter: i, sliced: sliced, op: op, col: f.Col}
+				*best = &c
 			}
 		}
 	}
