@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,4 +225,58 @@ func TestIndexErrorInjection(t *testing.T) {
 		},
 	}
 	t.Logf("%d runs", loop.Do(t))
+}
+
+// TestIndexConcurrentFlush searches while writes and flushes go on: every
+// write acknowledged before a search starts is among its hits, whether
+// its memtable is being flushed, flushed or not (a search that took its
+// view of the table before a flush indexes the flushed memtable itself).
+func TestIndexConcurrentFlush(t *testing.T) {
+	e := openTest(t, vfs.NewMem(), nil)
+	defer e.Close()
+	tb, err := e.CreateTable(testTable, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.SetIndexes([]sai.Def{valueIndex})
+	const writes = 400
+	var acked atomic.Int64
+	done := make(chan error, 2)
+	go func() {
+		for i := 0; i < writes; i++ {
+			if err := e.Apply(rowMut(i, 0, 1, "x")); err != nil {
+				done <- err
+				return
+			}
+			acked.Store(int64(i + 1))
+		}
+		done <- nil
+	}()
+	go func() {
+		for acked.Load() < writes {
+			if err := tb.Flush(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for finished := 0; finished < 2; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished++
+		default:
+		}
+		before := acked.Load()
+		hits, err := tb.IndexSearch("by_v", sai.Eq([]byte("x")), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(hits)) < before {
+			t.Fatalf("%d hits, %d writes acknowledged before the search", len(hits), before)
+		}
+	}
 }

@@ -195,8 +195,10 @@ func (s *Set) Apply(m *memtable.Memtable, v *mutation.View) error {
 }
 
 // indexMemtable indexes what memtable m already holds for a new index d.
-func (s *Set) indexMemtable(d *Def, m *memtable.Memtable) {
-	mi := s.memFor(m)
+func (s *Set) indexMemtable(d *Def, m *memtable.Memtable) { indexInto(d, m, s.memFor(m)) }
+
+// indexInto adds memtable m's rows to mi for index d.
+func indexInto(d *Def, m *memtable.Memtable, mi *memIndex) {
 	it := m.Iter(nil, nil)
 	var r mutation.Row
 	for it.Next() {

@@ -295,9 +295,14 @@ func (s *Set) Search(name string, q Query, mems []*memtable.Memtable, files []Fi
 		s.mu.Lock()
 		mi := s.mu.mems[m]
 		s.mu.Unlock()
-		if mi != nil {
-			hits = mi.search(name, q, in, hits)
+		if mi == nil {
+			// m's index is gone (m was flushed after this search's
+			// caller took its view of the table) or was never made (m
+			// is empty): index it now, for this search.
+			mi = &memIndex{m: m, terms: map[string]map[string][]Hit{}}
+			indexInto(d, m, mi)
 		}
+		hits = mi.search(name, q, in, hits)
 	}
 	for _, f := range files {
 		c, err := s.component(d, f)
