@@ -65,7 +65,11 @@ func readIndexed(ctx context.Context, t *storage.Table, cmd replication.RangeCom
 			if cmd.Limit > 0 && (lim == 0 || cmd.Limit-rows < lim) {
 				lim = cmd.Limit - rows
 			}
-			p, err := t.Read(storage.Query{Key: k, Start: cmd.Start, End: cmd.End, Columns: cmd.Columns, Limit: lim, Raw: cmd.Raw})
+			start, end := hitSpan(hits[i:], cmd.Start, cmd.End)
+			if start != nil && end != nil && bytes.Compare(start, end) >= 0 {
+				continue // no hit within the query's clustering bounds
+			}
+			p, err := t.Read(storage.Query{Key: k, Start: start, End: end, Columns: cmd.Columns, Limit: lim, Raw: cmd.Raw})
 			if err != nil {
 				return res, err
 			}
@@ -118,4 +122,33 @@ func readIndexed(ctx context.Context, t *storage.Table, cmd replication.RangeCom
 		}
 	}
 	return res, nil
+}
+
+// hitSpan narrows the clustering bounds [start, end) of a read of the
+// partition of hits[0] to the rows its hits name, so that a wide partition
+// is not read whole for a few matching rows; unchanged when a hit is the
+// static row or the table has no clustering columns (empty clustering).
+func hitSpan(hits []sai.Hit, start, end []byte) ([]byte, []byte) {
+	var lo, hi []byte
+	for _, h := range hits {
+		if !h.Key.Equal(hits[0].Key) {
+			break
+		}
+		if len(h.Clustering) == 0 {
+			return start, end
+		}
+		if lo == nil || bytes.Compare(h.Clustering, lo) < 0 {
+			lo = h.Clustering
+		}
+		if hi == nil || bytes.Compare(h.Clustering, hi) > 0 {
+			hi = h.Clustering
+		}
+	}
+	if start == nil || bytes.Compare(lo, start) > 0 {
+		start = lo
+	}
+	if past := append(bytes.Clone(hi), 0); end == nil || bytes.Compare(past, end) < 0 {
+		end = past
+	}
+	return start, end
 }
