@@ -98,3 +98,31 @@ func TestIsComponent(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeComponent: any bytes decode to a component or ErrCorrupt,
+// never a panic, and a decoded component's searches stay in bounds.
+func FuzzDecodeComponent(f *testing.F) {
+	rng := rand.New(rand.NewSource(3))
+	for _, n := range []int{0, 1, 5, 40} {
+		f.Add(encodeComponent("v", sortEntries(randEntries(rng, n))))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeComponent(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		n := 0
+		c.search(Query{}, func(*entry) { n++ })
+		if n != len(c.offs) {
+			t.Fatalf("full search gave %d entries of %d", n, len(c.offs))
+		}
+		c.search(Eq([]byte("t05")), func(e *entry) {
+			if string(e.term) != "t05" {
+				t.Fatalf("Eq(t05) gave term %q", e.term)
+			}
+		})
+	})
+}
