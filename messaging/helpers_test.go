@@ -254,6 +254,10 @@ func randRangeCommand(r *rand.Rand) replication.RangeCommand {
 	if r.IntN(2) == 0 {
 		c.After = randPosition(r)
 	}
+	if r.IntN(2) == 0 {
+		c.Index = &replication.IndexQuery{Name: string(randBytes(r, 8)), Lo: randOptBytes(r), Hi: randOptBytes(r),
+			LoExclusive: r.IntN(2) == 0, HiExclusive: r.IntN(2) == 0}
+	}
 	return c
 }
 

@@ -69,7 +69,11 @@ Bodies, by kind:
 	7 range      table (16 bytes); flags u8 (0x01 from, 0x02 to, 0x04 after,
 	             0x08 columns, 0x10 raw); [from key]; [to key];
 	             [after position]; optbytes start; optbytes end; v limit;
-	             v per-partition limit; [columns] — ReadRange request
+	             v per-partition limit; [columns]; [index] — ReadRange
+	             request. index (flag 0x20, a secondary index read): uv
+	             len, name; optbytes lo; optbytes hi; u8 (0x01 lo
+	             exclusive, 0x02 hi exclusive). A node of a release without
+	             it refuses the flag, so such reads fail rather than scan.
 	8 rangeres   uv n; n × partition; u8 0, or 1 followed by the next
 	             position; [warnings] — ReadRange response
 	9 version    u8 wire version; uv len, node; uv len, release — Ping
@@ -325,6 +329,7 @@ const (
 	rangeAfter   = 0x04
 	rangeColumns = 0x08
 	rangeRaw     = 0x10
+	rangeIndex   = 0x20
 )
 
 func (x *rangeMsg) appendBody(dst []byte) []byte {
@@ -346,6 +351,9 @@ func (x *rangeMsg) appendBody(dst []byte) []byte {
 	if c.Raw {
 		flags |= rangeRaw
 	}
+	if c.Index != nil {
+		flags |= rangeIndex
+	}
 	dst = append(dst, flags)
 	if c.From != nil {
 		dst = appendKey(dst, *c.From)
@@ -363,6 +371,19 @@ func (x *rangeMsg) appendBody(dst []byte) []byte {
 	if c.Columns != nil {
 		dst = appendColumns(dst, c.Columns)
 	}
+	if ix := c.Index; ix != nil {
+		dst = appendBytes(dst, []byte(ix.Name))
+		dst = appendOptBytes(dst, ix.Lo)
+		dst = appendOptBytes(dst, ix.Hi)
+		var f byte
+		if ix.LoExclusive {
+			f |= 1
+		}
+		if ix.HiExclusive {
+			f |= 2
+		}
+		dst = append(dst, f)
+	}
 	return dst
 }
 
@@ -372,7 +393,7 @@ func (x *rangeMsg) decodeBody(b []byte) error {
 	*c = replication.RangeCommand{}
 	d.table(&c.Table)
 	flags := d.Byte()
-	if flags&^(rangeFrom|rangeTo|rangeAfter|rangeColumns|rangeRaw) != 0 {
+	if flags&^(rangeFrom|rangeTo|rangeAfter|rangeColumns|rangeRaw|rangeIndex) != 0 {
 		d.Fail()
 	}
 	if flags&rangeFrom != 0 {
@@ -394,6 +415,13 @@ func (x *rangeMsg) decodeBody(b []byte) error {
 		c.Columns = d.columns()
 	}
 	c.Raw = flags&rangeRaw != 0
+	if flags&rangeIndex != 0 {
+		ix := &replication.IndexQuery{Name: string(d.Bytes())}
+		ix.Lo, ix.Hi = d.OptBytes(), d.OptBytes()
+		f := d.Byte()
+		ix.LoExclusive, ix.HiExclusive = f&1 != 0, f&2 != 0
+		c.Index = ix
+	}
 	return d.finish()
 }
 

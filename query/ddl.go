@@ -51,6 +51,10 @@ func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executa
 		keyspace, _ = ddlKeyspace(s, st.Table)
 	case *ast.TruncateStmt:
 		keyspace, _ = ddlKeyspace(s, st.Table)
+	case *ast.CreateIndexStmt:
+		keyspace, _ = ddlKeyspace(s, st.Table)
+	case *ast.DropIndexStmt:
+		keyspace, _ = ddlKeyspace(s, ast.TableName{Keyspace: st.Keyspace})
 	default:
 		if n, _, ok := ddl.TypeStatement(st); ok {
 			keyspace, _ = ddlKeyspace(s, n)
@@ -109,6 +113,12 @@ func (x *Executor) prepareSchemaPlan(s *Session, st ast.Statement) (executable, 
 		return &truncatePlan{keyspace: ks, table: st.Table.Name}, nil
 	case *ast.DescribeStmt:
 		return prepareDescribe(s, st)
+	case *ast.CreateIndexStmt:
+		ks, err := ddlKeyspace(s, st.Table)
+		return &indexPlan{keyspace: ks, table: st.Table.Name, st: st}, err
+	case *ast.DropIndexStmt:
+		ks, err := ddlKeyspace(s, ast.TableName{Keyspace: st.Keyspace})
+		return &indexPlan{keyspace: ks, st: st}, err
 	}
 	return nil, qerr.Invalidf("query: statement %T is not supported", st)
 }

@@ -292,6 +292,8 @@ func TestSystemDataDriven(t *testing.T) { datadriven.Walk(t, "testdata/system", 
 //	page size=N [change]: run a statement page by page
 //	catalog [keyspace=ks]: print the user schema
 //	restart: close the engine, reopen it, build a new executor
+//	flush: flush every table
+//	plan: how a SELECT uses secondary indexes
 //	session: print the session's keyspace
 //	sysread table=ks.t [keyspace=k]: print a system table's rows
 //	peers: set the topology's peers, one per line:
@@ -363,6 +365,25 @@ func runDDLFile(t *testing.T, path string) {
 				return formatDDLError(err) + "\n"
 			}
 			return "ok\n"
+		case "flush":
+			if err := e.engine.FlushAll(); err != nil {
+				t.Fatal(err)
+			}
+			return "ok\n"
+		case "plan":
+			// How a SELECT uses secondary indexes (query/plan/indexplan).
+			p, err := e.x.Prepare(&e.session, d.Input)
+			if err != nil {
+				return formatDDLError(err) + "\n"
+			}
+			ss := p.plan.(*preparedStmt).cur.Load().run.(*selectStmt)
+			switch {
+			case ss.ix != nil:
+				return "scan through " + ss.ix.String() + "\n"
+			case ss.p.KeysMode:
+				return "partition read, filtered\n"
+			}
+			return "scan, no index\n"
 		case "exec":
 			sts, err := parser.ParseAll(d.Input)
 			if err != nil {

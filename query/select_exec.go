@@ -19,6 +19,7 @@ import (
 	"wcdb/query/grouping"
 	"wcdb/query/paging"
 	"wcdb/query/plan"
+	"wcdb/query/plan/indexplan"
 	"wcdb/query/qerr"
 	"wcdb/replication"
 	"wcdb/schema"
@@ -56,6 +57,10 @@ type selectExec struct {
 	multiScan bool
 	filtering bool
 	filters   plan.Filters
+	// index, if set, narrows scans to the rows a secondary index lists;
+	// reread is the last partition read again at the consistency level.
+	index  *replication.IndexQuery
+	reread *mutation.Key
 	// pageSize is the page's size (0: no paging); limitLeft the rows LIMIT
 	// still allows (-1: no limit); ppl the PER PARTITION LIMIT (0: none).
 	pageSize  int
@@ -132,17 +137,22 @@ func (x *Executor) analyzeSelect(sessionKeyspace string, st *ast.SelectStmt) (*a
 		return nil, err
 	}
 	p, err := plan.AnalyzeSelect(x.clock(), ks, t, st)
+	p, ix, err := indexplan.Analyze(x.clock(), ks, t, st, p, err)
 	if err == nil {
 		err = grouping.Analyze(p, st.GroupBy)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &analyzed{specs: p.Analyzer.Specs, pkIndexes: p.Analyzer.PKIndexes(t), columns: p.Columns, keyspace: t.Keyspace, run: &selectStmt{p}}, nil
+	return &analyzed{specs: p.Analyzer.Specs, pkIndexes: p.Analyzer.PKIndexes(t), columns: p.Columns, keyspace: t.Keyspace, run: &selectStmt{p, ix}}, nil
 }
 
-// selectStmt is an analyzed SELECT, run a page at a time.
-type selectStmt struct{ p *plan.Select }
+// selectStmt is an analyzed SELECT, run a page at a time; ix is the
+// secondary index its scans read (select_index.go), if any.
+type selectStmt struct {
+	p  *plan.Select
+	ix *indexplan.Choice
+}
 
 func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Options, values [][]byte) (*Result, error) {
 	p := s.p
@@ -200,6 +210,11 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	}
 	if e.filters, err = p.BindFilters(e.b); err != nil {
 		return nil, err
+	}
+	if s.ix != nil {
+		if e.index, err = s.ix.Query(p, e.b, e.filters); err != nil {
+			return nil, err
+		}
 	}
 	e.filtering = len(e.filters) > 0
 	if p.Aggregate || p.GroupBy {
@@ -546,12 +561,20 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 		}
 		n := e.chunk(nil, reads)
 		cmd := replication.RangeCommand{Keyspace: p.Keyspace, Table: p.Table.ID, From: from, To: to, After: after,
-			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL}
+			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL, Index: e.index}
 		res, err := e.x.cfg.Coordinator.ReadRange(e.ctx, cmd, e.cl)
 		if err != nil {
 			return err
 		}
 		for _, part := range res.Partitions {
+			if e.index != nil {
+				if part, err = e.rereadIndexed(part); err != nil {
+					return err
+				}
+				if part == nil {
+					continue
+				}
+			}
 			if cur == nil || !part.Key.Equal(cur.Key) {
 				if cur != nil {
 					e.endPartition(cur)

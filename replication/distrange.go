@@ -279,7 +279,10 @@ func (d *Distributed) resolveRange(ctx context.Context, cmd RangeCommand, cl Con
 				stale = append(stale, answers[i].id)
 			}
 		}
-		if len(stale) > 0 && merged != nil {
+		// An index read's replicas answer what their own indexes list, so
+		// a partition one lacks is no sign it is stale; the caller reads
+		// the candidates again (with read repair) at the level.
+		if len(stale) > 0 && merged != nil && cmd.Index == nil {
 			repairs = append(repairs, &mutation.Mutation{Table: cmd.Table, Partition: *merged})
 			targets = append(targets, stale)
 		}

@@ -94,6 +94,19 @@ type RangeCommand struct {
 	PerPartitionLimit int
 	// Raw is as in ReadCommand.
 	Raw bool
+	// Index, if set, reads only the partitions the replica's local
+	// secondary index lists under a term of the query (their rows in
+	// Start..End, as without it); the caller re-checks the rows.
+	Index *IndexQuery
+}
+
+// IndexQuery selects the terms of a secondary index: Lo <= term <= Hi
+// (schema/indexing terms; nil bounds open), either bound exclusive by its
+// flag.
+type IndexQuery struct {
+	Name                     string
+	Lo, Hi                   []byte
+	LoExclusive, HiExclusive bool
 }
 
 // Position is where a range read stopped: the last partition returned and

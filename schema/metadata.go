@@ -179,6 +179,18 @@ type Table struct {
 	// NextColumnID is the ID the next added column gets.
 	NextColumnID uint32
 	TableOptions
+	// Indexes are the table's secondary indexes, by name.
+	Indexes []Index
+}
+
+// Index is a secondary index as system_schema.indexes records it.
+type Index struct {
+	Name string
+	// Kind is COMPOSITES (CREATE INDEX) or CUSTOM (a USING class).
+	Kind string
+	// Options holds "target" (the column, or keys(c), values(c),
+	// entries(c), full(c)) and for a custom index "class_name".
+	Options map[string]string
 }
 
 // ColumnDef is a column as declared in CREATE TABLE.
@@ -421,6 +433,7 @@ func (t *Table) Clone() *Table {
 		c.Columns[i].Type = cloneType(c.Columns[i].Type)
 	}
 	c.TableOptions = t.TableOptions.clone()
+	c.Indexes = slices.Clone(t.Indexes)
 	return &c
 }
 

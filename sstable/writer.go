@@ -85,6 +85,9 @@ type WriterOptions struct {
 	// SummaryInterval is the number of entries per partition-index block,
 	// hence per in-memory summary entry. Default 128.
 	SummaryInterval int
+	// Observe, if set, is asked for an observer of each table written
+	// (storage/sai builds its index components so); it may return nil.
+	Observe func(path string) Observer
 
 	// version is the format version written (FormatVersion when 0); tests
 	// set an older one to make files of that version.
@@ -205,6 +208,17 @@ type Meta struct {
 // writeBufferSize is how much the writer buffers before a write syscall.
 const writeBufferSize = 256 << 10
 
+// Observer sees the partitions and rows a Writer writes, to build a
+// component beside the table from them. Finish is called once every row is
+// written, before the table is published, and its error fails the table;
+// Abort when the table is abandoned.
+type Observer interface {
+	StartPartition(key mutation.Key, header []byte) error
+	AddRow(clustering, row []byte) error
+	Finish() error
+	Abort()
+}
+
 // Writer writes one SSTable. Partitions are added in ascending key order,
 // rows within a partition in ascending clustering order. The table is
 // written to path+".tmp" and appears at path only when Finish succeeds.
@@ -254,6 +268,8 @@ type Writer struct {
 	copying *Block
 	copyEnd bool
 	copied  bool // AddBlock was used
+
+	obs Observer // nil unless WriterOptions.Observe gave one
 }
 
 // NewWriter creates path+".tmp" and returns a Writer for it.
@@ -273,7 +289,11 @@ func NewWriter(fs vfs.FS, path string, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("sstable: create %s: %w", tmp, err)
 	}
 	// Blocks are small; one write syscall per block would dominate flushes.
-	return &Writer{fs: fs, path: path, tmp: tmp, f: f, bw: bufio.NewWriterSize(f, writeBufferSize), opts: o, enc: enc}, nil
+	w := &Writer{fs: fs, path: path, tmp: tmp, f: f, bw: bufio.NewWriterSize(f, writeBufferSize), opts: o, enc: enc}
+	if o.Observe != nil {
+		w.obs = o.Observe(path)
+	}
+	return w, nil
 }
 
 func (w *Writer) check() error {
@@ -311,6 +331,11 @@ func (w *Writer) StartPartition(key mutation.Key, header []byte) error {
 	w.data.buf = append(w.data.buf, tagPartition)
 	w.data.buf = appendKey(w.data.buf, key)
 	w.data.buf = appendBytes(w.data.buf, header)
+	if w.obs != nil {
+		if err := w.obs.StartPartition(key, header); err != nil {
+			return w.fail(err)
+		}
+	}
 	return w.maybeFlush()
 }
 
@@ -335,6 +360,11 @@ func (w *Writer) AddRow(clustering, row []byte) error {
 	w.data.buf = append(w.data.buf, tagRow)
 	w.data.buf = appendBytes(w.data.buf, clustering)
 	w.data.buf = appendBytes(w.data.buf, row)
+	if w.obs != nil {
+		if err := w.obs.AddRow(clustering, row); err != nil {
+			return w.fail(err)
+		}
+	}
 	return w.maybeFlush()
 }
 
@@ -577,6 +607,11 @@ func (w *Writer) finish(stats Stats) (Meta, error) {
 	if err != nil {
 		return Meta{}, fmt.Errorf("sstable: close %s: %w", w.tmp, err)
 	}
+	if w.obs != nil {
+		if err := w.obs.Finish(); err != nil {
+			return Meta{}, err
+		}
+	}
 	if err := w.fs.Rename(w.tmp, w.path); err != nil {
 		return Meta{}, fmt.Errorf("sstable: publish %s: %w", w.path, err)
 	}
@@ -593,6 +628,9 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.done = true
+	if w.obs != nil {
+		w.obs.Abort()
+	}
 	if w.f != nil {
 		w.f.Close()
 		w.f = nil

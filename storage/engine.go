@@ -304,6 +304,7 @@ func (e *Engine) AlterTable(id mutation.TableID, opts TableOptions) error {
 	if err != nil {
 		return err
 	}
+	cfg.wopts.Observe = t.sai.Observe
 	old := t.cfg.Swap(cfg)
 	if err := e.writeCatalog(); err != nil {
 		t.cfg.Store(old)

@@ -19,6 +19,7 @@ import (
 	"wcdb/memtable"
 	"wcdb/mutation"
 	"wcdb/sstable"
+	"wcdb/storage/sai"
 )
 
 // Table is one table's store. Its methods are safe for concurrent use.
@@ -43,6 +44,7 @@ type Table struct {
 	readState atomic.Pointer[readState]
 
 	metrics TableMetrics
+	sai     *sai.Set // secondary indexes (index.go)
 
 	manifestMu sync.Mutex // serializes manifest rewrites (flush, compaction)
 	compactMu  sync.Mutex // one compaction at a time per table
@@ -163,6 +165,7 @@ func (f *sstFile) unref() {
 	}
 	f.r.Close()
 	if f.obsolete.Load() {
+		f.t.sai.Remove(f.path)
 		if err := f.t.e.fs.Remove(f.path); err != nil {
 			f.t.e.opts.Warnf("storage: remove %s: %v", f.path, err)
 		}
@@ -207,6 +210,8 @@ func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error
 		return nil, err
 	}
 	t := &Table{e: e, id: id, dir: e.tableDir(id)}
+	t.sai = newIndexSet(t)
+	cfg.wopts.Observe = t.sai.Observe
 	t.cfg.Store(cfg)
 	t.mu.flushed = sync.NewCond(&t.mu.Mutex)
 	t.mu.nextFile = 1
@@ -246,6 +251,9 @@ func openTable(e *Engine, id mutation.TableID, opts TableOptions) (*Table, error
 	}
 	for _, n := range names {
 		if live[n] || strings.HasPrefix(n, "snapshots") {
+			continue
+		}
+		if sst, ok := sai.IsComponent(n); ok && live[sst] {
 			continue
 		}
 		e.opts.Logf("storage: removing unreferenced file %s", filepath.Join(t.dir, n))
@@ -367,6 +375,9 @@ func (t *Table) applyEncoded(enc []byte, minTS int64) error {
 		return err
 	}
 	err = ms.m.Apply(&v)
+	if err == nil {
+		err = t.sai.Apply(ms.m, &v)
+	}
 	t.applyMu.RUnlock()
 	if err != nil {
 		return err
@@ -547,6 +558,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 	t.mu.imm = t.mu.imm[1:]
 	t.immCount.Store(int32(len(t.mu.imm)))
 	t.publishLocked()
+	t.sai.Forget(ms.m)
 	if len(t.mu.imm) > 0 {
 		t.mu.replayFrom = *t.mu.imm[0].first.Load()
 	} else if p := t.mem.Load().first.Load(); p != nil {
@@ -607,6 +619,7 @@ func (t *Table) Truncate() error {
 	t.immCount.Store(0)
 	t.mem.Store(newMemState())
 	t.publishLocked()
+	t.sai.Reset()
 	t.mu.replayFrom = t.e.log.Current()
 	man := t.manifestLocked()
 	t.mu.flushed.Broadcast()
@@ -719,6 +732,7 @@ func (t *Table) Verify() error {
 }
 
 func (t *Table) drop() {
+	t.sai.Close()
 	t.applyMu.Lock()
 	t.mu.Lock()
 	t.mu.dropped = true
@@ -736,6 +750,7 @@ func (t *Table) drop() {
 }
 
 func (t *Table) close() {
+	t.sai.Close()
 	t.mu.Lock()
 	files := t.mu.files
 	t.mu.files = nil

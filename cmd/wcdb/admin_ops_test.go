@@ -212,6 +212,9 @@ func TestAdminNodeOps(t *testing.T) {
 	if out := admin(0, "compactionstats"); !strings.HasPrefix(out, "pending tasks: ") || !strings.Contains(out, "Compaction throughput: 64 MiB/s") {
 		t.Errorf("compactionstats: %q", out)
 	}
+	if out := admin(0, "indexstats"); !strings.HasPrefix(out, "keyspace  table  index  built  state") {
+		t.Errorf("indexstats: %q", out)
+	}
 
 	if out := admin(0, "setcompactionthroughput", "16"); !strings.Contains(out, "16 MiB/s") {
 		t.Errorf("setcompactionthroughput: %q", out)

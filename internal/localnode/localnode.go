@@ -272,6 +272,9 @@ func (r Replica) ReadRange(ctx context.Context, cmd replication.RangeCommand) (r
 	if g != nil {
 		q.Stats, q.MaxTombstones = &st, g.TombstoneFailureThreshold
 	}
+	if cmd.Index != nil {
+		return readIndexed(ctx, t, cmd, q)
+	}
 	var res replication.RangeResult
 	next, err := t.Scan(q, func(p *mutation.Partition) bool {
 		res.Partitions = append(res.Partitions, p)
@@ -362,6 +365,14 @@ func compressionOptions(o *storage.TableOptions, m map[string]string) {
 // the schema says what new SSTables are written with (an engine that
 // wrote snappy whatever CQL named now writes the schema's compressor).
 func (b Backend) CreateTable(t *schema.Table) error {
+	if err := b.createTable(t); err != nil {
+		return err
+	}
+	b.setIndexes(t)
+	return nil
+}
+
+func (b Backend) createTable(t *schema.Table) error {
 	if st := b.E.Table(t.ID); st != nil {
 		want := StorageOptions(t)
 		a, err1 := json.Marshal(st.Options())
@@ -379,7 +390,13 @@ func (b Backend) CreateTable(t *schema.Table) error {
 }
 
 // AlterTable applies the table's options.
-func (b Backend) AlterTable(t *schema.Table) error { return b.E.AlterTable(t.ID, StorageOptions(t)) }
+func (b Backend) AlterTable(t *schema.Table) error {
+	if err := b.E.AlterTable(t.ID, StorageOptions(t)); err != nil {
+		return err
+	}
+	b.setIndexes(t)
+	return nil
+}
 
 // DropTable removes the table's storage.
 func (b Backend) DropTable(id mutation.TableID) error {

@@ -296,6 +296,12 @@ func SchemaNeeds(keyspace string, st ast.Statement) ([]Need, auth.Resource) {
 		return []Need{{auth.TableResource(keyspace, st.Table.Name), auth.Drop}}, ""
 	case *ast.TruncateStmt:
 		return []Need{{auth.TableResource(keyspace, st.Table.Name), auth.Modify}}, ""
+	case *ast.CreateIndexStmt:
+		return []Need{{auth.TableResource(keyspace, st.Table.Name), auth.Alter}}, ""
+	case *ast.DropIndexStmt:
+		// Cassandra asks ALTER on the index's table; the statement names
+		// only the index, so ALTER on its keyspace is asked here.
+		return []Need{{auth.KeyspaceResource(keyspace), auth.Alter}}, ""
 	case *ast.CreateTypeStmt: // on all the keyspace's tables, as Cassandra
 		return []Need{{auth.KeyspaceResource(keyspace), auth.Create}}, ""
 	case *ast.AlterTypeStmt:

@@ -132,7 +132,7 @@ func describeElements(st *ast.DescribeStmt, sessionKS string, entries []catalogE
 		if i < 0 {
 			return nil, false, qerr.Invalidf("Table '%s' not found in keyspace '%s'", st.Name, e.ks.Name)
 		}
-		return []describeElement{tableElement(e.tables[i], e.params[i], st.WithInternals)}, false, nil
+		return tableElements(e.tables[i], e.params[i], st.WithInternals), false, nil
 	case ast.DescribeIndex, ast.DescribeView, ast.DescribeType, ast.DescribeFunction, ast.DescribeAggregate:
 		e, err := elementKeyspace()
 		if err != nil {
@@ -140,6 +140,13 @@ func describeElements(st *ast.DescribeStmt, sessionKS string, entries []catalogE
 		}
 		switch st.Kind {
 		case ast.DescribeIndex:
+			for _, t := range e.tables {
+				for _, ix := range t.Indexes {
+					if ix.Name == st.Name {
+						return []describeElement{indexElement(t, ix)}, false, nil
+					}
+				}
+			}
 			return nil, false, qerr.Invalidf("Table for existing index '%s' not found in '%s'", st.Name, e.ks.Name)
 		case ast.DescribeView:
 			return nil, false, qerr.Invalidf("Materialized view '%s' not found in '%s'", st.Name, e.ks.Name)
@@ -170,7 +177,14 @@ func describeElements(st *ast.DescribeStmt, sessionKS string, entries []catalogE
 			return nil, false, err
 		}
 		if i := slices.IndexFunc(e.tables, func(t *schema.Table) bool { return t.Name == st.Name }); i >= 0 {
-			return []describeElement{tableElement(e.tables[i], e.params[i], st.WithInternals)}, false, nil
+			return tableElements(e.tables[i], e.params[i], st.WithInternals), false, nil
+		}
+		for _, t := range e.tables {
+			for _, ix := range t.Indexes {
+				if ix.Name == st.Name {
+					return []describeElement{indexElement(t, ix)}, false, nil
+				}
+			}
 		}
 		if i := slices.IndexFunc(e.types, func(t schema.Type) bool { return t.User.Name == st.Name }); i >= 0 {
 			return []describeElement{typeElement(e.types[i])}, false, nil
@@ -198,7 +212,7 @@ func keyspaceElements(e *catalogEntry, only, internals bool) []describeElement {
 			out = append(out, typeElement(t))
 		}
 		for i, t := range e.tables {
-			out = append(out, tableElement(t, e.params[i], internals))
+			out = append(out, tableElements(t, e.params[i], internals)...)
 		}
 	}
 	return out
@@ -423,6 +437,10 @@ func writeCanonicalKeyspace(b *strings.Builder, e catalogEntry) {
 			fmt.Fprintf(b, " %s=%d", ast.QuoteIdent(c.Name), c.ID)
 		}
 		fmt.Fprintf(b, " next=%d\n", t.NextColumnID)
+		for _, ix := range t.Indexes {
+			b.WriteString(indexCQL(t, ix))
+			b.WriteByte('\n')
+		}
 	}
 }
 
@@ -442,4 +460,44 @@ func (c *Catalog) TableCQL(keyspace, name string) string {
 		}
 	}
 	return b.String() + tableCQL(t, p, true)
+}
+
+// tableElements is a table followed by its indexes, as Cassandra's
+// DESCRIBE TABLE shows them.
+func tableElements(t *schema.Table, p *Params, internals bool) []describeElement {
+	out := []describeElement{tableElement(t, p, internals)}
+	for _, ix := range t.Indexes {
+		out = append(out, indexElement(t, ix))
+	}
+	return out
+}
+
+func indexElement(t *schema.Table, ix schema.Index) describeElement {
+	return describeElement{keyspace: t.Keyspace, typ: "index", name: ix.Name, cql: func() string { return indexCQL(t, ix) }}
+}
+
+// indexCQL is an index's CREATE INDEX statement, as Cassandra's
+// IndexMetadata.toCqlString prints it.
+func indexCQL(t *schema.Table, ix schema.Index) string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	custom := ix.Kind == "CUSTOM"
+	if custom {
+		b.WriteString("CUSTOM ")
+	}
+	fmt.Fprintf(&b, "INDEX %s ON %s (%s)", ast.QuoteIdent(ix.Name), QualifiedName(t.Keyspace, t.Name), ix.Options["target"])
+	if custom {
+		fmt.Fprintf(&b, " USING %s", ast.QuoteString(ix.Options["class_name"]))
+		rest := map[string]string{}
+		for k, v := range ix.Options {
+			if k != "target" && k != "class_name" {
+				rest[k] = v
+			}
+		}
+		if len(rest) > 0 {
+			fmt.Fprintf(&b, " WITH OPTIONS = %s", MapLiteral(rest, true))
+		}
+	}
+	b.WriteByte(';')
+	return b.String()
 }

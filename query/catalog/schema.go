@@ -399,6 +399,10 @@ func loadSchema(ctx context.Context, st Store) (*loadedSchema, error) {
 	if err != nil {
 		return nil, err
 	}
+	indexes, err := group(sysTab.indexesTables)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range tableRows {
 		k := key{r.Text("keyspace_name"), r.Text("table_name")}
 		if !known[k.ks] {
@@ -421,6 +425,7 @@ func loadSchema(ctx context.Context, st Store) (*loadedSchema, error) {
 		if err != nil {
 			return nil, fmt.Errorf("query: load table %s.%s: %w", k.ks, k.table, err)
 		}
+		t.Indexes = indexesFromRows(indexes[k])
 		ld.tables = append(ld.tables, t)
 		ld.params = append(ld.params, p)
 		if repaired {

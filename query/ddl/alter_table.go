@@ -88,6 +88,9 @@ func AlterTable(old *schema.Table, params *catalog.Params, st *ast.AlterTableStm
 			if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
 				return nil, qerr.Invalidf("Cannot drop PRIMARY KEY column %s", n)
 			}
+			if err := checkNoDependentIndexes(t, n); err != nil {
+				return nil, err
+			}
 			cc := *c
 			if err := t.DropColumn(n); err != nil {
 				return nil, qerr.FromSchema(err)

@@ -48,9 +48,12 @@ func (p *parser) createStmt() ast.Statement {
 		p.advance()
 		return p.createTable()
 	case isKwTok(t, kwIndex):
-		p.unsupported(start, "CREATE INDEX")
+		p.advance()
+		return p.createIndex(false)
 	case isKwTok(t, kwCustom) && isKwTok(p.peek(1), kwIndex):
-		p.unsupported(start, "CREATE CUSTOM INDEX")
+		p.advance()
+		p.advance()
+		return p.createIndex(true)
 	case isKwTok(t, kwMaterialized):
 		p.unsupported(start, "CREATE MATERIALIZED VIEW")
 	case isKwTok(t, kwOr) && isKwTok(p.peek(1), kwReplace):
@@ -391,7 +394,13 @@ func (p *parser) dropStmt() ast.Statement {
 		s.Table = p.tableName()
 		return s
 	case isKwTok(t, kwIndex):
-		p.unsupported(start, "DROP INDEX")
+		p.advance()
+		s := &ast.DropIndexStmt{IfExists: p.ifExists()}
+		s.Name = p.nameOf("index")
+		if p.accept(tDot) {
+			s.Keyspace, s.Name = s.Name, p.nameOf("index")
+		}
+		return s
 	case isKwTok(t, kwMaterialized):
 		p.unsupported(start, "DROP MATERIALIZED VIEW")
 	case isKwTok(t, kwRole), isKwTok(t, kwUser):
@@ -501,6 +510,43 @@ func (p *parser) describeStmt() *ast.DescribeStmt {
 	if p.acceptKw(kwWith) {
 		p.expectKw(kwInternals)
 		s.WithInternals = true
+	}
+	return s
+}
+
+// createIndex parses the rest of CREATE [CUSTOM] INDEX (Parser.g
+// createIndexStatement, indexIdent).
+func (p *parser) createIndex(custom bool) *ast.CreateIndexStmt {
+	s := &ast.CreateIndexStmt{Custom: custom, IfNotExists: p.ifNotExists()}
+	if !p.isKw(kwOn) {
+		s.Name = p.nameOf("index")
+	}
+	p.expectKw(kwOn)
+	s.Table = p.tableName()
+	p.expect(tLParen)
+	for !p.is(tRParen) {
+		if len(s.Targets) > 0 {
+			p.expect(tComma)
+		}
+		var tg ast.IndexTarget
+		t := p.tok()
+		if (isKwTok(t, kwKeys) || isKwTok(t, kwValues) || isKwTok(t, kwEntries) || isKwTok(t, kwFull)) && p.peek(1).kind == tLParen {
+			tg.Kind = strings.ToLower(keywordNames[t.kw])
+			p.advance()
+			p.expect(tLParen)
+			tg.Column = p.ident()
+			p.expect(tRParen)
+		} else {
+			tg.Column = p.ident()
+		}
+		s.Targets = append(s.Targets, tg)
+	}
+	p.expect(tRParen)
+	if p.acceptKw(kwUsing) {
+		s.Using = p.stringLit()
+	}
+	if p.acceptKw(kwWith) {
+		s.Properties = p.properties(nil)
 	}
 	return s
 }

@@ -49,60 +49,69 @@ func (p *Select) BindFilters(b *Binder) (Filters, error) {
 	var out Filters
 	all := append(append(slices.Clip(p.pkFilter), p.ckFilter...), p.filters...)
 	for _, r := range all {
-		f := boundFilter{col: r.col}
-		var err error
-		if r.Eq != nil {
-			f.hasEq = true
-			if f.eq, err = filterValue(b, r.Eq, r.col); err != nil {
-				return nil, err
-			}
-		}
-		if r.isIn {
-			f.hasIn = true
-			if f.in, err = r.values(b); err != nil {
-				return nil, err
-			}
-		}
-		if r.lo != nil {
-			f.hasLo, f.loIncl = true, r.lo.incl
-			if f.lo, err = filterValue(b, r.lo.t, r.col); err != nil {
-				return nil, err
-			}
-		}
-		if r.hi != nil {
-			f.hasHi, f.hiIncl = true, r.hi.incl
-			if f.hi, err = filterValue(b, r.hi.t, r.col); err != nil {
-				return nil, err
-			}
-		}
-		for _, t := range r.contains {
-			v, err := filterValue(b, t, r.col)
-			if err != nil {
-				return nil, err
-			}
-			f.contains = append(f.contains, v)
-		}
-		for _, t := range r.containsKey {
-			v, err := filterValue(b, t, r.col)
-			if err != nil {
-				return nil, err
-			}
-			f.containsKey = append(f.containsKey, v)
-		}
-		for _, el := range r.elems {
-			k, err := filterValue(b, el.key, r.col)
-			if err != nil {
-				return nil, err
-			}
-			v, err := filterValue(b, el.val, r.col)
-			if err != nil {
-				return nil, err
-			}
-			f.elems = append(f.elems, [2][]byte{k, v})
+		f, err := bindFilter(b, r)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// bindFilter evaluates the values of one restriction.
+func bindFilter(b *Binder, r *Restriction) (boundFilter, error) {
+	f := boundFilter{col: r.col}
+	var err error
+	if r.Eq != nil {
+		f.hasEq = true
+		if f.eq, err = filterValue(b, r.Eq, r.col); err != nil {
+			return f, err
+		}
+	}
+	if r.isIn {
+		f.hasIn = true
+		if f.in, err = r.values(b); err != nil {
+			return f, err
+		}
+	}
+	if r.lo != nil {
+		f.hasLo, f.loIncl = true, r.lo.incl
+		if f.lo, err = filterValue(b, r.lo.t, r.col); err != nil {
+			return f, err
+		}
+	}
+	if r.hi != nil {
+		f.hasHi, f.hiIncl = true, r.hi.incl
+		if f.hi, err = filterValue(b, r.hi.t, r.col); err != nil {
+			return f, err
+		}
+	}
+	for _, t := range r.contains {
+		v, err := filterValue(b, t, r.col)
+		if err != nil {
+			return f, err
+		}
+		f.contains = append(f.contains, v)
+	}
+	for _, t := range r.containsKey {
+		v, err := filterValue(b, t, r.col)
+		if err != nil {
+			return f, err
+		}
+		f.containsKey = append(f.containsKey, v)
+	}
+	for _, el := range r.elems {
+		k, err := filterValue(b, el.key, r.col)
+		if err != nil {
+			return f, err
+		}
+		v, err := filterValue(b, el.val, r.col)
+		if err != nil {
+			return f, err
+		}
+		f.elems = append(f.elems, [2][]byte{k, v})
+	}
+	return f, nil
 }
 
 // MatchPartitionKey applies the partition key filters to a partition.

@@ -25,6 +25,9 @@ var statsCommands = []Command{
 	{Name: "compactionstats", MaxArgs: 0,
 		Help:    "the tables with compactions waiting, and the compactions running with their progress",
 		Request: plain("compactionstats"), Print: decoded(printCompactionStats)},
+	{Name: "indexstats", MaxArgs: 0,
+		Help:    "the secondary indexes on this node: SSTables built of those that existed at CREATE INDEX, building or built",
+		Request: plain("indexstats"), Print: decoded(printIndexStats)},
 }
 
 func printTableStats(w io.Writer, tables []TableStats) error {

@@ -231,6 +231,8 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 		return o.tablehistograms(args)
 	case "compactionstats":
 		return o.compactionstats()
+	case "indexstats":
+		return o.indexstats()
 	case "proxyhistograms":
 		return o.proxyhistograms()
 	case "tpstats":
