@@ -1,4 +1,4 @@
-package catalog
+package tableopts
 
 import (
 	"maps"
@@ -22,7 +22,7 @@ func TestNormalizeCompressionOptions(t *testing.T) {
 		{in: map[string]string{"class": "LZ4Compressor", "lz4_high_compressor_level": "0"}, wantErr: "between 1 and 17"},
 		{in: map[string]string{"class": "SnappyCompressor", "compression_level": "3"}, wantErr: "Unknown compression options [compression_level]"},
 	} {
-		got, _, err := normalizeCompression(c.in)
+		got, _, err := NormalizeCompression(c.in)
 		switch {
 		case c.wantErr != "":
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
