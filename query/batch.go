@@ -19,6 +19,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -49,7 +50,7 @@ type batchPlan struct {
 
 // analyzeBatch analyzes BEGIN BATCH ... APPLY BATCH.
 func (x *Executor) analyzeBatch(keyspace string, st *ast.BatchStmt) (*analyzed, error) {
-	bp := &batchPlan{typ: st.Type, an: plan.NewAnalyzer(x.clock(), "", "", st.BindMarkers())}
+	bp := &batchPlan{typ: st.Type, an: term.NewAnalyzer(x.clock(), "", "", st.BindMarkers())}
 	if st.Using.TTL != nil {
 		return nil, qerr.Invalidf("Global TTL on the BATCH statement is not supported.")
 	}

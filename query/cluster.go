@@ -9,6 +9,7 @@ package query
 import (
 	"context"
 	"strings"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -69,7 +70,7 @@ func (x *Executor) PartitionKey(keyspace, table, key string) (*schema.Keyspace, 
 	}
 	comps := make([][]byte, len(pk))
 	for i, c := range pk {
-		v, err := plan.LiteralValue(textConstant(parts[i], c.Type), plan.Receiver{Name: c.Name, Type: c.Type})
+		v, err := term.LiteralValue(textConstant(parts[i], c.Type), plan.Receiver{Name: c.Name, Type: c.Type})
 		if err != nil {
 			return nil, mutation.Key{}, err
 		}

@@ -5,6 +5,7 @@ package query
 
 import (
 	"context"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -21,7 +22,7 @@ func (m *modStmt) counterAssignment(a *ast.Assignment, c *schema.Column) (op, er
 	if a.Op == ast.AssignPrepend {
 		return nil, qerr.Invalidf("Invalid operation (%s) for non list column %s", a.String(), c.Name)
 	}
-	v, err := m.an.Term(a.Value, plan.ColumnReceiver(c))
+	v, err := m.an.Term(a.Value, term.ColumnReceiver(c))
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ package query
 
 import (
 	"strings"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -99,7 +100,7 @@ func (x *Executor) analyzeModification(sessionKeyspace string, st ast.Statement,
 	for _, mk := range markers {
 		all[mk.Index-lo] = mk
 	}
-	m.an = plan.NewAnalyzerAt(x.clock(), t.Keyspace, t.Name, all, lo)
+	m.an = term.NewAnalyzerAt(x.clock(), t.Keyspace, t.Name, all, lo)
 	for i, mk := range all {
 		if mk == nil {
 			m.an.Skip(lo + i) // another statement's marker
@@ -167,7 +168,7 @@ func (m *modStmt) analyzeInsert(st *ast.InsertStmt) error {
 			return qerr.Invalidf("Multiple definitions found for column %s", name)
 		}
 		seen[name] = true
-		v, err := m.an.Term(st.Values[i], plan.ColumnReceiver(c))
+		v, err := m.an.Term(st.Values[i], term.ColumnReceiver(c))
 		if err != nil {
 			return err
 		}
@@ -318,7 +319,7 @@ func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 	}
 	switch a.Op {
 	case ast.AssignSet:
-		v, err := m.an.Term(a.Value, plan.ColumnReceiver(c))
+		v, err := m.an.Term(a.Value, term.ColumnReceiver(c))
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +358,7 @@ func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 		case a.Op == ast.AssignPrepend && t.Kind != schema.KindList:
 			return nil, qerr.Invalidf("Invalid operation (%s) for non list column %s", desc(), c.Name)
 		}
-		r := plan.ColumnReceiver(c)
+		r := term.ColumnReceiver(c)
 		r.Column = nil
 		if a.Op == ast.AssignSubtract && t.Kind == schema.KindMap {
 			r.Type = schema.SetOf(t.Key())
@@ -472,7 +473,7 @@ func (m *modStmt) analyzeInsertJSON(st *ast.InsertStmt) error {
 	if err != nil {
 		return err
 	}
-	d := plan.NewJSONDoc(m.t, doc, st.DefaultUnset)
+	d := term.NewJSONDoc(m.t, doc, st.DefaultUnset)
 	m.w = plan.NewWhere(m.t)
 	for i := range m.t.Columns {
 		c := &m.t.Columns[i]

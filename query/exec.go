@@ -8,6 +8,7 @@ package query
 
 import (
 	"context"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/access"
@@ -70,10 +71,10 @@ type Session struct {
 // Unset is the bound value that leaves a column as it is (protocol v4's
 // "not set", length -2). A nil bound value is null; an empty non-nil one
 // is an empty value.
-var Unset = plan.Unset
+var Unset = term.Unset
 
 // IsUnset reports whether v is Unset (that slice, not merely an empty one).
-func IsUnset(v []byte) bool { return plan.IsUnset(v) }
+func IsUnset(v []byte) bool { return term.IsUnset(v) }
 
 // Options are a request's execution parameters.
 type Options struct {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wcdb/query/term"
 
 	"github.com/cockroachdb/datadriven"
 
@@ -78,7 +79,7 @@ func (h *qh) createTable(stmt string) error {
 		def.Keyspace = ct.Table.Keyspace
 	}
 	for _, c := range ct.Columns {
-		typ, err := plan.TypeOf(c.Type)
+		typ, err := term.TypeOf(c.Type)
 		if err != nil {
 			return err
 		}
@@ -134,7 +135,7 @@ func (h *qh) literal(t schema.Type, lit string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := plan.NewAnalyzer(h.x.clock(), "ks", "x", nil)
+	a := term.NewAnalyzer(h.x.clock(), "ks", "x", nil)
 	tm, err := a.Term(st.(*ast.InsertStmt).Values[0], plan.Receiver{Name: "a", Type: t})
 	if err != nil {
 		return nil, err

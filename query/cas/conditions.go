@@ -24,6 +24,7 @@ import (
 	"wcdb/query/ast"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
+	"wcdb/query/term"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -95,7 +96,7 @@ func analyzeCondition(an *plan.Analyzer, t *schema.Table, r *ast.Relation) (Cond
 	if typ.Kind == schema.KindCounter {
 		return c, qerr.Invalidf("Conditions on counters are not supported")
 	}
-	recv := plan.ColumnReceiver(col)
+	recv := term.ColumnReceiver(col)
 	if r.Kind == ast.RelElement {
 		var kr plan.Receiver
 		switch {

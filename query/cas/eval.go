@@ -5,6 +5,7 @@ package cas
 import (
 	"encoding/binary"
 	"slices"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -39,7 +40,7 @@ func (cs *Conditions) bind(b *plan.Binder) ([]bound, error) {
 			switch {
 			case e == nil:
 				return nil, qerr.Invalidf("Invalid null value for %s element access", kind)
-			case plan.IsUnset(e):
+			case term.IsUnset(e):
 				return nil, qerr.Invalidf("Invalid 'unset' value in condition")
 			case kind == "list" && len(e) == 4 && int32(binary.BigEndian.Uint32(e)) < 0:
 				return nil, qerr.Invalidf("Invalid negative list index %d", int32(binary.BigEndian.Uint32(e)))
@@ -53,7 +54,7 @@ func (cs *Conditions) bind(b *plan.Binder) ([]bound, error) {
 				return nil, err
 			case l == nil:
 				return nil, qerr.Invalidf("Invalid null list in IN condition")
-			case plan.IsUnset(l):
+			case term.IsUnset(l):
 				return nil, qerr.Invalidf("Invalid 'unset' value in condition")
 			}
 			if bc.vals, err = plan.SplitList(l); err != nil {
@@ -65,7 +66,7 @@ func (cs *Conditions) bind(b *plan.Binder) ([]bound, error) {
 			if err != nil {
 				return nil, err
 			}
-			if plan.IsUnset(v) {
+			if term.IsUnset(v) {
 				switch {
 				case c.Op == ast.OpIn:
 					continue // IN leaves unset values out

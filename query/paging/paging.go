@@ -39,6 +39,7 @@ package paging
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/plan"
@@ -184,7 +185,7 @@ func EvalLimit(b *plan.Binder, t plan.Term, what string) (int, error) {
 	switch {
 	case v == nil:
 		return 0, qerr.Invalidf("Invalid null value of limit")
-	case plan.IsUnset(v):
+	case term.IsUnset(v):
 		return -1, nil
 	case len(v) != 4:
 		return 0, qerr.Invalidf("Invalid limit value")

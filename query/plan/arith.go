@@ -8,149 +8,13 @@ package plan
 
 import (
 	"fmt"
-	"strings"
+	"wcdb/query/term"
 
 	"wcdb/query/ast"
 	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
-
-// unparen returns the term inside a one-element tuple, which around an
-// operand or a selector is a parenthesis, not a tuple.
-func unparen(t ast.Term) ast.Term {
-	for {
-		tl, ok := t.(*ast.TupleLit)
-		if !ok || len(tl.Elems) != 1 {
-			return t
-		}
-		t = tl.Elems[0]
-	}
-}
-
-// opOf returns the operator and operands of an operation term.
-func opOf(t ast.Term) (byte, []ast.Term, bool) {
-	switch t := t.(type) {
-	case *ast.BinaryExpr:
-		return t.Op, []ast.Term{t.Left, t.Right}, true
-	case *ast.Negate:
-		return 'n', []ast.Term{t.Term}, true
-	}
-	return 0, nil, false
-}
-
-// resolveOp picks the overload of operation op; fit tests operand i
-// against a parameter type; recv is the receiver's type, if known.
-func resolveOp(op byte, args []ast.Term, fit func(i int, param schema.Type) argFit, recv *schema.Type) (*funcs.OpSig, error) {
-	var compat []*funcs.OpSig
-	for _, s := range funcs.OpSigs(op) {
-		if recv != nil && typeFit(s.Ret, *recv) == fitNone {
-			continue
-		}
-		f := fitExact
-		for i, param := range s.Args() {
-			f = min(f, fit(i, param))
-		}
-		switch f {
-		case fitExact:
-			return s, nil
-		case fitWeak:
-			compat = append(compat, s)
-		}
-	}
-	switch {
-	case len(compat) == 1:
-		return compat[0], nil
-	case len(compat) == 0 && op == 'n':
-		var sigs []string
-		for _, s := range funcs.OpSigs(op) {
-			sigs = append(sigs, s.String())
-		}
-		return nil, qerr.Invalidf("Invalid call to function system._negate, none of its type signatures match (known type signatures: %s)",
-			strings.Join(sigs, ", "))
-	case len(compat) == 0:
-		return nil, qerr.Invalidf("the '%c' operation is not supported between %s and %s", op, args[0], args[1])
-	case op == 'n':
-		return nil, qerr.Invalidf("Ambiguous negation: use type casts to disambiguate")
-	}
-	markers := false
-	for _, a := range args {
-		if _, ok := a.(*ast.BindMarker); ok {
-			markers = true
-		}
-	}
-	if recv != nil && !markers {
-		for _, s := range compat {
-			if s.Left.Equal(*recv) && s.Right.Equal(*recv) {
-				return s, nil
-			}
-		}
-	}
-	return nil, qerr.Invalidf("Ambiguous '%c' operation: use type casts to disambiguate", op)
-}
-
-// opFit is how an operation term fits a receiver type, as Cassandra's
-// FunctionCall.Raw.testAssignment (a resolution error is a weak fit: the
-// real error comes later).
-func (a *Analyzer) opFit(t ast.Term, typ schema.Type) argFit {
-	op, args, _ := opOf(t)
-	s, err := resolveOp(op, args, func(i int, p schema.Type) argFit { return a.fitOf(unparen(args[i]), p) }, &typ)
-	if err != nil {
-		return fitWeak
-	}
-	return typeFit(s.Ret, typ)
-}
-
-// operation analyzes an operation term for receiver r (recv nil: no
-// receiver, as in a selector made only of terms).
-func (a *Analyzer) operation(t ast.Term, recv *schema.Type) (Term, schema.Type, error) {
-	op, args, _ := opOf(t)
-	s, err := resolveOp(op, args, func(i int, p schema.Type) argFit { return a.fitOf(unparen(args[i]), p) }, recv)
-	if err != nil {
-		return nil, schema.Type{}, err
-	}
-	ot := &opTerm{sig: s}
-	allConst := true
-	for i, p := range s.Args() {
-		at, err := a.Term(unparen(args[i]), Receiver{Name: fmt.Sprintf("arg%d(system.%s)", i, s.FuncName()), Type: p})
-		if err != nil {
-			return nil, schema.Type{}, err
-		}
-		if _, ok := at.(constTerm); !ok {
-			allConst = false
-		}
-		ot.args = append(ot.args, at)
-	}
-	if allConst {
-		v, err := ot.Eval(&Binder{Clock: a.clock})
-		if err != nil {
-			return nil, schema.Type{}, err
-		}
-		return constTerm{v}, s.Ret, nil
-	}
-	return ot, s.Ret, nil
-}
-
-// opTerm is an operation on terms.
-type opTerm struct {
-	sig  *funcs.OpSig
-	args []Term
-}
-
-func (o *opTerm) Eval(b *Binder) ([]byte, error) {
-	var vals [2][]byte
-	for i, t := range o.args {
-		v, err := t.Eval(b)
-		if err != nil {
-			return nil, err
-		}
-		if IsUnset(v) {
-			return nil, qerr.Invalidf("Invalid unset value for argument in call to function system.%s", o.sig.FuncName())
-		}
-		vals[i] = v
-	}
-	return o.sig.Apply(vals[0], vals[1])
-}
 
 // hasColumns reports whether a selector expression reads columns (else it
 // is a term, evaluated once per execution).
@@ -185,9 +49,9 @@ func hasColumns(t ast.Term) bool {
 // operationSelector analyzes an operation in a SELECT clause; its name is
 // Cassandra's column name ("a + 1", "-(c - a) % d").
 func (p *Select) operationSelector(e ast.Term, top bool) (Selector, string, schema.Type, error) {
-	op, args, _ := opOf(e)
+	op, args, _ := term.OpOf(e)
 	if !hasColumns(e) {
-		t, typ, err := p.Analyzer.operation(e, nil)
+		t, typ, err := p.Analyzer.Operation(e, nil)
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
@@ -201,20 +65,20 @@ func (p *Select) operationSelector(e ast.Term, top bool) (Selector, string, sche
 		if !hasColumns(a) {
 			continue
 		}
-		s, name, t, err := p.nested(unparen(a), top)
+		s, name, t, err := p.nested(term.Unparen(a), top)
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
 		sels[i], types[i], names[i] = s, t, name
-		if unparen(a) != a {
+		if term.Unparen(a) != a {
 			names[i] = "(" + name + ")"
 		}
 	}
-	sig, err := resolveOp(op, args, func(i int, param schema.Type) argFit {
+	sig, err := term.ResolveOp(op, args, func(i int, param schema.Type) term.ArgFit {
 		if sels[i] == nil {
-			return p.Analyzer.fitOf(unparen(args[i]), param)
+			return p.Analyzer.FitOf(term.Unparen(args[i]), param)
 		}
-		return typeFit(types[i], param)
+		return term.TypeFit(types[i], param)
 	}, nil)
 	if err != nil {
 		return nil, "", schema.Type{}, err
@@ -224,7 +88,7 @@ func (p *Select) operationSelector(e ast.Term, top bool) (Selector, string, sche
 		if sels[i] != nil {
 			continue
 		}
-		t, err := p.Analyzer.Term(unparen(args[i]), Receiver{Name: fmt.Sprintf("arg%d(system.%s)", i, sig.FuncName()), Type: param})
+		t, err := p.Analyzer.Term(term.Unparen(args[i]), Receiver{Name: fmt.Sprintf("arg%d(system.%s)", i, sig.FuncName()), Type: param})
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
@@ -261,22 +125,22 @@ func selectorName(t ast.Term) string {
 // typeHintSelector is (type) x in a SELECT clause: a term of that type,
 // or a selector whose values the type reads.
 func (p *Select) typeHintSelector(e *ast.TypeHint, top bool) (Selector, string, schema.Type, error) {
-	typ, err := TypeOf(e.Type)
+	typ, err := term.TypeOf(e.Type)
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}
 	if !hasColumns(e.Term) {
-		t, err := p.Analyzer.Term(unparen(e.Term), Receiver{Name: selectorName(e), Type: typ})
+		t, err := p.Analyzer.Term(term.Unparen(e.Term), Receiver{Name: selectorName(e), Type: typ})
 		if err != nil {
 			return nil, "", schema.Type{}, err
 		}
 		return &termSel{t: t}, selectorName(e), typ, nil
 	}
-	s, _, st, err := p.selector(unparen(e.Term), top)
+	s, _, st, err := p.selector(term.Unparen(e.Term), top)
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}
-	if typeFit(st, typ) == fitNone {
+	if term.TypeFit(st, typ) == term.FitNone {
 		return nil, "", schema.Type{}, qerr.Invalidf("Cannot assign value %s to %s of type %s", e.Term, selectorName(e), typ)
 	}
 	return s, selectorName(e), typ, nil
@@ -305,7 +169,7 @@ func (s *opSel) Value(v *RowView) ([]byte, error) {
 		var err error
 		if s.terms[i] != nil {
 			x, err = s.terms[i].Eval(v.Env.Binder)
-			if IsUnset(x) {
+			if term.IsUnset(x) {
 				x = nil
 			}
 		} else {
@@ -326,7 +190,7 @@ func (s *termSel) Columns(func(*schema.Column)) {}
 
 func (s *termSel) Value(v *RowView) ([]byte, error) {
 	x, err := s.t.Eval(v.Env.Binder)
-	if IsUnset(x) {
+	if term.IsUnset(x) {
 		x = nil
 	}
 	return x, err

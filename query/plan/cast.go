@@ -5,6 +5,7 @@ package plan
 
 import (
 	"strings"
+	"wcdb/query/term"
 
 	"wcdb/query/ast"
 	"wcdb/query/funcs"
@@ -17,7 +18,7 @@ func (p *Select) castSelector(e *ast.CastExpr, top bool) (Selector, string, sche
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}
-	to, err := TypeOf(e.Type)
+	to, err := term.TypeOf(e.Type)
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}
@@ -38,11 +39,11 @@ func (p *Select) castSelector(e *ast.CastExpr, top bool) (Selector, string, sche
 	}
 	var exact, compatible []schema.Type
 	for _, in := range inputs {
-		switch typeFit(ityp, in) {
-		case fitExact:
+		switch term.TypeFit(ityp, in) {
+		case term.FitExact:
 			exact = append(exact, in)
 			compatible = append(compatible, in)
-		case fitWeak:
+		case term.FitWeak:
 			compatible = append(compatible, in)
 		}
 	}

@@ -5,6 +5,7 @@ package plan
 
 import (
 	"slices"
+	"wcdb/query/term"
 
 	"wcdb/query/qerr"
 	"wcdb/schema"
@@ -35,7 +36,7 @@ func filterValue(b *Binder, t Term, c *schema.Column) ([]byte, error) {
 	if v == nil {
 		return nil, qerr.Invalidf("Unsupported null value for column %s", c.Name)
 	}
-	if IsUnset(v) {
+	if term.IsUnset(v) {
 		return nil, qerr.Invalidf("Unsupported unset value for column %s", c.Name)
 	}
 	return v, nil

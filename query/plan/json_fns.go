@@ -6,8 +6,6 @@ package plan
 // conversions of INSERT JSON).
 
 import (
-	"strings"
-
 	"wcdb/query/ast"
 	"wcdb/query/funcs"
 	"wcdb/query/qerr"
@@ -15,11 +13,6 @@ import (
 )
 
 var typText = schema.Native(schema.KindText)
-
-// isJSONFunction reports whether f is the (system) function name.
-func isJSONFunction(f *ast.FunctionCall, name string) bool {
-	return strings.EqualFold(f.Name, name) && (f.Keyspace == "" || f.Keyspace == "system")
-}
 
 // toJSONSelector analyzes toJson(x) in a selection.
 func (p *Select) toJSONSelector(f *ast.FunctionCall, top bool) (Selector, string, schema.Type, error) {
@@ -50,30 +43,4 @@ func (s *toJSONSel) Value(v *RowView) ([]byte, error) {
 	}
 	j, err := funcs.ToJSON(s.typ, x)
 	return []byte(j), err
-}
-
-// fromJSONTerm analyzes fromJson(text) assigned to a receiver.
-func (a *Analyzer) fromJSONTerm(f *ast.FunctionCall, r Receiver) (Term, error) {
-	if len(f.Args) != 1 {
-		return nil, qerr.Invalidf("fromJson() only accepts one argument (got %d)", len(f.Args))
-	}
-	arg, err := a.Term(f.Args[0], Receiver{Name: "arg0(system.fromjson)", Type: typText})
-	if err != nil {
-		return nil, err
-	}
-	return &fromJSONTerm{arg: arg, to: r.Type}, nil
-}
-
-// fromJSONTerm is fromJson(arg) read as type to.
-type fromJSONTerm struct {
-	arg Term
-	to  schema.Type
-}
-
-func (t *fromJSONTerm) Eval(b *Binder) ([]byte, error) {
-	v, err := t.arg.Eval(b)
-	if err != nil || v == nil || IsUnset(v) {
-		return v, err
-	}
-	return funcs.FromJSON(t.to, v)
 }

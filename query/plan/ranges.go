@@ -8,6 +8,7 @@ package plan
 import (
 	"bytes"
 	"slices"
+	"wcdb/query/term"
 
 	"wcdb/query/plan/keyrange"
 	"wcdb/query/qerr"
@@ -51,7 +52,7 @@ func (w *Where) clusteringPrefixes(b *Binder) ([][][]byte, int, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			if l == nil || IsUnset(l) {
+			if l == nil || term.IsUnset(l) {
 				return nil, 0, qerr.Invalidf("Invalid null value for IN restriction")
 			}
 			if vals, err = SplitList(l); err != nil {
@@ -72,7 +73,7 @@ func (w *Where) clusteringPrefixes(b *Binder) ([][][]byte, int, error) {
 		}
 		out := make([][][]byte, 0, len(vals))
 		for _, v := range vals {
-			if v == nil || IsUnset(v) {
+			if v == nil || term.IsUnset(v) {
 				return nil, 0, qerr.Invalidf("Invalid null value in condition for column %s", m.Cols[0].Name)
 			}
 			fields, err := splitTupleValue(v, len(m.Cols))
@@ -213,7 +214,7 @@ func (w *Where) multiSliceRanges(b *Binder) ([]Range, error) {
 		if err != nil {
 			return nil, err
 		}
-		if v == nil || IsUnset(v) {
+		if v == nil || term.IsUnset(v) {
 			return nil, qerr.Invalidf("Invalid null value in condition for column %s", ck[0].Name)
 		}
 		fields, err := splitTupleValue(v, mb.n)

@@ -6,6 +6,7 @@ package plan
 
 import (
 	"encoding/binary"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -94,7 +95,7 @@ func (p *Select) setPlain() {
 // Cassandra's rules and messages; c is the clock of its functions.
 func AnalyzeSelect(c Clock, ks *schema.Keyspace, t *schema.Table, st *ast.SelectStmt) (*Select, error) {
 	p := &Select{Keyspace: ks, Table: t, Distinct: st.Distinct, allowFiltering: st.AllowFiltering,
-		Analyzer: NewAnalyzer(c, t.Keyspace, t.Name, st.BindMarkers())}
+		Analyzer: term.NewAnalyzer(c, t.Keyspace, t.Name, st.BindMarkers())}
 	p.ckTypes, p.ckDesc = t.ClusteringTypes()
 	if err := p.analyzeSelection(st.Selectors); err != nil {
 		return nil, err
@@ -269,7 +270,7 @@ func (p *Select) TokenBounds(b *Binder) (from, to *mutation.Key, empty bool, err
 		if err != nil {
 			return 0, err
 		}
-		if v == nil || IsUnset(v) {
+		if v == nil || term.IsUnset(v) {
 			return 0, qerr.Invalidf("Invalid null token value")
 		}
 		if len(v) != 8 {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -187,7 +188,7 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 var aggregateNames = map[string]bool{"count": true, "min": true, "max": true, "sum": true, "avg": true}
 
 func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, string, schema.Type, error) {
-	if isJSONFunction(f, "tojson") {
+	if term.IsJSONFunction(f, "tojson") {
 		return p.toJSONSelector(f, top)
 	}
 	name := strings.ToLower(f.Name)
@@ -249,7 +250,7 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 		}
 		return &aggSel{fn: name, arg: argSels[0], typ: t}, colName, t, nil
 	}
-	fn, err := lookupFunction(f)
+	fn, err := term.LookupFunction(f)
 	if err != nil {
 		return nil, "", schema.Type{}, err
 	}
@@ -261,18 +262,18 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 		if len(s.Args) != len(f.Args) {
 			continue
 		}
-		fit := fitExact
+		fit := term.FitExact
 		for j := range s.Args {
 			if isTerm[j] {
-				fit = min(fit, p.Analyzer.fitOf(f.Args[j], s.Args[j]))
+				fit = min(fit, p.Analyzer.FitOf(f.Args[j], s.Args[j]))
 			} else {
-				fit = min(fit, typeFit(argTypes[j], s.Args[j]))
+				fit = min(fit, term.TypeFit(argTypes[j], s.Args[j]))
 			}
 		}
-		if fit != fitNone {
+		if fit != term.FitNone {
 			matches = append(matches, s)
 		}
-		if fit == fitExact {
+		if fit == term.FitExact {
 			exact = append(exact, s)
 		}
 	}
@@ -281,7 +282,7 @@ func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, stri
 	}
 	if len(matches) != 1 {
 		fc := *f
-		_, err := p.Analyzer.resolve(fn, &fc)
+		_, err := p.Analyzer.Resolve(fn, &fc)
 		if err == nil {
 			err = qerr.Invalidf("Invalid call to function %s, none of its type signatures match", fn.Qualified())
 		}
@@ -484,7 +485,7 @@ func (s *elemSel) Value(v *RowView) ([]byte, error) {
 		return nil, err
 	}
 	k, err := s.key.Eval(v.Env.Binder)
-	if err != nil || k == nil || IsUnset(k) {
+	if err != nil || k == nil || term.IsUnset(k) {
 		return nil, err
 	}
 	vals, err := SplitList(coll)
@@ -548,7 +549,7 @@ func (s *fnSel) Value(v *RowView) ([]byte, error) {
 		var err error
 		if s.terms[i] != nil {
 			a, err = s.terms[i].Eval(v.Env.Binder)
-			if IsUnset(a) {
+			if term.IsUnset(a) {
 				a = nil
 			}
 		} else {

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -236,7 +237,7 @@ func (w *Where) addColumn(a *Analyzer, r *ast.Relation, kind string) error {
 		if err := cr.mergeEqIn(false); err != nil {
 			return err
 		}
-		v, err := a.Term(r.Value, ColumnReceiver(c))
+		v, err := a.Term(r.Value, term.ColumnReceiver(c))
 		if err != nil {
 			return err
 		}
@@ -259,7 +260,7 @@ func (w *Where) addColumn(a *Analyzer, r *ast.Relation, kind string) error {
 		}
 		cr.in = []Term{}
 		for _, iv := range r.InValues {
-			v, err := a.Term(iv, ColumnReceiver(c))
+			v, err := a.Term(iv, term.ColumnReceiver(c))
 			if err != nil {
 				return err
 			}
@@ -275,7 +276,7 @@ func (w *Where) addColumn(a *Analyzer, r *ast.Relation, kind string) error {
 		if cr.isIn {
 			return qerr.Invalidf("%s cannot be restricted by more than one relation if it includes a IN", c.Name)
 		}
-		v, err := a.Term(r.Value, ColumnReceiver(c))
+		v, err := a.Term(r.Value, term.ColumnReceiver(c))
 		if err != nil {
 			return err
 		}
@@ -396,15 +397,15 @@ func (w *Where) addTuple(a *Analyzer, r *ast.Relation) error {
 		if len(tl.Elems) != len(cols) {
 			return nil, qerr.Invalidf("Expected %d elements in value tuple, but got %d: %s", len(cols), len(tl.Elems), tl)
 		}
-		tt := &tupleTerm{typ: tupleRecv.Type}
+		elems := make([]Term, len(tl.Elems))
 		for i, e := range tl.Elems {
-			et, err := a.Term(e, ColumnReceiver(cols[i]))
+			et, err := a.Term(e, term.ColumnReceiver(cols[i]))
 			if err != nil {
 				return nil, err
 			}
-			tt.elems = append(tt.elems, et)
+			elems[i] = et
 		}
-		return tt, nil
+		return term.Tuple(tupleRecv.Type, elems), nil
 	}
 	m := w.Multi
 	if m == nil {
@@ -506,7 +507,7 @@ func (w *Where) addToken(a *Analyzer, r *ast.Relation, kind string) error {
 	var v Term
 	var err error
 	if f, ok := r.Value.(*ast.FunctionCall); ok && strings.ToLower(f.Name) == "token" && (f.Keyspace == "" || f.Keyspace == "system") {
-		v, err = a.tokenTermFor(f, pk)
+		v, err = a.TokenTermFor(f, pk)
 	} else {
 		v, err = a.Term(r.Value, Receiver{Name: "partition key token", Type: typBigint})
 	}
@@ -566,7 +567,7 @@ func keyValue(b *Binder, t Term, c *schema.Column) ([]byte, error) {
 	if v == nil {
 		return nil, qerr.Invalidf("Invalid null value in condition for column %s", c.Name)
 	}
-	if IsUnset(v) {
+	if term.IsUnset(v) {
 		return nil, qerr.Invalidf("Invalid unset value for column %s", c.Name)
 	}
 	if err := catalog.CheckKeyComponent(v); err != nil {
@@ -640,7 +641,7 @@ func (r *Restriction) values(b *Binder) ([][]byte, error) {
 		if l == nil {
 			return nil, qerr.Invalidf("Invalid null value for IN restriction")
 		}
-		if IsUnset(l) {
+		if term.IsUnset(l) {
 			return nil, qerr.Invalidf("Invalid unset value for IN restriction")
 		}
 		vals, err := SplitList(l)

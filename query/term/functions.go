@@ -1,4 +1,4 @@
-package plan
+package term
 
 // Function calls: the resolution of a call among a native function's
 // overloads (query/funcs holds them) by its arguments, as Cassandra's
@@ -15,20 +15,20 @@ import (
 	"wcdb/schema"
 )
 
-// lookupFunction finds a native function by its (possibly system-qualified)
+// LookupFunction finds a native function by its (possibly system-qualified)
 // name.
-func lookupFunction(f *ast.FunctionCall) (*funcs.Function, error) {
+func LookupFunction(f *ast.FunctionCall) (*funcs.Function, error) {
 	if f.Keyspace != "" && f.Keyspace != "system" {
 		return nil, qerr.Invalidf("Unknown function %s.%s called", f.Keyspace, f.Name)
 	}
 	fn := funcs.Native(f.Name)
 	if fn == nil {
-		return nil, qerr.Invalidf("Unknown function %s called", functionDisplayName(f))
+		return nil, qerr.Invalidf("Unknown function %s called", FunctionDisplayName(f))
 	}
 	return fn, nil
 }
 
-func functionDisplayName(f *ast.FunctionCall) string {
+func FunctionDisplayName(f *ast.FunctionCall) string {
 	ks := f.Keyspace
 	if ks == "" {
 		ks = "system"
@@ -36,96 +36,96 @@ func functionDisplayName(f *ast.FunctionCall) string {
 	return ks + "." + strings.ToLower(f.Name)
 }
 
-// argFit says how a term fits a parameter type: not at all, weakly (a bind
+// ArgFit says how a term fits a parameter type: not at all, weakly (a bind
 // marker or null fits anything) or exactly.
-type argFit uint8
+type ArgFit uint8
 
 const (
-	fitNone argFit = iota
-	fitWeak
-	fitExact
+	FitNone ArgFit = iota
+	FitWeak
+	FitExact
 )
 
-// fitOf tests a term (not yet analyzed) against a parameter type, as
+// FitOf tests a term (not yet analyzed) against a parameter type, as
 // Cassandra's testAssignment.
-func (a *Analyzer) fitOf(t ast.Term, typ schema.Type) argFit {
+func (a *Analyzer) FitOf(t ast.Term, typ schema.Type) ArgFit {
 	switch t := t.(type) {
 	case *ast.BindMarker, *ast.NullLit:
-		return fitWeak
+		return FitWeak
 	case *ast.Constant:
 		ok, exact := constAssignable(t.Kind, typ)
 		switch {
 		case !ok:
-			return fitNone
+			return FitNone
 		case exact:
-			return fitExact
+			return FitExact
 		}
-		return fitWeak
+		return FitWeak
 	case *ast.TypeHint:
 		ht, err := TypeOf(t.Type)
 		if err != nil {
-			return fitNone
+			return FitNone
 		}
-		return typeFit(ht, typ)
+		return TypeFit(ht, typ)
 	case *ast.FunctionCall:
 		if strings.ToLower(t.Name) == "token" {
 			if typ.Kind == schema.KindBigint {
-				return fitExact
+				return FitExact
 			}
-			return fitNone
+			return FitNone
 		}
-		fn, err := lookupFunction(t)
+		fn, err := LookupFunction(t)
 		if err != nil {
-			return fitNone
+			return FitNone
 		}
-		sig, err := a.resolve(fn, t)
+		sig, err := a.Resolve(fn, t)
 		if err != nil {
-			return fitNone
+			return FitNone
 		}
-		return typeFit(sig.Ret, typ)
+		return TypeFit(sig.Ret, typ)
 	case *ast.BinaryExpr, *ast.Negate:
 		return a.opFit(t, typ)
 	case *ast.ListLit:
 		if typ.Kind == schema.KindList {
-			return fitWeak
+			return FitWeak
 		}
 	case *ast.SetLit:
 		if typ.Kind == schema.KindSet {
-			return fitWeak
+			return FitWeak
 		}
 	case *ast.MapLit:
 		if typ.Kind == schema.KindMap {
-			return fitWeak
+			return FitWeak
 		}
 	case *ast.EmptyCollection:
 		if typ.Kind == schema.KindSet || typ.Kind == schema.KindMap {
-			return fitWeak
+			return FitWeak
 		}
 	case *ast.TupleLit:
 		if typ.Kind == schema.KindTuple {
-			return fitWeak
+			return FitWeak
 		}
 	}
-	return fitNone
+	return FitNone
 }
 
-// typeFit tests a value of type from against a receiver of type to, as
+// TypeFit tests a value of type from against a receiver of type to, as
 // Cassandra's AbstractType.testAssignment: the same type is exact, one
 // whose values the receiver reads (timeuuid for uuid, anything for blob,
 // ...) weak.
-func typeFit(from, to schema.Type) argFit {
+func TypeFit(from, to schema.Type) ArgFit {
 	switch {
-	case assignableType(from, to):
-		return fitExact
+	case AssignableType(from, to):
+		return FitExact
 	case catalog.ValueCompatible(to, from):
-		return fitWeak
+		return FitWeak
 	}
-	return fitNone
+	return FitNone
 }
 
 // resolve picks the overload of fn that f's arguments fit, as Cassandra's
 // FunctionResolver: an exact match wins, else the only compatible one.
-func (a *Analyzer) resolve(fn *funcs.Function, f *ast.FunctionCall) (*funcs.Signature, error) {
+func (a *Analyzer) Resolve(fn *funcs.Function, f *ast.FunctionCall) (*funcs.Signature, error) {
 	var exact, compatible []*funcs.Signature
 	for i := range fn.Sigs {
 		s := &fn.Sigs[i]
@@ -134,10 +134,10 @@ func (a *Analyzer) resolve(fn *funcs.Function, f *ast.FunctionCall) (*funcs.Sign
 		}
 		all, allExact := true, true
 		for j, arg := range f.Args {
-			switch a.fitOf(arg, s.Args[j]) {
-			case fitNone:
+			switch a.FitOf(arg, s.Args[j]) {
+			case FitNone:
 				all = false
-			case fitWeak:
+			case FitWeak:
 				allExact = false
 			}
 		}
@@ -165,7 +165,7 @@ func (a *Analyzer) resolve(fn *funcs.Function, f *ast.FunctionCall) (*funcs.Sign
 		}
 		if len(fn.Sigs) == 1 {
 			for j, arg := range f.Args {
-				if a.fitOf(arg, fn.Sigs[0].Args[j]) == fitNone {
+				if a.FitOf(arg, fn.Sigs[0].Args[j]) == FitNone {
 					return nil, qerr.Invalidf("Type error: %s cannot be passed as argument %d of function %s of type %s",
 						arg, j, fn.Qualified(), fn.Sigs[0].Args[j])
 				}
@@ -181,15 +181,15 @@ func (a *Analyzer) resolve(fn *funcs.Function, f *ast.FunctionCall) (*funcs.Sign
 // function analyzes a function call in a term and returns it with its
 // result type. token() is analyzed by the WHERE clause code, which knows
 // the partition key; here it is refused.
-func (a *Analyzer) function(f *ast.FunctionCall) (Term, schema.Type, error) {
+func (a *Analyzer) Function(f *ast.FunctionCall) (Term, schema.Type, error) {
 	if strings.ToLower(f.Name) == "token" && (f.Keyspace == "" || f.Keyspace == "system") {
 		return nil, schema.Type{}, qerr.Invalidf("The function token() is only supported in the WHERE clause, on the partition key")
 	}
-	fn, err := lookupFunction(f)
+	fn, err := LookupFunction(f)
 	if err != nil {
 		return nil, schema.Type{}, err
 	}
-	sig, err := a.resolve(fn, f)
+	sig, err := a.Resolve(fn, f)
 	if err != nil {
 		return nil, schema.Type{}, err
 	}
@@ -204,9 +204,9 @@ func (a *Analyzer) function(f *ast.FunctionCall) (Term, schema.Type, error) {
 	return ft, sig.Ret, nil
 }
 
-// tokenTermFor analyzes token(args) against the partition key columns
+// TokenTermFor analyzes token(args) against the partition key columns
 // (the value side of a token relation: token(k) > token(?)).
-func (a *Analyzer) tokenTermFor(f *ast.FunctionCall, pk []schema.Column) (Term, error) {
+func (a *Analyzer) TokenTermFor(f *ast.FunctionCall, pk []schema.Column) (Term, error) {
 	if len(f.Args) != len(pk) {
 		return nil, qerr.Invalidf("Invalid number of arguments in call to function system.token: %d required but %d provided",
 			len(pk), len(f.Args))

@@ -1,4 +1,4 @@
-package plan
+package term
 
 // Terms: the values of statements (literals, bind markers, collection and
 // tuple literals, function calls) analyzed against the receiver they are
@@ -145,6 +145,9 @@ type tupleTerm struct {
 	typ   schema.Type
 	elems []Term
 }
+
+// Tuple returns the tuple of type typ whose elements are elems' values.
+func Tuple(typ schema.Type, elems []Term) Term { return &tupleTerm{typ: typ, elems: elems} }
 
 func (t *tupleTerm) Eval(b *Binder) ([]byte, error) {
 	var out []byte
@@ -356,19 +359,19 @@ func (a *Analyzer) Term(t ast.Term, r Receiver) (Term, error) {
 		}
 		return tt, nil
 	case *ast.FunctionCall:
-		if isJSONFunction(t, "fromjson") {
+		if IsJSONFunction(t, "fromjson") {
 			return a.fromJSONTerm(t, r)
 		}
-		if isJSONFunction(t, "tojson") {
+		if IsJSONFunction(t, "tojson") {
 			return nil, qerr.Invalidf("toJson() may only be used within the selection clause of SELECT statements")
 		}
-		ft, ret, err := a.function(t)
+		ft, ret, err := a.Function(t)
 		if err != nil {
 			return nil, err
 		}
-		if typeFit(ret, r.Type) == fitNone {
+		if TypeFit(ret, r.Type) == FitNone {
 			return nil, qerr.Invalidf("Type error: cannot assign result of function %s (type %s) to %s (type %s)",
-				functionDisplayName(t), ret, r.Name, r.Type)
+				FunctionDisplayName(t), ret, r.Name, r.Type)
 		}
 		return ft, nil
 	case *ast.TypeHint:
@@ -376,14 +379,14 @@ func (a *Analyzer) Term(t ast.Term, r Receiver) (Term, error) {
 		if err != nil {
 			return nil, err
 		}
-		if typeFit(ht, r.Type) == fitNone {
+		if TypeFit(ht, r.Type) == FitNone {
 			return nil, qerr.Invalidf("Type error: %s cannot be assigned to %s of type %s", t, r.Name, r.Type)
 		}
 		return a.Term(t.Term, Receiver{Name: r.Name, Type: ht, Column: r.Column})
 	case *ast.CastExpr:
 		return nil, qerr.Invalidf("CAST is only supported in selection clauses")
 	case *ast.BinaryExpr, *ast.Negate:
-		ot, _, err := a.operation(t, &r.Type)
+		ot, _, err := a.Operation(t, &r.Type)
 		return ot, err
 	}
 	return nil, qerr.Invalidf("Invalid term %s for %s", t, r.Name)
@@ -438,10 +441,10 @@ func TypeOf(t ast.TypeExpr) (schema.Type, error) {
 	return typ, nil
 }
 
-// assignableType reports whether a value of type from may be given to a
+// AssignableType reports whether a value of type from may be given to a
 // receiver of type to: the same type, text and varchar being one, or a
 // frozen collection for a non-frozen one of the same shape.
-func assignableType(from, to schema.Type) bool {
+func AssignableType(from, to schema.Type) bool {
 	if from.Equal(to) {
 		return true
 	}

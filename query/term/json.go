@@ -1,4 +1,4 @@
-package plan
+package term
 
 // INSERT JSON: the document's values as terms of the table's columns.
 
