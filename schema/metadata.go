@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"wcdb/mutation"
+	"wcdb/schema/versions"
 )
 
 // Keyspace is a keyspace definition.
@@ -175,6 +176,9 @@ type TableOptions struct {
 	// tombstone goes only if a repair that started this long after it
 	// succeeded (writes and hints in flight).
 	PropagationDelay int32
+	// CellVersions is cell_versions (Bigtable's cell versions, package
+	// versions); the zero rule is last write wins.
+	CellVersions versions.Rule
 }
 
 // Option defaults, as Cassandra's.

@@ -424,12 +424,12 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 	// Without partition or range deletions and purges, a row only one
 	// input holds that carries no tombstone or expiry is written as it was
 	// read: canonicalizing and purging would leave it unchanged.
-	plainHeader := h.Deletion.IsLive() && len(h.RangeTombstones) == 0
+	plainHeader := h.Deletion.IsLive() && len(h.RangeTombstones) == 0 && c.cfg.opts.Versions.IsZero()
 	err = mergeRowsRaw(srcs, nil, nil, false, func(row *mutation.Row, raw []byte) (bool, error) {
 		copyRaw := raw != nil && plainHeader && plainRow(row)
 		if !copyRaw {
 			// The form raw reads return; then what gc_grace lets go.
-			canonicalRow(row, &h, c.now)
+			canonicalRow(row, &h, c.now, c.cfg.opts.Versions)
 			purgeRow(row, c.now, purgeable)
 			if row.IsEmpty() {
 				return false, nil

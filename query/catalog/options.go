@@ -19,6 +19,7 @@ import (
 	"wcdb/query/ast"
 	"wcdb/query/qerr"
 	"wcdb/schema"
+	"wcdb/schema/versions"
 )
 
 // Params are a table's options beyond schema.TableOptions: accepted,
@@ -298,6 +299,8 @@ var tableKeywords = []string{
 	"speculative_retry",
 	// ScyllaDB's, not Cassandra's: when tombstones may be purged.
 	"propagation_delay_in_seconds", "tombstone_gc",
+	// Ours: Bigtable's cell versions (docs/VERSIONS.md).
+	versions.Option,
 }
 
 // ApplyTableProps applies WITH options to opts and params (which it
@@ -375,6 +378,13 @@ func ApplyTableProps(ps []ast.Property, opts *schema.TableOptions, params *Param
 	}
 	if err := p.int32("propagation_delay_in_seconds", &opts.PropagationDelay); err != nil {
 		return nil, err
+	}
+	if m, ok, err := p.mapValue(versions.Option); err != nil {
+		return nil, err
+	} else if ok {
+		if opts.CellVersions, err = versions.Parse(m); err != nil {
+			return nil, qerr.Configf("%s", err)
+		}
 	}
 	if err := p.int32("max_index_interval", &params.MaxIndexInterval); err != nil {
 		return nil, err
