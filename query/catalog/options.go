@@ -382,9 +382,15 @@ func ApplyTableProps(ps []ast.Property, opts *schema.TableOptions, params *Param
 	if m, ok, err := p.mapValue(versions.Option); err != nil {
 		return nil, err
 	} else if ok {
-		if opts.CellVersions, err = versions.Parse(m); err != nil {
+		r, err := versions.Parse(m)
+		if err != nil {
 			return nil, qerr.Configf("%s", err)
 		}
+		// Versions written so far would outlive their rule.
+		if opts.CellVersions.Enabled() && !r.Enabled() {
+			return nil, qerr.Configf("cell_versions cannot be turned off once set (change max_versions or max_age)")
+		}
+		opts.CellVersions = r
 	}
 	if err := p.int32("max_index_interval", &params.MaxIndexInterval); err != nil {
 		return nil, err
