@@ -230,7 +230,8 @@ func ColumnValue(r *mutation.Row, c *schema.Column) ([]byte, error) {
 			continue
 		}
 		if !c.Type.IsMultiCell() {
-			if len(cell.Path) == 0 {
+			// A versioned column's value is its newest version, the first.
+			if len(cell.Path) == 0 || cell.IsVersion() {
 				if cell.Value == nil {
 					return []byte{}, nil
 				}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"wcdb/mutation"
+	"wcdb/schema"
 )
 
 // Builder assembles one partition's mutation from a statement's writes.
@@ -203,5 +204,17 @@ func ToVersions(r *mutation.Row, versioned func(col uint32) bool) {
 		}
 		c.Flags |= mutation.CellVersion
 		c.Path = mutation.VersionPath(c.Timestamp)
+	}
+}
+
+// VersionedColumns returns Builder.Versioned for table t: nil when it
+// keeps no versions.
+func VersionedColumns(t *schema.Table) func(col uint32) bool {
+	if !t.CellVersions.Enabled() {
+		return nil
+	}
+	return func(col uint32) bool {
+		c := t.ColumnByID(col)
+		return c != nil && t.Versioned(c)
 	}
 }
