@@ -40,7 +40,7 @@ type partState struct {
 
 // Chunk and SetStatic make a partState the cursor's cursor.Part.
 func (ps *partState) Chunk(reads int) int       { return ps.e.chunk(ps, reads) }
-func (ps *partState) SetStatic(r *mutation.Row) { ps.Static = r }
+func (ps *partState) SetStatic(r *mutation.Row) { ps.Static = ps.e.env.AsOfStatic(r) }
 
 // selectExec is one execution of a SELECT: one page of it.
 type selectExec struct {
@@ -156,6 +156,9 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	e.ctx = &e.rctx
 	e.b = &e.bnd
 	e.env.Select, e.env.Binder = p, e.b
+	if err := e.env.InitVersions(x.now()); err != nil {
+		return nil, err
+	}
 	e.rows = e.row1[:0]
 	var err error
 	if p.Limit != nil {
@@ -285,7 +288,7 @@ func (e *selectExec) plainRow(v *plan.RowView, row [][]byte) {
 		}
 		row[i] = nil
 		for ; j < len(cells) && cells[j].Column == c.ID; j++ {
-			if row[i] == nil && len(cells[j].Path) == 0 && !cells[j].IsTombstone() {
+			if row[i] == nil && (len(cells[j].Path) == 0 || cells[j].IsVersion()) && !cells[j].IsTombstone() {
 				row[i] = cells[j].Value
 			}
 		}
@@ -345,6 +348,9 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 		return true
 	}
 	if e.multiScan && !cursor.InRanges(e.ranges, row.Clustering) {
+		return false
+	}
+	if e.env.Versions != nil && !e.env.VersionedRow(row) {
 		return false
 	}
 	e.view = plan.RowView{Env: &e.env, Part: &ps.Partition, Row: row}
@@ -563,7 +569,7 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 				if err != nil {
 					return err
 				}
-				cur = &partState{Partition: plan.Partition{Key: part.Key, PK: vals, Static: part.Static}}
+				cur = &partState{Partition: plan.Partition{Key: part.Key, PK: vals, Static: e.env.AsOfStatic(part.Static)}}
 				ok, err := e.filters.MatchPartitionKey(&cur.Partition)
 				if err != nil {
 					return err
@@ -664,7 +670,7 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 				return err
 			}
 			h.static = static != nil && !rows
-			ps.Static = static
+			ps.Static = e.env.AsOfStatic(static)
 		}
 		heads[i] = h
 	}

@@ -185,6 +185,9 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 var aggregateNames = map[string]bool{"count": true, "min": true, "max": true, "sum": true, "avg": true}
 
 func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, string, schema.Type, error) {
+	if isVersionsCall(f) {
+		return p.versionsSelector(f)
+	}
 	if isJSONFunction(f, "tojson") {
 		return p.toJSONSelector(f, top)
 	}
@@ -317,6 +320,8 @@ type Env struct {
 	Select *Select
 	Binder *Binder
 	NowSec int64 // the execution's time in seconds (TTL)
+	// Versions is set for a table with cell versions (versions.go).
+	Versions *Versions
 }
 
 // RowView is one result row being built: a row of a partition, or its
@@ -391,8 +396,9 @@ func cellsOf(r *mutation.Row, id uint32) []mutation.Cell {
 func cellValue(r *mutation.Row, c *schema.Column) ([]byte, error) {
 	cells := cellsOf(r, c.ID)
 	if !c.Type.IsMultiCell() {
+		// A versioned column's value is its newest version, the first.
 		for i := range cells {
-			if len(cells[i].Path) == 0 && !cells[i].IsTombstone() {
+			if (len(cells[i].Path) == 0 || cells[i].IsVersion()) && !cells[i].IsTombstone() {
 				if cells[i].IsCounter() { // a bigint: the sum of its shards
 					n, err := mutation.CounterTotal(cells[i].Value)
 					if err != nil {
@@ -426,7 +432,7 @@ func (v *RowView) simpleCell(c *schema.Column) *mutation.Cell {
 	}
 	cells := cellsOf(r, c.ID)
 	for i := range cells {
-		if len(cells[i].Path) == 0 && !cells[i].IsTombstone() {
+		if (len(cells[i].Path) == 0 || cells[i].IsVersion()) && !cells[i].IsTombstone() {
 			return &cells[i]
 		}
 	}
