@@ -124,16 +124,16 @@ func TestCompatVersionsErrors(t *testing.T) {
 		"CREATE TABLE ve.counts (k int PRIMARY KEY, n counter)",
 	)
 	for stmt, msg := range map[string]string{
-		"SELECT versions(v) FROM ve.plain WHERE k = 1":                                  "Table ve.plain does not keep cell versions (set cell_versions)",
-		"SELECT * FROM ve.plain AS OF TIMESTAMP 1 WHERE k = 1":                          "Table ve.plain does not keep cell versions (set cell_versions)",
-		"SELECT versions(s) FROM ve.week WHERE k = 1":                                   "Column s keeps no versions",
-		"SELECT versions(k) FROM ve.week WHERE k = 1":                                   "Column k keeps no versions",
-		"SELECT versions(v, 0) FROM ve.week WHERE k = 1":                                "versions() count must be positive",
-		"SELECT * FROM ve.week AS OF TIMESTAMP 1 WHERE k = 1":                           "is outside the retention of ve.week (max_age 7d)",
-		"SELECT * FROM ve.week AS OF 'yesterday' WHERE k = 1":                           "Unable to coerce 'yesterday' to a formatted date (long)",
-		"ALTER TABLE ve.week WITH cell_versions = {}":                                   "cell_versions cannot be turned off once set",
-		"ALTER TABLE ve.week WITH cell_versions = {'max_versions': '0'}":                "cell_versions max_versions must be an integer between 1 and 10000",
-		"ALTER TABLE ve.counts WITH cell_versions = {'max_versions': '2'}":              "Cannot set cell_versions on a table with counters",
+		"SELECT versions(v) FROM ve.plain WHERE k = 1":                                 "Table ve.plain does not keep cell versions (set cell_versions)",
+		"SELECT * FROM ve.plain AS OF TIMESTAMP 1 WHERE k = 1":                         "Table ve.plain does not keep cell versions (set cell_versions)",
+		"SELECT versions(s) FROM ve.week WHERE k = 1":                                  "Column s keeps no versions",
+		"SELECT versions(k) FROM ve.week WHERE k = 1":                                  "Column k keeps no versions",
+		"SELECT versions(v, 0) FROM ve.week WHERE k = 1":                               "versions() count must be positive",
+		"SELECT * FROM ve.week AS OF TIMESTAMP 1 WHERE k = 1":                          "is outside the retention of ve.week (max_age 7d)",
+		"SELECT * FROM ve.week AS OF 'yesterday' WHERE k = 1":                          "Unable to coerce 'yesterday' to a formatted date (long)",
+		"ALTER TABLE ve.week WITH cell_versions = {}":                                  "cell_versions cannot be turned off once set",
+		"ALTER TABLE ve.week WITH cell_versions = {'max_versions': '0'}":               "cell_versions max_versions must be an integer between 1 and 10000",
+		"ALTER TABLE ve.counts WITH cell_versions = {'max_versions': '2'}":             "Cannot set cell_versions on a table with counters",
 		"CREATE TABLE ve.bad (k int PRIMARY KEY) WITH cell_versions = {'keep': 'all'}": "Unknown cell_versions option: keep",
 	} {
 		err := s.Query(stmt).Exec()

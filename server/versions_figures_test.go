@@ -92,7 +92,7 @@ func TestVersionsFigures(t *testing.T) {
 	key := func(k int) []any { return []any{k} }
 	for _, r := range []struct {
 		what, q string
-		args func(int) []any
+		args    func(int) []any
 	}{
 		{"plain table, SELECT v", "SELECT v FROM fig.plain WHERE k = ?", key},
 		{"v3 table, SELECT v", "SELECT v FROM fig.v3 WHERE k = ?", key},
