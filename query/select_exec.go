@@ -419,7 +419,7 @@ func (e *selectExec) newCursor(ps *partState, rs []plan.Range) *cursor.Cursor {
 
 func (e *selectExec) initCursor(c *cursor.Cursor, ps *partState, rs []plan.Range) {
 	*c = cursor.Cursor{Ctx: e.ctx, Coord: e.x.cfg.Coordinator, CL: e.cl, Keyspace: e.p.Keyspace, Table: e.p.Table.ID,
-		Key: ps.Key, Reversed: e.p.Reversed, Part: ps}
+		Key: ps.Key, Reversed: e.p.Reversed, Part: ps, Versions: e.p.Table.CellVersions.Mutation()}
 	ps.e = e
 	c.Init(rs)
 }
@@ -552,7 +552,7 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 		}
 		n := e.chunk(nil, reads)
 		cmd := replication.RangeCommand{Keyspace: p.Keyspace, Table: p.Table.ID, From: from, To: to, After: after,
-			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL}
+			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL, Versions: p.Table.CellVersions.Mutation()}
 		res, err := e.x.cfg.Coordinator.ReadRange(e.ctx, cmd, e.cl)
 		if err != nil {
 			return err
