@@ -147,6 +147,16 @@ func TestCellVersionsSemantics(t *testing.T) {
 	if len(r.Rows) != 1 || r.Rows[0][0] != nil {
 		t.Fatalf("AS OF before the deletion: %q, want the row with v null", r.Rows)
 	}
+	// Conditional writes read the newest version and write versions.
+	e.mustExec("INSERT INTO ks.h (k, c, v) VALUES (2, 1, 'x') IF NOT EXISTS")
+	e.mustExec("UPDATE ks.h SET v = 'y' WHERE k = 2 AND c = 1 IF v = 'x'")
+	if r := e.mustExec("UPDATE ks.h SET v = 'z' WHERE k = 2 AND c = 1 IF v = 'x'"); len(r.Rows) != 1 || string(r.Rows[0][1]) != "y" {
+		t.Fatalf("UPDATE IF v = 'x' after y: %q, want not applied, v y", r.Rows)
+	}
+	if r := e.mustExec("SELECT versions(v) FROM ks.h WHERE k = 2 AND c = 1"); !strings.HasSuffix(versionsText(t, r.Rows[0][0]), ":y") ||
+		strings.Count(versionsText(t, r.Rows[0][0]), ":") != 2 {
+		t.Fatalf("after two conditional writes: versions(v) = %s, want x then y", versionsText(t, r.Rows[0][0]))
+	}
 	// A row deletion deletes every version it is newer than.
 	e.mustExec(fmt.Sprintf("DELETE FROM ks.h USING TIMESTAMP %d WHERE k = 1 AND c = 1", base+47))
 	if got := read("v"); got != "no row" {
