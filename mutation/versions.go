@@ -112,3 +112,25 @@ func (r *Row) NewestVersion(col uint32, now, asOf int64) int {
 	}
 	return -1
 }
+
+// NewestValue returns the index in cells (the cells of one single-cell
+// column, in row order) of the value a reader sees, or -1: of its plain
+// cell and its newest version, the live one written last. (A table given
+// cell_versions by ALTER keeps the plain cells written before; a table
+// without versions has only the plain cell.)
+func NewestValue(cells []Cell) int {
+	best := -1
+	for i := range cells {
+		c := &cells[i]
+		if c.IsTombstone() || len(c.Path) > 0 && c.Flags&CellVersion == 0 {
+			continue
+		}
+		if best < 0 || c.Timestamp > cells[best].Timestamp {
+			best = i
+		}
+		if c.Flags&CellVersion != 0 {
+			break // the versions that follow are older
+		}
+	}
+	return best
+}

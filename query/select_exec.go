@@ -287,10 +287,12 @@ func (e *selectExec) plainRow(v *plan.RowView, row [][]byte) {
 			j++
 		}
 		row[i] = nil
-		for ; j < len(cells) && cells[j].Column == c.ID; j++ {
-			if row[i] == nil && (len(cells[j].Path) == 0 || cells[j].IsVersion()) && !cells[j].IsTombstone() {
-				row[i] = cells[j].Value
-			}
+		from := j
+		for j < len(cells) && cells[j].Column == c.ID {
+			j++
+		}
+		if k := mutation.NewestValue(cells[from:j]); k >= 0 {
+			row[i] = cells[from+k].Value
 		}
 		at = j
 	}

@@ -163,3 +163,41 @@ func TestCellVersionsSemantics(t *testing.T) {
 		t.Fatalf("after the row deletion: %s, want no row", got)
 	}
 }
+
+// TestCellVersionsAfterAlter: a table given cell_versions by ALTER keeps
+// each cell's value from before as its oldest version: plain reads show
+// the newer of it and the versions, versions() lists it, and deleting
+// the cell deletes it too.
+func TestCellVersionsAfterAlter(t *testing.T) {
+	e := newDDLEnv(t)
+	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	e.mustExec("CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	base := e.clock
+	e.mustExec(fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (1, 'old') USING TIMESTAMP %d", base+1))
+	e.mustExec("ALTER TABLE ks.t WITH cell_versions = {'max_versions': '2'}")
+	get := func(sel string) string {
+		t.Helper()
+		r := e.mustExec("SELECT " + sel + " FROM ks.t WHERE k = 1")
+		if len(r.Rows) != 1 {
+			t.Fatalf("SELECT %s: %d rows, want 1", sel, len(r.Rows))
+		}
+		if strings.HasPrefix(sel, "versions") {
+			return versionsText(t, r.Rows[0][0])
+		}
+		if r.Rows[0][0] == nil {
+			return "null"
+		}
+		return string(r.Rows[0][0])
+	}
+	if got, vs := get("v"), get("versions(v)"); got != "old" || vs != fmt.Sprintf("%d:old", base+1) {
+		t.Fatalf("after ALTER: v %s, versions %s; want old, the one version", got, vs)
+	}
+	e.mustExec(fmt.Sprintf("UPDATE ks.t USING TIMESTAMP %d SET v = 'new' WHERE k = 1", base+2))
+	if got, vs := get("v"), get("versions(v)"); got != "new" || vs != fmt.Sprintf("%d:old %d:new", base+1, base+2) {
+		t.Fatalf("after a versioned write: v %s, versions %s; want new, old then new", got, vs)
+	}
+	e.mustExec(fmt.Sprintf("DELETE v FROM ks.t USING TIMESTAMP %d WHERE k = 1", base+2))
+	if got, vs := get("v"), get("versions(v)"); got != "null" || vs != "null" {
+		t.Fatalf("after DELETE v: v %s, versions %s; want null, null", got, vs)
+	}
+}

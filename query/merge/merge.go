@@ -190,15 +190,21 @@ func rowVersions(vs []mutation.Row) mutation.Row {
 
 // ToVersions turns, in place, the simple cells of r's versioned columns
 // into versions (mutation.CellVersion, their path the timestamp's) and
-// their tombstones (DELETE col, or a null) into column deletions. Cells
-// already converted are left as they are.
+// their tombstones (DELETE col, or a null) into column deletions, which
+// shadow the versions, each with the tombstone kept, which deletes the
+// plain cell a table given cell_versions by ALTER may hold from before.
+// Cells already converted are left as they are; the result may need
+// sorting (finishRow).
 func ToVersions(r *mutation.Row, versioned func(col uint32) bool) {
-	for i := range r.Cells {
+	n := len(r.Cells)
+	for i := range n {
 		c := &r.Cells[i]
 		if len(c.Path) > 0 || c.IsColumnDeletion() || !versioned(c.Column) {
 			continue
 		}
 		if c.Flags&mutation.CellTombstone != 0 {
+			r.Cells = append(r.Cells, *c)
+			c = &r.Cells[i] // append may have moved the cells
 			c.Flags = mutation.CellColumnDeletion
 			continue
 		}

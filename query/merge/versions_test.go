@@ -25,8 +25,8 @@ func TestBuilderVersions(t *testing.T) {
 	del := mutation.Cell{Column: 3, Flags: mutation.CellTombstone, Timestamp: 5, LocalDeletionTime: 100}
 	m := versionedWrite(5, cell(1, 5, "plain"), cell(2, 5, "v"), del)
 	cells := m.Partition.Rows[0].Cells
-	if len(cells) != 3 {
-		t.Fatalf("got %d cells, want 3", len(cells))
+	if len(cells) != 4 {
+		t.Fatalf("got %d cells, want 4", len(cells))
 	}
 	if c := cells[0]; c.Flags != 0 || c.Path != nil {
 		t.Errorf("an unversioned column's cell became %+v", c)
@@ -36,6 +36,9 @@ func TestBuilderVersions(t *testing.T) {
 	}
 	if c := cells[2]; !c.IsColumnDeletion() || c.Timestamp != 5 || c.LocalDeletionTime != 100 {
 		t.Errorf("got %+v, want a column deletion at 5", c)
+	}
+	if c := cells[3]; c.Flags != mutation.CellTombstone || c.Timestamp != 5 || c.Path != nil {
+		t.Errorf("got %+v, want the tombstone at 5 kept (for a plain cell from before versions)", c)
 	}
 }
 
@@ -73,7 +76,10 @@ func TestBatchKeepsVersions(t *testing.T) {
 		bp2.Add(&m.Partition)
 	}
 	got = bp2.Finish().Partition.Rows[0].Cells
-	if len(got) != 2 || !got[0].IsColumnDeletion() || string(got[1].Value) != "seven" {
-		t.Errorf("got %+v, want the column deletion at 5 and the version at 7", got)
+	// The tombstone stays beside the column deletion: it deletes a plain
+	// cell from before the table had versions.
+	if len(got) != 3 || !got[0].IsColumnDeletion() || got[1].Flags != mutation.CellTombstone || got[1].Timestamp != 5 ||
+		string(got[2].Value) != "seven" {
+		t.Errorf("got %+v, want the column deletion and the tombstone at 5, and the version at 7", got)
 	}
 }

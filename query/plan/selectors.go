@@ -396,18 +396,16 @@ func cellsOf(r *mutation.Row, id uint32) []mutation.Cell {
 func cellValue(r *mutation.Row, c *schema.Column) ([]byte, error) {
 	cells := cellsOf(r, c.ID)
 	if !c.Type.IsMultiCell() {
-		// A versioned column's value is its newest version, the first.
-		for i := range cells {
-			if (len(cells[i].Path) == 0 || cells[i].IsVersion()) && !cells[i].IsTombstone() {
-				if cells[i].IsCounter() { // a bigint: the sum of its shards
-					n, err := mutation.CounterTotal(cells[i].Value)
-					if err != nil {
-						return nil, err
-					}
-					return binary.BigEndian.AppendUint64(nil, uint64(n)), nil
+		// A versioned column's value is its newest version.
+		if i := mutation.NewestValue(cells); i >= 0 {
+			if cells[i].IsCounter() { // a bigint: the sum of its shards
+				n, err := mutation.CounterTotal(cells[i].Value)
+				if err != nil {
+					return nil, err
 				}
-				return cells[i].Value, nil
+				return binary.BigEndian.AppendUint64(nil, uint64(n)), nil
 			}
+			return cells[i].Value, nil
 		}
 		return nil, nil
 	}
@@ -431,10 +429,8 @@ func (v *RowView) simpleCell(c *schema.Column) *mutation.Cell {
 		r = v.Part.Static
 	}
 	cells := cellsOf(r, c.ID)
-	for i := range cells {
-		if (len(cells[i].Path) == 0 || cells[i].IsVersion()) && !cells[i].IsTombstone() {
-			return &cells[i]
-		}
+	if i := mutation.NewestValue(cells); i >= 0 {
+		return &cells[i]
 	}
 	return nil
 }

@@ -124,15 +124,31 @@ func (s *versionsSel) Value(v *RowView) ([]byte, error) {
 			limit = n
 		}
 	}
+	// The versions, newest first, and the plain cell a table given
+	// cell_versions by ALTER may hold from before, in its place.
 	var picked []*mutation.Cell
+	var plain *mutation.Cell
 	cells := cellsOf(v.Row, s.c.ID)
 	for i := range cells {
-		if c := &cells[i]; c.IsVersion() && c.IsLive(v.Env.NowSec) {
-			if picked = append(picked, c); len(picked) == limit {
+		switch c := &cells[i]; {
+		case !c.IsLive(v.Env.NowSec):
+		case c.IsVersion():
+			picked = append(picked, c)
+		case len(c.Path) == 0:
+			plain = c
+		}
+	}
+	if plain != nil {
+		at := len(picked)
+		for i, c := range picked {
+			if c.Timestamp < plain.Timestamp {
+				at = i
 				break
 			}
 		}
+		picked = slices.Insert(picked, at, plain)
 	}
+	picked = picked[:min(len(picked), limit)]
 	if len(picked) == 0 {
 		return nil, nil
 	}
