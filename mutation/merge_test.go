@@ -55,3 +55,36 @@ func TestApplyVersionsRanksPerColumn(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestNewestValueAndAsOf(t *testing.T) {
+	v := func(ts int64) Cell {
+		return Cell{Column: 1, Flags: CellVersion, Path: VersionPath(ts), Timestamp: ts, LocalDeletionTime: NoDeletionTime, Value: []byte{byte(ts)}}
+	}
+	plain := Cell{Column: 1, Timestamp: 4, LocalDeletionTime: NoDeletionTime, Value: []byte{4}}
+	expired := v(9)
+	expired.Flags |= CellTombstone
+	// The plain cell (from before the table had versions) sorts first; the
+	// newer of it and the newest live version is the value.
+	for _, tc := range []struct {
+		cells []Cell
+		want  int
+	}{
+		{[]Cell{plain, v(7), v(3)}, 1},
+		{[]Cell{plain, v(3)}, 0},
+		{[]Cell{expired, v(7)}, 1},
+		{[]Cell{plain}, 0},
+		{[]Cell{expired}, -1},
+		{nil, -1},
+	} {
+		if got := NewestValue(tc.cells); got != tc.want {
+			t.Errorf("NewestValue(%+v) = %d, want %d", tc.cells, got, tc.want)
+		}
+	}
+	r := Row{Liveness: Liveness{Timestamp: 8, ExpiresAt: NoDeletionTime}, Cells: []Cell{v(7), v(5), v(3)}}
+	if !r.AsOf(5, 0) || len(r.Cells) != 2 || r.Cells[0].Timestamp != 5 || !r.Liveness.IsEmpty() {
+		t.Errorf("AsOf(5): %+v, want versions 5 and 3, no marker", r)
+	}
+	if r.AsOf(2, 0) || len(r.Cells) != 0 {
+		t.Errorf("AsOf(2): %+v, want nothing left", r)
+	}
+}

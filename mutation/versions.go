@@ -134,3 +134,25 @@ func NewestValue(cells []Cell) int {
 	}
 	return best
 }
+
+// AsOf reduces r, in place, to what was written at or before at (µs): a
+// versioned cell is then left with its newest version up to that time. It
+// reports whether r still exists at now (seconds): a live row marker or a
+// live cell. Deletions made after at still apply (deleted history is
+// gone).
+func (r *Row) AsOf(at, now int64) bool {
+	if r.Liveness.Timestamp > at {
+		r.Liveness = NoLiveness
+	}
+	out := r.Cells[:0]
+	live := false
+	for _, c := range r.Cells {
+		if c.Timestamp > at {
+			continue
+		}
+		out = append(out, c)
+		live = live || c.IsLive(now)
+	}
+	r.Cells = out
+	return live || r.Liveness.IsLive(now)
+}

@@ -152,14 +152,7 @@ func (s *versionsSel) Value(v *RowView) ([]byte, error) {
 	if len(picked) == 0 {
 		return nil, nil
 	}
-	out := binary.BigEndian.AppendUint32(nil, uint32(len(picked)))
-	for i := len(picked) - 1; i >= 0; i-- {
-		out = binary.BigEndian.AppendUint32(out, 8)
-		out = binary.BigEndian.AppendUint64(out, uint64(picked[i].Timestamp))
-		out = binary.BigEndian.AppendUint32(out, uint32(len(picked[i].Value)))
-		out = append(out, picked[i].Value...)
-	}
-	return out, nil
+	return versions.AppendMap(nil, picked), nil
 }
 
 // Versions is what the rows of a versioned table are read with.
@@ -218,7 +211,7 @@ func (e *Env) VersionedRow(r *mutation.Row) bool {
 	if !v.hasAsOf {
 		return true
 	}
-	return asOf(r, v.asOf, e.NowSec)
+	return r.AsOf(v.asOf, e.NowSec)
 }
 
 // AsOfStatic returns the static row without what was written after AS
@@ -229,27 +222,8 @@ func (e *Env) AsOfStatic(r *mutation.Row) *mutation.Row {
 	}
 	c := *r
 	c.Cells = slices.Clone(r.Cells)
-	if !asOf(&c, e.Versions.asOf, e.NowSec) {
+	if !c.AsOf(e.Versions.asOf, e.NowSec) {
 		return nil
 	}
 	return &c
-}
-
-// asOf drops from r what was written after at (µs) and reports whether r
-// still exists at nowSec: a live row marker or a live cell.
-func asOf(r *mutation.Row, at, nowSec int64) bool {
-	if r.Liveness.Timestamp > at {
-		r.Liveness = mutation.NoLiveness
-	}
-	out := r.Cells[:0]
-	live := false
-	for _, c := range r.Cells {
-		if c.Timestamp > at {
-			continue
-		}
-		out = append(out, c)
-		live = live || c.IsLive(nowSec)
-	}
-	r.Cells = out
-	return live || r.Liveness.IsLive(nowSec)
 }

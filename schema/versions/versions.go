@@ -10,6 +10,7 @@
 package versions
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -201,4 +202,21 @@ func FormatDuration(d time.Duration) string {
 		}
 	}
 	return b.String()
+}
+
+// AppendMap appends versions() result, a map<bigint, T> in the native
+// protocol's form, of cells given newest first: an int32 count, then for
+// each entry the key (the write time in µs, 8 bytes) and the value, each
+// after its int32 length; keys ascending, so oldest first, the order a
+// map travels in.
+func AppendMap(dst []byte, newestFirst []*mutation.Cell) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(newestFirst)))
+	for i := len(newestFirst) - 1; i >= 0; i-- {
+		c := newestFirst[i]
+		dst = binary.BigEndian.AppendUint32(dst, 8)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(c.Timestamp))
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(c.Value)))
+		dst = append(dst, c.Value...)
+	}
+	return dst
 }
