@@ -30,8 +30,9 @@ Row (the clustering key is stored beside it, not in it):
 	ncells       uv
 	cell*:
 	  flags      u8    cell flags (0x01 tombstone, 0x02 expiring, 0x04 column
-	                   deletion, 0x08 counter context, 0x20 counter update)
-	                   | 0x10 has path
+	                   deletion, 0x08 counter context, 0x20 counter update,
+	                   0x40 cell version: path is the 8-byte VersionPath of
+	                   ts, versions.go) | 0x10 has path
 	  column     uv
 	  [path]           uv len, bytes
 	  ts         v     ts-base
@@ -67,7 +68,7 @@ const (
 	rowHasDeletion = 0x04
 
 	cellHasPath = 0x10
-	cellKnown   = CellTombstone | CellExpiring | CellColumnDeletion | CellCounter | CellCounterUpdate | cellHasPath
+	cellKnown   = CellTombstone | CellExpiring | CellColumnDeletion | CellCounter | CellCounterUpdate | CellVersion | cellHasPath
 
 	hdrDeletion   = 0x01
 	hdrTombstones = 0x02

@@ -146,7 +146,8 @@ func (r *Row) Expire(now int64) {
 	for i := range r.Cells {
 		c := &r.Cells[i]
 		if c.Flags&CellExpiring != 0 && c.LocalDeletionTime <= now {
-			*c = Cell{Column: c.Column, Path: c.Path, Flags: CellTombstone,
+			// A version stays one (it still counts in its cell's rank).
+			*c = Cell{Column: c.Column, Path: c.Path, Flags: CellTombstone | c.Flags&CellVersion,
 				Timestamp: c.Timestamp, LocalDeletionTime: c.LocalDeletionTime - int64(c.TTL)}
 		}
 	}

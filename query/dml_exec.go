@@ -142,6 +142,7 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 	} else {
 		out = make([]mutation.Mutation, 0, len(keys))
 	}
+	versioned := merge.VersionedColumns(m.t)
 	for i, k := range keys {
 		// An IN on the partition key writes (and may read) partition
 		// after partition: the request's deadline ends it.
@@ -151,6 +152,7 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 			}
 		}
 		pb := merge.NewBuilder(k.Key)
+		pb.Versioned = versioned
 		if sc != nil && i == 0 {
 			pb.P.Rows = sc.row[:0]
 		}

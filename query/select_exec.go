@@ -42,7 +42,7 @@ type partState struct {
 
 // Chunk and SetStatic make a partState the cursor's cursor.Part.
 func (ps *partState) Chunk(reads int) int       { return ps.e.chunk(ps, reads) }
-func (ps *partState) SetStatic(r *mutation.Row) { ps.Static = r }
+func (ps *partState) SetStatic(r *mutation.Row) { ps.Static = ps.e.env.AsOfStatic(r) }
 
 // selectExec is one execution of a SELECT: one page of it.
 type selectExec struct {
@@ -167,6 +167,9 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 	e.ctx = &e.rctx
 	e.b = &e.bnd
 	e.env.Select, e.env.Binder = p, e.b
+	if err := e.env.InitVersions(x.now()); err != nil {
+		return nil, err
+	}
 	e.rows = e.row1[:0]
 	var err error
 	if p.Limit != nil {
@@ -300,10 +303,12 @@ func (e *selectExec) plainRow(v *plan.RowView, row [][]byte) {
 			j++
 		}
 		row[i] = nil
-		for ; j < len(cells) && cells[j].Column == c.ID; j++ {
-			if row[i] == nil && len(cells[j].Path) == 0 && !cells[j].IsTombstone() {
-				row[i] = cells[j].Value
-			}
+		from := j
+		for j < len(cells) && cells[j].Column == c.ID {
+			j++
+		}
+		if k := mutation.NewestValue(cells[from:j]); k >= 0 {
+			row[i] = cells[from+k].Value
 		}
 		at = j
 	}
@@ -361,6 +366,9 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 		return true
 	}
 	if e.multiScan && !cursor.InRanges(e.ranges, row.Clustering) {
+		return false
+	}
+	if e.env.Versions != nil && !e.env.VersionedRow(row) {
 		return false
 	}
 	e.view = plan.RowView{Env: &e.env, Part: &ps.Partition, Row: row}
@@ -429,7 +437,7 @@ func (e *selectExec) newCursor(ps *partState, rs []plan.Range) *cursor.Cursor {
 
 func (e *selectExec) initCursor(c *cursor.Cursor, ps *partState, rs []plan.Range) {
 	*c = cursor.Cursor{Ctx: e.ctx, Coord: e.x.cfg.Coordinator, CL: e.cl, Keyspace: e.p.Keyspace, Table: e.p.Table.ID,
-		Key: ps.Key, Reversed: e.p.Reversed, Part: ps}
+		Key: ps.Key, Reversed: e.p.Reversed, Part: ps, Versions: e.p.Table.CellVersions.Mutation()}
 	ps.e = e
 	c.Init(rs)
 }
@@ -562,7 +570,8 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 		}
 		n := e.chunk(nil, reads)
 		cmd := replication.RangeCommand{Keyspace: p.Keyspace, Table: p.Table.ID, From: from, To: to, After: after,
-			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL, Index: e.index}
+			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL, Index: e.index,
+			Versions: p.Table.CellVersions.Mutation()}
 		res, err := e.x.cfg.Coordinator.ReadRange(e.ctx, cmd, e.cl)
 		if err != nil {
 			return err
@@ -587,7 +596,7 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 				if err != nil {
 					return err
 				}
-				cur = &partState{Partition: plan.Partition{Key: part.Key, PK: vals, Static: part.Static}}
+				cur = &partState{Partition: plan.Partition{Key: part.Key, PK: vals, Static: e.env.AsOfStatic(part.Static)}}
 				ok, err := e.filters.MatchPartitionKey(&cur.Partition)
 				if err != nil {
 					return err
@@ -688,7 +697,7 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 				return err
 			}
 			h.static = static != nil && !rows
-			ps.Static = static
+			ps.Static = e.env.AsOfStatic(static)
 		}
 		heads[i] = h
 	}

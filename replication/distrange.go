@@ -288,7 +288,7 @@ func (d *Distributed) resolveRange(ctx context.Context, cmd RangeCommand, cl Con
 		}
 		if cmd.Raw {
 			out.Partitions = append(out.Partitions, merged)
-		} else if v := visible(merged, cmd.Columns, cmd.PerPartitionLimit, now); v != nil {
+		} else if v := visible(merged, cmd.Columns, cmd.PerPartitionLimit, now, cmd.Versions); v != nil {
 			out.Partitions = append(out.Partitions, v)
 		}
 	}

@@ -211,7 +211,7 @@ func (d *Distributed) readResolved(ctx context.Context, cmd ReadCommand, p *plac
 				limit -= len(out.Rows)
 			}
 		}
-		v := visible(merged, cmd.Columns, limit, now)
+		v := visible(merged, cmd.Columns, limit, now, cmd.Versions)
 		switch {
 		case out == nil:
 			out = v

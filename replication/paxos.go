@@ -372,7 +372,7 @@ func (d *Distributed) paxosPrepare(ctx context.Context, g *paxosGroup, serial, c
 		datas = append(datas, a.promise.Data)
 	}
 	merged := reconcile(datas, read.Reverse)
-	return ballot, true, &promisedRead{current: visible(merged, read.Columns, 0, d.cfg.Now().Unix())}, nil
+	return ballot, true, &promisedRead{current: visible(merged, read.Columns, 0, d.cfg.Now().Unix(), read.Versions)}, nil
 }
 
 // paxosPropose asks the participants to accept p; accepted is whether a

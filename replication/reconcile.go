@@ -63,7 +63,7 @@ func mergeTwo(a, b *mutation.Partition, reverse bool) *mutation.Partition {
 // deletions applied, expired and deleted data dropped, cmd's columns
 // selected, at most cmd.Limit live rows. It returns nil if nothing is
 // visible. p is not modified.
-func visible(p *mutation.Partition, columns []uint32, limit int, now int64) *mutation.Partition {
+func visible(p *mutation.Partition, columns []uint32, limit int, now int64, v mutation.VersionRule) *mutation.Partition {
 	if p == nil {
 		return nil
 	}
@@ -85,6 +85,7 @@ func visible(p *mutation.Partition, columns []uint32, limit int, now int64) *mut
 		r := p.Rows[i]
 		r.Cells = append([]mutation.Cell(nil), r.Cells...)
 		r.Shadow(h.RowDeletion(r.Clustering))
+		r.ApplyVersions(v, now*1e6) // before Visible drops expired versions, which count
 		r.SelectColumns(columns)
 		if r.Visible(mutation.Live, now) {
 			out.Rows = append(out.Rows, r)

@@ -79,6 +79,10 @@ type ReadCommand struct {
 	// same bytes however they applied them. Limit then counts rows of any
 	// kind.
 	Raw bool
+	// Versions is the table's cell versions rule (the coordinator applies
+	// it to what it reconciles, which may hold more versions than it
+	// keeps); not sent to replicas, which know it.
+	Versions mutation.VersionRule
 }
 
 // RangeCommand reads partitions in ring order: From <= key < To (nil is
@@ -92,8 +96,9 @@ type RangeCommand struct {
 	Columns           []uint32
 	Limit             int
 	PerPartitionLimit int
-	// Raw is as in ReadCommand.
-	Raw bool
+	// Raw and Versions are as in ReadCommand.
+	Raw      bool
+	Versions mutation.VersionRule
 	// Index, if set, reads only the partitions the replica's local
 	// secondary index lists under a term of the query (their rows in
 	// Start..End, as without it); the caller re-checks the rows.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"wcdb/mutation"
+	"wcdb/schema/versions"
 )
 
 // Keyspace is a keyspace definition.
@@ -107,6 +108,9 @@ type TableOptions struct {
 	// tombstone goes only if a repair that started this long after it
 	// succeeded (writes and hints in flight).
 	PropagationDelay int32
+	// CellVersions is cell_versions (Bigtable's cell versions, package
+	// versions); the zero rule is last write wins.
+	CellVersions versions.Rule
 }
 
 // Option defaults, as Cassandra's.
@@ -422,7 +426,17 @@ func (t *Table) CheckCounterOptions() error {
 	if t.IsCounter() && t.DefaultTTL != 0 {
 		return invalidf("Cannot set default_time_to_live on a table with counters")
 	}
+	if t.IsCounter() && t.CellVersions.Enabled() {
+		return invalidf("Cannot set cell_versions on a table with counters")
+	}
 	return nil
+}
+
+// Versioned reports whether c keeps cell versions (cell_versions; package
+// versions): a regular column of a versioned table, not a non-frozen
+// collection (whose elements keep Cassandra's semantics).
+func (t *Table) Versioned(c *Column) bool {
+	return t.CellVersions.Enabled() && c.Kind == RegularColumn && !c.Type.IsMultiCell() && c.Type.Kind != KindCounter
 }
 
 // Clone returns a deep copy of t, for ALTER TABLE to change.

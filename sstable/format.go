@@ -56,6 +56,14 @@ import (
 //	                 | uvarint len | header
 //	row:             'R' | uvarint len | clustering | uvarint len | row bytes
 //
+// Header and row bytes are mutation's encodings (mutation/encoding.go). A
+// table with cell versions (cell_versions, mutation/versions.go) holds a
+// cell's versions as cells of their own, flag 0x40, their path the
+// version's timestamp (8 bytes, newest first); the file format is
+// unchanged, but a reader from before cell versions refuses that flag
+// as corrupt, so such a table is created only once every node runs a
+// version that has them.
+//
 // A partition is its start entry followed by its rows, possibly continuing
 // in later data blocks (not necessarily adjacent in the file).
 //

@@ -10,6 +10,7 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/sstable"
+	"wcdb/storage/internal/sststats"
 )
 
 // CleanupStats reports what a Cleanup did.
@@ -203,7 +204,7 @@ type fileCleaner struct {
 
 	w   *sstable.Writer
 	num uint64
-	st  statsAcc
+	st  sststats.Acc
 	// kept and dropped count the partitions seen so far.
 	kept, dropped int64
 }
@@ -279,13 +280,13 @@ func (c *fileCleaner) copyPartition(ctx context.Context, p *sstable.Partition) e
 			return err
 		}
 		c.w = w
-		c.st.init()
+		c.st.Init()
 	}
 	h := p.Header()
 	if len(h) == 0 {
 		h = emptyHeader
 	}
-	if err := c.st.header(h); err != nil {
+	if err := c.st.Header(h); err != nil {
 		return fmt.Errorf("partition header of %x in %s: %w", p.Key().Bytes, c.f.path, err)
 	}
 	if err := c.w.StartPartition(p.Key(), h); err != nil {
@@ -294,7 +295,7 @@ func (c *fileCleaner) copyPartition(ctx context.Context, p *sstable.Partition) e
 	ri := p.Rows(nil, nil, false)
 	for ri.Next() {
 		row := ri.Row()
-		if err := c.st.row(row); err != nil {
+		if err := c.st.Row(row); err != nil {
 			ri.Close()
 			return fmt.Errorf("row %x of %x in %s: %w", ri.Clustering(), p.Key().Bytes, c.f.path, err)
 		}
@@ -321,7 +322,7 @@ func (c *fileCleaner) finish() (*sstFile, error) {
 	w := c.w
 	c.w = nil
 	path := filepath.Join(c.t.dir, sstName(c.num))
-	if _, err := w.Finish(c.st.stats); err != nil {
+	if _, err := w.Finish(c.st.Stats); err != nil {
 		// Finish removed the temporary file; only a failed directory
 		// sync leaves the file at path.
 		c.removeOutput(path)

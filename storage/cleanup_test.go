@@ -17,6 +17,7 @@ import (
 	"wcdb/internal/vfs"
 	"wcdb/internal/vfstest"
 	"wcdb/mutation"
+	"wcdb/storage/internal/sststats"
 )
 
 // cleanupNow is the engine's clock in the cleanup tests: raw reads turn
@@ -250,17 +251,17 @@ func checkStats(t testing.TB, tb *Table) {
 	s := tb.acquire(false)
 	defer s.release()
 	for _, f := range s.files {
-		var acc statsAcc
-		acc.init()
+		var acc sststats.Acc
+		acc.Init()
 		it := f.r.ScanUncached(nil, nil)
 		for it.Next() {
 			p := it.Partition()
-			if err := acc.header(p.Header()); err != nil {
+			if err := acc.Header(p.Header()); err != nil {
 				t.Fatal(err)
 			}
 			ri := p.Rows(nil, nil, false)
 			for ri.Next() {
-				if err := acc.row(ri.Row()); err != nil {
+				if err := acc.Row(ri.Row()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -271,8 +272,8 @@ func checkStats(t testing.TB, tb *Table) {
 		if err := it.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if acc.stats != f.meta.Stats {
-			t.Fatalf("file %d: statistics %+v, its content has %+v", f.num, f.meta.Stats, acc.stats)
+		if acc.Stats != f.meta.Stats {
+			t.Fatalf("file %d: statistics %+v, its content has %+v", f.num, f.meta.Stats, acc.Stats)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"wcdb/memtable"
 	"wcdb/mutation"
 	"wcdb/sstable"
+	"wcdb/storage/internal/sststats"
 )
 
 // compactionTables describes the live files to the strategy.
@@ -261,7 +262,7 @@ type compactor struct {
 
 	w     *sstable.Writer
 	wnum  uint64
-	st    statsAcc
+	st    sststats.Acc
 	outs  []*sstFile
 	buf   []byte
 	bytes int64
@@ -409,7 +410,7 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 			}
 		}
 		c.buf = mutation.AppendHeader(c.buf[:0], &out)
-		if err := c.st.header(c.buf); err != nil {
+		if err := c.st.Header(c.buf); err != nil {
 			return err
 		}
 		size += int64(len(key.Bytes) + len(c.buf))
@@ -423,12 +424,12 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 	// Without partition or range deletions and purges, a row only one
 	// input holds that carries no tombstone or expiry is written as it was
 	// read: canonicalizing and purging would leave it unchanged.
-	plainHeader := h.Deletion.IsLive() && len(h.RangeTombstones) == 0
+	plainHeader := h.Deletion.IsLive() && len(h.RangeTombstones) == 0 && c.cfg.opts.Versions.IsZero()
 	err = mergeRowsRaw(srcs, nil, nil, false, func(row *mutation.Row, raw []byte) (bool, error) {
 		copyRaw := raw != nil && plainHeader && plainRow(row)
 		if !copyRaw {
 			// The form raw reads return; then what gc_grace lets go.
-			canonicalRow(row, &h, c.now)
+			canonicalRow(row, &h, c.now, c.cfg.opts.Versions)
 			purgeRow(row, c.now, purgeable)
 			if row.IsEmpty() {
 				return false, nil
@@ -442,8 +443,8 @@ func (c *compactor) partition(key mutation.Key, srcs []partSource) error {
 			c.buf = mutation.AppendRow(c.buf[:0], row)
 			enc = c.buf
 		}
-		c.st.stats.Rows++
-		c.st.rowStats(row)
+		c.st.Stats.Rows++
+		c.st.RowStats(row)
 		c.bytes += int64(len(enc) + len(row.Clustering))
 		size += int64(len(enc) + len(row.Clustering))
 		if err := c.t.e.limiter.Wait(context.Background(), len(enc)+len(row.Clustering)); err != nil {
@@ -490,7 +491,7 @@ func (c *compactor) newFile() error {
 		return err
 	}
 	c.w = w
-	c.st.init()
+	c.st.Init()
 	c.bytes = 0
 	return nil
 }
@@ -501,7 +502,7 @@ func (c *compactor) finishFile() error {
 	}
 	w := c.w
 	c.w = nil
-	if _, err := w.Finish(c.st.stats); err != nil {
+	if _, err := w.Finish(c.st.Stats); err != nil {
 		w.Abort()
 		return err
 	}

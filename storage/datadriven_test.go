@@ -22,6 +22,9 @@ import (
 //	                 rowdel p=P c=C ts=T
 //	                 rangedel p=P from=C to=C ts=T
 //	                 partdel p=P ts=T
+//	                 ver p=P c=C ts=T [ttl=S] col=value...  (cell versions)
+//	                 coldel p=P c=C col=N ts=T  (a column deletion)
+//	rule [max_versions=N] [max_age=S]  set the table's cell versions rule
 //	flush | compact | restart
 //	advance s=N      move the clock forward N seconds
 //	read p=P [from=C] [to=C] [reverse] [limit=N]
@@ -66,6 +69,17 @@ func TestReadMerge(t *testing.T) {
 				e = open()
 				tb = e.Table(testTable)
 				return ""
+			case "rule":
+				var v mutation.VersionRule
+				if d.HasArg("max_versions") {
+					d.ScanArgs(t, "max_versions", &v.MaxVersions)
+				}
+				if d.HasArg("max_age") {
+					var s int64
+					d.ScanArgs(t, "max_age", &s)
+					v.MaxAge = s * 1e6
+				}
+				return errString(e.AlterTable(testTable, TableOptions{GCGraceSeconds: 1, Versions: v}))
 			case "advance":
 				var s int
 				d.ScanArgs(t, "s", &s)
@@ -86,6 +100,7 @@ func TestReadMerge(t *testing.T) {
 					q.End = ck(c)
 				}
 				q.Reverse = d.HasArg("reverse")
+				q.Raw = d.HasArg("raw")
 				if d.HasArg("limit") {
 					d.ScanArgs(t, "limit", &q.Limit)
 				}
@@ -129,7 +144,16 @@ func beUint(b []byte) int {
 func cellsString(r *mutation.Row) string {
 	var sb strings.Builder
 	for _, c := range r.Cells {
-		fmt.Fprintf(&sb, " %d=%s", c.Column, c.Value)
+		switch {
+		case c.IsVersion() && c.IsTombstone():
+			fmt.Fprintf(&sb, " %d@%d=(expired)", c.Column, c.Timestamp)
+		case c.IsVersion():
+			fmt.Fprintf(&sb, " %d@%d=%s", c.Column, c.Timestamp, c.Value)
+		case c.IsColumnDeletion():
+			fmt.Fprintf(&sb, " %d=(deleted@%d)", c.Column, c.Timestamp)
+		default:
+			fmt.Fprintf(&sb, " %d=%s", c.Column, c.Value)
+		}
 	}
 	return sb.String()
 }
@@ -161,7 +185,7 @@ func parseOp(line string, now int64) (*mutation.Mutation, error) {
 	m := &mutation.Mutation{Table: testTable, Partition: mutation.Partition{Key: pk(int(num("p"))), Deletion: mutation.Live}}
 	ts := num("ts")
 	switch f[0] {
-	case "row", "static":
+	case "row", "static", "ver":
 		var r mutation.Row
 		if f[0] == "static" {
 			r = mutation.NewRow(nil)
@@ -182,6 +206,10 @@ func parseOp(line string, now int64) (*mutation.Mutation, error) {
 			if ttl > 0 {
 				c.Flags, c.TTL, c.LocalDeletionTime = mutation.CellExpiring, ttl, exp
 			}
+			if f[0] == "ver" {
+				c.Flags |= mutation.CellVersion
+				c.Path = mutation.VersionPath(ts)
+			}
 			r.Cells = append(r.Cells, c)
 		}
 		if f[0] == "static" {
@@ -192,6 +220,10 @@ func parseOp(line string, now int64) (*mutation.Mutation, error) {
 	case "celldel":
 		r := mutation.NewRow(ck(int(num("c"))))
 		r.Cells = []mutation.Cell{{Column: uint32(num("col")), Flags: mutation.CellTombstone, Timestamp: ts, LocalDeletionTime: now}}
+		m.Partition.Rows = []mutation.Row{r}
+	case "coldel":
+		r := mutation.NewRow(ck(int(num("c"))))
+		r.Cells = []mutation.Cell{{Column: uint32(num("col")), Flags: mutation.CellColumnDeletion, Timestamp: ts, LocalDeletionTime: now}}
 		m.Partition.Rows = []mutation.Row{r}
 	case "rowdel":
 		r := mutation.NewRow(ck(int(num("c"))))

@@ -9,6 +9,7 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/sstable"
+	"wcdb/storage/internal/sststats"
 )
 
 // Import writes one new SSTable into a table from partitions supplied in
@@ -24,7 +25,7 @@ type Import struct {
 	t      *Table
 	num    uint64
 	w      *sstable.Writer
-	st     statsAcc
+	st     sststats.Acc
 	parts  int64
 	inPart bool
 	done   bool
@@ -42,7 +43,7 @@ func (t *Table) NewImport() (*Import, error) {
 		return nil, t.importFailed(err)
 	}
 	im := &Import{t: t, num: num, w: w}
-	im.st.init()
+	im.st.Init()
 	return im, nil
 }
 
@@ -76,7 +77,7 @@ func (im *Import) StartPartition(key mutation.Key, header []byte) error {
 	if len(header) == 0 {
 		header = emptyHeader
 	}
-	if err := im.st.header(header); err != nil {
+	if err := im.st.Header(header); err != nil {
 		return im.fail(fmt.Errorf("storage: import: partition header of %x: %w", key.Bytes, err))
 	}
 	if err := im.w.StartPartition(key, header); err != nil {
@@ -93,7 +94,7 @@ func (im *Import) AddRow(clustering, row []byte) error {
 	if err := im.check(); err != nil {
 		return err
 	}
-	if err := im.st.row(row); err != nil {
+	if err := im.st.Row(row); err != nil {
 		return im.fail(fmt.Errorf("storage: import: row %x: %w", clustering, err))
 	}
 	if err := im.w.AddRow(clustering, row); err != nil {
@@ -131,9 +132,9 @@ func (im *Import) AddBlock(b *sstable.Block) error {
 		}
 		var err error
 		if e.Partition {
-			err = im.st.header(e.Header)
+			err = im.st.Header(e.Header)
 		} else {
-			err = im.st.row(e.Row)
+			err = im.st.Row(e.Row)
 		}
 		if err != nil {
 			return im.fail(fmt.Errorf("storage: import: block entry %d: %w", i, err))
@@ -176,7 +177,7 @@ func (im *Import) Commit() (sstable.Meta, error) {
 		im.w.Abort()
 		return sstable.Meta{}, errDropped(t)
 	}
-	if _, err := im.w.Finish(im.st.stats); err != nil {
+	if _, err := im.w.Finish(im.st.Stats); err != nil {
 		return sstable.Meta{}, t.importFailed(err)
 	}
 	return t.publishImport(im.num, nil)

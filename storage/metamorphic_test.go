@@ -43,6 +43,10 @@ type mDel struct {
 type model struct {
 	writes map[int][]mWrite
 	dels   map[int][]mDel
+	// versions, if positive, makes the regular columns versioned, keeping
+	// the newest this many (cell_versions' max_versions): a cell tombstone
+	// is then a column deletion, shadowing the versions at or before it.
+	versions int
 }
 
 func (m *model) visible(pk int, lo, hi int, reverse bool, limit int, now int64) string {
@@ -69,9 +73,10 @@ func (m *model) visible(pk int, lo, hi int, reverse bool, limit int, now int64) 
 				delTS = max(delTS, d.ts)
 			}
 		}
+		versioned := m.versions > 0 && ck >= 0
 		best := map[int]mWrite{}
 		for _, w := range byRow[ck] {
-			if w.ts <= delTS {
+			if w.ts <= delTS || versioned && w.col >= 0 {
 				continue
 			}
 			b, ok := best[w.col]
@@ -96,6 +101,11 @@ func (m *model) visible(pk int, lo, hi int, reverse bool, limit int, now int64) 
 				fmt.Fprintf(&sb, " c%d=%s", c, w.val)
 			}
 		}
+		if versioned {
+			s, l := m.versionsOf(byRow[ck], delTS, now)
+			sb.WriteString(s)
+			live = live || l
+		}
 		return sb.String(), live
 	}
 	var out strings.Builder
@@ -113,6 +123,39 @@ func (m *model) visible(pk int, lo, hi int, reverse bool, limit int, now int64) 
 		}
 	}
 	return out.String()
+}
+
+// versionsOf is the model of a versioned row's cells: per column, the
+// writes newer than the row's deletion and the column's, newest first,
+// the newest m.versions of them (expired ones count), those still live.
+func (m *model) versionsOf(ws []mWrite, delTS, now int64) (string, bool) {
+	var sb strings.Builder
+	live := false
+	for col := 0; col < 4; col++ {
+		colDel := delTS
+		for _, w := range ws {
+			if w.col == col && w.tomb {
+				colDel = max(colDel, w.ts)
+			}
+		}
+		var vs []mWrite
+		for _, w := range ws {
+			if w.col == col && !w.tomb && w.ts > colDel {
+				vs = append(vs, w)
+			}
+		}
+		sort.Slice(vs, func(i, j int) bool { return vs[i].ts > vs[j].ts })
+		for i, v := range vs {
+			if i == m.versions {
+				break
+			}
+			if now < v.expiresAt {
+				fmt.Fprintf(&sb, " c%d=%s", col, v.val)
+				live = true
+			}
+		}
+	}
+	return sb.String(), live
 }
 
 func formatPartition(p *mutation.Partition) string {
@@ -158,6 +201,10 @@ func TestMetamorphic(t *testing.T) {
 		{name: "lcs", table: TableOptions{Compaction: "LeveledCompactionStrategy", CompactionOptions: map[string]string{"sstable_size_in_mb": "1"}}, flushSize: 4 << 10, blockSize: 512},
 		{name: "twcs-uncompressed", table: TableOptions{Compaction: "TimeWindowCompactionStrategy", Compression: "none"}, flushSize: 3 << 10, blockSize: 1024},
 		{name: "short-gc-grace-batch-crash", table: TableOptions{GCGraceSeconds: 2, CompactionOptions: map[string]string{"min_threshold": "2"}}, flushSize: 2 << 10, blockSize: 256, sync: commitlog.Batch, monotonic: true, crashes: true},
+		// Cell versions (versions.go): the model keeps every write and
+		// ranks them; gc_grace stays long, as expired versions count.
+		{name: "versions-stcs", table: TableOptions{Versions: mutation.VersionRule{MaxVersions: 2}, CompactionOptions: map[string]string{"min_threshold": "2"}}, flushSize: 2 << 10, blockSize: 256},
+		{name: "versions-lcs-batch-crash", table: TableOptions{Versions: mutation.VersionRule{MaxVersions: 3}, Compaction: "LeveledCompactionStrategy", CompactionOptions: map[string]string{"sstable_size_in_mb": "1"}}, flushSize: 4 << 10, blockSize: 512, sync: commitlog.Batch, crashes: true},
 		{name: "gc-grace-zero-group-crash", table: TableOptions{GCGraceSeconds: -1, Compaction: "LeveledCompactionStrategy"}, flushSize: 8 << 10, blockSize: 4096, sync: commitlog.Group, monotonic: true, crashes: true, blockCache: 1},
 	}
 	for i, cfg := range configs {
@@ -205,7 +252,8 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &model{writes: map[int][]mWrite{}, dels: map[int][]mDel{}}
+	m := &model{writes: map[int][]mWrite{}, dels: map[int][]mDel{}, versions: cfg.table.Versions.MaxVersions}
+	versioned := m.versions > 0
 	const parts, rows = 12, 40
 	used := map[int64]bool{}
 	var tsCounter int64
@@ -368,6 +416,10 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 				if ttl > 0 {
 					cell.Flags, cell.TTL, cell.LocalDeletionTime = mutation.CellExpiring, ttl, exp
 				}
+				if versioned {
+					cell.Flags |= mutation.CellVersion
+					cell.Path = mutation.VersionPath(ts)
+				}
 				r.Cells = append(r.Cells, cell)
 				m.writes[p] = append(m.writes[p], mWrite{ck: c, col: col, ts: ts, val: v, expiresAt: exp})
 			}
@@ -385,6 +437,9 @@ func runMetamorphic(t *testing.T, cfg metaConfig, seed int64, ops int) {
 			c, col, ts := rng.Intn(rows), rng.Intn(4), delTS()
 			r := mutation.NewRow(ck16(c))
 			r.Cells = []mutation.Cell{{Column: uint32(col), Flags: mutation.CellTombstone, Timestamp: ts, LocalDeletionTime: now}}
+			if versioned {
+				r.Cells[0].Flags = mutation.CellColumnDeletion
+			}
 			mu.Partition.Rows = []mutation.Row{r}
 			m.writes[p] = append(m.writes[p], mWrite{ck: c, col: col, ts: ts, tomb: true, expiresAt: mutation.NoDeletionTime})
 			apply(mu)

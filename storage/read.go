@@ -44,6 +44,8 @@ type Query struct {
 	// deleted rows costs the read as much as live ones, and returns
 	// nothing for it.
 	MaxTombstones int
+
+	versions mutation.VersionRule // the table's, set by the read
 }
 
 // ReadStats count what reads went through, as Cassandra counts for its
@@ -201,6 +203,7 @@ func (t *Table) ReadCounted(q Query, st *ReadStats) (_ *mutation.Partition, err 
 	if q.Raw {
 		gcBefore = t.gcBefore(t.cfg.Load(), q.Key.Token, now)
 	}
+	q.versions = t.cfg.Load().opts.Versions
 	var tc tombstones
 	counter := tc.counter(st != nil, q.MaxTombstones)
 	p, err := mergePartition(q, srcs, now, gcBefore, counter)
@@ -234,10 +237,10 @@ func (t *Table) ReadFunc(q Query, fn func(*mutation.Row) bool) (static *mutation
 	if err != nil {
 		return nil, err
 	}
-	now := t.e.opts.Now().Unix()
+	now, v := t.e.opts.Now().Unix(), t.cfg.Load().opts.Versions
 	n := 0
 	err = mergeRows(srcs, q.Start, q.End, q.Reverse, func(row *mutation.Row) (bool, error) {
-		if !visibleRow(row, &h, q.Columns, now) {
+		if !visibleRow(row, &h, q.Columns, now, v) {
 			return false, nil
 		}
 		n++
@@ -279,10 +282,12 @@ func (s snapshot) sources(key mutation.Key, srcs []partSource, tm *TableMetrics)
 	return srcs, nil
 }
 
-// visibleRow applies the partition's deletions and the column selection to
-// a merged row and reports whether it is visible at now.
-func visibleRow(row *mutation.Row, h *mutation.Header, columns []uint32, now int64) bool {
+// visibleRow applies the partition's deletions, the table's cell versions
+// rule and the column selection to a merged row and reports whether it is
+// visible at now.
+func visibleRow(row *mutation.Row, h *mutation.Header, columns []uint32, now int64, v mutation.VersionRule) bool {
 	row.Shadow(h.RowDeletion(row.Clustering))
+	row.ApplyVersions(v, now*1e6)
 	row.SelectColumns(columns)
 	return row.Visible(mutation.Live, now)
 }
@@ -296,9 +301,13 @@ func visibleRow(row *mutation.Row, h *mutation.Header, columns []uint32, now int
 // compaction, or replicas' digests of the same data differ. Shadowing
 // commutes with merging, so shadowing again what a compaction or a memtable
 // merge already shadowed changes nothing.
-func canonicalRow(row *mutation.Row, h *mutation.Header, now int64) bool {
+//
+// The cell versions rule v applies too (to the second, now's precision),
+// so that a replica that compacted versions away reads as one that did not.
+func canonicalRow(row *mutation.Row, h *mutation.Header, now int64, v mutation.VersionRule) bool {
 	row.Shadow(h.RowDeletion(row.Clustering))
 	row.Expire(now)
+	row.ApplyVersions(v, now*1e6)
 	return !row.IsEmpty()
 }
 
@@ -369,7 +378,7 @@ func mergePartition(q Query, srcs []partSource, now, gcBefore int64, tc *tombsto
 			}
 		}
 		if q.Raw {
-			if !canonicalRow(row, &h, now) {
+			if !canonicalRow(row, &h, now, q.versions) {
 				return false, nil
 			}
 			if purgeable != nil {
@@ -378,7 +387,7 @@ func mergePartition(q Query, srcs []partSource, now, gcBefore int64, tc *tombsto
 					return false, nil
 				}
 			}
-		} else if !visibleRow(row, &h, q.Columns, now) {
+		} else if !visibleRow(row, &h, q.Columns, now, q.versions) {
 			return false, nil
 		}
 		if cap(cells)-len(cells) < len(row.Cells) {

@@ -128,7 +128,7 @@ func (t *Table) Scan(q ScanQuery, fn func(*mutation.Partition) bool) (_ *ScanPos
 		for _, i := range cur {
 			srcs = append(srcs, curs[i].src())
 		}
-		pq := Query{Key: key, Start: q.Start, End: q.End, Columns: q.Columns, Raw: q.Raw, Limit: q.PerPartitionLimit}
+		pq := Query{Key: key, Start: q.Start, End: q.End, Columns: q.Columns, Raw: q.Raw, Limit: q.PerPartitionLimit, versions: cfg.opts.Versions}
 		resumed := q.After != nil && key.Equal(q.After.Key)
 		// A partition finished on the previous page (or holding only a static
 		// row) is skipped; one cut short resumes after its last row.

@@ -19,6 +19,7 @@ import (
 	"wcdb/memtable"
 	"wcdb/mutation"
 	"wcdb/sstable"
+	"wcdb/storage/internal/sststats"
 	"wcdb/storage/sai"
 )
 
@@ -493,8 +494,8 @@ func (t *Table) flushMemtable(ms *memState) error {
 		if err != nil {
 			return err
 		}
-		var st statsAcc
-		st.init()
+		var st sststats.Acc
+		st.Init()
 		it := ms.m.Iter(nil, nil)
 		for it.Next() {
 			p := it.Partition()
@@ -502,7 +503,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 			if h == nil {
 				h = emptyHeader
 			}
-			if err := st.header(h); err != nil {
+			if err := st.Header(h); err != nil {
 				w.Abort()
 				return err
 			}
@@ -512,7 +513,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 			}
 			ri := p.Rows(nil, nil, false)
 			for ri.Next() {
-				if err := st.row(ri.Row()); err != nil {
+				if err := st.Row(ri.Row()); err != nil {
 					w.Abort()
 					return err
 				}
@@ -526,7 +527,7 @@ func (t *Table) flushMemtable(ms *memState) error {
 				return err
 			}
 		}
-		meta, err := w.Finish(st.stats)
+		meta, err := w.Finish(st.Stats)
 		if err != nil {
 			w.Abort()
 			return err

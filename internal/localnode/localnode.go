@@ -310,6 +310,7 @@ func StorageOptions(t *schema.Table) storage.TableOptions {
 		o.GCGraceSeconds = -1
 	}
 	o.TombstoneGC = t.TombstoneGC
+	o.Versions = t.CellVersions.Mutation()
 	if o.PropagationDelaySeconds = int64(t.PropagationDelay); o.PropagationDelaySeconds == 0 {
 		o.PropagationDelaySeconds = -1
 	}

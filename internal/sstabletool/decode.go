@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"wcdb/mutation"
 	"wcdb/query/catalog"
 	"wcdb/schema"
 )
@@ -135,6 +136,9 @@ func (d decoder) columnName(id uint32) string {
 // timeuuid, a set element or a map key.
 func (d decoder) path(id uint32, p []byte) any {
 	c := d.column(id)
+	if c != nil && !c.Type.IsMultiCell() {
+		return versionPath(p)
+	}
 	if c == nil || !c.Type.IsCollection() {
 		return hexOf(p)
 	}
@@ -152,9 +156,21 @@ func (d decoder) path(id uint32, p []byte) any {
 	return jsonValue(c.Type.Elems[0], v)
 }
 
+// versionPath shows the path of a cell version (a single-cell column's
+// cell with a path; mutation/versions.go): "version@" and its timestamp.
+func versionPath(p []byte) string {
+	if ts, ok := mutation.VersionTimestamp(p); ok {
+		return fmt.Sprintf("version@%d", ts)
+	}
+	return hexOf(p)
+}
+
 // pathText is path as a CQL literal.
 func (d decoder) pathText(id uint32, p []byte) string {
 	c := d.column(id)
+	if c != nil && !c.Type.IsMultiCell() {
+		return versionPath(p)
+	}
 	if c == nil || !c.Type.IsCollection() {
 		return hexOf(p)
 	}

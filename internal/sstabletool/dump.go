@@ -367,7 +367,11 @@ func (d *dumper) rowLine(r *mutation.Row, clustering string) string {
 		}
 		switch {
 		case c.IsColumnDeletion():
-			fmt.Fprintf(&s, "=<deleted collection> ts=%v ldt=%v", d.micros(c.Timestamp), d.seconds(c.LocalDeletionTime))
+			what := "collection"
+			if col := d.dec.column(c.Column); col != nil && !col.Type.IsMultiCell() {
+				what = "versions" // a versioned column's history
+			}
+			fmt.Fprintf(&s, "=<deleted %s> ts=%v ldt=%v", what, d.micros(c.Timestamp), d.seconds(c.LocalDeletionTime))
 		case c.IsTombstone():
 			fmt.Fprintf(&s, "=<tombstone> ts=%v ldt=%v", d.micros(c.Timestamp), d.seconds(c.LocalDeletionTime))
 		default:

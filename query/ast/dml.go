@@ -173,12 +173,23 @@ type SelectStmt struct {
 	Distinct          bool
 	Selectors         []Selector // nil for *
 	Table             TableName
+	AsOf              *AsOf // nil, or AS OF (cell versions)
 	Where             []Relation
 	GroupBy           []Term // column references (or selector expressions)
 	OrderBy           []Ordering
 	PerPartitionLimit Term // nil, integer *Constant or *BindMarker
 	Limit             Term // nil, integer *Constant or *BindMarker
 	AllowFiltering    bool
+}
+
+// AsOf is SELECT's AS OF clause (wcdb's, for tables with cell versions,
+// docs/VERSIONS.md): the time at which the rows are read.
+type AsOf struct {
+	// Micros: AS OF TIMESTAMP <µs>, Value a bigint (an integer *Constant
+	// or a *BindMarker); else AS OF <timestamp>, Value a timestamp (a
+	// string *Constant or a *BindMarker).
+	Micros bool
+	Value  Term
 }
 
 // String implements Statement.
@@ -207,6 +218,13 @@ func (s *SelectStmt) writeTo(b *strings.Builder) {
 	}
 	b.WriteString(" FROM ")
 	s.Table.writeTo(b)
+	if s.AsOf != nil {
+		b.WriteString(" AS OF ")
+		if s.AsOf.Micros {
+			b.WriteString("TIMESTAMP ")
+		}
+		s.AsOf.Value.writeTo(b)
+	}
 	if len(s.Where) > 0 {
 		b.WriteString(" WHERE ")
 		writeRelations(b, s.Where)

@@ -230,27 +230,29 @@ func ColumnValue(r *mutation.Row, c *schema.Column) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
+	if !c.Type.IsMultiCell() {
+		// A versioned column's value is its newest version (NewestValue).
+		var from, to int
+		for from < len(r.Cells) && r.Cells[from].Column != c.ID {
+			from++
+		}
+		for to = from; to < len(r.Cells) && r.Cells[to].Column == c.ID; to++ {
+		}
+		i := mutation.NewestValue(r.Cells[from:to])
+		switch {
+		case i < 0:
+			return nil, nil
+		case r.Cells[from+i].Value == nil:
+			return []byte{}, nil
+		}
+		return r.Cells[from+i].Value, nil
+	}
 	var elems []schema.Element
 	for i := range r.Cells {
 		cell := &r.Cells[i]
-		if cell.Column != c.ID || cell.IsTombstone() {
-			continue
-		}
-		if !c.Type.IsMultiCell() {
-			if len(cell.Path) == 0 {
-				if cell.Value == nil {
-					return []byte{}, nil
-				}
-				return cell.Value, nil
-			}
-			continue
-		}
-		if len(cell.Path) > 0 {
+		if cell.Column == c.ID && !cell.IsTombstone() && len(cell.Path) > 0 {
 			elems = append(elems, schema.Element{Path: cell.Path, Value: cell.Value})
 		}
-	}
-	if !c.Type.IsMultiCell() {
-		return nil, nil
 	}
 	v, err := schema.CollectionFromElements(c.Type, elems)
 	if err != nil {

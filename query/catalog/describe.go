@@ -18,6 +18,7 @@ import (
 	"wcdb/query/catalog/tableopts"
 	"wcdb/query/qerr"
 	"wcdb/schema"
+	"wcdb/schema/versions"
 )
 
 // Describe returns the rows DESCRIBE st shows in session keyspace
@@ -396,6 +397,9 @@ func tableOptionsCQL(t *schema.Table, p *Params) []string {
 	}
 	if t.TombstoneGC != "" && t.TombstoneGC != schema.DefaultTombstoneGC {
 		out = append(out, "tombstone_gc = "+MapLiteral(map[string]string{"mode": t.TombstoneGC}, true))
+	}
+	if m := t.CellVersions.Map(); m != nil {
+		out = append(out, versions.Option+" = "+MapLiteral(m, true))
 	}
 	slices.Sort(out)
 	return out

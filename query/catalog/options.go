@@ -17,6 +17,7 @@ import (
 	"wcdb/query/catalog/tableopts"
 	"wcdb/query/qerr"
 	"wcdb/schema"
+	"wcdb/schema/versions"
 )
 
 // Params are a table's options beyond schema.TableOptions: accepted,
@@ -297,6 +298,8 @@ var tableKeywords = []string{
 	"speculative_retry",
 	// ScyllaDB's, not Cassandra's: when tombstones may be purged.
 	"propagation_delay_in_seconds", "tombstone_gc",
+	// Ours: Bigtable's cell versions (docs/VERSIONS.md).
+	versions.Option,
 }
 
 // ApplyTableProps applies WITH options to opts and params (which it
@@ -374,6 +377,19 @@ func ApplyTableProps(ps []ast.Property, opts *schema.TableOptions, params *Param
 	}
 	if err := p.int32("propagation_delay_in_seconds", &opts.PropagationDelay); err != nil {
 		return nil, err
+	}
+	if m, ok, err := p.mapValue(versions.Option); err != nil {
+		return nil, err
+	} else if ok {
+		r, err := versions.Parse(m)
+		if err != nil {
+			return nil, qerr.Configf("%s", err)
+		}
+		// Versions written so far would outlive their rule.
+		if opts.CellVersions.Enabled() && !r.Enabled() {
+			return nil, qerr.Configf("cell_versions cannot be turned off once set (change max_versions or max_age)")
+		}
+		opts.CellVersions = r
 	}
 	if err := p.int32("max_index_interval", &params.MaxIndexInterval); err != nil {
 		return nil, err

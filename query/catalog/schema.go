@@ -38,6 +38,7 @@ import (
 
 	"wcdb/mutation"
 	"wcdb/schema"
+	"wcdb/schema/versions"
 )
 
 // Storage is what the catalog needs from the node's storage when it opens
@@ -212,6 +213,9 @@ func (b *Batch) AddTableRow(t *schema.Table, p *Params) {
 	}
 	if t.PropagationDelay != schema.DefaultPropagationDelay {
 		exts[extPropagationDelay] = []byte(strconv.Itoa(int(t.PropagationDelay)))
+	}
+	if t.CellVersions.Enabled() {
+		exts[versions.Extension] = []byte(t.CellVersions.Format())
 	}
 	ext := make([]schema.MapEntry, 0, len(exts))
 	for _, k := range ddlSortedKeys(exts) {
@@ -493,6 +497,12 @@ func tableFromRows(tr Row, cols, dropped []Row, idRow Row, resolve schema.Resolv
 			switch k {
 			case extTombstoneGC:
 				t.TombstoneGC = string(v)
+			case versions.Extension:
+				r, err := versions.ParseExtension(string(v))
+				if err != nil {
+					return nil, nil, false, err
+				}
+				t.CellVersions = r
 			case extPropagationDelay:
 				n, err := strconv.Atoi(string(v))
 				if err != nil {

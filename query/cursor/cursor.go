@@ -33,6 +33,8 @@ type Cursor struct {
 	Table    mutation.TableID
 	Key      mutation.Key
 	Reversed bool
+	// Versions is the table's cell versions rule (ReadCommand.Versions).
+	Versions mutation.VersionRule
 	// Part is told of the partition as it is read.
 	Part Part
 
@@ -77,7 +79,7 @@ func (c *Cursor) Next() (*mutation.Row, error) {
 		n := c.Part.Chunk(c.reads)
 		c.reads++
 		cmd := replication.ReadCommand{Keyspace: c.Keyspace, Table: c.Table, Key: c.Key,
-			Start: c.cur.Start, End: c.cur.End, Reverse: c.Reversed, Limit: n}
+			Start: c.cur.Start, End: c.cur.End, Reverse: c.Reversed, Limit: n, Versions: c.Versions}
 		p, err := c.Coord.Read(c.Ctx, cmd, c.CL)
 		if err != nil {
 			return nil, err

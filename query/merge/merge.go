@@ -9,12 +9,18 @@ import (
 	"slices"
 
 	"wcdb/mutation"
+	"wcdb/schema"
 )
 
 // Builder assembles one partition's mutation from a statement's writes.
 type Builder struct {
-	P    mutation.Partition
-	rows map[string]int
+	P mutation.Partition
+	// Versioned, if set, says which columns keep cell versions
+	// (cell_versions; mutation/versions.go): Finish turns their cells in
+	// regular rows into versions, and their deletions into column
+	// deletions, which shadow every version at or before them.
+	Versioned func(col uint32) bool
+	rows      map[string]int
 }
 
 // NewBuilder returns the builder of partition k's mutation.
@@ -97,6 +103,9 @@ func finishRow(r *mutation.Row) {
 func (pb *Builder) Finish(id mutation.TableID) mutation.Mutation {
 	slices.SortFunc(pb.P.Rows, func(a, b mutation.Row) int { return bytes.Compare(a.Clustering, b.Clustering) })
 	for i := range pb.P.Rows {
+		if pb.Versioned != nil {
+			ToVersions(&pb.P.Rows[i], pb.Versioned)
+		}
 		finishRow(&pb.P.Rows[i])
 	}
 	if pb.P.Static != nil {
@@ -177,4 +186,41 @@ func rowVersions(vs []mutation.Row) mutation.Row {
 	finishRow(&r)
 	r.Shadow(mutation.Live)
 	return r
+}
+
+// ToVersions turns, in place, the simple cells of r's versioned columns
+// into versions (mutation.CellVersion, their path the timestamp's) and
+// their tombstones (DELETE col, or a null) into column deletions, which
+// shadow the versions, each with the tombstone kept, which deletes the
+// plain cell a table given cell_versions by ALTER may hold from before.
+// Cells already converted are left as they are; the result may need
+// sorting (finishRow).
+func ToVersions(r *mutation.Row, versioned func(col uint32) bool) {
+	n := len(r.Cells)
+	for i := range n {
+		c := &r.Cells[i]
+		if len(c.Path) > 0 || c.IsColumnDeletion() || !versioned(c.Column) {
+			continue
+		}
+		if c.Flags&mutation.CellTombstone != 0 {
+			r.Cells = append(r.Cells, *c)
+			c = &r.Cells[i] // append may have moved the cells
+			c.Flags = mutation.CellColumnDeletion
+			continue
+		}
+		c.Flags |= mutation.CellVersion
+		c.Path = mutation.VersionPath(c.Timestamp)
+	}
+}
+
+// VersionedColumns returns Builder.Versioned for table t: nil when it
+// keeps no versions.
+func VersionedColumns(t *schema.Table) func(col uint32) bool {
+	if !t.CellVersions.Enabled() {
+		return nil
+	}
+	return func(col uint32) bool {
+		c := t.ColumnByID(col)
+		return c != nil && t.Versioned(c)
+	}
 }

@@ -27,6 +27,11 @@ func (p *parser) selectStmt() *ast.SelectStmt {
 	}
 	p.expectKw(kwFrom)
 	s.Table = p.tableName()
+	if p.isKw(kwAs) && isKwTok(p.peek(1), kwOf) {
+		p.advance()
+		p.advance()
+		s.AsOf = p.asOf()
+	}
 	if p.acceptKw(kwWhere) {
 		s.Where = p.whereClause()
 	}
@@ -69,6 +74,18 @@ func (p *parser) selectStmt() *ast.SelectStmt {
 		s.AllowFiltering = true
 	}
 	return s
+}
+
+// asOf parses what follows AS OF: TIMESTAMP and a bigint (µs), or a
+// timestamp (a string literal), either of them a bind marker.
+func (p *parser) asOf() *ast.AsOf {
+	if p.acceptKw(kwTimestamp) {
+		return &ast.AsOf{Micros: true, Value: p.intValue(ast.MarkerTimestamp)}
+	}
+	if p.isMarkerStart() {
+		return &ast.AsOf{Value: p.marker(ast.MarkerValue)}
+	}
+	return &ast.AsOf{Value: &ast.Constant{Kind: ast.StringConst, Text: p.stringLit()}}
 }
 
 // selectClause parses [DISTINCT] selectors.

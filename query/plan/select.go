@@ -63,6 +63,8 @@ type Select struct {
 	OrderCols         int
 	Limit             Term
 	PerPartitionLimit Term
+	// AsOf is AS OF's time, if given (versions.go).
+	AsOf *AsOf
 	// ckTypes and ckDesc describe the clustering columns.
 	ckTypes []schema.Type
 	ckDesc  []bool
@@ -119,6 +121,9 @@ func AnalyzeSelect(c Clock, ks *schema.Keyspace, t *schema.Table, st *ast.Select
 		return nil, err
 	}
 	if err := p.analyzeOrdering(st.OrderBy); err != nil {
+		return nil, err
+	}
+	if err := p.analyzeAsOf(st.AsOf); err != nil {
 		return nil, err
 	}
 	if st.Limit != nil {

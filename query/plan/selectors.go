@@ -188,6 +188,9 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 var aggregateNames = map[string]bool{"count": true, "min": true, "max": true, "sum": true, "avg": true}
 
 func (p *Select) functionSelector(f *ast.FunctionCall, top bool) (Selector, string, schema.Type, error) {
+	if isVersionsCall(f) {
+		return p.versionsSelector(f)
+	}
 	if term.IsJSONFunction(f, "tojson") {
 		return p.toJSONSelector(f, top)
 	}
@@ -320,6 +323,8 @@ type Env struct {
 	Select *Select
 	Binder *Binder
 	NowSec int64 // the execution's time in seconds (TTL)
+	// Versions is set for a table with cell versions (versions.go).
+	Versions *Versions
 }
 
 // RowView is one result row being built: a row of a partition, or its
@@ -394,17 +399,16 @@ func cellsOf(r *mutation.Row, id uint32) []mutation.Cell {
 func cellValue(r *mutation.Row, c *schema.Column) ([]byte, error) {
 	cells := cellsOf(r, c.ID)
 	if !c.Type.IsMultiCell() {
-		for i := range cells {
-			if len(cells[i].Path) == 0 && !cells[i].IsTombstone() {
-				if cells[i].IsCounter() { // a bigint: the sum of its shards
-					n, err := mutation.CounterTotal(cells[i].Value)
-					if err != nil {
-						return nil, err
-					}
-					return binary.BigEndian.AppendUint64(nil, uint64(n)), nil
+		// A versioned column's value is its newest version.
+		if i := mutation.NewestValue(cells); i >= 0 {
+			if cells[i].IsCounter() { // a bigint: the sum of its shards
+				n, err := mutation.CounterTotal(cells[i].Value)
+				if err != nil {
+					return nil, err
 				}
-				return cells[i].Value, nil
+				return binary.BigEndian.AppendUint64(nil, uint64(n)), nil
 			}
+			return cells[i].Value, nil
 		}
 		return nil, nil
 	}
@@ -428,10 +432,8 @@ func (v *RowView) simpleCell(c *schema.Column) *mutation.Cell {
 		r = v.Part.Static
 	}
 	cells := cellsOf(r, c.ID)
-	for i := range cells {
-		if len(cells[i].Path) == 0 && !cells[i].IsTombstone() {
-			return &cells[i]
-		}
+	if i := mutation.NewestValue(cells); i >= 0 {
+		return &cells[i]
 	}
 	return nil
 }

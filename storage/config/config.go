@@ -231,6 +231,9 @@ type TableOptions struct {
 	// PropagationDelaySeconds allows, in repair mode, for the writes and
 	// hints in flight when a repair starts; default 3600. -1 means 0.
 	PropagationDelaySeconds int64 `json:"propagation_delay_in_seconds,omitempty"`
+	// Versions is cell_versions' rule (mutation/versions.go): reads and
+	// compaction drop the versions it lets go; the zero rule, none.
+	Versions mutation.VersionRule `json:"cell_versions,omitzero"`
 }
 
 // The tombstone_gc modes.
