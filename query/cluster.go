@@ -8,13 +8,10 @@ package query
 
 import (
 	"context"
-	"strings"
 	"wcdb/query/term"
 
 	"wcdb/mutation"
-	"wcdb/query/ast"
 	"wcdb/query/catalog"
-	"wcdb/query/plan"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 )
@@ -59,64 +56,13 @@ func (x *Executor) PartitionKey(keyspace, table, key string) (*schema.Keyspace, 
 	if ks == nil || t == nil {
 		return nil, mutation.Key{}, qerr.Invalidf("unconfigured table %s.%s", keyspace, table)
 	}
-	pk := t.PartitionKey()
-	parts := []string{key}
-	if len(pk) > 1 {
-		parts = strings.Split(key, ":")
-		if len(parts) != len(pk) {
-			return nil, mutation.Key{}, qerr.Invalidf("the partition key of %s.%s has %d components, %q has %d (separate them with ':')",
-				keyspace, table, len(pk), key, len(parts))
-		}
-	}
-	comps := make([][]byte, len(pk))
-	for i, c := range pk {
-		v, err := term.LiteralValue(textConstant(parts[i], c.Type), plan.Receiver{Name: c.Name, Type: c.Type})
-		if err != nil {
-			return nil, mutation.Key{}, err
-		}
-		comps[i] = v
+	comps, err := term.KeyComponents(keyspace+"."+table, t.PartitionKey(), key)
+	if err != nil {
+		return nil, mutation.Key{}, err
 	}
 	k, err := catalog.PartitionKey(comps)
 	if err != nil {
 		return nil, mutation.Key{}, err
 	}
 	return ks, k, nil
-}
-
-// textConstant reads s as a constant of type t, as a string literal for
-// the types CQL writes quoted.
-func textConstant(s string, t schema.Type) *ast.Constant {
-	switch t.Kind {
-	case schema.KindTinyint, schema.KindSmallint, schema.KindInt, schema.KindBigint, schema.KindVarint,
-		schema.KindCounter:
-		return &ast.Constant{Kind: ast.IntegerConst, Text: s}
-	case schema.KindFloat, schema.KindDouble, schema.KindDecimal:
-		if isIntegerText(s) {
-			return &ast.Constant{Kind: ast.IntegerConst, Text: s}
-		}
-		return &ast.Constant{Kind: ast.FloatConst, Text: s}
-	case schema.KindBoolean:
-		return &ast.Constant{Kind: ast.BooleanConst, Text: strings.ToLower(s)}
-	case schema.KindUUID, schema.KindTimeuuid:
-		return &ast.Constant{Kind: ast.UUIDConst, Text: s}
-	case schema.KindBlob:
-		if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
-			s = "0x" + s
-		}
-		return &ast.Constant{Kind: ast.HexConst, Text: s}
-	}
-	return &ast.Constant{Kind: ast.StringConst, Text: s}
-}
-
-func isIntegerText(s string) bool {
-	s = strings.TrimPrefix(s, "-")
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

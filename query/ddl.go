@@ -227,16 +227,9 @@ func (p *createKeyspacePlan) execute(ctx context.Context, x *Executor, s *Sessio
 		}
 		return nil, &qerr.Error{Kind: qerr.KindAlreadyExists, Msg: fmt.Sprintf("Cannot add already existing keyspace \"%s\"", st.Name), Keyspace: st.Name}
 	}
-	if err := schema.ValidName("Keyspace", st.Name); err != nil {
-		return nil, qerr.FromSchema(err)
-	}
-	repl, err := catalog.NormalizeReplication(st.Name, props.Replication, x.knownDatacenters(), nil)
+	ks, err := ddl.Keyspace(st.Name, props, nil, x.knownDatacenters())
 	if err != nil {
-		return nil, qerr.FromSchema(err)
-	}
-	ks := &schema.Keyspace{Name: st.Name, Replication: repl, DurableWrites: true}
-	if props.DurableWrites != nil {
-		ks.DurableWrites = *props.DurableWrites
+		return nil, err
 	}
 	return x.saveKeyspaceLocked(ctx, opts, ks, "CREATED")
 }
@@ -275,14 +268,9 @@ func (p *alterKeyspacePlan) execute(ctx context.Context, x *Executor, s *Session
 		}
 		return nil, qerr.Invalidf("Keyspace '%s' doesn't exist", st.Name)
 	}
-	ks := &schema.Keyspace{Name: old.Name, Replication: old.Replication, DurableWrites: old.DurableWrites}
-	if props.Replication != nil {
-		if ks.Replication, err = catalog.NormalizeReplication(st.Name, props.Replication, x.knownDatacenters(), old.Replication); err != nil {
-			return nil, qerr.FromSchema(err)
-		}
-	}
-	if props.DurableWrites != nil {
-		ks.DurableWrites = *props.DurableWrites
+	ks, err := ddl.Keyspace(st.Name, props, old, x.knownDatacenters())
+	if err != nil {
+		return nil, err
 	}
 	return x.saveKeyspaceLocked(ctx, opts, ks, "UPDATED")
 }

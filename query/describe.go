@@ -2,16 +2,14 @@ package query
 
 // This file executes Cassandra 4's server-side DESCRIBE (cqlsh 6 sends
 // the statement to the server and prints what comes back): the catalog
-// gives the rows (Catalog.Describe), this file DESCRIBE CLUSTER's, and pages
-// them like Cassandra: the paging state is the schema version and a row
-// offset, and a page asked for after the schema changed is refused.
+// gives the rows (Catalog.Describe) and pages them (DescribePage), this
+// file DESCRIBE CLUSTER's.
 
 import (
 	"context"
-	"encoding/binary"
 
 	"wcdb/query/ast"
-	"wcdb/query/qerr"
+	"wcdb/query/catalog"
 	"wcdb/schema"
 )
 
@@ -35,8 +33,6 @@ var (
 	describeListColumns    = describeColumns("keyspace_name", "type", "name")
 	describeElementColumns = describeColumns("keyspace_name", "type", "name", "create_statement")
 )
-
-const schemaChangedWhilePaging = "The schema has changed since the previous page of the DESCRIBE statement result. Please retry the DESCRIBE statement."
 
 func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opts *Options) (*Result, error) {
 	sessionKS := ""
@@ -63,25 +59,14 @@ func (p *describePlan) execute(ctx context.Context, x *Executor, s *Session, opt
 			columns = describeListColumns
 		}
 	}
-	res := &Result{Kind: ResultRows, Columns: columns}
-	var offset uint64
-	if opts != nil && len(opts.PagingState) > 0 {
-		ps := opts.PagingState
-		if len(ps) != 24 {
-			return nil, qerr.Invalidf("Invalid paging state.")
-		}
-		if [16]byte(ps[:16]) != version {
-			return nil, qerr.Invalidf(schemaChangedWhilePaging)
-		}
-		offset = binary.BigEndian.Uint64(ps[16:])
+	var ps []byte
+	pageSize := 0
+	if opts != nil {
+		ps, pageSize = opts.PagingState, opts.PageSize
 	}
-	offset = min(offset, uint64(len(rows)))
-	rows = rows[offset:]
-	if opts != nil && opts.PageSize > 0 && len(rows) > opts.PageSize {
-		rows = rows[:opts.PageSize]
-		next := binary.BigEndian.AppendUint64(append([]byte(nil), version[:]...), offset+uint64(opts.PageSize))
-		res.PagingState = next
+	rows, next, err := catalog.DescribePage(version, rows, ps, pageSize)
+	if err != nil {
+		return nil, err
 	}
-	res.Rows = rows
-	return res, nil
+	return &Result{Kind: ResultRows, Columns: columns, Rows: rows, PagingState: next}, nil
 }

@@ -8,6 +8,7 @@ package catalog
 // (catalog.go) is built from the same CQL.
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -505,4 +506,32 @@ func indexCQL(t *schema.Table, ix schema.Index) string {
 	}
 	b.WriteByte(';')
 	return b.String()
+}
+
+const schemaChangedWhilePaging = "The schema has changed since the previous page of the DESCRIBE statement result. Please retry the DESCRIBE statement."
+
+// DescribePage returns the page of a DESCRIBE result's rows that paging
+// state ps (nil: the first) and page size (0: all) select, and the state
+// of the next page (nil: none), as Cassandra pages them: the state is the
+// schema version and a row offset, and a page asked for after the schema
+// changed is refused.
+func DescribePage(version [16]byte, rows [][][]byte, ps []byte, pageSize int) ([][][]byte, []byte, error) {
+	var offset uint64
+	if len(ps) > 0 {
+		if len(ps) != 24 {
+			return nil, nil, qerr.Invalidf("Invalid paging state.")
+		}
+		if [16]byte(ps[:16]) != version {
+			return nil, nil, qerr.Invalidf(schemaChangedWhilePaging)
+		}
+		offset = binary.BigEndian.Uint64(ps[16:])
+	}
+	offset = min(offset, uint64(len(rows)))
+	rows = rows[offset:]
+	var next []byte
+	if pageSize > 0 && len(rows) > pageSize {
+		rows = rows[:pageSize]
+		next = binary.BigEndian.AppendUint64(append([]byte(nil), version[:]...), offset+uint64(pageSize))
+	}
+	return rows, next, nil
 }
