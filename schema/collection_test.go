@@ -253,39 +253,6 @@ func TestTimeuuidFunctions(t *testing.T) {
 	}
 
 	tu := Native(KindTimeuuid)
-	ts, err := ToTimestamp(tu, u[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := Format(Native(KindTimestamp), ts), want.Truncate(time.Millisecond).Format("'2006-01-02T15:04:05.000Z'"); got != want {
-		t.Errorf("toTimestamp = %s, want %s", got, want)
-	}
-	unix, _ := ToUnixTimestamp(tu, u[:])
-	if got := int64(decode(Native(KindBigint), unix).(int64)); got != want.UnixMilli() {
-		t.Errorf("toUnixTimestamp = %d, want %d", got, want.UnixMilli())
-	}
-	date, _ := ToDate(tu, u[:])
-	if got := Format(Native(KindDate), date); got != "'2015-07-14'" {
-		t.Errorf("toDate = %s", got)
-	}
-	// Dates before the epoch round down; a date converts to its midnight.
-	before := mustEncode(t, Native(KindTimestamp), "1969-12-31 23:59:59.999")
-	if d, _ := ToDate(Native(KindTimestamp), before); Format(Native(KindDate), d) != "'1969-12-31'" {
-		t.Errorf("toDate(1969-12-31 23:59:59.999) = %s", Format(Native(KindDate), d))
-	}
-	d := mustEncode(t, Native(KindDate), "2011-02-03")
-	if ts, _ := ToTimestamp(Native(KindDate), d); Format(Native(KindTimestamp), ts) != "'2011-02-03T00:00:00.000Z'" {
-		t.Errorf("toTimestamp(date) = %s", Format(Native(KindTimestamp), ts))
-	}
-	if d2, _ := ToDate(Native(KindDate), d); !bytes.Equal(d2, d) {
-		t.Errorf("toDate(date) = %x", d2)
-	}
-	if b, err := ToTimestamp(tu, nil); b != nil || err != nil {
-		t.Errorf("toTimestamp(empty) = %x, %v", b, err)
-	}
-	if _, err := ToTimestamp(Native(KindInt), []byte{0, 0, 0, 1}); err == nil {
-		t.Errorf("toTimestamp accepted an int")
-	}
 
 	// minTimeuuid and maxTimeuuid bound every timeuuid of their millisecond.
 	ms := time.UnixMilli(want.UnixMilli())

@@ -101,9 +101,9 @@ func Cast(from, to schema.Kind, v []byte) ([]byte, error) {
 	var err error
 	switch to {
 	case schema.KindDate:
-		out, err = schema.ToDate(schema.Native(from), v)
+		out, err = ToDate(schema.Native(from), v)
 	case schema.KindTimestamp:
-		out, err = schema.ToTimestamp(schema.Native(from), v)
+		out, err = ToTimestamp(schema.Native(from), v)
 	default:
 		return nil, qerr.Invalidf("%s cannot be cast to %s", from, to)
 	}

@@ -42,7 +42,7 @@ func Floor(in schema.Kind, args [][]byte) ([]byte, error) {
 	var ms, start int64
 	switch in {
 	case schema.KindTimeuuid:
-		ts, err := schema.ToTimestamp(schema.Native(in), args[0])
+		ts, err := ToTimestamp(schema.Native(in), args[0])
 		if err != nil {
 			return nil, qerr.Convert("", err)
 		}

@@ -84,11 +84,11 @@ func nullSafe(f func(b []byte) ([]byte, error)) func(Clock, [][]byte) ([]byte, e
 }
 
 func toTimestampOf(t schema.Type) func(Clock, [][]byte) ([]byte, error) {
-	return nullSafe(func(b []byte) ([]byte, error) { return schema.ToTimestamp(t, b) })
+	return nullSafe(func(b []byte) ([]byte, error) { return ToTimestamp(t, b) })
 }
 
 func toDateOf(t schema.Type) func(Clock, [][]byte) ([]byte, error) {
-	return nullSafe(func(b []byte) ([]byte, error) { return schema.ToDate(t, b) })
+	return nullSafe(func(b []byte) ([]byte, error) { return ToDate(t, b) })
 }
 
 func timeuuidBound(max bool) func(Clock, [][]byte) ([]byte, error) {
