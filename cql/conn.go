@@ -93,6 +93,7 @@ type conn struct {
 	comp        compressor // nil until STARTUP chose one
 	deadlineSet bool
 	linger      bool // close after an error: drain the client's bytes first
+	cooldown    int  // requests before one may run on the reader (runsInline)
 	driver      string
 
 	// slots bounds the requests in flight: taken by the reader for each
@@ -447,8 +448,35 @@ func (c *conn) dispatch(h header, body []byte) {
 		return
 	}
 	c.handlers.Add(1)
-	c.srv.submit(task{c: c, h: h, r: r, charge: c.charge})
+	t := task{c: c, h: h, r: r, charge: c.charge}
 	c.charge = nil
+	if c.runsInline() {
+		c.srv.run(t)
+		return
+	}
+	c.srv.submit(t)
+}
+
+// inlineCooldown is how many requests a connection sends to workers after
+// one arrived while another was pending.
+const inlineCooldown = 64
+
+// runsInline reports whether the request being dispatched runs on the
+// reader itself, sparing the hand-off to a worker: when it is the only one
+// pending (no other awaits its response, no more bytes have arrived) and
+// none overlapped in the last inlineCooldown. A request sent meanwhile
+// waits for it, so a client that multiplexes its requests stays on the
+// workers and a synchronous one on the reader.
+func (c *conn) runsInline() bool {
+	if len(c.slots) != 1 || c.br.Buffered() != 0 {
+		c.cooldown = inlineCooldown
+		return false
+	}
+	if c.cooldown > 0 {
+		c.cooldown--
+		return false
+	}
+	return true
 }
 
 // reply queues a response built from body (a pooled writer holding the
@@ -668,9 +696,9 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 			w, err = nil, &panicError{v}
 		}
 	}()
-	ctx, cancel := c.srv.requestContext()
-	defer cancel()
-	ctx = tracing.With(ctx, tr)
+	rc := c.srv.requestContext()
+	defer rc.End()
+	ctx := tracing.With(rc, tr)
 	var info reqInfo
 	var reps *tracing.Replicas
 	if c.srv.cfg.SlowQueryLogTimeout > 0 {
@@ -700,13 +728,16 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 
 func (c *conn) query(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	q := r.longString()
-	p := r.queryParams()
+	rq := getRequest()
+	defer putRequest(rq)
+	p := rq.params(r)
 	if r.err != nil {
 		return nil, 0, r.err
 	}
-	s := c.session()
+	rq.s = c.session()
+	s := &rq.s
 	*info = reqInfo{stmt: q, cl: p.opts.Consistency, keyspace: s.Keyspace}
-	res, err := c.srv.exec.Query(ctx, &s, q, &p.opts)
+	res, err := c.srv.exec.Query(ctx, s, q, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
 	}
@@ -744,7 +775,9 @@ func (c *conn) prepare(ctx context.Context, r *reader, info *reqInfo) (*writer, 
 
 func (c *conn) execute(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	id := r.shortBytes()
-	p := r.queryParams()
+	rq := getRequest()
+	defer putRequest(rq)
+	p := rq.params(r)
 	if r.err != nil {
 		return nil, 0, r.err
 	}
@@ -752,9 +785,10 @@ func (c *conn) execute(ctx context.Context, r *reader, info *reqInfo) (*writer, 
 	if prep == nil {
 		return nil, p.opts.Consistency, &unpreparedError{id: id}
 	}
-	s := c.session()
+	rq.s = c.session()
+	s := &rq.s
 	*info = reqInfo{stmt: prep.Query, cl: p.opts.Consistency, keyspace: s.Keyspace}
-	res, err := c.srv.exec.Execute(ctx, &s, prep, &p.opts)
+	res, err := c.srv.exec.Execute(ctx, s, prep, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
 	}
