@@ -22,6 +22,7 @@ import (
 type Ctx struct {
 	parent   context.Context
 	deadline time.Time // zero: none
+	clock    Clock
 	mu       struct {
 		sync.Mutex
 		inner  context.Context // nil until Done is asked for
@@ -31,14 +32,38 @@ type Ctx struct {
 
 var pool = sync.Pool{New: func() any { return new(Ctx) }}
 
+// Clock is the time a Ctx's deadline is read and armed on; tests replace
+// it so that deadlines pass when they advance it.
+type Clock interface {
+	Now() time.Time
+	// WithDeadline is context.WithDeadline on this clock.
+	WithDeadline(ctx context.Context, d time.Time) (context.Context, context.CancelFunc)
+}
+
+// RealClock is the machine's clock.
+type RealClock struct{}
+
+func (RealClock) Now() time.Time { return time.Now() }
+
+func (RealClock) WithDeadline(ctx context.Context, d time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, d)
+}
+
 // New returns a request context under parent, with a deadline
 // timeout from now (none if timeout is 0).
 func New(parent context.Context, timeout time.Duration) *Ctx {
-	c := pool.Get().(*Ctx)
-	c.parent = parent
+	var d time.Time
 	if timeout > 0 {
-		c.deadline = time.Now().Add(timeout)
+		d = time.Now().Add(timeout)
 	}
+	return At(parent, d, RealClock{})
+}
+
+// At returns a request context under parent with deadline d on clock
+// (none if d is zero).
+func At(parent context.Context, d time.Time, clock Clock) *Ctx {
+	c := pool.Get().(*Ctx)
+	c.parent, c.deadline, c.clock = parent, d, clock
 	return c
 }
 
@@ -51,7 +76,7 @@ func (c *Ctx) End() {
 		cancel()
 		return
 	}
-	c.parent, c.deadline = nil, time.Time{}
+	c.parent, c.deadline, c.clock = nil, time.Time{}, nil
 	pool.Put(c)
 }
 
@@ -64,7 +89,7 @@ func (c *Ctx) Done() <-chan struct{} {
 		if c.deadline.IsZero() {
 			c.mu.inner, c.mu.cancel = context.WithCancel(c.parent)
 		} else {
-			c.mu.inner, c.mu.cancel = context.WithDeadline(c.parent, c.deadline)
+			c.mu.inner, c.mu.cancel = c.clock.WithDeadline(c.parent, c.deadline)
 		}
 	}
 	return c.mu.inner.Done()
@@ -80,7 +105,7 @@ func (c *Ctx) Err() error {
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
-	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+	if !c.deadline.IsZero() && !c.clock.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
 	return nil
