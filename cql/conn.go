@@ -451,32 +451,10 @@ func (c *conn) dispatch(h header, body []byte) {
 	t := task{c: c, h: h, r: r, charge: c.charge}
 	c.charge = nil
 	if c.runsInline() {
-		c.srv.run(t)
+		c.runInline(t)
 		return
 	}
 	c.srv.submit(t)
-}
-
-// inlineCooldown is how many requests a connection sends to workers after
-// one arrived while another was pending.
-const inlineCooldown = 64
-
-// runsInline reports whether the request being dispatched runs on the
-// reader itself, sparing the hand-off to a worker: when it is the only one
-// pending (no other awaits its response, no more bytes have arrived) and
-// none overlapped in the last inlineCooldown. A request sent meanwhile
-// waits for it, so a client that multiplexes its requests stays on the
-// workers and a synchronous one on the reader.
-func (c *conn) runsInline() bool {
-	if len(c.slots) != 1 || c.br.Buffered() != 0 {
-		c.cooldown = inlineCooldown
-		return false
-	}
-	if c.cooldown > 0 {
-		c.cooldown--
-		return false
-	}
-	return true
 }
 
 // reply queues a response built from body (a pooled writer holding the
@@ -728,16 +706,15 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 
 func (c *conn) query(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	q := r.longString()
-	rq := getRequest()
+	rq := requestPool.Get().(*request)
 	defer putRequest(rq)
 	p := rq.params(r)
 	if r.err != nil {
 		return nil, 0, r.err
 	}
 	rq.s = c.session()
-	s := &rq.s
-	*info = reqInfo{stmt: q, cl: p.opts.Consistency, keyspace: s.Keyspace}
-	res, err := c.srv.exec.Query(ctx, s, q, &p.opts)
+	*info = reqInfo{stmt: q, cl: p.opts.Consistency, keyspace: rq.s.Keyspace}
+	res, err := c.srv.exec.Query(ctx, &rq.s, q, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
 	}
@@ -775,7 +752,7 @@ func (c *conn) prepare(ctx context.Context, r *reader, info *reqInfo) (*writer, 
 
 func (c *conn) execute(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	id := r.shortBytes()
-	rq := getRequest()
+	rq := requestPool.Get().(*request)
 	defer putRequest(rq)
 	p := rq.params(r)
 	if r.err != nil {
@@ -786,9 +763,8 @@ func (c *conn) execute(ctx context.Context, r *reader, info *reqInfo) (*writer, 
 		return nil, p.opts.Consistency, &unpreparedError{id: id}
 	}
 	rq.s = c.session()
-	s := &rq.s
-	*info = reqInfo{stmt: prep.Query, cl: p.opts.Consistency, keyspace: s.Keyspace}
-	res, err := c.srv.exec.Execute(ctx, s, prep, &p.opts)
+	*info = reqInfo{stmt: prep.Query, cl: p.opts.Consistency, keyspace: rq.s.Keyspace}
+	res, err := c.srv.exec.Execute(ctx, &rq.s, prep, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
 	}

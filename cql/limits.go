@@ -122,11 +122,12 @@ func (b *byteBudget) grantableLocked(c *claim, n int64) bool {
 // may be granted now.
 func (b *byteBudget) tryGrow(c *claim, upTo int64) bool {
 	n := min(upTo, c.need) - c.held
-	if n <= 0 {
-		return true
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return n <= 0 || b.tryGrowLocked(c, n)
+}
+
+func (b *byteBudget) tryGrowLocked(c *claim, n int64) bool {
 	if !b.grantableLocked(c, n) {
 		return false
 	}
@@ -137,14 +138,9 @@ func (b *byteBudget) tryGrow(c *claim, upTo int64) bool {
 
 // grow is tryGrow waiting until the grant may be made or ctx is done.
 func (b *byteBudget) grow(ctx context.Context, c *claim, upTo int64) error {
-	if b.tryGrow(c, upTo) {
-		return nil
-	}
 	n := min(upTo, c.need) - c.held
 	b.mu.Lock()
-	if b.grantableLocked(c, n) { // freed since tryGrow
-		b.mu.used += n
-		c.held += n
+	if n <= 0 || b.tryGrowLocked(c, n) {
 		b.mu.Unlock()
 		return nil
 	}
