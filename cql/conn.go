@@ -679,10 +679,10 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 	ctx := tracing.With(rc, tr)
 	var info reqInfo
 	var reps *tracing.Replicas
-	if c.srv.cfg.SlowQueryLogTimeout > 0 {
-		// Only the slow query log reads them: no allocation without it.
-		reps = new(tracing.Replicas)
-		ctx = tracing.WithReplicas(ctx, reps)
+	if c.srv.cfg.SlowQueryLogTimeout > 0 { // only the slow query log reads them
+		reps = tracing.GetReplicas()
+		defer reps.Release()
+		rc.Set(reps.Entry()) // rc carries them: no context to allocate
 	}
 	start := time.Now()
 	switch h.op {

@@ -23,6 +23,7 @@ type Ctx struct {
 	parent   context.Context
 	deadline time.Time // zero: none
 	clock    Clock
+	key, val any // a value the context carries itself (Set)
 	mu       struct {
 		sync.Mutex
 		inner  context.Context // nil until Done is asked for
@@ -76,7 +77,7 @@ func (c *Ctx) End() {
 		cancel()
 		return
 	}
-	c.parent, c.deadline, c.clock = nil, time.Time{}, nil
+	c.parent, c.deadline, c.clock, c.key, c.val = nil, time.Time{}, nil, nil, nil
 	pool.Put(c)
 }
 
@@ -111,7 +112,14 @@ func (c *Ctx) Err() error {
 	return nil
 }
 
+// Set makes the context carry val under key, as context.WithValue would,
+// without another context to allocate. Call it before handing c out.
+func (c *Ctx) Set(key, val any) { c.key, c.val = key, val }
+
 func (c *Ctx) Value(key any) any {
+	if c.key != nil && key == c.key {
+		return c.val
+	}
 	c.mu.Lock()
 	inner := c.mu.inner
 	c.mu.Unlock()

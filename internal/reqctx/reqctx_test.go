@@ -97,3 +97,23 @@ func BenchmarkRequestContext(b *testing.B) {
 		c.End()
 	}
 }
+
+// A value Set on the context is found through it and its children, and
+// the parent's values still are.
+func TestReqCtxSet(t *testing.T) {
+	parent := context.WithValue(context.Background(), ctxTestKey{}, "parent")
+	c := New(parent, time.Hour)
+	defer c.End()
+	type other struct{}
+	c.Set(other{}, "mine")
+	child, cancel := context.WithTimeout(context.WithValue(c, "k", "v"), time.Hour)
+	defer cancel()
+	for _, ctx := range []context.Context{c, child} {
+		if got := ctx.Value(other{}); got != "mine" {
+			t.Fatalf("Value(other): got %v, want mine", got)
+		}
+		if got := ctx.Value(ctxTestKey{}); got != "parent" {
+			t.Fatalf("Value(parent's key): got %v, want parent", got)
+		}
+	}
+}
