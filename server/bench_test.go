@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"wcdb/internal/vfs"
 )
 
 // BenchmarkPreparedPointRead is YCSB's read (workload C) through the
@@ -84,7 +87,7 @@ func BenchmarkPreparedPointRead(b *testing.B) {
 		r = binary.BigEndian.AppendUint32(r, uint32(len(key)))
 		reqs[i] = append(r, key...)
 	}
-	cpu0 := cpuTime()
+	cpu0, r0, w0 := cpuTime(), syscalls("syscr"), syscalls("syscw")
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		c.send(2, 0x0A, reqs[i%len(reqs)])
@@ -95,6 +98,27 @@ func BenchmarkPreparedPointRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	// Both ends: the client's write and read are one each.
+	b.ReportMetric(float64(syscalls("syscr")-r0)/float64(b.N), "reads/op")
+	b.ReportMetric(float64(syscalls("syscw")-w0)/float64(b.N), "writes/op")
+}
+
+// syscalls returns a counter of /proc/self/io (syscr: read system calls,
+// syscw: write system calls), or 0.
+func syscalls(name string) int64 {
+	f, err := vfs.Default.Open("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(f)
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, name+": "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // cpuTime returns the CPU time the process has used, user and system.
