@@ -106,7 +106,8 @@ func TestReqCtxSet(t *testing.T) {
 	defer c.End()
 	type other struct{}
 	c.Set(other{}, "mine")
-	child, cancel := context.WithTimeout(context.WithValue(c, "k", "v"), time.Hour)
+	type between struct{}
+	child, cancel := context.WithTimeout(context.WithValue(c, between{}, "v"), time.Hour)
 	defer cancel()
 	for _, ctx := range []context.Context{c, child} {
 		if got := ctx.Value(other{}); got != "mine" {
