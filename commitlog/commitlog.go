@@ -713,9 +713,15 @@ const groupSlack = 2
 // load): Group ran at 0.45–0.86× of Periodic's throughput, against
 // 0.27–0.45× with the fixed window it replaced and 0.42–0.70× for Batch,
 // with fewer than half Batch's fsyncs. What keeps it from Periodic is
-// latency, not CPU: every writer waits for an fsync, and a flush cannot
+// latency and CPU: every writer waits for an fsync, and a flush cannot
 // overlap the requests of the writers it waits for. (Two fsyncs in flight
-// at once, tried to overlap them, doubled the fsyncs and ran slower.)
+// at once, tried to overlap them, doubled the fsyncs and ran slower.) On
+// this VM an fsync also costs ~200 µs of CPU (getrusage around a loop of
+// them, appending or overwriting, fsync or fdatasync alike), and a node at
+// 32 client threads gathers ~17 records per fsync: with client and server
+// on 2 saturated cores, the node's CPU per insert went from ~48 µs
+// (Periodic) to ~75 (Group). A wider window (4x the last flush, up to
+// 4 ms) cut the fsyncs by a third but not the CPU clearly, so it stays.
 func (l *Log) groupWait(timer *time.Timer, last groupFlush) {
 	d := min(groupSlack*last.took, l.opts.GroupWindow)
 	if last.n <= 1 || d <= 0 || time.Since(last.end) > d {

@@ -69,3 +69,29 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkExecute is one synchronous client EXECUTEing a prepared
+// statement with two bound values: the protocol layer's cost of the
+// steady-state prepared request, which runs on the connection's reader.
+// Of its allocations, the fake executor's result and the client's
+// response buffer are the benchmark's own.
+func BenchmarkExecute(b *testing.B) {
+	srv, addr := startServer(b, testConfig(), newFakeExec())
+	c := dial(b, addr)
+	c.startup("")
+	id, _, _, _, _ := prepare(b, c, 1, "INSERT INTO ks.t (k, v) VALUES (?, ?)")
+	body := executeBody(id, query.Options{Consistency: replication.One, Values: [][]byte{{0, 0, 0, 1}, []byte("x")}}, true)
+	frame := make([]byte, headerSize)
+	putHeader(frame, header{version: protoVersion, stream: 2, op: opExecute, length: uint32(len(body))})
+	frame = append(frame, body...)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.write(frame)
+		if f := c.recv(); f.op != opResult {
+			b.Fatal(describe(f))
+		}
+	}
+	if st := srv.Stats(); st.Requests < uint64(b.N) {
+		b.Fatalf("%d requests counted, want %d", st.Requests, b.N)
+	}
+}

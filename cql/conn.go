@@ -93,6 +93,7 @@ type conn struct {
 	comp        compressor // nil until STARTUP chose one
 	deadlineSet bool
 	linger      bool // close after an error: drain the client's bytes first
+	cooldown    int  // requests before one may run on the reader (runsInline)
 	driver      string
 
 	// slots bounds the requests in flight: taken by the reader for each
@@ -447,8 +448,13 @@ func (c *conn) dispatch(h header, body []byte) {
 		return
 	}
 	c.handlers.Add(1)
-	c.srv.submit(task{c: c, h: h, r: r, charge: c.charge})
+	t := task{c: c, h: h, r: r, charge: c.charge}
 	c.charge = nil
+	if c.runsInline() {
+		c.runInline(t)
+		return
+	}
+	c.srv.submit(t)
 }
 
 // reply queues a response built from body (a pooled writer holding the
@@ -668,15 +674,15 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 			w, err = nil, &panicError{v}
 		}
 	}()
-	ctx, cancel := c.srv.requestContext()
-	defer cancel()
-	ctx = tracing.With(ctx, tr)
+	rc := c.srv.requestContext()
+	defer rc.End()
+	ctx := tracing.With(rc, tr)
 	var info reqInfo
 	var reps *tracing.Replicas
-	if c.srv.cfg.SlowQueryLogTimeout > 0 {
-		// Only the slow query log reads them: no allocation without it.
-		reps = new(tracing.Replicas)
-		ctx = tracing.WithReplicas(ctx, reps)
+	if c.srv.cfg.SlowQueryLogTimeout > 0 { // only the slow query log reads them
+		reps = tracing.GetReplicas()
+		defer reps.Release()
+		rc.Set(reps.Entry()) // rc carries them: no context to allocate
 	}
 	start := time.Now()
 	switch h.op {
@@ -700,13 +706,15 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 
 func (c *conn) query(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	q := r.longString()
-	p := r.queryParams()
+	rq := requestPool.Get().(*request)
+	defer putRequest(rq)
+	p := rq.params(r)
 	if r.err != nil {
 		return nil, 0, r.err
 	}
-	s := c.session()
-	*info = reqInfo{stmt: q, cl: p.opts.Consistency, keyspace: s.Keyspace}
-	res, err := c.srv.exec.Query(ctx, &s, q, &p.opts)
+	rq.s = c.session()
+	*info = reqInfo{stmt: q, cl: p.opts.Consistency, keyspace: rq.s.Keyspace}
+	res, err := c.srv.exec.Query(ctx, &rq.s, q, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
 	}
@@ -744,7 +752,9 @@ func (c *conn) prepare(ctx context.Context, r *reader, info *reqInfo) (*writer, 
 
 func (c *conn) execute(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
 	id := r.shortBytes()
-	p := r.queryParams()
+	rq := requestPool.Get().(*request)
+	defer putRequest(rq)
+	p := rq.params(r)
 	if r.err != nil {
 		return nil, 0, r.err
 	}
@@ -752,9 +762,9 @@ func (c *conn) execute(ctx context.Context, r *reader, info *reqInfo) (*writer, 
 	if prep == nil {
 		return nil, p.opts.Consistency, &unpreparedError{id: id}
 	}
-	s := c.session()
-	*info = reqInfo{stmt: prep.Query, cl: p.opts.Consistency, keyspace: s.Keyspace}
-	res, err := c.srv.exec.Execute(ctx, &s, prep, &p.opts)
+	rq.s = c.session()
+	*info = reqInfo{stmt: prep.Query, cl: p.opts.Consistency, keyspace: rq.s.Keyspace}
+	res, err := c.srv.exec.Execute(ctx, &rq.s, prep, &p.opts)
 	if err != nil {
 		return nil, p.opts.Consistency, err
 	}

@@ -44,16 +44,47 @@ type byteBudget struct {
 	mu    struct {
 		sync.Mutex
 		used    int64
-		reading list.List // of *claim whose body is being read, oldest first
+		reading claimList // claims whose body is being read, oldest first
 		waiters list.List // of *budgetWaiter, in arrival order
 		waits   int64     // claims that ever waited, for Stats
 	}
 }
 
-// claim is one frame body's share of the budget.
+// claim is one frame body's share of the budget. Claims are pooled (a
+// request's claim was two of its allocations): release ends one for good.
 type claim struct {
 	need, held int64
-	elem       *list.Element // in reading; nil once read
+	reading    bool   // in the reading list
+	prev, next *claim // in the reading list
+}
+
+var claimPool = sync.Pool{New: func() any { return new(claim) }}
+
+// claimList is an intrusive list of claims: no element to allocate.
+type claimList struct{ front, back *claim }
+
+func (l *claimList) pushBack(c *claim) {
+	c.prev, c.next, c.reading = l.back, nil, true
+	if l.back != nil {
+		l.back.next = c
+	} else {
+		l.front = c
+	}
+	l.back = c
+}
+
+func (l *claimList) remove(c *claim) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.front = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.back = c.prev
+	}
+	c.prev, c.next, c.reading = nil, nil, false
 }
 
 type budgetWaiter struct {
@@ -67,9 +98,10 @@ func newByteBudget(limit int64) *byteBudget { return &byteBudget{limit: limit} }
 // begin registers a body of n bytes about to be read (at most the whole
 // budget: a larger one waits until nothing else holds any).
 func (b *byteBudget) begin(n int64) *claim {
-	c := &claim{need: min(n, b.limit)}
+	c := claimPool.Get().(*claim)
+	c.need = min(n, b.limit)
 	b.mu.Lock()
-	c.elem = b.mu.reading.PushBack(c)
+	b.mu.reading.pushBack(c)
 	b.mu.Unlock()
 	return c
 }
@@ -79,25 +111,36 @@ func (b *byteBudget) grantableLocked(c *claim, n int64) bool {
 	if b.mu.used+n > b.limit {
 		return false
 	}
-	front := b.mu.reading.Front()
-	if front == nil || front.Value.(*claim) == c {
+	oldest := b.mu.reading.front
+	if oldest == nil || oldest == c {
 		return true
 	}
-	oldest := front.Value.(*claim)
 	return b.limit-(b.mu.used+n) >= oldest.need-oldest.held
 }
 
-// grow takes what c needs to hold upTo bytes (at most its need), waiting
-// until the grant may be made or ctx is done.
+// tryGrow takes what c needs to hold upTo bytes (at most its need) if it
+// may be granted now.
+func (b *byteBudget) tryGrow(c *claim, upTo int64) bool {
+	n := min(upTo, c.need) - c.held
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return n <= 0 || b.tryGrowLocked(c, n)
+}
+
+func (b *byteBudget) tryGrowLocked(c *claim, n int64) bool {
+	if !b.grantableLocked(c, n) {
+		return false
+	}
+	b.mu.used += n
+	c.held += n
+	return true
+}
+
+// grow is tryGrow waiting until the grant may be made or ctx is done.
 func (b *byteBudget) grow(ctx context.Context, c *claim, upTo int64) error {
 	n := min(upTo, c.need) - c.held
-	if n <= 0 {
-		return nil
-	}
 	b.mu.Lock()
-	if b.grantableLocked(c, n) {
-		b.mu.used += n
-		c.held += n
+	if n <= 0 || b.tryGrowLocked(c, n) {
 		b.mu.Unlock()
 		return nil
 	}
@@ -126,27 +169,26 @@ func (b *byteBudget) grow(ctx context.Context, c *claim, upTo int64) error {
 func (b *byteBudget) read(c *claim) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if c.elem != nil {
-		b.mu.reading.Remove(c.elem)
-		c.elem = nil
+	if c.reading {
+		b.mu.reading.remove(c)
 		b.grantLocked() // the next oldest may take what fits
 	}
 }
 
-// release gives back what c holds and ends it.
+// release gives back what c holds and ends it (c goes back to the pool).
 func (b *byteBudget) release(c *claim) {
 	if c == nil {
 		return
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if c.elem != nil {
-		b.mu.reading.Remove(c.elem)
-		c.elem = nil
+	if c.reading {
+		b.mu.reading.remove(c)
 	}
 	b.mu.used -= c.held
-	c.held = 0
+	*c = claim{}
 	b.grantLocked()
+	b.mu.Unlock()
+	claimPool.Put(c)
 }
 
 func (b *byteBudget) grantLocked() {
@@ -191,6 +233,9 @@ func (e *overloadError) Error() string { return e.err.Error() }
 // server runs). It fails with errClosing when the server shuts down
 // meanwhile, and with an *overloadedError when the wait times out.
 func (s *Server) growBody(c *claim, upTo int64) error {
+	if s.inflight.tryGrow(c, upTo) {
+		return nil // no timer when nothing waits
+	}
 	ctx := s.stopCtx
 	if d := s.cfg.RequestTimeout; d > 0 {
 		var cancel context.CancelFunc

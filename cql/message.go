@@ -49,6 +49,13 @@ type queryParams struct {
 // state][serial consistency][timestamp].
 func (r *reader) queryParams() queryParams {
 	var p queryParams
+	r.readQueryParams(&p, nil)
+	return p
+}
+
+// readQueryParams is queryParams into p, the values in vals' array when it
+// has room for them.
+func (r *reader) readQueryParams(p *queryParams, vals [][]byte) {
 	p.opts.Consistency = r.consistency()
 	p.opts.SerialConsistency = replication.Serial
 	p.opts.Timestamp = mutation.NoTimestamp
@@ -57,9 +64,12 @@ func (r *reader) queryParams() queryParams {
 		n := int(r.short())
 		if n > len(r.b)/4 {
 			r.fail(errTruncated)
-			return p
+			return
 		}
-		p.opts.Values = make([][]byte, n)
+		if vals == nil || cap(vals) < n {
+			vals = make([][]byte, n)
+		}
+		p.opts.Values = vals[:n:n]
 		if flags&qfNamesForValues != 0 {
 			p.opts.Names = make([]string, n)
 		}
@@ -87,7 +97,6 @@ func (r *reader) queryParams() queryParams {
 			r.fail(protoErrorf(maxTimestampError))
 		}
 	}
-	return p
 }
 
 // batchRequest is a decoded BATCH.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wcdb/internal/reqctx"
 	"wcdb/query"
 )
 
@@ -346,6 +347,14 @@ func (s *Server) submit(t task) {
 	}
 }
 
+// run runs a statement on the calling goroutine (a connection's reader).
+func (s *Server) run(t task) {
+	s.requests.Add(1)
+	s.active.Add(1)
+	t.c.handle(t.h, t.r, t.charge)
+	s.active.Add(-1)
+}
+
 func (s *Server) worker(t task) {
 	defer s.workers.Done()
 	idle := time.NewTimer(workerIdle)
@@ -379,13 +388,9 @@ func (s *Server) snapshot() []*conn {
 	return s.snapshotLocked()
 }
 
-// requestContext returns the context one request runs under.
-func (s *Server) requestContext() (context.Context, context.CancelFunc) {
-	if s.cfg.RequestTimeout > 0 {
-		return context.WithTimeout(s.baseCtx, s.cfg.RequestTimeout)
-	}
-	return context.WithCancel(s.baseCtx)
-}
+// requestContext returns the context one request runs under; end it
+// when the request is over.
+func (s *Server) requestContext() *reqctx.Ctx { return reqctx.New(s.baseCtx, s.cfg.RequestTimeout) }
 
 // PushSchemaChange sends a SCHEMA_CHANGE event to the connections
 // registered for it, and drops the prepared statements the change may

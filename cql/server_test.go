@@ -822,3 +822,37 @@ func TestWarnings(t *testing.T) {
 		}
 	}
 }
+
+// A connection's only pending request runs on its reader, so a request
+// sent meanwhile waits for it; once one ran slow (or requests overlapped)
+// the connection's requests go to workers and overtake each other again.
+func TestInlineRequests(t *testing.T) {
+	ex := newFakeExec()
+	_, addr := startServer(t, testConfig(), ex)
+	c := dial(t, addr)
+	c.startup("")
+	c.send(1, opQuery, queryBody("BLOCK", query.Options{Consistency: replication.One}, false))
+	select {
+	case <-ex.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("BLOCK did not start")
+	}
+	c.send(2, opQuery, queryBody("ECHO", query.Options{Consistency: replication.One}, false))
+	if f, err := c.tryRecv(100 * time.Millisecond); err == nil {
+		t.Fatalf("got %s while the request on the reader was blocked", describe(f))
+	}
+	close(ex.release)
+	for _, want := range []int16{1, 2} {
+		if f := c.recv(); f.stream != want || f.op != opResult {
+			t.Fatalf("got %s, want a result on stream %d", describe(f), want)
+		}
+	}
+	// BLOCK ran slow: the next requests run on workers, the quick one first.
+	c.send(3, opQuery, queryBody("SLEEP 300", query.Options{Consistency: replication.One}, false))
+	c.send(4, opQuery, queryBody("ECHO", query.Options{Consistency: replication.One}, false))
+	for _, want := range []int16{4, 3} {
+		if f := c.recv(); f.stream != want || f.op != opResult {
+			t.Fatalf("got %s, want a result on stream %d", describe(f), want)
+		}
+	}
+}

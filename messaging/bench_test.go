@@ -3,8 +3,14 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"wcdb/internal/vfs"
 
 	"wcdb/mutation"
 	"wcdb/replication"
@@ -89,40 +95,85 @@ func BenchmarkGRPCParallel(b *testing.B) {
 	ms := benchMutations(4096)
 	for _, conns := range []int{1, 4} {
 		for _, op := range []string{"Apply", "Read"} {
-			b.Run(fmt.Sprintf("%s/conns=%d", op, conns), func(b *testing.B) {
-				local := openReplica(b)
-				_, addr := startServer(b, local, ServerOptions{})
-				c := dial(b, addr, DialOptions{Conns: conns})
-				ctx := context.Background()
-				for i := range ms {
-					if err := local.Apply(ctx, &ms[i]); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.SetParallelism(16)
-				b.ReportAllocs()
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					i := 0
-					for pb.Next() {
-						m := &ms[i%len(ms)]
-						i++
-						var err error
-						if op == "Apply" {
-							err = c.Apply(ctx, m)
-						} else {
-							_, err = c.Read(ctx, replication.ReadCommand{Table: testTable, Key: m.Partition.Key})
-						}
-						if err != nil {
-							b.Error(err)
-							return
+			for _, par := range []int{1, 16} {
+				b.Run(fmt.Sprintf("%s/conns=%d/callers=%d", op, conns, 2*par), func(b *testing.B) {
+					local := openReplica(b)
+					_, addr := startServer(b, local, ServerOptions{})
+					c := dial(b, addr, DialOptions{Conns: conns})
+					ctx := context.Background()
+					for i := range ms {
+						if err := local.Apply(ctx, &ms[i]); err != nil {
+							b.Fatal(err)
 						}
 					}
+					b.SetParallelism(par)
+					b.ReportAllocs()
+					io0 := procIO(b)
+					b.ResetTimer()
+					b.RunParallel(func(pb *testing.PB) {
+						i := 0
+						for pb.Next() {
+							m := &ms[i%len(ms)]
+							i++
+							var err error
+							if op == "Apply" {
+								err = c.Apply(ctx, m)
+							} else {
+								_, err = c.Read(ctx, replication.ReadCommand{Table: testTable, Key: m.Partition.Key})
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+					b.StopTimer()
+					io1 := procIO(b)
+					// Both ends are in this process: a request and its answer
+					// each cost a write and a read when nothing coalesces.
+					b.ReportMetric(float64(io1.syscw-io0.syscw)/float64(b.N), "writes/op")
+					b.ReportMetric(float64(io1.syscr-io0.syscr)/float64(b.N), "reads/op")
+					b.ReportMetric(float64((io1.cpu-io0.cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+					reportOps(b)
 				})
-				reportOps(b)
-			})
+			}
 		}
 	}
+}
+
+// ioCounts are the process's read and write system calls (from
+// /proc/self/io) and CPU time so far.
+type ioCounts struct {
+	syscr, syscw int64
+	cpu          time.Duration
+}
+
+func procIO(b *testing.B) ioCounts {
+	var c ioCounts
+	f, err := vfs.Default.Open("/proc/self/io")
+	if err != nil {
+		b.Skip("no /proc/self/io:", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(data)) {
+		name, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch name {
+		case "syscr":
+			c.syscr = n
+		case "syscw":
+			c.syscw = n
+		}
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return c
 }
 
 func BenchmarkCodecMutation(b *testing.B) {

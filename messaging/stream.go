@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
+	"wcdb/internal/reqctx"
 	"wcdb/internal/tracing"
 )
 
@@ -199,9 +200,10 @@ func (h *handler) serveFrame(ctx context.Context, f *frameMsg, warn bool) *frame
 		return fail(codes.Internal, err)
 	}
 	if f.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = h.clock.WithDeadline(ctx, h.clock.Now().Add(f.timeout))
-		defer cancel()
+		// No timer unless the request waits on its context.
+		rc := reqctx.At(ctx, h.clock.Now().Add(f.timeout), h.clock)
+		defer rc.End()
+		ctx = rc
 	}
 	if len(f.msg) == 16 && h.traces != nil {
 		tr := tracing.NewRemote([16]byte([]byte(f.msg)), h.traceSource, h.tracePort)

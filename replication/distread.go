@@ -18,6 +18,7 @@ import (
 // that meet the level, and the other live ones that count, for speculative
 // retries.
 func (p *placement) targets() (first, spare []ring.NodeID) {
+	first = p.buf[1][:0]
 	var t tally
 	t.r = &p.req
 	for _, id := range p.live {

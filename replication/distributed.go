@@ -161,6 +161,7 @@ type placement struct {
 	pending []ring.NodeID
 	req     requirement
 	dcOf    func(ring.NodeID) string
+	buf     [2][3]ring.NodeID // room for live and a read's first targets: no allocation up to RF 3
 }
 
 // localOnly reports whether local is the one replica, and alive.
@@ -189,6 +190,7 @@ func (d *Distributed) placeFor(ks *schema.Keyspace, token ring.Token, cl Consist
 	}
 	m := d.c.Ring()
 	p := &placement{dcOf: d.dcOf(m)}
+	p.live = p.buf[0][:0]
 	var replicas []ring.NodeID
 	_, isLocal := st.(LocalStrategy)
 	if isLocal || m.Len() == 0 {

@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -225,6 +226,11 @@ type Result struct {
 	// PeakRSS is the process's VmHWM when the workload ended; see
 	// Report.PeakRSSPerEngine.
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// CPUusPerOp is the process's CPU time (user and system, background
+	// flushes and compactions included) from the end of the engine's
+	// previous workload to the end of this one, per operation. Unlike
+	// ops/s it barely moves with other work on the machine.
+	CPUusPerOp float64 `json:"cpu_us_per_op"`
 }
 
 // Report is a run's results.
@@ -326,10 +332,16 @@ type bench struct {
 }
 
 func (b *bench) runAll(want map[string]bool, rep *Report) error {
+	cpu0 := processCPU()
 	add := func(r Result, err error) error {
 		if err != nil {
 			return err
 		}
+		cpu := processCPU()
+		if r.Ops > 0 {
+			r.CPUusPerOp = float64((cpu - cpu0).Microseconds()) / float64(r.Ops)
+		}
+		cpu0 = cpu
 		r.Round = b.round
 		r.WriteAmp = b.st.writeAmp()
 		r.SpaceAmp = b.st.spaceAmp()
@@ -523,6 +535,15 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// processCPU returns the CPU time the process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS sets VmHWM back to the current RSS (Linux 4.0 and later).

@@ -12,10 +12,10 @@ import (
 // WriteTable prints the results as a table, with notes on what they mean.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tengine\tworkload\tops\tops/s\tp50 µs\tp99 µs\tnot found\twrite amp\tspace amp\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "round\tengine\tworkload\tops\tops/s\tcpu µs/op\tp50 µs\tp99 µs\tnot found\twrite amp\tspace amp\tpeak RSS MiB\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%d\t%.2f\t%.2f\t%.0f\t\n",
-			x.Round, x.Engine, x.Workload, x.Ops, x.OpsPerS, x.P50us, x.P99us, x.NotFound, x.WriteAmp, x.SpaceAmp, float64(x.PeakRSS)/(1<<20))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%.2f\t%.2f\t%.0f\t\n",
+			x.Round, x.Engine, x.Workload, x.Ops, x.OpsPerS, x.CPUusPerOp, x.P50us, x.P99us, x.NotFound, x.WriteAmp, x.SpaceAmp, float64(x.PeakRSS)/(1<<20))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -99,7 +99,7 @@ func (r *Report) writeSummary(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "workload\tengine\tmedian ops/s\tp50 µs\tp99 µs\t%s / engine\tper round\t\n", engines[0])
+	fmt.Fprintf(tw, "workload\tengine\tmedian ops/s\tp50 µs\tp99 µs\t%s / engine\tper round\tby cpu µs/op, per round\t\n", engines[0])
 	for _, wl := range workloads {
 		base := runs[key{engines[0], wl}]
 		for _, e := range engines {
@@ -108,16 +108,20 @@ func (r *Report) writeSummary(w io.Writer) error {
 				continue
 			}
 			ops := median(rs, func(x Result) float64 { return x.OpsPerS })
-			ratio, per := "", ""
+			ratio, per, perCPU := "", "", ""
 			if e != engines[0] && len(base) == len(rs) && ops > 0 {
 				ratio = fmt.Sprintf("%.2fx", median(base, func(x Result) float64 { return x.OpsPerS })/ops)
 				for i := range rs {
 					per += fmt.Sprintf(" %.2f", base[i].OpsPerS/rs[i].OpsPerS)
+					// The other engine's CPU per op over ours: above 1 when ours is cheaper.
+					if base[i].CPUusPerOp > 0 {
+						perCPU += fmt.Sprintf(" %.2f", rs[i].CPUusPerOp/base[i].CPUusPerOp)
+					}
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%s\t%s\t\n", wl, e, ops,
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.1f\t%s\t%s\t%s\t\n", wl, e, ops,
 				median(rs, func(x Result) float64 { return x.P50us }),
-				median(rs, func(x Result) float64 { return x.P99us }), ratio, per)
+				median(rs, func(x Result) float64 { return x.P99us }), ratio, per, perCPU)
 		}
 	}
 	return tw.Flush()

@@ -23,6 +23,27 @@ func WithReplicas(ctx context.Context, r *Replicas) context.Context {
 	return context.WithValue(ctx, replicasKey{}, r)
 }
 
+var replicasPool = sync.Pool{New: func() any { return new(Replicas) }}
+
+// GetReplicas returns an empty Replicas from a pool; Release gives it back
+// once nothing reads it.
+func GetReplicas() *Replicas {
+	r := replicasPool.Get().(*Replicas)
+	r.ids = r.local[:0]
+	return r
+}
+
+// Release clears r and puts it back in the pool.
+func (r *Replicas) Release() {
+	clear(r.local[:])
+	r.ids = nil
+	replicasPool.Put(r)
+}
+
+// Entry returns the key and value WithReplicas adds to a context, for a
+// context that carries them itself (internal/reqctx's Set).
+func (r *Replicas) Entry() (key, val any) { return replicasKey{}, r }
+
 // NoteReplica records that the request ctx carries contacted node id (a
 // node's host id; a node noted again is kept once). It does nothing on a
 // context without Replicas.
