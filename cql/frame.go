@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"unicode/utf8"
+	"wcdb/cql/typeopt"
 
 	"wcdb/query"
 	"wcdb/replication"
@@ -360,7 +361,7 @@ func (r *reader) option() schema.Type {
 	if r.err != nil {
 		return schema.Type{}
 	}
-	t, rest, err := decodeOption(r.b)
+	t, rest, err := typeopt.Decode(r.b)
 	if err != nil {
 		r.fail(&protocolError{msg: err.Error()})
 		return schema.Type{}
@@ -483,4 +484,4 @@ func (w *writer) inet(ap netip.AddrPort) {
 func (w *writer) consistency(c replication.Consistency) { w.short(uint16(c)) }
 
 // option writes a type [option].
-func (w *writer) option(t schema.Type) { w.b = appendOption(w.b, t) }
+func (w *writer) option(t schema.Type) { w.b = typeopt.Append(w.b, t) }

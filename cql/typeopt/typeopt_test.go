@@ -1,4 +1,4 @@
-package cql
+package typeopt
 
 import (
 	"bytes"
@@ -57,7 +57,7 @@ func TestOption(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.typ, err)
 		}
-		got := appendOption(nil, typ)
+		got := Append(nil, typ)
 		if hex.EncodeToString(got) != c.hex {
 			t.Errorf("%s: option %x, want %s", c.typ, got, c.hex)
 		}
@@ -67,9 +67,9 @@ func TestOption(t *testing.T) {
 		if want.IsCollection() {
 			want.Frozen = false
 		}
-		dec, rest, err := decodeOption(append(got, 0xEE))
+		dec, rest, err := Decode(append(got, 0xEE))
 		if err != nil || !bytes.Equal(rest, []byte{0xEE}) || !dec.Equal(want) {
-			t.Errorf("%s: decodeOption(%x) = %v, rest %x, %v; want %v", c.typ, got, dec, rest, err, want)
+			t.Errorf("%s: Decode(%x) = %v, rest %x, %v; want %v", c.typ, got, dec, rest, err, want)
 		}
 	}
 }
@@ -87,7 +87,7 @@ func TestOptionUDT(t *testing.T) {
 		{addr.Freeze(), udt},
 		{schema.ListOf(addr), "0020" + udt},
 	} {
-		got := appendOption(nil, c.typ)
+		got := Append(nil, c.typ)
 		if hex.EncodeToString(got) != c.hex {
 			t.Errorf("%s: option %x, want %s", c.typ, got, c.hex)
 		}
@@ -95,9 +95,9 @@ func TestOptionUDT(t *testing.T) {
 		if want.Kind == schema.KindUDT {
 			want.Frozen = false
 		}
-		dec, rest, err := decodeOption(append(got, 0xEE))
+		dec, rest, err := Decode(append(got, 0xEE))
 		if err != nil || !bytes.Equal(rest, []byte{0xEE}) || !dec.Equal(want) {
-			t.Errorf("%s: decodeOption(%x) = %v, rest %x, %v; want %v", c.typ, got, dec, rest, err, want)
+			t.Errorf("%s: Decode(%x) = %v, rest %x, %v; want %v", c.typ, got, dec, rest, err, want)
 		}
 	}
 }
@@ -116,12 +116,12 @@ func TestOptionRejects(t *testing.T) {
 		"0021" + "0000002c6f72672e6170616368652e63617373616e6472612e64622e6d61727368616c2e4475726174696f6e54797065" + "0009", // duration as a map key
 	} {
 		b, _ := hex.DecodeString(h)
-		if typ, _, err := decodeOption(b); err == nil {
-			t.Errorf("decodeOption(%s) = %v, want an error", h, typ)
+		if typ, _, err := Decode(b); err == nil {
+			t.Errorf("Decode(%s) = %v, want an error", h, typ)
 		}
 	}
 	deep := bytes.Repeat([]byte{0, 0x20}, maxOptionDepth+2)
-	if _, _, err := decodeOption(append(deep, 0, 9)); err == nil {
+	if _, _, err := Decode(append(deep, 0, 9)); err == nil {
 		t.Error("a list nested past the depth bound was accepted")
 	}
 }
@@ -138,15 +138,15 @@ func FuzzDecodeOption(f *testing.F) {
 	udt, _ := hex.DecodeString("0020" + "0030" + "00026b73" + "000461646472" + "0002" + "000173" + "000d" + "00017a" + "0030000000000001000178" + "0009")
 	f.Add(udt) // list<frozen<ks.addr (s text, z frozen<.x (x int)>)>>
 	f.Fuzz(func(t *testing.T, b []byte) {
-		typ, rest, err := decodeOption(b)
+		typ, rest, err := Decode(b)
 		if err != nil {
 			return
 		}
 		if err := typ.Check(); err != nil {
-			t.Fatalf("decodeOption(%x) = %v, which fails Check: %v", b, typ, err)
+			t.Fatalf("Decode(%x) = %v, which fails Check: %v", b, typ, err)
 		}
-		enc := appendOption(nil, typ)
-		again, rest2, err := decodeOption(enc)
+		enc := Append(nil, typ)
+		again, rest2, err := Decode(enc)
 		if err != nil || len(rest2) != 0 || !again.Equal(typ) {
 			t.Fatalf("option %x re-decoded as %v, %v", enc, again, err)
 		}

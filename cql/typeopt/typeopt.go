@@ -1,4 +1,7 @@
-package cql
+// Package typeopt encodes and decodes the native protocol's type [option]
+// (protocol v4 section 4.2.5.2): the type of a column in result and
+// prepared metadata, nested for collections, tuples and user types.
+package typeopt
 
 import (
 	"encoding/binary"
@@ -71,11 +74,11 @@ func readShortString(b []byte) (string, []byte, bool) {
 	return string(b[2:n]), b[n:], true
 }
 
-// appendOption appends the [option] describing t to dst: a [short] id,
+// Append appends the [option] describing t to dst: a [short] id,
 // then the element options for collections and tuples. Text is sent as
 // varchar (0x000D), as Cassandra does; duration as the custom type
 // durationClass. Frozenness is not part of the encoding.
-func appendOption(dst []byte, t schema.Type) []byte {
+func Append(dst []byte, t schema.Type) []byte {
 	if t.Kind == schema.KindDuration {
 		dst = binary.BigEndian.AppendUint16(dst, optCustom)
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(durationClass)))
@@ -87,7 +90,7 @@ func appendOption(dst []byte, t schema.Type) []byte {
 		dst = appendShortString(appendShortString(dst, t.User.Keyspace), t.User.Name)
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(t.Elems)))
 		for i, e := range t.Elems {
-			dst = appendOption(appendShortString(dst, t.User.Fields[i]), e)
+			dst = Append(appendShortString(dst, t.User.Fields[i]), e)
 		}
 		return dst
 	}
@@ -96,7 +99,7 @@ func appendOption(dst []byte, t schema.Type) []byte {
 	}
 	if !t.Kind.IsNative() {
 		for _, e := range t.Elems {
-			dst = appendOption(dst, e)
+			dst = Append(dst, e)
 		}
 	}
 	return dst
@@ -112,12 +115,12 @@ var kindByOption = map[uint16]schema.Kind{
 	optSmallint: schema.KindSmallint, optTinyint: schema.KindTinyint, optDuration: schema.KindDuration,
 }
 
-// decodeOption reads an [option] from b and returns the type and the bytes
+// Decode reads an [option] from b and returns the type and the bytes
 // after it. The protocol does not say whether a collection is frozen: a
 // top-level collection comes back non-frozen, nested collections and tuples
 // frozen (the only legal reading); so do user types. Custom types other
 // than durationClass are not supported.
-func decodeOption(b []byte) (schema.Type, []byte, error) {
+func Decode(b []byte) (schema.Type, []byte, error) {
 	t, rest, err := decodeOptionAt(b, 0)
 	if err == nil {
 		err = t.Check()
