@@ -67,6 +67,12 @@ func (x *Executor) prepareSchemaStatement(s *Session, st ast.Statement) (executa
 		g.dropped = auth.KeyspaceResource(st.Name)
 	case *ast.DropTableStmt:
 		g.dropped = auth.TableResource(keyspace, st.Table.Name)
+	case *ast.DropIndexStmt:
+		// ALTER on the index's table, as Cassandra; an index unknown
+		// when the statement is prepared keeps the keyspace's.
+		if t, _ := x.catalog.FindIndex(keyspace, st.Name); t != nil {
+			g.needs = []access.Need{{Resource: auth.TableResource(keyspace, t.Name), Perm: auth.Alter}}
+		}
 	}
 	return g, nil
 }

@@ -299,8 +299,9 @@ func SchemaNeeds(keyspace string, st ast.Statement) ([]Need, auth.Resource) {
 	case *ast.CreateIndexStmt:
 		return []Need{{auth.TableResource(keyspace, st.Table.Name), auth.Alter}}, ""
 	case *ast.DropIndexStmt:
-		// Cassandra asks ALTER on the index's table; the statement names
-		// only the index, so ALTER on its keyspace is asked here.
+		// Cassandra asks ALTER on the index's table, which the statement
+		// does not name: the executor narrows this to the table when the
+		// index exists.
 		return []Need{{auth.KeyspaceResource(keyspace), auth.Alter}}, ""
 	case *ast.CreateTypeStmt: // on all the keyspace's tables, as Cassandra
 		return []Need{{auth.KeyspaceResource(keyspace), auth.Create}}, ""
