@@ -18,7 +18,7 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/ast"
 	"wcdb/query/catalog"
-	"wcdb/query/catalog/tableopts"
+	"wcdb/query/funcs"
 	"wcdb/query/parser"
 	"wcdb/replication"
 	"wcdb/schema"
@@ -242,7 +242,7 @@ func formatCatalog(c *catalog.Catalog, only string) string {
 				fmt.Fprintf(&b, "    %s %s %s pos=%d id=%d%s\n", col.Name, col.Type, col.Kind, col.Position, col.ID, extra)
 			}
 			p := c.TableParams(ks, t.Name)
-			fmt.Fprintf(&b, "    ttl=%d gc=%d bloom=%s comment=%q\n", t.DefaultTTL, t.GCGrace, tableopts.JavaDouble(t.BloomFilterFPChance), t.Comment)
+			fmt.Fprintf(&b, "    ttl=%d gc=%d bloom=%s comment=%q\n", t.DefaultTTL, t.GCGrace, funcs.JavaDouble(t.BloomFilterFPChance, 64), t.Comment)
 			fmt.Fprintf(&b, "    compaction=%s\n    compression=%s\n", catalog.MapLiteral(t.Compaction, true), catalog.MapLiteral(t.Compression, true))
 			fmt.Fprintf(&b, "    caching=%s speculative_retry=%s read_repair=%s\n", catalog.MapLiteral(p.Caching, true), p.SpeculativeRetry, p.ReadRepair)
 			for _, d := range p.Dropped {

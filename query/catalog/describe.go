@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"wcdb/query/ast"
-	"wcdb/query/catalog/tableopts"
+	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 	"wcdb/schema/versions"
@@ -375,13 +375,13 @@ func tableOptionsCQL(t *schema.Table, p *Params) []string {
 	}
 	out := []string{
 		"additional_write_policy = " + ast.QuoteString(p.AdditionalWritePolicy),
-		"bloom_filter_fp_chance = " + tableopts.JavaDouble(t.BloomFilterFPChance),
+		"bloom_filter_fp_chance = " + funcs.JavaDouble(t.BloomFilterFPChance, 64),
 		"caching = " + MapLiteral(p.Caching, true),
 		"cdc = " + strconv.FormatBool(p.CDC),
 		"comment = " + ast.QuoteString(t.Comment),
 		"compaction = " + MapLiteral(t.Compaction, true),
 		"compression = " + MapLiteral(t.Compression, true),
-		"crc_check_chance = " + tableopts.JavaDouble(p.CRCCheckChance),
+		"crc_check_chance = " + funcs.JavaDouble(p.CRCCheckChance, 64),
 		"default_time_to_live = " + strconv.Itoa(int(t.DefaultTTL)),
 		"extensions = " + MapLiteral(ext, false),
 		"gc_grace_seconds = " + strconv.Itoa(int(t.GCGrace)),

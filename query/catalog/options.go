@@ -15,6 +15,7 @@ import (
 
 	"wcdb/query/ast"
 	"wcdb/query/catalog/tableopts"
+	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 	"wcdb/schema"
 	"wcdb/schema/versions"
@@ -449,7 +450,7 @@ func validateTableOptions(opts *schema.TableOptions, params *Params) error {
 	}
 	switch {
 	case params.CRCCheckChance < 0 || params.CRCCheckChance > 1:
-		return qerr.Configf("crc_check_chance must be larger than or equal to 0 and smaller than or equal to 1.0 (got %s)", tableopts.JavaDouble(params.CRCCheckChance))
+		return qerr.Configf("crc_check_chance must be larger than or equal to 0 and smaller than or equal to 1.0 (got %s)", funcs.JavaDouble(params.CRCCheckChance, 64))
 	case params.MinIndexInterval < 1:
 		return qerr.Configf("min_index_interval must be greater than or equal to 1 (got %d)", params.MinIndexInterval)
 	case params.MaxIndexInterval < params.MinIndexInterval:

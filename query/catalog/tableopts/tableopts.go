@@ -1,7 +1,6 @@
 // Package tableopts normalizes the map-valued and textual table options
 // (caching, compaction, compression, speculative_retry) as Cassandra
-// validates and stores them, with its messages, and prints doubles as
-// Java does (DESCRIBE, system_schema).
+// validates and stores them, with its messages.
 package tableopts
 
 import (
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"wcdb/query/funcs"
 	"wcdb/query/qerr"
 )
 
@@ -147,7 +147,7 @@ func checkCompactionValues(m map[string]string) error {
 			return 0, true, qerr.Configf("%s is not a parsable float for %s", v, name)
 		}
 		if f < 0 {
-			return 0, true, qerr.Configf("%s must be greater than 0, but was %s", name, JavaDouble(f))
+			return 0, true, qerr.Configf("%s must be greater than 0, but was %s", name, funcs.JavaDouble(f, 64))
 		}
 		return f, true, nil
 	}
@@ -212,7 +212,7 @@ func checkCompactionValues(m map[string]string) error {
 		high = 1.5
 	}
 	if high <= low {
-		return qerr.Configf("bucket_high value (%s) is less than or equal to the bucket_low value (%s)", JavaDouble(high), JavaDouble(low))
+		return qerr.Configf("bucket_high value (%s) is less than or equal to the bucket_low value (%s)", funcs.JavaDouble(high, 64), funcs.JavaDouble(low, 64))
 	}
 	if _, _, err := intOpt("min_sstable_size", 0, math.MaxInt64); err != nil {
 		return err
@@ -317,7 +317,7 @@ func NormalizeCompression(m map[string]string) (map[string]string, *float64, err
 				return nil, nil, qerr.Configf("Invalid value %s for min_compress_ratio", v)
 			}
 			if f != 0 {
-				out[k] = JavaDouble(f)
+				out[k] = funcs.JavaDouble(f, 64)
 			}
 		default:
 			if slices.Contains(own, k) {
@@ -420,36 +420,4 @@ func NormalizeSpeculativeRetry(option, s string) (string, error) {
 		return strings.ToUpper(m[1]) + "(" + a + "," + b + ")", nil
 	}
 	return bad()
-}
-
-// JavaDouble formats f as Java's Double.toString does (Cassandra prints
-// doubles so in DESCRIBE and messages): 0.01, 1.0, 1.0E-5, 1.0E7.
-func JavaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if a := math.Abs(f); a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, 64) // 1E-05, 1.5E+07
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	n, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(n)
 }
