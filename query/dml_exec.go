@@ -9,9 +9,9 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
-	"wcdb/query/term"
 
 	"wcdb/mutation"
+	"wcdb/query/funcs"
 	"wcdb/query/merge"
 	"wcdb/query/plan"
 	"wcdb/query/qerr"
@@ -94,7 +94,7 @@ func (m *modStmt) mutations(ctx context.Context, x *Executor, b *plan.Binder, op
 	} else {
 		u = new(updCtx)
 	}
-	*u = updCtx{b: b, nowSec: term.FloorDiv(x.now(), 1e6), t: m.t, guard: &x.cfg.Guardrails, warn: replication.WarningsFrom(ctx)}
+	*u = updCtx{b: b, nowSec: funcs.FloorDiv(x.now(), 1e6), t: m.t, guard: &x.cfg.Guardrails, warn: replication.WarningsFrom(ctx)}
 	ts, ok, err := evalTimestamp(b, m.ts)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"wcdb/query/term"
 
 	"wcdb/mutation"
 	"wcdb/query/ast"
@@ -161,7 +160,7 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 		return nil, err
 	}
 	e := &selectExec{p: p, x: x, bnd: plan.Binder{Clock: x.clock(), Values: values}, cl: opts.Consistency,
-		env: plan.Env{NowSec: term.FloorDiv(x.now(), 1e6)}, limitLeft: -1}
+		env: plan.Env{NowSec: funcs.FloorDiv(x.now(), 1e6)}, limitLeft: -1}
 	// The replicas' warnings (tombstones) gather in the request's context.
 	e.rctx.Init(ctx)
 	e.ctx = &e.rctx

@@ -222,14 +222,5 @@ func (a *Analyzer) TokenTermFor(f *ast.FunctionCall, pk []schema.Column) (Term, 
 	return tt, nil
 }
 
-// FloorDiv is funcs.FloorDiv.
-var FloorDiv = funcs.FloorDiv
-
 // Clock is the time the native functions read: funcs.Clock.
 type Clock = funcs.Clock
-
-// Native types of pseudo columns ([limit], [ttl], [timestamp], ...).
-var (
-	typBigint = schema.Native(schema.KindBigint)
-	typInt    = schema.Native(schema.KindInt)
-)
