@@ -39,6 +39,10 @@ func Display(t Type, b []byte) string {
 // collections and tuples.
 func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 	if Validate(t, b) != nil {
+		if vals, ok := listWithNulls(t, b); ok {
+			formatCollection(s, t, vals, literal)
+			return
+		}
 		s.WriteString("0x")
 		s.WriteString(hex.EncodeToString(b))
 		return
@@ -135,23 +139,7 @@ func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 		s.WriteString(d.String())
 	case KindList, KindSet, KindMap:
 		vals, _ := splitCollection(t, b)
-		open, close := "[", "]"
-		if t.Kind != KindList {
-			open, close = "{", "}"
-		}
-		s.WriteString(open)
-		for i, v := range vals {
-			switch {
-			case t.Kind == KindMap && i%2 == 1:
-				s.WriteString(": ")
-				format(s, t.Elems[1], v, literal, true)
-				continue
-			case i > 0:
-				s.WriteString(", ")
-			}
-			format(s, t.Elems[0], v, literal, true)
-		}
-		s.WriteString(close)
+		formatCollection(s, t, vals, literal)
 	case KindTuple, KindUDT:
 		fields, _ := splitTuple(t, b)
 		open, close := "(", ")"
@@ -208,4 +196,47 @@ func displayFloat(f float64, prec int) string {
 		return formatFloat(f, 64)
 	}
 	return strconv.FormatFloat(f, 'g', prec, 64)
+}
+
+// formatCollection writes the values of a list, set or map.
+func formatCollection(s *strings.Builder, t Type, vals [][]byte, literal bool) {
+	open, close := "[", "]"
+	if t.Kind != KindList {
+		open, close = "{", "}"
+	}
+	s.WriteString(open)
+	for i, v := range vals {
+		switch {
+		case t.Kind == KindMap && i%2 == 1:
+			s.WriteString(": ")
+			format(s, t.Elems[1], v, literal, true)
+			continue
+		case i > 0:
+			s.WriteString(", ")
+		}
+		if v == nil { // only in a list with nulls
+			s.WriteString("null")
+			continue
+		}
+		format(s, t.Elems[0], v, literal, true)
+	}
+	s.WriteString(close)
+}
+
+// listWithNulls splits a list with null elements, as only results hold.
+func listWithNulls(t Type, b []byte) (vals [][]byte, ok bool) {
+	if t.Kind != KindList || len(b) < 4 {
+		return nil, false
+	}
+	n, b := int(binary.BigEndian.Uint32(b)), b[4:]
+	for ; n > 0 && len(b) >= 4; n-- {
+		l, v := int(int32(binary.BigEndian.Uint32(b))), []byte(nil)
+		if b = b[4:]; l > len(b) {
+			return nil, false
+		} else if l >= 0 {
+			v, b = b[:l], b[l:]
+		}
+		vals = append(vals, v)
+	}
+	return vals, n == 0 && len(b) == 0
 }
