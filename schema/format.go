@@ -38,6 +38,10 @@ func Display(t Type, b []byte) string {
 // format writes b; literal selects Format's form, nested is set inside
 // collections and tuples.
 func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
+	if b == nil && nested { // a null field, or element of a result's list
+		s.WriteString("null")
+		return
+	}
 	if Validate(t, b) != nil {
 		if vals, ok := listWithNulls(t, b); ok {
 			formatCollection(s, t, vals, literal)
@@ -158,11 +162,7 @@ func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 				s.WriteString(QuoteName(t.User.Fields[i]))
 				s.WriteString(": ")
 			}
-			if f == nil {
-				s.WriteString("null")
-			} else {
-				format(s, t.Elems[i], f, literal, true)
-			}
+			format(s, t.Elems[i], f, literal, true)
 		}
 		s.WriteString(close)
 	}
@@ -214,10 +214,6 @@ func formatCollection(s *strings.Builder, t Type, vals [][]byte, literal bool) {
 		case i > 0:
 			s.WriteString(", ")
 		}
-		if v == nil { // only in a list with nulls
-			s.WriteString("null")
-			continue
-		}
 		format(s, t.Elems[0], v, literal, true)
 	}
 	s.WriteString(close)
@@ -228,15 +224,14 @@ func listWithNulls(t Type, b []byte) (vals [][]byte, ok bool) {
 	if t.Kind != KindList || len(b) < 4 {
 		return nil, false
 	}
-	n, b := int(binary.BigEndian.Uint32(b)), b[4:]
-	for ; n > 0 && len(b) >= 4; n-- {
-		l, v := int(int32(binary.BigEndian.Uint32(b))), []byte(nil)
-		if b = b[4:]; l > len(b) {
+	for n, b := binary.BigEndian.Uint32(b), b[4:]; ; n-- {
+		if n == 0 {
+			return vals, len(b) == 0
+		}
+		var v []byte
+		if v, b, ok = readValue(b); !ok {
 			return nil, false
-		} else if l >= 0 {
-			v, b = b[:l], b[l:]
 		}
 		vals = append(vals, v)
 	}
-	return vals, n == 0 && len(b) == 0
 }
