@@ -350,13 +350,8 @@ func (m *modStmt) assignment(a *ast.Assignment, c *schema.Column) (op, error) {
 		}
 		return &setElemOp{col: c, key: k, v: v}, nil
 	case ast.AssignAdd, ast.AssignSubtract, ast.AssignPrepend:
-		switch {
-		case !t.IsCollection():
-			return nil, qerr.Invalidf("Invalid operation (%s) for non counter column %s", desc(), c.Name)
-		case !t.IsMultiCell():
-			return nil, qerr.Invalidf("Invalid operation (%s) for frozen collection column %s", desc(), c.Name)
-		case a.Op == ast.AssignPrepend && t.Kind != schema.KindList:
-			return nil, qerr.Invalidf("Invalid operation (%s) for non list column %s", desc(), c.Name)
+		if err := plan.OperationRefusal(a.Op, t, desc(), c.Name); err != nil {
+			return nil, err
 		}
 		r := term.ColumnReceiver(c)
 		r.Column = nil

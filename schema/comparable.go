@@ -602,6 +602,9 @@ func (r *creader) body(t Type, depth int) ([]byte, error) {
 			// A tuple with no fields is the empty value, encoded as such.
 			return nil, errComparable
 		}
+		for t.Kind == KindUDT && len(fields) < len(t.Elems) { // as drivers send it
+			fields = append(fields, nil)
+		}
 		return buildTuple(fields), nil
 	}
 	return nil, errComparable

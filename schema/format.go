@@ -38,7 +38,15 @@ func Display(t Type, b []byte) string {
 // format writes b; literal selects Format's form, nested is set inside
 // collections and tuples.
 func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
+	if b == nil && nested { // a null field, or element of a result's list
+		s.WriteString("null")
+		return
+	}
 	if Validate(t, b) != nil {
+		if vals, ok := listWithNulls(t, b); ok {
+			formatCollection(s, t, vals, literal)
+			return
+		}
 		s.WriteString("0x")
 		s.WriteString(hex.EncodeToString(b))
 		return
@@ -135,23 +143,7 @@ func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 		s.WriteString(d.String())
 	case KindList, KindSet, KindMap:
 		vals, _ := splitCollection(t, b)
-		open, close := "[", "]"
-		if t.Kind != KindList {
-			open, close = "{", "}"
-		}
-		s.WriteString(open)
-		for i, v := range vals {
-			switch {
-			case t.Kind == KindMap && i%2 == 1:
-				s.WriteString(": ")
-				format(s, t.Elems[1], v, literal, true)
-				continue
-			case i > 0:
-				s.WriteString(", ")
-			}
-			format(s, t.Elems[0], v, literal, true)
-		}
-		s.WriteString(close)
+		formatCollection(s, t, vals, literal)
 	case KindTuple, KindUDT:
 		fields, _ := splitTuple(t, b)
 		open, close := "(", ")"
@@ -170,11 +162,7 @@ func format(s *strings.Builder, t Type, b []byte, literal, nested bool) {
 				s.WriteString(QuoteName(t.User.Fields[i]))
 				s.WriteString(": ")
 			}
-			if f == nil {
-				s.WriteString("null")
-			} else {
-				format(s, t.Elems[i], f, literal, true)
-			}
+			format(s, t.Elems[i], f, literal, true)
 		}
 		s.WriteString(close)
 	}
@@ -208,4 +196,42 @@ func displayFloat(f float64, prec int) string {
 		return formatFloat(f, 64)
 	}
 	return strconv.FormatFloat(f, 'g', prec, 64)
+}
+
+// formatCollection writes the values of a list, set or map.
+func formatCollection(s *strings.Builder, t Type, vals [][]byte, literal bool) {
+	open, close := "[", "]"
+	if t.Kind != KindList {
+		open, close = "{", "}"
+	}
+	s.WriteString(open)
+	for i, v := range vals {
+		switch {
+		case t.Kind == KindMap && i%2 == 1:
+			s.WriteString(": ")
+			format(s, t.Elems[1], v, literal, true)
+			continue
+		case i > 0:
+			s.WriteString(", ")
+		}
+		format(s, t.Elems[0], v, literal, true)
+	}
+	s.WriteString(close)
+}
+
+// listWithNulls splits a list with null elements, as only results hold.
+func listWithNulls(t Type, b []byte) (vals [][]byte, ok bool) {
+	if t.Kind != KindList || len(b) < 4 {
+		return nil, false
+	}
+	for n, b := binary.BigEndian.Uint32(b), b[4:]; ; n-- {
+		if n == 0 {
+			return vals, len(b) == 0
+		}
+		var v []byte
+		if v, b, ok = readValue(b); !ok {
+			return nil, false
+		}
+		vals = append(vals, v)
+	}
 }

@@ -126,15 +126,15 @@ func (p *Select) selector(e ast.Term, top bool) (Selector, string, schema.Type, 
 		if c.Kind == schema.PartitionKeyColumn || c.Kind == schema.ClusteringColumn {
 			return nil, "", schema.Type{}, qerr.Invalidf("Cannot use selection function %s on PRIMARY KEY part %s", fname, c.Name)
 		}
-		if c.Type.IsMultiCell() {
-			return nil, "", schema.Type{}, qerr.Invalidf("Cannot use selection function %s on non-frozen collection %s", fname, c.Name)
-		}
 		if c.Type.Kind == schema.KindCounter {
 			return nil, "", schema.Type{}, qerr.Invalidf("Cannot use selection function %s on counter column %s", fname, c.Name)
 		}
 		typ := typBigint
 		if e.TTL {
 			typ = typInt
+		}
+		if c.Type.IsMultiCell() { // Cassandra 5: a list, an entry per cell
+			typ = schema.ListOf(typ).Freeze()
 		}
 		return &writetimeSel{c: c, ttl: e.TTL}, name, typ, nil
 	case *ast.CountRows:
@@ -451,18 +451,74 @@ type writetimeSel struct {
 func (s *writetimeSel) Columns(fn func(*schema.Column)) { fn(s.c) }
 
 func (s *writetimeSel) Value(v *RowView) ([]byte, error) {
+	if s.c.Type.IsMultiCell() {
+		return s.multi(v)
+	}
 	cell := v.simpleCell(s.c)
 	if cell == nil {
 		return nil, nil
 	}
+	return s.of(cell, v.Env.NowSec), nil
+}
+
+// of is the writetime or TTL of one live cell (nil: no TTL).
+func (s *writetimeSel) of(cell *mutation.Cell, now int64) []byte {
 	if !s.ttl {
-		return binary.BigEndian.AppendUint64(nil, uint64(cell.Timestamp)), nil
+		return binary.BigEndian.AppendUint64(nil, uint64(cell.Timestamp))
 	}
 	if cell.Flags&mutation.CellExpiring == 0 {
+		return nil
+	}
+	left := max(cell.LocalDeletionTime-now, 0)
+	return binary.BigEndian.AppendUint32(nil, uint32(left))
+}
+
+// multi is writetime/ttl of a non-frozen column as Cassandra 5's
+// Selector.InputRow builds it: a list with an entry per element of a
+// collection, per field of a user type (null for a field without a cell);
+// null when the column has no live cell.
+func (s *writetimeSel) multi(v *RowView) ([]byte, error) {
+	r := v.Row
+	if s.c.Kind == schema.StaticColumn {
+		r = v.Part.Static
+	}
+	var entries [][]byte
+	field, live := 0, false
+	for _, cell := range cellsOf(r, s.c.ID) {
+		if len(cell.Path) == 0 || cell.IsTombstone() {
+			continue
+		}
+		live = true
+		if s.c.Type.Kind == schema.KindUDT {
+			at, err := schema.FieldOfPath(cell.Path)
+			if err != nil {
+				return nil, qerr.Convert("", err)
+			}
+			for ; field < at; field++ {
+				entries = append(entries, nil)
+			}
+			field++
+		}
+		entries = append(entries, s.of(&cell, v.Env.NowSec))
+	}
+	if !live {
 		return nil, nil
 	}
-	left := max(cell.LocalDeletionTime-v.Env.NowSec, 0)
-	return binary.BigEndian.AppendUint32(nil, uint32(left)), nil
+	if s.c.Type.Kind == schema.KindUDT {
+		for ; field < len(s.c.Type.Elems); field++ {
+			entries = append(entries, nil)
+		}
+	}
+	out := binary.BigEndian.AppendUint32(nil, uint32(len(entries)))
+	for _, e := range entries {
+		if e == nil {
+			out = binary.BigEndian.AppendUint32(out, ^uint32(0))
+			continue
+		}
+		out = binary.BigEndian.AppendUint32(out, uint32(len(e)))
+		out = append(out, e...)
+	}
+	return out, nil
 }
 
 type tokenSel struct{}

@@ -81,3 +81,24 @@ func FieldDeletion(d ast.DeleteTarget, c *schema.Column) ([]byte, error) {
 	}
 	return schema.FieldPath(i), nil
 }
+
+// OperationRefusal is Cassandra's refusal (Operation.Addition, Substraction
+// and Prepend) of c = c + v, c = c - v or c = v + c, described by desc, on
+// column name of type t, a non-counter; nil for a non-frozen collection
+// that takes it. A user type is a tuple there, as UserType extends
+// TupleType.
+func OperationRefusal(op ast.AssignOp, t schema.Type, desc, name string) error {
+	switch {
+	case op == ast.AssignPrepend && t.Kind != schema.KindList:
+		return qerr.Invalidf("Invalid operation (%s) for non list column %s", desc, name)
+	case op == ast.AssignPrepend && !t.IsMultiCell():
+		return qerr.Invalidf("Invalid operation (%s) for frozen list column %s", desc, name)
+	case t.IsCollection() && !t.IsMultiCell():
+		return qerr.Invalidf("Invalid operation (%s) for frozen collection column %s", desc, name)
+	case t.IsCollection():
+		return nil
+	case op == ast.AssignAdd && (t.Kind == schema.KindTuple || t.Kind == schema.KindUDT):
+		return qerr.Invalidf("Invalid operation (%s) for tuple column %s", desc, name)
+	}
+	return qerr.Invalidf("Invalid operation (%s) for non counter column %s", desc, name)
+}
