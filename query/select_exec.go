@@ -220,7 +220,7 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 			return nil, err
 		}
 	}
-	e.filtering = len(e.filters) > 0
+	e.filtering = len(e.filters) > 0 || e.env.DropsRows()
 	if p.Aggregate || p.GroupBy {
 		e.grp, e.grouped = grouping.New(p, &e.env), p.GroupBy
 	}

@@ -199,6 +199,11 @@ func (e *Env) InitVersions(now int64) error {
 	return nil
 }
 
+// DropsRows reports whether VersionedRow drops rows (AS OF does: a row
+// written after its time), so that the executor reads past the limits it
+// would push down to the replicas, as for a filter.
+func (e *Env) DropsRows() bool { return e.Versions != nil && e.Versions.hasAsOf }
+
 // VersionedRow prepares a row of a versioned table for the selectors, in
 // place: the rule applied, then, with AS OF, what was written after its
 // time dropped (a versioned cell then shows its newest version up to that
