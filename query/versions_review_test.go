@@ -64,3 +64,103 @@ func TestCellVersionsAsOfLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestCellVersionsBadInput: every malformed versions() or AS OF gets a
+// typed InvalidRequest (or syntax) error, never a panic or a result.
+func TestCellVersionsBadInput(t *testing.T) {
+	e := newDDLEnv(t)
+	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	e.mustExec("CREATE TABLE ks.t (k int, c int, v text, s text static, l list<int>, PRIMARY KEY (k, c)) WITH cell_versions = {'max_versions': '3', 'max_age': '1d'}")
+	e.mustExec("CREATE TABLE ks.cnt (k int PRIMARY KEY, n counter)")
+	e.mustExec("INSERT INTO ks.t (k, c, v) VALUES (1, 1, 'a')")
+	unset := Unset
+	for _, c := range []struct {
+		stmt   string
+		values [][]byte
+		want   string
+	}{
+		{"SELECT versions(v, 0) FROM ks.t WHERE k = 1", nil, "versions() count must be positive"},
+		{"SELECT versions(v, -1) FROM ks.t WHERE k = 1", nil, "versions() count must be positive"},
+		{"SELECT versions(v, 99999999999) FROM ks.t WHERE k = 1", nil, ""},
+		{"SELECT versions(v, 'x') FROM ks.t WHERE k = 1", nil, ""},
+		{"SELECT versions(v, ?) FROM ks.t WHERE k = 1", [][]byte{{0, 0, 0, 0}}, "versions() count must be positive"},
+		{"SELECT versions(v, ?) FROM ks.t WHERE k = 1", [][]byte{{0xff, 0xff, 0xff, 0xff}}, "versions() count must be positive"},
+		{"SELECT versions(v, ?) FROM ks.t WHERE k = 1", [][]byte{{1, 2}}, ""},
+		{"SELECT versions(k) FROM ks.t WHERE k = 1", nil, "Column k keeps no versions"},
+		{"SELECT versions(c) FROM ks.t WHERE k = 1", nil, "Column c keeps no versions"},
+		{"SELECT versions(s) FROM ks.t WHERE k = 1", nil, "Column s keeps no versions"},
+		{"SELECT versions(l) FROM ks.t WHERE k = 1", nil, "Column l keeps no versions"},
+		{"SELECT versions(nope) FROM ks.t WHERE k = 1", nil, "Undefined column name nope"},
+		{"SELECT versions() FROM ks.t WHERE k = 1", nil, "versions() takes a column"},
+		{"SELECT versions(v, 1, 2) FROM ks.t WHERE k = 1", nil, "versions() takes a column"},
+		{"SELECT versions(n) FROM ks.cnt WHERE k = 1", nil, "Table ks.cnt does not keep cell versions"},
+		{"SELECT * FROM ks.cnt AS OF TIMESTAMP 1 WHERE k = 1", nil, "Table ks.cnt does not keep cell versions"},
+		{"SELECT * FROM ks.t AS OF TIMESTAMP ? WHERE k = 1", [][]byte{nil}, "Invalid null value of AS OF"},
+		{"SELECT * FROM ks.t AS OF TIMESTAMP ? WHERE k = 1", [][]byte{unset}, "AS OF"},
+		{"SELECT * FROM ks.t AS OF TIMESTAMP ? WHERE k = 1", [][]byte{{1}}, ""},
+		{"SELECT * FROM ks.t AS OF TIMESTAMP -1 WHERE k = 1", nil, "is outside the retention of ks.t (max_age 1d)"},
+		{"SELECT * FROM ks.t AS OF TIMESTAMP null WHERE k = 1", nil, ""},
+		{"SELECT * FROM ks.t AS OF 'yesterday' WHERE k = 1", nil, ""},
+		{"SELECT * FROM ks.t AS OF ? WHERE k = 1", [][]byte{{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, "out of range"},
+		{"SELECT * FROM ks.t AS OF TIMESTAMP 'x' WHERE k = 1", nil, ""},
+	} {
+		opts := &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp, Values: c.values}
+		_, err := e.exec(c.stmt, opts)
+		if err == nil {
+			t.Errorf("%s %x: no error", c.stmt, c.values)
+			continue
+		}
+		if _, ok := ErrorKindOf(err); !ok {
+			t.Errorf("%s %x: untyped error %v", c.stmt, c.values, err)
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %x: %v, want %q", c.stmt, c.values, err, c.want)
+		}
+	}
+}
+
+// TestCellVersionsIndexed: an index on a versioned column lists the
+// values of older versions too; a query through it answers with the
+// newest version only (the value a plain read shows), before and after a
+// flush and a compaction, plain and with SAI. AS OF through an index
+// answers the rows as they were.
+func TestCellVersionsIndexed(t *testing.T) {
+	for _, using := range []string{"", " USING 'sai'"} {
+		e := newDDLEnv(t)
+		e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+		e.mustExec("CREATE TABLE ks.t (k int, c int, v text, PRIMARY KEY (k, c)) WITH cell_versions = {'max_versions': '3'}")
+		e.mustExec("CREATE INDEX ON ks.t (v)" + using)
+		base := e.clock
+		e.mustExec(fmt.Sprintf("INSERT INTO ks.t (k, c, v) VALUES (1, 1, 'a') USING TIMESTAMP %d", base+10))
+		e.mustExec(fmt.Sprintf("INSERT INTO ks.t (k, c, v) VALUES (1, 1, 'b') USING TIMESTAMP %d", base+20))
+		e.mustExec(fmt.Sprintf("INSERT INTO ks.t (k, c, v) VALUES (2, 1, 'a') USING TIMESTAMP %d", base+30))
+		count := func(stmt string) int {
+			t.Helper()
+			return len(e.mustExec(stmt).Rows)
+		}
+		for _, when := range []string{"memtable", "flushed", "compacted"} {
+			switch when {
+			case "flushed":
+				if err := e.engine.FlushAll(); err != nil {
+					t.Fatal(err)
+				}
+			case "compacted":
+				if err := e.engine.Table(e.x.catalog.Table("ks", "t").ID).Compact(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := count("SELECT k FROM ks.t WHERE v = 'a'"); n != 1 {
+				t.Errorf("index%s, %s: v = 'a' (overwritten by b in k 1): %d rows, want 1", using, when, n)
+			}
+			if n := count("SELECT k FROM ks.t WHERE v = 'b'"); n != 1 {
+				t.Errorf("index%s, %s: v = 'b': %d rows, want 1", using, when, n)
+			}
+			if n := count(fmt.Sprintf("SELECT k FROM ks.t AS OF TIMESTAMP %d WHERE v = 'a'", base+15)); n != 1 {
+				t.Errorf("index%s, %s: AS OF 15, v = 'a': %d rows, want 1 (k 1 then held a)", using, when, n)
+			}
+			if n := count(fmt.Sprintf("SELECT k FROM ks.t AS OF TIMESTAMP %d WHERE v = 'b'", base+15)); n != 0 {
+				t.Errorf("index%s, %s: AS OF 15, v = 'b': %d rows, want 0", using, when, n)
+			}
+		}
+	}
+}
