@@ -361,14 +361,14 @@ func (e *selectExec) addRow(row [][]byte) {
 // processRow filters and emits one row of a partition; it reports whether
 // the partition is finished (its limit reached) or the page is.
 func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
+	if e.env.Versions != nil && !ps.done && !ps.skip && !e.env.VersionedRow(row) {
+		return false // not there at AS OF's time: unseen, as is the static-only row
+	}
 	ps.seen++
 	if ps.done || ps.skip {
 		return true
 	}
 	if e.multiScan && !cursor.InRanges(e.ranges, row.Clustering) {
-		return false
-	}
-	if e.env.Versions != nil && !e.env.VersionedRow(row) {
 		return false
 	}
 	e.view = plan.RowView{Env: &e.env, Part: &ps.Partition, Row: row}
