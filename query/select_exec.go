@@ -692,7 +692,7 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 		}
 		if h.row == nil && staticOK && e.p.FullPartitions {
 			// No row (left): a static-only partition if it has no row at all.
-			static, rows, err := cursor.Probe(e.ctx, e.x.cfg.Coordinator, e.cl, e.p.Keyspace, e.p.Table.ID, ps.Key)
+			static, rows, err := cursor.Probe(e.ctx, e.x.cfg.Coordinator, e.cl, e.p.Keyspace, e.p.Table, ps.Key)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -187,5 +188,71 @@ func TestCellVersionsAsOfStatic(t *testing.T) {
 	}
 	if r := e.mustExec(fmt.Sprintf("SELECT c, s FROM ks.t AS OF TIMESTAMP %d WHERE k = 1", base+5)); len(r.Rows) != 0 {
 		t.Errorf("AS OF before the static write: %q, want no row", r.Rows)
+	}
+}
+
+// versionsCoord records whether every read the executor sends its
+// coordinator carries the table's cell versions rule: the coordinator
+// applies it to what several replicas answer (a replica that missed
+// writes holds versions the others dropped), and without it a read
+// through an index at QUORUM, or an LWT's, could rank an older version
+// back in where a plain read does not.
+type versionsCoord struct {
+	*replication.Local
+	t       *testing.T
+	want    mutation.VersionRule
+	checked int
+}
+
+func (c *versionsCoord) check(what string, got mutation.VersionRule) {
+	c.t.Helper()
+	c.checked++
+	if got != c.want {
+		c.t.Errorf("%s read with rule %+v, want the table's %+v", what, got, c.want)
+	}
+}
+
+func (c *versionsCoord) Read(ctx context.Context, cmd replication.ReadCommand, cl replication.Consistency) (*mutation.Partition, error) {
+	c.check("Read", cmd.Versions)
+	return c.Local.Read(ctx, cmd, cl)
+}
+
+func (c *versionsCoord) ReadRange(ctx context.Context, cmd replication.RangeCommand, cl replication.Consistency) (replication.RangeResult, error) {
+	c.check("ReadRange", cmd.Versions)
+	return c.Local.ReadRange(ctx, cmd, cl)
+}
+
+func (c *versionsCoord) CAS(ctx context.Context, req replication.CASRequest, serial, commit replication.Consistency) (replication.CASResult, error) {
+	c.check("CAS", req.Read.Versions)
+	return c.Local.CAS(ctx, req, serial, commit)
+}
+
+// TestCellVersionsReadsCarryRule: every read of a versioned table through
+// the coordinator names the table's rule (index re-reads, LWT, the
+// static-only probe, reads before list operations among them).
+func TestCellVersionsReadsCarryRule(t *testing.T) {
+	e := newDDLEnv(t)
+	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	e.mustExec("CREATE TABLE ks.t (k int, c int, v text, s int static, l list<int>, PRIMARY KEY (k, c)) WITH cell_versions = {'max_versions': '2'}")
+	e.mustExec("CREATE INDEX ON ks.t (v)")
+	e.mustExec("INSERT INTO ks.t (k, c, v, l) VALUES (1, 1, 'a', [1, 2])")
+	e.mustExec("INSERT INTO ks.t (k, s) VALUES (2, 5)")
+	rc := &versionsCoord{Local: e.x.cfg.Coordinator.(*replication.Local), t: t, want: mutation.VersionRule{MaxVersions: 2}}
+	e.x.cfg.Coordinator = rc
+	quorum := &Options{Consistency: replication.Quorum, Timestamp: mutation.NoTimestamp}
+	for _, stmt := range []string{
+		"SELECT * FROM ks.t WHERE v = 'a'",
+		"SELECT * FROM ks.t WHERE k IN (1, 2) ORDER BY c",
+		"UPDATE ks.t SET v = 'b' WHERE k = 1 AND c = 1 IF v = 'a'",
+		"UPDATE ks.t SET l[0] = 7 WHERE k = 1 AND c = 1",
+		"DELETE l[1] FROM ks.t WHERE k = 1 AND c = 1",
+		"SELECT * FROM ks.t",
+	} {
+		if _, err := e.exec(stmt, quorum); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if rc.checked < 6 {
+		t.Fatalf("%d reads checked, want at least one a statement", rc.checked)
 	}
 }
