@@ -256,3 +256,58 @@ func TestCellVersionsReadsCarryRule(t *testing.T) {
 		t.Fatalf("%d reads checked, want at least one a statement", rc.checked)
 	}
 }
+
+// TestCellVersionsNewestEverywhere: wherever a statement reads a
+// versioned column's value — filters, writetime and ttl, JSON,
+// aggregates, GROUP BY — it reads the newest live version, not an older
+// one and not a list of them.
+func TestCellVersionsNewestEverywhere(t *testing.T) {
+	e := newDDLEnv(t)
+	e.mustExec("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	e.mustExec("CREATE TABLE ks.t (k int, c int, v int, PRIMARY KEY (k, c)) WITH cell_versions = {'max_versions': '3'}")
+	base := e.clock
+	for c := 1; c <= 2; c++ {
+		e.mustExec(fmt.Sprintf("INSERT INTO ks.t (k, c, v) VALUES (1, %d, 100) USING TIMESTAMP %d", c, base+10))
+		e.mustExec(fmt.Sprintf("INSERT INTO ks.t (k, c, v) VALUES (1, %d, %d) USING TIMESTAMP %d AND TTL 1000", c, c, base+20))
+	}
+	i32 := func(b []byte) string {
+		if b == nil {
+			return "null"
+		}
+		switch len(b) {
+		case 4:
+			return fmt.Sprint(int32(binary.BigEndian.Uint32(b)))
+		case 8:
+			return fmt.Sprint(int64(binary.BigEndian.Uint64(b)))
+		}
+		return fmt.Sprintf("%x", b)
+	}
+	for stmt, want := range map[string]string{
+		"SELECT c FROM ks.t WHERE v = 100 ALLOW FILTERING":                                                    "",
+		"SELECT c FROM ks.t WHERE v = 2 ALLOW FILTERING":                                                      "2",
+		"SELECT c FROM ks.t WHERE k = 1 AND v > 50 ALLOW FILTERING":                                           "",
+		"SELECT c FROM ks.t WHERE k = 1 AND v IN (1, 100) ALLOW FILTERING":                                    "1",
+		"SELECT max(v) FROM ks.t WHERE k = 1":                                                                 "2",
+		"SELECT sum(v) FROM ks.t":                                                                             "3",
+		"SELECT max(v) FROM ks.t WHERE k = 1 GROUP BY k":                                                      "2",
+		"SELECT writetime(v) FROM ks.t WHERE k = 1 AND c = 1":                                                 fmt.Sprint(base + 20),
+		"SELECT ttl(v) FROM ks.t WHERE k = 1 AND c = 1":                                                       "1000",
+		"SELECT JSON v FROM ks.t WHERE k = 1 AND c = 1":                                                       `{"v": 1}`,
+		"SELECT toJson(v) FROM ks.t WHERE k = 1 AND c = 2":                                                    "2",
+		fmt.Sprintf("SELECT max(v) FROM ks.t AS OF TIMESTAMP %d WHERE k = 1", base+15):                        "100",
+		fmt.Sprintf("SELECT c FROM ks.t AS OF TIMESTAMP %d WHERE k = 1 AND v = 100 ALLOW FILTERING", base+15): "1 2",
+	} {
+		r := e.mustExec(stmt)
+		var got []string
+		for _, row := range r.Rows {
+			if strings.Contains(stmt, "JSON") || strings.Contains(stmt, "toJson") {
+				got = append(got, string(row[0]))
+			} else {
+				got = append(got, i32(row[0]))
+			}
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: %q, want %q", stmt, strings.Join(got, " "), want)
+		}
+	}
+}
