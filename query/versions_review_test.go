@@ -97,7 +97,7 @@ func TestCellVersionsBadInput(t *testing.T) {
 		{"SELECT versions(n) FROM ks.cnt WHERE k = 1", nil, "Table ks.cnt does not keep cell versions"},
 		{"SELECT * FROM ks.cnt AS OF TIMESTAMP 1 WHERE k = 1", nil, "Table ks.cnt does not keep cell versions"},
 		{"SELECT * FROM ks.t AS OF TIMESTAMP ? WHERE k = 1", [][]byte{nil}, "Invalid null value of AS OF"},
-		{"SELECT * FROM ks.t AS OF TIMESTAMP ? WHERE k = 1", [][]byte{unset}, "AS OF"},
+		{"SELECT * FROM ks.t AS OF TIMESTAMP ? WHERE k = 1", [][]byte{unset}, "Invalid unset value of AS OF"},
 		{"SELECT * FROM ks.t AS OF TIMESTAMP ? WHERE k = 1", [][]byte{{1}}, ""},
 		{"SELECT * FROM ks.t AS OF TIMESTAMP -1 WHERE k = 1", nil, "is outside the retention of ks.t (max_age 1d)"},
 		{"SELECT * FROM ks.t AS OF TIMESTAMP null WHERE k = 1", nil, ""},

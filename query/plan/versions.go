@@ -180,7 +180,10 @@ func (e *Env) InitVersions(now int64) error {
 		if err != nil {
 			return err
 		}
-		if b == nil || term.IsUnset(b) || len(b) != 8 {
+		if term.IsUnset(b) {
+			return qerr.Invalidf("Invalid unset value of AS OF")
+		}
+		if b == nil || len(b) != 8 {
 			return qerr.Invalidf("Invalid null value of AS OF")
 		}
 		at := int64(binary.BigEndian.Uint64(b))
