@@ -219,7 +219,7 @@ func (s *selectStmt) run(ctx context.Context, x *Executor, _ *Session, opts *Opt
 			return nil, err
 		}
 	}
-	e.filtering = len(e.filters) > 0
+	e.filtering = len(e.filters) > 0 || e.env.DropsRows()
 	if p.Aggregate || p.GroupBy {
 		e.grp, e.grouped = grouping.New(p, &e.env), p.GroupBy
 	}
@@ -360,14 +360,14 @@ func (e *selectExec) addRow(row [][]byte) {
 // processRow filters and emits one row of a partition; it reports whether
 // the partition is finished (its limit reached) or the page is.
 func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
+	if e.env.Versions != nil && !ps.done && !ps.skip && !e.env.VersionedRow(row) {
+		return false // not there at AS OF's time: unseen, as is the static-only row
+	}
 	ps.seen++
 	if ps.done || ps.skip {
 		return true
 	}
 	if e.multiScan && !cursor.InRanges(e.ranges, row.Clustering) {
-		return false
-	}
-	if e.env.Versions != nil && !e.env.VersionedRow(row) {
 		return false
 	}
 	e.view = plan.RowView{Env: &e.env, Part: &ps.Partition, Row: row}
@@ -691,7 +691,7 @@ func (e *selectExec) runMerged(keys []plan.PartKey, resume *paging.Position) err
 		}
 		if h.row == nil && staticOK && e.p.FullPartitions {
 			// No row (left): a static-only partition if it has no row at all.
-			static, rows, err := cursor.Probe(e.ctx, e.x.cfg.Coordinator, e.cl, e.p.Keyspace, e.p.Table.ID, ps.Key)
+			static, rows, err := cursor.Probe(e.ctx, e.x.cfg.Coordinator, e.cl, e.p.Keyspace, e.p.Table, ps.Key)
 			if err != nil {
 				return err
 			}

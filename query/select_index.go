@@ -24,5 +24,5 @@ func (e *selectExec) rereadIndexed(part *mutation.Partition) (*mutation.Partitio
 	e.reread = &k
 	p := e.p
 	return e.x.cfg.Coordinator.Read(e.ctx, replication.ReadCommand{Keyspace: p.Keyspace, Table: p.Table.ID, Key: part.Key,
-		Start: e.bounds.Start, End: e.bounds.End}, e.cl)
+		Start: e.bounds.Start, End: e.bounds.End, Versions: p.Table.CellVersions.Mutation()}, e.cl)
 }

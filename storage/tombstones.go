@@ -62,14 +62,33 @@ func purgeRow(r *mutation.Row, now int64, purgeable func(mutation.Deletion) bool
 	if purgeable(r.Deletion) {
 		r.Deletion = mutation.Live
 	}
-	out := r.Cells[:0]
-	for _, cell := range r.Cells {
-		if cell.IsTombstone() && purgeable(mutation.Deletion{Timestamp: cell.Timestamp, LocalDeletionTime: cell.LocalDeletionTime}) {
+	cells, out := r.Cells, r.Cells[:0]
+	for i, cell := range cells {
+		if cellPurgeable(&cell, purgeable) && !ranksOlder(cells, i, purgeable) {
 			continue
 		}
 		out = append(out, cell)
 	}
 	r.Cells = out
+}
+
+func cellPurgeable(c *mutation.Cell, purgeable func(mutation.Deletion) bool) bool {
+	return c.IsTombstone() && purgeable(mutation.Deletion{Timestamp: c.Timestamp, LocalDeletionTime: c.LocalDeletionTime})
+}
+
+// ranksOlder reports whether cells[i], an expired version's tombstone,
+// must stay for an older version of its cell that stays: the older one's
+// rank counts it (Row.ApplyVersions), and newer versions in SSTables
+// outside a compaction do not stop the purge, so without it the older
+// version could rank back into the newest N. Cells are in row order
+// (versions newest first); cells after i are not yet purged.
+func ranksOlder(cells []mutation.Cell, i int, purgeable func(mutation.Deletion) bool) bool {
+	for j := i + 1; cells[i].IsVersion() && j < len(cells) && cells[j].Column == cells[i].Column; j++ {
+		if cells[j].IsVersion() && !cellPurgeable(&cells[j], purgeable) {
+			return true
+		}
+	}
+	return false
 }
 
 // olderThan returns the purge test of a raw read: a deletion goes if its

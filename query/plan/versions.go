@@ -180,7 +180,10 @@ func (e *Env) InitVersions(now int64) error {
 		if err != nil {
 			return err
 		}
-		if b == nil || term.IsUnset(b) || len(b) != 8 {
+		if term.IsUnset(b) {
+			return qerr.Invalidf("Invalid unset value of AS OF")
+		}
+		if b == nil || len(b) != 8 {
 			return qerr.Invalidf("Invalid null value of AS OF")
 		}
 		at := int64(binary.BigEndian.Uint64(b))
@@ -198,6 +201,11 @@ func (e *Env) InitVersions(now int64) error {
 	e.Versions = v
 	return nil
 }
+
+// DropsRows reports whether VersionedRow drops rows (AS OF does: a row
+// written after its time), so that the executor reads past the limits it
+// would push down to the replicas, as for a filter.
+func (e *Env) DropsRows() bool { return e.Versions != nil && e.Versions.hasAsOf }
 
 // VersionedRow prepares a row of a versioned table for the selectors, in
 // place: the rule applied, then, with AS OF, what was written after its
