@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"wcdb/memtable"
 	"wcdb/mutation"
 	"wcdb/storage/sai"
 )
@@ -25,6 +26,9 @@ func (t *Table) IndexSearch(name string, q sai.Query, from, to *mutation.Key) ([
 	defer s.release()
 	return t.sai.Search(name, q, s.mems, saiFiles(s.files), from, to)
 }
+
+// memSize is memtable m's size with its index's, which lives as long.
+func (t *Table) memSize(m *memtable.Memtable) int64 { return m.Size() + t.sai.MemSize(m) }
 
 func saiFiles(files []*sstFile) []sai.File {
 	out := make([]sai.File, len(files))

@@ -280,3 +280,44 @@ func TestIndexConcurrentFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexCountsInMemtableSize writes rows whose index terms far outweigh
+// their data: the index is counted with its memtable, so the memtable is
+// frozen for flush at the flush size rather than growing by its index
+// unseen.
+func TestIndexCountsInMemtableSize(t *testing.T) {
+	const flushSize = 64 << 10
+	e := openTest(t, vfs.NewMem(), func(o *Options) { o.MemtableFlushSize = flushSize })
+	defer e.Close()
+	tb, err := e.CreateTable(testTable, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 40 distinct 32-byte terms per row.
+	wide := sai.Def{Name: "wide", Target: "wide", Terms: func(pk []byte, r *mutation.Row, emit func([]byte)) {
+		for i := 0; i < 40; i++ {
+			emit([]byte(fmt.Sprintf("%08x%08d%016d", pk, len(r.Clustering), i)))
+		}
+	}}
+	tb.SetIndexes([]sai.Def{wide})
+	var maxActive int64
+	for i := 0; i < 400; i++ {
+		if err := e.Apply(rowMut(i, 0, 1, "x")); err != nil {
+			t.Fatal(err)
+		}
+		if n := tb.memSize(tb.mem.Load().m); n > maxActive {
+			maxActive = n
+		}
+	}
+	if ix := tb.sai.MemSize(tb.mem.Load().m); ix == 0 {
+		t.Fatalf("the active memtable's index counts no bytes")
+	}
+	// One write adds a few KB of index: the active memtable stays near
+	// the flush size.
+	if maxActive > 2*flushSize {
+		t.Fatalf("active memtable reached %d bytes with its index, flush size %d", maxActive, flushSize)
+	}
+	if st := tb.Status(); st.MemtableBytes < tb.mem.Load().m.Size()+tb.sai.MemSize(tb.mem.Load().m) {
+		t.Fatalf("status counts %d memtable bytes, less than the active memtable and its index", st.MemtableBytes)
+	}
+}
