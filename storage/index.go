@@ -10,9 +10,14 @@ import (
 // one indexes the memtables at once and is built for the SSTables in the
 // background (IndexProgress); flushes and compactions write the components.
 func (t *Table) SetIndexes(defs []sai.Def) {
+	// Under t.mu, as flush's Forget: an index is made only for a memtable
+	// not yet flushed, and one made active later sees the new defs.
+	t.mu.Lock()
 	s := t.acquire(true)
+	index := t.sai.SetDefs(defs, s.mems)
+	t.mu.Unlock()
 	defer s.release()
-	t.sai.SetDefs(defs, s.mems)
+	index()
 }
 
 // IndexProgress reports the background builds of the table's indexes.

@@ -98,6 +98,9 @@ type memIndex struct {
 	mu sync.RWMutex
 	// terms[index][term] lists the rows holding term, unsorted.
 	terms map[string]map[string][]Hit
+	// pending names the new indexes whose entries for the rows m held
+	// when they were created are still being added (SetDefs).
+	pending map[string]bool
 	// size estimates the bytes terms holds, so that the flush trigger
 	// counts the index with its memtable (MemSize).
 	size atomic.Int64
@@ -128,6 +131,16 @@ func (mi *memIndex) add(name string, term []byte, h Hit) {
 
 // note counts n bytes of keys and clusterings the index's hits hold.
 func (mi *memIndex) note(n int) { mi.size.Add(int64(n)) }
+
+func newMemIndex(m *memtable.Memtable) *memIndex {
+	return &memIndex{m: m, terms: map[string]map[string][]Hit{}, pending: map[string]bool{}}
+}
+
+func (mi *memIndex) isPending(name string) bool {
+	mi.mu.RLock()
+	defer mi.mu.RUnlock()
+	return mi.pending[name]
+}
 
 func (mi *memIndex) drop(name string) {
 	mi.mu.Lock()
@@ -190,7 +203,7 @@ func (s *Set) memFor(m *memtable.Memtable) *memIndex {
 	s.mu.Lock()
 	mi := s.mu.mems[m]
 	if mi == nil {
-		mi = &memIndex{m: m, terms: map[string]map[string][]Hit{}}
+		mi = newMemIndex(m)
 		s.mu.mems[m] = mi
 	}
 	s.mu.Unlock()
@@ -242,9 +255,6 @@ func (s *Set) Apply(m *memtable.Memtable, v *mutation.View) error {
 		return nil
 	})
 }
-
-// indexMemtable indexes what memtable m already holds for a new index d.
-func (s *Set) indexMemtable(d *Def, m *memtable.Memtable) { indexInto(d, m, s.memFor(m)) }
 
 // indexInto adds memtable m's rows to mi for index d.
 func indexInto(d *Def, m *memtable.Memtable, mi *memIndex) {

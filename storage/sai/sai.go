@@ -155,9 +155,14 @@ func IsComponent(name string) (sst string, ok bool) {
 }
 
 // SetDefs makes defs the table's indexes. A new index (or one whose target
-// changed) indexes the memtables mems at once and is built for the live
-// SSTables in the background (Progress); a dropped one's components go.
-func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) {
+// changed) is built for the live SSTables in the background (Progress); a
+// dropped one's components go. The new index must also index the
+// memtables mems: SetDefs marks it pending in their indexes and returns
+// indexMems, which indexes them (slow: the caller runs it without its
+// locks); meanwhile a search indexes a pending memtable for itself. The
+// caller holds off Forget for mems until SetDefs returns, so that no index
+// is made for a memtable already flushed (it would be kept forever).
+func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) (indexMems func()) {
 	old := *s.defs.Load()
 	next := make(map[string]*Def, len(defs))
 	var added []*Def
@@ -166,6 +171,18 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) {
 		next[d.Name] = &d
 		if o := old[d.Name]; o == nil || o.Target != d.Target {
 			added = append(added, &d)
+		}
+	}
+	var mis []*memIndex
+	if len(added) > 0 {
+		for _, m := range mems {
+			mi := s.memFor(m)
+			mi.mu.Lock()
+			for _, d := range added {
+				mi.pending[d.Name] = true
+			}
+			mi.mu.Unlock()
+			mis = append(mis, mi)
 		}
 	}
 	s.defs.Store(&next)
@@ -187,17 +204,22 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) {
 		s.mu.status[d.Name] = &Status{Name: d.Name}
 	}
 	s.mu.Unlock()
-	for _, d := range added {
-		for _, m := range mems {
-			s.indexMemtable(d, m)
-		}
-	}
 	if len(added) > 0 && s.opts.Files != nil {
 		s.wg.Add(1)
 		go s.build(added, dropped(old, next))
 	} else if d := dropped(old, next); len(d) > 0 && s.opts.Files != nil {
 		s.wg.Add(1)
 		go s.build(nil, d)
+	}
+	return func() {
+		for i, m := range mems[:len(mis)] {
+			for _, d := range added {
+				indexInto(d, m, mis[i])
+				mis[i].mu.Lock()
+				delete(mis[i].pending, d.Name)
+				mis[i].mu.Unlock()
+			}
+		}
 	}
 }
 
@@ -295,11 +317,12 @@ func (s *Set) Search(name string, q Query, mems []*memtable.Memtable, files []Fi
 		s.mu.Lock()
 		mi := s.mu.mems[m]
 		s.mu.Unlock()
-		if mi == nil {
+		if mi == nil || mi.isPending(name) {
 			// m's index is gone (m was flushed after this search's
-			// caller took its view of the table) or was never made (m
-			// is empty): index it now, for this search.
-			mi = &memIndex{m: m, terms: map[string]map[string][]Hit{}}
+			// caller took its view of the table), was never made (m
+			// is empty) or is being made for a new index: index m
+			// now, for this search.
+			mi = newMemIndex(m)
 			indexInto(d, m, mi)
 		}
 		hits = mi.search(name, q, in, hits)
