@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"wcdb/internal/vfs"
 	"wcdb/memtable"
 	"wcdb/mutation"
 )
@@ -80,5 +81,34 @@ func TestSearchWhileIndexingMemtable(t *testing.T) {
 	}
 	if hits, _ := s.Search("b", Eq([]byte("x")), []*memtable.Memtable{m}, nil, nil, nil); len(hits) != 10 {
 		t.Fatalf("search after CREATE INDEX found %d rows, want 10", len(hits))
+	}
+}
+
+// TestDroppedIndexWritesNoComponent drops an index while an SSTable is
+// being written: the writer's observer, made before the drop, must not
+// leave a component of the dropped index (nothing would remove it).
+func TestDroppedIndexWritesNoComponent(t *testing.T) {
+	fs := vfs.NewMem()
+	if err := fs.MkdirAll("/t", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := NewSet(Options{FS: fs})
+	defer s.Close()
+	a, b := colIndex("a", nil), colIndex("b", nil)
+	s.SetDefs([]Def{a, b}, nil)()
+	o := s.Observe("/t/00000001.sst")
+	key := mutation.Key{Token: 1, Bytes: []byte{1}}
+	if err := o.StartPartition(key, []byte{0}); err != nil {
+		t.Fatal(err)
+	}
+	s.SetDefs([]Def{a}, nil)() // DROP INDEX b
+	if err := o.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(ComponentPath("/t/00000001.sst", "b")); err == nil {
+		t.Fatalf("the dropped index's component was written")
+	}
+	if _, err := fs.Stat(ComponentPath("/t/00000001.sst", "a")); err != nil {
+		t.Fatalf("the live index's component: %v", err)
 	}
 }

@@ -472,6 +472,9 @@ type fileObserver struct {
 
 func (o *fileObserver) Finish() error {
 	for i, d := range o.defs {
+		if cur := (*o.s.defs.Load())[d.Name]; cur == nil || cur.Target != d.Target {
+			continue // dropped while the SSTable was written: no file to leak
+		}
 		enc := o.encode(i)
 		c, err := decodeComponent(enc)
 		if err != nil {
