@@ -321,3 +321,36 @@ func TestIndexCountsInMemtableSize(t *testing.T) {
 		t.Fatalf("status counts %d memtable bytes, less than the active memtable and its index", st.MemtableBytes)
 	}
 }
+
+// TestIndexDropAndRecreate drops an index and creates it again at once:
+// the removal of the dropped one's components must not remove those the
+// new one builds, or a restart would find them missing.
+func TestIndexDropAndRecreate(t *testing.T) {
+	e := openTest(t, vfs.NewMem(), nil)
+	defer e.Close()
+	tb, err := e.CreateTable(testTable, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		if err := e.Apply(rowMut(i, 0, 1, "x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := tb.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := 0; round < 20; round++ {
+		tb.SetIndexes([]sai.Def{valueIndex})
+		tb.SetIndexes(nil)
+		tb.SetIndexes([]sai.Def{valueIndex})
+		tb.sai.Wait()
+		for _, f := range tb.Files() {
+			if _, err := e.fs.Stat(sai.ComponentPath(f.Path, valueIndex.Name)); err != nil {
+				t.Fatalf("round %d: %s: %v", round, f.Path, err)
+			}
+		}
+		tb.SetIndexes(nil)
+		tb.sai.Wait()
+	}
+}

@@ -122,6 +122,8 @@ type Set struct {
 		mems   map[*memtable.Memtable]*memIndex
 		comps  map[string]*component // by component path
 		status map[string]*Status
+		// lastJob is closed when the last background job started ends.
+		lastJob chan struct{}
 	}
 }
 
@@ -204,12 +206,22 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) (indexMems func()) 
 		s.mu.status[d.Name] = &Status{Name: d.Name}
 	}
 	s.mu.Unlock()
-	if len(added) > 0 && s.opts.Files != nil {
+	if gone := dropped(old, next); (len(added) > 0 || len(gone) > 0) && s.opts.Files != nil {
+		// The jobs run in order: the removal of a dropped index's
+		// components must not come after the building of those of an
+		// index created again under its name.
+		s.mu.Lock()
+		prev, done := s.mu.lastJob, make(chan struct{})
+		s.mu.lastJob = done
+		s.mu.Unlock()
 		s.wg.Add(1)
-		go s.build(added, dropped(old, next))
-	} else if d := dropped(old, next); len(d) > 0 && s.opts.Files != nil {
-		s.wg.Add(1)
-		go s.build(nil, d)
+		go func() {
+			defer close(done)
+			if prev != nil {
+				<-prev
+			}
+			s.build(added, gone)
+		}()
 	}
 	return func() {
 		for i, m := range mems[:len(mis)] {
@@ -241,9 +253,19 @@ func (s *Set) build(added []*Def, gone []string) {
 	defer release()
 	for _, name := range gone {
 		for _, f := range files {
-			if err := s.opts.FS.Remove(ComponentPath(f.Path, name)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-				s.opts.Logf("sai: remove %s: %v", ComponentPath(f.Path, name), err)
+			// The cached component goes too: an index created again under
+			// the name, by a job before this one ended, cached what this
+			// removes.
+			// Under buildMu: a search must not cache the file between.
+			p := ComponentPath(f.Path, name)
+			s.buildMu.Lock()
+			s.mu.Lock()
+			delete(s.mu.comps, p)
+			s.mu.Unlock()
+			if err := s.opts.FS.Remove(p); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+				s.opts.Logf("sai: remove %s: %v", p, err)
 			}
+			s.buildMu.Unlock()
 		}
 	}
 	for _, d := range added {
