@@ -186,6 +186,9 @@ func Check(t *schema.Table, tg Target) string {
 		}
 		return "Secondary indexes are not supported on duration columns"
 	}
+	if typ.Kind == schema.KindUDT && typ.IsMultiCell() {
+		return "Secondary indexes are not supported on non-frozen UDTs"
+	}
 	if c.Kind == schema.PartitionKeyColumn && len(t.PartitionKey()) == 1 {
 		return fmt.Sprintf("Cannot create secondary index on the only partition key column %s", name)
 	}
