@@ -112,3 +112,21 @@ func TestDroppedIndexWritesNoComponent(t *testing.T) {
 		t.Fatalf("the live index's component: %v", err)
 	}
 }
+
+// TestBadIndexNameIgnored: a name that is not letters, digits and
+// underscores (from an older schema, say) would put component files
+// outside the table's directory; the set ignores such an index.
+func TestBadIndexNameIgnored(t *testing.T) {
+	s := NewSet(Options{})
+	defer s.Close()
+	s.SetDefs([]Def{colIndex("../x", nil), colIndex("ok_1", nil)}, nil)()
+	if _, err := s.Search("../x", Eq([]byte("x")), nil, nil, nil, nil); err == nil {
+		t.Fatal("the index named ../x was defined")
+	}
+	if _, err := s.Search("ok_1", Eq([]byte("x")), nil, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if o := s.Observe("/t/1.sst"); o == nil || len(o.(*fileObserver).defs) != 1 {
+		t.Fatalf("observer of %v", o)
+	}
+}

@@ -170,6 +170,11 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) (indexMems func()) 
 	var added []*Def
 	for i := range defs {
 		d := defs[i]
+		if !validName(d.Name) {
+			// It goes into file names ("../x" would leave the directory).
+			s.opts.Logf("sai: ignoring index %q: not a valid index name", d.Name)
+			continue
+		}
 		next[d.Name] = &d
 		if o := old[d.Name]; o == nil || o.Target != d.Target {
 			added = append(added, &d)
@@ -233,6 +238,16 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) (indexMems func()) 
 			}
 		}
 	}
+}
+
+func validName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return name != ""
 }
 
 func dropped(old, next map[string]*Def) []string {
