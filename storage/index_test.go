@@ -354,3 +354,37 @@ func TestIndexDropAndRecreate(t *testing.T) {
 		tb.sai.Wait()
 	}
 }
+
+// TestIndexBuiltForFileImport: an SSTable received whole has no index
+// component; one is built in the background at once, not by the first
+// search, and the search finds the file's rows.
+func TestIndexBuiltForFileImport(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, func(o *Options) { o.DisableAutoCompaction = true })
+	defer e.Close()
+	src, _ := e.CreateTable(testTable, TableOptions{})
+	dst, _ := e.CreateTable(importTable, TableOptions{})
+	dst.SetIndexes([]sai.Def{valueIndex})
+	importMix(t, e, 20)
+	if err := src.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := copyWhole(t, src, dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	dst.sai.Wait()
+	files := dst.Files()
+	if len(files) != 1 {
+		t.Fatalf("%d files imported", len(files))
+	}
+	if _, err := fs.Stat(sai.ComponentPath(files[0].Path, valueIndex.Name)); err != nil {
+		t.Fatalf("no component built for the imported file: %v", err)
+	}
+	hits, err := dst.IndexSearch(valueIndex.Name, sai.Eq([]byte("v7")), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || !hits[0].Key.Equal(pk(7)) {
+		t.Fatalf("hits %v", hits)
+	}
+}

@@ -212,21 +212,7 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) (indexMems func()) 
 	}
 	s.mu.Unlock()
 	if gone := dropped(old, next); (len(added) > 0 || len(gone) > 0) && s.opts.Files != nil {
-		// The jobs run in order: the removal of a dropped index's
-		// components must not come after the building of those of an
-		// index created again under its name.
-		s.mu.Lock()
-		prev, done := s.mu.lastJob, make(chan struct{})
-		s.mu.lastJob = done
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer close(done)
-			if prev != nil {
-				<-prev
-			}
-			s.build(added, gone)
-		}()
+		s.startJob(func() { s.build(added, gone) })
 	}
 	return func() {
 		for i, m := range mems[:len(mis)] {
@@ -238,6 +224,49 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) (indexMems func()) 
 			}
 		}
 	}
+}
+
+// startJob runs job in the background after the jobs started before it:
+// the removal of a dropped index's components must not come after the
+// building of those of an index created again under its name.
+func (s *Set) startJob(job func()) {
+	s.mu.Lock()
+	prev, done := s.mu.lastJob, make(chan struct{})
+	s.mu.lastJob = done
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		job()
+	}()
+}
+
+// BuildMissing builds in the background the components the live SSTables
+// lack, as after an SSTable arrived whole (streamed) with none, so that
+// no search waits for them.
+func (s *Set) BuildMissing() {
+	if s.opts.Files == nil || len(*s.defs.Load()) == 0 {
+		return
+	}
+	s.startJob(func() {
+		files, release := s.opts.Files()
+		defer release()
+		for _, d := range *s.defs.Load() {
+			for _, f := range files {
+				if s.ctx.Err() != nil {
+					return
+				}
+				if _, err := s.component(d, f); err != nil {
+					s.opts.Logf("sai: building index %s for %s: %v", d.Name, f.Path, err)
+					break
+				}
+			}
+		}
+	})
 }
 
 func validName(name string) bool {
@@ -263,7 +292,6 @@ func dropped(old, next map[string]*Def) []string {
 // build writes the components of the added indexes for the live SSTables
 // and removes those of the dropped ones.
 func (s *Set) build(added []*Def, gone []string) {
-	defer s.wg.Done()
 	files, release := s.opts.Files()
 	defer release()
 	for _, name := range gone {
