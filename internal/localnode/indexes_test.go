@@ -3,7 +3,9 @@ package localnode
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"wcdb/mutation"
@@ -120,4 +122,50 @@ func comparePos(a, b *replication.Position) int {
 		return c
 	}
 	return bytes.Compare(a.Clustering, b.Clustering)
+}
+
+// TestReadIndexedTombstoneGuardrails: an index read goes through the
+// tombstones of the rows it reads as a range read does, and is held to
+// tombstone_warn_threshold and tombstone_failure_threshold alike.
+func TestReadIndexedTombstoneGuardrails(t *testing.T) {
+	r := openReplica(t)
+	r.Guardrails = &Guardrails{TombstoneWarnThreshold: 2, TombstoneFailureThreshold: 4}
+	r.E.Table(tid).SetIndexes([]sai.Def{xIndex})
+	put := func(c int, deleted bool) {
+		row := mutation.NewRow([]byte{byte(c)})
+		if deleted {
+			row.Deletion = mutation.Deletion{Timestamp: 2, LocalDeletionTime: 1000}
+		} else {
+			row.Liveness = mutation.Liveness{Timestamp: 1, ExpiresAt: mutation.NoDeletionTime}
+			row.Cells = []mutation.Cell{{Column: 1, Timestamp: 1, LocalDeletionTime: mutation.NoDeletionTime, Value: []byte("x")}}
+		}
+		m := &mutation.Mutation{Table: tid, Partition: mutation.Partition{Key: key("p"), Deletion: mutation.Live, Rows: []mutation.Row{row}}}
+		if err := r.Apply(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := replication.RangeCommand{Table: tid, Index: &replication.IndexQuery{Name: "by_v", Lo: []byte("x"), Hi: []byte("x")}}
+	for c := 0; c < 3; c++ {
+		put(c, false)
+		put(c, true)
+	}
+	ctx, w := replication.WithWarnings(context.Background())
+	if _, err := r.ReadRange(ctx, cmd); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.List(); len(got) != 1 || !strings.Contains(got[0], "3 tombstone cells") {
+		t.Errorf("warnings %q, want one for 3 tombstones", got)
+	}
+	for c := 3; c < 6; c++ {
+		put(c, false)
+		put(c, true)
+	}
+	if _, err := r.ReadRange(context.Background(), cmd); !errors.Is(err, replication.ErrTooManyTombstones) {
+		t.Errorf("index read over 6 deleted rows: got %v, want ErrTooManyTombstones", err)
+	}
+	// Resuming inside the partition (the scan path) is held too.
+	cmd.After = &replication.Position{Key: key("p"), Clustering: []byte{0}}
+	if _, err := r.ReadRange(context.Background(), cmd); !errors.Is(err, replication.ErrTooManyTombstones) {
+		t.Errorf("resumed index read over 5 deleted rows: got %v, want ErrTooManyTombstones", err)
+	}
 }
