@@ -99,7 +99,11 @@ func (fi *FileImport) Commit(check func(sstable.Meta) error) (sstable.Meta, erro
 		t.removeUnpublished(fi.num)
 		return sstable.Meta{}, t.importFailed(fmt.Errorf("storage: import: sync dir of %s: %w", path, err))
 	}
-	return t.publishImport(fi.num, check)
+	meta, err := t.publishImport(fi.num, check)
+	if err == nil {
+		t.sai.BuildMissing() // a file received whole has no index component
+	}
+	return meta, err
 }
 
 // Abort abandons the import and removes the temporary file. It is a no-op

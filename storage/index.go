@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"wcdb/memtable"
 	"wcdb/mutation"
 	"wcdb/storage/sai"
 )
@@ -9,9 +10,14 @@ import (
 // one indexes the memtables at once and is built for the SSTables in the
 // background (IndexProgress); flushes and compactions write the components.
 func (t *Table) SetIndexes(defs []sai.Def) {
+	// Under t.mu, as flush's Forget: an index is made only for a memtable
+	// not yet flushed, and one made active later sees the new defs.
+	t.mu.Lock()
 	s := t.acquire(true)
+	index := t.sai.SetDefs(defs, s.mems)
+	t.mu.Unlock()
 	defer s.release()
-	t.sai.SetDefs(defs, s.mems)
+	index()
 }
 
 // IndexProgress reports the background builds of the table's indexes.
@@ -25,6 +31,9 @@ func (t *Table) IndexSearch(name string, q sai.Query, from, to *mutation.Key) ([
 	defer s.release()
 	return t.sai.Search(name, q, s.mems, saiFiles(s.files), from, to)
 }
+
+// memSize is memtable m's size with its index's, which lives as long.
+func (t *Table) memSize(m *memtable.Memtable) int64 { return m.Size() + t.sai.MemSize(m) }
 
 func saiFiles(files []*sstFile) []sai.File {
 	out := make([]sai.File, len(files))

@@ -280,3 +280,184 @@ func TestIndexConcurrentFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexCountsInMemtableSize writes rows whose index terms far outweigh
+// their data: the index is counted with its memtable, so the memtable is
+// frozen for flush at the flush size rather than growing by its index
+// unseen.
+func TestIndexCountsInMemtableSize(t *testing.T) {
+	const flushSize = 64 << 10
+	e := openTest(t, vfs.NewMem(), func(o *Options) { o.MemtableFlushSize = flushSize })
+	defer e.Close()
+	tb, err := e.CreateTable(testTable, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 40 distinct 32-byte terms per row.
+	wide := sai.Def{Name: "wide", Target: "wide", Terms: func(pk []byte, r *mutation.Row, emit func([]byte)) {
+		for i := 0; i < 40; i++ {
+			emit([]byte(fmt.Sprintf("%08x%08d%016d", pk, len(r.Clustering), i)))
+		}
+	}}
+	tb.SetIndexes([]sai.Def{wide})
+	var maxActive int64
+	for i := 0; i < 400; i++ {
+		if err := e.Apply(rowMut(i, 0, 1, "x")); err != nil {
+			t.Fatal(err)
+		}
+		if n := tb.memSize(tb.mem.Load().m); n > maxActive {
+			maxActive = n
+		}
+	}
+	if ix := tb.sai.MemSize(tb.mem.Load().m); ix == 0 {
+		t.Fatalf("the active memtable's index counts no bytes")
+	}
+	// One write adds a few KB of index: the active memtable stays near
+	// the flush size.
+	if maxActive > 2*flushSize {
+		t.Fatalf("active memtable reached %d bytes with its index, flush size %d", maxActive, flushSize)
+	}
+	if st := tb.Status(); st.MemtableBytes < tb.mem.Load().m.Size()+tb.sai.MemSize(tb.mem.Load().m) {
+		t.Fatalf("status counts %d memtable bytes, less than the active memtable and its index", st.MemtableBytes)
+	}
+}
+
+// TestIndexDropAndRecreate drops an index and creates it again at once:
+// the removal of the dropped one's components must not remove those the
+// new one builds, or a restart would find them missing.
+func TestIndexDropAndRecreate(t *testing.T) {
+	e := openTest(t, vfs.NewMem(), nil)
+	defer e.Close()
+	tb, err := e.CreateTable(testTable, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		if err := e.Apply(rowMut(i, 0, 1, "x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := tb.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := 0; round < 20; round++ {
+		tb.SetIndexes([]sai.Def{valueIndex})
+		tb.SetIndexes(nil)
+		tb.SetIndexes([]sai.Def{valueIndex})
+		tb.sai.Wait()
+		for _, f := range tb.Files() {
+			if _, err := e.fs.Stat(sai.ComponentPath(f.Path, valueIndex.Name)); err != nil {
+				t.Fatalf("round %d: %s: %v", round, f.Path, err)
+			}
+		}
+		tb.SetIndexes(nil)
+		tb.sai.Wait()
+	}
+}
+
+// TestIndexBuiltForFileImport: an SSTable received whole has no index
+// component; one is built in the background at once, not by the first
+// search, and the search finds the file's rows.
+func TestIndexBuiltForFileImport(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, func(o *Options) { o.DisableAutoCompaction = true })
+	defer e.Close()
+	src, _ := e.CreateTable(testTable, TableOptions{})
+	dst, _ := e.CreateTable(importTable, TableOptions{})
+	dst.SetIndexes([]sai.Def{valueIndex})
+	importMix(t, e, 20)
+	if err := src.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := copyWhole(t, src, dst, nil); err != nil {
+		t.Fatal(err)
+	}
+	dst.sai.Wait()
+	files := dst.Files()
+	if len(files) != 1 {
+		t.Fatalf("%d files imported", len(files))
+	}
+	if _, err := fs.Stat(sai.ComponentPath(files[0].Path, valueIndex.Name)); err != nil {
+		t.Fatalf("no component built for the imported file: %v", err)
+	}
+	hits, err := dst.IndexSearch(valueIndex.Name, sai.Eq([]byte("v7")), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || !hits[0].Key.Equal(pk(7)) {
+		t.Fatalf("hits %v", hits)
+	}
+}
+
+// TestIndexStaticRow: a static row's terms are listed under the empty
+// clustering, in the memtable, after flush, compaction, restart, and for
+// an index created after the data (memtable and SSTables indexed then); an
+// overwrite leaves the old term a stale candidate only.
+func TestIndexStaticRow(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, fs, func(o *Options) { o.DisableAutoCompaction = true })
+	defer func() { e.Close() }()
+	tb, err := e.CreateTable(testTable, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	static := func(p int, ts int64, v string) {
+		s := mutation.NewRow(nil)
+		s.Cells = []mutation.Cell{cellv(1, ts, v)}
+		m := &mutation.Mutation{Table: testTable, Partition: mutation.Partition{Key: pk(p), Deletion: mutation.Live, Static: &s}}
+		if err := e.Apply(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string, term string, want ...int) {
+		t.Helper()
+		hits, err := tb.IndexSearch(valueIndex.Name, sai.Eq([]byte(term)), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, h := range hits {
+			if len(h.Clustering) != 0 {
+				t.Fatalf("%s: hit %v has a clustering", when, h)
+			}
+			got = append(got, keyInt(h.Key))
+		}
+		sort.Ints(got)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: %s lists partitions %v, want %v", when, term, got, want)
+		}
+	}
+	static(1, 1, "s")
+	static(2, 1, "s")
+	if err := tb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	static(3, 1, "s")
+	tb.SetIndexes([]sai.Def{valueIndex}) // after the data
+	tb.sai.Wait()
+	check("created late", "s", 1, 2, 3)
+	static(4, 1, "s")
+	check("memtable", "s", 1, 2, 3, 4)
+	if err := tb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	check("flushed", "s", 1, 2, 3, 4)
+	if err := tb.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	check("compacted", "s", 1, 2, 3, 4)
+	static(1, 2, "t") // overwrite: "s" stays listed until compaction
+	if err := tb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	e = openTest(t, fs, func(o *Options) { o.DisableAutoCompaction = true })
+	tb = e.Table(testTable)
+	tb.SetIndexes([]sai.Def{valueIndex})
+	tb.sai.Wait()
+	check("restarted", "s", 2, 3, 4)
+	check("restarted", "t", 1)
+}

@@ -48,7 +48,8 @@ type TableStatus struct {
 	// sizes (Cassandra's LiveSSTableCount and LiveDiskSpaceUsed).
 	LiveSSTables int
 	LiveBytes    int64
-	// MemtableBytes is the data of the active and frozen memtables.
+	// MemtableBytes is the data of the active and frozen memtables
+	// with their indexes.
 	MemtableBytes int64
 	// CompactionPending says the compaction strategy had work at its last
 	// pick (running, or about to): Cassandra's pending compactions, as 0
@@ -65,7 +66,7 @@ func (t *Table) Status() TableStatus {
 		st.LiveBytes += f.meta.FileSize
 	}
 	for _, m := range s.mems {
-		st.MemtableBytes += m.Size()
+		st.MemtableBytes += t.memSize(m)
 	}
 	return st
 }

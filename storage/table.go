@@ -388,7 +388,7 @@ func (t *Table) applyEncoded(enc []byte, minTS int64) error {
 	// to the flush goroutine, it would grow for as long as the flush before
 	// takes, and the stall above (MaxFlushingMemtables) would never bound
 	// the memory writers hold.
-	if ms.m.Size() >= t.e.opts.MemtableFlushSize && t.freezeFull(ms) {
+	if t.memSize(ms.m) >= t.e.opts.MemtableFlushSize && t.freezeFull(ms) {
 		t.e.bg.requestFlush(t)
 	}
 	return nil

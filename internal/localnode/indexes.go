@@ -69,7 +69,8 @@ func readIndexed(ctx context.Context, t *storage.Table, cmd replication.RangeCom
 			if start != nil && end != nil && bytes.Compare(start, end) >= 0 {
 				continue // no hit within the query's clustering bounds
 			}
-			p, err := t.Read(storage.Query{Key: k, Start: start, End: end, Columns: cmd.Columns, Limit: lim, Raw: cmd.Raw})
+			p, err := t.ReadCounted(storage.Query{Key: k, Start: start, End: end, Columns: cmd.Columns, Limit: lim, Raw: cmd.Raw,
+				MaxTombstones: tombstonesLeft(q)}, q.Stats)
 			if err != nil {
 				return res, err
 			}
@@ -97,6 +98,7 @@ func readIndexed(ctx context.Context, t *storage.Table, cmd replication.RangeCom
 		if cmd.Limit > 0 {
 			pq.Limit = cmd.Limit - rows
 		}
+		pq.MaxTombstones = tombstonesLeft(q)
 		var lastRow []byte
 		next, err := t.Scan(pq, func(p *mutation.Partition) bool {
 			res.Partitions = append(res.Partitions, p)
@@ -122,6 +124,15 @@ func readIndexed(ctx context.Context, t *storage.Table, cmd replication.RangeCom
 		}
 	}
 	return res, nil
+}
+
+// tombstonesLeft is what the read's tombstone limit leaves to its next
+// partition: the limit is for the whole read, as a range read's.
+func tombstonesLeft(q storage.ScanQuery) int {
+	if q.MaxTombstones <= 0 || q.Stats == nil {
+		return q.MaxTombstones
+	}
+	return max(q.MaxTombstones-q.Stats.Tombstones, 1)
 }
 
 // hitSpan narrows the clustering bounds [start, end) of a read of the

@@ -273,7 +273,11 @@ func (r Replica) ReadRange(ctx context.Context, cmd replication.RangeCommand) (r
 		q.Stats, q.MaxTombstones = &st, g.TombstoneFailureThreshold
 	}
 	if cmd.Index != nil {
-		return readIndexed(ctx, t, cmd, q)
+		res, err := readIndexed(ctx, t, cmd, q)
+		if g != nil {
+			err = g.finish(ctx, cmd.Table, nil, &st, err)
+		}
+		return res, err
 	}
 	var res replication.RangeResult
 	next, err := t.Scan(q, func(p *mutation.Partition) bool {

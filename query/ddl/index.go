@@ -38,6 +38,9 @@ func CreateIndex(c *catalog.Catalog, ks string, st *ast.CreateIndexStmt, ts int6
 		return nil, qerr.Invalidf("Table '%s' doesn't exist", st.Table.Name)
 	}
 	if st.Name != "" {
+		if !indexing.ValidName(st.Name) {
+			return nil, qerr.Configf("Index name must not be empty, or contain non-alphanumeric-underscore characters (got \"%s\")", st.Name)
+		}
 		if t, _ := c.FindIndex(ks, st.Name); t != nil {
 			if st.IfNotExists {
 				return nil, nil

@@ -168,6 +168,19 @@ func keyComponent(k []byte, n, pos int) ([]byte, bool) {
 	return nil, false
 }
 
+// ValidName reports whether name may name an index: 1 or more letters,
+// digits and underscores (Cassandra's isValidName). Storage puts it in the
+// names of the index's files.
+func ValidName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return name != ""
+}
+
 // Check validates target tg on table t: "" or the reason, in Cassandra's
 // words (CreateIndexStatement.validateIndexTarget), for an Invalid error.
 func Check(t *schema.Table, tg Target) string {
@@ -185,6 +198,9 @@ func Check(t *schema.Table, tg Target) string {
 			return "Secondary indexes are not supported on tuples containing durations"
 		}
 		return "Secondary indexes are not supported on duration columns"
+	}
+	if typ.Kind == schema.KindUDT && typ.IsMultiCell() {
+		return "Secondary indexes are not supported on non-frozen UDTs"
 	}
 	if c.Kind == schema.PartitionKeyColumn && len(t.PartitionKey()) == 1 {
 		return fmt.Sprintf("Cannot create secondary index on the only partition key column %s", name)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"wcdb/memtable"
 	"wcdb/mutation"
@@ -97,21 +98,76 @@ type memIndex struct {
 	mu sync.RWMutex
 	// terms[index][term] lists the rows holding term, unsorted.
 	terms map[string]map[string][]Hit
+	// pending names the new indexes whose entries for the rows m held
+	// when they were created are still being added (SetDefs).
+	pending map[string]bool
+	// size estimates the bytes terms holds, so that the flush trigger
+	// counts the index with its memtable (MemSize).
+	size atomic.Int64
 }
 
+// The estimated costs of a memIndex's parts: a Hit (key token and two
+// slice headers), a new term's map entry (string header, slice header,
+// hash bucket share), a new index's map.
+const hitCost, termCost, indexCost = 56, 64, 256
+
+// add records that the row h holds term. h's key and clustering bytes are
+// shared among the terms of one row; the caller counts them (note).
 func (mi *memIndex) add(name string, term []byte, h Hit) {
 	t := mi.terms[name]
 	if t == nil {
 		t = map[string][]Hit{}
 		mi.terms[name] = t
+		mi.size.Add(indexCost)
 	}
-	t[string(term)] = append(t[string(term)], h)
+	hs, ok := t[string(term)]
+	n := int64(hitCost)
+	if !ok {
+		n += termCost + int64(len(term))
+	}
+	t[string(term)] = append(hs, h)
+	mi.size.Add(n)
+}
+
+// note counts n bytes of keys and clusterings the index's hits hold.
+func (mi *memIndex) note(n int) { mi.size.Add(int64(n)) }
+
+func newMemIndex(m *memtable.Memtable) *memIndex {
+	return &memIndex{m: m, terms: map[string]map[string][]Hit{}, pending: map[string]bool{}}
+}
+
+func (mi *memIndex) isPending(name string) bool {
+	mi.mu.RLock()
+	defer mi.mu.RUnlock()
+	return mi.pending[name]
 }
 
 func (mi *memIndex) drop(name string) {
 	mi.mu.Lock()
-	delete(mi.terms, name)
+	if t := mi.terms[name]; t != nil {
+		var n int64 = indexCost
+		for term, hs := range t {
+			n += termCost + int64(len(term)) + int64(len(hs))*hitCost
+		}
+		mi.size.Add(-n) // the keys the hits share stay counted: an estimate
+		delete(mi.terms, name)
+	}
 	mi.mu.Unlock()
+}
+
+// MemSize estimates the bytes of memtable m's index, which live as long as
+// m: the flush trigger counts them with m's own size.
+func (s *Set) MemSize(m *memtable.Memtable) int64 {
+	if mi := s.last.Load(); mi != nil && mi.m == m {
+		return mi.size.Load()
+	}
+	s.mu.Lock()
+	mi := s.mu.mems[m]
+	s.mu.Unlock()
+	if mi == nil {
+		return 0
+	}
+	return mi.size.Load()
 }
 
 func (mi *memIndex) search(name string, q Query, in func(mutation.Key) bool, hits []Hit) []Hit {
@@ -147,7 +203,7 @@ func (s *Set) memFor(m *memtable.Memtable) *memIndex {
 	s.mu.Lock()
 	mi := s.mu.mems[m]
 	if mi == nil {
-		mi = &memIndex{m: m, terms: map[string]map[string][]Hit{}}
+		mi = newMemIndex(m)
 		s.mu.mems[m] = mi
 	}
 	s.mu.Unlock()
@@ -167,12 +223,18 @@ func (s *Set) Apply(m *memtable.Memtable, v *mutation.View) error {
 	var r mutation.Row
 	mi.mu.Lock()
 	defer mi.mu.Unlock()
+	keyCounted := false
 	index := func(clustering []byte, r *mutation.Row) {
 		var c []byte
 		for _, d := range defs {
 			d.Terms(key.Bytes, r, func(term []byte) {
 				if c == nil {
 					c = append([]byte{}, clustering...)
+					mi.note(len(c))
+					if !keyCounted {
+						mi.note(len(key.Bytes))
+						keyCounted = true
+					}
 				}
 				mi.add(d.Name, term, Hit{Key: key, Clustering: c})
 			})
@@ -194,9 +256,6 @@ func (s *Set) Apply(m *memtable.Memtable, v *mutation.View) error {
 	})
 }
 
-// indexMemtable indexes what memtable m already holds for a new index d.
-func (s *Set) indexMemtable(d *Def, m *memtable.Memtable) { indexInto(d, m, s.memFor(m)) }
-
 // indexInto adds memtable m's rows to mi for index d.
 func indexInto(d *Def, m *memtable.Memtable, mi *memIndex) {
 	it := m.Iter(nil, nil)
@@ -205,6 +264,7 @@ func indexInto(d *Def, m *memtable.Memtable, mi *memIndex) {
 		p := it.Partition()
 		k := p.Key()
 		key := mutation.Key{Token: k.Token, Bytes: bytes.Clone(k.Bytes)}
+		mi.note(len(key.Bytes))
 		if static, err := staticRow(p.Header()); err == nil && static != nil {
 			d.Terms(key.Bytes, static, func(term []byte) {
 				mi.mu.Lock()
@@ -218,6 +278,7 @@ func indexInto(d *Def, m *memtable.Memtable, mi *memIndex) {
 				continue
 			}
 			c := bytes.Clone(ri.Clustering())
+			mi.note(len(c))
 			d.Terms(key.Bytes, &r, func(term []byte) {
 				mi.mu.Lock()
 				mi.add(d.Name, term, Hit{Key: key, Clustering: c})

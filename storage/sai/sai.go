@@ -122,6 +122,8 @@ type Set struct {
 		mems   map[*memtable.Memtable]*memIndex
 		comps  map[string]*component // by component path
 		status map[string]*Status
+		// lastJob is closed when the last background job started ends.
+		lastJob chan struct{}
 	}
 }
 
@@ -155,17 +157,39 @@ func IsComponent(name string) (sst string, ok bool) {
 }
 
 // SetDefs makes defs the table's indexes. A new index (or one whose target
-// changed) indexes the memtables mems at once and is built for the live
-// SSTables in the background (Progress); a dropped one's components go.
-func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) {
+// changed) is built for the live SSTables in the background (Progress); a
+// dropped one's components go. The new index must also index the
+// memtables mems: SetDefs marks it pending in their indexes and returns
+// indexMems, which indexes them (slow: the caller runs it without its
+// locks); meanwhile a search indexes a pending memtable for itself. The
+// caller holds off Forget for mems until SetDefs returns, so that no index
+// is made for a memtable already flushed (it would be kept forever).
+func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) (indexMems func()) {
 	old := *s.defs.Load()
 	next := make(map[string]*Def, len(defs))
 	var added []*Def
 	for i := range defs {
 		d := defs[i]
+		if !validName(d.Name) {
+			// It goes into file names ("../x" would leave the directory).
+			s.opts.Logf("sai: ignoring index %q: not a valid index name", d.Name)
+			continue
+		}
 		next[d.Name] = &d
 		if o := old[d.Name]; o == nil || o.Target != d.Target {
 			added = append(added, &d)
+		}
+	}
+	var mis []*memIndex
+	if len(added) > 0 {
+		for _, m := range mems {
+			mi := s.memFor(m)
+			mi.mu.Lock()
+			for _, d := range added {
+				mi.pending[d.Name] = true
+			}
+			mi.mu.Unlock()
+			mis = append(mis, mi)
 		}
 	}
 	s.defs.Store(&next)
@@ -187,18 +211,72 @@ func (s *Set) SetDefs(defs []Def, mems []*memtable.Memtable) {
 		s.mu.status[d.Name] = &Status{Name: d.Name}
 	}
 	s.mu.Unlock()
-	for _, d := range added {
-		for _, m := range mems {
-			s.indexMemtable(d, m)
+	if gone := dropped(old, next); (len(added) > 0 || len(gone) > 0) && s.opts.Files != nil {
+		s.startJob(func() { s.build(added, gone) })
+	}
+	return func() {
+		for i, m := range mems[:len(mis)] {
+			for _, d := range added {
+				indexInto(d, m, mis[i])
+				mis[i].mu.Lock()
+				delete(mis[i].pending, d.Name)
+				mis[i].mu.Unlock()
+			}
 		}
 	}
-	if len(added) > 0 && s.opts.Files != nil {
-		s.wg.Add(1)
-		go s.build(added, dropped(old, next))
-	} else if d := dropped(old, next); len(d) > 0 && s.opts.Files != nil {
-		s.wg.Add(1)
-		go s.build(nil, d)
+}
+
+// startJob runs job in the background after the jobs started before it:
+// the removal of a dropped index's components must not come after the
+// building of those of an index created again under its name.
+func (s *Set) startJob(job func()) {
+	s.mu.Lock()
+	prev, done := s.mu.lastJob, make(chan struct{})
+	s.mu.lastJob = done
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		job()
+	}()
+}
+
+// BuildMissing builds in the background the components the live SSTables
+// lack, as after an SSTable arrived whole (streamed) with none, so that
+// no search waits for them.
+func (s *Set) BuildMissing() {
+	if s.opts.Files == nil || len(*s.defs.Load()) == 0 {
+		return
 	}
+	s.startJob(func() {
+		files, release := s.opts.Files()
+		defer release()
+		for _, d := range *s.defs.Load() {
+			for _, f := range files {
+				if s.ctx.Err() != nil {
+					return
+				}
+				if _, err := s.component(d, f); err != nil {
+					s.opts.Logf("sai: building index %s for %s: %v", d.Name, f.Path, err)
+					break
+				}
+			}
+		}
+	})
+}
+
+func validName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return name != ""
 }
 
 func dropped(old, next map[string]*Def) []string {
@@ -214,14 +292,23 @@ func dropped(old, next map[string]*Def) []string {
 // build writes the components of the added indexes for the live SSTables
 // and removes those of the dropped ones.
 func (s *Set) build(added []*Def, gone []string) {
-	defer s.wg.Done()
 	files, release := s.opts.Files()
 	defer release()
 	for _, name := range gone {
 		for _, f := range files {
-			if err := s.opts.FS.Remove(ComponentPath(f.Path, name)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-				s.opts.Logf("sai: remove %s: %v", ComponentPath(f.Path, name), err)
+			// The cached component goes too: an index created again under
+			// the name, by a job before this one ended, cached what this
+			// removes.
+			// Under buildMu: a search must not cache the file between.
+			p := ComponentPath(f.Path, name)
+			s.buildMu.Lock()
+			s.mu.Lock()
+			delete(s.mu.comps, p)
+			s.mu.Unlock()
+			if err := s.opts.FS.Remove(p); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+				s.opts.Logf("sai: remove %s: %v", p, err)
 			}
+			s.buildMu.Unlock()
 		}
 	}
 	for _, d := range added {
@@ -295,11 +382,12 @@ func (s *Set) Search(name string, q Query, mems []*memtable.Memtable, files []Fi
 		s.mu.Lock()
 		mi := s.mu.mems[m]
 		s.mu.Unlock()
-		if mi == nil {
+		if mi == nil || mi.isPending(name) {
 			// m's index is gone (m was flushed after this search's
-			// caller took its view of the table) or was never made (m
-			// is empty): index it now, for this search.
-			mi = &memIndex{m: m, terms: map[string]map[string][]Hit{}}
+			// caller took its view of the table), was never made (m
+			// is empty) or is being made for a new index: index m
+			// now, for this search.
+			mi = newMemIndex(m)
 			indexInto(d, m, mi)
 		}
 		hits = mi.search(name, q, in, hits)
@@ -449,6 +537,9 @@ type fileObserver struct {
 
 func (o *fileObserver) Finish() error {
 	for i, d := range o.defs {
+		if cur := (*o.s.defs.Load())[d.Name]; cur == nil || cur.Target != d.Target {
+			continue // dropped while the SSTable was written: no file to leak
+		}
 		enc := o.encode(i)
 		c, err := decodeComponent(enc)
 		if err != nil {
