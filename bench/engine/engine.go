@@ -336,7 +336,7 @@ type bench struct {
 	vs     *valueSource
 	// startRSS is the process's VmRSS when the engine started.
 	startRSS int64
-	loaded int64 // records loaded
+	loaded   int64 // records loaded
 }
 
 func (b *bench) runAll(want map[string]bool, rep *Report) error {
