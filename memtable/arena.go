@@ -27,8 +27,18 @@ type arena struct {
 	// size is the bytes of every chunk allocated.
 	size atomic.Int64
 
-	// The writer's: the chunk being filled, its index, and the next free
-	// offset in it.
+	// The writer's: where data (rows, headers, row nodes) goes, and where
+	// partition nodes go. Partition nodes get chunks of their own so that
+	// the partition skiplist is dense: with rows of a kilobyte between
+	// them, a search from the top touched a cache line and, in a large
+	// memtable, a page per node it compared; packed, the upper levels stay
+	// in cache and the TLB.
+	data, nodes cursor
+}
+
+// A cursor is a chunk being filled, its index, and the next free offset
+// in it.
+type cursor struct {
 	cur    chunk
 	curIdx uint32
 	off    uint32
@@ -47,26 +57,30 @@ const (
 // Size returns the bytes the arena has allocated.
 func (a *arena) Size() int64 { return a.size.Load() }
 
-// alloc returns a ref to n fresh, zeroed bytes. Writer only.
-func (a *arena) alloc(n int) uint64 {
+// alloc returns a ref to n fresh, zeroed bytes of data. Writer only.
+func (a *arena) alloc(n int) uint64 { return a.allocIn(&a.data, n) }
+
+// allocIn returns a ref to n fresh, zeroed bytes from cursor c. Writer
+// only.
+func (a *arena) allocIn(c *cursor, n int) uint64 {
 	n = (n + 7) &^ 7
 	if n > maxChunk/4 {
 		_, idx := a.addChunk(n)
 		return uint64(idx+1) << 32
 	}
-	if a.cur == nil || int(a.off)+n > len(a.cur)*8 {
+	if c.cur == nil || int(c.off)+n > len(c.cur)*8 {
 		size := minChunk
-		if a.cur != nil {
-			size = min(len(a.cur)*8*2, maxChunk)
+		if c.cur != nil {
+			size = min(len(c.cur)*8*2, maxChunk)
 		}
 		for size < n {
 			size *= 2
 		}
-		a.cur, a.curIdx = a.addChunk(size)
-		a.off = 0
+		c.cur, c.curIdx = a.addChunk(size)
+		c.off = 0
 	}
-	ref := uint64(a.curIdx+1)<<32 | uint64(a.off)
-	a.off += uint32(n)
+	ref := uint64(c.curIdx+1)<<32 | uint64(c.off)
+	c.off += uint32(n)
 	return ref
 }
 

@@ -42,9 +42,14 @@ const (
 const singleRow = 1
 
 // newNode allocates a node of height h with its tower at word tower and
-// key after it. Writer only.
+// key after it, among the data (a row node, followed by extra bytes) or,
+// for a partition node, among the other partition nodes. Writer only.
 func (a *arena) newNode(tower, h int, key []byte, extra int) uint64 {
-	ref := a.alloc(8*(tower+h) + len(key) + extra)
+	c := &a.data
+	if tower == partTower {
+		c = &a.nodes
+	}
+	ref := a.allocIn(c, 8*(tower+h)+len(key)+extra)
 	w := a.words(ref)
 	w[wMeta] = uint64(len(key)) | uint64(h)<<32
 	copy(a.at(ref)[8*(tower+h):], key)
@@ -89,15 +94,18 @@ func (a *arena) cmpPart(ref uint64, k mutation.Key) int {
 // first at or after it (or 0); with prev, it records the last node before
 // k at every level of the list.
 func (a *arena) findPart(head uint64, k mutation.Key, prev *[maxHeight]uint64) (before, at uint64) {
-	x := head
+	// stop is the node the level above stopped at, known to be at or
+	// after k: meeting it again on the way down needs no comparison.
+	x, stop := head, uint64(0)
 	for lvl := int(a.load(head, wVal)) - 1; lvl >= 0; lvl-- {
 		for {
 			at = a.load(x, partTower+lvl)
-			if at == 0 || a.cmpPart(at, k) >= 0 {
+			if at == 0 || at == stop || a.cmpPart(at, k) >= 0 {
 				break
 			}
 			x = at
 		}
+		stop = at
 		if prev != nil {
 			prev[lvl] = x
 		}
@@ -107,15 +115,16 @@ func (a *arena) findPart(head uint64, k mutation.Key, prev *[maxHeight]uint64) (
 
 // findRow is findPart for a row list and a clustering.
 func (a *arena) findRow(head uint64, c []byte, prev *[maxHeight]uint64) (before, at uint64) {
-	x := head
+	x, stop := head, uint64(0)
 	for lvl := int(a.load(head, wVal)) - 1; lvl >= 0; lvl-- {
 		for {
 			at = a.load(x, rowTower+lvl)
-			if at == 0 || bytes.Compare(a.nodeKey(at, rowTower), c) >= 0 {
+			if at == 0 || at == stop || bytes.Compare(a.nodeKey(at, rowTower), c) >= 0 {
 				break
 			}
 			x = at
 		}
+		stop = at
 		if prev != nil {
 			prev[lvl] = x
 		}

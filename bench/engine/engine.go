@@ -226,6 +226,11 @@ type Result struct {
 	// PeakRSS is the process's VmHWM when the workload ended; see
 	// Report.PeakRSSPerEngine.
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// StartRSS is the process's VmRSS when the engine started, after the
+	// reset: memory earlier engines left resident (Pebble's cgo-allocated
+	// cache and memtables, which glibc keeps after free), which PeakRSS
+	// includes but the Go memory limit does not see.
+	StartRSS int64 `json:"start_rss_bytes"`
 	// CPUusPerOp is the process's CPU time (user and system, background
 	// flushes and compactions included) from the end of the engine's
 	// previous workload to the end of this one, per operation. Unlike
@@ -291,6 +296,7 @@ func runEngine(cfg Config, name string, round int, dir string, vs *valueSource, 
 	if !resetPeakRSS() {
 		rep.PeakRSSPerEngine = false
 	}
+	startRSS := procStatus("VmRSS:")
 	scfg := storeConfig{dir: dir, cacheSize: cfg.CacheSize,
 		memtableSize: cfg.MemtableSize, blockSize: cfg.BlockSize, fields: cfg.Fields, compression: cfg.Compression}
 	var st store
@@ -306,7 +312,7 @@ func runEngine(cfg Config, name string, round int, dir string, vs *valueSource, 
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, st: st, engine: name, round: round, vs: vs}
+	b := &bench{cfg: cfg, st: st, engine: name, round: round, vs: vs, startRSS: startRSS}
 	err = b.runAll(want, rep)
 	if cerr := st.close(); err == nil {
 		err = cerr
@@ -328,7 +334,9 @@ type bench struct {
 	engine string
 	round  int
 	vs     *valueSource
-	loaded int64 // records loaded
+	// startRSS is the process's VmRSS when the engine started.
+	startRSS int64
+	loaded   int64 // records loaded
 }
 
 func (b *bench) runAll(want map[string]bool, rep *Report) error {
@@ -345,7 +353,8 @@ func (b *bench) runAll(want map[string]bool, rep *Report) error {
 		r.Round = b.round
 		r.WriteAmp = b.st.writeAmp()
 		r.SpaceAmp = b.st.spaceAmp()
-		r.PeakRSS = peakRSS()
+		r.PeakRSS = procStatus("VmHWM:")
+		r.StartRSS = b.startRSS
 		rep.Results = append(rep.Results, r)
 		if b.cfg.Progress != nil {
 			fmt.Fprintf(b.cfg.Progress, "round %d %-7s %-10s %9d ops %10.0f ops/s p50 %8.1fµs p99 %8.1fµs not found %d\n",
@@ -517,15 +526,16 @@ func (b *bench) sliceRead() (Result, error) {
 	})
 }
 
-// peakRSS returns the process's peak resident set size (VmHWM), or 0 when
-// it cannot be read.
-func peakRSS() int64 {
+// procStatus returns a size line of /proc/self/status (VmHWM: the peak
+// resident set size, VmRSS: the current one) in bytes, or 0 when it cannot
+// be read.
+func procStatus(field string) int64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for line := range bytes.Lines(data) {
-		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+		if v, ok := bytes.CutPrefix(line, []byte(field)); ok {
 			v = bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(v), []byte("kB")))
 			kb, err := strconv.ParseInt(string(v), 10, 64)
 			if err != nil {

@@ -12,10 +12,10 @@ import (
 // WriteTable prints the results as a table, with notes on what they mean.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tengine\tworkload\tops\tops/s\tcpu µs/op\tp50 µs\tp99 µs\tnot found\twrite amp\tspace amp\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "round\tengine\tworkload\tops\tops/s\tcpu µs/op\tp50 µs\tp99 µs\tnot found\twrite amp\tspace amp\tpeak RSS MiB\tstart RSS MiB\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%.2f\t%.2f\t%.0f\t\n",
-			x.Round, x.Engine, x.Workload, x.Ops, x.OpsPerS, x.CPUusPerOp, x.P50us, x.P99us, x.NotFound, x.WriteAmp, x.SpaceAmp, float64(x.PeakRSS)/(1<<20))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t%.2f\t%.2f\t%.0f\t%.0f\t\n",
+			x.Round, x.Engine, x.Workload, x.Ops, x.OpsPerS, x.CPUusPerOp, x.P50us, x.P99us, x.NotFound, x.WriteAmp, x.SpaceAmp, float64(x.PeakRSS)/(1<<20), float64(x.StartRSS)/(1<<20))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -33,7 +33,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "%d round(s); engines ran one after the other, the order reversed every other round; write amp = SSTable bytes (flush+compaction) / user bytes, WAL excluded, cumulative; space amp = live SSTable bytes / user bytes\n", c.Rounds)
 	if r.PeakRSSPerEngine {
-		fmt.Fprintln(w, "peak RSS = process VmHWM, reset before each engine started (so per engine), cumulative over its workloads")
+		fmt.Fprintln(w, "peak RSS = process VmHWM, reset before each engine started (so per engine), cumulative over its workloads; start RSS = VmRSS then, what earlier engines left resident (glibc keeps Pebble's cgo-allocated memory after free), part of the peak")
 	} else {
 		fmt.Fprintln(w, "peak RSS = process VmHWM, could not be reset: a later engine's figure includes the earlier ones'")
 	}
@@ -43,14 +43,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "memory budget = memtables (2 x %d MiB: active + flushing) + cache %d MiB + 256 MiB = %d MiB; highest peak RSS after a load, by engine:",
 		c.MemtableSize>>20, c.CacheSize>>20, budget>>20)
 	for _, e := range c.Engines {
-		var peak int64
+		var peak, own int64
 		for _, x := range r.Results {
 			if x.Engine == e && (x.Workload == "load" || x.Workload == "slice-load") {
 				peak = max(peak, x.PeakRSS)
+				own = max(own, x.PeakRSS-x.StartRSS)
 			}
 		}
 		if peak > 0 {
-			fmt.Fprintf(w, " %s %d MiB", e, peak>>20)
+			fmt.Fprintf(w, " %s %d MiB (%d above its start RSS)", e, peak>>20, own>>20)
 		}
 	}
 	fmt.Fprintln(w)
