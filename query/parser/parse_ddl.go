@@ -357,15 +357,7 @@ func (p *parser) alterTable() *ast.AlterTableStmt {
 		p.advance()
 		s.Action = ast.AlterRename
 		s.IfColumnExists = p.ifExists()
-		for {
-			r := ast.ColumnRename{From: p.ident()}
-			p.expectKw(kwTo)
-			r.To = p.ident()
-			s.Renames = append(s.Renames, r)
-			if !p.acceptKw(kwAnd) {
-				break
-			}
-		}
+		s.Renames = p.renames()
 	case isKwTok(t, kwWith):
 		p.advance()
 		s.Action = ast.AlterWith
@@ -549,4 +541,19 @@ func (p *parser) createIndex(custom bool) *ast.CreateIndexStmt {
 		s.Properties = p.properties(nil)
 	}
 	return s
+}
+
+// renames parses "a TO b [AND c TO d ...]" of ALTER TABLE and ALTER TYPE
+// RENAME.
+func (p *parser) renames() []ast.ColumnRename {
+	var out []ast.ColumnRename
+	for {
+		r := ast.ColumnRename{From: p.ident()}
+		p.expectKw(kwTo)
+		r.To = p.ident()
+		out = append(out, r)
+		if !p.acceptKw(kwAnd) {
+			return out
+		}
+	}
 }

@@ -55,15 +55,7 @@ func (p *parser) alterType() *ast.AlterTypeStmt {
 	case p.acceptKw(kwRename):
 		s.Action = ast.AlterTypeRename
 		s.IfFieldExists = p.ifExists()
-		for {
-			r := ast.ColumnRename{From: p.ident()}
-			p.expectKw(kwTo)
-			r.To = p.ident()
-			s.Renames = append(s.Renames, r)
-			if !p.acceptKw(kwAnd) {
-				break
-			}
-		}
+		s.Renames = p.renames()
 	default:
 		p.noViable()
 	}
