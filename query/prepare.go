@@ -18,6 +18,7 @@ import (
 	"wcdb/query/ast"
 	"wcdb/query/parser"
 	"wcdb/query/qerr"
+	"wcdb/query/term"
 	"wcdb/replication"
 	"wcdb/schema"
 )
@@ -101,7 +102,7 @@ func (x *Executor) Query(ctx context.Context, s *Session, query string, opts *Op
 		if err != nil {
 			return nil, err
 		}
-		values, err := orderValues(a.specs, opts, false)
+		values, err := term.BoundValues(a.specs, opts.Values, opts.Names, false)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +150,7 @@ func (p *preparedStmt) execute(ctx context.Context, x *Executor, s *Session, opt
 	if err != nil {
 		return nil, err
 	}
-	values, err := orderValues(a.specs, opts, true)
+	values, err := term.BoundValues(a.specs, opts.Values, opts.Names, true)
 	if err != nil {
 		return nil, err
 	}
@@ -177,38 +178,6 @@ func (p *preparedStmt) current(x *Executor) (*analyzed, error) {
 	}
 	p.cur.Store(na)
 	return na, nil
-}
-
-// orderValues returns the bound values in marker order: opts.Values as
-// they are, or, with opts.Names, each marker's value found by its name.
-func orderValues(specs []ColumnSpec, opts *Options, prepared bool) ([][]byte, error) {
-	values := opts.Values
-	if len(opts.Names) > 0 {
-		if len(opts.Names) != len(opts.Values) {
-			return nil, &qerr.Error{Kind: qerr.KindProtocol, Msg: "query: named values and names differ in number"}
-		}
-		values = make([][]byte, 0, len(specs))
-		for _, sp := range specs {
-			found := false
-			for j, n := range opts.Names {
-				if n == sp.Name {
-					values = append(values, opts.Values[j])
-					found = true
-					break
-				}
-			}
-			if !found {
-				return nil, qerr.Invalidf("No value has been provided for bind variable %s", sp.Name)
-			}
-		}
-	}
-	if len(values) != len(specs) {
-		if prepared {
-			return nil, qerr.Invalidf("there were %d markers(?) in CQL but %d bound variables", len(specs), len(values))
-		}
-		return nil, qerr.Invalidf("Invalid amount of bind variables")
-	}
-	return values, nil
 }
 
 // analyze analyzes a DML, SELECT or BATCH statement; keyspace is the
