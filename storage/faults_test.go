@@ -49,18 +49,7 @@ func TestErrorInjection(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			for i := 0; i < 24; i++ {
-				if err := e.Apply(rowMut(i%5, i, int64(i+1), fmt.Sprint("v", i))); err != nil {
-					return err
-				}
-				acked = append(acked, i)
-				if i%8 == 7 {
-					if err := tb.Flush(); err != nil {
-						return err
-					}
-				}
-			}
-			return tb.Compact()
+			return writeFlushCompact(e, tb, 24, 8, &acked)
 		},
 		Check: func(t testing.TB, fs *vfs.MemFS, runErr error) {
 			e, err := Open(faultOptions(fs.Crash()))
@@ -271,4 +260,22 @@ func TestCorruptCommitLog(t *testing.T) {
 	if p == nil || len(p.Rows) != 19 {
 		t.Fatalf("got %v rows, want 19 (one record skipped)", p)
 	}
+}
+
+// writeFlushCompact writes n rows (5 partitions), noting each acknowledged
+// one in acked, flushes after every flushEvery, then compacts: a workload
+// whose every step a fault may interrupt.
+func writeFlushCompact(e *Engine, tb *Table, n, flushEvery int, acked *[]int) error {
+	for i := 0; i < n; i++ {
+		if err := e.Apply(rowMut(i%5, i, int64(i+1), fmt.Sprint("v", i))); err != nil {
+			return err
+		}
+		*acked = append(*acked, i)
+		if i%flushEvery == flushEvery-1 {
+			if err := tb.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return tb.Compact()
 }

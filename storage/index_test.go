@@ -195,18 +195,7 @@ func TestIndexErrorInjection(t *testing.T) {
 			}
 			tb.SetIndexes([]sai.Def{valueIndex})
 			tb.sai.Wait() // nothing to build: keeps the workload's operations in one order
-			for i := 0; i < 16; i++ {
-				if err := e.Apply(rowMut(i%5, i, int64(i+1), fmt.Sprint("v", i))); err != nil {
-					return err
-				}
-				acked = append(acked, i)
-				if i%6 == 5 {
-					if err := tb.Flush(); err != nil {
-						return err
-					}
-				}
-			}
-			return tb.Compact()
+			return writeFlushCompact(e, tb, 16, 6, &acked)
 		},
 		Check: func(t testing.TB, fs *vfs.MemFS, runErr error) {
 			e, err := Open(faultOptions(fs.Crash()))
