@@ -253,7 +253,7 @@ func (m *modStmt) readCurrent(ctx context.Context, x *Executor, key mutation.Key
 	if cl == replication.Any {
 		cl = replication.One
 	}
-	cmd := replication.ReadCommand{Keyspace: m.ks, Table: m.t.ID, Key: key, Versions: m.t.CellVersions.Mutation()}
+	cmd := replication.ReadOf(m.ks, m.t, key)
 	if len(rows) > 0 {
 		cmd.Start = rows[0]
 		cmd.End = append(slices.Clip(rows[len(rows)-1]), 0)

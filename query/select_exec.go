@@ -568,9 +568,9 @@ func (e *selectExec) runScan(resume *paging.Position) error {
 			return err
 		}
 		n := e.chunk(nil, reads)
-		cmd := replication.RangeCommand{Keyspace: p.Keyspace, Table: p.Table.ID, From: from, To: to, After: after,
-			Start: e.bounds.Start, End: e.bounds.End, Limit: n, PerPartitionLimit: storagePPL, Index: e.index,
-			Versions: p.Table.CellVersions.Mutation()}
+		cmd := replication.RangeOf(p.Keyspace, p.Table)
+		cmd.From, cmd.To, cmd.After, cmd.Start, cmd.End = from, to, after, e.bounds.Start, e.bounds.End
+		cmd.Limit, cmd.PerPartitionLimit, cmd.Index = n, storagePPL, e.index
 		res, err := e.x.cfg.Coordinator.ReadRange(e.ctx, cmd, e.cl)
 		if err != nil {
 			return err

@@ -22,7 +22,7 @@ func (e *selectExec) rereadIndexed(part *mutation.Partition) (*mutation.Partitio
 	}
 	k := part.Key
 	e.reread = &k
-	p := e.p
-	return e.x.cfg.Coordinator.Read(e.ctx, replication.ReadCommand{Keyspace: p.Keyspace, Table: p.Table.ID, Key: part.Key,
-		Start: e.bounds.Start, End: e.bounds.End, Versions: p.Table.CellVersions.Mutation()}, e.cl)
+	cmd := replication.ReadOf(e.p.Keyspace, e.p.Table, part.Key)
+	cmd.Start, cmd.End = e.bounds.Start, e.bounds.End
+	return e.x.cfg.Coordinator.Read(e.ctx, cmd, e.cl)
 }

@@ -60,6 +60,19 @@ func ParseConsistency(s string) (Consistency, error) {
 // Valid reports whether c is a level the protocol defines.
 func (c Consistency) Valid() bool { return int(c) < len(consistencyNames) }
 
+// ReadOf is the read of partition key of table t (keyspace ks) with the
+// table's cell versions rule, which every read of a versioned table must
+// carry: the coordinator ranks the replicas' versions by it.
+func ReadOf(ks *schema.Keyspace, t *schema.Table, key mutation.Key) ReadCommand {
+	return ReadCommand{Keyspace: ks, Table: t.ID, Key: key, Versions: t.CellVersions.Mutation()}
+}
+
+// RangeOf is a range read of table t (keyspace ks) with its cell versions
+// rule (ReadOf).
+func RangeOf(ks *schema.Keyspace, t *schema.Table) RangeCommand {
+	return RangeCommand{Keyspace: ks, Table: t.ID, Versions: t.CellVersions.Mutation()}
+}
+
 // ReadCommand reads one partition, or a clustering slice of it.
 type ReadCommand struct {
 	Keyspace *schema.Keyspace

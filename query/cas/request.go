@@ -133,8 +133,8 @@ func NewRequest(ks *schema.Keyspace, stmts []Stmt, batch bool) (*Request, error)
 	for _, rc := range r.rows {
 		rowKeys = append(rowKeys, rc.ck)
 	}
-	r.read = replication.ReadCommand{Keyspace: ks, Table: r.t.ID, Key: r.key, Versions: r.t.CellVersions.Mutation(),
-		Columns: readColumns(r.t, updRegular, updStatic, append(condCols, reads...))}
+	r.read = replication.ReadOf(ks, r.t, r.key)
+	r.read.Columns = readColumns(r.t, updRegular, updStatic, append(condCols, reads...))
 	if len(rowKeys) == 0 {
 		// Static conditions alone: the first row tells an existing
 		// partition without static data from one without data.

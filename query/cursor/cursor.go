@@ -137,7 +137,8 @@ func Resume(rs []plan.Range, c []byte, reversed bool) []plan.Range {
 
 // Probe reads whether a partition has any row, and its static row.
 func Probe(ctx context.Context, coord replication.Coordinator, cl replication.Consistency, ks *schema.Keyspace, t *schema.Table, key mutation.Key) (*mutation.Row, bool, error) {
-	cmd := replication.ReadCommand{Keyspace: ks, Table: t.ID, Key: key, Limit: 1, Versions: t.CellVersions.Mutation()}
+	cmd := replication.ReadOf(ks, t, key)
+	cmd.Limit = 1
 	p, err := coord.Read(ctx, cmd, cl)
 	if err != nil || p == nil {
 		return nil, false, err
