@@ -13,6 +13,7 @@ import (
 	"wcdb/mutation"
 	"wcdb/query/access"
 	"wcdb/query/catalog"
+	"wcdb/query/internal/clock"
 	"wcdb/query/plan"
 	"wcdb/query/systables"
 	"wcdb/replication"
@@ -164,7 +165,7 @@ type executable interface {
 type Executor struct {
 	cfg     Config
 	catalog *catalog.Catalog
-	clk     clockState
+	clk     clock.Sequence
 	acc     *access.Control
 }
 
