@@ -82,3 +82,48 @@ func BenchmarkYCSBRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTimelineRead is the timeline benchmark's read through the query
+// layer: a prepared SELECT of the newest 50 rows of a 2,000-row partition
+// (timeuuid clustering, descending) spread over 3 SSTables and a memtable.
+func BenchmarkTimelineRead(b *testing.B) {
+	h := newQH(b)
+	if err := h.createTable("CREATE TABLE timeline (user_id text, post_id timeuuid, author text, body text, " +
+		"PRIMARY KEY (user_id, post_id)) WITH CLUSTERING ORDER BY (post_id DESC)"); err != nil {
+		b.Fatal(err)
+	}
+	ins, err := h.x.Prepare(h.s, "INSERT INTO timeline (user_id, post_id, author, body) VALUES (?, ?, ?, ?)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	body := []byte(strings.Repeat("b", 140))
+	const users, posts = 4, 2000
+	for i := range posts {
+		// A version 1 UUID whose time grows with i.
+		id := []byte{0, 0, byte(i >> 8), byte(i), 0, 0, 0x10, 0, 0x80, 0, 0, 0, 0, 0, 0, 1}
+		for u := range users {
+			vals := [][]byte{fmt.Appendf(nil, "user%d", u), id, []byte("author"), body}
+			if _, err := h.x.Execute(ctx, h.s, ins, &Options{Consistency: replication.One, Timestamp: mutation.NoTimestamp, Values: vals}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if i%(posts/4) == posts/4-1 && i < posts-1 {
+			if err := h.e.FlushAll(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	sel, err := h.x.Prepare(h.s, "SELECT post_id, author, body FROM timeline WHERE user_id = ? LIMIT 50")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		o := Options{Consistency: replication.One, Values: [][]byte{fmt.Appendf(nil, "user%d", i%users)}}
+		res, err := h.x.Execute(ctx, h.s, sel, &o)
+		if err != nil || len(res.Rows) != 50 || res.Rows[0][0][3] != byte((posts-1)%256) {
+			b.Fatalf("got %v, %v", res, err)
+		}
+	}
+}

@@ -68,8 +68,10 @@ type selectExec struct {
 	ppl       int
 	rows      [][][]byte
 	pos       paging.Position
-	full      bool // the page is full
-	done      bool // LIMIT is reached
+	posCk     []byte   // pos's clustering key
+	vals      [][]byte // room for the next rows' values
+	full      bool     // the page is full
+	done      bool     // LIMIT is reached
 	err       error
 	// grp aggregates rows (aggregates, GROUP BY); grouped: by GROUP BY,
 	// a result row per group; cut: the page ended before a row that
@@ -325,7 +327,10 @@ func (e *selectExec) emit(ps *partState, v *plan.RowView) bool {
 	if len(e.rows) == 0 && len(e.p.Selectors) <= len(e.vals1) {
 		row = e.vals1[:len(e.p.Selectors):len(e.p.Selectors)]
 	} else {
-		row = make([][]byte, len(e.p.Selectors))
+		if n := len(e.p.Selectors); len(e.vals) < n { // rows' slots carved from chunks
+			e.vals = make([][]byte, n*min(max(e.wanted(), 1), 64))
+		}
+		row, e.vals = e.vals[:len(e.p.Selectors):len(e.p.Selectors)], e.vals[len(e.p.Selectors):]
 	}
 	if e.p.Plain != nil {
 		e.plainRow(v, row)
@@ -345,6 +350,9 @@ func (e *selectExec) emit(ps *partState, v *plan.RowView) bool {
 
 // addRow adds a result row, counting it against LIMIT and the page.
 func (e *selectExec) addRow(row [][]byte) {
+	if len(e.rows) == 1 && cap(e.rows) == 1 {
+		e.rows = append(make([][][]byte, 0, 1+min(max(e.wanted(), 1), 64)), e.rows...)
+	}
 	e.rows = append(e.rows, row)
 	if e.limitLeft > 0 {
 		e.limitLeft--
@@ -370,7 +378,7 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 	if e.multiScan && !cursor.InRanges(e.ranges, row.Clustering) {
 		return false
 	}
-	e.view = plan.RowView{Env: &e.env, Part: &ps.Partition, Row: row}
+	e.view.Reset(&e.env, &ps.Partition, row)
 	v := &e.view
 	ok, err := e.filters.Match(v)
 	if err != nil {
@@ -395,7 +403,8 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 	if !e.grouped {
 		ps.emitted++ // a group counts when it begins (group)
 	}
-	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, Clustering: slices.Clone(row.Clustering), InPart: ps.emitted}
+	e.posCk = append(e.posCk[:0], row.Clustering...) // only the last row's is encoded
+	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, Clustering: e.posCk, InPart: ps.emitted}
 	if !e.grouped && e.ppl > 0 && ps.emitted >= e.ppl {
 		ps.done = true
 		e.pos.PartDone = true

@@ -333,7 +333,10 @@ type RowView struct {
 	Env  *Env
 	Part *Partition
 	Row  *mutation.Row
+	// ck are the row's clustering values once split (ckOK); Reset keeps
+	// the slice for the next row.
 	ck   [][]byte
+	ckOK bool
 	// slots are the results of an aggregate expression's leaves, when it
 	// is computed (aggexpr.go).
 	slots [][]byte
@@ -345,14 +348,28 @@ func (v *RowView) clustering() ([][]byte, error) {
 	if v.Row == nil {
 		return nil, nil
 	}
-	if v.ck == nil {
-		ck, err := schema.SplitClustering(v.Env.Select.ckTypes, v.Env.Select.ckDesc, v.Row.Clustering)
-		if err != nil {
-			return nil, err
+	if !v.ckOK {
+		sel, key := v.Env.Select, v.Row.Clustering
+		v.ck = v.ck[:0]
+		for i := 0; len(key) > 0; i++ {
+			if i >= len(sel.ckTypes) {
+				return schema.SplitClustering(sel.ckTypes, sel.ckDesc, v.Row.Clustering) // its error
+			}
+			val, rest, err := schema.DecodeComparable(sel.ckTypes[i], key, i < len(sel.ckDesc) && sel.ckDesc[i])
+			if err != nil {
+				return nil, err
+			}
+			v.ck, key = append(v.ck, val), rest
 		}
-		v.ck = ck
+		v.ckOK = true
 	}
 	return v.ck, nil
+}
+
+// Reset makes v the view of another row, keeping the room of its
+// clustering values: a read splits each row's key into the same slice.
+func (v *RowView) Reset(env *Env, part *Partition, row *mutation.Row) {
+	*v = RowView{Env: env, Part: part, Row: row, ck: v.ck[:0]}
 }
 
 // Column returns a column's value in the row (nil for null).
