@@ -12,6 +12,7 @@ import (
 	"wcdb/memtable"
 	"wcdb/mutation"
 	"wcdb/sstable"
+	"wcdb/storage/internal/rowmerge"
 )
 
 // Query reads one partition, or a slice of it.
@@ -134,15 +135,6 @@ func deadInHeader(h *mutation.Header, start, end []byte, now int64) int {
 	return n
 }
 
-// rowIter is what memtable and SSTable row iterators share.
-type rowIter interface {
-	Next() bool
-	Clustering() []byte
-	Row() []byte
-	Err() error
-	Close() error
-}
-
 // partSource is one version of a partition: from a memtable or an SSTable.
 type partSource struct {
 	header []byte
@@ -154,7 +146,7 @@ func memSource(p *memtable.Partition) partSource { return partSource{header: p.H
 
 func sstSource(p *sstable.Partition) partSource { return partSource{header: p.Header(), sst: p} }
 
-func (s *partSource) rows(start, end []byte, reverse bool) rowIter {
+func (s *partSource) rows(start, end []byte, reverse bool) rowmerge.Iter {
 	if s.mem != nil {
 		return s.mem.Rows(start, end, reverse)
 	}
@@ -464,15 +456,15 @@ func mergeRowsRaw(srcs []partSource, start, end []byte, reverse bool, fn func(ro
 		}
 	}()
 	m := &sc.m
-	m.reset(sc.its, reverse)
+	m.Reset(sc.its, reverse)
 	row, scratch, merged := &sc.row, &sc.scratch, &sc.merged
 	for {
-		c, ok, err := m.next()
+		c, ok, err := m.Next()
 		if err != nil || !ok {
 			return err
 		}
 		var raw []byte
-		for n, i := range m.cur {
+		for n, i := range m.Cur {
 			if n == 0 {
 				raw = sc.its[i].Row()
 				if err := mutation.DecodeRow(raw, c, row); err != nil {
@@ -498,8 +490,8 @@ func mergeRowsRaw(srcs []partSource, start, end []byte, reverse bool, fn func(ro
 // mergeScratch is the reusable state of one merge, pooled so that a point
 // read allocates little beyond what it returns.
 type mergeScratch struct {
-	its                  []rowIter
-	m                    rowMerger
+	its                  []rowmerge.Iter
+	m                    rowmerge.Merger
 	row, scratch, merged mutation.Row
 }
 
@@ -510,82 +502,11 @@ var scratchPool = sync.Pool{New: func() any { return new(mergeScratch) }}
 func (sc *mergeScratch) release() {
 	clear(sc.its)
 	sc.its = sc.its[:0]
-	sc.m.reset(nil, false)
+	sc.m.Reset(nil, false)
 	for _, r := range []*mutation.Row{&sc.row, &sc.scratch, &sc.merged} {
 		clear(r.Cells[:cap(r.Cells)])
 		r.Cells = r.Cells[:0]
 		r.Clustering = nil
 	}
 	scratchPool.Put(sc)
-}
-
-// rowMerger walks several row iterators in clustering order; at each step
-// cur lists the iterators positioned on the current clustering key, newest
-// source first.
-type rowMerger struct {
-	its     []rowIter
-	valid   []bool
-	reverse bool
-	started bool
-	cur     []int
-}
-
-func (m *rowMerger) reset(its []rowIter, reverse bool) {
-	m.its, m.reverse, m.started = its, reverse, false
-	m.valid = m.valid[:0]
-	for range its {
-		m.valid = append(m.valid, false)
-	}
-	m.cur = m.cur[:0]
-}
-
-func (m *rowMerger) next() ([]byte, bool, error) {
-	if !m.started {
-		m.started = true
-		for i, it := range m.its {
-			m.valid[i] = it.Next()
-			if !m.valid[i] {
-				if err := it.Err(); err != nil {
-					return nil, false, err
-				}
-			}
-		}
-	} else {
-		for _, i := range m.cur {
-			m.valid[i] = m.its[i].Next()
-			if !m.valid[i] {
-				if err := m.its[i].Err(); err != nil {
-					return nil, false, err
-				}
-			}
-		}
-	}
-	m.cur = m.cur[:0]
-	var best []byte
-	for i, it := range m.its {
-		if !m.valid[i] {
-			continue
-		}
-		c := it.Clustering()
-		if len(m.cur) == 0 {
-			best = c
-			m.cur = append(m.cur, i)
-			continue
-		}
-		cmp := bytes.Compare(c, best)
-		if m.reverse {
-			cmp = -cmp
-		}
-		switch {
-		case cmp < 0:
-			best = c
-			m.cur = append(m.cur[:0], i)
-		case cmp == 0:
-			m.cur = append(m.cur, i)
-		}
-	}
-	if len(m.cur) == 0 {
-		return nil, false, nil
-	}
-	return best, true, nil
 }
