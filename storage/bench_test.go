@@ -11,6 +11,12 @@ import (
 // benchTable loads parts partitions of rows rows each (10 cells of 100
 // bytes per row), flushed into files SSTables, and returns the table.
 func benchTable(b *testing.B, parts, rows, files int) *Table {
+	return benchTableMem(b, parts, rows, files, false)
+}
+
+// benchTableMem is benchTable that, if memLast, leaves the last file's
+// share of rows in the memtable.
+func benchTableMem(b *testing.B, parts, rows, files int, memLast bool) *Table {
 	b.Helper()
 	e := openTest(b, vfs.NewMem(), func(o *Options) { o.DisableAutoCompaction = true })
 	b.Cleanup(func() { e.Close() })
@@ -34,6 +40,9 @@ func benchTable(b *testing.B, parts, rows, files int) *Table {
 					b.Fatal(err)
 				}
 			}
+		}
+		if memLast && f == files-1 {
+			break
 		}
 		if err := tb.Flush(); err != nil {
 			b.Fatal(err)
@@ -75,6 +84,20 @@ func BenchmarkReadFuncNewest50(b *testing.B) {
 		n := 0
 		if _, err := tb.ReadFunc(Query{Key: pk(i % 2), Reverse: true, Limit: 50}, func(*mutation.Row) bool { n++; return true }); err != nil || n != 50 {
 			b.Fatalf("got %d rows, %v", n, err)
+		}
+	}
+}
+
+// BenchmarkReadNewest50Mem is BenchmarkReadNewest50 with the newest rows in
+// the memtable and the older ones in 3 SSTables, as a timeline partition
+// being written to is.
+func BenchmarkReadNewest50Mem(b *testing.B) {
+	tb := benchTableMem(b, 2, 10_000, 4, true)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p, err := tb.Read(Query{Key: pk(i % 2), Reverse: true, Limit: 50, Columns: []uint32{1, 2}})
+		if err != nil || p == nil || len(p.Rows) != 50 || len(p.Rows[0].Cells) != 2 {
+			b.Fatalf("got %v, %v", p, err)
 		}
 	}
 }
