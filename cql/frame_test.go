@@ -426,6 +426,9 @@ func TestBatchDecode(t *testing.T) {
 	entries := []rawBatchEntry{
 		{query: "INSERT INTO t (k) VALUES (?)", values: [][]byte{{1}}},
 		{id: []byte{9, 9}, values: [][]byte{nil, query.Unset}},
+		{id: []byte{9, 9}, values: [][]byte{}},
+		{id: []byte{9, 9}, values: [][]byte{{2}, {3}}},
+		{id: []byte{9, 9}, values: [][]byte{{4}, {5}}},
 	}
 	body := encodeBatch(ast.UnloggedBatch, entries, replication.Quorum, qfSerialConsistency|qfDefaultTimestamp, replication.LocalSerial, 42)
 	r := reader{b: body}
@@ -437,6 +440,12 @@ func TestBatchDecode(t *testing.T) {
 		Consistency: replication.Quorum, SerialConsistency: replication.LocalSerial, Timestamp: 42}}
 	if !reflect.DeepEqual(b, want) {
 		t.Fatalf("got %#v\nwant %#v", b, want)
+	}
+	// The entries' values share an array: one entry's cannot grow into
+	// the next's.
+	_ = append(b.entries[3].values, []byte{6})
+	if v := b.entries[4].values[0]; len(v) != 1 || v[0] != 4 {
+		t.Fatalf("appending to an entry's values changed the next's: %v", b.entries[4].values)
 	}
 
 	for _, tc := range []struct {

@@ -129,6 +129,9 @@ func (r *reader) batch() batchRequest {
 		return b
 	}
 	b.entries = make([]rawBatchEntry, n)
+	// The entries' values share one array, sized from the first entry's
+	// (a batch's statements are mostly alike), a new one when it runs out.
+	var vals [][]byte
 	for i := range b.entries {
 		e := &b.entries[i]
 		switch kind := r.byte(); kind {
@@ -150,7 +153,11 @@ func (r *reader) batch() batchRequest {
 			r.fail(errTruncated)
 			return b
 		}
-		e.values = make([][]byte, nv)
+		if cap(vals)-len(vals) < nv || nv == 0 {
+			// At most a value per 4 bytes left: a frame cannot claim more.
+			vals = make([][]byte, 0, min(nv*(n-i), len(r.b)/4))
+		}
+		e.values, vals = vals[len(vals):len(vals)+nv:len(vals)+nv], vals[:len(vals)+nv]
 		for j := range e.values {
 			e.values[j] = r.value()
 		}

@@ -83,6 +83,23 @@ func BenchmarkInsertWide(b *testing.B) {
 	}
 }
 
+// BenchmarkInsertWideFront is BenchmarkInsertWide with each row before
+// the partition's others: a DESC timeline's newest post.
+func BenchmarkInsertWideFront(b *testing.B) {
+	m := New()
+	var enc []byte
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r := benchRow(binary.BigEndian.AppendUint64(nil, ^uint64(i)), 2, 40)
+		mu := mutation.Mutation{Partition: mutation.Partition{Key: benchKey(i % 1000), Rows: []mutation.Row{r}}}
+		enc = mutation.AppendMutation(enc[:0], &mu)
+		v, _ := mutation.DecodeView(enc)
+		if err := m.Apply(&v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkUpdate measures Apply to an existing row (a merge).
 func BenchmarkUpdate(b *testing.B) {
 	const n = 10000

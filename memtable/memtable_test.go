@@ -224,3 +224,62 @@ func TestIndexGrowth(t *testing.T) {
 		t.Fatalf("Len = %d, want %d", m.Len(), n)
 	}
 }
+
+// TestRowsInsertedAtTheFront: rows written newest first (a DESC
+// partition's, each before the others), mixed with rewrites of the first
+// row and writes in the middle, read back in order with their newest
+// values.
+func TestRowsInsertedAtTheFront(t *testing.T) {
+	m := New()
+	want := map[int]string{}
+	rnd := rand.New(rand.NewSource(1))
+	for i := 0; i < 3000; i++ {
+		c := 1_000_000 - i // before every row so far
+		switch {
+		case i%5 == 0 && i > 0:
+			c = 1_000_000 - i + 1 // the first row again
+		case i%7 == 0:
+			c = 1_000_000 - rnd.Intn(i+1) // among the rows so far
+		}
+		v := fmt.Sprint(i)
+		r := mutation.NewRow(ck(c))
+		r.Cells = []mutation.Cell{cell(1, int64(i), v)}
+		apply(t, m, mutation.Mutation{Partition: mutation.Partition{Key: key(1), Rows: []mutation.Row{r}}})
+		want[c] = v
+	}
+	var cs []int
+	for c := range want {
+		cs = append(cs, c)
+	}
+	sort.Ints(cs)
+	for _, reverse := range []bool{false, true} {
+		var got, exp []string
+		ri := m.Get(key(1)).Rows(nil, nil, reverse)
+		for ri.Next() {
+			var r mutation.Row
+			if err := mutation.DecodeRow(ri.Row(), ri.Clustering(), &r); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%d=%s", binary.BigEndian.Uint32(ri.Clustering()), r.Cells[0].Value))
+		}
+		for i := range cs {
+			c := cs[i]
+			if reverse {
+				c = cs[len(cs)-1-i]
+			}
+			exp = append(exp, fmt.Sprintf("%d=%s", c, want[c]))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(exp) {
+			t.Fatalf("reverse %v: got %d rows, want %d; first difference at %d", reverse, len(got), len(exp), firstDiff(got, exp))
+		}
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}

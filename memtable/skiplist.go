@@ -115,6 +115,17 @@ func (a *arena) findPart(head uint64, k mutation.Key, prev *[maxHeight]uint64) (
 
 // findRow is findPart for a row list and a clustering.
 func (a *arena) findRow(head uint64, c []byte, prev *[maxHeight]uint64) (before, at uint64) {
+	// A clustering at or before the first row's is found with one
+	// comparison, not one per level: the newest row of a DESC partition
+	// (a timeline's every write) goes there.
+	if first := a.load(head, rowTower); first == 0 || bytes.Compare(a.nodeKey(first, rowTower), c) >= 0 {
+		if prev != nil {
+			for lvl := range int(a.load(head, wVal)) {
+				prev[lvl] = head
+			}
+		}
+		return head, first
+	}
 	x, stop := head, uint64(0)
 	for lvl := int(a.load(head, wVal)) - 1; lvl >= 0; lvl-- {
 		for {

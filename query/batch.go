@@ -160,9 +160,8 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 	}
 	ctx, w := replication.WithWarnings(ctx)
 	type group struct {
-		ks    *schema.Keyspace
-		order []string
-		parts map[string]*merge.Partition
+		ks *schema.Keyspace
+		ms []mutation.Mutation
 	}
 	var groups []*group
 	byKS := map[string]*group{}
@@ -172,34 +171,21 @@ func (x *Executor) applyBatch(ctx context.Context, stmts []boundMod, ts int64, o
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("query: batch stopped at statement %d of %d: %w", n+1, len(stmts), err)
 		}
+		g := byKS[s.m.ks.Name]
+		if g == nil {
+			g = &group{ks: s.m.ks, ms: make([]mutation.Mutation, 0, len(stmts))}
+			byKS[s.m.ks.Name] = g
+			groups = append(groups, g)
+		}
 		ms, err := s.m.mutations(ctx, x, s.b, opts, ts, nil, nil)
 		if err != nil {
 			return nil, err
 		}
-		g := byKS[s.m.ks.Name]
-		if g == nil {
-			g = &group{ks: s.m.ks, parts: map[string]*merge.Partition{}}
-			byKS[s.m.ks.Name] = g
-			groups = append(groups, g)
-		}
-		for i := range ms {
-			id := string(ms[i].Table[:]) + string(ms[i].Partition.Key.Bytes)
-			bp := g.parts[id]
-			if bp == nil {
-				bp = &merge.Partition{M: mutation.Mutation{Table: ms[i].Table,
-					Partition: mutation.Partition{Key: ms[i].Partition.Key, Deletion: mutation.Live}}}
-				g.order = append(g.order, id)
-				g.parts[id] = bp
-			}
-			bp.Add(&ms[i].Partition)
-		}
+		g.ms = append(g.ms, ms...)
 	}
 	merged := make([][]mutation.Mutation, len(groups))
 	for i, g := range groups {
-		merged[i] = make([]mutation.Mutation, 0, len(g.order))
-		for _, id := range g.order {
-			merged[i] = append(merged[i], g.parts[id].Finish())
-		}
+		merged[i] = merge.Partitions(g.ms)
 	}
 	if err := x.cfg.Guardrails.CheckBatch(merged, func() []string { return batchTables(stmts) }, w); err != nil {
 		return nil, err

@@ -171,16 +171,17 @@ func (p *placement) localOnly(local ring.NodeID) bool {
 
 // place returns the replicas a read of token asks: the natural ones.
 func (d *Distributed) place(ks *schema.Keyspace, token ring.Token, cl Consistency) (*placement, error) {
-	return d.placeFor(ks, token, cl, false)
+	return d.placeFor(ks, token, cl, false, new(placement))
 }
 
 // placeWrite returns the replicas a write of token goes to: the natural
 // ones and the pending ones.
 func (d *Distributed) placeWrite(ks *schema.Keyspace, token ring.Token, cl Consistency) (*placement, error) {
-	return d.placeFor(ks, token, cl, true)
+	return d.placeFor(ks, token, cl, true, new(placement))
 }
 
-func (d *Distributed) placeFor(ks *schema.Keyspace, token ring.Token, cl Consistency, write bool) (*placement, error) {
+// placeFor fills p (a batch's placements are one allocation) and returns it.
+func (d *Distributed) placeFor(ks *schema.Keyspace, token ring.Token, cl Consistency, write bool, p *placement) (*placement, error) {
 	if !cl.Valid() {
 		return nil, fmt.Errorf("replication: unknown consistency level %d", cl)
 	}
@@ -189,7 +190,7 @@ func (d *Distributed) placeFor(ks *schema.Keyspace, token ring.Token, cl Consist
 		return nil, err
 	}
 	m := d.c.Ring()
-	p := &placement{dcOf: d.dcOf(m)}
+	*p = placement{dcOf: d.dcOf(m)}
 	p.live = p.buf[0][:0]
 	var replicas []ring.NodeID
 	_, isLocal := st.(LocalStrategy)
@@ -294,8 +295,9 @@ func (d *Distributed) Write(ctx context.Context, ks *schema.Keyspace, ms []mutat
 		return fmt.Errorf("replication: you must use conditional updates for serializable writes")
 	}
 	plans := make([]*placement, len(ms))
+	buf := make([]placement, len(ms))
 	for i := range ms {
-		p, err := d.placeWrite(ks, ms[i].Partition.Key.Token, cl)
+		p, err := d.placeFor(ks, ms[i].Partition.Key.Token, cl, true, &buf[i])
 		if err != nil {
 			return err
 		}
@@ -310,8 +312,14 @@ func (d *Distributed) Write(ctx context.Context, ks *schema.Keyspace, ms []mutat
 	errs := make([]error, len(ms))
 	var wg sync.WaitGroup
 	local := d.c.Local()
+	var mine []*mutation.Mutation
+	first := 0 // of mine
 	for i := range ms {
 		if plans[i].localOnly(local) {
+			if mine == nil {
+				first = i
+			}
+			mine = append(mine, &ms[i])
 			continue
 		}
 		wg.Add(1)
@@ -322,10 +330,19 @@ func (d *Distributed) Write(ctx context.Context, ks *schema.Keyspace, ms []mutat
 	}
 	// Mutations only this node holds are applied here, while the others
 	// travel: a goroutine each (a batch of a single node) would only
-	// contend for the same memtables.
-	for i := range ms {
-		if plans[i].localOnly(local) {
-			errs[i] = d.writeOne(ctx, &ms[i], plans[i], cl)
+	// contend for the same memtables. They go down in one call when the
+	// replica takes several (but for a trace, which notes each).
+	all, ok := d.c.Replica(local).(BatchReplica)
+	if ok && len(mine) > 1 && tracing.From(ctx) == nil {
+		tracing.NoteReplica(ctx, string(local))
+		if err := all.ApplyAll(ctx, mine); err != nil {
+			errs[first] = localWriteError(err, cl, plans[first].req.need)
+		}
+	} else {
+		for i := range ms {
+			if plans[i].localOnly(local) {
+				errs[i] = d.writeOne(ctx, &ms[i], plans[i], cl)
+			}
 		}
 	}
 	wg.Wait()
@@ -335,6 +352,15 @@ func (d *Distributed) Write(ctx context.Context, ks *schema.Keyspace, ms []mutat
 		}
 	}
 	return nil
+}
+
+// localWriteError is what the client gets when this node, one of the
+// blockFor replicas the level needs, fails to apply a write.
+func localWriteError(err error, cl Consistency, blockFor int) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &WriteTimeoutError{Consistency: cl, BlockFor: blockFor, WriteType: WriteSimple}
+	}
+	return &WriteFailureError{Consistency: cl, BlockFor: blockFor, Failures: 1, WriteType: WriteSimple, Err: err}
 }
 
 func (d *Distributed) hintsOn() bool { return d.cfg.Hints != nil && d.cfg.MaxHintWindow > 0 }
@@ -391,10 +417,7 @@ func (d *Distributed) writeOne(ctx context.Context, m *mutation.Mutation, p *pla
 			if tr := tracing.From(ctx); tr != nil {
 				tr.Eventf(tracing.Mutation, "Local mutation failed: %v", err)
 			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				return &WriteTimeoutError{Consistency: cl, BlockFor: p.req.need, WriteType: WriteSimple}
-			}
-			return &WriteFailureError{Consistency: cl, BlockFor: p.req.need, Failures: 1, WriteType: WriteSimple, Err: err}
+			return localWriteError(err, cl, p.req.need)
 		}
 		if tr := tracing.From(ctx); tr != nil {
 			tr.Eventf(tracing.Mutation, "Mutation applied locally")

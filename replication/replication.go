@@ -166,6 +166,13 @@ type Replica interface {
 	ReadRange(ctx context.Context, cmd RangeCommand) (RangeResult, error)
 }
 
+// BatchReplica is a Replica that can apply several mutations in one call
+// (this node's: a batch's mutations it alone holds). Each is applied as
+// Apply would; the first error is returned, after the others were tried.
+type BatchReplica interface {
+	ApplyAll(ctx context.Context, ms []*mutation.Mutation) error
+}
+
 // AsyncReplica is a Replica that can start a write without the caller
 // waiting (a remote one, whose writes travel in batches): done gets the
 // outcome exactly once, on another goroutine, before ctx's deadline has

@@ -191,3 +191,83 @@ func stringMap(m map[string]string) []byte {
 	}
 	return b
 }
+
+// BenchmarkPreparedFanoutBatch is the timeline workload's post through the
+// whole node: an UNLOGGED BATCH of 21 prepared INSERTs into 21 partitions
+// (the post, and a timeline row for each of 20 followers), from a
+// synchronous client that reuses its buffers, as in
+// BenchmarkPreparedPointRead.
+func BenchmarkPreparedFanoutBatch(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.DataDir = b.TempDir()
+	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort, cfg.Metrics.Port = 0, 0, 0, 0
+	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Close() })
+	c := dialRaw(b, n.Addr().String())
+	c.send(0, 0x01, stringMap(map[string]string{"CQL_VERSION": "3.0.0"})) // STARTUP
+	if op, _ := c.recv(); op != 0x02 {                                    // READY
+		b.Fatalf("STARTUP answered with opcode %#x", op)
+	}
+	query := func(q string) {
+		r := binary.BigEndian.AppendUint32(nil, uint32(len(q)))
+		r = append(append(r, q...), 0, 1, 0) // consistency ONE, no flags
+		c.send(1, 0x07, r)
+		if op, body := c.recv(); op != 0x08 {
+			b.Fatalf("%s answered with opcode %#x: %q", q, op, body)
+		}
+	}
+	query("CREATE KEYSPACE tl WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	query("CREATE TABLE tl.posts (author text, post_id timeuuid, body text, PRIMARY KEY (author, post_id)) WITH CLUSTERING ORDER BY (post_id DESC)")
+	query("CREATE TABLE tl.timeline (user_id text, post_id timeuuid, author text, body text, PRIMARY KEY (user_id, post_id)) WITH CLUSTERING ORDER BY (post_id DESC)")
+	prepare := func(q string) []byte {
+		c.send(1, 0x09, binary.BigEndian.AppendUint32(nil, uint32(len(q))), []byte(q))
+		op, body := c.recv()
+		if op != 0x08 || binary.BigEndian.Uint32(body) != 4 { // RESULT Prepared
+			b.Fatalf("PREPARE answered with opcode %#x: %q", op, body)
+		}
+		return append([]byte(nil), body[6:6+int(binary.BigEndian.Uint16(body[4:]))]...)
+	}
+	insPost := prepare("INSERT INTO tl.posts (author, post_id, body) VALUES (?, ?, ?)")
+	insTimeline := prepare("INSERT INTO tl.timeline (user_id, post_id, author, body) VALUES (?, ?, ?, ?)")
+
+	const users, followers = 10000, 20
+	body := strings.Repeat("b", 100) // under the batch size warning (5 KiB)
+	value := func(r, v []byte) []byte {
+		r = binary.BigEndian.AppendUint32(r, uint32(len(v)))
+		return append(r, v...)
+	}
+	entry := func(r, id []byte, vals ...[]byte) []byte {
+		r = append(r, 1) // kind: prepared
+		r = binary.BigEndian.AppendUint16(r, uint16(len(id)))
+		r = append(r, id...)
+		r = binary.BigEndian.AppendUint16(r, uint16(len(vals)))
+		for _, v := range vals {
+			r = value(r, v)
+		}
+		return r
+	}
+	var req []byte
+	postID := make([]byte, 16)
+	postID[6], postID[8] = 0x11, 0x80 // version 1 (time), RFC 4122 variant
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		binary.BigEndian.PutUint32(postID, uint32(i))
+		author := fmt.Appendf(nil, "user%d", i%users)
+		// BATCH: <type UNLOGGED><n>(<entry>)*<consistency ONE><flags>
+		req = append(req[:0], 1, 0, 1+followers)
+		req = entry(req, insPost, author, postID, []byte(body))
+		for f := range followers {
+			req = entry(req, insTimeline, fmt.Appendf(nil, "user%d", (i*followers+f*7919)%users), postID, author, []byte(body))
+		}
+		req = append(req, 0, 1, 0)
+		c.send(2, 0x0D, req)
+		if op, body := c.recv(); op != 0x08 || binary.BigEndian.Uint32(body) != 1 { // RESULT Void
+			b.Fatalf("BATCH answered with opcode %#x: %q", op, body)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}

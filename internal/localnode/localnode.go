@@ -195,6 +195,36 @@ func (r Replica) Apply(ctx context.Context, m *mutation.Mutation) error {
 	return err
 }
 
+// ApplyAll writes the mutations (a batch's that only this node holds) as
+// Apply would each, with one pass through the mutation stage: each is a
+// task completed. The first error is returned, after the others were
+// tried, as separate Apply calls would have.
+func (r Replica) ApplyAll(ctx context.Context, ms []*mutation.Mutation) error {
+	sg := r.Pools.mutations()
+	if err := sg.start(ctx); err != nil {
+		return err
+	}
+	defer sg.done()
+	var first error
+	for _, m := range ms {
+		var err error
+		if m.HasCounterUpdates() {
+			err = errors.New("localnode: counter updates are applied by a counter leader (ApplyCounter), not as a mutation")
+		} else {
+			err = r.E.Apply(m)
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if sg != nil {
+		sg.completed.Add(int64(len(ms) - 1))
+	}
+	return first
+}
+
+var _ replication.BatchReplica = Replica{}
+
 // tableName names a table in traces.
 func (r Replica) tableName(id mutation.TableID) string {
 	if r.Guardrails != nil && r.Guardrails.Describe != nil {

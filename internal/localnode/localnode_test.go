@@ -120,3 +120,44 @@ func TestPools(t *testing.T) {
 		t.Errorf("reads: got %+v, want %+v", got, want)
 	}
 }
+
+// TestApplyAll: the mutations are each applied and each a completed task;
+// one that fails (a counter update) does not keep the others out, and its
+// error is returned.
+func TestApplyAll(t *testing.T) {
+	r := openReplica(t)
+	r.Pools = new(Pools)
+	var ms []*mutation.Mutation
+	for _, k := range []string{"a", "b", "c"} {
+		row := mutation.NewRow([]byte{})
+		row.Liveness = mutation.Liveness{Timestamp: 1, ExpiresAt: mutation.NoDeletionTime}
+		row.Cells = []mutation.Cell{{Column: 1, Timestamp: 1, LocalDeletionTime: mutation.NoDeletionTime, Value: []byte(k)}}
+		if k == "b" {
+			row.Cells[0].Flags = mutation.CellCounterUpdate
+		}
+		ms = append(ms, &mutation.Mutation{Table: tid, Partition: mutation.Partition{Key: key(k), Deletion: mutation.Live, Rows: []mutation.Row{row}}})
+	}
+	ctx := context.Background()
+	if err := r.ApplyAll(ctx, ms); err == nil {
+		t.Error("a counter update was applied as a mutation")
+	}
+	for k, want := range map[string]int{"a": 1, "b": 0, "c": 1} {
+		p, err := r.Read(ctx, replication.ReadCommand{Table: tid, Key: key(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rowsOf(p); got != want {
+			t.Errorf("%s: got %d rows, want %d", k, got, want)
+		}
+	}
+	if got, want := r.Pools.Mutations.Stats(), (StageStats{Completed: 3}); got != want {
+		t.Errorf("mutations: got %+v, want %+v", got, want)
+	}
+}
+
+func rowsOf(p *mutation.Partition) int {
+	if p == nil {
+		return 0
+	}
+	return len(p.Rows)
+}

@@ -224,3 +224,54 @@ func VersionedColumns(t *schema.Table) func(col uint32) bool {
 		return c != nil && t.Versioned(c)
 	}
 }
+
+// Partitions merges a batch's mutations into one per partition, in the
+// order each partition first appears. Mutations each of its own partition
+// and of at most one row (a fan-out of INSERTs) are returned as they are:
+// merging them would change nothing, and gathering them by partition cost
+// a map entry, a key string and a Partition for each.
+func Partitions(ms []mutation.Mutation) []mutation.Mutation {
+	if distinct(ms) {
+		return ms
+	}
+	var order []*Partition
+	parts := map[string]*Partition{}
+	for i := range ms {
+		id := string(ms[i].Table[:]) + string(ms[i].Partition.Key.Bytes)
+		bp := parts[id]
+		if bp == nil {
+			bp = &Partition{M: mutation.Mutation{Table: ms[i].Table,
+				Partition: mutation.Partition{Key: ms[i].Partition.Key, Deletion: mutation.Live}}}
+			order = append(order, bp)
+			parts[id] = bp
+		}
+		bp.Add(&ms[i].Partition)
+	}
+	out := make([]mutation.Mutation, len(order))
+	for i, bp := range order {
+		out[i] = bp.Finish()
+	}
+	return out
+}
+
+// distinct reports whether ms are each of a different partition and of at
+// most one row. It compares pairs, so it answers false past 64 mutations
+// (a map is cheaper there).
+func distinct(ms []mutation.Mutation) bool {
+	if len(ms) > 64 {
+		return false
+	}
+	for i := range ms {
+		a := &ms[i]
+		if len(a.Partition.Rows) > 1 {
+			return false
+		}
+		for j := range i {
+			b := &ms[j]
+			if a.Partition.Key.Token == b.Partition.Key.Token && a.Table == b.Table && bytes.Equal(a.Partition.Key.Bytes, b.Partition.Key.Bytes) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -262,6 +262,9 @@ func (w *Where) multiSliceRanges(b *Binder) ([]Range, error) {
 // FullClusterings returns the clustering keys of the rows an UPDATE or
 // DELETE names with = and IN on every clustering column.
 func (w *Where) FullClusterings(b *Binder) ([][]byte, error) {
+	if key, ok, err := w.eqClustering(b); ok {
+		return key, err
+	}
 	prefixes, n, err := w.clusteringPrefixes(b)
 	if err != nil {
 		return nil, err
@@ -270,4 +273,28 @@ func (w *Where) FullClusterings(b *Binder) ([][]byte, error) {
 		return nil, qerr.Invalidf("query: clustering is not fully restricted")
 	}
 	return w.encodePrefixes(prefixes)
+}
+
+// eqClustering is FullClusterings when every clustering column is
+// restricted by = (an INSERT's or a single-row UPDATE's, the common case):
+// the one key, encoded as the values are read, without the product of
+// clusteringPrefixes. ok is false when the restrictions are not so.
+func (w *Where) eqClustering(b *Binder) (keys [][]byte, ok bool, err error) {
+	if w.Multi != nil {
+		return nil, false, nil
+	}
+	for _, r := range w.CK {
+		if r == nil || r.Eq == nil {
+			return nil, false, nil
+		}
+	}
+	key := []byte{}
+	for _, r := range w.CK {
+		v, err := ckValue(b, r.Eq, r.col)
+		if err != nil {
+			return nil, true, err
+		}
+		key = schema.AppendComparable(key, r.col.Type, v, r.col.Desc)
+	}
+	return [][]byte{key}, true, nil
 }
