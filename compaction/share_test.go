@@ -126,3 +126,22 @@ func TestNilShare(t *testing.T) {
 		t.Fatal("the nil Share paces")
 	}
 }
+
+// BenchmarkLimiterWait is the per-row cost compaction pays: an unlimited
+// limiter, with and without a Share (no request comes, so no pause).
+func BenchmarkLimiterWait(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		share *Share
+	}{{"no-share", nil}, {"share", NewShare(DefaultCPUShare)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := NewLimiter(0).WithShare(tc.share)
+			ctx := context.Background()
+			for b.Loop() {
+				if err := l.Wait(ctx, 100); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
