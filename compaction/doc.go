@@ -33,7 +33,8 @@
 // unchecked_tombstone_compaction is set, by the share of its token range
 // other files overlap. Major returns the tasks of "nodetool compact".
 //
-// A Limiter throttles compaction I/O to compaction_throughput.
+// A Limiter throttles compaction I/O to compaction_throughput, and with a
+// Share paces it to compaction_cpu_share of a core while requests run.
 //
 // The merge of a task's inputs by timestamp into new SSTables (split at
 // Task.MaxOutputBytes), and the purge of tombstones during it (only those

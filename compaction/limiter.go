@@ -23,6 +23,7 @@ const maxWait = time.Minute
 // use; SetRate takes effect on waiters already blocked.
 type Limiter struct {
 	clock clock
+	share *Share // paces Wait by CPU too; nil: no pacing
 	mu    struct {
 		sync.Mutex
 		rate   float64 // bytes per second; 0 means unlimited
@@ -44,6 +45,13 @@ func newLimiter(bytesPerSec int64, c clock) *Limiter {
 	l.mu.last = c.Now()
 	l.mu.changed = make(chan struct{})
 	l.setRateLocked(bytesPerSec)
+	return l
+}
+
+// WithShare makes Wait pace its callers by s as well as by bytes (see
+// Share); nil turns pacing off. Call it before the limiter is used.
+func (l *Limiter) WithShare(s *Share) *Limiter {
+	l.share = s
 	return l
 }
 
@@ -89,10 +97,14 @@ func (l *Limiter) refillLocked() {
 	}
 }
 
-// Wait blocks until n more bytes may be read or written, or ctx is done. A
-// cancelled wait returns ctx's error and gives its bytes back.
+// Wait blocks until n more bytes may be read or written, and the Share's
+// pause (if any) is over, or ctx is done. A cancelled wait returns ctx's
+// error and gives its bytes back.
 func (l *Limiter) Wait(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := l.share.Pace(ctx); err != nil {
 		return err
 	}
 	if n <= 0 {

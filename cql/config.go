@@ -141,6 +141,11 @@ type Config struct {
 	// (a session id) but nothing is recorded.
 	Traces TraceRecorder
 
+	// OnRequest, when set, is called as each QUERY, PREPARE, EXECUTE and
+	// BATCH starts; it must be cheap. The node uses it to pace compaction
+	// while clients are served (compaction.Share).
+	OnRequest func()
+
 	// Logger receives connection and request failures worth an operator's
 	// attention (panics, protocol violations). Nil means slog.Default().
 	Logger *slog.Logger

@@ -639,6 +639,9 @@ func (c *conn) register(h header, r *reader) {
 // handle runs a QUERY, PREPARE, EXECUTE or BATCH and queues its response.
 func (c *conn) handle(h header, r reader, charge *claim) {
 	defer c.handlers.Done()
+	if f := c.srv.cfg.OnRequest; f != nil {
+		f()
+	}
 	var tr *tracing.Trace
 	asked := h.flags&flagTracing != 0
 	if asked || c.srv.sampled() {

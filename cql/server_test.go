@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,6 +105,25 @@ func TestCompressedWithoutNegotiation(t *testing.T) {
 	c.sendRaw(protoVersion, flagCompressed, 1, opQuery, []byte{1, 2, 3})
 	expectError(t, c.recv(), codeProtocolError, "no compression was negotiated")
 	echoRow(t, c.query(2, "ECHO"))
+}
+
+// TestOnRequest checks that each statement request, and only those, is
+// reported to OnRequest (the node paces compaction by it).
+func TestOnRequest(t *testing.T) {
+	cfg := testConfig()
+	var n atomic.Int64
+	cfg.OnRequest = func() { n.Add(1) }
+	_, addr := startServer(t, cfg, newFakeExec())
+	c := dial(t, addr)
+	c.startup("")
+	if got := n.Load(); got != 0 {
+		t.Fatalf("STARTUP counted as %d requests", got)
+	}
+	echoRow(t, c.query(1, "ECHO"))
+	echoRow(t, c.query(2, "ECHO"))
+	if got := n.Load(); got != 2 {
+		t.Fatalf("2 queries counted as %d requests", got)
+	}
 }
 
 func TestQueryValuesAndOptions(t *testing.T) {

@@ -52,6 +52,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"commitlog:\n  segment_size: 12XB", "segment_size"},
 		{"commitlog:\n  sync_period: soon", "sync_period"},
 		{"storage:\n  memtable_flush_size: 1KiB", "storage.memtable_flush_size"},
+		{"storage:\n  compaction_cpu_share: 1.5", "storage.compaction_cpu_share"},
+		{"storage:\n  compaction_cpu_share: -0.1", "storage.compaction_cpu_share"},
 		{"native_transport:\n  max_connections: 0", "native_transport.max_connections"},
 		{"native_transport:\n  max_concurrent_connections_per_ip: -2", "native_transport.max_concurrent_connections_per_ip"},
 		{"native_transport:\n  idle_unauthenticated_timeout: -1s", "native_transport.idle_unauthenticated_timeout"},

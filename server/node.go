@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"wcdb/commitlog"
+	"wcdb/compaction"
 	"wcdb/cql"
 	"wcdb/internal/hints"
 	"wcdb/internal/localnode"
@@ -103,6 +104,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	so.CompactionShare.SetBacklog(func() int { return nodeops.CompactionBacklog(e) })
 	n := &Node{cfg: cfg, log: log, engine: e, served: make(chan error, 1), mserved: make(chan error, 1), fail: fh}
 	local := localnode.Replica{E: e, Guardrails: replicaGuardrails(&cfg, log, names), Pools: new(localnode.Pools),
 		Paxos: localnode.NewPaxos(catalog.SystemTable("system", "paxos").ID), Counters: localnode.NewCounters(hostID)}
@@ -188,7 +190,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.cl.exec = n.exec
 	n.cl.ops = &nodeops.Ops{FS: vfs.Default, Root: filepath.Clean(cfg.DataDir), Engine: e,
-		Catalog: n.exec.Catalog, Log: log, Version: ReleaseVersion,
+		CompactionShare: so.CompactionShare, Catalog: n.exec.Catalog, Log: log, Version: ReleaseVersion,
 		HostID: string(n.cl.hostID), ClusterName: cfg.ClusterName, Started: time.Now(), MemoryLimit: budget,
 		Membership: n.cl.m.Load, Stopped: n.fail.Stopped,
 		NativeActive:   func() bool { return n.cl.cqlS.Load() != nil && !n.fail.Stopped() },
@@ -245,6 +247,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	applyNative(&cfg.Native, &ccfg, budget)
 	ccfg.Logger = log
 	ccfg.Traces = n.traces
+	ccfg.OnRequest = so.CompactionShare.Request
 	ccfg.NodeName = func(id string) string { return dcfg.NodeName(ring.NodeID(id)) }
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
 		ccfg.Authenticator = newAuthenticator(n.exec)
@@ -353,6 +356,7 @@ func storageOptions(cfg *Config, log *slog.Logger, budget int64) storage.Options
 	fit("storage.block_cache_size", &o.BlockCacheSize, 4, "a quarter")
 	fit("storage.memtable_flush_size", &o.MemtableFlushSize, 16, "a sixteenth")
 	o.CompactionThroughput = int64(cfg.Storage.CompactionThroughput)
+	o.CompactionShare = compaction.NewShare(cfg.Storage.CompactionCPUShare)
 	if o.CompactionThroughput == 0 {
 		o.CompactionThroughput = -1 // unlimited
 	}

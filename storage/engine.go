@@ -99,7 +99,7 @@ func Open(opts Options) (*Engine, error) {
 	if rate < 0 {
 		rate = 0
 	}
-	e.limiter = compaction.NewLimiter(rate)
+	e.limiter = compaction.NewLimiter(rate).WithShare(opts.CompactionShare)
 	e.mu.tables = map[mutation.TableID]*Table{}
 	if err := vfs.MkdirAllSynced(e.fs, opts.Dir); err != nil {
 		return nil, fmt.Errorf("storage: create %s: %w", opts.Dir, err)

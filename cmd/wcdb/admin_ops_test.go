@@ -222,6 +222,15 @@ func TestAdminNodeOps(t *testing.T) {
 	if out := admin(0, "getcompactionthroughput"); out != "Current compaction throughput: 16 MiB/s\n" {
 		t.Errorf("getcompactionthroughput: %q", out)
 	}
+	if out := admin(0, "getcompactioncpushare"); out != "Current compaction CPU share: 0.25\n" {
+		t.Errorf("getcompactioncpushare: %q", out)
+	}
+	if out := admin(1, "setcompactioncpushare", "1.5"); !strings.Contains(out, "from 0 to 1") {
+		t.Errorf("setcompactioncpushare 1.5: %q", out)
+	}
+	if out := admin(0, "setcompactioncpushare", "0.5"); out != "Compaction CPU share set to: 0.5\n" {
+		t.Errorf("setcompactioncpushare: %q", out)
+	}
 	if out := admin(1, "setlogginglevel", "loud"); !strings.Contains(out, "is not a level") {
 		t.Errorf("setlogginglevel loud: %q", out)
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"wcdb/compaction"
 )
 
 // Config is a node's configuration: one YAML file (see
@@ -188,6 +190,13 @@ type StorageConfig struct {
 	// CompactionThroughput limits compaction reads per second (0: no
 	// limit).
 	CompactionThroughput ByteSize `yaml:"compaction_throughput"`
+	// CompactionCPUShare is the share of a core compaction and cleanup
+	// get while client requests run, in slices of 2 ms each followed by
+	// a pause; with no request they run at full speed, and the share
+	// doubles for every 8 live SSTables beyond 16 of a table with
+	// compaction pending, so compaction never starves. 0 (or 1): no
+	// pacing. wcdb's own setting (Cassandra has only the MB/s cap).
+	CompactionCPUShare float64 `yaml:"compaction_cpu_share"`
 	// DiskFailurePolicy is what the node does when a flush, compaction,
 	// cleanup or read of SSTables fails with an I/O error, as Cassandra's
 	// disk_failure_policy (the flat name is accepted): stop, die or
@@ -349,6 +358,7 @@ func DefaultConfig() Config {
 			MemtableFlushSize:    64 << 20,
 			BlockCacheSize:       256 << 20,
 			CompactionThroughput: 64 << 20,
+			CompactionCPUShare:   compaction.DefaultCPUShare,
 			DiskFailurePolicy:    "stop",
 		},
 		Native: NativeConfig{
@@ -449,6 +459,13 @@ func setField(f reflect.Value, val any) error {
 			return fmt.Errorf("want an integer, got %v", val)
 		}
 		*p = n
+		return nil
+	case *float64:
+		x, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return fmt.Errorf("want a number, got %v", val)
+		}
+		*p = x
 		return nil
 	case *bool:
 		b, ok := val.(bool)
@@ -573,6 +590,8 @@ func (c *Config) Validate() error {
 		return bad("storage.block_cache_size", "must not be negative")
 	case c.Storage.CompactionThroughput < 0:
 		return bad("storage.compaction_throughput", "must not be negative")
+	case !(c.Storage.CompactionCPUShare >= 0 && c.Storage.CompactionCPUShare <= 1):
+		return bad("storage.compaction_cpu_share", "%v is outside 0-1", c.Storage.CompactionCPUShare)
 	case c.Native.MaxFrameSize < 64<<10 || c.Native.MaxFrameSize > 256<<20:
 		return bad("native_transport.max_frame_size", "%s is outside 64KiB-256MiB", c.Native.MaxFrameSize)
 	case c.Native.MaxConnections <= 0:

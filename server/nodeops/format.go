@@ -105,6 +105,15 @@ var storageCommands = []Command{
 			return []string{"setcompactionthroughput", strconv.FormatInt(int64(n*mib), 10)}, nil
 		},
 		Print: printThroughput("Compaction throughput set to")},
+	{Name: "getcompactioncpushare", MaxArgs: 0,
+		Help:    "the share of a core compaction gets while requests run (0: no pacing)",
+		Request: plain("getcompactioncpushare"), Print: printCPUShare("Current compaction CPU share")},
+	{Name: "setcompactioncpushare", Args: "SHARE", MinArgs: 1, MaxArgs: 1,
+		Help: "change the share (0 to 1) of a core compaction gets while requests run, at once; 0 or 1: no pacing",
+		Request: func(_ string, _ bool, args []string) ([]string, error) {
+			return append([]string{"setcompactioncpushare"}, args...), nil
+		},
+		Print: printCPUShare("Compaction CPU share set to")},
 	{Name: "gettraceprobability", MaxArgs: 0,
 		Help:    "the share of requests traced without asking (into system_traces)",
 		Request: plain("gettraceprobability"), Print: printProbability("Current trace probability")},
@@ -230,6 +239,13 @@ func printSnapshots(w io.Writer, infos []snapshot.Info) error {
 	}
 	_, err := fmt.Fprintf(w, "\nTotal TrueDiskSpaceUsed: %s\n", units.Bytes(trueTotal))
 	return err
+}
+
+func printCPUShare(what string) func(io.Writer, []byte) error {
+	return decoded(func(w io.Writer, p CPUShare) error {
+		_, err := fmt.Fprintf(w, "%s: %g\n", what, p.Value)
+		return err
+	})
 }
 
 func printProbability(what string) func(io.Writer, []byte) error {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"wcdb/cluster"
+	"wcdb/compaction"
 	"wcdb/internal/metrics"
 	"wcdb/internal/vfs"
 	"wcdb/query/catalog"
@@ -66,6 +67,9 @@ type Ops struct {
 	// RefreshSizeEstimates rewrites system.size_estimates and
 	// system.table_estimates, returning how many tables they cover.
 	RefreshSizeEstimates func(ctx context.Context) (int, error)
+	// CompactionShare paces compaction while requests run (get/
+	// setcompactioncpushare); nil: none.
+	CompactionShare *compaction.Share
 
 	drained atomic.Bool
 }
@@ -106,6 +110,12 @@ func parseProbability(args []string) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("settraceprobability wants a probability from 0 to 1, got %q", args)
+}
+
+// CPUShare answers get/setcompactioncpushare: the share of a core
+// compaction gets while requests run (0: no pacing).
+type CPUShare struct {
+	Value float64 `json:"cpu_share"`
 }
 
 // Count answers refreshsizeestimates: the tables covered.
@@ -202,6 +212,19 @@ func (o *Ops) serve(ctx context.Context, req string, args []string) (any, error)
 		o.Engine.SetCompactionThroughput(n)
 		o.Log.Info("compaction throughput changed", "bytes_per_sec", n)
 		return Throughput{n}, nil
+	case "getcompactioncpushare", "setcompactioncpushare":
+		if o.CompactionShare == nil {
+			return nil, errors.New("this node paces no compaction")
+		}
+		if req == "setcompactioncpushare" {
+			p, err := strconv.ParseFloat(strings.Join(args, ""), 64)
+			if len(args) != 1 || err != nil || !(p >= 0 && p <= 1) {
+				return nil, fmt.Errorf("setcompactioncpushare wants a share of a core from 0 to 1, got %q", args)
+			}
+			o.CompactionShare.SetShare(p)
+			o.Log.Info("compaction CPU share changed", "cpu_share", p)
+		}
+		return CPUShare{o.CompactionShare.CPUShare()}, nil
 	case "getlogginglevel":
 		lv := o.Level.Load()
 		if lv == nil {

@@ -8,6 +8,7 @@ import (
 
 	"wcdb/internal/histogram"
 	"wcdb/internal/metrics"
+	"wcdb/storage"
 )
 
 // TableStats is one table in tablestats (nodetool tablestats' fields that
@@ -195,4 +196,16 @@ func (o *Ops) proxyhistograms() (*ProxyHistograms, error) {
 		}
 	}
 	return h, nil
+}
+
+// CompactionBacklog is how far compaction is behind, for compaction.Share:
+// the most live SSTables of a table whose strategy has work waiting.
+func CompactionBacklog(e *storage.Engine) int {
+	n := 0
+	for _, t := range e.Tables() {
+		if st := t.Status(); st.CompactionPending {
+			n = max(n, st.LiveSSTables)
+		}
+	}
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"wcdb/commitlog"
+	"wcdb/compaction"
 	"wcdb/internal/vfs"
 	"wcdb/mutation"
 	"wcdb/sstable"
@@ -55,6 +56,10 @@ type Options struct {
 	// CompactionThroughput limits compaction's reading, in bytes per
 	// second; 0 means Cassandra's default of 64 MiB/s, negative unlimited.
 	CompactionThroughput int64
+	// CompactionShare paces compaction and cleanup to a share of a core
+	// while foreground requests run (see compaction.Share); the node feeds
+	// it its requests. Nil: no pacing.
+	CompactionShare *compaction.Share
 	// DisableAutoCompaction stops background compaction (Compact still
 	// works); tests use it to control file layouts.
 	DisableAutoCompaction bool
