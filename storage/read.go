@@ -383,17 +383,17 @@ func mergePartition(q Query, srcs []partSource, now, gcBefore int64, tc *tombsto
 			return false, nil
 		}
 		if cap(cells)-len(cells) < len(row.Cells) {
-			// Without a limit the first chunk holds the first row alone (a
-			// point read allocates what it returns); else a chunk has room
-			// for the rows the limit still allows, up to 64 of this row's
-			// size, so a limited slice mostly allocates once.
+			// The first chunk holds the first row alone (a point read
+			// allocates what it returns); the next one room for the rows
+			// the limit still allows, up to 64 of the first row's size, so
+			// a limited slice allocates twice.
 			n := len(row.Cells)
-			if len(p.Rows) > 0 || q.Limit > 1 {
+			if len(p.Rows) > 0 {
 				more := 64
 				if q.Limit > 0 {
 					more = min(q.Limit-len(p.Rows), more)
 				}
-				n = max(n, len(row.Cells)*more)
+				n = max(n, len(p.Rows[0].Cells)*more)
 			}
 			cells = make([]mutation.Cell, 0, n)
 		}
