@@ -57,9 +57,7 @@ func (c *conn) runsInline() bool {
 
 // runInline runs t on the reader (a request sent meanwhile waits for it).
 func (c *conn) runInline(t task) {
-	start := time.Now()
-	c.srv.run(t)
-	if time.Since(start) > inlineSlow {
+	if c.srv.run(t) > inlineSlow {
 		c.cooldown = inlineCooldown
 	}
 }
