@@ -93,7 +93,11 @@ type conn struct {
 	linger      bool // close after an error: drain the client's bytes first
 	cooldown    int  // requests before one may run on the reader (runsInline)
 	deferred    bool // the reader wrote to bw without flushing (send)
-	driver      string
+	// inline is where the request run on the reader is (runInline), and
+	// takeover the timer that hands the reading to another goroutine.
+	inline   atomic.Int32
+	takeover *time.Timer
+	driver   string
 
 	// slots bounds the requests in flight: taken by the reader for each
 	// frame, given back once the response is written to bw.
@@ -139,10 +143,19 @@ func (c *conn) serve() {
 	c.stopWatch = c.watchHandshake()
 	defer c.stopWatch()
 	go c.writeLoop()
-	c.readLoop()
+	c.read()
+	<-c.done
+}
+
+// read reads the requests until the connection ends, then waits for
+// those in flight and lets the writer finish; unless the reading moved to
+// another goroutine meanwhile (runInline), which then does this.
+func (c *conn) read() {
+	if !c.readLoop() {
+		return
+	}
 	c.handlers.Wait()
 	close(c.finish)
-	<-c.done
 }
 
 // session returns a copy of the connection's session for one request.
@@ -175,15 +188,16 @@ type frameError struct {
 func (e *frameError) Error() string { return e.err.Error() }
 
 // readLoop reads frames until the client leaves, a frame is unreadable, or
-// the server closes.
-func (c *conn) readLoop() {
+// the server closes (true), or until another goroutine took the reading
+// over (false).
+func (c *conn) readLoop() bool {
 	for {
 		h, body, err := c.readFrame()
 		if err != nil {
 			var oe *overloadError
 			if errors.As(err, &oe) {
 				if !c.acquire() {
-					return
+					return true
 				}
 				c.srv.overloaded.Add(1)
 				c.reply(oe.stream, opError, errorBody(oe.err, 0))
@@ -195,13 +209,15 @@ func (c *conn) readLoop() {
 				c.linger = true
 				c.out <- encodeError(fe.version, fe.stream, fe.err)
 			}
-			return
+			return true
 		}
 		if !c.acquire() {
 			c.srv.inflight.release(c.charge)
-			return
+			return true
 		}
-		c.dispatch(h, body)
+		if !c.dispatch(h, body) {
+			return false
+		}
 		// A statement's handler took the charge; the other messages are done.
 		c.srv.inflight.release(c.charge)
 		c.charge = nil
@@ -402,19 +418,19 @@ func (c *conn) readBody(n int, cl *claim) ([]byte, error) {
 	return body[:n], nil
 }
 
-// dispatch handles one frame: the handshake messages inline, statements in
-// a goroutine of their own. The caller holds a slot, which the response
-// takes over.
-func (c *conn) dispatch(h header, body []byte) {
+// dispatch handles one frame: the handshake messages inline, statements on
+// the reader or a worker. The caller holds a slot, which the response
+// takes over. False if the reading moved to another goroutine.
+func (c *conn) dispatch(h header, body []byte) bool {
 	if h.flags&flagCompressed != 0 {
 		if c.comp == nil {
 			c.reply(h.stream, opError, errorBody(protoErrorf("Received a compressed frame but no compression was negotiated in STARTUP"), 0))
-			return
+			return true
 		}
 		var err error
 		if body, err = c.comp.decompress(body, c.srv.cfg.MaxFrameSize); err != nil {
 			c.reply(h.stream, opError, errorBody(err, 0))
-			return
+			return true
 		}
 	}
 	r := reader{b: body}
@@ -426,42 +442,42 @@ func (c *conn) dispatch(h header, body []byte) {
 		w := getWriter()
 		w.b = append(w.b, c.srv.supported...)
 		c.reply(h.stream, opSupported, w)
-		return
+		return true
 	case opStartup:
 		if c.state != stateNew {
 			c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message STARTUP, the connection is already initialized"), 0))
-			return
+			return true
 		}
 		c.startup(h, &r)
-		return
+		return true
 	case opAuthResponse:
 		if c.state != stateAuth {
 			c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message AUTH_RESPONSE, no authentication is in progress"), 0))
-			return
+			return true
 		}
 		c.authResponse(h, &r)
-		return
+		return true
 	}
 	switch c.state {
 	case stateNew:
 		c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message %s, expecting STARTUP or OPTIONS", h.op), 0))
-		return
+		return true
 	case stateAuth:
 		c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message %s, expecting AUTH_RESPONSE", h.op), 0))
-		return
+		return true
 	}
 	if h.op == opRegister {
 		c.register(h, &r)
-		return
+		return true
 	}
 	c.handlers.Add(1)
 	t := task{c: c, h: h, r: r, charge: c.charge}
 	c.charge = nil
 	if c.runsInline() {
-		c.runInline(t)
-		return
+		return c.runInline(t)
 	}
 	c.srv.submit(t)
+	return true
 }
 
 // reply sends a response from the reader, built from body (a pooled
@@ -670,6 +686,12 @@ func (c *conn) handle(h header, r reader, charge *claim, onReader bool) time.Dur
 		if c.srv.cfg.Traces != nil {
 			c.srv.cfg.Traces.Record(tr)
 		}
+	}
+	// Once its response is sent, a request run on the reader finishes
+	// there; if the reading was handed over, the response is sent as a
+	// worker's.
+	if onReader && !c.inline.CompareAndSwap(inlineRunning, inlineAnswered) {
+		onReader = false
 	}
 	c.send(c.frame(w, h.stream, op), onReader)
 	return took
