@@ -6,11 +6,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/netip"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -94,12 +92,17 @@ type conn struct {
 	deadlineSet bool
 	linger      bool // close after an error: drain the client's bytes first
 	cooldown    int  // requests before one may run on the reader (runsInline)
-	driver      string
+	deferred    bool // the reader wrote to bw without flushing (send)
+	// inline is where the request run on the reader is (runInline), and
+	// takeover the timer that hands the reading to another goroutine.
+	inline   atomic.Int32
+	takeover *time.Timer
+	driver   string
 
 	// slots bounds the requests in flight: taken by the reader for each
-	// frame, given back by the writer once the response is written.
+	// frame, given back once the response is written to bw.
 	slots    chan struct{}
-	out      chan *writer // responses; each holds a slot
+	out      chan *writer // responses for the writer goroutine; each holds a slot
 	events   chan *writer // pushed events; hold no slot
 	handlers sync.WaitGroup
 	finish   chan struct{} // closed when no more responses will come
@@ -112,7 +115,9 @@ type conn struct {
 		events   uint8
 	}
 
-	werr error // writer only
+	// wmu guards bw and werr (connwrite.go).
+	wmu  sync.Mutex
+	werr error
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -138,10 +143,19 @@ func (c *conn) serve() {
 	c.stopWatch = c.watchHandshake()
 	defer c.stopWatch()
 	go c.writeLoop()
-	c.readLoop()
+	c.read()
+	<-c.done
+}
+
+// read reads the requests until the connection ends, then waits for
+// those in flight and lets the writer finish; unless the reading moved to
+// another goroutine meanwhile (runInline), which then does this.
+func (c *conn) read() {
+	if !c.readLoop() {
+		return
+	}
 	c.handlers.Wait()
 	close(c.finish)
-	<-c.done
 }
 
 // session returns a copy of the connection's session for one request.
@@ -174,15 +188,16 @@ type frameError struct {
 func (e *frameError) Error() string { return e.err.Error() }
 
 // readLoop reads frames until the client leaves, a frame is unreadable, or
-// the server closes.
-func (c *conn) readLoop() {
+// the server closes (true), or until another goroutine took the reading
+// over (false).
+func (c *conn) readLoop() bool {
 	for {
 		h, body, err := c.readFrame()
 		if err != nil {
 			var oe *overloadError
 			if errors.As(err, &oe) {
 				if !c.acquire() {
-					return
+					return true
 				}
 				c.srv.overloaded.Add(1)
 				c.reply(oe.stream, opError, errorBody(oe.err, 0))
@@ -194,13 +209,15 @@ func (c *conn) readLoop() {
 				c.linger = true
 				c.out <- encodeError(fe.version, fe.stream, fe.err)
 			}
-			return
+			return true
 		}
 		if !c.acquire() {
 			c.srv.inflight.release(c.charge)
-			return
+			return true
 		}
-		c.dispatch(h, body)
+		if !c.dispatch(h, body) {
+			return false
+		}
 		// A statement's handler took the charge; the other messages are done.
 		c.srv.inflight.release(c.charge)
 		c.charge = nil
@@ -218,6 +235,7 @@ func (c *conn) acquire() bool {
 		return true
 	default:
 	}
+	c.flushDeferred()
 	c.srv.waiting.Add(1)
 	defer c.srv.waiting.Add(-1)
 	select {
@@ -230,6 +248,7 @@ func (c *conn) acquire() bool {
 
 // armDeadline gives the rest of a frame FrameTimeout to make progress.
 func (c *conn) armDeadline() error {
+	c.flushDeferred() // the read may wait
 	c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
 	c.deadlineSet = true
 	if c.srv.closing.Load() {
@@ -243,6 +262,7 @@ func (c *conn) armDeadline() error {
 // each read must progress within FrameTimeout.
 func (c *conn) readFrame() (header, []byte, error) {
 	if c.br.Buffered() == 0 {
+		c.flushDeferred()
 		if c.deadlineSet {
 			c.nc.SetReadDeadline(time.Time{})
 			c.deadlineSet = false
@@ -359,6 +379,9 @@ func (c *conn) readBody(n int, cl *claim) ([]byte, error) {
 	// the request is answered Overloaded; the rest of its body is read and
 	// dropped, so the connection goes on.
 	grow := func(done, size int) error {
+		if c.deferred && !c.srv.inflight.tryGrow(cl, int64(size)) {
+			c.flushDeferred() // it may wait for the budget
+		}
 		if err := c.srv.growBody(cl, int64(size)); err != nil {
 			if derr := c.discardBody(n - done); derr != nil {
 				return derr
@@ -395,19 +418,19 @@ func (c *conn) readBody(n int, cl *claim) ([]byte, error) {
 	return body[:n], nil
 }
 
-// dispatch handles one frame: the handshake messages inline, statements in
-// a goroutine of their own. The caller holds a slot, which the response
-// takes over.
-func (c *conn) dispatch(h header, body []byte) {
+// dispatch handles one frame: the handshake messages inline, statements on
+// the reader or a worker. The caller holds a slot, which the response
+// takes over. False if the reading moved to another goroutine.
+func (c *conn) dispatch(h header, body []byte) bool {
 	if h.flags&flagCompressed != 0 {
 		if c.comp == nil {
 			c.reply(h.stream, opError, errorBody(protoErrorf("Received a compressed frame but no compression was negotiated in STARTUP"), 0))
-			return
+			return true
 		}
 		var err error
 		if body, err = c.comp.decompress(body, c.srv.cfg.MaxFrameSize); err != nil {
 			c.reply(h.stream, opError, errorBody(err, 0))
-			return
+			return true
 		}
 	}
 	r := reader{b: body}
@@ -419,48 +442,48 @@ func (c *conn) dispatch(h header, body []byte) {
 		w := getWriter()
 		w.b = append(w.b, c.srv.supported...)
 		c.reply(h.stream, opSupported, w)
-		return
+		return true
 	case opStartup:
 		if c.state != stateNew {
 			c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message STARTUP, the connection is already initialized"), 0))
-			return
+			return true
 		}
 		c.startup(h, &r)
-		return
+		return true
 	case opAuthResponse:
 		if c.state != stateAuth {
 			c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message AUTH_RESPONSE, no authentication is in progress"), 0))
-			return
+			return true
 		}
 		c.authResponse(h, &r)
-		return
+		return true
 	}
 	switch c.state {
 	case stateNew:
 		c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message %s, expecting STARTUP or OPTIONS", h.op), 0))
-		return
+		return true
 	case stateAuth:
 		c.reply(h.stream, opError, errorBody(protoErrorf("Unexpected message %s, expecting AUTH_RESPONSE", h.op), 0))
-		return
+		return true
 	}
 	if h.op == opRegister {
 		c.register(h, &r)
-		return
+		return true
 	}
 	c.handlers.Add(1)
 	t := task{c: c, h: h, r: r, charge: c.charge}
 	c.charge = nil
 	if c.runsInline() {
-		c.runInline(t)
-		return
+		return c.runInline(t)
 	}
 	c.srv.submit(t)
+	return true
 }
 
-// reply queues a response built from body (a pooled writer holding the
-// body after headerSize bytes of room).
+// reply sends a response from the reader, built from body (a pooled
+// writer holding the body after headerSize bytes of room).
 func (c *conn) reply(stream int16, op opcode, w *writer) {
-	c.out <- c.frame(w, stream, op)
+	c.send(c.frame(w, stream, op), true)
 }
 
 // frame fills w's header, compressing its body first when the connection
@@ -636,8 +659,10 @@ func (c *conn) register(h header, r *reader) {
 	c.reply(h.stream, opReady, getWriter())
 }
 
-// handle runs a QUERY, PREPARE, EXECUTE or BATCH and queues its response.
-func (c *conn) handle(h header, r reader, charge *claim) {
+// handle runs a QUERY, PREPARE, EXECUTE or BATCH and sends its response;
+// onReader is true when it runs on the connection's reader. It returns
+// how long the statement ran.
+func (c *conn) handle(h header, r reader, charge *claim, onReader bool) time.Duration {
 	defer c.handlers.Done()
 	if f := c.srv.cfg.OnRequest; f != nil {
 		f()
@@ -647,7 +672,7 @@ func (c *conn) handle(h header, r reader, charge *claim) {
 	if asked || c.srv.sampled() {
 		tr = c.newTrace()
 	}
-	w, cl, err := c.run(h, &r, tr)
+	w, cl, took, err := c.run(h, &r, tr)
 	c.srv.inflight.release(charge)
 	op := opResult
 	if err != nil {
@@ -665,12 +690,19 @@ func (c *conn) handle(h header, r reader, charge *claim) {
 			c.srv.cfg.Traces.Record(tr)
 		}
 	}
-	c.reply(h.stream, op, w)
+	// Once its response is sent, a request run on the reader finishes
+	// there; if the reading was handed over, the response is sent as a
+	// worker's.
+	if onReader && !c.inline.CompareAndSwap(inlineRunning, inlineAnswered) {
+		onReader = false
+	}
+	c.send(c.frame(w, h.stream, op), onReader)
+	return took
 }
 
 // run executes a statement request and encodes its result; a panic in the
 // executor or the encoding becomes a Server error.
-func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replication.Consistency, err error) {
+func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replication.Consistency, took time.Duration, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.srv.log.Error("cql: request panicked", "op", h.op, "driver", c.driver, "panic", v, "stack", string(debug.Stack()))
@@ -694,17 +726,18 @@ func (c *conn) run(h header, r *reader, tr *tracing.Trace) (w *writer, cl replic
 	case opPrepare:
 		w, err = c.prepare(ctx, r, &info)
 		traceRequest(tr, h.op, &info, err)
-		return w, 0, err
+		return w, 0, time.Since(start), err
 	case opExecute:
 		w, cl, err = c.execute(ctx, r, &info)
 	case opBatch:
 		w, cl, err = c.batch(ctx, r, &info)
 	default:
-		return nil, 0, fmt.Errorf("cql: no handler for %s", h.op)
+		return nil, 0, 0, fmt.Errorf("cql: no handler for %s", h.op)
 	}
 	traceRequest(tr, h.op, &info, err)
-	c.logSlow(&info, reps, time.Since(start), err)
-	return w, cl, err
+	took = time.Since(start)
+	c.logSlow(&info, reps, took, err)
+	return w, cl, took, err
 }
 
 func (c *conn) query(ctx context.Context, r *reader, info *reqInfo) (*writer, replication.Consistency, error) {
@@ -845,96 +878,6 @@ func (c *conn) pushEvent(body []byte) bool {
 		putWriter(w)
 		return false
 	}
-}
-
-// writeLoop writes responses and events, every frame ready at a moment in
-// one write, until finish; then closes the socket.
-func (c *conn) writeLoop() {
-	defer close(c.done)
-	for {
-		select {
-		case w := <-c.out:
-			c.write(w, true)
-		case w := <-c.events:
-			c.write(w, false)
-		case <-c.finish:
-			c.drain()
-			c.flush()
-			c.close()
-			return
-		}
-		c.drain()
-		if len(c.slots) > 0 {
-			// Requests are still running: give them a moment to finish
-			// so their responses share this write.
-			runtime.Gosched()
-			c.drain()
-		}
-		c.flush()
-	}
-}
-
-// drain writes whatever is queued, without waiting.
-func (c *conn) drain() {
-	for {
-		select {
-		case w := <-c.out:
-			c.write(w, true)
-		case w := <-c.events:
-			c.write(w, false)
-		default:
-			return
-		}
-	}
-}
-
-// write buffers one frame (or drops it after a write error), and gives
-// back the slot it held.
-func (c *conn) write(w *writer, slot bool) {
-	if c.werr == nil {
-		if _, err := c.bw.Write(w.b); err != nil {
-			c.fail(err)
-		}
-	}
-	putWriter(w)
-	if slot {
-		<-c.slots
-	}
-}
-
-func (c *conn) flush() {
-	if c.werr == nil {
-		if err := c.bw.Flush(); err != nil {
-			c.fail(err)
-		}
-	}
-}
-
-// fail records a write error and closes the socket, which stops the
-// reader; queued frames are dropped from then on.
-func (c *conn) fail(err error) {
-	c.werr = err
-	c.nc.Close()
-}
-
-// close closes the socket; after a frame error it first half-closes and
-// reads what the client still sends (briefly), so the client reads our
-// error instead of a reset.
-func (c *conn) close() {
-	if c.linger && c.werr == nil {
-		lingerClose(c.nc)
-		return
-	}
-	c.nc.Close()
-}
-
-func lingerClose(nc net.Conn) {
-	if tc, ok := nc.(interface{ CloseWrite() error }); ok {
-		tc.CloseWrite()
-	}
-	nc.SetReadDeadline(time.Now().Add(lingerTimeout))
-	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
-	nc.Close()
 }
 
 // Response buffers: a writer whose first headerSize bytes are room for the

@@ -38,10 +38,14 @@
 // # Connections
 //
 // One goroutine reads a connection's frames; each QUERY, PREPARE, EXECUTE
-// and BATCH runs in a goroutine of its own (at most Config.MaxInFlight at a
-// time; beyond that the reader waits), so responses come back in any
-// order. One writer goroutine sends them, every response ready at a moment
-// in a single write. STARTUP, OPTIONS, AUTH_RESPONSE and REGISTER are
+// and BATCH runs on that reader while requests run quickly, and on a
+// worker goroutine of its own once one ran longer than 2 ms (whose reading
+// then moves to a new goroutine, so it holds the others up no longer); at
+// most Config.MaxInFlight run at a time (beyond that the reader waits), so
+// responses come back in any order. The goroutine that produced a response
+// writes it, unless another write is in progress (then a writer goroutine
+// does); the reader flushes the responses to the requests it read in one
+// go in a single write. STARTUP, OPTIONS, AUTH_RESPONSE and REGISTER are
 // answered by the reader itself, in order. Frame errors that leave the
 // stream unreadable (a bad version or opcode, an oversize length) are
 // answered with a protocol error and the connection is closed; a bad body

@@ -17,7 +17,7 @@ import (
 
 // gocqlSession connects gocql to a server on addr; the session is closed
 // when the test ends.
-func gocqlSession(t *testing.T, addr string, mod func(*gocql.ClusterConfig)) (*gocql.Session, error) {
+func gocqlSession(t testing.TB, addr string, mod func(*gocql.ClusterConfig)) (*gocql.Session, error) {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
 	cluster := gocql.NewCluster(host)

@@ -30,23 +30,32 @@ func (rq *request) params(r *reader) *queryParams {
 }
 
 // A connection sends its next inlineCooldown requests to workers after one
-// arrived while another was pending, or one run on its reader took longer
-// than inlineSlow.
+// run on its reader took longer than inlineSlow.
 const (
 	inlineCooldown = 64
 	inlineSlow     = 2 * time.Millisecond
 )
 
+// The states of conn.inline.
+const (
+	inlineNone      int32 = iota // no request runs on the reader
+	inlineRunning                // one runs; takeOver may hand the reading over
+	inlineAnswered               // its response is being sent: it ends on the reader
+	inlineHandedOff              // it ran past inlineSlow: another goroutine reads
+)
+
 // runsInline reports whether the request being dispatched runs on the
-// reader itself, sparing the hand-off to a worker: when it is the only one
-// pending (no other awaits its response, no more bytes have arrived) and
-// none overlapped or ran slow in the last inlineCooldown. A request sent
-// meanwhile waits for it, so a client that multiplexes its requests stays
-// on the workers and a synchronous one on the reader.
+// reader itself, sparing the hand-offs to a worker and back, with its
+// response written by the reader and flushed with those of the requests
+// read with it (send). Requests sent meanwhile wait for it: those of a
+// client that multiplexes its requests (gocql's threads share a
+// connection) run one after the other, which costs least when they are
+// short. One that runs past inlineSlow has the reading handed to a new
+// goroutine (takeOver), so it holds the others up for inlineSlow at most,
+// and the connection's next inlineCooldown requests go to workers.
 func (c *conn) runsInline() bool {
-	if len(c.slots) != 1 || c.br.Buffered() != 0 {
-		c.cooldown = inlineCooldown
-		return false
+	if c.inline.Load() != inlineNone {
+		return false // the last one handed the reading over and is still finishing
 	}
 	if c.cooldown > 0 {
 		c.cooldown--
@@ -55,11 +64,36 @@ func (c *conn) runsInline() bool {
 	return true
 }
 
-// runInline runs t on the reader (a request sent meanwhile waits for it).
-func (c *conn) runInline(t task) {
-	start := time.Now()
-	c.srv.run(t)
-	if time.Since(start) > inlineSlow {
+// runInline runs t on the reader; false if it ran so long that the
+// reading moved to another goroutine, which the caller then leaves it to.
+func (c *conn) runInline(t task) bool {
+	c.inline.Store(inlineRunning)
+	if c.takeover == nil {
+		c.takeover = time.AfterFunc(inlineSlow, c.takeOver)
+	} else {
+		c.takeover.Reset(inlineSlow)
+	}
+	took := c.srv.run(t)
+	c.takeover.Stop()
+	if !c.inline.CompareAndSwap(inlineAnswered, inlineNone) && !c.inline.CompareAndSwap(inlineRunning, inlineNone) {
+		// Handed off: the new reader runs nothing inline until this is
+		// stored, so no one else has touched the state.
+		c.inline.Store(inlineNone)
+		return false
+	}
+	if took > inlineSlow {
 		c.cooldown = inlineCooldown
 	}
+	return true
+}
+
+// takeOver runs (on the timer's goroutine) when a request has run on the
+// reader for inlineSlow: unless its response is already on its way, this
+// goroutine becomes the reader.
+func (c *conn) takeOver() {
+	if !c.inline.CompareAndSwap(inlineRunning, inlineHandedOff) {
+		return
+	}
+	c.cooldown = inlineCooldown
+	c.read()
 }

@@ -846,6 +846,9 @@ func TestWarnings(t *testing.T) {
 // A connection's only pending request runs on its reader, so a request
 // sent meanwhile waits for it; once one ran slow (or requests overlapped)
 // the connection's requests go to workers and overtake each other again.
+// A request runs on the connection's reader; one that runs long hands the
+// reading to another goroutine, so the requests behind it are answered
+// meanwhile, and the next ones run on workers.
 func TestInlineRequests(t *testing.T) {
 	ex := newFakeExec()
 	_, addr := startServer(t, testConfig(), ex)
@@ -858,14 +861,12 @@ func TestInlineRequests(t *testing.T) {
 		t.Fatal("BLOCK did not start")
 	}
 	c.send(2, opQuery, queryBody("ECHO", query.Options{Consistency: replication.One}, false))
-	if f, err := c.tryRecv(100 * time.Millisecond); err == nil {
-		t.Fatalf("got %s while the request on the reader was blocked", describe(f))
+	if f := c.recv(); f.stream != 2 || f.op != opResult {
+		t.Fatalf("got %s, want the result on stream 2 while BLOCK runs", describe(f))
 	}
 	close(ex.release)
-	for _, want := range []int16{1, 2} {
-		if f := c.recv(); f.stream != want || f.op != opResult {
-			t.Fatalf("got %s, want a result on stream %d", describe(f), want)
-		}
+	if f := c.recv(); f.stream != 1 || f.op != opResult {
+		t.Fatalf("got %s, want the result on stream 1", describe(f))
 	}
 	// BLOCK ran slow: the next requests run on workers, the quick one first.
 	c.send(3, opQuery, queryBody("SLEEP 300", query.Options{Consistency: replication.One}, false))
@@ -874,5 +875,66 @@ func TestInlineRequests(t *testing.T) {
 		if f := c.recv(); f.stream != want || f.op != opResult {
 			t.Fatalf("got %s, want a result on stream %d", describe(f), want)
 		}
+	}
+}
+
+// countingListener counts the Write calls on the connections it accepts.
+type countingListener struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: nc, writes: &l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// Requests pipelined in one client write are answered in a few writes,
+// not one each: the reader runs them and flushes once its input is used up.
+func TestPipelinedResponsesShareWrites(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: l}
+	srv, err := New(testConfig(), newFakeExec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(context.Background(), cl)
+	defer srv.Close()
+	c := dial(t, l.Addr().String())
+	c.startup("")
+	const n = 64
+	var buf []byte
+	for i := range n {
+		body := queryBody("ECHO", query.Options{Consistency: replication.One}, false)
+		hdr := make([]byte, headerSize)
+		putHeader(hdr, header{version: protoVersion, stream: int16(i), op: opQuery, length: uint32(len(body))})
+		buf = append(append(buf, hdr...), body...)
+	}
+	before := cl.writes.Load()
+	c.write(buf)
+	for range n {
+		if f := c.recv(); f.op != opResult {
+			t.Fatal(describe(f))
+		}
+	}
+	// The client's write may reach the server in a few reads.
+	if got := cl.writes.Load() - before; got > n/8 {
+		t.Fatalf("%d responses took %d writes, want at most %d", n, got, n/8)
 	}
 }
