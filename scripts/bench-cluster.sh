@@ -7,26 +7,38 @@
 # as wcdb cluster up does) and the single node has them all.
 #
 #   scripts/bench-cluster.sh [--records N] [--operations N] [--threads N]
+#                            [--bin PATH] [--profile-dir DIR]
+#
+# --bin runs a wcdb binary already built (an older one, for a before/after
+# comparison) instead of building the repo's; --profile-dir writes each
+# node's CPU profile there (DIR/{single,n1,n2,n3}.pprof; off by default).
 #
 # Prints the bench lines of each phase and writes JSON results to
 # ./bench-results/cluster-{single,rf1,rf3}.json. Needs the default ports
 # (9042, 7000, 7946) free on 127.0.0.1-3. About 2 minutes with the defaults.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-RECORDS=100000 OPERATIONS=100000 THREADS=16
+RECORDS=100000 OPERATIONS=100000 THREADS=16 PREBUILT= PROFILES=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--records) RECORDS=$2; shift 2 ;;
 	--operations) OPERATIONS=$2; shift 2 ;;
 	--threads) THREADS=$2; shift 2 ;;
-	*) echo "usage: $0 [--records N] [--operations N] [--threads N]" >&2; exit 2 ;;
+	--bin) PREBUILT=$(realpath "$2"); shift 2 ;;
+	--profile-dir) PROFILES=$(realpath "$2"); shift 2 ;;
+	*) echo "usage: $0 [--records N] [--operations N] [--threads N] [--bin PATH] [--profile-dir DIR]" >&2; exit 2 ;;
 	esac
 done
 WORK=$(mktemp -d /tmp/wcdb-bench-cluster.XXXXXX)
 RESULTS=$REPO/bench-results
 mkdir -p "$RESULTS"
 BIN=$WORK/wcdb
-(cd "$REPO" && go build -o "$BIN" ./cmd/wcdb)
+if [ -n "$PREBUILT" ]; then
+	BIN=$PREBUILT
+else
+	(cd "$REPO" && go build -o "$BIN" ./cmd/wcdb)
+fi
+[ -n "$PROFILES" ] && mkdir -p "$PROFILES"
 
 pids=()
 stop_all() {
@@ -40,13 +52,14 @@ stop_all() {
 trap 'stop_all; rm -rf "$WORK"' EXIT
 
 # start I [SEED]: node I on 127.0.0.I, waiting until it serves CQL. PROCS,
-# if set, is its GOMAXPROCS.
+# if set, is its GOMAXPROCS; PROFILE names its CPU profile in --profile-dir.
 start() {
 	local i=$1 dir=$WORK/n$1
 	mkdir -p "$dir"
 	# ring_delay 1s: gossip on one machine spreads in milliseconds.
 	local args=(server --data-dir "$dir/data" --listen-address "127.0.0.$i" --ring-delay 1s)
 	[ $# -gt 1 ] && args+=(--seeds "$2")
+	[ -n "$PROFILES" ] && args+=(--cpuprofile "$PROFILES/${PROFILE:-n$i}.pprof")
 	if [ -n "${PROCS:-}" ]; then
 		GOMAXPROCS=$PROCS "$BIN" "${args[@]}" >"$dir/log" 2>&1 &
 	else
@@ -72,7 +85,7 @@ bench() {
 		grep -vE '^ycsb [a-z]+ +[0-9]+s:'
 }
 
-start 1
+PROFILE=single start 1
 bench single 127.0.0.1 1 ONE ycsb
 stop_all
 rm -rf "$WORK"/n*
