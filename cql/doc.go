@@ -40,7 +40,9 @@
 // One goroutine reads a connection's frames; each QUERY, PREPARE, EXECUTE
 // and BATCH runs on that reader while requests run quickly, and on a
 // worker goroutine of its own once one ran longer than 2 ms (whose reading
-// then moves to a new goroutine, so it holds the others up no longer); at
+// then moves to a new goroutine, so it holds the others up no longer;
+// with Config.SerialOverlapping, set when writes wait for a commit-log
+// sync, only a request alone on its connection runs on the reader); at
 // most Config.MaxInFlight run at a time (beyond that the reader waits), so
 // responses come back in any order. The goroutine that produced a response
 // writes it, unless another write is in progress (then a writer goroutine

@@ -52,10 +52,15 @@ const (
 // connection) run one after the other, which costs least when they are
 // short. One that runs past inlineSlow has the reading handed to a new
 // goroutine (takeOver), so it holds the others up for inlineSlow at most,
-// and the connection's next inlineCooldown requests go to workers.
+// and the connection's next inlineCooldown requests go to workers. With
+// SerialOverlapping only a request alone on its connection runs inline.
 func (c *conn) runsInline() bool {
 	if c.inline.Load() != inlineNone {
 		return false // the last one handed the reading over and is still finishing
+	}
+	if c.srv.cfg.SerialOverlapping && (len(c.slots) != 1 || c.br.Buffered() != 0) {
+		c.cooldown = inlineCooldown // another is pending: this client overlaps
+		return false
 	}
 	if c.cooldown > 0 {
 		c.cooldown--

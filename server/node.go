@@ -248,6 +248,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	ccfg.Logger = log
 	ccfg.Traces = n.traces
 	ccfg.OnRequest = so.CompactionShare.Request
+	ccfg.SerialOverlapping = n.engine.SyncsEachWrite()
 	ccfg.NodeName = func(id string) string { return dcfg.NodeName(ring.NodeID(id)) }
 	if cfg.Auth.Authenticator == "PasswordAuthenticator" {
 		ccfg.Authenticator = newAuthenticator(n.exec)
