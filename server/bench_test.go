@@ -26,14 +26,7 @@ import (
 // (storage) and answers. The client reuses its buffers, so allocs/op are
 // the node's own; cpu-µs/op counts both ends.
 func BenchmarkPreparedPointRead(b *testing.B) {
-	cfg := DefaultConfig()
-	cfg.DataDir = b.TempDir()
-	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort, cfg.Metrics.Port = 0, 0, 0, 0
-	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { n.Close() })
+	n := startBenchNode(b)
 	host, port, _ := net.SplitHostPort(n.Addr().String())
 	const records = 1000
 	func() {
@@ -198,14 +191,7 @@ func stringMap(m map[string]string) []byte {
 // synchronous client that reuses its buffers, as in
 // BenchmarkPreparedPointRead.
 func BenchmarkPreparedFanoutBatch(b *testing.B) {
-	cfg := DefaultConfig()
-	cfg.DataDir = b.TempDir()
-	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort, cfg.Metrics.Port = 0, 0, 0, 0
-	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { n.Close() })
+	n := startBenchNode(b)
 	c := dialRaw(b, n.Addr().String())
 	c.send(0, 0x01, stringMap(map[string]string{"CQL_VERSION": "3.0.0"})) // STARTUP
 	if op, _ := c.recv(); op != 0x02 {                                    // READY
@@ -270,4 +256,18 @@ func BenchmarkPreparedFanoutBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// startBenchNode starts a node of defaults on ephemeral ports, stopped at
+// the benchmark's end.
+func startBenchNode(b *testing.B) *Node {
+	cfg := DefaultConfig()
+	cfg.DataDir = b.TempDir()
+	cfg.CQLPort, cfg.GossipPort, cfg.InternodePort, cfg.Metrics.Port = 0, 0, 0, 0
+	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Close() })
+	return n
 }
