@@ -403,8 +403,18 @@ func (e *selectExec) processRow(ps *partState, row *mutation.Row) bool {
 	if !e.grouped {
 		ps.emitted++ // a group counts when it begins (group)
 	}
-	e.posCk = append(e.posCk[:0], row.Clustering...) // only the last row's is encoded
-	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, Clustering: e.posCk, InPart: ps.emitted}
+	// Only the last row's key is encoded: one buffer, not a clone per
+	// row. A nil key (a row without clustering columns) stays nil: the
+	// paging state tells it apart from an empty one.
+	var ck []byte
+	if row.Clustering != nil {
+		if e.posCk == nil {
+			e.posCk = make([]byte, 0, len(row.Clustering))
+		}
+		e.posCk = append(e.posCk[:0], row.Clustering...)
+		ck = e.posCk
+	}
+	e.pos = paging.Position{KeyIdx: ps.idx, Key: ps.Key.Bytes, Clustering: ck, InPart: ps.emitted}
 	if !e.grouped && e.ppl > 0 && ps.emitted >= e.ppl {
 		ps.done = true
 		e.pos.PartDone = true
