@@ -112,6 +112,9 @@ func (s *Share) Pace(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
+	if share := s.CPUShare(); share <= 0 || share >= 1 {
+		return nil // pacing off: no lock per row
+	}
 	d := s.next()
 	if d <= 0 {
 		return nil
